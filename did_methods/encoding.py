@@ -1,0 +1,130 @@
+"""Strict byte/text encodings used across the standards: base64url and multibase.
+
+Every decoder here is strict: it accepts exactly one spelling of a value (no
+padding, no whitespace, no non-canonical trailing bits), so that
+``decode(encode(x)) == x`` *and* ``encode(decode(s)) == s``. Inputs are bounded
+in length before any decoding work (base58 decoding is quadratic).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+import base58
+
+from did_methods.errors import ParseError
+
+__all__ = [
+    "MAX_MULTIBASE_LENGTH",
+    "b64url_decode",
+    "b64url_encode",
+    "base58btc_decode",
+    "base58btc_encode",
+    "multibase_decode",
+    "multibase_encode",
+    "varint_decode",
+    "varint_encode",
+]
+
+_B64URL_RE = re.compile(r"[A-Za-z0-9_-]*")
+_B58_RE = re.compile(r"[1-9A-HJ-NP-Za-km-z]*")
+
+#: Longest multibase string we decode (base58 decoding is O(n^2)); large enough
+#: for any key or signature we use (an RSA-4096 key would not fit, by design).
+MAX_MULTIBASE_LENGTH = 4096
+
+
+def b64url_encode(data: bytes) -> str:
+    """Encode bytes as unpadded base64url (RFC 4648 section 5), as JOSE uses it."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str, *, max_length: int | None = None) -> bytes:
+    """Decode unpadded base64url strictly.
+
+    Raises :class:`ParseError` for padding, characters outside the alphabet,
+    an impossible length, non-zero trailing bits, or text longer than
+    ``max_length`` characters.
+    """
+    if not isinstance(text, str):
+        raise ParseError(f"base64url value must be a string, not {type(text).__name__}")
+    if max_length is not None and len(text) > max_length:
+        raise ParseError(f"base64url value is longer than {max_length} characters")
+    if not _B64URL_RE.fullmatch(text):
+        raise ParseError("base64url value has characters outside the base64url alphabet")
+    if len(text) % 4 == 1:
+        raise ParseError("base64url value has an impossible length")
+    try:
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:  # pragma: no cover - regex rules this out
+        raise ParseError(f"invalid base64url: {exc}") from exc
+    if b64url_encode(data) != text:
+        raise ParseError("base64url value has non-zero trailing bits (non-canonical)")
+    return data
+
+
+def base58btc_encode(data: bytes) -> str:
+    """Encode bytes in the Bitcoin base58 alphabet (no multibase prefix)."""
+    return base58.b58encode(data).decode("ascii")
+
+
+def base58btc_decode(text: str) -> bytes:
+    """Decode Bitcoin-alphabet base58 text (no multibase prefix), bounded in length."""
+    if not isinstance(text, str):
+        raise ParseError(f"base58 value must be a string, not {type(text).__name__}")
+    if len(text) > MAX_MULTIBASE_LENGTH:
+        raise ParseError(f"base58 value is longer than {MAX_MULTIBASE_LENGTH} characters")
+    if not _B58_RE.fullmatch(text):
+        raise ParseError("base58 value has characters outside the base58btc alphabet")
+    return bytes(base58.b58decode(text))
+
+
+def multibase_encode(data: bytes) -> str:
+    """Encode bytes as a multibase base58btc string (prefix ``z``)."""
+    return "z" + base58btc_encode(data)
+
+
+def multibase_decode(text: str) -> bytes:
+    """Decode a multibase string; only base58btc (``z``) is accepted.
+
+    Raises :class:`ParseError` for any other base, bad characters or an
+    over-long value.
+    """
+    if not isinstance(text, str) or not text:
+        raise ParseError("multibase value must be a non-empty string")
+    if text[0] != "z":
+        raise ParseError(f"unsupported multibase prefix {text[0]!r}: only base58btc 'z'")
+    return base58btc_decode(text[1:])
+
+
+def varint_encode(value: int) -> bytes:
+    """Unsigned LEB128 varint, as multicodec uses it."""
+    if value < 0:
+        raise ValueError("varint must be non-negative")
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def varint_decode(data: bytes) -> tuple[int, int]:
+    """Decode a minimal unsigned varint (at most 9 bytes) at the start of ``data``.
+
+    Returns ``(value, length_in_bytes)``; raises :class:`ParseError` when the
+    varint is truncated, over-long or not minimally encoded.
+    """
+    value = 0
+    for i, byte in enumerate(data[:9]):
+        value |= (byte & 0x7F) << (7 * i)
+        if not byte & 0x80:
+            if i > 0 and byte == 0:
+                raise ParseError("varint is not minimally encoded")
+            return value, i + 1
+    raise ParseError("truncated or over-long varint")

@@ -1,0 +1,1 @@
+"""ssi_wallet package."""
