@@ -121,7 +121,9 @@ def read_key_file(path: str | os.PathLike[str], *, passphrase: str | None = None
     except (KeyError, TypeError, ParseError) as exc:
         raise InvalidKey(f"key file {target} is malformed: {exc}") from exc
     try:
-        plain = AESGCM(_kdf(passphrase, salt, n, r, p)).decrypt(nonce, sealed, b"ssi-wallet key file v1")
+        plain = AESGCM(_kdf(passphrase, salt, n, r, p)).decrypt(
+            nonce, sealed, b"ssi-wallet key file v1"
+        )
     except (InvalidTag, ValueError) as exc:
         raise KeyFileError(f"wrong passphrase for key file {target}") from exc
     return PrivateKey.from_jwk(json.loads(plain))

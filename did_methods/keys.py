@@ -81,7 +81,12 @@ class KeyType(enum.Enum):
 _JWS_ALG = {KeyType.ED25519: "EdDSA", KeyType.P256: "ES256", KeyType.P384: "ES384"}
 
 # multicodec codes (https://github.com/multiformats/multicodec table.csv)
-_PUB_CODEC = {KeyType.ED25519: 0xED, KeyType.X25519: 0xEC, KeyType.P256: 0x1200, KeyType.P384: 0x1201}
+_PUB_CODEC = {
+    KeyType.ED25519: 0xED,
+    KeyType.X25519: 0xEC,
+    KeyType.P256: 0x1200,
+    KeyType.P384: 0x1201,
+}
 _PRIV_CODEC = {
     KeyType.ED25519: 0x1300,
     KeyType.X25519: 0x1302,
@@ -93,7 +98,10 @@ _PRIV_PREFIX = {kt: varint_encode(c) for kt, c in _PRIV_CODEC.items()}
 _BY_PUB_CODEC = {c: kt for kt, c in _PUB_CODEC.items()}
 _BY_PRIV_CODEC = {c: kt for kt, c in _PRIV_CODEC.items()}
 
-_EC_CURVE: dict[KeyType, ec.EllipticCurve] = {KeyType.P256: ec.SECP256R1(), KeyType.P384: ec.SECP384R1()}
+_EC_CURVE: dict[KeyType, ec.EllipticCurve] = {
+    KeyType.P256: ec.SECP256R1(),
+    KeyType.P384: ec.SECP384R1(),
+}
 _EC_HASH: dict[KeyType, Callable[[], hashes.HashAlgorithm]] = {
     KeyType.P256: hashes.SHA256,
     KeyType.P384: hashes.SHA384,
@@ -139,7 +147,7 @@ def _check_jwk(jwk: Any) -> Mapping[str, Any]:
     return jwk
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class PublicKey:
     """A public key: its type and canonical bytes.
 
@@ -153,6 +161,9 @@ class PublicKey:
     key_type: KeyType
     raw: bytes
     _native: Any = field(default=None, repr=False, compare=False, hash=False)
+
+    def __repr__(self) -> str:
+        return f"PublicKey({self.key_type.value}, {self.to_multikey()})"
 
     # -- construction -------------------------------------------------------------
 
@@ -231,7 +242,12 @@ class PublicKey:
         if self.key_type in _OKP_TYPES:
             return {"kty": "OKP", "crv": self.key_type.value, "x": b64url_encode(self.raw)}
         x, y = self._ec_xy()
-        return {"kty": "EC", "crv": self.key_type.value, "x": b64url_encode(x), "y": b64url_encode(y)}
+        return {
+            "kty": "EC",
+            "crv": self.key_type.value,
+            "x": b64url_encode(x),
+            "y": b64url_encode(y),
+        }
 
     def jwk_thumbprint(self) -> str:
         """The RFC 7638 JWK thumbprint (SHA-256, base64url)."""
@@ -262,7 +278,9 @@ class PublicKey:
             try:
                 self._native.verify(message, signature)
             except nacl.exceptions.BadSignatureError:
-                raise VerificationError("signature_invalid", "Ed25519 signature does not verify") from None
+                raise VerificationError(
+                    "signature_invalid", "Ed25519 signature does not verify"
+                ) from None
             return
         if kt is KeyType.X25519:
             raise UnsupportedError("X25519 keys cannot verify signatures")
@@ -276,7 +294,9 @@ class PublicKey:
         try:
             self._native.verify(encode_dss_signature(r, s), message, ec.ECDSA(_EC_HASH[kt]()))
         except InvalidSignature:
-            raise VerificationError("signature_invalid", f"{kt.value} signature does not verify") from None
+            raise VerificationError(
+                "signature_invalid", f"{kt.value} signature does not verify"
+            ) from None
 
     def to_x25519(self) -> PublicKey:
         """Map an Ed25519 public key to its X25519 counterpart (RFC 7748 birational map)."""
@@ -326,7 +346,8 @@ class PrivateKey:
             from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
             pub = PublicKey.from_raw(
-                key_type, native.public_key().public_bytes(Encoding.X962, PublicFormat.CompressedPoint)
+                key_type,
+                native.public_key().public_bytes(Encoding.X962, PublicFormat.CompressedPoint),
             )
         self._secret = secret
         self._native = native
@@ -335,7 +356,9 @@ class PrivateKey:
     # -- construction -------------------------------------------------------------
 
     @classmethod
-    def generate(cls, key_type: KeyType = KeyType.ED25519, *, randbytes: RandBytes = os.urandom) -> PrivateKey:
+    def generate(
+        cls, key_type: KeyType = KeyType.ED25519, *, randbytes: RandBytes = os.urandom
+    ) -> PrivateKey:
         """Generate a fresh key from ``randbytes`` (default: the OS CSPRNG)."""
         if key_type in _EC_SIZE:
             size = _EC_SIZE[key_type]

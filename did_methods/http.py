@@ -1,0 +1,550 @@
+"""Fetching remote documents (did:web, status lists) over HTTP(S), bounded and SSRF-safe.
+
+The core of ssi-wallet never opens a socket: code that needs a remote document
+takes a :class:`Fetcher`, a one-method protocol. Two implementations ship here:
+
+* :class:`HttpFetcher` - the real one, standard library only. It is meant to be
+  pointed at URLs that *other people* chose (a DID names its own web host), so
+  it treats every URL as hostile:
+
+  1. the URL must be ``https`` (``http`` only when ``allow_http=True``), with no
+     user info, a plain host name or IP literal and a valid port;
+  2. the host name is resolved *once*, and every address it resolves to must
+     be globally routable: loopback, private, link-local, multicast, reserved,
+     unspecified, shared (CGNAT) and site-local addresses are refused, as are
+     IPv6 forms that embed such an IPv4 address (IPv4-mapped, 6to4, Teredo,
+     NAT64). ``allow_private=True`` or ``allowed_networks`` lifts that;
+  3. the socket connects to the address that was checked (so a DNS answer that
+     changes between check and connect - DNS rebinding - changes nothing),
+     while the ``Host`` header, TLS SNI and certificate check use the name;
+  4. one deadline covers name resolution, connecting, TLS, sending, and
+     reading the headers and the whole body: a server that trickles bytes is
+     cut off when the deadline passes, however steadily it trickles;
+  5. the body is capped: a ``Content-Length`` above the cap is refused before
+     the body is read, and at most ``max_bytes + 1`` bytes are ever read;
+  6. redirects are followed by hand, at most ``max_redirects`` of them; every
+     hop goes through steps 1-5 again, a URL seen twice is a loop, and a
+     redirect from ``https`` to ``http`` is refused even when http is allowed;
+  7. any status other than 200 is an error.
+
+* :class:`StaticFetcher` - an in-memory map from URL to bytes, for your own
+  tests (it never touches the network).
+
+Every failure raises :class:`FetchError` with a stable ``code``.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import ipaddress
+import math
+import re
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final, Protocol, cast
+from urllib.parse import urljoin, urlsplit
+
+from did_methods.errors import ParseError, SSIWalletError
+
+__all__ = [
+    "DEFAULT_USER_AGENT",
+    "FETCH_ERROR_CODES",
+    "FetchError",
+    "Fetcher",
+    "HttpFetcher",
+    "StaticFetcher",
+]
+
+#: The ``User-Agent`` that :class:`HttpFetcher` sends unless told otherwise.
+DEFAULT_USER_AGENT: Final = "ssi-wallet/0.1 (did-resolver)"
+
+#: Every ``code`` a :class:`FetchError` can carry, with what it means.
+FETCH_ERROR_CODES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "invalid_url": "the URL (or a redirect's Location) is malformed or not allowed",
+        "insecure_scheme": "plain http without allow_http, or a redirect from https to http",
+        "forbidden_address": "the host is or resolves to a non-public address",
+        "network": "name resolution, connection, TLS or HTTP protocol failure",
+        "timeout": "the overall deadline passed",
+        "too_large": "the body (or its announced Content-Length) exceeds max_bytes",
+        "too_many_redirects": "more redirects than max_redirects",
+        "redirect_loop": "a redirect led back to a URL already visited",
+        "http_status": "the final response status was not 200 (see .status)",
+    }
+)
+
+_REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
+_MAX_URL_LENGTH: Final = 4096
+_READ_CHUNK: Final = 64 * 1024
+# Visible ASCII only: no spaces, controls or non-ASCII in a URL we request.
+_URL_CHARS = re.compile(r"[\x21-\x7e]+")
+# A header value we write ourselves: visible ASCII and spaces, never CR or LF.
+_HEADER_VALUE = re.compile(r"[\x20-\x7e]*")
+_DNS_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+# NAT64 well-known prefix (RFC 6052): the low 32 bits are an IPv4 address.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+#: A name-resolution function: ``(host, port) -> addresses`` as strings.
+Resolve = Callable[[str, int], Sequence[str]]
+
+
+class FetchError(SSIWalletError):
+    """A remote document could not be fetched.
+
+    ``code`` is one of :data:`FETCH_ERROR_CODES` and is stable; ``message`` is
+    for people and may change. ``url`` is the URL being requested when it
+    failed (after redirects), ``status`` the HTTP status for ``http_status``.
+    """
+
+    def __init__(
+        self, code: str, message: str, *, url: str | None = None, status: int | None = None
+    ) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.url = url
+        self.status = status
+
+
+class Fetcher(Protocol):
+    """Anything that can fetch a URL's body: the seam through which HTTP enters.
+
+    Implementations return the body of a successful (200) response, never more
+    than ``max_bytes`` bytes, within ``timeout`` seconds, and raise
+    :class:`FetchError` on every failure.
+    """
+
+    def fetch(self, url: str, *, max_bytes: int, timeout: float, accept: str) -> bytes:
+        """Return the body at ``url`` or raise :class:`FetchError`."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """A checked URL, split into what a request needs."""
+
+    url: str
+    scheme: str
+    host: str  # lower-case name, or IP literal without brackets
+    port: int
+    target: str  # path and query, as sent on the request line
+
+    @property
+    def host_header(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default = 443 if self.scheme == "https" else 80
+        return host if self.port == default else f"{host}:{self.port}"
+
+
+def _check_header_value(name: str, value: str) -> str:
+    if not isinstance(value, str) or not _HEADER_VALUE.fullmatch(value):
+        raise ParseError(f"{name} must be printable ASCII without line breaks")
+    return value
+
+
+def _parse_url(url: str) -> _Target:
+    """Split ``url`` into a :class:`_Target`, or raise FetchError('invalid_url')."""
+    if not isinstance(url, str) or len(url) > _MAX_URL_LENGTH or not _URL_CHARS.fullmatch(url):
+        raise FetchError("invalid_url", "URL must be printable ASCII, at most 4096 characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise FetchError("invalid_url", f"malformed URL: {exc}", url=url) from exc
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise FetchError("invalid_url", "only http and https URLs can be fetched", url=url)
+    if "@" in parts.netloc:
+        raise FetchError("invalid_url", "URLs with user info are refused", url=url)
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise FetchError("invalid_url", "URL has no host", url=url)
+    if port is None:
+        port = 443 if scheme == "https" else 80
+    elif port == 0:
+        raise FetchError("invalid_url", "port 0 is not a valid destination", url=url)
+    if parts.netloc.startswith("["):
+        # An IPv6 literal; zone ids ("%25eth0") name a local interface: refused.
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError as exc:
+            raise FetchError("invalid_url", "malformed IPv6 literal", url=url) from exc
+    elif not _is_ipv4_literal(host):
+        labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
+        if len(host) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
+            raise FetchError("invalid_url", "host is not a valid DNS name", url=url)
+        if not labels[-1][0].isalpha():
+            # "2130706433", "0x7f.1", "127.1": the C resolver reads these as
+            # IPv4 addresses; a real top-level label starts with a letter.
+            raise FetchError("invalid_url", "host looks like a non-standard IP address", url=url)
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    return _Target(url=url, scheme=scheme, host=host, port=port, target=target)
+
+
+def _is_ipv4_literal(host: str) -> bool:
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _forbidden_reason(ip: IPAddress) -> str | None:
+    """Say why ``ip`` is not a public unicast address, or None when it is one."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        # Forms that carry an IPv4 address inside are judged by that address
+        # too, so ::ffff:127.0.0.1 or a 6to4 wrapper of 10.0.0.1 cannot slip by.
+        embedded: list[ipaddress.IPv4Address] = []
+        if ip.ipv4_mapped is not None:
+            embedded.append(ip.ipv4_mapped)
+        if ip.sixtofour is not None:
+            embedded.append(ip.sixtofour)
+        if ip.teredo is not None:
+            embedded.extend(ip.teredo)
+        if ip in _NAT64:
+            embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+            if (reason := _forbidden_reason(embedded[-1])) is not None:
+                return f"NAT64 address of a {reason} address"
+            return None  # the NAT64 prefix itself is routable on IPv6-only networks
+        for inner in embedded:
+            if (reason := _forbidden_reason(inner)) is not None:
+                return f"IPv6 form of a {reason} address"
+        if ip.is_site_local:
+            return "site-local"
+    checks = (
+        ("unspecified", ip.is_unspecified),
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("private", ip.is_private),
+        ("reserved", ip.is_reserved),
+        ("non-global", not ip.is_global),
+    )
+    for reason, hit in checks:
+        if hit:
+            return reason
+    return None
+
+
+def _system_resolve(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    return [str(info[4][0]) for info in infos]
+
+
+class _Deadline:
+    """One point in time that every step of a fetch must finish by."""
+
+    __slots__ = ("_at", "_url")
+
+    def __init__(self, timeout: float) -> None:
+        self._at = time.monotonic() + timeout
+        self._url = ""
+
+    def remaining(self, url: str) -> float:
+        """Seconds left, or FetchError('timeout') when none are."""
+        left = self._at - time.monotonic()
+        if left <= 0:
+            raise FetchError("timeout", "the fetch took longer than its timeout", url=url)
+        return left
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A socket's read side whose every ``recv`` is bounded by the deadline.
+
+    A per-operation socket timeout alone would let a server that sends one
+    byte just before each timeout hold us forever; re-arming the timeout with
+    what is left of one overall deadline before every read cannot be gamed.
+    """
+
+    def __init__(self, sock: socket.socket, deadline: _Deadline, url: str) -> None:
+        super().__init__()
+        self._sock = sock
+        self._deadline = deadline
+        self._url = url
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        self._sock.settimeout(self._deadline.remaining(self._url))
+        return self._sock.recv_into(buffer)
+
+
+class _DeadlineSocket:
+    """The one method of a socket that :class:`http.client.HTTPResponse` calls."""
+
+    def __init__(self, sock: socket.socket, deadline: _Deadline, url: str) -> None:
+        self._reader = _DeadlineReader(sock, deadline, url)
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        assert mode == "rb"
+        return io.BufferedReader(self._reader)
+
+
+class HttpFetcher:
+    """Fetch ``https`` URLs chosen by others, safely (see the module docstring).
+
+    ``allow_http`` permits plain ``http`` URLs (never a redirect from https to
+    http); ``allow_private`` permits every address, and ``allowed_networks``
+    permits only the given networks (e.g. ``["10.1.2.0/24"]`` for an intranet
+    host) - both are for local testing or deliberate deployments, never for a
+    service that resolves DIDs from the public. ``max_redirects`` bounds the
+    redirects followed. ``ssl_context`` replaces the default verifying context
+    (e.g. to trust a private CA); ``resolve`` replaces the system resolver
+    (``(host, port) -> [address, ...]``, e.g. for DNS over HTTPS).
+
+    Raises :class:`~did_methods.errors.ParseError` at construction for a
+    ``user_agent`` with line breaks or non-ASCII characters, or a negative
+    ``max_redirects``, and ``ValueError`` for a malformed network.
+    """
+
+    def __init__(
+        self,
+        *,
+        allow_http: bool = False,
+        allow_private: bool = False,
+        allowed_networks: Iterable[str | IPNetwork] = (),
+        max_redirects: int = 3,
+        user_agent: str = DEFAULT_USER_AGENT,
+        ssl_context: ssl.SSLContext | None = None,
+        resolve: Resolve | None = None,
+    ) -> None:
+        if not isinstance(max_redirects, int) or max_redirects < 0:
+            raise ParseError("max_redirects must be a non-negative integer")
+        self.allow_http = allow_http
+        self.allow_private = allow_private
+        self.allowed_networks: tuple[IPNetwork, ...] = tuple(
+            ipaddress.ip_network(net) for net in allowed_networks
+        )
+        self.max_redirects = max_redirects
+        self.user_agent = _check_header_value("user_agent", user_agent)
+        self._ssl_context = ssl_context
+        self._resolve = resolve or _system_resolve
+
+    def fetch(self, url: str, *, max_bytes: int, timeout: float, accept: str) -> bytes:
+        """GET ``url`` and return the body of its 200 response, following redirects.
+
+        At most ``max_bytes`` bytes are returned and ``timeout`` seconds spent
+        in total. Raises :class:`FetchError` (see :data:`FETCH_ERROR_CODES`);
+        raises :class:`~did_methods.errors.ParseError` for a negative
+        ``max_bytes``, a non-positive or infinite ``timeout``, or an ``accept``
+        value with line breaks.
+        """
+        if not isinstance(max_bytes, int) or max_bytes < 0:
+            raise ParseError("max_bytes must be a non-negative integer")
+        if not isinstance(timeout, int | float) or not (0 < timeout < math.inf):
+            raise ParseError("timeout must be a positive, finite number of seconds")
+        _check_header_value("accept", accept)
+        deadline = _Deadline(float(timeout))
+        visited: set[str] = set()
+        current = url
+        while True:
+            target = _parse_url(current)
+            if target.scheme == "http" and not self.allow_http:
+                raise FetchError("insecure_scheme", "plain http is not allowed", url=current)
+            visited.add(target.url)
+            location = self._get_once(target, deadline, max_bytes=max_bytes, accept=accept)
+            if isinstance(location, bytes):
+                return location
+            if len(visited) > self.max_redirects:
+                raise FetchError(
+                    "too_many_redirects",
+                    f"more than {self.max_redirects} redirects",
+                    url=current,
+                )
+            following = urljoin(current, location).partition("#")[0]
+            if following in visited:
+                raise FetchError(
+                    "redirect_loop", f"redirect loops back to {following}", url=current
+                )
+            if target.scheme == "https" and following[:5].lower() == "http:":
+                raise FetchError(
+                    "insecure_scheme", "refusing a redirect from https to http", url=current
+                )
+            current = following
+
+    # -- one request -------------------------------------------------------
+
+    def _addresses(self, target: _Target, deadline: _Deadline) -> list[IPAddress]:
+        """Resolve the host once and check every address it resolves to."""
+        try:
+            addresses: list[str] = [str(ipaddress.ip_address(target.host))]
+        except ValueError:
+            addresses = self._resolve_with_deadline(target, deadline)
+        checked: list[IPAddress] = []
+        for text in addresses:
+            try:
+                ip = ipaddress.ip_address(text)
+            except ValueError as exc:
+                raise FetchError(
+                    "network", f"resolver returned a malformed address {text!r}", url=target.url
+                ) from exc
+            if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+                ip = ip.ipv4_mapped  # judge and connect to what the kernel would reach
+            checked.append(ip)
+        if not checked:
+            raise FetchError("network", f"{target.host} has no addresses", url=target.url)
+        if not self.allow_private:
+            for ip in checked:
+                if any(ip in net for net in self.allowed_networks):
+                    continue
+                reason = _forbidden_reason(ip)
+                if reason is not None:
+                    # Refuse the whole host, not just this address: a name that
+                    # mixes public and internal answers is not one to trust.
+                    raise FetchError(
+                        "forbidden_address",
+                        f"{target.host} resolves to {ip}, a {reason} address",
+                        url=target.url,
+                    )
+        return checked
+
+    def _resolve_with_deadline(self, target: _Target, deadline: _Deadline) -> list[str]:
+        # getaddrinfo has no timeout of its own and a hostile DNS server can
+        # stall it for many seconds, so it runs in a daemon thread we stop
+        # waiting for when the deadline passes.
+        outcome: list[Sequence[str] | BaseException] = []
+
+        def run() -> None:
+            try:
+                outcome.append(self._resolve(target.host, target.port))
+            except BaseException as exc:  # handed over to the waiting thread
+                outcome.append(exc)
+
+        worker = threading.Thread(target=run, name="ssi-wallet-resolve", daemon=True)
+        worker.start()
+        worker.join(deadline.remaining(target.url))
+        if not outcome:
+            raise FetchError("timeout", f"resolving {target.host} timed out", url=target.url)
+        result = outcome[0]
+        if isinstance(result, BaseException):
+            raise FetchError(
+                "network", f"cannot resolve {target.host}: {result}", url=target.url
+            ) from result
+        return list(result)
+
+    def _connect(self, target: _Target, deadline: _Deadline) -> socket.socket:
+        errors: list[str] = []
+        for ip in self._addresses(target, deadline):
+            try:
+                return socket.create_connection(
+                    (str(ip), target.port), timeout=deadline.remaining(target.url)
+                )
+            except OSError as exc:
+                errors.append(f"{ip}: {exc}")
+        deadline.remaining(target.url)  # a timeout, if that is what ended the loop
+        raise FetchError(
+            "network", f"cannot connect to {target.host}: {'; '.join(errors)}", url=target.url
+        )
+
+    def _get_once(
+        self, target: _Target, deadline: _Deadline, *, max_bytes: int, accept: str
+    ) -> bytes | str:
+        """Make one GET; return the body (200) or a redirect's Location."""
+        sock = self._connect(target, deadline)
+        try:
+            if target.scheme == "https":
+                context = self._ssl_context or ssl.create_default_context()
+                sock.settimeout(deadline.remaining(target.url))
+                # SNI and the certificate check use the name, not the address.
+                sock = context.wrap_socket(sock, server_hostname=target.host)
+            request = (
+                f"GET {target.target} HTTP/1.1\r\n"
+                f"Host: {target.host_header}\r\n"
+                f"User-Agent: {self.user_agent}\r\n"
+                f"Accept: {accept}\r\n"
+                "Accept-Encoding: identity\r\n"
+                "Connection: close\r\n\r\n"
+            ).encode("ascii")
+            sock.settimeout(deadline.remaining(target.url))
+            sock.sendall(request)
+            faced = cast(socket.socket, _DeadlineSocket(sock, deadline, target.url))
+            response = http.client.HTTPResponse(faced, method="GET")
+            try:
+                response.begin()
+                return self._read_response(response, target, max_bytes=max_bytes)
+            finally:
+                response.close()
+        except FetchError:
+            raise
+        except TimeoutError as exc:
+            raise FetchError(
+                "timeout", "the fetch took longer than its timeout", url=target.url
+            ) from exc
+        except ssl.SSLError as exc:
+            raise FetchError(
+                "network", f"TLS failure with {target.host}: {exc}", url=target.url
+            ) from exc
+        except (OSError, http.client.HTTPException) as exc:
+            raise FetchError(
+                "network", f"HTTP exchange with {target.host} failed: {exc!r}", url=target.url
+            ) from exc
+        finally:
+            sock.close()
+
+    @staticmethod
+    def _read_response(
+        response: http.client.HTTPResponse, target: _Target, *, max_bytes: int
+    ) -> bytes | str:
+        if response.status in _REDIRECT_STATUSES:
+            location = response.getheader("Location")
+            if not location:
+                raise FetchError(
+                    "http_status",
+                    f"redirect status {response.status} without a Location",
+                    url=target.url,
+                    status=response.status,
+                )
+            return location
+        if response.status != 200:
+            raise FetchError(
+                "http_status",
+                f"server answered {response.status} {response.reason}",
+                url=target.url,
+                status=response.status,
+            )
+        if response.length is not None and response.length > max_bytes:
+            raise FetchError(
+                "too_large",
+                f"Content-Length {response.length} exceeds the limit of {max_bytes} bytes",
+                url=target.url,
+            )
+        body = bytearray()
+        while chunk := response.read(min(_READ_CHUNK, max_bytes + 1 - len(body))):
+            body += chunk
+            if len(body) > max_bytes:
+                raise FetchError(
+                    "too_large", f"body exceeds the limit of {max_bytes} bytes", url=target.url
+                )
+        return bytes(body)
+
+
+class StaticFetcher:
+    """An in-memory :class:`Fetcher` for your own tests: URL -> body, no network.
+
+    A URL in the mapping returns its bytes (subject to ``max_bytes``, like the
+    real fetcher); any other URL raises ``FetchError('http_status')`` with
+    status 404. ``timeout`` and ``accept`` are accepted and ignored.
+    """
+
+    def __init__(self, mapping: Mapping[str, bytes]) -> None:
+        self._mapping: Mapping[str, bytes] = MappingProxyType(dict(mapping))
+
+    def fetch(self, url: str, *, max_bytes: int, timeout: float, accept: str) -> bytes:
+        """Return the stored body for ``url`` or raise :class:`FetchError`."""
+        body = self._mapping.get(url)
+        if body is None:
+            raise FetchError("http_status", "no such URL in the StaticFetcher", url=url, status=404)
+        if len(body) > max_bytes:
+            raise FetchError("too_large", f"body exceeds the limit of {max_bytes} bytes", url=url)
+        return body
