@@ -47,10 +47,13 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final, Protocol, cast
+from typing import TYPE_CHECKING, Final, Protocol, cast
 from urllib.parse import urljoin, urlsplit
 
 from did_methods.errors import ParseError, SSIWalletError
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 __all__ = [
     "DEFAULT_USER_AGENT",
@@ -178,17 +181,25 @@ def _parse_url(url: str) -> _Target:
         except ValueError as exc:
             raise FetchError("invalid_url", "malformed IPv6 literal", url=url) from exc
     elif not _is_ipv4_literal(host):
-        labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
-        if len(host) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
-            raise FetchError("invalid_url", "host is not a valid DNS name", url=url)
-        if not labels[-1][0].isalpha():
-            # "2130706433", "0x7f.1", "127.1": the C resolver reads these as
-            # IPv4 addresses; a real top-level label starts with a letter.
-            raise FetchError("invalid_url", "host looks like a non-standard IP address", url=url)
+        problem = _host_name_problem(host.removesuffix("."))
+        if problem is not None:
+            raise FetchError("invalid_url", f"host {problem}", url=url)
     target = parts.path or "/"
     if parts.query:
         target += "?" + parts.query
     return _Target(url=url, scheme=scheme, host=host, port=port, target=target)
+
+
+def _host_name_problem(host: str) -> str | None:
+    """Say why lower-case ``host`` is not a DNS host name, or None when it is one."""
+    labels = host.split(".")
+    if len(host) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
+        return "is not a valid DNS name"
+    if not labels[-1][0].isalpha():
+        # "192.0.2.1", "2130706433", "0x7f.1", "127.1": resolvers read these as
+        # IPv4 addresses, while every top-level label starts with a letter.
+        return "looks like an IP address"
+    return None
 
 
 def _is_ipv4_literal(host: str) -> bool:
@@ -244,11 +255,10 @@ def _system_resolve(host: str, port: int) -> list[str]:
 class _Deadline:
     """One point in time that every step of a fetch must finish by."""
 
-    __slots__ = ("_at", "_url")
+    __slots__ = ("_at",)
 
     def __init__(self, timeout: float) -> None:
         self._at = time.monotonic() + timeout
-        self._url = ""
 
     def remaining(self, url: str) -> float:
         """Seconds left, or FetchError('timeout') when none are."""
@@ -275,7 +285,7 @@ class _DeadlineReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+    def readinto(self, buffer: WriteableBuffer, /) -> int:
         self._sock.settimeout(self._deadline.remaining(self._url))
         return self._sock.recv_into(buffer)
 
@@ -347,31 +357,30 @@ class HttpFetcher:
         _check_header_value("accept", accept)
         deadline = _Deadline(float(timeout))
         visited: set[str] = set()
-        current = url
+        current, came_from = url, None
         while True:
             target = _parse_url(current)
+            if target.scheme == "http" and came_from == "https":
+                raise FetchError(
+                    "insecure_scheme", "refusing a redirect from https to http", url=url
+                )
             if target.scheme == "http" and not self.allow_http:
                 raise FetchError("insecure_scheme", "plain http is not allowed", url=current)
-            visited.add(target.url)
-            location = self._get_once(target, deadline, max_bytes=max_bytes, accept=accept)
-            if isinstance(location, bytes):
-                return location
-            if len(visited) > self.max_redirects:
-                raise FetchError(
-                    "too_many_redirects",
-                    f"more than {self.max_redirects} redirects",
-                    url=current,
-                )
-            following = urljoin(current, location).partition("#")[0]
+            visited.add(current)
+            outcome = self._get_once(target, deadline, max_bytes=max_bytes, accept=accept)
+            if isinstance(outcome, bytes):
+                return outcome
+            # A redirect: ``outcome`` is its Location, resolved against this URL.
+            following = urljoin(current, outcome).partition("#")[0]
             if following in visited:
                 raise FetchError(
                     "redirect_loop", f"redirect loops back to {following}", url=current
                 )
-            if target.scheme == "https" and following[:5].lower() == "http:":
+            if len(visited) > self.max_redirects:
                 raise FetchError(
-                    "insecure_scheme", "refusing a redirect from https to http", url=current
+                    "too_many_redirects", f"more than {self.max_redirects} redirects", url=current
                 )
-            current = following
+            current, came_from = following, target.scheme
 
     # -- one request -------------------------------------------------------
 
