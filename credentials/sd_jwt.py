@@ -1,0 +1,830 @@
+"""SD-JWT (RFC 9901) and SD-JWT VC (``dc+sd-jwt``) with Key Binding.
+
+Three roles, three calls:
+
+* the issuer :func:`issue_sd_jwt` signs a claims set in which the claims
+  named by *claim paths* (``("address", "street_address")``,
+  ``("nationalities", 0)``) are replaced by salted digests, and hands the
+  holder the matching disclosures;
+* the holder :func:`present` keeps only the disclosures for the claims it
+  chooses (a nested claim brings the disclosures it sits in) and, when a
+  verifier gives a nonce and an audience, appends a Key Binding JWT signed
+  with the key named in ``cnf``;
+* the verifier :func:`verify_sd_jwt` checks the issuer's signature (algorithm
+  allow-list first), every disclosure, the processed payload, the validity
+  period, key binding and status, and returns a
+  :class:`~credentials.result.VerificationResult` whose ``document`` is the
+  processed payload (what the holder chose to show, and nothing else).
+
+Input is bounded: an SD-JWT longer than :data:`MAX_SD_JWT_LENGTH`
+characters, with more than :data:`MAX_DISCLOSURES` disclosures, or nested
+deeper than :data:`MAX_DEPTH` levels is refused as malformed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, TypeAlias
+
+from credentials._jws import (
+    CompactJWS,
+    MethodResolver,
+    absolute_kid,
+    check_alg,
+    dumps,
+    loads,
+    resolve_key,
+    sign_compact,
+)
+from credentials.result import Check, VerificationResult
+from did_methods.did import DIDURL
+from did_methods.encoding import b64url_decode, b64url_encode
+from did_methods.errors import (
+    InvalidDID,
+    ParseError,
+    PolicyError,
+    SSIWalletError,
+    VerificationError,
+)
+from did_methods.keys import PrivateKey, PublicKey, RandBytes
+
+__all__ = [
+    "DEFAULT_KB_MAX_AGE",
+    "MAX_DEPTH",
+    "MAX_DISCLOSURES",
+    "MAX_SD_JWT_LENGTH",
+    "SD_JWT_VC_TYPES",
+    "ClaimPath",
+    "ClaimPathError",
+    "Disclosure",
+    "SdJwt",
+    "SdJwtError",
+    "StatusChecker",
+    "issue_sd_jwt",
+    "present",
+    "verify_sd_jwt",
+]
+
+#: A claim path: object member names (``str``) and array positions (``int``).
+ClaimPath: TypeAlias = tuple[str | int, ...]
+
+#: A status check: given the ``status`` claim, returns the outcome as a Check.
+StatusChecker: TypeAlias = Callable[[Mapping[str, Any]], Check]
+
+#: Longest SD-JWT (with disclosures and KB-JWT) we parse, in characters.
+MAX_SD_JWT_LENGTH: Final = 1_000_000
+#: Most disclosures one SD-JWT may carry.
+MAX_DISCLOSURES: Final = 1000
+#: Deepest nesting of objects, arrays and disclosures inside disclosures.
+MAX_DEPTH: Final = 64
+#: How old a Key Binding JWT may be (seconds) by default.
+DEFAULT_KB_MAX_AGE: Final = 300
+#: The ``typ`` values of an SD-JWT VC: ``dc+sd-jwt`` and its former name.
+SD_JWT_VC_TYPES: Final = ("dc+sd-jwt", "vc+sd-jwt")
+
+_TYP = "dc+sd-jwt"
+_KB_TYP = "kb+jwt"
+_SD = "_sd"
+_SD_ALG = "_sd_alg"
+_ELLIPSIS = "..."
+_SALT_BYTES = 16  # 128 bits, the minimum RFC 9901 section 9.3 recommends
+_HASHES: Mapping[str, Callable[[bytes], Any]] = {
+    "sha-256": hashlib.sha256,
+    "sha-384": hashlib.sha384,
+    "sha-512": hashlib.sha512,
+}
+# SD-JWT VC section 3.2.2.2: these must stay in clear so a verifier can always read them.
+_NEVER_DISCLOSABLE = frozenset({"iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "status"})
+_B64URL_RE = re.compile(r"[A-Za-z0-9_-]+")
+
+
+class SdJwtError(ParseError):
+    """A malformed SD-JWT, disclosure or Key Binding JWT (also a ``ValueError``)."""
+
+
+class ClaimPathError(SdJwtError):
+    """A claim path that names no claim, or names one that may not be disclosable."""
+
+
+def _digest(alg: str, text: str) -> str:
+    return b64url_encode(_HASHES[alg](text.encode("ascii")).digest())
+
+
+# -- disclosures ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosure:
+    """One disclosure: ``[salt, name, value]`` for an object member, ``[salt, value]``
+    for an array element (``name`` is then None).
+
+    ``encoded`` is the base64url text exactly as issued: digests are computed
+    over it, never over a re-serialisation.
+    """
+
+    encoded: str
+    salt: str
+    name: str | None
+    value: Any
+
+    @classmethod
+    def parse(cls, encoded: str) -> Disclosure:
+        """Decode and validate a disclosure; raise :class:`SdJwtError`.
+
+        Refuses anything that is not a JSON array of 2 or 3 elements with a
+        string salt, and a claim name that is not a string or is ``_sd`` or
+        ``...`` (RFC 9901 section 7.1).
+        """
+        try:
+            raw = b64url_decode(encoded, max_length=MAX_SD_JWT_LENGTH)
+            data = loads(raw, what="disclosure")
+        except ParseError as exc:
+            raise SdJwtError(f"disclosure is not base64url JSON: {exc}") from exc
+        if not isinstance(data, list) or len(data) not in (2, 3):
+            raise SdJwtError("a disclosure must be a JSON array of 2 or 3 elements")
+        if not isinstance(data[0], str):
+            raise SdJwtError("a disclosure's salt must be a string")
+        if len(data) == 2:
+            return cls(encoded, data[0], None, data[1])
+        name = data[1]
+        if not isinstance(name, str):
+            raise SdJwtError("a disclosure's claim name must be a string")
+        if name in (_SD, _ELLIPSIS):
+            raise SdJwtError(f"a disclosure may not name the reserved claim {name!r}")
+        return cls(encoded, data[0], name, data[2])
+
+    @classmethod
+    def create(cls, salt: str, name: str | None, value: Any) -> Disclosure:
+        """Build a disclosure (compact UTF-8 JSON, then base64url)."""
+        data = [salt, value] if name is None else [salt, name, value]
+        return cls(b64url_encode(dumps(data)), salt, name, value)
+
+    def digest(self, alg: str = "sha-256") -> str:
+        """The base64url digest that references this disclosure."""
+        return _digest(alg, self.encoded)
+
+
+# -- the SD-JWT container ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SdJwt:
+    """A parsed, *unverified* SD-JWT in compact form.
+
+    ``jwt`` is the issuer-signed JWT, ``disclosures`` the disclosure strings in
+    the order given, ``kb_jwt`` the Key Binding JWT or None. Nothing here has
+    been verified: use :func:`verify_sd_jwt`.
+    """
+
+    jwt_text: str
+    jwt: CompactJWS
+    disclosures: tuple[str, ...]
+    kb_jwt_text: str | None
+    kb_jwt: CompactJWS | None
+
+    @classmethod
+    def parse(cls, text: str) -> SdJwt:
+        """Split and check ``<JWT>~<D1>~...~<Dn>~[<KB-JWT>]``; raise :class:`SdJwtError`.
+
+        The issuer JWT and the KB-JWT must be compact JWS with JSON object
+        header and payload; each disclosure must be non-empty base64url (its
+        content is checked on use). Length, disclosure count and JSON depth
+        are bounded.
+        """
+        if not isinstance(text, str):
+            raise SdJwtError(f"an SD-JWT must be a string, not {type(text).__name__}")
+        if len(text) > MAX_SD_JWT_LENGTH:
+            raise SdJwtError(f"SD-JWT is longer than {MAX_SD_JWT_LENGTH} characters")
+        if text.count("~") > MAX_DISCLOSURES + 1:
+            raise SdJwtError(f"SD-JWT has more than {MAX_DISCLOSURES} disclosures")
+        parts = text.split("~")
+        if len(parts) < 2:
+            raise SdJwtError("an SD-JWT must contain '~' after the issuer-signed JWT")
+        jwt_text, *disclosures, kb_text = parts
+        for d in disclosures:
+            if not _B64URL_RE.fullmatch(d):
+                raise SdJwtError("an SD-JWT disclosure must be non-empty base64url")
+        try:
+            jwt = CompactJWS.parse(jwt_text)
+            kb = CompactJWS.parse(kb_text) if kb_text else None
+        except SdJwtError:
+            raise
+        except ParseError as exc:
+            raise SdJwtError(f"malformed SD-JWT: {exc}") from exc
+        return cls(jwt_text, jwt, tuple(disclosures), kb_text or None, kb)
+
+    @property
+    def unverified_header(self) -> Mapping[str, Any]:
+        """The issuer JWT's header, as claimed (not verified)."""
+        return self.jwt.header
+
+    @property
+    def unverified_payload(self) -> Mapping[str, Any]:
+        """The issuer JWT's payload with digests, as claimed (not verified)."""
+        payload: Mapping[str, Any] = self.jwt.payload
+        return payload
+
+    def presentation_prefix(self) -> str:
+        """``<JWT>~<D1>~...~<Dn>~``: the text a KB-JWT's ``sd_hash`` covers."""
+        return "".join(s + "~" for s in (self.jwt_text, *self.disclosures))
+
+    def __str__(self) -> str:
+        return self.presentation_prefix() + (self.kb_jwt_text or "")
+
+
+# -- processing (shared by holder and verifier) -----------------------------------------
+
+
+class _Reject(Exception):
+    """Internal: a disclosure or payload problem with its stable code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(slots=True)
+class _Processor:
+    """RFC 9901 section 7.1 step 3-5: replace digests by disclosed values.
+
+    Records, for the holder, the claim path of every disclosure and every
+    claim path that exists.
+    """
+
+    alg: str
+    by_digest: dict[str, Disclosure]
+    used: set[str]
+    seen: set[str]
+    entries: list[tuple[ClaimPath, str]]
+    paths: set[ClaimPath]
+
+    @classmethod
+    def new(cls, alg: str, disclosures: Iterable[Disclosure]) -> _Processor:
+        by_digest: dict[str, Disclosure] = {}
+        for d in disclosures:
+            digest = d.digest(alg)
+            if digest in by_digest:
+                raise _Reject("disclosure_duplicate", "the same disclosure is presented twice")
+            by_digest[digest] = d
+        return cls(alg, by_digest, set(), set(), [], set())
+
+    def _take(self, digest: Any) -> Disclosure | None:
+        if not isinstance(digest, str):
+            raise _Reject("sd_payload_invalid", "a digest in the payload is not a string")
+        if digest in self.seen:
+            raise _Reject("disclosure_duplicate", f"digest {digest[:16]}... appears more than once")
+        self.seen.add(digest)
+        found = self.by_digest.get(digest)
+        if found is not None:
+            self.used.add(digest)
+        return found
+
+    def value(self, node: Any, path: ClaimPath, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise _Reject("sd_payload_invalid", f"claims nested deeper than {MAX_DEPTH} levels")
+        self.paths.add(path)
+        if isinstance(node, dict):
+            return self._object(node, path, depth)
+        if isinstance(node, list):
+            return self._array(node, path, depth)
+        return node
+
+    def _object(self, node: dict[str, Any], path: ClaimPath, depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, val in node.items():
+            if key == _SD or (key == _SD_ALG and not path):
+                continue
+            out[key] = self.value(val, (*path, key), depth + 1)
+        digests = node.get(_SD, [])
+        if not isinstance(digests, list):
+            raise _Reject("sd_payload_invalid", "'_sd' must be an array of digests")
+        for digest in digests:
+            d = self._take(digest)
+            if d is None:
+                continue  # a decoy, or a claim the holder did not disclose
+            if d.name is None:
+                raise _Reject("disclosure_invalid", "an array-element disclosure is used in '_sd'")
+            if d.name in out or d.name in node:
+                raise _Reject(
+                    "disclosure_claim_conflict", f"claim {d.name[:40]!r} is already present"
+                )
+            sub = (*path, d.name)
+            self.entries.append((sub, d.encoded))
+            out[d.name] = self.value(d.value, sub, depth + 1)
+        return out
+
+    def _array(self, node: list[Any], path: ClaimPath, depth: int) -> list[Any]:
+        out: list[Any] = []
+        for index, item in enumerate(node):
+            sub = (*path, index)
+            if isinstance(item, dict) and len(item) == 1 and _ELLIPSIS in item:
+                d = self._take(item[_ELLIPSIS])
+                if d is None:
+                    continue
+                if d.name is not None:
+                    raise _Reject(
+                        "disclosure_invalid", "an object-member disclosure is used in an array"
+                    )
+                self.entries.append((sub, d.encoded))
+                out.append(self.value(d.value, sub, depth + 1))
+            else:
+                out.append(self.value(item, sub, depth + 1))
+        return out
+
+
+def _decode_disclosures(encoded: Iterable[str]) -> list[Disclosure]:
+    out = []
+    for text in encoded:
+        try:
+            out.append(Disclosure.parse(text))
+        except SdJwtError as exc:
+            raise _Reject("disclosure_invalid", str(exc)) from exc
+    return out
+
+
+def _sd_alg(payload: Mapping[str, Any]) -> str:
+    alg = payload.get(_SD_ALG, "sha-256")
+    if not isinstance(alg, str) or alg not in _HASHES:
+        shown = alg[:20] if isinstance(alg, str) else type(alg).__name__
+        raise _Reject("sd_alg_unsupported", f"unsupported _sd_alg {shown!r}")
+    return alg
+
+
+def _process(sd: SdJwt) -> tuple[dict[str, Any], _Processor]:
+    payload = sd.unverified_payload
+    proc = _Processor.new(_sd_alg(payload), _decode_disclosures(sd.disclosures))
+    out = proc.value(payload, (), 0)
+    unused = len(proc.by_digest) - len(proc.used)
+    if unused:
+        raise _Reject(
+            "disclosure_unreferenced", f"{unused} disclosure(s) are not referenced by any digest"
+        )
+    return out, proc
+
+
+# -- issuance -------------------------------------------------------------------------
+
+
+def _norm_path(path: Any) -> ClaimPath:
+    if isinstance(path, str):
+        return (path,)
+    if not isinstance(path, Sequence) or not path:
+        raise ClaimPathError(f"a claim path must be a non-empty sequence, not {path!r:.60}")
+    for step in path:
+        if not (isinstance(step, str) or (isinstance(step, int) and not isinstance(step, bool))):
+            raise ClaimPathError(f"claim path steps are strings or integers: {path!r:.60}")
+    return tuple(path)
+
+
+def _check_claims(node: Any, depth: int = 0) -> None:
+    if depth > MAX_DEPTH:
+        raise SdJwtError(f"claims nested deeper than {MAX_DEPTH} levels")
+    if isinstance(node, Mapping):
+        for key, val in node.items():
+            if not isinstance(key, str):
+                raise SdJwtError("claim names must be strings")
+            if key in (_SD, _ELLIPSIS):
+                raise SdJwtError(f"claims may not use the reserved name {key!r}")
+            _check_claims(val, depth + 1)
+    elif isinstance(node, list | tuple):
+        for item in node:
+            _check_claims(item, depth + 1)
+
+
+@dataclass(slots=True)
+class _Issuer:
+    targets: set[ClaimPath]
+    randbytes: RandBytes
+    decoys: int
+    disclosures: list[Disclosure]
+
+    def salt(self) -> str:
+        return b64url_encode(self.randbytes(_SALT_BYTES))
+
+    def build(self, node: Any, path: ClaimPath) -> Any:
+        if isinstance(node, Mapping):
+            out: dict[str, Any] = {}
+            digests: list[str] = []
+            for key, val in node.items():
+                sub = (*path, key)
+                built = self.build(val, sub)
+                if sub in self.targets:
+                    d = Disclosure.create(self.salt(), key, built)
+                    self.disclosures.append(d)
+                    digests.append(d.digest())
+                else:
+                    out[key] = built
+            if digests:
+                # Decoys hide how many claims are selectively disclosable here
+                # (RFC 9901 section 4.2.5); sorting hides their original order.
+                digests += [_digest("sha-256", self.salt()) for _ in range(self.decoys)]
+                out[_SD] = sorted(digests)
+            return out
+        if isinstance(node, list | tuple):
+            items: list[Any] = []
+            for index, val in enumerate(node):
+                sub = (*path, index)
+                built = self.build(val, sub)
+                if sub in self.targets:
+                    d = Disclosure.create(self.salt(), None, built)
+                    self.disclosures.append(d)
+                    items.append({_ELLIPSIS: d.digest()})
+                else:
+                    items.append(built)
+            return items
+        return node
+
+
+def _existing_paths(node: Any, path: ClaimPath, out: set[ClaimPath]) -> None:
+    out.add(path)
+    if isinstance(node, Mapping):
+        for key, val in node.items():
+            _existing_paths(val, (*path, key), out)
+    elif isinstance(node, list | tuple):
+        for index, val in enumerate(node):
+            _existing_paths(val, (*path, index), out)
+
+
+def _numeric_date(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SdJwtError(f"{name} must be a NumericDate (seconds since the epoch)")
+    return int(value)
+
+
+def issue_sd_jwt(
+    claims: Mapping[str, Any],
+    key: PrivateKey,
+    *,
+    issuer: str,
+    vct: str,
+    disclosable: Iterable[Sequence[str | int] | str] = (),
+    kid: str | None = None,
+    holder_key: PublicKey | None = None,
+    status: Mapping[str, Any] | None = None,
+    iat: int | None = None,
+    exp: int | None = None,
+    nbf: int | None = None,
+    now: float | None = None,
+    decoys: int = 2,
+    randbytes: RandBytes = secrets.token_bytes,
+) -> str:
+    """Issue an SD-JWT VC (``typ`` ``dc+sd-jwt``) and return it with every disclosure.
+
+    ``claims`` are the credential's claims (not ``iss``/``iat``/...: those
+    come from the keyword arguments). Every claim path in ``disclosable``
+    becomes selectively disclosable; a path below another disclosable path
+    makes a recursive disclosure. ``holder_key`` goes into ``cnf.jwk`` for key
+    binding; ``status`` into ``status``. ``iat`` defaults to ``now``. Each
+    ``_sd`` array gets ``decoys`` decoy digests. When ``issuer`` is a DID,
+    ``kid`` must be a DID URL of that DID.
+
+    Returns ``<JWT>~<D1>~...~<Dn>~``. Raises :class:`ClaimPathError` for a
+    path that names no claim or a claim that must stay in clear
+    (``iss``, ``nbf``, ``exp``, ``cnf``, ``vct``, ``status``),
+    :class:`SdJwtError` for claims using reserved names or clashing with the
+    registered claims, and :class:`UnsupportedError` for keys that cannot sign.
+    """
+    if not isinstance(claims, Mapping):
+        raise SdJwtError("claims must be a JSON object")
+    if not isinstance(issuer, str) or not issuer:
+        raise SdJwtError("issuer must be a non-empty string")
+    if not isinstance(vct, str) or not vct:
+        raise SdJwtError("vct must be a non-empty string")
+    if decoys < 0 or decoys > 100:
+        raise SdJwtError("decoys must be between 0 and 100")
+    _check_claims(claims)
+    header: dict[str, Any] = {"typ": _TYP}
+    if kid is not None:
+        if issuer.startswith("did:"):
+            try:
+                absolute_kid(kid, issuer)
+            except VerificationError as exc:
+                raise SdJwtError(f"kid does not fit the issuer DID: {exc.message}") from exc
+        header["kid"] = kid
+    registered: dict[str, Any] = {"iss": issuer}
+    registered["iat"] = (
+        _numeric_date(iat, "iat") if iat is not None else int(time.time() if now is None else now)
+    )
+    if nbf is not None:
+        registered["nbf"] = _numeric_date(nbf, "nbf")
+    if exp is not None:
+        registered["exp"] = _numeric_date(exp, "exp")
+    registered["vct"] = vct
+    clash = set(registered) & set(claims) | ({"cnf", "status", _SD_ALG} & set(claims))
+    if clash:
+        raise SdJwtError(f"claims may not set {sorted(clash)}: pass them as keyword arguments")
+
+    targets = {_norm_path(p) for p in disclosable}
+    existing: set[ClaimPath] = set()
+    _existing_paths(claims, (), existing)
+    for target in targets:
+        if target not in existing:
+            raise ClaimPathError(f"claim path {list(target)!r:.80} names no claim")
+        if len(target) == 1 and target[0] in _NEVER_DISCLOSABLE:
+            raise ClaimPathError(f"claim {target[0]!r} must not be selectively disclosable")
+    iss = _Issuer(targets, randbytes, decoys, [])
+    body = iss.build(claims, ())
+    payload: dict[str, Any] = {**registered, **body, _SD_ALG: "sha-256"}
+    if holder_key is not None:
+        payload["cnf"] = {"jwk": holder_key.to_jwk()}
+    if status is not None:
+        payload["status"] = dict(status)
+    jwt = sign_compact(header, dumps(payload), key)
+    return "".join(s + "~" for s in (jwt, *(d.encoded for d in iss.disclosures)))
+
+
+# -- holder ---------------------------------------------------------------------------
+
+
+def present(
+    sd_jwt: str | SdJwt,
+    disclose: Iterable[Sequence[str | int] | str],
+    *,
+    holder_key: PrivateKey | None = None,
+    nonce: str | None = None,
+    audience: str | None = None,
+    now: float | None = None,
+) -> str:
+    """Make a presentation that reveals only the claims at the ``disclose`` paths.
+
+    A path reveals its claim in full (with everything disclosable below it)
+    and brings the disclosures of the claims it sits in. Array positions
+    count elements as issued. With ``holder_key`` (and then ``nonce`` and
+    ``audience``, both required) a Key Binding JWT is appended whose
+    ``sd_hash`` covers the presented SD-JWT; without it the presentation ends
+    with ``~``.
+
+    Raises :class:`ClaimPathError` for a path that names no claim,
+    :class:`SdJwtError` for a malformed SD-JWT, and :class:`PolicyError` when
+    ``holder_key`` is not the key in ``cnf`` or nonce/audience are missing.
+    """
+    sd = sd_jwt if isinstance(sd_jwt, SdJwt) else SdJwt.parse(sd_jwt)
+    try:
+        _, proc = _process(sd)
+    except _Reject as exc:
+        raise SdJwtError(f"{exc.code}: {exc.message}") from exc
+    wanted = [_norm_path(p) for p in disclose]
+    for path in wanted:
+        if path not in proc.paths:
+            raise ClaimPathError(f"claim path {list(path)!r:.80} names no claim")
+    chosen: set[str] = set()
+    for entry_path, encoded in proc.entries:
+        n = len(entry_path)
+        for path in wanted:
+            m = min(n, len(path))
+            if entry_path[:m] == path[:m]:
+                chosen.add(encoded)
+                break
+    kept = tuple(d for d in sd.disclosures if d in chosen)
+    prefix = "".join(s + "~" for s in (sd.jwt_text, *kept))
+    if holder_key is None:
+        if nonce is not None or audience is not None:
+            raise PolicyError("a nonce or audience needs a holder_key to sign key binding")
+        return prefix
+    if nonce is None or audience is None:
+        raise PolicyError("key binding needs both a nonce and an audience")
+    cnf = sd.unverified_payload.get("cnf")
+    jwk = cnf.get("jwk") if isinstance(cnf, Mapping) else None
+    if not isinstance(jwk, Mapping):
+        raise PolicyError("the SD-JWT has no cnf.jwk: it is not bound to a holder key")
+    if PublicKey.from_jwk(jwk) != holder_key.public_key:
+        raise PolicyError("holder_key is not the key named in the SD-JWT's cnf")
+    alg = _sd_alg_or_error(sd.unverified_payload)
+    kb_payload = {
+        "iat": int(time.time() if now is None else now),
+        "aud": audience,
+        "nonce": nonce,
+        "sd_hash": _digest(alg, prefix),
+    }
+    return prefix + sign_compact({"typ": _KB_TYP}, dumps(kb_payload), holder_key)
+
+
+def _sd_alg_or_error(payload: Mapping[str, Any]) -> str:
+    try:
+        return _sd_alg(payload)
+    except _Reject as exc:
+        raise SdJwtError(exc.message) from exc
+
+
+# -- verification ---------------------------------------------------------------------
+
+
+def _issuer_key(
+    sd: SdJwt,
+    resolver: MethodResolver | None,
+    issuer_key: PublicKey | None,
+) -> tuple[PublicKey, str]:
+    """Step 2: the issuer's key and how it was found; raises VerificationError."""
+    if issuer_key is not None:
+        return issuer_key, "the key given by the caller"
+    iss = sd.unverified_payload.get("iss")
+    if not isinstance(iss, str):
+        raise VerificationError("issuer_invalid", "the SD-JWT has no 'iss' string")
+    try:
+        DIDURL.parse(iss)
+    except InvalidDID:
+        raise VerificationError(
+            "key_unresolved", "'iss' is not a DID and no issuer_key was given"
+        ) from None
+    if resolver is None:
+        raise VerificationError("key_unresolved", "no resolver was given to find the issuer's key")
+    kid = absolute_kid(sd.unverified_header.get("kid"), iss)
+    return resolve_key(resolver, kid, "assertionMethod"), kid
+
+
+def _time_checks(payload: Mapping[str, Any], now: float, leeway: float) -> Check:
+    for name in ("iat", "nbf", "exp"):
+        value = payload.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            return Check.failed("validity_period", "claims_invalid", f"'{name}' is not a number")
+    exp, nbf, iat = payload.get("exp"), payload.get("nbf"), payload.get("iat")
+    if exp is not None and now >= exp + leeway:
+        return Check.failed("validity_period", "expired", f"expired at {exp}", exp=exp)
+    if nbf is not None and now < nbf - leeway:
+        return Check.failed("validity_period", "not_yet_valid", f"not valid before {nbf}", nbf=nbf)
+    if iat is not None and now < iat - leeway:
+        return Check.failed("validity_period", "not_yet_valid", f"issued in the future ({iat})")
+    return Check.passed("validity_period", "valid at the given time", exp=exp, nbf=nbf)
+
+
+def _key_binding(
+    sd: SdJwt,
+    payload: Mapping[str, Any],
+    alg: str,
+    *,
+    nonce: str | None,
+    audience: str | None,
+    now: float,
+    max_age: float,
+    leeway: float,
+) -> Check:
+    """Step 5: RFC 9901 section 7.3; raises VerificationError with a kb_* code."""
+    name = "holder_binding"
+    kb = sd.kb_jwt
+    if kb is None:
+        raise VerificationError("kb_missing", "a Key Binding JWT is required but absent")
+    if kb.header.get("typ") != _KB_TYP:
+        raise VerificationError("kb_typ_invalid", "the Key Binding JWT's typ is not kb+jwt")
+    cnf = payload.get("cnf")
+    jwk = cnf.get("jwk") if isinstance(cnf, Mapping) else None
+    if not isinstance(jwk, Mapping):
+        raise VerificationError("kb_cnf_missing", "the SD-JWT names no holder key (cnf.jwk)")
+    try:
+        holder = PublicKey.from_jwk(jwk)
+    except ParseError as exc:
+        raise VerificationError("kb_cnf_invalid", f"cnf.jwk is not a usable key: {exc}") from exc
+    try:
+        check_alg(kb.alg, holder)
+    except VerificationError as exc:
+        raise VerificationError("kb_alg_not_allowed", exc.message) from exc
+    try:
+        holder.verify(kb.signature, kb.signing_input)
+    except VerificationError as exc:
+        raise VerificationError("kb_signature_invalid", "not signed by the cnf key") from exc
+    claims = kb.payload
+    if nonce is not None and claims.get("nonce") != nonce:
+        raise VerificationError("kb_nonce_mismatch", "the KB-JWT nonce is not the expected one")
+    if audience is not None and claims.get("aud") != audience:
+        raise VerificationError("kb_audience_mismatch", "the KB-JWT is for another audience")
+    iat = claims.get("iat")
+    if isinstance(iat, bool) or not isinstance(iat, int | float):
+        raise VerificationError("kb_iat_invalid", "the KB-JWT has no numeric iat")
+    if iat > now + leeway:
+        raise VerificationError("kb_not_yet_valid", f"the KB-JWT is issued in the future ({iat})")
+    if iat < now - max_age - leeway:
+        raise VerificationError("kb_stale", f"the KB-JWT is older than {max_age} seconds")
+    if claims.get("sd_hash") != _digest(alg, sd.presentation_prefix()):
+        raise VerificationError(
+            "kb_sd_hash_mismatch", "sd_hash does not cover this SD-JWT and these disclosures"
+        )
+    return Check.passed(name, "bound to the holder key in cnf", nonce=nonce, audience=audience)
+
+
+def verify_sd_jwt(
+    text: str | SdJwt,
+    resolver: MethodResolver | None = None,
+    *,
+    issuer_key: PublicKey | None = None,
+    now: float | None = None,
+    nonce: str | None = None,
+    audience: str | None = None,
+    kb_max_age: float = DEFAULT_KB_MAX_AGE,
+    leeway: float = 0,
+    status_checker: StatusChecker | None = None,
+    typ: Sequence[str] | None = SD_JWT_VC_TYPES,
+) -> VerificationResult:
+    """Verify an SD-JWT (VC) presentation and return every check, never a bare bool.
+
+    The issuer key comes from ``issuer_key`` when given, else from the
+    ``kid`` header (a DID URL of the DID in ``iss``, resolved through
+    ``resolver`` and required to be authorised for ``assertionMethod``).
+    Key binding is required when ``nonce`` or ``audience`` is given (each is
+    then compared); without them a KB-JWT is not checked and holder binding
+    is reported as skipped. ``typ`` lists the accepted header types
+    (``None`` accepts any, for plain RFC 9901 SD-JWTs). ``status_checker``
+    is called with the ``status`` claim; without one, status is skipped.
+
+    The result's ``document`` is the processed payload (``_sd``, ``_sd_alg``
+    and undisclosed claims removed) once signature and disclosures hold,
+    else None. Raises :class:`SdJwtError` only when ``text`` is not an SD-JWT
+    at all. Failure codes include ``alg_not_allowed``, ``signature_invalid``,
+    ``key_not_authorised``, ``disclosure_unreferenced``,
+    ``disclosure_duplicate``, ``disclosure_invalid``,
+    ``disclosure_claim_conflict``, ``sd_alg_unsupported``, ``expired``,
+    ``not_yet_valid``, ``kb_missing``, ``kb_signature_invalid``,
+    ``kb_nonce_mismatch``, ``kb_audience_mismatch``, ``kb_sd_hash_mismatch``,
+    ``kb_stale``.
+    """
+    # Steps: 1 header type; 2 issuer key and signature (alg allow-list first);
+    # 3 disclosures and the processed payload; 4 validity period;
+    # 5 key binding; 6 status.
+    sd = text if isinstance(text, SdJwt) else SdJwt.parse(text)
+    at = time.time() if now is None else now
+    fmt = "dc+sd-jwt"
+    checks: list[Check] = []
+    payload = sd.unverified_payload
+    iss = payload.get("iss")
+    issuer = iss if isinstance(iss, str) else None
+
+    def done(document: Mapping[str, Any] | None = None) -> VerificationResult:
+        return VerificationResult.of(fmt, checks, document=document, issuer=issuer)
+
+    # 1. header type
+    header_typ = sd.unverified_header.get("typ")
+    if typ is not None and header_typ not in typ:
+        checks.append(Check.failed("syntax", "typ_invalid", f"typ {header_typ!r:.40} not accepted"))
+        return done()
+    checks.append(Check.passed("syntax", "a well-formed SD-JWT", typ=header_typ))
+
+    # 2. issuer signature: the algorithm is checked before the key is looked up or used
+    try:
+        check_alg(sd.jwt.alg)
+        key, source = _issuer_key(sd, resolver, issuer_key)
+        sd.jwt.verify(key)
+    except VerificationError as exc:
+        name = (
+            "key_authorisation" if exc.code.startswith(("key_", "kid_", "issuer_")) else "signature"
+        )
+        checks.append(Check.failed(name, exc.code, exc.message))
+        return done()
+    checks.append(Check.passed("signature", f"signed by {source}", alg=sd.jwt.alg))
+
+    # 3. disclosures: each referenced exactly once, then the processed payload
+    try:
+        processed, proc = _process(sd)
+    except _Reject as exc:
+        checks.append(Check.failed("disclosures", exc.code, exc.message))
+        return done()
+    checks.append(
+        Check.passed("disclosures", f"{len(proc.used)} disclosure(s) checked", count=len(proc.used))
+    )
+    if (
+        typ is not None
+        and header_typ in SD_JWT_VC_TYPES
+        and not isinstance(payload.get("vct"), str)
+    ):
+        checks.append(Check.failed("syntax", "vct_missing", "an SD-JWT VC needs a 'vct' string"))
+
+    # 4. validity period
+    checks.append(_time_checks(payload, at, leeway))
+
+    # 5. key binding
+    if nonce is None and audience is None:
+        checks.append(Check.skipped("holder_binding", "no nonce and audience were expected"))
+    else:
+        try:
+            checks.append(
+                _key_binding(
+                    sd,
+                    payload,
+                    proc.alg,
+                    nonce=nonce,
+                    audience=audience,
+                    now=at,
+                    max_age=kb_max_age,
+                    leeway=leeway,
+                )
+            )
+        except VerificationError as exc:
+            checks.append(Check.failed("holder_binding", exc.code, exc.message))
+
+    # 6. status (fail closed: a checker that breaks is a failure)
+    status = payload.get("status")
+    if status is None:
+        checks.append(Check.skipped("status", "the credential has no status"))
+    elif status_checker is None:
+        checks.append(Check.skipped("status", "no status checker was given"))
+    elif not isinstance(status, Mapping):
+        checks.append(Check.failed("status", "status_invalid", "'status' is not an object"))
+    else:
+        try:
+            checks.append(status_checker(status))
+        except SSIWalletError as exc:
+            checks.append(Check.failed("status", "status_unavailable", str(exc)))
+    return done(processed)
