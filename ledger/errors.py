@@ -4,6 +4,8 @@
 
     SSIWalletError
      ├── LedgerError                    root of errors that only the ledger raises
+     │    └── TreeSizeError (ValueError) a leaf index, tree size or hash that the Merkle
+     │                                  tree arithmetic cannot take (a caller bug)
      ├── ParseError (ValueError)
      │    └── CheckpointError           a checkpoint or signed note that is malformed
      └── VerificationError (code)
@@ -28,11 +30,20 @@ __all__ = [
     "LedgerError",
     "ProofError",
     "SplitViewError",
+    "TreeSizeError",
 ]
 
 
 class LedgerError(SSIWalletError):
     """Root of the errors that only the ledger raises."""
+
+
+class TreeSizeError(LedgerError, ValueError):
+    """A leaf index, tree size, range or node hash the Merkle arithmetic cannot take.
+
+    Raised by :mod:`ledger._merkle` for arguments no correct caller passes, such
+    as a proof for a leaf index at or beyond the tree size.
+    """
 
 
 class ProofError(VerificationError):
@@ -57,3 +68,61 @@ class SplitViewError(VerificationError):
     def __init__(self, code: str, message: str, evidence: object | None = None) -> None:
         super().__init__(code, message)
         self.evidence = evidence
+
+
+# -- entries, stores and the audit (ledger/entry.py, ledger/store/, ledger/audit.py) --
+#
+#   SSIWalletError
+#    ├── ParseError (ValueError)
+#    │    └── EntryError                an entry or draft that is malformed or not canonical
+#    ├── StoreError
+#    │    └── LedgerStoreError          a ledger store failed (also a LedgerError)
+#    ├── VerificationError (code)
+#    │    └── EntryRejected             the log refused a draft (codes below)
+#    └── LedgerError
+#         └── IntegrityError            stored data contradicts the log's own guarantees
+
+from did_methods.errors import StoreError  # noqa: E402  (kept with the classes that use it)
+
+__all__ += ["EntryError", "EntryRejected", "IntegrityError", "LedgerStoreError"]
+
+
+class EntryError(ParseError):
+    """An entry or entry draft is malformed: a field of the wrong type, size or syntax,
+    or bytes that are not the deterministic CBOR encoding of an entry."""
+
+
+class LedgerStoreError(StoreError, LedgerError):
+    """A ledger store failed (I/O, lock timeout, schema mismatch, constraint).
+
+    Raised after the transaction was rolled back: nothing of the failed call
+    was written.
+    """
+
+
+class EntryRejected(VerificationError):
+    """The log refused a signed draft; nothing of its batch was written.
+
+    ``position`` is the draft's position in the batch. ``code`` is one of
+    ``signature_invalid``, ``key_unknown`` (the submitter's key could not be
+    looked up), ``timestamp_skew`` (the submitter's clock is too far from the
+    log's) and ``payload_too_large``.
+    """
+
+    def __init__(self, code: str, message: str, position: int) -> None:
+        super().__init__(code, f"draft {position}: {message}")
+        self.position = position
+
+
+class IntegrityError(LedgerError):
+    """Stored log data contradicts the log's guarantees (found by a read or the audit).
+
+    ``index`` is the first entry index found bad (``None`` when the finding is
+    not about one entry, e.g. a bad checkpoint signature) and ``reason`` says why.
+    """
+
+    def __init__(self, reason: str, index: int | None = None) -> None:
+        where = "" if index is None else f"entry {index}: "
+        super().__init__(where + reason)
+        self.index = index
+        self.reason = reason
