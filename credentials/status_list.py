@@ -1,0 +1,945 @@
+"""W3C Bitstring Status List v1.0: issue status lists and check a credential's status.
+
+Two halves:
+
+* **Issuing** (sans-IO): :class:`StatusList` is the issuer's working bitstring
+  (at least 131,072 entries of 1-8 bits each) with :meth:`StatusList.set`,
+  :meth:`StatusList.clear` and :meth:`StatusList.get`; :meth:`StatusList.encode`
+  produces the spec's ``encodedList`` (GZIP, then multibase base64url ``u``
+  without padding); :func:`make_status_list_credential` wraps it in an unsigned
+  ``BitstringStatusListCredential`` (the caller adds a proof), and
+  :func:`status_entry` builds the ``BitstringStatusListEntry`` that goes into
+  the ``credentialStatus`` of each issued credential.
+* **Verifying**: :class:`StatusListResolver` fetches a status list credential
+  through a replaceable fetcher, verifies its proof through an injected
+  callable, checks its type, ``id``, validity period and list length, and caches
+  it for at most its ``ttl``; :func:`check_status` runs the spec's validate
+  algorithm for every entry of a credential and returns a
+  :class:`~credentials.result.Check` named ``status``.
+
+Bit order is the spec's: index 0 is the most significant bit of byte 0, and an
+entry of ``n`` bits at index ``i`` occupies bits ``i*n .. i*n+n-1`` read most
+significant first.
+
+Status checks fail closed: a list that cannot be fetched or parsed, has a bad
+proof, is outside its validity period, comes from another issuer or does not
+serve the entry's purpose is a *failed* check, never a pass. Failure codes of the
+``status`` check:
+
+``revoked`` / ``suspended`` / ``status_message`` / ``status_set``
+    the entry's bits are not zero (purpose revocation / suspension / message /
+    any other purpose);
+``status_unavailable``
+    the list credential could not be fetched;
+``status_list_invalid``
+    the list credential is malformed, its proof failed, it is stale (outside
+    ``validFrom``/``validUntil``), too short, or a decompression bomb;
+``status_list_issuer_mismatch``
+    the list was issued by someone other than the credential's issuer;
+``status_purpose_mismatch``
+    the list does not serve the entry's ``statusPurpose``;
+``status_entry_invalid``
+    the credential's own ``credentialStatus`` entry is malformed;
+``status_index_out_of_range``
+    the entry's index lies beyond the end of the list;
+``status_unsupported``
+    a ``credentialStatus`` entry of a type other than ``BitstringStatusListEntry``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import threading
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Protocol
+
+from credentials.result import Check, VerificationResult
+from did_methods.encoding import b64url_decode, b64url_encode
+from did_methods.errors import ParseError, SSIWalletError, VerificationError
+
+__all__ = [
+    "DEFAULT_MAX_DECOMPRESSED",
+    "DEFAULT_TTL",
+    "MIN_ENTRIES",
+    "StatusCheckError",
+    "StatusList",
+    "StatusListError",
+    "StatusListFetcher",
+    "StatusListResolver",
+    "VerifiedStatusList",
+    "check_status",
+    "make_status_list_credential",
+    "status_entry",
+]
+
+#: The spec's minimum number of entries in a list (16 KB of 1-bit entries): a
+#: herd-privacy floor, so a list's size does not single out a credential.
+MIN_ENTRIES: Final = 131_072
+
+#: Default cap on the decompressed bitstring (16 MiB = 134 million 1-bit entries).
+DEFAULT_MAX_DECOMPRESSED: Final = 16 * 1024 * 1024
+
+#: The spec's default ``ttl`` (300000 ms) when a list credential names none.
+DEFAULT_TTL: Final = timedelta(milliseconds=300_000)
+
+#: Longest ``statusListIndex`` string we parse (a 12-digit index is far beyond
+#: any list we accept, so nothing longer can be valid).
+_MAX_INDEX_DIGITS: Final = 12
+_INDEX_RE: Final = re.compile(r"0|[1-9][0-9]*")
+_STATUS_HEX_RE: Final = re.compile(r"0x[0-9a-fA-F]{1,2}")
+_DATETIME_RE: Final = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)", re.ASCII
+)
+_CHUNK: Final = 1 << 20
+
+_CONTEXT_V2: Final = "https://www.w3.org/ns/credentials/v2"
+_ENTRY_TYPE: Final = "BitstringStatusListEntry"
+_LIST_CREDENTIAL_TYPE: Final = "BitstringStatusListCredential"
+_LIST_TYPE: Final = "BitstringStatusList"
+
+_FAILURE_CODE_FOR_PURPOSE: Final = {
+    "revocation": "revoked",
+    "suspension": "suspended",
+    "message": "status_message",
+}
+
+
+class StatusListError(ParseError):
+    """A status list, or an index into it, is malformed.
+
+    ``code`` is stable: ``encoding_invalid`` (not multibase base64url, not a
+    single well-formed GZIP member), ``decompression_bomb`` (expands beyond
+    the cap), ``list_too_short`` (fewer than the minimum entries),
+    ``index_out_of_range``, ``value_out_of_range``, ``status_size_invalid``,
+    ``length_invalid``.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class StatusCheckError(VerificationError):
+    """A status list credential could not be used; ``code`` is a ``status`` check code.
+
+    Raised by :meth:`StatusListResolver.get`; :func:`check_status` turns it into
+    a failed :class:`~credentials.result.Check`.
+    """
+
+
+def _check_status_size(bits_per_status: object) -> int:
+    if (
+        not isinstance(bits_per_status, int)
+        or isinstance(bits_per_status, bool)
+        or not 1 <= bits_per_status <= 8
+    ):
+        raise StatusListError(
+            "status_size_invalid", f"bits per status must be 1 to 8, not {bits_per_status!r}"
+        )
+    return bits_per_status
+
+
+class StatusList:
+    """A bitstring of status entries, each ``bits_per_status`` bits wide.
+
+    This is the issuer's mutable working copy (``set``/``clear`` change it in
+    place); build it empty with ``StatusList(length)`` or read a published one
+    with :meth:`decode`. Indices run from 0 to ``length - 1``; any other index
+    raises :class:`StatusListError` (``index_out_of_range``).
+    """
+
+    __slots__ = ("_bits", "_data", "_length")
+
+    def __init__(self, length: int = MIN_ENTRIES, *, bits_per_status: int = 1) -> None:
+        """Create a list of ``length`` entries, all zero.
+
+        Raises :class:`StatusListError` when ``length`` is below
+        :data:`MIN_ENTRIES`, or the list would not fill whole bytes, or
+        ``bits_per_status`` is not 1-8.
+        """
+        bits = _check_status_size(bits_per_status)
+        if not isinstance(length, int) or isinstance(length, bool) or length < MIN_ENTRIES:
+            raise StatusListError(
+                "list_too_short", f"a status list needs at least {MIN_ENTRIES} entries"
+            )
+        if (length * bits) % 8:
+            raise StatusListError(
+                "length_invalid", "length * bits_per_status must be a multiple of 8"
+            )
+        if length * bits // 8 > DEFAULT_MAX_DECOMPRESSED:
+            raise StatusListError(
+                "length_invalid", f"a status list is at most {DEFAULT_MAX_DECOMPRESSED} bytes"
+            )
+        self._bits = bits
+        self._length = length
+        self._data = bytearray(length * bits // 8)
+
+    @classmethod
+    def from_bytes(
+        cls, data: bytes, *, bits_per_status: int = 1, min_entries: int = MIN_ENTRIES
+    ) -> StatusList:
+        """A list over an uncompressed bitstring (a copy of ``data``).
+
+        Raises :class:`StatusListError` (``list_too_short``) when the bitstring
+        holds fewer than ``min_entries`` entries of ``bits_per_status`` bits.
+        """
+        bits = _check_status_size(bits_per_status)
+        length = len(data) * 8 // bits
+        if length < min_entries:
+            raise StatusListError(
+                "list_too_short",
+                f"the list holds {length} entries of {bits} bit(s); "
+                f"at least {min_entries} are required",
+            )
+        self = cls.__new__(cls)
+        self._bits = bits
+        self._length = length
+        self._data = bytearray(data)
+        return self
+
+    @classmethod
+    def decode(
+        cls,
+        encoded: str,
+        *,
+        bits_per_status: int = 1,
+        max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
+        min_entries: int = MIN_ENTRIES,
+        allow_unprefixed: bool = False,
+    ) -> StatusList:
+        """Read an ``encodedList`` value strictly.
+
+        The value must be multibase base64url (``u`` prefix, no padding) of one
+        GZIP member that expands to at most ``max_decompressed`` bytes and to at
+        least ``min_entries`` entries. ``allow_unprefixed=True`` also accepts
+        the prefix-less form of drafts before v1.0 (the W3C test-suite fixtures
+        use it); it is unambiguous because every GZIP stream starts ``H4sI``.
+
+        Raises :class:`StatusListError` (``encoding_invalid``,
+        ``decompression_bomb``, ``list_too_short``, ``status_size_invalid``).
+        Decompression stops as soon as the cap is passed, so a bomb costs at
+        most ``max_decompressed`` bytes of work.
+        """
+        data = decode_bitstring(
+            encoded, max_decompressed=max_decompressed, allow_unprefixed=allow_unprefixed
+        )
+        return cls.from_bytes(data, bits_per_status=bits_per_status, min_entries=min_entries)
+
+    @property
+    def length(self) -> int:
+        """The number of entries."""
+        return self._length
+
+    @property
+    def bits_per_status(self) -> int:
+        """The width of each entry in bits (the entry's ``statusSize``)."""
+        return self._bits
+
+    def _position(self, index: object) -> int:
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise StatusListError("index_out_of_range", f"index must be an int, not {index!r}")
+        if not 0 <= index < self._length:
+            raise StatusListError(
+                "index_out_of_range", f"index {index} is outside 0..{self._length - 1}"
+            )
+        return index * self._bits
+
+    def get(self, index: int) -> int:
+        """The value of entry ``index`` (0 .. 2**bits_per_status - 1)."""
+        pos = self._position(index)
+        value = 0
+        for bit in range(pos, pos + self._bits):
+            value = (value << 1) | ((self._data[bit >> 3] >> (7 - (bit & 7))) & 1)
+        return value
+
+    def is_set(self, index: int) -> bool:
+        """True when entry ``index`` is not zero (revoked, suspended, ...)."""
+        return self.get(index) != 0
+
+    def set(self, index: int, value: int = 1) -> None:
+        """Set entry ``index`` to ``value`` (1 by default: revoked / suspended).
+
+        Raises :class:`StatusListError` for an index out of range or a value
+        that does not fit in ``bits_per_status`` bits.
+        """
+        pos = self._position(index)
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or not 0 <= value < (1 << self._bits)
+        ):
+            raise StatusListError(
+                "value_out_of_range", f"value {value!r} does not fit in {self._bits} bit(s)"
+            )
+        for offset in range(self._bits):
+            bit = pos + offset
+            mask = 1 << (7 - (bit & 7))
+            if (value >> (self._bits - 1 - offset)) & 1:
+                self._data[bit >> 3] |= mask
+            else:
+                self._data[bit >> 3] &= ~mask & 0xFF
+
+    def clear(self, index: int) -> None:
+        """Set entry ``index`` back to zero (e.g. lift a suspension)."""
+        self.set(index, 0)
+
+    def set_indices(self) -> Iterator[int]:
+        """The indices of every non-zero entry, in increasing order."""
+        bits = self._bits
+        last_seen = -1
+        for byte_index, byte in enumerate(self._data):
+            if not byte:
+                continue
+            # widths that do not divide 8 (3, 5, ...) let an entry straddle
+            # two bytes, so an entry may be reached from both: yield it once
+            first = max(byte_index * 8 // bits, last_seen + 1)
+            last = min(((byte_index + 1) * 8 - 1) // bits, self._length - 1)
+            for index in range(first, last + 1):
+                if self.get(index):
+                    yield index
+            last_seen = max(last_seen, last)
+
+    def to_bytes(self) -> bytes:
+        """The uncompressed bitstring."""
+        return bytes(self._data)
+
+    def encode(self) -> str:
+        """The spec's ``encodedList``: GZIP, then multibase base64url (``u``, no padding).
+
+        The GZIP header carries no timestamp or file name, so equal lists
+        encode to equal strings.
+        """
+        return "u" + b64url_encode(gzip.compress(bytes(self._data), compresslevel=9, mtime=0))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StatusList):
+            return NotImplemented
+        return self._bits == other._bits and self._data == other._data
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        return f"StatusList(length={self._length}, bits_per_status={self._bits})"
+
+
+def decode_bitstring(
+    encoded: str,
+    *,
+    max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
+    allow_unprefixed: bool = False,
+) -> bytes:
+    """The uncompressed bitstring of an ``encodedList`` (see :meth:`StatusList.decode`)."""
+    if not isinstance(encoded, str):
+        raise StatusListError("encoding_invalid", "encodedList must be a string")
+    if encoded.startswith("u"):
+        body = encoded[1:]
+    elif allow_unprefixed and encoded.startswith("H4sI"):
+        body = encoded
+    else:
+        raise StatusListError(
+            "encoding_invalid", "encodedList must be multibase base64url (prefix 'u')"
+        )
+    # GZIP cannot shrink below ~1/1032 of its input, but random bits do not
+    # shrink at all: bound the text by the cap's base64 size plus header room.
+    max_text = (max_decompressed + 1024) * 4 // 3 + 4
+    try:
+        compressed = b64url_decode(body, max_length=max_text)
+    except ParseError as exc:
+        raise StatusListError("encoding_invalid", f"encodedList: {exc}") from exc
+    return _gunzip_bounded(compressed, max_decompressed)
+
+
+def _gunzip_bounded(compressed: bytes, cap: int) -> bytes:
+    """Decompress exactly one GZIP member, refusing output beyond ``cap`` bytes."""
+    inflater = zlib.decompressobj(wbits=31)  # 16 + 15: GZIP wrapper only
+    chunks: list[bytes] = []
+    total = 0
+    pending = compressed
+    try:
+        while True:
+            chunk = inflater.decompress(pending, min(_CHUNK, cap + 1 - total))
+            total += len(chunk)
+            if total > cap:
+                raise StatusListError(
+                    "decompression_bomb", f"encodedList expands beyond {cap} bytes"
+                )
+            chunks.append(chunk)
+            if inflater.eof:
+                break
+            pending = inflater.unconsumed_tail
+            if not pending and not chunk:
+                raise StatusListError("encoding_invalid", "encodedList GZIP data is truncated")
+    except zlib.error as exc:
+        raise StatusListError("encoding_invalid", f"encodedList is not GZIP: {exc}") from exc
+    if inflater.unused_data:
+        raise StatusListError("encoding_invalid", "encodedList has data after the GZIP member")
+    return b"".join(chunks)
+
+
+# --------------------------------------------------------------------------- issuing
+
+
+def _xml_datetime(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _status_message_list(messages: Sequence[str], bits: int) -> list[dict[str, str]]:
+    if isinstance(messages, str) or len(messages) != 1 << bits:
+        raise StatusListError(
+            "status_size_invalid",
+            f"a status of {bits} bit(s) needs exactly {1 << bits} status messages",
+        )
+    out = []
+    for value, message in enumerate(messages):
+        if not isinstance(message, str) or not message:
+            raise StatusListError(
+                "status_size_invalid", "status messages must be non-empty strings"
+            )
+        out.append({"status": f"0x{value:x}", "message": message})
+    return out
+
+
+def make_status_list_credential(
+    status_list: StatusList,
+    *,
+    id: str,
+    issuer: str,
+    purpose: str | Sequence[str],
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+    ttl: timedelta | None = None,
+    status_messages: Sequence[str] | None = None,
+    subject_id: str | None = None,
+) -> dict[str, Any]:
+    """An unsigned ``BitstringStatusListCredential`` (VC Data Model 2.0) for ``status_list``.
+
+    ``id`` is the URL the credential is published at (the entries'
+    ``statusListCredential``); ``purpose`` one purpose or several
+    (``revocation``, ``suspension``, ``message``, ...); ``ttl`` becomes
+    ``credentialSubject.ttl`` in milliseconds. For purpose ``message``,
+    ``status_messages`` (one string per possible value, value 0 first) is
+    recorded as ``statusSize``/``statusMessage`` of the list as well; the
+    entries must carry them too (see :func:`status_entry`).
+
+    Sign the result with a Data Integrity proof or as a vc+jwt before
+    publishing. Raises :class:`StatusListError` for inconsistent arguments.
+    """
+    purposes = [purpose] if isinstance(purpose, str) else list(purpose)
+    if not purposes or not all(isinstance(p, str) and p for p in purposes):
+        raise StatusListError("purpose_invalid", "statusPurpose must be one or more strings")
+    subject: dict[str, Any] = {
+        "id": subject_id or f"{id}#list",
+        "type": _LIST_TYPE,
+        "statusPurpose": purposes[0] if len(purposes) == 1 else purposes,
+        "encodedList": status_list.encode(),
+    }
+    if status_list.bits_per_status > 1 and status_messages is None:
+        raise StatusListError(
+            "status_size_invalid", "a list of multi-bit statuses needs status_messages"
+        )
+    if status_messages is not None:
+        subject["statusSize"] = status_list.bits_per_status
+        subject["statusMessage"] = _status_message_list(
+            status_messages, status_list.bits_per_status
+        )
+    if ttl is not None:
+        ms = int(ttl / timedelta(milliseconds=1))
+        if ms <= 0:
+            raise StatusListError("ttl_invalid", "ttl must be positive")
+        subject["ttl"] = ms
+    credential: dict[str, Any] = {
+        "@context": [_CONTEXT_V2],
+        "id": id,
+        "type": ["VerifiableCredential", _LIST_CREDENTIAL_TYPE],
+        "issuer": issuer,
+    }
+    if valid_from is not None:
+        credential["validFrom"] = _xml_datetime(valid_from)
+    if valid_until is not None:
+        credential["validUntil"] = _xml_datetime(valid_until)
+    credential["credentialSubject"] = subject
+    return credential
+
+
+def status_entry(
+    list_credential_url: str,
+    index: int,
+    purpose: str,
+    *,
+    status_size: int = 1,
+    status_messages: Sequence[str] | None = None,
+    status_reference: str | None = None,
+    entry_id: str | None = None,
+) -> dict[str, Any]:
+    """A ``BitstringStatusListEntry`` for a credential's ``credentialStatus``.
+
+    ``index`` is the credential's position in the list (assign it at random,
+    as the spec advises); ``id`` defaults to ``<list url>#<index>`` (never the
+    list URL itself, which the spec forbids). ``status_size`` above 1 requires
+    ``status_messages`` (one per possible value, value 0 first).
+    Raises :class:`StatusListError` for inconsistent arguments.
+    """
+    bits = _check_status_size(status_size)
+    if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+        raise StatusListError("index_out_of_range", "statusListIndex must be an int >= 0")
+    if not isinstance(purpose, str) or not purpose:
+        raise StatusListError("purpose_invalid", "statusPurpose must be a non-empty string")
+    entry_id = entry_id or f"{list_credential_url}#{index}"
+    if entry_id == list_credential_url:
+        raise StatusListError("entry_invalid", "the entry id must not be the list's URL")
+    entry: dict[str, Any] = {
+        "id": entry_id,
+        "type": _ENTRY_TYPE,
+        "statusPurpose": purpose,
+        "statusListIndex": str(index),
+        "statusListCredential": list_credential_url,
+    }
+    if bits > 1 or status_messages is not None:
+        if status_messages is None:
+            raise StatusListError("status_size_invalid", "statusSize above 1 needs status_messages")
+        entry["statusSize"] = bits
+        entry["statusMessage"] = _status_message_list(status_messages, bits)
+    if status_reference is not None:
+        entry["statusReference"] = status_reference
+    return entry
+
+
+# --------------------------------------------------------------------------- verifying
+
+
+class StatusListFetcher(Protocol):
+    """What :class:`StatusListResolver` needs to fetch a URL.
+
+    ``did_methods.http.HttpFetcher`` satisfies it. Implementations raise an
+    :class:`~did_methods.errors.SSIWalletError` (or ``OSError``) on failure and
+    must honour ``max_bytes`` and ``timeout``.
+    """
+
+    def fetch(self, url: str, *, max_bytes: int, timeout: float, accept: str) -> bytes:
+        """The body at ``url``, at most ``max_bytes`` long, within ``timeout`` seconds."""
+        ...
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _parse_datetime(value: object, name: str) -> datetime:
+    """An XML Schema dateTimeStamp (time zone required), as VC DM 2.0 asks."""
+    if not isinstance(value, str) or len(value) > 64 or not _DATETIME_RE.fullmatch(value):
+        raise StatusCheckError("status_list_invalid", f"{name} is not a dateTimeStamp")
+    text = value
+    match = _DATETIME_RE.fullmatch(value)
+    assert match is not None
+    if match.group(7) and len(match.group(7)) > 7:  # keep microseconds for fromisoformat
+        text = value[: match.start(7) + 7] + value[match.end(7) :]
+    try:
+        return _utc(datetime.fromisoformat(text))
+    except ValueError as exc:
+        raise StatusCheckError("status_list_invalid", f"{name} is not a valid date") from exc
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _issuer_id(document: Mapping[str, Any]) -> str | None:
+    issuer = document.get("issuer")
+    if isinstance(issuer, Mapping):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) and issuer else None
+
+
+def _types(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(t, str) for t in value):
+        return tuple(value)
+    return ()
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedStatusList:
+    """A status list credential that passed every check of :meth:`StatusListResolver.get`.
+
+    ``bitstring`` is the uncompressed list; ``expires_at`` is when the cached
+    copy must be fetched again (``fetched_at`` plus the smaller of ``ttl`` and
+    the resolver's ``max_age``).
+    """
+
+    url: str
+    issuer: str
+    purposes: tuple[str, ...]
+    bitstring: bytes = field(repr=False)
+    valid_from: datetime | None
+    valid_until: datetime | None
+    ttl: timedelta
+    fetched_at: datetime
+    expires_at: datetime
+    credential: Mapping[str, Any] = field(repr=False)
+
+    def status_list(self, bits_per_status: int = 1) -> StatusList:
+        """The list read with entries of ``bits_per_status`` bits.
+
+        Raises :class:`StatusListError` (``list_too_short``) when it holds
+        fewer than :data:`MIN_ENTRIES` entries of that width.
+        """
+        return StatusList.from_bytes(self.bitstring, bits_per_status=bits_per_status)
+
+    def valid_at(self, now: datetime) -> bool:
+        """True when ``now`` lies inside ``validFrom`` .. ``validUntil``."""
+        now = _utc(now)
+        if self.valid_from is not None and now < self.valid_from:
+            return False
+        return not (self.valid_until is not None and now > self.valid_until)
+
+
+VerifyCredential = Callable[[Mapping[str, Any]], object]
+
+
+class StatusListResolver:
+    """Fetches, verifies and caches status list credentials.
+
+    ``fetcher`` fetches URLs (``did_methods.http.HttpFetcher`` in production);
+    ``verify_credential`` checks the list credential's own proof: it returns a
+    :class:`~credentials.result.VerificationResult` (which must be ``valid``)
+    or anything else on success, and raises an
+    :class:`~did_methods.errors.SSIWalletError` on failure. A verified list
+    is cached until its ``ttl`` (the spec's default 5 minutes when absent), never
+    longer than ``max_age``, as measured by ``clock``.
+    """
+
+    def __init__(
+        self,
+        fetcher: StatusListFetcher,
+        *,
+        verify_credential: VerifyCredential,
+        max_age: timedelta = DEFAULT_TTL,
+        clock: Callable[[], datetime] = _now,
+        max_bytes: int = 4 * 1024 * 1024,
+        timeout: float = 10.0,
+        max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
+        max_cached: int = 1024,
+        allow_unprefixed: bool = False,
+    ) -> None:
+        self._fetcher = fetcher
+        self._verify = verify_credential
+        self._max_age = max_age
+        self._clock = clock
+        self._max_bytes = max_bytes
+        self._timeout = timeout
+        self._max_decompressed = max_decompressed
+        self._max_cached = max_cached
+        self._allow_unprefixed = allow_unprefixed
+        self._cache: OrderedDict[str, VerifiedStatusList] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def clear_cache(self) -> None:
+        """Forget every cached list."""
+        with self._lock:
+            self._cache.clear()
+
+    def get(self, url: str, *, now: datetime | None = None) -> VerifiedStatusList:
+        """The verified status list credential at ``url``, from cache when still fresh.
+
+        ``now`` is the instant the list must be valid at (default: the clock).
+        Raises :class:`StatusCheckError` with code ``status_unavailable`` (fetch
+        failed) or ``status_list_invalid`` (malformed, proof failed, wrong type
+        or id, outside its validity period, too short, decompression bomb).
+        """
+        fetched_now = _utc(self._clock())
+        at = fetched_now if now is None else _utc(now)
+        with self._lock:
+            cached = self._cache.get(url)
+            if cached is not None and fetched_now >= cached.expires_at:
+                del self._cache[url]
+                cached = None
+        if cached is None:
+            cached = self._fetch_and_verify(url, fetched_now)
+            with self._lock:
+                self._cache[url] = cached
+                self._cache.move_to_end(url)
+                while len(self._cache) > self._max_cached:
+                    self._cache.popitem(last=False)
+        if not cached.valid_at(at):
+            raise StatusCheckError(
+                "status_list_invalid",
+                f"the status list {url} is not valid at {_xml_datetime(at)} (stale)",
+            )
+        return cached
+
+    def _fetch_and_verify(self, url: str, fetched_at: datetime) -> VerifiedStatusList:
+        # Steps: 1 fetch, 2 parse JSON, 3 verify the list's own proof, 4 check
+        # type / id / subject, 5 read the validity period and ttl, 6 expand the
+        # bitstring (bounded) and check its minimum length.
+
+        # 1. fetch
+        try:
+            body = self._fetcher.fetch(
+                url,
+                max_bytes=self._max_bytes,
+                timeout=self._timeout,
+                accept="application/vc+ld+json, application/vc, application/json",
+            )
+        except (SSIWalletError, OSError) as exc:
+            raise StatusCheckError(
+                "status_unavailable", f"could not fetch the status list {url}: {exc}"
+            ) from exc
+
+        # 2. parse
+        try:
+            document = json.loads(body, object_pairs_hook=_no_duplicates)
+        except (ValueError, RecursionError) as exc:
+            raise StatusCheckError(
+                "status_list_invalid", f"the status list {url} is not JSON: {exc}"
+            ) from exc
+        if not isinstance(document, dict):
+            raise StatusCheckError("status_list_invalid", "the status list is not a JSON object")
+
+        # 3. the list's own proof
+        try:
+            outcome = self._verify(document)
+        except SSIWalletError as exc:
+            raise StatusCheckError(
+                "status_list_invalid", f"the status list's proof did not verify: {exc}"
+            ) from exc
+        if isinstance(outcome, VerificationResult) and not outcome.valid:
+            raise StatusCheckError(
+                "status_list_invalid",
+                "the status list's proof did not verify: " + ", ".join(outcome.codes),
+            )
+
+        # 4. type, id, subject
+        if _LIST_CREDENTIAL_TYPE not in _types(document.get("type")):
+            raise StatusCheckError("status_list_invalid", f"{url} is not a {_LIST_CREDENTIAL_TYPE}")
+        if "id" in document and document["id"] != url:
+            raise StatusCheckError(
+                "status_list_invalid", f"the status list at {url} names another id"
+            )
+        issuer = _issuer_id(document)
+        if issuer is None:
+            raise StatusCheckError("status_list_invalid", "the status list names no issuer")
+        subject = document.get("credentialSubject")
+        if not isinstance(subject, dict) or _LIST_TYPE not in _types(subject.get("type")):
+            raise StatusCheckError(
+                "status_list_invalid", f"the status list subject is not a {_LIST_TYPE}"
+            )
+        purposes = _types(subject.get("statusPurpose"))
+        if not purposes or not all(purposes):
+            raise StatusCheckError(
+                "status_list_invalid", "statusPurpose must be one or more strings"
+            )
+
+        # 5. validity period and ttl
+        valid_from = (
+            _parse_datetime(document["validFrom"], "validFrom") if "validFrom" in document else None
+        )
+        valid_until = (
+            _parse_datetime(document["validUntil"], "validUntil")
+            if "validUntil" in document
+            else None
+        )
+        ttl = DEFAULT_TTL
+        if "ttl" in subject:
+            raw_ttl = subject["ttl"]
+            if not isinstance(raw_ttl, int) or isinstance(raw_ttl, bool) or raw_ttl < 0:
+                raise StatusCheckError("status_list_invalid", "ttl must be an integer >= 0")
+            ttl = timedelta(milliseconds=min(raw_ttl, 10**12))
+        expires_at = fetched_at + min(ttl, self._max_age)
+
+        # 6. bitstring
+        try:
+            bitstring = decode_bitstring(
+                subject.get("encodedList"),  # type: ignore[arg-type]  # checked inside
+                max_decompressed=self._max_decompressed,
+                allow_unprefixed=self._allow_unprefixed,
+            )
+            StatusList.from_bytes(bitstring)  # the 131,072-entry floor
+        except StatusListError as exc:
+            raise StatusCheckError("status_list_invalid", f"{url}: {exc}") from exc
+
+        return VerifiedStatusList(
+            url=url,
+            issuer=issuer,
+            purposes=purposes,
+            bitstring=bitstring,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            ttl=ttl,
+            fetched_at=fetched_at,
+            expires_at=expires_at,
+            credential=document,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    url: str
+    index: int
+    purpose: str
+    size: int
+    messages: tuple[str, ...] | None
+
+
+def _parse_entry(raw: object) -> _Entry:
+    """A ``BitstringStatusListEntry``, or StatusCheckError with an entry code."""
+    if not isinstance(raw, Mapping):
+        raise StatusCheckError("status_entry_invalid", "a credentialStatus entry is not an object")
+    if _ENTRY_TYPE not in _types(raw.get("type")):
+        raise StatusCheckError(
+            "status_unsupported", f"credentialStatus type {raw.get('type')!r} is not supported"
+        )
+    url = raw.get("statusListCredential")
+    if not isinstance(url, str) or not url or len(url) > 2048:
+        raise StatusCheckError("status_entry_invalid", "statusListCredential must be a URL")
+    purpose = raw.get("statusPurpose")
+    if not isinstance(purpose, str) or not purpose:
+        raise StatusCheckError("status_entry_invalid", "statusPurpose must be a string")
+    raw_index = raw.get("statusListIndex")
+    if (
+        not isinstance(raw_index, str)
+        or len(raw_index) > _MAX_INDEX_DIGITS
+        or not _INDEX_RE.fullmatch(raw_index)
+    ):
+        raise StatusCheckError(
+            "status_entry_invalid", "statusListIndex must be a base-10 integer string"
+        )
+    size = raw.get("statusSize", 1)
+    if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 8:
+        raise StatusCheckError("status_entry_invalid", "statusSize must be an integer 1-8")
+    messages: tuple[str, ...] | None = None
+    raw_messages = raw.get("statusMessage")
+    if raw_messages is not None or size > 1:
+        if not isinstance(raw_messages, list) or len(raw_messages) != 1 << size:
+            raise StatusCheckError(
+                "status_entry_invalid", f"statusMessage must list {1 << size} messages"
+            )
+        by_value: dict[int, str] = {}
+        for item in raw_messages:
+            if (
+                not isinstance(item, Mapping)
+                or not isinstance(item.get("status"), str)
+                or not _STATUS_HEX_RE.fullmatch(item["status"])
+                or not isinstance(item.get("message"), str)
+            ):
+                raise StatusCheckError(
+                    "status_entry_invalid", "statusMessage items need 'status' (0x..) and 'message'"
+                )
+            by_value[int(item["status"], 16)] = item["message"]
+        if sorted(by_value) != list(range(1 << size)):
+            raise StatusCheckError(
+                "status_entry_invalid", "statusMessage must name every status value once"
+            )
+        messages = tuple(by_value[v] for v in range(1 << size))
+    return _Entry(url, int(raw_index), purpose, size, messages)
+
+
+def _check_entry(
+    entry: _Entry,
+    credential_issuer: str | None,
+    resolver: StatusListResolver,
+    now: datetime | None,
+    require_same_issuer: bool,
+) -> tuple[int, str | None, VerifiedStatusList]:
+    """The entry's status value and message, or StatusCheckError (the validate algorithm)."""
+    verified = resolver.get(entry.url, now=now)
+    if require_same_issuer and verified.issuer != credential_issuer:
+        raise StatusCheckError(
+            "status_list_issuer_mismatch",
+            f"the status list was issued by {verified.issuer}, not by {credential_issuer}",
+        )
+    if entry.purpose not in verified.purposes:
+        raise StatusCheckError(
+            "status_purpose_mismatch",
+            f"the status list serves {', '.join(verified.purposes)}, not {entry.purpose}",
+        )
+    try:
+        status_list = verified.status_list(entry.size)
+    except StatusListError as exc:
+        raise StatusCheckError("status_list_invalid", str(exc)) from exc
+    if entry.index >= status_list.length:
+        raise StatusCheckError(
+            "status_index_out_of_range",
+            f"statusListIndex {entry.index} is beyond the list's {status_list.length} entries",
+        )
+    value = status_list.get(entry.index)
+    message = entry.messages[value] if entry.messages is not None else None
+    return value, message, verified
+
+
+def check_status(
+    credential: Mapping[str, Any],
+    resolver: StatusListResolver,
+    *,
+    now: datetime | None = None,
+    require_same_issuer: bool = True,
+) -> Check:
+    """The ``status`` check of a credential: every ``credentialStatus`` entry is unset.
+
+    Skipped when the credential has no ``credentialStatus``; otherwise passed
+    only when every entry's list was fetched, verified, valid at ``now``,
+    issued by the credential's issuer (unless ``require_same_issuer=False``,
+    which the spec permits for delegated status authorities; the caller must
+    then vet the list's issuer itself) and serves the entry's purpose, and
+    the entry's value is 0. Failure codes are listed in the module docstring;
+    when several entries fail, the check carries the first failure's code and
+    ``details["failures"]`` lists them all. Never raises for bad input.
+    """
+    raw = credential.get("credentialStatus") if isinstance(credential, Mapping) else None
+    if raw is None:
+        return Check.skipped("status", "the credential has no credentialStatus")
+    raw_entries = raw if isinstance(raw, list) else [raw]
+    if not raw_entries:
+        return Check.failed("status", "status_entry_invalid", "credentialStatus is an empty list")
+    issuer = _issuer_id(credential)
+    failures: list[dict[str, Any]] = []
+    passed: list[str] = []
+    for position, raw_entry in enumerate(raw_entries[:16]):
+        try:
+            entry = _parse_entry(raw_entry)
+            value, message, _ = _check_entry(entry, issuer, resolver, now, require_same_issuer)
+        except StatusCheckError as exc:
+            failures.append({"entry": position, "code": exc.code, "message": exc.message})
+            continue
+        if value:
+            code = _FAILURE_CODE_FOR_PURPOSE.get(entry.purpose, "status_set")
+            shown = message or "set"
+            failures.append(
+                {
+                    "entry": position,
+                    "code": code,
+                    "message": f"{entry.purpose} status at index {entry.index} "
+                    f"of {entry.url} is {shown}",
+                    "purpose": entry.purpose,
+                    "value": value,
+                    "status_message": message,
+                }
+            )
+        else:
+            passed.append(f"{entry.purpose} status at index {entry.index} is clear")
+    if len(raw_entries) > 16:
+        failures.append(
+            {"entry": 16, "code": "status_entry_invalid", "message": "more than 16 entries"}
+        )
+    if failures:
+        first = failures[0]
+        return Check.failed("status", first["code"], first["message"], failures=failures)
+    return Check.passed("status", "; ".join(passed))
