@@ -1,0 +1,408 @@
+"""RFC 8785 JSON Canonicalization Scheme (JCS) and a strict JSON reader.
+
+:func:`canonicalize` turns a JSON value (``dict``/``list``/``tuple``/``str``/
+``int``/``float``/``bool``/``None``) into the one byte string RFC 8785 allows:
+no whitespace, object members sorted by the UTF-16 code units of their names,
+strings escaped minimally, numbers written as ECMAScript writes a double.
+
+Two paths produce the same bytes:
+
+* a *fast path* hands the value to the standard library's C JSON encoder. It is
+  taken only after one scan has shown that the encoder's output is already
+  canonical: every key sorts the same by code point as by UTF-16 code unit
+  (no key holds a character at or above U+E000), and every float prints the
+  same under Python's ``repr`` as under ECMAScript (non-integral and between
+  1e-4 and 1e16);
+* an *exact path* writes everything itself (including the ECMAScript number
+  formatter) and handles whatever the fast path declines.
+
+The test suite checks the two against each other and against the ``rfc8785``
+package with Hypothesis.
+
+:func:`loads_strict` reads JSON text the way signed data must be read: one
+spelling per document, so duplicate member names, ``NaN``/``Infinity``, lone
+surrogates, a byte-order mark and non-UTF-8 bytes are refused, and size and
+nesting are bounded before they can cost anything.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from credentials.errors import (
+    CanonicalizationError,
+    DuplicateKeyError,
+    InputTooLargeError,
+    JSONError,
+)
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_JSON_BYTES",
+    "canonicalize",
+    "format_number",
+    "loads_strict",
+]
+
+#: Deepest nesting of arrays and objects that we canonicalise or parse.
+MAX_DEPTH = 256
+#: Default bound on JSON text given to :func:`loads_strict` (bytes of UTF-8).
+MAX_JSON_BYTES = 4 * 1024 * 1024
+
+# I-JSON (RFC 7493) and RFC 8785: numbers are IEEE-754 doubles, so integers
+# beyond 2**53 - 1 would silently lose precision in every other implementation.
+_MAX_SAFE_INT = 2**53 - 1
+
+_encode_string = json.encoder.encode_basestring  # JCS string escaping == stdlib's, non-ASCII kept
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"not a JSON value: {type(value).__name__}")
+
+
+def _make_fast_encoder() -> Callable[[Any], str]:
+    # The C encoder built once (json.dumps builds one per call); pure-Python
+    # interpreters without it get the equivalent JSONEncoder.
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is not None:
+        native = make(None, _refuse, _encode_string, None, ":", ",", True, False, False)
+
+        def encode(value: Any) -> str:
+            return "".join(native(value, 0))
+
+        return encode
+    return json.JSONEncoder(  # pragma: no cover - CPython always has the C encoder
+        ensure_ascii=False,
+        allow_nan=False,
+        check_circular=False,
+        sort_keys=True,
+        separators=(",", ":"),
+        default=_refuse,
+    ).encode
+
+
+_fast_encode = _make_fast_encoder()
+
+
+# --------------------------------------------------------------------------------
+# numbers
+
+
+def format_number(value: float | int) -> str:
+    """Serialise a number as ECMAScript ``Number.prototype.toString`` does (RFC 8785 3.2.2.3).
+
+    The digits are the shortest that round-trip to the same double; fixed
+    notation is used for magnitudes in [1e-6, 1e21), exponent notation
+    (``1e+21``, ``1.5e-7``) otherwise; ``-0`` is written ``0``. Raises
+    :class:`CanonicalizationError` for NaN, infinities and integers outside
+    +-(2**53 - 1).
+    """
+    if type(value) is int or (isinstance(value, int) and not isinstance(value, bool)):
+        if -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT:
+            return str(int(value))
+        raise CanonicalizationError(f"integer {value} is outside the IEEE-754 safe range")
+    if not isinstance(value, float):
+        raise CanonicalizationError(f"not a number: {type(value).__name__}")
+    if not math.isfinite(value):
+        raise CanonicalizationError(f"{value!r} is not a JSON number")
+    if value == 0.0:
+        return "0"
+    # Python's repr gives the shortest round-tripping digits (closest on ties),
+    # the same digits ECMAScript requires; only the layout differs.
+    text = repr(value)
+    sign = ""
+    if text[0] == "-":
+        sign, text = "-", text[1:]
+    mantissa, _, exp_text = text.partition("e")
+    exponent = int(exp_text) if exp_text else 0
+    int_part, _, frac_part = mantissa.partition(".")
+    if int_part == "0":
+        stripped = frac_part.lstrip("0")
+        point = exponent - (len(frac_part) - len(stripped))
+        digits = stripped
+    else:
+        point = len(int_part) + exponent
+        digits = int_part + frac_part
+    digits = digits.rstrip("0")
+    # value = 0.<digits> * 10**point, i.e. ECMAScript's k = len(digits), n = point
+    k, n = len(digits), point
+    if k <= n <= 21:
+        out = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        out = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        out = "0." + "0" * (-n) + digits
+    else:
+        e = n - 1
+        exp_out = f"e+{e}" if e >= 0 else f"e-{-e}"
+        out = (digits if k == 1 else digits[0] + "." + digits[1:]) + exp_out
+    return sign + out
+
+
+def _float_is_fast(value: float) -> bool:
+    """True when ``repr(value)`` is already the ECMAScript spelling."""
+    magnitude = abs(value)
+    return 1e-4 <= magnitude < 1e16 and not value.is_integer()
+
+
+# --------------------------------------------------------------------------------
+# canonicalisation
+
+
+def canonicalize(value: Any, *, max_depth: int = MAX_DEPTH) -> bytes:
+    """Return the RFC 8785 canonical UTF-8 bytes of a JSON value.
+
+    Accepts ``dict`` (or any ``Mapping``) with ``str`` keys, ``list``/``tuple``,
+    ``str``, ``int`` (within +-(2**53 - 1)), finite ``float``, ``bool`` and
+    ``None``. Raises :class:`CanonicalizationError` for anything else, for
+    NaN/infinities, lone surrogates, non-string keys, and nesting deeper than
+    ``max_depth`` (which also stops reference cycles).
+    """
+    if _scan(value, max_depth):
+        try:
+            text = _fast_encode(value)
+        except (TypeError, ValueError) as exc:  # pragma: no cover - the scan rules these out
+            raise CanonicalizationError(f"cannot canonicalise: {exc}") from exc
+    else:
+        parts: list[str] = []
+        try:
+            _write(value, parts, max_depth)
+        except RecursionError as exc:
+            raise CanonicalizationError("nesting too deep for this interpreter") from exc
+        text = "".join(parts)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise CanonicalizationError("a string holds a lone surrogate (not Unicode text)") from exc
+
+
+def _scan(root: Any, max_depth: int) -> bool:
+    """Say whether the C encoder's output for ``root`` is already canonical.
+
+    Returns False at the first thing the fast path cannot promise (a key that
+    may sort differently, a float ``repr`` would spell differently, a subclass,
+    a value JCS refuses, nesting at the bound); the exact path then decides,
+    and raises where RFC 8785 refuses. Nesting is bounded, so a reference
+    cycle stops at ``max_depth``.
+    """
+    try:
+        return _scan_members((root,), max_depth + 1)
+    except RecursionError:
+        return False
+
+
+def _scan_members(members: Iterable[Any], depth_left: int) -> bool:
+    # recursive on purpose: measured faster than an explicit stack here
+    if depth_left <= 0:
+        return False
+    for item in members:
+        kind = type(item)
+        if kind is str:
+            continue
+        if kind is dict:
+            try:
+                keys = "".join(item)  # one C call proves every key is a str
+            except TypeError:
+                return False
+            if not keys.isascii() and max(keys) >= "\ue000":
+                return False  # code point order and UTF-16 order may disagree
+            if not _scan_members(item.values(), depth_left - 1):
+                return False
+        elif kind is list or kind is tuple:
+            if not _scan_members(item, depth_left - 1):
+                return False
+        elif kind is int:
+            if not -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT:
+                return False
+        elif kind is float:
+            if not _float_is_fast(item):
+                return False
+        elif kind is not bool and item is not None:
+            return False
+    return True
+
+
+def _utf16_key(key: str) -> bytes:
+    return key.encode("utf-16-be", "surrogatepass")
+
+
+def _write(value: Any, out: list[str], depth_left: int) -> None:
+    """The exact path: append the canonical text of ``value`` to ``out``.
+
+    Called only after :func:`_scan` has accepted ``value``, so the depth and
+    type checks here are a second line of defence.
+    """
+    if value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, str):
+        out.append(_encode_string(str(value)))
+    elif isinstance(value, int | float):
+        out.append(format_number(value))
+    elif isinstance(value, Mapping):
+        if depth_left <= 0:
+            raise CanonicalizationError("nesting too deep")
+        for key in value:
+            if not isinstance(key, str):
+                raise CanonicalizationError(
+                    f"object keys must be strings, not {type(key).__name__}"
+                )
+        out.append("{")
+        first = True
+        for key in sorted(value, key=_utf16_key):
+            if not first:
+                out.append(",")
+            first = False
+            out.append(_encode_string(str(key)))
+            out.append(":")
+            _write(value[key], out, depth_left - 1)
+        out.append("}")
+    elif isinstance(value, list | tuple):
+        if depth_left <= 0:
+            raise CanonicalizationError("nesting too deep")
+        out.append("[")
+        for i, item in enumerate(value):
+            if i:
+                out.append(",")
+            _write(item, out, depth_left - 1)
+        out.append("]")
+    else:
+        raise CanonicalizationError(f"not a JSON value: {type(value).__name__}")
+
+
+# --------------------------------------------------------------------------------
+# strict parsing
+
+# An escaped UTF-16 surrogate (\uD800-\uDFFF): only then can the decoder build a
+# lone surrogate from ASCII text, so only then do we pay for a string walk.
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateKeyError(key)
+            seen.add(key)
+    return obj
+
+
+def _reject_constant(name: str) -> Any:
+    raise JSONError(f"{name} is not a JSON number")
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise JSONError(f"number {text[:40]} is out of the IEEE-754 double range")
+    return value
+
+
+def _parse_int(text: str) -> int | float:
+    # RFC 8785 and I-JSON read every number as an IEEE-754 double. Integers in
+    # the safe range stay exact Python ints; larger literals become the double
+    # every other implementation reads (so what we verify is what they signed).
+    if len(text) <= 17:
+        value = int(text)
+        if -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT:
+            return value
+    return _parse_float(text)
+
+
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_object_pairs,
+    parse_int=_parse_int,
+    parse_constant=_reject_constant,
+    parse_float=_parse_float,
+)
+
+
+def loads_strict(
+    data: str | bytes | bytearray,
+    *,
+    max_bytes: int = MAX_JSON_BYTES,
+    max_depth: int = MAX_DEPTH,
+) -> Any:
+    """Parse one JSON text strictly (RFC 8259 with I-JSON's restrictions).
+
+    Bytes must be UTF-8 without a byte-order mark. Raises
+    :class:`InputTooLargeError` when the text exceeds ``max_bytes`` (UTF-8
+    bytes) or nests deeper than ``max_depth``; :class:`DuplicateKeyError` for a
+    repeated object member; :class:`JSONError` for any other syntax or encoding
+    error, ``NaN``/``Infinity``, numbers that overflow a double, and lone
+    surrogates (raw or escaped). All are :class:`~credentials.errors.ParseError`.
+
+    Integers within +-(2**53 - 1) are returned as ``int``; larger integer
+    literals are read as the nearest ``float``, as RFC 8785 reads every number.
+    """
+    if isinstance(data, bytes | bytearray):
+        if len(data) > max_bytes:
+            raise InputTooLargeError(f"JSON text is longer than {max_bytes} bytes")
+        if data[:3] == b"\xef\xbb\xbf":
+            raise JSONError("JSON text must not start with a byte-order mark")
+        try:
+            text = bytes(data).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise JSONError(f"JSON text is not valid UTF-8 (byte {exc.start})") from exc
+    elif isinstance(data, str):
+        if len(data) > max_bytes:
+            raise InputTooLargeError(f"JSON text is longer than {max_bytes} bytes")
+        if not data.isascii():
+            try:
+                size = len(data.encode("utf-8"))
+            except UnicodeEncodeError as exc:
+                raise JSONError("JSON text holds a lone surrogate") from exc
+            if size > max_bytes:
+                raise InputTooLargeError(f"JSON text is longer than {max_bytes} bytes")
+            if data[:1] == "\ufeff":
+                raise JSONError("JSON text must not start with a byte-order mark")
+        text = data
+    else:
+        raise JSONError(f"JSON input must be str or bytes, not {type(data).__name__}")
+    try:
+        value = _DECODER.decode(text)
+    except JSONError:
+        raise
+    except json.JSONDecodeError as exc:
+        raise JSONError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    except RecursionError as exc:
+        raise InputTooLargeError(f"JSON nests deeper than {max_depth}") from exc
+    except ValueError as exc:  # e.g. an integer with more digits than int() allows
+        raise JSONError(f"invalid JSON number: {exc}") from exc
+    _check_parsed(value, max_depth, _ESCAPED_SURROGATE.search(text) is not None)
+    return value
+
+
+def _check_parsed(root: Any, max_depth: int, check_strings: bool) -> None:
+    stack: list[tuple[Any, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            if depth >= max_depth:
+                raise InputTooLargeError(f"JSON nests deeper than {max_depth}")
+            if check_strings:
+                for key in node:
+                    _check_text(key)
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            if depth >= max_depth:
+                raise InputTooLargeError(f"JSON nests deeper than {max_depth}")
+            stack.extend((v, depth + 1) for v in node)
+        elif check_strings and isinstance(node, str):
+            _check_text(node)
+
+
+def _check_text(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise JSONError("JSON string holds a lone surrogate escape") from exc

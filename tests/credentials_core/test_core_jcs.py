@@ -1,0 +1,265 @@
+"""RFC 8785 canonicalisation and the strict JSON reader."""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from credentials.errors import (
+    CanonicalizationError,
+    DuplicateKeyError,
+    InputTooLargeError,
+    JSONError,
+    ParseError,
+)
+from credentials.jcs import _write, canonicalize, format_number, loads_strict
+
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "jcs-rfc8785"
+CASES = sorted(p.stem for p in (VECTORS / "input").glob("*.json"))
+
+
+def _exact(value: Any) -> bytes:
+    parts: list[str] = []
+    _write(value, parts, 256)
+    return "".join(parts).encode("utf-8")
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_jcs_published_vectors_byte_for_byte(name: str) -> None:
+    value = loads_strict((VECTORS / "input" / f"{name}.json").read_bytes())
+    expected = (VECTORS / "output" / f"{name}.json").read_bytes()
+    hex_text = (VECTORS / "outhex" / f"{name}.txt").read_text()
+    assert canonicalize(value) == expected
+    assert canonicalize(value) == bytes.fromhex("".join(hex_text.split()))
+    assert _exact(value) == expected
+
+
+def test_jcs_vector_set_is_complete() -> None:
+    assert set(CASES) == {"arrays", "french", "structures", "unicode", "values", "weird"}
+
+
+def _number_rows() -> list[tuple[str, str]]:
+    rows = []
+    appendix = (VECTORS / "rfc8785-appendixB-number-samples.csv").read_text().splitlines()
+    for line in appendix[1:]:
+        hex_ieee, expected = line.split(",")[:2]
+        rows.append((hex_ieee, expected))
+    for line in (VECTORS / "es6-number-samples.csv").read_text().splitlines():
+        hex_ieee, expected = line.split(",")
+        rows.append((hex_ieee, expected))
+    return rows
+
+
+@pytest.mark.parametrize(("hex_ieee", "expected"), _number_rows())
+def test_jcs_number_samples(hex_ieee: str, expected: str) -> None:
+    value = struct.unpack(">d", bytes.fromhex(hex_ieee.zfill(16)))[0]
+    if not expected:  # NaN and Infinity must be refused
+        with pytest.raises(CanonicalizationError):
+            format_number(value)
+        with pytest.raises(CanonicalizationError):
+            canonicalize([value])
+        return
+    assert format_number(value) == expected
+    assert canonicalize(value) == expected.encode()
+    assert float(expected) == value or (value == 0 and float(expected) == 0)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (1e21, "1e+21"),
+        (1e20, "100000000000000000000"),
+        (1e-6, "0.000001"),
+        (1e-7, "1e-7"),
+        (1.5e-7, "1.5e-7"),
+        (-0.0, "0"),
+        (5.0, "5"),
+        (0.5, "0.5"),
+        (123e-20, "1.23e-18"),
+        (2.0**60, "1152921504606847000"),
+        (-(2**53) + 1, "-9007199254740991"),
+    ],
+)
+def test_jcs_es6_layout_rules(value: float, text: str) -> None:
+    assert format_number(value) == text
+    assert canonicalize([value]) == f"[{text}]".encode()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        math.nan,
+        math.inf,
+        -math.inf,
+        2**53,
+        -(2**53),
+        {1: "x"},
+        {None: 1},
+        "\ud800",
+        {"\udc00": 1},
+        b"bytes",
+        {1, 2},
+        object(),
+        [complex(1, 2)],
+    ],
+)
+def test_jcs_refuses_non_json(bad: Any) -> None:
+    with pytest.raises(CanonicalizationError):
+        canonicalize(bad)
+
+
+def test_jcs_depth_bound_and_cycles() -> None:
+    deep: Any = []
+    for _ in range(300):
+        deep = [deep]
+    with pytest.raises(CanonicalizationError):
+        canonicalize(deep)
+    ok: Any = "x"
+    for _ in range(256):
+        ok = [ok]
+    assert canonicalize(ok) == b"[" * 256 + b'"x"' + b"]" * 256
+    cycle: list[Any] = []
+    cycle.append(cycle)
+    with pytest.raises(CanonicalizationError):
+        canonicalize(cycle)
+    loop: dict[str, Any] = {}
+    loop["self"] = loop
+    with pytest.raises(CanonicalizationError):
+        canonicalize(loop)
+
+
+def test_jcs_sorts_by_utf16_code_units_not_code_points() -> None:
+    # U+1F600 is D83D DE00 in UTF-16, which sorts before U+FB01 (a BMP char above D800)
+    value = {"\ufb01": 1, "\U0001f600": 2, "a": 3}
+    assert canonicalize(value) == '{"a":3,"\U0001f600":2,"\ufb01":1}'.encode()
+    assert canonicalize(value) == rfc8785.dumps(value)
+
+
+def test_jcs_accepts_mappings_and_subclasses() -> None:
+    value = OrderedDict([("b", (1, 2)), ("a", True)])
+    assert canonicalize(value) == b'{"a":true,"b":[1,2]}'
+
+
+# -- property tests -------------------------------------------------------------
+
+_floats = st.floats(allow_nan=False, allow_infinity=False)
+_ints = st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
+_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
+_scalars = st.none() | st.booleans() | _ints | _floats | _text
+json_values = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(_text, inner, max_size=5),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=200)
+@given(json_values)
+def test_jcs_matches_rfc8785_package(value: Any) -> None:
+    assert canonicalize(value) == rfc8785.dumps(value)
+
+
+@settings(max_examples=200)
+@given(json_values)
+def test_jcs_fast_path_equals_exact_path(value: Any) -> None:
+    assert canonicalize(value) == _exact(value)
+
+
+@settings(max_examples=100)
+@given(json_values)
+def test_jcs_idempotent(value: Any) -> None:
+    once = canonicalize(value)
+    assert canonicalize(loads_strict(once)) == once
+
+
+@settings(max_examples=100)
+@given(st.dictionaries(_text, json_values, max_size=8), st.randoms(use_true_random=False))
+def test_jcs_independent_of_key_order_and_whitespace(value: dict[str, Any], rnd: Any) -> None:
+    items = list(value.items())
+    rnd.shuffle(items)
+    shuffled = dict(items)
+    spaced = json.dumps(shuffled, indent=rnd.choice([None, 1, 4]), ensure_ascii=rnd.random() < 0.5)
+    assert canonicalize(loads_strict(spaced)) == canonicalize(value)
+
+
+@settings(max_examples=50)
+@given(_floats)
+def test_jcs_numbers_round_trip(value: float) -> None:
+    assert float(format_number(value)) == value
+
+
+# -- strict parsing -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ('{"a": 1, "a": 2}', DuplicateKeyError),
+        ('{"x": {"b": 1, "b": 1}}', DuplicateKeyError),
+        ("[NaN]", JSONError),
+        ("[Infinity]", JSONError),
+        ("[-Infinity]", JSONError),
+        ("[1e400]", JSONError),
+        ('["\\ud800"]', JSONError),
+        ('{"\\udc00": 1}', JSONError),
+        ('["\\ud83d\\ud83d"]', JSONError),
+        ("[1,]", JSONError),
+        ("{'a': 1}", JSONError),
+        ("[1] x", JSONError),
+        ("", JSONError),
+        ("[" + "9" * 5000 + "]", JSONError),
+        (b"\xef\xbb\xbf{}", JSONError),
+        (b'["\xff"]', JSONError),
+        (b'["\xed\xa0\x80"]', JSONError),
+        ("[" * 300 + "]" * 300, InputTooLargeError),
+        ("[" * 100_000 + "]" * 100_000, InputTooLargeError),
+    ],
+)
+def test_loads_strict_refuses(text: str | bytes, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        loads_strict(text)
+
+
+def test_loads_strict_accepts_and_bounds() -> None:
+    assert loads_strict('{"a": ["\\ud83d\\ude00", 1.5, null, true]}') == {
+        "a": ["\U0001f600", 1.5, None, True]
+    }
+    assert loads_strict(b" [1] ") == [1]
+    with pytest.raises(InputTooLargeError):
+        loads_strict("[1, 2, 3]", max_bytes=4)
+    with pytest.raises(InputTooLargeError):
+        loads_strict('["ééé"]', max_bytes=8)
+    with pytest.raises(InputTooLargeError):
+        loads_strict("[[[1]]]", max_depth=2)
+    assert loads_strict("[[1]]", max_depth=2) == [[1]]
+    with pytest.raises(JSONError):
+        loads_strict('["\ud800"]')
+    with pytest.raises(JSONError):
+        loads_strict(42)  # type: ignore[arg-type]
+
+
+@settings(max_examples=200)
+@given(st.binary(max_size=64) | st.text(max_size=64))
+def test_loads_strict_raises_only_parse_errors(data: bytes | str) -> None:
+    try:
+        value = loads_strict(data)
+    except ParseError:
+        return
+    # whatever the strict reader accepts, JCS can serialise and read back
+    assert loads_strict(canonicalize(value)) == value
+
+
+def test_loads_strict_reads_large_integers_as_doubles() -> None:
+    assert loads_strict("[9007199254740991]") == [9007199254740991]
+    big = loads_strict("[295147905179352830000, 9007199254740993]")
+    assert big == [2.0**68, 9007199254740992.0]
+    assert canonicalize(big) == b"[295147905179352830000,9007199254740992]"
