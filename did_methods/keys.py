@@ -41,7 +41,7 @@ from did_methods.encoding import (
 )
 from did_methods.errors import InvalidKey, UnsupportedError, VerificationError
 
-__all__ = ["KeyType", "PrivateKey", "PublicKey", "RandBytes"]
+__all__ = ["KeyType", "PrivateKey", "PublicKey", "RandBytes", "jwk_thumbprint"]
 
 #: A source of random bytes: ``randbytes(n)`` returns ``n`` bytes.
 RandBytes = Callable[[int], bytes]
@@ -116,6 +116,32 @@ _EC_ORDER = {
 }
 _OKP_TYPES = (KeyType.ED25519, KeyType.X25519)
 _JWK_MAX_FIELD = 256  # characters in one JWK member: far more than any key here
+
+
+_THUMBPRINT_MEMBERS = {
+    "EC": ("crv", "kty", "x", "y"),
+    "OKP": ("crv", "kty", "x"),
+    "RSA": ("e", "kty", "n"),
+    "oct": ("k", "kty"),
+}
+
+
+def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
+    """The RFC 7638 thumbprint (SHA-256, base64url) of any JWK (EC, OKP, RSA or oct).
+
+    Only the required members take part, in lexicographic order, as compact
+    JSON. Raises :class:`InvalidKey` when a required member is missing or not
+    a string.
+    """
+    jwk = _check_jwk(jwk)
+    kty = jwk.get("kty")
+    members = _THUMBPRINT_MEMBERS.get(kty) if isinstance(kty, str) else None
+    if members is None:
+        raise InvalidKey(f"cannot take the thumbprint of JWK kty {jwk.get('kty')!r}")
+    if not all(isinstance(jwk.get(m), str) for m in members):
+        raise InvalidKey(f"JWK is missing a required member of {members}")
+    data = json.dumps({m: jwk[m] for m in members}, separators=(",", ":"), ensure_ascii=False)
+    return b64url_encode(hashlib.sha256(data.encode("utf-8")).digest())
 
 
 def _key_type_from_crv(kty: Any, crv: Any) -> KeyType:
@@ -251,10 +277,7 @@ class PublicKey:
 
     def jwk_thumbprint(self) -> str:
         """The RFC 7638 JWK thumbprint (SHA-256, base64url)."""
-        members = self.to_jwk()
-        ordered = {k: members[k] for k in sorted(members)}
-        data = json.dumps(ordered, separators=(",", ":"), sort_keys=True).encode("utf-8")
-        return b64url_encode(hashlib.sha256(data).digest())
+        return jwk_thumbprint(self.to_jwk())
 
     def _ec_xy(self) -> tuple[bytes, bytes]:
         from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat

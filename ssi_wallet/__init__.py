@@ -1,1 +1,6 @@
-"""ssi_wallet package."""
+"""The roles of an immigration wallet ecosystem and the ``ssi-wallet`` command.
+
+Issuer, holder and verifier join the ``credentials`` and ``ledger`` layers.
+"""
+
+__all__: list[str] = []

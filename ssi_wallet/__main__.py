@@ -1,0 +1,5 @@
+"""``python -m ssi_wallet`` runs the command line."""
+
+from ssi_wallet.cli import main
+
+main()

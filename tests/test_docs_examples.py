@@ -1,0 +1,23 @@
+"""Every ```python block in docs/ runs (the blocks of one page run in order, in one namespace)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+_BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+PAGES = sorted(p for p in DOCS.glob("*.md") if _BLOCK.search(p.read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_doc_page_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
+    for number, block in enumerate(_BLOCK.findall(page.read_text(encoding="utf-8")), 1):
+        code = compile(block, f"{page.name}[block {number}]", "exec")
+        exec(code, namespace)
+    assert os.getcwd() == str(tmp_path)
