@@ -80,11 +80,12 @@ class SplitViewError(VerificationError):
 #    ├── VerificationError (code)
 #    │    └── EntryRejected             the log refused a draft (codes below)
 #    └── LedgerError
+#         ├── EntryNotFound (IndexError) no entry at that index (yet)
 #         └── IntegrityError            stored data contradicts the log's own guarantees
 
 from did_methods.errors import StoreError  # noqa: E402  (kept with the classes that use it)
 
-__all__ += ["EntryError", "EntryRejected", "IntegrityError", "LedgerStoreError"]
+__all__ += ["EntryError", "EntryNotFound", "EntryRejected", "IntegrityError", "LedgerStoreError"]
 
 
 class EntryError(ParseError):
@@ -126,3 +127,7 @@ class IntegrityError(LedgerError):
         super().__init__(where + reason)
         self.index = index
         self.reason = reason
+
+
+class EntryNotFound(LedgerError, IndexError):
+    """The log has no entry at that index (it is beyond the log's size)."""

@@ -1,0 +1,424 @@
+"""The append-only log: a hash chain of signed entries and an RFC 9162 Merkle tree over them.
+
+:class:`Log` is the safe layer over a :class:`~ledger.store.Store`:
+
+* :meth:`Log.append_batch` checks every draft (size, timestamp, the
+  submitter's signature through ``key_lookup``) *before* it takes the store's
+  write lock, then, in ONE transaction, reads the tail, places each draft at
+  the next index after the previous entry's chain hash, writes the entries,
+  the Merkle nodes they complete and the new tail. Concurrent appenders (in
+  threads or processes) get one total order with no gap and no duplicate;
+  a failure anywhere writes nothing.
+* reads (:meth:`Log.get`, :meth:`Log.range`) decode strictly and check that
+  the stored row is the one asked for;
+* proofs read O(log n) stored nodes (:meth:`Log.prove_inclusion`,
+  :meth:`Log.prove_consistency`), and :meth:`Log.checkpoint` signs a C2SP
+  checkpoint of the current tree and keeps it in the store's history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from did_methods.errors import InvalidKey, SSIWalletError
+from did_methods.keys import PublicKey
+from ledger._merkle import CompactRange, NodeID, fold, root_nodes
+from ledger.entry import (
+    DEFAULT_MAX_PAYLOAD,
+    SIGNING_CONTEXT,
+    Clock,
+    Entry,
+    SignedDraft,
+    unix_ms,
+)
+from ledger.errors import (
+    EntryNotFound,
+    EntryRejected,
+    IntegrityError,
+    LedgerError,
+    TreeSizeError,
+)
+from ledger.proofs import ConsistencyProof, InclusionProof, prove_consistency, prove_inclusion
+from ledger.store._base import NodeRow, Store, StoredCheckpoint, Tail
+
+if TYPE_CHECKING:
+    from did_methods.resolver import Resolver
+    from ledger.checkpoint import NoteSigner
+
+__all__ = [
+    "DEFAULT_MAX_CLOCK_SKEW_MS",
+    "KeyLookup",
+    "Log",
+    "did_key_lookup",
+    "resolver_key_lookup",
+]
+
+#: Resolves a submitter DID URL to the public key that must have signed its entries.
+#: Raise any :class:`~did_methods.errors.SSIWalletError` when there is no such key.
+KeyLookup = Callable[[str], PublicKey]
+
+#: How far (ms) a draft's timestamp may be from the log's clock, either way: 10 minutes.
+DEFAULT_MAX_CLOCK_SKEW_MS = 10 * 60 * 1000
+
+_LEAF_PREFIX = b"\x00"
+_MAX_BATCH = 100_000
+
+
+@lru_cache(maxsize=4096)
+def did_key_lookup(submitter: str) -> PublicKey:
+    """The key of a ``did:key`` submitter ``did:key:<mk>#<mk>`` (or the bare DID).
+
+    did:key documents are derived from the DID itself, so this needs no I/O
+    and its answers never change (hence the cache). Raises
+    :class:`~did_methods.errors.InvalidKey` for anything else, including a
+    fragment that names another key.
+    """
+    from did_methods.methods.key import public_key_from_did_key
+
+    did, _, fragment = submitter.partition("#")
+    if not did.startswith("did:key:"):
+        raise InvalidKey(f"not a did:key submitter: {submitter[:80]!r}")
+    msid = did[len("did:key:") :]
+    if fragment and fragment != msid:
+        raise InvalidKey("a did:key verification method's fragment must be the key itself")
+    return public_key_from_did_key(did)
+
+
+def resolver_key_lookup(resolver: Resolver, *, purpose: str = "assertionMethod") -> KeyLookup:
+    """A :data:`KeyLookup` that dereferences the submitter through a DID ``resolver``.
+
+    The verification method must be authorised for ``purpose`` in its
+    controller's document; otherwise the lookup raises
+    :class:`~did_methods.errors.VerificationError` (``key_not_authorised``).
+    """
+
+    def lookup(submitter: str) -> PublicKey:
+        return resolver.verification_method(submitter, purpose).public_key
+
+    return lookup
+
+
+def _uint_head(major: int, value: int) -> bytes:
+    # A shortest-form CBOR head (RFC 8949 4.2.1), as cbor2 emits it.
+    if value < 24:
+        return bytes((major | value,))
+    if value < 0x100:
+        return bytes((major | 24, value))
+    if value < 0x10000:
+        return bytes((major | 25,)) + value.to_bytes(2, "big")
+    if value < 0x100000000:
+        return bytes((major | 26,)) + value.to_bytes(4, "big")
+    return bytes((major | 27,)) + value.to_bytes(8, "big")
+
+
+class _Prepared:
+    """A checked draft with the parts of its encoding that do not depend on its position."""
+
+    __slots__ = ("draft", "head", "tail")
+
+    def __init__(self, draft: SignedDraft, signing_input: bytes) -> None:
+        self.draft = draft
+        # The full encoding is {g, h, i, k, p, s, t} in this key order; g comes
+        # first, and k, p, s, t are exactly the pairs of the signed map.
+        self.head = b"\xa7\x61g" + _uint_head(0x40, len(draft.signature)) + draft.signature
+        self.tail = signing_input[len(SIGNING_CONTEXT) + 1 :]
+
+
+class Log:
+    """An append-only, signed, hash-chained, Merkle-tree transparency log over a store.
+
+    ``origin`` names the log in its checkpoints (C2SP: a schema-less URL such
+    as ``ledger.example.org/registry``); the store is bound to it on first
+    use. ``key_lookup`` maps a submitter DID URL to its key (default:
+    :func:`did_key_lookup`; use :func:`resolver_key_lookup` for other
+    methods). ``signer`` signs checkpoints. ``clock`` returns Unix ms.
+    ``verify_signatures=False`` skips the submitter check on append (for a
+    trusted bulk import whose signatures are verified by :func:`ledger.audit.audit`).
+
+    Raises :class:`~ledger.errors.LedgerStoreError` when the store holds
+    another log.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        origin: str,
+        key_lookup: KeyLookup = did_key_lookup,
+        signer: NoteSigner | None = None,
+        verify_signatures: bool = True,
+        clock: Clock = unix_ms,
+        max_clock_skew_ms: int | None = DEFAULT_MAX_CLOCK_SKEW_MS,
+        max_payload: int = DEFAULT_MAX_PAYLOAD,
+    ) -> None:
+        """Open the log kept in ``store`` (see the class docstring)."""
+        if not isinstance(origin, str) or not origin or "\n" in origin:
+            raise LedgerError("origin must be a non-empty single-line string")
+        store.bind_origin(origin)
+        self._store = store
+        self._origin = origin
+        self._key_lookup = key_lookup
+        self._signer = signer
+        self._verify = verify_signatures
+        self._clock = clock
+        self._skew = max_clock_skew_ms
+        self._max_payload = max_payload
+
+    # -- properties ------------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """The store this log reads and writes."""
+        return self._store
+
+    @property
+    def origin(self) -> str:
+        """The log's name in its checkpoints."""
+        return self._origin
+
+    @property
+    def size(self) -> int:
+        """The number of committed entries."""
+        return self._store.tail().size
+
+    def __len__(self) -> int:
+        return self.size
+
+    # -- appending -------------------------------------------------------------------
+
+    def append(self, draft: SignedDraft) -> Entry:
+        """Append one signed draft; return the entry as stored. See :meth:`append_batch`."""
+        return self.append_batch([draft])[0]
+
+    def append_batch(self, drafts: Sequence[SignedDraft]) -> list[Entry]:
+        """Append signed drafts in order, all or none, in one store transaction.
+
+        Steps: (1) each draft is a :class:`SignedDraft` within the payload
+        bound; (2) its timestamp is within ``max_clock_skew_ms`` of the clock;
+        (3) its signature verifies under ``key_lookup(submitter)``; then, in
+        one transaction, (4) read the tail, (5) chain and encode each entry,
+        hash it into the Merkle tree, (6) write entries, nodes and tail.
+
+        Raises :class:`~ledger.errors.EntryRejected` (with ``position``) for a
+        draft failing steps 1-3 and :class:`~ledger.errors.LedgerStoreError`
+        when the store fails; in both cases nothing was written.
+        """
+        if not 0 < len(drafts) <= _MAX_BATCH:
+            raise LedgerError(f"a batch holds 1 to {_MAX_BATCH} drafts, not {len(drafts)}")
+        prepared = self._check(drafts)
+        with self._store.write() as txn:
+            # Step 4: the tail, read under the write lock.
+            tail = txn.tail()
+            cr = CompactRange.from_hashes(tail.size, tail.border)
+            prev = tail.last_hash
+            index = tail.size
+            encoded: list[bytes] = []
+            nodes: list[NodeRow] = []
+            entries: list[Entry] = []
+
+            def on_node(node: NodeID, value: bytes) -> None:
+                nodes.append((node[0], node[1], value))
+
+            sha256 = hashlib.sha256
+            for item in prepared:
+                # Step 5: the encoding equals Entry.encode() (tested), built from parts.
+                data = (
+                    item.head
+                    + b"\x61h\x58\x20"
+                    + prev
+                    + b"\x61i"
+                    + _uint_head(0, index)
+                    + item.tail
+                )
+                encoded.append(data)
+                cr = cr.append(sha256(_LEAF_PREFIX + data).digest(), on_node)
+                d = item.draft
+                entries.append(
+                    Entry(index, d.kind, d.payload, d.submitter, d.timestamp, prev, d.signature)
+                )
+                prev = sha256(data).digest()
+                index += 1
+            # Step 6.
+            txn.put_entries(tail.size, encoded)
+            txn.put_nodes(nodes)
+            txn.set_tail(Tail(index, prev, cr.to_hashes()))
+        return entries
+
+    def _check(self, drafts: Sequence[SignedDraft]) -> list[_Prepared]:
+        now = self._clock() if self._skew is not None else 0
+        keys: dict[str, PublicKey] = {}
+        out: list[_Prepared] = []
+        for position, draft in enumerate(drafts):
+            # Step 1.
+            if not isinstance(draft, SignedDraft):
+                raise EntryRejected("malformed", "not a SignedDraft", position)
+            if len(draft.payload) > self._max_payload:
+                raise EntryRejected(
+                    "payload_too_large",
+                    f"payload of {len(draft.payload)} bytes exceeds {self._max_payload}",
+                    position,
+                )
+            # Step 2.
+            if self._skew is not None and abs(draft.timestamp - now) > self._skew:
+                raise EntryRejected(
+                    "timestamp_skew",
+                    f"timestamp {draft.timestamp} is more than {self._skew} ms from {now}",
+                    position,
+                )
+            message = draft.signing_input()
+            # Step 3.
+            if self._verify:
+                key = keys.get(draft.submitter)
+                if key is None:
+                    try:
+                        key = self._key_lookup(draft.submitter)
+                    except SSIWalletError as exc:
+                        raise EntryRejected(
+                            "key_unknown", f"no key for {draft.submitter[:100]!r}: {exc}", position
+                        ) from exc
+                    keys[draft.submitter] = key
+                try:
+                    key.verify(draft.signature, message)
+                except SSIWalletError as exc:
+                    raise EntryRejected(
+                        "signature_invalid",
+                        f"signature of {draft.submitter[:100]!r}: {exc}",
+                        position,
+                    ) from exc
+            out.append(_Prepared(draft, message))
+        return out
+
+    # -- reading ---------------------------------------------------------------------
+
+    def get(self, index: int) -> Entry:
+        """The entry at ``index``.
+
+        Raises :class:`~ledger.errors.EntryNotFound` when ``index`` is not
+        below :attr:`size` and :class:`~ledger.errors.IntegrityError` when the
+        stored row is missing, malformed or not the entry at ``index``.
+        """
+        size = self.size
+        if type(index) is not int or not 0 <= index < size:
+            raise _not_found(index, size)
+        return next(self.range(index, index + 1))
+
+    def range(self, start: int = 0, end: int | None = None, *, page: int = 1024) -> Iterator[Entry]:
+        """Stream entries ``start <= index < end`` (``end`` defaults to :attr:`size`).
+
+        Reads ``page`` rows at a time, so memory stays bounded. Raises
+        :class:`~ledger.errors.EntryNotFound` for a range outside the log and
+        :class:`~ledger.errors.IntegrityError` for a missing or malformed row.
+        """
+        size = self.size
+        stop = size if end is None else end
+        if type(start) is not int or type(stop) is not int or not 0 <= start <= stop <= size:
+            raise _not_found(start if stop <= size else stop, size)
+        return self._iter(start, stop, max(1, page))
+
+    def _iter(self, start: int, stop: int, page: int) -> Iterator[Entry]:
+        pos = start
+        while pos < stop:
+            rows = self._store.read_entries(pos, min(page, stop - pos))
+            if not rows:
+                raise IntegrityError("stored entry is missing", pos)
+            for row_index, data in rows:
+                if row_index != pos:
+                    raise IntegrityError("stored entry is missing", pos)
+                try:
+                    entry = Entry.decode(data, max_payload=self._max_payload)
+                except SSIWalletError as exc:
+                    raise IntegrityError(f"stored entry is malformed: {exc}", pos) from exc
+                if entry.index != pos:
+                    raise IntegrityError(f"stored entry says it is at index {entry.index}", pos)
+                yield entry
+                pos += 1
+                if pos >= stop:
+                    return
+
+    # -- the tree --------------------------------------------------------------------
+
+    def _read_nodes(self, ids: Sequence[NodeID]) -> list[bytes]:
+        got = self._store.read_nodes(ids)
+        out: list[bytes] = []
+        for node, value in zip(ids, got, strict=True):
+            if value is None:
+                raise IntegrityError(f"Merkle node {node} is missing from the store")
+            out.append(value)
+        return out
+
+    def root(self, size: int | None = None) -> bytes:
+        """The RFC 9162 root hash of the first ``size`` entries (default: all).
+
+        The current root comes from the stored border; an older one folds
+        O(log n) stored nodes. Raises :class:`~ledger.errors.TreeSizeError`
+        for a size beyond the log.
+        """
+        tail = self._store.tail()
+        if size is None or size == tail.size:
+            return CompactRange.from_hashes(tail.size, tail.border).root()
+        _check_size(size, tail.size)
+        ids = root_nodes(size)
+        if not ids:
+            return CompactRange.empty().root()
+        return fold(self._read_nodes(ids))
+
+    def prove_inclusion(self, index: int, size: int | None = None) -> InclusionProof:
+        """The inclusion proof of entry ``index`` in the tree of ``size`` entries (default: all).
+
+        Reads O(log n) stored nodes. Raises
+        :class:`~ledger.errors.TreeSizeError` unless ``0 <= index < size <=``
+        :attr:`size`, and :class:`~ledger.errors.IntegrityError` for a
+        missing node.
+        """
+        current = self.size
+        tree_size = current if size is None else size
+        _check_size(tree_size, current)
+        return prove_inclusion(index, tree_size, self._read_nodes)
+
+    def prove_consistency(self, size1: int, size2: int | None = None) -> ConsistencyProof:
+        """The consistency proof from the tree of ``size1`` entries to ``size2`` (default: all).
+
+        Raises :class:`~ledger.errors.TreeSizeError` unless
+        ``0 < size1 <= size2 <=`` :attr:`size` (or both are equal).
+        """
+        current = self.size
+        tree_size = current if size2 is None else size2
+        _check_size(tree_size, current)
+        return prove_consistency(size1, tree_size, self._read_nodes)
+
+    # -- checkpoints -----------------------------------------------------------------
+
+    def checkpoint(self, *, extensions: Sequence[str] = ()) -> str:
+        """Sign a checkpoint of the current tree, store it in the history, return the note.
+
+        Size and root are read inside one write transaction, so the
+        checkpoint names a tree that exists. Raises
+        :class:`~ledger.errors.LedgerError` when the log has no ``signer``.
+        """
+        from ledger.checkpoint import Checkpoint, sign_checkpoint
+
+        if self._signer is None:
+            raise LedgerError("this log has no checkpoint signer")
+        with self._store.write() as txn:
+            tail = txn.tail()
+            root = CompactRange.from_hashes(tail.size, tail.border).root()
+            body = Checkpoint(self._origin, tail.size, root, tuple(extensions))
+            note = sign_checkpoint(body, self._signer)
+            txn.put_checkpoint(StoredCheckpoint(tail.size, note, self._clock()))
+        return note
+
+    def checkpoints(self, *, limit: int = 100) -> list[StoredCheckpoint]:
+        """The stored checkpoint history, newest first (at most ``limit``)."""
+        return self._store.checkpoints(limit=limit)
+
+
+def _check_size(size: int, current: int) -> None:
+    if type(size) is not int or not 0 <= size <= current:
+        raise TreeSizeError(f"tree size {size!r} is not between 0 and the log size {current}")
+
+
+def _not_found(index: object, size: int) -> LedgerError:
+    return EntryNotFound(f"no entry {index!r} in a log of {size} entries")

@@ -1,0 +1,168 @@
+"""The storage protocol of the log: what a backend must do, and nothing more.
+
+The log tells a store what to read and write; the store knows nothing of
+CBOR, signatures or Merkle arithmetic. A backend implements :class:`Store`,
+whose :meth:`Store.write` opens ONE transaction that serialises appenders
+across threads, connections and processes:
+
+1. read the tail (:class:`Tail`: size, chain hash of the last entry, the
+   compact-range border) *under the write lock*, so no other appender can
+   take the same index;
+2. write the new entries, the Merkle nodes they complete and the new tail;
+3. commit on normal exit of the ``with`` block, roll back on any exception,
+   so a failed write leaves the store exactly as it was.
+
+Reads (entries by index range, nodes by id, checkpoints) run outside write
+transactions and see only committed data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from ledger.entry import GENESIS_PREV_HASH, HASH_SIZE
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "NodeID",
+    "NodeRow",
+    "Store",
+    "StoreWriter",
+    "StoredCheckpoint",
+    "Tail",
+]
+
+#: Version of the table layout written by the SQL stores (``meta.schema_version``).
+SCHEMA_VERSION = 1
+
+NodeID = tuple[int, int]
+"""``(level, index)`` of a perfect Merkle subtree (see :mod:`ledger._merkle`)."""
+
+NodeRow = tuple[int, int, bytes]
+"""``(level, index, hash)``: one Merkle node to persist."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tail:
+    """The end of the log as the store records it.
+
+    ``size`` entries are stored at indices ``0 .. size - 1``; ``last_hash`` is
+    the chain hash of entry ``size - 1`` (32 zero bytes when empty);
+    ``border`` holds the compact-range hashes of the tree of ``size`` leaves,
+    largest subtree first (one per set bit of ``size``).
+    """
+
+    size: int
+    last_hash: bytes
+    border: tuple[bytes, ...]
+
+    @classmethod
+    def empty(cls) -> Tail:
+        """The tail of an empty log."""
+        return cls(0, GENESIS_PREV_HASH, ())
+
+    def border_blob(self) -> bytes:
+        """The border hashes concatenated, as the SQL stores keep them."""
+        return b"".join(self.border)
+
+    @classmethod
+    def from_row(cls, size: int, last_hash: bytes, border: bytes) -> Tail:
+        """Rebuild a tail read from a table; raise ``ValueError`` if its shape is wrong."""
+        if size < 0 or len(last_hash) != HASH_SIZE or len(border) != HASH_SIZE * size.bit_count():
+            raise ValueError(f"stored tail of size {size} has the wrong shape")
+        hashes = tuple(bytes(border[i : i + HASH_SIZE]) for i in range(0, len(border), HASH_SIZE))
+        return cls(size, bytes(last_hash), hashes)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    """A signed checkpoint the log produced: tree ``size``, the signed ``note``,
+    and when it was made (``created_ms``, Unix milliseconds)."""
+
+    size: int
+    note: str
+    created_ms: int
+
+
+class StoreWriter(Protocol):
+    """The operations available inside one write transaction."""
+
+    def tail(self) -> Tail:
+        """The tail as of this transaction (read under the write lock)."""
+        ...
+
+    def put_entries(self, first_index: int, encoded: Sequence[bytes]) -> None:
+        """Store ``encoded[i]`` at index ``first_index + i``; an existing index is an error."""
+        ...
+
+    def put_nodes(self, nodes: Sequence[NodeRow]) -> None:
+        """Store Merkle nodes ``(level, index, hash)``; an existing node id is an error."""
+        ...
+
+    def set_tail(self, tail: Tail) -> None:
+        """Record the new tail; it becomes visible at commit."""
+        ...
+
+    def put_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        """Record a signed checkpoint (its size must not exceed the tail's)."""
+        ...
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A log's persistent state. Every failure raises ``LedgerStoreError``.
+
+    Implementations: :class:`~ledger.store.MemoryStore`,
+    :class:`~ledger.store.SQLiteStore`, :class:`~ledger.store.PostgresStore`.
+    """
+
+    def write(self) -> AbstractContextManager[StoreWriter]:
+        """Open the one serialised write transaction; commit on exit, roll back on error."""
+        ...
+
+    def tail(self) -> Tail:
+        """The committed tail."""
+        ...
+
+    def read_entries(self, start: int, limit: int) -> list[tuple[int, bytes]]:
+        """Up to ``limit`` stored ``(index, encoding)`` rows with ``index >= start``, ascending.
+
+        The rows are returned as stored, gaps included: callers that need
+        index ``start + i`` at position ``i`` check it (the audit does).
+        """
+        ...
+
+    def read_nodes(self, ids: Sequence[NodeID]) -> list[bytes | None]:
+        """The hash of each node id, or ``None`` where the store has no such node."""
+        ...
+
+    def checkpoints(self, *, limit: int = 100) -> list[StoredCheckpoint]:
+        """The most recent stored checkpoints, newest first (at most ``limit``)."""
+        ...
+
+    def bind_origin(self, origin: str) -> None:
+        """Record the log's origin on first use; raise if the store holds another log."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and files; the store must not be used afterwards."""
+        ...
+
+
+def iter_entries(
+    store: Store, start: int, end: int, *, page: int = 4096
+) -> Iterator[tuple[int, bytes]]:
+    """Stream stored rows with ``start <= index < end`` in pages of ``page`` rows."""
+    pos = start
+    while pos < end:
+        rows = store.read_entries(pos, min(page, end - pos))
+        if not rows:
+            return
+        for row in rows:
+            if row[0] >= end:
+                return
+            yield row
+        pos = rows[-1][0] + 1

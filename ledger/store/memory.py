@@ -1,0 +1,115 @@
+"""An in-memory store: the whole log in Python lists and dicts, for tests and demos.
+
+It keeps every guarantee of the protocol except durability: writes are
+staged in the transaction and applied only at commit, and a lock serialises
+writers, so a failed batch leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from ledger.errors import LedgerStoreError
+from ledger.store._base import NodeID, NodeRow, StoredCheckpoint, Tail
+
+__all__ = ["MemoryStore"]
+
+
+class _MemoryWriter:
+    """Staged writes of one transaction; applied by :class:`MemoryStore` at commit."""
+
+    __slots__ = ("_checkpoints", "_entries", "_first", "_nodes", "_store", "_tail")
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self._tail = store._tail
+        self._first = store._tail.size
+        self._entries: list[bytes] = []
+        self._nodes: dict[NodeID, bytes] = {}
+        self._checkpoints: list[StoredCheckpoint] = []
+
+    def tail(self) -> Tail:
+        return self._tail
+
+    def put_entries(self, first_index: int, encoded: Sequence[bytes]) -> None:
+        if first_index != self._first + len(self._entries):
+            raise LedgerStoreError(f"entries must be appended in order, not at {first_index}")
+        self._entries.extend(bytes(e) for e in encoded)
+
+    def put_nodes(self, nodes: Sequence[NodeRow]) -> None:
+        for level, index, value in nodes:
+            key = (level, index)
+            if key in self._nodes or key in self._store._nodes:
+                raise LedgerStoreError(f"Merkle node {key} already exists")
+            self._nodes[key] = bytes(value)
+
+    def set_tail(self, tail: Tail) -> None:
+        self._tail = tail
+
+    def put_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        if checkpoint.size > self._tail.size:
+            raise LedgerStoreError("a checkpoint cannot be larger than the log")
+        self._checkpoints.append(checkpoint)
+
+
+class MemoryStore:
+    """A :class:`~ledger.store.Store` held in memory (lost when the process ends).
+
+    Thread-safe: one lock serialises writers and readers.
+    """
+
+    def __init__(self) -> None:
+        """Create an empty store."""
+        self._lock = threading.RLock()
+        self._entries: list[bytes] = []
+        self._nodes: dict[NodeID, bytes] = {}
+        self._tail = Tail.empty()
+        self._checkpoints: list[StoredCheckpoint] = []
+        self._origin: str | None = None
+
+    @contextmanager
+    def write(self) -> Iterator[_MemoryWriter]:
+        """One serialised transaction: staged writes are applied only if the block succeeds."""
+        with self._lock:
+            writer = _MemoryWriter(self)
+            yield writer
+            if writer._first + len(writer._entries) != writer._tail.size:
+                raise LedgerStoreError("the new tail does not match the entries written")
+            # Commit: nothing below can fail.
+            self._entries.extend(writer._entries)
+            self._nodes.update(writer._nodes)
+            self._tail = writer._tail
+            self._checkpoints.extend(writer._checkpoints)
+
+    def tail(self) -> Tail:
+        """The committed tail."""
+        return self._tail
+
+    def read_entries(self, start: int, limit: int) -> list[tuple[int, bytes]]:
+        """Up to ``limit`` rows from index ``start`` on."""
+        with self._lock:
+            start = max(start, 0)
+            return list(enumerate(self._entries[start : start + max(limit, 0)], start))
+
+    def read_nodes(self, ids: Sequence[NodeID]) -> list[bytes | None]:
+        """The hash of each node id, or ``None``."""
+        with self._lock:
+            return [self._nodes.get(node) for node in ids]
+
+    def checkpoints(self, *, limit: int = 100) -> list[StoredCheckpoint]:
+        """The most recent checkpoints, newest first."""
+        with self._lock:
+            return self._checkpoints[::-1][: max(limit, 0)]
+
+    def bind_origin(self, origin: str) -> None:
+        """Record ``origin``; raise :class:`LedgerStoreError` if another one is recorded."""
+        with self._lock:
+            if self._origin is None:
+                self._origin = origin
+            elif self._origin != origin:
+                raise LedgerStoreError(f"this store holds the log {self._origin!r}, not {origin!r}")
+
+    def close(self) -> None:
+        """Nothing to release."""

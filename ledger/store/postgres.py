@@ -1,0 +1,273 @@
+"""The PostgreSQL store: the same log as SQLite, for a log that outgrew one machine.
+
+psycopg 3 is imported when a :class:`PostgresStore` is built, never before.
+The tables are those of the SQLite store, in a schema of their own (default
+``ssi_ledger``), so several logs can share a database. Guarantees:
+
+* every append batch is ONE transaction that first locks the single
+  ``ledger_tail`` row (``SELECT ... FOR UPDATE``): appenders on any number of
+  connections and processes queue on that lock and see each other's
+  committed tail, so indices form one total order with no gap or duplicate;
+* entries and nodes are written with ``COPY`` inside that transaction, and
+  any failure rolls all of it back;
+* durability is PostgreSQL's (``synchronous_commit`` as configured).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from ledger.errors import LedgerStoreError
+from ledger.store._base import SCHEMA_VERSION, NodeID, NodeRow, StoredCheckpoint, Tail
+
+__all__ = ["POSTGRES_SCHEMA", "PostgresStore"]
+
+_SCHEMA_NAME_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+#: The table layout; ``{schema}`` is replaced by the (validated) schema name.
+POSTGRES_SCHEMA = """
+CREATE SCHEMA IF NOT EXISTS {schema};
+CREATE TABLE IF NOT EXISTS {schema}.ledger_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {schema}.ledger_entries (
+    idx BIGINT PRIMARY KEY CHECK (idx >= 0),
+    data BYTEA NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {schema}.ledger_nodes (
+    level SMALLINT NOT NULL,
+    idx BIGINT NOT NULL,
+    hash BYTEA NOT NULL,
+    PRIMARY KEY (level, idx)
+);
+CREATE TABLE IF NOT EXISTS {schema}.ledger_tail (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    size BIGINT NOT NULL,
+    last_hash BYTEA NOT NULL,
+    border BYTEA NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {schema}.ledger_checkpoints (
+    id BIGSERIAL PRIMARY KEY,
+    size BIGINT NOT NULL,
+    created_ms BIGINT NOT NULL,
+    note TEXT NOT NULL
+)
+"""
+
+
+class _PostgresWriter:
+    """The operations of one open transaction holding the tail row lock."""
+
+    __slots__ = ("_cur", "_s")
+
+    def __init__(self, cur: Any, schema: str) -> None:
+        self._cur = cur
+        self._s = schema
+
+    def tail(self) -> Tail:
+        self._cur.execute(
+            f"SELECT size, last_hash, border FROM {self._s}.ledger_tail WHERE id = 0 FOR UPDATE"  # noqa: S608  (validated identifier)
+        )
+        return _tail_from(self._cur.fetchone())
+
+    def put_entries(self, first_index: int, encoded: Sequence[bytes]) -> None:
+        with self._cur.copy(f"COPY {self._s}.ledger_entries (idx, data) FROM STDIN") as copy:
+            for i, data in enumerate(encoded, first_index):
+                copy.write_row((i, data))
+
+    def put_nodes(self, nodes: Sequence[NodeRow]) -> None:
+        with self._cur.copy(f"COPY {self._s}.ledger_nodes (level, idx, hash) FROM STDIN") as copy:
+            for row in nodes:
+                copy.write_row(row)
+
+    def set_tail(self, tail: Tail) -> None:
+        self._cur.execute(
+            f"UPDATE {self._s}.ledger_tail SET size = %s, last_hash = %s, border = %s WHERE id = 0",  # noqa: S608
+            (tail.size, tail.last_hash, tail.border_blob()),
+        )
+
+    def put_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        self._cur.execute(f"SELECT size FROM {self._s}.ledger_tail WHERE id = 0")  # noqa: S608
+        if checkpoint.size > int(self._cur.fetchone()[0]):
+            raise LedgerStoreError("a checkpoint cannot be larger than the log")
+        self._cur.execute(
+            f"INSERT INTO {self._s}.ledger_checkpoints (size, created_ms, note) "  # noqa: S608
+            "VALUES (%s, %s, %s)",
+            (checkpoint.size, checkpoint.created_ms, checkpoint.note),
+        )
+
+
+def _tail_from(row: Any) -> Tail:
+    if row is None:
+        raise LedgerStoreError("the ledger_tail row is missing")
+    try:
+        return Tail.from_row(int(row[0]), bytes(row[1]), bytes(row[2]))
+    except (TypeError, ValueError) as exc:
+        raise LedgerStoreError(f"the ledger_tail row is corrupt: {exc}") from exc
+
+
+class PostgresStore:
+    """A :class:`~ledger.store.Store` in PostgreSQL (see the module docstring).
+
+    ``dsn`` is a libpq connection string or URL; ``schema`` names the
+    PostgreSQL schema holding the tables (lower-case identifier, created if
+    missing). ``connect_timeout`` bounds connecting, ``lock_timeout`` (s)
+    bounds waiting for another appender. Raises :class:`LedgerStoreError`
+    when psycopg is missing, the server cannot be reached, or the schema
+    holds a layout of another version. One instance may be shared by threads
+    (one connection, used under a lock).
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str = "ssi_ledger",
+        connect_timeout: float = 10.0,
+        lock_timeout: float = 30.0,
+    ) -> None:
+        """Connect and create the tables if needed."""
+        try:
+            import psycopg
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise LedgerStoreError(
+                "PostgresStore needs psycopg 3: pip install 'ssi-wallet[postgres]'"
+            ) from exc
+        if _SCHEMA_NAME_RE.fullmatch(schema) is None:
+            raise LedgerStoreError(f"schema must be a lower-case SQL identifier, not {schema!r}")
+        self._psycopg: Any = psycopg
+        self._s = schema
+        self._lock = threading.RLock()
+        try:
+            self._conn: Any = psycopg.connect(
+                dsn, autocommit=True, connect_timeout=max(1, int(connect_timeout))
+            )
+            self._conn.execute(f"SET lock_timeout = {int(lock_timeout * 1000)}")
+            self._create_schema()
+        except psycopg.Error as exc:
+            raise LedgerStoreError(f"cannot open the PostgreSQL store: {exc}") from exc
+
+    @property
+    def schema(self) -> str:
+        """The PostgreSQL schema that holds the tables."""
+        return self._s
+
+    def _create_schema(self) -> None:
+        s = self._s
+        with self._conn.transaction():
+            # Serialise concurrent first openings: CREATE ... IF NOT EXISTS races.
+            self._conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"ledger:{s}",))
+            found = self._conn.execute(
+                "SELECT 1 FROM information_schema.tables "
+                "WHERE table_schema = %s AND table_name = 'ledger_meta'",
+                (s,),
+            ).fetchone()
+            if found:
+                row = self._conn.execute(
+                    f"SELECT value FROM {s}.ledger_meta WHERE key = 'schema_version'"  # noqa: S608
+                ).fetchone()
+                if row is None or row[0] != str(SCHEMA_VERSION):
+                    raise LedgerStoreError(
+                        f"schema {s!r} has ledger schema version {row and row[0]!r}; "
+                        f"this code reads version {SCHEMA_VERSION}"
+                    )
+                return
+            for statement in POSTGRES_SCHEMA.format(schema=s).split(";"):
+                self._conn.execute(statement)
+            self._conn.execute(
+                f"INSERT INTO {s}.ledger_meta (key, value) VALUES ('schema_version', %s)",  # noqa: S608
+                (str(SCHEMA_VERSION),),
+            )
+            self._conn.execute(
+                f"INSERT INTO {s}.ledger_tail (id, size, last_hash, border) "  # noqa: S608
+                "VALUES (0, 0, %s, %s)",
+                (Tail.empty().last_hash, b""),
+            )
+
+    @contextmanager
+    def write(self) -> Iterator[_PostgresWriter]:
+        """One transaction holding the tail row lock; committed if the block succeeds.
+
+        Raises :class:`LedgerStoreError` for any database failure (after rollback).
+        """
+        psycopg = self._psycopg
+        with self._lock:
+            try:
+                with self._conn.transaction(), self._conn.cursor() as cur:
+                    yield _PostgresWriter(cur, self._s)
+            except psycopg.Error as exc:
+                raise LedgerStoreError(f"write failed and was rolled back: {exc}") from exc
+
+    def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        with self._lock:
+            try:
+                return list(self._conn.execute(sql, params).fetchall())
+            except self._psycopg.Error as exc:
+                raise LedgerStoreError(f"read failed: {exc}") from exc
+
+    def tail(self) -> Tail:
+        """The committed tail."""
+        rows = self._query(
+            f"SELECT size, last_hash, border FROM {self._s}.ledger_tail WHERE id = 0",  # noqa: S608
+            (),
+        )
+        return _tail_from(rows[0] if rows else None)
+
+    def read_entries(self, start: int, limit: int) -> list[tuple[int, bytes]]:
+        """Up to ``limit`` stored rows with ``index >= start``, ascending."""
+        rows = self._query(
+            f"SELECT idx, data FROM {self._s}.ledger_entries WHERE idx >= %s ORDER BY idx LIMIT %s",  # noqa: S608
+            (start, limit),
+        )
+        return [(int(i), bytes(d)) for i, d in rows]
+
+    def read_nodes(self, ids: Sequence[NodeID]) -> list[bytes | None]:
+        """The hash of each node id, or ``None`` (one round trip for all of them)."""
+        if not ids:
+            return []
+        levels = [level for level, _ in ids]
+        indices = [index for _, index in ids]
+        rows = self._query(
+            f"SELECT n.level, n.idx, n.hash FROM {self._s}.ledger_nodes n "  # noqa: S608
+            "JOIN unnest(%s::smallint[], %s::bigint[]) AS w(level, idx) "
+            "ON n.level = w.level AND n.idx = w.idx",
+            (levels, indices),
+        )
+        found = {(int(level), int(index)): bytes(h) for level, index, h in rows}
+        return [found.get((level, index)) for level, index in ids]
+
+    def checkpoints(self, *, limit: int = 100) -> list[StoredCheckpoint]:
+        """The most recent checkpoints, newest first."""
+        rows = self._query(
+            f"SELECT size, note, created_ms FROM {self._s}.ledger_checkpoints "  # noqa: S608
+            "ORDER BY id DESC LIMIT %s",
+            (limit,),
+        )
+        return [StoredCheckpoint(int(s), str(n), int(c)) for s, n, c in rows]
+
+    def bind_origin(self, origin: str) -> None:
+        """Record ``origin`` on first use; raise :class:`LedgerStoreError` for another log."""
+        with self.write() as txn:
+            txn.tail()  # take the lock so two first users cannot both insert
+            cur = txn._cur
+            cur.execute(f"SELECT value FROM {self._s}.ledger_meta WHERE key = 'origin'")  # noqa: S608
+            row = cur.fetchone()
+            if row is None:
+                cur.execute(
+                    f"INSERT INTO {self._s}.ledger_meta (key, value) VALUES ('origin', %s)",  # noqa: S608
+                    (origin,),
+                )
+            elif row[0] != origin:
+                raise LedgerStoreError(
+                    f"schema {self._s!r} holds the log {row[0]!r}, not {origin!r}"
+                )
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()

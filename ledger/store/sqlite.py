@@ -1,0 +1,269 @@
+"""The SQLite store: the default, one file, safe against crashes and concurrent processes.
+
+Guarantees, and the setting that gives each:
+
+* an acknowledged append survives ``kill -9`` and power loss: WAL journal with
+  ``synchronous=FULL`` (the WAL is fsynced at every commit);
+* appenders in several processes keep one total order with no gap and no
+  duplicate index: each batch is one ``BEGIN IMMEDIATE`` transaction, which
+  takes SQLite's single write lock *before* the tail is read; waiting writers
+  retry for ``timeout`` seconds (``busy_timeout``);
+* a failed batch leaves the file as it was: the transaction is rolled back;
+* deleted rows are overwritten with zeros (``secure_delete=ON``), which the
+  vault sharing this file relies on for erasure.
+
+The tables are prefixed ``ledger_`` so the vault and registries can share the
+file; ``ledger_meta.schema_version`` versions the layout.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from ledger.errors import LedgerStoreError
+from ledger.store._base import SCHEMA_VERSION, NodeID, NodeRow, StoredCheckpoint, Tail
+
+__all__ = ["SQLITE_SCHEMA", "SQLiteStore"]
+
+#: The table layout (schema version :data:`~ledger.store.SCHEMA_VERSION`).
+SQLITE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS ledger_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ledger_entries (
+    idx INTEGER PRIMARY KEY CHECK (idx >= 0),
+    data BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ledger_nodes (
+    level INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    hash BLOB NOT NULL,
+    PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ledger_tail (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    size INTEGER NOT NULL,
+    last_hash BLOB NOT NULL,
+    border BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ledger_checkpoints (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    size INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    note TEXT NOT NULL
+);
+"""
+
+
+class _SQLiteWriter:
+    """The operations of one open ``BEGIN IMMEDIATE`` transaction."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def tail(self) -> Tail:
+        return _read_tail(self._conn)
+
+    def put_entries(self, first_index: int, encoded: Sequence[bytes]) -> None:
+        self._conn.executemany(
+            "INSERT INTO ledger_entries (idx, data) VALUES (?, ?)",
+            zip(range(first_index, first_index + len(encoded)), encoded, strict=True),
+        )
+
+    def put_nodes(self, nodes: Sequence[NodeRow]) -> None:
+        self._conn.executemany(
+            "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)", nodes
+        )
+
+    def set_tail(self, tail: Tail) -> None:
+        self._conn.execute(
+            "UPDATE ledger_tail SET size = ?, last_hash = ?, border = ? WHERE id = 0",
+            (tail.size, tail.last_hash, tail.border_blob()),
+        )
+
+    def put_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        if checkpoint.size > _read_tail(self._conn).size:
+            raise LedgerStoreError("a checkpoint cannot be larger than the log")
+        self._conn.execute(
+            "INSERT INTO ledger_checkpoints (size, created_ms, note) VALUES (?, ?, ?)",
+            (checkpoint.size, checkpoint.created_ms, checkpoint.note),
+        )
+
+
+def _read_tail(conn: sqlite3.Connection) -> Tail:
+    row = conn.execute("SELECT size, last_hash, border FROM ledger_tail WHERE id = 0").fetchone()
+    if row is None:
+        raise LedgerStoreError("the ledger_tail row is missing")
+    try:
+        return Tail.from_row(int(row[0]), bytes(row[1]), bytes(row[2]))
+    except (TypeError, ValueError) as exc:
+        raise LedgerStoreError(f"the ledger_tail row is corrupt: {exc}") from exc
+
+
+class SQLiteStore:
+    """A :class:`~ledger.store.Store` in one SQLite file (see the module docstring).
+
+    ``timeout`` bounds, in seconds, how long a writer waits for another
+    process's transaction. Raises :class:`LedgerStoreError` when the file
+    cannot be opened, is not a ledger of a schema version we know, or the
+    file system refuses WAL. One instance may be shared by threads.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
+        """Open (creating if needed) the ledger tables in the SQLite file at ``path``."""
+        self._lock = threading.RLock()
+        self._path = os.fspath(path)
+        try:
+            conn = sqlite3.connect(
+                self._path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise LedgerStoreError(f"cannot open {self._path!r}: {exc}") from exc
+        self._conn = conn
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode != "wal" and self._path != ":memory:":
+                raise LedgerStoreError(f"{self._path!r} cannot use WAL (journal_mode={mode})")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA secure_delete = ON")
+            self._create_schema()
+        except sqlite3.Error as exc:
+            conn.close()
+            raise LedgerStoreError(f"cannot prepare {self._path!r}: {exc}") from exc
+        except LedgerStoreError:
+            conn.close()
+            raise
+
+    def _create_schema(self) -> None:
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            exists = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_meta'"
+            ).fetchone()
+            if exists:
+                row = conn.execute(
+                    "SELECT value FROM ledger_meta WHERE key = 'schema_version'"
+                ).fetchone()
+                if row is None or row[0] != str(SCHEMA_VERSION):
+                    raise LedgerStoreError(
+                        f"{self._path!r} has ledger schema version {row and row[0]!r}; "
+                        f"this code reads version {SCHEMA_VERSION}"
+                    )
+            else:
+                for statement in SQLITE_SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO ledger_meta (key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+                empty = Tail.empty()
+                conn.execute(
+                    "INSERT INTO ledger_tail (id, size, last_hash, border) VALUES (0, 0, ?, ?)",
+                    (empty.last_hash, b""),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    @property
+    def path(self) -> str:
+        """The database file."""
+        return self._path
+
+    @contextmanager
+    def write(self) -> Iterator[_SQLiteWriter]:
+        """One ``BEGIN IMMEDIATE`` transaction; committed if the block succeeds, else rolled back.
+
+        Raises :class:`LedgerStoreError` for any database failure (after rollback).
+        """
+        with self._lock:
+            conn = self._conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise LedgerStoreError(f"cannot start a write transaction: {exc}") from exc
+            try:
+                yield _SQLiteWriter(conn)
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # no transaction left to roll back (SQLite already did)
+                if isinstance(exc, sqlite3.Error):
+                    raise LedgerStoreError(f"write failed and was rolled back: {exc}") from exc
+                raise
+
+    def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise LedgerStoreError(f"read failed: {exc}") from exc
+
+    def tail(self) -> Tail:
+        """The committed tail."""
+        with self._lock:
+            try:
+                return _read_tail(self._conn)
+            except sqlite3.Error as exc:
+                raise LedgerStoreError(f"read failed: {exc}") from exc
+
+    def read_entries(self, start: int, limit: int) -> list[tuple[int, bytes]]:
+        """Up to ``limit`` stored rows with ``index >= start``, ascending."""
+        return self._query(
+            "SELECT idx, data FROM ledger_entries WHERE idx >= ? ORDER BY idx LIMIT ?",
+            (start, limit),
+        )
+
+    def read_nodes(self, ids: Sequence[NodeID]) -> list[bytes | None]:
+        """The hash of each node id, or ``None``."""
+        out: list[bytes | None] = []
+        with self._lock:
+            try:
+                for level, index in ids:
+                    row = self._conn.execute(
+                        "SELECT hash FROM ledger_nodes WHERE level = ? AND idx = ?", (level, index)
+                    ).fetchone()
+                    out.append(None if row is None else row[0])
+            except sqlite3.Error as exc:
+                raise LedgerStoreError(f"read failed: {exc}") from exc
+        return out
+
+    def checkpoints(self, *, limit: int = 100) -> list[StoredCheckpoint]:
+        """The most recent checkpoints, newest first."""
+        rows = self._query(
+            "SELECT size, note, created_ms FROM ledger_checkpoints ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [StoredCheckpoint(int(s), str(n), int(c)) for s, n, c in rows]
+
+    def bind_origin(self, origin: str) -> None:
+        """Record ``origin`` on first use; raise :class:`LedgerStoreError` for another log."""
+        with self.write():
+            rows = self._query("SELECT value FROM ledger_meta WHERE key = 'origin'", ())
+            if not rows:
+                self._conn.execute(
+                    "INSERT INTO ledger_meta (key, value) VALUES ('origin', ?)", (origin,)
+                )
+            elif rows[0][0] != origin:
+                raise LedgerStoreError(
+                    f"{self._path!r} holds the log {rows[0][0]!r}, not {origin!r}"
+                )
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
