@@ -177,9 +177,11 @@ def _parse_url(url: str) -> _Target:
     if parts.netloc.startswith("["):
         # An IPv6 literal; zone ids ("%25eth0") name a local interface: refused.
         try:
-            ipaddress.IPv6Address(host)
+            literal = ipaddress.IPv6Address(host)
         except ValueError as exc:
             raise FetchError("invalid_url", "malformed IPv6 literal", url=url) from exc
+        if literal.scope_id is not None:
+            raise FetchError("invalid_url", "IPv6 zone ids are refused", url=url)
     elif not _is_ipv4_literal(host):
         problem = _host_name_problem(host.removesuffix("."))
         if problem is not None:
