@@ -1,0 +1,510 @@
+"""VC-JOSE: verifiable credentials and presentations as compact JWS (``vc+jwt``, ``vp+jwt``).
+
+Per W3C *Securing Verifiable Credentials using JOSE and COSE* (VC-JOSE-COSE):
+the JWS payload *is* the unsecured VC Data Model 2.0 credential (or
+presentation), the header says ``typ: vc+jwt`` (``vp+jwt``) and
+``cty: vc`` (``vp``), and ``kid`` is the DID URL of the signing key. We add
+the registered JWT claims that the spec recommends keeping consistent with
+the credential: ``iss`` = ``issuer``, ``jti`` = ``id``, ``sub`` =
+``credentialSubject.id`` (one subject), ``iat`` = issuance time, ``nbf`` =
+``validFrom`` and ``exp`` = ``validUntil``; a verifier refuses a token in
+which any of them disagrees with the credential, and any ``vc``/``vp``
+claim (the VC 1.1 JWT encoding, which the spec forbids).
+
+Tokens are signed and their signatures checked with PyJWT; before PyJWT
+runs, the header is parsed strictly and its ``alg`` is checked against an
+allow-list (``EdDSA``, ``ES256``, ``ES384``) and against the resolved key
+type, so ``none``, HMAC and RSA algorithms never reach any cryptography.
+
+Presentations carry their credentials as ``EnvelopedVerifiableCredential``
+objects whose ``id`` is ``data:application/vc+jwt,<token>``; verifying the
+presentation verifies each of them too.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, Final
+
+import jwt
+
+from credentials._jws import (
+    CompactJWS,
+    MethodResolver,
+    absolute_kid,
+    check_alg,
+    resolve_key,
+)
+from credentials.result import Check, VerificationResult
+from did_methods.did import DIDURL
+from did_methods.errors import InvalidDID, ParseError, SSIWalletError, VerificationError
+from did_methods.keys import PrivateKey, PublicKey
+
+__all__ = [
+    "VC_JWT_MEDIA_TYPE",
+    "VCJoseError",
+    "envelope_vc_jwt",
+    "issue_vc_jwt",
+    "issue_vp_jwt",
+    "verify_vc_jwt",
+    "verify_vp_jwt",
+]
+
+#: The media type of a credential secured as a compact JWS.
+VC_JWT_MEDIA_TYPE: Final = "application/vc+jwt"
+VC_CONTEXT: Final = "https://www.w3.org/ns/credentials/v2"
+_DATA_PREFIX = f"data:{VC_JWT_MEDIA_TYPE},"
+#: Most credentials one presentation may envelope.
+MAX_ENVELOPED: Final = 100
+#: Longest token we accept (characters).
+MAX_TOKEN_LENGTH: Final = 1_000_000
+
+
+class VCJoseError(ParseError):
+    """A credential, presentation or token that cannot be secured or read as VC-JOSE."""
+
+
+# -- helpers --------------------------------------------------------------------------
+
+
+def _issuer_id(credential: Mapping[str, Any]) -> str | None:
+    issuer = credential.get("issuer")
+    if isinstance(issuer, Mapping):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) else None
+
+
+def _holder_id(presentation: Mapping[str, Any]) -> str | None:
+    holder = presentation.get("holder")
+    if isinstance(holder, Mapping):
+        holder = holder.get("id")
+    return holder if isinstance(holder, str) else None
+
+
+def _subject_id(credential: Mapping[str, Any]) -> str | None:
+    subject = credential.get("credentialSubject")
+    if isinstance(subject, list) and len(subject) == 1:
+        subject = subject[0]
+    if isinstance(subject, Mapping) and isinstance(subject.get("id"), str):
+        return str(subject["id"])
+    return None
+
+
+def _epoch(value: Any, name: str) -> int:
+    """An XML Schema dateTimeStamp (timezone required) as seconds since the epoch."""
+    if not isinstance(value, str) or len(value) > 64:
+        raise VCJoseError(f"{name} must be a dateTimeStamp string")
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise VCJoseError(f"{name} is not a dateTimeStamp: {value[:40]!r}") from exc
+    if when.tzinfo is None:
+        raise VCJoseError(f"{name} must carry a timezone (dateTimeStamp)")
+    return int(when.timestamp())
+
+
+def _check_context(document: Mapping[str, Any], kind: str) -> None:
+    ctx = document.get("@context")
+    if not isinstance(ctx, list) or not ctx or ctx[0] != VC_CONTEXT:
+        raise VCJoseError(f"@context must be a list starting with {VC_CONTEXT}")
+    types = document.get("type")
+    types = [types] if isinstance(types, str) else types
+    if not isinstance(types, list) or kind not in types:
+        raise VCJoseError(f"type must include {kind}")
+
+
+def _derived_claims(credential: Mapping[str, Any]) -> dict[str, Any]:
+    """The registered JWT claims that mirror the credential's own properties."""
+    claims: dict[str, Any] = {}
+    issuer = _issuer_id(credential)
+    if issuer is None:
+        raise VCJoseError("the credential needs an issuer (a URL or an object with id)")
+    claims["iss"] = issuer
+    if isinstance(credential.get("id"), str):
+        claims["jti"] = credential["id"]
+    subject = _subject_id(credential)
+    if subject is not None:
+        claims["sub"] = subject
+    if "validFrom" in credential:
+        claims["nbf"] = _epoch(credential["validFrom"], "validFrom")
+    if "validUntil" in credential:
+        claims["exp"] = _epoch(credential["validUntil"], "validUntil")
+    return claims
+
+
+def _pyjwt_private(key: PrivateKey) -> Any:
+    try:
+        return jwt.PyJWK(key.private_jwk()).key
+    except jwt.PyJWTError as exc:  # pragma: no cover - our keys are always importable
+        raise VCJoseError(f"PyJWT cannot use this key: {exc}") from exc
+
+
+def _sign(payload: Mapping[str, Any], key: PrivateKey, *, typ: str, cty: str, kid: str) -> str:
+    alg = key.key_type.jws_alg  # raises UnsupportedError for X25519
+    headers = {"typ": typ, "cty": cty, "kid": kid}
+    token: str = jwt.encode(dict(payload), _pyjwt_private(key), algorithm=alg, headers=headers)
+    return token
+
+
+def _check_kid_for(kid: str, did: str) -> None:
+    try:
+        absolute_kid(kid, did)
+    except VerificationError as exc:
+        raise VCJoseError(
+            f"kid {kid[:80]!r} does not name a key of {did[:80]}: {exc.message}"
+        ) from exc
+
+
+# -- issuance -------------------------------------------------------------------------
+
+
+def issue_vc_jwt(
+    credential: Mapping[str, Any],
+    key: PrivateKey,
+    *,
+    kid: str,
+    now: float | None = None,
+) -> str:
+    """Secure a VC Data Model 2.0 credential as a ``vc+jwt`` compact JWS (via PyJWT).
+
+    The payload is the credential plus ``iss``, ``jti``, ``sub``, ``nbf``,
+    ``exp`` mirroring it and ``iat`` = ``now``. ``kid`` must be a DID URL of the
+    issuer's DID. Raises :class:`VCJoseError` for a credential without the v2
+    context, the ``VerifiableCredential`` type, an issuer DID, with a ``vc``
+    claim or JWT claims that contradict it, or a ``kid`` of another DID;
+    :class:`UnsupportedError` for a key that cannot sign.
+    """
+    if not isinstance(credential, Mapping):
+        raise VCJoseError("a credential must be a JSON object")
+    _check_context(credential, "VerifiableCredential")
+    if "vc" in credential or "vp" in credential:
+        raise VCJoseError("the claims 'vc' and 'vp' must not be present (VC-JOSE-COSE 3.1.2)")
+    derived = _derived_claims(credential)
+    _check_kid_for(kid, derived["iss"])
+    for name, value in derived.items():
+        if name in credential and credential[name] != value:
+            raise VCJoseError(f"claim {name!r} contradicts the credential")
+    payload = {**credential, **derived}
+    payload["iat"] = int(time.time() if now is None else now)
+    return _sign(payload, key, typ="vc+jwt", cty="vc", kid=kid)
+
+
+def envelope_vc_jwt(token: str) -> dict[str, Any]:
+    """An ``EnvelopedVerifiableCredential`` holding ``token`` as a ``data:`` URL."""
+    return {
+        "@context": VC_CONTEXT,
+        "id": _DATA_PREFIX + token,
+        "type": "EnvelopedVerifiableCredential",
+    }
+
+
+def issue_vp_jwt(
+    presentation: Mapping[str, Any] | None,
+    key: PrivateKey,
+    *,
+    kid: str,
+    credentials: Iterable[str] = (),
+    nonce: str | None = None,
+    audience: str | None = None,
+    now: float | None = None,
+) -> str:
+    """Secure a presentation as a ``vp+jwt`` compact JWS signed by the holder (via PyJWT).
+
+    ``presentation`` may be None (a minimal one is built); its ``holder``
+    defaults to the DID of ``kid``, which must be a DID URL of the holder.
+    Each token in ``credentials`` (a ``vc+jwt``) is appended as an
+    ``EnvelopedVerifiableCredential``. ``nonce`` and ``audience`` (the
+    verifier's challenge and domain) become the ``nonce`` and ``aud``
+    claims; ``iat`` is ``now``. Raises :class:`VCJoseError` as
+    :func:`issue_vc_jwt` does.
+    """
+    base: dict[str, Any] = dict(presentation) if presentation is not None else {}
+    base.setdefault("@context", [VC_CONTEXT])
+    base.setdefault("type", ["VerifiablePresentation"])
+    _check_context(base, "VerifiablePresentation")
+    if "vc" in base or "vp" in base:
+        raise VCJoseError("the claims 'vc' and 'vp' must not be present (VC-JOSE-COSE 3.1.2)")
+    holder = _holder_id(base)
+    if holder is None:
+        try:
+            holder = str(_kid_did(kid))
+        except InvalidDID as exc:
+            raise VCJoseError(f"kid is not a DID URL: {exc}") from exc
+        base["holder"] = holder
+    _check_kid_for(kid, holder)
+    envelopes = [envelope_vc_jwt(t) for t in credentials]
+    if envelopes:
+        existing = base.get("verifiableCredential", [])
+        existing = existing if isinstance(existing, list) else [existing]
+        base["verifiableCredential"] = [*existing, *envelopes]
+    base["iss"] = holder
+    if nonce is not None:
+        base["nonce"] = nonce
+    if audience is not None:
+        base["aud"] = audience
+    base["iat"] = int(time.time() if now is None else now)
+    return _sign(base, key, typ="vp+jwt", cty="vp", kid=kid)
+
+
+def _kid_did(kid: str) -> str:
+    return str(DIDURL.parse(kid).did)
+
+
+# -- verification ---------------------------------------------------------------------
+
+
+def _pyjwt_verify(token: str, key: PublicKey, alg: str) -> None:
+    """Signature check by PyJWT, with ``alg`` (already allow-listed) as its only choice."""
+    try:
+        public = jwt.PyJWK(key.to_jwk(), algorithm=alg).key
+        jwt.api_jws.PyJWS().decode_complete(token, public, algorithms=[alg])
+    except jwt.InvalidSignatureError as exc:
+        raise VerificationError("signature_invalid", "the JWS signature does not verify") from exc
+    except jwt.PyJWTError as exc:
+        raise VerificationError("signature_invalid", f"the JWS does not verify: {exc}") from exc
+
+
+def _media_type_ok(value: Any, expected: str) -> bool:
+    # RFC 7515 4.1.9: "application/" may be omitted from typ and cty.
+    return value in (expected, "application/" + expected)
+
+
+def _validity(payload: Mapping[str, Any], now: float, leeway: float) -> Check:
+    name = "validity_period"
+    for claim in ("iat", "nbf", "exp"):
+        value = payload.get(claim)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            return Check.failed(name, "claims_invalid", f"'{claim}' is not a NumericDate")
+    try:
+        valid_from = _epoch(payload["validFrom"], "validFrom") if "validFrom" in payload else None
+        valid_until = (
+            _epoch(payload["validUntil"], "validUntil") if "validUntil" in payload else None
+        )
+    except VCJoseError as exc:
+        return Check.failed(name, "claims_invalid", str(exc))
+    ends = [t for t in (payload.get("exp"), valid_until) if t is not None]
+    starts = [t for t in (payload.get("nbf"), valid_from) if t is not None]
+    if any(now >= end + leeway for end in ends):
+        return Check.failed(name, "expired", f"expired at {min(ends)}")
+    if any(now < start - leeway for start in starts):
+        return Check.failed(name, "not_yet_valid", f"not valid before {max(starts)}")
+    iat = payload.get("iat")
+    if iat is not None and now < iat - leeway:
+        return Check.failed(name, "not_yet_valid", f"issued in the future ({iat})")
+    return Check.passed(name, "valid at the given time")
+
+
+def _consistency(payload: Mapping[str, Any], kind: str) -> Check:
+    name = "claims_consistency"
+    if "vc" in payload or "vp" in payload:
+        return Check.failed(name, "claims_invalid", "'vc'/'vp' claims are not allowed")
+    try:
+        _check_context(payload, kind)
+        if kind == "VerifiableCredential":
+            derived = _derived_claims(payload)
+        else:
+            holder = _holder_id(payload)
+            derived = {"iss": holder} if holder is not None else {}
+    except VCJoseError as exc:
+        return Check.failed(name, "credential_invalid", str(exc))
+    for claim, value in derived.items():
+        if claim in payload and payload[claim] != value:
+            return Check.failed(
+                name, "claims_inconsistent", f"JWT claim {claim!r} contradicts the document"
+            )
+    return Check.passed(name, "JWT claims agree with the document")
+
+
+def _verify_jws(
+    token: str,
+    resolver: MethodResolver,
+    *,
+    typ: str,
+    cty: str,
+    kind: str,
+    purpose: str,
+    checks: list[Check],
+) -> tuple[CompactJWS, str | None] | None:
+    """Steps 1-3 shared by credentials and presentations; None when a step failed."""
+    try:
+        jws = CompactJWS.parse(token, max_length=MAX_TOKEN_LENGTH)
+    except ParseError as exc:
+        raise VCJoseError(f"not a compact JWS: {exc}") from exc
+    payload = jws.payload
+    signer = _issuer_id(payload) if kind == "VerifiableCredential" else _holder_id(payload)
+    # 1. header: typ and cty
+    if not _media_type_ok(jws.header.get("typ"), typ):
+        checks.append(Check.failed("syntax", "typ_invalid", f"typ must be {typ}"))
+        return None
+    if "cty" in jws.header and not _media_type_ok(jws.header["cty"], cty):
+        checks.append(Check.failed("syntax", "typ_invalid", f"cty must be {cty}"))
+        return None
+    checks.append(Check.passed("syntax", f"a well-formed {typ}"))
+    # 2. algorithm allow-list (before any key is looked up), kid and key authorisation
+    try:
+        alg_key_type = check_alg(jws.alg)
+        if signer is None:
+            raise VerificationError("key_unresolved", f"the document names no {purpose} DID")
+        kid = absolute_kid(jws.header.get("kid"), signer)
+        key = resolve_key(resolver, kid, purpose)
+        check_alg(jws.alg, key)
+    except VerificationError as exc:
+        name = "signature" if exc.code.startswith("alg_") else "key_authorisation"
+        checks.append(Check.failed(name, exc.code, exc.message))
+        return None
+    checks.append(
+        Check.passed("key_authorisation", f"{kid[:120]} is authorised for {purpose}", kid=kid)
+    )
+    # 3. signature (PyJWT, restricted to the one allow-listed algorithm)
+    try:
+        _pyjwt_verify(token, key, jws.alg)
+    except VerificationError as exc:
+        checks.append(Check.failed("signature", exc.code, exc.message))
+        return None
+    checks.append(
+        Check.passed("signature", f"{jws.alg} signature by a {alg_key_type.value} key verified")
+    )
+    return jws, signer
+
+
+def verify_vc_jwt(
+    token: str,
+    resolver: MethodResolver,
+    *,
+    now: float | None = None,
+    leeway: float = 0,
+) -> VerificationResult:
+    """Verify a ``vc+jwt`` and return every check (format ``vc+jwt``), never a bare bool.
+
+    Steps: 1 ``typ``/``cty``; 2 ``alg`` allow-list, then ``kid`` a DID URL of
+    the credential's ``issuer`` authorised for ``assertionMethod`` (through
+    ``resolver``) and an ``alg`` that fits that key; 3 the signature (PyJWT);
+    4 JWT claims consistent with the credential; 5 validity (``nbf``/``exp``
+    and ``validFrom``/``validUntil`` at ``now``). ``document`` is the
+    credential when the signature held. Raises :class:`VCJoseError` only
+    when ``token`` is not a compact JWS with JSON header and payload.
+    """
+    checks: list[Check] = []
+    at = time.time() if now is None else now
+    verified = _verify_jws(
+        token,
+        resolver,
+        typ="vc+jwt",
+        cty="vc",
+        kind="VerifiableCredential",
+        purpose="assertionMethod",
+        checks=checks,
+    )
+    if verified is None:
+        return VerificationResult.of("vc+jwt", checks)
+    jws, issuer = verified
+    checks.append(_consistency(jws.payload, "VerifiableCredential"))
+    checks.append(_validity(jws.payload, at, leeway))
+    return VerificationResult.of("vc+jwt", checks, document=jws.payload, issuer=issuer)
+
+
+def _enveloped(item: Any) -> str | None:
+    if not isinstance(item, Mapping):
+        return None
+    types = item.get("type")
+    types = [types] if isinstance(types, str) else types
+    ident = item.get("id")
+    if not isinstance(types, list) or "EnvelopedVerifiableCredential" not in types:
+        return None
+    if not isinstance(ident, str) or not ident.startswith(_DATA_PREFIX):
+        return None
+    return ident[len(_DATA_PREFIX) :]
+
+
+def verify_vp_jwt(
+    token: str,
+    resolver: MethodResolver,
+    *,
+    now: float | None = None,
+    nonce: str | None = None,
+    audience: str | None = None,
+    max_age: float | None = 300,
+    leeway: float = 0,
+) -> VerificationResult:
+    """Verify a ``vp+jwt`` and the credentials it envelopes (format ``vp+jwt``).
+
+    Steps 1-3 as :func:`verify_vc_jwt` but for the ``holder``, whose key must
+    be authorised for ``authentication``; 4 claims consistency; 5 ``nonce``
+    and ``aud`` equal the expected values when given (``nonce_mismatch``,
+    ``audience_mismatch``); 6 validity, and with ``max_age`` an ``iat`` no
+    older than that (``presentation_stale``); 7 every
+    ``EnvelopedVerifiableCredential`` (``data:application/vc+jwt,...``) is
+    verified with :func:`verify_vc_jwt` (a check ``credential[i]`` each;
+    another credential form fails as ``credential_format_unsupported``).
+    Raises :class:`VCJoseError` only for a token that is not a compact JWS.
+    """
+    checks: list[Check] = []
+    at = time.time() if now is None else now
+    verified = _verify_jws(
+        token,
+        resolver,
+        typ="vp+jwt",
+        cty="vp",
+        kind="VerifiablePresentation",
+        purpose="authentication",
+        checks=checks,
+    )
+    if verified is None:
+        return VerificationResult.of("vp+jwt", checks)
+    jws, holder = verified
+    payload = jws.payload
+    checks.append(_consistency(payload, "VerifiablePresentation"))
+    # 5. challenge and domain
+    if nonce is None and audience is None:
+        checks.append(Check.skipped("holder_binding", "no nonce or audience was expected"))
+    elif nonce is not None and payload.get("nonce") != nonce:
+        checks.append(Check.failed("holder_binding", "nonce_mismatch", "nonce differs"))
+    elif audience is not None and not (
+        payload.get("aud") == audience
+        or (isinstance(payload.get("aud"), list) and audience in payload["aud"])
+    ):
+        checks.append(Check.failed("holder_binding", "audience_mismatch", "aud differs"))
+    else:
+        checks.append(Check.passed("holder_binding", "nonce and audience as expected"))
+    # 6. validity and freshness
+    validity = _validity(payload, at, leeway)
+    iat = payload.get("iat")
+    if validity.status == "passed" and max_age is not None:
+        if not isinstance(iat, int | float) or isinstance(iat, bool):
+            validity = Check.failed("validity_period", "claims_invalid", "no numeric 'iat'")
+        elif iat < at - max_age - leeway:
+            validity = Check.failed("validity_period", "presentation_stale", "iat is too old")
+    checks.append(validity)
+    # 7. enveloped credentials
+    items = payload.get("verifiableCredential", [])
+    items = items if isinstance(items, list) else [items]
+    if len(items) > MAX_ENVELOPED:
+        checks.append(Check.failed("credentials", "too_many_credentials", "too many credentials"))
+        items = []
+    for index, item in enumerate(items):
+        name = f"credential[{index}]"
+        inner = _enveloped(item)
+        if inner is None:
+            checks.append(
+                Check.failed(name, "credential_format_unsupported", "not an enveloped vc+jwt")
+            )
+            continue
+        try:
+            result = verify_vc_jwt(inner, resolver, now=at, leeway=leeway)
+        except SSIWalletError as exc:
+            checks.append(Check.failed(name, "credential_invalid", str(exc)))
+            continue
+        if result.valid:
+            checks.append(Check.passed(name, f"vc+jwt from {result.issuer}", issuer=result.issuer))
+        else:
+            checks.append(
+                Check.failed(
+                    name,
+                    result.codes[0],
+                    f"vc+jwt from {result.issuer}: {result.failures[0].message}",
+                    codes=list(result.codes),
+                )
+            )
+    return VerificationResult.of("vp+jwt", checks, document=payload, issuer=holder)
