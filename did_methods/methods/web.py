@@ -188,6 +188,11 @@ class WebMethod:
 
     ``fetcher`` defaults to :class:`~did_methods.http.HttpFetcher` (HTTPS to
     public addresses only); ``max_bytes`` and ``timeout`` bound every fetch.
+
+    ``unsafe_allow_http=True`` fetches ``http://`` instead of the ``https://``
+    URL the specification requires, so a did.json served by a local test
+    server without TLS can be resolved; the fetcher must allow http too.
+    Anyone on the network path can then forge the document: local testing only.
     """
 
     name = "web"
@@ -198,10 +203,12 @@ class WebMethod:
         *,
         max_bytes: int = DEFAULT_MAX_BYTES,
         timeout: float = DEFAULT_TIMEOUT,
+        unsafe_allow_http: bool = False,
     ) -> None:
         self.fetcher: Fetcher = fetcher if fetcher is not None else HttpFetcher()
         self.max_bytes = max_bytes
         self.timeout = timeout
+        self.unsafe_allow_http = unsafe_allow_http
 
     def resolve(self, did: DID, options: Mapping[str, Any]) -> ResolutionResult:
         """Fetch, parse and check the DID document of ``did``.
@@ -216,6 +223,8 @@ class WebMethod:
             url = did_web_to_url(did)
         except InvalidDID as exc:
             raise _WebResolutionError("invalidDid", str(exc), "invalid_did") from exc
+        if self.unsafe_allow_http:
+            url = "http://" + url.removeprefix("https://")
         # Step 2: fetch, bounded.
         try:
             body = self.fetcher.fetch(

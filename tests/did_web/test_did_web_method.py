@@ -182,6 +182,23 @@ def test_resolves_over_real_https_and_yields_an_authorised_key(
     assert tls_web.hits[0][1]["Accept"].startswith("application/did+json")
 
 
+def test_resolves_over_plain_http_only_when_both_sides_allow_it(web: Site) -> None:
+    """Local test servers without TLS need unsafe_allow_http and a fetcher allowing http."""
+    key = PrivateKey.generate(KeyType.ED25519)
+    did = f"did:web:localhost%3A{web.port}:issuer"
+    web.routes["/issuer/did.json"] = json_body(_document(did, key))
+    local = HttpFetcher(allow_http=True, allow_private=True)
+    resolver = Resolver([WebMethod(local, unsafe_allow_http=True)])
+    assert resolver.resolve_document(did).id == did
+    assert [path for path, _ in web.hits] == ["/issuer/did.json"]
+    # Either side alone is not enough: the spec's https URL is used, or http is refused.
+    https_only = Resolver([WebMethod(local)])
+    assert _outcome(https_only, did) == ("internalError", "network")  # TLS to a plain server
+    no_http = Resolver([WebMethod(HttpFetcher(allow_private=True), unsafe_allow_http=True)])
+    assert _outcome(no_http, did) == ("internalError", "insecure_scheme")
+    assert len(web.hits) == 1  # a TLS hello is no GET, and the refused http was never sent
+
+
 def test_resolves_a_did_with_a_path_through_name_resolution(
     tls_web: Site, tls: TLSMaterial
 ) -> None:
