@@ -1,0 +1,430 @@
+"""The W3C Verifiable Credentials Data Model 2.0: credentials and presentations as JSON.
+
+:meth:`Credential.from_json` and :meth:`Presentation.from_json` validate the
+JSON form against the data model's normative rules and collect *every*
+violation into one :class:`~credentials.errors.ValidationError` (its
+``errors`` is a tuple of ``(path, message)``), so an issuer's form or a
+verifier's report can show them all at once. What is checked:
+
+* ``@context``: present, an ordered set whose first item is
+  ``https://www.w3.org/ns/credentials/v2``; later items are URLs or objects;
+* ``type``: a string or a list of strings that includes
+  ``VerifiableCredential`` (``VerifiablePresentation`` for presentations);
+* ``id`` (when present): a single URL;
+* ``issuer``: a URL, or an object whose ``id`` is a URL;
+* ``credentialSubject``: an object or a non-empty list of objects, each with
+  at least one claim, ``id`` a URL when present;
+* ``validFrom`` / ``validUntil``: XML Schema ``dateTimeStamp`` (the time zone
+  is required), and ``validFrom`` not after ``validUntil``;
+* ``credentialStatus``, ``credentialSchema``, ``evidence``, ``termsOfUse``,
+  ``refreshService``: an object or a list of objects, each with a ``type``;
+  ``credentialSchema`` entries also need an ``id``; any ``id`` is a URL;
+* ``name`` / ``description``: a string, a language value object or a list
+  of those;
+* presentations: ``holder`` a URL or an object with an ``id`` URL;
+  ``verifiableCredential`` an object or a list of objects (embedded
+  credentials are validated when they are verified, one by one).
+
+The data model is JSON-LD compatible, but nothing here expands JSON-LD: the
+rules are checked on the JSON as it is, which is what the JCS-based
+cryptosuites sign.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from types import MappingProxyType
+from typing import Any
+
+from credentials.errors import ParseError, ValidationError
+from credentials.result import Check
+
+__all__ = [
+    "CREDENTIALS_V2_CONTEXT",
+    "Credential",
+    "Presentation",
+    "check_validity_period",
+    "parse_datetime",
+]
+
+#: The base context every VC Data Model 2.0 document starts with.
+CREDENTIALS_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+
+_VC_TYPE = "VerifiableCredential"
+_VP_TYPE = "VerifiablePresentation"
+
+# RFC 3986 absolute URI: a scheme, a colon, then something without whitespace.
+_URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+")
+_MAX_URL = 8192
+
+# XML Schema dateTimeStamp: the time zone is required (Z or +hh:mm / -hh:mm).
+_DATETIME_RE = re.compile(
+    r"(?P<year>-?[0-9]{4,})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})"
+    r"T(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})(?P<frac>\.[0-9]+)?"
+    r"(?P<tz>Z|[+-][0-9]{2}:[0-9]{2})",
+    re.ASCII,
+)
+
+# Properties that are "an object or a list of objects, each with a type";
+# the second item says whether each also needs an id.
+_TYPED_PROPERTIES = (
+    ("credentialStatus", False),
+    ("credentialSchema", True),
+    ("evidence", False),
+    ("termsOfUse", False),
+    ("refreshService", False),
+)
+_MAX_LIST = 1024  # entries we look at in any one list property
+
+
+def parse_datetime(text: Any) -> datetime:
+    """Parse an XML Schema ``dateTimeStamp`` into an aware :class:`datetime`.
+
+    The time zone is required. Fractions finer than a microsecond are
+    truncated. Raises :class:`~credentials.errors.ParseError` for anything
+    else, including dates Python cannot hold (years before 1 or after 9999)
+    and the XML Schema spelling ``24:00:00``.
+    """
+    if not isinstance(text, str):
+        raise ParseError(f"a dateTimeStamp must be a string, not {type(text).__name__}")
+    match = _DATETIME_RE.fullmatch(text)
+    if match is None:
+        raise ParseError(f"{text[:64]!r} is not an XML Schema dateTimeStamp (time zone required)")
+    year = int(match["year"])
+    if not 1 <= year <= 9999:
+        raise ParseError(f"year {year} is outside the supported range 0001-9999")
+    tz = match["tz"]
+    if tz == "Z":
+        zone: timezone = UTC
+    else:
+        hours, minutes = int(tz[1:3]), int(tz[4:6])
+        if hours > 14 or minutes > 59 or (hours == 14 and minutes):
+            raise ParseError(f"time zone offset {tz} is out of range")
+        offset = timedelta(hours=hours, minutes=minutes)
+        zone = timezone(-offset if tz[0] == "-" else offset)
+    frac = match["frac"]
+    micro = int((frac[1:] + "000000")[:6]) if frac else 0
+    try:
+        return datetime(
+            year,
+            int(match["month"]),
+            int(match["day"]),
+            int(match["hour"]),
+            int(match["minute"]),
+            int(match["second"]),
+            micro,
+            tzinfo=zone,
+        )
+    except ValueError as exc:
+        raise ParseError(f"{text!r} is not a valid date and time: {exc}") from exc
+
+
+def _is_url(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= _MAX_URL and bool(_URL_RE.fullmatch(value))
+
+
+class _Collector:
+    """Collects (path, message) violations while a document is walked."""
+
+    def __init__(self) -> None:
+        self.errors: list[tuple[str, str]] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.errors.append((path, message))
+
+    def url(self, value: Any, path: str) -> None:
+        if not _is_url(value):
+            self.add(path, "must be a URL")
+
+    def datetime(self, doc: Mapping[str, Any], name: str) -> datetime | None:
+        if name not in doc:
+            return None
+        try:
+            return parse_datetime(doc[name])
+        except ParseError as exc:
+            self.add(f"/{name}", str(exc))
+            return None
+
+    def context(self, doc: Mapping[str, Any]) -> None:
+        if "@context" not in doc:
+            self.add("/@context", "is required")
+            return
+        ctx = doc["@context"]
+        items = [ctx] if isinstance(ctx, str) else ctx
+        if not isinstance(items, list) or not items:
+            self.add("/@context", "must be a non-empty ordered set (a list)")
+            return
+        if items[0] != CREDENTIALS_V2_CONTEXT:
+            self.add("/@context/0", f"the first context must be {CREDENTIALS_V2_CONTEXT}")
+        for i, item in enumerate(items[1:_MAX_LIST], start=1):
+            if not (_is_url(item) or isinstance(item, Mapping)):
+                self.add(f"/@context/{i}", "must be a URL or a context object")
+
+    def types(self, doc: Mapping[str, Any], required: str) -> tuple[str, ...]:
+        if "type" not in doc:
+            self.add("/type", "is required")
+            return ()
+        value = doc["type"]
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not items:
+            self.add("/type", "must be a string or a non-empty list of strings")
+            return ()
+        found: list[str] = []
+        for i, item in enumerate(items[:_MAX_LIST]):
+            if isinstance(item, str) and item:
+                found.append(item)
+            else:
+                self.add(f"/type/{i}", "must be a non-empty string")
+        if required not in found:
+            self.add("/type", f"must include {required}")
+        return tuple(found)
+
+    def entity(self, doc: Mapping[str, Any], name: str, *, required: bool) -> str | None:
+        """A property that is a URL or an object with an ``id`` URL (issuer, holder)."""
+        if name not in doc:
+            if required:
+                self.add(f"/{name}", "is required")
+            return None
+        value = doc[name]
+        if isinstance(value, str):
+            self.url(value, f"/{name}")
+            return value if _is_url(value) else None
+        if isinstance(value, Mapping):
+            if "id" not in value:
+                self.add(f"/{name}/id", "is required when the value is an object")
+                return None
+            self.url(value["id"], f"/{name}/id")
+            ident = value["id"]
+            return ident if _is_url(ident) else None
+        self.add(f"/{name}", "must be a URL or an object with an id")
+        return None
+
+    def objects(self, doc: Mapping[str, Any], name: str) -> list[tuple[str, Mapping[str, Any]]]:
+        """An object-or-list-of-objects property, as (path, object) pairs."""
+        value = doc[name]
+        if isinstance(value, Mapping):
+            return [(f"/{name}", value)]
+        if isinstance(value, list):
+            if not value:
+                self.add(f"/{name}", "must not be an empty list")
+            out = []
+            for i, item in enumerate(value[:_MAX_LIST]):
+                if isinstance(item, Mapping):
+                    out.append((f"/{name}/{i}", item))
+                else:
+                    self.add(f"/{name}/{i}", "must be an object")
+            return out
+        self.add(f"/{name}", "must be an object or a list of objects")
+        return []
+
+    def typed(self, doc: Mapping[str, Any], name: str, *, needs_id: bool) -> None:
+        if name not in doc:
+            return
+        for path, obj in self.objects(doc, name):
+            if "type" not in obj:
+                self.add(f"{path}/type", "is required")
+            else:
+                kind = obj["type"]
+                items = [kind] if isinstance(kind, str) else kind
+                if (
+                    not isinstance(items, list)
+                    or not items
+                    or not all(isinstance(t, str) and t for t in items)
+                ):
+                    self.add(f"{path}/type", "must be a string or a non-empty list of strings")
+            if "id" in obj:
+                self.url(obj["id"], f"{path}/id")
+            elif needs_id:
+                self.add(f"{path}/id", "is required")
+
+    def text(self, doc: Mapping[str, Any], name: str) -> None:
+        if name not in doc:
+            return
+        value = doc[name]
+        items = value if isinstance(value, list) else [value]
+        for item in items[:_MAX_LIST]:
+            if isinstance(item, str):
+                continue
+            if isinstance(item, Mapping) and isinstance(item.get("@value"), str):
+                continue
+            self.add(f"/{name}", "must be a string, a language value object or a list of those")
+            return
+
+    def common(self, doc: Mapping[str, Any]) -> None:
+        self.context(doc)
+        if "id" in doc:
+            self.url(doc["id"], "/id")
+        self.text(doc, "name")
+        self.text(doc, "description")
+
+
+def _subject_ids(doc: Mapping[str, Any], c: _Collector) -> tuple[str, ...]:
+    if "credentialSubject" not in doc:
+        c.add("/credentialSubject", "is required")
+        return ()
+    ids: list[str] = []
+    for path, subject in c.objects(doc, "credentialSubject"):
+        if not subject:
+            c.add(path, "must hold at least one claim")
+        if "id" in subject:
+            c.url(subject["id"], f"{path}/id")
+            if _is_url(subject["id"]):
+                ids.append(subject["id"])
+    return tuple(ids)
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """A credential whose JSON form follows the VC Data Model 2.0.
+
+    Built only by :meth:`from_json`. ``document`` is a read-only view of the
+    JSON object it was built from (including any ``proof``); the other fields
+    are what a verifier asks of it most often. Nothing here says the
+    credential is authentic: that is what the securing formats check.
+    """
+
+    document: Mapping[str, Any]
+    id: str | None
+    types: tuple[str, ...]
+    issuer: str
+    subject_ids: tuple[str, ...]
+    valid_from: datetime | None
+    valid_until: datetime | None
+
+    @classmethod
+    def from_json(cls, data: Any) -> Credential:
+        """Validate a credential's JSON object.
+
+        Raises :class:`~credentials.errors.ValidationError` listing every
+        violation of the data model found (see the module docstring).
+        """
+        if not isinstance(data, Mapping):
+            raise ValidationError([("", "a credential must be a JSON object")])
+        c = _Collector()
+        c.common(data)
+        types = c.types(data, _VC_TYPE)
+        issuer = c.entity(data, "issuer", required=True)
+        subjects = _subject_ids(data, c)
+        valid_from = c.datetime(data, "validFrom")
+        valid_until = c.datetime(data, "validUntil")
+        if valid_from and valid_until and valid_from > valid_until:
+            c.add("/validUntil", "is before validFrom")
+        for name, needs_id in _TYPED_PROPERTIES:
+            c.typed(data, name, needs_id=needs_id)
+        if c.errors or issuer is None:
+            raise ValidationError(c.errors or [("/issuer", "is required")])
+        ident = data.get("id")
+        return cls(
+            MappingProxyType(dict(data)),
+            ident if isinstance(ident, str) else None,
+            types,
+            issuer,
+            subjects,
+            valid_from,
+            valid_until,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object (a shallow copy of :attr:`document`)."""
+        return dict(self.document)
+
+    def check_validity_period(self, now: datetime | None = None) -> Check:
+        """The ``validity_period`` check at ``now``; see :func:`check_validity_period`."""
+        return _validity_check(self.valid_from, self.valid_until, now)
+
+
+@dataclass(frozen=True, slots=True)
+class Presentation:
+    """A presentation whose JSON form follows the VC Data Model 2.0.
+
+    ``credentials`` are the embedded credential objects as given (each is
+    validated and verified on its own by :func:`credentials.verify.verify`).
+    """
+
+    document: Mapping[str, Any]
+    id: str | None
+    types: tuple[str, ...]
+    holder: str | None
+    credentials: tuple[Mapping[str, Any], ...]
+
+    @classmethod
+    def from_json(cls, data: Any) -> Presentation:
+        """Validate a presentation's JSON object.
+
+        Raises :class:`~credentials.errors.ValidationError` listing every
+        violation found.
+        """
+        if not isinstance(data, Mapping):
+            raise ValidationError([("", "a presentation must be a JSON object")])
+        c = _Collector()
+        c.common(data)
+        types = c.types(data, _VP_TYPE)
+        holder = c.entity(data, "holder", required=False)
+        embedded: list[Mapping[str, Any]] = []
+        if "verifiableCredential" in data:
+            embedded = [obj for _, obj in c.objects(data, "verifiableCredential")]
+        for name, needs_id in _TYPED_PROPERTIES[2:4]:  # evidence and termsOfUse apply
+            c.typed(data, name, needs_id=needs_id)
+        if c.errors:
+            raise ValidationError(c.errors)
+        ident = data.get("id")
+        return cls(
+            MappingProxyType(dict(data)),
+            ident if isinstance(ident, str) else None,
+            types,
+            holder,
+            tuple(embedded),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object (a shallow copy of :attr:`document`)."""
+        return dict(self.document)
+
+
+def _validity_check(
+    valid_from: datetime | None, valid_until: datetime | None, now: datetime | None
+) -> Check:
+    moment = datetime.now(UTC) if now is None else now
+    if moment.tzinfo is None:
+        raise TypeError("now must be an aware datetime")
+    if valid_from is not None and moment < valid_from:
+        return Check.failed(
+            "validity_period",
+            "not_yet_valid",
+            f"not valid before {valid_from.isoformat()}",
+            valid_from=valid_from.isoformat(),
+        )
+    if valid_until is not None and moment > valid_until:
+        return Check.failed(
+            "validity_period",
+            "expired",
+            f"expired at {valid_until.isoformat()}",
+            valid_until=valid_until.isoformat(),
+        )
+    if valid_from is None and valid_until is None:
+        return Check.passed("validity_period", "no validFrom or validUntil: always valid")
+    return Check.passed("validity_period", "within validFrom and validUntil")
+
+
+def check_validity_period(document: Mapping[str, Any], now: datetime | None = None) -> Check:
+    """The ``validity_period`` check of a credential's JSON object at ``now`` (default: now).
+
+    Fails with code ``not_yet_valid`` before ``validFrom`` and ``expired``
+    after ``validUntil`` (both bounds inclusive: valid at the exact instant);
+    fails with ``invalid_datetime`` when either is not a dateTimeStamp.
+    Raises ``TypeError`` only for a naive ``now`` (a programming error).
+    """
+    bounds: list[datetime | None] = []
+    for name in ("validFrom", "validUntil"):
+        value = document.get(name) if isinstance(document, Mapping) else None
+        if value is None:
+            bounds.append(None)
+            continue
+        try:
+            bounds.append(parse_datetime(value))
+        except ParseError as exc:
+            return Check.failed("validity_period", "invalid_datetime", f"{name}: {exc}")
+    return _validity_check(bounds[0], bounds[1], now)
