@@ -364,7 +364,7 @@ class HttpFetcher:
             target = _parse_url(current)
             if target.scheme == "http" and came_from == "https":
                 raise FetchError(
-                    "insecure_scheme", "refusing a redirect from https to http", url=url
+                    "insecure_scheme", "refusing a redirect from https to http", url=current
                 )
             if target.scheme == "http" and not self.allow_http:
                 raise FetchError("insecure_scheme", "plain http is not allowed", url=current)

@@ -237,10 +237,20 @@ class WebMethod:
                 f"fetching {url} failed: {exc.message}",
                 exc.code,
             ) from exc
-        if not isinstance(body, bytes) or len(body) > self.max_bytes:
-            # A third-party fetcher that breaks its contract is still bounded here.
+        except OSError as exc:  # a third-party fetcher that lets socket errors through
             raise _WebResolutionError(
-                "internalError", f"the fetcher returned no bytes or too many for {url}", "too_large"
+                "internalError", f"fetching {url} failed: {exc}", "network"
+            ) from exc
+        # A third-party fetcher that breaks its contract is still bounded here.
+        if not isinstance(body, bytes):
+            raise _WebResolutionError(
+                "internalError", f"the fetcher returned {type(body).__name__}, not bytes", "network"
+            )
+        if len(body) > self.max_bytes:
+            raise _WebResolutionError(
+                "internalError",
+                f"the fetcher returned more than {self.max_bytes} bytes",
+                "too_large",
             )
         # Step 3: strict, depth-bounded JSON.
         data = _load_document_json(body)
@@ -260,8 +270,4 @@ class WebMethod:
                 f"{url} holds the document of {document.id[:200]!r}, not of {did}",
                 "id_mismatch",
             )
-        return ResolutionResult(
-            did_document=document,
-            did_resolution_metadata={"contentType": DID_JSON},
-            did_document_metadata={},
-        )
+        return ResolutionResult.found(document, content_type=DID_JSON)

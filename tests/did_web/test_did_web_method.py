@@ -357,14 +357,24 @@ def test_resolution_error_chains_the_fetch_error() -> None:
     assert "http_status" in str(info.value)
 
 
-def test_a_fetcher_that_breaks_its_size_contract_is_still_bounded() -> None:
+def test_a_fetcher_that_breaks_its_contract_is_still_bounded() -> None:
     class Overfull:
         def fetch(self, url: str, *, max_bytes: int, timeout: float, accept: str) -> bytes:
             return b" " * (max_bytes + 1)
 
-    with pytest.raises(ResolutionError) as info:
-        WebMethod(Overfull(), max_bytes=10).resolve(DID.parse("did:web:example.com"), {})
-    assert getattr(info.value, "detail", None) == "too_large"
+    class Leaky:
+        def fetch(self, url: str, *, max_bytes: int, timeout: float, accept: str) -> bytes:
+            raise ConnectionResetError("peer reset")
+
+    class Texty:
+        def fetch(self, url: str, *, max_bytes: int, timeout: float, accept: str) -> Any:
+            return "{}"
+
+    did = DID.parse("did:web:example.com")
+    for fetcher, detail in ((Overfull(), "too_large"), (Leaky(), "network"), (Texty(), "network")):
+        with pytest.raises(ResolutionError) as info:
+            WebMethod(fetcher, max_bytes=10).resolve(did, {})
+        assert (info.value.code, getattr(info.value, "detail", None)) == ("internalError", detail)
 
 
 # -- robustness on arbitrary documents -----------------------------------------------
