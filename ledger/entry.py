@@ -106,14 +106,18 @@ def _check_common(
 ) -> None:
     _check_kind(kind)
     _check_payload(payload, ABSOLUTE_MAX_PAYLOAD)
-    if type(submitter) is not str or not 0 < len(submitter) <= MAX_SUBMITTER_LENGTH:
-        raise EntryError(f"submitter must be a DID URL of at most {MAX_SUBMITTER_LENGTH} chars")
-    if _SUBMITTER_RE.fullmatch(submitter) is None:
-        raise EntryError("submitter must be a printable ASCII DID URL starting with 'did:'")
+    _check_submitter(submitter)
     if type(timestamp) is not int or not 0 <= timestamp <= _MAX_TIMESTAMP:
         raise EntryError("timestamp must be an integer number of Unix milliseconds >= 0")
     if type(signature) is not bytes or not 0 < len(signature) <= MAX_SIGNATURE_LENGTH:
         raise EntryError(f"signature must be 1 to {MAX_SIGNATURE_LENGTH} bytes")
+
+
+def _check_submitter(submitter: object) -> None:
+    if type(submitter) is not str or not 0 < len(submitter) <= MAX_SUBMITTER_LENGTH:
+        raise EntryError(f"submitter must be a DID URL of at most {MAX_SUBMITTER_LENGTH} chars")
+    if _SUBMITTER_RE.fullmatch(submitter) is None:
+        raise EntryError("submitter must be a printable ASCII DID URL starting with 'did:'")
 
 
 def _check_kind(kind: object) -> None:
@@ -325,7 +329,7 @@ def _decode_fields(data: bytes, max_payload: int) -> tuple[int, str, bytes, str,
     if type(obj) is not dict or tuple(obj) != _KEYS:
         raise EntryError("an entry map must have exactly the keys g,h,i,k,p,s,t in this order")
     sig, prev, index, kind, payload, submitter, ts = obj.values()
-    if (
+    if (  # exact types: a bool is not an int
         type(sig) is not bytes
         or type(prev) is not bytes
         or type(index) is not int
@@ -339,28 +343,29 @@ def _decode_fields(data: bytes, max_payload: int) -> tuple[int, str, bytes, str,
         raise EntryError(f"payload is {len(payload)} bytes, more than the bound {max_payload}")
     if index < 0 or ts < 0 or index > _MAX_INDEX or ts > _MAX_TIMESTAMP:
         raise EntryError("index or timestamp out of range")
+    sig_n = len(sig)
+    if len(prev) != HASH_SIZE or not 0 < sig_n <= MAX_SIGNATURE_LENGTH:
+        raise EntryError("prev_hash or signature has the wrong length")
     # Deterministic-encoding check without re-encoding: each item of any
     # encoding is at least as long as its shortest form (tags, indefinite
     # lengths and long heads only add bytes), so a total length equal to the
     # shortest length means every item is in shortest form and nothing
     # trails. Key order and uniqueness were checked above; text heads count
     # UTF-8 bytes. A test compares this with cbor2's canonical re-encoding.
-    kind_b = len(kind.encode())
-    sub_b = len(submitter.encode())
+    kind_n = len(kind.encode())
+    sub_n = len(submitter.encode())
+    pay_n = len(payload)
     expected = (
-        1
-        + 14  # seven one-letter text keys, two bytes each
-        + _head_len(len(sig))
-        + len(sig)
-        + _head_len(len(prev))
-        + len(prev)
+        49  # map head, seven one-letter keys (2 bytes each), prev_hash with its head
+        + _head_len(sig_n)
+        + sig_n
         + _head_len(index)
-        + _head_len(kind_b)
-        + kind_b
-        + _head_len(len(payload))
-        + len(payload)
-        + _head_len(sub_b)
-        + sub_b
+        + _head_len(kind_n)
+        + kind_n
+        + _head_len(pay_n)
+        + pay_n
+        + _head_len(sub_n)
+        + sub_n
         + _head_len(ts)
     )
     if expected != len(data):

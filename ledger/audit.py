@@ -1,0 +1,299 @@
+"""Stream audit: verify a whole log from its store in constant memory, trusting nothing stored.
+
+:func:`audit` reads the entries in pages and recomputes everything the log
+promises; stored Merkle nodes and the stored tail are only *compared* with
+what it recomputes, never used to compute. It stops at the first finding and
+reports the first bad entry index and why.
+
+Steps (numbered in the code):
+
+1. read the recorded tail (size ``n``) and pick the checkpoint to check:
+   the note given, verified with ``verifiers``; else the newest stored one
+   (its signature verified when ``verifiers`` are given);
+2. for each index ``i`` in ``0 .. n-1``: the row is present at ``i``; it
+   decodes as the deterministic encoding of an entry; its ``index`` is ``i``;
+   its ``prev_hash`` is the chain hash of entry ``i-1`` (zeros for 0); with a
+   ``key_lookup``, its submitter's signature verifies; its leaf joins a
+   compact range recomputed from scratch;
+3. the recomputed chain hash of the last entry and the recomputed border
+   equal the stored tail;
+4. the stored Merkle nodes that fold to the root (those a proof reads for
+   the whole tree) equal the recomputed ones;
+5. the checkpoint's size is at most ``n`` and its root equals the recomputed
+   root of the first ``size`` entries.
+
+A changed entry whose signature is not checked shows as a broken chain at
+the next index; the audit then names the changed entry when its stored leaf
+node disagrees with its bytes, else the next one (whose ``prev_hash`` changed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from did_methods.errors import SSIWalletError
+from did_methods.keys import PublicKey
+from ledger._merkle import EMPTY_ROOT, fold, root_nodes
+from ledger.checkpoint import Checkpoint, SignatureVerifier, SignedNote, verify_checkpoint
+from ledger.entry import (
+    DEFAULT_MAX_PAYLOAD,
+    GENESIS_PREV_HASH,
+    HASH_SIZE,
+    _check_kind,
+    _check_submitter,
+    _decode_fields,
+    _signing_input,
+)
+from ledger.errors import IntegrityError
+from ledger.store._base import Store
+
+__all__ = ["AuditReport", "Progress", "audit"]
+
+#: ``progress(done, total)``: called after every page with entries examined so far.
+Progress = Callable[[int, int], None]
+
+_DEFAULT_PAGE = 4096
+_MEMO = 4096  # distinct kinds / submitters remembered as valid
+_NODE = b"\x01"
+_LEAF = b"\x00"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    """The outcome of :func:`audit`. Ask ``report.ok``; a report is not a truth value.
+
+    ``size`` is the log size recorded when the audit started (the entries it
+    covers); ``first_bad_index`` and ``reason`` name the first finding
+    (``first_bad_index`` is ``None`` when the finding is not about one entry,
+    e.g. a checkpoint signature). ``root`` is the recomputed root of all
+    ``size`` entries when the entries themselves were sound.
+    ``checkpoint_size`` is the size of the checkpoint checked, if any, and
+    ``signatures_checked`` says whether submitter signatures were verified.
+    """
+
+    ok: bool
+    size: int
+    first_bad_index: int | None = None
+    reason: str | None = None
+    root: bytes | None = None
+    checkpoint_size: int | None = None
+    signatures_checked: bool = False
+
+    def __bool__(self) -> bool:
+        raise TypeError("an AuditReport is not a truth value: use report.ok")
+
+    def raise_for_failure(self) -> None:
+        """Raise :class:`~ledger.errors.IntegrityError` (with index and reason) unless ok."""
+        if not self.ok:
+            raise IntegrityError(self.reason or "audit failed", self.first_bad_index)
+
+
+class _Found(Exception):
+    def __init__(self, index: int | None, reason: str) -> None:
+        super().__init__(reason)
+        self.index = index
+        self.reason = reason
+
+
+def audit(
+    store: Store,
+    *,
+    checkpoint_note: str | None = None,
+    verifiers: Sequence[SignatureVerifier] | None = None,
+    key_lookup: Callable[[str], PublicKey] | None = None,
+    progress: Progress | None = None,
+    page: int = _DEFAULT_PAGE,
+    max_payload: int = DEFAULT_MAX_PAYLOAD,
+) -> AuditReport:
+    """Verify the log in ``store`` end to end (see the module docstring for the steps).
+
+    ``checkpoint_note`` (with ``verifiers``) is a checkpoint obtained out of
+    band, e.g. from a witness; without it the newest stored checkpoint is
+    checked. ``key_lookup`` makes the audit verify every submitter signature
+    (slow: one signature check per entry). Memory stays bounded by ``page``
+    rows whatever the log size.
+
+    Returns an :class:`AuditReport`; findings about the data never raise.
+    Raises :class:`~ledger.errors.LedgerStoreError` when the store cannot be
+    read, and :class:`~did_methods.errors.SSIWalletError` subclasses only for
+    bad arguments (e.g. a ``checkpoint_note`` without ``verifiers``).
+    """
+    if checkpoint_note is not None and not verifiers:
+        raise IntegrityError("a checkpoint_note can only be checked with verifiers")
+    tail = store.tail()
+    n = tail.size
+    signatures = key_lookup is not None
+    checkpoint: Checkpoint | None = None
+    root: bytes | None = None
+    try:
+        # Step 1.
+        checkpoint = _pick_checkpoint(store, checkpoint_note, verifiers)
+        cp_size = -1 if checkpoint is None else checkpoint.size
+        # Step 2.
+        border, last_hash, cp_root = _stream(
+            store, n, cp_size, key_lookup, progress, max(1, page), max_payload
+        )
+        root = fold(border) if border else EMPTY_ROOT
+        # Step 3.
+        if last_hash != tail.last_hash:
+            raise _Found(n - 1, "the stored tail's chain hash is not that of the last entry")
+        if tuple(border) != tail.border:
+            raise _Found(None, "the stored tail's Merkle border differs from the recomputed one")
+        # Step 4.
+        ids = root_nodes(n)
+        stored = store.read_nodes(ids)
+        for (level, index), got, want in zip(ids, stored, border, strict=True):
+            if got != want:
+                raise _Found(
+                    index << level,
+                    f"stored Merkle node ({level}, {index}) differs from the recomputed one",
+                )
+        # Step 5.
+        if checkpoint is not None:
+            if checkpoint.size > n:
+                raise _Found(
+                    n, f"the log has {n} entries but a checkpoint commits to {checkpoint.size}"
+                )
+            if cp_root != checkpoint.root_hash:
+                raise _Found(
+                    None,
+                    f"the root of the first {checkpoint.size} entries differs from the "
+                    "checkpoint's: the log was rewritten",
+                )
+    except _Found as found:
+        return AuditReport(
+            ok=False,
+            size=n,
+            first_bad_index=found.index,
+            reason=found.reason,
+            root=root,
+            checkpoint_size=None if checkpoint is None else checkpoint.size,
+            signatures_checked=signatures,
+        )
+    return AuditReport(
+        ok=True,
+        size=n,
+        root=root,
+        checkpoint_size=None if checkpoint is None else checkpoint.size,
+        signatures_checked=signatures,
+    )
+
+
+def _pick_checkpoint(
+    store: Store, note: str | None, verifiers: Sequence[SignatureVerifier] | None
+) -> Checkpoint | None:
+    if note is not None:
+        assert verifiers  # checked by the caller
+        try:
+            return verify_checkpoint(note, verifiers)
+        except SSIWalletError as exc:
+            raise _Found(None, f"the given checkpoint does not verify: {exc}") from exc
+    stored = store.checkpoints(limit=1)
+    if not stored:
+        return None
+    try:
+        if verifiers:
+            return verify_checkpoint(stored[0].note, verifiers)
+        return Checkpoint.parse(SignedNote.parse(stored[0].note).text)
+    except SSIWalletError as exc:
+        raise _Found(None, f"the newest stored checkpoint is invalid: {exc}") from exc
+
+
+def _stream(
+    store: Store,
+    n: int,
+    cp_size: int,
+    key_lookup: Callable[[str], PublicKey] | None,
+    progress: Progress | None,
+    page: int,
+    max_payload: int,
+) -> tuple[list[bytes], bytes, bytes | None]:
+    """Step 2: return the recomputed border, last chain hash and root at ``cp_size``."""
+    sha256 = hashlib.sha256
+    decode = _decode_fields
+    border: list[bytes] = []  # the compact range, largest subtree first
+    prev = GENESIS_PREV_HASH
+    prev_leaf = b""
+    cp_root = EMPTY_ROOT if cp_size == 0 else None
+    keys: dict[str, PublicKey] = {}
+    good_kinds: set[str] = set()
+    good_submitters: set[str] = set()
+    pos = 0
+    while pos < n:
+        rows = store.read_entries(pos, min(page, n - pos))
+        if not rows:
+            raise _Found(pos, "the entry is missing from the store")
+        for row_index, data in rows:
+            if row_index != pos:
+                raise _Found(pos, f"the entry is missing (the next stored row is {row_index})")
+            try:
+                index, kind, payload, submitter, ts, prev_hash, sig = decode(data, max_payload)
+                # decode checked types and sizes; the text syntax is checked once
+                # per distinct value (logs repeat a few kinds and submitters).
+                if kind not in good_kinds:
+                    _check_kind(kind)
+                    if len(good_kinds) < _MEMO:
+                        good_kinds.add(kind)
+                if submitter not in good_submitters:
+                    _check_submitter(submitter)
+                    if len(good_submitters) < _MEMO:
+                        good_submitters.add(submitter)
+            except SSIWalletError as exc:
+                raise _Found(pos, f"the entry is malformed: {exc}") from None
+            if index != pos:
+                raise _Found(pos, f"the entry says it is at index {index}")
+            leaf = sha256(_LEAF + data).digest()
+            if prev_hash != prev:
+                # Entry pos-1 changed, or this entry's prev_hash did: the stored
+                # leaf of pos-1 (written at append) tells which, when intact.
+                if pos > 0 and len(prev_hash) == HASH_SIZE:
+                    stored = store.read_nodes([(0, pos - 1)])[0]
+                    if stored is not None and stored != prev_leaf:
+                        raise _Found(pos - 1, "the entry was changed after it was appended")
+                raise _Found(pos, "prev_hash is not the chain hash of the previous entry")
+            if key_lookup is not None:
+                _check_signature(key_lookup, keys, pos, kind, payload, submitter, ts, sig)
+            # Append the leaf to the compact range: each trailing one bit of pos
+            # is a finished subtree of that level waiting for this right sibling.
+            h = leaf
+            m = pos
+            while m & 1:
+                h = sha256(_NODE + border.pop() + h).digest()
+                m >>= 1
+            border.append(h)
+            prev = sha256(data).digest()
+            prev_leaf = leaf
+            pos += 1
+            if pos == cp_size:
+                cp_root = fold(border)
+            if pos >= n:
+                break
+        if progress is not None:
+            progress(pos, n)
+    return border, prev, cp_root
+
+
+def _check_signature(
+    key_lookup: Callable[[str], PublicKey],
+    keys: dict[str, PublicKey],
+    pos: int,
+    kind: str,
+    payload: bytes,
+    submitter: str,
+    ts: int,
+    sig: bytes,
+) -> None:
+    key = keys.get(submitter)
+    if key is None:
+        try:
+            key = key_lookup(submitter)
+        except SSIWalletError as exc:
+            raise _Found(pos, f"the submitter's key cannot be found: {exc}") from None
+        if len(keys) < 4096:  # bound the cache, not the audit
+            keys[submitter] = key
+    try:
+        key.verify(sig, _signing_input(kind, payload, submitter, ts))
+    except SSIWalletError as exc:
+        raise _Found(pos, f"the submitter's signature does not verify: {exc}") from None
