@@ -25,11 +25,13 @@ from did_methods.keys import KeyType, PrivateKey
 from did_methods.methods.web import MAX_JSON_DEPTH, WebMethod, did_web_to_url
 from did_methods.resolver import ResolutionResult, Resolver
 
+VECTORS = Path(__file__).resolve().parent.parent / "vectors" / "did-web"
+
 # -- DID -> URL ----------------------------------------------------------------------
 
 
-def test_did_to_url_spec_examples(vectors: Path) -> None:
-    data = json.loads((vectors / "did-web" / "did-to-url-examples.json").read_text())
+def test_did_to_url_spec_examples() -> None:
+    data = json.loads((VECTORS / "did-to-url-examples.json").read_text())
     assert len(data["did_to_url"]) == 4
     for case in data["did_to_url"]:
         assert did_web_to_url(case["did"]) == case["url"]
@@ -221,9 +223,9 @@ def test_default_resolver_uses_the_given_fetcher_for_did_web() -> None:
     assert Resolver.default(fetcher=fetcher).resolve_document(did).id == did
 
 
-def test_spec_example_document_resolves(vectors: Path) -> None:
+def test_spec_example_document_resolves() -> None:
     """The spec's Ethereum-address example: valid JSON; its key type is unsupported."""
-    raw = (vectors / "did-web" / "spec-examples" / "didweb-example-02.json").read_bytes()
+    raw = (VECTORS / "spec-examples" / "didweb-example-02.json").read_bytes()
     fetcher = StaticFetcher({"https://example.com/.well-known/did.json": raw})
     result = WebMethod(fetcher).resolve(DID.parse("did:web:example.com"), {})
     assert result.did_document is not None
@@ -233,8 +235,8 @@ def test_spec_example_document_resolves(vectors: Path) -> None:
         _ = method.public_key
 
 
-def test_spec_example_with_a_trailing_comma_is_refused_as_invalid_json(vectors: Path) -> None:
-    raw = (vectors / "did-web" / "spec-examples" / "didweb-example-01.txt").read_bytes()
+def test_spec_example_with_a_trailing_comma_is_refused_as_invalid_json() -> None:
+    raw = (VECTORS / "spec-examples" / "didweb-example-01.txt").read_bytes()
     fetcher = StaticFetcher({"https://example.com/.well-known/did.json": raw})
     result = Resolver([WebMethod(fetcher)]).resolve("did:web:example.com")
     assert (result.error, result.did_resolution_metadata["errorDetail"]) == (
