@@ -88,11 +88,14 @@ def _b64decode(text: str, what: str, *, max_chars: int = 8192) -> bytes:
     return raw
 
 
+_CONTROL_RE = re.compile(r"[\x00-\x09\x0b-\x1f]")
+
+
 def _check_text(text: str, what: str) -> None:
     """No ASCII control characters except newline (signed-note 'Format')."""
-    for ch in text:
-        if ch < " " and ch != "\n":
-            raise CheckpointError(f"{what} contains the control character {ord(ch):#04x}")
+    bad = _CONTROL_RE.search(text)
+    if bad is not None:
+        raise CheckpointError(f"{what} contains the control character {ord(bad.group()):#04x}")
 
 
 def _check_key_name(name: object) -> str:

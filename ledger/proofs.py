@@ -381,6 +381,8 @@ def root_from_consistency_proof(proof: ConsistencyProof, root1: bytes) -> bytes:
     that case themselves).
     """
     _check_proof_type(proof, ConsistencyProof, _CONSISTENCY)
+    if not isinstance(root1, bytes):
+        raise ProofError(_CONSISTENCY, "root1 must be bytes")
     if _check_trivial(proof, root1):
         return root1
     fr, sr = _consistency_roots(proof, root1)
@@ -414,8 +416,11 @@ def consistency_prefix_root(proof: ConsistencyProof, root2: bytes) -> bytes | No
     ``root2``. Only defined when ``size1`` is not a power of two (otherwise
     the old root is an input of the proof, not an output) and
     ``0 < size1 < size2``; returns ``None`` when the proof is malformed, does
-    not reach ``root2``, or the case is not covered.
+    not reach ``root2``, or the case is not covered. Raises
+    :class:`~ledger.errors.ProofError` only if ``proof`` is not a
+    :class:`ConsistencyProof`.
     """
+    _check_proof_type(proof, ConsistencyProof, _CONSISTENCY)
     size1 = proof.size1
     if not 0 < size1 < proof.size2 or size1 & (size1 - 1) == 0:
         return None
@@ -423,7 +428,7 @@ def consistency_prefix_root(proof: ConsistencyProof, root2: bytes) -> bytes | No
         fr, sr = _consistency_roots(proof, b"")
     except ProofError:
         return None
-    return fr if hmac.compare_digest(sr, root2) else None
+    return fr if isinstance(root2, bytes) and hmac.compare_digest(sr, root2) else None
 
 
 def _read(read_nodes: ReadNodes, groups: list[list[NodeID]], code: str) -> tuple[bytes, ...]:

@@ -384,8 +384,8 @@ def _verify_checkpoint_note(note: str, verifiers: Sequence[SignatureVerifier]) -
 
 
 def detect_split_view(
-    note_a: str,
-    note_b: str,
+    note_a: str | bytes,
+    note_b: str | bytes,
     consistency_proof: ConsistencyProof | None,
     verifiers: Sequence[SignatureVerifier],
 ) -> SplitViewEvidence | None:
@@ -405,6 +405,9 @@ def detect_split_view(
     case when it fails and the smaller size is a power of two, whose root
     the proof does not recompute).
     """
+    # Keep the notes in their canonical text form, whatever form they came in.
+    note_a = SignedNote.parse(note_a).to_text()
+    note_b = SignedNote.parse(note_b).to_text()
     a = _verify_checkpoint_note(note_a, verifiers)
     b = _verify_checkpoint_note(note_b, verifiers)
     if a.origin != b.origin:
