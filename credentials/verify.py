@@ -193,10 +193,14 @@ def _types(document: Mapping[str, Any]) -> list[Any]:
 def _format_of(document: Mapping[str, Any]) -> str:
     raw = document.get("proof")
     proofs = raw if isinstance(raw, list) else [raw]
-    suites = {p.get("cryptosuite") for p in proofs if isinstance(p, Mapping)}
+    suites = {
+        p.get("cryptosuite")
+        for p in proofs
+        if isinstance(p, Mapping) and isinstance(p.get("cryptosuite"), str)
+    }
     if len(suites) == 1:
         suite = next(iter(suites))
-        if isinstance(suite, str) and suite in (EDDSA_JCS_2022, ECDSA_JCS_2019):
+        if suite in (EDDSA_JCS_2022, ECDSA_JCS_2019):
             return f"di-{suite}"
     return "data-integrity"
 
