@@ -1,0 +1,284 @@
+"""The friendly front door: one :class:`Ledger` holding a log, its registries and a resolver.
+
+::
+
+    from ledger.facade import Ledger
+
+    with Ledger.open("registry.db", key=operator_key) as ledger:   # SQLite; or a postgresql:// DSN
+        ledger.accredit(ministry_did, types=["WorkPermit"], by=operator_key, jurisdiction="LT")
+        ledger.issuers.was_accredited(ministry_did, "WorkPermit", now).accredited
+        note = ledger.checkpoint()
+
+Everything here is a thin composition of :class:`ledger.log.Log`, the
+registries of :mod:`ledger.registry`, :func:`ledger.audit.audit` and the
+``did_methods`` resolver; use those directly for anything unusual.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from did_methods.errors import SSIWalletError
+from did_methods.keys import KeyType, PrivateKey
+from did_methods.methods.key import did_key_from_public_key
+from did_methods.resolver import Resolver
+from ledger.audit import AuditReport, Progress, audit
+from ledger.checkpoint import NoteSigner, NoteVerifier
+from ledger.entry import Clock, Entry, EntryDraft, unix_ms
+from ledger.errors import LedgerError
+from ledger.log import Log, did_key_lookup
+from ledger.registry import (
+    Accreditation,
+    AccreditationAnswer,
+    LedgerMethod,
+    LogFollower,
+    Signer,
+    StatusListRegistry,
+    TrustedIssuerRegistry,
+)
+from ledger.store import Store, open_store
+
+if TYPE_CHECKING:
+    from did_methods.http import Fetcher
+
+__all__ = ["DEFAULT_ORIGIN", "Ledger"]
+
+#: The origin (log name in checkpoints) used when none is given.
+DEFAULT_ORIGIN = "ssi-wallet.local/ledger"
+
+
+def _registry_resolver(method: LedgerMethod, fetcher: Fetcher | None) -> Resolver:
+    # The registries check actors' keys while reading the log, so by default
+    # they resolve only methods that need no network: did:key, did:jwk and
+    # did:ledger itself. did:web joins only when the caller hands a fetcher.
+    from did_methods.methods.jwk import JwkMethod
+    from did_methods.methods.key import KeyMethod
+
+    resolver = Resolver([KeyMethod(), JwkMethod(), method], cache_size=256)
+    if fetcher is not None:
+        from did_methods.methods.web import WebMethod
+
+        resolver.register(WebMethod(fetcher))
+    return resolver
+
+
+class Ledger:
+    """A transparency log with the ``did:ledger`` method, the trusted issuer registry and
+    status-list anchoring, opened on one store.
+
+    ``key`` is the operator's private key: it signs checkpoints (Ed25519 only,
+    under the key name ``origin``) and the entries of :meth:`append`, and,
+    unless ``trust_root`` names another DID, its ``did:key`` is the root
+    authority of the trusted issuer registry. ``clock`` returns Unix ms and
+    stamps every entry; ``randbytes`` makes DID nonces; ``fetcher`` lets the
+    registries resolve ``did:web`` actors (over the network).
+    Raises :class:`~ledger.errors.LedgerStoreError` when the store cannot be
+    opened or holds another log.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        origin: str = DEFAULT_ORIGIN,
+        key: PrivateKey | None = None,
+        trust_root: str | None = None,
+        clock: Clock = unix_ms,
+        randbytes: Callable[[int], bytes] = os.urandom,
+        fetcher: Fetcher | None = None,
+    ) -> None:
+        self._key = key
+        self._signer: NoteSigner | None = None
+        if key is not None and key.key_type is KeyType.ED25519:
+            self._signer = NoteSigner(origin, key)
+        self._log = Log(store, origin=origin, signer=self._signer, clock=clock)
+        self._clock = clock
+        self._fetcher = fetcher
+        self._follower = LogFollower(self._log)
+        self._dids = LedgerMethod(
+            self._log, follower=self._follower, clock=clock, randbytes=randbytes
+        )
+        registry_resolver = _registry_resolver(self._dids, fetcher)
+        root = trust_root
+        if root is None and key is not None:
+            root = did_key_from_public_key(key.public_key)
+        self._issuers: TrustedIssuerRegistry | None = None
+        if root is not None:
+            self._issuers = TrustedIssuerRegistry(
+                self._log, root, resolver=registry_resolver, follower=self._follower, clock=clock
+            )
+        self._status = StatusListRegistry(
+            self._log, resolver=registry_resolver, follower=self._follower, clock=clock
+        )
+
+    @classmethod
+    def open(
+        cls,
+        target: str | os.PathLike[str],
+        *,
+        key: PrivateKey | None = None,
+        origin: str = DEFAULT_ORIGIN,
+        trust_root: str | None = None,
+        clock: Clock = unix_ms,
+        randbytes: Callable[[int], bytes] = os.urandom,
+        fetcher: Fetcher | None = None,
+    ) -> Ledger:
+        """Open a ledger: a path is a SQLite file (created if missing), ``postgresql://...``
+        a PostgreSQL database, ``:memory:`` a throw-away in-memory store.
+
+        See the class docstring for the other arguments. Raises
+        :class:`~ledger.errors.LedgerStoreError` as the constructor does.
+        """
+        store = open_store(os.fspath(target))
+        try:
+            return cls(
+                store,
+                origin=origin,
+                key=key,
+                trust_root=trust_root,
+                clock=clock,
+                randbytes=randbytes,
+                fetcher=fetcher,
+            )
+        except BaseException:
+            store.close()
+            raise
+
+    # -- parts ------------------------------------------------------------------------
+
+    @property
+    def log(self) -> Log:
+        """The underlying append-only log."""
+        return self._log
+
+    @property
+    def origin(self) -> str:
+        """The log's name in its checkpoints."""
+        return self._log.origin
+
+    @property
+    def dids(self) -> LedgerMethod:
+        """The ``did:ledger`` method: create, update, deactivate, resolve."""
+        return self._dids
+
+    @property
+    def issuers(self) -> TrustedIssuerRegistry:
+        """The trusted issuer registry; raises :class:`LedgerError` without a trust root."""
+        if self._issuers is None:
+            raise LedgerError("this ledger has no trust root: open it with key= or trust_root=")
+        return self._issuers
+
+    @property
+    def status_lists(self) -> StatusListRegistry:
+        """Status-list anchoring."""
+        return self._status
+
+    @property
+    def verifier(self) -> NoteVerifier | None:
+        """The note verifier of the operator's checkpoint key (publish its ``vkey``), if any."""
+        return None if self._signer is None else self._signer.verifier
+
+    # -- recipes ----------------------------------------------------------------------
+
+    def append(self, kind: str, payload: bytes) -> Entry:
+        """Append one entry signed by the operator's key (as its ``did:key``).
+
+        ``payload`` must hold no personal data (log a commitment instead).
+        Raises :class:`LedgerError` without a key, and the log's errors.
+        """
+        if self._key is None:
+            raise LedgerError("this ledger was opened without a key")
+        signer = Signer.for_did_key(self._key)
+        draft = EntryDraft(kind, payload).sign(self._key, signer.submitter, now=self._clock)
+        return self._log.append(draft)
+
+    def accredit(
+        self,
+        did: str,
+        *,
+        types: Iterable[str],
+        by: PrivateKey | Signer,
+        jurisdiction: str = "EU",
+        valid_from: datetime | None = None,
+        valid_until: datetime | None = None,
+        delegate: bool = False,
+    ) -> Accreditation:
+        """Accredit ``did`` for credential ``types``; see
+        :meth:`TrustedIssuerRegistry.accredit` (same arguments and errors)."""
+        return self.issuers.accredit(
+            did,
+            types=types,
+            jurisdiction=jurisdiction,
+            by=by,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            delegate=delegate,
+        )
+
+    def was_accredited(
+        self, did: str, credential_type: str, at: datetime, *, jurisdiction: str | None = None
+    ) -> AccreditationAnswer:
+        """See :meth:`TrustedIssuerRegistry.was_accredited`."""
+        return self.issuers.was_accredited(did, credential_type, at, jurisdiction=jurisdiction)
+
+    def resolver(self, *, fetcher: Fetcher | None = None) -> Resolver:
+        """A resolver for did:key, did:jwk, did:web (HTTPS through ``fetcher``, default the
+        safe :class:`~did_methods.http.HttpFetcher`) and this ledger's did:ledger."""
+        resolver = Resolver.default(fetcher=fetcher or self._fetcher)
+        resolver.register(self._dids)
+        return resolver
+
+    def checkpoint(self) -> str:
+        """Sign and store a checkpoint of the current tree; return the signed note.
+
+        Raises :class:`LedgerError` when the ledger has no Ed25519 operator key.
+        """
+        return self._log.checkpoint()
+
+    def audit(
+        self,
+        *,
+        signatures: bool = False,
+        checkpoint_note: str | None = None,
+        progress: Progress | None = None,
+    ) -> AuditReport:
+        """Audit the whole log (see :func:`ledger.audit.audit`); ask ``report.ok``.
+
+        The newest stored checkpoint is checked, with the operator's key when
+        the ledger has one. ``signatures=True`` also verifies every entry
+        signature of a ``did:key`` submitter (slower).
+        """
+        verifiers = [self._signer.verifier] if self._signer is not None else None
+        if checkpoint_note is not None and verifiers is None:
+            raise LedgerError("checking a checkpoint note needs the operator's key")
+        return audit(
+            self._log.store,
+            checkpoint_note=checkpoint_note,
+            verifiers=verifiers,
+            key_lookup=did_key_lookup if signatures else None,
+            progress=progress,
+        )
+
+    # -- lifetime ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the store; the ledger must not be used afterwards."""
+        try:
+            self._log.store.close()
+        except SSIWalletError:
+            pass  # closing twice, or a connection already gone: nothing left to release
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,351 @@
+"""What the three registries share: signers, payload codec, clocks, proofs and the log follower.
+
+Every registry operation is a log entry whose ``submitter`` is the ``did:key``
+DID URL of the key that signed it (self-certifying: any log and any auditor
+can check the signature with no resolution), and whose payload names, in
+``vm``, the verification method of the *acting* DID that holds that key. The
+registry then checks that ``vm`` is authorised for the operation and that its
+key is the submitter's key. Payloads are deterministic CBOR maps (RFC 8949
+section 4.2) restricted to the JSON data model without floats.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import cbor2
+
+from did_methods.errors import SSIWalletError, VerificationError
+from did_methods.keys import PrivateKey, PublicKey
+from did_methods.methods.key import did_key_from_public_key
+from did_methods.resolver import Resolver
+from ledger._merkle import hash_leaf
+from ledger.entry import Clock, Entry, EntryDraft, SignedDraft, unix_ms
+from ledger.errors import LedgerError
+from ledger.log import Log, did_key_lookup
+from ledger.proofs import InclusionProof, verify_inclusion
+from ledger.registry.errors import RegistryError, RegistryRejected
+
+__all__ = [
+    "EntryProof",
+    "LogFollower",
+    "Signer",
+    "decode_payload",
+    "encode_payload",
+    "from_ms",
+    "submitter_key",
+    "to_ms",
+]
+
+_MAX_DEPTH = 16
+_MAX_ITEMS = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Signer:
+    """A private key and the DID URL of the verification method that holds it.
+
+    ``method`` names the key inside the acting DID's document (for example
+    ``did:ledger:...#key-1``); for a ``did:key`` actor use :meth:`for_did_key`.
+    Entries are submitted under the ``did:key`` URL of ``key`` (see the
+    module docstring). Raises :class:`RegistryError` when ``method`` is not a
+    DID URL with a fragment.
+    """
+
+    key: PrivateKey = field(repr=False)
+    method: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.key, PrivateKey):
+            raise RegistryError("a Signer needs a did_methods.keys.PrivateKey")
+        if not isinstance(self.method, str) or "#" not in self.method:
+            raise RegistryError("a Signer's method must be a DID URL with a fragment")
+        if not self.method.startswith("did:") or len(self.method) > 2048:
+            raise RegistryError("a Signer's method must be a DID URL of at most 2048 chars")
+
+    @classmethod
+    def for_did_key(cls, key: PrivateKey) -> Signer:
+        """The signer of the ``did:key`` DID of ``key``."""
+        did = did_key_from_public_key(key.public_key)
+        return cls(key, f"{did}#{did[len('did:key:') :]}")
+
+    @property
+    def did(self) -> str:
+        """The DID that acts (``method`` without its fragment)."""
+        return self.method.partition("#")[0]
+
+    @property
+    def submitter(self) -> str:
+        """The ``did:key`` DID URL the entries are submitted under."""
+        did = did_key_from_public_key(self.key.public_key)
+        return f"{did}#{did[len('did:key:') :]}"
+
+    def sign(self, kind: str, payload: Mapping[str, Any], *, now: Clock = unix_ms) -> SignedDraft:
+        """Encode ``payload`` (with ``vm`` set to :attr:`method`) and sign it as an entry draft."""
+        body = dict(payload)
+        body["vm"] = self.method
+        return EntryDraft(kind, encode_payload(body)).sign(self.key, self.submitter, now=now)
+
+
+def as_signer(by: PrivateKey | Signer) -> Signer:
+    """A :class:`Signer` from a signer or a bare key (taken as its ``did:key``)."""
+    if isinstance(by, Signer):
+        return by
+    if isinstance(by, PrivateKey):
+        return Signer.for_did_key(by)
+    raise RegistryError("expected a PrivateKey or a Signer")
+
+
+def submitter_key(entry: Entry) -> PublicKey:
+    """The public key of a registry entry's ``did:key`` submitter; raise if it has none."""
+    try:
+        return did_key_lookup(entry.submitter)
+    except SSIWalletError as exc:
+        raise RegistryRejected("submitter_not_did_key", str(exc)) from exc
+
+
+# -- payloads ---------------------------------------------------------------------
+
+
+def _check_value(value: object, depth: int) -> None:
+    if depth > _MAX_DEPTH:
+        raise RegistryError("payload nests too deeply")
+    if value is None or type(value) in (str, int, bool, bytes):
+        return
+    if type(value) is list:
+        if len(value) > _MAX_ITEMS:
+            raise RegistryError("payload list too long")
+        for item in value:
+            _check_value(item, depth + 1)
+        return
+    if type(value) is dict:
+        if len(value) > _MAX_ITEMS:
+            raise RegistryError("payload map too large")
+        for key, item in value.items():
+            if type(key) is not str:
+                raise RegistryError("payload map keys must be text")
+            _check_value(item, depth + 1)
+        return
+    raise RegistryError(f"payload values must be JSON-like without floats, not {type(value)}")
+
+
+def encode_payload(payload: Mapping[str, Any]) -> bytes:
+    """Deterministic CBOR of a payload map; raise :class:`RegistryError` for other values."""
+    body = dict(payload)
+    _check_value(body, 0)
+    return bytes(cbor2.dumps(body, canonical=True))
+
+
+def decode_payload(data: bytes) -> dict[str, Any]:
+    """Decode a payload, accepting only the deterministic encoding of a map of allowed values.
+
+    Raises :class:`RegistryError` for anything else (never a cbor2 error).
+    """
+    try:
+        value = cbor2.loads(data)
+    except Exception as exc:  # cbor2 raises many types on hostile input
+        raise RegistryError(f"payload is not well-formed CBOR: {type(exc).__name__}") from None
+    if type(value) is not dict:
+        raise RegistryError("payload must be a CBOR map")
+    _check_value(value, 0)
+    if cbor2.dumps(value, canonical=True) != data:
+        raise RegistryError("payload is not in deterministic CBOR encoding")
+    return value
+
+
+# -- time -------------------------------------------------------------------------
+
+
+def to_ms(when: datetime) -> int:
+    """Unix milliseconds of an aware datetime; raise :class:`RegistryError` for a naive one."""
+    if not isinstance(when, datetime) or when.tzinfo is None:
+        raise RegistryError("times must be timezone-aware datetimes")
+    delta = when - datetime(1970, 1, 1, tzinfo=UTC)
+    return delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
+
+
+def from_ms(ms: int) -> datetime:
+    """The aware UTC datetime of Unix milliseconds."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def rfc3339(ms: int) -> str:
+    """An RFC 3339 UTC instant (``2026-01-02T03:04:05Z``, milliseconds only when non-zero)."""
+    moment = from_ms(ms)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if ms % 1000:
+        text += f".{ms % 1000:03d}"
+    return text + "Z"
+
+
+def parse_rfc3339(text: object) -> int:
+    """Unix ms of an RFC 3339 instant with an offset or ``Z``; raise :class:`RegistryError`."""
+    if not isinstance(text, str) or not 10 <= len(text) <= 40 or "T" not in text.upper():
+        raise RegistryError("an RFC 3339 date-time is required")
+    try:
+        moment = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError as exc:
+        raise RegistryError(f"not an RFC 3339 date-time: {text!r}") from exc
+    if moment.tzinfo is None:
+        raise RegistryError("an RFC 3339 date-time needs an offset or Z")
+    return to_ms(moment)
+
+
+# -- proofs -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EntryProof:
+    """A log entry with its inclusion proof in the tree of ``proof.size`` entries whose root is
+    ``root``.
+
+    :meth:`verify` checks the proof against ``root``; a caller holding a
+    verified checkpoint of that size should compare its root with ``root``
+    (or pass it to :meth:`verify`).
+    """
+
+    entry: Entry
+    proof: InclusionProof
+    root: bytes
+
+    def verify(self, root: bytes | None = None) -> Entry:
+        """Check the proof against ``root`` (default: :attr:`root`) and return the entry.
+
+        Raises :class:`~ledger.errors.ProofError` (``inclusion_invalid``).
+        """
+        verify_inclusion(hash_leaf(self.entry.encode()), self.proof, root or self.root)
+        return self.entry
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"index", "kind", "leaf" (entry CBOR, base64url), "proof", "root"}``."""
+        from did_methods.encoding import b64url_encode
+
+        return {
+            "index": self.entry.index,
+            "kind": self.entry.kind,
+            "entry": b64url_encode(self.entry.encode()),
+            "proof": self.proof.to_json(),
+            "root": b64url_encode(self.root),
+        }
+
+
+def prove_entries(log: Log, indices: list[int]) -> tuple[EntryProof, ...]:
+    """Entry proofs for ``indices``, all against the same (current) tree."""
+    if not indices:
+        return ()
+    size = log.size
+    root = log.root(size)
+    return tuple(EntryProof(log.get(i), log.prove_inclusion(i, size), root) for i in indices)
+
+
+# -- following the log ------------------------------------------------------------
+
+Handler = Callable[[Entry], None]
+
+
+class LogFollower:
+    """Reads new log entries once and hands each to the registry that handles its kind.
+
+    Registries keep in-memory indexes rebuilt from the log when opened (one
+    pass) and extended incrementally: :meth:`catch_up` reads only the
+    entries appended since the last call, so a query costs O(new entries),
+    not O(log size). A nested call made while an entry is being handled (a
+    registry resolving a DID to check that entry) returns at once: the
+    indexes then reflect exactly the entries *before* the one being handled.
+    """
+
+    def __init__(self, log: Log) -> None:
+        self._log = log
+        self._handlers: dict[str, Handler] = {}
+        self._position = 0
+        self._lock = threading.RLock()
+        self._busy = False
+
+    @property
+    def log(self) -> Log:
+        """The followed log."""
+        return self._log
+
+    @property
+    def position(self) -> int:
+        """How many entries have been handed out."""
+        return self._position
+
+    def subscribe(self, kind: str, handler: Handler) -> None:
+        """Send entries of ``kind`` to ``handler``; only before the first :meth:`catch_up`."""
+        with self._lock:
+            if self._position:
+                raise LedgerError("subscribe registries before the follower reads the log")
+            if kind in self._handlers:
+                raise LedgerError(f"entries of kind {kind!r} already have a handler")
+            self._handlers[kind] = handler
+
+    def catch_up(self) -> int:
+        """Hand out every entry appended since the last call; return the log size read."""
+        with self._lock:
+            if self._busy:
+                return self._position
+            self._busy = True
+            try:
+                size = self._log.size
+                if size > self._position:
+                    for entry in self._log.range(self._position, size):
+                        handler = self._handlers.get(entry.kind)
+                        if handler is not None:
+                            handler(entry)
+                        self._position = entry.index + 1
+                return self._position
+            finally:
+                self._busy = False
+
+
+def digest(data: bytes) -> bytes:
+    """SHA-256 of ``data``."""
+    return hashlib.sha256(data).digest()
+
+
+def check_vm_key(vm_key: PublicKey, entry: Entry) -> None:
+    """Require the entry's submitter key to be ``vm_key``; raise ``RegistryRejected``."""
+    if submitter_key(entry) != vm_key:
+        raise RegistryRejected(
+            "key_mismatch", "the entry was not signed by the key of the named verification method"
+        )
+
+
+def verification_error(exc: VerificationError) -> RegistryRejected:
+    """Translate a failed check into a registry rejection with the same code."""
+    return RegistryRejected(exc.code, exc.message)
+
+
+def authorise_vm(resolver: Resolver, vm: object, purpose: str, entry: Entry) -> str:
+    """Check that ``vm`` is authorised for ``purpose`` by its DID *when ``entry`` was made* and
+    that it holds the entry's submitter key; return the DID.
+
+    Raises :class:`RegistryRejected` (``not_authorised``, ``key_mismatch``).
+    """
+    if not isinstance(vm, str) or "#" not in vm or len(vm) > 2048:
+        raise RegistryRejected("not_authorised", "vm must be a DID URL with a fragment")
+    try:
+        method = resolver.verification_method(
+            vm, purpose, versionTime=rfc3339(entry.timestamp), no_cache=True
+        )
+        key = method.public_key
+    except VerificationError as exc:
+        raise RegistryRejected("not_authorised", f"{vm[:100]}: {exc.message}") from exc
+    except SSIWalletError as exc:
+        raise RegistryRejected("not_authorised", f"cannot resolve {vm[:100]}: {exc}") from exc
+    check_vm_key(key, entry)
+    return vm.partition("#")[0]
+
+
+def local_resolver() -> Resolver:
+    """A resolver for ``did:key`` and ``did:jwk`` only (no I/O): the registries' default."""
+    from did_methods.methods.jwk import JwkMethod
+    from did_methods.methods.key import KeyMethod
+
+    return Resolver([KeyMethod(), JwkMethod()])
