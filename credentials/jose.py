@@ -23,7 +23,6 @@ presentation verifies each of them too.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Final
@@ -35,6 +34,7 @@ from credentials._jws import (
     MethodResolver,
     absolute_kid,
     check_alg,
+    epoch_seconds,
     resolve_key,
 )
 from credentials.result import Check, VerificationResult
@@ -48,6 +48,7 @@ __all__ = [
     "envelope_vc_jwt",
     "issue_vc_jwt",
     "issue_vp_jwt",
+    "verify_jwt",
     "verify_vc_jwt",
     "verify_vp_jwt",
 ]
@@ -165,7 +166,7 @@ def issue_vc_jwt(
     key: PrivateKey,
     *,
     kid: str,
-    now: float | None = None,
+    now: float | datetime | None = None,
 ) -> str:
     """Secure a VC Data Model 2.0 credential as a ``vc+jwt`` compact JWS (via PyJWT).
 
@@ -187,7 +188,7 @@ def issue_vc_jwt(
         if name in credential and credential[name] != value:
             raise VCJoseError(f"claim {name!r} contradicts the credential")
     payload = {**credential, **derived}
-    payload["iat"] = int(time.time() if now is None else now)
+    payload["iat"] = int(epoch_seconds(now))
     return _sign(payload, key, typ="vc+jwt", cty="vc", kid=kid)
 
 
@@ -208,7 +209,7 @@ def issue_vp_jwt(
     credentials: Iterable[str] = (),
     nonce: str | None = None,
     audience: str | None = None,
-    now: float | None = None,
+    now: float | datetime | None = None,
 ) -> str:
     """Secure a presentation as a ``vp+jwt`` compact JWS signed by the holder (via PyJWT).
 
@@ -244,7 +245,7 @@ def issue_vp_jwt(
         base["nonce"] = nonce
     if audience is not None:
         base["aud"] = audience
-    base["iat"] = int(time.time() if now is None else now)
+    base["iat"] = int(epoch_seconds(now))
     return _sign(base, key, typ="vp+jwt", cty="vp", kid=kid)
 
 
@@ -373,7 +374,7 @@ def verify_vc_jwt(
     token: str,
     resolver: MethodResolver,
     *,
-    now: float | None = None,
+    now: float | datetime | None = None,
     leeway: float = 0,
 ) -> VerificationResult:
     """Verify a ``vc+jwt`` and return every check (format ``vc+jwt``), never a bare bool.
@@ -387,7 +388,7 @@ def verify_vc_jwt(
     when ``token`` is not a compact JWS with JSON header and payload.
     """
     checks: list[Check] = []
-    at = time.time() if now is None else now
+    at = epoch_seconds(now)
     verified = _verify_jws(
         token,
         resolver,
@@ -422,7 +423,7 @@ def verify_vp_jwt(
     token: str,
     resolver: MethodResolver,
     *,
-    now: float | None = None,
+    now: float | datetime | None = None,
     nonce: str | None = None,
     audience: str | None = None,
     max_age: float | None = 300,
@@ -441,7 +442,7 @@ def verify_vp_jwt(
     Raises :class:`VCJoseError` only for a token that is not a compact JWS.
     """
     checks: list[Check] = []
-    at = time.time() if now is None else now
+    at = epoch_seconds(now)
     verified = _verify_jws(
         token,
         resolver,
@@ -508,3 +509,30 @@ def verify_vp_jwt(
                 )
             )
     return VerificationResult.of("vp+jwt", checks, document=payload, issuer=holder)
+
+
+def verify_jwt(
+    token: str,
+    resolver: MethodResolver,
+    *,
+    now: float | datetime | None = None,
+    nonce: str | None = None,
+    audience: str | None = None,
+    leeway: float = 0,
+) -> VerificationResult:
+    """Verify a ``vc+jwt`` or a ``vp+jwt``, chosen by its (unverified) ``typ`` header.
+
+    A presentation gets ``nonce`` and ``audience`` as expected values; a
+    credential ignores them. A token of any other ``typ`` is verified as a
+    credential, and so fails with ``typ_invalid``. Raises
+    :class:`VCJoseError` only for text that is not a compact JWS.
+    """
+    try:
+        header = CompactJWS.parse(token, max_length=MAX_TOKEN_LENGTH).header
+    except ParseError as exc:
+        raise VCJoseError(f"not a compact JWS: {exc}") from exc
+    if _media_type_ok(header.get("typ"), "vp+jwt"):
+        return verify_vp_jwt(
+            token, resolver, now=now, nonce=nonce, audience=audience, leeway=leeway
+        )
+    return verify_vc_jwt(token, resolver, now=now, leeway=leeway)

@@ -23,27 +23,32 @@ deeper than :data:`MAX_DEPTH` levels is refused as malformed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import re
 import secrets
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final, TypeAlias
 
 from credentials._jws import (
     CompactJWS,
     MethodResolver,
     absolute_kid,
+    b64d,
+    b64e,
     check_alg,
     dumps,
+    encode_json,
+    epoch_seconds,
     loads,
     resolve_key,
     sign_compact,
 )
 from credentials.result import Check, VerificationResult
 from did_methods.did import DIDURL
-from did_methods.encoding import b64url_decode, b64url_encode
 from did_methods.errors import (
     InvalidDID,
     ParseError,
@@ -92,7 +97,11 @@ _KB_TYP = "kb+jwt"
 _SD = "_sd"
 _SD_ALG = "_sd_alg"
 _ELLIPSIS = "..."
-_SALT_BYTES = 16  # 128 bits, the minimum RFC 9901 section 9.3 recommends
+# 144 bits (RFC 9901 section 9.3 asks for at least 128): 18 bytes are exactly 24
+# base64url characters, so a batch of salts is encoded in one call and sliced.
+_SALT_BYTES = 18
+_SALT_CHARS = 24
+_SALT_BATCH = 16
 _HASHES: Mapping[str, Callable[[bytes], Any]] = {
     "sha-256": hashlib.sha256,
     "sha-384": hashlib.sha384,
@@ -111,8 +120,26 @@ class ClaimPathError(SdJwtError):
     """A claim path that names no claim, or names one that may not be disclosable."""
 
 
+@functools.lru_cache(maxsize=512)
+def _key_from_jwk_items(items: tuple[tuple[str, str], ...]) -> PublicKey:
+    return PublicKey.from_jwk(dict(items))
+
+
+def _holder_public_key(jwk: Mapping[str, Any]) -> PublicKey:
+    """``PublicKey.from_jwk`` with a cache: holders present the same cnf key again and again."""
+    items = tuple(sorted(jwk.items()))
+    if all(type(v) is str for _, v in items) and len(items) <= 8:
+        return _key_from_jwk_items(items)
+    return PublicKey.from_jwk(jwk)
+
+
+@functools.lru_cache(maxsize=512)
+def _jwk_items(key: PublicKey) -> tuple[tuple[str, str], ...]:
+    return tuple(key.to_jwk().items())
+
+
 def _digest(alg: str, text: str) -> str:
-    return b64url_encode(_HASHES[alg](text.encode("ascii")).digest())
+    return b64e(_HASHES[alg](text.encode("ascii")).digest())
 
 
 # -- disclosures ----------------------------------------------------------------------
@@ -141,7 +168,7 @@ class Disclosure:
         ``...`` (RFC 9901 section 7.1).
         """
         try:
-            raw = b64url_decode(encoded, max_length=MAX_SD_JWT_LENGTH)
+            raw = b64d(encoded)
             data = loads(raw, what="disclosure")
         except ParseError as exc:
             raise SdJwtError(f"disclosure is not base64url JSON: {exc}") from exc
@@ -162,7 +189,7 @@ class Disclosure:
     def create(cls, salt: str, name: str | None, value: Any) -> Disclosure:
         """Build a disclosure (compact UTF-8 JSON, then base64url)."""
         data = [salt, value] if name is None else [salt, name, value]
-        return cls(b64url_encode(dumps(data)), salt, name, value)
+        return cls(b64e(dumps(data)), salt, name, value)
 
     def digest(self, alg: str = "sha-256") -> str:
         """The base64url digest that references this disclosure."""
@@ -263,16 +290,17 @@ class _Processor:
     seen: set[str]
     entries: list[tuple[ClaimPath, str]]
     paths: set[ClaimPath]
+    record: bool
 
     @classmethod
-    def new(cls, alg: str, disclosures: Iterable[Disclosure]) -> _Processor:
+    def new(cls, alg: str, disclosures: Iterable[Disclosure], record: bool) -> _Processor:
         by_digest: dict[str, Disclosure] = {}
         for d in disclosures:
             digest = d.digest(alg)
             if digest in by_digest:
                 raise _Reject("disclosure_duplicate", "the same disclosure is presented twice")
             by_digest[digest] = d
-        return cls(alg, by_digest, set(), set(), [], set())
+        return cls(alg, by_digest, set(), set(), [], set(), record)
 
     def _take(self, digest: Any) -> Disclosure | None:
         if not isinstance(digest, str):
@@ -288,19 +316,24 @@ class _Processor:
     def value(self, node: Any, path: ClaimPath, depth: int) -> Any:
         if depth > MAX_DEPTH:
             raise _Reject("sd_payload_invalid", f"claims nested deeper than {MAX_DEPTH} levels")
-        self.paths.add(path)
-        if isinstance(node, dict):
+        if self.record:
+            self.paths.add(path)
+        if type(node) is dict:
             return self._object(node, path, depth)
-        if isinstance(node, list):
+        if type(node) is list:
             return self._array(node, path, depth)
         return node
 
     def _object(self, node: dict[str, Any], path: ClaimPath, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        record = self.record
         for key, val in node.items():
-            if key == _SD or (key == _SD_ALG and not path):
+            if key == _SD or (key == _SD_ALG and depth == 0):
                 continue
-            out[key] = self.value(val, (*path, key), depth + 1)
+            # Scalars need no walk unless the holder wants every claim path.
+            if record or type(val) is dict or type(val) is list:
+                val = self.value(val, (*path, key), depth + 1)
+            out[key] = val
         digests = node.get(_SD, [])
         if not isinstance(digests, list):
             raise _Reject("sd_payload_invalid", "'_sd' must be an array of digests")
@@ -356,9 +389,9 @@ def _sd_alg(payload: Mapping[str, Any]) -> str:
     return alg
 
 
-def _process(sd: SdJwt) -> tuple[dict[str, Any], _Processor]:
+def _process(sd: SdJwt, *, record: bool = False) -> tuple[dict[str, Any], _Processor]:
     payload = sd.unverified_payload
-    proc = _Processor.new(_sd_alg(payload), _decode_disclosures(sd.disclosures))
+    proc = _Processor.new(_sd_alg(payload), _decode_disclosures(sd.disclosures), record)
     out = proc.value(payload, (), 0)
     unused = len(proc.by_digest) - len(proc.used)
     if unused:
@@ -382,63 +415,85 @@ def _norm_path(path: Any) -> ClaimPath:
     return tuple(path)
 
 
-def _check_claims(node: Any, depth: int = 0) -> None:
-    if depth > MAX_DEPTH:
-        raise SdJwtError(f"claims nested deeper than {MAX_DEPTH} levels")
-    if isinstance(node, Mapping):
-        for key, val in node.items():
-            if not isinstance(key, str):
-                raise SdJwtError("claim names must be strings")
-            if key in (_SD, _ELLIPSIS):
-                raise SdJwtError(f"claims may not use the reserved name {key!r}")
-            _check_claims(val, depth + 1)
-    elif isinstance(node, list | tuple):
-        for item in node:
-            _check_claims(item, depth + 1)
+_encode_str: Callable[[str], str] = json.encoder.encode_basestring
 
 
-@dataclass(slots=True)
+def _sha256_b64(text: str) -> str:
+    return b64e(hashlib.sha256(text.encode("ascii")).digest())
+
+
 class _Issuer:
-    targets: set[ClaimPath]
-    randbytes: RandBytes
-    decoys: int
-    disclosures: list[Disclosure]
+    """One pass over the claims: copies them, checks names, makes disclosures.
+
+    Disclosures are made bottom-up, so a disclosable object's own
+    disclosable members are already digests inside its disclosure
+    (recursive disclosures, RFC 9901 section 4.2.6).
+    """
+
+    __slots__ = ("decoys", "disclosures", "hits", "pool", "randbytes", "targets")
+
+    def __init__(self, targets: set[ClaimPath], randbytes: RandBytes, decoys: int) -> None:
+        self.targets = targets
+        self.randbytes = randbytes
+        self.decoys = decoys
+        self.disclosures: list[str] = []
+        self.hits = 0
+        self.pool: list[str] = []
 
     def salt(self) -> str:
-        return b64url_encode(self.randbytes(_SALT_BYTES))
+        # One call to the CSPRNG and one encoding per batch of salts.
+        if not self.pool:
+            raw = self.randbytes(_SALT_BYTES * _SALT_BATCH)
+            if len(raw) != _SALT_BYTES * _SALT_BATCH:
+                raise SdJwtError("randbytes returned the wrong number of bytes")
+            text = b64e(raw)
+            self.pool = [text[i : i + _SALT_CHARS] for i in range(0, len(text), _SALT_CHARS)]
+        return self.pool.pop()
 
-    def build(self, node: Any, path: ClaimPath) -> Any:
+    def disclose(self, name: str | None, value: Any) -> str:
+        """Encode ``[salt, name, value]`` (or ``[salt, value]``) and return its digest."""
+        head = '["' + self.salt() + '",'
+        if name is not None:
+            head += _encode_str(name) + ","
+        body = _encode_str(value) if type(value) is str else encode_json(value)
+        encoded = b64e((head + body + "]").encode("utf-8"))
+        self.disclosures.append(encoded)
+        self.hits += 1
+        return _sha256_b64(encoded)
+
+    def build(self, node: Any, path: ClaimPath, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise SdJwtError(f"claims nested deeper than {MAX_DEPTH} levels")
+        targets = self.targets
         if isinstance(node, Mapping):
             out: dict[str, Any] = {}
             digests: list[str] = []
             for key, val in node.items():
+                if type(key) is not str:
+                    raise SdJwtError("claim names must be strings")
+                if key in (_SD, _ELLIPSIS):
+                    raise SdJwtError(f"claims may not use the reserved name {key!r}")
                 sub = (*path, key)
-                built = self.build(val, sub)
-                if sub in self.targets:
-                    d = Disclosure.create(self.salt(), key, built)
-                    self.disclosures.append(d)
-                    digests.append(d.digest())
+                if isinstance(val, Mapping | list | tuple):
+                    val = self.build(val, sub, depth + 1)
+                if sub in targets:
+                    digests.append(self.disclose(key, val))
                 else:
-                    out[key] = built
+                    out[key] = val
             if digests:
                 # Decoys hide how many claims are selectively disclosable here
                 # (RFC 9901 section 4.2.5); sorting hides their original order.
-                digests += [_digest("sha-256", self.salt()) for _ in range(self.decoys)]
-                out[_SD] = sorted(digests)
+                digests += [_sha256_b64(self.salt()) for _ in range(self.decoys)]
+                digests.sort()
+                out[_SD] = digests
             return out
-        if isinstance(node, list | tuple):
-            items: list[Any] = []
-            for index, val in enumerate(node):
-                sub = (*path, index)
-                built = self.build(val, sub)
-                if sub in self.targets:
-                    d = Disclosure.create(self.salt(), None, built)
-                    self.disclosures.append(d)
-                    items.append({_ELLIPSIS: d.digest()})
-                else:
-                    items.append(built)
-            return items
-        return node
+        items: list[Any] = []
+        for index, val in enumerate(node):
+            sub = (*path, index)
+            if isinstance(val, Mapping | list | tuple):
+                val = self.build(val, sub, depth + 1)
+            items.append({_ELLIPSIS: self.disclose(None, val)} if sub in targets else val)
+        return items
 
 
 def _existing_paths(node: Any, path: ClaimPath, out: set[ClaimPath]) -> None:
@@ -470,7 +525,7 @@ def issue_sd_jwt(
     iat: int | None = None,
     exp: int | None = None,
     nbf: int | None = None,
-    now: float | None = None,
+    now: float | datetime | None = None,
     decoys: int = 2,
     randbytes: RandBytes = secrets.token_bytes,
 ) -> str:
@@ -498,7 +553,6 @@ def issue_sd_jwt(
         raise SdJwtError("vct must be a non-empty string")
     if decoys < 0 or decoys > 100:
         raise SdJwtError("decoys must be between 0 and 100")
-    _check_claims(claims)
     header: dict[str, Any] = {"typ": _TYP}
     if kid is not None:
         if issuer.startswith("did:"):
@@ -508,9 +562,7 @@ def issue_sd_jwt(
                 raise SdJwtError(f"kid does not fit the issuer DID: {exc.message}") from exc
         header["kid"] = kid
     registered: dict[str, Any] = {"iss": issuer}
-    registered["iat"] = (
-        _numeric_date(iat, "iat") if iat is not None else int(time.time() if now is None else now)
-    )
+    registered["iat"] = _numeric_date(iat, "iat") if iat is not None else int(epoch_seconds(now))
     if nbf is not None:
         registered["nbf"] = _numeric_date(nbf, "nbf")
     if exp is not None:
@@ -521,22 +573,28 @@ def issue_sd_jwt(
         raise SdJwtError(f"claims may not set {sorted(clash)}: pass them as keyword arguments")
 
     targets = {_norm_path(p) for p in disclosable}
-    existing: set[ClaimPath] = set()
-    _existing_paths(claims, (), existing)
     for target in targets:
-        if target not in existing:
-            raise ClaimPathError(f"claim path {list(target)!r:.80} names no claim")
         if len(target) == 1 and target[0] in _NEVER_DISCLOSABLE:
             raise ClaimPathError(f"claim {target[0]!r} must not be selectively disclosable")
-    iss = _Issuer(targets, randbytes, decoys, [])
-    body = iss.build(claims, ())
+    iss = _Issuer(targets, randbytes, decoys)
+    try:
+        body = iss.build(claims, (), 0)
+    except SdJwtError:
+        raise
+    except (ParseError, TypeError, ValueError, RecursionError) as exc:
+        raise SdJwtError(f"claims cannot be issued: {exc}") from exc
+    if iss.hits != len(targets):
+        existing: set[ClaimPath] = set()
+        _existing_paths(claims, (), existing)
+        missing = next(t for t in targets if t not in existing)
+        raise ClaimPathError(f"claim path {list(missing)!r:.80} names no claim")
     payload: dict[str, Any] = {**registered, **body, _SD_ALG: "sha-256"}
     if holder_key is not None:
-        payload["cnf"] = {"jwk": holder_key.to_jwk()}
+        payload["cnf"] = {"jwk": dict(_jwk_items(holder_key))}
     if status is not None:
         payload["status"] = dict(status)
     jwt = sign_compact(header, dumps(payload), key)
-    return "".join(s + "~" for s in (jwt, *(d.encoded for d in iss.disclosures)))
+    return "~".join((jwt, *iss.disclosures, ""))
 
 
 # -- holder ---------------------------------------------------------------------------
@@ -549,7 +607,7 @@ def present(
     holder_key: PrivateKey | None = None,
     nonce: str | None = None,
     audience: str | None = None,
-    now: float | None = None,
+    now: float | datetime | None = None,
 ) -> str:
     """Make a presentation that reveals only the claims at the ``disclose`` paths.
 
@@ -566,7 +624,7 @@ def present(
     """
     sd = sd_jwt if isinstance(sd_jwt, SdJwt) else SdJwt.parse(sd_jwt)
     try:
-        _, proc = _process(sd)
+        _, proc = _process(sd, record=True)
     except _Reject as exc:
         raise SdJwtError(f"{exc.code}: {exc.message}") from exc
     wanted = [_norm_path(p) for p in disclose]
@@ -593,11 +651,11 @@ def present(
     jwk = cnf.get("jwk") if isinstance(cnf, Mapping) else None
     if not isinstance(jwk, Mapping):
         raise PolicyError("the SD-JWT has no cnf.jwk: it is not bound to a holder key")
-    if PublicKey.from_jwk(jwk) != holder_key.public_key:
+    if _holder_public_key(jwk) != holder_key.public_key:
         raise PolicyError("holder_key is not the key named in the SD-JWT's cnf")
     alg = _sd_alg_or_error(sd.unverified_payload)
     kb_payload = {
-        "iat": int(time.time() if now is None else now),
+        "iat": int(epoch_seconds(now)),
         "aud": audience,
         "nonce": nonce,
         "sd_hash": _digest(alg, prefix),
@@ -676,7 +734,7 @@ def _key_binding(
     if not isinstance(jwk, Mapping):
         raise VerificationError("kb_cnf_missing", "the SD-JWT names no holder key (cnf.jwk)")
     try:
-        holder = PublicKey.from_jwk(jwk)
+        holder = _holder_public_key(jwk)
     except ParseError as exc:
         raise VerificationError("kb_cnf_invalid", f"cnf.jwk is not a usable key: {exc}") from exc
     try:
@@ -711,7 +769,7 @@ def verify_sd_jwt(
     resolver: MethodResolver | None = None,
     *,
     issuer_key: PublicKey | None = None,
-    now: float | None = None,
+    now: float | datetime | None = None,
     nonce: str | None = None,
     audience: str | None = None,
     kb_max_age: float = DEFAULT_KB_MAX_AGE,
@@ -745,7 +803,7 @@ def verify_sd_jwt(
     # 3 disclosures and the processed payload; 4 validity period;
     # 5 key binding; 6 status.
     sd = text if isinstance(text, SdJwt) else SdJwt.parse(text)
-    at = time.time() if now is None else now
+    at = epoch_seconds(now)
     fmt = "dc+sd-jwt"
     checks: list[Check] = []
     payload = sd.unverified_payload

@@ -290,3 +290,19 @@ def test_presentation_signed_with_an_assertion_only_key(holder: Any) -> None:
     )
     vp = issue_vp_jwt(None, key, kid=vm.id, now=NOW)
     assert verify_vp_jwt(vp, _DocResolver(doc), now=NOW).codes == ("key_not_authorised",)
+
+
+def test_verify_jwt_dispatches_on_typ(issuer: Any, holder: Any, resolver: Resolver) -> None:
+    from datetime import UTC, datetime
+
+    from credentials.jose import verify_jwt
+
+    at = datetime.fromtimestamp(NOW, UTC)
+    vc = issue_vc_jwt(permit(issuer.did), issuer.key, kid=issuer.kid, now=at)
+    vp = issue_vp_jwt(None, holder.key, kid=holder.kid, credentials=[vc], nonce="x", now=at)
+    assert verify_jwt(vc, resolver, now=at).format == "vc+jwt"
+    result = verify_jwt(vp, resolver, now=at, nonce="x")
+    assert result.format == "vp+jwt" and result.valid, result.explain()
+    assert verify_jwt(vp, resolver, now=at, nonce="y").codes == ("nonce_mismatch",)
+    with pytest.raises(VCJoseError):
+        verify_jwt("not a token", resolver)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from vector_files import load_vector
 
 from credentials._jws import CompactJWS, check_alg, sign_compact
 from did_methods.errors import ParseError, VerificationError
 from did_methods.keys import KeyType, PrivateKey, PublicKey
-from tests.conftest import load_vector
 
 V = load_vector("jose-rfc7515-rfc8037/rfc7515-rfc7638-rfc8037-examples.json")
 ED = V["rfc8037"]["A.4_EdDSA_signing"]
