@@ -49,7 +49,6 @@ serve the entry's purpose is a *failed* check, never a pass. Failure codes of th
 from __future__ import annotations
 
 import gzip
-import json
 import re
 import threading
 import zlib
@@ -59,6 +58,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
 
+from credentials.jcs import loads_strict
 from credentials.result import Check, VerificationResult
 from did_methods.encoding import b64url_decode, b64url_encode
 from did_methods.errors import ParseError, SSIWalletError, VerificationError
@@ -552,15 +552,6 @@ def _parse_datetime(value: object, name: str) -> datetime:
         raise StatusCheckError("status_list_invalid", f"{name} is not a valid date") from exc
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key {key!r}")
-        out[key] = value
-    return out
-
-
 def _issuer_id(document: Mapping[str, Any]) -> str | None:
     issuer = document.get("issuer")
     if isinstance(issuer, Mapping):
@@ -706,8 +697,8 @@ class StatusListResolver:
 
         # 2. parse
         try:
-            document = json.loads(body, object_pairs_hook=_no_duplicates)
-        except (ValueError, RecursionError) as exc:
+            document = loads_strict(body, max_bytes=self._max_bytes)
+        except ParseError as exc:
             raise StatusCheckError(
                 "status_list_invalid", f"the status list {url} is not JSON: {exc}"
             ) from exc

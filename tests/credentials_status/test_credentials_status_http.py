@@ -498,8 +498,18 @@ def test_malformed_entries_fail_without_fetching(entry: object, code: str) -> No
     assert check.status == "failed" and check.code == code
 
 
-def test_resolver_get_raises_typed_errors(server: Server) -> None:
-    server.routes["/lists/junk"] = b"{not json"
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b'{"issuer": "a", "issuer": "b"}',  # duplicate member
+        b"[" * 5000 + b"]" * 5000,  # deep nesting
+        b"\xff\xfe",  # not UTF-8
+        b"[]",
+    ],
+)
+def test_resolver_get_raises_typed_errors(server: Server, body: bytes) -> None:
+    server.routes["/lists/junk"] = body
     with pytest.raises(StatusCheckError) as info:
         _resolver().get(server.url("/lists/junk"))
     assert info.value.code == "status_list_invalid"
