@@ -19,7 +19,7 @@ from did_methods.errors import (
     UnsupportedError,
     VerificationError,
 )
-from did_methods.http import Fetcher, FetchError, HttpFetcher, StaticFetcher
+from did_methods.http import FETCH_ERROR_CODES, Fetcher, FetchError, HttpFetcher, StaticFetcher
 from did_methods.keyfile import KeyFileError, read_key_file, write_key_file
 from did_methods.keys import KeyType, PrivateKey, PublicKey
 from did_methods.methods.jwk import JwkMethod, did_jwk_document, did_jwk_from_jwk
@@ -29,11 +29,13 @@ from did_methods.methods.key import (
     did_key_from_public_key,
     public_key_from_did_key,
 )
+from did_methods.methods.web import WebMethod, did_web_to_url
 from did_methods.resolver import DIDMethod, ResolutionResult, Resolver
 
 __all__ = [
     "DID",
     "DIDURL",
+    "FETCH_ERROR_CODES",
     "DIDDocument",
     "DIDMethod",
     "FetchError",
@@ -60,10 +62,12 @@ __all__ = [
     "UnsupportedError",
     "VerificationError",
     "VerificationMethod",
+    "WebMethod",
     "did_jwk_document",
     "did_jwk_from_jwk",
     "did_key_document",
     "did_key_from_public_key",
+    "did_web_to_url",
     "public_key_from_did_key",
     "read_key_file",
     "write_key_file",

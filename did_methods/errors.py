@@ -65,12 +65,15 @@ class ResolutionError(SSIWalletError):
     ``code`` is one of the DID Resolution error codes: ``invalidDid``,
     ``notFound``, ``methodNotSupported``, ``representationNotSupported``,
     ``internalError`` (and ``deactivated`` where a caller asks for it).
+    ``detail`` optionally names the step that failed more precisely (for
+    did:web: ``forbidden_address``, ``too_large``, ``id_mismatch``, ...).
     """
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, detail: str | None = None) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        self.detail = detail
 
 
 class VerificationError(SSIWalletError):

@@ -128,17 +128,27 @@ class Resolver:
             self.register(method)
 
     @classmethod
-    def default(cls, *, fetcher: Fetcher | None = None, **kwargs: Any) -> Resolver:
+    def default(
+        cls,
+        *,
+        fetcher: Fetcher | None = None,
+        unsafe_web_allow_http: bool = False,
+        **kwargs: Any,
+    ) -> Resolver:
         """A resolver for ``did:key``, ``did:jwk`` and ``did:web``.
 
         ``did:web`` fetches over HTTPS with :class:`did_methods.http.HttpFetcher`
-        (public addresses only) unless another ``fetcher`` is given.
+        (public addresses only) unless another ``fetcher`` is given;
+        ``unsafe_web_allow_http`` lets it use plain HTTP (local test servers
+        only; the fetcher must allow HTTP too). Other keywords go to the
+        constructor (``cache_size``, ``cache_ttl``, ``clock``).
         """
         from did_methods.methods.jwk import JwkMethod
         from did_methods.methods.key import KeyMethod
         from did_methods.methods.web import WebMethod
 
-        return cls([KeyMethod(), JwkMethod(), WebMethod(fetcher)], **kwargs)
+        web = WebMethod(fetcher, unsafe_allow_http=unsafe_web_allow_http)
+        return cls([KeyMethod(), JwkMethod(), web], **kwargs)
 
     def register(self, method: DIDMethod) -> None:
         """Add (or replace) the method for ``did:<method.name>``; clears the cache."""
@@ -226,9 +236,8 @@ class Resolver:
         result = self.resolve(did, **options)
         if result.error is not None or result.did_document is None:
             message = str(result.did_resolution_metadata.get("errorMessage", "no document"))
-            exc = ResolutionError(result.error or "notFound", message)
-            exc.detail = result.did_resolution_metadata.get("errorDetail")  # type: ignore[attr-defined]
-            raise exc
+            detail = result.did_resolution_metadata.get("errorDetail")
+            raise ResolutionError(result.error or "notFound", message, detail)
         if result.deactivated:
             raise ResolutionError("deactivated", f"{did} is deactivated")
         return result.did_document

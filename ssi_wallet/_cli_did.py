@@ -87,7 +87,8 @@ def resolve(did_text: str, allow_http: bool, allow_private: bool) -> None:
     in the result and on stderr), 2 when DID is malformed.
     """
     fetcher = HttpFetcher(allow_http=allow_http, allow_private=allow_private)
-    result = Resolver.default(fetcher=fetcher).resolve(did_text)
+    resolver = Resolver.default(fetcher=fetcher, unsafe_web_allow_http=allow_http)
+    result = resolver.resolve(did_text)
     click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     if result.error is not None:
         message = result.did_resolution_metadata.get("errorMessage", "")

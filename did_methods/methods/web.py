@@ -76,12 +76,9 @@ _HOST_PORT = re.compile(r"([A-Za-z0-9.-]+)(?:%3[Aa]([1-9][0-9]{0,4}))?")
 _JSON_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 
 
-class _WebResolutionError(ResolutionError):
-    """A ResolutionError that also says which resolution step failed."""
-
-    def __init__(self, code: str, message: str, detail: str) -> None:
-        super().__init__(code, f"{message} (reason: {detail})")
-        self.detail = detail
+def _web_error(code: str, message: str, detail: str) -> ResolutionError:
+    """A ResolutionError whose message and ``detail`` say which resolution step failed."""
+    return ResolutionError(code, f"{message} (reason: {detail})", detail)
 
 
 def _host_and_port(text: str) -> tuple[str, int | None]:
@@ -146,11 +143,11 @@ def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _load_document_json(body: bytes) -> Any:
-    """Parse a did.json body strictly; raise _WebResolutionError."""
+    """Parse a did.json body strictly; raise _web_error."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _WebResolutionError(
+        raise _web_error(
             "internalError", "DID document is not UTF-8", "invalid_json"
         ) from exc
     depth = deepest = 0
@@ -162,7 +159,7 @@ def _load_document_json(body: bytes) -> Any:
         elif token in ("]", "}"):
             depth -= 1
     if deepest > MAX_JSON_DEPTH:
-        raise _WebResolutionError(
+        raise _web_error(
             "internalError",
             f"DID document JSON is nested deeper than {MAX_JSON_DEPTH} levels",
             "json_too_deep",
@@ -174,11 +171,11 @@ def _load_document_json(body: bytes) -> Any:
             parse_constant=_reject_constant,
         )
     except RecursionError as exc:  # pragma: no cover - the depth scan rules this out
-        raise _WebResolutionError(
+        raise _web_error(
             "internalError", "DID document JSON is nested too deeply", "json_too_deep"
         ) from exc
     except ValueError as exc:  # json.JSONDecodeError is a ValueError
-        raise _WebResolutionError(
+        raise _web_error(
             "internalError", f"DID document is not valid JSON: {exc}", "invalid_json"
         ) from exc
 
@@ -222,7 +219,7 @@ class WebMethod:
         try:
             url = did_web_to_url(did)
         except InvalidDID as exc:
-            raise _WebResolutionError("invalidDid", str(exc), "invalid_did") from exc
+            raise _web_error("invalidDid", str(exc), "invalid_did") from exc
         if self.unsafe_allow_http:
             url = "http://" + url.removeprefix("https://")
         # Step 2: fetch, bounded.
@@ -232,22 +229,22 @@ class WebMethod:
             )
         except FetchError as exc:
             missing = exc.code == "http_status" and exc.status in (404, 410)
-            raise _WebResolutionError(
+            raise _web_error(
                 "notFound" if missing else "internalError",
                 f"fetching {url} failed: {exc.message}",
                 exc.code,
             ) from exc
         except OSError as exc:  # a third-party fetcher that lets socket errors through
-            raise _WebResolutionError(
+            raise _web_error(
                 "internalError", f"fetching {url} failed: {exc}", "network"
             ) from exc
         # A third-party fetcher that breaks its contract is still bounded here.
         if not isinstance(body, bytes):
-            raise _WebResolutionError(
+            raise _web_error(
                 "internalError", f"the fetcher returned {type(body).__name__}, not bytes", "network"
             )
         if len(body) > self.max_bytes:
-            raise _WebResolutionError(
+            raise _web_error(
                 "internalError",
                 f"the fetcher returned more than {self.max_bytes} bytes",
                 "too_large",
@@ -258,14 +255,14 @@ class WebMethod:
         try:
             document = DIDDocument.from_json(data)
         except SSIWalletError as exc:
-            raise _WebResolutionError(
+            raise _web_error(
                 "internalError",
                 f"{url} does not hold a valid DID document: {exc}",
                 "invalid_document",
             ) from exc
         # Step 5: the document must be the DID's own.
         if document.id != str(did):
-            raise _WebResolutionError(
+            raise _web_error(
                 "internalError",
                 f"{url} holds the document of {document.id[:200]!r}, not of {did}",
                 "id_mismatch",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import VECTORS, load_vector
+from vector_files import VECTORS, load_vector
 
 from did_methods import (
     KeyType,

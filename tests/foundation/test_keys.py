@@ -6,9 +6,9 @@ import base64
 import json
 
 import pytest
-from conftest import load_vector
 from hypothesis import given
 from hypothesis import strategies as st
+from vector_files import load_vector
 
 from did_methods import (
     InvalidKey,

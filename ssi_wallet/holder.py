@@ -1,0 +1,447 @@
+"""The holder: a migrant's wallet, encrypted at rest, that shows exactly what is asked.
+
+A :class:`Holder` keeps its key pair and credentials in an encrypted wallet
+file, matches a verifier's DCQL request against what it holds, asks the
+person for consent with a plain account of what would be disclosed, and
+answers with presentations bound to the verifier's nonce and audience.
+Every disclosure is remembered, so the person can see who saw what.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from credentials.data_integrity import add_proof
+from credentials.jose import issue_vp_jwt
+from credentials.sd_jwt import SdJwt, present
+from credentials.verify import verify
+from did_methods.encoding import b64url_decode
+from did_methods.errors import ParseError, PolicyError, VerificationError
+from did_methods.keys import KeyType, PrivateKey, PublicKey
+from did_methods.methods.key import did_key_from_public_key
+from did_methods.resolver import Resolver
+from ssi_wallet._wallet_store import WalletStore
+from ssi_wallet.dcql import DCQLMatch, PathElement, match
+from ssi_wallet.request import Presentation, PresentationRequest
+
+__all__ = ["ConsentRequest", "DisclosureRecord", "Holder", "StoredCredential"]
+
+_VC_V2 = "https://www.w3.org/ns/credentials/v2"
+_MAX_CREDENTIAL = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCredential:
+    """A credential in the wallet, with the full view of its claims for matching.
+
+    ``format`` is the DCQL format (``dc+sd-jwt``, ``ldp_vc`` or
+    ``jwt_vc_json`` for a ``vc+jwt``); ``claims`` is everything the holder
+    could disclose (for SD-JWT, the payload with every disclosure applied);
+    ``raw`` is the credential as issued.
+    """
+
+    id: str
+    format: str
+    types: tuple[str, ...]
+    issuer: str
+    claims: Mapping[str, Any]
+    raw: str | Mapping[str, Any]
+    stored_at: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The wallet's storage form."""
+        return {
+            "id": self.id,
+            "format": self.format,
+            "types": list(self.types),
+            "issuer": self.issuer,
+            "claims": dict(self.claims),
+            "raw": self.raw if isinstance(self.raw, str) else dict(self.raw),
+            "stored_at": self.stored_at,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> StoredCredential:
+        """Read the storage form back."""
+        return cls(
+            data["id"],
+            data["format"],
+            tuple(data["types"]),
+            data["issuer"],
+            data["claims"],
+            data["raw"],
+            data["stored_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRequest:
+    """What the holder is asked to agree to before anything is disclosed.
+
+    ``disclosures`` maps each credential id to the claim paths that would be
+    revealed; ``whole`` lists the credentials that can only be shown whole
+    (Data Integrity and VC-JOSE credentials have no selective disclosure).
+    """
+
+    verifier: str
+    purpose: str
+    disclosures: Mapping[str, tuple[tuple[PathElement, ...], ...]]
+    whole: tuple[str, ...]
+    credentials: Mapping[str, StoredCredential] = field(repr=False)
+
+    def describe(self) -> str:
+        """A plain-language account of the request."""
+        lines = [f"{self.verifier} asks: {self.purpose}"]
+        for cred_id, paths in self.disclosures.items():
+            cred = self.credentials[cred_id]
+            kind = cred.types[-1] if cred.types else cred.format
+            if cred_id in self.whole:
+                lines.append(f"  - your {kind}, shown in full")
+            else:
+                shown = ", ".join(".".join(str(p) for p in path) for path in paths) or "no claims"
+                lines.append(f"  - from your {kind}: {shown}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosureRecord:
+    """One past disclosure: to whom, when, why, and which claims of which credentials."""
+
+    at: str
+    verifier: str
+    purpose: str
+    nonce: str
+    disclosed: Mapping[str, list[list[PathElement]]]
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "at": self.at,
+            "verifier": self.verifier,
+            "purpose": self.purpose,
+            "nonce": self.nonce,
+            "disclosed": {k: [list(p) for p in v] for k, v in self.disclosed.items()},
+        }
+
+
+def _now_text(now: float | None = None) -> str:
+    moment = datetime.fromtimestamp(time.time() if now is None else now, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _jwt_payload(token: str) -> Mapping[str, Any]:
+    try:
+        payload = json.loads(b64url_decode(token.split(".")[1], max_length=_MAX_CREDENTIAL))
+    except (IndexError, ValueError, UnicodeDecodeError) as exc:
+        raise ParseError("credential is not a compact JWS") from exc
+    if not isinstance(payload, dict):
+        raise ParseError("credential JWT payload is not a JSON object")
+    return payload
+
+
+class Holder:
+    """A wallet: :meth:`create` a new file (or ``":memory:"``) or :meth:`open` one."""
+
+    def __init__(
+        self,
+        store: WalletStore,
+        key: PrivateKey,
+        *,
+        resolver: Resolver | None = None,
+    ) -> None:
+        self._store = store
+        self._key = key
+        self.did = did_key_from_public_key(key.public_key)
+        self._resolver = resolver or Resolver.default()
+        self._credentials = {
+            cid: StoredCredential.from_json(data) for cid, data in store.items("credential")
+        }
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        passphrase: str,
+        key_type: KeyType = KeyType.ED25519,
+        resolver: Resolver | None = None,
+    ) -> Holder:
+        """Create a wallet file (mode 0600) with a fresh key pair."""
+        store = WalletStore.create(path, passphrase)
+        key = PrivateKey.generate(key_type)
+        store.put("key", "holder", key.private_jwk())
+        return cls(store, key, resolver=resolver)
+
+    @classmethod
+    def open(
+        cls, path: str | os.PathLike[str], *, passphrase: str, resolver: Resolver | None = None
+    ) -> Holder:
+        """Open a wallet file; raises ``WalletLockedError`` on a wrong passphrase."""
+        store = WalletStore.open(path, passphrase)
+        keys = dict(store.items("key"))
+        return cls(store, PrivateKey.from_jwk(keys["holder"]), resolver=resolver)
+
+    def close(self) -> None:
+        """Close the wallet file."""
+        self._store.close()
+
+    def __enter__(self) -> Holder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def public_key(self) -> PublicKey:
+        """The holder's public key (its private key never leaves the wallet)."""
+        return self._key.public_key
+
+    # -- credentials --------------------------------------------------------------------
+
+    def store(
+        self, credential: str | Mapping[str, Any], *, verify_now: bool = True
+    ) -> StoredCredential:
+        """Keep a credential; by default verify it first (signature, issuer key, validity).
+
+        Accepts an SD-JWT VC (``...~``), a ``vc+jwt`` compact JWS, or a
+        credential secured with a Data Integrity proof (dict or JSON text).
+        Raises :class:`VerificationError` when verification fails and
+        :class:`ParseError` when the credential cannot be read.
+        """
+        if isinstance(credential, str) and len(credential) > _MAX_CREDENTIAL:
+            raise ParseError("credential is too large")
+        text = credential.strip() if isinstance(credential, str) else None
+        if text is not None and text.startswith("{"):
+            try:
+                credential = json.loads(text)
+            except ValueError as exc:
+                raise ParseError("credential is not JSON") from exc
+            text = None
+        claims: Mapping[str, Any]
+        if text is not None and "~" in text:
+            fmt = "dc+sd-jwt"
+            sd = SdJwt.parse(text)
+            full = str(sd).rsplit("~", 1)[0] + "~"  # drop any KB-JWT: the wallet adds its own
+            if verify_now:
+                result = verify(full, resolver=self._resolver)
+                self._require(result)
+                claims = dict(result.document or {})
+            else:
+                claims = dict(sd.unverified_payload)
+            types: tuple[str, ...] = (str(claims.get("vct", sd.unverified_payload.get("vct", ""))),)
+            issuer = str(claims.get("iss", sd.unverified_payload.get("iss", "")))
+            raw: str | Mapping[str, Any] = full
+        elif text is not None:
+            fmt = "jwt_vc_json"
+            if verify_now:
+                self._require(verify(text, resolver=self._resolver))
+            claims = _jwt_payload(text)
+            types = tuple(claims.get("type", ()))
+            issuer = _issuer_of(claims)
+            raw = text
+        elif isinstance(credential, Mapping):
+            fmt = "ldp_vc"
+            if verify_now:
+                self._require(verify(credential, resolver=self._resolver))
+            claims = dict(credential)
+            raw_types = credential.get("type", ())
+            types = tuple([raw_types] if isinstance(raw_types, str) else raw_types)
+            issuer = _issuer_of(credential)
+            raw = dict(credential)
+        else:
+            raise ParseError("a credential is an SD-JWT, a vc+jwt or a JSON object with a proof")
+        stored = StoredCredential(
+            "urn:uuid:" + _uuid4(), fmt, types, issuer, claims, raw, _now_text()
+        )
+        self._store.put("credential", stored.id, stored.to_json())
+        self._credentials[stored.id] = stored
+        return stored
+
+    @staticmethod
+    def _require(result: Any) -> None:
+        if not result.valid:
+            failure = result.failures[0]
+            raise VerificationError(failure.code, f"not stored: {failure.message}")
+
+    def credentials(self) -> list[StoredCredential]:
+        """Every stored credential, oldest first."""
+        return list(self._credentials.values())
+
+    def delete(self, credential_id: str) -> None:
+        """Delete one credential (its row is overwritten on disk)."""
+        if credential_id not in self._credentials:
+            raise PolicyError(f"no credential {credential_id} in this wallet")
+        self._store.delete("credential", credential_id)
+        del self._credentials[credential_id]
+
+    def find(self, request: PresentationRequest) -> DCQLMatch:
+        """Which stored credentials satisfy a request (no disclosure happens)."""
+        return match(request.query, self._credentials.values())
+
+    # -- presenting ---------------------------------------------------------------------
+
+    def answer(
+        self,
+        request: PresentationRequest,
+        *,
+        consent: Callable[[ConsentRequest], bool],
+        now: float | None = None,
+    ) -> Presentation:
+        """Answer a verifier's request, after the person consents.
+
+        Matches the request's DCQL query, asks ``consent`` with a
+        :class:`ConsentRequest`, and returns the presentations (each bound to
+        the request's nonce and audience). Raises :class:`PolicyError` when the
+        wallet cannot satisfy the request (code in the message) or the person
+        declines; nothing is disclosed or recorded then.
+        """
+        found = self.find(request)
+        if not found.satisfied:
+            raise PolicyError(f"cannot_satisfy: no credential fits {', '.join(found.missing)}")
+        plan: dict[str, tuple[tuple[PathElement, ...], ...]] = {}
+        per_query: dict[str, list[str]] = {}
+        for query_id in found.selected:
+            qm = found.matches[query_id]
+            per_query[query_id] = list(qm.credential_ids)
+            for cid in qm.credential_ids:
+                plan[cid] = tuple(dict.fromkeys((*plan.get(cid, ()), *qm.claims)))
+        whole = tuple(cid for cid in plan if self._credentials[cid].format != "dc+sd-jwt")
+        ask = ConsentRequest(
+            request.audience,
+            request.purpose,
+            plan,
+            whole,
+            {cid: self._credentials[cid] for cid in plan},
+        )
+        if consent(ask) is not True:
+            raise PolicyError("consent_refused: the holder declined the request")
+        vp_token: dict[str, list[Any]] = {}
+        for query_id, cids in per_query.items():
+            vp_token[query_id] = [
+                self._present(self._credentials[cid], plan[cid], request, now) for cid in cids
+            ]
+        record = DisclosureRecord(
+            _now_text(now),
+            request.audience,
+            request.purpose,
+            request.nonce,
+            {cid: [list(p) for p in paths] for cid, paths in plan.items()},
+        )
+        self._store.put("history", f"{time.time_ns():020d}-{_uuid4()}", record.to_json())
+        return Presentation(vp_token, request.nonce, request.audience)
+
+    def _present(
+        self,
+        cred: StoredCredential,
+        paths: Sequence[tuple[PathElement, ...]],
+        request: PresentationRequest,
+        now: float | None,
+    ) -> Any:
+        if cred.format == "dc+sd-jwt":
+            assert isinstance(cred.raw, str)
+            disclose = _expand(cred.claims, paths)
+            return present(
+                cred.raw,
+                disclose,
+                holder_key=self._key,
+                nonce=request.nonce,
+                audience=request.audience,
+                now=now,
+            )
+        vm = f"{self.did}#{self._key.public_key.to_multikey()}"
+        if cred.format == "jwt_vc_json":
+            assert isinstance(cred.raw, str)
+            return issue_vp_jwt(
+                None,
+                self._key,
+                kid=vm,
+                credentials=[cred.raw],
+                nonce=request.nonce,
+                audience=request.audience,
+                now=now,
+            )
+        presentation = {
+            "@context": [_VC_V2],
+            "type": ["VerifiablePresentation"],
+            "holder": self.did,
+            "verifiableCredential": [cred.raw],
+        }
+        return add_proof(
+            presentation,
+            self._key,
+            verification_method=vm,
+            proof_purpose="authentication",
+            challenge=request.nonce,
+            domain=request.audience,
+            created=datetime.fromtimestamp(time.time() if now is None else now, UTC),
+        )
+
+    # -- the person's own view ----------------------------------------------------------
+
+    def history(self) -> list[DisclosureRecord]:
+        """Every disclosure made, oldest first: who saw what, when and why."""
+        return [
+            DisclosureRecord(d["at"], d["verifier"], d["purpose"], d["nonce"], d["disclosed"])
+            for _, d in self._store.items("history")
+        ]
+
+    def export(self) -> dict[str, Any]:
+        """All the person's data in one machine-readable object (GDPR article 20).
+
+        The private key is not included.
+        """
+        return {
+            "holder": self.did,
+            "credentials": [c.to_json() for c in self._credentials.values()],
+            "history": [r.to_json() for r in self.history()],
+        }
+
+    def erase_history(self) -> int:
+        """Forget the disclosure history; returns how many records went."""
+        return self._store.delete("history")
+
+
+def _issuer_of(document: Mapping[str, Any]) -> str:
+    issuer = document.get("issuer", document.get("iss", ""))
+    if isinstance(issuer, Mapping):
+        issuer = issuer.get("id", "")
+    return str(issuer)
+
+
+def _uuid4() -> str:
+    import uuid
+
+    return str(uuid.UUID(bytes=secrets.token_bytes(16), version=4))
+
+
+def _expand(claims: Any, paths: Iterable[Sequence[PathElement]]) -> list[tuple[str | int, ...]]:
+    """DCQL paths (with ``null`` wildcards) as concrete claim paths for SD-JWT presentation."""
+    out: list[tuple[str | int, ...]] = []
+
+    def walk(node: Any, rest: Sequence[PathElement], prefix: tuple[str | int, ...]) -> None:
+        if not rest:
+            out.append(prefix)
+            return
+        head, tail = rest[0], rest[1:]
+        if head is None:
+            if isinstance(node, list):
+                for i, item in enumerate(node):
+                    walk(item, tail, (*prefix, i))
+        elif isinstance(head, str):
+            if isinstance(node, Mapping) and head in node:
+                walk(node[head], tail, (*prefix, head))
+        elif isinstance(node, list) and head < len(node):
+            walk(node[head], tail, (*prefix, head))
+
+    for path in paths:
+        walk(claims, path, ())
+    return [p for p in dict.fromkeys(out) if p]

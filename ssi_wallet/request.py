@@ -1,0 +1,122 @@
+"""Presentation requests and presentations, in the shape of OpenID for Verifiable Presentations.
+
+A :class:`PresentationRequest` carries a DCQL query, a fresh ``nonce`` and the
+verifier's ``audience`` (its client identifier), so a presentation made for one
+verifier and one moment cannot be replayed to another. A :class:`Presentation`
+carries the ``vp_token``: for each credential query id, the presentations that
+answer it.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from did_methods.errors import ParseError
+from ssi_wallet.dcql import DCQLQuery
+
+__all__ = ["Presentation", "PresentationRequest"]
+
+_MAX_JSON = 4_000_000
+
+
+def _loads(data: str | bytes | Mapping[str, Any], what: str) -> Mapping[str, Any]:
+    if isinstance(data, Mapping):
+        return data
+    if len(data) > _MAX_JSON:
+        raise ParseError(f"{what} is larger than {_MAX_JSON} bytes")
+    try:
+        value = json.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise ParseError(f"{what} is not JSON") from exc
+    if not isinstance(value, Mapping):
+        raise ParseError(f"{what} must be a JSON object")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class PresentationRequest:
+    """What a verifier asks for: a DCQL query, bound to a nonce and an audience."""
+
+    query: DCQLQuery
+    nonce: str
+    audience: str
+    purpose: str = ""
+    policy: str | None = None
+    issued_at: int = 0
+    expires_at: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @staticmethod
+    def new_nonce() -> str:
+        """A fresh 128-bit nonce, base64url."""
+        return secrets.token_urlsafe(16)
+
+    def to_json(self) -> dict[str, Any]:
+        """The request as a JSON object (``dcql_query``, ``nonce``, ``client_id``, ...)."""
+        out: dict[str, Any] = {
+            "dcql_query": self.query.to_json(),
+            "nonce": self.nonce,
+            "client_id": self.audience,
+            "purpose": self.purpose,
+            "iat": self.issued_at,
+        }
+        if self.policy is not None:
+            out["policy"] = self.policy
+        if self.expires_at is not None:
+            out["exp"] = self.expires_at
+        return out
+
+    @classmethod
+    def from_json(cls, data: str | bytes | Mapping[str, Any]) -> PresentationRequest:
+        """Read a request; raise :class:`ParseError` (or ``DCQLError``) when malformed."""
+        obj = _loads(data, "presentation request")
+        nonce, audience = obj.get("nonce"), obj.get("client_id")
+        if not isinstance(nonce, str) or not 16 <= len(nonce) <= 256:
+            raise ParseError("a presentation request needs a nonce of 16 to 256 characters")
+        if not isinstance(audience, str) or not audience:
+            raise ParseError("a presentation request needs a client_id")
+        purpose = obj.get("purpose", "")
+        policy = obj.get("policy")
+        iat, exp = obj.get("iat", 0), obj.get("exp")
+        if not isinstance(purpose, str) or (policy is not None and not isinstance(policy, str)):
+            raise ParseError("purpose and policy must be strings")
+        if not isinstance(iat, int) or (exp is not None and not isinstance(exp, int)):
+            raise ParseError("iat and exp must be integers")
+        return cls(
+            DCQLQuery.parse(obj.get("dcql_query")), nonce, audience, purpose, policy, iat, exp
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Presentation:
+    """A wallet's answer: ``vp_token`` maps credential query ids to presentations."""
+
+    vp_token: Mapping[str, list[Any]]
+    nonce: str
+    audience: str
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "vp_token": {k: list(v) for k, v in self.vp_token.items()},
+            "nonce": self.nonce,
+            "client_id": self.audience,
+        }
+
+    @classmethod
+    def from_json(cls, data: str | bytes | Mapping[str, Any]) -> Presentation:
+        """Read a presentation; raise :class:`ParseError` when malformed."""
+        obj = _loads(data, "presentation")
+        token = obj.get("vp_token")
+        if not isinstance(token, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, list) and v for k, v in token.items()
+        ):
+            raise ParseError("vp_token must map query ids to non-empty arrays")
+        nonce, audience = obj.get("nonce", ""), obj.get("client_id", "")
+        if not isinstance(nonce, str) or not isinstance(audience, str):
+            raise ParseError("nonce and client_id must be strings")
+        return cls({k: list(v) for k, v in token.items()}, nonce, audience)
