@@ -8,7 +8,7 @@
   too and their checks reported with the prefix ``credential[i].``;
 * text with ``~`` separators: an SD-JWT VC (:mod:`credentials.sd_jwt`);
 * a compact JWS (three base64url parts): VC-JOSE ``vc+jwt`` / ``vp+jwt``
-  (:mod:`credentials.jose`, when installed alongside).
+  (:mod:`credentials.jose`), chosen by its ``typ`` header.
 
 It returns a :class:`~credentials.result.VerificationResult` listing every
 check with a stable code (see ``docs/credentials.md``). It raises only for
@@ -19,14 +19,13 @@ for misuse (a naive ``now``); a forged, expired or revoked credential is a
 
 from __future__ import annotations
 
-import importlib
 import re
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from types import ModuleType
 from typing import Any, Final, Literal
 
+from credentials import jose, schemas
 from credentials.data_integrity import (
     ECDSA_JCS_2019,
     EDDSA_JCS_2022,
@@ -72,16 +71,6 @@ def _resolver(resolver: MethodResolver | None) -> MethodResolver:
         return _default_resolver
 
 
-def _optional(name: str) -> ModuleType | None:
-    """A sibling module written separately (VC-JOSE, schemas), if it is installed."""
-    try:
-        return importlib.import_module(f"credentials.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"credentials.{name}":
-            raise
-        return None
-
-
 def verify(
     data: str | bytes | Mapping[str, Any],
     *,
@@ -109,9 +98,7 @@ def verify(
     when the credential names a ``credentialSchema``.
 
     Raises :class:`~credentials.errors.ParseError` when ``data`` is not JSON,
-    a JWS or an SD-JWT at all, :class:`~credentials.errors.UnsupportedError`
-    for a recognised format whose module is not installed, and ``TypeError``
-    for a naive ``now``.
+    a JWS or an SD-JWT at all, and ``TypeError`` for a naive ``now``.
     """
     moment = datetime.now(UTC) if now is None else now
     if moment.tzinfo is None:
@@ -348,8 +335,8 @@ def _verify_embedded(credential: Mapping[str, Any], ctx: _Context) -> Verificati
         prefix = "data:application/vc+jwt,"
         if isinstance(ident, str) and ident.startswith(prefix):
             try:
-                return _verify_jose(ident[len(prefix) :], ctx)
-            except (ParseError, UnsupportedError) as exc:
+                return jose.verify_vc_jwt(ident[len(prefix) :], ctx.resolver, now=ctx.now)
+            except ParseError as exc:
                 return VerificationResult.of(
                     "vc+jwt", [Check.failed("syntax", "invalid_credential", str(exc))]
                 )
@@ -371,17 +358,7 @@ def _schema_check(document: Mapping[str, Any], ctx: _Context) -> Check:
         return Check.skipped("schema", "schema checking was not asked for")
     if "credentialSchema" not in document:
         return Check.skipped("schema", "the credential names no credentialSchema")
-    schemas = _optional("schemas")
-    check = getattr(schemas, "check_schema", None) if schemas is not None else None
-    if check is None:
-        return Check.skipped("schema", "no JSON Schema support installed (credentials.schemas)")
-    try:
-        result = check(document)
-    except ParseError as exc:
-        return Check.failed("schema", "schema_invalid", str(exc))
-    if isinstance(result, Check):
-        return result
-    return Check.passed("schema", "the credential matches its schema")
+    return schemas.check_schema(document)
 
 
 def _status_resolver(ctx: _Context) -> Any:
@@ -433,11 +410,7 @@ def _verify_sd_jwt(text: str, ctx: _Context) -> VerificationResult:
 
 
 def _verify_jose(text: str, ctx: _Context) -> VerificationResult:
-    jose = _optional("jose")
-    if jose is None:
-        raise UnsupportedError("VC-JOSE (credentials.jose) is not installed")
-    result: VerificationResult = jose.verify(text, resolver=ctx.resolver, now=ctx.now)
-    return result
+    return jose.verify_jwt(text, ctx.resolver, now=ctx.now, nonce=ctx.nonce, audience=ctx.audience)
 
 
 # -- issuing ---------------------------------------------------------------------------
@@ -474,11 +447,5 @@ def issue(
             cryptosuite=suite,
         )
     if format == "vc-jwt":
-        jose = _optional("jose")
-        if jose is None:
-            raise UnsupportedError("VC-JOSE (credentials.jose) is not installed")
-        token: str = jose.issue_vc_jwt(
-            credential, key, verification_method=verification_method, now=moment
-        )
-        return token
+        return jose.issue_vc_jwt(credential, key, kid=verification_method, now=moment)
     raise UnsupportedError(f"unknown format {format!r}: use di-eddsa, di-ecdsa or vc-jwt")

@@ -295,43 +295,83 @@ def test_arbitrary_proof_objects_are_reported_not_raised(proof: dict[str, Any]) 
 
 def test_package_exports_are_pinned() -> None:
     expected = {
-        "CREDENTIALS_V2_CONTEXT",
-        "CanonicalizationError",
-        "Check",
-        "CheckStatus",
-        "ClaimPathError",
-        "Credential",
-        "DataIntegrityProof",
-        "Disclosure",
-        "DuplicateKeyError",
-        "InputTooLargeError",
-        "IssueFormat",
-        "JSONError",
-        "Presentation",
-        "SdJwt",
-        "SdJwtError",
-        "StatusCheckError",
-        "StatusList",
-        "StatusListError",
-        "StatusListResolver",
-        "ValidationError",
-        "VerificationResult",
-        "VerifiedProof",
-        "add_proof",
-        "canonicalize",
-        "check_status",
-        "check_validity_period",
-        "issue",
-        "issue_sd_jwt",
-        "loads_strict",
-        "make_status_list_credential",
-        "parse_datetime",
-        "present",
+        # errors
+        "CanonicalizationError", "DuplicateKeyError", "InputTooLargeError", "JSONError",
+        "ValidationError", "SchemaValidationError", "UnknownCredentialTypeError",
+        "VCJoseError", "SdJwtError", "ClaimPathError", "StatusCheckError", "StatusListError",
+        # results and the entry points
+        "Check", "CheckStatus", "VerificationResult", "IssueFormat", "issue", "verify",
+        # JCS and the data model
+        "canonicalize", "loads_strict", "CREDENTIALS_V2_CONTEXT", "Credential", "Presentation",
+        "check_validity_period", "parse_datetime",
+        # Data Integrity
+        "DataIntegrityProof", "VerifiedProof", "add_proof", "verify_proof",
+        # VC-JOSE
+        "VC_JWT_MEDIA_TYPE", "envelope_vc_jwt", "issue_vc_jwt", "issue_vp_jwt", "verify_jwt",
+        "verify_vc_jwt", "verify_vp_jwt",
+        # SD-JWT VC
+        "Disclosure", "SdJwt", "issue_sd_jwt", "present", "verify_sd_jwt",
+        # Bitstring Status List
+        "StatusList", "StatusListResolver", "check_status", "make_status_list_credential",
         "status_entry",
-        "verify",
-        "verify_proof",
-        "verify_sd_jwt",
-    }
-    assert set(credentials.__all__) >= expected
+        # the immigration vocabulary
+        "CONTEXT_URL", "CREDENTIAL_TYPES", "LANGUAGES", "check_schema", "claim_label",
+        "claim_names", "context_document", "credential_schema", "display_name",
+        "example_credential", "example_subject", "schema_for", "schema_id",
+        "sd_jwt_disclosure_policy", "type_for_schema_id", "type_for_vct", "validate_credential",
+        "vct",
+    }  # fmt: skip
+    assert set(credentials.__all__) == expected
+    assert len(credentials.__all__) == len(expected)
     for name in credentials.__all__:
         assert getattr(credentials, name) is not None
+
+
+# -- delegation to VC-JOSE and the vocabulary's schemas ----------------------------------
+
+
+def test_vc_jwt_issued_and_verified_through_the_entry_point() -> None:
+    key = seeded_key(KeyType.P256, 26)
+    did, vm = did_key(key)
+    token = issue(credential(did), key, verification_method=vm, format="vc-jwt", now=NOW)
+    assert isinstance(token, str) and token.count(".") == 2
+    result = verify(token, resolver=RESOLVER, now=NOW)
+    assert result.valid, result.explain()
+    assert result.format == "vc+jwt"
+    head, payload, signature = token.split(".")
+    flipped = signature[:-3] + ("A" if signature[-3] != "A" else "B") + signature[-2:]
+    assert not verify(f"{head}.{payload}.{flipped}", resolver=RESOLVER, now=NOW).valid
+
+
+def test_di_presentation_with_an_enveloped_vc_jwt() -> None:
+    from credentials.jose import envelope_vc_jwt
+
+    key = seeded_key(KeyType.ED25519, 27)
+    did, vm = did_key(key)
+    token = issue(credential(did), key, verification_method=vm, format="vc-jwt", now=NOW)
+    assert isinstance(token, str)
+    vp = {
+        "@context": [V2],
+        "type": ["VerifiablePresentation"],
+        "holder": HOLDER,
+        "verifiableCredential": [envelope_vc_jwt(token)],
+    }
+    signed = add_proof(
+        vp, HOLDER_KEY, verification_method=HOLDER_VM, proof_purpose="authentication", created=NOW
+    )
+    result = verify(signed, resolver=RESOLVER, now=NOW)
+    assert result.valid, result.explain()
+    assert any(c.name.startswith("credential[0].") for c in result.checks)
+
+
+def test_schema_check_delegates_to_the_vocabulary() -> None:
+    from credentials.schemas import example_credential
+
+    doc = example_credential("WorkPermit", issuer=ISSUER)
+    signed = issue(doc, ISSUER_KEY, verification_method=ISSUER_VM, format="di-eddsa", now=NOW)
+    result = verify(signed, resolver=RESOLVER, now=NOW)
+    assert result.check("schema").status == "passed", result.explain()  # type: ignore[union-attr]
+    doc["credentialSubject"]["unexpectedClaim"] = "x"
+    bad = issue(doc, ISSUER_KEY, verification_method=ISSUER_VM, format="di-eddsa", now=NOW)
+    failed = verify(bad, resolver=RESOLVER, now=NOW)
+    assert failed.codes == ("schema_violation",)
