@@ -12,10 +12,10 @@ from sd_jwt.common import SDObj
 from sd_jwt.holder import SDJWTHolder
 from sd_jwt.issuer import SDJWTIssuer
 from sd_jwt.verifier import SDJWTVerifier
+from vector_files import VECTORS
 
 from credentials.sd_jwt import ClaimPath, issue_sd_jwt, present, verify_sd_jwt
 from did_methods.keys import PrivateKey
-from tests.conftest import VECTORS
 
 CASES_DIR = VECTORS / "sd-jwt-python-testcases"
 CASES = sorted(p.name for p in CASES_DIR.iterdir() if (p / "specification.yml").exists())

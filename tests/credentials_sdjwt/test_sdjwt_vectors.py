@@ -6,11 +6,11 @@ import hashlib
 from typing import Any
 
 import pytest
+from vector_files import load_vector
 
 from credentials.sd_jwt import Disclosure, SdJwt, verify_sd_jwt
 from did_methods.encoding import b64url_encode
 from did_methods.keys import PublicKey
-from tests.conftest import load_vector
 
 RFC = load_vector("sd-jwt-ietf/rfc9901-sec5-simple-example.json")
 RFC_42 = load_vector("sd-jwt-ietf/rfc9901-sec4.2-disclosure-examples.json")
