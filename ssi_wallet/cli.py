@@ -52,9 +52,11 @@ def cli() -> None:
 def _register() -> None:
     from ssi_wallet._cli_demo import demo
     from ssi_wallet._cli_did import did
+    from ssi_wallet._cli_ledger import ledger
     from ssi_wallet._cli_verify import verify
 
     cli.add_command(did)
+    cli.add_command(ledger)
     cli.add_command(demo)
     cli.add_command(verify)
 
