@@ -1,0 +1,1238 @@
+"""The vault: personal data off the log, crypto-shredding erasure, and the GDPR rights.
+
+How the vault and the log stay consistent without sharing a transaction
+(the ledger store does not expose its transaction to other tables yet; see
+``docs/vault.md``):
+
+* a write (put, rectify, a release event) appends its commitment to the log
+  FIRST, then stores the sealed record in one vault transaction that also
+  creates the subject's data key if needed. A crash in between leaves a
+  commitment naming nothing (its key was never stored) and no vault row: no
+  half record, no orphaned key;
+* an erasure appends its tombstones FIRST (the point of no return), then
+  *replays* every tombstone not yet applied against the vault tables, in one
+  transaction, and compacts the database files. A crash in between is healed
+  by the replay that runs whenever a vault is opened; the same replay runs
+  after a restore, so a backup taken before an erasure cannot bring the
+  erased data back.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cbor2
+
+from did_methods.encoding import b64url_encode
+from did_methods.errors import ParseError, SSIWalletError
+from did_methods.keys import PrivateKey
+from ledger.entry import Clock, EntryDraft, SignedDraft, unix_ms
+from ledger.log import Log
+from ledger.proofs import InclusionProof
+from ledger.vault._backend import VAULT_TABLES, CompactReport, Txn, VaultBackend
+from ledger.vault._canonical import check_record
+from ledger.vault.crypto import (
+    COMMITMENT_KEY_SIZE,
+    DATA_KEY_SIZE,
+    NONCE_SIZE,
+    KeyProvider,
+    RandBytes,
+    commit,
+    open_record,
+    seal_record,
+    subject_tag,
+)
+from ledger.vault.errors import (
+    MasterKeyError,
+    RecordError,
+    RecordNotFound,
+    ReleaseRefused,
+    SubjectNotFound,
+    VaultError,
+    VaultStoreError,
+)
+from ledger.vault.policy import (
+    AUTHORISATION_KINDS,
+    DEFAULT_POLICY,
+    Authorisation,
+    AuthorisationVerifier,
+    PolicyDecision,
+    Principal,
+    RecordInfo,
+    ReleasePolicy,
+    ReleaseRequest,
+)
+from ledger.vault.proof import (
+    KIND_ACCESS,
+    KIND_COMMIT,
+    KIND_REFUSAL,
+    KIND_RELEASE,
+    KIND_TOMBSTONE,
+    REF_SIZE,
+    RecordProof,
+    decode_payload,
+    encode_payload,
+)
+
+__all__ = [
+    "AccessEvent",
+    "ErasedRecord",
+    "ErasureReceipt",
+    "RecordReceipt",
+    "Release",
+    "StoredRecord",
+    "SubjectAccess",
+    "Vault",
+    "VaultCheck",
+]
+
+_MAX_SUBJECT_ID = 256
+_BACKUP_MAGIC = b"SSIWVB1\n"
+_MAX_BACKUP = 1 << 30
+_INDEX_CONTEXT = b"index-key"
+_BACKUP_CONTEXT = b"backup-key"
+_ID_AAD = b"ssi-wallet vault subject id v1\x00"
+_TOMBSTONE_BATCH = 1000
+
+
+def _check_subject_id(subject_id: object) -> str:
+    if not isinstance(subject_id, str) or not 0 < len(subject_id) <= _MAX_SUBJECT_ID:
+        raise ParseError(f"a subject id is a string of 1 to {_MAX_SUBJECT_ID} characters")
+    if any(ord(c) < 0x20 for c in subject_id):
+        raise ParseError("a subject id must not contain control characters")
+    try:
+        subject_id.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ParseError("a subject id must be valid Unicode text") from exc
+    return subject_id
+
+
+def _check_record_id(record_id: object) -> str:
+    if not isinstance(record_id, str) or not 0 < len(record_id) <= 64 or not record_id.isascii():
+        raise ParseError("a record id is an ASCII string of 1 to 64 characters")
+    return record_id
+
+
+# -- results -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RecordReceipt:
+    """What :meth:`Vault.put` and :meth:`Vault.rectify` stored.
+
+    ``ref`` and ``commitment`` are what the log entry at ``log_index`` holds.
+    """
+
+    record_id: str
+    version: int
+    ref: bytes
+    commitment: bytes
+    log_index: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """One record version as the vault holds it, decrypted, with its log commitment.
+
+    ``state`` is ``current`` or ``superseded`` (by a rectification);
+    ``entry`` is the encoded ``vault.commit`` log entry and ``inclusion`` its
+    inclusion proof in the tree of the log's size when it was read.
+    """
+
+    record_id: str
+    version: int
+    state: str
+    record: Mapping[str, Any]
+    minor: bool
+    restricted: bool
+    created_ms: int
+    ref: bytes
+    commitment: bytes
+    commitment_key: bytes = field(repr=False)
+    log_index: int
+    entry: bytes = field(repr=False)
+    inclusion: InclusionProof | None = field(default=None, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The export form of this record (keys in camelCase, bytes in base64url)."""
+        return {
+            "recordId": self.record_id,
+            "version": self.version,
+            "state": self.state,
+            "minor": self.minor,
+            "restricted": self.restricted,
+            "createdMs": self.created_ms,
+            "record": dict(self.record),
+            "commitment": {
+                "ref": b64url_encode(self.ref),
+                "commitment": b64url_encode(self.commitment),
+                "commitmentKey": b64url_encode(self.commitment_key),
+                "logIndex": self.log_index,
+                "entry": b64url_encode(self.entry),
+                "inclusionProof": None if self.inclusion is None else self.inclusion.to_json(),
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ErasedRecord:
+    """A record version that was erased: only ids and the tombstone's place in the log remain."""
+
+    record_id: str
+    version: int
+    erased_ms: int
+    commit_index: int
+    tombstone_index: int
+    tombstone_entry: bytes = field(repr=False)
+    tombstone_inclusion: InclusionProof | None = field(default=None, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The export form of this erasure."""
+        return {
+            "recordId": self.record_id,
+            "version": self.version,
+            "erasedMs": self.erased_ms,
+            "commitIndex": self.commit_index,
+            "tombstone": {
+                "logIndex": self.tombstone_index,
+                "entry": b64url_encode(self.tombstone_entry),
+                "inclusionProof": None
+                if self.tombstone_inclusion is None
+                else self.tombstone_inclusion.to_json(),
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AccessEvent:
+    """A logged release, refusal or access of a subject's records (the event, decrypted)."""
+
+    log_index: int
+    event: Mapping[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """The export form: the event with its log index."""
+        return {"logIndex": self.log_index, **self.event}
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectAccess:
+    """Everything the vault holds about one subject (GDPR article 15).
+
+    ``status`` is ``active`` (live records exist) or ``erased`` (only erasure
+    markers remain). Proofs are for the tree of ``log_size`` entries, whose
+    root is ``log_root``.
+    """
+
+    subject_id: str
+    status: str
+    records: tuple[StoredRecord, ...]
+    erased: tuple[ErasedRecord, ...]
+    events: tuple[AccessEvent, ...]
+    log_size: int
+    log_root: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        """The machine-readable export (article 20): one JSON object."""
+        return {
+            "type": "VaultSubjectExport",
+            "version": 1,
+            "subject": self.subject_id,
+            "status": self.status,
+            "log": {"size": self.log_size, "root": b64url_encode(self.log_root)},
+            "records": [r.to_json() for r in self.records],
+            "erased": [e.to_json() for e in self.erased],
+            "accessLog": [e.to_json() for e in self.events],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """Records released to a principal, after every check passed and the release was logged."""
+
+    principal: Principal
+    purpose: str
+    records: tuple[StoredRecord, ...]
+    log_index: int
+    authorisation: Authorisation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureReceipt:
+    """What :meth:`Vault.erase` did.
+
+    ``tombstones`` are the log indices of the tombstones appended (one per
+    record version erased); ``subject_erased`` is true when the subject's
+    data key is gone (no record of it remains); ``compaction`` says whether
+    the database files were cleaned of the erased bytes.
+    """
+
+    tombstones: tuple[int, ...]
+    subject_erased: bool
+    compaction: CompactReport
+
+
+@dataclass(frozen=True, slots=True)
+class VaultCheck:
+    """The outcome of :meth:`Vault.check`. Ask ``check.ok``; not a truth value."""
+
+    ok: bool
+    subjects: int
+    records: int
+    erased: int
+    events: int
+    problems: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        raise TypeError("ask check.ok; a VaultCheck is not a truth value")
+
+
+# -- the vault ----------------------------------------------------------------------
+
+
+class Vault:
+    """Personal records off the log, each committed on it, erasable for real.
+
+    ``log`` is the ledger's log (sharing the database with ``backend``);
+    ``master_key`` wraps the data keys (a :class:`~ledger.vault.crypto.MasterKey`
+    or any :class:`~ledger.vault.crypto.KeyProvider`); ``signer`` signs the
+    vault's log entries as ``submitter`` (default: the signer's did:key URL).
+    Without a signer the vault can only be read. ``policy`` decides releases
+    by role and purpose; ``authorisation_verifier`` checks the credentials that
+    unlock a minor's records. ``clock`` returns Unix ms, ``randbytes`` gives
+    keys, nonces and references.
+
+    Opening a vault creates its tables if needed, checks the master key
+    (raises :class:`~ledger.vault.errors.MasterKeyError` for another key) and
+    replays any erasure tombstone the tables have not applied yet.
+    """
+
+    def __init__(
+        self,
+        log: Log,
+        backend: VaultBackend,
+        *,
+        master_key: KeyProvider,
+        signer: PrivateKey | None = None,
+        submitter: str | None = None,
+        policy: ReleasePolicy = DEFAULT_POLICY,
+        authorisation_verifier: AuthorisationVerifier | None = None,
+        clock: Clock = unix_ms,
+        randbytes: RandBytes = os.urandom,
+    ) -> None:
+        """Open the vault (see the class docstring)."""
+        if not isinstance(master_key, KeyProvider):
+            raise MasterKeyError("master_key must be a KeyProvider (wrap, unwrap, key_id)")
+        self._log = log
+        self._backend = backend
+        self._mk = master_key
+        self._signer = signer
+        if signer is not None and submitter is None:
+            from did_methods.methods.key import did_key_from_public_key
+
+            did = did_key_from_public_key(signer.public_key)
+            submitter = f"{did}#{did.removeprefix('did:key:')}"
+        self._submitter = submitter
+        self._policy = policy
+        self._verifier = authorisation_verifier
+        self._clock = clock
+        self._rand = randbytes
+        self._index_key = self._load_meta()
+        self.replay()
+
+    @classmethod
+    def open(
+        cls,
+        target: str | os.PathLike[str],
+        *,
+        master_key: KeyProvider,
+        origin: str | None = None,
+        schema: str = "ssi_ledger",
+        **options: Any,
+    ) -> Vault:
+        """Open the ledger and the vault sharing one store.
+
+        ``target`` is a SQLite file path (the default store) or a PostgreSQL
+        DSN (``postgresql://...``). ``origin`` names the log; by default the
+        origin already recorded in the store, else :data:`DEFAULT_ORIGIN`.
+        Other keyword arguments go to :class:`Vault` (``signer``, ``policy``,
+        ...) or, for ``checkpoint_signer``, to the :class:`~ledger.log.Log`.
+        Raises :class:`~ledger.errors.LedgerStoreError` or
+        :class:`~ledger.vault.errors.VaultStoreError` when the store cannot
+        be opened.
+        """
+        text = os.fspath(target)
+        checkpoint_signer = options.pop("checkpoint_signer", None)
+        backend: VaultBackend
+        if text.startswith(("postgresql://", "postgres://")):
+            from ledger.store.postgres import PostgresStore
+            from ledger.vault.postgres import PostgresVaultBackend
+
+            store: Any = PostgresStore(text, schema=schema)
+            backend = PostgresVaultBackend(text, schema=schema)
+        else:
+            from ledger.store.sqlite import SQLiteStore
+            from ledger.vault._backend import SQLiteVaultBackend
+
+            store = SQLiteStore(text)
+            backend = SQLiteVaultBackend(text)
+        try:
+            name = origin or backend.ledger_origin() or DEFAULT_ORIGIN
+            log = Log(store, origin=name, signer=checkpoint_signer)
+            return cls(log, backend, master_key=master_key, **options)
+        except BaseException:
+            backend.close()
+            store.close()
+            raise
+
+    @property
+    def log(self) -> Log:
+        """The log this vault commits to."""
+        return self._log
+
+    @property
+    def backend(self) -> VaultBackend:
+        """Where the vault's tables live."""
+        return self._backend
+
+    def close(self) -> None:
+        """Close the vault's connection and the log's store."""
+        self._backend.close()
+        self._log.store.close()
+
+    def __enter__(self) -> Vault:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- keys --------------------------------------------------------------------
+
+    def _load_meta(self) -> bytes:
+        with self._backend.transaction() as txn:
+            meta = {
+                str(k): bytes(v) for k, v in txn.execute("SELECT key, value FROM {p}vault_meta")
+            }
+            if "index_key" not in meta:
+                index_key = self._rand(DATA_KEY_SIZE)
+                rows = [
+                    ("master_key_id", self._mk.key_id.encode()),
+                    ("index_key", self._mk.wrap(index_key, context=_INDEX_CONTEXT)),
+                    ("replayed_upto", str(self._log.size).encode()),
+                ]
+                for key, value in rows:
+                    txn.execute(
+                        "INSERT INTO {p}vault_meta (key, value) VALUES (?, ?)", (key, value)
+                    )
+                return index_key
+        if meta.get("master_key_id") != self._mk.key_id.encode():
+            raise MasterKeyError(
+                f"this vault was made with master key {meta.get('master_key_id', b'?').decode()}, "
+                f"not {self._mk.key_id}"
+            )
+        return self._mk.unwrap(meta["index_key"], context=_INDEX_CONTEXT)
+
+    def _tag(self, subject_id: str) -> bytes:
+        return subject_tag(self._index_key, _check_subject_id(subject_id))
+
+    def _data_key(self, tag: bytes, wrapped: bytes) -> bytes:
+        return self._mk.unwrap(bytes(wrapped), context=b"subject:" + tag)
+
+    # -- log writes -----------------------------------------------------------------
+
+    def _sign(self, kind: str, payload: bytes) -> SignedDraft:
+        if self._signer is None or self._submitter is None:
+            raise VaultError("this vault has no signer: it cannot write to the log")
+        return EntryDraft(kind, payload).sign(self._signer, self._submitter, now=self._clock)
+
+    def _append(self, kind: str, ref: bytes, commitment: bytes) -> int:
+        return self._log.append(self._sign(kind, encode_payload(ref, commitment))).index
+
+    # -- the rights: store, rectify ----------------------------------------------------
+
+    def put(
+        self, subject_id: str, record: Mapping[str, Any], *, minor: bool = False
+    ) -> RecordReceipt:
+        """Store a new record (a JSON object) for ``subject_id``; commit it on the log.
+
+        ``minor`` flags the record of a minor: it is then released only on a
+        verified authorisation. Raises :class:`~did_methods.errors.ParseError`
+        for a bad subject id or record, :class:`VaultError` without a signer,
+        and store errors (after which nothing is in the vault).
+        """
+        tag = self._tag(subject_id)
+        _, canonical = check_record(record)
+        record_id = "rec-" + b64url_encode(self._rand(12))
+        return self._store_version(
+            subject_id, tag, record_id, 1, canonical, minor=minor, restricted=False, supersede=None
+        )
+
+    def _store_version(
+        self,
+        subject_id: str,
+        tag: bytes,
+        record_id: str,
+        version: int,
+        canonical: bytes,
+        *,
+        minor: bool,
+        restricted: bool,
+        supersede: bytes | None,
+    ) -> RecordReceipt:
+        ref = self._rand(REF_SIZE)
+        ck = self._rand(COMMITMENT_KEY_SIZE)
+        if len(ref) != REF_SIZE or len(ck) != COMMITMENT_KEY_SIZE:
+            raise VaultError("randbytes returned the wrong number of bytes")
+        commitment = commit(ck, canonical)
+        # 1. The commitment goes to the log first (see the module docstring).
+        index = self._append(KIND_COMMIT, ref, commitment)
+        now = self._clock()
+        # 2. Then the sealed record, and the subject's key if new, in one transaction.
+        with self._backend.transaction() as txn:
+            rows = txn.execute("SELECT wrapped_key FROM {p}vault_subjects WHERE tag = ?", (tag,))
+            if rows:
+                data_key = self._data_key(tag, rows[0][0])
+            else:
+                data_key = self._rand(DATA_KEY_SIZE)
+                wrapped = self._mk.wrap(data_key, context=b"subject:" + tag)
+                id_nonce = self._rand(NONCE_SIZE)
+                sealed_id = id_nonce + _aesgcm(data_key).encrypt(
+                    id_nonce, subject_id.encode("utf-8"), _ID_AAD + tag
+                )
+                txn.execute(
+                    "INSERT INTO {p}vault_subjects (tag, wrapped_key, sealed_id, created_ms) "
+                    "VALUES (?, ?, ?, ?)",
+                    (tag, wrapped, sealed_id, now),
+                )
+            if supersede is not None:
+                still = txn.execute(
+                    "SELECT 1 FROM {p}vault_records WHERE ref = ? AND superseded = 0", (supersede,)
+                )
+                if not still:
+                    raise VaultError(f"record {record_id} changed meanwhile; rectify again")
+                txn.execute(
+                    "UPDATE {p}vault_records SET superseded = 1 WHERE ref = ?", (supersede,)
+                )
+            nonce, ciphertext = seal_record(
+                data_key,
+                subject_id=subject_id,
+                record_id=record_id,
+                version=version,
+                commitment_key=ck,
+                canonical=canonical,
+                randbytes=self._rand,
+            )
+            txn.execute(
+                "INSERT INTO {p}vault_records (ref, tag, record_id, version, nonce, ciphertext, "
+                "commitment, log_index, created_ms, minor, restricted, superseded) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                (
+                    ref,
+                    tag,
+                    record_id,
+                    version,
+                    nonce,
+                    ciphertext,
+                    commitment,
+                    index,
+                    now,
+                    int(minor),
+                    int(restricted),
+                ),
+            )
+        return RecordReceipt(record_id, version, ref, commitment, index)
+
+    def rectify(
+        self,
+        subject_id: str,
+        record_id: str,
+        record: Mapping[str, Any],
+        *,
+        erase_previous: bool = False,
+    ) -> RecordReceipt:
+        """Store a corrected version of ``record_id`` (GDPR article 16); it supersedes the
+        current one, which stays (flagged ``superseded``) unless ``erase_previous``.
+
+        Raises :class:`~ledger.vault.errors.RecordNotFound` when the subject has
+        no current version of that record.
+        """
+        tag = self._tag(subject_id)
+        _check_record_id(record_id)
+        _, canonical = check_record(record)
+        with self._backend.read() as txn:
+            rows = txn.execute(
+                "SELECT ref, version, minor, restricted FROM {p}vault_records "
+                "WHERE tag = ? AND record_id = ? AND superseded = 0",
+                (tag, record_id),
+            )
+            top = txn.execute(
+                "SELECT MAX(version) FROM {p}vault_erased WHERE record_id = ?", (record_id,)
+            )
+        if not rows:
+            raise RecordNotFound(f"the subject has no current record {record_id}")
+        old_ref, old_version, minor, restricted = rows[0]
+        version = max(int(old_version), int(top[0][0] or 0)) + 1
+        receipt = self._store_version(
+            subject_id,
+            tag,
+            record_id,
+            version,
+            canonical,
+            minor=bool(minor),
+            restricted=bool(restricted),
+            supersede=bytes(old_ref),
+        )
+        if erase_previous:
+            self.erase(subject_id, record_id=record_id, version=int(old_version))
+        return receipt
+
+    def restrict(self, subject_id: str, *, record_id: str | None = None, lift: bool = False) -> int:
+        """Freeze the subject's records (or one record, all versions) from release
+        (GDPR article 18), or ``lift`` the restriction. Returns how many record
+        versions changed. Raises :class:`~ledger.vault.errors.SubjectNotFound`
+        when there is nothing to restrict.
+        """
+        tag = self._tag(subject_id)
+        sql = "UPDATE {p}vault_records SET restricted = ? WHERE tag = ?"
+        params: list[Any] = [0 if lift else 1, tag]
+        if record_id is not None:
+            sql += " AND record_id = ?"
+            params.append(_check_record_id(record_id))
+        with self._backend.transaction() as txn:
+            found = txn.execute(
+                "SELECT COUNT(*) FROM {p}vault_records WHERE tag = ?"  # noqa: S608
+                + (" AND record_id = ?" if record_id is not None else ""),
+                params[1:],
+            )
+            if not int(found[0][0]):
+                raise SubjectNotFound("no live record of that subject to restrict")
+            txn.execute(sql, params)
+        return int(found[0][0])
+
+    # -- erasure -------------------------------------------------------------------
+
+    def erase(
+        self, subject_id: str, *, record_id: str | None = None, version: int | None = None
+    ) -> ErasureReceipt:
+        """Erase the subject (GDPR article 17): every record version, or only ``record_id``
+        (and only ``version`` of it, if given).
+
+        Appends one tombstone per record version (naming only its opaque
+        reference), then deletes the ciphertexts and their commitment keys,
+        and the subject's data key when no record of it remains, and compacts
+        the database files. Erasing what is already erased returns a receipt
+        with no tombstones. Raises :class:`~ledger.vault.errors.SubjectNotFound`
+        when the vault never held that subject (or record).
+        """
+        tag = self._tag(subject_id)
+        sql = "SELECT ref FROM {p}vault_records WHERE tag = ?"
+        params: list[Any] = [tag]
+        if record_id is not None:
+            sql += " AND record_id = ?"
+            params.append(_check_record_id(record_id))
+            if version is not None:
+                sql += " AND version = ?"
+                params.append(int(version))
+        with self._backend.read() as txn:
+            refs = [bytes(r[0]) for r in txn.execute(sql, params)]
+            done = txn.execute(
+                "SELECT COUNT(*) FROM {p}vault_erased WHERE tag = ?"  # noqa: S608
+                + (" AND record_id = ?" if record_id is not None else ""),
+                params[:2],
+            )
+        if not refs and not int(done[0][0]):
+            raise SubjectNotFound("the vault holds no such subject or record")
+        tombstones: list[int] = []
+        for start in range(0, len(refs), _TOMBSTONE_BATCH):
+            drafts = [
+                self._sign(KIND_TOMBSTONE, encode_payload(ref))
+                for ref in refs[start : start + _TOMBSTONE_BATCH]
+            ]
+            # The tombstones are the point of no return: once logged, every
+            # replay (now, at the next open, after a restore) applies them.
+            tombstones += [e.index for e in self._log.append_batch(drafts)]
+        self.replay()
+        compaction = self._backend.compact()
+        with self._backend.read() as txn:
+            left = txn.execute("SELECT 1 FROM {p}vault_subjects WHERE tag = ?", (tag,))
+        return ErasureReceipt(tuple(tombstones), not left, compaction)
+
+    def replay(self) -> int:
+        """Apply every erasure tombstone on the log that the vault tables have not applied.
+
+        Runs when a vault opens, after every erasure and after a restore.
+        Returns how many record versions it removed.
+        """
+        with self._backend.transaction() as txn:
+            return self._replay_in(txn)
+
+    def _replay_in(self, txn: Txn) -> int:
+        rows = txn.execute("SELECT value FROM {p}vault_meta WHERE key = 'replayed_upto'")
+        upto = int(bytes(rows[0][0]).decode()) if rows else 0
+        size = self._log.size
+        if upto >= size:
+            return 0
+        removed = 0
+        tags: set[bytes] = set()
+        now = self._clock()
+        for entry in self._log.range(upto, size):
+            if entry.kind != KIND_TOMBSTONE:
+                continue
+            try:
+                ref, _ = decode_payload(entry.kind, entry.payload)
+            except ParseError:
+                continue  # not one of ours: a vault never writes a malformed tombstone
+            found = txn.execute(
+                "SELECT tag, record_id, version, log_index FROM {p}vault_records WHERE ref = ?",
+                (ref,),
+            )
+            if not found:
+                continue
+            tag, record_id, version, log_index = found[0]
+            txn.execute(
+                "INSERT INTO {p}vault_erased (ref, tag, record_id, version, commit_index, "
+                "tombstone_index, erased_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (ref, bytes(tag), record_id, version, log_index, entry.index, now),
+            )
+            txn.execute("DELETE FROM {p}vault_records WHERE ref = ?", (ref,))
+            tags.add(bytes(tag))
+            removed += 1
+        for tag in tags:
+            # No record left: the data key goes too (crypto-shredding).
+            txn.execute(
+                "DELETE FROM {p}vault_subjects WHERE tag = ? AND NOT EXISTS "
+                "(SELECT 1 FROM {p}vault_records WHERE tag = ?)",
+                (tag, tag),
+            )
+        txn.execute(
+            "UPDATE {p}vault_meta SET value = ? WHERE key = 'replayed_upto'", (str(size).encode(),)
+        )
+        return removed
+
+    def compact(self) -> CompactReport:
+        """Clean the database files of deleted bytes again (if an erasure's compaction was busy)."""
+        return self._backend.compact()
+
+    # -- reading -------------------------------------------------------------------
+
+    def _read_subject(
+        self, subject_id: str, tag: bytes, *, current_only: bool, record_id: str | None = None
+    ) -> tuple[list[StoredRecord], list[tuple[Any, ...]]]:
+        sql = (
+            "SELECT record_id, version, superseded, nonce, ciphertext, minor, restricted, "
+            "created_ms, ref, commitment, log_index FROM {p}vault_records WHERE tag = ?"
+        )
+        params: list[Any] = [tag]
+        if current_only:
+            sql += " AND superseded = 0"
+        if record_id is not None:
+            sql += " AND record_id = ?"
+            params.append(_check_record_id(record_id))
+        with self._backend.read() as txn:
+            key_rows = txn.execute(
+                "SELECT wrapped_key FROM {p}vault_subjects WHERE tag = ?", (tag,)
+            )
+            rows = txn.execute(sql + " ORDER BY record_id, version", params)
+            erased = txn.execute(
+                "SELECT record_id, version, erased_ms, commit_index, tombstone_index "
+                "FROM {p}vault_erased WHERE tag = ? ORDER BY tombstone_index",
+                (tag,),
+            )
+        records: list[StoredRecord] = []
+        if rows:
+            if not key_rows:
+                raise VaultStoreError("records without their subject's data key")
+            data_key = self._data_key(tag, bytes(key_rows[0][0]))
+            for rid, ver, sup, nonce, ct, minor, restr, created, ref, cmt, idx in rows:
+                ck, canonical = open_record(
+                    data_key,
+                    subject_id=subject_id,
+                    record_id=str(rid),
+                    version=int(ver),
+                    nonce=bytes(nonce),
+                    ciphertext=bytes(ct),
+                )
+                if not hmac.compare_digest(commit(ck, canonical), bytes(cmt)):
+                    raise VaultStoreError(f"record {rid} v{ver} does not match its commitment")
+                entry = self._log.get(int(idx))
+                if entry.kind != KIND_COMMIT or decode_payload(entry.kind, entry.payload) != (
+                    bytes(ref),
+                    bytes(cmt),
+                ):
+                    raise VaultStoreError(f"log entry {idx} is not the commitment of {rid} v{ver}")
+                records.append(
+                    StoredRecord(
+                        record_id=str(rid),
+                        version=int(ver),
+                        state="superseded" if sup else "current",
+                        record=json.loads(canonical),
+                        minor=bool(minor),
+                        restricted=bool(restr),
+                        created_ms=int(created),
+                        ref=bytes(ref),
+                        commitment=bytes(cmt),
+                        commitment_key=ck,
+                        log_index=int(idx),
+                        entry=entry.encode(),
+                    )
+                )
+        return records, erased
+
+    def _with_proofs(self, records: Sequence[StoredRecord], size: int) -> tuple[StoredRecord, ...]:
+        out = []
+        for r in records:
+            proof = self._log.prove_inclusion(r.log_index, size)
+            out.append(
+                StoredRecord(
+                    r.record_id,
+                    r.version,
+                    r.state,
+                    r.record,
+                    r.minor,
+                    r.restricted,
+                    r.created_ms,
+                    r.ref,
+                    r.commitment,
+                    r.commitment_key,
+                    r.log_index,
+                    r.entry,
+                    proof,
+                )
+            )
+        return tuple(out)
+
+    def access(self, subject_id: str, *, log_event: bool = True) -> SubjectAccess:
+        """Everything the vault holds about ``subject_id`` (GDPR article 15), with proofs.
+
+        Live records come decrypted, each checked against its commitment and
+        log entry, with an inclusion proof; erased ones as erasure markers with
+        their tombstone's inclusion proof (``status == "erased"`` when nothing
+        else remains); the subject's access log with them. This is the
+        controller answering the subject's request (restricted and minors'
+        records included): when the vault has a signer and ``log_event`` is
+        true, the access itself is logged first.
+
+        Raises :class:`~ledger.vault.errors.SubjectNotFound` when the vault
+        never held the subject.
+        """
+        tag = self._tag(subject_id)
+        records, erased_rows = self._read_subject(subject_id, tag, current_only=False)
+        if not records and not erased_rows:
+            raise SubjectNotFound("the vault holds nothing about that subject")
+        if log_event and self._signer is not None:
+            self._log_event(
+                tag,
+                KIND_ACCESS,
+                {
+                    "type": "subject-access",
+                    "principal": None,
+                    "purpose": "access",
+                    "code": "allowed",
+                    "records": [[r.record_id, r.version] for r in records],
+                    "authorisation": None,
+                },
+            )
+        size = self._log.size
+        erased = []
+        for rid, ver, erased_ms, commit_index, tomb_index in erased_rows:
+            entry = self._log.get(int(tomb_index))
+            erased.append(
+                ErasedRecord(
+                    str(rid),
+                    int(ver),
+                    int(erased_ms),
+                    int(commit_index),
+                    int(tomb_index),
+                    entry.encode(),
+                    self._log.prove_inclusion(int(tomb_index), size),
+                )
+            )
+        with self._backend.read() as txn:
+            events = txn.execute(
+                "SELECT log_index, event FROM {p}vault_events WHERE tag = ? ORDER BY log_index",
+                (tag,),
+            )
+        return SubjectAccess(
+            subject_id=subject_id,
+            status="active" if records else "erased",
+            records=self._with_proofs(records, size),
+            erased=tuple(erased),
+            events=tuple(AccessEvent(int(i), json.loads(bytes(e))) for i, e in events),
+            log_size=size,
+            log_root=self._log.root(size),
+        )
+
+    def export(self, subject_id: str) -> bytes:
+        """The subject's data as one machine-readable JSON file (GDPR article 20).
+
+        The content of :meth:`access` (records, proofs, erasures, access log),
+        as UTF-8 JSON. Raises as :meth:`access`.
+        """
+        data = self.access(subject_id).to_json()
+        return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+    def prove_record(
+        self,
+        subject_id: str,
+        record_id: str,
+        *,
+        version: int | None = None,
+        checkpoint: str | None = None,
+    ) -> RecordProof:
+        """A :class:`~ledger.vault.proof.RecordProof` that this record version (default: the
+        current one) is what was committed, for :func:`~ledger.vault.verify_record_proof`.
+
+        ``checkpoint`` is a signed checkpoint note covering the commitment;
+        by default the newest stored checkpoint that covers it. Raises
+        :class:`~ledger.vault.errors.RecordNotFound` and
+        :class:`VaultError` when no stored checkpoint covers the entry yet.
+        """
+        tag = self._tag(subject_id)
+        records, _ = self._read_subject(subject_id, tag, current_only=False, record_id=record_id)
+        chosen = [
+            r
+            for r in records
+            if (r.version == version if version is not None else r.state == "current")
+        ]
+        if not chosen:
+            raise RecordNotFound(f"the subject has no such version of {record_id}")
+        record = chosen[0]
+        if checkpoint is None:
+            for stored in self._log.checkpoints(limit=1000):
+                if stored.size > record.log_index:
+                    checkpoint, size = stored.note, stored.size
+                    break
+            else:
+                raise VaultError("no stored checkpoint covers the record yet: sign one first")
+        else:
+            from ledger.checkpoint import Checkpoint, SignedNote
+
+            size = Checkpoint.parse(SignedNote.parse(checkpoint).text).size
+        if size <= record.log_index:
+            raise VaultError("the checkpoint does not cover the record's commitment")
+        return RecordProof(
+            record.record,
+            record.commitment_key,
+            record.entry,
+            self._log.prove_inclusion(record.log_index, size),
+            checkpoint,
+        )
+
+    # -- release to principals -------------------------------------------------------
+
+    def release(
+        self,
+        subject_id: str,
+        *,
+        principal: Principal,
+        purpose: str,
+        authorisation: object = None,
+        record_id: str | None = None,
+    ) -> Release:
+        """Release the subject's current records (or one record) to ``principal`` for ``purpose``.
+
+        Steps: (1) the records exist and are not erased; (2) the policy allows
+        the principal's role and the purpose; (3) none is restricted; (4) a
+        minor's record needs ``authorisation`` that the authorisation verifier
+        verifies for this subject and principal, valid now; then (5) the
+        release is logged as a commitment and the records returned. Every
+        refusal is logged too, then raised as
+        :class:`~ledger.vault.errors.ReleaseRefused` with its stable ``code``.
+        Needs a signer (raises :class:`VaultError` without one).
+        """
+        if not isinstance(principal, Principal):
+            raise ParseError("principal must be a Principal")
+        if not isinstance(purpose, str) or not 0 < len(purpose) <= 256:
+            raise ParseError("purpose must be a string of 1 to 256 characters")
+        if self._signer is None:
+            raise VaultError("this vault has no signer: releases must be logged")
+        tag = self._tag(subject_id)
+        records, erased = self._read_subject(
+            subject_id, tag, current_only=True, record_id=record_id
+        )
+        event: dict[str, Any] = {
+            "principal": {"id": principal.id, "role": principal.role.value},
+            "purpose": purpose,
+            "records": [[r.record_id, r.version] for r in records],
+            "authorisation": None,
+        }
+
+        def refuse(code: str, reason: str) -> ReleaseRefused:
+            index = self._log_event(tag, KIND_REFUSAL, {**event, "type": "refusal", "code": code})
+            return ReleaseRefused(code, reason, index)
+
+        # Step 1.
+        if not records:
+            code = "erased" if erased else "not_found"
+            raise refuse(code, f"no record to release ({code})")
+        # Step 2.
+        request = ReleaseRequest(
+            principal,
+            purpose,
+            subject_id,
+            tuple(RecordInfo(r.record_id, r.version, r.minor, r.restricted) for r in records),
+        )
+        try:
+            decision = self._policy.decide(request)
+        except SSIWalletError as exc:
+            decision = PolicyDecision.refuse("policy_error", str(exc))
+        if not isinstance(decision, PolicyDecision) or not decision.allowed:
+            code = decision.code if isinstance(decision, PolicyDecision) else "policy_error"
+            reason = decision.reason if isinstance(decision, PolicyDecision) else "bad decision"
+            raise refuse(code, reason)
+        # Step 3.
+        if any(r.restricted for r in records):
+            raise refuse("restricted", "a record asked for is restricted from release")
+        # Step 4.
+        granted: Authorisation | None = None
+        if any(r.minor for r in records):
+            if authorisation is None:
+                raise refuse(
+                    "authorisation_required",
+                    "a minor's record needs a GuardianshipAuthorisation or a prosecutor's "
+                    "authorisation",
+                )
+            if self._verifier is None:
+                raise refuse("no_authorisation_verifier", "no authorisation verifier is configured")
+            now = self._clock()
+            try:
+                granted = self._verifier.verify(
+                    authorisation, subject_id=subject_id, principal=principal, now_ms=now
+                )
+                problem = _check_grant(granted, subject_id, principal, now)
+            except SSIWalletError as exc:
+                problem = f"the authorisation does not verify: {exc}"
+            if problem is not None:
+                raise refuse("authorisation_invalid", problem)
+            assert granted is not None
+            event["authorisation"] = {"kind": granted.kind, "issuer": granted.issuer}
+        # Step 5.
+        index = self._log_event(tag, KIND_RELEASE, {**event, "type": "release", "code": "allowed"})
+        return Release(principal, purpose, tuple(records), index, granted)
+
+    def _log_event(self, tag: bytes, kind: str, event: Mapping[str, Any]) -> int:
+        body = {**event, "at": self._clock()}
+        _, canonical = check_record(body)
+        ref = self._rand(REF_SIZE)
+        ck = self._rand(COMMITMENT_KEY_SIZE)
+        index = self._append(kind, ref, commit(ck, canonical))
+        with self._backend.transaction() as txn:
+            txn.execute(
+                "INSERT INTO {p}vault_events (ref, tag, log_index, commitment_key, event) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (ref, tag, index, ck, canonical),
+            )
+        return index
+
+    # -- backup and restore ----------------------------------------------------------
+
+    def backup(self, path: str | os.PathLike[str]) -> Path:
+        """Write an encrypted backup of the vault tables to a new file (mode 0600).
+
+        The file holds every vault row, sealed with AES-256-GCM under a fresh
+        backup key wrapped by the master key. Raises :class:`VaultError` when
+        the file exists.
+        """
+        with self._backend.read() as txn:
+            tables = {
+                t: [list(r) for r in txn.execute(f"SELECT * FROM {{p}}{t}")]  # noqa: S608
+                for t in VAULT_TABLES
+            }
+        for rows in tables.values():
+            for row in rows:
+                for i, v in enumerate(row):
+                    if isinstance(v, memoryview | bytearray):
+                        row[i] = bytes(v)
+        body = cbor2.dumps({"origin": self._log.origin, "created": self._clock(), "tables": tables})
+        key = self._rand(DATA_KEY_SIZE)
+        nonce = self._rand(NONCE_SIZE)
+        wrapped = self._mk.wrap(key, context=_BACKUP_CONTEXT)
+        aad = _BACKUP_MAGIC + self._mk.key_id.encode()
+        sealed = cbor2.dumps(
+            {
+                "kid": self._mk.key_id,
+                "key": wrapped,
+                "nonce": nonce,
+                "data": _aesgcm(key).encrypt(nonce, body, aad),
+            }
+        )
+        target = Path(path)
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            raise VaultError(f"cannot create the backup {target}: {exc}") from exc
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(_BACKUP_MAGIC + sealed)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return target
+
+    def restore(self, path: str | os.PathLike[str]) -> int:
+        """Replace the vault tables with a backup, then replay the erasures logged since.
+
+        Both happen in one transaction, then the files are compacted: a
+        backup taken before an erasure never brings the erased data back.
+        Returns how many restored record versions the replay erased again.
+        Raises :class:`~ledger.vault.errors.RecordError` for a file that is
+        not a backup, :class:`~ledger.vault.errors.MasterKeyError` for one
+        made under another master key, :class:`VaultError` for another log's.
+        """
+        tables, origin = self._read_backup(Path(path))
+        if origin != self._log.origin:
+            raise VaultError(f"the backup is of the log {origin!r}, not {self._log.origin!r}")
+        with self._backend.transaction() as txn:
+            for table in reversed(VAULT_TABLES):
+                txn.execute(f"DELETE FROM {{p}}{table}")  # noqa: S608
+            for table in VAULT_TABLES:
+                for row in tables.get(table, []):
+                    marks = ", ".join("?" * len(row))
+                    txn.execute(f"INSERT INTO {{p}}{table} VALUES ({marks})", row)  # noqa: S608
+            meta = {
+                str(k): bytes(v) for k, v in txn.execute("SELECT key, value FROM {p}vault_meta")
+            }
+            if meta.get("master_key_id") != self._mk.key_id.encode():
+                raise MasterKeyError("the backup's vault was made with another master key")
+            self._index_key = self._mk.unwrap(meta["index_key"], context=_INDEX_CONTEXT)
+            removed = self._replay_in(txn)
+        self._backend.compact()
+        return removed
+
+    def _read_backup(self, path: Path) -> tuple[dict[str, list[list[Any]]], str]:
+        try:
+            if path.stat().st_size > _MAX_BACKUP:
+                raise RecordError("the backup file is larger than the bound")
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise VaultError(f"cannot read the backup {path}: {exc}") from exc
+        if not raw.startswith(_BACKUP_MAGIC):
+            raise RecordError(f"{path} is not a vault backup")
+        try:
+            outer = cbor2.loads(raw[len(_BACKUP_MAGIC) :])
+            if not isinstance(outer, dict) or set(outer) != {"kid", "key", "nonce", "data"}:
+                raise RecordError("malformed backup envelope")
+            if outer["kid"] != self._mk.key_id:
+                raise MasterKeyError(f"the backup was made under master key {outer['kid']!r}")
+            key = self._mk.unwrap(outer["key"], context=_BACKUP_CONTEXT)
+            body = _aesgcm(key).decrypt(
+                outer["nonce"], outer["data"], _BACKUP_MAGIC + self._mk.key_id.encode()
+            )
+            inner = cbor2.loads(body)
+            tables = inner["tables"]
+            origin = inner["origin"]
+            if not isinstance(tables, dict) or not isinstance(origin, str):
+                raise RecordError("malformed backup body")
+            for name, rows in tables.items():
+                if name not in VAULT_TABLES or not isinstance(rows, list):
+                    raise RecordError(f"unknown table {name!r} in the backup")
+                if not all(isinstance(r, list) for r in rows):
+                    raise RecordError("malformed backup rows")
+        except (RecordError, MasterKeyError):
+            raise
+        except Exception as exc:  # cbor2, AES-GCM and shape errors on a hostile file
+            raise RecordError(f"{path} is not a readable vault backup: {exc}") from exc
+        return tables, origin
+
+    # -- consistency ---------------------------------------------------------------
+
+    def check(self) -> VaultCheck:
+        """Check the tables against each other and the log (used after crashes, in tests).
+
+        Every subject key unwraps and has at least one record; every record
+        opens under its subject's key, matches its commitment and its
+        ``vault.commit`` log entry; no record has a tombstone on the log that
+        was replayed; every event matches its log entry.
+        """
+        problems: list[str] = []
+        with self._backend.read() as txn:
+            subjects = txn.execute("SELECT tag, wrapped_key, sealed_id FROM {p}vault_subjects")
+            records = txn.execute(
+                "SELECT tag, record_id, version, nonce, ciphertext, commitment, log_index, ref "
+                "FROM {p}vault_records"
+            )
+            erased = txn.execute("SELECT ref FROM {p}vault_erased")
+            events = txn.execute(
+                "SELECT ref, log_index, commitment_key, event FROM {p}vault_events"
+            )
+        keys: dict[bytes, tuple[bytes, str]] = {}
+        for tag, wrapped, sealed_id in subjects:
+            tag, sealed = bytes(tag), bytes(sealed_id)
+            try:
+                data_key = self._data_key(tag, bytes(wrapped))
+                sid = _aesgcm(data_key).decrypt(
+                    sealed[:NONCE_SIZE], sealed[NONCE_SIZE:], _ID_AAD + tag
+                )
+                if subject_tag(self._index_key, sid.decode()) != tag:
+                    raise VaultError("tag mismatch")
+                keys[tag] = (data_key, sid.decode())
+            except Exception as exc:  # a wrong key, a changed row: report, never raise
+                problems.append(f"subject key {tag.hex()[:12]} does not open: {exc}")
+        with_records: set[bytes] = set()
+        erased_refs = {bytes(r[0]) for r in erased}
+        for tag, rid, ver, nonce, ct, cmt, idx, ref in records:
+            tag = bytes(tag)
+            with_records.add(tag)
+            if bytes(ref) in erased_refs:
+                problems.append(f"record {rid} v{ver} is both live and erased")
+            if tag not in keys:
+                problems.append(f"record {rid} v{ver} has no usable subject key")
+                continue
+            try:
+                ck, canonical = open_record(
+                    keys[tag][0],
+                    subject_id=keys[tag][1],
+                    record_id=str(rid),
+                    version=int(ver),
+                    nonce=bytes(nonce),
+                    ciphertext=bytes(ct),
+                )
+                if commit(ck, canonical) != bytes(cmt):
+                    problems.append(f"record {rid} v{ver} does not match its commitment")
+                entry = self._log.get(int(idx))
+                if decode_payload(entry.kind, entry.payload) != (bytes(ref), bytes(cmt)):
+                    problems.append(f"record {rid} v{ver}: log entry {idx} is another commitment")
+            except SSIWalletError as exc:
+                problems.append(f"record {rid} v{ver}: {exc}")
+        for tag in keys:
+            if tag not in with_records:
+                problems.append(f"subject key {tag.hex()[:12]} has no record (orphaned key)")
+        for ref, idx, ck, body in events:
+            try:
+                entry = self._log.get(int(idx))
+                got = decode_payload(entry.kind, entry.payload)
+                if got != (bytes(ref), commit(bytes(ck), bytes(body))):
+                    problems.append(f"event at {idx} does not match its log entry")
+            except SSIWalletError as exc:
+                problems.append(f"event at {idx}: {exc}")
+        return VaultCheck(
+            not problems, len(subjects), len(records), len(erased), len(events), tuple(problems)
+        )
+
+
+#: The log origin used when neither the caller nor the store names one.
+DEFAULT_ORIGIN = "ssi-wallet.local/ledger"
+
+
+def _aesgcm(key: bytes) -> Any:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    return AESGCM(key)
+
+
+def _check_grant(granted: object, subject_id: str, principal: Principal, now: int) -> str | None:
+    if not isinstance(granted, Authorisation):
+        return "the verifier did not return an Authorisation"
+    if granted.kind not in AUTHORISATION_KINDS:
+        return f"{granted.kind!r} does not authorise the release of a minor's record"
+    if granted.subject_id != subject_id:
+        return "the authorisation is for another child"
+    if granted.principal_id != principal.id:
+        return "the authorisation is for another guardian or office"
+    if granted.valid_until_ms is not None and granted.valid_until_ms < now:
+        return "the authorisation has expired"
+    return None

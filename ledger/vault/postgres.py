@@ -1,0 +1,172 @@
+"""The vault's tables in PostgreSQL, beside the ledger's (psycopg 3, imported lazily).
+
+The tables live in the ledger store's schema (default ``ssi_ledger``), with
+the SQLite layout (``BYTEA`` for blobs, ``BIGINT`` for integers). Write
+transactions are serialised by a transaction-level advisory lock.
+
+Erasure: the rows are deleted, then :meth:`PostgresVaultBackend.compact`
+runs ``VACUUM (FULL)`` on the vault tables, which rewrites each table, its
+TOAST table and its indexes into new files and unlinks the old ones, so no
+erased byte remains in any of the tables' files. What it cannot reach is
+said in ``docs/gdpr.md``: the write-ahead log segments (``pg_wal``) until
+they are recycled, WAL archives, replicas' and base backups' copies, and the
+blocks of unlinked files on the disk itself.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from ledger.vault._backend import (
+    VAULT_SCHEMA,
+    VAULT_TABLES,
+    CompactReport,
+    Txn,
+    _check_schema_version,
+)
+from ledger.vault.errors import VaultStoreError
+
+__all__ = ["PostgresVaultBackend"]
+
+_SCHEMA_NAME_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+class _PgTxn:
+    __slots__ = ("_conn", "_p")
+
+    def __init__(self, conn: Any, prefix: str) -> None:
+        self._conn = conn
+        self._p = prefix
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        cur = self._conn.execute(sql.replace("{p}", self._p).replace("?", "%s"), tuple(params))
+        if cur.description is None:
+            return []
+        return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in cur]
+
+
+def _pg_schema(schema: str) -> str:
+    sql = VAULT_SCHEMA.replace("BLOB", "BYTEA").replace("INTEGER", "BIGINT")
+    return sql.replace(
+        "CREATE INDEX IF NOT EXISTS vault_", f"CREATE INDEX IF NOT EXISTS {schema}_vault_"
+    )
+
+
+class PostgresVaultBackend:
+    """The vault's tables in the PostgreSQL ``schema`` of the ledger store.
+
+    Raises :class:`VaultStoreError` when psycopg is missing, the server cannot
+    be reached, or the tables have another schema version.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str = "ssi_ledger",
+        connect_timeout: float = 10.0,
+        lock_timeout: float = 30.0,
+    ) -> None:
+        """Connect and create the vault tables if needed."""
+        try:
+            import psycopg
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise VaultStoreError("the PostgreSQL vault needs psycopg 3") from exc
+        if _SCHEMA_NAME_RE.fullmatch(schema) is None:
+            raise VaultStoreError(f"schema must be a lower-case SQL identifier, not {schema!r}")
+        self._psycopg: Any = psycopg
+        self._schema = schema
+        self._p = schema + "."
+        self._lock = threading.RLock()
+        try:
+            self._conn: Any = psycopg.connect(
+                dsn, autocommit=True, connect_timeout=max(1, int(connect_timeout))
+            )
+            self._conn.execute(f"SET lock_timeout = {int(lock_timeout * 1000)}")
+            with self.transaction() as txn:
+                txn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                for statement in _pg_schema(schema).split(";"):
+                    if statement.strip():
+                        txn.execute(statement)
+                _check_schema_version(txn)
+        except psycopg.Error as exc:
+            raise VaultStoreError(f"cannot open the PostgreSQL vault: {exc}") from exc
+
+    @property
+    def schema(self) -> str:
+        """The PostgreSQL schema holding the tables."""
+        return self._schema
+
+    @contextmanager
+    def transaction(self) -> Iterator[Txn]:
+        """One transaction holding the vault's advisory lock; rolled back on error."""
+        psycopg = self._psycopg
+        with self._lock:
+            try:
+                with self._conn.transaction():
+                    self._conn.execute(
+                        "SELECT pg_advisory_xact_lock(hashtext(%s))", (f"vault:{self._schema}",)
+                    )
+                    yield _PgTxn(self._conn, self._p)
+            except psycopg.Error as exc:
+                raise VaultStoreError(f"vault write failed and was rolled back: {exc}") from exc
+
+    @contextmanager
+    def read(self) -> Iterator[Txn]:
+        """A REPEATABLE READ transaction: one snapshot for all its reads."""
+        psycopg = self._psycopg
+        with self._lock:
+            try:
+                with self._conn.transaction():
+                    self._conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    yield _PgTxn(self._conn, self._p)
+            except psycopg.Error as exc:
+                raise VaultStoreError(f"vault read failed: {exc}") from exc
+
+    def compact(self) -> CompactReport:
+        """``VACUUM (FULL)`` the vault tables (outside any transaction)."""
+        with self._lock:
+            try:
+                for table in VAULT_TABLES:
+                    self._conn.execute(f"VACUUM (FULL) {self._p}{table}")
+            except self._psycopg.Error as exc:
+                return CompactReport(False, f"VACUUM (FULL) failed: {exc}")
+        return CompactReport(True, "rows deleted; VACUUM (FULL) rewrote the vault tables")
+
+    def ledger_origin(self) -> str | None:
+        """``ledger_meta.origin`` in this schema, if the ledger's tables exist."""
+        with self.read() as txn:
+            found = txn.execute(
+                "SELECT 1 FROM information_schema.tables "
+                "WHERE table_schema = ? AND table_name = 'ledger_meta'",
+                (self._schema,),
+            )
+            if not found:
+                return None
+            rows = txn.execute("SELECT value FROM {p}ledger_meta WHERE key = 'origin'")
+        return str(rows[0][0]) if rows else None
+
+    def relation_files(self) -> list[str]:
+        """Paths (relative to ``data_directory``) of the vault tables' files, their TOAST
+        tables and indexes: what a byte scan after erasure reads."""
+        rows: list[tuple[Any, ...]] = []
+        with self.read() as txn:
+            for table in VAULT_TABLES:
+                rows += txn.execute(
+                    "SELECT pg_relation_filepath(c.oid) FROM pg_class c "
+                    "WHERE c.oid = ?::regclass OR c.oid = (SELECT reltoastrelid FROM pg_class "
+                    "WHERE oid = ?::regclass) OR c.oid IN (SELECT indexrelid FROM pg_index "
+                    "WHERE indrelid = ?::regclass OR indrelid = (SELECT reltoastrelid FROM "
+                    "pg_class WHERE oid = ?::regclass))",
+                    (f"{self._p}{table}",) * 4,
+                )
+        return sorted({str(r[0]) for r in rows if r[0]})
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
