@@ -375,3 +375,36 @@ def test_schema_check_delegates_to_the_vocabulary() -> None:
     bad = issue(doc, ISSUER_KEY, verification_method=ISSUER_VM, format="di-eddsa", now=NOW)
     failed = verify(bad, resolver=RESOLVER, now=NOW)
     assert failed.codes == ("schema_violation",)
+
+
+def test_sd_jwt_is_detected_and_delegated() -> None:
+    from credentials.sd_jwt import issue_sd_jwt, present
+
+    issuer_key = seeded_key(KeyType.P256, 28)
+    issuer, kid = did_key(issuer_key)
+    holder_key = seeded_key(KeyType.ED25519, 29)
+    issued = issue_sd_jwt(
+        {"given_name": "Amina", "nationality": "UZ", "sector": "healthcare"},
+        issuer_key,
+        issuer=issuer,
+        kid=kid,
+        vct="https://credentials.example/WorkPermit",
+        disclosable=["given_name", "nationality", "sector"],
+        holder_key=holder_key.public_key,
+        now=NOW,
+    )
+    shown = present(
+        issued,
+        ["sector"],
+        holder_key=holder_key,
+        nonce="n-123",
+        audience="https://employer.example",
+        now=NOW,
+    )
+    result = verify(
+        shown, resolver=RESOLVER, now=NOW, nonce="n-123", audience="https://employer.example"
+    )
+    assert result.valid, result.explain()
+    assert result.format == "dc+sd-jwt"
+    assert result.document is not None and "nationality" not in result.document
+    assert verify(shown, resolver=RESOLVER, now=NOW, nonce="other").codes
