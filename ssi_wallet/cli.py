@@ -53,12 +53,14 @@ def _register() -> None:
     from ssi_wallet._cli_demo import demo
     from ssi_wallet._cli_did import did
     from ssi_wallet._cli_ledger import ledger
+    from ssi_wallet._cli_vault import vault
     from ssi_wallet._cli_verify import verify
 
     cli.add_command(did)
     cli.add_command(ledger)
     cli.add_command(demo)
     cli.add_command(verify)
+    cli.add_command(vault)
 
 
 _register()
