@@ -74,6 +74,7 @@ __all__ = [
     "StatusListResolver",
     "VerifiedStatusList",
     "check_status",
+    "decode_bitstring",
     "make_status_list_credential",
     "status_entry",
 ]
@@ -335,7 +336,11 @@ def decode_bitstring(
     max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
     allow_unprefixed: bool = False,
 ) -> bytes:
-    """The uncompressed bitstring of an ``encodedList`` (see :meth:`StatusList.decode`)."""
+    """The uncompressed bitstring of an ``encodedList``, with no minimum length.
+
+    Same strictness and bounds as :meth:`StatusList.decode`; raises
+    :class:`StatusListError` (``encoding_invalid``, ``decompression_bomb``).
+    """
     if not isinstance(encoded, str):
         raise StatusListError("encoding_invalid", "encodedList must be a string")
     if encoded.startswith("u"):
@@ -894,9 +899,9 @@ def check_status(
     when several entries fail, the check carries the first failure's code and
     ``details["failures"]`` lists them all. Never raises for bad input.
     """
-    raw = credential.get("credentialStatus") if isinstance(credential, Mapping) else None
-    if raw is None:
+    if not isinstance(credential, Mapping) or "credentialStatus" not in credential:
         return Check.skipped("status", "the credential has no credentialStatus")
+    raw = credential["credentialStatus"]  # present but null or empty fails below
     raw_entries = raw if isinstance(raw, list) else [raw]
     if not raw_entries:
         return Check.failed("status", "status_entry_invalid", "credentialStatus is an empty list")

@@ -319,3 +319,64 @@ def test_status_entry_shape() -> None:
         "statusListIndex": "94567",
         "statusListCredential": "https://status.example.gov/lists/7",
     }
+
+
+# ------------------------------------------------------------------ check_status fuzzing
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=16),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+class _BytesFetcher:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def fetch(self, url: str, *, max_bytes: int, timeout: float, accept: str) -> bytes:
+        return self.body[:max_bytes]
+
+
+def _accept_anything(document: object) -> None:
+    return None
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    entry=_json, body=st.one_of(st.binary(max_size=64), _json.map(lambda v: json.dumps(v).encode()))
+)
+def test_check_status_never_raises_and_never_passes_garbage(entry: object, body: bytes) -> None:
+    from credentials.status_list import StatusListResolver, check_status
+
+    resolver = StatusListResolver(_BytesFetcher(body), verify_credential=_accept_anything)
+    credential = {"issuer": "did:example:a", "credentialStatus": entry}
+    check = check_status(credential, resolver)
+    assert check.name == "status"
+    # no valid list credential can come out of these bodies, so nothing passes
+    assert check.status == "failed"
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    subject=st.dictionaries(
+        st.sampled_from(["type", "statusPurpose", "encodedList", "ttl", "id"]), _json, max_size=5
+    ),
+    top=st.dictionaries(
+        st.sampled_from(["type", "issuer", "validFrom", "validUntil", "id"]), _json, max_size=5
+    ),
+)
+def test_resolver_refuses_malformed_list_credentials(
+    subject: dict[str, object], top: dict[str, object]
+) -> None:
+    from credentials.status_list import StatusCheckError, StatusListResolver
+
+    document = {**top, "credentialSubject": subject}
+    resolver = StatusListResolver(
+        _BytesFetcher(json.dumps(document).encode()), verify_credential=_accept_anything
+    )
+    with pytest.raises(StatusCheckError) as info:
+        resolver.get("https://status.example/list")
+    assert info.value.code == "status_list_invalid"
