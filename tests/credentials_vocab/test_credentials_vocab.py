@@ -537,3 +537,26 @@ def test_mutating_a_returned_schema_does_not_leak() -> None:
     schema["$defs"]["subject"]["properties"].clear()
     credential = copy.deepcopy(example_credential("Visa"))
     validate_credential(credential)
+
+
+def _texts(lang: str) -> list[str]:
+    texts = [display_name(t, lang) for t in CREDENTIAL_TYPES]
+    texts += [claim_label(t, c, lang) for t, c in _all_claims()]
+    return texts
+
+
+def test_persian_and_arabic_use_their_own_letters() -> None:
+    arabic_only = set("\u064a\u0643\u0649")  # Arabic yeh, kaf, alef maksura
+    persian_only = set(
+        "\u06cc\u06a9\u06af\u067e\u0686\u0698"
+    )  # Persian yeh, keheh, gaf, pe, che, zhe
+    for text in _texts("fa"):
+        assert not arabic_only & set(text), text
+    for text in _texts("ar"):
+        assert not persian_only & set(text), text
+
+
+def test_uzbek_latin_uses_the_official_apostrophe_letters() -> None:
+    for text in _texts("uz"):
+        assert "'" not in text, text  # oʻ/gʻ take U+02BB, the tutuq belgisi U+02BC
+    assert claim_label("*", "birthDate", "uz") == "Tug\u02bbilgan sana"
