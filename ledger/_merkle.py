@@ -228,7 +228,10 @@ class CompactRange:
     _hashes: tuple[bytes, ...]
 
     def __init__(self, size: int, hashes: tuple[bytes, ...]) -> None:
-        """Internal: use :meth:`empty` or :meth:`from_hashes`, which validate."""
+        """Internal: use :meth:`empty` or :meth:`from_hashes`, which validate the hashes too."""
+        # Cheap invariant kept even on this internal path: one border hash per set bit.
+        if len(hashes) != size.bit_count():
+            raise TreeSizeError(f"a tree of size {size} has {size.bit_count()} border hashes")
         object.__setattr__(self, "_size", size)
         object.__setattr__(self, "_hashes", hashes)
 
