@@ -103,7 +103,7 @@ def format_number(value: float | int) -> str:
     """
     if type(value) is int or (isinstance(value, int) and not isinstance(value, bool)):
         if -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT:
-            return str(int(value))
+            return int.__repr__(int(value))
         raise CanonicalizationError(f"integer {value} is outside the IEEE-754 safe range")
     if not isinstance(value, float):
         raise CanonicalizationError(f"not a number: {type(value).__name__}")
@@ -113,7 +113,7 @@ def format_number(value: float | int) -> str:
         return "0"
     # Python's repr gives the shortest round-tripping digits (closest on ties),
     # the same digits ECMAScript requires; only the layout differs.
-    text = repr(value)
+    text = float.__repr__(value)  # not repr(): a subclass may override it
     sign = ""
     if text[0] == "-":
         sign, text = "-", text[1:]
@@ -243,7 +243,8 @@ def _write(value: Any, out: list[str], depth_left: int) -> None:
     elif value is False:
         out.append("false")
     elif isinstance(value, str):
-        out.append(_encode_string(str(value)))
+        # str.__str__, not str(): a str subclass (e.g. a str Enum) may override __str__
+        out.append(_encode_string(str.__str__(value)))
     elif isinstance(value, int | float):
         out.append(format_number(value))
     elif isinstance(value, Mapping):
@@ -260,7 +261,7 @@ def _write(value: Any, out: list[str], depth_left: int) -> None:
             if not first:
                 out.append(",")
             first = False
-            out.append(_encode_string(str(key)))
+            out.append(_encode_string(str.__str__(key)))
             out.append(":")
             _write(value[key], out, depth_left - 1)
         out.append("}")

@@ -263,3 +263,20 @@ def test_loads_strict_reads_large_integers_as_doubles() -> None:
     big = loads_strict("[295147905179352830000, 9007199254740993]")
     assert big == [2.0**68, 9007199254740992.0]
     assert canonicalize(big) == b"[295147905179352830000,9007199254740992]"
+
+
+def test_jcs_subclasses_serialise_by_value() -> None:
+    import enum
+
+    class Colour(str, enum.Enum):  # noqa: UP042 - its str() is "Colour.RED", the point here
+        RED = "red"
+
+    class Size(enum.IntEnum):
+        BIG = 3
+
+    class Loud(float):
+        def __repr__(self) -> str:
+            return "LOUD"
+
+    value = {Colour.RED: [Colour.RED, Size.BIG, Loud(0.5)]}
+    assert canonicalize(value) == b'{"red":["red",3,0.5]}'
