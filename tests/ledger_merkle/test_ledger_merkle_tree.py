@@ -6,9 +6,9 @@ import hashlib
 
 import ledger_merkle_reference as ref
 import pytest
-from conftest import load_vector
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from vector_files import load_vector
 
 from ledger import _merkle as m
 from ledger.errors import ProofError, TreeSizeError

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import VECTORS, load_vector
+from vector_files import VECTORS, load_vector
 
 from ledger.errors import ProofError
 from ledger.proofs import ConsistencyProof, InclusionProof, verify_consistency, verify_inclusion
