@@ -126,14 +126,23 @@ class Ledger:
         clock: Clock = unix_ms,
         randbytes: Callable[[int], bytes] = os.urandom,
         fetcher: Fetcher | None = None,
+        schema: str | None = None,
     ) -> Ledger:
         """Open a ledger: a path is a SQLite file (created if missing), ``postgresql://...``
-        a PostgreSQL database, ``:memory:`` a throw-away in-memory store.
+        a PostgreSQL database (its tables in ``schema``, default ``ssi_ledger``),
+        ``:memory:`` a throw-away in-memory store.
 
         See the class docstring for the other arguments. Raises
         :class:`~ledger.errors.LedgerStoreError` as the constructor does.
         """
-        store = open_store(os.fspath(target))
+        text = os.fspath(target)
+        store: Store
+        if schema is not None and text.startswith(("postgresql://", "postgres://")):
+            from ledger.store.postgres import PostgresStore
+
+            store = PostgresStore(text, schema=schema)
+        else:
+            store = open_store(text)
         try:
             return cls(
                 store,
