@@ -897,7 +897,8 @@ def check_status(
     then vet the list's issuer itself) and serves the entry's purpose, and
     the entry's value is 0. Failure codes are listed in the module docstring;
     when several entries fail, the check carries the first failure's code and
-    ``details["failures"]`` lists them all. Never raises for bad input.
+    ``details["failures"]`` lists them all. At most 16 entries are checked; more
+    is a failure (``status_entry_invalid``). Never raises for bad input.
     """
     if not isinstance(credential, Mapping) or "credentialStatus" not in credential:
         return Check.skipped("status", "the credential has no credentialStatus")
