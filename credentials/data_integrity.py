@@ -65,6 +65,8 @@ from did_methods.keys import KeyType, PrivateKey, PublicKey
 
 __all__ = [
     "CRYPTOSUITES",
+    "ECDSA_JCS_2019",
+    "EDDSA_JCS_2022",
     "STEP_OF_CODE",
     "DataIntegrityProof",
     "MethodResolver",
@@ -74,6 +76,7 @@ __all__ = [
     "verify_proof",
 ]
 
+#: The cryptosuite names, as they appear in ``proof.cryptosuite``.
 EDDSA_JCS_2022: Final = "eddsa-jcs-2022"
 ECDSA_JCS_2019: Final = "ecdsa-jcs-2019"
 

@@ -280,3 +280,39 @@ def test_jcs_subclasses_serialise_by_value() -> None:
 
     value = {Colour.RED: [Colour.RED, Size.BIG, Loud(0.5)]}
     assert canonicalize(value) == b'{"red":["red",3,0.5]}'
+
+
+_fast_floats = st.floats(min_value=1e-4, max_value=1e15, allow_nan=False).filter(
+    lambda x: not x.is_integer()
+)
+_fast_keys = st.text(st.characters(max_codepoint=0xDFFF, exclude_categories=["Cs"]), max_size=8)
+_fast_values = st.recursive(
+    st.none() | st.booleans() | _ints | _fast_floats | (_fast_floats.map(lambda x: -x)) | _text,
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.tuples(inner, inner)
+        | st.dictionaries(_fast_keys, inner, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=200)
+@given(_fast_values)
+def test_jcs_fast_path_is_taken_and_exact(value: Any) -> None:
+    from credentials.jcs import _scan
+
+    assert _scan(value, 256)  # these values are all fast-path material
+    assert canonicalize(value) == _exact(value) == rfc8785.dumps(value)
+
+
+@settings(max_examples=100)
+@given(
+    st.dictionaries(
+        st.text(st.sampled_from(["a", "\ue000", "\uffff", "\U0001f600", "\U00010000", "z"])),
+        _ints,
+        max_size=6,
+    )
+)
+def test_jcs_keys_near_the_surrogate_range_sort_by_utf16(value: dict[str, int]) -> None:
+    assert canonicalize(value) == rfc8785.dumps(value)
