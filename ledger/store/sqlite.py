@@ -135,6 +135,10 @@ class SQLiteStore:
                 raise LedgerStoreError(f"{self._path!r} cannot use WAL (journal_mode={mode})")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA secure_delete = ON")
+            # TEXT values come back as bytes, so a row whose type was changed behind
+            # our back (e.g. an entry stored as TEXT) is still read, and audited,
+            # instead of failing inside sqlite3's UTF-8 decoding.
+            conn.text_factory = bytes
             self._create_schema()
         except sqlite3.Error as exc:
             conn.close()
@@ -154,7 +158,7 @@ class SQLiteStore:
                 row = conn.execute(
                     "SELECT value FROM ledger_meta WHERE key = 'schema_version'"
                 ).fetchone()
-                if row is None or row[0] != str(SCHEMA_VERSION):
+                if row is None or row[0] != str(SCHEMA_VERSION).encode():
                     raise LedgerStoreError(
                         f"{self._path!r} has ledger schema version {row and row[0]!r}; "
                         f"this code reads version {SCHEMA_VERSION}"
@@ -248,7 +252,10 @@ class SQLiteStore:
             "SELECT size, note, created_ms FROM ledger_checkpoints ORDER BY id DESC LIMIT ?",
             (limit,),
         )
-        return [StoredCheckpoint(int(s), str(n), int(c)) for s, n, c in rows]
+        try:
+            return [StoredCheckpoint(int(s), bytes(n).decode(), int(c)) for s, n, c in rows]
+        except (TypeError, ValueError) as exc:
+            raise LedgerStoreError(f"a stored checkpoint row is corrupt: {exc}") from exc
 
     def bind_origin(self, origin: str) -> None:
         """Record ``origin`` on first use; raise :class:`LedgerStoreError` for another log."""
@@ -258,7 +265,7 @@ class SQLiteStore:
                 self._conn.execute(
                     "INSERT INTO ledger_meta (key, value) VALUES ('origin', ?)", (origin,)
                 )
-            elif rows[0][0] != origin:
+            elif rows[0][0] != origin.encode():
                 raise LedgerStoreError(
                     f"{self._path!r} holds the log {rows[0][0]!r}, not {origin!r}"
                 )
