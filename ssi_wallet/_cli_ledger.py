@@ -46,6 +46,7 @@ def _b64(data: bytes) -> str:
 
 def _store_options(func: F) -> F:
     func = click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
+    func = _schema_option(func)
     func = click.option("--dsn", metavar="DSN", help="PostgreSQL database (postgresql://...).")(
         func
     )
@@ -53,6 +54,34 @@ def _store_options(func: F) -> F:
         "--db", type=click.Path(dir_okay=False, path_type=Path), help="SQLite file."
     )(func)
     return func
+
+
+def _schema_option(func: F) -> F:
+    return click.option(
+        "--schema",
+        "pg_schema",
+        default="ssi_ledger",
+        show_default=True,
+        callback=_remember_schema,
+        expose_value=False,
+        help="With --dsn: the PostgreSQL schema holding the tables.",
+    )(func)
+
+
+def _remember_schema(ctx: click.Context, _: click.Parameter, value: str) -> str:
+    ctx.meta["ssi_wallet.ledger.schema"] = value
+    return value
+
+
+def _open_store(db: Path | None, dsn: str | None) -> Store:
+    target = _target(db, dsn)
+    if dsn is not None:
+        from ledger.store.postgres import PostgresStore
+
+        ctx = click.get_current_context(silent=True)
+        schema = ctx.meta.get("ssi_wallet.ledger.schema", "ssi_ledger") if ctx else "ssi_ledger"
+        return PostgresStore(target, schema=schema)
+    return open_store(target)
 
 
 def _target(db: Path | None, dsn: str | None) -> str:
@@ -85,10 +114,10 @@ def _open(
     db: Path | None, dsn: str | None, key: PrivateKey | None = None, *, need_init: bool = True
 ) -> Log:
     """Open the log in the store; its origin comes from the newest stored checkpoint."""
-    target = _target(db, dsn)
+    _target(db, dsn)
     if db is not None and not db.exists():
         raise click.UsageError(f"{db} does not exist; create it with 'ssi-wallet ledger init'")
-    store = open_store(target)
+    store = _open_store(db, dsn)
     try:
         origin = _stored_origin(store)
         if origin is None:
@@ -148,7 +177,7 @@ def init(
     key = _read_key(key_file, passphrase_env)
     if key.key_type is not KeyType.ED25519:
         raise click.UsageError("checkpoints are signed with Ed25519: use an Ed25519 key")
-    store = open_store(_target(db, dsn))
+    store = _open_store(db, dsn)
     try:
         stored = _stored_origin(store)
         if stored is not None and stored != origin:
@@ -274,8 +303,10 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
         "prevHash": entry.prev_hash.hex(),
         "payload": b64url_encode(entry.payload),
         "payloadText": text,
+        "signature": b64url_encode(entry.signature),
         "leafHash": _b64(hash_leaf(entry.encode())),
         "chainHash": entry.chain_hash().hex(),
+        "entry": b64url_encode(entry.encode()),
     }
 
 
@@ -656,6 +687,7 @@ def did_deactivate(
 @did_group.command("resolve")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="SQLite file.")
 @click.option("--dsn", metavar="DSN", help="PostgreSQL database (postgresql://...).")
+@_schema_option
 @click.argument("did")
 @click.option("--version-id", help="Resolve this version.")
 @click.option("--version-time", help="Resolve the version in force at this RFC 3339 instant.")

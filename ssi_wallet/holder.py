@@ -268,9 +268,11 @@ class Holder:
 
     @staticmethod
     def _require(result: Any) -> None:
-        if not result.valid:
-            failure = result.failures[0]
-            raise VerificationError(failure.code, f"not stored: {failure.message}")
+        # Status is the verifier's question, asked at presentation time: a wallet
+        # stores a credential whose status it cannot fetch right now.
+        failures = [c for c in result.failures if c.name != "status"]
+        if failures:
+            raise VerificationError(failures[0].code, f"not stored: {failures[0].message}")
 
     def credentials(self) -> list[StoredCredential]:
         """Every stored credential, oldest first."""

@@ -1,0 +1,255 @@
+"""Verification policies: what a verifier asks for, and the rule its decision follows.
+
+A :class:`Policy` pairs a DCQL query (what to ask the wallet, and nothing
+more) with a rule over what the wallet disclosed. Each rule returns
+:class:`Finding` objects, so the verifier's report explains every yes and
+every no. The recipes:
+
+- :func:`right_to_work`: a work permit valid on a date, optionally for a
+  sector (NACE code prefix) and region;
+- :func:`right_to_reside`: a residence permit valid on a date;
+- :func:`right_to_study`: a study permit valid on a date, optionally at an
+  institution;
+- :func:`international_protection`: a protection status valid on a date.
+
+Each asks for one credential, in SD-JWT VC form (selective disclosure) or, as
+an alternative the wallet may use, as a Data Integrity credential.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from credentials import schemas
+from did_methods.errors import ParseError
+from ssi_wallet.dcql import DCQLQuery
+
+__all__ = [
+    "Finding",
+    "Policy",
+    "international_protection",
+    "right_to_reside",
+    "right_to_study",
+    "right_to_work",
+]
+
+#: The disclosed subject claims per credential query id, as the rule sees them.
+Disclosed = Mapping[str, Mapping[str, Any]]
+Rule = Callable[[Disclosed, datetime], list["Finding"]]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One reason in a decision: a stable ``code``, whether it holds, and why."""
+
+    code: str
+    ok: bool
+    message: str
+    query_id: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        out: dict[str, Any] = {"code": self.code, "ok": self.ok, "message": self.message}
+        if self.query_id is not None:
+            out["query"] = self.query_id
+        if self.details:
+            out["details"] = dict(self.details)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A named request-and-rule pair.
+
+    ``types`` maps each credential query id to the vocabulary type it asks
+    for; ``claims`` lists the subject claims requested (nothing else is
+    asked); ``rule`` judges the disclosed claims at an instant.
+    """
+
+    name: str
+    purpose: str
+    types: Mapping[str, str]
+    claims: tuple[str, ...]
+    rule: Rule
+
+    def query(self) -> DCQLQuery:
+        """The DCQL query: per type, SD-JWT VC first, Data Integrity as the alternative."""
+        credentials: list[dict[str, Any]] = []
+        options: list[list[str]] = []
+        for query_id, type_name in self.types.items():
+            sd_id, di_id = f"{query_id}_sd", f"{query_id}_di"
+            credentials.append(
+                {
+                    "id": sd_id,
+                    "format": "dc+sd-jwt",
+                    "meta": {"vct_values": [schemas.vct(type_name)]},
+                    "claims": [{"path": [c]} for c in self.claims],
+                }
+            )
+            credentials.append(
+                {
+                    "id": di_id,
+                    "format": "ldp_vc",
+                    "meta": {"type_values": [["VerifiableCredential", type_name]]},
+                    "claims": [{"path": ["credentialSubject", c]} for c in self.claims],
+                }
+            )
+            options.append([sd_id])
+            options.append([di_id])
+        sets = [{"options": [o for o in options if o[0].startswith(q + "_")]} for q in self.types]
+        return DCQLQuery.parse({"credentials": credentials, "credential_sets": sets})
+
+    def evaluate(self, disclosed: Disclosed, at: datetime) -> list[Finding]:
+        """Run the rule; every requested claim must have been disclosed first."""
+        findings: list[Finding] = []
+        for query_id, claims in disclosed.items():
+            missing = [c for c in self.claims if c not in claims]
+            if missing:
+                findings.append(
+                    Finding(
+                        "claims_missing",
+                        False,
+                        f"the presentation does not disclose {', '.join(missing)}",
+                        query_id,
+                    )
+                )
+        if findings:
+            return findings
+        return self.rule(disclosed, at)
+
+
+def _day(value: Any, name: str) -> date:
+    if not isinstance(value, str):
+        raise ParseError(f"{name} is not a date")
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError as exc:
+        raise ParseError(f"{name} is not a date: {value[:20]!r}") from exc
+
+
+def _validity(claims: Mapping[str, Any], at: datetime, query_id: str, what: str) -> Finding:
+    on = at.astimezone(UTC).date()
+    try:
+        start, end = (
+            _day(claims.get("issueDate"), "issueDate"),
+            _day(claims.get("expiryDate"), "expiryDate"),
+        )
+    except ParseError as exc:
+        return Finding("permit_dates_invalid", False, str(exc), query_id)
+    if on < start:
+        return Finding(
+            "permit_not_yet_valid", False, f"the {what} is valid only from {start}", query_id
+        )
+    if on > end:
+        return Finding("permit_expired", False, f"the {what} expired on {end}", query_id)
+    return Finding(
+        "permit_valid", True, f"the {what} is valid until {end}", query_id, {"until": str(end)}
+    )
+
+
+def _single(disclosed: Disclosed) -> tuple[str, Mapping[str, Any]]:
+    query_id, claims = next(iter(disclosed.items()))
+    return query_id, claims
+
+
+def right_to_work(
+    *, sector: str | None = None, region: str | None = None, on: date | None = None
+) -> Policy:
+    """May the holder work (in ``sector``, a NACE code or prefix such as ``Q86``; in ``region``)?
+
+    Asks for the work permit's dates, category, sector, region and hours; no
+    name, nationality, birth date or address.
+    """
+
+    def rule(disclosed: Disclosed, at: datetime) -> list[Finding]:
+        moment = datetime.combine(on, datetime.min.time(), UTC) if on else at
+        query_id, claims = _single(disclosed)
+        findings = [_validity(claims, moment, query_id, "work permit")]
+        granted = str(claims.get("sector", ""))
+        if sector is not None:
+            if granted.replace(".", "").startswith(sector.replace(".", "")):
+                findings.append(
+                    Finding(
+                        "sector_allowed", True, f"work in sector {granted} is allowed", query_id
+                    )
+                )
+            else:
+                findings.append(
+                    Finding(
+                        "sector_not_allowed",
+                        False,
+                        f"the permit allows sector {granted}, not {sector}",
+                        query_id,
+                    )
+                )
+        if region is not None:
+            allowed_region = str(claims.get("workRegion", ""))
+            ok = allowed_region in ("", region) or region.startswith(allowed_region)
+            findings.append(
+                Finding(
+                    "region_allowed" if ok else "region_not_allowed",
+                    ok,
+                    f"the permit covers region {allowed_region or 'all regions'}",
+                    query_id,
+                )
+            )
+        return findings
+
+    purpose = "right to work" + (f" in sector {sector}" if sector else "")
+    claims = ("issueDate", "expiryDate", "permitCategory", "sector", "workRegion", "maxWeeklyHours")
+    return Policy("right_to_work", purpose, {"work": "WorkPermit"}, claims, rule)
+
+
+def right_to_reside(*, on: date | None = None) -> Policy:
+    """May the holder reside here (a residence permit valid on ``on``, default now)?"""
+
+    def rule(disclosed: Disclosed, at: datetime) -> list[Finding]:
+        moment = datetime.combine(on, datetime.min.time(), UTC) if on else at
+        query_id, claims = _single(disclosed)
+        return [_validity(claims, moment, query_id, "residence permit")]
+
+    claims = ("issueDate", "expiryDate", "permitCategory", "issuingState")
+    return Policy(
+        "right_to_reside", "right to reside", {"residence": "ResidencePermit"}, claims, rule
+    )
+
+
+def right_to_study(*, institution: str | None = None, on: date | None = None) -> Policy:
+    """May the holder study (at ``institution``)?"""
+
+    def rule(disclosed: Disclosed, at: datetime) -> list[Finding]:
+        moment = datetime.combine(on, datetime.min.time(), UTC) if on else at
+        query_id, claims = _single(disclosed)
+        findings = [_validity(claims, moment, query_id, "study permit")]
+        if institution is not None:
+            named = str(claims.get("institutionName", ""))
+            ok = named == institution
+            findings.append(
+                Finding(
+                    "institution_matches" if ok else "institution_mismatch",
+                    ok,
+                    f"the permit names {named or 'no institution'}",
+                    query_id,
+                )
+            )
+        return findings
+
+    claims = ("issueDate", "expiryDate", "permitCategory", "institutionName")
+    return Policy("right_to_study", "right to study", {"study": "StudyPermit"}, claims, rule)
+
+
+def international_protection(*, on: date | None = None) -> Policy:
+    """Does the holder hold international protection valid on ``on``?"""
+
+    def rule(disclosed: Disclosed, at: datetime) -> list[Finding]:
+        moment = datetime.combine(on, datetime.min.time(), UTC) if on else at
+        query_id, claims = _single(disclosed)
+        return [_validity(claims, moment, query_id, "protection status")]
+
+    claims = ("issueDate", "expiryDate", "protectionType")
+    types = {"protection": "InternationalProtectionStatus"}
+    return Policy("international_protection", "international protection", types, claims, rule)

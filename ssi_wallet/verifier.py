@@ -1,0 +1,388 @@
+"""The verifier: asks for what it needs, and explains every decision.
+
+A :class:`Verifier` (an employer, a landlord, a university, a border post)
+makes a :class:`~ssi_wallet.request.PresentationRequest` from a
+:class:`~ssi_wallet.policies.Policy`, and checks the wallet's answer with
+:meth:`Verifier.check`, which returns a :class:`Report`. The steps:
+
+1. binding: the presentation answers *this* request (nonce and audience) and
+   the request has not expired;
+2. completeness: every required credential query is answered, and nothing
+   that was not asked for is sent;
+3. each presentation: signature, key authorisation, validity period,
+   disclosures and holder binding (key binding JWT or presentation proof),
+   and status (fail closed), through :func:`credentials.verify.verify`;
+4. type: the credential is of the type the query asked for;
+5. trust: its issuer was accredited for that type, at that moment, in the
+   trusted issuer registry;
+6. the policy's rule over the disclosed claims.
+
+A report is never a boolean: ask ``report.accepted``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from credentials import schemas
+from credentials.result import Check, VerificationResult
+from credentials.status_list import StatusListResolver, check_status
+from credentials.verify import verify
+from did_methods.http import Fetcher
+from did_methods.resolver import Resolver
+from ssi_wallet.dcql import CredentialQuery
+from ssi_wallet.policies import Finding, Policy
+from ssi_wallet.request import Presentation, PresentationRequest
+
+__all__ = ["Report", "TrustRegistry", "UnsafeTrustAnyIssuer", "Verifier"]
+
+_REQUEST_TTL = 600
+_SD_JWT_REGISTERED = frozenset(
+    {"iss", "iat", "nbf", "exp", "vct", "cnf", "status", "sub", "_sd_alg"}
+)
+
+
+class TrustRegistry(Protocol):
+    """Answers whether an issuer was accredited for a credential type at an instant."""
+
+    def was_accredited(self, did: str, credential_type: str, at: datetime) -> Any:
+        """An answer with ``accredited`` (bool) and ``reason`` (str)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    accredited: bool
+    reason: str
+
+
+class UnsafeTrustAnyIssuer:
+    """A trust registry that accredits everyone. For tests and demos only: never in production."""
+
+    def was_accredited(self, did: str, credential_type: str, at: datetime) -> _Answer:
+        """Always yes."""
+        return _Answer(True, "UnsafeTrustAnyIssuer accepts every issuer")
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The verifier's decision with every reason; not a boolean (ask ``accepted``)."""
+
+    accepted: bool
+    policy: str
+    findings: tuple[Finding, ...]
+    results: Mapping[str, VerificationResult] = field(default_factory=dict)
+    disclosed: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    language: str = "en"
+
+    def __bool__(self) -> bool:
+        raise TypeError("a Report is not a boolean: use report.accepted")
+
+    @property
+    def failures(self) -> tuple[Finding, ...]:
+        """The findings that did not hold."""
+        return tuple(f for f in self.findings if not f.ok)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The codes of the failed findings."""
+        return tuple(f.code for f in self.failures)
+
+    def explain(self) -> str:
+        """A readable account: the decision, the disclosed claims and each reason."""
+        lines = [f"{'ACCEPTED' if self.accepted else 'REFUSED'}: {self.policy}"]
+        for query_id, claims in self.disclosed.items():
+            type_name = claims.get("__type__")
+            shown = {k: v for k, v in claims.items() if not k.startswith("__")}
+            title = schemas.display_name(type_name, self.language) if type_name else query_id
+            lines.append(f"  {title}:")
+            for name, value in shown.items():
+                label = schemas.claim_label(type_name, name, self.language) if type_name else name
+                lines.append(f"    {label}: {value}")
+        for finding in self.findings:
+            lines.append(f"  [{'ok' if finding.ok else 'NO'}] {finding.message}")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "accepted": self.accepted,
+            "policy": self.policy,
+            "findings": [f.to_json() for f in self.findings],
+            "credentials": {k: r.to_json() for k, r in self.results.items()},
+            "disclosed": {
+                k: {n: v for n, v in c.items() if not n.startswith("__")}
+                for k, c in self.disclosed.items()
+            },
+        }
+
+
+class Verifier:
+    """Checks presentations against policies.
+
+    ``trust`` answers accreditation questions (a :class:`ledger.facade.Ledger`
+    does; :class:`UnsafeTrustAnyIssuer` for tests). ``resolver`` resolves
+    issuer and holder DIDs (default: the ledger's, else the default one).
+    ``status_fetcher`` fetches status lists (an HTTP fetcher, or an issuer's
+    :class:`~ssi_wallet.issuer.StatusBoard` offline); without one every
+    credential with a status fails (status fails closed). ``audience`` is this
+    verifier's identifier, bound into every request.
+    """
+
+    def __init__(
+        self,
+        trust: TrustRegistry,
+        *,
+        audience: str,
+        resolver: Resolver | None = None,
+        status_fetcher: Fetcher | None = None,
+        language: str = "en",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._trust = trust
+        self.audience = audience
+        if resolver is None:
+            make = getattr(trust, "resolver", None)
+            resolver = make() if callable(make) else Resolver.default()
+        self._resolver = resolver
+        self._status: StatusListResolver | None = None
+        self._status_fetcher = status_fetcher
+        self.language = language
+        self._clock = clock
+        self._policies: dict[str, Policy] = {}
+
+    def _status_resolver(self) -> StatusListResolver | None:
+        if self._status_fetcher is None:
+            return None
+        if self._status is None:
+
+            def verify_list(credential: Mapping[str, Any]) -> VerificationResult:
+                return verify(
+                    dict(credential), resolver=self._resolver, now=self._clock(), check_schema=False
+                )
+
+            self._status = StatusListResolver(
+                self._status_fetcher, verify_credential=verify_list, clock=self._clock
+            )
+        return self._status
+
+    def request(self, policy: Policy, *, purpose: str | None = None) -> PresentationRequest:
+        """A fresh request for ``policy``: its DCQL query, a new nonce, this audience."""
+        issued = int(self._clock().timestamp())
+        self._policies[policy.name] = policy
+        return PresentationRequest(
+            policy.query(),
+            PresentationRequest.new_nonce(),
+            self.audience,
+            purpose or policy.purpose,
+            policy.name,
+            issued,
+            issued + _REQUEST_TTL,
+        )
+
+    def check(
+        self,
+        presentation: Presentation,
+        request: PresentationRequest,
+        *,
+        policy: Policy | None = None,
+    ) -> Report:
+        """Run every step of the module docstring and return the report."""
+        now = self._clock()
+        policy = policy or self._policies.get(request.policy or "")
+        name = policy.purpose if policy else (request.purpose or "presentation")
+        findings: list[Finding] = []
+
+        def done(**kw: Any) -> Report:
+            accepted = bool(findings) and all(f.ok for f in findings)
+            return Report(accepted, name, tuple(findings), language=self.language, **kw)
+
+        # 1. binding
+        if presentation.nonce != request.nonce or presentation.audience != request.audience:
+            findings.append(Finding("replayed", False, "the presentation answers another request"))
+            return done()
+        if request.expires_at is not None and now.timestamp() > request.expires_at:
+            findings.append(Finding("request_expired", False, "the request has expired"))
+            return done()
+        if policy is None:
+            findings.append(Finding("policy_unknown", False, "no policy for this request"))
+            return done()
+        # 2. completeness
+        queries = {q.id: q for q in request.query.credentials}
+        unexpected = [k for k in presentation.vp_token if k not in queries]
+        if unexpected:
+            findings.append(
+                Finding("unexpected_credential", False, f"not asked for: {', '.join(unexpected)}")
+            )
+            return done()
+        for cset in request.query.credential_sets or ():
+            if cset.required and not any(
+                all(i in presentation.vp_token for i in option) for option in cset.options
+            ):
+                ids = " or ".join("+".join(o) for o in cset.options)
+                findings.append(Finding("credential_missing", False, f"missing one of: {ids}"))
+        if findings:
+            return done()
+        results: dict[str, VerificationResult] = {}
+        disclosed: dict[str, dict[str, Any]] = {}
+        for query_id, items in presentation.vp_token.items():
+            query = queries[query_id]
+            if len(items) > 1 and not query.multiple:
+                findings.append(Finding("too_many", False, "one credential was asked", query_id))
+                continue
+            for item in items:
+                claims = self._check_item(item, query, request, now, findings, results)
+                if claims is not None:
+                    disclosed[policy_key(query_id)] = claims
+        if not all(f.ok for f in findings):
+            return done(results=results, disclosed=disclosed)
+        # 6. the policy's rule
+        findings.extend(policy.evaluate(disclosed, now))
+        return done(results=results, disclosed=disclosed)
+
+    def _check_item(
+        self,
+        item: Any,
+        query: CredentialQuery,
+        request: PresentationRequest,
+        now: datetime,
+        findings: list[Finding],
+        results: dict[str, VerificationResult],
+    ) -> dict[str, Any] | None:
+        qid = query.id
+        # 3. the presentation itself
+        if query.format == "dc+sd-jwt" and not isinstance(item, str):
+            findings.append(Finding("format_mismatch", False, "an SD-JWT VC was expected", qid))
+            return None
+        if query.format == "ldp_vc" and not isinstance(item, Mapping):
+            findings.append(
+                Finding("format_mismatch", False, "a JSON presentation was expected", qid)
+            )
+            return None
+        try:
+            result = verify(
+                item,
+                resolver=self._resolver,
+                now=now,
+                challenge=request.nonce,
+                domain=request.audience,
+                nonce=request.nonce,
+                audience=request.audience,
+                status_fetcher=self._status_resolver(),
+            )
+        except ValueError as exc:
+            findings.append(Finding("malformed", False, f"unreadable presentation: {exc}", qid))
+            return None
+        if query.format == "dc+sd-jwt":
+            result = self._sd_jwt_status(result, now)
+        results[qid] = result
+        if not result.valid:
+            for check in result.failures:
+                findings.append(Finding(check.code, False, f"{check.name}: {check.message}", qid))
+            return None
+        findings.append(
+            Finding("presentation_valid", True, "signature, binding and status hold", qid)
+        )
+        # 4. type, and the claims disclosed
+        document = result.document or {}
+        if query.format == "dc+sd-jwt":
+            vct = document.get("vct")
+            type_name = _type_for_vct(vct)
+            claims = {k: v for k, v in document.items() if k not in _SD_JWT_REGISTERED}
+            issuer = str(document.get("iss", ""))
+            if vct not in (query.meta.get("vct_values") or [vct]):
+                findings.append(Finding("type_mismatch", False, f"not a {vct}", qid))
+                return None
+        else:
+            credential = _embedded(document)
+            if credential is None:
+                findings.append(Finding("type_mismatch", False, "no credential embedded", qid))
+                return None
+            types = credential.get("type", [])
+            wanted = (query.meta.get("type_values") or [[]])[0]
+            if not set(wanted) <= set(types if isinstance(types, list) else [types]):
+                findings.append(Finding("type_mismatch", False, f"not a {wanted[-1]}", qid))
+                return None
+            type_name = wanted[-1] if wanted else None
+            subject = credential.get("credentialSubject", {})
+            claims = dict(subject) if isinstance(subject, Mapping) else {}
+            issuer_value = credential.get("issuer", "")
+            issuer = str(
+                issuer_value.get("id") if isinstance(issuer_value, Mapping) else issuer_value
+            )
+            if claims.get("id") != document.get("holder"):
+                findings.append(
+                    Finding(
+                        "holder_mismatch", False, "the credential is bound to another holder", qid
+                    )
+                )
+                return None
+            claims.pop("id", None)
+        # 5. trust
+        if type_name is None:
+            findings.append(
+                Finding("type_unknown", False, "credential type not in the vocabulary", qid)
+            )
+            return None
+        answer = self._trust.was_accredited(issuer, type_name, now)
+        if not answer.accredited:
+            findings.append(
+                Finding(
+                    "issuer_not_accredited",
+                    False,
+                    f"{issuer} is not accredited: {answer.reason}",
+                    qid,
+                )
+            )
+            return None
+        findings.append(
+            Finding("issuer_accredited", True, f"{issuer} is accredited for {type_name}", qid)
+        )
+        claims["__type__"] = type_name
+        return claims
+
+    def _sd_jwt_status(self, result: VerificationResult, now: datetime) -> VerificationResult:
+        """Check the Bitstring Status List entries an SD-JWT VC carries (fail closed)."""
+        document = result.document
+        status = document.get("status") if document else None
+        if not isinstance(status, Mapping):
+            return result
+        entries = status.get("bitstring_status_list")
+        resolver = self._status_resolver()
+        if entries is None:
+            check = Check.failed("status", "status_unsupported", "unknown status mechanism")
+        elif resolver is None:
+            check = Check.failed("status", "status_unavailable", "no status fetcher configured")
+        else:
+            pseudo = {
+                "issuer": document.get("iss") if document else None,
+                "credentialStatus": entries,
+            }
+            check = check_status(pseudo, resolver, now=now)
+        checks = [c for c in result.checks if c.name != "status"] + [check]
+        return VerificationResult.of(
+            result.format, checks, document=result.document, issuer=result.issuer
+        )
+
+
+def policy_key(query_id: str) -> str:
+    """The policy-level query id (``work`` for ``work_sd`` and ``work_di``)."""
+    return query_id.rsplit("_", 1)[0] if query_id.endswith(("_sd", "_di")) else query_id
+
+
+def _type_for_vct(vct: Any) -> str | None:
+    if not isinstance(vct, str):
+        return None
+    try:
+        return schemas.type_for_vct(vct)
+    except ValueError:
+        return None
+
+
+def _embedded(presentation: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    creds = presentation.get("verifiableCredential")
+    if isinstance(creds, list) and len(creds) == 1 and isinstance(creds[0], Mapping):
+        return creds[0]
+    return None
