@@ -849,6 +849,12 @@ def verify_sd_jwt(
     # 3. disclosures: each referenced exactly once, then the processed payload
     try:
         processed, proc = _process(sd)
+        if header_typ in SD_JWT_VC_TYPES:
+            # SD-JWT VC 3.2.2.2: these claims must be in clear; a disclosure of one
+            # could otherwise shadow what the verifier relies on.
+            for path, _ in proc.entries:
+                if len(path) == 1 and path[0] in _NEVER_DISCLOSABLE:
+                    raise _Reject("disclosure_invalid", f"claim {path[0]!r} must not be disclosed")
     except _Reject as exc:
         checks.append(Check.failed("disclosures", exc.code, exc.message))
         return done()

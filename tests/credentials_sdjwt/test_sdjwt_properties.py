@@ -136,3 +136,36 @@ def test_any_changed_character_is_refused(position: int, replacement: str) -> No
     except SSIWalletError:
         return
     assert not result.valid
+
+
+json_like = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=4) | st.integers(), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=150)
+@given(claims=json_like, paths=st.lists(st.lists(st.text(max_size=3) | st.integers(0, 3))))
+def test_issue_with_arbitrary_input_raises_only_our_errors(claims: Any, paths: Any) -> None:
+    try:
+        issued = issue_sd_jwt(
+            claims, ISSUER, issuer="https://i.example", vct="urn:t", disclosable=paths, iat=NOW
+        )
+    except SSIWalletError:
+        return
+    result = verify_sd_jwt(issued, issuer_key=ISSUER.public_key, now=NOW)
+    assert result.valid, result.explain()
+
+
+@settings(max_examples=150)
+@given(st.text(max_size=200), st.lists(st.lists(st.text(max_size=3) | st.integers(0, 3))))
+def test_present_with_arbitrary_input_raises_only_our_errors(text: str, paths: Any) -> None:
+    for candidate in (text, _SAMPLE[: len(text)] + text):
+        try:
+            present(candidate, paths)
+        except SSIWalletError:
+            pass

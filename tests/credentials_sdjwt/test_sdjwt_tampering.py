@@ -319,3 +319,17 @@ def test_malformed_disclosure(issuer: Any, resolver: Resolver) -> None:
     for data in (b'["only-salt"]', b'{"a": 1}', b'[1, "name", "v"]', b'["s", 5, "v"]', b"\xff"):
         text = craft(issuer, {}, [b64url_encode(data)])
         assert check(text, resolver, nonce=None, audience=None) == ("disclosure_invalid",)
+
+
+@pytest.mark.parametrize("name", ["cnf", "exp", "status", "vct"])
+def test_disclosure_of_a_claim_that_must_stay_clear(
+    issuer: Any, resolver: Resolver, name: str
+) -> None:
+    d = Disclosure.create("c2FsdHNhbHRzYWx0c2FsdA", name, {"jwk": {}} if name == "cnf" else 1)
+    body: dict[str, Any] = {"_sd": [d.digest()]}
+    text = craft(issuer, body, [d.encoded])
+    if name == "vct":
+        # craft() puts vct in clear, so this one is a plain conflict
+        assert check(text, resolver, nonce=None, audience=None) == ("disclosure_claim_conflict",)
+    else:
+        assert check(text, resolver, nonce=None, audience=None) == ("disclosure_invalid",)
