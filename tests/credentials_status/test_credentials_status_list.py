@@ -501,3 +501,30 @@ def test_w3c_test_suite_lists_with_invalid_purposes(name: str) -> None:
         "credentialStatus": status_entry(_HOSTED + name, 201, "revocation"),
     }
     assert check_status(credential, resolver).code == "status_purpose_mismatch"
+
+
+# ------------------------------------------------------------------ reference bit reader
+
+
+def _reference_get(whole: int, total: int, index: int, bits: int) -> int:
+    """The spec's order, literally: the bitstring as one big-endian integer of
+    ``total`` bits, index 0 at its leftmost bit, an entry the next ``bits`` bits."""
+    start = index * bits
+    return (whole >> (total - start - bits)) & ((1 << bits) - 1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    bits=st.integers(1, 8),
+    writes=st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 255)), min_size=1, max_size=30),
+)
+def test_get_matches_a_literal_reference(bits: int, writes: list[tuple[int, int]]) -> None:
+    status_list = StatusList(MIN_ENTRIES, bits_per_status=bits)
+    for index, value in writes:
+        status_list.set(index, value % (1 << bits))
+    data = status_list.to_bytes()
+    whole, total = int.from_bytes(data, "big"), len(data) * 8
+    for index, _ in writes:
+        for probe in (index - 1, index, index + 1):
+            if 0 <= probe < status_list.length:
+                assert status_list.get(probe) == _reference_get(whole, total, probe, bits)
