@@ -160,6 +160,10 @@ class Issuer:
         issuer.publish_status()
         return issuer
 
+    def signer(self) -> Signer:
+        """This issuer acting on the ledger (accrediting others, anchoring status lists)."""
+        return Signer(self._key, self.verification_method)
+
     @property
     def public_key(self) -> PublicKey:
         """The issuer's signing public key."""
@@ -317,9 +321,8 @@ class Issuer:
             data = canonicalize(signed)
             self.board.publish(url, data)
             if self._ledger is not None:
-                signer = Signer(self._key, self.verification_method)
                 self._ledger.status_lists.anchor_status_list(
-                    url, data, issuer=self.did, signer=signer
+                    url, data, issuer=self.did, signer=self.signer()
                 )
             out[url] = data
         return out
