@@ -362,7 +362,8 @@ class Vault:
         DSN (``postgresql://...``). ``origin`` names the log; by default the
         origin already recorded in the store, else :data:`DEFAULT_ORIGIN`.
         Other keyword arguments go to :class:`Vault` (``signer``, ``policy``,
-        ...) or, for ``checkpoint_signer``, to the :class:`~ledger.log.Log`.
+        ...) or, for ``checkpoint_signer``, to the :class:`~ledger.log.Log`
+        (which also gets ``clock``).
         Raises :class:`~ledger.errors.LedgerStoreError` or
         :class:`~ledger.vault.errors.VaultStoreError` when the store cannot
         be opened.
@@ -384,7 +385,8 @@ class Vault:
             backend = SQLiteVaultBackend(text)
         try:
             name = origin or backend.ledger_origin() or DEFAULT_ORIGIN
-            log = Log(store, origin=name, signer=checkpoint_signer)
+            clock = options.get("clock", unix_ms)
+            log = Log(store, origin=name, signer=checkpoint_signer, clock=clock)
             return cls(log, backend, master_key=master_key, **options)
         except BaseException:
             backend.close()

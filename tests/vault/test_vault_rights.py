@@ -46,7 +46,9 @@ def test_the_log_never_holds_the_subject_id_or_the_record(open_vault) -> None:
     vault = open_vault()
     vault.put(AMINA, RECORD)
     vault.release(
-        AMINA, principal=Principal("ministry-of-interior", Role.MINISTRY), purpose="legal-obligation"
+        AMINA,
+        principal=Principal("ministry-of-interior", Role.MINISTRY),
+        purpose="legal-obligation",
     )
     vault.erase(AMINA)
     for entry in vault.log.range():
@@ -75,7 +77,10 @@ def test_rectification_supersedes_and_the_old_version_can_be_erased(open_vault) 
     new = vault.rectify(AMINA, receipt.record_id, {"address": "Kaunas"})
     assert (new.record_id, new.version) == (receipt.record_id, 2)
     states = {(r.version, r.state): r.record for r in vault.access(AMINA).records}
-    assert states == {(1, "superseded"): {"address": "Vilnius"}, (2, "current"): {"address": "Kaunas"}}
+    assert states == {
+        (1, "superseded"): {"address": "Vilnius"},
+        (2, "current"): {"address": "Kaunas"},
+    }
     vault.erase(AMINA, record_id=receipt.record_id, version=1)
     access = vault.access(AMINA)
     assert [(r.version, r.record) for r in access.records] == [(2, {"address": "Kaunas"})]
@@ -113,7 +118,9 @@ def test_erasure_returns_erased_with_the_tombstone_inclusion_proof(open_vault) -
         ref, commitment = decode_payload(entry.kind, entry.payload)
         assert ref in refs and commitment is None
         assert erased.tombstone_inclusion is not None
-        verify_inclusion(hash_leaf(erased.tombstone_entry), erased.tombstone_inclusion, access.log_root)
+        verify_inclusion(
+            hash_leaf(erased.tombstone_entry), erased.tombstone_inclusion, access.log_root
+        )
     # The log still audits clean, the other subject is untouched, and the vault is consistent.
     assert audit(vault.log.store).ok
     assert vault.access("another-person").records[0].record == {"x": 1}
@@ -146,7 +153,9 @@ def test_export_is_one_json_file_with_proofs_erasures_and_access_log(open_vault)
     gone = vault.put(AMINA, {"phone": "+370 600 00000"})
     vault.erase(AMINA, record_id=gone.record_id)
     vault.release(
-        AMINA, principal=Principal("ministry-of-interior", Role.MINISTRY), purpose="legal-obligation"
+        AMINA,
+        principal=Principal("ministry-of-interior", Role.MINISTRY),
+        purpose="legal-obligation",
     )
     data = json.loads(vault.export(AMINA))
     assert data["type"] == "VaultSubjectExport" and data["subject"] == AMINA
