@@ -1,0 +1,396 @@
+"""The transparency ledger on SQLite, against raw signature checks, bare hashing and pymerkle.
+
+Rows:
+
+* ``ledger_append``: batches of 1000 signed entries appended in one
+  transaction each, every signature checked (did:key submitters), against
+  raw PyNaCl Ed25519 verification (per entry);
+* ``ledger_audit``: the stream audit (decoding, chain and Merkle root) of the
+  whole log against a bare ``sha256(prev || row)`` loop over the same rows of
+  the same SQLite file (per entry); peak RSS of an audit in a fresh process
+  goes to the notes;
+* ``inclusion_proof``: one proof from the SQLite log in a fresh process (open
+  included) against pymerkle's SQLite tree of 100,000 leaves, warm;
+* ``proof_verify``: verifying one of our inclusion proofs against pymerkle
+  verifying one of its own.
+
+The big log (1,000,000 entries; 20,000 with ``--quick``) and pymerkle's tree
+are built once into the work directory and reused by later runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks._fixtures import did_key_method, key
+from benchmarks._runner import Benchmark, Pair, Settings, Side, loop
+from benchmarks.bench_credentials import ed25519_verify_reference
+from did_methods.keys import PrivateKey
+from ledger._merkle import hash_leaf
+from ledger.audit import audit
+from ledger.entry import EntryDraft, SignedDraft
+from ledger.log import Log
+from ledger.proofs import verify_inclusion
+from ledger.store.sqlite import SQLiteStore
+
+__all__ = ["BENCHMARKS", "ORIGIN", "build_log", "log_size"]
+
+ORIGIN = "ledger.migracija.example.lt/registry"
+#: Bump when the entries the builder writes change, so cached logs are rebuilt.
+_FORMAT = 1
+_BUILD_BATCH = 10_000
+_PYMERKLE_SIZE = 100_000
+_T0 = 1_790_000_000_000  # Unix ms of the first built entry (2026-09)
+
+
+def log_size(settings: Settings) -> int:
+    """Entries in the big log: 1,000,000, or 20,000 with ``--quick``."""
+    return 20_000 if settings.quick else 1_000_000
+
+
+def _submitters() -> list[tuple[PrivateKey, str]]:
+    # Four agencies write to the log, as in a registry shared by a ministry's offices.
+    out = []
+    for i in range(4):
+        private = key(f"ledger-submitter-{i}")
+        out.append((private, did_key_method(private)[1]))
+    return out
+
+
+def _draft(i: int, submitters: list[tuple[PrivateKey, str]], now: int) -> SignedDraft:
+    # A vault commitment: HMAC-SHA-256 of an off-chain record and the record's id, no
+    # personal data, the kind of entry the registry writes most.
+    private, submitter = submitters[i % len(submitters)]
+    commitment = hashlib.sha256(b"record/%d" % i).digest()
+    payload = commitment + (b"rec-%012d" % i)
+    return EntryDraft("vault.commitment", payload).sign(private, submitter, now=lambda: now)
+
+
+def _sign_range(first: int, last: int) -> list[SignedDraft]:
+    # Runs in a worker process: the keys are derived again there, deterministically.
+    submitters = _submitters()
+    return [_draft(i, submitters, _T0 + i) for i in range(first, last)]
+
+
+def build_log(path: Path, size: int, progress: Callable[[str], None] | None = None) -> None:
+    """Write a log of ``size`` signed entries to the SQLite file ``path`` (atomically).
+
+    Drafts are signed in worker processes (one per core) and not re-checked
+    on append (a trusted bulk import); the audit and the proofs read what any
+    log would hold.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    partial = path.with_name(path.name + ".partial")
+    for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+        leftover.unlink(missing_ok=True)
+    store = SQLiteStore(partial)
+    try:
+        log = Log(store, origin=ORIGIN, verify_signatures=False, max_clock_skew_ms=None)
+        started = time.perf_counter()
+        firsts = range(0, size, _BUILD_BATCH)
+        lasts = [min(size, first + _BUILD_BATCH) for first in firsts]
+        with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            for last, drafts in zip(lasts, pool.map(_sign_range, firsts, lasts), strict=True):
+                log.append_batch(drafts)
+                if progress is not None and last % 100_000 == 0:
+                    took = time.perf_counter() - started
+                    progress(f"  {last:,} of {size:,} entries in {took:.0f} s")
+    finally:
+        store.close()
+    os.replace(partial, path)
+
+
+def _cached_log(settings: Settings) -> Path:
+    size = log_size(settings)
+    path = settings.workdir / f"ledger-{size}-v{_FORMAT}.sqlite"
+    if path.exists():
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT size FROM ledger_tail WHERE id = 0").fetchone()
+        except sqlite3.Error:
+            row = None
+        finally:
+            conn.close()
+        if row is not None and row[0] == size:
+            return path
+        path.unlink()
+    settings.workdir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    print(f"building a {size:,}-entry SQLite log in {path} (once) ...", file=sys.stderr)
+    build_log(path, size, lambda line: print(line, file=sys.stderr))
+    print(f"  done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return path
+
+
+def _pymerkle_tree(settings: Settings) -> Any:
+    from pymerkle import SqliteTree
+
+    path = settings.workdir / f"pymerkle-{_PYMERKLE_SIZE}.sqlite"
+    if path.exists():
+        tree = SqliteTree(str(path))
+        if tree.get_size() == _PYMERKLE_SIZE:
+            return tree
+        tree.close()
+        path.unlink()
+    settings.workdir.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    tree = SqliteTree(str(partial))
+    # Entries of the same kind and size as ours: pymerkle stores them as leaves.
+    submitters = _submitters()
+    tree.append_entries(
+        _draft(i, submitters, _T0 + i).signing_input() for i in range(_PYMERKLE_SIZE)
+    )
+    tree.close()
+    os.replace(partial, path)
+    return SqliteTree(str(path))
+
+
+# -- ledger_append ---------------------------------------------------------------------
+
+
+def _setup_append(settings: Settings) -> Pair:
+    settings.workdir.mkdir(parents=True, exist_ok=True)
+    path = settings.workdir / f"append-{os.getpid()}.sqlite"
+    submitters = _submitters()
+    now = int(time.time() * 1000)
+    # Signing is the submitters' work, done before the log sees the drafts.
+    pool = [_draft(i, submitters, now) for i in range(3000)]
+    batches = [pool[i : i + 1000] for i in range(0, len(pool), 1000)]
+    store = SQLiteStore(path)
+    log = Log(store, origin=ORIGIN)
+    turn = iter(range(10**9))
+
+    def ours() -> None:
+        log.append_batch(batches[next(turn) % len(batches)])
+
+    def cleanup() -> None:
+        store.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+    return Pair(
+        Side("ours", loop(ours), ops_per_call=1000, max_batch=200),
+        ed25519_verify_reference("raw Ed25519 verify of 32 B (PyNaCl), per entry"),
+        notes=(
+            "entries per second; SQLite in WAL mode with synchronous=FULL, one commit per batch",
+        ),
+        cleanup=cleanup,
+    )
+
+
+# -- ledger_audit ----------------------------------------------------------------------
+
+_RSS_CHILD = """
+import json, resource, sys
+from ledger.audit import audit
+from ledger.store.sqlite import SQLiteStore
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+store = SQLiteStore(sys.argv[1])
+report = audit(store)
+store.close()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"ok": report.ok, "size": report.size, "before_kb": before, "peak_kb": peak}))
+"""
+
+
+def _audit_rss(path: Path) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-c", _RSS_CHILD, str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+def _setup_audit(settings: Settings) -> Pair:
+    path = _cached_log(settings)
+    size = log_size(settings)
+    store = SQLiteStore(path)
+
+    def ours(n: int) -> float:
+        elapsed = 0.0
+        for _ in range(n):
+            start = time.perf_counter()
+            report = audit(store)
+            elapsed += time.perf_counter() - start
+            if not report.ok:
+                raise AssertionError(f"benchmark log fails its audit: {report.reason}")
+        return elapsed
+
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+    def reference() -> bytes:
+        sha256 = hashlib.sha256
+        prev = bytes(32)
+        for (row,) in conn.execute("SELECT data FROM ledger_entries ORDER BY idx"):
+            prev = sha256(prev + row).digest()
+        return prev
+
+    rss = _audit_rss(path)
+    if not rss["ok"] or rss["size"] != size:
+        raise AssertionError("the audit in the memory probe did not pass")
+    mib = 1024.0
+    notes = (
+        f"entries per second over a log of {size:,} entries"
+        + (" (--quick: a smaller log than the full run's 1,000,000)" if settings.quick else ""),
+        f"peak RSS of the audit of {size:,} entries in a fresh process: "
+        f"{rss['peak_kb'] / mib:.1f} MiB (interpreter and imports before the audit: "
+        f"{rss['before_kb'] / mib:.1f} MiB; target < 100 MB)",
+    )
+
+    def cleanup() -> None:
+        store.close()
+        conn.close()
+
+    return Pair(
+        Side("ours", ours, ops_per_call=size, max_batch=1),
+        Side(
+            "bare `sha256(prev || row)` over the same SQLite rows",
+            loop(reference),
+            ops_per_call=size,
+            max_batch=1,
+        ),
+        notes=notes,
+        repeats=3,
+        cleanup=cleanup,
+    )
+
+
+# -- inclusion_proof -------------------------------------------------------------------
+
+
+def _setup_inclusion(settings: Settings) -> Pair:
+    path = _cached_log(settings)
+    size = log_size(settings)
+    tree = _pymerkle_tree(settings)
+    rng = random.Random(7)
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+
+    def ours(n: int) -> float:
+        elapsed = 0.0
+        for _ in range(n):
+            index = rng.randrange(size)
+            out = subprocess.run(
+                [sys.executable, "-m", "benchmarks._cold_proof", str(path), ORIGIN, str(index)],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                env=env,
+            )
+            elapsed += float(json.loads(out.stdout)["seconds"])
+        return elapsed
+
+    # Warm: pymerkle caches the subtree roots a proof reads, so after one proof of
+    # each leaf of the set, proofs of those leaves are served from its cache.
+    indices = [rng.randrange(1, _PYMERKLE_SIZE + 1) for _ in range(64)]
+    for index in indices:
+        tree.prove_inclusion(index)
+    turn = iter(range(10**9))
+
+    def reference() -> None:
+        tree.prove_inclusion(indices[next(turn) & 63])
+
+    notes = (
+        f"ours: a fresh process per sample opens the {size:,}-entry SQLite log and makes one "
+        "proof; the time counts opening the store and the log and the proof, not the "
+        "interpreter's start-up and imports"
+        + (" (--quick: a smaller log than the full run's 1,000,000)" if settings.quick else ""),
+        f"reference: pymerkle's SqliteTree of {_PYMERKLE_SIZE:,} leaves, opened once, proofs "
+        "of 64 random leaves, each proved once before timing (its subtree cache warm)",
+    )
+    return Pair(
+        Side("ours", ours, max_batch=1),
+        Side(f"pymerkle `SqliteTree` at {_PYMERKLE_SIZE:,}, warm", loop(reference)),
+        notes=notes,
+        repeats=settings.repeats + 4,
+        cleanup=tree.close,
+    )
+
+
+# -- proof_verify ----------------------------------------------------------------------
+
+
+def _setup_proof_verify(settings: Settings) -> Pair:
+    from pymerkle import verify_inclusion as pymerkle_verify
+
+    path = _cached_log(settings)
+    size = log_size(settings)
+    tree = _pymerkle_tree(settings)
+    rng = random.Random(11)
+    store = SQLiteStore(path)
+    try:
+        log = Log(store, origin=ORIGIN)
+        root = log.root()
+        ours_cases = []
+        for _ in range(64):
+            index = rng.randrange(size)
+            leaf = hash_leaf(log.get(index).encode())
+            ours_cases.append((leaf, log.prove_inclusion(index)))
+    finally:
+        store.close()
+    ref_root = tree.get_root()
+    ref_cases = []
+    for _ in range(64):
+        index = rng.randrange(1, _PYMERKLE_SIZE + 1)
+        ref_cases.append((tree.get_leaf(index), tree.prove_inclusion(index)))
+    tree.close()
+    ours_turn = iter(range(10**9))
+    ref_turn = iter(range(10**9))
+
+    def ours() -> None:
+        leaf, proof = ours_cases[next(ours_turn) & 63]
+        verify_inclusion(leaf, proof, root)
+
+    def reference() -> None:
+        leaf, proof = ref_cases[next(ref_turn) & 63]
+        pymerkle_verify(leaf, ref_root, proof)
+
+    return Pair(
+        Side("ours", loop(ours)),
+        Side(f"pymerkle `verify_inclusion` at {_PYMERKLE_SIZE:,}", loop(reference)),
+        notes=(
+            f"ours at {size:,} entries ({len(ours_cases[0][1].hashes)} hashes per proof)"
+            + (" (--quick: a smaller log than the full run's 1,000,000)" if settings.quick else ""),
+        ),
+    )
+
+
+BENCHMARKS = (
+    Benchmark(
+        "ledger_append",
+        "batch append of signed entries, signatures checked, SQLite, 1000 per transaction",
+        0.6,
+        _setup_append,
+    ),
+    Benchmark(
+        "ledger_audit",
+        "stream audit (chain and Merkle root) of 1,000,000 entries",
+        0.1,
+        _setup_audit,
+    ),
+    Benchmark(
+        "inclusion_proof",
+        "proof at 1,000,000 entries from SQLite, cold process",
+        20.0,
+        _setup_inclusion,
+    ),
+    Benchmark("proof_verify", "inclusion proof verify at 1,000,000", 1.5, _setup_proof_verify),
+)
