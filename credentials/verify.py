@@ -38,6 +38,11 @@ from credentials.errors import ParseError, UnsupportedError, ValidationError, Ve
 from credentials.jcs import loads_strict
 from credentials.model import Credential, Presentation
 from credentials.result import Check, VerificationResult
+from credentials.status_list import (
+    StatusListFetcher,
+    StatusListResolver,
+    check_status,
+)
 from did_methods.keys import KeyType, PrivateKey
 from did_methods.resolver import Resolver
 
@@ -80,7 +85,7 @@ def verify(
     domain: str | None = None,
     nonce: str | None = None,
     audience: str | None = None,
-    status_fetcher: Any = None,
+    status_fetcher: StatusListResolver | StatusListFetcher | None = None,
     check_schema: bool = True,
 ) -> VerificationResult:
     """Verify a credential or presentation in any supported format; see the module docstring.
@@ -159,7 +164,7 @@ class _Context:
         domain: str | None,
         nonce: str | None,
         audience: str | None,
-        status_fetcher: Any,
+        status_fetcher: StatusListResolver | StatusListFetcher | None,
         check_schema: bool,
     ) -> None:
         self.resolver = resolver
@@ -361,10 +366,9 @@ def _schema_check(document: Mapping[str, Any], ctx: _Context) -> Check:
     return schemas.check_schema(document)
 
 
-def _status_resolver(ctx: _Context) -> Any:
-    from credentials.status_list import StatusListResolver
-
-    fetcher = ctx.status_fetcher
+def _status_resolver(
+    fetcher: StatusListResolver | StatusListFetcher, ctx: _Context
+) -> StatusListResolver:
     if isinstance(fetcher, StatusListResolver):
         return fetcher
 
@@ -384,15 +388,14 @@ def _status_resolver(ctx: _Context) -> Any:
 def _status_check(document: Mapping[str, Any], ctx: _Context) -> Check:
     if "credentialStatus" not in document:
         return Check.skipped("status", "the credential has no credentialStatus")
-    if ctx.status_fetcher is None:
+    fetcher = ctx.status_fetcher
+    if fetcher is None:
         return Check.failed(
             "status",
             "status_unavailable",
             "the credential has a credentialStatus but no status_fetcher was given",
         )
-    from credentials.status_list import check_status
-
-    return check_status(document, _status_resolver(ctx), now=ctx.now)
+    return check_status(document, _status_resolver(fetcher, ctx), now=ctx.now)
 
 
 def _verify_sd_jwt(text: str, ctx: _Context) -> VerificationResult:

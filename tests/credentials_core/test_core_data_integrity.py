@@ -424,4 +424,12 @@ def test_flipping_any_byte_never_verifies(
     except ParseError:
         return  # no longer JSON (or no longer a credential at all)
     assert not result.valid
-    assert result.codes  # and it says why
+    assert result.codes  # and it says why, with a documented code
+    assert set(result.codes) <= set(STEP_OF_CODE) | {
+        "invalid_credential",
+        "invalid_presentation",
+        "expired",
+        "not_yet_valid",
+        "schema_unknown",
+        "schema_violation",
+    }

@@ -199,6 +199,15 @@ def test_status_is_checked_and_fails_closed() -> None:
     forged_fetcher = _MemoryFetcher({url: json.dumps(forged).encode()})
     assert not verify(good, resolver=RESOLVER, now=NOW, status_fetcher=forged_fetcher).valid
     assert other_did != ISSUER
+    # a StatusListResolver of the caller's own (its cache shared across calls) works too
+    from credentials.status_list import StatusListResolver
+
+    def verify_list(document: Any) -> Any:
+        return verify(dict(document), resolver=RESOLVER, now=NOW, check_schema=False)
+
+    shared = StatusListResolver(fetcher, verify_credential=verify_list, clock=lambda: NOW)
+    assert verify(revoked, resolver=RESOLVER, now=NOW, status_fetcher=shared).codes == ("revoked",)
+    assert verify(good, resolver=RESOLVER, now=NOW, status_fetcher=shared).valid
 
 
 def test_schema_check_is_skipped_or_delegated() -> None:
