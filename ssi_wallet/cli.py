@@ -52,6 +52,7 @@ def cli() -> None:
 def _register() -> None:
     from ssi_wallet._cli_demo import demo
     from ssi_wallet._cli_did import did
+    from ssi_wallet._cli_issue import issue
     from ssi_wallet._cli_ledger import ledger
     from ssi_wallet._cli_vault import vault
     from ssi_wallet._cli_verify import verify
@@ -60,6 +61,7 @@ def _register() -> None:
     cli.add_command(ledger)
     cli.add_command(demo)
     cli.add_command(verify)
+    cli.add_command(issue)
     cli.add_command(vault)
 
 

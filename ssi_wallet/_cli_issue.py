@@ -1,0 +1,109 @@
+"""``ssi-wallet issue``: the minimal issuing command."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from credentials import schemas
+from did_methods.keyfile import read_key_file
+from ssi_wallet.issuer import Issuer
+
+__all__ = ["issue"]
+
+_MAX_SUBJECT = 1024 * 1024
+
+
+def _subject(path: Path) -> dict[str, Any]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise click.UsageError(f"cannot read {path}: {exc.strerror}") from exc
+    if len(data) > _MAX_SUBJECT:
+        raise click.UsageError(f"{path} is larger than {_MAX_SUBJECT} bytes")
+    try:
+        subject = json.loads(data)
+    except ValueError as exc:
+        raise click.UsageError(f"{path} is not JSON: {exc}") from exc
+    if not isinstance(subject, dict):
+        raise click.UsageError(f"{path} must hold a JSON object (the credentialSubject)")
+    if not isinstance(subject.get("id"), str):
+        raise click.UsageError("the subject needs an 'id': the holder's DID")
+    return subject
+
+
+@click.command("issue")
+@click.option(
+    "--type",
+    "type_name",
+    required=True,
+    type=click.Choice(schemas.CREDENTIAL_TYPES),
+    help="Credential type from the immigration vocabulary.",
+)
+@click.option(
+    "--subject-file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSON file with the credentialSubject; its 'id' is the holder's DID.",
+)
+@click.option(
+    "--key-file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The issuer's private key file (as written by 'ssi-wallet did create').",
+)
+@click.option(
+    "--format",
+    "fmt",
+    default="sd-jwt",
+    show_default=True,
+    type=click.Choice(["sd-jwt", "di-eddsa", "di-ecdsa", "vc-jwt"]),
+    help="Securing format.",
+)
+@click.option("--passphrase-env", metavar="VAR", help="Variable holding the key file's passphrase.")
+@click.option(
+    "--valid-until", metavar="TIME", help="ISO 8601 end of validity (default: expiryDate)."
+)
+def issue(
+    type_name: str,
+    subject_file: Path,
+    key_file: Path,
+    fmt: str,
+    passphrase_env: str | None,
+    valid_until: str | None,
+) -> None:
+    """Issue a credential signed by the key in KEY_FILE (its did:key is the issuer).
+
+    The claims are validated against the type's JSON Schema first; every
+    violation is listed and nothing is signed (exit 2). The credential is
+    printed to stdout: compact text for sd-jwt and vc-jwt, JSON otherwise.
+    """
+    import os
+
+    passphrase = os.environ.get(passphrase_env) if passphrase_env else None
+    key = read_key_file(key_file, passphrase=passphrase)
+    subject = _subject(subject_file)
+    holder = subject.pop("id")
+    until = None
+    if valid_until is not None:
+        try:
+            until = datetime.fromisoformat(valid_until.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise click.UsageError(f"--valid-until takes an ISO 8601 instant: {exc}") from exc
+    issuer = Issuer.create(None, name=str(key_file), key=key)
+    issued = issuer.issue(
+        type_name,
+        subject=holder,
+        claims=subject,
+        format=fmt,  # type: ignore[arg-type]
+        valid_until=until,
+        with_status=False,
+    )
+    if isinstance(issued.credential, str):
+        click.echo(issued.credential)
+    else:
+        click.echo(json.dumps(issued.credential, indent=2, ensure_ascii=False))
