@@ -77,7 +77,7 @@ def _resolver(resolver: MethodResolver | None) -> MethodResolver:
 
 
 def verify(
-    data: str | bytes | Mapping[str, Any],
+    data: str | bytes | Mapping[str, Any] | Credential | Presentation,
     *,
     resolver: MethodResolver | None = None,
     now: datetime | None = None,
@@ -118,6 +118,8 @@ def verify(
         status_fetcher,
         check_schema,
     )
+    if isinstance(data, Credential | Presentation):
+        data = data.document
     if isinstance(data, Mapping):
         return _verify_json(data, ctx)
     if isinstance(data, bytes | bytearray):

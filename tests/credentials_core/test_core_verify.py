@@ -63,7 +63,10 @@ def test_valid_credential_every_check_named() -> None:
 def test_input_forms_text_bytes_mapping() -> None:
     doc = _issued()
     as_text = json.dumps(doc, indent=2)
-    for form in (doc, as_text, as_text.encode(), "\n  " + as_text):
+    from credentials import Credential
+
+    parsed = Credential.from_json(doc)
+    for form in (doc, as_text, as_text.encode(), "\n  " + as_text, parsed):
         assert verify(form, resolver=RESOLVER, now=NOW).valid
 
 
