@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests_vault_support import pg_dsn_or_skip as pg_dsn
 
 from did_methods.keys import PrivateKey
 from ledger.checkpoint import NoteSigner
 from ledger.vault import MasterKey, Vault
 
-PG_ENV = "SSI_WALLET_TEST_POSTGRES_DSN"
 ORIGIN = "vault.test/log"
-
-
-def pg_dsn() -> str:
-    """The PostgreSQL DSN, or skip with a message saying how to enable the test."""
-    dsn = os.environ.get(PG_ENV)
-    if not dsn:
-        pytest.skip(f"PostgreSQL vault tests need {PG_ENV}=postgresql://user@host:port/db")
-    return dsn
 
 
 def pg_drop_schema(dsn: str, schema: str) -> None:

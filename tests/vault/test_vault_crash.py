@@ -1,4 +1,4 @@
-"""kill -9 during vault writes leaves no half record and no orphaned key."""
+"""kill -9 during vault writes leaves no half record and no orphaned key (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -10,62 +10,54 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from tests_vault_support import pg_dsn_or_skip
 
 from did_methods.keys import PrivateKey
 from ledger.audit import audit
 from ledger.vault import MasterKey, Vault
 
 WORKER = Path(__file__).parent / "vault_crash_worker.py"
-ROUNDS = 20
+ORIGIN = "vault.test/log"
+
+# Run on the vault's tables as the crash left them, before any recovery.
+RAW_CHECKS = {
+    "records without a key": "SELECT COUNT(*) FROM {p}vault_records r WHERE NOT EXISTS "
+    "(SELECT 1 FROM {p}vault_subjects s WHERE s.tag = r.tag)",
+    "keys without a record": "SELECT COUNT(*) FROM {p}vault_subjects s WHERE NOT EXISTS "
+    "(SELECT 1 FROM {p}vault_records r WHERE r.tag = s.tag)",
+    "half-written records": "SELECT COUNT(*) FROM {p}vault_records WHERE length(ciphertext) < 48 "
+    "OR length(nonce) != 12 OR length(commitment) != 32",
+    "records whose commitment is not on the log": "SELECT COUNT(*) FROM {p}vault_records "
+    "WHERE log_index >= (SELECT size FROM {p}ledger_tail)",
+}
 
 
-def _raw_consistency(db: Path) -> list[str]:
-    """Check the tables directly, before any recovery runs."""
-    conn = sqlite3.connect(db)
-    try:
-        problems = []
-        orphan_records = conn.execute(
-            "SELECT COUNT(*) FROM vault_records r WHERE NOT EXISTS "
-            "(SELECT 1 FROM vault_subjects s WHERE s.tag = r.tag)"
-        ).fetchone()[0]
-        orphan_keys = conn.execute(
-            "SELECT COUNT(*) FROM vault_subjects s WHERE NOT EXISTS "
-            "(SELECT 1 FROM vault_records r WHERE r.tag = s.tag)"
-        ).fetchone()[0]
-        half = conn.execute(
-            "SELECT COUNT(*) FROM vault_records WHERE length(ciphertext) < 48 "
-            "OR length(nonce) != 12 OR length(commitment) != 32"
-        ).fetchone()[0]
-        size = conn.execute("SELECT size FROM ledger_tail").fetchone()[0]
-        beyond = conn.execute(
-            "SELECT COUNT(*) FROM vault_records WHERE log_index >= ?", (size,)
-        ).fetchone()[0]
-        if orphan_records:
-            problems.append(f"{orphan_records} records without a key")
-        if orphan_keys:
-            problems.append(f"{orphan_keys} keys without a record")
-        if half:
-            problems.append(f"{half} half-written records")
-        if beyond:
-            problems.append(f"{beyond} records whose commitment is not on the log")
-        return problems
-    finally:
-        conn.close()
+def _raw_problems(query: Callable[[str], int], prefix: str) -> list[str]:
+    return [name for name, sql in RAW_CHECKS.items() if query(sql.replace("{p}", prefix))]
 
 
-def test_kill_9_during_writes(tmp_path: Path) -> None:
-    db = tmp_path / "registry.db"
+def _crash_rounds(
+    target: str, schema: str, rounds: int, tmp_path: Path, raw: Callable[[], list[str]]
+) -> None:
     mk_file = MasterKey.generate().write_file(tmp_path / "mk.json")
     master = MasterKey.from_file(mk_file)
     key = PrivateKey.generate(randbytes=lambda n: b"\x07" * n)
-    Vault.open(db, master_key=master, signer=key, origin="vault.test/log").close()
+
+    def open_vault() -> Vault:
+        return Vault.open(target, master_key=master, signer=key, origin=ORIGIN, schema=schema)
+
+    open_vault().close()
     rng = random.Random(20260101)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     acked_total = 0
-    for round_no in range(ROUNDS):
+    for round_no in range(rounds):
         proc = subprocess.Popen(
-            [sys.executable, str(WORKER), str(db), str(mk_file), str(round_no)],
+            [sys.executable, str(WORKER), target, schema, str(mk_file), str(round_no)],
             stdout=subprocess.PIPE,
             env=env,
         )
@@ -76,28 +68,65 @@ def test_kill_9_during_writes(tmp_path: Path) -> None:
         out, _ = proc.communicate(timeout=30)
         acks = [json.loads(line) for line in out.decode().splitlines() if line.strip()]
         acked_total += len(acks)
-
         # 1. The tables as the crash left them: no half record, no orphaned key.
-        assert _raw_consistency(db) == [], f"round {round_no}"
+        assert raw() == [], f"round {round_no}"
         # 2. Opening runs recovery (tombstone replay); then everything checks out.
-        with Vault.open(db, master_key=master, signer=key, origin="vault.test/log") as vault:
+        with open_vault() as vault:
             report = vault.check()
             assert report.ok, (round_no, report.problems)
             assert audit(vault.log.store).ok
-            # 3. Every acknowledged write is there (or was erased later, by an ack or by
-            #    an erasure whose tombstones were logged before the kill).
-            last_erase: dict[str, int] = {}
-            for i, ack in enumerate(acks):
-                if ack["op"] == "erase":
-                    last_erase[ack["subject"]] = i
+            # 3. Every acknowledged write is there, or was erased afterwards (by an
+            #    acknowledged erasure, or one whose tombstones were logged before the kill).
+            last_erase = {a["subject"]: i for i, a in enumerate(acks) if a["op"] == "erase"}
+            seen: dict[str, Any] = {}
             for i, ack in enumerate(acks):
                 if ack["op"] not in {"put", "rectify"}:
                     continue
-                access = vault.access(ack["subject"], log_event=False)
-                live = {(r.record_id, r.version) for r in access.records}
-                gone = {(e.record_id, e.version) for e in access.erased}
-                ids = {rid for rid, _ in live | gone}
-                assert ack["record_id"] in ids, (round_no, ack)
-                if last_erase.get(ack["subject"], -1) > i:
-                    assert ack["record_id"] not in {rid for rid, _ in live}, (round_no, ack)
-    assert acked_total > ROUNDS  # the worker really wrote between kills
+                subject = ack["subject"]
+                if subject not in seen:
+                    access = vault.access(subject, log_event=False)
+                    seen[subject] = (
+                        {r.record_id for r in access.records},
+                        {e.record_id for e in access.erased},
+                    )
+                live, gone = seen[subject]
+                assert ack["record_id"] in live | gone, (round_no, ack)
+                if last_erase.get(subject, -1) > i:
+                    assert ack["record_id"] not in live, (round_no, ack)
+    assert acked_total > rounds  # the worker really wrote between kills
+
+
+def test_kill_9_during_writes_sqlite(tmp_path: Path) -> None:
+    db = tmp_path / "registry.db"
+
+    def raw() -> list[str]:
+        conn = sqlite3.connect(db)
+        try:
+            return _raw_problems(lambda sql: int(conn.execute(sql).fetchone()[0]), "")
+        finally:
+            conn.close()
+
+    _crash_rounds(str(db), "ssi_ledger", 20, tmp_path, raw)
+
+
+def test_kill_9_during_writes_postgres(tmp_path: Path) -> None:
+    import psycopg
+
+    dsn = pg_dsn_or_skip()
+    schema = "vault_crash_" + uuid.uuid4().hex[:10]
+
+    def raw() -> list[str]:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+
+            def query(sql: str) -> int:
+                row = conn.execute(sql).fetchone()
+                assert row is not None
+                return int(row[0])
+
+            return _raw_problems(query, schema + ".")
+
+    try:
+        _crash_rounds(dsn, schema, 8, tmp_path, raw)
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")

@@ -1,6 +1,8 @@
 """A vault writer for the kill -9 test: writes in a loop, printing each acknowledged write.
 
-Usage: python vault_crash_worker.py DB MASTER_KEY_FILE SEED
+Usage: python vault_crash_worker.py TARGET SCHEMA MASTER_KEY_FILE SEED
+
+TARGET is a SQLite file or a PostgreSQL DSN (then SCHEMA names the schema).
 """
 
 from __future__ import annotations
@@ -14,11 +16,15 @@ from ledger.vault import MasterKey, Principal, Role, SubjectNotFound, Vault
 
 
 def main() -> None:
-    db, mk_file, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    target, schema, mk_file, seed = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     rng = random.Random(seed)
     key = PrivateKey.generate(randbytes=lambda n: b"\x07" * n)
     vault = Vault.open(
-        db, master_key=MasterKey.from_file(mk_file), signer=key, origin="vault.test/log"
+        target,
+        master_key=MasterKey.from_file(mk_file),
+        signer=key,
+        origin="vault.test/log",
+        schema=schema,
     )
     print(json.dumps({"op": "ready"}), flush=True)
     mine: dict[str, list[str]] = {}
