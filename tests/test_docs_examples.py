@@ -1,9 +1,10 @@
-"""Every ```python block in docs/ runs (the blocks of one page run in order, in one namespace)."""
+"""Every ```python block in docs/ runs (the blocks of one page run in order, in one module)."""
 
 from __future__ import annotations
 
-import os
 import re
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,9 @@ PAGES = sorted(p for p in DOCS.glob("*.md") if _BLOCK.search(p.read_text(encodin
 @pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
 def test_doc_page_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
+    # A real module, registered while it runs, so dataclasses and pickling work in examples.
+    module = types.ModuleType(f"docs_{page.stem.replace('-', '_')}")
+    monkeypatch.setitem(sys.modules, module.__name__, module)
     for number, block in enumerate(_BLOCK.findall(page.read_text(encoding="utf-8")), 1):
         code = compile(block, f"{page.name}[block {number}]", "exec")
-        exec(code, namespace)
-    assert os.getcwd() == str(tmp_path)
+        exec(code, module.__dict__)
