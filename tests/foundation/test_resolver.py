@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from did_methods import (
     DID,
@@ -15,6 +17,7 @@ from did_methods import (
     ResolutionError,
     ResolutionResult,
     Resolver,
+    SSIWalletError,
     VerificationError,
     VerificationMethod,
     did_key_from_public_key,
@@ -146,3 +149,23 @@ def test_method_returning_wrong_document_is_an_error() -> None:
     liar.add("did:mem:real", PrivateKey.generate(), ("assertionMethod",))
     r = Resolver([liar])
     assert r.resolve("did:mem:other").error == "internalError"
+
+
+@given(st.text(max_size=200))
+def test_property_resolve_never_raises_on_arbitrary_text(text: str) -> None:
+    resolver = Resolver([KeyMethod(), JwkMethod()])
+    result = resolver.resolve(text)
+    assert result.error is not None or result.did_document is not None
+    try:
+        resolver.dereference(text)
+    except SSIWalletError:
+        pass
+
+
+@given(
+    st.sampled_from(["did:key:z", "did:jwk:", "did:key:z6Mk", "did:jwk:eyJ"]),
+    st.text(alphabet="abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ123456789_-", max_size=80),
+)
+def test_property_method_specific_ids_resolve_or_fail_cleanly(prefix: str, tail: str) -> None:
+    result = Resolver([KeyMethod(), JwkMethod()]).resolve(prefix + tail)
+    assert result.error in (None, "invalidDid")
