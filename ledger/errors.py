@@ -107,7 +107,7 @@ class EntryRejected(VerificationError):
     ``position`` is the draft's position in the batch. ``code`` is one of
     ``signature_invalid``, ``key_unknown`` (the submitter's key could not be
     looked up), ``timestamp_skew`` (the submitter's clock is too far from the
-    log's) and ``payload_too_large``.
+    log's), ``payload_too_large`` and ``malformed`` (not a ``SignedDraft``).
     """
 
     def __init__(self, code: str, message: str, position: int) -> None:

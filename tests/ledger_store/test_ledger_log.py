@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ledger_store_support import ORIGIN, Submitter
 
 from did_methods.keys import PrivateKey, PublicKey
@@ -340,3 +342,35 @@ def test_proofs_read_logarithmically_many_nodes(
 
 def draft_entry_bytes(log: Log) -> bytes:
     return log.get(0).encode()
+
+
+# -- property: append, prove, verify -----------------------------------------------
+
+_PROPERTY_SUBMITTER = Submitter(9)
+_PROPERTY_DRAFTS = _PROPERTY_SUBMITTER.drafts(80, tag="p")
+
+
+@settings(max_examples=60)
+@given(st.lists(st.integers(1, 9), min_size=1, max_size=9), st.data())
+def test_append_prove_verify_round_trip(batches: list[int], data: st.DataObject) -> None:
+    store = MemoryStore()
+    log = Log(store, origin=ORIGIN)
+    sizes = [0]
+    pos = 0
+    for count in batches:
+        log.append_batch(_PROPERTY_DRAFTS[pos : pos + count])
+        pos += count
+        sizes.append(pos)
+    leaves = [e.encode() for e in log.range()]
+    assert len(leaves) == pos
+    size = data.draw(st.integers(1, pos))
+    index = data.draw(st.integers(0, size - 1))
+    root = reference_root(leaves[:size])
+    assert log.root(size) == root
+    verify_inclusion(hash_leaf(leaves[index]), log.prove_inclusion(index, size), root)
+    size1 = data.draw(st.integers(1, size))
+    verify_consistency(log.prove_consistency(size1, size), reference_root(leaves[:size1]), root)
+    # Batch boundaries do not change the tree: a log built in one batch agrees.
+    single = Log(MemoryStore(), origin=ORIGIN)
+    single.append_batch(_PROPERTY_DRAFTS[:pos])
+    assert single.root() == log.root() and single.store.tail() == store.tail()
