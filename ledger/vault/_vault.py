@@ -376,13 +376,18 @@ class Vault:
             from ledger.vault.postgres import PostgresVaultBackend
 
             store: Any = PostgresStore(text, schema=schema)
-            backend = PostgresVaultBackend(text, schema=schema)
+            make_backend: Any = lambda: PostgresVaultBackend(text, schema=schema)  # noqa: E731
         else:
             from ledger.store.sqlite import SQLiteStore
             from ledger.vault._backend import SQLiteVaultBackend
 
             store = SQLiteStore(text)
-            backend = SQLiteVaultBackend(text)
+            make_backend = lambda: SQLiteVaultBackend(text)  # noqa: E731
+        try:
+            backend = make_backend()
+        except BaseException:
+            store.close()
+            raise
         try:
             name = origin or backend.ledger_origin() or DEFAULT_ORIGIN
             clock = options.get("clock", unix_ms)

@@ -5,20 +5,26 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from did_methods.encoding import b64url_decode
+from did_methods.errors import ParseError
 from ledger._merkle import hash_leaf
 from ledger.audit import audit
 from ledger.entry import Entry
 from ledger.proofs import InclusionProof, verify_inclusion
 from ledger.vault import (
+    MasterKey,
     Principal,
     RecordError,
     RecordNotFound,
     ReleaseRefused,
     Role,
     SubjectNotFound,
+    Vault,
     VaultError,
+    canonical_json,
 )
 from ledger.vault.proof import KIND_COMMIT, KIND_TOMBSTONE, decode_payload
 
@@ -222,3 +228,47 @@ def test_read_only_vault_cannot_write(open_vault) -> None:
         reader.put(AMINA, RECORD)
     with pytest.raises(VaultError):
         reader.erase(AMINA)
+
+
+_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.floats()
+    | st.text(max_size=20),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=3),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60)
+@given(subject=st.text(max_size=300), record=_values)
+def test_arbitrary_puts_store_exactly_the_record_or_raise_parse_errors(
+    sqlite_vault_for_hypothesis, subject: str, record: object
+) -> None:
+    vault = sqlite_vault_for_hypothesis
+    try:
+        receipt = vault.put(subject, record)  # type: ignore[arg-type]
+    except ParseError:
+        return
+    stored = {r.record_id: r.record for r in vault.access(subject, log_event=False).records}
+    assert json.loads(canonical_json(stored[receipt.record_id])) == json.loads(
+        canonical_json(record)
+    )
+
+
+@pytest.fixture(scope="module")
+def sqlite_vault_for_hypothesis(tmp_path_factory, operator, master_key_for_module):
+    vault = Vault.open(
+        tmp_path_factory.mktemp("hyp") / "registry.db",
+        master_key=master_key_for_module,
+        signer=operator,
+        origin="vault.test/log",
+    )
+    yield vault
+    vault.close()
+
+
+@pytest.fixture(scope="module")
+def master_key_for_module() -> MasterKey:
+    return MasterKey.generate()
