@@ -352,21 +352,23 @@ def _decode_fields(data: bytes, max_payload: int) -> tuple[int, str, bytes, str,
     # shortest length means every item is in shortest form and nothing
     # trails. Key order and uniqueness were checked above; text heads count
     # UTF-8 bytes. A test compares this with cbor2's canonical re-encoding.
-    kind_n = len(kind.encode())
-    sub_n = len(submitter.encode())
+    # ASCII text (every valid kind and submitter) has as many UTF-8 bytes as
+    # characters; isascii() avoids encoding on the hot path.
+    kind_n = len(kind) if kind.isascii() else len(kind.encode())
+    sub_n = len(submitter) if submitter.isascii() else len(submitter.encode())
     pay_n = len(payload)
     expected = (
         49  # map head, seven one-letter keys (2 bytes each), prev_hash with its head
-        + _head_len(sig_n)
         + sig_n
+        + (2 if 24 <= sig_n < 0x100 else _head_len(sig_n))
         + _head_len(index)
-        + _head_len(kind_n)
         + kind_n
-        + _head_len(pay_n)
+        + (1 if kind_n < 24 else _head_len(kind_n))
         + pay_n
-        + _head_len(sub_n)
+        + _head_len(pay_n)
         + sub_n
-        + _head_len(ts)
+        + (2 if 24 <= sub_n < 0x100 else _head_len(sub_n))
+        + (9 if ts >= 0x100000000 else _head_len(ts))
     )
     if expected != len(data):
         raise EntryError("not the deterministic CBOR encoding of an entry")
