@@ -257,3 +257,31 @@ def test_draft_validation() -> None:
     key = PrivateKey.generate()
     with pytest.raises(EntryError):
         EntryDraft("k", b"").sign(key, "no-did")
+
+
+@given(
+    st.text(max_size=30),
+    st.text(max_size=300),
+    st.integers(0, 2**64 - 1),
+    st.integers(0, 2**64 - 1),
+    st.binary(max_size=300),
+    st.booleans(),
+)
+def test_length_check_is_exact_for_any_text(
+    kind: str, submitter: str, index: int, ts: int, sig: bytes, canonical: bool
+) -> None:
+    """The raw field decoder (before field syntax) accepts only canonical bytes, also for
+    non-ASCII text and values at every head size."""
+    from ledger.entry import _decode_fields
+
+    fields = {"g": sig, "h": b"\x00" * 32, "i": index, "k": kind, "p": b"", "s": submitter, "t": ts}
+    data = cbor2.dumps(fields, canonical=True)
+    variants = [data, data + b"\x00"]
+    if not canonical:  # the same map with a needlessly long head for the payload
+        variants.append(data.replace(b"\x61p\x40", b"\x61p\x58\x00", 1))
+    for candidate in variants:
+        try:
+            _decode_fields(candidate, 1000)
+        except EntryError:
+            continue
+        assert candidate == cbor2.dumps(cbor2.loads(candidate), canonical=True)
