@@ -269,3 +269,37 @@ def test_usage_errors_exit_2(tmp_path: Path, operator: Path) -> None:
     plain = tmp_path / "plain.db"
     sqlite3.connect(plain).close()
     run("ledger", "get", "--db", str(plain), "0", check=2)  # a store that was never initialised
+
+
+def test_audit_shows_a_progress_bar_on_a_terminal(tmp_path: Path, operator: Path) -> None:
+    import pty
+
+    db = str(tmp_path / "tty.db")
+    run("ledger", "init", "--db", db, "--key-file", str(operator))
+    run("ledger", "append", "--db", db, "--key-file", str(operator), "--data", "x")
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "ssi_wallet", "ledger", "audit", "--db", db],
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            timeout=60,
+            text=True,
+        )
+        os.close(follower)
+        follower = -1
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(leader)
+        if follower >= 0:
+            os.close(follower)
+    assert done.returncode == 0 and "intact" in done.stdout
+    assert "auditing" in b"".join(chunks).decode("utf-8", "replace")
