@@ -13,7 +13,6 @@ import pytest
 from credentials import schemas
 from did_methods import KeyType, PrivateKey, did_key_from_public_key, write_key_file
 
-
 # An instant inside the validity of a credential issued now.
 SOON = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
