@@ -147,9 +147,7 @@ def _load_document_json(body: bytes) -> Any:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _web_error(
-            "internalError", "DID document is not UTF-8", "invalid_json"
-        ) from exc
+        raise _web_error("internalError", "DID document is not UTF-8", "invalid_json") from exc
     depth = deepest = 0
     for match in _JSON_NESTING.finditer(text):
         token = match.group()
@@ -235,9 +233,7 @@ class WebMethod:
                 exc.code,
             ) from exc
         except OSError as exc:  # a third-party fetcher that lets socket errors through
-            raise _web_error(
-                "internalError", f"fetching {url} failed: {exc}", "network"
-            ) from exc
+            raise _web_error("internalError", f"fetching {url} failed: {exc}", "network") from exc
         # A third-party fetcher that breaks its contract is still bounded here.
         if not isinstance(body, bytes):
             raise _web_error(
