@@ -234,10 +234,15 @@ class Ledger:
         """See :meth:`TrustedIssuerRegistry.was_accredited`."""
         return self.issuers.was_accredited(did, credential_type, at, jurisdiction=jurisdiction)
 
-    def resolver(self, *, fetcher: Fetcher | None = None) -> Resolver:
+    def resolver(self, *, fetcher: Fetcher | None = None, cache_ttl: float = 30.0) -> Resolver:
         """A resolver for did:key, did:jwk, did:web (HTTPS through ``fetcher``, default the
-        safe :class:`~did_methods.http.HttpFetcher`) and this ledger's did:ledger."""
-        resolver = Resolver.default(fetcher=fetcher or self._fetcher)
+        safe :class:`~did_methods.http.HttpFetcher`) and this ledger's did:ledger.
+
+        Results are cached for ``cache_ttl`` seconds (short by default, so a key
+        rotation on the ledger is seen quickly; pass ``no_cache=True`` to
+        :meth:`~did_methods.resolver.Resolver.resolve` to bypass the cache).
+        """
+        resolver = Resolver.default(fetcher=fetcher or self._fetcher, cache_ttl=cache_ttl)
         resolver.register(self._dids)
         return resolver
 

@@ -24,7 +24,7 @@ from did_methods.keyfile import read_key_file
 from did_methods.keys import KeyType, PrivateKey, PublicKey
 from ledger._merkle import hash_leaf
 from ledger.checkpoint import Checkpoint, NoteSigner, NoteVerifier, SignedNote
-from ledger.entry import Entry, EntryDraft
+from ledger.entry import DEFAULT_MAX_PAYLOAD, Entry, EntryDraft
 from ledger.log import Log
 from ledger.registry import LedgerMethod, Signer
 from ledger.store import Store, open_store
@@ -250,6 +250,17 @@ def append(
         raise click.UsageError("give exactly one of --data, --file or --lines")
     key = _read_key(key_file, passphrase_env)
     submitter = _did_key_url(key)
+    EntryDraft(kind, b"")  # a malformed kind is a usage error, found before anything is written
+    if lines_path is not None:
+        for number, line in enumerate(_lines(lines_path), 1):
+            if len(line) > DEFAULT_MAX_PAYLOAD:
+                raise click.UsageError(
+                    f"line {number} is longer than the {DEFAULT_MAX_PAYLOAD}-byte payload bound"
+                )
+    elif file_path is not None and file_path.stat().st_size > DEFAULT_MAX_PAYLOAD:
+        raise click.UsageError(f"{file_path} is larger than {DEFAULT_MAX_PAYLOAD} bytes")
+    elif text is not None and len(text.encode("utf-8")) > DEFAULT_MAX_PAYLOAD:
+        raise click.UsageError(f"--data is larger than {DEFAULT_MAX_PAYLOAD} bytes")
     log = _open(db, dsn, key)
     try:
         appended: list[Entry] = []
@@ -404,16 +415,23 @@ def prove_consistency(
 # -- audit --------------------------------------------------------------------------
 
 
+def _is_file(text: str) -> bool:
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):  # a name too long for the file system, or a NUL byte
+        return False
+
+
 def _log_verifier(text: str, origin: str) -> NoteVerifier:
     """A checkpoint verifier from a vkey, a did:key, a Multikey or an Ed25519 key file."""
-    if "+" in text and not Path(text).exists():
+    if "+" in text and not _is_file(text):
         return NoteVerifier.from_vkey(text)
     key: PublicKey
     if text.startswith("did:key:"):
         from did_methods.methods.key import public_key_from_did_key
 
         key = public_key_from_did_key(text)
-    elif Path(text).exists():
+    elif _is_file(text):
         key = read_key_file(Path(text)).public_key
     elif text.startswith("z"):
         key = PublicKey.from_multikey(text)

@@ -303,3 +303,20 @@ def test_audit_shows_a_progress_bar_on_a_terminal(tmp_path: Path, operator: Path
             os.close(follower)
     assert done.returncode == 0 and "intact" in done.stdout
     assert "auditing" in b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_oversized_input_is_a_usage_error_and_writes_nothing(
+    tmp_path: Path, operator: Path
+) -> None:
+    db = str(tmp_path / "big.db")
+    run("ledger", "init", "--db", db, "--key-file", str(operator))
+    lines = tmp_path / "lines.txt"
+    lines.write_bytes(b"short\n" * 10 + b"x" * 70_000 + b"\n")
+    failed = run("ledger", "append", "--db", db, "--key-file", str(operator), "--lines",
+                 str(lines), "--batch", "2", check=2)  # fmt: skip
+    assert "line 11" in failed.stderr
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"y" * 70_000)
+    run("ledger", "append", "--db", db, "--key-file", str(operator), "--file", str(big), check=2)
+    assert run("ledger", "get", "--db", db, "0", check=1).returncode == 1  # still empty
+    run("ledger", "audit", "--db", db, "--log-key", "x+" * 300, check=2)
