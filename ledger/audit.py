@@ -18,7 +18,8 @@ Steps (numbered in the code):
 3. the recomputed chain hash of the last entry and the recomputed border
    equal the stored tail;
 4. the stored Merkle nodes that fold to the root (those a proof reads for
-   the whole tree) equal the recomputed ones;
+   the whole tree) equal the recomputed ones; with ``check_nodes=True``,
+   every stored node is compared, page by page, during step 2;
 5. the checkpoint's size is at most ``n`` and its root equals the recomputed
    root of the first ``size`` entries.
 
@@ -106,14 +107,18 @@ def audit(
     progress: Progress | None = None,
     page: int = _DEFAULT_PAGE,
     max_payload: int = DEFAULT_MAX_PAYLOAD,
+    check_nodes: bool = False,
 ) -> AuditReport:
     """Verify the log in ``store`` end to end (see the module docstring for the steps).
 
     ``checkpoint_note`` (with ``verifiers``) is a checkpoint obtained out of
     band, e.g. from a witness; without it the newest stored checkpoint is
     checked. ``key_lookup`` makes the audit verify every submitter signature
-    (slow: one signature check per entry). Memory stays bounded by ``page``
-    rows whatever the log size.
+    (slow: one signature check per entry). ``check_nodes`` also compares
+    every stored Merkle node (about two per entry) with the recomputed one, so
+    no proof the store could serve is wrong; by default only the nodes of the
+    whole tree's root are compared. Memory stays bounded by ``page`` rows
+    whatever the log size.
 
     Returns an :class:`AuditReport`; findings about the data never raise.
     Raises :class:`~ledger.errors.LedgerStoreError` when the store cannot be
@@ -133,7 +138,7 @@ def audit(
         cp_size = -1 if checkpoint is None else checkpoint.size
         # Step 2.
         border, last_hash, cp_root = _stream(
-            store, n, cp_size, key_lookup, progress, max(1, page), max_payload
+            store, n, cp_size, key_lookup, progress, max(1, page), max_payload, check_nodes
         )
         root = fold(border) if border else EMPTY_ROOT
         # Step 3.
@@ -209,6 +214,7 @@ def _stream(
     progress: Progress | None,
     page: int,
     max_payload: int,
+    check_nodes: bool,
 ) -> tuple[list[bytes], bytes, bytes | None]:
     """Step 2: return the recomputed border, last chain hash and root at ``cp_size``."""
     sha256 = hashlib.sha256
@@ -220,59 +226,99 @@ def _stream(
     keys: dict[str, PublicKey] = {}
     good_kinds: set[str] = set()
     good_submitters: set[str] = set()
+    # With check_nodes, every node the tree gains is kept for one page and
+    # compared with the stored one after the page.
+    nodes: list[tuple[int, int, bytes]] | None = [] if check_nodes else None
     pos = 0
     while pos < n:
         rows = store.read_entries(pos, min(page, n - pos))
-        if not rows:
-            raise _Found(pos, "the entry is missing from the store")
-        for row_index, data in rows:
-            if row_index != pos:
-                raise _Found(pos, f"the entry is missing (the next stored row is {row_index})")
-            try:
-                index, kind, payload, submitter, ts, prev_hash, sig = decode(data, max_payload)
-                # decode checked types and sizes; the text syntax is checked once
-                # per distinct value (logs repeat a few kinds and submitters).
-                if kind not in good_kinds:
-                    _check_kind(kind)
-                    if len(good_kinds) < _MEMO:
-                        good_kinds.add(kind)
-                if submitter not in good_submitters:
-                    _check_submitter(submitter)
-                    if len(good_submitters) < _MEMO:
-                        good_submitters.add(submitter)
-            except SSIWalletError as exc:
-                raise _Found(pos, f"the entry is malformed: {exc}") from None
-            if index != pos:
-                raise _Found(pos, f"the entry says it is at index {index}")
-            leaf = sha256(_LEAF + data).digest()
-            if prev_hash != prev:
-                # Entry pos-1 changed, or this entry's prev_hash did: the stored
-                # leaf of pos-1 (written at append) tells which, when intact.
-                if pos > 0 and len(prev_hash) == HASH_SIZE:
-                    stored = store.read_nodes([(0, pos - 1)])[0]
-                    if stored is not None and stored != prev_leaf:
-                        raise _Found(pos - 1, "the entry was changed after it was appended")
-                raise _Found(pos, "prev_hash is not the chain hash of the previous entry")
-            if key_lookup is not None:
-                _check_signature(key_lookup, keys, pos, kind, payload, submitter, ts, sig)
-            # Append the leaf to the compact range: each trailing one bit of pos
-            # is a finished subtree of that level waiting for this right sibling.
-            h = leaf
-            m = pos
-            while m & 1:
-                h = sha256(_NODE + border.pop() + h).digest()
-                m >>= 1
-            border.append(h)
-            prev = sha256(data).digest()
-            prev_leaf = leaf
-            pos += 1
-            if pos == cp_size:
-                cp_root = fold(border)
-            if pos >= n:
-                break
+        try:
+            if not rows:
+                raise _Found(pos, "the entry is missing from the store")
+            for row_index, data in rows:
+                if row_index != pos:
+                    raise _Found(pos, f"the entry is missing (the next stored row is {row_index})")
+                try:
+                    index, kind, payload, submitter, ts, prev_hash, sig = decode(data, max_payload)
+                    # decode checked types and sizes; the text syntax is checked once
+                    # per distinct value (logs repeat a few kinds and submitters).
+                    if kind not in good_kinds:
+                        _check_kind(kind)
+                        if len(good_kinds) < _MEMO:
+                            good_kinds.add(kind)
+                    if submitter not in good_submitters:
+                        _check_submitter(submitter)
+                        if len(good_submitters) < _MEMO:
+                            good_submitters.add(submitter)
+                except SSIWalletError as exc:
+                    raise _Found(pos, f"the entry is malformed: {exc}") from None
+                if index != pos:
+                    raise _Found(pos, f"the entry says it is at index {index}")
+                leaf = sha256(_LEAF + data).digest()
+                if prev_hash != prev:
+                    # Entry pos-1 changed, or this entry's prev_hash did: the stored
+                    # leaf of pos-1 (written at append) tells which, when intact.
+                    if pos > 0 and len(prev_hash) == HASH_SIZE:
+                        stored = store.read_nodes([(0, pos - 1)])[0]
+                        if stored is not None and stored != prev_leaf:
+                            raise _Found(pos - 1, "the entry was changed after it was appended")
+                    raise _Found(pos, "prev_hash is not the chain hash of the previous entry")
+                if key_lookup is not None:
+                    _check_signature(key_lookup, keys, pos, kind, payload, submitter, ts, sig)
+                # Append the leaf to the compact range: each trailing one bit of pos
+                # is a finished subtree of that level waiting for this right sibling.
+                h = leaf
+                m = pos
+                if nodes is None:
+                    while m & 1:
+                        h = sha256(_NODE + border.pop() + h).digest()
+                        m >>= 1
+                else:
+                    nodes.append((0, pos, leaf))
+                    level = 0
+                    while m & 1:
+                        h = sha256(_NODE + border.pop() + h).digest()
+                        m >>= 1
+                        level += 1
+                        nodes.append((level, pos >> level, h))
+                border.append(h)
+                prev = sha256(data).digest()
+                prev_leaf = leaf
+                pos += 1
+                if pos == cp_size:
+                    cp_root = fold(border)
+                if pos >= n:
+                    break
+        except _Found as found:
+            if nodes:  # a bad node earlier in this page comes first
+                _compare_nodes(store, nodes, found.index)
+            raise
+        if nodes:
+            _compare_nodes(store, nodes, None)
+            nodes.clear()
         if progress is not None:
             progress(pos, n)
     return border, prev, cp_root
+
+
+def _compare_nodes(store: Store, nodes: list[tuple[int, int, bytes]], before: int | None) -> None:
+    """Raise a finding for the stored node, among ``nodes``, that differs and covers the
+    lowest leaf, if that leaf comes before ``before`` (``None``: any)."""
+    stored = store.read_nodes([(level, index) for level, index, _ in nodes])
+    first: tuple[int, int, int] | None = None
+    for (level, index, want), got in zip(nodes, stored, strict=True):
+        if got != want:
+            start = index << level
+            if first is None or start < first[0]:
+                first = (start, level, index)
+    if first is not None and (before is None or first[0] < before):
+        start, level, index = first
+        raise _Found(
+            start,
+            f"stored Merkle node ({level}, {index}) differs from the recomputed one"
+            if level
+            else "the stored Merkle leaf differs from the entry",
+        )
 
 
 def _check_signature(

@@ -290,3 +290,29 @@ def test_audit_of_empty_and_memory_stores(alice: Submitter) -> None:
     Log(store, origin=ORIGIN).append_batch(alice.drafts(3))
     store._entries[1] = store._entries[2]
     assert_bad(audit(store), 1, "index 2")
+
+
+def test_check_nodes_compares_every_stored_node(db: Database, built: dict[str, Any]) -> None:
+    # (2, 3) covers leaves 12..15; it is not on the root's border of a 40-leaf tree,
+    # so only the deep check sees it.
+    db.set_node(2, 3, b"\x33" * 32)
+    assert run_audit(db).ok
+    assert_bad(run_audit(db, check_nodes=True, page=16), 12, "stored Merkle node (2, 3)")
+
+
+def test_check_nodes_leaf_and_missing_node(db: Database, built: dict[str, Any]) -> None:
+    db.set_node(0, 7, b"\x44" * 32)
+    assert_bad(run_audit(db, check_nodes=True), 7, "leaf")
+    db.set_node(0, 7, hash_leaf(db.entry(7)))
+    assert run_audit(db, check_nodes=True).ok
+    db.sql("DELETE FROM ledger_nodes WHERE level = 1 AND idx = 2")
+    assert_bad(run_audit(db, check_nodes=True, page=3), 4, "stored Merkle node (1, 2)")
+
+
+def test_check_nodes_reports_the_earlier_of_node_and_entry_findings(
+    db: Database, built: dict[str, Any]
+) -> None:
+    db.set_node(0, 5, b"\x55" * 32)
+    db.sql("DELETE FROM ledger_entries WHERE idx = 9")
+    assert_bad(run_audit(db, check_nodes=True), 5, "leaf")
+    assert_bad(run_audit(db), 9, "missing")
