@@ -221,29 +221,78 @@ class SdJwt:
         The issuer JWT and the KB-JWT must be compact JWS with JSON object
         header and payload; each disclosure must be non-empty base64url (its
         content is checked on use). Length, disclosure count and JSON depth
-        are bounded.
+        are bounded. The JWS JSON Serialization (RFC 9901 section 8,
+        flattened or general) is read too, as its compact equivalent; of a
+        general serialization's signatures, the first is the one verified.
         """
         if not isinstance(text, str):
             raise SdJwtError(f"an SD-JWT must be a string, not {type(text).__name__}")
         if len(text) > MAX_SD_JWT_LENGTH:
             raise SdJwtError(f"SD-JWT is longer than {MAX_SD_JWT_LENGTH} characters")
+        if text[:1] == "{":
+            return cls._from_json_serialization(text)
         if text.count("~") > MAX_DISCLOSURES + 1:
             raise SdJwtError(f"SD-JWT has more than {MAX_DISCLOSURES} disclosures")
         parts = text.split("~")
         if len(parts) < 2:
             raise SdJwtError("an SD-JWT must contain '~' after the issuer-signed JWT")
         jwt_text, *disclosures, kb_text = parts
+        return cls._build(jwt_text, disclosures, kb_text)
+
+    @classmethod
+    def _build(cls, jwt_text: str, disclosures: list[str], kb_text: str) -> SdJwt:
         for d in disclosures:
             if not _B64URL_RE.fullmatch(d):
                 raise SdJwtError("an SD-JWT disclosure must be non-empty base64url")
         try:
             jwt = CompactJWS.parse(jwt_text)
             kb = CompactJWS.parse(kb_text) if kb_text else None
-        except SdJwtError:
-            raise
         except ParseError as exc:
             raise SdJwtError(f"malformed SD-JWT: {exc}") from exc
         return cls(jwt_text, jwt, tuple(disclosures), kb_text or None, kb)
+
+    @classmethod
+    def _from_json_serialization(cls, text: str) -> SdJwt:
+        try:
+            data = loads(text, what="JWS JSON Serialization")
+        except ParseError as exc:
+            raise SdJwtError(str(exc)) from exc
+        if not isinstance(data, dict):
+            raise SdJwtError("a JSON-serialised SD-JWT must be a JSON object")
+        signatures = data.get("signatures")
+        if signatures is None:  # flattened: one signature, at the top level
+            first: Any = data
+        elif isinstance(signatures, list) and signatures and isinstance(signatures[0], dict):
+            first = signatures[0]
+            for later in signatures[1:]:
+                header = later.get("header") if isinstance(later, dict) else None
+                if isinstance(header, dict) and ("disclosures" in header or "kb_jwt" in header):
+                    raise SdJwtError("disclosures and kb_jwt belong in the first header only")
+        else:
+            raise SdJwtError("'signatures' must be a non-empty array of objects")
+        header = first.get("header", {})
+        parts = [first.get("protected"), data.get("payload"), first.get("signature")]
+        texts = [p for p in parts if isinstance(p, str)]
+        if len(texts) != 3 or not isinstance(header, dict):
+            raise SdJwtError("protected, payload and signature must be strings")
+        where: Mapping[str, Any] = header
+        if signatures is None and ("disclosures" in data or "kb_jwt" in data):
+            # The reference implementation (sd-jwt 0.10) writes these two members
+            # beside "payload" instead of in the unprotected header; read either
+            # layout, never both at once.
+            if "disclosures" in header or "kb_jwt" in header:
+                raise SdJwtError("disclosures appear both in the header and beside it")
+            where = data
+        disclosures = where.get("disclosures", [])
+        kb_text = where.get("kb_jwt", "")
+        if not isinstance(disclosures, list) or not all(isinstance(d, str) for d in disclosures):
+            raise SdJwtError("'disclosures' must be an array of strings")
+        if len(disclosures) > MAX_DISCLOSURES:
+            raise SdJwtError(f"SD-JWT has more than {MAX_DISCLOSURES} disclosures")
+        if not isinstance(kb_text, str):
+            raise SdJwtError("'kb_jwt' must be a string")
+        # RFC 9901 8.1: sd_hash covers the compact form rebuilt from these parts.
+        return cls._build(".".join(texts), disclosures, kb_text)
 
     @property
     def unverified_header(self) -> Mapping[str, Any]:

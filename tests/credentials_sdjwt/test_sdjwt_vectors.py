@@ -150,3 +150,47 @@ def test_sd_jwt_vc_presentation_without_key_binding() -> None:
         VC["presentation_without_kb"], issuer_key=key, now=1683000000, nonce="n", audience="a"
     )
     assert bound.codes == ("kb_missing",)
+
+
+def _as_json(presentation: str, *, general: bool) -> str:
+    import json
+
+    sd = SdJwt.parse(presentation)
+    protected, payload, signature = sd.jwt_text.split(".")
+    header: dict[str, Any] = {"disclosures": list(sd.disclosures)}
+    if sd.kb_jwt_text:
+        header["kb_jwt"] = sd.kb_jwt_text
+    sig = {"protected": protected, "header": header, "signature": signature}
+    if general:
+        return json.dumps({"payload": payload, "signatures": [sig]})
+    return json.dumps({"payload": payload, **sig})
+
+
+@pytest.mark.parametrize("general", [False, True])
+def test_rfc9901_presentation_in_json_serialization(general: bool) -> None:
+    key = PublicKey.from_jwk(RFC["issuer_public_jwk"])
+    text = _as_json(RFC["sd_jwt_kb_presentation"], general=general)
+    sd = SdJwt.parse(text)
+    # RFC 9901 8.1: the compact form rebuilt from the parts is what sd_hash covers
+    assert str(sd) == RFC["sd_jwt_kb_presentation"]
+    result = verify_sd_jwt(
+        text,
+        issuer_key=key,
+        typ=None,
+        now=KB_PAYLOAD["iat"],
+        nonce=KB_PAYLOAD["nonce"],
+        audience=KB_PAYLOAD["aud"],
+    )
+    assert result.valid, result.explain()
+    assert result.document == RFC["expected_processed_payload"]
+
+
+def test_json_serialization_refuses_disclosures_in_a_later_signature() -> None:
+    import json
+
+    from credentials.sd_jwt import SdJwtError
+
+    doc = json.loads(_as_json(RFC["sd_jwt_issuance"], general=True))
+    doc["signatures"].append({**doc["signatures"][0]})
+    with pytest.raises(SdJwtError):
+        SdJwt.parse(json.dumps(doc))
