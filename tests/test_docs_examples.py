@@ -1,4 +1,4 @@
-"""Every ```python block in docs/ runs (the blocks of one page run in order, in one module)."""
+"""Every ```python block in docs/ and the README runs (the blocks of one page run in order, in one module)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,11 @@ import pytest
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
-PAGES = sorted(p for p in DOCS.glob("*.md") if _BLOCK.search(p.read_text(encoding="utf-8")))
+PAGES = sorted(
+    p
+    for p in [*DOCS.glob("*.md"), DOCS.parent / "README.md"]
+    if _BLOCK.search(p.read_text(encoding="utf-8"))
+)
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
