@@ -108,8 +108,11 @@ _HASHES: Mapping[str, Callable[[bytes], Any]] = {
     "sha-384": hashlib.sha384,
     "sha-512": hashlib.sha512,
 }
-# SD-JWT VC section 3.2.2.2: these must stay in clear so a verifier can always read them.
-_NEVER_DISCLOSABLE = frozenset({"iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "status"})
+# SD-JWT VC section 2.2.2.3: these claims, and every claim inside them, must stay in
+# clear so that a verifier can always read them.
+_NEVER_DISCLOSABLE = frozenset(
+    {"iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "aka_vcts", "status"}
+)
 _B64URL_RE = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -602,7 +605,8 @@ def issue_sd_jwt(
 
     Returns ``<JWT>~<D1>~...~<Dn>~``. Raises :class:`ClaimPathError` for a
     path that names no claim or a claim that must stay in clear
-    (``iss``, ``nbf``, ``exp``, ``cnf``, ``vct``, ``status``),
+    (``iss``, ``nbf``, ``exp``, ``cnf``, ``vct``, ``vct#integrity``, ``aka_vcts``,
+    ``status`` and anything inside them),
     :class:`SdJwtError` for claims using reserved names or clashing with the
     registered claims, and :class:`UnsupportedError` for keys that cannot sign.
     """
@@ -635,7 +639,7 @@ def issue_sd_jwt(
 
     targets = {_norm_path(p) for p in disclosable}
     for target in targets:
-        if len(target) == 1 and target[0] in _NEVER_DISCLOSABLE:
+        if target[0] in _NEVER_DISCLOSABLE:
             raise ClaimPathError(f"claim {target[0]!r} must not be selectively disclosable")
     iss = _Issuer(targets, randbytes, decoys)
     try:
@@ -899,10 +903,10 @@ def verify_sd_jwt(
     try:
         processed, proc = _process(sd)
         if header_typ in SD_JWT_VC_TYPES:
-            # SD-JWT VC 3.2.2.2: these claims must be in clear; a disclosure of one
+            # SD-JWT VC 2.2.2.3: these claims must be in clear; a disclosure of one
             # could otherwise shadow what the verifier relies on.
             for path, _ in proc.entries:
-                if len(path) == 1 and path[0] in _NEVER_DISCLOSABLE:
+                if path[0] in _NEVER_DISCLOSABLE:
                     raise _Reject("disclosure_invalid", f"claim {path[0]!r} must not be disclosed")
     except _Reject as exc:
         checks.append(Check.failed("disclosures", exc.code, exc.message))
