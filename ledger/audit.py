@@ -47,7 +47,7 @@ from ledger.entry import (
     _decode_fields,
     _signing_input,
 )
-from ledger.errors import IntegrityError
+from ledger.errors import IntegrityError, LedgerError
 from ledger.store._base import Store
 
 __all__ = ["AuditReport", "Progress", "audit"]
@@ -122,11 +122,11 @@ def audit(
 
     Returns an :class:`AuditReport`; findings about the data never raise.
     Raises :class:`~ledger.errors.LedgerStoreError` when the store cannot be
-    read, and :class:`~did_methods.errors.SSIWalletError` subclasses only for
-    bad arguments (e.g. a ``checkpoint_note`` without ``verifiers``).
+    read, and :class:`~ledger.errors.LedgerError` for a ``checkpoint_note``
+    without ``verifiers``.
     """
     if checkpoint_note is not None and not verifiers:
-        raise IntegrityError("a checkpoint_note can only be checked with verifiers")
+        raise LedgerError("a checkpoint_note can only be checked with verifiers")
     tail = store.tail()
     n = tail.size
     signatures = key_lookup is not None

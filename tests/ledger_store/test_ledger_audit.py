@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ledger_store_support import ORIGIN, Submitter, pg_drop_schema, pg_dsn
 
 from ledger._merkle import CompactRange, hash_leaf
 from ledger.audit import AuditReport, audit
 from ledger.checkpoint import NoteSigner
 from ledger.entry import Entry, EntryDraft
-from ledger.errors import IntegrityError
+from ledger.errors import IntegrityError, LedgerError
 from ledger.log import Log, did_key_lookup
 from ledger.store import MemoryStore, SQLiteStore, Store
 
@@ -279,7 +281,7 @@ def test_forged_checkpoint_signature(db: Database, built: dict[str, Any]) -> Non
 
 
 def test_checkpoint_note_needs_verifiers(db: Database, built: dict[str, Any]) -> None:
-    with pytest.raises(IntegrityError):
+    with pytest.raises(LedgerError, match="verifiers"):
         run_audit(db, checkpoint_note=built["note"])
 
 
@@ -316,3 +318,22 @@ def test_check_nodes_reports_the_earlier_of_node_and_entry_findings(
     db.sql("DELETE FROM ledger_entries WHERE idx = 9")
     assert_bad(run_audit(db, check_nodes=True), 5, "leaf")
     assert_bad(run_audit(db), 9, "missing")
+
+
+_FUZZ_DRAFTS = Submitter(5).drafts(12, tag="fuzz")
+
+
+@settings(max_examples=100)
+@given(st.integers(0, 11), st.binary(max_size=400), st.booleans())
+def test_audit_reports_arbitrary_stored_bytes_and_never_raises(
+    index: int, junk: bytes, keys: bool
+) -> None:
+    store = MemoryStore()
+    Log(store, origin=ORIGIN).append_batch(_FUZZ_DRAFTS)
+    original = store._entries[index]
+    store._entries[index] = junk
+    report = audit(store, key_lookup=did_key_lookup if keys else None, check_nodes=True)
+    if junk == original:
+        assert report.ok
+    else:
+        assert not report.ok and report.first_bad_index in (index, index + 1)
