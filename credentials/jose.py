@@ -37,6 +37,8 @@ from credentials._jws import (
     epoch_seconds,
     resolve_key,
 )
+from credentials.errors import ValidationError
+from credentials.model import Credential, Presentation
 from credentials.result import Check, VerificationResult
 from did_methods.did import DIDURL
 from did_methods.errors import InvalidDID, ParseError, SSIWalletError, VerificationError
@@ -104,6 +106,14 @@ def _epoch(value: Any, name: str) -> int:
     if when.tzinfo is None:
         raise VCJoseError(f"{name} must carry a timezone (dateTimeStamp)")
     return int(when.timestamp())
+
+
+def _check_data_model(document: Mapping[str, Any], kind: str) -> None:
+    """VC Data Model 2.0 validation (:mod:`credentials.model`); raises ValidationError."""
+    if kind == "VerifiableCredential":
+        Credential.from_json(document)
+    else:
+        Presentation.from_json(document)
 
 
 def _check_context(document: Mapping[str, Any], kind: str) -> None:
@@ -175,11 +185,14 @@ def issue_vc_jwt(
     issuer's DID. Raises :class:`VCJoseError` for a credential without the v2
     context, the ``VerifiableCredential`` type, an issuer DID, with a ``vc``
     claim or JWT claims that contradict it, or a ``kid`` of another DID;
-    :class:`UnsupportedError` for a key that cannot sign.
+    :class:`~credentials.errors.ValidationError` (every violation listed) for
+    one that breaks VC Data Model 2.0; :class:`UnsupportedError` for a key
+    that cannot sign.
     """
     if not isinstance(credential, Mapping):
         raise VCJoseError("a credential must be a JSON object")
     _check_context(credential, "VerifiableCredential")
+    _check_data_model(credential, "VerifiableCredential")
     if "vc" in credential or "vp" in credential:
         raise VCJoseError("the claims 'vc' and 'vp' must not be present (VC-JOSE-COSE 3.1.2)")
     derived = _derived_claims(credential)
@@ -225,6 +238,7 @@ def issue_vp_jwt(
     base.setdefault("@context", [VC_CONTEXT])
     base.setdefault("type", ["VerifiablePresentation"])
     _check_context(base, "VerifiablePresentation")
+    _check_data_model(base, "VerifiablePresentation")
     if "vc" in base or "vp" in base:
         raise VCJoseError("the claims 'vc' and 'vp' must not be present (VC-JOSE-COSE 3.1.2)")
     holder = _holder_id(base)
@@ -303,12 +317,13 @@ def _consistency(payload: Mapping[str, Any], kind: str) -> Check:
         return Check.failed(name, "claims_invalid", "'vc'/'vp' claims are not allowed")
     try:
         _check_context(payload, kind)
+        _check_data_model(payload, kind)
         if kind == "VerifiableCredential":
             derived = _derived_claims(payload)
         else:
             holder = _holder_id(payload)
             derived = {"iss": holder} if holder is not None else {}
-    except VCJoseError as exc:
+    except (VCJoseError, ValidationError) as exc:
         return Check.failed(name, "credential_invalid", str(exc))
     for claim, value in derived.items():
         if claim in payload and payload[claim] != value:

@@ -25,7 +25,7 @@ from credentials.jose import (
 )
 from did_methods.document import DIDDocument, VerificationMethod
 from did_methods.encoding import b64url_encode
-from did_methods.errors import ResolutionError, SSIWalletError, VerificationError
+from did_methods.errors import ParseError, ResolutionError, SSIWalletError, VerificationError
 from did_methods.keys import KeyType, PrivateKey
 from did_methods.methods.key import did_key_from_public_key
 from did_methods.resolver import Resolver
@@ -205,9 +205,17 @@ def test_non_credentials_refused_at_issue(issuer: Any) -> None:
         {**permit(issuer.did), "type": ["WorkPermit"]},
         {**permit(issuer.did), "issuer": 5},
         {**permit(issuer.did), "validUntil": "2027-06-30"},
+        {k: v for k, v in permit(issuer.did).items() if k != "credentialSubject"},
     ):
-        with pytest.raises(VCJoseError):
+        # VCJoseError or the data model's ValidationError: both are ParseErrors
+        with pytest.raises(ParseError):
             issue_vc_jwt(bad, issuer.key, kid=issuer.kid)
+
+
+def test_data_model_violation_is_refused_at_verify(issuer: Any, resolver: Resolver) -> None:
+    token = issue_vc_jwt(permit(issuer.did), issuer.key, kid=issuer.kid, now=NOW)
+    payload = {**CompactJWS.parse(token).payload, "credentialSubject": []}
+    assert codes(resign(token, issuer.key, payload=payload), resolver) == ("credential_invalid",)
 
 
 _KEY = PrivateKey.generate(KeyType.ED25519)
