@@ -262,3 +262,30 @@ def test_arbitrary_input_raises_only_typed_errors(
             led.was_accredited(subject, ctype, clock.advance(seconds=1))
         except SSIWalletError:
             pass
+
+
+def test_forged_accreditation_written_straight_to_the_log_is_ignored(
+    ledger: Ledger, root_key: PrivateKey, clock: FakeClock
+) -> None:
+    impostor = Body()
+    root_did = ledger.issuers.root
+    payload = {
+        "v": 1, "subject": impostor.did, "types": ["ResidencePermit"], "jurisdiction": "EU",
+        "validFrom": clock.ms, "validUntil": None, "delegate": True,
+    }  # fmt: skip
+    # Claims to be the root's method, signed by the impostor's own key.
+    forged = Signer(impostor.key, f"{root_did}#{root_did.removeprefix('did:key:')}").sign(
+        KIND_ACCREDIT, payload, now=clock
+    )
+    entry = ledger.log.append(forged)
+    at = clock.advance(seconds=1)
+    assert not ledger.was_accredited(impostor.did, "ResidencePermit", at).accredited
+    problem = ledger.issuers.rejection(entry.index)
+    assert isinstance(problem, RegistryRejected) and problem.code == "key_mismatch"
+    # Types out of order are not the normal form either, even from the root.
+    unsorted = Signer.for_did_key(root_key).sign(
+        KIND_ACCREDIT, {**payload, "types": ["WorkPermit", "ResidencePermit"]}, now=clock
+    )
+    bad = ledger.log.append(unsorted)
+    assert isinstance(ledger.issuers.rejection(bad.index), RegistryError)
+    assert ledger.issuers.accreditations(impostor.did) == ()
