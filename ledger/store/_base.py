@@ -18,7 +18,7 @@ transactions and see only committed data.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -150,19 +150,3 @@ class Store(Protocol):
     def close(self) -> None:
         """Release connections and files; the store must not be used afterwards."""
         ...
-
-
-def iter_entries(
-    store: Store, start: int, end: int, *, page: int = 4096
-) -> Iterator[tuple[int, bytes]]:
-    """Stream stored rows with ``start <= index < end`` in pages of ``page`` rows."""
-    pos = start
-    while pos < end:
-        rows = store.read_entries(pos, min(page, end - pos))
-        if not rows:
-            return
-        for row in rows:
-            if row[0] >= end:
-                return
-            yield row
-        pos = rows[-1][0] + 1
