@@ -658,7 +658,11 @@ def issue_sd_jwt(
         payload["cnf"] = {"jwk": dict(_jwk_items(holder_key))}
     if status is not None:
         payload["status"] = dict(status)
-    jwt = sign_compact(header, dumps(payload), key)
+    try:
+        body_bytes = dumps(payload)
+    except ParseError as exc:
+        raise SdJwtError(f"claims cannot be issued: {exc}") from exc
+    jwt = sign_compact(header, body_bytes, key)
     return "~".join((jwt, *iss.disclosures, ""))
 
 
