@@ -625,7 +625,12 @@ class Vault:
     # -- erasure -------------------------------------------------------------------
 
     def erase(
-        self, subject_id: str, *, record_id: str | None = None, version: int | None = None
+        self,
+        subject_id: str,
+        *,
+        record_id: str | None = None,
+        version: int | None = None,
+        compact: bool = True,
     ) -> ErasureReceipt:
         """Erase the subject (GDPR article 17): every record version, or only ``record_id``
         (and only ``version`` of it, if given).
@@ -636,6 +641,10 @@ class Vault:
         the database files. Erasing what is already erased returns a receipt
         with no tombstones. Raises :class:`~ledger.vault.errors.SubjectNotFound`
         when the vault never held that subject (or record).
+
+        ``compact=False`` skips the compaction (on PostgreSQL ``VACUUM (FULL)``
+        rewrites the vault tables, so erase a batch, then call :meth:`compact`
+        once); until then the deleted bytes may remain in the database files.
         """
         tag = self._tag(subject_id)
         sql = "SELECT ref FROM {p}vault_records WHERE tag = ?"
@@ -665,7 +674,11 @@ class Vault:
             # replay (now, at the next open, after a restore) applies them.
             tombstones += [e.index for e in self._log.append_batch(drafts)]
         self.replay()
-        compaction = self._backend.compact()
+        compaction = (
+            self._backend.compact()
+            if compact
+            else CompactReport(False, "compaction deferred: call Vault.compact()")
+        )
         with self._backend.read() as txn:
             left = txn.execute("SELECT 1 FROM {p}vault_subjects WHERE tag = ?", (tag,))
         return ErasureReceipt(tuple(tombstones), not left, compaction)

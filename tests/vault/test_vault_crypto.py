@@ -146,3 +146,53 @@ def test_commitments_hide_low_entropy_values_and_tags_are_keyed() -> None:
     assert target not in guesses
     k1, k2 = os.urandom(32), os.urandom(32)
     assert subject_tag(k1, "amina") == subject_tag(k1, "amina") != subject_tag(k2, "amina")
+
+
+class KmsStandIn:
+    """A KeyProvider that, like a KMS, never hands out its key: AES key wrap (RFC 3394)
+    under a key derived per context, so a wrapped key only unwraps for its context."""
+
+    def __init__(self) -> None:
+        self._root = os.urandom(32)
+        self.calls = 0
+
+    @property
+    def key_id(self) -> str:
+        return "kms-test-key-1"
+
+    def _kek(self, context: bytes) -> bytes:
+        import hashlib
+        import hmac
+
+        return hmac.new(self._root, context, hashlib.sha256).digest()
+
+    def wrap(self, key: bytes, *, context: bytes) -> bytes:
+        from cryptography.hazmat.primitives.keywrap import aes_key_wrap
+
+        self.calls += 1
+        return aes_key_wrap(self._kek(context), key)
+
+    def unwrap(self, wrapped: bytes, *, context: bytes) -> bytes:
+        from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
+
+        self.calls += 1
+        try:
+            return aes_key_unwrap(self._kek(context), wrapped)
+        except InvalidUnwrap as exc:
+            raise MasterKeyError("does not unwrap") from exc
+
+
+def test_a_kms_key_provider_plugs_in(open_sqlite_vault, tmp_path: Path) -> None:
+    kms = KmsStandIn()
+    vault = open_sqlite_vault(master_key=kms)
+    receipt = vault.put("subject-1", {"name": "Amina"})
+    assert vault.access("subject-1").records[0].record == {"name": "Amina"}
+    assert kms.calls >= 2  # the index key and the subject's data key went through the KMS
+    backup = vault.backup(tmp_path / "kms.bak")
+    vault.erase("subject-1")
+    vault.restore(backup)
+    assert vault.access("subject-1").erased[0].record_id == receipt.record_id
+    vault.close()
+    with pytest.raises(MasterKeyError):
+        open_sqlite_vault(master_key=MasterKey.generate())
+    assert open_sqlite_vault(master_key=kms).access("subject-1").status == "erased"

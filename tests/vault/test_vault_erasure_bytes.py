@@ -136,3 +136,17 @@ def test_postgres_table_files_hold_no_erased_byte_after_vacuum_full(open_pg_vaul
     assert _scan(files, _needles(records, ciphertexts)) == []
     assert vault.access("bystander").records[0].record == {"keep": "me"}
     assert audit(vault.log.store).ok
+
+
+def test_batch_erasure_with_one_deferred_compaction(open_sqlite_vault, tmp_path: Path) -> None:
+    vault = open_sqlite_vault()
+    records = {f"subject-{i}": {"name": "Name-" + secrets.token_hex(12)} for i in range(3)}
+    for subject, record in records.items():
+        vault.put(subject, record)
+    ciphertexts = _ciphertexts(vault)
+    for subject in records:
+        receipt = vault.erase(subject, compact=False)
+        assert not receipt.compaction.complete
+    assert vault.compact().complete
+    db = tmp_path / "registry.db"
+    assert _scan([db, Path(f"{db}-wal")], _needles(list(records.values()), ciphertexts)) == []
