@@ -159,6 +159,13 @@ def _sign(payload: Mapping[str, Any], key: PrivateKey, *, typ: str, cty: str, ki
     return token
 
 
+def _check_signer(key: Any, kid: Any) -> None:
+    if not isinstance(key, PrivateKey):
+        raise VCJoseError("key must be a did_methods.keys.PrivateKey")
+    if not isinstance(kid, str):
+        raise VCJoseError("kid must be a DID URL string")
+
+
 def _check_kid_for(kid: str, did: str) -> None:
     try:
         absolute_kid(kid, did)
@@ -191,6 +198,7 @@ def issue_vc_jwt(
     """
     if not isinstance(credential, Mapping):
         raise VCJoseError("a credential must be a JSON object")
+    _check_signer(key, kid)
     _check_context(credential, "VerifiableCredential")
     _check_data_model(credential, "VerifiableCredential")
     if "vc" in credential or "vp" in credential:
@@ -234,6 +242,9 @@ def issue_vp_jwt(
     claims; ``iat`` is ``now``. Raises :class:`VCJoseError` as
     :func:`issue_vc_jwt` does.
     """
+    _check_signer(key, kid)
+    if presentation is not None and not isinstance(presentation, Mapping):
+        raise VCJoseError("a presentation must be a JSON object")
     base: dict[str, Any] = dict(presentation) if presentation is not None else {}
     base.setdefault("@context", [VC_CONTEXT])
     base.setdefault("type", ["VerifiablePresentation"])

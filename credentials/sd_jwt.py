@@ -616,8 +616,16 @@ def issue_sd_jwt(
         raise SdJwtError("issuer must be a non-empty string")
     if not isinstance(vct, str) or not vct:
         raise SdJwtError("vct must be a non-empty string")
-    if decoys < 0 or decoys > 100:
-        raise SdJwtError("decoys must be between 0 and 100")
+    if isinstance(decoys, bool) or not isinstance(decoys, int) or not 0 <= decoys <= 100:
+        raise SdJwtError("decoys must be an integer between 0 and 100")
+    if not isinstance(key, PrivateKey):
+        raise SdJwtError("key must be a did_methods.keys.PrivateKey")
+    if holder_key is not None and not isinstance(holder_key, PublicKey):
+        raise SdJwtError("holder_key must be a did_methods.keys.PublicKey")
+    if status is not None and not isinstance(status, Mapping):
+        raise SdJwtError("status must be a JSON object")
+    if kid is None and issuer.startswith("did:"):
+        raise SdJwtError("an issuer DID needs a kid naming its verification method")
     header: dict[str, Any] = {"typ": _TYP}
     if kid is not None:
         if issuer.startswith("did:"):
@@ -710,6 +718,8 @@ def present(
                 break
     kept = tuple(d for d in sd.disclosures if d in chosen)
     prefix = "".join(s + "~" for s in (sd.jwt_text, *kept))
+    if holder_key is not None and not isinstance(holder_key, PrivateKey):
+        raise PolicyError("holder_key must be a did_methods.keys.PrivateKey")
     if holder_key is None:
         if nonce is not None or audience is not None:
             raise PolicyError("a nonce or audience needs a holder_key to sign key binding")
