@@ -841,6 +841,10 @@ class Vault:
         Raises :class:`~ledger.vault.errors.SubjectNotFound` when the vault
         never held the subject.
         """
+        return self._access(subject_id, log_event=log_event, purpose="access")
+
+    def _access(self, subject_id: str, *, log_event: bool, purpose: str) -> SubjectAccess:
+
         tag = self._tag(subject_id)
         records, erased_rows = self._read_subject(subject_id, tag, current_only=False)
         if not records and not erased_rows:
@@ -852,7 +856,7 @@ class Vault:
                 {
                     "type": "subject-access",
                     "principal": None,
-                    "purpose": "access",
+                    "purpose": purpose,
                     "code": "allowed",
                     "records": [[r.record_id, r.version] for r in records],
                     "authorisation": None,
@@ -894,7 +898,7 @@ class Vault:
         The content of :meth:`access` (records, proofs, erasures, access log),
         as UTF-8 JSON. Raises as :meth:`access`.
         """
-        data = self.access(subject_id).to_json()
+        data = self._access(subject_id, log_event=True, purpose="portability").to_json()
         return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
     def prove_record(
