@@ -844,7 +844,6 @@ class Vault:
         return self._access(subject_id, log_event=log_event, purpose="access")
 
     def _access(self, subject_id: str, *, log_event: bool, purpose: str) -> SubjectAccess:
-
         tag = self._tag(subject_id)
         records, erased_rows = self._read_subject(subject_id, tag, current_only=False)
         if not records and not erased_rows:
