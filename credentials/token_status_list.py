@@ -185,6 +185,13 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _check_cap(cap: object) -> int:
+    # zlib reads max_length 0 as "no limit": a negative cap must never reach it
+    if not _is_int(cap) or cap < 0:  # type: ignore[operator]
+        raise TokenStatusListError("size_invalid", "max_decompressed must be an int >= 0")
+    return cap  # type: ignore[return-value]
+
+
 def _inflate_bounded(compressed: bytes, cap: int) -> bytes:
     """Inflate exactly one ZLIB stream (RFC 1950), refusing output beyond ``cap`` bytes."""
     inflater = zlib.decompressobj(wbits=15)  # ZLIB header and Adler-32 trailer required
@@ -278,11 +285,12 @@ class TokenStatusList:
 
         ``bits`` must be 1, 2, 4 or 8; ``lst`` strict unpadded base64url of
         exactly one ZLIB stream that inflates to at most ``max_decompressed``
-        bytes (inflation stops as soon as the cap is passed, so a bomb costs
-        at most that much work). Other members (``aggregation_uri``) are
-        allowed and ignored. Raises :class:`TokenStatusListError`
-        (``claim_invalid``, ``bits_invalid``, ``encoding_invalid``,
-        ``decompression_bomb``).
+        bytes, never more than :data:`DEFAULT_MAX_DECOMPRESSED` (inflation
+        stops as soon as the cap is passed, so a bomb costs at most that much
+        work). Other members (``aggregation_uri``) are allowed and ignored.
+        Raises :class:`TokenStatusListError` (``claim_invalid``,
+        ``bits_invalid``, ``encoding_invalid``, ``decompression_bomb``,
+        ``size_invalid`` for a negative ``max_decompressed``).
         """
         if not isinstance(obj, Mapping):
             raise TokenStatusListError("claim_invalid", "status_list must be a JSON object")
@@ -290,7 +298,7 @@ class TokenStatusList:
         lst = obj.get("lst")
         if not isinstance(lst, str):
             raise TokenStatusListError("encoding_invalid", "lst must be a string")
-        cap = min(max_decompressed, DEFAULT_MAX_DECOMPRESSED)
+        cap = min(_check_cap(max_decompressed), DEFAULT_MAX_DECOMPRESSED)
         # DEFLATE never grows data by more than ~0.03% plus a few bytes (stored
         # blocks), so a longer text cannot be a list within the cap.
         if len(lst) > (cap + cap // 1000 + 64) * 4 // 3 + 4:
@@ -671,7 +679,9 @@ class TokenStatusListResolver:
     per URI until its ``ttl`` passes (``max_age`` when it names none, and
     never longer than ``max_age`` nor past its ``exp``), as measured by
     ``clock``. At most ``max_cached`` tokens are kept (least recently used
-    first out). Safe to share between threads.
+    first out). Safe to share between threads. Raises
+    :class:`TokenStatusListError` (``size_invalid``) at construction for a
+    negative ``max_decompressed``.
     """
 
     def __init__(
@@ -687,6 +697,7 @@ class TokenStatusListResolver:
         max_cached: int = 1024,
         leeway: float = 0,
     ) -> None:
+        _check_cap(max_decompressed)
         self._fetcher = fetcher
         self._resolver = resolver
         self._clock = clock

@@ -306,3 +306,23 @@ def test_arbitrary_input_raises_only_our_error(obj: Any) -> None:
         return
     assert decoded.bits in (1, 2, 4, 8)
     assert decoded.size == len(decoded.to_bytes()) * 8 // decoded.bits
+
+
+@pytest.mark.parametrize("cap", [-1, -(1 << 30), 1.5, None])
+def test_a_negative_cap_never_means_unlimited(cap: Any) -> None:
+    # zlib treats max_length 0 as "no limit"; a cap of -1 must not get there
+    bomb = {"bits": 1, "lst": b64e(zlib.compress(bytes(1 << 20), 9))}
+    with pytest.raises(TokenStatusListError) as info:
+        TokenStatusList.decode(bomb, max_decompressed=cap)
+    assert info.value.code == "size_invalid"
+
+
+def test_zero_cap_accepts_only_an_empty_list() -> None:
+    empty = TokenStatusList.decode({"bits": 1, "lst": b64e(zlib.compress(b""))}, max_decompressed=0)
+    assert empty.size == 0
+    with pytest.raises(TokenStatusListError) as info:
+        empty.get(0)
+    assert info.value.code == "index_out_of_range"
+    with pytest.raises(TokenStatusListError) as info:
+        TokenStatusList.decode({"bits": 1, "lst": "eNrbuRgAAhcBXQ"}, max_decompressed=0)
+    assert info.value.code == "decompression_bomb"

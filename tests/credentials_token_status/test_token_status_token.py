@@ -569,3 +569,9 @@ def test_any_changed_character_is_refused(position: int, replacement: str) -> No
         verify_status_list_token(
             forged, uri=LIST_URI, issuer=party.did, resolver=Resolver.default(), now=NOW
         )
+
+
+def test_resolver_refuses_a_negative_cap(resolver: Resolver) -> None:
+    with pytest.raises(TokenStatusListError) as info:
+        TokenStatusListResolver(StaticFetcher({}), resolver, max_decompressed=-1)
+    assert info.value.code == "size_invalid"
