@@ -279,4 +279,24 @@ def test_mutated_messages_raise_only_parse_errors_or_fail_verification(data: st.
     except VerificationError:
         return
     # only a change to the unsigned parts (unprotected header) may still verify
-    assert msg.payload == b"\xa1\x01\x02"
+    original = CoseSign1.sign(b"\xa1\x01\x02", key, kid=b"k")
+    assert msg.payload == original.payload
+    assert msg.protected_bytes == original.protected_bytes
+    assert msg.signature == original.signature
+
+
+@settings(max_examples=200)
+@given(st.lists(_plain, max_size=5), st.booleans())
+def test_well_formed_cbor_of_the_wrong_shape_raises_only_cose_errors(
+    items: list[Any], tagged: bool
+) -> None:
+    value: Any = cbor2.CBORTag(18, items) if tagged else items
+    try:
+        msg = CoseSign1.parse(cbor2.dumps(value))
+    except CoseError:
+        return
+    # whatever parsed is a well-typed message
+    assert isinstance(msg.protected_bytes, bytes) and isinstance(msg.payload, bytes)
+    assert isinstance(msg.signature, bytes) and isinstance(msg.unprotected, dict)
+    with pytest.raises(VerificationError):
+        msg.verify(_key(KeyType.ED25519).public_key)
