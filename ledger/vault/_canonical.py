@@ -43,6 +43,10 @@ def _number(value: int | float) -> str:
         return str(value)
     if not math.isfinite(value):
         raise RecordError("NaN and infinities are not JSON")
+    if _MAX_SAFE_INT < abs(value) < 1e21 and value.is_integer():
+        # Serialised without an exponent, it would read back as an integer
+        # outside the I-JSON range, which records may not hold.
+        raise RecordError("integral numbers must be within +-(2**53 - 1) (I-JSON)")
     if value == 0:
         return "0"
     sign = "-" if value < 0 else ""
