@@ -1,15 +1,27 @@
 """Verifiable credentials: W3C VC Data Model 2.0, RFC 8785 canonical JSON, Data Integrity
-proofs (``eddsa-jcs-2022``, ``ecdsa-jcs-2019``), VC-JOSE, SD-JWT VC, Bitstring Status
-List, and the immigration vocabulary's JSON Schemas.
+proofs (``eddsa-jcs-2022``, ``ecdsa-jcs-2019``), VC-JOSE, SD-JWT VC, Bitstring and Token
+Status Lists, offline barcodes, and the immigration vocabulary's JSON Schemas.
 
 Start with :func:`verify` (any format in, a :class:`VerificationResult` out) and
 :func:`issue`. The modules hold the sharper tools: :mod:`credentials.jcs`,
 :mod:`credentials.model`, :mod:`credentials.data_integrity`, :mod:`credentials.jose`,
-:mod:`credentials.sd_jwt`, :mod:`credentials.status_list`, :mod:`credentials.schemas`.
+:mod:`credentials.sd_jwt`, :mod:`credentials.status_list`,
+:mod:`credentials.token_status_list`, :mod:`credentials.schemas`,
+:mod:`credentials.barcode`; :mod:`credentials.cose` and :mod:`credentials.base45` are
+not re-exported here.
 """
 
 from __future__ import annotations
 
+from credentials.barcode import (
+    BarcodeError,
+    UnverifiedBarcode,
+    decode_barcode,
+    encode_barcode,
+    qr_png,
+    qr_svg,
+    verify_barcode,
+)
 from credentials.data_integrity import (
     DataIntegrityProof,
     VerifiedProof,
@@ -82,6 +94,20 @@ from credentials.status_list import (
     make_status_list_credential,
     status_entry,
 )
+from credentials.token_status_list import (
+    TokenStatus,
+    TokenStatusCheckError,
+    TokenStatusList,
+    TokenStatusListError,
+    TokenStatusListResolver,
+    VerifiedStatusListToken,
+    check_token_status,
+    make_status_list_token,
+    status_claim,
+    token_status_checker,
+    token_status_checker_for,
+    verify_status_list_token,
+)
 from credentials.verify import IssueFormat, issue, verify
 
 __all__ = [
@@ -90,6 +116,7 @@ __all__ = [
     "CREDENTIAL_TYPES",
     "LANGUAGES",
     "VC_JWT_MEDIA_TYPE",
+    "BarcodeError",
     "CanonicalizationError",
     "Check",
     "CheckStatus",
@@ -109,21 +136,31 @@ __all__ = [
     "StatusList",
     "StatusListError",
     "StatusListResolver",
+    "TokenStatus",
+    "TokenStatusCheckError",
+    "TokenStatusList",
+    "TokenStatusListError",
+    "TokenStatusListResolver",
     "UnknownCredentialTypeError",
+    "UnverifiedBarcode",
     "VCJoseError",
     "ValidationError",
     "VerificationResult",
     "VerifiedProof",
+    "VerifiedStatusListToken",
     "add_proof",
     "canonicalize",
     "check_schema",
     "check_status",
+    "check_token_status",
     "check_validity_period",
     "claim_label",
     "claim_names",
     "context_document",
     "credential_schema",
+    "decode_barcode",
     "display_name",
+    "encode_barcode",
     "envelope_vc_jwt",
     "example_credential",
     "example_subject",
@@ -133,20 +170,28 @@ __all__ = [
     "issue_vp_jwt",
     "loads_strict",
     "make_status_list_credential",
+    "make_status_list_token",
     "parse_datetime",
     "present",
+    "qr_png",
+    "qr_svg",
     "schema_for",
     "schema_id",
     "sd_jwt_disclosure_policy",
+    "status_claim",
     "status_entry",
+    "token_status_checker",
+    "token_status_checker_for",
     "type_for_schema_id",
     "type_for_vct",
     "validate_credential",
     "vct",
     "verify",
+    "verify_barcode",
     "verify_jwt",
     "verify_proof",
     "verify_sd_jwt",
+    "verify_status_list_token",
     "verify_vc_jwt",
     "verify_vp_jwt",
 ]

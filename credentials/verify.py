@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
-from credentials import jose, schemas
+from credentials import jose, schemas, sd_jwt
 from credentials.data_integrity import (
     ECDSA_JCS_2019,
     EDDSA_JCS_2022,
@@ -43,6 +43,7 @@ from credentials.status_list import (
     StatusListResolver,
     check_status,
 )
+from credentials.token_status_list import TokenStatusListResolver, token_status_checker_for
 from did_methods.keys import KeyType, PrivateKey
 from did_methods.resolver import Resolver
 
@@ -85,7 +86,7 @@ def verify(
     domain: str | None = None,
     nonce: str | None = None,
     audience: str | None = None,
-    status_fetcher: StatusListResolver | StatusListFetcher | None = None,
+    status_fetcher: StatusListResolver | TokenStatusListResolver | StatusListFetcher | None = None,
     check_schema: bool = True,
 ) -> VerificationResult:
     """Verify a credential or presentation in any supported format; see the module docstring.
@@ -95,11 +96,15 @@ def verify(
     current time) is the instant validity is judged at; ``challenge`` and
     ``domain`` are what a Data Integrity presentation's proof must carry;
     ``nonce`` and ``audience`` are what a VC-JOSE/SD-JWT key binding must
-    carry. ``status_fetcher`` is a
-    :class:`~credentials.status_list.StatusListResolver`, or a fetcher
-    (``fetch(url, *, max_bytes, timeout, accept) -> bytes``) to build one;
-    without it a credential that has ``credentialStatus`` fails the ``status``
-    check (status fails closed). ``check_schema`` runs the ``schema`` check
+    carry. ``status_fetcher`` reads status lists: a fetcher
+    (``fetch(url, *, max_bytes, timeout, accept) -> bytes``, such as
+    ``did_methods.http.HttpFetcher``) serves both a Data Integrity
+    credential's Bitstring Status List and an SD-JWT VC's Token Status List;
+    a :class:`~credentials.status_list.StatusListResolver` or a
+    :class:`~credentials.token_status_list.TokenStatusListResolver` may be
+    given instead to share its cache. Status fails closed: without a fetcher
+    that can read it, a credential that names a status fails the ``status``
+    check with ``status_unavailable``. ``check_schema`` runs the ``schema`` check
     when the credential names a ``credentialSchema``.
 
     Raises :class:`~credentials.errors.ParseError` when ``data`` is not JSON,
@@ -166,7 +171,7 @@ class _Context:
         domain: str | None,
         nonce: str | None,
         audience: str | None,
-        status_fetcher: StatusListResolver | StatusListFetcher | None,
+        status_fetcher: StatusListResolver | TokenStatusListResolver | StatusListFetcher | None,
         check_schema: bool,
     ) -> None:
         self.resolver = resolver
@@ -397,21 +402,47 @@ def _status_check(document: Mapping[str, Any], ctx: _Context) -> Check:
             "status_unavailable",
             "the credential has a credentialStatus but no status_fetcher was given",
         )
+    if isinstance(fetcher, TokenStatusListResolver):
+        return Check.failed(
+            "status",
+            "status_unavailable",
+            "a TokenStatusListResolver cannot read a Bitstring Status List: pass a fetcher",
+        )
     return check_status(document, _status_resolver(fetcher, ctx), now=ctx.now)
 
 
 def _verify_sd_jwt(text: str, ctx: _Context) -> VerificationResult:
-    from credentials import sd_jwt
-
-    # An SD-JWT VC's ``status`` claim names an IETF Token Status List, not a
-    # Bitstring Status List, so the status fetcher does not apply here.
-    return sd_jwt.verify_sd_jwt(
-        text,
+    # An SD-JWT VC's ``status`` claim names an IETF Token Status List: the
+    # status fetcher (or a TokenStatusListResolver given as such) checks it.
+    parsed = sd_jwt.SdJwt.parse(text)
+    checker = None
+    fetcher = ctx.status_fetcher
+    if isinstance(fetcher, TokenStatusListResolver):
+        checker = token_status_checker_for(parsed, fetcher, now=ctx.now)
+    elif fetcher is not None and not isinstance(fetcher, StatusListResolver):
+        resolver = TokenStatusListResolver(fetcher, ctx.resolver, clock=lambda: ctx.now)
+        ctx.status_fetcher = resolver
+        checker = token_status_checker_for(parsed, resolver, now=ctx.now)
+    result = sd_jwt.verify_sd_jwt(
+        parsed,
         ctx.resolver,
         now=ctx.now.timestamp(),
         nonce=ctx.nonce,
         audience=ctx.audience,
+        status_checker=checker,
     )
+    if checker is None and parsed.unverified_payload.get("status") is not None:
+        # fail closed, as for Data Integrity: a status we cannot check is no pass
+        unavailable = Check.failed(
+            "status",
+            "status_unavailable",
+            "the credential has a status but no status_fetcher that reads Token Status Lists",
+        )
+        checks = [unavailable if c.name == "status" else c for c in result.checks]
+        return VerificationResult.of(
+            result.format, checks, document=result.document, issuer=result.issuer
+        )
+    return result
 
 
 def _verify_jose(text: str, ctx: _Context) -> VerificationResult:

@@ -326,6 +326,14 @@ def test_package_exports_are_pinned() -> None:
         # Bitstring Status List
         "StatusList", "StatusListResolver", "check_status", "make_status_list_credential",
         "status_entry",
+        # IETF Token Status List
+        "TokenStatus", "TokenStatusCheckError", "TokenStatusList", "TokenStatusListError",
+        "TokenStatusListResolver", "VerifiedStatusListToken", "check_token_status",
+        "make_status_list_token", "status_claim", "token_status_checker",
+        "token_status_checker_for", "verify_status_list_token",
+        # offline barcodes
+        "BarcodeError", "UnverifiedBarcode", "decode_barcode", "encode_barcode", "qr_png",
+        "qr_svg", "verify_barcode",
         # the immigration vocabulary
         "CONTEXT_URL", "CREDENTIAL_TYPES", "LANGUAGES", "check_schema", "claim_label",
         "claim_names", "context_document", "credential_schema", "display_name",
@@ -420,3 +428,49 @@ def test_sd_jwt_is_detected_and_delegated() -> None:
     assert result.format == "dc+sd-jwt"
     assert result.document is not None and "nationality" not in result.document
     assert verify(shown, resolver=RESOLVER, now=NOW, nonce="other").codes
+
+
+def test_sd_jwt_status_through_the_entry_point_fails_closed() -> None:
+    from credentials.sd_jwt import issue_sd_jwt
+    from credentials.token_status_list import (
+        TokenStatusList,
+        TokenStatusListResolver,
+        make_status_list_token,
+        status_claim,
+    )
+
+    issuer_key = seeded_key(KeyType.ED25519, 30)
+    issuer, kid = did_key(issuer_key)
+    uri = "https://status.example/tokens/1"
+    token_list = TokenStatusList(1024)
+    token_list.set(5)
+    status_token = make_status_list_token(
+        token_list, uri=uri, key=issuer_key, kid=kid, issued_at=NOW - timedelta(minutes=1)
+    )
+    fetcher = _MemoryFetcher({uri: status_token.encode()})
+
+    def issued(index: int) -> str:
+        return issue_sd_jwt(
+            {"sector": "healthcare"},
+            issuer_key,
+            issuer=issuer,
+            kid=kid,
+            vct="https://credentials.example/WorkPermit",
+            status=status_claim(uri, index),
+            now=NOW,
+        )
+
+    revoked = verify(issued(5), resolver=RESOLVER, now=NOW, status_fetcher=fetcher)
+    assert revoked.codes == ("revoked",), revoked.explain()
+    fine = verify(issued(6), resolver=RESOLVER, now=NOW, status_fetcher=fetcher)
+    assert fine.valid, fine.explain()
+    shared = TokenStatusListResolver(fetcher, RESOLVER, clock=lambda: NOW)
+    assert verify(issued(6), resolver=RESOLVER, now=NOW, status_fetcher=shared).valid
+    # no fetcher, or one that reads only Bitstring Status Lists: not a pass
+    assert verify(issued(6), resolver=RESOLVER, now=NOW).codes == ("status_unavailable",)
+    # and the other way round: a token-list resolver cannot read a Bitstring Status List
+    url = "https://status.example/lists/9"
+    di = _issued(credentialStatus=status_entry(url, 7, "revocation"))
+    assert verify(di, resolver=RESOLVER, now=NOW, status_fetcher=shared).codes == (
+        "status_unavailable",
+    )
