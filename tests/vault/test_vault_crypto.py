@@ -30,8 +30,24 @@ _json = st.recursive(
 )
 
 
+def _unsafe_integral(value: object) -> bool:
+    # Our one deliberate departure from RFC 8785: an integral float beyond 2**53 - 1
+    # (below 1e21) is refused, as its canonical form reads back as an out-of-range integer.
+    if isinstance(value, float):
+        return 2**53 - 1 < abs(value) < 1e21 and value.is_integer()
+    if isinstance(value, list):
+        return any(_unsafe_integral(v) for v in value)
+    if isinstance(value, dict):
+        return any(_unsafe_integral(v) for v in value.values())
+    return False
+
+
 @given(_json)
 def test_canonical_json_equals_rfc8785(value: object) -> None:
+    if _unsafe_integral(value):
+        with pytest.raises(RecordError, match="integral numbers"):
+            canonical_json(value, max_bytes=1 << 20)
+        return
     try:
         expected = rfc8785.dumps(value)
     except Exception:  # the reference refuses lone surrogates; so must we
@@ -43,6 +59,10 @@ def test_canonical_json_equals_rfc8785(value: object) -> None:
 
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_numbers_follow_ecmascript(value: float) -> None:
+    if _unsafe_integral(value):
+        with pytest.raises(RecordError, match="integral numbers"):
+            canonical_json(value)
+        return
     assert canonical_json(value) == rfc8785.dumps(value)
 
 
