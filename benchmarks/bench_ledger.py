@@ -6,7 +6,7 @@ Rows:
   transaction each, every signature checked (did:key submitters), against
   raw PyNaCl Ed25519 verification (per entry);
 * ``ledger_audit``: the stream audit (decoding, chain and Merkle root) of the
-  whole log against a bare ``sha256(prev || row)`` loop over the same rows of
+  whole log against a bare ``sha256(prev + row)`` loop over the same rows of
   the same SQLite file (per entry); peak RSS of an audit in a fresh process
   goes to the notes;
 * ``inclusion_proof``: one proof from the SQLite log in a fresh process (open
@@ -280,7 +280,7 @@ def _setup_audit(settings: Settings) -> Pair:
     return Pair(
         Side("ours", ours, ops_per_call=size, max_batch=1),
         Side(
-            "bare `sha256(prev || row)` over the same SQLite rows",
+            "bare `sha256(prev + row)` over the same SQLite rows",
             loop(reference),
             ops_per_call=size,
             max_batch=1,
