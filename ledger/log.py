@@ -6,9 +6,10 @@
   submitter's signature through ``key_lookup``) *before* it takes the store's
   write lock, then, in ONE transaction, reads the tail, places each draft at
   the next index after the previous entry's chain hash, writes the entries,
-  the Merkle nodes they complete and the new tail. Concurrent appenders (in
-  threads or processes) get one total order with no gap and no duplicate;
-  a failure anywhere writes nothing.
+  the Merkle nodes they complete and the new tail, and runs the caller's
+  ``before_commit`` hook (the vault writes its rows there). Concurrent
+  appenders (in threads or processes) get one total order with no gap and no
+  duplicate; a failure anywhere writes nothing.
 * reads (:meth:`Log.get`, :meth:`Log.range`) decode strictly and check that
   the stored row is the one asked for;
 * proofs read O(log n) stored nodes (:meth:`Log.prove_inclusion`,
@@ -42,7 +43,7 @@ from ledger.errors import (
     TreeSizeError,
 )
 from ledger.proofs import ConsistencyProof, InclusionProof, prove_consistency, prove_inclusion
-from ledger.store._base import NodeRow, Store, StoredCheckpoint, Tail
+from ledger.store._base import NodeRow, Store, StoredCheckpoint, StoreWriter, Tail
 
 if TYPE_CHECKING:
     from did_methods.resolver import Resolver
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_MAX_CLOCK_SKEW_MS",
+    "BeforeCommit",
     "KeyLookup",
     "Log",
     "did_key_lookup",
@@ -59,6 +61,11 @@ __all__ = [
 #: Resolves a submitter DID URL to the public key that must have signed its entries.
 #: Raise any :class:`~did_methods.errors.SSIWalletError` when there is no such key.
 KeyLookup = Callable[[str], PublicKey]
+
+#: ``before_commit(writer, entries)``: runs inside an append's transaction, after the
+#: entries are written; whatever it writes through ``writer`` commits with them, and
+#: whatever it raises rolls everything back.
+BeforeCommit = Callable[[StoreWriter, Sequence[Entry]], None]
 
 #: How far (ms) a draft's timestamp may be from the log's clock, either way: 10 minutes.
 DEFAULT_MAX_CLOCK_SKEW_MS = 10 * 60 * 1000
@@ -189,22 +196,27 @@ class Log:
 
     # -- appending -------------------------------------------------------------------
 
-    def append(self, draft: SignedDraft) -> Entry:
+    def append(self, draft: SignedDraft, *, before_commit: BeforeCommit | None = None) -> Entry:
         """Append one signed draft; return the entry as stored. See :meth:`append_batch`."""
-        return self.append_batch([draft])[0]
+        return self.append_batch([draft], before_commit=before_commit)[0]
 
-    def append_batch(self, drafts: Sequence[SignedDraft]) -> list[Entry]:
+    def append_batch(
+        self, drafts: Sequence[SignedDraft], *, before_commit: BeforeCommit | None = None
+    ) -> list[Entry]:
         """Append signed drafts in order, all or none, in one store transaction.
 
         Steps: (1) each draft is a :class:`SignedDraft` within the payload
         bound; (2) its timestamp is within ``max_clock_skew_ms`` of the clock;
         (3) its signature verifies under ``key_lookup(submitter)``; then, in
         one transaction, (4) read the tail, (5) chain and encode each entry,
-        hash it into the Merkle tree, (6) write entries, nodes and tail.
+        hash it into the Merkle tree, (6) write entries, nodes and tail,
+        (7) call ``before_commit(writer, entries)``, whose statements
+        (:meth:`~ledger.store.StoreWriter.execute`) commit with the entries.
 
         Raises :class:`~ledger.errors.EntryRejected` (with ``position``) for a
-        draft failing steps 1-3 and :class:`~ledger.errors.LedgerStoreError`
-        when the store fails; in both cases nothing was written.
+        draft failing steps 1-3, :class:`~ledger.errors.LedgerStoreError`
+        when the store fails, and whatever ``before_commit`` raises; in every
+        case nothing was written.
         """
         if not 0 < len(drafts) <= _MAX_BATCH:
             raise LedgerError(f"a batch holds 1 to {_MAX_BATCH} drafts, not {len(drafts)}")
@@ -245,6 +257,9 @@ class Log:
             txn.put_entries(tail.size, encoded)
             txn.put_nodes(nodes)
             txn.set_tail(Tail(index, prev, cr.to_hashes()))
+            # Step 7.
+            if before_commit is not None:
+                before_commit(txn, entries)
         return entries
 
     def _check(self, drafts: Sequence[SignedDraft]) -> list[_Prepared]:

@@ -14,14 +14,22 @@ across threads, connections and processes:
 
 Reads (entries by index range, nodes by id, checkpoints) run outside write
 transactions and see only committed data.
+
+Other tables in the same database (the vault's) can join the log's write
+transaction through :meth:`StoreWriter.execute` and
+:meth:`StoreWriter.executemany`, in the SQL of the writer's
+:attr:`~StoreWriter.dialect`: their rows then commit with the entries or not
+at all. :meth:`~ledger.log.Log.append_batch` hands the writer to a
+``before_commit`` hook for exactly this. The :class:`~ledger.store.MemoryStore`
+has no SQL tables: its writer refuses statements.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ledger.entry import GENESIS_PREV_HASH, HASH_SIZE
 
@@ -110,6 +118,36 @@ class StoreWriter(Protocol):
         """Record a signed checkpoint (its size must not exceed the tail's)."""
         ...
 
+    @property
+    def dialect(self) -> str:
+        """The SQL that :meth:`execute` speaks: ``"sqlite"`` (``?`` placeholders),
+        ``"postgresql"`` (``%s`` placeholders) or ``"memory"`` (none: no SQL)."""
+        ...
+
+    @property
+    def table_prefix(self) -> str:
+        """What goes before a table name in :meth:`execute`: ``""`` for SQLite, the
+        schema and a dot (``"ssi_ledger."``) for PostgreSQL."""
+        ...
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement of :attr:`dialect` inside this transaction; return its rows
+        (``[]`` for a statement without a result; TEXT as ``str``, blobs as ``bytes``).
+
+        The statement commits or rolls back with the log's entries. Raises
+        :class:`~ledger.errors.LedgerStoreError` when it fails; let that end
+        the ``with`` block, which rolls the whole transaction back. The memory
+        store raises it for every statement.
+        """
+        ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement of :attr:`dialect` once per parameter row, in this transaction.
+
+        Raises as :meth:`execute`.
+        """
+        ...
+
 
 @runtime_checkable
 class Store(Protocol):
@@ -145,6 +183,11 @@ class Store(Protocol):
 
     def bind_origin(self, origin: str) -> None:
         """Record the log's origin on first use; raise if the store holds another log."""
+        ...
+
+    def origin(self) -> str | None:
+        """The origin bound by :meth:`bind_origin` (the first :class:`~ledger.log.Log`
+        opened on this store), or ``None`` for a store no log has used yet."""
         ...
 
     def close(self) -> None:

@@ -2,14 +2,17 @@
 
 It keeps every guarantee of the protocol except durability: writes are
 staged in the transaction and applied only at commit, and a lock serialises
-writers, so a failed batch leaves the store as it was.
+writers, so a failed batch leaves the store as it was. It has no SQL tables,
+so its writer refuses :meth:`~ledger.store.StoreWriter.execute`: the vault,
+whose tables join the log's transactions, cannot live in a memory store.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from ledger.errors import LedgerStoreError
 from ledger.store._base import NodeID, NodeRow, StoredCheckpoint, Tail
@@ -52,6 +55,20 @@ class _MemoryWriter:
         if checkpoint.size > self._tail.size:
             raise LedgerStoreError("a checkpoint cannot be larger than the log")
         self._checkpoints.append(checkpoint)
+
+    @property
+    def dialect(self) -> str:
+        return "memory"
+
+    @property
+    def table_prefix(self) -> str:
+        return ""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise LedgerStoreError("the memory store has no SQL tables")
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        raise LedgerStoreError("the memory store has no SQL tables")
 
 
 class MemoryStore:
@@ -110,6 +127,10 @@ class MemoryStore:
                 self._origin = origin
             elif self._origin != origin:
                 raise LedgerStoreError(f"this store holds the log {self._origin!r}, not {origin!r}")
+
+    def origin(self) -> str | None:
+        """The origin recorded by :meth:`bind_origin`, or ``None``."""
+        return self._origin
 
     def close(self) -> None:
         """Nothing to release."""

@@ -10,14 +10,17 @@ The tables are those of the SQLite store, in a schema of their own (default
   committed tail, so indices form one total order with no gap or duplicate;
 * entries and nodes are written with ``COPY`` inside that transaction, and
   any failure rolls all of it back;
-* durability is PostgreSQL's (``synchronous_commit`` as configured).
+* durability is PostgreSQL's (``synchronous_commit`` as configured);
+* other tables of the schema join that transaction through
+  :meth:`~ledger.store.StoreWriter.execute` (``%s`` placeholders, table
+  names prefixed with the schema: :attr:`~ledger.store.StoreWriter.table_prefix`).
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -63,11 +66,12 @@ CREATE TABLE IF NOT EXISTS {schema}.ledger_checkpoints (
 class _PostgresWriter:
     """The operations of one open transaction holding the tail row lock."""
 
-    __slots__ = ("_cur", "_s")
+    __slots__ = ("_cur", "_psycopg", "_s")
 
-    def __init__(self, cur: Any, schema: str) -> None:
+    def __init__(self, cur: Any, schema: str, psycopg: Any) -> None:
         self._cur = cur
         self._s = schema
+        self._psycopg = psycopg
 
     def tail(self) -> Tail:
         self._cur.execute(
@@ -100,6 +104,33 @@ class _PostgresWriter:
             "VALUES (%s, %s, %s)",
             (checkpoint.size, checkpoint.created_ms, checkpoint.note),
         )
+
+    @property
+    def dialect(self) -> str:
+        return "postgresql"
+
+    @property
+    def table_prefix(self) -> str:
+        return self._s + "."
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        cur = self._cur
+        try:
+            cur.execute(sql, tuple(params))
+            if cur.description is None:
+                return []
+            return [
+                tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
+                for row in cur.fetchall()
+            ]
+        except self._psycopg.Error as exc:
+            raise LedgerStoreError(f"statement failed: {exc}") from exc
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        try:
+            self._cur.executemany(sql, [tuple(r) for r in rows])
+        except self._psycopg.Error as exc:
+            raise LedgerStoreError(f"statement failed: {exc}") from exc
 
 
 def _tail_from(row: Any) -> Tail:
@@ -199,7 +230,7 @@ class PostgresStore:
         with self._lock:
             try:
                 with self._conn.transaction(), self._conn.cursor() as cur:
-                    yield _PostgresWriter(cur, self._s)
+                    yield _PostgresWriter(cur, self._s, psycopg)
             except psycopg.Error as exc:
                 raise LedgerStoreError(f"write failed and was rolled back: {exc}") from exc
 
@@ -266,6 +297,14 @@ class PostgresStore:
                 raise LedgerStoreError(
                     f"schema {self._s!r} holds the log {row[0]!r}, not {origin!r}"
                 )
+
+    def origin(self) -> str | None:
+        """The origin recorded by :meth:`bind_origin`, or ``None``."""
+        rows = self._query(
+            f"SELECT value FROM {self._s}.ledger_meta WHERE key = 'origin'",  # noqa: S608
+            (),
+        )
+        return str(rows[0][0]) if rows else None
 
     def close(self) -> None:
         """Close the connection."""

@@ -10,7 +10,9 @@ Guarantees, and the setting that gives each:
   retry for ``timeout`` seconds (``busy_timeout``);
 * a failed batch leaves the file as it was: the transaction is rolled back;
 * deleted rows are overwritten with zeros (``secure_delete=ON``), which the
-  vault sharing this file relies on for erasure.
+  vault sharing this file relies on for erasure; foreign keys are enforced
+  (``foreign_keys=ON``) for the tables that join a write transaction through
+  :meth:`~ledger.store.StoreWriter.execute` (``?`` placeholders).
 
 The tables are prefixed ``ledger_`` so the vault and registries can share the
 file; ``ledger_meta.schema_version`` versions the layout.
@@ -21,7 +23,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -97,6 +99,32 @@ class _SQLiteWriter:
             (checkpoint.size, checkpoint.created_ms, checkpoint.note),
         )
 
+    @property
+    def dialect(self) -> str:
+        return "sqlite"
+
+    @property
+    def table_prefix(self) -> str:
+        return ""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        conn = self._conn
+        # The store reads its own rows with text_factory=bytes (see SQLiteStore);
+        # callers of execute get TEXT as str, as from any sqlite3 connection.
+        conn.text_factory = str
+        try:
+            return [tuple(row) for row in conn.execute(sql, tuple(params)).fetchall()]
+        except sqlite3.Error as exc:
+            raise LedgerStoreError(f"statement failed: {exc}") from exc
+        finally:
+            conn.text_factory = bytes
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        try:
+            self._conn.executemany(sql, (tuple(r) for r in rows))
+        except sqlite3.Error as exc:
+            raise LedgerStoreError(f"statement failed: {exc}") from exc
+
 
 def _read_tail(conn: sqlite3.Connection) -> Tail:
     row = conn.execute("SELECT size, last_hash, border FROM ledger_tail WHERE id = 0").fetchone()
@@ -135,6 +163,7 @@ class SQLiteStore:
                 raise LedgerStoreError(f"{self._path!r} cannot use WAL (journal_mode={mode})")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA secure_delete = ON")
+            conn.execute("PRAGMA foreign_keys = ON")
             # TEXT values come back as bytes, so a row whose type was changed behind
             # our back (e.g. an entry stored as TEXT) is still read, and audited,
             # instead of failing inside sqlite3's UTF-8 decoding.
@@ -269,6 +298,19 @@ class SQLiteStore:
                 raise LedgerStoreError(
                     f"{self._path!r} holds the log {rows[0][0]!r}, not {origin!r}"
                 )
+
+    def origin(self) -> str | None:
+        """The origin recorded by :meth:`bind_origin`, or ``None``.
+
+        Raises :class:`LedgerStoreError` when the stored value is not UTF-8 text.
+        """
+        rows = self._query("SELECT value FROM ledger_meta WHERE key = 'origin'", ())
+        if not rows:
+            return None
+        try:
+            return bytes(rows[0][0]).decode("utf-8")
+        except (TypeError, UnicodeDecodeError) as exc:
+            raise LedgerStoreError(f"the stored origin is corrupt: {exc}") from exc
 
     def close(self) -> None:
         """Close the connection."""

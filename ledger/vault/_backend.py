@@ -6,6 +6,11 @@ gives two context managers, a serialised write transaction and a consistent
 read, plus :meth:`VaultBackend.compact`, run after every erasure so that no
 erased byte remains in the database files.
 
+Writes that go with a log entry (a record and its keys, an erasure, a logged
+release) do not use the backend's transaction: they run inside the log's own
+append transaction, through :func:`writer_txn`, which speaks the same dialect
+over the store's :class:`~ledger.store.StoreWriter`.
+
 SQLite (the default) shares the ledger's file: the vault's tables are
 prefixed ``vault_``. The vault opens its own connection with
 ``secure_delete=ON`` (deleted content is overwritten with zeros, freed pages
@@ -25,9 +30,18 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ledger.errors import LedgerStoreError
+from ledger.store._base import StoreWriter
 from ledger.vault.errors import VaultStoreError
 
-__all__ = ["VAULT_SCHEMA_VERSION", "CompactReport", "SQLiteVaultBackend", "Txn", "VaultBackend"]
+__all__ = [
+    "VAULT_SCHEMA_VERSION",
+    "CompactReport",
+    "SQLiteVaultBackend",
+    "Txn",
+    "VaultBackend",
+    "writer_txn",
+]
 
 #: Version of the vault's table layout (``vault_meta.schema_version``).
 VAULT_SCHEMA_VERSION = 1
@@ -121,13 +135,54 @@ class VaultBackend(Protocol):
         """Remove the bytes of deleted rows from the database files (after an erasure)."""
         ...
 
-    def ledger_origin(self) -> str | None:
-        """The origin recorded by the ledger store sharing this database, if any."""
-        ...
-
     def close(self) -> None:
         """Release the connection."""
         ...
+
+
+class _WriterTxn:
+    """The vault's dialect over a log store's write transaction."""
+
+    __slots__ = ("_format", "_prefix", "_writer")
+
+    def __init__(self, writer: StoreWriter) -> None:
+        dialect = writer.dialect
+        if dialect not in ("sqlite", "postgresql"):
+            raise VaultStoreError(
+                f"the vault needs a SQL store (SQLite or PostgreSQL), not a {dialect!r} store"
+            )
+        self._writer = writer
+        self._prefix = writer.table_prefix
+        self._format = dialect == "postgresql"
+        if self._format:
+            # The lock PostgresVaultBackend.transaction takes: vault writes in the
+            # log's transactions and in the vault's own stay serialised. Taken after
+            # the log's tail lock; no vault transaction waits for that lock, so the
+            # order cannot deadlock.
+            self.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(?))",
+                (f"vault:{self._prefix.removesuffix('.')}",),
+            )
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        sql = sql.replace("{p}", self._prefix)
+        if self._format:
+            sql = sql.replace("?", "%s")
+        try:
+            return self._writer.execute(sql, params)
+        except LedgerStoreError as exc:
+            raise VaultStoreError(f"vault write failed and was rolled back: {exc}") from exc
+
+
+def writer_txn(writer: StoreWriter) -> Txn:
+    """The vault's SQL dialect (:class:`Txn`) inside a log store's write transaction.
+
+    Statements run through :meth:`~ledger.store.StoreWriter.execute`, so they
+    commit or roll back with the log entries of that transaction. Raises
+    :class:`VaultStoreError` for a store without SQL tables (the memory store)
+    and, from ``execute``, when a statement fails.
+    """
+    return _WriterTxn(writer)
 
 
 class _SQLiteTxn:
@@ -243,17 +298,6 @@ class SQLiteVaultBackend:
             f"wal_checkpoint(TRUNCATE) stayed busy {last}: another connection holds a read "
             "transaction; run Vault.compact() again",
         )
-
-    def ledger_origin(self) -> str | None:
-        """``ledger_meta.origin`` if the ledger's tables exist in this file."""
-        with self.read() as txn:
-            found = txn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_meta'"
-            )
-            if not found:
-                return None
-            rows = txn.execute("SELECT value FROM ledger_meta WHERE key = 'origin'")
-        return str(rows[0][0]) if rows else None
 
     def close(self) -> None:
         """Close the connection."""

@@ -1,20 +1,25 @@
 """The vault: personal data off the log, crypto-shredding erasure, and the GDPR rights.
 
-How the vault and the log stay consistent without sharing a transaction
-(the ledger store does not expose its transaction to other tables yet; see
-``docs/vault.md``):
+The vault's tables live in the ledger store's database (one SQLite file, or
+the store's PostgreSQL schema), and every vault write that goes with a log
+entry runs INSIDE the log's append transaction (the store's
+:meth:`~ledger.store.StoreWriter.execute`, through the ``before_commit`` hook
+of :meth:`~ledger.log.Log.append_batch`):
 
-* a write (put, rectify, a release event) appends its commitment to the log
-  FIRST, then stores the sealed record in one vault transaction that also
-  creates the subject's data key if needed. A crash in between leaves a
-  commitment naming nothing (its key was never stored) and no vault row: no
-  half record, no orphaned key;
-* an erasure appends its tombstones FIRST (the point of no return), then
-  *replays* every tombstone not yet applied against the vault tables, in one
-  transaction, and compacts the database files. A crash in between is healed
-  by the replay that runs whenever a vault is opened; the same replay runs
-  after a restore, so a backup taken before an erasure cannot bring the
-  erased data back.
+* a put or rectification appends its commitment and stores the sealed record
+  (and the subject's data key, if new) in ONE transaction;
+* an erasure appends its tombstones and deletes the ciphertexts, their
+  commitment keys and, when no record is left, the subject's data key, in
+  ONE transaction (per 1,000 record versions); then it compacts the files;
+* a release, refusal or access event is logged with its row the same way.
+
+A crash (kill -9) therefore leaves all of a write or none of it: no half
+record, no orphaned key, and no commitment on the log without its record or
+a tombstone. The tombstone *replay* remains, for backups: a restore replays
+every tombstone on the log against the restored tables, so a backup taken
+before an erasure cannot bring the erased data back (it also runs at every
+open, where it finds nothing left to do unless the tables were restored or
+written by an older version).
 """
 
 from __future__ import annotations
@@ -32,10 +37,11 @@ import cbor2
 from did_methods.encoding import b64url_encode
 from did_methods.errors import ParseError, SSIWalletError
 from did_methods.keys import PrivateKey
-from ledger.entry import Clock, EntryDraft, SignedDraft, unix_ms
+from ledger.entry import Clock, Entry, EntryDraft, SignedDraft, unix_ms
 from ledger.log import Log
 from ledger.proofs import InclusionProof
-from ledger.vault._backend import VAULT_TABLES, CompactReport, Txn, VaultBackend
+from ledger.store._base import StoreWriter
+from ledger.vault._backend import VAULT_TABLES, CompactReport, Txn, VaultBackend, writer_txn
 from ledger.vault._canonical import check_record
 from ledger.vault.crypto import (
     COMMITMENT_KEY_SIZE,
@@ -309,8 +315,12 @@ class Vault:
     keys, nonces and references.
 
     Opening a vault creates its tables if needed, checks the master key
-    (raises :class:`~ledger.vault.errors.MasterKeyError` for another key) and
-    replays any erasure tombstone the tables have not applied yet.
+    (raises :class:`~ledger.vault.errors.MasterKeyError` for another key),
+    checks that the log's store holds these same tables (the vault's writes
+    join the log's transactions; raises
+    :class:`~ledger.vault.errors.VaultStoreError` otherwise, e.g. for a log in
+    a :class:`~ledger.store.MemoryStore`) and replays any erasure tombstone the
+    tables have not applied yet.
     """
 
     def __init__(
@@ -344,6 +354,7 @@ class Vault:
         self._clock = clock
         self._rand = randbytes
         self._index_key = self._load_meta()
+        self._check_shared_store()
         self.replay()
 
     @classmethod
@@ -389,7 +400,7 @@ class Vault:
             store.close()
             raise
         try:
-            name = origin or backend.ledger_origin() or DEFAULT_ORIGIN
+            name = origin or store.origin() or DEFAULT_ORIGIN
             clock = options.get("clock", unix_ms)
             log = Log(store, origin=name, signer=checkpoint_signer, clock=clock)
             return cls(log, backend, master_key=master_key, **options)
@@ -445,6 +456,23 @@ class Vault:
             )
         return self._mk.unwrap(meta["index_key"], context=_INDEX_CONTEXT)
 
+    def _check_shared_store(self) -> None:
+        # The wrapped index key is random per vault: seeing the same bytes through
+        # the log store's transaction proves both reach the same tables.
+        from ledger.errors import LedgerStoreError
+
+        with self._backend.read() as txn:
+            mine = txn.execute("SELECT value FROM {p}vault_meta WHERE key = 'index_key'")
+        try:
+            with self._log.store.write() as writer:
+                theirs = writer_txn(writer).execute(
+                    "SELECT value FROM {p}vault_meta WHERE key = 'index_key'"
+                )
+        except LedgerStoreError as exc:
+            raise VaultStoreError(f"the log's store cannot hold the vault: {exc}") from exc
+        if not theirs or bytes(theirs[0][0]) != bytes(mine[0][0]):
+            raise VaultStoreError("the log's store and the vault backend are not one database")
+
     def _tag(self, subject_id: str) -> bytes:
         return subject_tag(self._index_key, _check_subject_id(subject_id))
 
@@ -457,11 +485,6 @@ class Vault:
         if self._signer is None or self._submitter is None:
             raise VaultError("this vault has no signer: it cannot write to the log")
         return EntryDraft(kind, payload).sign(self._signer, self._submitter, now=self._clock)
-
-    def _append(self, kind: str, ref: bytes, commitment: bytes) -> int:
-        return self._log.append(self._sign(kind, encode_payload(ref, commitment))).index
-
-    # -- the rights: store, rectify ----------------------------------------------------
 
     def put(
         self, subject_id: str, record: Mapping[str, Any], *, minor: bool = False
@@ -491,17 +514,22 @@ class Vault:
         minor: bool,
         restricted: bool,
         supersede: bytes | None,
+        erase_superseded: bool = False,
     ) -> RecordReceipt:
         ref = self._rand(REF_SIZE)
         ck = self._rand(COMMITMENT_KEY_SIZE)
         if len(ref) != REF_SIZE or len(ck) != COMMITMENT_KEY_SIZE:
             raise VaultError("randbytes returned the wrong number of bytes")
         commitment = commit(ck, canonical)
-        # 1. The commitment goes to the log first (see the module docstring).
-        index = self._append(KIND_COMMIT, ref, commitment)
+        drafts = [self._sign(KIND_COMMIT, encode_payload(ref, commitment))]
+        if erase_superseded and supersede is not None:
+            drafts.append(self._sign(KIND_TOMBSTONE, encode_payload(supersede)))
         now = self._clock()
-        # 2. Then the sealed record, and the subject's key if new, in one transaction.
-        with self._backend.transaction() as txn:
+
+        def write(writer: StoreWriter, entries: Sequence[Entry]) -> None:
+            # Inside the log's transaction: the commitment (and the tombstone of the
+            # superseded version) commit with the sealed record, or nothing does.
+            txn = writer_txn(writer)
             rows = txn.execute("SELECT wrapped_key FROM {p}vault_subjects WHERE tag = ?", (tag,))
             if rows:
                 data_key = self._data_key(tag, rows[0][0])
@@ -547,13 +575,18 @@ class Vault:
                     nonce,
                     ciphertext,
                     commitment,
-                    index,
+                    entries[0].index,
                     now,
                     int(minor),
                     int(restricted),
                 ),
             )
-        return RecordReceipt(record_id, version, ref, commitment, index)
+            if len(entries) > 1:
+                assert supersede is not None
+                _apply_tombstones(txn, [(supersede, entries[1].index)], now, [tag])
+
+        entries = self._log.append_batch(drafts, before_commit=write)
+        return RecordReceipt(record_id, version, ref, commitment, entries[0].index)
 
     def rectify(
         self,
@@ -566,8 +599,11 @@ class Vault:
         """Store a corrected version of ``record_id`` (GDPR article 16); it supersedes the
         current one, which stays (flagged ``superseded``) unless ``erase_previous``.
 
-        Raises :class:`~ledger.vault.errors.RecordNotFound` when the subject has
-        no current version of that record.
+        The new version, its commitment and (with ``erase_previous``) the old
+        version's tombstone and erasure are written in one transaction; the
+        files are then compacted. Raises
+        :class:`~ledger.vault.errors.RecordNotFound` when the subject has no
+        current version of that record.
         """
         tag = self._tag(subject_id)
         _check_record_id(record_id)
@@ -594,9 +630,10 @@ class Vault:
             minor=bool(minor),
             restricted=bool(restricted),
             supersede=bytes(old_ref),
+            erase_superseded=erase_previous,
         )
         if erase_previous:
-            self.erase(subject_id, record_id=record_id, version=int(old_version))
+            self._backend.compact()
         return receipt
 
     def restrict(self, subject_id: str, *, record_id: str | None = None, lift: bool = False) -> int:
@@ -636,11 +673,14 @@ class Vault:
         (and only ``version`` of it, if given).
 
         Appends one tombstone per record version (naming only its opaque
-        reference), then deletes the ciphertexts and their commitment keys,
-        and the subject's data key when no record of it remains, and compacts
-        the database files. Erasing what is already erased returns a receipt
-        with no tombstones. Raises :class:`~ledger.vault.errors.SubjectNotFound`
-        when the vault never held that subject (or record).
+        reference) and, in the same transaction, deletes the ciphertexts and
+        their commitment keys, and the subject's data key when no record of it
+        remains; then compacts the database files. Each transaction covers up
+        to 1,000 record versions: a crash between two leaves the first ones
+        erased and the rest intact, and erasing again finishes the job.
+        Erasing what is already erased returns a receipt with no tombstones.
+        Raises :class:`~ledger.vault.errors.SubjectNotFound` when the vault
+        never held that subject (or record).
 
         ``compact=False`` skips the compaction (on PostgreSQL ``VACUUM (FULL)``
         rewrites the vault tables, so erase a batch, then call :meth:`compact`
@@ -666,13 +706,22 @@ class Vault:
             raise SubjectNotFound("the vault holds no such subject or record")
         tombstones: list[int] = []
         for start in range(0, len(refs), _TOMBSTONE_BATCH):
-            drafts = [
-                self._sign(KIND_TOMBSTONE, encode_payload(ref))
-                for ref in refs[start : start + _TOMBSTONE_BATCH]
-            ]
-            # The tombstones are the point of no return: once logged, every
-            # replay (now, at the next open, after a restore) applies them.
-            tombstones += [e.index for e in self._log.append_batch(drafts)]
+            batch = refs[start : start + _TOMBSTONE_BATCH]
+            drafts = [self._sign(KIND_TOMBSTONE, encode_payload(ref)) for ref in batch]
+            now = self._clock()
+
+            def apply(
+                writer: StoreWriter,
+                entries: Sequence[Entry],
+                batch: list[bytes] = batch,
+                now: int = now,
+            ) -> None:
+                # The tombstones and the deletions they stand for commit together.
+                pairs = [(ref, e.index) for ref, e in zip(batch, entries, strict=True)]
+                _apply_tombstones(writer_txn(writer), pairs, now, [tag])
+
+            tombstones += [e.index for e in self._log.append_batch(drafts, before_commit=apply)]
+        # Tombstones appended by others (another process's vault) since the last replay.
         self.replay()
         compaction = (
             self._backend.compact()
@@ -1044,14 +1093,16 @@ class Vault:
         _, canonical = check_record(body)
         ref = self._rand(REF_SIZE)
         ck = self._rand(COMMITMENT_KEY_SIZE)
-        index = self._append(kind, ref, commit(ck, canonical))
-        with self._backend.transaction() as txn:
-            txn.execute(
+        draft = self._sign(kind, encode_payload(ref, commit(ck, canonical)))
+
+        def write(writer: StoreWriter, entries: Sequence[Entry]) -> None:
+            writer_txn(writer).execute(
                 "INSERT INTO {p}vault_events (ref, tag, log_index, commitment_key, event) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (ref, tag, index, ck, canonical),
+                (ref, tag, entries[0].index, ck, canonical),
             )
-        return index
+
+        return self._log.append(draft, before_commit=write).index
 
     # -- backup and restore ----------------------------------------------------------
 
@@ -1234,6 +1285,28 @@ class Vault:
                 problems.append(f"event at {idx}: {exc}")
         return VaultCheck(
             not problems, len(subjects), len(records), len(erased), len(events), tuple(problems)
+        )
+
+
+def _apply_tombstones(
+    txn: Txn, pairs: Sequence[tuple[bytes, int]], now: int, tags: Sequence[bytes]
+) -> None:
+    """Erase each record version ``ref`` whose tombstone is at ``index`` (``pairs``), then the
+    data key of each subject in ``tags`` left without a record (crypto-shredding)."""
+    for ref, index in pairs:
+        # A version already erased (by a concurrent erasure) selects nothing.
+        txn.execute(
+            "INSERT INTO {p}vault_erased (ref, tag, record_id, version, commit_index, "
+            "tombstone_index, erased_ms) SELECT ref, tag, record_id, version, log_index, ?, ? "
+            "FROM {p}vault_records WHERE ref = ?",
+            (index, now, ref),
+        )
+        txn.execute("DELETE FROM {p}vault_records WHERE ref = ?", (ref,))
+    for tag in tags:
+        txn.execute(
+            "DELETE FROM {p}vault_subjects WHERE tag = ? AND NOT EXISTS "
+            "(SELECT 1 FROM {p}vault_records WHERE tag = ?)",
+            (tag, tag),
         )
 
 

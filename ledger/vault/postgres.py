@@ -137,19 +137,6 @@ class PostgresVaultBackend:
                 return CompactReport(False, f"VACUUM (FULL) failed: {exc}")
         return CompactReport(True, "rows deleted; VACUUM (FULL) rewrote the vault tables")
 
-    def ledger_origin(self) -> str | None:
-        """``ledger_meta.origin`` in this schema, if the ledger's tables exist."""
-        with self.read() as txn:
-            found = txn.execute(
-                "SELECT 1 FROM information_schema.tables "
-                "WHERE table_schema = ? AND table_name = 'ledger_meta'",
-                (self._schema,),
-            )
-            if not found:
-                return None
-            rows = txn.execute("SELECT value FROM {p}ledger_meta WHERE key = 'origin'")
-        return str(rows[0][0]) if rows else None
-
     def relation_files(self) -> list[str]:
         """Paths (relative to ``data_directory``) of the vault tables' files, their TOAST
         tables and indexes: what a byte scan after erasure reads."""
