@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from did_methods.errors import InvalidDID
 
@@ -47,11 +48,7 @@ class DID:
     @classmethod
     def parse(cls, text: str) -> DID:
         """Parse a bare DID (no path, query or fragment); raise :class:`InvalidDID`."""
-        text = _check_text(text, "DID")
-        match = _DID_RE.fullmatch(text)
-        if match is None:
-            raise InvalidDID(f"not a valid DID: {text[:80]!r}")
-        return cls(match.group(1), match.group(2))
+        return _parse_did(_check_text(text, "DID"))
 
     def __post_init__(self) -> None:
         if not re.fullmatch(_METHOD, self.method) or not re.fullmatch(
@@ -80,7 +77,10 @@ class DIDURL:
     @classmethod
     def parse(cls, text: str) -> DIDURL:
         """Parse a DID URL (a bare DID is a DID URL too); raise :class:`InvalidDID`."""
-        text = _check_text(text, "DID URL")
+        return _parse_did_url(_check_text(text, "DID URL"))
+
+    @classmethod
+    def _parse(cls, text: str) -> DIDURL:
         rest, hash_, fragment = text.partition("#")
         rest, qmark, query = rest.partition("?")
         slash = rest.find("/")
@@ -112,3 +112,18 @@ class DIDURL:
     def is_bare_did(self) -> bool:
         """True when there is no path, query or fragment."""
         return not self.path and self.query is None and self.fragment is None
+
+
+# Verification parses the same few DIDs and DID URLs again and again; the values
+# are immutable, so parsed ones are shared (errors are not cached).
+@lru_cache(maxsize=4096)
+def _parse_did(text: str) -> DID:
+    match = _DID_RE.fullmatch(text)
+    if match is None:
+        raise InvalidDID(f"not a valid DID: {text[:80]!r}")
+    return DID(match.group(1), match.group(2))
+
+
+@lru_cache(maxsize=4096)
+def _parse_did_url(text: str) -> DIDURL:
+    return DIDURL._parse(text)

@@ -12,8 +12,6 @@ import base64
 import binascii
 import re
 
-import base58
-
 from did_methods.errors import ParseError
 
 __all__ = [
@@ -65,9 +63,30 @@ def b64url_decode(text: str, *, max_length: int | None = None) -> bytes:
     return data
 
 
+_B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+# Signatures and keys are encoded on hot paths (Data Integrity proofValue, did:key),
+# so digits go ten at a time: one big-integer division per 58**10, then table
+# lookups of digit pairs, instead of one big-integer division per digit.
+_PAIRS = tuple(a + b for a in _B58_ALPHABET for b in _B58_ALPHABET)
+_PAIR_VALUE = {pair: i for i, pair in enumerate(_PAIRS)}
+_CHUNK = 58**10
+_PAIR = 58**2
+
+
 def base58btc_encode(data: bytes) -> str:
     """Encode bytes in the Bitcoin base58 alphabet (no multibase prefix)."""
-    return base58.b58encode(data).decode("ascii")
+    zeros = len(data) - len(data.lstrip(b"\0"))
+    n = int.from_bytes(data, "big")
+    chunks: list[str] = []
+    while n:
+        n, chunk = divmod(n, _CHUNK)
+        c4, p4 = divmod(chunk, _PAIR)
+        c3, p3 = divmod(c4, _PAIR)
+        c2, p2 = divmod(c3, _PAIR)
+        p0, p1 = divmod(c2, _PAIR)
+        chunks.append(_PAIRS[p0] + _PAIRS[p1] + _PAIRS[p2] + _PAIRS[p3] + _PAIRS[p4])
+    digits = "".join(reversed(chunks)).lstrip("1")
+    return "1" * zeros + digits
 
 
 def base58btc_decode(text: str) -> bytes:
@@ -78,7 +97,28 @@ def base58btc_decode(text: str) -> bytes:
         raise ParseError(f"base58 value is longer than {MAX_MULTIBASE_LENGTH} characters")
     if not _B58_RE.fullmatch(text):
         raise ParseError("base58 value has characters outside the base58btc alphabet")
-    return bytes(base58.b58decode(text))
+    digits = text.lstrip("1")
+    zeros = len(text) - len(digits)
+    # Leading '1's are zero digits, so padding to whole chunks keeps the value.
+    digits = "1" * (-len(digits) % 10) + digits
+    pairs = _PAIR_VALUE
+    n = 0
+    for i in range(0, len(digits), 10):
+        n = (
+            n * _CHUNK
+            + (
+                (
+                    (pairs[digits[i : i + 2]] * _PAIR + pairs[digits[i + 2 : i + 4]]) * _PAIR
+                    + pairs[digits[i + 4 : i + 6]]
+                )
+                * _PAIR
+                + pairs[digits[i + 6 : i + 8]]
+            )
+            * _PAIR
+            + pairs[digits[i + 8 : i + 10]]
+        )
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
+    return b"\0" * zeros + body
 
 
 def multibase_encode(data: bytes) -> str:

@@ -120,6 +120,11 @@ class Resolver:
     ) -> None:
         self._methods: dict[str, DIDMethod] = {}
         self._cache: OrderedDict[tuple[str, ...], tuple[float, ResolutionResult]] = OrderedDict()
+        # Authorised verification methods, by (DID URL, purpose): verifying many
+        # credentials of one issuer then costs one dictionary lookup per proof.
+        self._methods_cache: OrderedDict[tuple[str, str], tuple[float, VerificationMethod]] = (
+            OrderedDict()
+        )
         self._cache_size = cache_size
         self._cache_ttl = cache_ttl
         self._clock = clock
@@ -164,6 +169,7 @@ class Resolver:
         """Forget every cached result."""
         with self._lock:
             self._cache.clear()
+            self._methods_cache.clear()
 
     # -- DID Resolution -------------------------------------------------------------
 
@@ -277,6 +283,25 @@ class Resolver:
         """
         if purpose not in PROOF_PURPOSES:
             raise VerificationError("proof_purpose_unknown", f"unknown proof purpose {purpose!r}")
+        cache_key = (did_url, purpose)
+        if not options:
+            now = self._clock()
+            with self._lock:
+                hit = self._methods_cache.get(cache_key)
+                if hit is not None and now - hit[0] < self._cache_ttl:
+                    return hit[1]
+        method = self._verification_method(did_url, purpose, options)
+        if not options:
+            with self._lock:
+                self._methods_cache[cache_key] = (self._clock(), method)
+                self._methods_cache.move_to_end(cache_key)
+                while len(self._methods_cache) > self._cache_size:
+                    self._methods_cache.popitem(last=False)
+        return method
+
+    def _verification_method(
+        self, did_url: str, purpose: str, options: Mapping[str, Any]
+    ) -> VerificationMethod:
         try:
             url = DIDURL.parse(did_url)
         except InvalidDID as exc:

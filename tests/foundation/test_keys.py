@@ -247,3 +247,33 @@ def test_property_arbitrary_json_into_jwk_parsers(jwk: dict[str, object]) -> Non
             parse(jwk)
         except SSIWalletError:
             pass
+
+
+@given(st.binary(max_size=120))
+def test_property_base58_matches_the_base58_package(data: bytes) -> None:
+    import base58
+
+    from did_methods.encoding import base58btc_decode, base58btc_encode
+
+    encoded = base58btc_encode(data)
+    assert encoded == base58.b58encode(data).decode()
+    assert base58btc_decode(encoded) == data
+
+
+@given(st.sampled_from(list(KeyType)))
+def test_property_multikey_matches_multiformats(kt: KeyType) -> None:
+    from multiformats import multibase, multicodec
+
+    pub = PrivateKey.generate(kt).public_key
+    codec, raw = multicodec.unwrap(multibase.decode(pub.to_multikey()))
+    assert (
+        codec.name
+        == {
+            KeyType.ED25519: "ed25519-pub",
+            KeyType.X25519: "x25519-pub",
+            KeyType.P256: "p256-pub",
+            KeyType.P384: "p384-pub",
+        }[kt]
+    )
+    assert raw == pub.raw
+    assert multibase.encode(multicodec.wrap(codec, raw), "base58btc") == pub.to_multikey()

@@ -169,3 +169,21 @@ def test_property_resolve_never_raises_on_arbitrary_text(text: str) -> None:
 def test_property_method_specific_ids_resolve_or_fail_cleanly(prefix: str, tail: str) -> None:
     result = Resolver([KeyMethod(), JwkMethod()]).resolve(prefix + tail)
     assert result.error in (None, "invalidDid")
+
+
+def test_verification_methods_are_cached_with_the_same_bounds() -> None:
+    now = [0.0]
+    mem = CountingMethod()
+    r = Resolver([mem], cache_ttl=10.0, clock=lambda: now[0])
+    vm_id = mem.add("did:mem:issuer", PrivateKey.generate(), ("assertionMethod",))
+    first = r.verification_method(vm_id, "assertionMethod")
+    assert r.verification_method(vm_id, "assertionMethod") is first
+    assert mem.calls == 1
+    with pytest.raises(VerificationError):  # refusals are never cached as successes
+        r.verification_method(vm_id, "authentication")
+    now[0] = 11.0
+    r.verification_method(vm_id, "assertionMethod")
+    assert mem.calls == 3
+    r.clear_cache()
+    r.verification_method(vm_id, "assertionMethod")
+    assert mem.calls == 4
