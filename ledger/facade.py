@@ -229,10 +229,18 @@ class Ledger:
         )
 
     def was_accredited(
-        self, did: str, credential_type: str, at: datetime, *, jurisdiction: str | None = None
+        self,
+        did: str,
+        credential_type: str,
+        at: datetime,
+        *,
+        jurisdiction: str | None = None,
+        evidence: bool = True,
     ) -> AccreditationAnswer:
         """See :meth:`TrustedIssuerRegistry.was_accredited`."""
-        return self.issuers.was_accredited(did, credential_type, at, jurisdiction=jurisdiction)
+        return self.issuers.was_accredited(
+            did, credential_type, at, jurisdiction=jurisdiction, evidence=evidence
+        )
 
     def resolver(self, *, fetcher: Fetcher | None = None, cache_ttl: float = 30.0) -> Resolver:
         """A resolver for did:key, did:jwk, did:web (HTTPS through ``fetcher``, default the

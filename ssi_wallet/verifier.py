@@ -48,8 +48,11 @@ _SD_JWT_REGISTERED = frozenset(
 class TrustRegistry(Protocol):
     """Answers whether an issuer was accredited for a credential type at an instant."""
 
-    def was_accredited(self, did: str, credential_type: str, at: datetime) -> Any:
-        """An answer with ``accredited`` (bool) and ``reason`` (str)."""
+    def was_accredited(
+        self, did: str, credential_type: str, at: datetime, *, evidence: bool = True
+    ) -> Any:
+        """An answer with ``accredited`` (bool) and ``reason`` (str); ``evidence=False``
+        lets the registry skip building proofs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +64,9 @@ class _Answer:
 class UnsafeTrustAnyIssuer:
     """A trust registry that accredits everyone. For tests and demos only: never in production."""
 
-    def was_accredited(self, did: str, credential_type: str, at: datetime) -> _Answer:
+    def was_accredited(
+        self, did: str, credential_type: str, at: datetime, *, evidence: bool = True
+    ) -> _Answer:
         """Always yes."""
         return _Answer(True, "UnsafeTrustAnyIssuer accepts every issuer")
 
@@ -326,7 +331,7 @@ class Verifier:
                 Finding("type_unknown", False, "credential type not in the vocabulary", qid)
             )
             return None
-        answer = self._trust.was_accredited(issuer, type_name, now)
+        answer = self._trust.was_accredited(issuer, type_name, now, evidence=False)
         if not answer.accredited:
             findings.append(
                 Finding(

@@ -469,11 +469,14 @@ class TrustedIssuerRegistry:
         at: datetime,
         *,
         jurisdiction: str | None = None,
+        evidence: bool = True,
     ) -> AccreditationAnswer:
         """Was ``did`` accredited for ``credential_type`` (in ``jurisdiction``, if given) at ``at``?
 
         Answers from the log as it stands: a revocation logged after ``at``
         does not change the answer, one logged at or before ``at`` does.
+        ``evidence=False`` skips building the inclusion proofs (a verifier's
+        hot path); the answer then carries none.
         Raises :class:`RegistryError` for a naive ``at`` or a malformed type
         or jurisdiction.
         """
@@ -490,13 +493,15 @@ class TrustedIssuerRegistry:
                 if ctype in s.acc.types and s.revoked is not None and s.revoked[0] <= at_ms
             ]
         if chain is not None:
-            evidence = prove_entries(self._log, [a.id for a in chain])
+            proofs = prove_entries(self._log, [a.id for a in chain]) if evidence else ()
             path = " <- ".join(a.accreditor for a in chain)
             reason = f"{did} was accredited for {ctype} through {path}"
-            return AccreditationAnswer(True, did, ctype, at, tuple(chain), evidence, reason)
+            return AccreditationAnswer(True, did, ctype, at, tuple(chain), proofs, reason)
         revocations = [a.revocation_index for a in matching if a.revocation_index is not None]
-        evidence = prove_entries(self._log, [a.id for a in matching] + revocations)
+        proofs = (
+            prove_entries(self._log, [a.id for a in matching] + revocations) if evidence else ()
+        )
         reason = f"{did} was not accredited for {ctype} at {at.isoformat()}" + (
             " (revoked before then)" if matching else ""
         )
-        return AccreditationAnswer(False, did, ctype, at, (), evidence, reason)
+        return AccreditationAnswer(False, did, ctype, at, (), proofs, reason)
