@@ -107,6 +107,8 @@ _EC_HASH: dict[KeyType, Callable[[], hashes.HashAlgorithm]] = {
     KeyType.P384: hashes.SHA384,
 }
 _EC_SIZE = {KeyType.P256: 32, KeyType.P384: 48}
+# Built once: constructing the signature algorithm object costs a few us per call.
+_ECDSA = {kt: ec.ECDSA(make()) for kt, make in _EC_HASH.items()}
 _EC_ORDER = {
     KeyType.P256: 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
     KeyType.P384: int(
@@ -315,7 +317,7 @@ class PublicKey:
         r = int.from_bytes(signature[:size], "big")
         s = int.from_bytes(signature[size:], "big")
         try:
-            self._native.verify(encode_dss_signature(r, s), message, ec.ECDSA(_EC_HASH[kt]()))
+            self._native.verify(encode_dss_signature(r, s), message, _ECDSA[kt])
         except InvalidSignature:
             raise VerificationError(
                 "signature_invalid", f"{kt.value} signature does not verify"
@@ -438,7 +440,7 @@ class PrivateKey:
             return bytes(self._native.sign(message).signature)
         if kt is KeyType.X25519:
             raise UnsupportedError("X25519 keys cannot sign")
-        der = self._native.sign(message, ec.ECDSA(_EC_HASH[kt]()))
+        der = self._native.sign(message, _ECDSA[kt])
         r, s = decode_dss_signature(der)
         size = _EC_SIZE[kt]
         return r.to_bytes(size, "big") + s.to_bytes(size, "big")
