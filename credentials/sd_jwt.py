@@ -866,7 +866,8 @@ def verify_sd_jwt(
     then compared); without them a KB-JWT is not checked and holder binding
     is reported as skipped. ``typ`` lists the accepted header types
     (``None`` accepts any, for plain RFC 9901 SD-JWTs). ``status_checker``
-    is called with the ``status`` claim; without one, status is skipped.
+    is called with the ``status`` claim; without one, a credential that has
+    a ``status`` fails with ``status_unavailable`` (status fails closed).
 
     The result's ``document`` is the processed payload (``_sd``, ``_sd_alg``
     and undisclosed claims removed) once signature and disclosures hold,
@@ -963,7 +964,13 @@ def verify_sd_jwt(
     if status is None:
         checks.append(Check.skipped("status", "the credential has no status"))
     elif status_checker is None:
-        checks.append(Check.skipped("status", "no status checker was given"))
+        # Status fails closed: a credential that names a status is not valid
+        # until someone could look it up.
+        checks.append(
+            Check.failed(
+                "status", "status_unavailable", "the credential has a status but no checker"
+            )
+        )
     elif not isinstance(status, dict):
         checks.append(Check.failed("status", "status_invalid", "'status' is not an object"))
     else:

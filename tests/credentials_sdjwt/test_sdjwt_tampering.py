@@ -264,8 +264,10 @@ def test_status_checker_plugs_in(issuer: Any, resolver: Resolver) -> None:
 
     assert check(text, resolver, nonce=None, audience=None, status_checker=revoked) == ("revoked",)
     assert seen == [status]
-    skipped = verify_sd_jwt(text, resolver, now=NOW).check("status")
-    assert skipped is not None and skipped.status == "skipped"
+    # Status fails closed: without a checker, a credential that names a status is invalid.
+    unchecked = verify_sd_jwt(text, resolver, now=NOW)
+    assert not unchecked.valid
+    assert unchecked.codes == ("status_unavailable",)
 
 
 # -- crafted issuer payloads (signed by the real issuer, so only the SD rules can refuse) --

@@ -279,7 +279,7 @@ def test_token_for_another_list_fails(server: StatusServer, ministry: Party, hol
     assert _employer_checks(presentation).codes == ("status_list_invalid",)
 
 
-def test_without_a_checker_status_is_only_skipped(
+def test_without_a_checker_status_fails_closed(
     server: StatusServer, ministry: Party, holder: Party
 ) -> None:
     uri = server.base + "/lists/1"
@@ -291,5 +291,6 @@ def test_without_a_checker_status_is_only_skipped(
         nonce="n-0S6_WzA2Mj",
         audience="https://employer.example",
     )
-    assert _status(result) == ("skipped", "not_checked")
+    assert _status(result) == ("failed", "status_unavailable")
+    assert not result.valid
     assert server.accepts == []
