@@ -36,6 +36,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
@@ -90,6 +91,15 @@ def parse_datetime(text: Any) -> datetime:
     """
     if not isinstance(text, str):
         raise ParseError(f"a dateTimeStamp must be a string, not {type(text).__name__}")
+    if len(text) > 64:
+        raise ParseError(f"{text[:64]!r}... is too long for a dateTimeStamp")
+    return _parse_datetime(text)
+
+
+# One verification reads the same validFrom/validUntil several times (data model,
+# JWT claims, validity); datetimes are immutable, so parsed ones are shared.
+@lru_cache(maxsize=1024)
+def _parse_datetime(text: str) -> datetime:
     match = _DATETIME_RE.fullmatch(text)
     if match is None:
         raise ParseError(f"{text[:64]!r} is not an XML Schema dateTimeStamp (time zone required)")
