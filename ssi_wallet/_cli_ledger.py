@@ -3,7 +3,7 @@
 Every command takes ``--db PATH`` (a SQLite file) or ``--dsn DSN`` (a
 PostgreSQL database) and most take ``--json``. ``ledger init`` binds the
 store to a log origin and signs a first checkpoint; later commands read the
-origin back from the newest stored checkpoint. Exit codes: 0 ok, 1 a
+origin back from the store (``Store.origin()``). Exit codes: 0 ok, 1 a
 negative answer (audit failed, not found, refused), 2 usage or malformed input.
 """
 
@@ -103,23 +103,24 @@ def _read_key(path: Path, passphrase_env: str | None) -> PrivateKey:
     return read_key_file(path, passphrase=passphrase)
 
 
-def _stored_origin(store: Store) -> str | None:
-    latest = store.checkpoints(limit=1)
+def _newest_note(log: Log) -> str:
+    # A store can be bound to a log without a checkpoint yet ('vault init' without a key).
+    latest = log.checkpoints(limit=1)
     if not latest:
-        return None
-    return Checkpoint.parse(SignedNote.parse(latest[0].note).text).origin
+        raise click.UsageError("the log has no checkpoint yet: sign one with --key-file")
+    return latest[0].note
 
 
 def _open(
     db: Path | None, dsn: str | None, key: PrivateKey | None = None, *, need_init: bool = True
 ) -> Log:
-    """Open the log in the store; its origin comes from the newest stored checkpoint."""
+    """Open the log in the store, under the origin the store is bound to."""
     _target(db, dsn)
     if db is not None and not db.exists():
         raise click.UsageError(f"{db} does not exist; create it with 'ssi-wallet ledger init'")
     store = _open_store(db, dsn)
     try:
-        origin = _stored_origin(store)
+        origin = store.origin()
         if origin is None:
             raise click.UsageError("this store is not initialised; run 'ssi-wallet ledger init'")
         signer = None
@@ -179,7 +180,7 @@ def init(
         raise click.UsageError("checkpoints are signed with Ed25519: use an Ed25519 key")
     store = _open_store(db, dsn)
     try:
-        stored = _stored_origin(store)
+        stored = store.origin()
         if stored is not None and stored != origin:
             raise click.UsageError(f"this store already holds the log {stored!r}")
         log = Log(store, origin=origin, signer=NoteSigner(origin, key))
@@ -354,7 +355,7 @@ def checkpoint(
     key = _read_key(key_file, passphrase_env) if key_file is not None else None
     log = _open(db, dsn, key)
     try:
-        note = log.checkpoint() if key is not None else log.checkpoints(limit=1)[0].note
+        note = log.checkpoint() if key is not None else _newest_note(log)
     finally:
         log.store.close()
     body = Checkpoint.parse(SignedNote.parse(note).text)
@@ -545,10 +546,7 @@ def cosign(
     key = read_key_file(witness_key)
     log = _open(db, dsn)
     try:
-        if note_file is not None:
-            note = note_file.read_text(encoding="utf-8")
-        else:
-            note = log.checkpoints(limit=1)[0].note
+        note = note_file.read_text(encoding="utf-8") if note_file else _newest_note(log)
         body = Checkpoint.parse(SignedNote.parse(note).text)
         witness_state = JSONFileWitnessState(state)
         witness = Witness(

@@ -20,7 +20,7 @@ import click
 
 from did_methods.keyfile import read_key_file
 from did_methods.keys import KeyType, PrivateKey
-from ledger.vault import DEFAULT_ORIGIN, MasterKey, Vault
+from ledger.vault import MasterKey, Vault
 from ledger.vault._canonical import parse_json
 
 __all__ = ["vault"]
@@ -141,8 +141,9 @@ def init(
 ) -> None:
     """Create the vault tables (and the master key file, mode 0600, when missing).
 
-    With --key-file (an Ed25519 key) on a store without a ledger, also
-    initialise the ledger and sign its first checkpoint, as 'ledger init' does.
+    With --key-file (an Ed25519 key) on a store whose log has no checkpoint
+    yet, also sign its first checkpoint, as 'ledger init' does (under the
+    origin the store is bound to, else the default origin).
     """
     target = _target(db, dsn)
     created = False
@@ -151,19 +152,14 @@ def init(
         created = True
     master = _master_key(master_key_file, master_key_env)
     key = _signer(key_file, passphrase_env)
-    checkpoint_signer = None
-    if key is not None and key.key_type is KeyType.ED25519:
-        from ledger.checkpoint import NoteSigner
-
-        checkpoint_signer = NoteSigner(DEFAULT_ORIGIN, key)
+    # The log's origin is the store's (Store.origin()), else Vault.open's default.
     with Vault.open(target, master_key=master, signer=key) as opened:
         log = opened.log
-        if checkpoint_signer is not None and not log.checkpoints(limit=1):
-            if log.origin != DEFAULT_ORIGIN:
-                raise click.UsageError(f"the store holds the log {log.origin!r}: use ledger init")
+        if key is not None and key.key_type is KeyType.ED25519 and not log.checkpoints(limit=1):
+            from ledger.checkpoint import NoteSigner
             from ledger.log import Log
 
-            Log(log.store, origin=log.origin, signer=checkpoint_signer).checkpoint()
+            Log(log.store, origin=log.origin, signer=NoteSigner(log.origin, key)).checkpoint()
         _echo(
             {
                 "origin": log.origin,

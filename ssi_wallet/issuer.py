@@ -24,6 +24,12 @@ from credentials.jcs import canonicalize
 from credentials.jose import issue_vc_jwt
 from credentials.sd_jwt import issue_sd_jwt
 from credentials.status_list import StatusList, make_status_list_credential, status_entry
+from credentials.token_status_list import (
+    TokenStatus,
+    TokenStatusList,
+    make_status_list_token,
+    status_claim,
+)
 from did_methods.errors import ParseError, PolicyError
 from did_methods.http import FetchError
 from did_methods.keys import KeyType, PrivateKey, PublicKey
@@ -119,6 +125,9 @@ class Issuer:
         self._ledger = ledger
         self._clock = clock
         self._lists = {p: StatusList() for p in _PURPOSES}
+        # SD-JWT VCs carry an IETF Token Status List reference (2 bits: valid,
+        # invalid, suspended) at the same index as the W3C lists.
+        self._token_list = TokenStatusList(self._lists["revocation"].length, bits=2)
         self._used: set[int] = set()
 
     @classmethod
@@ -182,7 +191,7 @@ class Issuer:
                 return index
 
     def status_url(self, purpose: str) -> str:
-        """Where the status list of ``purpose`` is published."""
+        """Where the status list of ``purpose`` is published (``token``: the Status List Token)."""
         return f"{self.status_base}/{purpose}"
 
     def issue(
@@ -264,8 +273,8 @@ class Issuer:
         claims = {"sub": holder, **subject}
         status = None
         if "credentialStatus" in credential:
-            # The W3C entries travel as a status mechanism of the SD-JWT VC status claim.
-            status = {"bitstring_status_list": list(credential["credentialStatus"])}
+            index = int(credential["credentialStatus"][0]["statusListIndex"])
+            status = status_claim(self.status_url("token"), index)
         return issue_sd_jwt(
             claims,
             self._key,
@@ -285,25 +294,44 @@ class Issuer:
     def revoke(self, index: int) -> None:
         """Revoke the credential at status ``index`` for good, and republish."""
         self._lists["revocation"].set(index)
+        self._token_list.set(index, TokenStatus.INVALID)
         self.publish_status()
 
     def suspend(self, index: int) -> None:
         """Suspend the credential at status ``index``, and republish."""
         self._lists["suspension"].set(index)
+        if self._token_list.get(index) != TokenStatus.INVALID:
+            self._token_list.set(index, TokenStatus.SUSPENDED)
         self.publish_status()
 
     def reinstate(self, index: int) -> None:
         """Lift a suspension, and republish."""
         self._lists["suspension"].clear(index)
+        if self._token_list.get(index) == TokenStatus.SUSPENDED:
+            self._token_list.clear(index)
         self.publish_status()
 
     def publish_status(self) -> dict[str, bytes]:
-        """Sign both status list credentials, publish them and anchor their digests.
+        """Sign the status lists, publish them and anchor their digests on the ledger.
 
-        Returns the published bytes by URL.
+        Two W3C Bitstring Status List credentials (revocation, suspension) for
+        Data Integrity and VC-JOSE credentials, and one IETF Status List Token
+        for SD-JWT VCs. Returns the published bytes by URL.
         """
         now = self._clock()
         out: dict[str, bytes] = {}
+        token_url = self.status_url("token")
+        token = make_status_list_token(
+            self._token_list,
+            uri=token_url,
+            key=self._key,
+            kid=self.verification_method,
+            issued_at=now,
+            expires_at=now + _LIST_VALIDITY,
+            ttl=_LIST_TTL,
+        ).encode("ascii")
+        self.board.publish(token_url, token)
+        out[token_url] = token
         for purpose, status_list in self._lists.items():
             url = self.status_url(purpose)
             unsigned = make_status_list_credential(
@@ -325,4 +353,8 @@ class Issuer:
                     url, data, issuer=self.did, signer=self.signer()
                 )
             out[url] = data
+        if self._ledger is not None:
+            self._ledger.status_lists.anchor_status_list(
+                token_url, token, issuer=self.did, signer=self.signer()
+            )
         return out

@@ -28,8 +28,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from credentials import schemas
-from credentials.result import Check, VerificationResult
-from credentials.status_list import StatusListResolver, check_status
+from credentials.result import VerificationResult
+from credentials.status_list import StatusListResolver
+from credentials.token_status_list import TokenStatusListResolver
 from credentials.verify import verify
 from did_methods.http import Fetcher
 from did_methods.resolver import Resolver
@@ -153,14 +154,25 @@ class Verifier:
             resolver = make() if callable(make) else Resolver.default()
         self._resolver = resolver
         self._status: StatusListResolver | None = None
+        self._token_status: TokenStatusListResolver | None = None
         self._status_fetcher = status_fetcher
         self.language = language
         self._clock = clock
         self._policies: dict[str, Policy] = {}
 
-    def _status_resolver(self) -> StatusListResolver | None:
+    def _status_resolver(
+        self, *, sd_jwt: bool = False
+    ) -> StatusListResolver | TokenStatusListResolver | None:
+        """This verifier's cached status resolvers: Token Status Lists for SD-JWT
+        VCs, W3C Bitstring Status Lists for the others."""
         if self._status_fetcher is None:
             return None
+        if sd_jwt:
+            if self._token_status is None:
+                self._token_status = TokenStatusListResolver(
+                    self._status_fetcher, self._resolver, clock=self._clock
+                )
+            return self._token_status
         if self._status is None:
 
             def verify_list(credential: Mapping[str, Any]) -> VerificationResult:
@@ -275,13 +287,11 @@ class Verifier:
                 domain=request.audience,
                 nonce=request.nonce,
                 audience=request.audience,
-                status_fetcher=self._status_resolver(),
+                status_fetcher=self._status_resolver(sd_jwt=query.format == "dc+sd-jwt"),
             )
         except ValueError as exc:
             findings.append(Finding("malformed", False, f"unreadable presentation: {exc}", qid))
             return None
-        if query.format == "dc+sd-jwt":
-            result = self._sd_jwt_status(result, now)
         results[qid] = result
         if not result.valid:
             for check in result.failures:
@@ -347,29 +357,6 @@ class Verifier:
         )
         claims["__type__"] = type_name
         return claims
-
-    def _sd_jwt_status(self, result: VerificationResult, now: datetime) -> VerificationResult:
-        """Check the Bitstring Status List entries an SD-JWT VC carries (fail closed)."""
-        document = result.document
-        status = document.get("status") if document else None
-        if not isinstance(status, Mapping):
-            return result
-        entries = status.get("bitstring_status_list")
-        resolver = self._status_resolver()
-        if entries is None:
-            check = Check.failed("status", "status_unsupported", "unknown status mechanism")
-        elif resolver is None:
-            check = Check.failed("status", "status_unavailable", "no status fetcher configured")
-        else:
-            pseudo = {
-                "issuer": document.get("iss") if document else None,
-                "credentialStatus": entries,
-            }
-            check = check_status(pseudo, resolver, now=now)
-        checks = [c for c in result.checks if c.name != "status"] + [check]
-        return VerificationResult.of(
-            result.format, checks, document=result.document, issuer=result.issuer
-        )
 
 
 def policy_key(query_id: str) -> str:
