@@ -6,20 +6,36 @@ STORE is ``sqlite:<path>`` or ``pg:<schema>:<dsn>``. BATCHES <= 0 means forever.
 Prints ``ready`` once the log is open, then after each commit one line
 ``ack <first index> <count> <worker> <first seq>``, flushed, and nothing else.
 Payloads are ``<worker>:<seq>`` so the parent can check every entry.
+
+Each batch also writes one row per entry into the side table ``child_side``
+through the append's ``before_commit`` hook (as the vault writes its records),
+so the parent can check that a kill never leaves an entry without its row, or
+a row without its entry.
 """
 
 from __future__ import annotations
 
 import random
 import sys
+from collections.abc import Sequence
 
 from did_methods.keys import PrivateKey
 from did_methods.methods.key import did_key_from_public_key
-from ledger.entry import EntryDraft
+from ledger.entry import Entry, EntryDraft
 from ledger.log import Log
-from ledger.store import SQLiteStore, Store
+from ledger.store import SQLiteStore, Store, StoreWriter
 
 ORIGIN = "ledger.test/log"
+SIDE_TABLE = "child_side"
+
+
+def side_sql(writer: StoreWriter) -> str:
+    mark = "%s" if writer.dialect == "postgresql" else "?"
+    return f"INSERT INTO {writer.table_prefix}{SIDE_TABLE} (idx, payload) VALUES ({mark}, {mark})"
+
+
+def write_side_rows(writer: StoreWriter, entries: Sequence[Entry]) -> None:
+    writer.executemany(side_sql(writer), [(e.index, e.payload) for e in entries])
 
 
 def open_store(spec: str) -> Store:
@@ -39,6 +55,13 @@ def main() -> None:
     did = did_key_from_public_key(key.public_key)
     submitter = f"{did}#{did.removeprefix('did:key:')}"
     log = Log(open_store(spec), origin=ORIGIN)
+    with log.store.write() as writer:
+        writer.tail()  # the write lock first: concurrent first runs create the table once
+        blob = "BYTEA" if writer.dialect == "postgresql" else "BLOB"
+        writer.execute(
+            f"CREATE TABLE IF NOT EXISTS {writer.table_prefix}{SIDE_TABLE} "
+            f"(idx BIGINT PRIMARY KEY, payload {blob} NOT NULL)"
+        )
     print("ready", flush=True)
     seq = 0
     done = 0
@@ -48,7 +71,7 @@ def main() -> None:
             EntryDraft("test.child", f"{worker}:{seq + i}".encode()).sign(key, submitter)
             for i in range(size)
         ]
-        entries = log.append_batch(drafts)
+        entries = log.append_batch(drafts, before_commit=write_side_rows)
         print(f"ack {entries[0].index} {len(entries)} {worker} {seq}", flush=True)
         seq += size
         done += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from ledger_store_child import SIDE_TABLE
 from ledger_store_support import ORIGIN, pg_drop_schema, pg_dsn
 
 from ledger.audit import audit
@@ -53,6 +55,31 @@ def check_acknowledged(store: Store, acks: list[tuple[int, int, str, int]]) -> N
             assert entry.payload == f"{worker}:{seq + i}".encode()
 
 
+def side_rows(spec: str) -> dict[int, bytes]:
+    """The rows the children's ``before_commit`` hook wrote beside their entries."""
+    kind, _, rest = spec.partition(":")
+    if kind == "sqlite":
+        conn = sqlite3.connect(rest)
+        try:
+            rows = conn.execute(f"SELECT idx, payload FROM {SIDE_TABLE}").fetchall()
+        finally:
+            conn.close()
+    else:
+        import psycopg
+
+        schema, _, dsn = rest.partition(":")
+        with psycopg.connect(dsn) as pg:
+            rows = pg.execute(f"SELECT idx, payload FROM {schema}.{SIDE_TABLE}").fetchall()
+    return {int(i): bytes(p) for i, p in rows}
+
+
+def check_no_orphans(spec: str, store: Store) -> None:
+    """Every entry has the side row written in its transaction, and every row its entry:
+    a kill left neither an entry without its row nor a row without its entry."""
+    log = Log(store, origin=ORIGIN)
+    assert side_rows(spec) == {e.index: e.payload for e in log.range()}
+
+
 @pytest.mark.slow
 def test_kill_9_never_loses_an_acknowledged_append(tmp_path: Path) -> None:
     """50 rounds: a child appends random-size batches and is SIGKILLed at a random moment.
@@ -82,6 +109,7 @@ def test_kill_9_never_loses_an_acknowledged_append(tmp_path: Path) -> None:
             assert report.ok, (round_no, report)
             check_acknowledged(store, acks)
             assert store.tail().size >= sum(count for _, count, _, _ in all_acks)
+            check_no_orphans(f"sqlite:{path}", store)
         finally:
             store.close()
     store = SQLiteStore(path)
@@ -105,6 +133,7 @@ def _run_concurrently(spec: str, store: Store, workers: int, batches: int, size:
     assert store.tail().size == total
     report = audit(store, key_lookup=did_key_lookup)
     assert report.ok and report.size == total, report
+    check_no_orphans(spec, store)
     log = Log(store, origin=ORIGIN)
     # Every index 0..total-1 holds exactly one (worker, seq), each exactly once,
     # and each worker's entries keep its own order.

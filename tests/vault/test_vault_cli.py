@@ -179,3 +179,31 @@ def test_vault_cli_on_postgres(tmp_path: Path) -> None:
     finally:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_cli_reads_the_origin_from_the_store(tmp_path: Path) -> None:
+    """A store bound by 'vault init' without a key has an origin but no checkpoint: the
+    ledger CLI opens it under that origin, and 'vault init' with a key checkpoints it."""
+    db, mk, key = tmp_path / "registry.db", tmp_path / "vault.key", tmp_path / "op.jwk"
+    _run("did", "create", "--key-file", str(key))
+    bare = json.loads(_run("vault", "init", "--db", str(db), "--master-key-file", str(mk)))
+    assert not bare["ledgerCheckpointed"]
+    origin = bare["origin"]
+    appended = _run(
+        "ledger", "append", "--db", str(db), "--key-file", str(key), "--data", "x", "--json"
+    )
+    assert json.loads(appended)
+    out = _run("ledger", "checkpoint", "--db", str(db), code=2)
+    assert "no checkpoint yet" in out
+    # 'ledger init' under another name is refused with the stored one.
+    out = _run(
+        "ledger", "init", "--db", str(db), "--key-file", str(key), "--origin", "x.example/l", code=2
+    )
+    assert origin in out
+    signed = json.loads(
+        _run("vault", "init", "--db", str(db), "--master-key-file", str(mk), "--key-file", str(key))
+    )
+    assert signed["ledgerCheckpointed"] and signed["origin"] == origin
+    note = json.loads(_run("ledger", "checkpoint", "--db", str(db), "--json"))
+    assert note["origin"] == origin and note["size"] == 1
+    assert json.loads(_run("ledger", "audit", "--db", str(db), "--json"))["ok"]
