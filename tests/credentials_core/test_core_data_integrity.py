@@ -433,3 +433,24 @@ def test_flipping_any_byte_never_verifies(
         "schema_unknown",
         "schema_violation",
     }
+
+
+@settings(max_examples=200)
+@given(st.binary(max_size=96) | st.binary(max_size=8).map(lambda b: b"\0\0" + b))
+def test_proof_value_codec_matches_multibase(data: bytes) -> None:
+    from credentials.data_integrity import _proof_value, _signature_bytes
+    from did_methods.encoding import multibase_decode
+
+    encoded = _proof_value(data)
+    assert encoded == multibase_encode(data)
+    if encoded != "z":  # an empty proofValue body is not a signature
+        assert _signature_bytes(encoded) == data == multibase_decode(encoded)
+
+
+@pytest.mark.parametrize("bad", ["", "z", "z0OIl", "Qabc", "z" + "1" * 600, "zé"])
+def test_proof_value_decoding_refuses(bad: str) -> None:
+    from credentials.data_integrity import _signature_bytes
+
+    with pytest.raises(VerificationError) as info:
+        _signature_bytes(bad)
+    assert info.value.code == "signature_invalid"
