@@ -342,7 +342,8 @@ def add_proof(
     list; every proof signs the document without proofs). The input is not
     modified. Raises :class:`~credentials.errors.UnsupportedError` for a
     suite that does not fit the key, :class:`~credentials.errors.ParseError`
-    for a document JCS cannot canonicalise or malformed options.
+    for a document JCS cannot canonicalise or malformed options (empty or
+    non-string values, a naive datetime, a time that is not a dateTimeStamp).
     """
     if not isinstance(document, Mapping):
         raise ParseError("a document to secure must be a JSON object")
@@ -352,8 +353,22 @@ def add_proof(
             f"cryptosuite {suite!r} does not fit a {key.key_type.value} key: "
             f"use {EDDSA_JCS_2022} with Ed25519 or {ECDSA_JCS_2019} with P-256/P-384"
         )
-    if not isinstance(verification_method, str) or not verification_method:
-        raise ParseError("verification_method must be a non-empty string")
+    for name, value in (
+        ("verification_method", verification_method),
+        ("proof_purpose", proof_purpose),
+    ):
+        if not isinstance(value, str) or not value:
+            raise ParseError(f"{name} must be a non-empty string")
+    for name, given in (("challenge", challenge), ("nonce", nonce), ("proof_id", proof_id)):
+        if given is not None and (not isinstance(given, str) or not given):
+            raise ParseError(f"{name} must be a non-empty string when given")
+    if domain is not None and not (
+        (isinstance(domain, str) and domain)
+        or (
+            not isinstance(domain, str) and domain and all(isinstance(d, str) and d for d in domain)
+        )
+    ):
+        raise ParseError("domain must be a non-empty string or a non-empty list of them")
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     existing = document.get("proof")
 
@@ -383,7 +398,8 @@ def add_proof(
     # eddsa-jcs-2022 / ecdsa-jcs-2019 "proof configuration": the proof carries the
     # document's @context, so the context is signed twice over and cannot be swapped.
     if "@context" in unsecured:
-        options["@context"] = unsecured["@context"]
+        context = unsecured["@context"]
+        options["@context"] = list(context) if isinstance(context, list) else context
     signature = key.sign(hash_data(unsecured, options, key.key_type))
     proof = {**options, "proofValue": _proof_value(signature)}
     secured = unsecured  # already a fresh copy

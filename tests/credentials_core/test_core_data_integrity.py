@@ -454,3 +454,25 @@ def test_proof_value_decoding_refuses(bad: str) -> None:
     with pytest.raises(VerificationError) as info:
         _signature_bytes(bad)
     assert info.value.code == "signature_invalid"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"verification_method": ""},
+        {"proof_purpose": 3},
+        {"challenge": ""},
+        {"nonce": 5},
+        {"domain": []},
+        {"domain": ["ok", 1]},
+        {"created": "yesterday"},
+        {"expires": __import__("datetime").datetime(2026, 1, 1)},
+    ],
+)
+def test_add_proof_refuses_malformed_options(options: dict[str, Any]) -> None:
+    from credentials.errors import ParseError
+
+    key = seeded_key(KeyType.ED25519, 12)
+    kwargs: dict[str, Any] = {"verification_method": "did:example:i#k", **options}
+    with pytest.raises(ParseError):
+        add_proof(credential("did:example:i"), key, **kwargs)
