@@ -53,6 +53,7 @@ from credentials.errors import ParseError, ValidationError, VerificationError
 from credentials.jcs import canonicalize
 from credentials.model import parse_datetime
 from did_methods.document import VerificationMethod
+from did_methods.encoding import multibase_decode, multibase_encode
 from did_methods.errors import (
     InvalidDID,
     InvalidKey,
@@ -120,51 +121,21 @@ _SUITE_OF_KEY: Final = {
 }
 
 
-# -- base58btc for proofValue ---------------------------------------------------------
-# did_methods.encoding's codec goes through the generic ``base58`` package; proof
-# values sit on the hot path of every issue and verify, so they get a codec that
-# does the big-integer work two digits at a time (checked against it in the tests).
-
-_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_B58_DIGITS: Final = bytes.maketrans(_B58.encode("ascii"), bytes(range(58)))
-_B58_POW10: Final = 58**10
-_B58_PAIRS: Final = tuple(a + b for a in _B58 for b in _B58)
-_B58_RE: Final = re.compile(r"z[1-9A-HJ-NP-Za-km-z]+")
-
-
 def _proof_value(signature: bytes) -> str:
     """``z`` + base58btc(signature) (multibase)."""
-    number = int.from_bytes(signature, "big")
-    pairs: list[str] = []
-    while number:
-        number, rest = divmod(number, 3364)  # 58 ** 2
-        pairs.append(_B58_PAIRS[rest])
-    digits = "".join(reversed(pairs)).lstrip("1")
-    zeros = len(signature) - len(signature.lstrip(b"\0"))
-    return "z" + "1" * zeros + digits
+    return multibase_encode(signature)
 
 
 def _signature_bytes(proof_value: str) -> bytes:
     """Decode a multibase base58btc ``proofValue``; raises VerificationError."""
-    if len(proof_value) > _MAX_PROOF_VALUE or not _B58_RE.fullmatch(proof_value):
+    try:
+        if not 1 < len(proof_value) <= _MAX_PROOF_VALUE or proof_value[0] != "z":
+            raise ParseError("not z + base58btc")
+        return multibase_decode(proof_value)
+    except ParseError:
         raise VerificationError(
             "signature_invalid", "proofValue is not multibase base58btc ('z' + base58)"
-        )
-    text = proof_value[1:]
-    digits = text.encode("ascii").translate(_B58_DIGITS)
-    head = len(digits) % 10
-    number = 0
-    for digit in digits[:head]:
-        number = number * 58 + digit
-    for i in range(head, len(digits), 10):
-        a, b, c, d, e, f, g, h, j, k = digits[i : i + 10]
-        chunk = (
-            (((((((a * 58 + b) * 58 + c) * 58 + d) * 58 + e) * 58 + f) * 58 + g) * 58 + h) * 58 + j
-        ) * 58 + k
-        number = number * _B58_POW10 + chunk
-    zeros = len(text) - len(text.lstrip("1"))
-    body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
-    return b"\0" * zeros + body
+        ) from None
 
 
 class MethodResolver(Protocol):

@@ -66,9 +66,9 @@ def b64url_decode(text: str, *, max_length: int | None = None) -> bytes:
 _B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 # Signatures and keys are encoded on hot paths (Data Integrity proofValue, did:key),
 # so digits go ten at a time: one big-integer division per 58**10, then table
-# lookups of digit pairs, instead of one big-integer division per digit.
+# lookups of digit pairs, instead of one big-integer division per digit (and the reverse to decode).
 _PAIRS = tuple(a + b for a in _B58_ALPHABET for b in _B58_ALPHABET)
-_PAIR_VALUE = {pair: i for i, pair in enumerate(_PAIRS)}
+_B58_DIGITS = bytes.maketrans(_B58_ALPHABET.encode("ascii"), bytes(range(58)))
 _CHUNK = 58**10
 _PAIR = 58**2
 
@@ -97,26 +97,18 @@ def base58btc_decode(text: str) -> bytes:
         raise ParseError(f"base58 value is longer than {MAX_MULTIBASE_LENGTH} characters")
     if not _B58_RE.fullmatch(text):
         raise ParseError("base58 value has characters outside the base58btc alphabet")
-    digits = text.lstrip("1")
-    zeros = len(text) - len(digits)
-    # Leading '1's are zero digits, so padding to whole chunks keeps the value.
-    digits = "1" * (-len(digits) % 10) + digits
-    pairs = _PAIR_VALUE
+    digits = text.encode("ascii").translate(_B58_DIGITS)
+    head = len(digits) % 10
     n = 0
-    for i in range(0, len(digits), 10):
-        n = (
-            n * _CHUNK
-            + (
-                (
-                    (pairs[digits[i : i + 2]] * _PAIR + pairs[digits[i + 2 : i + 4]]) * _PAIR
-                    + pairs[digits[i + 4 : i + 6]]
-                )
-                * _PAIR
-                + pairs[digits[i + 6 : i + 8]]
-            )
-            * _PAIR
-            + pairs[digits[i + 8 : i + 10]]
-        )
+    for digit in digits[:head]:
+        n = n * 58 + digit
+    for i in range(head, len(digits), 10):
+        a, b, c, d, e, f, g, h, j, k = digits[i : i + 10]
+        chunk = (
+            (((((((a * 58 + b) * 58 + c) * 58 + d) * 58 + e) * 58 + f) * 58 + g) * 58 + h) * 58 + j
+        ) * 58 + k
+        n = n * _CHUNK + chunk
+    zeros = len(text) - len(text.lstrip("1"))
     body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
     return b"\0" * zeros + body
 
