@@ -31,6 +31,7 @@ node disagrees with its bytes, else the next one (whose ``prev_hash`` changed).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -226,6 +227,11 @@ def _stream(
     keys: dict[str, PublicKey] = {}
     good_kinds: set[str] = set()
     good_submitters: set[str] = set()
+    fast = key_lookup is None
+    layouts = _Layouts()
+    by_length = layouts.by_length
+    last: _Layout = _NEVER
+    leaf_prefix, node_prefix = _LEAF, _NODE
     # With check_nodes, every node the tree gains is kept for one page and
     # compared with the stored one after the page.
     nodes: list[tuple[int, int, bytes]] | None = [] if check_nodes else None
@@ -238,23 +244,44 @@ def _stream(
             for row_index, data in rows:
                 if row_index != pos:
                     raise _Found(pos, f"the entry is missing (the next stored row is {row_index})")
-                try:
-                    index, kind, payload, submitter, ts, prev_hash, sig = decode(data, max_payload)
-                    # decode checked types and sizes; the text syntax is checked once
-                    # per distinct value (logs repeat a few kinds and submitters).
-                    if kind not in good_kinds:
-                        _check_kind(kind)
-                        if len(good_kinds) < _MEMO:
-                            good_kinds.add(kind)
-                    if submitter not in good_submitters:
-                        _check_submitter(submitter)
-                        if len(good_submitters) < _MEMO:
-                            good_submitters.add(submitter)
-                except SSIWalletError as exc:
-                    raise _Found(pos, f"the entry is malformed: {exc}") from None
+                # Without signatures to check, only the index and prev_hash are needed:
+                # an entry laid out as one seen before is matched in place by that
+                # layout's expression; anything else (and every entry whose signature
+                # is checked) is decoded strictly, which names what is wrong.
+                match = None
+                if fast and type(data) is bytes:
+                    match = last(data)  # consecutive entries tend to share a layout
+                    if match is None:
+                        for layout in by_length.get(len(data), ()):
+                            match = layout(data)
+                            if match is not None:
+                                last = layout
+                                break
+                if match is not None:
+                    prev_hash, index_bytes = match.groups()
+                    index = int.from_bytes(index_bytes, "big")
+                else:
+                    try:
+                        index, kind, payload, submitter, ts, prev_hash, sig = decode(
+                            data, max_payload
+                        )
+                        # decode checked types and sizes; the text syntax is checked
+                        # once per distinct value (logs repeat a few kinds and submitters).
+                        if kind not in good_kinds:
+                            _check_kind(kind)
+                            if len(good_kinds) < _MEMO:
+                                good_kinds.add(kind)
+                        if submitter not in good_submitters:
+                            _check_submitter(submitter)
+                            if len(good_submitters) < _MEMO:
+                                good_submitters.add(submitter)
+                    except SSIWalletError as exc:
+                        raise _Found(pos, f"the entry is malformed: {exc}") from None
+                    if fast:
+                        layouts.learn(len(data), index, kind, payload, submitter, ts, sig)
                 if index != pos:
                     raise _Found(pos, f"the entry says it is at index {index}")
-                leaf = sha256(_LEAF + data).digest()
+                leaf = sha256(leaf_prefix + data).digest()
                 if prev_hash != prev:
                     # Entry pos-1 changed, or this entry's prev_hash did: the stored
                     # leaf of pos-1 (written at append) tells which, when intact.
@@ -263,7 +290,7 @@ def _stream(
                         if stored is not None and stored != prev_leaf:
                             raise _Found(pos - 1, "the entry was changed after it was appended")
                     raise _Found(pos, "prev_hash is not the chain hash of the previous entry")
-                if key_lookup is not None:
+                if key_lookup is not None:  # then the strict decoder ran: kind etc. are set
                     _check_signature(key_lookup, keys, pos, kind, payload, submitter, ts, sig)
                 # Append the leaf to the compact range: each trailing one bit of pos
                 # is a finished subtree of that level waiting for this right sibling.
@@ -271,13 +298,13 @@ def _stream(
                 m = pos
                 if nodes is None:
                     while m & 1:
-                        h = sha256(_NODE + border.pop() + h).digest()
+                        h = sha256(node_prefix + border.pop() + h).digest()
                         m >>= 1
                 else:
                     nodes.append((0, pos, leaf))
                     level = 0
                     while m & 1:
-                        h = sha256(_NODE + border.pop() + h).digest()
+                        h = sha256(node_prefix + border.pop() + h).digest()
                         m >>= 1
                         level += 1
                         nodes.append((level, pos >> level, h))
@@ -299,6 +326,123 @@ def _stream(
         if progress is not None:
             progress(pos, n)
     return border, prev, cp_root
+
+
+# Shortest-form CBOR unsigned integers (RFC 8949 4.2.1) by head, as regular expressions
+# over bytes: an index (captured, at most 2**63 - 1) and a timestamp (at most 2**53 - 1).
+_INDEX_RE = {
+    0x17: rb"([\x00-\x17])",
+    0x18: rb"\x18([\x18-\xff])",
+    0x19: rb"\x19([\x01-\xff].)",
+    0x1A: rb"\x1a((?:[\x01-\xff].|\x00[\x01-\xff])..)",
+    0x1B: rb"\x1b((?:[\x01-\x7f]...|\x00[\x01-\xff]..|\x00\x00[\x01-\xff].|\x00{3}[\x01-\xff])"
+    rb"....)",
+}
+_TIMESTAMP_RE = {
+    0x17: rb"[\x00-\x17]",
+    0x18: rb"\x18[\x18-\xff]",
+    0x19: rb"\x19[\x01-\xff].",
+    0x1A: rb"\x1a(?:[\x01-\xff].|\x00[\x01-\xff])..",
+    0x1B: rb"\x1b\x00(?:[\x01-\x1f]..|\x00[\x01-\xff].|\x00\x00[\x01-\xff])....",
+}
+_NEVER = re.compile(rb"(?!)").fullmatch  # a layout that matches nothing
+_MAX_SHAPES = 64  # compiled layouts per audit (a compilation costs about 0.3 ms)
+_SEEN_SHAPES = 4096  # layouts counted before compiling (compiled on the second sighting)
+
+_Shape = tuple[int, int, int, int, int, int]
+_Layout = Callable[[bytes], "re.Match[bytes] | None"]
+
+
+def _uint_class(value: int) -> int:
+    # The head byte of a shortest-form unsigned integer, with every value below 24 as 0x17.
+    if value < 24:
+        return 0x17
+    if value < 0x100:
+        return 0x18
+    if value < 0x10000:
+        return 0x19
+    if value < 0x100000000:
+        return 0x1A
+    return 0x1B
+
+
+def _bytes_head(major: int, n: int) -> bytes:
+    if n < 24:
+        return bytes((major | n,))
+    if n < 0x100:
+        return bytes((major | 24, n))
+    if n < 0x10000:
+        return bytes((major | 25,)) + n.to_bytes(2, "big")
+    return bytes((major | 26,)) + n.to_bytes(4, "big")
+
+
+def _layout(shape: _Shape) -> _Layout:
+    """A matcher of EXACTLY the deterministic encodings of valid entries of ``shape``.
+
+    ``shape`` is ``(signature length, index head, kind length, payload length,
+    submitter length, timestamp head)``, taken from an entry the strict decoder
+    accepted, so every length is within its bound. The expression fixes every
+    key, head and length; checks the kind's and submitter's syntax (entry.py's
+    rules); the index and timestamp ranges and shortest forms; and captures
+    ``prev_hash`` and the index bytes. So whatever it matches, the strict
+    decoder accepts, with the same index and prev_hash (a test checks this on
+    mutated encodings).
+    """
+    sig_n, index_head, kind_n, pay_n, sub_n, ts_head = shape
+    pattern = b"".join(
+        (
+            re.escape(b"\xa7\x61g" + _bytes_head(0x40, sig_n)),
+            b".{%d}" % sig_n,
+            re.escape(b"\x61h\x58\x20"),
+            b"(.{32})",
+            re.escape(b"\x61i"),
+            _INDEX_RE[index_head],
+            re.escape(b"\x61k" + _bytes_head(0x60, kind_n)),
+            b"[a-z0-9][a-z0-9._:\\-]{%d}" % (kind_n - 1),
+            re.escape(b"\x61p" + _bytes_head(0x40, pay_n)),
+            b".{%d}" % pay_n,
+            re.escape(b"\x61s" + _bytes_head(0x60, sub_n)),
+            b"did:[\\x21-\\x7e]{%d}" % (sub_n - 4),
+            re.escape(b"\x61t"),
+            _TIMESTAMP_RE[ts_head],
+        )
+    )
+    return re.compile(pattern, re.DOTALL).fullmatch
+
+
+class _Layouts:
+    """The layouts of the entries seen so far, compiled once seen twice (bounded)."""
+
+    __slots__ = ("by_length", "compiled", "seen")
+
+    def __init__(self) -> None:
+        self.by_length: dict[int, list[_Layout]] = {}
+        self.seen: dict[_Shape, int] = {}
+        self.compiled = 0
+
+    def learn(
+        self, size: int, index: int, kind: str, payload: bytes, submitter: str, ts: int, sig: bytes
+    ) -> None:
+        # Called with an entry the strict decoder accepted (kind and submitter are ASCII).
+        if self.compiled >= _MAX_SHAPES or len(submitter) < 5:
+            return
+        shape: _Shape = (
+            len(sig),
+            _uint_class(index),
+            len(kind),
+            len(payload),
+            len(submitter),
+            _uint_class(ts),
+        )
+        count = self.seen.get(shape, 0)
+        if count == 0:
+            if len(self.seen) < _SEEN_SHAPES:
+                self.seen[shape] = 1
+            return
+        if count == 1:
+            self.seen[shape] = 2
+            self.by_length.setdefault(size, []).append(_layout(shape))
+            self.compiled += 1
 
 
 def _compare_nodes(store: Store, nodes: list[tuple[int, int, bytes]], before: int | None) -> None:

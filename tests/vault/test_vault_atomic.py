@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ORIGIN, VaultFactory
 
 from did_methods.keys import PrivateKey
 from ledger.log import Log
 from ledger.store import MemoryStore, SQLiteStore
 from ledger.vault import MasterKey, MasterKeyError, Vault, VaultStoreError
 from ledger.vault._backend import SQLiteVaultBackend
+
+ORIGIN = "vault.test/log"
+VaultFactory = Callable[..., Vault]
 
 
 class _FailingWrap:
