@@ -8,7 +8,10 @@
   too and their checks reported with the prefix ``credential[i].``;
 * text with ``~`` separators: an SD-JWT VC (:mod:`credentials.sd_jwt`);
 * a compact JWS (three base64url parts): VC-JOSE ``vc+jwt`` / ``vp+jwt``
-  (:mod:`credentials.jose`), chosen by its ``typ`` header.
+  (:mod:`credentials.jose`), chosen by its ``typ`` header;
+* text starting with ``VC1:``: an offline barcode (CWT in COSE_Sign1, zlib,
+  base45; :mod:`credentials.barcode`), its key found through ``barcode_keys``
+  (a trust list) or the resolver.
 
 It returns a :class:`~credentials.result.VerificationResult` listing every
 check with a stable code (see ``docs/credentials.md``). It raises only for
@@ -25,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
-from credentials import jose, schemas, sd_jwt
+from credentials import barcode, jose, schemas, sd_jwt
 from credentials.data_integrity import (
     ECDSA_JCS_2019,
     EDDSA_JCS_2022,
@@ -88,6 +91,7 @@ def verify(
     audience: str | None = None,
     status_fetcher: StatusListResolver | TokenStatusListResolver | StatusListFetcher | None = None,
     check_schema: bool = True,
+    barcode_keys: barcode.KeyLookup | None = None,
 ) -> VerificationResult:
     """Verify a credential or presentation in any supported format; see the module docstring.
 
@@ -105,7 +109,9 @@ def verify(
     given instead to share its cache. Status fails closed: without a fetcher
     that can read it, a credential that names a status fails the ``status``
     check with ``status_unavailable``. ``check_schema`` runs the ``schema`` check
-    when the credential names a ``credentialSchema``.
+    when the credential names a ``credentialSchema``. ``barcode_keys`` is a
+    trust list for offline barcodes whose issuers are not DIDs
+    (``(kid, iss) -> PublicKey | None``); without it their keys are resolved.
 
     Raises :class:`~credentials.errors.ParseError` when ``data`` is not JSON,
     a JWS or an SD-JWT at all, and ``TypeError`` for a naive ``now``.
@@ -141,6 +147,9 @@ def verify(
     if len(data) > _MAX_TEXT:
         raise ParseError(f"input is longer than {_MAX_TEXT} characters")
     text = data.strip()
+    if text.startswith(barcode.DEFAULT_PREFIX):
+        # An offline barcode: ':' cannot occur in JSON-first text, a JWS or an SD-JWT.
+        return barcode.verify_barcode(text, barcode_keys or ctx.resolver, now=moment)
     if text.startswith("{"):
         document = loads_strict(text)
         return _verify_json(document, ctx)

@@ -50,6 +50,7 @@ def cli() -> None:
 
 
 def _register() -> None:
+    from ssi_wallet._cli_barcode import barcode
     from ssi_wallet._cli_demo import demo
     from ssi_wallet._cli_did import did
     from ssi_wallet._cli_issue import issue
@@ -63,6 +64,7 @@ def _register() -> None:
     cli.add_command(verify)
     cli.add_command(issue)
     cli.add_command(vault)
+    cli.add_command(barcode)
 
 
 _register()

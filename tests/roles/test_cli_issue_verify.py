@@ -178,3 +178,34 @@ def test_usage_errors() -> None:
     assert run("issue", "--type", "Nope").returncode == 2
     for args in (["verify", "--help"], ["issue", "--help"]):
         assert run(*args).returncode == 0
+
+
+def test_barcode_issue_show_verify(
+    tmp_path: Path, issuer_files: tuple[Path, Path, PrivateKey]
+) -> None:
+    claims = tmp_path / "claims.json"
+    claims.write_text(json.dumps({"documentNumber": "LT7304519", "permitCategory": "employment"}))
+    png = tmp_path / "permit.png"
+    issued = run(
+        "barcode",
+        "issue",
+        "--key-file",
+        str(issuer_files[1]),
+        "--claims",
+        str(claims),
+        "--exp",
+        "2030-01-01T00:00:00Z",
+        "--png",
+        str(png),
+    )
+    assert issued.returncode == 0, issued.stderr
+    text = issued.stdout.strip()
+    assert text.startswith("VC1:")
+    assert png.read_bytes().startswith(b"\x89PNG")
+    shown = json.loads(run("barcode", "show", text).stdout)
+    assert shown["UNVERIFIED"] is True and shown["claims"]["documentNumber"] == "LT7304519"
+    assert run("verify", "-", stdin=text).returncode == 0
+    assert run("verify", "-", "--at", "2031-01-01T00:00:00Z", stdin=text).returncode == 1
+    flipped = text[:-5] + ("A" if text[-5] != "A" else "B") + text[-4:]
+    assert run("verify", "-", stdin=flipped).returncode in (1, 2)
+    assert run("barcode", "show", "VC1:not base45!").returncode == 2
