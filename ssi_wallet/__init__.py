@@ -9,6 +9,7 @@ language they are written in.
 
 from ssi_wallet import policies
 from ssi_wallet.dcql import DCQLError, DCQLMatch, DCQLQuery
+from ssi_wallet.guardianship import CredentialAuthorisationVerifier
 from ssi_wallet.holder import ConsentRequest, DisclosureRecord, Holder, StoredCredential
 from ssi_wallet.issuer import CredentialFormat, IssuedCredential, Issuer, StatusBoard
 from ssi_wallet.policies import Finding, Policy
@@ -17,6 +18,7 @@ from ssi_wallet.verifier import Report, TrustRegistry, UnsafeTrustAnyIssuer, Ver
 
 __all__ = [
     "ConsentRequest",
+    "CredentialAuthorisationVerifier",
     "CredentialFormat",
     "DCQLError",
     "DCQLMatch",
