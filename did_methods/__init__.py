@@ -30,7 +30,7 @@ from did_methods.methods.key import (
     public_key_from_did_key,
 )
 from did_methods.methods.web import WebMethod, did_web_to_url
-from did_methods.resolver import DIDMethod, ResolutionResult, Resolver
+from did_methods.resolver import DIDMethod, PinnedResolver, ResolutionResult, Resolver
 
 __all__ = [
     "DID",
@@ -49,6 +49,7 @@ __all__ = [
     "KeyMethod",
     "KeyType",
     "ParseError",
+    "PinnedResolver",
     "PolicyError",
     "PrivateKey",
     "PublicKey",

@@ -17,6 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from did_methods.did import DID, DIDURL
@@ -30,6 +31,7 @@ __all__ = [
     "DID_JSON",
     "DID_LD_JSON",
     "DIDMethod",
+    "PinnedResolver",
     "ResolutionResult",
     "Resolver",
 ]
@@ -248,6 +250,18 @@ class Resolver:
             raise ResolutionError("deactivated", f"{did} is deactivated")
         return result.did_document
 
+    def at(self, moment: datetime) -> PinnedResolver:
+        """A view of this resolver that resolves every DID as it was at ``moment``.
+
+        Methods with history (``did:ledger``) answer with the version in force
+        then (DID Resolution ``versionTime``); others ignore it. Verify a
+        credential against its signing key after a rotation with
+        ``verify(..., resolver=resolver.at(proof_created))``.
+        """
+        if moment.tzinfo is None:
+            raise TypeError("moment must be an aware datetime")
+        return PinnedResolver(self, moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
     # -- DID URL dereferencing ------------------------------------------------------
 
     def dereference(self, did_url: str) -> DIDDocument | VerificationMethod | Service:
@@ -330,3 +344,24 @@ def _version_options(query: str | None) -> dict[str, str]:
         if name in ("versionId", "versionTime"):
             out[name] = value
     return out
+
+
+class PinnedResolver:
+    """A resolver view pinned to one ``versionTime``; made by :meth:`Resolver.at`."""
+
+    def __init__(self, resolver: Resolver, version_time: str) -> None:
+        self._resolver = resolver
+        self.version_time = version_time
+
+    def resolve(self, did: str, **options: Any) -> ResolutionResult:
+        """:meth:`Resolver.resolve` at the pinned time."""
+        return self._resolver.resolve(did, **{"versionTime": self.version_time, **options})
+
+    def resolve_document(self, did: str, **options: Any) -> DIDDocument:
+        """:meth:`Resolver.resolve_document` at the pinned time."""
+        return self._resolver.resolve_document(did, **{"versionTime": self.version_time, **options})
+
+    def verification_method(self, did_url: str, purpose: str, **options: Any) -> VerificationMethod:
+        """:meth:`Resolver.verification_method` at the pinned time."""
+        merged = {"versionTime": self.version_time, **options}
+        return self._resolver.verification_method(did_url, purpose, **merged)
