@@ -1,4 +1,4 @@
-"""Every ```python block in docs/ and the README runs (the blocks of one page run in order, in one module)."""
+"""Every ```python block in docs/ and the README runs (one page's blocks in order, one module)."""
 
 from __future__ import annotations
 
