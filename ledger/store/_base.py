@@ -21,7 +21,9 @@ transaction through :meth:`StoreWriter.execute` and
 :attr:`~StoreWriter.dialect`: their rows then commit with the entries or not
 at all. :meth:`~ledger.log.Log.append_batch` hands the writer to a
 ``before_commit`` hook for exactly this. The :class:`~ledger.store.MemoryStore`
-has no SQL tables: its writer refuses statements.
+has no SQL tables: its writer refuses statements. A statement can reach any
+table, the log's own included: it is for trusted components sharing the
+database, and anything that rewrites the log's tables is what the audit finds.
 """
 
 from __future__ import annotations

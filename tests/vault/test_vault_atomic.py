@@ -38,11 +38,9 @@ class _FailingWrap:
         return self.inner.unwrap(wrapped, context=context)
 
 
-def test_a_failed_put_leaves_no_commitment(
-    open_sqlite_vault: VaultFactory, master_key: MasterKey
-) -> None:
+def test_a_failed_put_leaves_no_commitment(open_vault: VaultFactory, master_key: MasterKey) -> None:
     provider = _FailingWrap(master_key)
-    vault = open_sqlite_vault(master_key=provider)
+    vault = open_vault(master_key=provider)
     vault.put("alice", {"name": "Alice"})
     size = vault.log.size
     provider.fail = True
@@ -57,8 +55,8 @@ def test_a_failed_put_leaves_no_commitment(
     assert vault.log.size == size + 1
 
 
-def test_rectify_with_erase_previous_is_one_transaction(open_sqlite_vault: VaultFactory) -> None:
-    vault = open_sqlite_vault()
+def test_rectify_with_erase_previous_is_one_transaction(open_vault: VaultFactory) -> None:
+    vault = open_vault()
     first = vault.put("carol", {"city": "Vilnius"})
     size = vault.log.size
     second = vault.rectify("carol", first.record_id, {"city": "Kaunas"}, erase_previous=True)
@@ -71,9 +69,9 @@ def test_rectify_with_erase_previous_is_one_transaction(open_sqlite_vault: Vault
 
 
 def test_erase_applies_its_tombstones_in_the_same_transaction(
-    open_sqlite_vault: VaultFactory,
+    open_vault: VaultFactory,
 ) -> None:
-    vault = open_sqlite_vault()
+    vault = open_vault()
     vault.put("dan", {"a": 1})
     vault.put("dan", {"b": 2})
     before = vault.log.size
