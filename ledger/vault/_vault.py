@@ -486,6 +486,8 @@ class Vault:
             raise VaultError("this vault has no signer: it cannot write to the log")
         return EntryDraft(kind, payload).sign(self._signer, self._submitter, now=self._clock)
 
+    # -- the rights: store, rectify ----------------------------------------------------
+
     def put(
         self, subject_id: str, record: Mapping[str, Any], *, minor: bool = False
     ) -> RecordReceipt:
