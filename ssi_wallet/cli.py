@@ -56,7 +56,9 @@ def _register() -> None:
     from ssi_wallet._cli_issue import issue
     from ssi_wallet._cli_ledger import ledger
     from ssi_wallet._cli_vault import vault
+    from ssi_wallet._cli_verifier import verifier
     from ssi_wallet._cli_verify import verify
+    from ssi_wallet._cli_wallet import wallet
 
     cli.add_command(did)
     cli.add_command(ledger)
@@ -65,6 +67,8 @@ def _register() -> None:
     cli.add_command(issue)
     cli.add_command(vault)
     cli.add_command(barcode)
+    cli.add_command(wallet)
+    cli.add_command(verifier)
 
 
 _register()

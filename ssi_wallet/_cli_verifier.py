@@ -1,0 +1,265 @@
+"""``ssi-wallet verifier``: ask a wallet for what a policy needs, and check its answer.
+
+``verifier request`` writes a presentation request for one of the policy
+recipes (a fresh nonce, the verifier's audience, an expiry). The request JSON
+is the OpenID4VP-shaped form of :class:`~ssi_wallet.request.PresentationRequest`
+plus one field of ours, ``policy_args``: the recipe's parameters (sector,
+region, institution, date), so that ``verifier check`` can rebuild the same
+policy from the request file the verifier kept. Wallets ignore the field.
+
+``verifier check`` judges a presentation against that request with the
+ledger as trust registry. Status lists are fetched over HTTPS, or offline
+from a directory of published status documents (:class:`StatusDirectory`).
+Exit codes: 0 accepted, 1 refused, 2 usage or malformed input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from did_methods.encoding import b64url_encode
+from did_methods.errors import ParseError
+from did_methods.http import Fetcher, FetchError, HttpFetcher
+from ssi_wallet import policies
+from ssi_wallet._cli_wallet import emit_json, open_ledger, read_input
+from ssi_wallet.policies import Policy
+from ssi_wallet.request import Presentation, PresentationRequest
+from ssi_wallet.verifier import Verifier
+
+__all__ = ["StatusDirectory", "status_file_name", "verifier"]
+
+#: The policy recipes by name, with the parameters each takes.
+_RECIPES: dict[str, tuple[Callable[..., Policy], frozenset[str]]] = {
+    "right_to_work": (policies.right_to_work, frozenset({"sector", "region", "on"})),
+    "right_to_reside": (policies.right_to_reside, frozenset({"on"})),
+    "right_to_study": (policies.right_to_study, frozenset({"institution", "on"})),
+    "international_protection": (policies.international_protection, frozenset({"on"})),
+}
+_MAX_ARG = 200
+_MAX_NAME = 255  # the longest file name most file systems allow
+
+
+def status_file_name(url: str) -> str:
+    """The file name a status document published at ``url`` has in a status directory:
+    the URL's UTF-8 bytes, base64url-encoded without padding (so no path separators)."""
+    return b64url_encode(url.encode("utf-8"))
+
+
+class StatusDirectory:
+    """A :class:`~did_methods.http.Fetcher` that reads status documents from a directory.
+
+    For a verifier without a network: an issuer's published status lists,
+    each saved under :func:`status_file_name` of its URL. The documents are
+    verified exactly as fetched ones are (signature, issuer, validity), so the
+    directory need not be trusted, only recent. Raises
+    :class:`~did_methods.http.FetchError` (``http_status`` when missing,
+    ``too_large`` when over ``max_bytes``).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def fetch(self, url: str, *, max_bytes: int, timeout: float, accept: str) -> bytes:
+        """The document saved for ``url``, or a ``FetchError``."""
+        name = status_file_name(url)
+        if len(name) > _MAX_NAME:
+            raise FetchError("invalid_url", "URL too long for a status directory", url=url)
+        try:
+            with open(self.root / name, "rb") as fh:
+                data = fh.read(max_bytes + 1)
+        except FileNotFoundError as exc:
+            raise FetchError(
+                "http_status", f"no status document for {url} in {self.root}", url=url, status=404
+            ) from exc
+        except OSError as exc:
+            raise FetchError("network", f"cannot read the status document: {exc}", url=url) from exc
+        if len(data) > max_bytes:
+            raise FetchError("too_large", f"{url} is larger than {max_bytes} bytes", url=url)
+        return data
+
+
+def _policy(name: str | None, args: Any) -> Policy:
+    """Rebuild the policy a request names from its ``policy_args``; ParseError when malformed."""
+    if name not in _RECIPES:
+        raise ParseError(f"the request names no known policy ({', '.join(_RECIPES)})")
+    make, allowed = _RECIPES[name]
+    if not isinstance(args, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) and 0 < len(v) <= _MAX_ARG
+        for k, v in args.items()
+    ):
+        raise ParseError("policy_args must map parameter names to non-empty strings")
+    unknown = set(args) - allowed
+    if unknown:
+        raise ParseError(f"{name} takes no {', '.join(sorted(unknown))}")
+    kwargs: dict[str, Any] = dict(args)
+    if "on" in kwargs:
+        try:
+            kwargs["on"] = date.fromisoformat(kwargs["on"])
+        except ValueError as exc:
+            raise ParseError(f"policy_args.on is not a date: {kwargs['on'][:20]!r}") from exc
+    return make(**kwargs)
+
+
+@click.group()
+def verifier() -> None:
+    """Ask a wallet for what a policy needs, and check the presentation it sends back."""
+
+
+@verifier.command("request")
+@click.option(
+    "--policy",
+    "policy_name",
+    required=True,
+    type=click.Choice(list(_RECIPES)),
+    help="What to ask for.",
+)
+@click.option("--audience", required=True, help="This verifier's identifier (a DID or URL).")
+@click.option("--sector", help="right_to_work: a NACE code or prefix, e.g. Q86.")
+@click.option("--region", help="right_to_work: the region of the job.")
+@click.option("--institution", help="right_to_study: the institution's name.")
+@click.option(
+    "--on",
+    "on",
+    metavar="DATE",
+    help="The day the permit must be valid on (default: the day checked).",
+)
+@click.option(
+    "--purpose", help="Why you ask, in words the holder will see (default: the policy's)."
+)
+@click.option(
+    "--ttl",
+    type=click.IntRange(10, 86_400),
+    default=600,
+    show_default=True,
+    help="Seconds the request stays answerable.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the request to this file instead of stdout.",
+)
+def request(
+    policy_name: str,
+    audience: str,
+    sector: str | None,
+    region: str | None,
+    institution: str | None,
+    on: str | None,
+    purpose: str | None,
+    ttl: int,
+    out: Path | None,
+) -> None:
+    """Make a presentation request for a policy, with a fresh nonce.
+
+    Keep the request: 'verifier check' needs it to judge the answer. Send it
+    to the wallet (as a file, a link or a QR code).
+    """
+    given = {"sector": sector, "region": region, "institution": institution, "on": on}
+    args = {k: v for k, v in given.items() if v is not None}
+    try:
+        policy = _policy(policy_name, args)
+    except ParseError as exc:
+        raise click.UsageError(str(exc)) from exc
+    issued = int(time.time())
+    made = PresentationRequest(
+        policy.query(),
+        PresentationRequest.new_nonce(),
+        audience,
+        purpose or policy.purpose,
+        policy.name,
+        issued,
+        issued + ttl,
+    )
+    data = {**made.to_json(), "policy_args": args}
+    if out is None:
+        emit_json(data)
+    else:
+        try:
+            out.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise click.UsageError(f"cannot write {out}: {exc.strerror}") from exc
+        click.echo(f"request for {policy.purpose} written to {out}", err=True)
+
+
+@verifier.command("check")
+@click.option(
+    "--db",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The ledger (SQLite file): trusted issuers, DIDs, status list anchors.",
+)
+@click.option(
+    "--trust-root",
+    required=True,
+    metavar="DID",
+    help="The DID of the registry's root authority, whose accreditations you trust.",
+)
+@click.argument("request_file", metavar="REQUEST.json")
+@click.argument("presentation_file", metavar="PRESENTATION.json|-")
+@click.option(
+    "--status-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Read status lists from this directory (offline), not over the network.",
+)
+@click.option(
+    "--allow-http", is_flag=True, help="Fetch status lists and did:web over plain HTTP (testing)."
+)
+@click.option(
+    "--allow-private", is_flag=True, help="Allow private and loopback addresses (testing only)."
+)
+@click.option("--language", default="en", show_default=True, help="Language of the explanation.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def check(
+    db: Path,
+    trust_root: str,
+    request_file: str,
+    presentation_file: str,
+    status_dir: Path | None,
+    allow_http: bool,
+    allow_private: bool,
+    language: str,
+    as_json: bool,
+) -> None:
+    """Check a presentation against the request it answers, and explain the decision.
+
+    Runs every step of the verifier: nonce and audience, completeness, each
+    credential's signature, holder binding, validity and status (fail
+    closed), its type, its issuer's accreditation on the ledger, and the
+    policy's rule. Exit 0 accepted, 1 refused, 2 malformed input.
+    """
+    request_text = read_input(request_file, "request")
+    made = PresentationRequest.from_json(request_text)
+    extra = json.loads(request_text)  # valid JSON object: from_json read it
+    policy = _policy(made.policy, extra.get("policy_args", {}))
+    if made.query.to_json() != policy.query().to_json():
+        raise ParseError(f"the request does not ask what {made.policy} asks: it was edited")
+    presentation = Presentation.from_json(read_input(presentation_file, "presentation"))
+    http = HttpFetcher(allow_http=allow_http, allow_private=allow_private)
+    fetcher: Fetcher = StatusDirectory(status_dir) if status_dir is not None else http
+    ledger = open_ledger(db, trust_root=trust_root)
+    try:
+        checker = Verifier(
+            ledger,
+            audience=made.audience,
+            resolver=ledger.resolver(fetcher=http),
+            status_fetcher=fetcher,
+            language=language,
+        )
+        report = checker.check(presentation, made, policy=policy)
+    finally:
+        ledger.close()
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        click.echo(report.explain())
+        if not report.accepted:
+            click.echo(f"codes: {', '.join(report.codes)}")
+    sys.exit(0 if report.accepted else 1)

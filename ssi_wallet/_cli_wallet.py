@@ -1,0 +1,394 @@
+"""``ssi-wallet wallet``: the holder's encrypted wallet from the command line.
+
+Every command takes ``--wallet PATH`` (or the ``SSI_WALLET`` variable) and
+the passphrase from ``--passphrase-env VAR`` or a hidden prompt; never as an
+argument, where it would sit in the shell history and the process list.
+Files that hold personal data (``export --out``, ``answer --out``) are written
+with mode 0600. Exit codes: 0 ok, 1 a negative answer (does not verify, not
+found, consent refused, wrong passphrase), 2 usage or malformed input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from credentials import schemas
+from did_methods.errors import PolicyError
+from did_methods.resolver import Resolver
+from ssi_wallet.holder import ConsentRequest, Holder, StoredCredential
+from ssi_wallet.request import PresentationRequest
+
+__all__ = ["wallet"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Upper bound on any file or stdin the wallet commands read.
+MAX_INPUT = 4 * 1024 * 1024
+
+
+# -- helpers shared with the verifier commands --------------------------------------
+
+
+def read_input(source: str | Path, what: str) -> str:
+    """``source`` (a path, or ``-`` for stdin) as UTF-8 text, at most :data:`MAX_INPUT` bytes.
+
+    Raises :class:`click.UsageError` (exit 2) when it cannot be read, is too
+    large or is not UTF-8.
+    """
+    if str(source) == "-":
+        data = sys.stdin.buffer.read(MAX_INPUT + 1)
+    else:
+        try:
+            with open(Path(source), "rb") as fh:
+                data = fh.read(MAX_INPUT + 1)
+        except OSError as exc:
+            raise click.UsageError(f"cannot read {what} {source}: {exc.strerror}") from exc
+    if len(data) > MAX_INPUT:
+        raise click.UsageError(f"{what} {source} is larger than {MAX_INPUT} bytes")
+    try:
+        return data.decode("utf-8").strip()
+    except UnicodeDecodeError as exc:
+        raise click.UsageError(f"{what} {source} is not UTF-8 text") from exc
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by its owner only (mode 0600)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            os.fchmod(fh.fileno(), 0o600)  # an existing file keeps its mode otherwise
+            fh.write(text)
+    except OSError as exc:
+        raise click.UsageError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+def open_ledger(db: Path, *, trust_root: str | None = None) -> Any:
+    """Open the ledger in the SQLite file ``db`` (which must exist) under the origin it holds."""
+    from ledger.facade import DEFAULT_ORIGIN, Ledger
+    from ledger.store import open_store
+
+    if not db.is_file():
+        raise click.UsageError(f"no ledger at {db}")
+    store = open_store(os.fspath(db))
+    try:
+        return Ledger(store, origin=store.origin() or DEFAULT_ORIGIN, trust_root=trust_root)
+    except BaseException:
+        store.close()
+        raise
+
+
+def emit_json(data: Any) -> None:
+    """Print ``data`` as indented JSON."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+# -- options ------------------------------------------------------------------------
+
+
+def _wallet_options(func: F) -> F:
+    func = click.option(
+        "--passphrase-env",
+        metavar="VAR",
+        help="Read the passphrase from this environment variable (default: a hidden prompt).",
+    )(func)
+    func = click.option(
+        "--wallet",
+        "wallet_path",
+        required=True,
+        envvar="SSI_WALLET",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The wallet file (default: $SSI_WALLET).",
+    )(func)
+    return func
+
+
+def _passphrase(env: str | None, *, confirm: bool = False) -> str:
+    if env:
+        value = os.environ.get(env)
+        if not value:
+            raise click.UsageError(f"environment variable {env} is empty or unset")
+        return value
+    value = click.prompt(
+        "Wallet passphrase", hide_input=True, confirmation_prompt=confirm, err=True
+    )
+    if not value:
+        raise click.UsageError("a wallet needs a non-empty passphrase")
+    return str(value)
+
+
+@contextmanager
+def _opened(path: Path, env: str | None, resolver: Resolver | None = None) -> Iterator[Holder]:
+    if not path.is_file():
+        raise click.UsageError(f"no wallet at {path}; create one with 'ssi-wallet wallet create'")
+    holder = Holder.open(path, passphrase=_passphrase(env), resolver=resolver)
+    try:
+        yield holder
+    finally:
+        holder.close()
+
+
+def _type_name(cred: StoredCredential) -> str:
+    """The vocabulary name of a stored credential's type (its vct for SD-JWT)."""
+    last = cred.types[-1] if cred.types else ""
+    if cred.format == "dc+sd-jwt":
+        try:
+            return schemas.type_for_vct(last)
+        except ValueError:
+            return last
+    return last
+
+
+def _summary(cred: StoredCredential, *, claims: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": cred.id,
+        "type": _type_name(cred),
+        "issuer": cred.issuer,
+        "format": cred.format,
+        "stored_at": cred.stored_at,
+    }
+    if claims:
+        out["claims"] = dict(cred.claims)
+    return out
+
+
+# -- commands -----------------------------------------------------------------------
+
+
+@click.group()
+def wallet() -> None:
+    """Hold credentials in an encrypted wallet and present them, after consent."""
+
+
+@wallet.command("create")
+@_wallet_options
+def create(wallet_path: Path, passphrase_env: str | None) -> None:
+    """Create a wallet file (mode 0600) with a fresh key pair; print the holder's DID.
+
+    The passphrase is asked twice when not given through --passphrase-env.
+    An existing file is never overwritten.
+    """
+    if wallet_path.exists():
+        raise click.UsageError(f"{wallet_path} exists; refusing to overwrite it")
+    holder = Holder.create(wallet_path, passphrase=_passphrase(passphrase_env, confirm=True))
+    try:
+        click.echo(holder.did)
+    finally:
+        holder.close()
+
+
+@wallet.command("did")
+@_wallet_options
+def did(wallet_path: Path, passphrase_env: str | None) -> None:
+    """Print the holder's DID (the subject issuers write credentials to)."""
+    with _opened(wallet_path, passphrase_env) as holder:
+        click.echo(holder.did)
+
+
+@wallet.command("store")
+@_wallet_options
+@click.argument("source", metavar="FILE|-")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A ledger (SQLite file) to resolve did:ledger issuers through.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the stored entry as JSON.")
+def store(
+    wallet_path: Path, passphrase_env: str | None, source: str, db: Path | None, as_json: bool
+) -> None:
+    """Verify a credential read from FILE (or - for stdin) and keep it.
+
+    The signature, the issuer's key and the validity period are checked
+    first (status is the verifier's question). Exit 1 when the credential
+    does not verify (nothing is stored), 2 when it cannot be read.
+    """
+    text = read_input(source, "credential")
+    ledger = open_ledger(db) if db is not None else None
+    try:
+        resolver = ledger.resolver() if ledger is not None else Resolver.default()
+        with _opened(wallet_path, passphrase_env, resolver) as holder:
+            stored = holder.store(text)
+    finally:
+        if ledger is not None:
+            ledger.close()
+    if as_json:
+        emit_json(_summary(stored, claims=False))
+    else:
+        click.echo(f"stored {stored.id} ({_type_name(stored)}, {stored.format})")
+
+
+@wallet.command("list")
+@_wallet_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--claims", is_flag=True, help="Include the personal claims.")
+def list_(wallet_path: Path, passphrase_env: str | None, as_json: bool, claims: bool) -> None:
+    """List the stored credentials: id, type, issuer, format, when stored.
+
+    Personal claims are shown only with --claims.
+    """
+    with _opened(wallet_path, passphrase_env) as holder:
+        rows = [_summary(c, claims=claims) for c in holder.credentials()]
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['id']}  {row['type']}  {row['format']}  {row['stored_at']}")
+        click.echo(f"    issuer: {row['issuer']}")
+        for name, value in row.get("claims", {}).items():
+            click.echo(f"    {name}: {json.dumps(value, ensure_ascii=False)}")
+    if not rows:
+        click.echo("no credentials", err=True)
+
+
+@wallet.command("show")
+@_wallet_options
+@click.argument("credential_id", metavar="ID")
+def show(wallet_path: Path, passphrase_env: str | None, credential_id: str) -> None:
+    """Print one stored credential as JSON: its claims and the credential as issued.
+
+    Exit 1 when the wallet holds no credential ID.
+    """
+    with _opened(wallet_path, passphrase_env) as holder:
+        found = [c for c in holder.credentials() if c.id == credential_id]
+    if not found:
+        click.echo(f"error: no credential {credential_id} in this wallet", err=True)
+        sys.exit(1)
+    emit_json({**_summary(found[0], claims=True), "raw": found[0].to_json()["raw"]})
+
+
+@wallet.command("delete")
+@_wallet_options
+@click.argument("credential_id", metavar="ID")
+def delete(wallet_path: Path, passphrase_env: str | None, credential_id: str) -> None:
+    """Delete one credential (its row is overwritten on disk). Exit 1 when there is none."""
+    with _opened(wallet_path, passphrase_env) as holder:
+        holder.delete(credential_id)
+    click.echo(f"deleted {credential_id}")
+
+
+@wallet.command("history")
+@_wallet_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def history(wallet_path: Path, passphrase_env: str | None, as_json: bool) -> None:
+    """Who saw what, when and why: every disclosure this wallet made, oldest first."""
+    with _opened(wallet_path, passphrase_env) as holder:
+        records = [r.to_json() for r in holder.history()]
+    if as_json:
+        emit_json(records)
+        return
+    for record in records:
+        click.echo(f"{record['at']}  {record['verifier']}  {record['purpose']}")
+        for cred_id, paths in record["disclosed"].items():
+            shown = ", ".join(".".join(str(p) for p in path) for path in paths) or "whole"
+            click.echo(f"    {cred_id}: {shown}")
+    if not records:
+        click.echo("no disclosures", err=True)
+
+
+@wallet.command("erase-history")
+@_wallet_options
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def erase_history(wallet_path: Path, passphrase_env: str | None, yes: bool) -> None:
+    """Forget the disclosure history (the credentials stay)."""
+    with _opened(wallet_path, passphrase_env) as holder:
+        if not yes and not click.confirm("Erase the whole disclosure history?", err=True):
+            click.echo("nothing erased", err=True)
+            sys.exit(1)
+        count = holder.erase_history()
+    click.echo(f"erased {count} record(s)")
+
+
+@wallet.command("export")
+@_wallet_options
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (mode 0600) instead of stdout.",
+)
+def export(wallet_path: Path, passphrase_env: str | None, out: Path | None) -> None:
+    """Everything the wallet holds about you, as one JSON object (GDPR article 20).
+
+    Credentials with their claims and the disclosure history; the private key
+    is not included.
+    """
+    with _opened(wallet_path, passphrase_env) as holder:
+        text = json.dumps(holder.export(), indent=2, ensure_ascii=False)
+    if out is None:
+        click.echo(text)
+    else:
+        write_private(out, text + "\n")
+
+
+@wallet.command("answer")
+@_wallet_options
+@click.argument("request_file", metavar="REQUEST.json|-")
+@click.option("--yes", is_flag=True, help="Consent without asking (the request is still shown).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the presentation to this file (mode 0600) instead of stdout.",
+)
+def answer(
+    wallet_path: Path, passphrase_env: str | None, request_file: str, yes: bool, out: Path | None
+) -> None:
+    """Answer a verifier's presentation request, after you consent.
+
+    Shows who asks, why, and exactly which claims of which credentials would
+    be disclosed (on stderr), then asks for consent unless --yes. The
+    presentation JSON goes to stdout or --out. Exit 1 when the wallet cannot
+    satisfy the request, the request has expired or consent is refused
+    (nothing is disclosed or recorded then); 2 when the request is malformed.
+    The request's verifier name is what the request says: an unsigned
+    request does not prove who sent it.
+    """
+    request = PresentationRequest.from_json(read_input(request_file, "request"))
+    if request.expires_at is not None and time.time() > request.expires_at:
+        click.echo("error: the request has expired; ask the verifier for a new one", err=True)
+        sys.exit(1)
+
+    def consent(ask: ConsentRequest) -> bool:
+        click.echo(ask.describe(), err=True)
+        if yes:
+            return True
+        try:
+            return click.confirm("Disclose this?", default=False, err=True)
+        except click.Abort:  # end of input or Ctrl-C: no consent
+            return False
+
+    with _opened(wallet_path, passphrase_env) as holder:
+        found = holder.find(request)
+        if not found.satisfied:
+            click.echo(
+                f"error: no credential in this wallet fits {', '.join(found.missing)}", err=True
+            )
+            sys.exit(1)
+        declined = False
+
+        def asked(ask: ConsentRequest) -> bool:
+            nonlocal declined
+            agreed = consent(ask)
+            declined = not agreed
+            return agreed
+
+        try:
+            presentation = holder.answer(request, consent=asked)
+        except PolicyError:
+            if declined:
+                click.echo("declined: nothing was disclosed", err=True)
+                sys.exit(1)
+            raise
+    text = json.dumps(presentation.to_json(), indent=2, ensure_ascii=False)
+    if out is None:
+        click.echo(text)
+    else:
+        write_private(out, text + "\n")
+        click.echo(f"presentation written to {out}", err=True)
