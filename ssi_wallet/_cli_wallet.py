@@ -14,7 +14,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import click
 
 from credentials import schemas
+from credentials.sd_jwt import SdJwt
 from did_methods.errors import PolicyError
 from did_methods.resolver import Resolver
 from ssi_wallet.holder import ConsentRequest, Holder, StoredCredential
@@ -33,6 +34,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: Upper bound on any file or stdin the wallet commands read.
 MAX_INPUT = 4 * 1024 * 1024
+# SD-JWT claims about the token rather than the person (RFC 9901, SD-JWT VC).
+_SD_JWT_REGISTERED = frozenset(
+    {"iss", "iat", "nbf", "exp", "vct", "cnf", "status", "_sd", "_sd_alg"}
+)
 
 
 # -- helpers shared with the verifier commands --------------------------------------
@@ -158,6 +163,17 @@ def _summary(cred: StoredCredential, *, claims: bool) -> dict[str, Any]:
     if claims:
         out["claims"] = dict(cred.claims)
     return out
+
+
+def _always_shown(cred: StoredCredential, paths: Iterable[Sequence[Any]]) -> list[str]:
+    """The claims of an SD-JWT VC that are not selectively disclosable (visible in every
+    presentation) beyond those asked for: the holder should see them before consenting."""
+    if cred.format != "dc+sd-jwt" or not isinstance(cred.raw, str):
+        return []
+    asked = {str(path[0]) for path in paths if path}
+    payload = SdJwt.parse(cred.raw).unverified_payload
+    shown = [k for k in payload if k not in _SD_JWT_REGISTERED and k not in asked]
+    return ["sub (your DID)" if k == "sub" else k for k in shown]
 
 
 # -- commands -----------------------------------------------------------------------
@@ -357,6 +373,10 @@ def answer(
 
     def consent(ask: ConsentRequest) -> bool:
         click.echo(ask.describe(), err=True)
+        for cred_id, paths in ask.disclosures.items():
+            plain = _always_shown(ask.credentials[cred_id], paths)
+            if plain:
+                click.echo(f"    and, always shown with it: {', '.join(plain)}", err=True)
         if yes:
             return True
         try:

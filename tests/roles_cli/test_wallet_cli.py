@@ -7,11 +7,13 @@ Python; everything the holder and the verifier do goes through
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import stat
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,7 +26,7 @@ from click.testing import CliRunner
 from credentials import schemas
 from did_methods import PrivateKey
 from ledger.facade import Ledger
-from ssi_wallet import Issuer
+from ssi_wallet import Issuer, StatusBoard
 from ssi_wallet._cli_verifier import StatusDirectory, status_file_name
 from ssi_wallet.cli import cli
 
@@ -52,6 +54,7 @@ class World:
     tmp: Path
     db: Path
     root: str
+    root_key: PrivateKey
     ministry: Issuer
     ledger: Ledger
     wallet: Path
@@ -116,7 +119,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     statuses.mkdir()
     root_did = ledger.issuers.root
     world = World(
-        tmp, db, root_did, ministry, ledger, wallet, holder_did, permit, issued.status_index,
+        tmp, db, root_did, root, ministry, ledger, wallet, holder_did, permit, issued.status_index,
         statuses,
     )  # fmt: skip
     world.publish_statuses()
@@ -166,6 +169,7 @@ def test_full_flow_request_answer_check_history_export(world: World, stored: str
     answered = run(*world.w("wallet", "answer", str(request), "--yes", "--out", str(presentation)))
     assert answered.returncode == 0, answered.stderr
     assert f"{AUDIENCE} asks: right to work in sector Q86" in answered.stderr
+    assert "always shown with it: sub (your DID), documentNumber" in answered.stderr
     assert stat.S_IMODE(presentation.stat().st_mode) == 0o600
     checked = world.check(request, presentation, "--json")
     assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -221,6 +225,7 @@ def test_consent_refused_discloses_nothing(world: World, stored: str) -> None:
     assert after == before
 
 
+# Revocation is for good: this runs after the tests that need the permit valid.
 def test_revoked_credential_is_refused_with_its_code(world: World, stored: str) -> None:
     request = world.request("after-revocation.json")
     presentation = world.tmp / "after-revocation-presentation.json"
@@ -317,6 +322,67 @@ def test_unanswerable_request_is_a_no(world: World) -> None:
     done = run(*world.w("wallet", "answer", str(request), "--yes"))
     assert done.returncode == 1
     assert "no credential in this wallet fits" in done.stderr
+
+
+def test_status_lists_over_http(world: World, tmp_path: Path) -> None:
+    board = StatusBoard()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            data = board.get(f"http://127.0.0.1:{server.server_port}{self.path}")
+            self.send_response(200 if data is not None else 404)
+            self.end_headers()
+            self.wfile.write(data or b"")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        office = Issuer.create(
+            world.ledger,
+            name="Residence Office",
+            board=board,
+            status_base=f"http://127.0.0.1:{server.server_port}/status",
+        )
+        world.ledger.accredit(office.did, types=["ResidencePermit"], by=world.root_key)
+        wallet = tmp_path / "second.wallet"
+        holder = run("wallet", "create", "--wallet", str(wallet), "--passphrase-env", "WALLET_PW")
+        claims = schemas.example_subject("ResidencePermit")
+        claims.pop("id")
+        today = datetime.now(UTC).date()
+        claims["issueDate"] = (today - timedelta(days=1)).isoformat()
+        claims["expiryDate"] = (today + timedelta(days=90)).isoformat()
+        permit = tmp_path / "residence.txt"
+        permit.write_text(
+            office.issue(
+                "ResidencePermit", subject=holder.stdout.strip(), claims=claims
+            ).serialise()
+        )
+        opts = ["--wallet", str(wallet), "--passphrase-env", "WALLET_PW"]
+        stored = run("wallet", "store", str(permit), "--db", str(world.db), *opts)
+        assert stored.returncode == 0, stored.stderr
+        request, presentation = tmp_path / "reside.json", tmp_path / "reside-vp.json"
+        made = run(
+            "verifier", "request", "--policy", "right_to_reside", "--audience", AUDIENCE,
+            "--out", str(request),
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        answered = run("wallet", "answer", str(request), "--yes", "--out", str(presentation), *opts)
+        assert answered.returncode == 0, answered.stderr
+        check = ["verifier", "check", "--db", str(world.db), "--trust-root", world.root]
+        files = [str(request), str(presentation)]
+        # The safe default refuses a loopback address: status fails closed.
+        refused = run(*check, *files)
+        assert refused.returncode == 1
+        assert "status" in refused.stdout
+        accepted = run(*check, "--allow-http", "--allow-private", *files)
+        assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+        assert accepted.stdout.startswith("ACCEPTED: right to reside")
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 # -- in process: help, usage and the status directory --------------------------------
