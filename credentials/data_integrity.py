@@ -146,10 +146,9 @@ class MethodResolver(Protocol):
         ...
 
 
-def _hash_for(key_type: KeyType) -> Callable[[bytes], bytes]:
-    if key_type is KeyType.P384:
-        return lambda data: hashlib.sha384(data).digest()
-    return lambda data: hashlib.sha256(data).digest()
+def _hash_for(key_type: KeyType) -> Callable[[bytes], Any]:
+    """The hashlib constructor of the suite's hash (SHA-384 for P-384, else SHA-256)."""
+    return hashlib.sha384 if key_type is KeyType.P384 else hashlib.sha256
 
 
 def _utc_seconds(moment: datetime) -> str:
@@ -286,8 +285,10 @@ def hash_data(
     cryptosuite asks for it. Raises :class:`~credentials.errors.CanonicalizationError`
     for values JCS refuses.
     """
-    digest = _hash_for(key_type)
-    return digest(canonicalize(proof_config)) + digest(canonicalize(unsecured_document))
+    hasher = _hash_for(key_type)
+    config_digest: bytes = hasher(canonicalize(proof_config)).digest()
+    document_digest: bytes = hasher(canonicalize(unsecured_document)).digest()
+    return config_digest + document_digest
 
 
 def add_proof(
@@ -459,7 +460,10 @@ def verify_proof(
     else:
         controller, binding_code = expected_controller, "key_not_issuer"
     unsecured = {k: v for k, v in document.items() if k != "proof"}
-    by_id = {p.id: raw for p, raw in zip(parsed, raw_proofs, strict=True) if p.id is not None}
+    # proofs by id, for proof chains (built only when a proof names a previousProof)
+    by_id: dict[str, Any] | None = None
+    # JCS of the unsecured document, shared by the proofs of a set that sign it as is
+    unsecured_text: bytes | None = None
     out: list[VerifiedProof] = []
     for proof in parsed:
         # 1. syntax and suite
@@ -471,6 +475,10 @@ def verify_proof(
             )
         signed_document = unsecured
         if proof.previous_proof:
+            if by_id is None:
+                by_id = {
+                    p.id: raw for p, raw in zip(parsed, raw_proofs, strict=True) if p.id is not None
+                }
             missing = [i for i in proof.previous_proof if i not in by_id]
             if missing:
                 raise VerificationError(
@@ -513,7 +521,11 @@ def verify_proof(
             raise VerificationError(
                 "key_type_mismatch", f"a {key.key_type.value} key cannot verify {proof.cryptosuite}"
             )
-        _check_signature(signed_document, proof, key)
+        if signed_document is unsecured:
+            checked = _check_signature(unsecured, proof, key, unsecured_text)
+            unsecured_text = checked or unsecured_text
+        else:
+            _check_signature(signed_document, proof, key)
         out.append(VerifiedProof(proof, method, method_did))
     return out
 
@@ -556,9 +568,20 @@ def _public_key(method: VerificationMethod) -> PublicKey:
 
 
 def _check_signature(
-    signed_document: Mapping[str, Any], proof: DataIntegrityProof, key: PublicKey
-) -> None:
+    signed_document: Mapping[str, Any],
+    proof: DataIntegrityProof,
+    key: PublicKey,
+    canonical_document: bytes | None = None,
+) -> bytes | None:
+    """Check ``proof``'s signature over ``signed_document``; raise VerificationError.
+
+    ``canonical_document``, when given, is the JCS of ``signed_document``
+    (the proofs of a set all sign the same document: it is canonicalised
+    once). Returns the JCS of ``signed_document`` when it was hashed as
+    given, None when the proof's ``@context`` replaced the document's.
+    """
     config = proof.options
+    replaced = False
     if "@context" in config:
         # the suites' verify algorithm: the document's @context must start with the
         # proof's, and the document is hashed with the proof's @context
@@ -573,9 +596,17 @@ def _check_signature(
                     "the document's @context does not start with the proof's",
                 )
             signed_document = {**signed_document, "@context": proof_ctx}
+            replaced = True
     signature = _signature_bytes(proof.proof_value)
     try:
-        message = hash_data(signed_document, config, key.key_type)
+        config_text = canonicalize(config)
+        document_text = (
+            canonicalize(signed_document)
+            if canonical_document is None or replaced
+            else canonical_document
+        )
     except ParseError as exc:
         raise VerificationError("signature_invalid", f"cannot canonicalise: {exc}") from exc
-    key.verify(signature, message)
+    hasher = _hash_for(key.key_type)
+    key.verify(signature, hasher(config_text).digest() + hasher(document_text).digest())
+    return None if replaced else document_text

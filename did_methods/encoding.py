@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 
 from did_methods.errors import ParseError
@@ -66,11 +67,35 @@ def b64url_decode(text: str, *, max_length: int | None = None) -> bytes:
 _B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 # Signatures and keys are encoded on hot paths (Data Integrity proofValue, did:key),
 # so digits go ten at a time: one big-integer division per 58**10, then table
-# lookups of digit pairs, instead of one big-integer division per digit (and the reverse to decode).
+# lookups of digit pairs, instead of one big-integer division per digit; decoding
+# merges all digits in a few whole-integer steps (see _merge_levels).
 _PAIRS = tuple(a + b for a in _B58_ALPHABET for b in _B58_ALPHABET)
 _B58_DIGITS = bytes.maketrans(_B58_ALPHABET.encode("ascii"), bytes(range(58)))
 _CHUNK = 58**10
 _PAIR = 58**2
+
+
+@functools.lru_cache(maxsize=16)
+def _merge_levels(size: int) -> tuple[tuple[int, int, int], ...]:
+    """The lane merges that turn ``size`` base58 digits, one per byte, into their value.
+
+    Lanes of ``width`` bits hold the value of ``width // 8`` consecutive
+    digits; a level merges lane pairs into lanes twice as wide. A merged
+    lane's value is below ``58**(2 * width // 8)``, which fits in ``2 *
+    width`` bits because 58 < 256, and the multiplication by ``weight`` =
+    ``58**(width // 8)`` of a masked lane never reaches the next lane
+    (masked lanes alternate with empty ones), so the lanes never interfere.
+    ``size`` is a power of two (digit counts are rounded up to one: missing
+    digits in front count as zeros), so at most log2(MAX_MULTIBASE_LENGTH) + 1
+    entries are ever cached.
+    """
+    levels = []
+    width, weight = 8, 58
+    while width < 8 * size:
+        lane = b"\0" * (width // 8) + b"\xff" * (width // 8)
+        levels.append((width, int.from_bytes(lane * (size * 8 // (2 * width)), "big"), weight))
+        width, weight = width * 2, weight * weight
+    return tuple(levels)
 
 
 def base58btc_encode(data: bytes) -> str:
@@ -98,16 +123,14 @@ def base58btc_decode(text: str) -> bytes:
     if not _B58_RE.fullmatch(text):
         raise ParseError("base58 value has characters outside the base58btc alphabet")
     digits = text.encode("ascii").translate(_B58_DIGITS)
-    head = len(digits) % 10
-    n = 0
-    for digit in digits[:head]:
-        n = n * 58 + digit
-    for i in range(head, len(digits), 10):
-        a, b, c, d, e, f, g, h, j, k = digits[i : i + 10]
-        chunk = (
-            (((((((a * 58 + b) * 58 + c) * 58 + d) * 58 + e) * 58 + f) * 58 + g) * 58 + h) * 58 + j
-        ) * 58 + k
-        n = n * _CHUNK + chunk
+    # All digits at once (see _merge_levels): the digit bytes read as one big
+    # integer are 8-bit lanes; each level merges neighbouring lanes pairwise
+    # (high * 58**k + low) with a shift, two masks, a multiplication and an
+    # addition on the whole integer, so the work is a handful of big-integer
+    # operations per doubling instead of Python arithmetic per digit.
+    n = int.from_bytes(digits, "big")
+    for width, mask, weight in _merge_levels(1 << max(len(digits) - 1, 0).bit_length()):
+        n = ((n >> width) & mask) * weight + (n & mask)
     zeros = len(text) - len(text.lstrip("1"))
     body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
     return b"\0" * zeros + body

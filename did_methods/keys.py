@@ -301,7 +301,8 @@ class PublicKey:
             if len(signature) != 64:
                 raise VerificationError("signature_invalid", "Ed25519 signature must be 64 bytes")
             try:
-                self._native.verify(message, signature)
+                # the binding itself (VerifyKey.verify adds only checks made here)
+                nacl.bindings.crypto_sign_open(signature + message, self.raw)
             except nacl.exceptions.BadSignatureError:
                 raise VerificationError(
                     "signature_invalid", "Ed25519 signature does not verify"
@@ -335,7 +336,7 @@ class PublicKey:
 class PrivateKey:
     """A private key with its public key. The secret never appears in ``repr``."""
 
-    __slots__ = ("_native", "_secret", "key_type", "public_key")
+    __slots__ = ("_native", "_secret", "_sodium_secret", "key_type", "public_key")
 
     key_type: KeyType
     public_key: PublicKey
@@ -351,6 +352,9 @@ class PrivateKey:
                 raise InvalidKey("Ed25519 private key (seed) must be 32 bytes")
             native: Any = nacl.signing.SigningKey(secret)
             pub = PublicKey.from_raw(key_type, bytes(native.verify_key))
+            # libsodium's 64-byte secret key (seed || public key): signing calls
+            # the binding directly, without SigningKey's SignedMessage wrapper.
+            self._sodium_secret = nacl.bindings.crypto_sign_seed_keypair(secret)[1]
         elif key_type is KeyType.X25519:
             if len(secret) != 32:
                 raise InvalidKey("X25519 private key must be 32 bytes")
@@ -437,7 +441,7 @@ class PrivateKey:
         """Sign ``message``: Ed25519 (64 bytes) or ECDSA ``r || s`` with the curve's hash."""
         kt = self.key_type
         if kt is KeyType.ED25519:
-            return bytes(self._native.sign(message).signature)
+            return nacl.bindings.crypto_sign(message, self._sodium_secret)[:64]
         if kt is KeyType.X25519:
             raise UnsupportedError("X25519 keys cannot sign")
         der = self._native.sign(message, _ECDSA[kt])
