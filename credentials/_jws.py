@@ -22,7 +22,7 @@ from __future__ import annotations
 import binascii
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -143,6 +143,9 @@ def _no_constant(name: str) -> Any:
 
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+# the decoder's C scanner (an attribute JSONDecoder sets up but typeshed does not declare)
+_scan_once: Callable[[str, int], tuple[Any, int]] = getattr(_DECODER, "scan_once")  # noqa: B009
+_JSON_SPACE = " \t\n\r"
 
 
 def _depth_ok(text: str, limit: int) -> bool:
@@ -173,15 +176,45 @@ def loads(data: bytes | str, *, what: str = "JSON", max_depth: int = MAX_JSON_DE
     if text.count("[") + text.count("{") > max_depth and not _depth_ok(text, max_depth):
         raise ParseError(f"{what} is nested deeper than {max_depth} levels")
     try:
+        if text and text[0] not in _JSON_SPACE and text[-1] not in _JSON_SPACE:
+            # JSONDecoder.decode without its two Python frames and whitespace
+            # regexes: the C scanner reads one value, which must end the text.
+            value, end = _scan_once(text, 0)
+            if end != len(text):
+                raise ParseError(f"{what} is not valid JSON: extra data at {end}")
+            return value
         return _DECODER.decode(text)
     except ParseError:
         raise
+    except StopIteration:
+        raise ParseError(f"{what} is not valid JSON: expecting a value") from None
     except (ValueError, RecursionError) as exc:
         raise ParseError(f"{what} is not valid JSON: {exc}") from exc
 
 
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _make_encode_json() -> Callable[[Any], str]:
+    # The C encoder built once: JSONEncoder.encode builds a new one on every call.
+    # Without its circular-reference markers (which a failed call could leave
+    # stale), a cycle ends in RecursionError, which dumps() reports like the rest.
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython always has the C encoder
+        return json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+    native = make(
+        None, _not_json, json.encoder.encode_basestring, None, ":", ",", False, False, False
+    )
+
+    def encode(value: Any) -> str:
+        return "".join(native(value, 0))
+
+    return encode
+
+
 #: Compact JSON text (no spaces, non-ASCII kept, NaN refused); one encoder, built once.
-encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+encode_json = _make_encode_json()
 
 
 def dumps(value: Any) -> bytes:
