@@ -25,6 +25,8 @@ from credentials import schemas
 from credentials.sd_jwt import SdJwt
 from did_methods.errors import PolicyError
 from did_methods.resolver import Resolver
+from ledger.facade import DEFAULT_ORIGIN, Ledger
+from ledger.store import open_store
 from ssi_wallet.holder import ConsentRequest, Holder, StoredCredential
 from ssi_wallet.request import PresentationRequest
 
@@ -76,11 +78,13 @@ def write_private(path: Path, text: str) -> None:
         raise click.UsageError(f"cannot write {path}: {exc.strerror}") from exc
 
 
-def open_ledger(db: Path, *, trust_root: str | None = None) -> Any:
-    """Open the ledger in the SQLite file ``db`` (which must exist) under the origin it holds."""
-    from ledger.facade import DEFAULT_ORIGIN, Ledger
-    from ledger.store import open_store
+def open_ledger(db: Path, *, trust_root: str | None = None) -> Ledger:
+    """Open the ledger in the SQLite file ``db`` (which must exist) under the origin it holds.
 
+    ``trust_root`` is the DID whose accreditations the trusted issuer registry
+    follows. Raises :class:`click.UsageError` when there is no such file, and
+    the ledger's errors when it cannot be opened.
+    """
     if not db.is_file():
         raise click.UsageError(f"no ledger at {db}")
     store = open_store(os.fspath(db))
@@ -371,18 +375,21 @@ def answer(
         click.echo("error: the request has expired; ask the verifier for a new one", err=True)
         sys.exit(1)
 
+    declined: list[ConsentRequest] = []
+
     def consent(ask: ConsentRequest) -> bool:
         click.echo(ask.describe(), err=True)
         for cred_id, paths in ask.disclosures.items():
             plain = _always_shown(ask.credentials[cred_id], paths)
             if plain:
                 click.echo(f"    and, always shown with it: {', '.join(plain)}", err=True)
-        if yes:
-            return True
         try:
-            return click.confirm("Disclose this?", default=False, err=True)
+            agreed = yes or click.confirm("Disclose this?", default=False, err=True)
         except click.Abort:  # end of input or Ctrl-C: no consent
-            return False
+            agreed = False
+        if not agreed:
+            declined.append(ask)
+        return agreed
 
     with _opened(wallet_path, passphrase_env) as holder:
         found = holder.find(request)
@@ -391,16 +398,8 @@ def answer(
                 f"error: no credential in this wallet fits {', '.join(found.missing)}", err=True
             )
             sys.exit(1)
-        declined = False
-
-        def asked(ask: ConsentRequest) -> bool:
-            nonlocal declined
-            agreed = consent(ask)
-            declined = not agreed
-            return agreed
-
         try:
-            presentation = holder.answer(request, consent=asked)
+            presentation = holder.answer(request, consent=consent)
         except PolicyError:
             if declined:
                 click.echo("declined: nothing was disclosed", err=True)
