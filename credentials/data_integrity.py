@@ -189,7 +189,7 @@ class DataIntegrityProof:
         or ``expires`` that are not dateTimeStamps; a ``domain``,
         ``challenge``, ``nonce``, ``id`` or ``previousProof`` of the wrong type.
         """
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise ValidationError([("/proof", "a proof must be a JSON object")])
         errors: list[tuple[str, str]] = []
         required: list[str] = []
@@ -241,7 +241,8 @@ class DataIntegrityProof:
             lists.append(tuple(items))
         if errors:
             raise ValidationError(errors)
-        options = {k: v for k, v in data.items() if k != "proofValue"}
+        options = dict(data)
+        del options["proofValue"]  # present: checked above
         return cls(
             proof_type,
             suite,
@@ -341,8 +342,8 @@ def add_proof(
         )
     ):
         raise ParseError("domain must be a non-empty string or a non-empty list of them")
-    unsecured = {k: v for k, v in document.items() if k != "proof"}
-    existing = document.get("proof")
+    unsecured = dict(document)  # a C-level copy, then the proof out: cheaper than a filter
+    existing = unsecured.pop("proof", None)
 
     def stamp(value: datetime | str) -> str:
         if isinstance(value, datetime):
@@ -459,7 +460,8 @@ def verify_proof(
         controller, binding_code = _expected_controller(document)
     else:
         controller, binding_code = expected_controller, "key_not_issuer"
-    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    unsecured = dict(document)
+    del unsecured["proof"]  # present: _proof_objects found it
     # proofs by id, for proof chains (built only when a proof names a previousProof)
     by_id: dict[str, Any] | None = None
     # JCS of the unsecured document, shared by the proofs of a set that sign it as is
