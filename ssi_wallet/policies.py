@@ -14,6 +14,12 @@ every no. The recipes:
 
 Each asks for one credential, in SD-JWT VC form (selective disclosure) or, as
 an alternative the wallet may use, as a Data Integrity credential.
+
+Every finding carries, beside its stable ``code`` and English ``message``, the
+parameters its sentence needs in ``details`` (``until``, ``sector``,
+``granted``, ``type_name``...), so a report can be explained in any language
+of the vocabulary (``ssi_wallet/messages.json``); each recipe's purpose has a
+``purpose_key`` and ``purpose_params`` for the same reason.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 
 from credentials import schemas
 from did_methods.errors import ParseError
+from ssi_wallet import _messages
 from ssi_wallet.dcql import DCQLQuery
 
 __all__ = [
@@ -43,7 +50,12 @@ Rule = Callable[[Disclosed, datetime], list["Finding"]]
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One reason in a decision: a stable ``code``, whether it holds, and why."""
+    """One reason in a decision: a stable ``code``, whether it holds, and why.
+
+    ``message`` is the English sentence; ``details`` holds the parameters that
+    render it in other languages (see :meth:`explain`), and may name a
+    ``variant`` of the code's sentence.
+    """
 
     code: str
     ok: bool
@@ -60,6 +72,11 @@ class Finding:
             out["details"] = dict(self.details)
         return out
 
+    def explain(self, language: str = "en") -> str:
+        """The sentence in ``language`` (BCP 47), falling back to English when there is
+        no template or a parameter is missing. Never raises."""
+        return _messages.finding_text(self.code, self.details, self.message, language)
+
 
 @dataclass(frozen=True, slots=True)
 class Policy:
@@ -67,7 +84,10 @@ class Policy:
 
     ``types`` maps each credential query id to the vocabulary type it asks
     for; ``claims`` lists the subject claims requested (nothing else is
-    asked); ``rule`` judges the disclosed claims at an instant.
+    asked); ``rule`` judges the disclosed claims at an instant. ``purpose``
+    is the English purpose; ``purpose_key`` (a key of the ``purposes`` in
+    ``messages.json``) and ``purpose_params`` translate it, and a policy
+    without one shows ``purpose`` as written in every language.
     """
 
     name: str
@@ -75,6 +95,8 @@ class Policy:
     types: Mapping[str, str]
     claims: tuple[str, ...]
     rule: Rule
+    purpose_key: str | None = None
+    purpose_params: Mapping[str, str] = field(default_factory=dict)
 
     def query(self) -> DCQLQuery:
         """The DCQL query: per type, SD-JWT VC first, Data Integrity as the alternative."""
@@ -109,12 +131,16 @@ class Policy:
         for query_id, claims in disclosed.items():
             missing = [c for c in self.claims if c not in claims]
             if missing:
+                details: dict[str, Any] = {"claims": missing}
+                if query_id in self.types:
+                    details["type_name"] = self.types[query_id]
                 findings.append(
                     Finding(
                         "claims_missing",
                         False,
                         f"the presentation does not disclose {', '.join(missing)}",
                         query_id,
+                        details,
                     )
                 )
         if findings:
@@ -131,23 +157,40 @@ def _day(value: Any, name: str) -> date:
         raise ParseError(f"{name} is not a date: {value[:20]!r}") from exc
 
 
-def _validity(claims: Mapping[str, Any], at: datetime, query_id: str, what: str) -> Finding:
+def _validity(
+    claims: Mapping[str, Any], at: datetime, query_id: str, what: str, type_name: str
+) -> Finding:
     on = at.astimezone(UTC).date()
-    try:
-        start, end = (
-            _day(claims.get("issueDate"), "issueDate"),
-            _day(claims.get("expiryDate"), "expiryDate"),
-        )
-    except ParseError as exc:
-        return Finding("permit_dates_invalid", False, str(exc), query_id)
+    days: list[date] = []
+    for name in ("issueDate", "expiryDate"):
+        try:
+            days.append(_day(claims.get(name), name))
+        except ParseError as exc:
+            details = {"type_name": type_name, "claim": name}
+            return Finding("permit_dates_invalid", False, str(exc), query_id, details)
+    start, end = days
     if on < start:
         return Finding(
-            "permit_not_yet_valid", False, f"the {what} is valid only from {start}", query_id
+            "permit_not_yet_valid",
+            False,
+            f"the {what} is valid only from {start}",
+            query_id,
+            {"type_name": type_name, "valid_from": str(start)},
         )
     if on > end:
-        return Finding("permit_expired", False, f"the {what} expired on {end}", query_id)
+        return Finding(
+            "permit_expired",
+            False,
+            f"the {what} expired on {end}",
+            query_id,
+            {"type_name": type_name, "until": str(end)},
+        )
     return Finding(
-        "permit_valid", True, f"the {what} is valid until {end}", query_id, {"until": str(end)}
+        "permit_valid",
+        True,
+        f"the {what} is valid until {end}",
+        query_id,
+        {"until": str(end), "type_name": type_name},
     )
 
 
@@ -168,13 +211,18 @@ def right_to_work(
     def rule(disclosed: Disclosed, at: datetime) -> list[Finding]:
         moment = datetime.combine(on, datetime.min.time(), UTC) if on else at
         query_id, claims = _single(disclosed)
-        findings = [_validity(claims, moment, query_id, "work permit")]
+        findings = [_validity(claims, moment, query_id, "work permit", "WorkPermit")]
         granted = str(claims.get("sector", ""))
         if sector is not None:
+            asked = {"granted": granted, "sector": sector}
             if granted.replace(".", "").startswith(sector.replace(".", "")):
                 findings.append(
                     Finding(
-                        "sector_allowed", True, f"work in sector {granted} is allowed", query_id
+                        "sector_allowed",
+                        True,
+                        f"work in sector {granted} is allowed",
+                        query_id,
+                        asked,
                     )
                 )
             else:
@@ -184,24 +232,37 @@ def right_to_work(
                         False,
                         f"the permit allows sector {granted}, not {sector}",
                         query_id,
+                        asked,
                     )
                 )
         if region is not None:
             allowed_region = str(claims.get("workRegion", ""))
             ok = allowed_region in ("", region) or region.startswith(allowed_region)
+            details: dict[str, Any] = {"region": region, "granted": allowed_region}
+            if not allowed_region:
+                details["variant"] = "any"
             findings.append(
                 Finding(
                     "region_allowed" if ok else "region_not_allowed",
                     ok,
                     f"the permit covers region {allowed_region or 'all regions'}",
                     query_id,
+                    details,
                 )
             )
         return findings
 
     purpose = "right to work" + (f" in sector {sector}" if sector else "")
     claims = ("issueDate", "expiryDate", "permitCategory", "sector", "workRegion", "maxWeeklyHours")
-    return Policy("right_to_work", purpose, {"work": "WorkPermit"}, claims, rule)
+    return Policy(
+        "right_to_work",
+        purpose,
+        {"work": "WorkPermit"},
+        claims,
+        rule,
+        "right_to_work_sector" if sector else "right_to_work",
+        {"sector": sector} if sector else {},
+    )
 
 
 def right_to_reside(*, on: date | None = None) -> Policy:
@@ -210,12 +271,11 @@ def right_to_reside(*, on: date | None = None) -> Policy:
     def rule(disclosed: Disclosed, at: datetime) -> list[Finding]:
         moment = datetime.combine(on, datetime.min.time(), UTC) if on else at
         query_id, claims = _single(disclosed)
-        return [_validity(claims, moment, query_id, "residence permit")]
+        return [_validity(claims, moment, query_id, "residence permit", "ResidencePermit")]
 
     claims = ("issueDate", "expiryDate", "permitCategory", "issuingState")
-    return Policy(
-        "right_to_reside", "right to reside", {"residence": "ResidencePermit"}, claims, rule
-    )
+    types = {"residence": "ResidencePermit"}
+    return Policy("right_to_reside", "right to reside", types, claims, rule, "right_to_reside")
 
 
 def right_to_study(*, institution: str | None = None, on: date | None = None) -> Policy:
@@ -224,22 +284,27 @@ def right_to_study(*, institution: str | None = None, on: date | None = None) ->
     def rule(disclosed: Disclosed, at: datetime) -> list[Finding]:
         moment = datetime.combine(on, datetime.min.time(), UTC) if on else at
         query_id, claims = _single(disclosed)
-        findings = [_validity(claims, moment, query_id, "study permit")]
+        findings = [_validity(claims, moment, query_id, "study permit", "StudyPermit")]
         if institution is not None:
             named = str(claims.get("institutionName", ""))
             ok = named == institution
+            details: dict[str, Any] = {"institution": institution, "named": named}
+            if not named:
+                details["variant"] = "none"
             findings.append(
                 Finding(
                     "institution_matches" if ok else "institution_mismatch",
                     ok,
                     f"the permit names {named or 'no institution'}",
                     query_id,
+                    details,
                 )
             )
         return findings
 
     claims = ("issueDate", "expiryDate", "permitCategory", "institutionName")
-    return Policy("right_to_study", "right to study", {"study": "StudyPermit"}, claims, rule)
+    types = {"study": "StudyPermit"}
+    return Policy("right_to_study", "right to study", types, claims, rule, "right_to_study")
 
 
 def international_protection(*, on: date | None = None) -> Policy:
@@ -248,8 +313,16 @@ def international_protection(*, on: date | None = None) -> Policy:
     def rule(disclosed: Disclosed, at: datetime) -> list[Finding]:
         moment = datetime.combine(on, datetime.min.time(), UTC) if on else at
         query_id, claims = _single(disclosed)
-        return [_validity(claims, moment, query_id, "protection status")]
+        type_name = "InternationalProtectionStatus"
+        return [_validity(claims, moment, query_id, "protection status", type_name)]
 
     claims = ("issueDate", "expiryDate", "protectionType")
     types = {"protection": "InternationalProtectionStatus"}
-    return Policy("international_protection", "international protection", types, claims, rule)
+    return Policy(
+        "international_protection",
+        "international protection",
+        types,
+        claims,
+        rule,
+        "international_protection",
+    )

@@ -17,7 +17,11 @@ makes a :class:`~ssi_wallet.request.PresentationRequest` from a
    trusted issuer registry;
 6. the policy's rule over the disclosed claims.
 
-A report is never a boolean: ask ``report.accepted``.
+A report is never a boolean: ask ``report.accepted``. ``report.explain()``
+tells the decision in the verifier's language, or in any language of the
+vocabulary (``report.explain("uk")``): the headline, the credential names,
+the claim labels and every finding, from the templates in
+``ssi_wallet/messages.json``, falling back to English sentence by sentence.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from credentials.token_status_list import TokenStatusListResolver
 from credentials.verify import verify
 from did_methods.http import Fetcher
 from did_methods.resolver import Resolver
+from ssi_wallet import _messages
 from ssi_wallet.dcql import CredentialQuery
 from ssi_wallet.policies import Finding, Policy
 from ssi_wallet.request import Presentation, PresentationRequest
@@ -74,7 +79,12 @@ class UnsafeTrustAnyIssuer:
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """The verifier's decision with every reason; not a boolean (ask ``accepted``)."""
+    """The verifier's decision with every reason; not a boolean (ask ``accepted``).
+
+    ``policy`` is the policy's purpose in English; ``purpose_key`` and
+    ``purpose_params`` translate it (``None``: shown as written); ``language``
+    is the default language of :meth:`explain`.
+    """
 
     accepted: bool
     policy: str
@@ -82,6 +92,8 @@ class Report:
     results: Mapping[str, VerificationResult] = field(default_factory=dict)
     disclosed: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     language: str = "en"
+    purpose_key: str | None = None
+    purpose_params: Mapping[str, str] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         raise TypeError("a Report is not a boolean: use report.accepted")
@@ -96,19 +108,30 @@ class Report:
         """The codes of the failed findings."""
         return tuple(f.code for f in self.failures)
 
-    def explain(self) -> str:
-        """A readable account: the decision, the disclosed claims and each reason."""
-        lines = [f"{'ACCEPTED' if self.accepted else 'REFUSED'}: {self.policy}"]
+    def explain(self, language: str | None = None) -> str:
+        """A readable account: the decision, the disclosed claims and each reason.
+
+        In ``language`` (a BCP 47 tag; default: this report's), for each of the
+        vocabulary's languages; anything without a translation, and any other
+        language, is told in English. Values from the credential are shown on
+        one line each, without control characters. Never raises.
+        """
+        lang = _messages.language(self.language if language is None else language)
+        lines = [
+            _messages.headline(
+                self.accepted, self.purpose_key, self.purpose_params, self.policy, lang
+            )
+        ]
         for query_id, claims in self.disclosed.items():
             type_name = claims.get("__type__")
             shown = {k: v for k, v in claims.items() if not k.startswith("__")}
-            title = schemas.display_name(type_name, self.language) if type_name else query_id
-            lines.append(f"  {title}:")
+            title = schemas.display_name(type_name, lang) if type_name else query_id
+            lines.append(f"  {_messages.clean(title)}:")
             for name, value in shown.items():
-                label = schemas.claim_label(type_name, name, self.language) if type_name else name
-                lines.append(f"    {label}: {value}")
+                label = schemas.claim_label(type_name, name, lang) if type_name else name
+                lines.append(f"    {_messages.clean(label)}: {_messages.clean(value)}")
         for finding in self.findings:
-            lines.append(f"  [{'ok' if finding.ok else 'NO'}] {finding.message}")
+            lines.append(f"  [{'ok' if finding.ok else 'NO'}] {finding.explain(lang)}")
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
@@ -210,11 +233,23 @@ class Verifier:
         now = self._clock()
         policy = policy or self._policies.get(request.policy or "")
         name = policy.purpose if policy else (request.purpose or "presentation")
+        if policy is not None:
+            purpose_key, purpose_params = policy.purpose_key, policy.purpose_params
+        else:
+            purpose_key, purpose_params = (None if request.purpose else "presentation"), {}
         findings: list[Finding] = []
 
         def done(**kw: Any) -> Report:
             accepted = bool(findings) and all(f.ok for f in findings)
-            return Report(accepted, name, tuple(findings), language=self.language, **kw)
+            return Report(
+                accepted,
+                name,
+                tuple(findings),
+                language=self.language,
+                purpose_key=purpose_key,
+                purpose_params=purpose_params,
+                **kw,
+            )
 
         # 1. binding
         if presentation.nonce != request.nonce or presentation.audience != request.audience:
@@ -231,15 +266,27 @@ class Verifier:
         unexpected = [k for k in presentation.vp_token if k not in queries]
         if unexpected:
             findings.append(
-                Finding("unexpected_credential", False, f"not asked for: {', '.join(unexpected)}")
+                Finding(
+                    "unexpected_credential",
+                    False,
+                    f"not asked for: {', '.join(unexpected)}",
+                    details={"queries": unexpected},
+                )
             )
             return done()
         for cset in request.query.credential_sets or ():
             if cset.required and not any(
                 all(i in presentation.vp_token for i in option) for option in cset.options
             ):
-                ids = " or ".join("+".join(o) for o in cset.options)
-                findings.append(Finding("credential_missing", False, f"missing one of: {ids}"))
+                alternatives = ["+".join(o) for o in cset.options]
+                findings.append(
+                    Finding(
+                        "credential_missing",
+                        False,
+                        f"missing one of: {' or '.join(alternatives)}",
+                        details={"options": alternatives},
+                    )
+                )
         if findings:
             return done()
         results: dict[str, VerificationResult] = {}
@@ -271,11 +318,25 @@ class Verifier:
         qid = query.id
         # 3. the presentation itself
         if query.format == "dc+sd-jwt" and not isinstance(item, str):
-            findings.append(Finding("format_mismatch", False, "an SD-JWT VC was expected", qid))
+            findings.append(
+                Finding(
+                    "format_mismatch",
+                    False,
+                    "an SD-JWT VC was expected",
+                    qid,
+                    {"expected": "SD-JWT VC"},
+                )
+            )
             return None
         if query.format == "ldp_vc" and not isinstance(item, Mapping):
             findings.append(
-                Finding("format_mismatch", False, "a JSON presentation was expected", qid)
+                Finding(
+                    "format_mismatch",
+                    False,
+                    "a JSON presentation was expected",
+                    qid,
+                    {"expected": "JSON"},
+                )
             )
             return None
         try:
@@ -290,12 +351,24 @@ class Verifier:
                 status_fetcher=self._status_resolver(sd_jwt=query.format == "dc+sd-jwt"),
             )
         except ValueError as exc:
-            findings.append(Finding("malformed", False, f"unreadable presentation: {exc}", qid))
+            findings.append(
+                Finding(
+                    "malformed", False, f"unreadable presentation: {exc}", qid, {"error": str(exc)}
+                )
+            )
             return None
         results[qid] = result
         if not result.valid:
             for check in result.failures:
-                findings.append(Finding(check.code, False, f"{check.name}: {check.message}", qid))
+                findings.append(
+                    Finding(
+                        check.code,
+                        False,
+                        f"{check.name}: {check.message}",
+                        qid,
+                        {"check": check.name, "reason": check.message},
+                    )
+                )
             return None
         findings.append(
             Finding("presentation_valid", True, "signature, binding and status hold", qid)
@@ -307,18 +380,36 @@ class Verifier:
             type_name = _type_for_vct(vct)
             claims = {k: v for k, v in document.items() if k not in _SD_JWT_REGISTERED}
             issuer = str(document.get("iss", ""))
-            if vct not in (query.meta.get("vct_values") or [vct]):
-                findings.append(Finding("type_mismatch", False, f"not a {vct}", qid))
+            wanted_vct = query.meta.get("vct_values") or [vct]
+            if vct not in wanted_vct:
+                details = {"presented": str(vct), "type_name": _type_for_vct(wanted_vct[0])}
+                findings.append(Finding("type_mismatch", False, f"not a {vct}", qid, details))
                 return None
         else:
             credential = _embedded(document)
             if credential is None:
-                findings.append(Finding("type_mismatch", False, "no credential embedded", qid))
+                findings.append(
+                    Finding(
+                        "type_mismatch",
+                        False,
+                        "no credential embedded",
+                        qid,
+                        {"variant": "no_credential"},
+                    )
+                )
                 return None
             types = credential.get("type", [])
             wanted = (query.meta.get("type_values") or [[]])[0]
             if not set(wanted) <= set(types if isinstance(types, list) else [types]):
-                findings.append(Finding("type_mismatch", False, f"not a {wanted[-1]}", qid))
+                findings.append(
+                    Finding(
+                        "type_mismatch",
+                        False,
+                        f"not a {wanted[-1]}",
+                        qid,
+                        {"presented": types, "type_name": wanted[-1]},
+                    )
+                )
                 return None
             type_name = wanted[-1] if wanted else None
             subject = credential.get("credentialSubject", {})
@@ -349,11 +440,18 @@ class Verifier:
                     False,
                     f"{issuer} is not accredited: {answer.reason}",
                     qid,
+                    {"issuer": issuer, "type_name": type_name, "reason": str(answer.reason)},
                 )
             )
             return None
         findings.append(
-            Finding("issuer_accredited", True, f"{issuer} is accredited for {type_name}", qid)
+            Finding(
+                "issuer_accredited",
+                True,
+                f"{issuer} is accredited for {type_name}",
+                qid,
+                {"issuer": issuer, "type_name": type_name},
+            )
         )
         claims["__type__"] = type_name
         return claims
