@@ -169,10 +169,15 @@ def loads(data: bytes | str, *, what: str = "JSON", max_depth: int = MAX_JSON_DE
     Raises :class:`ParseError` for anything else; never a ``json`` or
     ``UnicodeDecodeError``.
     """
-    try:
-        text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"{what} is not UTF-8") from exc
+    if isinstance(data, str):
+        text = data
+    elif isinstance(data, bytes | bytearray):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ParseError(f"{what} is not UTF-8") from exc
+    else:
+        raise ParseError(f"{what} must be text or bytes, not {type(data).__name__}")
     if text.count("[") + text.count("{") > max_depth and not _depth_ok(text, max_depth):
         raise ParseError(f"{what} is nested deeper than {max_depth} levels")
     try:

@@ -75,3 +75,17 @@ def test_dumps_refuses_a_cycle() -> None:
     with pytest.raises(ParseError):
         dumps(cycle)
     assert dumps([1]) == b"[1]"  # the shared encoder is still usable afterwards
+
+
+@pytest.mark.parametrize("data", [5, None, memoryview(b"{}"), ["{}"]])
+def test_loads_refuses_what_is_neither_text_nor_bytes(data: Any) -> None:
+    with pytest.raises(ParseError):
+        loads(data)
+
+
+def test_loads_reads_str_subclasses_and_bytearrays() -> None:
+    class Text(str):
+        pass
+
+    assert loads(Text('{"a":1}')) == {"a": 1}
+    assert loads(bytearray(b"[1]")) == [1]
