@@ -29,7 +29,7 @@ from did_methods.resolver import Resolver
 from ledger.audit import AuditReport, Progress, audit
 from ledger.checkpoint import NoteSigner, NoteVerifier
 from ledger.entry import Clock, Entry, EntryDraft, unix_ms
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, LedgerStoreError
 from ledger.log import Log, did_key_lookup
 from ledger.registry import (
     Accreditation,
@@ -127,22 +127,33 @@ class Ledger:
         randbytes: Callable[[int], bytes] = os.urandom,
         fetcher: Fetcher | None = None,
         schema: str | None = None,
+        read_only: bool = False,
     ) -> Ledger:
         """Open a ledger: a path is a SQLite file (created if missing), ``postgresql://...``
         a PostgreSQL database (its tables in ``schema``, default ``ssi_ledger``),
         ``:memory:`` a throw-away in-memory store.
 
+        ``read_only=True`` opens an existing SQLite file for reading only: no
+        write lock is taken and nothing is created, which is the cheap way
+        for a verifier, an auditor or a proof server to open a log that
+        another process appends to; the origin must be the one the file
+        records, and anything that would write (appending, accrediting,
+        checkpoints) raises :class:`~ledger.errors.LedgerStoreError`.
+
         See the class docstring for the other arguments. Raises
-        :class:`~ledger.errors.LedgerStoreError` as the constructor does.
+        :class:`~ledger.errors.LedgerStoreError` as the constructor does,
+        and when ``read_only`` is asked of a store that is not a SQLite file.
         """
         text = os.fspath(target)
         store: Store
         if schema is not None and text.startswith(("postgresql://", "postgres://")):
+            if read_only:
+                raise LedgerStoreError("read-only opening is for SQLite files")
             from ledger.store.postgres import PostgresStore
 
             store = PostgresStore(text, schema=schema)
         else:
-            store = open_store(text)
+            store = open_store(text, read_only=read_only)
         try:
             return cls(
                 store,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ledger.errors import LedgerStoreError
 from ledger.store._base import (
     SCHEMA_VERSION,
     NodeID,
@@ -48,9 +49,18 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def open_store(target: str) -> Store:
+def open_store(target: str, *, read_only: bool = False) -> Store:
     """Open a store by name: ``:memory:``, a PostgreSQL DSN (``postgresql://...``,
-    ``postgres://...``) or else the path of a SQLite file."""
+    ``postgres://...``) or else the path of a SQLite file.
+
+    ``read_only=True`` opens an existing SQLite file read-only (see
+    :class:`SQLiteStore`); for the other stores it raises
+    :class:`~ledger.errors.LedgerStoreError`.
+    """
+    if read_only:
+        if target == ":memory:" or target.startswith(("postgresql://", "postgres://")):
+            raise LedgerStoreError("read-only opening is for SQLite files")
+        return SQLiteStore(target, read_only=True)
     if target == ":memory:":
         return MemoryStore()
     if target.startswith(("postgresql://", "postgres://")):

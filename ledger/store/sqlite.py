@@ -16,6 +16,15 @@ Guarantees, and the setting that gives each:
 
 The tables are prefixed ``ledger_`` so the vault and registries can share the
 file; ``ledger_meta.schema_version`` versions the layout.
+
+Opening takes no write lock when it can avoid one: the schema version and
+the origin are read first, and a write transaction is started only to create
+the tables of a new file or to record the origin the first time. A store
+opened with ``read_only=True`` (a ``mode=ro`` connection) never writes: it
+checks the schema version and the origin by reading, and refuses
+:meth:`SQLiteStore.write`. That is the cheap way for a process that only
+proves, reads or audits (a verifier, an auditor, a proof server) to open a
+log that another process appends to.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote
 
 from ledger.errors import LedgerStoreError
 from ledger.store._base import SCHEMA_VERSION, NodeID, NodeRow, StoredCheckpoint, Tail
@@ -140,35 +150,62 @@ class SQLiteStore:
     """A :class:`~ledger.store.Store` in one SQLite file (see the module docstring).
 
     ``timeout`` bounds, in seconds, how long a writer waits for another
-    process's transaction. Raises :class:`LedgerStoreError` when the file
-    cannot be opened, is not a ledger of a schema version we know, or the
-    file system refuses WAL. One instance may be shared by threads.
+    process's transaction. With ``read_only=True`` the file is opened
+    read-only (it must already hold a ledger): nothing is created or
+    written, :meth:`write` raises :class:`LedgerStoreError`, and
+    :meth:`bind_origin` only checks the recorded origin. Raises
+    :class:`LedgerStoreError` when the file cannot be opened, is not a ledger
+    of a schema version we know, or the file system refuses WAL. One
+    instance may be shared by threads.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
-        """Open (creating if needed) the ledger tables in the SQLite file at ``path``."""
+    def __init__(
+        self, path: str | os.PathLike[str], *, timeout: float = 30.0, read_only: bool = False
+    ) -> None:
+        """Open (creating if needed, unless ``read_only``) the ledger tables in the file at
+        ``path``."""
         self._lock = threading.RLock()
         self._path = os.fspath(path)
+        self._read_only = bool(read_only)
         try:
-            conn = sqlite3.connect(
-                self._path, timeout=timeout, isolation_level=None, check_same_thread=False
-            )
+            if self._read_only:
+                if self._path == ":memory:" or not self._path:
+                    raise LedgerStoreError("a read-only store needs the path of an existing file")
+                # mode=ro: SQLite opens the file without write access and never creates it.
+                uri = "file:" + quote(os.path.abspath(self._path)) + "?mode=ro"
+                conn = sqlite3.connect(
+                    uri, timeout=timeout, isolation_level=None, check_same_thread=False, uri=True
+                )
+            else:
+                conn = sqlite3.connect(
+                    self._path, timeout=timeout, isolation_level=None, check_same_thread=False
+                )
         except sqlite3.Error as exc:
             raise LedgerStoreError(f"cannot open {self._path!r}: {exc}") from exc
         self._conn = conn
         try:
-            conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if mode != "wal" and self._path != ":memory:":
-                raise LedgerStoreError(f"{self._path!r} cannot use WAL (journal_mode={mode})")
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("PRAGMA secure_delete = ON")
-            conn.execute("PRAGMA foreign_keys = ON")
+            if not self._read_only:
+                conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if mode != "wal" and self._path != ":memory:":
+                    raise LedgerStoreError(f"{self._path!r} cannot use WAL (journal_mode={mode})")
+                conn.execute("PRAGMA synchronous = FULL")
+                conn.execute("PRAGMA secure_delete = ON")
+                conn.execute("PRAGMA foreign_keys = ON")
+            # A reader changes no setting stored in the file (the journal mode) and
+            # needs none of the writer's; a file in WAL mode is read through its WAL,
+            # so a reader sees every committed append.
             # TEXT values come back as bytes, so a row whose type was changed behind
             # our back (e.g. an entry stored as TEXT) is still read, and audited,
             # instead of failing inside sqlite3's UTF-8 decoding.
             conn.text_factory = bytes
-            self._create_schema()
+            if self._read_only:
+                self._check_version()
+                return
+            # The tables, once created, are never dropped: when they are there (the
+            # common case) opening needs no write lock.
+            if not self._schema_ready():
+                self._create_schema()
         except sqlite3.Error as exc:
             conn.close()
             raise LedgerStoreError(f"cannot prepare {self._path!r}: {exc}") from exc
@@ -176,23 +213,37 @@ class SQLiteStore:
             conn.close()
             raise
 
+    def _schema_ready(self) -> bool:
+        # True when the tables exist at our schema version, False when there are
+        # none; raises for a ledger of another version.
+        conn = self._conn
+        exists = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_meta'"
+        ).fetchone()
+        if not exists:
+            return False
+        self._check_version()
+        return True
+
+    def _check_version(self) -> None:
+        # Raises unless ledger_meta records our schema version (sqlite3.Error when
+        # the table is missing).
+        row = self._conn.execute(
+            "SELECT value FROM ledger_meta WHERE key = 'schema_version'"
+        ).fetchone()
+        if row is None or row[0] != str(SCHEMA_VERSION).encode():
+            raise LedgerStoreError(
+                f"{self._path!r} has ledger schema version {row and row[0]!r}; "
+                f"this code reads version {SCHEMA_VERSION}"
+            )
+
     def _create_schema(self) -> None:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            exists = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_meta'"
-            ).fetchone()
-            if exists:
-                row = conn.execute(
-                    "SELECT value FROM ledger_meta WHERE key = 'schema_version'"
-                ).fetchone()
-                if row is None or row[0] != str(SCHEMA_VERSION).encode():
-                    raise LedgerStoreError(
-                        f"{self._path!r} has ledger schema version {row and row[0]!r}; "
-                        f"this code reads version {SCHEMA_VERSION}"
-                    )
-            else:
+            # Checked again under the write lock: another process may have created
+            # the tables since we looked.
+            if not self._schema_ready():
                 for statement in SQLITE_SCHEMA.split(";"):
                     if statement.strip():
                         conn.execute(statement)
@@ -211,6 +262,11 @@ class SQLiteStore:
             raise
 
     @property
+    def read_only(self) -> bool:
+        """Whether this store was opened read-only (see the class docstring)."""
+        return self._read_only
+
+    @property
     def path(self) -> str:
         """The database file."""
         return self._path
@@ -219,8 +275,11 @@ class SQLiteStore:
     def write(self) -> Iterator[_SQLiteWriter]:
         """One ``BEGIN IMMEDIATE`` transaction; committed if the block succeeds, else rolled back.
 
-        Raises :class:`LedgerStoreError` for any database failure (after rollback).
+        Raises :class:`LedgerStoreError` for any database failure (after rollback),
+        and at once on a store opened read-only.
         """
+        if self._read_only:
+            raise LedgerStoreError(f"{self._path!r} is opened read-only: it cannot be written")
         with self._lock:
             conn = self._conn
             try:
@@ -287,7 +346,23 @@ class SQLiteStore:
             raise LedgerStoreError(f"a stored checkpoint row is corrupt: {exc}") from exc
 
     def bind_origin(self, origin: str) -> None:
-        """Record ``origin`` on first use; raise :class:`LedgerStoreError` for another log."""
+        """Record ``origin`` on first use; raise :class:`LedgerStoreError` for another log.
+
+        On a read-only store, check only: the file must already record ``origin``.
+        """
+        # The origin, once recorded, never changes: a read settles the common case
+        # without taking the write lock.
+        recorded = self._query("SELECT value FROM ledger_meta WHERE key = 'origin'", ())
+        if recorded:
+            if recorded[0][0] != origin.encode():
+                raise LedgerStoreError(
+                    f"{self._path!r} holds the log {recorded[0][0]!r}, not {origin!r}"
+                )
+            return
+        if self._read_only:
+            raise LedgerStoreError(
+                f"{self._path!r} records no log origin yet, and a read-only store cannot bind one"
+            )
         with self.write():
             rows = self._query("SELECT value FROM ledger_meta WHERE key = 'origin'", ())
             if not rows:
