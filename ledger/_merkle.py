@@ -22,7 +22,7 @@ the largest power of two smaller than ``n``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from ledger.errors import TreeSizeError
 
@@ -321,3 +321,37 @@ class CompactRange:
                 on_node((level, index >> level), h)
         border.append(h)
         return CompactRange(index + 1, tuple(border))
+
+    def extend(
+        self,
+        leaf_hashes: Iterable[bytes],
+        on_node: Callable[[NodeID, bytes], None] | None = None,
+    ) -> CompactRange:
+        """Return the range with every leaf of ``leaf_hashes`` appended, in order.
+
+        The same as calling :meth:`append` once per leaf (``on_node`` sees the
+        same nodes in the same order), without building a range per leaf. If
+        ``on_node`` raises, the exception propagates and ``self`` is unchanged.
+
+        Raises :class:`~ledger.errors.TreeSizeError` if a leaf hash is not 32
+        bytes or the tree would overflow.
+        """
+        border = list(self._hashes)
+        index = self._size
+        sha256 = hashlib.sha256
+        for leaf_hash in leaf_hashes:
+            h = _check_hash(leaf_hash, "leaf hash")
+            if index >= MAX_TREE_SIZE:
+                raise TreeSizeError("the tree is full")
+            if on_node is not None:
+                on_node((0, index), h)
+            level = 0
+            # As in append: merge the perfect subtrees of the trailing one bits.
+            while (index >> level) & 1:
+                h = sha256(_NODE_PREFIX + border.pop() + h).digest()
+                level += 1
+                if on_node is not None:
+                    on_node((level, index >> level), h)
+            border.append(h)
+            index += 1
+        return CompactRange(index, tuple(border))

@@ -253,16 +253,30 @@ class Entry:
 
     @classmethod
     def from_draft(cls, draft: SignedDraft, *, index: int, prev_hash: bytes) -> Entry:
-        """Place a signed draft at ``index`` after the entry whose chain hash is ``prev_hash``."""
-        return cls(
-            index,
-            draft.kind,
-            draft.payload,
-            draft.submitter,
-            draft.timestamp,
-            prev_hash,
-            draft.signature,
-        )
+        """Place a signed draft at ``index`` after the entry whose chain hash is ``prev_hash``.
+
+        Raises :class:`EntryError` for a bad ``index`` or ``prev_hash``, or a
+        ``draft`` that is not a :class:`SignedDraft`. The draft's own fields
+        were checked when it was built, so they are not checked again.
+        """
+        if type(draft) is not SignedDraft:
+            if not isinstance(draft, SignedDraft):
+                raise EntryError("from_draft needs a SignedDraft")
+            # A subclass may have changed how it is built: check every field.
+            return cls(
+                index,
+                draft.kind,
+                draft.payload,
+                draft.submitter,
+                draft.timestamp,
+                prev_hash,
+                draft.signature,
+            )
+        if type(index) is not int or not 0 <= index <= _MAX_INDEX:
+            raise EntryError("index must be an integer in [0, 2**63)")
+        if type(prev_hash) is not bytes or len(prev_hash) != HASH_SIZE:
+            raise EntryError(f"prev_hash must be {HASH_SIZE} bytes")
+        return _placed(draft, index, prev_hash)
 
     def encode(self) -> bytes:
         """The deterministic CBOR encoding: the Merkle leaf data and the input of the chain hash."""
@@ -295,6 +309,27 @@ class Entry:
         and trailing bytes.
         """
         return cls(*_decode_fields(data, max_payload))
+
+
+_new_object = object.__new__
+_set_field = object.__setattr__
+
+
+def _placed(draft: SignedDraft, index: int, prev_hash: bytes) -> Entry:
+    # An Entry built without __post_init__: for an exact SignedDraft (whose
+    # fields its own __post_init__ checked, and which is frozen) and an index
+    # and prev_hash the caller has checked. Every field the format allows in
+    # a draft is allowed in an entry, so the result is an Entry that the
+    # checking constructor would have accepted.
+    entry: Entry = _new_object(Entry)
+    _set_field(entry, "index", index)
+    _set_field(entry, "kind", draft.kind)
+    _set_field(entry, "payload", draft.payload)
+    _set_field(entry, "submitter", draft.submitter)
+    _set_field(entry, "timestamp", draft.timestamp)
+    _set_field(entry, "prev_hash", prev_hash)
+    _set_field(entry, "signature", draft.signature)
+    return entry
 
 
 def _encode(entry: Entry) -> bytes:

@@ -235,6 +235,8 @@ class Log:
                 nodes.append((node[0], node[1], value))
 
             sha256 = hashlib.sha256
+            from_draft = Entry.from_draft
+            leaves: list[bytes] = []
             for item in prepared:
                 # Step 5: the encoding equals Entry.encode() (tested), built from parts.
                 data = (
@@ -246,13 +248,13 @@ class Log:
                     + item.tail
                 )
                 encoded.append(data)
-                cr = cr.append(sha256(_LEAF_PREFIX + data).digest(), on_node)
-                d = item.draft
-                entries.append(
-                    Entry(index, d.kind, d.payload, d.submitter, d.timestamp, prev, d.signature)
-                )
+                leaves.append(sha256(_LEAF_PREFIX + data).digest())
+                # The draft's fields were checked when it was built: from_draft checks
+                # only the index and prev_hash.
+                entries.append(from_draft(item.draft, index=index, prev_hash=prev))
                 prev = sha256(data).digest()
                 index += 1
+            cr = cr.extend(leaves, on_node)
             # Step 6.
             txn.put_entries(tail.size, encoded)
             txn.put_nodes(nodes)
