@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from credentials import schemas
 from credentials.data_integrity import add_proof
 from credentials.jose import issue_vp_jwt
 from credentials.sd_jwt import SdJwt, present
@@ -96,18 +97,37 @@ class ConsentRequest:
     whole: tuple[str, ...]
     credentials: Mapping[str, StoredCredential] = field(repr=False)
 
-    def describe(self) -> str:
-        """A plain-language account of the request."""
+    def describe(self, language: str = "en") -> str:
+        """A plain-language account of the request, with the vocabulary's names and labels."""
         lines = [f"{self.verifier} asks: {self.purpose}"]
         for cred_id, paths in self.disclosures.items():
             cred = self.credentials[cred_id]
-            kind = cred.types[-1] if cred.types else cred.format
+            type_name = _vocabulary_type(cred)
+            kind = schemas.display_name(type_name, language) if type_name else cred.format
             if cred_id in self.whole:
                 lines.append(f"  - your {kind}, shown in full")
-            else:
-                shown = ", ".join(".".join(str(p) for p in path) for path in paths) or "no claims"
-                lines.append(f"  - from your {kind}: {shown}")
+                continue
+            shown = [_label(type_name, path, language) for path in paths]
+            lines.append(f"  - from your {kind}: {', '.join(shown) or 'no claims'}")
         return "\n".join(lines)
+
+
+def _vocabulary_type(cred: StoredCredential) -> str | None:
+    for value in reversed(cred.types):
+        if value in schemas.CREDENTIAL_TYPES:
+            return value
+        try:
+            return schemas.type_for_vct(value)
+        except ValueError:
+            continue
+    return None
+
+
+def _label(type_name: str | None, path: Sequence[PathElement], language: str) -> str:
+    names = [str(p) for p in path if p is not None and p != "credentialSubject"]
+    if type_name is not None and len(names) == 1:
+        return schemas.claim_label(type_name, names[0], language)
+    return ".".join(names)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ def test_demo_runs_end_to_end_and_leaves_its_files(tmp_path: Path) -> None:
     run_demo(lines.append, folder=tmp_path)
     text = "\n".join(lines)
     assert "Demo complete" in text
-    assert "ACCEPTED: right to work in sector Q86" in text
+    assert "ANGENOMMEN: Recht auf Arbeit im Sektor Q86" in text  # the hospital explains in German
     assert "REFUSED: right to work in sector Q86" in text  # the suspension step
     assert "Audit of hash chain and Merkle tree: intact" in text
     assert (tmp_path / "registry.db").exists()
