@@ -79,7 +79,8 @@ def write_private(path: Path, text: str) -> None:
 
 
 def open_ledger(db: Path, *, trust_root: str | None = None) -> Ledger:
-    """Open the ledger in the SQLite file ``db`` (which must exist) under the origin it holds.
+    """Open the ledger in the SQLite file ``db`` (which must exist), read-only, under the
+    origin it holds.
 
     ``trust_root`` is the DID whose accreditations the trusted issuer registry
     follows. Raises :class:`click.UsageError` when there is no such file, and
@@ -87,7 +88,8 @@ def open_ledger(db: Path, *, trust_root: str | None = None) -> Ledger:
     """
     if not db.is_file():
         raise click.UsageError(f"no ledger at {db}")
-    store = open_store(os.fspath(db))
+    # Read-only: no write lock, so checking never blocks the issuer's process.
+    store = open_store(os.fspath(db), read_only=True)
     try:
         return Ledger(store, origin=store.origin() or DEFAULT_ORIGIN, trust_root=trust_root)
     except BaseException:
