@@ -134,10 +134,43 @@ def _check_payload(payload: object, max_payload: int) -> None:
         raise EntryError(f"payload is {len(payload)} bytes, more than the bound {max_payload}")
 
 
+def _cbor_head(major: int, value: int) -> bytes:
+    # A shortest-form CBOR head (RFC 8949 4.2.1) of major type ``major << 5``
+    # carrying ``0 <= value < 2**64``, as cbor2 emits it.
+    if value < 24:
+        return bytes((major | value,))
+    if value < 0x100:
+        return bytes((major | 24, value))
+    if value < 0x10000:
+        return bytes((major | 25,)) + value.to_bytes(2, "big")
+    if value < 0x100000000:
+        return bytes((major | 26,)) + value.to_bytes(4, "big")
+    return bytes((major | 27,)) + value.to_bytes(8, "big")
+
+
 def _signing_input(kind: str, payload: bytes, submitter: str, timestamp: int) -> bytes:
-    # Inserted in deterministic key order; cbor2 emits shortest heads and
-    # definite lengths, so this equals canonical=True output (tested).
-    return SIGNING_CONTEXT + cbor2.dumps({"k": kind, "p": payload, "s": submitter, "t": timestamp})
+    # SIGNING_CONTEXT and the deterministic map {k, p, s, t} (keys in this order,
+    # shortest heads, definite lengths), written out directly: byte for byte what
+    # cbor2.dumps(..., canonical=True) gives (tested), at a third less cost on
+    # the append path. Callers pass checked fields: text, bytes, 0 <= timestamp < 2**64.
+    k = kind.encode()
+    s = submitter.encode()
+    return b"".join(
+        (
+            SIGNING_CONTEXT,
+            b"\xa4\x61k",
+            _cbor_head(0x60, len(k)),
+            k,
+            b"\x61p",
+            _cbor_head(0x40, len(payload)),
+            payload,
+            b"\x61s",
+            _cbor_head(0x60, len(s)),
+            s,
+            b"\x61t",
+            _cbor_head(0, timestamp),
+        )
+    )
 
 
 def _head_len(value: int) -> int:
@@ -182,6 +215,10 @@ class EntryDraft:
         timestamp = now()
         if type(submitter) is not str or type(timestamp) is not int:
             raise EntryError("submitter must be a string and now() an integer")
+        # Checked before signing: nothing malformed is ever signed.
+        _check_submitter(submitter)
+        if not 0 <= timestamp <= _MAX_TIMESTAMP:
+            raise EntryError("timestamp must be an integer number of Unix milliseconds >= 0")
         signature = private_key.sign(_signing_input(self.kind, self.payload, submitter, timestamp))
         return SignedDraft(self.kind, self.payload, submitter, timestamp, signature)
 

@@ -33,6 +33,8 @@ from ledger.entry import (
     Clock,
     Entry,
     SignedDraft,
+    _cbor_head,
+    _placed,
     unix_ms,
 )
 from ledger.errors import (
@@ -72,6 +74,7 @@ DEFAULT_MAX_CLOCK_SKEW_MS = 10 * 60 * 1000
 
 _LEAF_PREFIX = b"\x00"
 _MAX_BATCH = 100_000
+_MAX_INDEX = 2**63 - 1
 
 
 @lru_cache(maxsize=4096)
@@ -108,19 +111,6 @@ def resolver_key_lookup(resolver: Resolver, *, purpose: str = "assertionMethod")
     return lookup
 
 
-def _uint_head(major: int, value: int) -> bytes:
-    # A shortest-form CBOR head (RFC 8949 4.2.1), as cbor2 emits it.
-    if value < 24:
-        return bytes((major | value,))
-    if value < 0x100:
-        return bytes((major | 24, value))
-    if value < 0x10000:
-        return bytes((major | 25,)) + value.to_bytes(2, "big")
-    if value < 0x100000000:
-        return bytes((major | 26,)) + value.to_bytes(4, "big")
-    return bytes((major | 27,)) + value.to_bytes(8, "big")
-
-
 class _Prepared:
     """A checked draft with the parts of its encoding that do not depend on its position."""
 
@@ -130,7 +120,7 @@ class _Prepared:
         self.draft = draft
         # The full encoding is {g, h, i, k, p, s, t} in this key order; g comes
         # first, and k, p, s, t are exactly the pairs of the signed map.
-        self.head = b"\xa7\x61g" + _uint_head(0x40, len(draft.signature)) + draft.signature
+        self.head = b"\xa7\x61g" + _cbor_head(0x40, len(draft.signature)) + draft.signature
         self.tail = signing_input[len(SIGNING_CONTEXT) + 1 :]
 
 
@@ -235,7 +225,6 @@ class Log:
                 nodes.append((node[0], node[1], value))
 
             sha256 = hashlib.sha256
-            from_draft = Entry.from_draft
             leaves: list[bytes] = []
             for item in prepared:
                 # Step 5: the encoding equals Entry.encode() (tested), built from parts.
@@ -244,14 +233,18 @@ class Log:
                     + b"\x61h\x58\x20"
                     + prev
                     + b"\x61i"
-                    + _uint_head(0, index)
+                    + _cbor_head(0, index)
                     + item.tail
                 )
                 encoded.append(data)
                 leaves.append(sha256(_LEAF_PREFIX + data).digest())
-                # The draft's fields were checked when it was built: from_draft checks
-                # only the index and prev_hash.
-                entries.append(from_draft(item.draft, index=index, prev_hash=prev))
+                # The draft's fields were checked when it was built, and index and prev
+                # are ours: an exact SignedDraft is placed without checking them again.
+                d = item.draft
+                if type(d) is SignedDraft and index <= _MAX_INDEX:
+                    entries.append(_placed(d, index, prev))
+                else:
+                    entries.append(Entry.from_draft(d, index=index, prev_hash=prev))
                 prev = sha256(data).digest()
                 index += 1
             cr = cr.extend(leaves, on_node)

@@ -1,15 +1,18 @@
 """Entry.from_draft: the trusted path (no second check of a draft's fields) builds exactly
-the entry the checking constructor builds, and still refuses a bad index or prev_hash."""
+the entry the checking constructor builds, and still refuses a bad index or prev_hash; the
+hand-written signing input equals cbor2's canonical encoding at every head boundary."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import cbor2
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.entry import Entry, SignedDraft
+from did_methods.keys import PrivateKey
+from ledger.entry import SIGNING_CONTEXT, Entry, EntryDraft, SignedDraft
 from ledger.errors import EntryError
 
 kinds = st.from_regex(r"[a-z0-9][a-z0-9._:-]{0,63}", fullmatch=True)
@@ -94,3 +97,35 @@ def test_from_draft_checks_every_field_of_a_subclassed_draft() -> None:
         Entry.from_draft(lax, index=0, prev_hash=bytes(32))
     fine = Lax("demo", b"x", "did:key:z6Mk#a", 1, b"\x01" * 64)
     assert Entry.from_draft(fine, index=3, prev_hash=bytes(32)).index == 3
+
+
+@pytest.mark.parametrize("payload_size", [0, 23, 24, 255, 256, 65535, 65536, 70000])
+@pytest.mark.parametrize(
+    "timestamp", [0, 23, 24, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**53 - 1]
+)
+def test_signing_input_heads_at_every_length_boundary(payload_size: int, timestamp: int) -> None:
+    # The signing input is written out by hand: check it against cbor2's canonical
+    # encoder where every head changes size.
+    submitter = "did:key:" + "z" * (255 - len("did:key:"))
+    for kind in ("k" * 23, "k" * 24, "k" * 64):
+        draft = SignedDraft(kind, b"\x07" * payload_size, submitter, timestamp, b"\x01" * 64)
+        expected = SIGNING_CONTEXT + cbor2.dumps(
+            {"k": kind, "p": draft.payload, "s": submitter, "t": timestamp}, canonical=True
+        )
+        assert draft.signing_input() == expected
+
+
+@pytest.mark.parametrize(
+    ("submitter", "now"),
+    [
+        ("did:key:zé", 1),
+        ("not a did", 1),
+        ("did:key:\ud800", 1),
+        ("did:key:z6Mk#a", -1),
+        ("did:key:z6Mk#a", 2**64),
+    ],
+)
+def test_sign_refuses_malformed_fields_before_signing(submitter: str, now: int) -> None:
+    key = PrivateKey.generate(randbytes=lambda n: b"\x03" * n)
+    with pytest.raises(EntryError):
+        EntryDraft("demo", b"x").sign(key, submitter, now=lambda: now)
