@@ -171,15 +171,26 @@ def _summary(cred: StoredCredential, *, claims: bool) -> dict[str, Any]:
     return out
 
 
-def _always_shown(cred: StoredCredential, paths: Iterable[Sequence[Any]]) -> list[str]:
+def _always_shown(
+    cred: StoredCredential, paths: Iterable[Sequence[Any]], language: str
+) -> list[str]:
     """The claims of an SD-JWT VC that are not selectively disclosable (visible in every
     presentation) beyond those asked for: the holder should see them before consenting."""
     if cred.format != "dc+sd-jwt" or not isinstance(cred.raw, str):
         return []
     asked = {str(path[0]) for path in paths if path}
     payload = SdJwt.parse(cred.raw).unverified_payload
-    shown = [k for k in payload if k not in _SD_JWT_REGISTERED and k not in asked]
-    return ["sub (your DID)" if k == "sub" else k for k in shown]
+    type_name = _type_name(cred)
+    known = type_name in schemas.CREDENTIAL_TYPES
+    shown: list[str] = []
+    for name in payload:
+        if name in _SD_JWT_REGISTERED or name in asked:
+            continue
+        if name == "sub":
+            shown.append("your DID")
+        else:
+            shown.append(schemas.claim_label(type_name, name, language) if known else name)
+    return shown
 
 
 # -- commands -----------------------------------------------------------------------
@@ -355,12 +366,20 @@ def export(wallet_path: Path, passphrase_env: str | None, out: Path | None) -> N
 @click.argument("request_file", metavar="REQUEST.json|-")
 @click.option("--yes", is_flag=True, help="Consent without asking (the request is still shown).")
 @click.option(
+    "--language", default="en", show_default=True, help="Language of credential and claim names."
+)
+@click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the presentation to this file (mode 0600) instead of stdout.",
 )
 def answer(
-    wallet_path: Path, passphrase_env: str | None, request_file: str, yes: bool, out: Path | None
+    wallet_path: Path,
+    passphrase_env: str | None,
+    request_file: str,
+    yes: bool,
+    language: str,
+    out: Path | None,
 ) -> None:
     """Answer a verifier's presentation request, after you consent.
 
@@ -380,9 +399,9 @@ def answer(
     declined: list[ConsentRequest] = []
 
     def consent(ask: ConsentRequest) -> bool:
-        click.echo(ask.describe(), err=True)
+        click.echo(ask.describe(language), err=True)
         for cred_id, paths in ask.disclosures.items():
-            plain = _always_shown(ask.credentials[cred_id], paths)
+            plain = _always_shown(ask.credentials[cred_id], paths, language)
             if plain:
                 click.echo(f"    and, always shown with it: {', '.join(plain)}", err=True)
         try:

@@ -171,7 +171,7 @@ def test_full_flow_request_answer_check_history_export(world: World, stored: str
     answered = run(*world.w("wallet", "answer", str(request), "--yes", "--out", str(presentation)))
     assert answered.returncode == 0, answered.stderr
     assert f"{AUDIENCE} asks: right to work in sector Q86" in answered.stderr
-    assert "always shown with it: sub (your DID), documentNumber" in answered.stderr
+    assert "always shown with it: your DID, Document number" in answered.stderr
     assert stat.S_IMODE(presentation.stat().st_mode) == 0o600
     checked = world.check(request, presentation, "--json")
     assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -224,8 +224,12 @@ def test_consent_refused_discloses_nothing(world: World, stored: str) -> None:
     before = json.loads(run(*world.w("wallet", "history", "--json")).stdout)
     request = world.request("refused.json")
     presentation = world.tmp / "refused-presentation.json"
-    done = run(*world.w("wallet", "answer", str(request), "--out", str(presentation)), stdin="n\n")
+    done = run(
+        *world.w("wallet", "answer", str(request), "--out", str(presentation), "--language", "de"),
+        stdin="n\n",
+    )
     assert done.returncode == 1
+    assert "from your Arbeitserlaubnis: " in done.stderr
     assert "Disclose this?" in done.stderr
     assert "declined: nothing was disclosed" in done.stderr
     assert not presentation.exists()
