@@ -3,9 +3,10 @@
 ``verifier request`` writes a presentation request for one of the policy
 recipes (a fresh nonce, the verifier's audience, an expiry). The request JSON
 is the OpenID4VP-shaped form of :class:`~ssi_wallet.request.PresentationRequest`
-plus one field of ours, ``policy_args``: the recipe's parameters (sector,
-region, institution, date), so that ``verifier check`` can rebuild the same
-policy from the request file the verifier kept. Wallets ignore the field.
+with the recipe's name and parameters (``policy``, ``policy_args``: sector,
+region, institution, date), so that ``verifier check`` rebuilds the same
+policy (:func:`ssi_wallet.policies.by_name`) from the request file the
+verifier kept. Wallets ignore them.
 
 ``verifier check`` judges a presentation against that request with the
 ledger as trust registry. Status lists are fetched over HTTPS, or offline
@@ -17,11 +18,8 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-from collections.abc import Callable, Mapping
-from datetime import date
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -30,21 +28,14 @@ from did_methods.errors import ParseError
 from did_methods.http import Fetcher, FetchError, HttpFetcher
 from ssi_wallet import policies
 from ssi_wallet._cli_wallet import emit_json, open_ledger, read_input
-from ssi_wallet.policies import Policy
 from ssi_wallet.request import Presentation, PresentationRequest
 from ssi_wallet.verifier import Verifier
 
 __all__ = ["StatusDirectory", "status_file_name", "verifier"]
 
-#: The policy recipes by name, with the parameters each takes.
-_RECIPES: dict[str, tuple[Callable[..., Policy], frozenset[str]]] = {
-    "right_to_work": (policies.right_to_work, frozenset({"sector", "region", "on"})),
-    "right_to_reside": (policies.right_to_reside, frozenset({"on"})),
-    "right_to_study": (policies.right_to_study, frozenset({"institution", "on"})),
-    "international_protection": (policies.international_protection, frozenset({"on"})),
-}
-_MAX_ARG = 200
 _MAX_NAME = 255  # the longest file name most file systems allow
+
+#: The policy recipes by name, with the parameters each takes.
 
 
 def status_file_name(url: str) -> str:
@@ -86,28 +77,6 @@ class StatusDirectory:
         return data
 
 
-def _policy(name: str | None, args: Any) -> Policy:
-    """Rebuild the policy a request names from its ``policy_args``; ParseError when malformed."""
-    if name not in _RECIPES:
-        raise ParseError(f"the request names no known policy ({', '.join(_RECIPES)})")
-    make, allowed = _RECIPES[name]
-    if not isinstance(args, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) and 0 < len(v) <= _MAX_ARG
-        for k, v in args.items()
-    ):
-        raise ParseError("policy_args must map parameter names to non-empty strings")
-    unknown = set(args) - allowed
-    if unknown:
-        raise ParseError(f"{name} takes no {', '.join(sorted(unknown))}")
-    kwargs: dict[str, Any] = dict(args)
-    if "on" in kwargs:
-        try:
-            kwargs["on"] = date.fromisoformat(kwargs["on"])
-        except ValueError as exc:
-            raise ParseError(f"policy_args.on is not a date: {kwargs['on'][:20]!r}") from exc
-    return make(**kwargs)
-
-
 @click.group()
 def verifier() -> None:
     """Ask a wallet for what a policy needs, and check the presentation it sends back."""
@@ -118,7 +87,7 @@ def verifier() -> None:
     "--policy",
     "policy_name",
     required=True,
-    type=click.Choice(list(_RECIPES)),
+    type=click.Choice(list(policies.RECIPES)),
     help="What to ask for.",
 )
 @click.option("--audience", required=True, help="This verifier's identifier (a DID or URL).")
@@ -165,20 +134,11 @@ def request(
     given = {"sector": sector, "region": region, "institution": institution, "on": on}
     args = {k: v for k, v in given.items() if v is not None}
     try:
-        policy = _policy(policy_name, args)
+        policy = policies.by_name(policy_name, args)
     except ParseError as exc:
         raise click.UsageError(str(exc)) from exc
-    issued = int(time.time())
-    made = PresentationRequest(
-        policy.query(),
-        PresentationRequest.new_nonce(),
-        audience,
-        purpose or policy.purpose,
-        policy.name,
-        issued,
-        issued + ttl,
-    )
-    data = {**made.to_json(), "policy_args": args}
+    made = PresentationRequest.for_policy(policy, audience=audience, purpose=purpose, ttl=ttl)
+    data = made.to_json()
     if out is None:
         emit_json(data)
     else:
@@ -235,10 +195,9 @@ def check(
     closed), its type, its issuer's accreditation on the ledger, and the
     policy's rule. Exit 0 accepted, 1 refused, 2 malformed input.
     """
-    request_text = read_input(request_file, "request")
-    made = PresentationRequest.from_json(request_text)
-    extra = json.loads(request_text)  # valid JSON object: from_json read it
-    policy = _policy(made.policy, extra.get("policy_args", {}))
+    made = PresentationRequest.from_json(read_input(request_file, "request"))
+    args = made.extra.get("policy_args", {})
+    policy = policies.by_name(made.policy or "", args if isinstance(args, Mapping) else None)
     if made.query.to_json() != policy.query().to_json():
         raise ParseError(f"the request does not ask what {made.policy} asks: it was edited")
     presentation = Presentation.from_json(read_input(presentation_file, "presentation"))

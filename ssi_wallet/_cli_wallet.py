@@ -14,7 +14,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 import click
 
 from credentials import schemas
-from credentials.sd_jwt import SdJwt
 from did_methods.errors import PolicyError
 from did_methods.resolver import Resolver
 from ledger.facade import DEFAULT_ORIGIN, Ledger
@@ -169,28 +168,6 @@ def _summary(cred: StoredCredential, *, claims: bool) -> dict[str, Any]:
     if claims:
         out["claims"] = dict(cred.claims)
     return out
-
-
-def _always_shown(
-    cred: StoredCredential, paths: Iterable[Sequence[Any]], language: str
-) -> list[str]:
-    """The claims of an SD-JWT VC that are not selectively disclosable (visible in every
-    presentation) beyond those asked for: the holder should see them before consenting."""
-    if cred.format != "dc+sd-jwt" or not isinstance(cred.raw, str):
-        return []
-    asked = {str(path[0]) for path in paths if path}
-    payload = SdJwt.parse(cred.raw).unverified_payload
-    type_name = _type_name(cred)
-    known = type_name in schemas.CREDENTIAL_TYPES
-    shown: list[str] = []
-    for name in payload:
-        if name in _SD_JWT_REGISTERED or name in asked:
-            continue
-        if name == "sub":
-            shown.append("your DID")
-        else:
-            shown.append(schemas.claim_label(type_name, name, language) if known else name)
-    return shown
 
 
 # -- commands -----------------------------------------------------------------------
@@ -400,10 +377,6 @@ def answer(
 
     def consent(ask: ConsentRequest) -> bool:
         click.echo(ask.describe(language), err=True)
-        for cred_id, paths in ask.disclosures.items():
-            plain = _always_shown(ask.credentials[cred_id], paths, language)
-            if plain:
-                click.echo(f"    and, always shown with it: {', '.join(plain)}", err=True)
         try:
             agreed = yes or click.confirm("Disclose this?", default=False, err=True)
         except click.Abort:  # end of input or Ctrl-C: no consent

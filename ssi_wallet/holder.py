@@ -96,6 +96,9 @@ class ConsentRequest:
     disclosures: Mapping[str, tuple[tuple[PathElement, ...], ...]]
     whole: tuple[str, ...]
     credentials: Mapping[str, StoredCredential] = field(repr=False)
+    #: Per SD-JWT VC, the claims its issuer left in clear: every presentation
+    #: shows them, whatever was asked (``sub``, the holder's DID, among them).
+    always_shown: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def describe(self, language: str = "en") -> str:
         """A plain-language account of the request, with the vocabulary's names and labels."""
@@ -109,6 +112,12 @@ class ConsentRequest:
                 continue
             shown = [_label(type_name, path, language) for path in paths]
             lines.append(f"  - from your {kind}: {', '.join(shown) or 'no claims'}")
+            plain = [
+                "your DID" if name == "sub" else _label(type_name, (name,), language)
+                for name in self.always_shown.get(cred_id, ())
+            ]
+            if plain:
+                lines.append(f"    and, always shown with it: {', '.join(plain)}")
         return "\n".join(lines)
 
 
@@ -326,6 +335,9 @@ class Holder:
         wallet cannot satisfy the request (code in the message) or the person
         declines; nothing is disclosed or recorded then.
         """
+        moment = time.time() if now is None else now
+        if request.expires_at is not None and moment > request.expires_at:
+            raise PolicyError("request_expired: the verifier's request has expired")
         found = self.find(request)
         if not found.satisfied:
             raise PolicyError(f"cannot_satisfy: no credential fits {', '.join(found.missing)}")
@@ -343,6 +355,7 @@ class Holder:
             plan,
             whole,
             {cid: self._credentials[cid] for cid in plan},
+            {cid: _always_shown(self._credentials[cid], plan[cid]) for cid in plan},
         )
         if consent(ask) is not True:
             raise PolicyError("consent_refused: the holder declined the request")
@@ -430,6 +443,23 @@ class Holder:
     def erase_history(self) -> int:
         """Forget the disclosure history; returns how many records went."""
         return self._store.delete("history")
+
+
+# Claims of an SD-JWT VC that are about the token, not the person: never listed.
+_SD_JWT_REGISTERED = frozenset(
+    {"iss", "iat", "nbf", "exp", "vct", "vct#integrity", "cnf", "status", "_sd", "_sd_alg"}
+)
+
+
+def _always_shown(
+    cred: StoredCredential, asked: Sequence[Sequence[PathElement]]
+) -> tuple[str, ...]:
+    """The clear claims of an SD-JWT VC beyond the ones asked for (empty for other formats)."""
+    if cred.format != "dc+sd-jwt" or not isinstance(cred.raw, str):
+        return ()
+    names = {str(path[0]) for path in asked if path}
+    payload = SdJwt.parse(cred.raw).unverified_payload
+    return tuple(n for n in payload if n not in _SD_JWT_REGISTERED and n not in names)
 
 
 def _issuer_of(document: Mapping[str, Any]) -> str:

@@ -67,6 +67,10 @@ class StatusBoard:
         """The document published at ``url``, if any."""
         return self._documents.get(url)
 
+    def documents(self) -> dict[str, bytes]:
+        """Every published document by URL (a copy), e.g. to copy them to a web server."""
+        return dict(self._documents)
+
     def fetch(self, url: str, *, max_bytes: int, timeout: float, accept: str) -> bytes:
         """The Fetcher protocol: the published bytes, or a ``FetchError``."""
         data = self._documents.get(url)

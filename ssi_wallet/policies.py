@@ -35,8 +35,10 @@ from ssi_wallet import _messages
 from ssi_wallet.dcql import DCQLQuery
 
 __all__ = [
+    "RECIPES",
     "Finding",
     "Policy",
+    "by_name",
     "international_protection",
     "right_to_reside",
     "right_to_study",
@@ -97,6 +99,8 @@ class Policy:
     rule: Rule
     purpose_key: str | None = None
     purpose_params: Mapping[str, str] = field(default_factory=dict)
+    #: The recipe's arguments as text, so :func:`by_name` can rebuild the policy.
+    params: Mapping[str, str] = field(default_factory=dict)
 
     def query(self) -> DCQLQuery:
         """The DCQL query: per type, SD-JWT VC first, Data Integrity as the alternative."""
@@ -146,6 +150,10 @@ class Policy:
         if findings:
             return findings
         return self.rule(disclosed, at)
+
+
+def _params(**given: str | date | None) -> dict[str, str]:
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in given.items() if v}
 
 
 def _day(value: Any, name: str) -> date:
@@ -262,6 +270,7 @@ def right_to_work(
         rule,
         "right_to_work_sector" if sector else "right_to_work",
         {"sector": sector} if sector else {},
+        _params(sector=sector, region=region, on=on),
     )
 
 
@@ -275,7 +284,16 @@ def right_to_reside(*, on: date | None = None) -> Policy:
 
     claims = ("issueDate", "expiryDate", "permitCategory", "issuingState")
     types = {"residence": "ResidencePermit"}
-    return Policy("right_to_reside", "right to reside", types, claims, rule, "right_to_reside")
+    return Policy(
+        "right_to_reside",
+        "right to reside",
+        types,
+        claims,
+        rule,
+        "right_to_reside",
+        {},
+        _params(on=on),
+    )
 
 
 def right_to_study(*, institution: str | None = None, on: date | None = None) -> Policy:
@@ -304,7 +322,16 @@ def right_to_study(*, institution: str | None = None, on: date | None = None) ->
 
     claims = ("issueDate", "expiryDate", "permitCategory", "institutionName")
     types = {"study": "StudyPermit"}
-    return Policy("right_to_study", "right to study", types, claims, rule, "right_to_study")
+    return Policy(
+        "right_to_study",
+        "right to study",
+        types,
+        claims,
+        rule,
+        "right_to_study",
+        {},
+        _params(institution=institution, on=on),
+    )
 
 
 def international_protection(*, on: date | None = None) -> Policy:
@@ -325,4 +352,44 @@ def international_protection(*, on: date | None = None) -> Policy:
         claims,
         rule,
         "international_protection",
+        {},
+        _params(on=on),
     )
+
+
+#: The recipes by name, with the parameters each takes.
+RECIPES: Mapping[str, tuple[Callable[..., Policy], frozenset[str]]] = {
+    "right_to_work": (right_to_work, frozenset({"sector", "region", "on"})),
+    "right_to_reside": (right_to_reside, frozenset({"on"})),
+    "right_to_study": (right_to_study, frozenset({"institution", "on"})),
+    "international_protection": (international_protection, frozenset({"on"})),
+}
+_MAX_PARAM = 256
+
+
+def by_name(name: str, params: Mapping[str, Any] | None = None) -> Policy:
+    """Rebuild a recipe from its name and its :attr:`Policy.params` (text values).
+
+    A verifier that keeps only a request (which carries both) can judge the
+    answer later. Raises :class:`~did_methods.errors.ParseError` for an
+    unknown name, an unknown or malformed parameter.
+    """
+    if name not in RECIPES:
+        raise ParseError(f"no policy named {str(name)[:40]!r} ({', '.join(RECIPES)})")
+    make, allowed = RECIPES[name]
+    given = dict(params or {})
+    if not all(
+        isinstance(k, str) and isinstance(v, str) and 0 < len(v) <= _MAX_PARAM
+        for k, v in given.items()
+    ):
+        raise ParseError("policy parameters must map names to non-empty strings")
+    unknown = set(given) - allowed
+    if unknown:
+        raise ParseError(f"{name} takes no {', '.join(sorted(unknown))}")
+    kwargs: dict[str, Any] = dict(given)
+    if "on" in kwargs:
+        try:
+            kwargs["on"] = date.fromisoformat(kwargs["on"])
+        except ValueError as exc:
+            raise ParseError(f"'on' is not a date: {kwargs['on'][:20]!r}") from exc
+    return make(**kwargs)

@@ -11,16 +11,24 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from did_methods.errors import ParseError
 from ssi_wallet.dcql import DCQLQuery
 
+if TYPE_CHECKING:
+    from ssi_wallet.policies import Policy
+
 __all__ = ["Presentation", "PresentationRequest"]
 
 _MAX_JSON = 4_000_000
+_KNOWN = frozenset({"dcql_query", "nonce", "client_id", "purpose", "policy", "iat", "exp"})
+_MAX_EXTRA = 32
+#: How long a request made by :meth:`PresentationRequest.for_policy` stays answerable.
+DEFAULT_TTL = 600
 
 
 def _loads(data: str | bytes | Mapping[str, Any], what: str) -> Mapping[str, Any]:
@@ -39,7 +47,11 @@ def _loads(data: str | bytes | Mapping[str, Any], what: str) -> Mapping[str, Any
 
 @dataclass(frozen=True, slots=True)
 class PresentationRequest:
-    """What a verifier asks for: a DCQL query, bound to a nonce and an audience."""
+    """What a verifier asks for: a DCQL query, bound to a nonce and an audience.
+
+    ``extra`` holds any other members (``policy_args`` for one); they survive
+    :meth:`to_json` and :meth:`from_json`.
+    """
 
     query: DCQLQuery
     nonce: str
@@ -55,9 +67,38 @@ class PresentationRequest:
         """A fresh 128-bit nonce, base64url."""
         return secrets.token_urlsafe(16)
 
+    @classmethod
+    def for_policy(
+        cls,
+        policy: Policy,
+        *,
+        audience: str,
+        purpose: str | None = None,
+        ttl: int = DEFAULT_TTL,
+        now: float | None = None,
+    ) -> PresentationRequest:
+        """A fresh request for ``policy``: its DCQL query, a new nonce, ``audience``.
+
+        The policy's name and parameters travel in the request (``policy``,
+        ``policy_args``), so whoever keeps the request can rebuild the policy
+        with :func:`ssi_wallet.policies.by_name`. It expires after ``ttl`` seconds.
+        """
+        issued = int(time.time() if now is None else now)
+        return cls(
+            policy.query(),
+            cls.new_nonce(),
+            audience,
+            purpose or policy.purpose,
+            policy.name,
+            issued,
+            issued + ttl,
+            {"policy_args": dict(policy.params)},
+        )
+
     def to_json(self) -> dict[str, Any]:
         """The request as a JSON object (``dcql_query``, ``nonce``, ``client_id``, ...)."""
-        out: dict[str, Any] = {
+        out: dict[str, Any] = {k: v for k, v in self.extra.items() if k not in _KNOWN}
+        out |= {
             "dcql_query": self.query.to_json(),
             "nonce": self.nonce,
             "client_id": self.audience,
@@ -86,9 +127,11 @@ class PresentationRequest:
             raise ParseError("purpose and policy must be strings")
         if not isinstance(iat, int) or (exp is not None and not isinstance(exp, int)):
             raise ParseError("iat and exp must be integers")
-        return cls(
-            DCQLQuery.parse(obj.get("dcql_query")), nonce, audience, purpose, policy, iat, exp
-        )
+        extra = {k: v for k, v in obj.items() if k not in _KNOWN}
+        if len(extra) > _MAX_EXTRA:
+            raise ParseError(f"a presentation request carries more than {_MAX_EXTRA} extra members")
+        query = DCQLQuery.parse(obj.get("dcql_query"))
+        return cls(query, nonce, audience, purpose, policy, iat, exp, extra)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ the claim labels and every finding, from the templates in
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,12 +41,13 @@ from did_methods.http import Fetcher
 from did_methods.resolver import Resolver
 from ssi_wallet import _messages
 from ssi_wallet.dcql import CredentialQuery
-from ssi_wallet.policies import Finding, Policy
+from ssi_wallet.policies import RECIPES, Finding, Policy, by_name
 from ssi_wallet.request import Presentation, PresentationRequest
 
 __all__ = ["Report", "TrustRegistry", "UnsafeTrustAnyIssuer", "Verifier"]
 
 _REQUEST_TTL = 600
+_REMEMBERED_REQUESTS = 4096
 _SD_JWT_REGISTERED = frozenset(
     {"iss", "iat", "nbf", "exp", "vct", "cnf", "status", "sub", "_sd_alg"}
 )
@@ -181,7 +183,7 @@ class Verifier:
         self._status_fetcher = status_fetcher
         self.language = language
         self._clock = clock
-        self._policies: dict[str, Policy] = {}
+        self._policies: OrderedDict[str, Policy] = OrderedDict()
 
     def _status_resolver(
         self, *, sd_jwt: bool = False
@@ -209,18 +211,38 @@ class Verifier:
         return self._status
 
     def request(self, policy: Policy, *, purpose: str | None = None) -> PresentationRequest:
-        """A fresh request for ``policy``: its DCQL query, a new nonce, this audience."""
-        issued = int(self._clock().timestamp())
-        self._policies[policy.name] = policy
-        return PresentationRequest(
-            policy.query(),
-            PresentationRequest.new_nonce(),
-            self.audience,
-            purpose or policy.purpose,
-            policy.name,
-            issued,
-            issued + _REQUEST_TTL,
+        """A fresh request for ``policy``: its DCQL query, a new nonce, this audience.
+
+        The verifier remembers the policy by the request's nonce (the most
+        recent requests only); the request also carries the recipe's name and
+        parameters, so a recipe can be rebuilt from the request alone.
+        """
+        made = PresentationRequest.for_policy(
+            policy,
+            audience=self.audience,
+            purpose=purpose,
+            ttl=_REQUEST_TTL,
+            now=self._clock().timestamp(),
         )
+        self._policies[made.nonce] = policy
+        while len(self._policies) > _REMEMBERED_REQUESTS:
+            self._policies.popitem(last=False)
+        return made
+
+    def _policy_for(self, request: PresentationRequest) -> Policy | None:
+        remembered = self._policies.get(request.nonce)
+        if remembered is not None:
+            return remembered
+        if request.policy is not None and request.policy in RECIPES:
+            args = request.extra.get("policy_args", {})
+            try:
+                rebuilt = by_name(request.policy, args if isinstance(args, Mapping) else {})
+            except ValueError:
+                return None
+            # A request edited to ask something else than its policy is not judged by it.
+            if rebuilt.query().to_json() == request.query.to_json():
+                return rebuilt
+        return None
 
     def check(
         self,
@@ -231,7 +253,7 @@ class Verifier:
     ) -> Report:
         """Run every step of the module docstring and return the report."""
         now = self._clock()
-        policy = policy or self._policies.get(request.policy or "")
+        policy = policy or self._policy_for(request)
         name = policy.purpose if policy else (request.purpose or "presentation")
         if policy is not None:
             purpose_key, purpose_params = policy.purpose_key, policy.purpose_params

@@ -6,7 +6,7 @@ import ast
 import string
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -466,9 +466,11 @@ def test_binding_and_completeness_failures_render_everywhere(world: World) -> No
     stranger = Verifier(
         world.ledger, audience="did:web:other.example", language="pl", clock=lambda: world.now[0]
     )
+    # A stranger can rebuild a recipe from the request, but not a custom policy.
+    custom = replace(request, policy="custom_rule")
     cases = {
         "replayed": (answer, other, verifier),
-        "policy_unknown": (answer, request, stranger),
+        "policy_unknown": (answer, custom, stranger),
         "unexpected_credential": (
             Presentation({"work_sd": token, "extra": ["x"]}, request.nonce, request.audience),
             request,
@@ -495,7 +497,7 @@ def test_binding_and_completeness_failures_render_everywhere(world: World) -> No
     late = verifier.check(answer, request)
     assert late.codes == ("request_expired",)
     assert late.explain().splitlines()[1] == "  [NO] żądanie wygasło"
-    unknown = stranger.check(answer, request)
+    unknown = stranger.check(answer, custom)
     assert unknown.explain().splitlines()[0].startswith("ODRZUCONO: ")
 
 

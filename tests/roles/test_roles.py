@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,7 @@ from did_methods import PrivateKey
 from did_methods.encoding import b64url_decode, b64url_encode
 from did_methods.errors import PolicyError, VerificationError
 from ledger.facade import Ledger
-from ssi_wallet import Holder, Issuer, Presentation, Verifier, policies
+from ssi_wallet import Holder, Issuer, Presentation, PresentationRequest, Verifier, policies
 from ssi_wallet._wallet_store import WalletLockedError
 
 PERSONAL = ("familyName", "givenName", "birthDate", "birthPlace", "nationality", "sex")
@@ -231,7 +232,7 @@ def test_missing_and_unexpected_credentials(world: World) -> None:
     verifier = world.verifier()
     request = verifier.request(policies.right_to_work())
     with pytest.raises(PolicyError, match="cannot_satisfy"):
-        world.wallet.answer(request, consent=lambda _: True)
+        world.wallet.answer(request, consent=lambda _: True, now=world.now[0].timestamp())
     assert verifier.check(Presentation({}, request.nonce, request.audience), request).codes == (
         "credential_missing",
     )
@@ -314,3 +315,41 @@ def test_request_expires(world: World) -> None:
     )
     world.now[0] += timedelta(hours=1)
     assert verifier.check(presentation, request).codes == ("request_expired",)
+
+
+def test_a_verifier_rebuilds_a_recipe_from_the_request_alone(world: World) -> None:
+    world.wallet.store(
+        world.ministry.issue(
+            "WorkPermit", subject=world.wallet.did, claims=world.work_claims()
+        ).credential
+    )
+    maker = world.verifier()
+    q86 = maker.request(policies.right_to_work(sector="Q86"))
+    f41 = maker.request(policies.right_to_work(sector="F41"))  # interleaved requests
+    answer_q86 = world.wallet.answer(q86, consent=lambda _: True, now=world.now[0].timestamp())
+    assert maker.check(answer_q86, q86).accepted  # judged by its own policy, not the latest
+    # Another verifier process that only kept the request, after a JSON round trip:
+    kept = PresentationRequest.from_json(json.dumps(f41.to_json()))
+    assert kept.extra["policy_args"] == {"sector": "F41"}
+    answer_f41 = world.wallet.answer(kept, consent=lambda _: True, now=world.now[0].timestamp())
+    assert world.verifier().check(answer_f41, kept).codes == ("sector_not_allowed",)
+
+
+def test_holder_refuses_an_expired_request_and_shows_what_is_always_disclosed(world: World) -> None:
+    world.wallet.store(
+        world.ministry.issue(
+            "WorkPermit", subject=world.wallet.did, claims=world.work_claims()
+        ).credential
+    )
+    verifier = world.verifier()
+    request = verifier.request(policies.right_to_work())
+    asked: list[Any] = []
+    world.wallet.answer(
+        request, consent=lambda a: asked.append(a) or True, now=world.now[0].timestamp()
+    )
+    (always,) = asked[0].always_shown.values()
+    assert "sub" in always and "documentNumber" in always and "familyName" not in always
+    assert "always shown with it: your DID, Document number" in asked[0].describe()
+    with pytest.raises(PolicyError, match="request_expired"):
+        world.wallet.answer(request, consent=lambda _: True, now=world.now[0].timestamp() + 3600)
+    assert len(world.wallet.history()) == 1
