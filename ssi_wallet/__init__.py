@@ -7,14 +7,58 @@ holds the recipes a verifier asks with, :mod:`ssi_wallet.dcql` the query
 language they are written in.
 """
 
-from ssi_wallet import policies
-from ssi_wallet.dcql import DCQLError, DCQLMatch, DCQLQuery
-from ssi_wallet.guardianship import CredentialAuthorisationVerifier
-from ssi_wallet.holder import ConsentRequest, DisclosureRecord, Holder, StoredCredential
-from ssi_wallet.issuer import CredentialFormat, IssuedCredential, Issuer, StatusBoard
-from ssi_wallet.policies import Finding, Policy
-from ssi_wallet.request import Presentation, PresentationRequest
-from ssi_wallet.verifier import Report, TrustRegistry, UnsafeTrustAnyIssuer, Verifier
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ssi_wallet import policies
+    from ssi_wallet.dcql import DCQLError, DCQLMatch, DCQLQuery
+    from ssi_wallet.guardianship import CredentialAuthorisationVerifier
+    from ssi_wallet.holder import ConsentRequest, DisclosureRecord, Holder, StoredCredential
+    from ssi_wallet.issuer import CredentialFormat, IssuedCredential, Issuer, StatusBoard
+    from ssi_wallet.policies import Finding, Policy
+    from ssi_wallet.request import Presentation, PresentationRequest
+    from ssi_wallet.verifier import Report, TrustRegistry, UnsafeTrustAnyIssuer, Verifier
+
+# The names load on first use (PEP 562), so the command line starts without
+# importing every layer for commands that need only one.
+_WHERE = {
+    "ConsentRequest": "ssi_wallet.holder",
+    "CredentialAuthorisationVerifier": "ssi_wallet.guardianship",
+    "CredentialFormat": "ssi_wallet.issuer",
+    "DCQLError": "ssi_wallet.dcql",
+    "DCQLMatch": "ssi_wallet.dcql",
+    "DCQLQuery": "ssi_wallet.dcql",
+    "DisclosureRecord": "ssi_wallet.holder",
+    "Finding": "ssi_wallet.policies",
+    "Holder": "ssi_wallet.holder",
+    "IssuedCredential": "ssi_wallet.issuer",
+    "Issuer": "ssi_wallet.issuer",
+    "Policy": "ssi_wallet.policies",
+    "Presentation": "ssi_wallet.request",
+    "PresentationRequest": "ssi_wallet.request",
+    "Report": "ssi_wallet.verifier",
+    "StatusBoard": "ssi_wallet.issuer",
+    "StoredCredential": "ssi_wallet.holder",
+    "TrustRegistry": "ssi_wallet.verifier",
+    "UnsafeTrustAnyIssuer": "ssi_wallet.verifier",
+    "Verifier": "ssi_wallet.verifier",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "policies":
+        return importlib.import_module("ssi_wallet.policies")
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ssi_wallet' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "ConsentRequest",

@@ -7,6 +7,7 @@ library's root error is caught; its message is printed, never a traceback.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -31,8 +32,34 @@ def fail(message: str, code: int = EXIT_NO) -> None:
     sys.exit(code)
 
 
+# Subcommands by name, imported only when used: `ssi-wallet did ...` need not load
+# the credential and ledger layers.
+_COMMANDS = {
+    "did": "ssi_wallet._cli_did",
+    "issue": "ssi_wallet._cli_issue",
+    "verify": "ssi_wallet._cli_verify",
+    "barcode": "ssi_wallet._cli_barcode",
+    "wallet": "ssi_wallet._cli_wallet",
+    "verifier": "ssi_wallet._cli_verifier",
+    "ledger": "ssi_wallet._cli_ledger",
+    "vault": "ssi_wallet._cli_vault",
+    "demo": "ssi_wallet._cli_demo",
+}
+
+
 class _Group(click.Group):
-    """A click group that turns our errors into messages and exit codes."""
+    """A click group that loads subcommands lazily and turns our errors into exit codes."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = _COMMANDS.get(cmd_name)
+        if module is None:
+            return None
+        command = getattr(importlib.import_module(module), cmd_name)
+        assert isinstance(command, click.Command)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -47,31 +74,6 @@ class _Group(click.Group):
 @click.version_option(package_name="ssi-wallet")
 def cli() -> None:
     """Self-sovereign identity for migration: DIDs, credentials and a transparency ledger."""
-
-
-def _register() -> None:
-    from ssi_wallet._cli_barcode import barcode
-    from ssi_wallet._cli_demo import demo
-    from ssi_wallet._cli_did import did
-    from ssi_wallet._cli_issue import issue
-    from ssi_wallet._cli_ledger import ledger
-    from ssi_wallet._cli_vault import vault
-    from ssi_wallet._cli_verifier import verifier
-    from ssi_wallet._cli_verify import verify
-    from ssi_wallet._cli_wallet import wallet
-
-    cli.add_command(did)
-    cli.add_command(ledger)
-    cli.add_command(demo)
-    cli.add_command(verify)
-    cli.add_command(issue)
-    cli.add_command(vault)
-    cli.add_command(barcode)
-    cli.add_command(wallet)
-    cli.add_command(verifier)
-
-
-_register()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
