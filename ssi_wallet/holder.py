@@ -30,6 +30,7 @@ from did_methods.methods.key import did_key_from_public_key
 from did_methods.resolver import Resolver
 from ssi_wallet._wallet_store import WalletStore
 from ssi_wallet.dcql import DCQLMatch, PathElement, match
+from ssi_wallet.issuer import IssuedCredential
 from ssi_wallet.request import Presentation, PresentationRequest
 
 __all__ = ["ConsentRequest", "DisclosureRecord", "Holder", "StoredCredential"]
@@ -237,15 +238,21 @@ class Holder:
     # -- credentials --------------------------------------------------------------------
 
     def store(
-        self, credential: str | Mapping[str, Any], *, verify_now: bool = True
+        self,
+        credential: str | Mapping[str, Any] | IssuedCredential,
+        *,
+        verify_now: bool = True,
     ) -> StoredCredential:
         """Keep a credential; by default verify it first (signature, issuer key, validity).
 
-        Accepts an SD-JWT VC (``...~``), a ``vc+jwt`` compact JWS, or a
-        credential secured with a Data Integrity proof (dict or JSON text).
+        Accepts an SD-JWT VC (``...~``), a ``vc+jwt`` compact JWS, a
+        credential secured with a Data Integrity proof (dict or JSON text), or
+        what :meth:`Issuer.issue <ssi_wallet.issuer.Issuer.issue>` returned.
         Raises :class:`VerificationError` when verification fails and
         :class:`ParseError` when the credential cannot be read.
         """
+        if isinstance(credential, IssuedCredential):
+            credential = credential.credential
         if isinstance(credential, str) and len(credential) > _MAX_CREDENTIAL:
             raise ParseError("credential is too large")
         text = credential.strip() if isinstance(credential, str) else None
