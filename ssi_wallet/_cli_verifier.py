@@ -27,7 +27,8 @@ from did_methods.encoding import b64url_encode
 from did_methods.errors import ParseError
 from did_methods.http import Fetcher, FetchError, HttpFetcher
 from ssi_wallet import policies
-from ssi_wallet._cli_wallet import emit_json, open_ledger, read_input
+from ssi_wallet._cli_io import emit_json, read_input
+from ssi_wallet._cli_wallet import open_ledger
 from ssi_wallet.request import Presentation, PresentationRequest
 from ssi_wallet.verifier import Verifier
 

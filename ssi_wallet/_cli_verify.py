@@ -5,34 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 import click
 
 from credentials.verify import verify as verify_any
 from did_methods.http import HttpFetcher
 from did_methods.resolver import Resolver
+from ssi_wallet._cli_io import read_input
 
 __all__ = ["verify"]
-
-_MAX_INPUT = 4 * 1024 * 1024
-
-
-def _read(source: str) -> str:
-    if source == "-":
-        data = sys.stdin.buffer.read(_MAX_INPUT + 1)
-    else:
-        try:
-            with open(Path(source), "rb") as fh:
-                data = fh.read(_MAX_INPUT + 1)
-        except OSError as exc:
-            raise click.UsageError(f"cannot read {source}: {exc.strerror}") from exc
-    if len(data) > _MAX_INPUT:
-        raise click.UsageError(f"{source} is larger than {_MAX_INPUT} bytes")
-    try:
-        return data.decode("utf-8").strip()
-    except UnicodeDecodeError as exc:
-        raise click.UsageError(f"{source} is not UTF-8 text") from exc
 
 
 def _instant(text: str | None) -> datetime | None:
@@ -70,7 +51,7 @@ def verify(
     holder binding is reported as not checked. Exit 0 valid, 1 invalid,
     2 malformed input or usage.
     """
-    text = _read(source)
+    text = read_input(source, "input")
     fetcher = HttpFetcher(allow_http=allow_http, allow_private=allow_private)
     result = verify_any(
         text,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +25,7 @@ from did_methods.errors import PolicyError
 from did_methods.resolver import Resolver
 from ledger.facade import DEFAULT_ORIGIN, Ledger
 from ledger.store import open_store
+from ssi_wallet._cli_io import emit_json, read_input
 from ssi_wallet.holder import ConsentRequest, Holder, StoredCredential
 from ssi_wallet.request import PresentationRequest
 
@@ -34,36 +34,10 @@ __all__ = ["wallet"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Upper bound on any file or stdin the wallet commands read.
-MAX_INPUT = 4 * 1024 * 1024
 # SD-JWT claims about the token rather than the person (RFC 9901, SD-JWT VC).
-_SD_JWT_REGISTERED = frozenset(
-    {"iss", "iat", "nbf", "exp", "vct", "cnf", "status", "_sd", "_sd_alg"}
-)
 
 
 # -- helpers shared with the verifier commands --------------------------------------
-
-
-def read_input(source: str | Path, what: str) -> str:
-    """``source`` (a path, or ``-`` for stdin) as UTF-8 text, at most :data:`MAX_INPUT` bytes.
-
-    Raises :class:`click.UsageError` (exit 2) when it cannot be read, is too
-    large or is not UTF-8.
-    """
-    if str(source) == "-":
-        data = sys.stdin.buffer.read(MAX_INPUT + 1)
-    else:
-        try:
-            with open(Path(source), "rb") as fh:
-                data = fh.read(MAX_INPUT + 1)
-        except OSError as exc:
-            raise click.UsageError(f"cannot read {what} {source}: {exc.strerror}") from exc
-    if len(data) > MAX_INPUT:
-        raise click.UsageError(f"{what} {source} is larger than {MAX_INPUT} bytes")
-    try:
-        return data.decode("utf-8").strip()
-    except UnicodeDecodeError as exc:
-        raise click.UsageError(f"{what} {source} is not UTF-8 text") from exc
 
 
 def write_private(path: Path, text: str) -> None:
@@ -94,11 +68,6 @@ def open_ledger(db: Path, *, trust_root: str | None = None) -> Ledger:
     except BaseException:
         store.close()
         raise
-
-
-def emit_json(data: Any) -> None:
-    """Print ``data`` as indented JSON."""
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 # -- options ------------------------------------------------------------------------
@@ -369,9 +338,6 @@ def answer(
     request does not prove who sent it.
     """
     request = PresentationRequest.from_json(read_input(request_file, "request"))
-    if request.expires_at is not None and time.time() > request.expires_at:
-        click.echo("error: the request has expired; ask the verifier for a new one", err=True)
-        sys.exit(1)
 
     declined: list[ConsentRequest] = []
 
