@@ -50,14 +50,13 @@ from __future__ import annotations
 
 import gzip
 import re
-import threading
 import zlib
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
 
+from credentials._cache import ExpiringCache
 from credentials.jcs import loads_strict
 from credentials.result import Check, VerificationResult
 from did_methods.encoding import b64url_decode, b64url_encode
@@ -643,15 +642,12 @@ class StatusListResolver:
         self._max_bytes = max_bytes
         self._timeout = timeout
         self._max_decompressed = max_decompressed
-        self._max_cached = max_cached
         self._allow_unprefixed = allow_unprefixed
-        self._cache: OrderedDict[str, VerifiedStatusList] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache: ExpiringCache[VerifiedStatusList] = ExpiringCache(max_cached)
 
     def clear_cache(self) -> None:
         """Forget every cached list."""
-        with self._lock:
-            self._cache.clear()
+        self._cache.clear()
 
     def get(self, url: str, *, now: datetime | None = None) -> VerifiedStatusList:
         """The verified status list credential at ``url``, from cache when still fresh.
@@ -663,18 +659,10 @@ class StatusListResolver:
         """
         fetched_now = _utc(self._clock())
         at = fetched_now if now is None else _utc(now)
-        with self._lock:
-            cached = self._cache.get(url)
-            if cached is not None and fetched_now >= cached.expires_at:
-                del self._cache[url]
-                cached = None
+        cached = self._cache.get(url, fetched_now)
         if cached is None:
             cached = self._fetch_and_verify(url, fetched_now)
-            with self._lock:
-                self._cache[url] = cached
-                self._cache.move_to_end(url)
-                while len(self._cache) > self._max_cached:
-                    self._cache.popitem(last=False)
+            self._cache.put(url, cached, cached.expires_at)
         if not cached.valid_at(at):
             raise StatusCheckError(
                 "status_list_invalid",

@@ -65,15 +65,14 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 import zlib
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Final
 
+from credentials._cache import ExpiringCache
 from credentials._jws import (
     CompactJWS,
     MethodResolver,
@@ -663,12 +662,6 @@ def verify_status_list_token(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Cached:
-    token: VerifiedStatusListToken
-    until: datetime
-
-
 class TokenStatusListResolver:
     """Fetches, verifies and caches Status List Tokens.
 
@@ -705,15 +698,12 @@ class TokenStatusListResolver:
         self._max_bytes = max_bytes
         self._timeout = timeout
         self._max_decompressed = max_decompressed
-        self._max_cached = max_cached
         self._leeway = leeway
-        self._cache: OrderedDict[str, _Cached] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache: ExpiringCache[VerifiedStatusListToken] = ExpiringCache(max_cached)
 
     def clear_cache(self) -> None:
         """Forget every cached token."""
-        with self._lock:
-            self._cache.clear()
+        self._cache.clear()
 
     def get(
         self, uri: str, *, issuer: str, now: float | datetime | None = None
@@ -728,25 +718,14 @@ class TokenStatusListResolver:
         """
         fetched_now = _utc(self._clock())
         at = fetched_now if now is None else _instant(now)
-        with self._lock:
-            cached = self._cache.get(uri)
-            if cached is not None and fetched_now >= cached.until:
-                del self._cache[uri]
-                cached = None
-            elif cached is not None:
-                self._cache.move_to_end(uri)
-        if cached is None:
+        token = self._cache.get(uri, fetched_now)
+        if token is None:
             token = self._fetch_and_verify(uri, issuer, at)
             until = fetched_now + min(token.ttl or self._max_age, self._max_age)
             if token.expires_at is not None:
                 until = min(until, token.expires_at)
-            with self._lock:
-                self._cache[uri] = _Cached(token, until)
-                self._cache.move_to_end(uri)
-                while len(self._cache) > self._max_cached:
-                    self._cache.popitem(last=False)
+            self._cache.put(uri, token, until)
             return token
-        token = cached.token
         if token.issuer != issuer:
             raise TokenStatusCheckError(
                 "status_list_issuer_mismatch",
