@@ -32,6 +32,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -40,7 +41,7 @@ from urllib.parse import quote
 from ledger.errors import LedgerStoreError
 from ledger.store._base import SCHEMA_VERSION, NodeID, NodeRow, StoredCheckpoint, Tail
 
-__all__ = ["SQLITE_SCHEMA", "SQLiteStore"]
+__all__ = ["SQLITE_SCHEMA", "SQLiteStore", "switch_to_wal"]
 
 #: The table layout (schema version :data:`~ledger.store.SCHEMA_VERSION`).
 SQLITE_SCHEMA = """
@@ -146,6 +147,25 @@ def _read_tail(conn: sqlite3.Connection) -> Tail:
         raise LedgerStoreError(f"the ledger_tail row is corrupt: {exc}") from exc
 
 
+def switch_to_wal(conn: sqlite3.Connection, timeout: float) -> str:
+    """Set WAL mode, retrying while another connection holds the file.
+
+    Switching a new file's journal mode needs an exclusive lock, and SQLite
+    answers "database is locked" at once, without calling the busy handler,
+    when several connections open a new file together; retry until ``timeout``.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            mode: str = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            return mode
+        except sqlite3.OperationalError as exc:
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            if not busy or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)
+
+
 class SQLiteStore:
     """A :class:`~ledger.store.Store` in one SQLite file (see the module docstring).
 
@@ -186,7 +206,7 @@ class SQLiteStore:
         try:
             if not self._read_only:
                 conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                mode = switch_to_wal(conn, timeout)
                 if mode != "wal" and self._path != ":memory:":
                     raise LedgerStoreError(f"{self._path!r} cannot use WAL (journal_mode={mode})")
                 conn.execute("PRAGMA synchronous = FULL")

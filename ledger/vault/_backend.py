@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 from ledger.errors import LedgerStoreError
 from ledger.store._base import StoreWriter
+from ledger.store.sqlite import switch_to_wal
 from ledger.vault.errors import VaultStoreError
 
 __all__ = [
@@ -217,7 +218,7 @@ class SQLiteVaultBackend:
         self._conn = conn
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = switch_to_wal(conn, timeout)
             if mode != "wal":
                 raise VaultStoreError(f"{self._path!r} cannot use WAL (journal_mode={mode})")
             conn.execute("PRAGMA synchronous = FULL")
