@@ -114,11 +114,18 @@ def range_nodes(begin: int, end: int) -> list[NodeID]:
     _check_size("end", end)
     if begin >= end:
         raise TreeSizeError(f"empty or reversed leaf range [{begin}, {end})")
+    level = (end - begin).bit_length() - 1
+    if begin & ((1 << level) - 1):
+        raise TreeSizeError(f"leaf range [{begin}, {end}) is not an MTH subtree")
+    return _tiles(begin, end)
+
+
+def _tiles(begin: int, end: int) -> list[NodeID]:
+    # range_nodes without the checks, for the proof walks below: they only ask for
+    # ranges their recursion makes (non-empty, and begin aligned to the first tile).
     nodes: list[NodeID] = []
     while begin < end:
         level = (end - begin).bit_length() - 1
-        if begin & ((1 << level) - 1):
-            raise TreeSizeError(f"leaf range [{begin}, {end}) is not an MTH subtree")
         nodes.append((level, begin >> level))
         begin += 1 << level
     return nodes
@@ -157,10 +164,10 @@ def inclusion_proof_nodes(index: int, size: int) -> list[list[NodeID]]:
     while hi - lo > 1:
         k = split_point(hi - lo)
         if index < lo + k:
-            top_down.append(range_nodes(lo + k, hi))
+            top_down.append(_tiles(lo + k, hi))
             hi = lo + k
         else:
-            top_down.append(range_nodes(lo, lo + k))
+            top_down.append([(k.bit_length() - 1, lo // k)])
             lo = lo + k
     top_down.reverse()
     return top_down
@@ -194,14 +201,14 @@ def consistency_proof_nodes(size1: int, size2: int) -> list[list[NodeID]]:
             # SUBPROOF(m, D[m], b): nothing when this is the old tree itself
             # (the verifier has its root), else the old subtree's own hash.
             if not whole:
-                top_down.append(range_nodes(lo, hi))
+                top_down.append(_tiles(lo, hi))
             break
         k = split_point(n)
         if m <= k:
-            top_down.append(range_nodes(lo + k, hi))
+            top_down.append(_tiles(lo + k, hi))
             hi = lo + k
         else:
-            top_down.append(range_nodes(lo, lo + k))
+            top_down.append([(k.bit_length() - 1, lo // k)])
             lo, m, whole = lo + k, m - k, False
     top_down.reverse()
     return top_down

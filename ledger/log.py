@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from did_methods.errors import InvalidKey, SSIWalletError
 from did_methods.keys import PublicKey
@@ -352,12 +352,11 @@ class Log:
 
     def _read_nodes(self, ids: Sequence[NodeID]) -> list[bytes]:
         got = self._store.read_nodes(ids)
-        out: list[bytes] = []
-        for node, value in zip(ids, got, strict=True):
-            if value is None:
-                raise IntegrityError(f"Merkle node {node} is missing from the store")
-            out.append(value)
-        return out
+        if len(got) != len(ids) or None in got:
+            for node, value in zip(ids, got, strict=True):
+                if value is None:
+                    raise IntegrityError(f"Merkle node {node} is missing from the store")
+        return cast("list[bytes]", got)
 
     def root(self, size: int | None = None) -> bytes:
         """The RFC 9162 root hash of the first ``size`` entries (default: all).

@@ -29,6 +29,7 @@ log that another process appends to.
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import threading
@@ -42,6 +43,22 @@ from ledger.errors import LedgerStoreError
 from ledger.store._base import SCHEMA_VERSION, NodeID, NodeRow, StoredCheckpoint, Tail
 
 __all__ = ["SQLITE_SCHEMA", "SQLiteStore", "switch_to_wal"]
+
+#: Node ids read per statement by :meth:`SQLiteStore.read_nodes` (two bound
+#: parameters each, far below SQLite's limit; a proof needs at most ~130).
+_NODES_PER_QUERY = 250
+
+
+@functools.lru_cache(maxsize=_NODES_PER_QUERY)
+def _nodes_query(count: int) -> str:
+    # The wanted ids as a VALUES list joined to the node table's primary key.
+    wanted = ", ".join(["(?, ?)"] * count)
+    return (
+        f"WITH w(level, idx) AS (VALUES {wanted}) "  # noqa: S608 (placeholders only)
+        "SELECT n.level, n.idx, n.hash FROM w "
+        "JOIN ledger_nodes n ON n.level = w.level AND n.idx = w.idx"
+    )
+
 
 #: The table layout (schema version :data:`~ledger.store.SCHEMA_VERSION`).
 SQLITE_SCHEMA = """
@@ -341,18 +358,19 @@ class SQLiteStore:
         )
 
     def read_nodes(self, ids: Sequence[NodeID]) -> list[bytes | None]:
-        """The hash of each node id, or ``None``."""
-        out: list[bytes | None] = []
-        with self._lock:
-            try:
-                for level, index in ids:
-                    row = self._conn.execute(
-                        "SELECT hash FROM ledger_nodes WHERE level = ? AND idx = ?", (level, index)
-                    ).fetchone()
-                    out.append(None if row is None else row[0])
-            except sqlite3.Error as exc:
-                raise LedgerStoreError(f"read failed: {exc}") from exc
-        return out
+        """The hash of each node id, or ``None``.
+
+        One statement per :data:`_NODES_PER_QUERY` ids (a proof of any tree
+        size fits in one): the wanted ids are a ``VALUES`` list joined to the
+        node table's primary key, so a proof costs one query, not one per node.
+        """
+        found: dict[NodeID, bytes] = {}
+        for start in range(0, len(ids), _NODES_PER_QUERY):
+            chunk = ids[start : start + _NODES_PER_QUERY]
+            params = [part for node in chunk for part in node]
+            rows = self._query(_nodes_query(len(chunk)), params)
+            found.update({(level, index): h for level, index, h in rows})
+        return [found.get((level, index)) for level, index in ids]
 
     def checkpoints(self, *, limit: int = 100) -> list[StoredCheckpoint]:
         """The most recent checkpoints, newest first."""
