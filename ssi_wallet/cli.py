@@ -33,17 +33,42 @@ def fail(message: str, code: int = EXIT_NO) -> None:
 
 
 # Subcommands by name, imported only when used: `ssi-wallet did ...` need not load
-# the credential and ledger layers.
+# the credential and ledger layers, and `--help` lists them from their short help
+# here (a test keeps it equal to each command's own) without importing any.
 _COMMANDS = {
-    "did": "ssi_wallet._cli_did",
-    "issue": "ssi_wallet._cli_issue",
-    "verify": "ssi_wallet._cli_verify",
-    "barcode": "ssi_wallet._cli_barcode",
-    "wallet": "ssi_wallet._cli_wallet",
-    "verifier": "ssi_wallet._cli_verifier",
-    "ledger": "ssi_wallet._cli_ledger",
-    "vault": "ssi_wallet._cli_vault",
-    "demo": "ssi_wallet._cli_demo",
+    "did": ("ssi_wallet._cli_did", "Create and resolve decentralised identifiers."),
+    "issue": (
+        "ssi_wallet._cli_issue",
+        "Issue a credential signed by the key in KEY_FILE (its did:key is the issuer).",
+    ),
+    "verify": (
+        "ssi_wallet._cli_verify",
+        "Verify a credential or presentation read from FILE (or - for stdin).",
+    ),
+    "barcode": (
+        "ssi_wallet._cli_barcode",
+        "Sign credentials into QR codes that verify offline, and read them.",
+    ),
+    "wallet": (
+        "ssi_wallet._cli_wallet",
+        "Hold credentials in an encrypted wallet and present them, after consent.",
+    ),
+    "verifier": (
+        "ssi_wallet._cli_verifier",
+        "Ask a wallet for what a policy needs, and check the presentation it sends back.",
+    ),
+    "ledger": (
+        "ssi_wallet._cli_ledger",
+        "Run a transparency log: append, prove, checkpoint, audit and cosign.",
+    ),
+    "vault": (
+        "ssi_wallet._cli_vault",
+        "Keep personal data off the ledger: store, access, export, rectify, erase, restrict.",
+    ),
+    "demo": (
+        "ssi_wallet._cli_demo",
+        "Run the immigration scenario end to end and narrate each step.",
+    ),
 }
 
 
@@ -54,12 +79,17 @@ class _Group(click.Group):
         return list(_COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        module = _COMMANDS.get(cmd_name)
-        if module is None:
+        where = _COMMANDS.get(cmd_name)
+        if where is None:
             return None
-        command = getattr(importlib.import_module(module), cmd_name)
+        command = getattr(importlib.import_module(where[0]), cmd_name)
         assert isinstance(command, click.Command)
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # click's own listing would import every subcommand for its short help.
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, short) for name, (_, short) in _COMMANDS.items()])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -1,0 +1,97 @@
+"""`ssi-wallet --help` and importing an error class load only what they use (issue 12 item 5)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+
+import click
+import pytest
+
+from ssi_wallet import cli
+
+
+def _modules_after(code: str) -> set[str]:
+    # A fresh interpreter: what the statement imports, and nothing the test run has loaded.
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport json, sys; print(json.dumps(sorted(sys.modules)))"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return set(json.loads(out.stdout.splitlines()[-1]))
+
+
+_HEAVY = (
+    "credentials",
+    "ledger",
+    "cryptography",
+    "nacl",
+    "jsonschema",
+    "http.client",
+    "sqlite3",
+    "cbor2",
+    "jwt",
+    "did_methods.keys",
+    "did_methods.http",
+)
+
+
+def _loaded(modules: set[str], prefix: str) -> bool:
+    return any(m == prefix or m.startswith(prefix + ".") for m in modules)
+
+
+def test_help_imports_no_subcommand_and_no_layer() -> None:
+    code = (
+        "import sys\n"
+        "from ssi_wallet.cli import main\n"
+        "sys.argv = ['ssi-wallet', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+    )
+    modules = _modules_after(code)
+    assert "ssi_wallet.cli" in modules and "click" in modules
+    loaded = [name for name in _HEAVY if _loaded(modules, name)]
+    assert loaded == []
+    assert not [m for m in modules if m.startswith("ssi_wallet._cli_")]
+
+
+def test_importing_the_errors_does_not_import_the_foundation() -> None:
+    modules = _modules_after("from did_methods.errors import SSIWalletError, ParseError")
+    assert "did_methods.errors" in modules
+    assert [name for name in _HEAVY if _loaded(modules, name)] == []
+
+
+@pytest.mark.parametrize("name", list(cli._COMMANDS))
+def test_static_short_help_is_the_commands_own(name: str) -> None:
+    module, short = cli._COMMANDS[name]
+    command = getattr(importlib.import_module(module), name)
+    assert isinstance(command, click.Command)
+    assert short == command.get_short_help_str(limit=200)
+
+
+def test_help_lists_every_command_in_order() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ssi_wallet", "--help"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    listed = [
+        line.split()[0]
+        for line in result.stdout.split("Commands:", 1)[1].splitlines()
+        if line.startswith("  ") and not line.startswith("    ")
+    ]
+    assert listed == list(cli._COMMANDS)
+
+
+def test_lazy_foundation_names_resolve_and_unknown_names_fail() -> None:
+    import did_methods
+
+    assert did_methods.PrivateKey is importlib.import_module("did_methods.keys").PrivateKey
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = did_methods.no_such_name  # type: ignore[attr-defined]
+    assert sorted(dir(did_methods)) == sorted(did_methods.__all__)
