@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from did_methods._wire.json import loads
 from did_methods.did import DIDURL
 from did_methods.document import VerificationMethod
 from did_methods.errors import (
@@ -125,76 +126,6 @@ def epoch_seconds(now: float | datetime | None) -> float:
     if isinstance(now, bool) or not isinstance(now, int | float):
         raise ParseError("'now' must be seconds since the epoch or an aware datetime")
     return float(now)
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise ParseError(f"duplicate JSON member name {key[:40]!r}")
-            seen.add(key)
-    return out
-
-
-def _no_constant(name: str) -> Any:
-    raise ParseError(f"JSON constant {name} is not allowed")
-
-
-_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
-# the decoder's C scanner (an attribute JSONDecoder sets up but typeshed does not declare)
-_scan_once: Callable[[str, int], tuple[Any, int]] = getattr(_DECODER, "scan_once")  # noqa: B009
-_JSON_SPACE = " \t\n\r"
-
-
-def _depth_ok(text: str, limit: int) -> bool:
-    # A cheap over-estimate: brackets inside strings count too, which can only
-    # make us stricter. It keeps the recursive json parser far from Python's
-    # recursion limit whatever the input.
-    depth = 0
-    for ch in text:
-        if ch in "[{":
-            depth += 1
-            if depth > limit:
-                return False
-        elif ch in "]}":
-            depth -= 1
-    return True
-
-
-def loads(data: bytes | str, *, what: str = "JSON", max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """Parse strict JSON (UTF-8, no duplicate names, no NaN/Infinity, bounded depth).
-
-    Raises :class:`ParseError` for anything else; never a ``json`` or
-    ``UnicodeDecodeError``.
-    """
-    if isinstance(data, str):
-        text = data
-    elif isinstance(data, bytes | bytearray):
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ParseError(f"{what} is not UTF-8") from exc
-    else:
-        raise ParseError(f"{what} must be text or bytes, not {type(data).__name__}")
-    if text.count("[") + text.count("{") > max_depth and not _depth_ok(text, max_depth):
-        raise ParseError(f"{what} is nested deeper than {max_depth} levels")
-    try:
-        if text and text[0] not in _JSON_SPACE and text[-1] not in _JSON_SPACE:
-            # JSONDecoder.decode without its two Python frames and whitespace
-            # regexes: the C scanner reads one value, which must end the text.
-            value, end = _scan_once(text, 0)
-            if end != len(text):
-                raise ParseError(f"{what} is not valid JSON: extra data at {end}")
-            return value
-        return _DECODER.decode(text)
-    except ParseError:
-        raise
-    except StopIteration:
-        raise ParseError(f"{what} is not valid JSON: expecting a value") from None
-    except (ValueError, RecursionError) as exc:
-        raise ParseError(f"{what} is not valid JSON: {exc}") from exc
 
 
 def _not_json(value: Any) -> Any:

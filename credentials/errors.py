@@ -13,8 +13,9 @@
      ├── UnsupportedError
      └── VerificationError              a check failed (stable ``code``)
 
-:class:`VerificationError` and :class:`ParseError` are the shared classes from
-:mod:`did_methods.errors`, re-exported so that callers of ``credentials``
+:class:`VerificationError`, :class:`ParseError` and the three JSON errors are the
+shared classes from :mod:`did_methods.errors` (the strict JSON reader every
+package uses lives in the bottom layer), re-exported so that callers of ``credentials``
 need only this module.
 """
 
@@ -23,6 +24,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from did_methods.errors import (
+    DuplicateKeyError,
+    InputTooLargeError,
+    JSONError,
     ParseError,
     SSIWalletError,
     UnsupportedError,
@@ -40,22 +44,6 @@ __all__ = [
     "ValidationError",
     "VerificationError",
 ]
-
-
-class JSONError(ParseError):
-    """Input is not strict JSON: bad syntax or encoding, NaN/Infinity, a lone surrogate."""
-
-
-class DuplicateKeyError(JSONError):
-    """A JSON object names the same member more than once (``key`` says which)."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(f"duplicate object member {key!r}")
-        self.key = key
-
-
-class InputTooLargeError(JSONError):
-    """JSON input is longer or nested deeper than the caller's bound."""
 
 
 class CanonicalizationError(ParseError):

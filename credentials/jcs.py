@@ -29,16 +29,11 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from credentials.errors import (
-    CanonicalizationError,
-    DuplicateKeyError,
-    InputTooLargeError,
-    JSONError,
-)
+from credentials.errors import CanonicalizationError
+from did_methods._wire.json import loads
 
 __all__ = [
     "MAX_DEPTH",
@@ -281,51 +276,6 @@ def _write(value: Any, out: list[str], depth_left: int) -> None:
 # --------------------------------------------------------------------------------
 # strict parsing
 
-# An escaped UTF-16 surrogate (\uD800-\uDFFF): only then can the decoder build a
-# lone surrogate from ASCII text, so only then do we pay for a string walk.
-_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
-
-
-def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise DuplicateKeyError(key)
-            seen.add(key)
-    return obj
-
-
-def _reject_constant(name: str) -> Any:
-    raise JSONError(f"{name} is not a JSON number")
-
-
-def _parse_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise JSONError(f"number {text[:40]} is out of the IEEE-754 double range")
-    return value
-
-
-def _parse_int(text: str) -> int | float:
-    # RFC 8785 and I-JSON read every number as an IEEE-754 double. Integers in
-    # the safe range stay exact Python ints; larger literals become the double
-    # every other implementation reads (so what we verify is what they signed).
-    if len(text) <= 17:
-        value = int(text)
-        if -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT:
-            return value
-    return _parse_float(text)
-
-
-_DECODER = json.JSONDecoder(
-    object_pairs_hook=_object_pairs,
-    parse_int=_parse_int,
-    parse_constant=_reject_constant,
-    parse_float=_parse_float,
-)
-
 
 def loads_strict(
     data: str | bytes | bytearray,
@@ -335,7 +285,8 @@ def loads_strict(
 ) -> Any:
     """Parse one JSON text strictly (RFC 8259 with I-JSON's restrictions).
 
-    Bytes must be UTF-8 without a byte-order mark. Raises
+    The library's one reader (:func:`did_methods._wire.json.loads`) with this
+    module's bounds. Bytes must be UTF-8 without a byte-order mark. Raises
     :class:`InputTooLargeError` when the text exceeds ``max_bytes`` (UTF-8
     bytes) or nests deeper than ``max_depth``; :class:`DuplicateKeyError` for a
     repeated object member; :class:`JSONError` for any other syntax or encoding
@@ -345,65 +296,4 @@ def loads_strict(
     Integers within +-(2**53 - 1) are returned as ``int``; larger integer
     literals are read as the nearest ``float``, as RFC 8785 reads every number.
     """
-    if isinstance(data, bytes | bytearray):
-        if len(data) > max_bytes:
-            raise InputTooLargeError(f"JSON text is longer than {max_bytes} bytes")
-        if data[:3] == b"\xef\xbb\xbf":
-            raise JSONError("JSON text must not start with a byte-order mark")
-        try:
-            text = bytes(data).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise JSONError(f"JSON text is not valid UTF-8 (byte {exc.start})") from exc
-    elif isinstance(data, str):
-        if len(data) > max_bytes:
-            raise InputTooLargeError(f"JSON text is longer than {max_bytes} bytes")
-        if not data.isascii():
-            try:
-                size = len(data.encode("utf-8"))
-            except UnicodeEncodeError as exc:
-                raise JSONError("JSON text holds a lone surrogate") from exc
-            if size > max_bytes:
-                raise InputTooLargeError(f"JSON text is longer than {max_bytes} bytes")
-            if data[:1] == "\ufeff":
-                raise JSONError("JSON text must not start with a byte-order mark")
-        text = data
-    else:
-        raise JSONError(f"JSON input must be str or bytes, not {type(data).__name__}")
-    try:
-        value = _DECODER.decode(text)
-    except JSONError:
-        raise
-    except json.JSONDecodeError as exc:
-        raise JSONError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
-    except RecursionError as exc:
-        raise InputTooLargeError(f"JSON nests deeper than {max_depth}") from exc
-    except ValueError as exc:  # e.g. an integer with more digits than int() allows
-        raise JSONError(f"invalid JSON number: {exc}") from exc
-    _check_parsed(value, max_depth, _ESCAPED_SURROGATE.search(text) is not None)
-    return value
-
-
-def _check_parsed(root: Any, max_depth: int, check_strings: bool) -> None:
-    stack: list[tuple[Any, int]] = [(root, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            if depth >= max_depth:
-                raise InputTooLargeError(f"JSON nests deeper than {max_depth}")
-            if check_strings:
-                for key in node:
-                    _check_text(key)
-            stack.extend((v, depth + 1) for v in node.values())
-        elif isinstance(node, list):
-            if depth >= max_depth:
-                raise InputTooLargeError(f"JSON nests deeper than {max_depth}")
-            stack.extend((v, depth + 1) for v in node)
-        elif check_strings and isinstance(node, str):
-            _check_text(node)
-
-
-def _check_text(text: str) -> None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise JSONError("JSON string holds a lone surrogate escape") from exc
+    return loads(data, max_bytes=max_bytes, max_depth=max_depth)

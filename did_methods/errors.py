@@ -7,7 +7,10 @@ It is rooted in the lowest layer so that ``credentials``, ``ledger`` and
      ├── ParseError (ValueError)        malformed input: bytes, text or JSON we cannot read
      │    ├── InvalidDID                a DID or DID URL that breaks DID Core syntax
      │    ├── InvalidKey                key material, Multikey or JWK that is malformed
-     │    └── InvalidDocument           a DID document that breaks DID Core
+     │    ├── InvalidDocument           a DID document that breaks DID Core
+     │    └── JSONError                 text that is not strict JSON (carries ``code``)
+     │         ├── DuplicateKeyError    an object names the same member twice
+     │         └── InputTooLargeError   more bytes or deeper nesting than allowed
      ├── UnsupportedError               well-formed, but a feature or algorithm we refuse
      ├── ResolutionError                a DID could not be resolved (carries ``code``)
      ├── VerificationError              a check failed (carries a stable ``code``)
@@ -22,9 +25,12 @@ Every public call translates dependency errors (``cryptography``, ``nacl``,
 from __future__ import annotations
 
 __all__ = [
+    "DuplicateKeyError",
+    "InputTooLargeError",
     "InvalidDID",
     "InvalidDocument",
     "InvalidKey",
+    "JSONError",
     "ParseError",
     "PolicyError",
     "ResolutionError",
@@ -53,6 +59,36 @@ class InvalidKey(ParseError):
 
 class InvalidDocument(ParseError):
     """A DID document does not follow DID Core."""
+
+
+class JSONError(ParseError):
+    """Input is not strict JSON: bad syntax or encoding, NaN/Infinity, a lone surrogate.
+
+    ``code`` is stable: ``json_syntax``, ``json_encoding``, ``json_number``
+    (NaN, Infinity or a number beyond the IEEE-754 double range),
+    ``json_lone_surrogate``, ``json_duplicate_key``, ``json_too_large``,
+    ``json_too_deep``, ``json_type`` (input neither text nor bytes).
+    """
+
+    def __init__(self, message: str, code: str = "json_syntax") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class DuplicateKeyError(JSONError):
+    """A JSON object names the same member more than once (``key`` says which)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"duplicate object member {key[:40]!r}", "json_duplicate_key")
+        self.key = key
+
+
+class InputTooLargeError(JSONError):
+    """JSON input is longer (``json_too_large``) or nested deeper (``json_too_deep``)
+    than the caller's bound."""
+
+    def __init__(self, message: str, code: str = "json_too_large") -> None:
+        super().__init__(message, code)
 
 
 class UnsupportedError(SSIWalletError):

@@ -23,8 +23,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from did_methods._wire.json import loads_object
 from did_methods.encoding import b64url_decode, b64url_encode
-from did_methods.errors import InvalidKey, ParseError, SSIWalletError
+from did_methods.errors import InvalidKey, JSONError, ParseError, SSIWalletError
 from did_methods.keys import PrivateKey
 
 __all__ = ["KeyFileError", "read_key_file", "write_key_file"]
@@ -102,11 +103,9 @@ def read_key_file(path: str | os.PathLike[str], *, passphrase: str | None = None
     if len(data) > _MAX_KEY_FILE:
         raise InvalidKey(f"key file {target} is larger than {_MAX_KEY_FILE} bytes")
     try:
-        body = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidKey(f"key file {target} is not JSON") from exc
-    if not isinstance(body, dict):
-        raise InvalidKey(f"key file {target} does not hold a JSON object")
+        body = loads_object(data, what=f"key file {target}", max_bytes=_MAX_KEY_FILE)
+    except JSONError as exc:
+        raise InvalidKey(f"key file {target} is not a strict JSON object: {exc}") from exc
     if "ssiWalletKeyFile" not in body:
         return PrivateKey.from_jwk(body)
     if passphrase is None:
@@ -126,4 +125,8 @@ def read_key_file(path: str | os.PathLike[str], *, passphrase: str | None = None
         )
     except (InvalidTag, ValueError) as exc:
         raise KeyFileError(f"wrong passphrase for key file {target}") from exc
-    return PrivateKey.from_jwk(json.loads(plain))
+    try:
+        jwk = loads_object(plain, what=f"key in key file {target}", max_bytes=_MAX_KEY_FILE)
+    except JSONError as exc:
+        raise InvalidKey(f"key file {target} does not hold a JWK: {exc}") from exc
+    return PrivateKey.from_jwk(jwk)

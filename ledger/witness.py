@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from did_methods._wire.json import loads
 from did_methods.errors import ParseError, StoreError, VerificationError
 from did_methods.keys import PrivateKey, PublicKey
 from ledger._merkle import EMPTY_ROOT
@@ -225,7 +226,7 @@ class JSONFileWitnessState:
         if len(raw) > self.MAX_FILE_SIZE:
             raise StoreError(f"witness state {self._path} is too large")
         try:
-            data = json.loads(raw)
+            data = loads(raw, what=f"witness state {self._path}", max_bytes=len(raw))
             if not isinstance(data, dict) or data.get("version") != 1:
                 raise ValueError("unknown witness state version")
             logs = data["logs"]

@@ -14,6 +14,7 @@ import click
 from credentials.barcode import decode_barcode, encode_barcode, qr_png, qr_svg
 from did_methods.keyfile import read_key_file
 from did_methods.methods.key import did_key_from_public_key
+from ssi_wallet._cli_io import read_json_object
 
 __all__ = ["barcode"]
 
@@ -63,19 +64,11 @@ def issue(
     """
     passphrase = os.environ.get(passphrase_env) if passphrase_env else None
     key = read_key_file(key_file, passphrase=passphrase)
+    claims = read_json_object(claims_file, "claims file", max_bytes=_MAX_CLAIMS)
     try:
-        data = claims_file.read_bytes()
-    except OSError as exc:
-        raise click.UsageError(f"cannot read {claims_file}: {exc.strerror}") from exc
-    if len(data) > _MAX_CLAIMS:
-        raise click.UsageError(f"{claims_file} is larger than {_MAX_CLAIMS} bytes")
-    try:
-        claims = json.loads(data)
         expires = datetime.fromisoformat(exp.replace("Z", "+00:00"))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
-    if not isinstance(claims, dict):
-        raise click.UsageError("the claims file must hold a JSON object")
     did = did_key_from_public_key(key.public_key)
     kid = f"{did}#{key.public_key.to_multikey()}"
     text = encode_barcode(claims, key, kid=kid, issuer=did, exp=expires)

@@ -11,6 +11,7 @@ import click
 
 from credentials import schemas
 from did_methods.keyfile import read_key_file
+from ssi_wallet._cli_io import read_json_object
 from ssi_wallet.issuer import Issuer
 
 __all__ = ["issue"]
@@ -19,18 +20,7 @@ _MAX_SUBJECT = 1024 * 1024
 
 
 def _subject(path: Path) -> dict[str, Any]:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise click.UsageError(f"cannot read {path}: {exc.strerror}") from exc
-    if len(data) > _MAX_SUBJECT:
-        raise click.UsageError(f"{path} is larger than {_MAX_SUBJECT} bytes")
-    try:
-        subject = json.loads(data)
-    except ValueError as exc:
-        raise click.UsageError(f"{path} is not JSON: {exc}") from exc
-    if not isinstance(subject, dict):
-        raise click.UsageError(f"{path} must hold a JSON object (the credentialSubject)")
+    subject = read_json_object(path, "subject file", max_bytes=_MAX_SUBJECT)
     if not isinstance(subject.get("id"), str):
         raise click.UsageError("the subject needs an 'id': the holder's DID")
     return subject

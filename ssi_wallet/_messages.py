@@ -24,7 +24,6 @@ overrides are dropped, and each value is cut at :data:`MAX_VALUE` characters.
 
 from __future__ import annotations
 
-import json
 import string
 import unicodedata
 from collections.abc import Mapping
@@ -33,6 +32,7 @@ from importlib import resources
 from typing import Any, Final
 
 from credentials import schemas
+from did_methods._wire.json import loads_object
 
 __all__ = [
     "DERIVED",
@@ -69,7 +69,7 @@ def catalogue() -> Mapping[str, Any]:
     """The parsed ``messages.json``: ``languages``, ``parameters``, ``headline``,
     ``purposes`` and ``findings``. Read once; do not change what it returns."""
     text = resources.files("ssi_wallet").joinpath("messages.json").read_text(encoding="utf-8")
-    data: Mapping[str, Any] = json.loads(text)
+    data: Mapping[str, Any] = loads_object(text, what="messages.json")
     return data
 
 

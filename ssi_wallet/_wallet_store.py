@@ -23,7 +23,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from did_methods.errors import ParseError, SSIWalletError, StoreError
+from did_methods._wire.json import loads, loads_object
+from did_methods.errors import JSONError, ParseError, SSIWalletError, StoreError
 
 __all__ = ["WalletLockedError", "WalletStore"]
 
@@ -83,7 +84,7 @@ class WalletStore:
         try:
             conn = cls._connect(path)
             rows = dict(conn.execute("SELECT k, v FROM meta").fetchall())
-            params = json.loads(rows["kdf"])
+            params = loads_object(rows["kdf"], what="wallet key parameters")
             n = int(params["n"])
             if not 2 <= n <= _MAX_SCRYPT_N or n & (n - 1):
                 raise WalletLockedError("wallet has out-of-range key derivation parameters")
@@ -91,7 +92,7 @@ class WalletStore:
             data_key = AESGCM(kek).decrypt(
                 bytes.fromhex(params["nonce"]), rows["wrapped_key"], _WRAP_AD
             )
-        except (sqlite3.DatabaseError, KeyError, ValueError, TypeError) as exc:
+        except (sqlite3.DatabaseError, KeyError, ValueError, TypeError, ParseError) as exc:
             raise WalletLockedError(f"{path} is not a wallet file") from exc
         except InvalidTag as exc:
             raise WalletLockedError("wrong passphrase for this wallet") from exc
@@ -132,7 +133,11 @@ class WalletStore:
                 plain = self._aead.decrypt(nonce, ct, self._ad(kind, item_id))
             except InvalidTag as exc:
                 raise StoreError(f"wallet row {kind}/{item_id} fails its integrity check") from exc
-            yield item_id, json.loads(plain)
+            try:
+                value = loads(plain, what=f"wallet row {kind}/{item_id}", max_bytes=len(plain))
+            except JSONError as exc:
+                raise StoreError(f"wallet row {kind}/{item_id} is not strict JSON") from exc
+            yield item_id, value
 
     def delete(self, kind: str, item_id: str | None = None) -> int:
         """Delete one row, or every row of a kind; returns how many went."""

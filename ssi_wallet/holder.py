@@ -9,7 +9,6 @@ Every disclosure is remembered, so the person can see who saw what.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import time
@@ -23,8 +22,9 @@ from credentials.data_integrity import add_proof
 from credentials.jose import issue_vp_jwt
 from credentials.sd_jwt import SdJwt, present
 from credentials.verify import verify
+from did_methods._wire.json import loads
 from did_methods.encoding import b64url_decode
-from did_methods.errors import ParseError, PolicyError, VerificationError
+from did_methods.errors import JSONError, ParseError, PolicyError, VerificationError
 from did_methods.keys import KeyType, PrivateKey, PublicKey
 from did_methods.methods.key import did_key_from_public_key
 from did_methods.resolver import Resolver
@@ -168,8 +168,13 @@ def _now_text(now: float | None = None) -> str:
 
 def _jwt_payload(token: str) -> Mapping[str, Any]:
     try:
-        payload = json.loads(b64url_decode(token.split(".")[1], max_length=_MAX_CREDENTIAL))
-    except (IndexError, ValueError, UnicodeDecodeError) as exc:
+        payload = loads(
+            b64url_decode(token.split(".")[1], max_length=_MAX_CREDENTIAL),
+            what="credential JWT payload",
+        )
+    except JSONError:
+        raise
+    except (IndexError, ParseError) as exc:
         raise ParseError("credential is not a compact JWS") from exc
     if not isinstance(payload, dict):
         raise ParseError("credential JWT payload is not a JSON object")
@@ -257,10 +262,7 @@ class Holder:
             raise ParseError("credential is too large")
         text = credential.strip() if isinstance(credential, str) else None
         if text is not None and text.startswith("{"):
-            try:
-                credential = json.loads(text)
-            except ValueError as exc:
-                raise ParseError("credential is not JSON") from exc
+            credential = loads(text, what="credential", max_bytes=_MAX_CREDENTIAL)
             text = None
         claims: Mapping[str, Any]
         if text is not None and "~" in text:

@@ -9,13 +9,13 @@ answer it.
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from did_methods._wire.json import loads_object
 from did_methods.errors import ParseError
 from ssi_wallet.dcql import DCQLQuery
 
@@ -34,15 +34,7 @@ DEFAULT_TTL = 600
 def _loads(data: str | bytes | Mapping[str, Any], what: str) -> Mapping[str, Any]:
     if isinstance(data, Mapping):
         return data
-    if len(data) > _MAX_JSON:
-        raise ParseError(f"{what} is larger than {_MAX_JSON} bytes")
-    try:
-        value = json.loads(data)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise ParseError(f"{what} is not JSON") from exc
-    if not isinstance(value, Mapping):
-        raise ParseError(f"{what} must be a JSON object")
-    return value
+    return loads_object(data, what=what, max_bytes=_MAX_JSON)
 
 
 @dataclass(frozen=True, slots=True)

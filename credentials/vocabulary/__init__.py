@@ -15,10 +15,11 @@ and caches them. Nothing here is ever fetched from the network.
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from importlib import resources
 from typing import Any
+
+from did_methods._wire.json import loads
 
 __all__ = ["read_json"]
 
@@ -34,4 +35,4 @@ def read_json(name: str) -> Any:
     Each call returns a new object, so callers may change it. Raises
     ``FileNotFoundError`` for a name that is not shipped.
     """
-    return json.loads(_read_text(name))
+    return loads(_read_text(name), what=f"packaged file {name}")

@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from did_methods._wire.json import loads
 from did_methods.did import DID
 from did_methods.document import DID_CONTEXT, DIDDocument
 from did_methods.encoding import b64url_decode, b64url_encode
@@ -38,8 +39,8 @@ def did_jwk_from_jwk(jwk: Mapping[str, Any] | PublicKey) -> str:
 def _decode(did: DID) -> tuple[dict[str, Any], PublicKey]:
     try:
         raw = b64url_decode(did.method_specific_id, max_length=_MAX_JWK_CHARS)
-        jwk = json.loads(raw.decode("utf-8"))
-    except (ParseError, ValueError, UnicodeDecodeError) as exc:
+        jwk = loads(raw, what="did:jwk", max_bytes=_MAX_JWK_CHARS)
+    except ParseError as exc:
         raise ResolutionError("invalidDid", f"did:jwk is not base64url JSON: {exc}") from exc
     if not isinstance(jwk, dict):
         raise ResolutionError("invalidDid", "did:jwk must encode a JSON object")

@@ -42,15 +42,15 @@ document ``id`` is not the DID                internalError   id_mismatch
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import unquote_to_bytes
 
+from did_methods._wire.json import loads
 from did_methods.did import DID
 from did_methods.document import DIDDocument
-from did_methods.errors import InvalidDID, ResolutionError, SSIWalletError
+from did_methods.errors import InvalidDID, JSONError, ResolutionError, SSIWalletError
 from did_methods.http import Fetcher, FetchError, HttpFetcher, _host_name_problem
 from did_methods.resolver import DID_JSON, ResolutionResult
 
@@ -71,9 +71,6 @@ MAX_JSON_DEPTH: Final = 64
 
 _ACCEPT: Final = f"{DID_JSON}, application/json;q=0.9"
 _HOST_PORT = re.compile(r"([A-Za-z0-9.-]+)(?:%3[Aa]([1-9][0-9]{0,4}))?")
-# A JSON string (skipped whole) or one bracket: enough to measure nesting
-# without recursion, before the recursive parser ever sees the text.
-_JSON_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 
 
 def _web_error(code: str, message: str, detail: str) -> ResolutionError:
@@ -130,52 +127,13 @@ def did_web_to_url(did: str | DID) -> str:
     return f"https://{authority}/{location}/did.json"
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    members = dict(pairs)
-    if len(members) != len(pairs):
-        # Two readers could each pick a different value: refuse the ambiguity.
-        raise ValueError("duplicate member name in a JSON object")
-    return members
-
-
 def _load_document_json(body: bytes) -> Any:
-    """Parse a did.json body strictly; raise _web_error."""
+    """Parse a did.json body strictly (the fetch has bounded its size); raise _web_error."""
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _web_error("internalError", "DID document is not UTF-8", "invalid_json") from exc
-    depth = deepest = 0
-    for match in _JSON_NESTING.finditer(text):
-        token = match.group()
-        if token in ("[", "{"):
-            depth += 1
-            deepest = max(deepest, depth)
-        elif token in ("]", "}"):
-            depth -= 1
-    if deepest > MAX_JSON_DEPTH:
-        raise _web_error(
-            "internalError",
-            f"DID document JSON is nested deeper than {MAX_JSON_DEPTH} levels",
-            "json_too_deep",
-        )
-    try:
-        return json.loads(
-            text,
-            object_pairs_hook=_object_without_duplicates,
-            parse_constant=_reject_constant,
-        )
-    except RecursionError as exc:  # pragma: no cover - the depth scan rules this out
-        raise _web_error(
-            "internalError", "DID document JSON is nested too deeply", "json_too_deep"
-        ) from exc
-    except ValueError as exc:  # json.JSONDecodeError is a ValueError
-        raise _web_error(
-            "internalError", f"DID document is not valid JSON: {exc}", "invalid_json"
-        ) from exc
+        return loads(body, what="DID document", max_bytes=len(body), max_depth=MAX_JSON_DEPTH)
+    except JSONError as exc:
+        detail = "json_too_deep" if exc.code == "json_too_deep" else "invalid_json"
+        raise _web_error("internalError", str(exc), detail) from exc
 
 
 class WebMethod:

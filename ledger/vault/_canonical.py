@@ -23,6 +23,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from did_methods._wire.json import loads
+from did_methods.errors import JSONError
 from ledger.vault.errors import RecordError
 
 __all__ = ["MAX_DEPTH", "MAX_RECORD_BYTES", "canonical_json", "check_record", "parse_json"]
@@ -147,21 +149,8 @@ def check_record(record: object) -> tuple[dict[str, Any], bytes]:
     if not isinstance(record, Mapping):
         raise RecordError("a record is a JSON object")
     data = canonical_json(record)
-    parsed: dict[str, Any] = json.loads(data)
+    parsed: dict[str, Any] = loads(data, max_bytes=len(data), max_depth=MAX_DEPTH)
     return parsed, data
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise RecordError(f"duplicate member name {key[:40]!r}")
-        out[key] = value
-    return out
-
-
-def _no_constant(name: str) -> Any:
-    raise RecordError(f"{name} is not JSON")
 
 
 def parse_json(data: bytes | str, *, max_bytes: int = MAX_RECORD_BYTES) -> Any:
@@ -170,19 +159,10 @@ def parse_json(data: bytes | str, *, max_bytes: int = MAX_RECORD_BYTES) -> Any:
 
     Raises :class:`~ledger.vault.errors.RecordError` for anything else.
     """
-    if isinstance(data, str):
-        data = data.encode("utf-8", "surrogatepass")
-    if not isinstance(data, bytes | bytearray):
-        raise RecordError("JSON text must be bytes or str")
-    if len(data) > max_bytes:
-        raise RecordError(f"JSON text of {len(data)} bytes exceeds the bound {max_bytes}")
     try:
-        text = bytes(data).decode("utf-8")
-        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
-    except RecordError:
-        raise
-    except (ValueError, RecursionError) as exc:
-        raise RecordError(f"not JSON: {exc}") from None
+        value = loads(data, what="record JSON", max_bytes=max_bytes, max_depth=MAX_DEPTH)
+    except JSONError as exc:
+        raise RecordError(f"not JSON: {exc}") from exc
     # Re-serialising checks depth, numbers and strings with the same rules.
     canonical_json(value, max_bytes=max(max_bytes, 1) * 2 + 64)
     return value

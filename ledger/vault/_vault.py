@@ -34,6 +34,7 @@ from typing import Any
 
 import cbor2
 
+from did_methods._wire.json import loads
 from did_methods.encoding import b64url_encode
 from did_methods.errors import ParseError, SSIWalletError
 from did_methods.keys import PrivateKey
@@ -42,7 +43,7 @@ from ledger.log import Log
 from ledger.proofs import InclusionProof
 from ledger.store._base import StoreWriter
 from ledger.vault._backend import VAULT_TABLES, CompactReport, Txn, VaultBackend, writer_txn
-from ledger.vault._canonical import check_record
+from ledger.vault._canonical import check_record, parse_json
 from ledger.vault.crypto import (
     COMMITMENT_KEY_SIZE,
     DATA_KEY_SIZE,
@@ -842,7 +843,7 @@ class Vault:
                         record_id=str(rid),
                         version=int(ver),
                         state="superseded" if sup else "current",
-                        record=json.loads(canonical),
+                        record=parse_json(bytes(canonical)),
                         minor=bool(minor),
                         restricted=bool(restr),
                         created_ms=int(created),
@@ -937,7 +938,9 @@ class Vault:
             status="active" if records else "erased",
             records=self._with_proofs(records, size),
             erased=tuple(erased),
-            events=tuple(AccessEvent(int(i), json.loads(bytes(e))) for i, e in events),
+            events=tuple(
+                AccessEvent(int(i), loads(bytes(e), what="access event")) for i, e in events
+            ),
             log_size=size,
             log_root=self._log.root(size),
         )

@@ -37,6 +37,8 @@ from typing import Protocol, runtime_checkable
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from did_methods._wire.json import loads
+from did_methods.errors import JSONError
 from ledger.vault.errors import MasterKeyError, VaultError
 
 __all__ = [
@@ -153,9 +155,9 @@ class MasterKey:
         text = text.strip()
         if text.startswith("{"):
             try:
-                obj = json.loads(text)
-            except ValueError as exc:
-                raise MasterKeyError("the master key file is not JSON") from exc
+                obj = loads(text, what="master key file", max_bytes=4096)
+            except JSONError as exc:
+                raise MasterKeyError(f"the master key file is not strict JSON: {exc}") from exc
             if not isinstance(obj, dict) or obj.get("kty") != "oct" or "k" not in obj:
                 raise MasterKeyError("the master key file is not an 'oct' JWK")
             text = obj["k"]

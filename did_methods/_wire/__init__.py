@@ -1,0 +1,15 @@
+"""The library's private kernel for bytes and text that come from outside.
+
+Every package (``did_methods``, ``credentials``, ``ledger``, ``ssi_wallet``)
+and the command line read and write through these few modules, so each rule
+lives in one place:
+
+* :mod:`did_methods._wire.json`: the one strict, bounded JSON reader;
+* :mod:`did_methods._wire.text`: escaping of outside text for a terminal;
+* :mod:`did_methods._wire.files`: the one private-file writer (exclusive
+  create, no symlinks, fsync);
+* :mod:`did_methods._wire.secret`: a mixin that keeps secrets out of pickles
+  and copies.
+
+This package imports nothing of ssi-wallet but :mod:`did_methods.errors`.
+"""
