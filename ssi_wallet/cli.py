@@ -69,6 +69,10 @@ _COMMANDS = {
         "ssi_wallet._cli_demo",
         "Run the immigration scenario end to end and narrate each step.",
     ),
+    "serve": (
+        "ssi_wallet.server._cli",
+        "Run an HTTP service: the W3C VC API (needs the server extra).",
+    ),
 }
 
 

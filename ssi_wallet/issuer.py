@@ -22,6 +22,7 @@ from credentials import schemas
 from credentials.data_integrity import add_proof
 from credentials.jcs import canonicalize
 from credentials.jose import issue_vc_jwt
+from credentials.model import Credential
 from credentials.sd_jwt import issue_sd_jwt
 from credentials.status_list import StatusList, make_status_list_credential, status_entry
 from credentials.token_status_list import (
@@ -244,22 +245,62 @@ class Issuer:
         secured: str | dict[str, Any]
         if format == "sd-jwt":
             secured = self._issue_sd_jwt(type_name, credential, holder_key, start, valid_until)
-        elif format == "vc-jwt":
-            secured = issue_vc_jwt(
+        else:
+            secured = self._secure(credential, format, now)
+        return IssuedCredential(secured, type_name, format, index)
+
+    def issue_credential(
+        self,
+        credential: Mapping[str, Any],
+        *,
+        format: Literal["di-eddsa", "di-ecdsa", "vc-jwt"],
+        with_status: bool = True,
+    ) -> IssuedCredential:
+        """Secure a VC Data Model 2.0 credential given whole, as a VC API issuer does.
+
+        Unlike :meth:`issue`, the credential need not be of the immigration
+        vocabulary: it is checked against the data model only. Its
+        ``issuer`` must be this issuer's DID (raises
+        :class:`~did_methods.errors.PolicyError` otherwise). Unless it
+        carries a ``credentialStatus`` of its own, revocation and suspension
+        entries at a fresh random index are added when ``with_status``.
+        Raises :class:`~credentials.errors.ValidationError` for a credential
+        that breaks the data model.
+        """
+        document = dict(credential)
+        named = document.get("issuer")
+        named_id = named.get("id") if isinstance(named, Mapping) else named
+        if named_id != self.did:
+            raise PolicyError(f"this issuer signs as {self.did}, not as {named_id!r}")
+        parsed = Credential.from_json(document)
+        if format not in ("di-eddsa", "di-ecdsa", "vc-jwt"):
+            raise ParseError(f"unknown format {format!r}: di-eddsa, di-ecdsa or vc-jwt")
+        index = None
+        if with_status and "credentialStatus" not in document:
+            index = self._new_index()
+            document["credentialStatus"] = [
+                status_entry(self.status_url(p), index, p) for p in _PURPOSES
+            ]
+        secured = self._secure(document, format, self._clock())
+        return IssuedCredential(secured, parsed.types[-1], format, index)
+
+    def _secure(
+        self, credential: Mapping[str, Any], format: str, now: datetime
+    ) -> str | dict[str, Any]:
+        if format == "vc-jwt":
+            return issue_vc_jwt(
                 credential, self._key, kid=self.verification_method, now=now.timestamp()
             )
-        elif format in ("di-eddsa", "di-ecdsa"):
+        if format in ("di-eddsa", "di-ecdsa"):
             wanted = KeyType.ED25519 if format == "di-eddsa" else KeyType.P256
             if self._key.key_type is not wanted and not (
                 format == "di-ecdsa" and self._key.key_type is KeyType.P384
             ):
                 raise PolicyError(f"{format} needs a {wanted.value} issuer key")
-            secured = add_proof(
+            return add_proof(
                 credential, self._key, verification_method=self.verification_method, created=now
             )
-        else:
-            raise ParseError(f"unknown format {format!r}: sd-jwt, di-eddsa, di-ecdsa or vc-jwt")
-        return IssuedCredential(secured, type_name, format, index)
+        raise ParseError(f"unknown format {format!r}: sd-jwt, di-eddsa, di-ecdsa or vc-jwt")
 
     def _issue_sd_jwt(
         self,

@@ -1,0 +1,38 @@
+"""``ssi-wallet serve``: run an HTTP service from a configuration file."""
+
+from __future__ import annotations
+
+import click
+
+__all__ = ["serve"]
+
+
+@click.group()
+def serve() -> None:
+    """Run an HTTP service: the W3C VC API (needs the server extra).
+
+    Install it with: pip install 'ssi-wallet[server]'.
+    """
+
+
+@serve.command("vc-api")
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="TOML configuration file (see docs/vc-api.md).",
+)
+def vc_api(config_path: str) -> None:
+    """Serve the W3C VC API: issue, verify, status lists and DID Resolution."""
+    try:
+        from ssi_wallet.server.common import run
+        from ssi_wallet.server.vc_api import VcApiConfig, create_app
+    except ImportError as exc:  # starlette or uvicorn missing
+        raise click.ClickException(
+            f"{exc.name} is not installed: pip install 'ssi-wallet[server]'"
+        ) from exc
+    config = VcApiConfig.load(config_path)
+    app = create_app(config)
+    click.echo(f"VC API on {config.server.public_url}", err=True)
+    run(app, config.server)

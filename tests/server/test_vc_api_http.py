@@ -1,0 +1,315 @@
+"""The VC API over real HTTP: uvicorn on a free port of 127.0.0.1, urllib as the client.
+
+Checks the endpoints against the W3C CCG VC API and DID Resolution's HTTP
+binding: issuing needs the bearer token, verification answers 200 or 400
+problem details, revocation shows in the published list, DID resolution
+answers with the binding's status codes (including did:ledger from a ledger
+file), and bodies are bounded.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+uvicorn = pytest.importorskip("uvicorn")
+
+from credentials import verify  # noqa: E402
+from credentials.data_integrity import add_proof  # noqa: E402
+from did_methods.keyfile import write_key_file  # noqa: E402
+from did_methods.keys import KeyType, PrivateKey  # noqa: E402
+from did_methods.methods.key import did_key_from_public_key  # noqa: E402
+from ledger.facade import Ledger  # noqa: E402
+from ssi_wallet.server.vc_api import VcApiConfig, create_app  # noqa: E402
+
+TOKEN = "t0ken-for-the-tests-only"
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+
+
+@dataclass
+class Api:
+    base: str
+    dids: dict[str, str]
+    ledger_did: str
+    absent_ledger_did: str  # well formed, created on another ledger
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+    ) -> tuple[int, dict[str, str], Any]:
+        data = raw if raw is not None else None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                status, got, payload = response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as exc:
+            status, got, payload = exc.code, dict(exc.headers), exc.read()
+        return status, got, json.loads(payload) if payload else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    home: Path = tmp_path_factory.mktemp("vc-api")
+    port = _free_port()
+    dids = {}
+    sections = []
+    for name, key_type, fmt in (
+        ("eddsa", KeyType.ED25519, "di-eddsa"),
+        ("ecdsa", KeyType.P256, "di-ecdsa"),
+        ("jwt", KeyType.P256, "vc-jwt"),
+    ):
+        key = PrivateKey.generate(key_type)
+        write_key_file(home / f"{name}.jwk", key)
+        dids[name] = did_key_from_public_key(key.public_key)
+        sections.append(f'[vc_api.issuers.{name}]\nkey_file = "{name}.jwk"\nformat = "{fmt}"\n')
+    with Ledger.open(home / "registry.db") as ledger:
+        ledger_did = ledger.dids.create(PrivateKey.generate(KeyType.ED25519)).did
+    with Ledger.open(":memory:") as elsewhere:
+        absent = elsewhere.dids.create(PrivateKey.generate(KeyType.ED25519)).did
+    (home / "token.txt").write_text(TOKEN + "\n")
+    (home / "vc-api.toml").write_text(
+        f'[server]\nport = {port}\ntoken_file = "token.txt"\nmax_body_bytes = 65536\n\n'
+        '[vc_api]\nledger = "registry.db"\n\n' + "\n".join(sections)
+    )
+    config = VcApiConfig.load(home / "vc-api.toml")
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield Api(f"http://127.0.0.1:{port}", dids, ledger_did, absent)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _credential(issuer: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "@context": [VC_V2],
+        "id": f"urn:uuid:{time.time_ns()}",
+        "type": ["VerifiableCredential"],
+        "issuer": issuer,
+        "credentialSubject": {"id": "did:example:alice", "name": "Alice"},
+        **extra,
+    }
+
+
+def _issue(api: Api, name: str = "eddsa", **extra: Any) -> dict[str, Any]:
+    status, _, body = api.call(
+        "POST",
+        f"/issuers/{name}/credentials/issue",
+        {"credential": _credential(api.dids[name], **extra)},
+        token=TOKEN,
+    )
+    assert status == 201, body
+    vc = body["verifiableCredential"]
+    assert isinstance(vc, dict)
+    return vc
+
+
+def test_issuing_needs_the_bearer_token(api: Api) -> None:
+    body = {"credential": _credential(api.dids["eddsa"])}
+    for token in (None, "wrong-token-wrong-token"):
+        status, headers, problem = api.call("POST", "/credentials/issue", body, token=token)
+        assert status == 401
+        assert headers["content-type"] == "application/problem+json"
+        assert headers["www-authenticate"].startswith("Bearer")
+        assert problem["status"] == 401 and problem["code"] == "unauthorised"
+
+
+@pytest.mark.parametrize("name", ["eddsa", "ecdsa"])
+def test_issue_then_verify(api: Api, name: str) -> None:
+    vc = _issue(api, name)
+    assert (
+        vc["proof"]["cryptosuite"] == {"eddsa": "eddsa-jcs-2022", "ecdsa": "ecdsa-jcs-2019"}[name]
+    )
+    assert {e["statusPurpose"] for e in vc["credentialStatus"]} == {"revocation", "suspension"}
+    status, _, report = api.call("POST", "/credentials/verify", {"verifiableCredential": vc})
+    assert status == 200, report
+    assert report["verified"] is True and report["errors"] == []
+    assert {"signature", "status", "validity_period"} <= set(report["checks"])
+
+
+def test_a_tampered_credential_is_a_400_problem_naming_the_check(api: Api) -> None:
+    vc = _issue(api)
+    vc["credentialSubject"]["name"] = "Mallory"
+    status, headers, problem = api.call("POST", "/credentials/verify", {"verifiableCredential": vc})
+    assert status == 400
+    assert headers["content-type"] == "application/problem+json"
+    assert problem["verified"] is False
+    assert problem["code"] == "signature_invalid"
+    assert [e["name"] for e in problem["errors"]] == ["signature"]
+
+
+def test_vc_jwt_issuer_returns_an_enveloped_credential_that_verifies(api: Api) -> None:
+    vc = _issue(api, "jwt")
+    assert vc["type"] == "EnvelopedVerifiableCredential"
+    assert vc["id"].startswith("data:application/vc+jwt,")
+    token = vc["id"].split(",", 1)[1]
+    result = verify(token)
+    assert result.format == "vc+jwt"
+    assert result.check("signature").status == "passed"
+
+
+def test_an_invalid_credential_is_refused_at_issuance(api: Api) -> None:
+    bad = _credential(api.dids["eddsa"], validFrom="yesterday")
+    status, _, problem = api.call(
+        "POST", "/issuers/eddsa/credentials/issue", {"credential": bad}, token=TOKEN
+    )
+    assert status == 400 and problem["code"] == "invalid_credential"
+    assert any(e["path"] == "/validFrom" for e in problem["errors"])
+    someone_else = _credential("did:example:someone-else")
+    status, _, problem = api.call(
+        "POST", "/issuers/eddsa/credentials/issue", {"credential": someone_else}, token=TOKEN
+    )
+    assert status == 400 and problem["code"] == "issuer_refused"
+
+
+@pytest.mark.parametrize("purpose, code", [("revocation", "revoked"), ("suspension", "suspended")])
+def test_status_change_shows_in_the_published_list(api: Api, purpose: str, code: str) -> None:
+    vc = _issue(api)
+    change = {
+        "credentialId": vc["id"],
+        "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": purpose},
+    }
+    assert api.call("POST", "/credentials/status", change)[0] == 401
+    status, _, body = api.call("POST", "/credentials/status", change, token=TOKEN)
+    assert status == 200, body
+    status, _, problem = api.call("POST", "/credentials/verify", {"verifiableCredential": vc})
+    assert status == 400
+    assert code in [e["code"] for e in problem["errors"]]
+    # the list is served where the entry points
+    entry = next(e for e in vc["credentialStatus"] if e["statusPurpose"] == purpose)
+    path = entry["statusListCredential"].removeprefix(api.base)
+    status, _, listed = api.call("GET", path)
+    assert status == 200
+    assert listed["credentialSubject"]["statusPurpose"] == purpose
+    assert api.call("POST", path + "/publish", {})[0] == 401
+    assert api.call("POST", path + "/publish", {}, token=TOKEN)[0] == 204
+
+
+def test_status_change_of_an_unknown_credential_is_404(api: Api) -> None:
+    change = {
+        "credentialId": "urn:uuid:never-issued",
+        "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"},
+    }
+    status, _, problem = api.call("POST", "/credentials/status", change, token=TOKEN)
+    assert status == 404 and problem["code"] == "credential_not_found"
+
+
+def test_presentation_verify_checks_challenge_and_domain(api: Api) -> None:
+    holder = PrivateKey.generate(KeyType.ED25519)
+    holder_did = did_key_from_public_key(holder.public_key)
+    vp = add_proof(
+        {
+            "@context": [VC_V2],
+            "type": ["VerifiablePresentation"],
+            "holder": holder_did,
+            "verifiableCredential": [_issue(api)],
+        },
+        holder,
+        verification_method=f"{holder_did}#{holder.public_key.to_multikey()}",
+        proof_purpose="authentication",
+        challenge="c-123",
+        domain="verifier.example",
+    )
+    good = {"challenge": "c-123", "domain": "verifier.example"}
+    status, _, report = api.call(
+        "POST", "/presentations/verify", {"verifiablePresentation": vp, "options": good}
+    )
+    assert status == 200, report
+    bad = {"challenge": "another", "domain": "verifier.example"}
+    status, _, problem = api.call(
+        "POST", "/presentations/verify", {"verifiablePresentation": vp, "options": bad}
+    )
+    assert status == 400 and problem["verified"] is False
+
+
+def test_did_resolution_status_codes(api: Api) -> None:
+    did = api.dids["eddsa"]
+    accept = {"Accept": 'application/ld+json;profile="https://w3id.org/did-resolution"'}
+    status, _, result = api.call("GET", f"/1.0/identifiers/{did}", headers=accept)
+    assert status == 200 and result["didDocument"]["id"] == did
+    status, headers, document = api.call(
+        "GET", f"/1.0/identifiers/{did}", headers={"Accept": "application/did+json"}
+    )
+    assert status == 200 and document["id"] == did
+    assert headers["content-type"].startswith("application/did+json")
+    for text, code, error in (
+        ("did:key:@", 400, "invalidDid"),
+        ("did:nosuch:abc", 501, "methodNotSupported"),
+        (api.absent_ledger_did, 404, "notFound"),
+    ):
+        status, _, result = api.call("GET", f"/1.0/identifiers/{text}", headers=accept)
+        assert (status, result["didResolutionMetadata"]["error"]) == (code, error), result
+        assert result["didDocument"] is None
+
+
+def test_did_ledger_resolves_from_the_open_ledger(api: Api) -> None:
+    status, _, result = api.call("GET", f"/1.0/identifiers/{api.ledger_did}")
+    assert status == 200
+    assert result["didDocument"]["id"] == api.ledger_did
+
+
+def test_did_url_dereferencing(api: Api) -> None:
+    did = api.dids["eddsa"]
+    fragment = did.removeprefix("did:key:")
+    status, _, result = api.call("GET", f"/1.0/identifiers/{did}%23{fragment}")
+    assert status == 200
+    assert result["contentStream"]["id"] == f"{did}#{fragment}"
+    status, _, result = api.call("GET", f"/1.0/identifiers/{did}%23nothing-here")
+    assert status == 404
+    assert result["dereferencingMetadata"]["error"] == "notFound"
+
+
+def test_bodies_are_bounded_and_must_be_json(api: Api) -> None:
+    status, _, problem = api.call(
+        "POST", "/credentials/verify", raw=b'{"verifiableCredential": "' + b"a" * 70000 + b'"}'
+    )
+    assert status == 413 and problem["code"] == "body_too_large"
+    status, _, problem = api.call("POST", "/credentials/verify", raw=b'{"a": 1, "a": 2}')
+    assert status == 400 and problem["code"] == "invalid_json"
+    status, _, problem = api.call(
+        "POST", "/credentials/verify", raw=b"<xml/>", headers={"Content-Type": "text/xml"}
+    )
+    assert status == 415
+    status, _, problem = api.call("POST", "/credentials/verify", {"verifiableCredential": 3})
+    assert status == 400 and problem["code"] == "invalid_request"
+
+
+def test_unknown_routes_are_problem_details(api: Api) -> None:
+    status, headers, problem = api.call("GET", "/nowhere")
+    assert status == 404
+    assert headers["content-type"] == "application/problem+json"
+    assert problem["status"] == 404
