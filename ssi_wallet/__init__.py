@@ -15,7 +15,13 @@ if TYPE_CHECKING:
     from ssi_wallet.dcql import DCQLError, DCQLMatch, DCQLQuery
     from ssi_wallet.guardianship import CredentialAuthorisationVerifier
     from ssi_wallet.holder import ConsentRequest, DisclosureRecord, Holder, StoredCredential
-    from ssi_wallet.issuer import CredentialFormat, IssuedCredential, Issuer, StatusBoard
+    from ssi_wallet.issuer import (
+        CredentialFormat,
+        IssuedCredential,
+        Issuer,
+        StatusBoard,
+        StatusRef,
+    )
     from ssi_wallet.policies import Finding, Policy
     from ssi_wallet.request import Presentation, PresentationRequest
     from ssi_wallet.verifier import Report, TrustRegistry, UnsafeTrustAnyIssuer, Verifier
@@ -39,6 +45,7 @@ _WHERE = {
     "PresentationRequest": "ssi_wallet.request",
     "Report": "ssi_wallet.verifier",
     "StatusBoard": "ssi_wallet.issuer",
+    "StatusRef": "ssi_wallet.issuer",
     "StoredCredential": "ssi_wallet.holder",
     "TrustRegistry": "ssi_wallet.verifier",
     "UnsafeTrustAnyIssuer": "ssi_wallet.verifier",
@@ -77,6 +84,7 @@ __all__ = [
     "PresentationRequest",
     "Report",
     "StatusBoard",
+    "StatusRef",
     "StoredCredential",
     "TrustRegistry",
     "UnsafeTrustAnyIssuer",

@@ -12,8 +12,9 @@ ledger) through a :class:`StatusBoard`.
 from __future__ import annotations
 
 import json
-import secrets
-from collections.abc import Callable, Mapping
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -24,21 +25,37 @@ from credentials.jcs import canonicalize
 from credentials.jose import issue_vc_jwt
 from credentials.model import Credential
 from credentials.sd_jwt import issue_sd_jwt
-from credentials.status_list import StatusList, make_status_list_credential, status_entry
+from credentials.status_list import (
+    MIN_ENTRIES,
+    StatusList,
+    make_status_list_credential,
+    status_entry,
+)
 from credentials.token_status_list import (
     TokenStatus,
     TokenStatusList,
     make_status_list_token,
     status_claim,
 )
-from did_methods.errors import ParseError, PolicyError
+from did_methods.errors import ParseError, PolicyError, StoreError
 from did_methods.http import FetchError
 from did_methods.keys import KeyType, PrivateKey, PublicKey
 from did_methods.methods.key import did_key_from_public_key, public_key_from_did_key
+from ledger.entry import Entry
 from ledger.facade import Ledger
+from ledger.log import BeforeCommit
 from ledger.registry import Signer
+from ledger.store import StoreWriter
+from ssi_wallet._issuer_store import IdentityRow, IndexPermutation, IssuerSql, ListRow
 
-__all__ = ["CredentialFormat", "IssuedCredential", "Issuer", "StatusBoard"]
+__all__ = [
+    "CredentialFormat",
+    "IssuedCredential",
+    "Issuer",
+    "StatusBoard",
+    "StatusRef",
+    "StatusTarget",
+]
 
 #: Formats :meth:`Issuer.issue` produces.
 CredentialFormat = Literal["sd-jwt", "di-eddsa", "di-ecdsa", "vc-jwt"]
@@ -47,6 +64,8 @@ _VC_V2 = "https://www.w3.org/ns/credentials/v2"
 _PURPOSES = ("revocation", "suspension")
 _LIST_TTL = timedelta(minutes=5)
 _LIST_VALIDITY = timedelta(days=1)
+#: Status positions a process reserves at a time for single issues.
+_BLOCK = 256
 
 
 class StatusBoard:
@@ -82,14 +101,52 @@ class StatusBoard:
         return data
 
 
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRef:
+    """Where a credential's status lives: status list set ``list`` (0, 1, ...) and the
+    ``index`` in it. Written ``"list:index"`` (:meth:`parse` also reads a bare
+    index as list 0)."""
+
+    list: int
+    index: int
+
+    def __str__(self) -> str:
+        return f"{self.list}:{self.index}"
+
+    @classmethod
+    def parse(cls, text: str) -> StatusRef:
+        """Read ``"list:index"`` or ``"index"``; raise :class:`ParseError` otherwise."""
+        head, colon, tail = text.strip().partition(":")
+        parts = (head, tail) if colon else ("0", head)
+        if not all(p.isascii() and p.isdigit() and len(p) <= 12 for p in parts):
+            raise ParseError(f"a status reference is LIST:INDEX or INDEX, not {text[:40]!r}")
+        return cls(int(parts[0]), int(parts[1]))
+
+
 @dataclass(frozen=True, slots=True)
 class IssuedCredential:
-    """A credential the issuer made: the secured form and its status indices."""
+    """A credential the issuer made: the secured form and where its status lives.
+
+    ``status_index`` is its index in status list set ``status_list`` (both
+    ``None`` for a credential issued without status); :attr:`status` joins them.
+    """
 
     credential: str | dict[str, Any]
     type: str
     format: CredentialFormat
     status_index: int | None
+    status_list: int | None = None
+
+    @property
+    def status(self) -> StatusRef | None:
+        """The credential's :class:`StatusRef`, to revoke, suspend or reinstate it."""
+        if self.status_index is None:
+            return None
+        return StatusRef(self.status_list or 0, self.status_index)
 
     def serialise(self) -> str:
         """The credential as text (JSON for Data Integrity)."""
@@ -98,15 +155,89 @@ class IssuedCredential:
         return json.dumps(self.credential, ensure_ascii=False)
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+#: What :meth:`Issuer.revoke` and its siblings accept: a :class:`StatusRef`, an
+#: :class:`IssuedCredential`, or a bare index in list 0.
+StatusTarget = StatusRef | IssuedCredential | int
+
+_Action = Literal["revoke", "suspend", "reinstate"]
+_TOUCHES: dict[str, tuple[str, ...]] = {
+    "revoke": ("revocation", "token"),
+    "suspend": ("suspension", "token"),
+    "reinstate": ("suspension", "token"),
+}
+
+
+class _ListSet:
+    """One status list set in memory: the revocation and suspension bitstrings, the
+    Token Status List derived from them, and the index permutation."""
+
+    __slots__ = ("allocated", "number", "permutation", "revocation", "seed", "suspension", "token")
+
+    def __init__(
+        self, row: ListRow, length: int, permutation: IndexPermutation | None = None
+    ) -> None:
+        self.number = row.number
+        self.seed = row.seed
+        self.allocated = row.allocated
+        self.permutation = permutation or IndexPermutation(row.seed, length)
+        self.load(row, length)
+
+    def load(self, row: ListRow, length: int) -> None:
+        if row.revocation:
+            self.revocation = StatusList.from_bytes(row.revocation, min_entries=length)
+            self.suspension = StatusList.from_bytes(row.suspension, min_entries=length)
+        else:
+            self.revocation = StatusList(length)
+            self.suspension = StatusList(length)
+        # SD-JWT VCs carry an IETF Token Status List reference (2 bits: valid,
+        # invalid, suspended) at the same index as the W3C lists.
+        self.token = TokenStatusList(length, bits=2)
+        for index in self.suspension.set_indices():
+            self.token.set(index, TokenStatus.SUSPENDED)
+        for index in self.revocation.set_indices():
+            self.token.set(index, TokenStatus.INVALID)
+
+    def apply(self, action: _Action, index: int) -> None:
+        if action == "revoke":
+            self.revocation.set(index)
+            self.token.set(index, TokenStatus.INVALID)
+        elif action == "suspend":
+            self.suspension.set(index)
+            if self.token.get(index) != TokenStatus.INVALID:
+                self.token.set(index, TokenStatus.SUSPENDED)
+        else:
+            self.suspension.clear(index)
+            if self.token.get(index) == TokenStatus.SUSPENDED:
+                self.token.clear(index)
+
+    def row(self, version: int) -> ListRow:
+        return ListRow(
+            self.number,
+            self.seed,
+            self.allocated,
+            self.revocation.to_bytes(),
+            self.suspension.to_bytes(),
+            version,
+        )
+
+
+class _Conflict(Exception):
+    """Another process changed a list between our read and our write: retry."""
 
 
 class Issuer:
     """A credential issuer with its key, DID and status lists.
 
-    Build with :meth:`create`. ``status_base`` is the URL prefix its status
-    list credentials are published under; ``board`` where they are published.
+    Build with :meth:`create` (a new issuer) or :meth:`open` (one created
+    before on the same ledger database). ``status_base`` is the URL prefix
+    its status list credentials are published under; ``board`` where they
+    are published. On a ledger in a SQLite or PostgreSQL database the
+    issuer's identity, status lists and published list documents are kept in
+    that database (see :mod:`ssi_wallet._issuer_store`), so a restarted
+    process carries on where the last one stopped; otherwise they live in
+    memory. Status list sets rotate: when one is full a new one is started,
+    so an issuer has no cap on the credentials it issues. Safe to share
+    between threads.
     """
 
     def __init__(
@@ -120,6 +251,7 @@ class Issuer:
         board: StatusBoard,
         ledger: Ledger | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        list_length: int = MIN_ENTRIES,
     ) -> None:
         self._key = key
         self.did = did
@@ -129,11 +261,17 @@ class Issuer:
         self.board = board
         self._ledger = ledger
         self._clock = clock
-        self._lists = {p: StatusList() for p in _PURPOSES}
-        # SD-JWT VCs carry an IETF Token Status List reference (2 bits: valid,
-        # invalid, suspended) at the same index as the W3C lists.
-        self._token_list = TokenStatusList(self._lists["revocation"].length, bits=2)
-        self._used: set[int] = set()
+        self._length = list_length
+        self._persistent = False
+        self._lock = threading.RLock()
+        self._sets: dict[int, _ListSet] = {
+            0: _ListSet(ListRow(0, os.urandom(32), 0, b"", b"", 0), list_length)
+        }
+        self._versions: dict[int, int] = {0: 0}
+        # Positions [_next, _limit) of list _current are reserved for this process.
+        self._current = 0
+        self._next = 0
+        self._limit = 0
 
     @classmethod
     def create(
@@ -147,10 +285,14 @@ class Issuer:
         board: StatusBoard | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> Issuer:
-        """Create an issuer: a fresh key (or ``key``) and its DID.
+        """Create a new issuer: a fresh key (or ``key``) and its DID.
 
         With a ``ledger`` (a :class:`ledger.facade.Ledger`) the DID is a
-        ``did:ledger`` created on it; without, a ``did:key``.
+        ``did:ledger`` created on it, and on a SQLite or PostgreSQL ledger the
+        issuer is recorded in its database for :meth:`open`; without, a
+        ``did:key`` issuer that lives in memory. The first status lists are
+        published (and anchored on the ledger). Raises
+        :class:`~did_methods.errors.StoreError` when the database fails.
         """
         key = key or PrivateKey.generate(key_type)
         if ledger is not None:
@@ -171,8 +313,97 @@ class Issuer:
             ledger=ledger,
             clock=clock,
         )
+        if ledger is not None:
+            with ledger.log.store.write() as writer:
+                if writer.dialect != "memory":
+                    sql = IssuerSql(writer)
+                    sql.ensure_schema()
+                    sql.insert_identity(
+                        IdentityRow(
+                            did, key.public_key.to_multikey(), method, name, base, issuer._length
+                        ),
+                        int(clock().timestamp() * 1000),
+                    )
+                    sql.insert_list(did, issuer._sets[0].row(0))
+                    issuer._persistent = True
         issuer.publish_status()
         return issuer
+
+    @classmethod
+    def open(
+        cls,
+        ledger: Ledger,
+        *,
+        key: PrivateKey,
+        did: str | None = None,
+        board: StatusBoard | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> Issuer:
+        """Reopen an issuer that :meth:`create` recorded in ``ledger``'s database.
+
+        The issuer is found by ``did``, or else by ``key``'s public key; its
+        status lists are restored and its last published list documents are
+        put on ``board`` again (a fresh :class:`StatusBoard` by default), so
+        verifiers see the bytes anchored on the ledger. Raises
+        :class:`~did_methods.errors.PolicyError` when no issuer (or more than
+        one) matches, or ``key`` is not the recorded key, and
+        :class:`~did_methods.errors.StoreError` for a database without SQL
+        (an in-memory ledger) or of another layout version.
+        """
+        public = key.public_key.to_multikey()
+        with ledger.log.store.write() as writer:
+            sql = IssuerSql(writer)
+            sql.ensure_schema()
+            found = sql.identities(did=did, public_key=public)
+            if len(found) != 1:
+                what = f"the DID {did}" if did is not None else "this key"
+                if not found:
+                    raise PolicyError(
+                        f"this ledger's database records no issuer with {what}: "
+                        "create one with Issuer.create"
+                    )
+                raise PolicyError(f"several issuers use {what}: name one with did=")
+            row = found[0]
+            if row.public_key != public:
+                raise PolicyError(f"the key given is not the recorded key of {row.did}")
+            lists = sql.lists(row.did)
+            documents = sql.documents(row.did)
+        issuer = cls(
+            key,
+            row.did,
+            row.verification_method,
+            name=row.name,
+            status_base=row.status_base,
+            board=board or StatusBoard(),
+            ledger=ledger,
+            clock=clock,
+            list_length=row.list_length,
+        )
+        issuer._persistent = True
+        issuer._sets = {r.number: _ListSet(r, row.list_length) for r in lists}
+        issuer._versions = {r.number: r.version for r in lists}
+        for url, data in documents:
+            issuer.board.publish(url, data)
+        return issuer
+
+    def close(self) -> None:
+        """Hand back the status positions this process reserved and did not use.
+
+        Optional (unused reservations are only skipped, never dealt twice),
+        but it keeps lists dense when many short processes issue a few
+        credentials each. The issuer may be used again afterwards.
+        """
+        with self._lock:
+            if not self._persistent or self._next >= self._limit or self._ledger is None:
+                return
+            with self._ledger.log.store.write() as writer:
+                sql = IssuerSql(writer)
+                last = sql.last_list(self.did)
+                # Only when no other process reserved after us.
+                if last is not None and last == (self._current, self._limit):
+                    sql.set_allocated(self.did, self._current, self._next)
+                    self._sets[self._current].allocated = self._next
+            self._limit = self._next
 
     def signer(self) -> Signer:
         """This issuer acting on the ledger (accrediting others, anchoring status lists)."""
@@ -183,21 +414,82 @@ class Issuer:
         """The issuer's signing public key."""
         return self._key.public_key
 
+    @property
+    def list_length(self) -> int:
+        """Entries in each status list (a new list set starts when one is full)."""
+        return self._length
+
+    def list_numbers(self) -> tuple[int, ...]:
+        """The status list sets this issuer has started, in order."""
+        with self._lock:
+            return tuple(sorted(self._sets))
+
+    # -- status indexes -------------------------------------------------------------------
+
+    def _reserve(self, count: int) -> list[StatusRef]:
+        refs: list[StatusRef] = []
+        with self._lock:
+            while count > 0:
+                if self._next >= self._limit:
+                    self._refill(count)
+                take = min(count, self._limit - self._next)
+                index = self._sets[self._current].permutation.index
+                number = self._current
+                refs.extend(
+                    StatusRef(number, index(p)) for p in range(self._next, self._next + take)
+                )
+                self._next += take
+                count -= take
+        return refs
+
+    def _refill(self, wanted: int) -> None:
+        block = max(wanted, _BLOCK)
+        started: list[int] = []
+        if self._persistent and self._ledger is not None:
+            row: ListRow | None = None
+            with self._ledger.log.store.write() as writer:
+                sql = IssuerSql(writer)
+                last = sql.last_list(self.did)
+                if last is None:
+                    raise StoreError(f"the issuer tables hold no status list of {self.did}")
+                number, allocated = last
+                if allocated >= self._length:
+                    number, allocated = number + 1, 0
+                    row = ListRow(number, os.urandom(32), 0, b"", b"", 0)
+                    sql.insert_list(self.did, row)
+                    started.append(number)
+                elif number not in self._sets:
+                    row = sql.lists(self.did, [number])[0]
+                stop = min(self._length, allocated + block)
+                sql.set_allocated(self.did, number, stop)
+            if row is not None:
+                self._sets[number] = _ListSet(row, self._length)
+                self._versions[number] = row.version
+        else:
+            number = max(self._sets)
+            allocated = self._sets[number].allocated
+            if allocated >= self._length:
+                number, allocated = number + 1, 0
+                self._sets[number] = _ListSet(
+                    ListRow(number, os.urandom(32), 0, b"", b"", 0), self._length
+                )
+                self._versions[number] = 0
+                started.append(number)
+            stop = min(self._length, allocated + block)
+        self._sets[number].allocated = stop
+        self._current, self._next, self._limit = number, allocated, stop
+        if started:
+            # A new list set is published (and anchored) before any credential points at it.
+            self._publish(self._sets[n] for n in started)
+
+    def status_url(self, purpose: str, list_number: int = 0) -> str:
+        """Where the status list of ``purpose`` of list set ``list_number`` is published
+        (``token``: the Status List Token)."""
+        if list_number == 0:
+            return f"{self.status_base}/{purpose}"
+        return f"{self.status_base}/{list_number}/{purpose}"
+
     # -- issuing --------------------------------------------------------------------------
-
-    def _new_index(self) -> int:
-        length = self._lists["revocation"].length
-        if len(self._used) >= length // 2:
-            raise PolicyError("status list is half full: start a new list before issuing more")
-        while True:
-            index = secrets.randbelow(length)
-            if index not in self._used:
-                self._used.add(index)
-                return index
-
-    def status_url(self, purpose: str) -> str:
-        """Where the status list of ``purpose`` is published (``token``: the Status List Token)."""
-        return f"{self.status_base}/{purpose}"
 
     def issue(
         self,
@@ -219,13 +511,62 @@ class Issuer:
         violation). ``valid_until`` defaults to the end of ``expiryDate``.
         For SD-JWT VC, the personal claims are selectively disclosable and the
         credential is bound to ``holder_key`` (default: the key of a
-        ``did:key`` subject).
+        ``did:key`` subject). With ``with_status`` it gets the next free
+        index of the current status list set (a new set is started when it
+        is full).
         """
+        ref = self._reserve(1)[0] if with_status else None
+        return self._issue(
+            type_name, subject, claims, format, valid_from, valid_until, holder_key, ref
+        )
+
+    def issue_many(
+        self,
+        type_name: str,
+        subjects: Sequence[tuple[str, Mapping[str, Any]]],
+        *,
+        format: CredentialFormat = "sd-jwt",
+        valid_from: datetime | None = None,
+        valid_until: datetime | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[IssuedCredential]:
+        """Issue one credential of ``type_name`` per ``(subject DID, claims)`` pair, with status.
+
+        The status indexes are reserved in one database write. Raises as
+        :meth:`issue`, at the first bad pair: the credentials before it were
+        made (and their indexes are used), none after. ``progress(done,
+        total)`` is called as credentials are made.
+        """
+        total = len(subjects)
+        refs = self._reserve(total)
+        out: list[IssuedCredential] = []
+        for done, ((subject, claims), ref) in enumerate(zip(subjects, refs, strict=True), 1):
+            out.append(
+                self._issue(type_name, subject, claims, format, valid_from, valid_until, None, ref)
+            )
+            if progress is not None and (done % 256 == 0 or done == total):
+                progress(done, total)
+        return out
+
+    def _issue(
+        self,
+        type_name: str,
+        subject: str,
+        claims: Mapping[str, Any],
+        format: CredentialFormat,
+        valid_from: datetime | None,
+        valid_until: datetime | None,
+        holder_key: PublicKey | None,
+        ref: StatusRef | None,
+    ) -> IssuedCredential:
         now = self._clock()
         start = valid_from or now
         subject_claims = {"id": subject, **dict(claims)}
         if valid_until is None and isinstance(claims.get("expiryDate"), str):
-            valid_until = datetime.fromisoformat(claims["expiryDate"] + "T23:59:59+00:00")
+            try:
+                valid_until = datetime.fromisoformat(claims["expiryDate"] + "T23:59:59+00:00")
+            except ValueError:
+                valid_until = None  # the schema check below reports the bad date
         credential: dict[str, Any] = {
             "@context": [_VC_V2, schemas.CONTEXT_URL],
             "type": ["VerifiableCredential", type_name],
@@ -236,18 +577,19 @@ class Issuer:
             credential["validUntil"] = _stamp(valid_until)
         credential["credentialSubject"] = subject_claims
         credential["credentialSchema"] = schemas.credential_schema(type_name)
-        index = self._new_index() if with_status else None
-        if index is not None:
+        if ref is not None:
             credential["credentialStatus"] = [
-                status_entry(self.status_url(p), index, p) for p in _PURPOSES
+                status_entry(self.status_url(p, ref.list), ref.index, p) for p in _PURPOSES
             ]
         schemas.validate_credential(credential)
         secured: str | dict[str, Any]
         if format == "sd-jwt":
-            secured = self._issue_sd_jwt(type_name, credential, holder_key, start, valid_until)
+            secured = self._issue_sd_jwt(type_name, credential, holder_key, start, valid_until, ref)
         else:
             secured = self._secure(credential, format, now)
-        return IssuedCredential(secured, type_name, format, index)
+        if ref is None:
+            return IssuedCredential(secured, type_name, format, None)
+        return IssuedCredential(secured, type_name, format, ref.index, ref.list)
 
     def issue_credential(
         self,
@@ -263,9 +605,10 @@ class Issuer:
         ``issuer`` must be this issuer's DID (raises
         :class:`~did_methods.errors.PolicyError` otherwise). Unless it
         carries a ``credentialStatus`` of its own, revocation and suspension
-        entries at a fresh random index are added when ``with_status``.
-        Raises :class:`~credentials.errors.ValidationError` for a credential
-        that breaks the data model.
+        entries at the next free index of the current status list set are
+        added when ``with_status``. Raises
+        :class:`~credentials.errors.ValidationError` for a credential that
+        breaks the data model.
         """
         document = dict(credential)
         named = document.get("issuer")
@@ -275,14 +618,16 @@ class Issuer:
         parsed = Credential.from_json(document)
         if format not in ("di-eddsa", "di-ecdsa", "vc-jwt"):
             raise ParseError(f"unknown format {format!r}: di-eddsa, di-ecdsa or vc-jwt")
-        index = None
+        ref = None
         if with_status and "credentialStatus" not in document:
-            index = self._new_index()
+            ref = self._reserve(1)[0]
             document["credentialStatus"] = [
-                status_entry(self.status_url(p), index, p) for p in _PURPOSES
+                status_entry(self.status_url(p, ref.list), ref.index, p) for p in _PURPOSES
             ]
         secured = self._secure(document, format, self._clock())
-        return IssuedCredential(secured, parsed.types[-1], format, index)
+        if ref is None:
+            return IssuedCredential(secured, parsed.types[-1], format, None)
+        return IssuedCredential(secured, parsed.types[-1], format, ref.index, ref.list)
 
     def _secure(
         self, credential: Mapping[str, Any], format: str, now: datetime
@@ -309,6 +654,7 @@ class Issuer:
         holder_key: PublicKey | None,
         start: datetime,
         valid_until: datetime | None,
+        ref: StatusRef | None,
     ) -> str:
         subject = dict(credential["credentialSubject"])
         holder = subject.pop("id")
@@ -317,9 +663,8 @@ class Issuer:
         _, disclosable = schemas.sd_jwt_disclosure_policy(type_name)
         claims = {"sub": holder, **subject}
         status = None
-        if "credentialStatus" in credential:
-            index = int(credential["credentialStatus"][0]["statusListIndex"])
-            status = status_claim(self.status_url("token"), index)
+        if ref is not None:
+            status = status_claim(self.status_url("token", ref.list), ref.index)
         return issue_sd_jwt(
             claims,
             self._key,
@@ -336,49 +681,187 @@ class Issuer:
 
     # -- status ---------------------------------------------------------------------------
 
-    def revoke(self, index: int) -> None:
-        """Revoke the credential at status ``index`` for good, and republish."""
-        self._lists["revocation"].set(index)
-        self._token_list.set(index, TokenStatus.INVALID)
-        self.publish_status()
+    def revoke(self, target: StatusTarget) -> None:
+        """Revoke a credential for good (see :meth:`revoke_many`)."""
+        self.revoke_many([target])
 
-    def suspend(self, index: int) -> None:
-        """Suspend the credential at status ``index``, and republish."""
-        self._lists["suspension"].set(index)
-        if self._token_list.get(index) != TokenStatus.INVALID:
-            self._token_list.set(index, TokenStatus.SUSPENDED)
-        self.publish_status()
+    def suspend(self, target: StatusTarget) -> None:
+        """Suspend a credential (see :meth:`suspend_many`)."""
+        self.suspend_many([target])
 
-    def reinstate(self, index: int) -> None:
-        """Lift a suspension, and republish."""
-        self._lists["suspension"].clear(index)
-        if self._token_list.get(index) == TokenStatus.SUSPENDED:
-            self._token_list.clear(index)
-        self.publish_status()
+    def reinstate(self, target: StatusTarget) -> None:
+        """Lift a credential's suspension (see :meth:`reinstate_many`)."""
+        self.reinstate_many([target])
+
+    def revoke_many(self, targets: Iterable[StatusTarget]) -> int:
+        """Revoke credentials for good; republish each touched list once.
+
+        A target is a :class:`StatusRef`, an :class:`IssuedCredential` or a
+        bare index in list set 0. The changed lists are signed, published
+        and anchored on the ledger in ONE append (one transaction, one entry
+        per changed list document), together with the lists' rows in the
+        database: all of it happens or none. Returns how many targets were
+        given. Raises :class:`~did_methods.errors.PolicyError` for an index
+        that this issuer never dealt (nothing is changed then).
+        """
+        return self._change(targets, "revoke")
+
+    def suspend_many(self, targets: Iterable[StatusTarget]) -> int:
+        """Suspend credentials; as :meth:`revoke_many`."""
+        return self._change(targets, "suspend")
+
+    def reinstate_many(self, targets: Iterable[StatusTarget]) -> int:
+        """Lift suspensions; as :meth:`revoke_many`. A revoked credential stays revoked."""
+        return self._change(targets, "reinstate")
+
+    def _target(self, target: StatusTarget) -> StatusRef:
+        if isinstance(target, IssuedCredential):
+            ref = target.status
+            if ref is None:
+                raise PolicyError("this credential was issued without a status")
+            return ref
+        if isinstance(target, StatusRef):
+            return target
+        if isinstance(target, int) and not isinstance(target, bool):
+            return StatusRef(0, target)
+        raise ParseError(
+            "a status target is a StatusRef, an IssuedCredential or an int, "
+            f"not {type(target).__name__}"
+        )
+
+    def _change(self, targets: Iterable[StatusTarget], action: _Action) -> int:
+        refs = [self._target(t) for t in targets]
+        by_list: dict[int, list[int]] = {}
+        for ref in refs:
+            by_list.setdefault(ref.list, []).append(ref.index)
+        if not refs:
+            return 0
+        with self._lock:
+            for _ in range(8):
+                sets = self._fresh_sets(sorted(by_list))
+                for number, indexes in by_list.items():
+                    self._check_dealt(sets[number], indexes)
+                    for index in indexes:
+                        sets[number].apply(action, index)
+                try:
+                    self._publish(sets.values(), _TOUCHES[action])
+                except _Conflict:
+                    continue
+                return len(refs)
+        raise StoreError("the status lists kept changing under this process: try again")
+
+    def _check_dealt(self, status_set: _ListSet, indexes: Iterable[int]) -> None:
+        position = status_set.permutation.position
+        for index in indexes:
+            if not (0 <= index < self._length) or position(index) >= status_set.allocated:
+                raise PolicyError(
+                    f"status index {status_set.number}:{index} was never dealt by this issuer"
+                )
+
+    def _fresh_sets(self, numbers: Sequence[int]) -> dict[int, _ListSet]:
+        """Copies of list sets ``numbers``, as the database holds them now."""
+        rows: dict[int, ListRow] = {}
+        if self._persistent and self._ledger is not None:
+            with self._ledger.log.store.write() as writer:
+                rows = {r.number: r for r in IssuerSql(writer).lists(self.did, numbers)}
+        out: dict[int, _ListSet] = {}
+        for number in numbers:
+            known = self._sets.get(number)
+            row = rows.get(number)
+            if row is None:
+                if known is None:
+                    raise PolicyError(f"{self.did} has no status list set {number}")
+                row = known.row(self._versions[number])
+            permutation = known.permutation if known is not None else None
+            out[number] = _ListSet(row, self._length, permutation)
+            self._versions[number] = row.version
+        return out
 
     def publish_status(self) -> dict[str, bytes]:
-        """Sign the status lists, publish them and anchor their digests on the ledger.
+        """Sign every status list, publish them and anchor their digests on the ledger.
 
-        Two W3C Bitstring Status List credentials (revocation, suspension) for
-        Data Integrity and VC-JOSE credentials, and one IETF Status List Token
-        for SD-JWT VCs. Returns the published bytes by URL.
+        Per list set, two W3C Bitstring Status List credentials (revocation,
+        suspension) for Data Integrity and VC-JOSE credentials, and one IETF
+        Status List Token for SD-JWT VCs; all anchored in one append. Run it
+        before the published lists expire (they are valid for a day). Returns
+        the published bytes by URL.
         """
+        with self._lock:
+            for _ in range(8):
+                sets = self._fresh_sets(sorted(self._sets))
+                try:
+                    return self._publish(sets.values())
+                except _Conflict:
+                    continue
+        raise StoreError("the status lists kept changing under this process: try again")
+
+    def _publish(
+        self, sets: Iterable[_ListSet], purposes: Sequence[str] = ("token", *_PURPOSES)
+    ) -> dict[str, bytes]:
+        """Sign ``purposes`` of each set, then record, anchor and publish them atomically.
+
+        With a database, each set's row is written with its version bumped,
+        after checking nobody wrote since we read it (else :class:`_Conflict`,
+        nothing written), in the same transaction as the anchor entries.
+        """
+        sets = list(sets)
         now = self._clock()
-        out: dict[str, bytes] = {}
-        token_url = self.status_url("token")
-        token = make_status_list_token(
-            self._token_list,
-            uri=token_url,
-            key=self._key,
-            kid=self.verification_method,
-            issued_at=now,
-            expires_at=now + _LIST_VALIDITY,
-            ttl=_LIST_TTL,
-        ).encode("ascii")
-        self.board.publish(token_url, token)
-        out[token_url] = token
-        for purpose, status_list in self._lists.items():
-            url = self.status_url(purpose)
+        documents: list[tuple[str, bytes]] = []
+        for status_set in sets:
+            documents.extend(self._sign(status_set, purposes, now))
+        if self._ledger is not None:
+            hook = self._recorder(sets, documents) if self._persistent else None
+            self._ledger.status_lists.anchor_status_lists(
+                documents, issuer=self.did, signer=self.signer(), before_commit=hook
+            )
+        for status_set in sets:
+            self._sets[status_set.number] = status_set
+            if self._persistent:
+                self._versions[status_set.number] += 1
+        for url, data in documents:
+            self.board.publish(url, data)
+        return dict(documents)
+
+    def _recorder(
+        self, sets: Sequence[_ListSet], documents: Sequence[tuple[str, bytes]]
+    ) -> BeforeCommit:
+        versions = {s.number: self._versions[s.number] for s in sets}
+
+        def record(writer: StoreWriter, entries: Sequence[Entry]) -> None:
+            sql = IssuerSql(writer)
+            current = {r.number: r.version for r in sql.lists(self.did, sorted(versions))}
+            if current != versions:
+                raise _Conflict()
+            for status_set in sets:
+                row = status_set.row(versions[status_set.number] + 1)
+                sql.save_bits(self.did, row)
+            sql.save_documents(self.did, documents)
+
+        return record
+
+    def _sign(
+        self, status_set: _ListSet, purposes: Sequence[str], now: datetime
+    ) -> list[tuple[str, bytes]]:
+        out: list[tuple[str, bytes]] = []
+        if "token" in purposes:
+            url = self.status_url("token", status_set.number)
+            token = make_status_list_token(
+                status_set.token,
+                uri=url,
+                key=self._key,
+                kid=self.verification_method,
+                issued_at=now,
+                expires_at=now + _LIST_VALIDITY,
+                ttl=_LIST_TTL,
+            ).encode("ascii")
+            out.append((url, token))
+        for purpose in _PURPOSES:
+            if purpose not in purposes:
+                continue
+            url = self.status_url(purpose, status_set.number)
+            status_list = (
+                status_set.revocation if purpose == "revocation" else status_set.suspension
+            )
             unsigned = make_status_list_credential(
                 status_list,
                 id=url,
@@ -391,15 +874,5 @@ class Issuer:
             signed = add_proof(
                 unsigned, self._key, verification_method=self.verification_method, created=now
             )
-            data = canonicalize(signed)
-            self.board.publish(url, data)
-            if self._ledger is not None:
-                self._ledger.status_lists.anchor_status_list(
-                    url, data, issuer=self.did, signer=self.signer()
-                )
-            out[url] = data
-        if self._ledger is not None:
-            self._ledger.status_lists.anchor_status_list(
-                token_url, token, issuer=self.did, signer=self.signer()
-            )
+            out.append((url, canonicalize(signed)))
         return out

@@ -23,14 +23,15 @@ from __future__ import annotations
 import re
 import threading
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from did_methods.errors import SSIWalletError, VerificationError
 from did_methods.keys import PrivateKey
 from did_methods.resolver import Resolver
-from ledger.entry import GENESIS_PREV_HASH, HASH_SIZE, Clock, Entry, unix_ms
-from ledger.log import Log
+from ledger.entry import GENESIS_PREV_HASH, HASH_SIZE, Clock, Entry, SignedDraft, unix_ms
+from ledger.log import BeforeCommit, Log
 from ledger.registry._common import (
     EntryProof,
     LogFollower,
@@ -188,15 +189,62 @@ class StatusListRegistry:
         draft = actor.sign(
             KIND_ANCHOR, {"v": 1, "url": _check_url(url), "digest": value}, now=self._clock
         )
+        return self._append([draft], [url], None)[0]
+
+    def _append(
+        self, drafts: list[SignedDraft], urls: list[str], before_commit: BeforeCommit | None
+    ) -> list[StatusAnchor]:
+        # Check each draft as the follower will, so a refused anchor appends nothing.
         self._follower.catch_up()
-        self._check(Entry.from_draft(draft, index=self._log.size, prev_hash=GENESIS_PREV_HASH))
-        entry = self._log.append(draft)
+        for draft in drafts:
+            self._check(Entry.from_draft(draft, index=self._log.size, prev_hash=GENESIS_PREV_HASH))
+        entries = self._log.append_batch(drafts, before_commit=before_commit)
         self._follower.catch_up()
-        problem = self._rejected.get(entry.index)
-        if problem is not None:
-            raise problem
+        for entry in entries:
+            problem = self._rejected.get(entry.index)
+            if problem is not None:
+                raise problem
         with self._lock:
-            return self._urls[url].items[-1]
+            return [self._urls[url].items[-1] for url in urls]
+
+    def anchor_status_lists(
+        self,
+        lists: Sequence[tuple[str, bytes | str]],
+        *,
+        issuer: str,
+        signer: PrivateKey | Signer,
+        before_commit: BeforeCommit | None = None,
+    ) -> list[StatusAnchor]:
+        """Log the digests of several status list credentials in ONE append (one transaction).
+
+        ``lists`` holds ``(url, credential as published)`` pairs with distinct
+        URLs; each gets its own ``status.anchor`` entry, so verifiers read them
+        exactly as those of :meth:`anchor_status_list`, but the batch costs one
+        transaction (one fsync) however many lists it holds. ``before_commit``
+        runs inside that transaction (see :meth:`ledger.log.Log.append_batch`):
+        an issuer's own rows commit with the anchors or not at all. Raises as
+        :meth:`anchor_status_list` (``RegistryError`` also for repeated URLs);
+        nothing is appended then.
+        """
+        actor = as_signer(signer)
+        if actor.did != issuer:
+            raise RegistryRejected("not_authorised", f"{actor.method} is not a method of {issuer}")
+        urls = [_check_url(url) for url, _ in lists]
+        if len(set(urls)) != len(urls):
+            raise RegistryError("each status list URL appears once in a batch")
+        drafts: list[SignedDraft] = []
+        for url, credential in lists:
+            data = credential.encode("utf-8") if isinstance(credential, str) else credential
+            if not isinstance(data, bytes):
+                raise RegistryError("the credential must be bytes or text")
+            drafts.append(
+                actor.sign(
+                    KIND_ANCHOR, {"v": 1, "url": url, "digest": digest(data)}, now=self._clock
+                )
+            )
+        if not drafts:
+            return []
+        return self._append(drafts, urls, before_commit)
 
     def current(self, url: str, at: datetime | None = None) -> StatusAnchor | None:
         """The anchor of ``url`` in force at ``at`` (default: the latest), or ``None``."""
