@@ -57,7 +57,7 @@ from credentials.result import VerificationResult
 from did_methods.errors import PolicyError, ResolutionError, SSIWalletError
 from did_methods.keyfile import read_key_file
 from did_methods.resolver import DID_JSON, DID_LD_JSON, Resolver
-from ssi_wallet.issuer import Issuer, StatusBoard
+from ssi_wallet.issuer import Issuer, StatusBoard, StatusRef
 from ssi_wallet.server.common import (
     ConfigError,
     HTTPProblem,
@@ -182,8 +182,8 @@ class _Service:
                 board=self.board,
             )
             self.issuers[entry.name] = (issuer, entry.format)
-        # credential id -> (issuer name, status index), for POST /credentials/status
-        self.issued: OrderedDict[str, tuple[str, int]] = OrderedDict()
+        # credential id -> (issuer name, where its status lives), for POST /credentials/status
+        self.issued: OrderedDict[str, tuple[str, StatusRef]] = OrderedDict()
         self.ledger: Any = None
         if config.ledger is not None:
             from ledger.facade import Ledger
@@ -199,7 +199,7 @@ class _Service:
             remote = HttpFetcher()
         self.status_fetcher = _StatusFetcher(self.board, remote)
 
-    def remember(self, credential_id: Any, issuer: str, index: int | None) -> None:
+    def remember(self, credential_id: Any, issuer: str, index: StatusRef | None) -> None:
         if not isinstance(credential_id, str) or index is None:
             return
         with self.lock:
@@ -243,7 +243,7 @@ def create_app(config: VcApiConfig) -> Starlette:
             ) from exc
         except PolicyError as exc:
             raise HTTPProblem(400, "issuer_refused", "The issuer refuses", str(exc)) from exc
-        service.remember(credential.get("id"), name, issued.status_index)
+        service.remember(credential.get("id"), name, issued.status)
         secured = issued.credential
         vc = envelope_vc_jwt(secured) if isinstance(secured, str) else secured
         return JSONResponse({"verifiableCredential": vc}, status_code=201)
