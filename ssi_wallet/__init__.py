@@ -12,9 +12,18 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ssi_wallet import policies
+    from ssi_wallet._wallet_backup import OtherWalletError, WalletBackupError
+    from ssi_wallet._wallet_store import NotAWalletError, WalletIntegrityError, WalletLockedError
     from ssi_wallet.dcql import DCQLError, DCQLMatch, DCQLQuery
     from ssi_wallet.guardianship import CredentialAuthorisationVerifier
-    from ssi_wallet.holder import ConsentRequest, DisclosureRecord, Holder, StoredCredential
+    from ssi_wallet.holder import (
+        ConsentRequest,
+        CredentialSummary,
+        DisclosureRecord,
+        Holder,
+        RestoreResult,
+        StoredCredential,
+    )
     from ssi_wallet.issuer import (
         CredentialFormat,
         IssuedCredential,
@@ -32,6 +41,7 @@ _WHERE = {
     "ConsentRequest": "ssi_wallet.holder",
     "CredentialAuthorisationVerifier": "ssi_wallet.guardianship",
     "CredentialFormat": "ssi_wallet.issuer",
+    "CredentialSummary": "ssi_wallet.holder",
     "DCQLError": "ssi_wallet.dcql",
     "DCQLMatch": "ssi_wallet.dcql",
     "DCQLQuery": "ssi_wallet.dcql",
@@ -40,16 +50,22 @@ _WHERE = {
     "Holder": "ssi_wallet.holder",
     "IssuedCredential": "ssi_wallet.issuer",
     "Issuer": "ssi_wallet.issuer",
+    "NotAWalletError": "ssi_wallet._wallet_store",
+    "OtherWalletError": "ssi_wallet._wallet_backup",
     "Policy": "ssi_wallet.policies",
     "Presentation": "ssi_wallet.request",
     "PresentationRequest": "ssi_wallet.request",
     "Report": "ssi_wallet.verifier",
+    "RestoreResult": "ssi_wallet.holder",
     "StatusBoard": "ssi_wallet.issuer",
     "StatusRef": "ssi_wallet.issuer",
     "StoredCredential": "ssi_wallet.holder",
     "TrustRegistry": "ssi_wallet.verifier",
     "UnsafeTrustAnyIssuer": "ssi_wallet.verifier",
     "Verifier": "ssi_wallet.verifier",
+    "WalletBackupError": "ssi_wallet._wallet_backup",
+    "WalletIntegrityError": "ssi_wallet._wallet_store",
+    "WalletLockedError": "ssi_wallet._wallet_store",
 }
 
 
@@ -71,6 +87,7 @@ __all__ = [
     "ConsentRequest",
     "CredentialAuthorisationVerifier",
     "CredentialFormat",
+    "CredentialSummary",
     "DCQLError",
     "DCQLMatch",
     "DCQLQuery",
@@ -79,15 +96,21 @@ __all__ = [
     "Holder",
     "IssuedCredential",
     "Issuer",
+    "NotAWalletError",
+    "OtherWalletError",
     "Policy",
     "Presentation",
     "PresentationRequest",
     "Report",
+    "RestoreResult",
     "StatusBoard",
     "StatusRef",
     "StoredCredential",
     "TrustRegistry",
     "UnsafeTrustAnyIssuer",
     "Verifier",
+    "WalletBackupError",
+    "WalletIntegrityError",
+    "WalletLockedError",
     "policies",
 ]

@@ -26,7 +26,7 @@ from did_methods.resolver import Resolver
 from ledger.facade import DEFAULT_ORIGIN, Ledger
 from ledger.store import open_store
 from ssi_wallet._cli_io import emit_json, read_input
-from ssi_wallet.holder import ConsentRequest, Holder, StoredCredential
+from ssi_wallet.holder import ConsentRequest, CredentialSummary, Holder, StoredCredential
 from ssi_wallet.request import PresentationRequest
 
 __all__ = ["wallet"]
@@ -105,17 +105,30 @@ def _passphrase(env: str | None, *, confirm: bool = False) -> str:
 
 
 @contextmanager
-def _opened(path: Path, env: str | None, resolver: Resolver | None = None) -> Iterator[Holder]:
+def _opened(
+    path: Path,
+    env: str | None,
+    resolver: Resolver | None = None,
+    *,
+    read_only: bool = False,
+    secret: str | None = None,
+) -> Iterator[Holder]:
+    """The wallet at ``path``; ``read_only`` commands never create or alter the file.
+
+    ``secret`` is the passphrase when the command has already read it.
+    """
     if not path.is_file():
         raise click.UsageError(f"no wallet at {path}; create one with 'ssi-wallet wallet create'")
-    holder = Holder.open(path, passphrase=_passphrase(env), resolver=resolver)
+    if secret is None:
+        secret = _passphrase(env)
+    holder = Holder.open(path, passphrase=secret, resolver=resolver, read_only=read_only)
     try:
         yield holder
     finally:
         holder.close()
 
 
-def _type_name(cred: StoredCredential) -> str:
+def _type_name(cred: StoredCredential | CredentialSummary) -> str:
     """The vocabulary name of a stored credential's type (its vct for SD-JWT)."""
     last = cred.types[-1] if cred.types else ""
     if cred.format == "dc+sd-jwt":
@@ -126,7 +139,7 @@ def _type_name(cred: StoredCredential) -> str:
     return last
 
 
-def _summary(cred: StoredCredential, *, claims: bool) -> dict[str, Any]:
+def _summary(cred: StoredCredential | CredentialSummary, *, claims: bool) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": cred.id,
         "type": _type_name(cred),
@@ -134,7 +147,7 @@ def _summary(cred: StoredCredential, *, claims: bool) -> dict[str, Any]:
         "format": cred.format,
         "stored_at": cred.stored_at,
     }
-    if claims:
+    if claims and isinstance(cred, StoredCredential):
         out["claims"] = dict(cred.claims)
     return out
 
@@ -168,7 +181,7 @@ def create(wallet_path: Path, passphrase_env: str | None) -> None:
 @_wallet_options
 def did(wallet_path: Path, passphrase_env: str | None) -> None:
     """Print the holder's DID (the subject issuers write credentials to)."""
-    with _opened(wallet_path, passphrase_env) as holder:
+    with _opened(wallet_path, passphrase_env, read_only=True) as holder:
         click.echo(holder.did)
 
 
@@ -214,8 +227,9 @@ def list_(wallet_path: Path, passphrase_env: str | None, as_json: bool, claims: 
 
     Personal claims are shown only with --claims.
     """
-    with _opened(wallet_path, passphrase_env) as holder:
-        rows = [_summary(c, claims=claims) for c in holder.credentials()]
+    with _opened(wallet_path, passphrase_env, read_only=True) as holder:
+        listed = holder.credentials() if claims else holder.summaries()
+        rows = [_summary(c, claims=claims) for c in listed]
     if as_json:
         emit_json(rows)
         return
@@ -236,12 +250,9 @@ def show(wallet_path: Path, passphrase_env: str | None, credential_id: str) -> N
 
     Exit 1 when the wallet holds no credential ID.
     """
-    with _opened(wallet_path, passphrase_env) as holder:
-        found = [c for c in holder.credentials() if c.id == credential_id]
-    if not found:
-        click.echo(f"error: no credential {credential_id} in this wallet", err=True)
-        sys.exit(1)
-    emit_json({**_summary(found[0], claims=True), "raw": found[0].to_json()["raw"]})
+    with _opened(wallet_path, passphrase_env, read_only=True) as holder:
+        found = holder.credential(credential_id)
+    emit_json({**_summary(found, claims=True), "raw": found.to_json()["raw"]})
 
 
 @wallet.command("delete")
@@ -259,7 +270,7 @@ def delete(wallet_path: Path, passphrase_env: str | None, credential_id: str) ->
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def history(wallet_path: Path, passphrase_env: str | None, as_json: bool) -> None:
     """Who saw what, when and why: every disclosure this wallet made, oldest first."""
-    with _opened(wallet_path, passphrase_env) as holder:
+    with _opened(wallet_path, passphrase_env, read_only=True) as holder:
         records = [r.to_json() for r in holder.history()]
     if as_json:
         emit_json(records)
@@ -299,7 +310,7 @@ def export(wallet_path: Path, passphrase_env: str | None, out: Path | None) -> N
     Credentials with their claims and the disclosure history; the private key
     is not included.
     """
-    with _opened(wallet_path, passphrase_env) as holder:
+    with _opened(wallet_path, passphrase_env, read_only=True) as holder:
         text = json.dumps(holder.export(), indent=2, ensure_ascii=False)
     if out is None:
         click.echo(text)
@@ -371,3 +382,129 @@ def answer(
     else:
         write_private(out, text + "\n")
         click.echo(f"presentation written to {out}", err=True)
+
+
+@wallet.command("passphrase")
+@_wallet_options
+@click.option(
+    "--new-passphrase-env",
+    metavar="VAR",
+    help="Read the new passphrase from this environment variable (default: asked twice).",
+)
+def passphrase(
+    wallet_path: Path, passphrase_env: str | None, new_passphrase_env: str | None
+) -> None:
+    """Change the wallet's passphrase (the current one is asked first).
+
+    One small write whatever the wallet holds: the records stay sealed under
+    the wallet's data key, which is wrapped under the new passphrase. A copy
+    of the file taken before still opens with the old one. Exit 1 on a wrong
+    current passphrase (nothing changes).
+    """
+    old = _passphrase(passphrase_env)
+    with _opened(wallet_path, passphrase_env, secret=old) as holder:
+        if new_passphrase_env:
+            new = _passphrase(new_passphrase_env)
+        else:
+            new = str(
+                click.prompt(
+                    "New wallet passphrase", hide_input=True, confirmation_prompt=True, err=True
+                )
+            )
+        holder.change_passphrase(old, new)
+    click.echo("passphrase changed", err=True)
+
+
+@wallet.command("backup")
+@_wallet_options
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The backup file to create (mode 0600; an existing file is never overwritten).",
+)
+@click.option(
+    "--backup-passphrase-env",
+    metavar="VAR",
+    help="Protect the backup with this variable's passphrase (default: the wallet's).",
+)
+def backup(
+    wallet_path: Path, passphrase_env: str | None, out: Path, backup_passphrase_env: str | None
+) -> None:
+    """Write the whole wallet (key, credentials, history) sealed into a new file.
+
+    The wallet is only read. Keep the backup as safe as the wallet: it holds
+    the holder's private key. Exit 2 when OUT exists.
+    """
+    secret = _passphrase(passphrase_env)
+    with _opened(wallet_path, passphrase_env, read_only=True, secret=secret) as holder:
+        holder.backup(
+            out, passphrase=_passphrase(backup_passphrase_env) if backup_passphrase_env else secret
+        )
+    click.echo(f"backup written to {out}", err=True)
+
+
+@wallet.command("restore")
+@_wallet_options
+@click.argument("backup_file", metavar="BACKUP", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--backup-passphrase-env",
+    metavar="VAR",
+    help="The backup's passphrase from this variable (default: the wallet's).",
+)
+@click.option(
+    "--allow-other-wallet",
+    is_flag=True,
+    help="Add the credentials of another wallet's backup (this wallet keeps its own key).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print what was added as JSON.")
+def restore(
+    wallet_path: Path,
+    passphrase_env: str | None,
+    backup_file: Path,
+    backup_passphrase_env: str | None,
+    allow_other_wallet: bool,
+    as_json: bool,
+) -> None:
+    """Bring back what BACKUP holds and the wallet lacks; a missing wallet is created from it.
+
+    Nothing the wallet holds is removed or replaced. A backup of another
+    wallet is refused (other_wallet, exit 1) unless --allow-other-wallet.
+    Exit 1 on a wrong passphrase, 2 for a file that is not an intact backup.
+    """
+    secret = _passphrase(passphrase_env)
+    backup_secret = _passphrase(backup_passphrase_env) if backup_passphrase_env else secret
+    if not wallet_path.exists():
+        holder = Holder.from_backup(
+            backup_file, wallet_path, passphrase=secret, backup_passphrase=backup_secret
+        )
+        try:
+            result = {
+                "holder": holder.did,
+                "created": True,
+                "credentials_added": len(holder.summaries()),
+                "history_added": len(holder.history()),
+                "already_present": 0,
+            }
+        finally:
+            holder.close()
+    else:
+        with _opened(wallet_path, passphrase_env, secret=secret) as holder:
+            done = holder.restore(
+                backup_file, passphrase=backup_secret, allow_other_wallet=allow_other_wallet
+            )
+        result = {
+            "holder": done.holder,
+            "created": False,
+            "credentials_added": done.credentials_added,
+            "history_added": done.history_added,
+            "already_present": done.already_present,
+        }
+    if as_json:
+        emit_json(result)
+    else:
+        click.echo(
+            f"restored {result['credentials_added']} credential(s) and "
+            f"{result['history_added']} disclosure record(s); "
+            f"{result['already_present']} already present"
+        )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, Protocol
 
 from did_methods.errors import ParseError
@@ -380,7 +381,9 @@ def _match_one(query: CredentialQuery, candidates: Iterable[Candidate]) -> Query
     # The first claim-set option (in the verifier's order of preference) that some
     # credential satisfies wins; within it every claim must be present.
     for option in options:
-        chosen = [c.id for c in fits if all(_claim_ok(c, claim) for claim in option)]
+        # Lazily: for a single credential, the claims of later candidates are never read.
+        fitting = (c.id for c in fits if all(_claim_ok(c, claim) for claim in option))
+        chosen = list(fitting) if query.multiple else list(islice(fitting, 1))
         if chosen:
             ids = tuple(chosen if query.multiple else chosen[:1])
             return QueryMatch(query.id, ids, tuple(claim.path for claim in option))

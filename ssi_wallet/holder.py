@@ -9,12 +9,14 @@ Every disclosure is remembered, so the person can see who saw what.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from credentials import schemas
@@ -28,12 +30,26 @@ from did_methods.errors import JSONError, ParseError, PolicyError, VerificationE
 from did_methods.keys import KeyType, PrivateKey, PublicKey
 from did_methods.methods.key import did_key_from_public_key
 from did_methods.resolver import Resolver
-from ssi_wallet._wallet_store import WalletStore
-from ssi_wallet.dcql import DCQLMatch, PathElement, match
+from ssi_wallet._wallet_backup import (
+    BackupContent,
+    OtherWalletError,
+    WalletBackupError,
+    read_backup,
+    write_backup,
+)
+from ssi_wallet._wallet_store import WalletIntegrityError, WalletStore
+from ssi_wallet.dcql import DCQLMatch, DCQLQuery, PathElement, match
 from ssi_wallet.issuer import IssuedCredential
 from ssi_wallet.request import Presentation, PresentationRequest
 
-__all__ = ["ConsentRequest", "DisclosureRecord", "Holder", "StoredCredential"]
+__all__ = [
+    "ConsentRequest",
+    "CredentialSummary",
+    "DisclosureRecord",
+    "Holder",
+    "RestoreResult",
+    "StoredCredential",
+]
 
 _VC_V2 = "https://www.w3.org/ns/credentials/v2"
 _MAX_CREDENTIAL = 1_000_000
@@ -81,6 +97,76 @@ class StoredCredential:
             data["raw"],
             data["stored_at"],
         )
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialSummary:
+    """What a listing shows of a stored credential: no claims, nothing personal.
+
+    Read from the credential's sealed head only, so listing a wallet never
+    opens the claims or the credential as issued.
+    """
+
+    id: str
+    format: str
+    types: tuple[str, ...]
+    issuer: str
+    stored_at: str
+
+    @classmethod
+    def from_head(cls, head: Mapping[str, Any]) -> CredentialSummary:
+        """Read a stored head (``id``, ``format``, ``types``, ``issuer``, ``stored_at``)."""
+        return cls(
+            str(head["id"]),
+            str(head["format"]),
+            tuple(str(t) for t in head["types"]),
+            str(head["issuer"]),
+            str(head["stored_at"]),
+        )
+
+
+class _Candidate:
+    """A stored credential as the matcher sees it: the head opened, the claims on first use."""
+
+    __slots__ = ("_claims", "_store", "format", "id", "issuer", "types")
+
+    def __init__(self, store: WalletStore, head: Mapping[str, Any]) -> None:
+        summary = CredentialSummary.from_head(head)
+        self._store = store
+        self.id = summary.id
+        self.format = summary.format
+        self.types = summary.types
+        self.issuer = summary.issuer
+        self._claims: Mapping[str, Any] | None = None
+
+    @property
+    def claims(self) -> Mapping[str, Any]:
+        if self._claims is None:
+            self._claims = self._store.credential_part(self.id, "claims")
+        return self._claims
+
+
+def _query_tags(query: DCQLQuery) -> list[str]:
+    """The blind-index names under which the credentials a query can match are filed.
+
+    Per credential query: the asked SD-JWT VC types (``vct_values``), or for
+    W3C formats one type of each ``type_values`` group (the last one that is
+    not the generic ``VerifiableCredential``: a credential with every type of
+    the group carries it); otherwise the whole format.
+    """
+    tags: list[str] = []
+    for q in query.credentials:
+        if q.format == "dc+sd-jwt" and q.meta.get("vct_values") is not None:
+            tags.extend(f"{q.format}|{v}" for v in q.meta["vct_values"])
+            continue
+        groups = q.meta.get("type_values") if q.format != "dc+sd-jwt" else None
+        if groups is None:
+            tags.append(q.format)
+            continue
+        for group in groups:
+            specific = [t for t in group if t != "VerifiableCredential"]
+            tags.append(f"{q.format}|{specific[-1]}" if specific else q.format)
+    return tags
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +227,16 @@ def _label(type_name: str | None, path: Sequence[PathElement], language: str) ->
 
 
 @dataclass(frozen=True, slots=True)
+class RestoreResult:
+    """What a restore added; what the wallet already had is never removed or replaced."""
+
+    holder: str
+    credentials_added: int
+    history_added: int
+    already_present: int
+
+
+@dataclass(frozen=True, slots=True)
 class DisclosureRecord:
     """One past disclosure: to whom, when, why, and which claims of which credentials."""
 
@@ -195,9 +291,6 @@ class Holder:
         self._key = key
         self.did = did_key_from_public_key(key.public_key)
         self._resolver = resolver or Resolver.default()
-        self._credentials = {
-            cid: StoredCredential.from_json(data) for cid, data in store.items("credential")
-        }
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -218,12 +311,124 @@ class Holder:
 
     @classmethod
     def open(
-        cls, path: str | os.PathLike[str], *, passphrase: str, resolver: Resolver | None = None
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        passphrase: str,
+        resolver: Resolver | None = None,
+        read_only: bool = False,
     ) -> Holder:
-        """Open a wallet file; raises ``WalletLockedError`` on a wrong passphrase."""
-        store = WalletStore.open(path, passphrase)
-        keys = dict(store.items("key"))
-        return cls(store, PrivateKey.from_jwk(keys["holder"]), resolver=resolver)
+        """Open a wallet file; nothing but the holder's key is decrypted.
+
+        ``read_only`` never alters the file (every write then raises
+        ``WalletIntegrityError`` with code ``read_only``). Raises
+        ``WalletLockedError`` (code ``wrong_passphrase``) on a wrong
+        passphrase and ``NotAWalletError`` (a ``ParseError``) for a file of
+        another kind.
+        """
+        store = WalletStore.open(path, passphrase, read_only=read_only)
+        try:
+            keys = dict(store.items("key"))
+            if "holder" not in keys:
+                raise WalletIntegrityError("record_tampered", "the wallet holds no holder key")
+            key = PrivateKey.from_jwk(keys["holder"])
+        except BaseException:
+            store.close()
+            raise
+        return cls(store, key, resolver=resolver)
+
+    @classmethod
+    def from_backup(
+        cls,
+        backup: str | os.PathLike[str],
+        path: str | os.PathLike[str],
+        *,
+        passphrase: str,
+        backup_passphrase: str | None = None,
+        resolver: Resolver | None = None,
+    ) -> Holder:
+        """Create the wallet file ``path`` (which must not exist) from a backup.
+
+        The new wallet has the backup's key, credentials and history, and is
+        protected by ``passphrase``; the backup opens with
+        ``backup_passphrase`` (default: the same). Raises the errors of
+        :meth:`restore`; on any error no file is left behind.
+        """
+        content = read_backup(Path(backup), backup_passphrase or passphrase)
+        key = _backup_key(content)
+        store = WalletStore.create(path, passphrase)
+        try:
+            store.put("key", "holder", key.private_jwk())
+            holder = cls(store, key, resolver=resolver)
+            holder._merge(content)
+        except BaseException:
+            store.close()
+            if str(path) != ":memory:":
+                for name in (str(path), f"{path}-wal", f"{path}-shm"):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(name)
+            raise
+        return holder
+
+    def backup(self, path: str | os.PathLike[str], *, passphrase: str) -> Path:
+        """Write the whole wallet (key, credentials, history) sealed to a new file (mode 0600).
+
+        ``passphrase`` protects the backup (the wallet's own is the usual
+        choice). Raises ``WalletBackupError`` (``backup_exists``) when the
+        file exists; the wallet is only read.
+        """
+        keys = dict(self._store.items("key"))
+        content = BackupContent(
+            self.did,
+            keys["holder"],
+            tuple(self._store.credential_values()),
+            tuple(self._store.items("history")),
+        )
+        return write_backup(Path(path), content, passphrase)
+
+    def restore(
+        self,
+        backup: str | os.PathLike[str],
+        *,
+        passphrase: str,
+        allow_other_wallet: bool = False,
+    ) -> RestoreResult:
+        """Add what a backup holds and this wallet lacks, in one write.
+
+        Nothing the wallet holds is removed or replaced: a record whose id is
+        already here is kept as it is. A backup of another wallet (another
+        holder key) raises ``OtherWalletError`` (``other_wallet``) unless
+        ``allow_other_wallet``; its credentials are then added and this
+        wallet keeps its own key. Raises ``WalletLockedError``
+        (``wrong_passphrase``) and ``WalletBackupError`` (``not_a_backup``,
+        ``backup_tampered``, ``backup_malformed``, ``backup_too_large``).
+        """
+        content = read_backup(Path(backup), passphrase)
+        _backup_key(content)
+        if content.holder != self.did and not allow_other_wallet:
+            raise OtherWalletError(
+                "other_wallet",
+                f"the backup is of the wallet of {content.holder}, not of {self.did}",
+            )
+        return self._merge(content)
+
+    def _merge(self, content: BackupContent) -> RestoreResult:
+        have_credentials = self._store.credential_ids()
+        have_history = self._store.item_ids("history")
+        credentials = {c["id"]: c for c in content.credentials if c["id"] not in have_credentials}
+        history = {i: v for i, v in content.history if i not in have_history}
+        self._store.merge(credentials.values(), {"history": history.items()})
+        kept = len(content.credentials) + len(content.history) - len(credentials) - len(history)
+        return RestoreResult(content.holder, len(credentials), len(history), kept)
+
+    def change_passphrase(self, old: str, new: str) -> None:
+        """Protect the wallet with ``new`` from now on; ``old`` must be the current one.
+
+        Raises ``WalletLockedError`` (``wrong_passphrase``) when ``old`` is
+        wrong. The data key stays: a copy of the file taken before the change
+        still opens with the old passphrase.
+        """
+        self._store.change_passphrase(old, new)
 
     def close(self) -> None:
         """Close the wallet file."""
@@ -256,6 +461,24 @@ class Holder:
         Raises :class:`VerificationError` when verification fails and
         :class:`ParseError` when the credential cannot be read.
         """
+        stored = self._prepare(credential, verify_now)
+        self._store.put_credential(stored.to_json())
+        return stored
+
+    def store_many(
+        self,
+        credentials: Iterable[str | Mapping[str, Any] | IssuedCredential],
+        *,
+        verify_now: bool = True,
+    ) -> list[StoredCredential]:
+        """Keep many credentials in one write (all or none), each checked as :meth:`store` does."""
+        prepared = [self._prepare(c, verify_now) for c in credentials]
+        self._store.put_credentials(c.to_json() for c in prepared)
+        return prepared
+
+    def _prepare(
+        self, credential: str | Mapping[str, Any] | IssuedCredential, verify_now: bool
+    ) -> StoredCredential:
         if isinstance(credential, IssuedCredential):
             credential = credential.credential
         if isinstance(credential, str) and len(credential) > _MAX_CREDENTIAL:
@@ -297,12 +520,9 @@ class Holder:
             raw = dict(credential)
         else:
             raise ParseError("a credential is an SD-JWT, a vc+jwt or a JSON object with a proof")
-        stored = StoredCredential(
+        return StoredCredential(
             "urn:uuid:" + _uuid4(), fmt, types, issuer, claims, raw, _now_text()
         )
-        self._store.put("credential", stored.id, stored.to_json())
-        self._credentials[stored.id] = stored
-        return stored
 
     @staticmethod
     def _require(result: Any) -> None:
@@ -313,19 +533,47 @@ class Holder:
             raise VerificationError(failures[0].code, f"not stored: {failures[0].message}")
 
     def credentials(self) -> list[StoredCredential]:
-        """Every stored credential, oldest first."""
-        return list(self._credentials.values())
+        """Every stored credential with its claims, oldest first (opens every record)."""
+        return [StoredCredential.from_json(v) for v in self._store.credential_values()]
+
+    def summaries(self) -> list[CredentialSummary]:
+        """Every stored credential's summary, oldest first (no claims are opened)."""
+        return [CredentialSummary.from_head(row.head) for row in self._store.heads()]
+
+    def credential(self, credential_id: str) -> StoredCredential:
+        """One stored credential by id; raises :class:`PolicyError` when there is none."""
+        try:
+            head = self._store.credential_part(credential_id, "head")
+        except KeyError:
+            raise PolicyError(f"no credential {credential_id} in this wallet") from None
+        if head.get("id") != credential_id:
+            raise WalletIntegrityError(
+                "record_tampered", f"credential {credential_id} names another id"
+            )
+        return StoredCredential.from_json(
+            {
+                **head,
+                "claims": self._store.credential_part(credential_id, "claims"),
+                "raw": self._store.credential_part(credential_id, "raw"),
+            }
+        )
 
     def delete(self, credential_id: str) -> None:
         """Delete one credential (its row is overwritten on disk)."""
-        if credential_id not in self._credentials:
+        if not self._store.delete_credential(credential_id):
             raise PolicyError(f"no credential {credential_id} in this wallet")
-        self._store.delete("credential", credential_id)
-        del self._credentials[credential_id]
 
     def find(self, request: PresentationRequest) -> DCQLMatch:
-        """Which stored credentials satisfy a request (no disclosure happens)."""
-        return match(request.query, self._credentials.values())
+        """Which stored credentials satisfy a request (no disclosure happens).
+
+        Only the credentials filed under the request's formats and types are
+        read (a blind-index lookup), and only their heads, plus the claims of
+        those a claims query has to look into.
+        """
+        tags = _query_tags(request.query)
+        return match(
+            request.query, [_Candidate(self._store, r.head) for r in self._store.heads(tags)]
+        )
 
     # -- presenting ---------------------------------------------------------------------
 
@@ -357,21 +605,22 @@ class Holder:
             per_query[query_id] = list(qm.credential_ids)
             for cid in qm.credential_ids:
                 plan[cid] = tuple(dict.fromkeys((*plan.get(cid, ()), *qm.claims)))
-        whole = tuple(cid for cid in plan if self._credentials[cid].format != "dc+sd-jwt")
+        chosen = {cid: self.credential(cid) for cid in plan}
+        whole = tuple(cid for cid in plan if chosen[cid].format != "dc+sd-jwt")
         ask = ConsentRequest(
             request.audience,
             request.purpose,
             plan,
             whole,
-            {cid: self._credentials[cid] for cid in plan},
-            {cid: _always_shown(self._credentials[cid], plan[cid]) for cid in plan},
+            chosen,
+            {cid: _always_shown(chosen[cid], plan[cid]) for cid in plan},
         )
         if consent(ask) is not True:
             raise PolicyError("consent_refused: the holder declined the request")
         vp_token: dict[str, list[Any]] = {}
         for query_id, cids in per_query.items():
             vp_token[query_id] = [
-                self._present(self._credentials[cid], plan[cid], request, now) for cid in cids
+                self._present(chosen[cid], plan[cid], request, now) for cid in cids
             ]
         record = DisclosureRecord(
             _now_text(now),
@@ -445,7 +694,7 @@ class Holder:
         """
         return {
             "holder": self.did,
-            "credentials": [c.to_json() for c in self._credentials.values()],
+            "credentials": [c.to_json() for c in self.credentials()],
             "history": [r.to_json() for r in self.history()],
         }
 
@@ -469,6 +718,19 @@ def _always_shown(
     names = {str(path[0]) for path in asked if path}
     payload = SdJwt.parse(cred.raw).unverified_payload
     return tuple(n for n in payload if n not in _SD_JWT_REGISTERED and n not in names)
+
+
+def _backup_key(content: BackupContent) -> PrivateKey:
+    """The backup's holder key, checked against the DID it names."""
+    try:
+        key = PrivateKey.from_jwk(content.key)
+    except (ParseError, ValueError) as exc:
+        raise WalletBackupError(
+            "backup_malformed", "the backup's holder key is unreadable"
+        ) from exc
+    if did_key_from_public_key(key.public_key) != content.holder:
+        raise WalletBackupError("backup_malformed", "the backup's key is not its holder's")
+    return key
 
 
 def _issuer_of(document: Mapping[str, Any]) -> str:
