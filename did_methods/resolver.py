@@ -196,11 +196,12 @@ class Resolver:
             return ResolutionResult.failure(
                 "methodNotSupported", f"no resolver for did:{parsed.method}"
             )
+        # every option that shapes the result is part of the key (did:key's
+        # publicKeyFormat, the version options, ...)
         key = (
             did,
             accept,
-            str(options.get("versionId", "")),
-            str(options.get("versionTime", "")),
+            *sorted(f"{k}={v}" for k, v in options.items() if k not in ("accept", "no_cache")),
         )
         now = self._clock()
         if not options.get("no_cache"):
@@ -264,12 +265,15 @@ class Resolver:
 
     # -- DID URL dereferencing ------------------------------------------------------
 
-    def dereference(self, did_url: str) -> DIDDocument | VerificationMethod | Service:
+    def dereference(
+        self, did_url: str, **options: Any
+    ) -> DIDDocument | VerificationMethod | Service:
         """Dereference a DID URL: the document, or the method/service named by its fragment.
 
         The DID URL parameters ``versionId`` and ``versionTime`` select a
-        version. Raises :class:`ResolutionError` (``invalidDidUrl``,
-        ``notFound``, ...) when there is nothing at that URL.
+        version; ``options`` are resolution options for the DID's method
+        (e.g. did:key's ``publicKeyFormat``). Raises :class:`ResolutionError`
+        (``invalidDidUrl``, ``notFound``, ...) when there is nothing at that URL.
         """
         try:
             url = DIDURL.parse(did_url)
@@ -277,8 +281,7 @@ class Resolver:
             raise ResolutionError("invalidDidUrl", str(exc)) from exc
         if url.path:
             raise ResolutionError("notFound", f"DID URL paths are not supported: {url.path!r}")
-        options = _version_options(url.query)
-        document = self.resolve_document(str(url.did), **options)
+        document = self.resolve_document(str(url.did), **{**options, **_version_options(url.query)})
         if url.fragment is None:
             return document
         target = f"{url.did}#{url.fragment}"

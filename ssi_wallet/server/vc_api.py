@@ -82,6 +82,7 @@ _ERROR_STATUS: Final = {
     "invalidPublicKey": 400,
     "invalidPublicKeyType": 400,
     "unsupportedPublicKeyType": 400,
+    "invalidOptions": 400,
     "notFound": 404,
     "representationNotSupported": 406,
     "methodNotSupported": 501,
@@ -423,7 +424,7 @@ def _resolve(service: _Service, request: Request) -> Response:
     options: dict[str, Any] = dict(request.query_params)
     is_url = any(c in text for c in "#?/")
     if is_url:
-        return _dereference(service, text)
+        return _dereference(service, text, _resolution_options(options))
     accept = request.headers.get("accept", "")
     representation = DID_LD_JSON if DID_LD_JSON in accept else DID_JSON
     result = service.resolver.resolve(text, accept=representation, **_resolution_options(options))
@@ -437,13 +438,21 @@ def _resolve(service: _Service, request: Request) -> Response:
     return JSONResponse(document, status_code=status, media_type=representation)
 
 
+_OPTIONS: Final = (
+    "versionId",
+    "versionTime",
+    "publicKeyFormat",
+    "enableExperimentalPublicKeyTypes",
+)
+
+
 def _resolution_options(query: Mapping[str, str]) -> dict[str, Any]:
-    return {k: v for k, v in query.items() if k in ("versionId", "versionTime")}
+    return {k: v for k, v in query.items() if k in _OPTIONS}
 
 
-def _dereference(service: _Service, text: str) -> Response:
+def _dereference(service: _Service, text: str, options: Mapping[str, Any]) -> Response:
     try:
-        found = service.resolver.dereference(text)
+        found = service.resolver.dereference(text, **options)
     except ResolutionError as exc:
         body = {
             "@context": _RESOLUTION_CONTEXT,

@@ -276,6 +276,18 @@ def test_did_resolution_status_codes(api: Api) -> None:
         assert result["didDocument"] is None
 
 
+def test_did_key_options_pass_through_the_query(api: Api) -> None:
+    did = api.dids["ecdsa"]
+    status, _, result = api.call("GET", f"/1.0/identifiers/{did}?publicKeyFormat=JsonWebKey2020")
+    assert status == 200
+    assert result["didDocument"]["verificationMethod"][0]["type"] == "JsonWebKey2020"
+    status, _, result = api.call("GET", f"/1.0/identifiers/{did}?publicKeyFormat=unknown")
+    assert status == 400
+    assert result["didResolutionMetadata"]["error"] == "unsupportedPublicKeyType"
+    status, _, result = api.call("GET", "/1.0/identifiers/did:key:zTjsVPtY")
+    assert (status, result["didResolutionMetadata"]["error"]) == (400, "invalidPublicKeyLength")
+
+
 def test_did_ledger_resolves_from_the_open_ledger(api: Api) -> None:
     status, _, result = api.call("GET", f"/1.0/identifiers/{api.ledger_did}")
     assert status == 200
