@@ -8,7 +8,7 @@ which key to use and what the claims mean.
 What it guarantees:
 
 * the ``alg`` of a token is checked against an allow-list (``EdDSA``,
-  ``ES256``, ``ES384``) and against the key type *before* any cryptography
+  ``ES256``, ``ES384``, ``ES512``) and against the key type *before* any cryptography
   runs, so ``none``, every ``HS*``/``RS*``/``PS*`` algorithm and an ``ES256``
   header on an Ed25519 key are refused without touching the signature;
 * parsing is strict and bounded: three base64url parts (strictly decoded),
@@ -61,6 +61,7 @@ ALG_KEY_TYPES: Mapping[str, KeyType] = {
     "EdDSA": KeyType.ED25519,
     "ES256": KeyType.P256,
     "ES384": KeyType.P384,
+    "ES512": KeyType.P521,
 }
 
 #: Longest compact JWS we parse (characters); far beyond any credential we issue.

@@ -10,7 +10,8 @@ the ``Sig_structure``::
 
 Algorithms (the COSE registry's numbers): EdDSA (``-8``, Ed25519; the
 fully-specified ``Ed25519`` ``-19`` is accepted on verification too), ES256
-(``-7``, P-256 with SHA-256) and ES384 (``-35``, P-384 with SHA-384). ECDSA
+(``-7``, P-256 with SHA-256), ES384 (``-35``, P-384 with SHA-384) and ES512
+(``-36``, P-521 with SHA-512). ECDSA
 signatures are the fixed-length ``r || s`` COSE prescribes, not DER.
 
 Reading is strict and bounded, because a barcode comes from anyone with a
@@ -47,6 +48,7 @@ __all__ = [
     "ALG_EDDSA",
     "ALG_ES256",
     "ALG_ES384",
+    "ALG_ES512",
     "DEFAULT_ALGORITHMS",
     "HEADER_ALG",
     "HEADER_CONTENT_TYPE",
@@ -68,9 +70,10 @@ ALG_EDDSA: Final = -8
 ALG_ED25519: Final = -19
 ALG_ES256: Final = -7
 ALG_ES384: Final = -35
+ALG_ES512: Final = -36
 
 #: The algorithms :meth:`CoseSign1.verify` accepts unless told otherwise.
-DEFAULT_ALGORITHMS: Final = frozenset({ALG_EDDSA, ALG_ED25519, ALG_ES256, ALG_ES384})
+DEFAULT_ALGORITHMS: Final = frozenset({ALG_EDDSA, ALG_ED25519, ALG_ES256, ALG_ES384, ALG_ES512})
 
 #: Common header parameter labels (RFC 9052 Section 3.1).
 HEADER_ALG: Final = 1
@@ -92,11 +95,13 @@ _KEY_TYPE_OF_ALG: Final[Mapping[int, KeyType]] = {
     ALG_ED25519: KeyType.ED25519,
     ALG_ES256: KeyType.P256,
     ALG_ES384: KeyType.P384,
+    ALG_ES512: KeyType.P521,
 }
 _ALG_OF_KEY_TYPE: Final[Mapping[KeyType, int]] = {
     KeyType.ED25519: ALG_EDDSA,
     KeyType.P256: ALG_ES256,
     KeyType.P384: ALG_ES384,
+    KeyType.P521: ALG_ES512,
 }
 # Labels whose meaning we know, so a ``crit`` list naming only these is fine.
 _UNDERSTOOD: Final = frozenset({HEADER_ALG, HEADER_CRIT, HEADER_CONTENT_TYPE, HEADER_KID})

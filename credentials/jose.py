@@ -12,8 +12,8 @@ which any of them disagrees with the credential, and any ``vc``/``vp``
 claim (the VC 1.1 JWT encoding, which the spec forbids).
 
 Tokens are signed with PyJWT. Verification parses the token once, strictly,
-checks its ``alg`` against an allow-list (``EdDSA``, ``ES256``, ``ES384``)
-and against the resolved key type, so ``none``, HMAC and RSA algorithms never
+checks its ``alg`` against an allow-list (``EdDSA``, ``ES256``, ``ES384``,
+``ES512``) and against the resolved key type, so ``none``, HMAC and RSA algorithms never
 reach any cryptography, then checks the signature over that same parse with
 our compact JWS core (tested against RFC 7515/8037 vectors and, both ways,
 against jwcrypto). Letting PyJWT parse and check again cost more than the

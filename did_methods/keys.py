@@ -1,4 +1,4 @@
-"""Key pairs: Ed25519, P-256, P-384 and X25519, as Multikey and as JWK.
+"""Key pairs: Ed25519, P-256, P-384, P-521 and X25519, as Multikey and as JWK.
 
 Public keys are immutable values (:class:`PublicKey`), compared by type and
 bytes. Private keys (:class:`PrivateKey`) never show their secret in
@@ -54,6 +54,7 @@ class KeyType(enum.Enum):
     X25519 = "X25519"
     P256 = "P-256"
     P384 = "P-384"
+    P521 = "P-521"
 
     @property
     def can_sign(self) -> bool:
@@ -70,15 +71,25 @@ class KeyType(enum.Enum):
 
     @classmethod
     def parse(cls, name: str) -> KeyType:
-        """Parse a user-facing name: ``ed25519``, ``p256``/``P-256``, ``p384``, ``x25519``."""
+        """Parse a user-facing name: ``ed25519``, ``p256``, ``p384``, ``p521``, ``x25519``.
+
+        Raises :class:`UnsupportedError` for any other name.
+        """
         normal = name.strip().lower().replace("-", "").replace("_", "")
         for kt in cls:
             if kt.value.lower().replace("-", "") == normal:
                 return kt
-        raise UnsupportedError(f"unknown key type {name!r}: use ed25519, p256, p384 or x25519")
+        raise UnsupportedError(
+            f"unknown key type {name!r}: use ed25519, p256, p384, p521 or x25519"
+        )
 
 
-_JWS_ALG = {KeyType.ED25519: "EdDSA", KeyType.P256: "ES256", KeyType.P384: "ES384"}
+_JWS_ALG = {
+    KeyType.ED25519: "EdDSA",
+    KeyType.P256: "ES256",
+    KeyType.P384: "ES384",
+    KeyType.P521: "ES512",
+}
 
 # multicodec codes (https://github.com/multiformats/multicodec table.csv)
 _PUB_CODEC = {
@@ -86,12 +97,14 @@ _PUB_CODEC = {
     KeyType.X25519: 0xEC,
     KeyType.P256: 0x1200,
     KeyType.P384: 0x1201,
+    KeyType.P521: 0x1202,
 }
 _PRIV_CODEC = {
     KeyType.ED25519: 0x1300,
     KeyType.X25519: 0x1302,
     KeyType.P256: 0x1306,
     KeyType.P384: 0x1307,
+    KeyType.P521: 0x1308,
 }
 _PUB_PREFIX = {kt: varint_encode(c) for kt, c in _PUB_CODEC.items()}
 _PRIV_PREFIX = {kt: varint_encode(c) for kt, c in _PRIV_CODEC.items()}
@@ -101,18 +114,25 @@ _BY_PRIV_CODEC = {c: kt for kt, c in _PRIV_CODEC.items()}
 _EC_CURVE: dict[KeyType, ec.EllipticCurve] = {
     KeyType.P256: ec.SECP256R1(),
     KeyType.P384: ec.SECP384R1(),
+    KeyType.P521: ec.SECP521R1(),
 }
 _EC_HASH: dict[KeyType, Callable[[], hashes.HashAlgorithm]] = {
     KeyType.P256: hashes.SHA256,
     KeyType.P384: hashes.SHA384,
+    KeyType.P521: hashes.SHA512,
 }
-_EC_SIZE = {KeyType.P256: 32, KeyType.P384: 48}
+_EC_SIZE = {KeyType.P256: 32, KeyType.P384: 48, KeyType.P521: 66}
 # Built once: constructing the signature algorithm object costs a few us per call.
 _ECDSA = {kt: ec.ECDSA(make()) for kt, make in _EC_HASH.items()}
 _EC_ORDER = {
     KeyType.P256: 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
     KeyType.P384: int(
         "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973",
+        16,
+    ),
+    KeyType.P521: int(
+        "1FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+        "A51868783BF2F966B7FCC0148F709A5D03BB5C9B8899C47AEBB6FB71E91386409",
         16,
     ),
 }
@@ -149,7 +169,7 @@ def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
 def _key_type_from_crv(kty: Any, crv: Any) -> KeyType:
     if kty == "OKP" and crv in ("Ed25519", "X25519"):
         return KeyType(crv)
-    if kty == "EC" and crv in ("P-256", "P-384"):
+    if kty == "EC" and crv in ("P-256", "P-384", "P-521"):
         return KeyType(crv)
     raise InvalidKey(f"unsupported JWK kty/crv: {kty!r}/{crv!r}")
 
@@ -180,7 +200,7 @@ class PublicKey:
     """A public key: its type and canonical bytes.
 
     ``raw`` is the 32-byte key for Ed25519 and X25519 and the *compressed*
-    SEC1 point for P-256 (33 bytes) and P-384 (49 bytes). Build one with
+    SEC1 point for P-256 (33 bytes), P-384 (49 bytes) and P-521 (67 bytes). Build one with
     :meth:`from_raw`, :meth:`from_multikey` or :meth:`from_jwk`; each
     validates the key (on the curve, not of small order) or raises
     :class:`InvalidKey`.
@@ -391,9 +411,14 @@ class PrivateKey:
         """Generate a fresh key from ``randbytes`` (default: the OS CSPRNG)."""
         if key_type in _EC_SIZE:
             size = _EC_SIZE[key_type]
+            order = _EC_ORDER[key_type]
+            # Rejection sampling over the order's bit length (P-521's 66 bytes hold 528
+            # bits: the top 7 are cleared, else 127 of 128 candidates would be refused).
+            top = (1 << (order.bit_length() - 8 * (size - 1))) - 1
             for _ in range(64):
                 candidate = randbytes(size)
-                if 0 < int.from_bytes(candidate, "big") < _EC_ORDER[key_type]:
+                candidate = bytes([candidate[0] & top]) + candidate[1:]
+                if 0 < int.from_bytes(candidate, "big") < order:
                     return cls(key_type, candidate)
             raise InvalidKey("random source produced no valid scalar in 64 tries")
         return cls(key_type, randbytes(32))

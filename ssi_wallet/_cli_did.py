@@ -34,7 +34,7 @@ def did() -> None:
 )
 @click.option(
     "--key-type",
-    type=click.Choice(["ed25519", "p256", "p384", "x25519"]),
+    type=click.Choice(["ed25519", "p256", "p384", "p521", "x25519"]),
     default="ed25519",
     show_default=True,
     help="Key type of the new key pair.",

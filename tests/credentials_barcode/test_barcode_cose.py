@@ -15,9 +15,14 @@ from credentials.cose import CoseError, CoseSign1, decode_cbor
 from did_methods.errors import ParseError, UnsupportedError, VerificationError
 from did_methods.keys import KeyType, PrivateKey
 
-SIGNING_TYPES = [KeyType.ED25519, KeyType.P256, KeyType.P384]
-ALG = {KeyType.ED25519: cose.ALG_EDDSA, KeyType.P256: cose.ALG_ES256, KeyType.P384: cose.ALG_ES384}
-SIG_SIZE = {KeyType.ED25519: 64, KeyType.P256: 64, KeyType.P384: 96}
+SIGNING_TYPES = [KeyType.ED25519, KeyType.P256, KeyType.P384, KeyType.P521]
+ALG = {
+    KeyType.ED25519: cose.ALG_EDDSA,
+    KeyType.P256: cose.ALG_ES256,
+    KeyType.P384: cose.ALG_ES384,
+    KeyType.P521: cose.ALG_ES512,
+}
+SIG_SIZE = {KeyType.ED25519: 64, KeyType.P256: 64, KeyType.P384: 96, KeyType.P521: 132}
 
 
 def _key(kt: KeyType, seed: int = 1) -> PrivateKey:
@@ -95,13 +100,21 @@ def test_kid_in_unprotected_header_and_precedence() -> None:
 
 def test_alg_none_or_unknown_is_refused_before_crypto() -> None:
     key = _key(KeyType.ED25519)
-    for alg in (None, 0, -257, "EdDSA", -36):
+    for alg in (None, 0, -257, "EdDSA", -37, -47):  # -37 PS256, -47 ES256K: not ours
         header = {} if alg is None else {1: alg}
         protected = cbor2.dumps(header) if header else b""
         msg = CoseSign1.parse(cbor2.dumps([protected, {}, b"p", bytes(64)]))
         with pytest.raises(VerificationError) as err:
             msg.verify(key.public_key)
         assert err.value.code == "alg_not_allowed"
+
+
+def test_es512_on_a_key_of_another_curve_is_refused_before_crypto() -> None:
+    msg = CoseSign1.parse(cbor2.dumps([cbor2.dumps({1: cose.ALG_ES512}), {}, b"p", bytes(132)]))
+    for kt in (KeyType.ED25519, KeyType.P256, KeyType.P384):
+        with pytest.raises(VerificationError) as err:
+            msg.verify(_key(kt).public_key)
+        assert err.value.code == "key_type_mismatch"
 
 
 def test_cwt_tag_61_around_tag_18_is_accepted() -> None:

@@ -31,7 +31,7 @@ def resolver() -> Resolver:
     return Resolver.default()
 
 
-@pytest.fixture(scope="session", params=[KeyType.ED25519, KeyType.P256])
+@pytest.fixture(scope="session", params=[KeyType.ED25519, KeyType.P256, KeyType.P384, KeyType.P521])
 def issuer(request: pytest.FixtureRequest) -> Party:
     return make_party(request.param)
 

@@ -48,7 +48,32 @@ def test_rfc7515_a3_with_a_flipped_signature_bit_fails() -> None:
     assert err.value.code == "signature_invalid"
 
 
-@pytest.mark.parametrize("case", ["A.1_HS256", "A.2_RS256", "A.4_ES512", "A.5_unsecured"])
+def test_rfc7515_a4_es512_verifies() -> None:
+    data = V["rfc7515"]["A.4_ES512"]
+    jws = CompactJWS.parse(data["compact"], json_payload=False)
+    assert jws.header == {"alg": "ES512"} and jws.payload == b"Payload"
+    key = PublicKey.from_jwk({k: v for k, v in data["jwk"].items() if k != "d"})
+    assert key.key_type is KeyType.P521 and len(jws.signature) == 132
+    jws.verify(key)
+    assert PrivateKey.from_jwk(data["jwk"]).public_key == key
+    # a flipped bit fails; the same key signs tokens that verify (ECDSA is randomised)
+    bad = bytes([jws.signature[-1] ^ 1])
+    forged = CompactJWS(
+        jws.header, jws.payload, jws.payload_bytes, jws.signing_input, jws.signature[:-1] + bad
+    )
+    with pytest.raises(VerificationError) as err:
+        forged.verify(key)
+    assert err.value.code == "signature_invalid"
+    ours = sign_compact({}, b"Payload", PrivateKey.from_jwk(data["jwk"]))
+    CompactJWS.parse(ours, json_payload=False).verify(key)
+    # ES512 on the RFC 8037 Ed25519 key: refused before any cryptography
+    ed = PublicKey.from_jwk({k: v for k, v in ED_JWK.items() if k != "d"})
+    with pytest.raises(VerificationError) as err:
+        jws.verify(ed)
+    assert err.value.code == "alg_key_mismatch"
+
+
+@pytest.mark.parametrize("case", ["A.1_HS256", "A.2_RS256", "A.5_unsecured"])
 def test_rfc7515_algorithms_we_refuse(case: str) -> None:
     data = V["rfc7515"][case]
     ed = PublicKey.from_jwk({k: v for k, v in ED_JWK.items() if k != "d"})

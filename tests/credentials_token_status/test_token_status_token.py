@@ -187,7 +187,7 @@ class RecordingResolver:
         return self.inner.verification_method(did_url, purpose)
 
 
-@pytest.mark.parametrize("alg", ["none", "HS256", "RS256", "ES512", None])
+@pytest.mark.parametrize("alg", ["none", "HS256", "RS256", "PS256", "ES256K", None])
 def test_algorithms_outside_the_allow_list_are_refused_before_key_lookup(
     ministry: Party, resolver: Resolver, alg: Any
 ) -> None:

@@ -75,7 +75,7 @@ def test_nist_curve_vectors_key_material_to_did() -> None:
     checked = 0
     for did, case in vectors.items():
         vm = case["verificationMethod"]
-        if "publicKeyJwk" in vm and vm["publicKeyJwk"]["crv"] in ("P-256", "P-384"):
+        if "publicKeyJwk" in vm and vm["publicKeyJwk"]["crv"] in ("P-256", "P-384", "P-521"):
             pub = PublicKey.from_jwk(vm["publicKeyJwk"])
             assert did_key_from_public_key(pub) == did
             assert public_key_from_did_key(did) == pub
@@ -86,7 +86,7 @@ def test_nist_curve_vectors_key_material_to_did() -> None:
             pub = PublicKey.from_raw(KeyType.P256, base58btc_decode(vm["publicKeyBase58"]))
             assert did_key_from_public_key(pub) == did
             checked += 1
-    assert checked == 5  # three P-256 (one base58) and two P-384; P-521 is not supported
+    assert checked == 7  # three P-256 (one base58), two P-384 and two P-521
 
 
 def test_x25519_only_dids_resolve_to_key_agreement(resolver: Resolver) -> None:
@@ -105,7 +105,7 @@ def test_unsupported_key_types_are_invalid_did(resolver: Resolver) -> None:
         assert "0xe7" in result.did_resolution_metadata["errorMessage"]
 
 
-@pytest.mark.parametrize("kt", [KeyType.ED25519, KeyType.P256, KeyType.P384])
+@pytest.mark.parametrize("kt", [KeyType.ED25519, KeyType.P256, KeyType.P384, KeyType.P521])
 def test_generated_did_key_documents(kt: KeyType) -> None:
     key = PrivateKey.generate(kt)
     doc = did_key_document(key.public_key)

@@ -273,6 +273,7 @@ def test_property_multikey_matches_multiformats(kt: KeyType) -> None:
             KeyType.X25519: "x25519-pub",
             KeyType.P256: "p256-pub",
             KeyType.P384: "p384-pub",
+            KeyType.P521: "p521-pub",
         }[kt]
     )
     assert raw == pub.raw
