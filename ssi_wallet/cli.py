@@ -53,6 +53,10 @@ _COMMANDS = {
         "ssi_wallet._cli_wallet",
         "Hold credentials in an encrypted wallet and present them, after consent.",
     ),
+    "issuer": (
+        "ssi_wallet._cli_issuer",
+        "Run an issuing back office: create, accredit, issue, revoke and publish.",
+    ),
     "verifier": (
         "ssi_wallet._cli_verifier",
         "Ask a wallet for what a policy needs, and check the presentation it sends back.",

@@ -53,6 +53,7 @@ __all__ = [
     "IssuedCredential",
     "Issuer",
     "StatusBoard",
+    "StatusListInfo",
     "StatusRef",
     "StatusTarget",
 ]
@@ -125,6 +126,20 @@ class StatusRef:
         if not all(p.isascii() and p.isdigit() and len(p) <= 12 for p in parts):
             raise ParseError(f"a status reference is LIST:INDEX or INDEX, not {text[:40]!r}")
         return cls(int(parts[0]), int(parts[1]))
+
+
+@dataclass(frozen=True, slots=True)
+class StatusListInfo:
+    """One status list set at a glance: its ``number``, ``length``, how many indexes
+    were ``dealt`` (reserved for credentials), how many are ``revoked`` and
+    ``suspended``, and the ``urls`` of its documents by purpose."""
+
+    number: int
+    length: int
+    dealt: int
+    revoked: int
+    suspended: int
+    urls: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -758,6 +773,15 @@ class Issuer:
                     f"status index {status_set.number}:{index} was never dealt by this issuer"
                 )
 
+    def _all_numbers(self) -> list[int]:
+        """Every list set number, those other processes started included."""
+        if self._persistent and self._ledger is not None:
+            with self._ledger.log.store.write() as writer:
+                last = IssuerSql(writer).last_list(self.did)
+            if last is not None:
+                return list(range(last[0] + 1))
+        return sorted(self._sets)
+
     def _fresh_sets(self, numbers: Sequence[int]) -> dict[int, _ListSet]:
         """Copies of list sets ``numbers``, as the database holds them now."""
         rows: dict[int, ListRow] = {}
@@ -777,6 +801,37 @@ class Issuer:
             self._versions[number] = row.version
         return out
 
+    def status_of(self, target: StatusTarget) -> Literal["valid", "revoked", "suspended"]:
+        """The status of one credential as the database (or memory) holds it now.
+
+        Raises as :meth:`revoke_many` for a target this issuer never dealt.
+        """
+        ref = self._target(target)
+        with self._lock:
+            status_set = self._fresh_sets([ref.list])[ref.list]
+        self._check_dealt(status_set, [ref.index])
+        if status_set.revocation.is_set(ref.index):
+            return "revoked"
+        if status_set.suspension.is_set(ref.index):
+            return "suspended"
+        return "valid"
+
+    def status_lists(self) -> list[StatusListInfo]:
+        """A summary of every status list set, as the database (or memory) holds it now."""
+        with self._lock:
+            sets = self._fresh_sets(self._all_numbers())
+        return [
+            StatusListInfo(
+                number=s.number,
+                length=self._length,
+                dealt=s.allocated,
+                revoked=sum(1 for _ in s.revocation.set_indices()),
+                suspended=sum(1 for _ in s.suspension.set_indices()),
+                urls={p: self.status_url(p, s.number) for p in ("token", *_PURPOSES)},
+            )
+            for s in sets.values()
+        ]
+
     def publish_status(self) -> dict[str, bytes]:
         """Sign every status list, publish them and anchor their digests on the ledger.
 
@@ -788,7 +843,7 @@ class Issuer:
         """
         with self._lock:
             for _ in range(8):
-                sets = self._fresh_sets(sorted(self._sets))
+                sets = self._fresh_sets(self._all_numbers())
                 try:
                     return self._publish(sets.values())
                 except _Conflict:
