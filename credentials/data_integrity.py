@@ -313,7 +313,9 @@ def add_proof(
     ``ecdsa-jcs-2019`` for P-256/P-384). When the document already has a
     ``proof``, the new proof joins it as a *proof set* (``proof`` becomes a
     list; every proof signs the document without proofs). The input is not
-    modified. Raises :class:`~credentials.errors.UnsupportedError` for a
+    modified. Raises :class:`~credentials.errors.UnsupportedError` with code
+    ``cryptosuite_unsupported`` for a cryptosuite other than the two JCS
+    suites (the RDFC suites among them) and ``key_type_mismatch`` for a
     suite that does not fit the key, :class:`~credentials.errors.ParseError`
     for a document JCS cannot canonicalise or malformed options (empty or
     non-string values, a naive datetime, a time that is not a dateTimeStamp).
@@ -321,10 +323,18 @@ def add_proof(
     if not isinstance(document, Mapping):
         raise ParseError("a document to secure must be a JSON object")
     suite = cryptosuite or _SUITE_OF_KEY.get(key.key_type)
+    if cryptosuite is not None and cryptosuite not in CRYPTOSUITES:
+        # e.g. eddsa-rdfc-2022 / ecdsa-rdfc-2019: RDF canonicalisation is not implemented
+        raise UnsupportedError(
+            f"cryptosuite {str(cryptosuite)[:64]!r} is not supported: "
+            f"only {EDDSA_JCS_2022} and {ECDSA_JCS_2019}",
+            "cryptosuite_unsupported",
+        )
     if suite is None or key.key_type not in CRYPTOSUITES.get(suite, frozenset()):
         raise UnsupportedError(
             f"cryptosuite {suite!r} does not fit a {key.key_type.value} key: "
-            f"use {EDDSA_JCS_2022} with Ed25519 or {ECDSA_JCS_2019} with P-256/P-384"
+            f"use {EDDSA_JCS_2022} with Ed25519 or {ECDSA_JCS_2019} with P-256/P-384",
+            "key_type_mismatch",
         )
     for name, value in (
         ("verification_method", verification_method),

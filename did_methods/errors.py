@@ -12,6 +12,7 @@ It is rooted in the lowest layer so that ``credentials``, ``ledger`` and
      │         ├── DuplicateKeyError    an object names the same member twice
      │         └── InputTooLargeError   more bytes or deeper nesting than allowed
      ├── UnsupportedError               well-formed, but a feature or algorithm we refuse
+     │                                  (carries ``code``)
      ├── ResolutionError                a DID could not be resolved (carries ``code``)
      ├── VerificationError              a check failed (carries a stable ``code``)
      ├── StoreError                     a storage backend failed; nothing was written
@@ -92,7 +93,15 @@ class InputTooLargeError(JSONError):
 
 
 class UnsupportedError(SSIWalletError):
-    """Input is well-formed but names an algorithm, key type or feature we do not accept."""
+    """Input is well-formed but names an algorithm, key type or feature we do not accept.
+
+    ``code`` is stable: ``unsupported`` unless the raiser names the refusal more
+    precisely (``cryptosuite_unsupported``, ``key_type_mismatch``, ...).
+    """
+
+    def __init__(self, message: str, code: str = "unsupported") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class ResolutionError(SSIWalletError):

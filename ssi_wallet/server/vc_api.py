@@ -54,7 +54,7 @@ from credentials import verify
 from credentials.errors import ParseError, ValidationError
 from credentials.jose import envelope_vc_jwt
 from credentials.result import VerificationResult
-from did_methods.errors import PolicyError, ResolutionError, SSIWalletError
+from did_methods.errors import PolicyError, ResolutionError, SSIWalletError, UnsupportedError
 from did_methods.keyfile import read_key_file
 from did_methods.resolver import DID_JSON, DID_LD_JSON, Resolver
 from ssi_wallet.issuer import Issuer, StatusBoard, StatusRef
@@ -72,6 +72,7 @@ __all__ = ["IssuerConfig", "VcApiConfig", "create_app"]
 
 Format = Literal["di-eddsa", "di-ecdsa", "vc-jwt"]
 _FORMATS: Final = ("di-eddsa", "di-ecdsa", "vc-jwt")
+_SUITE_OF_FORMAT: Final = {"di-eddsa": "eddsa-jcs-2022", "di-ecdsa": "ecdsa-jcs-2019"}
 _RESOLUTION_MEDIA: Final = 'application/ld+json;profile="https://w3id.org/did-resolution"'
 _RESOLUTION_CONTEXT: Final = "https://w3id.org/did-resolution/v1"
 # DID Resolution's HTTP(S) binding: the status code of each error.
@@ -231,6 +232,15 @@ def create_app(config: VcApiConfig) -> Starlette:
         options = body.get("options", {})
         if not isinstance(options, dict):
             raise HTTPProblem(400, "invalid_request", "`options` must be a JSON object")
+        requested = options.get("cryptosuite")
+        if requested is not None and requested != _SUITE_OF_FORMAT.get(fmt):
+            raise HTTPProblem(
+                400,
+                "cryptosuite_unsupported",
+                "The requested cryptosuite is not supported",
+                f"issuer {name} secures with {_SUITE_OF_FORMAT.get(fmt) or fmt}, "
+                f"not {str(requested)[:64]!r}",
+            )
         try:
             with service.lock:
                 issued = issuer.issue_credential(credential, format=fmt)
@@ -361,6 +371,10 @@ def _guard(handler: Handler) -> Handler:
             return problem_response(
                 HTTPProblem(400, "invalid_input", "The input cannot be read", str(exc)),
                 request.url.path,
+            )
+        except UnsupportedError as exc:
+            return problem_response(
+                HTTPProblem(400, exc.code, "Not supported", str(exc)), request.url.path
             )
         except SSIWalletError as exc:
             return problem_response(

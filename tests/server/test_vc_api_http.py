@@ -196,6 +196,18 @@ def test_an_invalid_credential_is_refused_at_issuance(api: Api) -> None:
     assert status == 400 and problem["code"] == "issuer_refused"
 
 
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "ecdsa-rdfc-2019", "ecdsa-jcs-2019"])
+def test_a_cryptosuite_the_issuer_does_not_use_is_cryptosuite_unsupported(
+    api: Api, suite: str
+) -> None:
+    body = {"credential": _credential(api.dids["eddsa"]), "options": {"cryptosuite": suite}}
+    status, _, problem = api.call("POST", "/issuers/eddsa/credentials/issue", body, token=TOKEN)
+    assert (status, problem["code"]) == (400, "cryptosuite_unsupported")
+    body["options"] = {"cryptosuite": "eddsa-jcs-2022"}
+    status, _, _ = api.call("POST", "/issuers/eddsa/credentials/issue", body, token=TOKEN)
+    assert status == 201
+
+
 @pytest.mark.parametrize("purpose, code", [("revocation", "revoked"), ("suspension", "suspended")])
 def test_status_change_shows_in_the_published_list(api: Api, purpose: str, code: str) -> None:
     vc = _issue(api)
