@@ -24,9 +24,12 @@ from ssi_wallet import Holder, Issuer, Verifier, policies
 
 
 def sample_claims(type_name: str) -> dict[str, Any]:
-    """The vocabulary's sample claims for a type, dated around today."""
+    """The vocabulary's sample claims for a type, dated around today, issued in Germany
+    (the office is accredited for DE: a verifier refuses a permit naming another state)."""
     claims = schemas.example_subject(type_name)
     claims.pop("id", None)
+    claims["issuingState"] = "DE"
+    claims["issuingAuthority"] = "Federal Office for Migration and Refugees"
     today = datetime.now(UTC).date()
     claims["issueDate"] = (today - timedelta(days=7)).isoformat()
     claims["expiryDate"] = (today + timedelta(days=730)).isoformat()

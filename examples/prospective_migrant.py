@@ -24,6 +24,9 @@ from ssi_wallet import Holder, Issuer, Verifier, policies
 def sample(type_name: str) -> dict[str, Any]:
     claims = schemas.example_subject(type_name)
     claims.pop("id", None)
+    # Issued in Poland, where the office is accredited: a verifier checks the issuing state.
+    claims["issuingState"] = "PL"
+    claims["issuingAuthority"] = "Voivodeship Office"
     if "expiryDate" in claims:
         today = datetime.now(UTC).date()
         claims["issueDate"] = (today - timedelta(days=30)).isoformat()

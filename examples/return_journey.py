@@ -24,6 +24,9 @@ from ssi_wallet import Holder, Issuer, Verifier, policies
 def travel_claims() -> dict[str, Any]:
     claims = schemas.example_subject("ReturnTravelDocument")
     claims.pop("id", None)
+    # Issued in Germany, where the office is accredited: a verifier checks the issuing state.
+    claims["issuingState"] = "DE"
+    claims["issuingAuthority"] = "Federal Office for Migration and Refugees"
     today = datetime.now(UTC).date()
     claims["issueDate"] = today.isoformat()
     claims["expiryDate"] = (today + timedelta(days=30)).isoformat()

@@ -36,10 +36,14 @@ __all__ = ["run_demo"]
 Say = Callable[[str], None]
 
 
-def _claims(type_name: str, days: int = 730) -> dict[str, object]:
-    """The vocabulary's sample claims, with dates around today so the demo never ages."""
+def _claims(type_name: str, issuer: Issuer, days: int = 730) -> dict[str, object]:
+    """The vocabulary's sample claims, with dates around today so the demo never ages,
+    issued in Germany by ``issuer`` (both offices are accredited for DE only: a
+    verifier refuses a permit that names another issuing state)."""
     claims = schemas.example_subject(type_name)
     claims.pop("id", None)
+    claims["issuingState"] = "DE"
+    claims["issuingAuthority"] = issuer.name
     today = datetime.now(UTC).date()
     claims["issueDate"] = (today - timedelta(days=14)).isoformat()
     claims["expiryDate"] = (today + timedelta(days=days)).isoformat()
@@ -106,14 +110,14 @@ def _run(say: Say, folder: Path) -> None:
     )
     say(f"3. Amina's wallet (encrypted file) holds her key; her DID is {wallet.did}")
     for type_name, issuer in (("AsylumApplicant", bamf), ("InternationalProtectionStatus", bamf)):
-        issued = issuer.issue(type_name, subject=wallet.did, claims=_claims(type_name))
+        issued = issuer.issue(type_name, subject=wallet.did, claims=_claims(type_name, issuer))
         wallet.store(issued.credential)
         say(f"4. {issuer.name} issues her {type_name} (SD-JWT VC); the wallet verifies, keeps it.")
     residence = office.issue(
-        "ResidencePermit", subject=wallet.did, claims=_claims("ResidencePermit")
+        "ResidencePermit", subject=wallet.did, claims=_claims("ResidencePermit", office)
     )
     wallet.store(residence.credential)
-    work = office.issue("WorkPermit", subject=wallet.did, claims=_claims("WorkPermit"))
+    work = office.issue("WorkPermit", subject=wallet.did, claims=_claims("WorkPermit", office))
     wallet.store(work.credential)
     say("5. After recognition, the Leipzig office issues her residence and work permits.")
 
@@ -157,7 +161,7 @@ def _run(say: Say, folder: Path) -> None:
         ":memory:", passphrase=secrets.token_urlsafe(16), resolver=ledger.resolver()
     )
     travel = bamf.issue(
-        "ReturnTravelDocument", subject=karim.did, claims=_claims("ReturnTravelDocument")
+        "ReturnTravelDocument", subject=karim.did, claims=_claims("ReturnTravelDocument", bamf)
     )
     karim.store(travel.credential)
     say("9. Karim's claim is denied; the federal office issues a return travel document.")
@@ -171,7 +175,7 @@ def _run(say: Say, folder: Path) -> None:
     lena = Holder.create(
         ":memory:", passphrase=secrets.token_urlsafe(16), resolver=ledger.resolver()
     )
-    study = office.issue("StudyPermit", subject=lena.did, claims=_claims("StudyPermit"))
+    study = office.issue("StudyPermit", subject=lena.did, claims=_claims("StudyPermit", office))
     lena.store(study.credential)
     university = Verifier(ledger, audience="did:web:uni.example", status_fetcher=office.board)
     request = university.request(policies.right_to_study())

@@ -184,6 +184,11 @@ class AccreditationAnswer:
     entries that prove the answer with inclusion proofs in one tree (the
     chain's entries for yes; for no, the revocations that ended matching
     accreditations before ``at``, if any); ``reason`` says why in words.
+    ``code`` is ``accredited``, ``not_accredited``, or ``jurisdiction_mismatch``
+    when a jurisdiction was asked and ``did`` held an accreditation for the
+    type at ``at``, but only for a jurisdiction that does not cover it (the
+    evidence then proves that accreditation's chain);
+    ``jurisdiction`` is the one held (of ``chain[0]`` for yes), else ``None``.
     An answer is deliberately not a boolean: ask ``answer.accredited``.
     """
 
@@ -194,6 +199,8 @@ class AccreditationAnswer:
     chain: tuple[Accreditation, ...]
     evidence: tuple[EntryProof, ...]
     reason: str
+    code: str = "not_accredited"
+    jurisdiction: str | None = None
 
     def __bool__(self) -> bool:
         raise TypeError("an AccreditationAnswer is not a boolean: use .accredited")
@@ -475,6 +482,10 @@ class TrustedIssuerRegistry:
 
         Answers from the log as it stands: a revocation logged after ``at``
         does not change the answer, one logged at or before ``at`` does.
+        ``jurisdiction`` is where the credential was issued (its issuing
+        state): an accreditation counts only if its jurisdiction covers it
+        (:func:`covers_jurisdiction`); when one for another jurisdiction was
+        in force, the answer's ``code`` is ``jurisdiction_mismatch``.
         ``evidence=False`` skips building the inclusion proofs (a verifier's
         hot path); the answer then carries none.
         Raises :class:`RegistryError` for a naive ``at`` or a malformed type
@@ -487,6 +498,9 @@ class TrustedIssuerRegistry:
         self._follower.catch_up()
         with self._lock:
             chain = self._chain(did, {ctype}, jurisdiction, at_ms, False)
+            elsewhere = None
+            if chain is None and jurisdiction is not None:
+                elsewhere = self._chain(did, {ctype}, None, at_ms, False)
             matching = [
                 s.current()
                 for s in self._by_subject.get(did, [])
@@ -496,7 +510,19 @@ class TrustedIssuerRegistry:
             proofs = prove_entries(self._log, [a.id for a in chain]) if evidence else ()
             path = " <- ".join(a.accreditor for a in chain)
             reason = f"{did} was accredited for {ctype} through {path}"
-            return AccreditationAnswer(True, did, ctype, at, tuple(chain), proofs, reason)
+            return AccreditationAnswer(
+                True, did, ctype, at, tuple(chain), proofs, reason, "accredited",
+                chain[0].jurisdiction,
+            )  # fmt: skip
+        if elsewhere is not None:
+            held = elsewhere[0].jurisdiction
+            reason = (
+                f"{did} was accredited for {ctype} in {held}, which does not cover {jurisdiction}"
+            )
+            proofs = prove_entries(self._log, [a.id for a in elsewhere]) if evidence else ()
+            return AccreditationAnswer(
+                False, did, ctype, at, (), proofs, reason, "jurisdiction_mismatch", held
+            )
         revocations = [a.revocation_index for a in matching if a.revocation_index is not None]
         proofs = (
             prove_entries(self._log, [a.id for a in matching] + revocations) if evidence else ()

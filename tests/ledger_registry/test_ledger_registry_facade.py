@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from ledger_registry_support import FakeClock
+from pg_support import pg_drop_schema, pg_dsn
 
 from did_methods.errors import ResolutionError
 from did_methods.keys import KeyType, PrivateKey
@@ -17,15 +17,6 @@ from ledger.checkpoint import verify_checkpoint
 from ledger.errors import LedgerError
 from ledger.facade import Ledger
 from ledger.registry import Signer
-
-PG_ENV = "SSI_WALLET_TEST_POSTGRES_DSN"
-
-
-def _pg_dsn() -> str:
-    dsn = os.environ.get(PG_ENV)
-    if not dsn:
-        pytest.skip(f"PostgreSQL facade tests need {PG_ENV}=postgresql://user@host:port/db")
-    return dsn
 
 
 @pytest.fixture(params=["sqlite", "memory", "postgres"])
@@ -36,13 +27,10 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
     elif request.param == "memory":
         yield ":memory:", None
     else:
-        dsn = _pg_dsn()
+        dsn = pg_dsn()
         schema = f"facade_{secrets.token_hex(6)}"
         yield dsn, schema
-        import psycopg
-
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        pg_drop_schema(dsn, schema)
 
 
 def test_the_whole_facade(target: tuple[str, str | None]) -> None:

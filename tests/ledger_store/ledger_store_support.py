@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
-import pytest
+from pg_support import pg_drop_schema, pg_dsn  # noqa: F401  (the store tests import them from here)
 
 from did_methods.keys import PrivateKey
 from did_methods.methods.key import did_key_from_public_key
 from ledger.entry import EntryDraft, SignedDraft
 
-PG_ENV = "SSI_WALLET_TEST_POSTGRES_DSN"
 ORIGIN = "ledger.test/log"
-
-
-def pg_dsn() -> str:
-    """The PostgreSQL DSN, or skip the test with a message saying how to enable it."""
-    dsn = os.environ.get(PG_ENV)
-    if not dsn:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV}=postgresql://user@host:port/db")
-    return dsn
-
-
-def pg_drop_schema(dsn: str, schema: str) -> None:
-    import psycopg
-
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 def submitter_of(key: PrivateKey) -> str:

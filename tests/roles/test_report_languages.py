@@ -49,6 +49,8 @@ SAMPLES: Mapping[str, Any] = {
     "error": "not JSON",
     "presented": "StudyPermit",
     "check": "signature",
+    "issuing_state": "DE",
+    "jurisdiction": "LT",
 }
 
 # Letters each script may use besides its own: the data model's name.
