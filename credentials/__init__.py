@@ -2,9 +2,13 @@
 proofs (``eddsa-jcs-2022``, ``ecdsa-jcs-2019``), VC-JOSE, SD-JWT VC, Bitstring and Token
 Status Lists, offline barcodes, and the immigration vocabulary's JSON Schemas.
 
-Start with :func:`verify` (any format in, a :class:`VerificationResult` out) and
-:func:`issue`. The modules hold the sharper tools: :mod:`credentials.jcs`,
-:mod:`credentials.model`, :mod:`credentials.data_integrity`, :mod:`credentials.jose`,
+To decide trust, use :func:`verify_credential` and :func:`verify_presentation`:
+the caller names the format, the kind and the credential type it accepts, and
+reads issuer, type and claims from the result's typed fields. :func:`verify`
+(any format in, a :class:`VerificationResult` out) detects what it is given, for
+display. :func:`issue` secures a credential. The modules hold the sharper tools:
+:mod:`credentials.jcs`, :mod:`credentials.model`, :mod:`credentials.data_integrity`,
+:mod:`credentials.jose`,
 :mod:`credentials.sd_jwt`, :mod:`credentials.status_list`,
 :mod:`credentials.token_status_list`, :mod:`credentials.schemas`,
 :mod:`credentials.barcode`; :mod:`credentials.cose` and :mod:`credentials.base45` are
@@ -53,7 +57,7 @@ from credentials.model import (
     check_validity_period,
     parse_datetime,
 )
-from credentials.result import Check, CheckStatus, VerificationResult
+from credentials.result import Check, CheckStatus, Kind, VerificationResult
 from credentials.schemas import (
     CONTEXT_URL,
     CREDENTIAL_TYPES,
@@ -108,7 +112,16 @@ from credentials.token_status_list import (
     token_status_checker_for,
     verify_status_list_token,
 )
-from credentials.verify import IssueFormat, issue, verify
+from credentials.verify import (
+    CredentialFormat,
+    IssueFormat,
+    PresentationFormat,
+    StatusResolvers,
+    issue,
+    verify,
+    verify_credential,
+    verify_presentation,
+)
 
 __all__ = [
     "CONTEXT_URL",
@@ -122,13 +135,16 @@ __all__ = [
     "CheckStatus",
     "ClaimPathError",
     "Credential",
+    "CredentialFormat",
     "DataIntegrityProof",
     "Disclosure",
     "DuplicateKeyError",
     "InputTooLargeError",
     "IssueFormat",
     "JSONError",
+    "Kind",
     "Presentation",
+    "PresentationFormat",
     "SchemaValidationError",
     "SdJwt",
     "SdJwtError",
@@ -136,6 +152,7 @@ __all__ = [
     "StatusList",
     "StatusListError",
     "StatusListResolver",
+    "StatusResolvers",
     "TokenStatus",
     "TokenStatusCheckError",
     "TokenStatusList",
@@ -188,7 +205,9 @@ __all__ = [
     "vct",
     "verify",
     "verify_barcode",
+    "verify_credential",
     "verify_jwt",
+    "verify_presentation",
     "verify_proof",
     "verify_sd_jwt",
     "verify_status_list_token",

@@ -33,7 +33,16 @@ draw it (with the optional ``segno``: ``pip install 'ssi-wallet[qr]'``),
 3. ``signature``: ``alg`` allow-listed, matching the key, signature valid
    (``alg_not_allowed``, ``key_type_mismatch``, ``signature_invalid``);
 4. ``validity_period``: ``iat``/``nbf`` not after ``now``, ``exp`` after it
-   (``not_yet_valid``, ``expired``, ``claims_invalid``).
+   (``not_yet_valid``, ``expired``, ``claims_invalid``);
+5. ``status``: a barcode whose CWT carries the ``status`` claim
+   (:data:`CWT_STATUS`, label 65535 of the IETF Token Status List draft:
+   ``{"status_list": {"idx": ..., "uri": ...}}``) is checked by the caller's
+   ``status_checker``; without one it fails with ``status_unavailable``
+   (status fails closed, also offline).
+
+A valid result is of kind credential: ``issuer`` is ``iss``, ``subject``
+``sub``, ``claims`` the subject claims, and ``types`` empty (a barcode
+states no credential type, so a caller that asks for one refuses it).
 
 Decoding is bounded: at most ``max_bytes`` of compressed and of decompressed
 data (a zlib bomb stops there), and the CBOR limits of :mod:`credentials.cose`.
@@ -49,7 +58,7 @@ import math
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final, TypeAlias
 
 import cbor2
@@ -64,6 +73,7 @@ from credentials.cose import (
     decode_cbor,
 )
 from credentials.result import Check, VerificationResult
+from credentials.sd_jwt import StatusChecker
 from did_methods.errors import ParseError, SSIWalletError, UnsupportedError, VerificationError
 from did_methods.keys import PrivateKey, PublicKey
 
@@ -73,6 +83,7 @@ __all__ = [
     "CWT_IAT",
     "CWT_ISS",
     "CWT_NBF",
+    "CWT_STATUS",
     "DEFAULT_PREFIX",
     "FORMAT",
     "MAX_BYTES",
@@ -95,6 +106,8 @@ CWT_ISS: Final = 1
 CWT_EXP: Final = 4
 CWT_NBF: Final = 5
 CWT_IAT: Final = 6
+#: The CWT ``status`` claim (draft-ietf-oauth-status-list): a Token Status List reference.
+CWT_STATUS: Final = 65535
 #: The ``format`` of the results :func:`verify_barcode` returns.
 FORMAT: Final = "cose-barcode"
 #: Default bound on compressed and on decompressed bytes (a QR code holds < 3 KB).
@@ -339,6 +352,7 @@ def verify_barcode(
     claims_key: int | str = CLAIMS_KEY,
     leeway: float = 0,
     algorithms: frozenset[int] = DEFAULT_ALGORITHMS,
+    status_checker: StatusChecker | None = None,
 ) -> VerificationResult:
     """Verify a barcode string offline; return every check, never a bare bool.
 
@@ -348,9 +362,11 @@ def verify_barcode(
     a DID and ``kid`` the UTF-8 DID URL (or ``#fragment``) of one of its
     ``assertionMethod`` keys; did:key and did:jwk resolve with no network.
     ``now`` (default: the clock) is when validity is judged, with ``leeway``
-    seconds of tolerance. The checks are listed in the module docstring; the
-    result's ``document`` is the subject claims (the unverified ones, for
-    display, when a check failed) and ``issuer`` the ``iss`` claim.
+    seconds of tolerance. ``status_checker`` is called with the CWT
+    ``status`` claim once the signature held. The checks are listed in the
+    module docstring; the result's ``document`` is the subject claims (the
+    unverified ones, for display, when a check failed); the typed fields are
+    set only when every check held.
 
     Raises only :class:`~did_methods.errors.ParseError` for a naive or
     non-time ``now``; an unreadable barcode is a result whose ``syntax``
@@ -374,20 +390,61 @@ def verify_barcode(
         checks.append(Check.failed("key_authorisation", exc.code, exc.message))
         checks.append(Check.skipped("signature", "no key to check the signature with"))
         checks.append(_validity(barcode, moment, leeway))
-        return VerificationResult.of(FORMAT, checks, document=document, issuer=issuer)
+        return VerificationResult.of(FORMAT, checks, document=document)
     checks.append(Check.passed("key_authorisation", f"key {key_id[:120]} found", kid=key_id))
     # 3. signature: allow-listed alg, matching the key type, verified over the Sig_structure
     try:
         barcode.message.verify(key, algorithms=algorithms)
     except VerificationError as exc:
-        checks.append(Check.failed("signature", exc.code, exc.message))
+        signature = Check.failed("signature", exc.code, exc.message)
     else:
-        checks.append(
-            Check.passed("signature", f"COSE alg {alg} signature by a {key.key_type.value} key")
+        signature = Check.passed(
+            "signature", f"COSE alg {alg} signature by a {key.key_type.value} key"
         )
+    checks.append(signature)
     # 4. validity_period: iat / nbf / exp at `now`
     checks.append(_validity(barcode, moment, leeway))
-    return VerificationResult.of(FORMAT, checks, document=document, issuer=issuer)
+    # 5. status (fail closed), only over a signed claims map
+    checks.append(_status(barcode, signature, status_checker))
+    subject = barcode.cwt_claims.get(2)
+    nbf, exp = barcode.not_before, barcode.expires_at
+    return VerificationResult.of(
+        FORMAT,
+        checks,
+        document=document,
+        kind="credential",
+        issuer=issuer,
+        subject=subject if isinstance(subject, str) else None,
+        claims={k: v for k, v in document.items() if isinstance(k, str)},
+        valid_from=_instant(nbf),
+        valid_until=_instant(exp),
+    )
+
+
+def _instant(value: float | None) -> datetime | None:
+    try:
+        return None if value is None else datetime.fromtimestamp(value, UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _status(barcode: UnverifiedBarcode, signature: Check, checker: StatusChecker | None) -> Check:
+    """Step 5: the CWT ``status`` claim, checked once the signature held."""
+    status = barcode.cwt_claims.get(CWT_STATUS)
+    if status is None:
+        return Check.skipped("status", "the barcode has no status")
+    if signature.status != "passed":
+        return Check.skipped("status", "not run: the signature did not verify")
+    if checker is None:
+        return Check.failed(
+            "status", "status_unavailable", "the barcode has a status but no status checker"
+        )
+    if not isinstance(status, dict):
+        return Check.failed("status", "status_invalid", "the CWT 'status' claim is not a map")
+    try:
+        return checker(status)
+    except SSIWalletError as exc:
+        return Check.failed("status", "status_unavailable", str(exc))
 
 
 # -- writing ----------------------------------------------------------------------------
@@ -449,6 +506,7 @@ def encode_barcode(
     iat: datetime | int | None = None,
     nbf: datetime | int | None = None,
     prefix: str = DEFAULT_PREFIX,
+    status: Mapping[str, Any] | None = None,
 ) -> str:
     """Sign ``claims`` into a barcode string: ``prefix + base45(zlib(COSE_Sign1(CWT)))``.
 
@@ -456,7 +514,10 @@ def encode_barcode(
     lists and maps) go under :data:`CLAIMS_KEY`; ``issuer`` becomes ``iss``,
     ``iat`` (default: now), ``exp`` and ``nbf`` (datetimes or epoch seconds)
     the time claims; ``kid`` (bytes, or text taken as UTF-8, e.g. a DID URL)
-    goes in the protected header with the key's algorithm. Raises
+    goes in the protected header with the key's algorithm; ``status`` (a
+    Token Status List reference, e.g.
+    :func:`credentials.token_status_list.status_claim`) becomes the CWT
+    claim :data:`CWT_STATUS`. Raises
     :class:`BarcodeError` ``claims_invalid`` for claims or times we cannot
     encode (or ``exp`` not after ``iat``), ``prefix_invalid`` for a prefix
     outside the QR alphanumeric set, and
@@ -477,6 +538,10 @@ def encode_barcode(
     cwt: dict[int, Any] = {CWT_ISS: issuer, CWT_IAT: issued, CWT_EXP: expires}
     if nbf is not None:
         cwt[CWT_NBF] = _epoch(nbf, "nbf")
+    if status is not None:
+        if not isinstance(status, Mapping):
+            raise BarcodeError("claims_invalid", "status must be a mapping")
+        cwt[CWT_STATUS] = _plain(status, 0, "/status")
     cwt[CLAIMS_KEY] = _plain(claims, 0, "")
     payload = cbor2.dumps(cwt)
     message = CoseSign1.sign(payload, key, kid=kid_bytes).encode()

@@ -26,9 +26,9 @@ presentation verifies each of them too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 import jwt
 
@@ -49,6 +49,7 @@ from did_methods.keys import PrivateKey
 
 __all__ = [
     "VC_JWT_MEDIA_TYPE",
+    "CredentialStatusChecker",
     "VCJoseError",
     "envelope_vc_jwt",
     "issue_vc_jwt",
@@ -57,6 +58,10 @@ __all__ = [
     "verify_vc_jwt",
     "verify_vp_jwt",
 ]
+
+#: Checks a verified credential's ``credentialStatus`` (called with the
+#: credential) and returns the ``status`` check; see :func:`verify_vc_jwt`.
+CredentialStatusChecker: TypeAlias = Callable[[Mapping[str, Any]], Check]
 
 #: The media type of a credential secured as a compact JWS.
 VC_JWT_MEDIA_TYPE: Final = "application/vc+jwt"
@@ -390,6 +395,7 @@ def verify_vc_jwt(
     *,
     now: float | datetime | None = None,
     leeway: float = 0,
+    status_checker: CredentialStatusChecker | None = None,
 ) -> VerificationResult:
     """Verify a ``vc+jwt`` and return every check (format ``vc+jwt``), never a bare bool.
 
@@ -397,9 +403,13 @@ def verify_vc_jwt(
     the credential's ``issuer`` authorised for ``assertionMethod`` (through
     ``resolver``) and an ``alg`` that fits that key; 3 the signature;
     4 JWT claims consistent with the credential; 5 validity (``nbf``/``exp``
-    and ``validFrom``/``validUntil`` at ``now``). ``document`` is the
-    credential when the signature held. Raises :class:`VCJoseError` only
-    when ``token`` is not a compact JWS with JSON header and payload.
+    and ``validFrom``/``validUntil`` at ``now``); 6 status: a credential with
+    a ``credentialStatus`` is passed to ``status_checker`` (which returns the
+    ``status`` check), and without one fails with ``status_unavailable``
+    (status fails closed). ``document`` is the credential when the signature
+    held; the typed fields (kind credential, issuer, types, subject, claims,
+    validity) are filled when every check held. Raises :class:`VCJoseError`
+    only when ``token`` is not a compact JWS with JSON header and payload.
     """
     checks: list[Check] = []
     at = epoch_seconds(now)
@@ -414,10 +424,30 @@ def verify_vc_jwt(
     )
     if verified is None:
         return VerificationResult.of("vc+jwt", checks)
-    jws, issuer = verified
-    checks.append(_consistency(jws.payload, "VerifiableCredential"))
+    jws, _ = verified
+    consistency = _consistency(jws.payload, "VerifiableCredential")
+    checks.append(consistency)
     checks.append(_validity(jws.payload, at, leeway))
-    return VerificationResult.of("vc+jwt", checks, document=jws.payload, issuer=issuer)
+    # 6. status, once the signature held (fail closed)
+    if "credentialStatus" not in jws.payload:
+        checks.append(Check.skipped("status", "the credential has no credentialStatus"))
+    elif status_checker is None:
+        checks.append(
+            Check.failed(
+                "status",
+                "status_unavailable",
+                "the credential has a credentialStatus but no status checker was given",
+            )
+        )
+    else:
+        try:
+            checks.append(status_checker(jws.payload))
+        except SSIWalletError as exc:
+            checks.append(Check.failed("status", "status_unavailable", str(exc)))
+    typed: dict[str, Any] = {}
+    if consistency.status == "passed":
+        typed = Credential.from_json(jws.payload).typed_fields()
+    return VerificationResult.of("vc+jwt", checks, document=jws.payload, **typed)
 
 
 def _enveloped(item: Any) -> str | None:
@@ -442,6 +472,7 @@ def verify_vp_jwt(
     audience: str | None = None,
     max_age: float | None = 300,
     leeway: float = 0,
+    status_checker: CredentialStatusChecker | None = None,
 ) -> VerificationResult:
     """Verify a ``vp+jwt`` and the credentials it envelopes (format ``vp+jwt``).
 
@@ -452,8 +483,11 @@ def verify_vp_jwt(
     older than that (``presentation_stale``); 7 every
     ``EnvelopedVerifiableCredential`` (``data:application/vc+jwt,...``) is
     verified with :func:`verify_vc_jwt` (a check ``credential[i]`` each;
-    another credential form fails as ``credential_format_unsupported``).
-    Raises :class:`VCJoseError` only for a token that is not a compact JWS.
+    another credential form fails as ``credential_format_unsupported``), with
+    ``status_checker`` for their status. When every check held the result is
+    of kind presentation, ``holder`` set, ``issuer`` None and ``credentials``
+    the enveloped credentials' results. Raises :class:`VCJoseError` only for a
+    token that is not a compact JWS.
     """
     checks: list[Check] = []
     at = epoch_seconds(now)
@@ -498,6 +532,7 @@ def verify_vp_jwt(
     if len(items) > MAX_ENVELOPED:
         checks.append(Check.failed("credentials", "too_many_credentials", "too many credentials"))
         items = []
+    verified_credentials: list[VerificationResult] = []
     for index, item in enumerate(items):
         name = f"credential[{index}]"
         inner = _enveloped(item)
@@ -507,22 +542,32 @@ def verify_vp_jwt(
             )
             continue
         try:
-            result = verify_vc_jwt(inner, resolver, now=at, leeway=leeway)
+            result = verify_vc_jwt(
+                inner, resolver, now=at, leeway=leeway, status_checker=status_checker
+            )
         except SSIWalletError as exc:
             checks.append(Check.failed(name, "credential_invalid", str(exc)))
             continue
         if result.valid:
+            verified_credentials.append(result)
             checks.append(Check.passed(name, f"vc+jwt from {result.issuer}", issuer=result.issuer))
         else:
             checks.append(
                 Check.failed(
                     name,
                     result.codes[0],
-                    f"vc+jwt from {result.issuer}: {result.failures[0].message}",
+                    f"vc+jwt: {result.failures[0].message}",
                     codes=list(result.codes),
                 )
             )
-    return VerificationResult.of("vp+jwt", checks, document=payload, issuer=holder)
+    return VerificationResult.of(
+        "vp+jwt",
+        checks,
+        document=payload,
+        kind="presentation",
+        holder=holder,
+        credentials=verified_credentials,
+    )
 
 
 def verify_jwt(
@@ -533,6 +578,7 @@ def verify_jwt(
     nonce: str | None = None,
     audience: str | None = None,
     leeway: float = 0,
+    status_checker: CredentialStatusChecker | None = None,
 ) -> VerificationResult:
     """Verify a ``vc+jwt`` or a ``vp+jwt``, chosen by its (unverified) ``typ`` header.
 
@@ -547,6 +593,12 @@ def verify_jwt(
         raise VCJoseError(f"not a compact JWS: {exc}") from exc
     if _media_type_ok(header.get("typ"), "vp+jwt"):
         return verify_vp_jwt(
-            token, resolver, now=now, nonce=nonce, audience=audience, leeway=leeway
+            token,
+            resolver,
+            now=now,
+            nonce=nonce,
+            audience=audience,
+            leeway=leeway,
+            status_checker=status_checker,
         )
-    return verify_vc_jwt(token, resolver, now=now, leeway=leeway)
+    return verify_vc_jwt(token, resolver, now=now, leeway=leeway, status_checker=status_checker)

@@ -345,6 +345,33 @@ class Credential:
         """The ``validity_period`` check at ``now``; see :func:`check_validity_period`."""
         return _validity_check(self.valid_from, self.valid_until, now)
 
+    def typed_fields(self) -> dict[str, Any]:
+        """The typed fields of a :class:`~credentials.result.VerificationResult` of kind
+        credential (issuer, types, subject, claims, validity period).
+
+        For a securing format to pass to ``VerificationResult.of`` once it has
+        verified this credential; ``subject`` and ``claims`` only when the
+        credential has exactly one subject (several would be ambiguous).
+        """
+        raw = self.document.get("credentialSubject")
+        if isinstance(raw, list) and len(raw) == 1:
+            raw = raw[0]
+        subject: str | None = None
+        claims: dict[str, Any] = {}
+        if isinstance(raw, Mapping):
+            ident = raw.get("id")
+            subject = ident if isinstance(ident, str) else None
+            claims = {k: v for k, v in raw.items() if k != "id"}
+        return {
+            "kind": "credential",
+            "issuer": self.issuer,
+            "types": self.types,
+            "subject": subject,
+            "claims": claims,
+            "valid_from": self.valid_from,
+            "valid_until": self.valid_until,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Presentation:

@@ -10,9 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Literal
 
-__all__ = ["Check", "CheckStatus", "VerificationResult"]
+__all__ = ["Check", "CheckStatus", "Kind", "VerificationResult"]
+
+#: What a verified document is: a credential (an issuer's assertion, verified
+#: with a key the issuer authorises for ``assertionMethod``) or a presentation
+#: (a holder's answer, verified with an ``authentication`` key).
+Kind = Literal["credential", "presentation"]
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 #: ``passed``: the check ran and held; ``failed``: it ran and did not hold;
 #: ``skipped``: it did not apply or was not asked for (e.g. no credentialStatus,
@@ -73,12 +82,48 @@ class VerificationResult:
     ``document`` is the verified (for SD-JWT: processed) payload when the
     checks that make it trustworthy passed, else the unverified one for
     display. ``valid`` is true only when no check failed.
+
+    The typed fields say what was verified, in the same shape for every
+    format, and are filled **only when the result is valid** (else they are
+    empty: ``None``, ``()`` or ``{}``), so code that decides trust reads them
+    and never ``document``:
+
+    ``kind``
+        ``"credential"`` or ``"presentation"``;
+    ``issuer``
+        the credential's issuer (the DID, or trust-list name, whose key signed
+        it); never the holder of a presentation;
+    ``types``
+        the credential's types (VC Data Model ``type``; for an SD-JWT VC the
+        vocabulary type of its ``vct``; empty for a barcode, which has none);
+    ``vct``
+        an SD-JWT VC's ``vct``;
+    ``subject``
+        the subject's identifier (``credentialSubject.id``, ``sub``);
+    ``claims``
+        the subject's claims, without ``id``;
+    ``valid_from`` / ``valid_until``
+        the validity period the credential states (aware datetimes);
+    ``holder``
+        a presentation's holder (a DID; ``None`` for an SD-JWT VC, which is
+        bound to a key instead);
+    ``credentials``
+        a presentation's credentials, each a valid result of kind credential.
     """
 
     format: str
     checks: tuple[Check, ...]
     document: Mapping[str, Any] | None = None
     issuer: str | None = None
+    kind: Kind | None = None
+    types: tuple[str, ...] = ()
+    vct: str | None = None
+    subject: str | None = None
+    claims: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    holder: str | None = None
+    credentials: tuple[VerificationResult, ...] = ()
 
     @classmethod
     def of(
@@ -88,9 +133,57 @@ class VerificationResult:
         *,
         document: Mapping[str, Any] | None = None,
         issuer: str | None = None,
+        kind: Kind | None = None,
+        types: Iterable[str] = (),
+        vct: str | None = None,
+        subject: str | None = None,
+        claims: Mapping[str, Any] | None = None,
+        valid_from: datetime | None = None,
+        valid_until: datetime | None = None,
+        holder: str | None = None,
+        credentials: Iterable[VerificationResult] = (),
     ) -> VerificationResult:
-        """Build a result from an iterable of checks."""
-        return cls(fmt, tuple(checks), document, issuer)
+        """Build a result from an iterable of checks.
+
+        The typed fields are kept only when every check held (``valid``):
+        what a failed verification says about itself is not verified.
+        """
+        ran = tuple(checks)
+        if not (ran and all(c.status != "failed" for c in ran)):
+            return cls(fmt, ran, document)
+        return cls(
+            fmt,
+            ran,
+            document,
+            issuer,
+            kind,
+            tuple(types),
+            vct,
+            subject,
+            MappingProxyType(dict(claims)) if claims else _EMPTY,
+            valid_from,
+            valid_until,
+            holder,
+            tuple(credentials),
+        )
+
+    def replace_checks(self, checks: Iterable[Check]) -> VerificationResult:
+        """The same result with other checks; typed fields are dropped if one fails."""
+        return VerificationResult.of(
+            self.format,
+            checks,
+            document=self.document,
+            issuer=self.issuer,
+            kind=self.kind,
+            types=self.types,
+            vct=self.vct,
+            subject=self.subject,
+            claims=self.claims,
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+            holder=self.holder,
+            credentials=self.credentials,
+        )
 
     @property
     def valid(self) -> bool:
@@ -116,12 +209,20 @@ class VerificationResult:
 
     def to_json(self) -> dict[str, Any]:
         """JSON form for ``--json`` output and APIs."""
-        return {
+        out: dict[str, Any] = {
             "valid": self.valid,
             "format": self.format,
+            "kind": self.kind,
             "issuer": self.issuer,
-            "checks": [c.to_json() for c in self.checks],
         }
+        if self.kind == "presentation":
+            out["holder"] = self.holder
+        elif self.kind == "credential":
+            out["types"] = list(self.types)
+            if self.vct is not None:
+                out["vct"] = self.vct
+        out["checks"] = [c.to_json() for c in self.checks]
+        return out
 
     def explain(self) -> str:
         """A readable, multi-line account of every check."""

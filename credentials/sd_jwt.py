@@ -31,7 +31,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final, TypeAlias
 
 from credentials._jws import (
@@ -114,6 +114,10 @@ _NEVER_DISCLOSABLE = frozenset(
     {"iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "aka_vcts", "status"}
 )
 _B64URL_RE = re.compile(r"[A-Za-z0-9_-]+")
+# Registered claims of an SD-JWT VC: they describe the credential, not its subject.
+_REGISTERED = frozenset(
+    {"iss", "iat", "nbf", "exp", "vct", "cnf", "status", "sub", "vct#integrity", "aka_vcts"}
+)
 
 
 class SdJwtError(ParseError):
@@ -844,6 +848,43 @@ def _key_binding(
     return Check.passed(name, "bound to the holder key in cnf", nonce=nonce, audience=audience)
 
 
+def _instant(value: Any) -> datetime | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _typed_fields(processed: Mapping[str, Any], issuer: str | None) -> dict[str, Any]:
+    """The typed result fields of a verified SD-JWT VC (see ``VerificationResult``).
+
+    ``issuer`` is the ``iss`` whose key was resolved (None when the caller gave
+    the key, which binds no name); ``types`` is the vocabulary type of ``vct``.
+    """
+    from credentials.schemas import type_for_vct  # schemas load JSON Schema: not on import
+
+    vct = processed.get("vct")
+    types: tuple[str, ...] = ()
+    if isinstance(vct, str):
+        try:
+            types = (type_for_vct(vct),)
+        except ParseError:
+            types = ()
+    sub = processed.get("sub")
+    return {
+        "kind": "credential",
+        "issuer": issuer,
+        "types": types,
+        "vct": vct if isinstance(vct, str) else None,
+        "subject": sub if isinstance(sub, str) else None,
+        "claims": {k: v for k, v in processed.items() if k not in _REGISTERED},
+        "valid_from": _instant(processed.get("nbf")),
+        "valid_until": _instant(processed.get("exp")),
+    }
+
+
 def verify_sd_jwt(
     text: str | SdJwt,
     resolver: MethodResolver | None = None,
@@ -892,7 +933,14 @@ def verify_sd_jwt(
     issuer = iss if isinstance(iss, str) else None
 
     def done(document: Mapping[str, Any] | None = None) -> VerificationResult:
-        return VerificationResult.of(fmt, checks, document=document, issuer=issuer)
+        if document is None or typ is None or header_typ not in SD_JWT_VC_TYPES:
+            return VerificationResult.of(fmt, checks, document=document)
+        return VerificationResult.of(
+            fmt,
+            checks,
+            document=document,
+            **_typed_fields(document, issuer if issuer_key is None else None),
+        )
 
     # 1. header type
     header_typ = sd.unverified_header.get("typ")

@@ -11,9 +11,12 @@ Two halves:
   :func:`status_entry` builds the ``BitstringStatusListEntry`` that goes into
   the ``credentialStatus`` of each issued credential.
 * **Verifying**: :class:`StatusListResolver` fetches a status list credential
-  through a replaceable fetcher, verifies its proof through an injected
-  callable, checks its type, ``id``, validity period and list length, and caches
-  it for at most its ``ttl``; :func:`check_status` runs the spec's validate
+  through a replaceable fetcher, verifies it with the pinned
+  :func:`credentials.verify.verify_credential` (a Data Integrity *credential*,
+  never a presentation, of type ``BitstringStatusListCredential``, signed with
+  a key its issuer authorises for ``assertionMethod``), takes its issuer from
+  that verified result, checks its ``id``, validity period and list length, and
+  caches it for at most its ``ttl``; :func:`check_status` runs the spec's validate
   algorithm for every entry of a credential and returns a
   :class:`~credentials.result.Check` named ``status``.
 
@@ -34,6 +37,10 @@ serve the entry's purpose is a *failed* check, never a pass. Failure codes of th
 ``status_list_invalid``
     the list credential is malformed, its proof failed, it is stale (outside
     ``validFrom``/``validUntil``), too short, or a decompression bomb;
+``status_list_untrusted``
+    what the URL serves is not a status list credential: a presentation, a
+    credential of another type or format, or a verification that did not
+    establish a credential and its issuer;
 ``status_list_issuer_mismatch``
     the list was issued by someone other than the credential's issuer;
 ``status_purpose_mismatch``
@@ -57,6 +64,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
 
 from credentials._cache import ExpiringCache
+from credentials._jws import MethodResolver
 from credentials.jcs import loads_strict
 from credentials.result import Check, VerificationResult
 from did_methods.encoding import b64url_decode, b64url_encode
@@ -607,26 +615,36 @@ class VerifiedStatusList:
         return not (self.valid_until is not None and now > self.valid_until)
 
 
-VerifyCredential = Callable[[Mapping[str, Any]], object]
+#: Verifies a fetched status list credential; see :class:`StatusListResolver`.
+VerifyCredential = Callable[[Mapping[str, Any]], VerificationResult]
+
+#: Failure codes of the list's verification that mean "not a list credential at all".
+_UNTRUSTED_CODES: Final = frozenset({"format_unexpected", "not_a_credential", "type_unexpected"})
 
 
 class StatusListResolver:
     """Fetches, verifies and caches status list credentials.
 
     ``fetcher`` fetches URLs (``did_methods.http.HttpFetcher`` in production);
-    ``verify_credential`` checks the list credential's own proof: it returns a
-    :class:`~credentials.result.VerificationResult` (which must be ``valid``)
-    or anything else on success, and raises an
-    :class:`~did_methods.errors.SSIWalletError` on failure. A verified list
-    is cached until its ``ttl`` (the spec's default 5 minutes when absent), never
-    longer than ``max_age``, as measured by ``clock``.
+    ``resolver`` resolves the list issuer's DID (default: did:key, did:jwk and
+    did:web). The list credential is verified with the pinned
+    :func:`credentials.verify.verify_credential` (format ``ldp_vc``, type
+    ``BitstringStatusListCredential``); ``verify_credential`` replaces that
+    call (e.g. for lists secured otherwise) and must return a
+    :class:`~credentials.result.VerificationResult` which the resolver still
+    requires to be valid, of kind credential, of the list type and with an
+    issuer: the list's issuer is always taken from that verified result, never
+    from the document. A verified list is cached until its ``ttl`` (the spec's
+    default 5 minutes when absent), never longer than ``max_age``, as measured
+    by ``clock``.
     """
 
     def __init__(
         self,
         fetcher: StatusListFetcher,
         *,
-        verify_credential: VerifyCredential,
+        resolver: MethodResolver | None = None,
+        verify_credential: VerifyCredential | None = None,
         max_age: timedelta = DEFAULT_TTL,
         clock: Callable[[], datetime] = _now,
         max_bytes: int = 4 * 1024 * 1024,
@@ -636,6 +654,7 @@ class StatusListResolver:
         allow_unprefixed: bool = False,
     ) -> None:
         self._fetcher = fetcher
+        self._resolver = resolver
         self._verify = verify_credential
         self._max_age = max_age
         self._clock = clock
@@ -670,6 +689,20 @@ class StatusListResolver:
             )
         return cached
 
+    def _verify_list(self, document: Mapping[str, Any], at: datetime) -> object:
+        if self._verify is not None:
+            return self._verify(document)
+        from credentials.verify import verify_credential  # verify imports this module
+
+        return verify_credential(
+            document,
+            formats=("ldp_vc",),
+            credential_type=_LIST_CREDENTIAL_TYPE,
+            resolver=self._resolver,
+            now=at,
+            check_schema=False,
+        )
+
     def _fetch_and_verify(self, url: str, fetched_at: datetime) -> VerifiedStatusList:
         # Steps: 1 fetch, 2 parse JSON, 3 verify the list's own proof, 4 check
         # type / id / subject, 5 read the validity period and ttl, 6 expand the
@@ -698,17 +731,32 @@ class StatusListResolver:
         if not isinstance(document, dict):
             raise StatusCheckError("status_list_invalid", "the status list is not a JSON object")
 
-        # 3. the list's own proof
+        # 3. the list's own proof, by the pinned call: a credential (never a
+        # presentation) of the list type, its issuer taken from what was verified
         try:
-            outcome = self._verify(document)
+            outcome = self._verify_list(document, fetched_at)
         except SSIWalletError as exc:
             raise StatusCheckError(
                 "status_list_invalid", f"the status list's proof did not verify: {exc}"
             ) from exc
-        if isinstance(outcome, VerificationResult) and not outcome.valid:
+        if not isinstance(outcome, VerificationResult):
             raise StatusCheckError(
-                "status_list_invalid",
-                "the status list's proof did not verify: " + ", ".join(outcome.codes),
+                "status_list_untrusted", "the status list's verification returned no result"
+            )
+        if not outcome.valid:
+            code = (
+                "status_list_untrusted"
+                if _UNTRUSTED_CODES.intersection(outcome.codes)
+                else "status_list_invalid"
+            )
+            raise StatusCheckError(
+                code, "the status list's proof did not verify: " + ", ".join(outcome.codes)
+            )
+        issuer = outcome.issuer
+        if outcome.kind != "credential" or _LIST_CREDENTIAL_TYPE not in outcome.types or not issuer:
+            raise StatusCheckError(
+                "status_list_untrusted",
+                f"{url} does not serve a verified {_LIST_CREDENTIAL_TYPE} with an issuer",
             )
 
         # 4. type, id, subject
@@ -718,9 +766,6 @@ class StatusListResolver:
             raise StatusCheckError(
                 "status_list_invalid", f"the status list at {url} names another id"
             )
-        issuer = _issuer_id(document)
-        if issuer is None:
-            raise StatusCheckError("status_list_invalid", "the status list names no issuer")
         subject = document.get("credentialSubject")
         if not isinstance(subject, dict) or _LIST_TYPE not in _types(subject.get("type")):
             raise StatusCheckError(

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeAlias
 
 from credentials import barcode, jose, schemas, sd_jwt
+from credentials._jws import CompactJWS
 from credentials.data_integrity import (
     ECDSA_JCS_2019,
     EDDSA_JCS_2022,
@@ -39,21 +40,46 @@ from credentials.data_integrity import (
 )
 from credentials.errors import ParseError, UnsupportedError, ValidationError, VerificationError
 from credentials.jcs import loads_strict
+from credentials.jose import CredentialStatusChecker
 from credentials.model import Credential, Presentation
-from credentials.result import Check, VerificationResult
+from credentials.result import Check, Kind, VerificationResult
+from credentials.sd_jwt import StatusChecker
 from credentials.status_list import (
     StatusListFetcher,
     StatusListResolver,
     check_status,
 )
-from credentials.token_status_list import TokenStatusListResolver, token_status_checker_for
+from credentials.token_status_list import TokenStatusListResolver, token_status_checker
 from did_methods.keys import KeyType, PrivateKey
 from did_methods.resolver import Resolver
 
-__all__ = ["IssueFormat", "issue", "verify"]
+__all__ = [
+    "CREDENTIAL_FORMATS",
+    "PRESENTATION_FORMATS",
+    "CredentialFormat",
+    "IssueFormat",
+    "PresentationFormat",
+    "StatusResolvers",
+    "StatusSource",
+    "issue",
+    "verify",
+    "verify_credential",
+    "verify_presentation",
+]
 
 #: The formats :func:`issue` produces.
 IssueFormat = Literal["di-eddsa", "di-ecdsa", "vc-jwt"]
+
+#: The credential formats :func:`verify_credential` tells apart, by their
+#: OpenID4VP / DCQL names: SD-JWT VC (by its ``typ``), Data Integrity, ``vc+jwt``,
+#: offline barcodes.
+CredentialFormat = Literal["dc+sd-jwt", "vc+sd-jwt", "ldp_vc", "jwt_vc_json", "barcode"]
+CREDENTIAL_FORMATS: Final = ("dc+sd-jwt", "vc+sd-jwt", "ldp_vc", "jwt_vc_json", "barcode")
+#: The presentation formats :func:`verify_presentation` takes.
+PresentationFormat = Literal["dc+sd-jwt", "vc+sd-jwt", "ldp_vc", "jwt_vc_json"]
+PRESENTATION_FORMATS: Final = ("dc+sd-jwt", "vc+sd-jwt", "ldp_vc", "jwt_vc_json")
+# A verified result's ``format`` -> its DCQL format (Data Integrity: ``di-...``).
+_DCQL_FORMAT: Final = {"vc+jwt": "jwt_vc_json", "dc+sd-jwt": "dc+sd-jwt"}
 
 _COMPACT_JWS: Final = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _MAX_TEXT: Final = 4 * 1024 * 1024
@@ -89,11 +115,16 @@ def verify(
     domain: str | None = None,
     nonce: str | None = None,
     audience: str | None = None,
-    status_fetcher: StatusListResolver | TokenStatusListResolver | StatusListFetcher | None = None,
+    status_fetcher: StatusSource | None = None,
     check_schema: bool = True,
     barcode_keys: barcode.KeyLookup | None = None,
 ) -> VerificationResult:
     """Verify a credential or presentation in any supported format; see the module docstring.
+
+    For display and diagnosis: it *detects* what it was given, so code that
+    decides trust must call :func:`verify_credential` or
+    :func:`verify_presentation` instead, which pin the format, the kind and
+    the credential type they accept.
 
     ``resolver`` dereferences verification methods (default: did:key, did:jwk
     and did:web through :meth:`Resolver.default`); ``now`` (aware, default the
@@ -102,37 +133,62 @@ def verify(
     ``nonce`` and ``audience`` are what a VC-JOSE/SD-JWT key binding must
     carry. ``status_fetcher`` reads status lists: a fetcher
     (``fetch(url, *, max_bytes, timeout, accept) -> bytes``, such as
-    ``did_methods.http.HttpFetcher``) serves both a Data Integrity
-    credential's Bitstring Status List and an SD-JWT VC's Token Status List;
-    a :class:`~credentials.status_list.StatusListResolver` or a
-    :class:`~credentials.token_status_list.TokenStatusListResolver` may be
-    given instead to share its cache. Status fails closed: without a fetcher
-    that can read it, a credential that names a status fails the ``status``
-    check with ``status_unavailable``. ``check_schema`` runs the ``schema`` check
-    when the credential names a ``credentialSchema``. ``barcode_keys`` is a
-    trust list for offline barcodes whose issuers are not DIDs
+    ``did_methods.http.HttpFetcher``) serves both the Bitstring Status Lists
+    of Data Integrity and ``vc+jwt`` credentials and the Token Status Lists of
+    SD-JWT VCs and barcodes; a
+    :class:`~credentials.status_list.StatusListResolver`, a
+    :class:`~credentials.token_status_list.TokenStatusListResolver` or both as
+    :class:`StatusResolvers` may be given instead to share their caches.
+    Status fails closed: without a fetcher that can read it, a credential
+    that names a status fails the ``status`` check with
+    ``status_unavailable``. ``check_schema`` runs the ``schema`` check when
+    the credential names a ``credentialSchema``. ``barcode_keys`` is a trust
+    list for offline barcodes whose issuers are not DIDs
     (``(kid, iss) -> PublicKey | None``); without it their keys are resolved.
 
     Raises :class:`~credentials.errors.ParseError` when ``data`` is not JSON,
     a JWS or an SD-JWT at all, and ``TypeError`` for a naive ``now``.
     """
+    ctx = _context(resolver, now, status_fetcher, check_schema, challenge, domain, nonce, audience)
+    found = _detect(data)
+    return _verify_detected(found, ctx, barcode_keys)
+
+
+def _context(
+    resolver: MethodResolver | None,
+    now: datetime | None,
+    status: StatusSource | None,
+    check_schema: bool,
+    challenge: str | None = None,
+    domain: str | None = None,
+    nonce: str | None = None,
+    audience: str | None = None,
+) -> _Context:
     moment = datetime.now(UTC) if now is None else now
-    if moment.tzinfo is None:
+    if not isinstance(moment, datetime) or moment.tzinfo is None:
         raise TypeError("now must be an aware datetime")
-    ctx = _Context(
-        _resolver(resolver),
-        moment,
-        challenge,
-        domain,
-        nonce,
-        audience,
-        status_fetcher,
-        check_schema,
+    return _Context(
+        _resolver(resolver), moment, challenge, domain, nonce, audience, status, check_schema
     )
+
+
+class _Detected:
+    """What :func:`_detect` found, before any cryptography: the DCQL format, the kind."""
+
+    __slots__ = ("data", "format", "kind")
+
+    def __init__(self, fmt: str, kind: Kind | None, data: Any) -> None:
+        self.format = fmt
+        self.kind = kind
+        self.data = data
+
+
+def _detect(data: str | bytes | Mapping[str, Any] | Credential | Presentation) -> _Detected:
+    """Which format and kind ``data`` claims to be (unverified); ParseError if unreadable."""
     if isinstance(data, Credential | Presentation):
         data = data.document
     if isinstance(data, Mapping):
-        return _verify_json(data, ctx)
+        return _detect_json(data)
     if isinstance(data, bytes | bytearray):
         if len(data) > _MAX_TEXT:
             raise ParseError(f"input is longer than {_MAX_TEXT} bytes")
@@ -149,27 +205,316 @@ def verify(
     text = data.strip()
     if text.startswith(barcode.DEFAULT_PREFIX):
         # An offline barcode: ':' cannot occur in JSON-first text, a JWS or an SD-JWT.
-        return barcode.verify_barcode(text, barcode_keys or ctx.resolver, now=moment)
+        return _Detected("barcode", "credential", text)
     if text.startswith("{"):
-        document = loads_strict(text)
-        return _verify_json(document, ctx)
+        return _detect_json(loads_strict(text))
     if "~" in text:
-        return _verify_sd_jwt(text, ctx)
+        parsed = sd_jwt.SdJwt.parse(text)
+        typ = parsed.unverified_header.get("typ")
+        fmt = typ if typ in sd_jwt.SD_JWT_VC_TYPES else "sd-jwt"
+        return _Detected(fmt, "presentation" if parsed.kb_jwt is not None else "credential", text)
     if _COMPACT_JWS.fullmatch(text):
-        return _verify_jose(text, ctx)
+        header = CompactJWS.parse(text, max_length=jose.MAX_TOKEN_LENGTH).header
+        typ = header.get("typ")
+        if typ in ("vp+jwt", "application/vp+jwt"):
+            return _Detected("jwt_vc_json", "presentation", text)
+        if typ in ("vc+jwt", "application/vc+jwt"):
+            return _Detected("jwt_vc_json", "credential", text)
+        return _Detected("jwt", None, text)
     raise ParseError("input is neither a JSON object, a compact JWS nor an SD-JWT")
+
+
+def _detect_json(document: Any) -> _Detected:
+    if not isinstance(document, Mapping):
+        raise ParseError("a credential or presentation must be a JSON object")
+    is_vp = "VerifiablePresentation" in _types(document)
+    return _Detected("ldp_vc", "presentation" if is_vp else "credential", document)
+
+
+def _verify_detected(
+    found: _Detected, ctx: _Context, barcode_keys: barcode.KeyLookup | None
+) -> VerificationResult:
+    if found.format == "barcode":
+        return _verify_barcode(found.data, ctx, barcode_keys)
+    if found.format == "ldp_vc":
+        return _verify_json(found.data, ctx)
+    if found.format in ("jwt_vc_json", "jwt"):
+        return _verify_jose(found.data, ctx)
+    return _verify_sd_jwt(found.data, ctx)
+
+
+# -- the pinned calls: what code that decides trust uses ---------------------------------
+
+
+def _formats(value: str | Sequence[str], allowed: Sequence[str], what: str) -> tuple[str, ...]:
+    names = (value,) if isinstance(value, str) else tuple(value)
+    if not names or any(n not in allowed for n in names):
+        raise UnsupportedError(f"{what} must be one or more of {', '.join(allowed)}: {value!r}")
+    return names
+
+
+def _refusal(fmt: str, name: str, code: str, message: str, **details: Any) -> VerificationResult:
+    return VerificationResult.of(fmt, [Check.failed(name, code, message, **details)])
+
+
+def _type_check(result: VerificationResult, credential_type: str | None) -> Check:
+    """The ``type`` check over a verified credential's typed fields."""
+    if credential_type is None:
+        return Check.skipped("type", "no credential type was asked for")
+    if credential_type in result.types or (
+        result.vct is not None and credential_type == result.vct
+    ):
+        return Check.passed("type", f"a {credential_type}")
+    shown = result.vct or ", ".join(result.types) or "no type"
+    return Check.failed(
+        "type",
+        "type_unexpected",
+        f"a {credential_type} was expected, not {shown}",
+        expected=credential_type,
+        presented=list(result.types),
+    )
+
+
+def _pinned(result: VerificationResult, extra: Sequence[Check]) -> VerificationResult:
+    return result.replace_checks([*extra, *result.checks]) if extra else result
+
+
+def verify_credential(
+    data: str | bytes | Mapping[str, Any] | Credential,
+    *,
+    formats: CredentialFormat | Sequence[CredentialFormat],
+    credential_type: str | None,
+    resolver: MethodResolver | None = None,
+    status: StatusSource | None = None,
+    now: datetime | None = None,
+    check_schema: bool = True,
+    barcode_keys: barcode.KeyLookup | None = None,
+) -> VerificationResult:
+    """Verify a *credential* of one of ``formats`` and of ``credential_type``; refuse all else.
+
+    ``formats`` names the securing formats accepted (:data:`CREDENTIAL_FORMATS`:
+    ``dc+sd-jwt`` / ``vc+sd-jwt`` SD-JWT VC, ``ldp_vc`` Data Integrity,
+    ``jwt_vc_json`` ``vc+jwt``, ``barcode``); ``credential_type`` the type the
+    credential must have (a vocabulary type, which an SD-JWT VC states by its
+    ``vct``, or a ``vct`` itself), or ``None`` to accept any type, explicitly.
+    The steps, each refusal a failed check with a stable code:
+
+    1. ``format``: what ``data`` is, detected without cryptography, is one of
+       ``formats`` (``format_unexpected``);
+    2. ``kind``: it is a credential, not a presentation (an SD-JWT with a Key
+       Binding JWT, a ``vp+jwt``, a ``VerifiablePresentation``):
+       ``not_a_credential``;
+    3. every check of its format (signature by a key its issuer authorises for
+       ``assertionMethod``, validity at ``now``, schema, status failing closed
+       through ``status``: see :func:`verify`);
+    4. ``type``: ``credential_type`` is among the *verified* types
+       (``type_unexpected``; a barcode states no type).
+
+    The result's typed fields (``issuer``, ``types``, ``subject``, ``claims``
+    ...) are what code that decides trust reads; they are set only when the
+    result is valid. Raises :class:`~credentials.errors.ParseError` for input
+    that is not a credential in any format at all,
+    :class:`~credentials.errors.UnsupportedError` for an unknown format name,
+    ``TypeError`` for a naive ``now``.
+    """
+    wanted = _formats(formats, CREDENTIAL_FORMATS, "formats")
+    ctx = _context(resolver, now, status, check_schema)
+    found = _detect(data)
+    # 1. format
+    if found.format not in wanted:
+        return _refusal(
+            found.format,
+            "format",
+            "format_unexpected",
+            f"a {' or '.join(wanted)} credential was expected, not {found.format}",
+            expected=list(wanted),
+            presented=found.format,
+        )
+    # 2. kind
+    if found.kind != "credential":
+        return _refusal(
+            found.format, "kind", "not_a_credential", "a presentation is not a credential"
+        )
+    # 3. the format's own checks
+    result = _verify_detected(found, ctx, barcode_keys)
+    kind = (
+        Check.passed("kind", "a credential")
+        if not result.valid or result.kind == "credential"
+        else Check.failed("kind", "not_a_credential", "the verified document is not a credential")
+    )
+    # 4. type
+    extra = [Check.passed("format", f"a {found.format} credential"), kind]
+    if result.valid:
+        extra.append(_type_check(result, credential_type))
+    return _pinned(result, extra)
+
+
+def verify_presentation(
+    data: str | bytes | Mapping[str, Any] | Presentation,
+    *,
+    format: PresentationFormat,
+    nonce: str,
+    audience: str,
+    credential_formats: CredentialFormat | Sequence[CredentialFormat] | None = None,
+    credential_type: str | None,
+    resolver: MethodResolver | None = None,
+    status: StatusSource | None = None,
+    now: datetime | None = None,
+    check_schema: bool = True,
+) -> VerificationResult:
+    """Verify a *presentation* in ``format``, bound to ``nonce`` and ``audience``.
+
+    ``format`` is the presentation's DCQL format: ``ldp_vc`` (a Data Integrity
+    ``VerifiablePresentation``), ``jwt_vc_json`` (a ``vp+jwt``) or
+    ``dc+sd-jwt`` / ``vc+sd-jwt`` (an SD-JWT VC with its Key Binding JWT).
+    ``nonce`` and ``audience`` are the request's: the proof's ``challenge`` and
+    ``domain``, the ``vp+jwt``'s ``nonce`` and ``aud``, the KB-JWT's. The
+    steps, each refusal a failed check with a stable code:
+
+    1. ``format``: ``data`` is of ``format`` (``format_unexpected``);
+    2. ``kind``: it is a presentation, not a credential alone
+       (``not_a_presentation``; an SD-JWT VC without its Key Binding JWT
+       fails as ``kb_missing``);
+    3. the format's checks, holder binding included, and every credential it
+       carries in full (status failing closed through ``status``);
+    4. ``credential[i].format``: each credential is of ``credential_formats``
+       (default: the presentation's own format) and ``credential[i].type`` of
+       ``credential_type`` (``None``: any type), from verified fields.
+
+    A valid result is of kind presentation: ``holder`` (None for an SD-JWT
+    VC, bound to a key instead) and ``credentials``, each a verified result of
+    kind credential whose typed fields code that decides trust reads. Raises
+    :class:`~credentials.errors.ParseError` for unreadable input,
+    :class:`~credentials.errors.UnsupportedError` for an unknown format name
+    and ``TypeError`` for an empty ``nonce`` or ``audience`` or a naive ``now``.
+    """
+    (pinned,) = _formats(format, PRESENTATION_FORMATS, "format")
+    inner_formats = _formats(
+        credential_formats if credential_formats is not None else pinned,
+        CREDENTIAL_FORMATS,
+        "credential_formats",
+    )
+    for name, value in (("nonce", nonce), ("audience", audience)):
+        if not isinstance(value, str) or not value:
+            raise TypeError(f"{name} must be a non-empty string: a presentation is bound to it")
+    ctx = _context(resolver, now, status, check_schema, nonce, audience, nonce, audience)
+    found = _detect(data)
+    # 1. format
+    if found.format != pinned:
+        return _refusal(
+            found.format,
+            "format",
+            "format_unexpected",
+            f"a {pinned} presentation was expected, not {found.format}",
+            expected=[pinned],
+            presented=found.format,
+        )
+    # 2. kind (an SD-JWT VC without its KB-JWT fails below, as kb_missing)
+    if found.kind != "presentation" and found.format not in sd_jwt.SD_JWT_VC_TYPES:
+        return _refusal(
+            found.format, "kind", "not_a_presentation", "a credential alone is not a presentation"
+        )
+    # 3. the format's own checks
+    result = _verify_detected(found, ctx, None)
+    if found.format in sd_jwt.SD_JWT_VC_TYPES and result.valid:
+        # An SD-JWT VC with its KB-JWT: the presentation of one credential.
+        result = VerificationResult.of(
+            result.format,
+            result.checks,
+            document=result.document,
+            kind="presentation",
+            credentials=[result],
+        )
+    extra = [Check.passed("format", f"a {found.format} presentation")]
+    if not result.valid:
+        return _pinned(result, extra)
+    if result.kind != "presentation":
+        extra.append(Check.failed("kind", "not_a_presentation", "not a verified presentation"))
+        return _pinned(result, extra)
+    extra.append(Check.passed("kind", "a presentation"))
+    # 4. each credential's format and type, from what was verified
+    for i, inner in enumerate(result.credentials):
+        fmt = _DCQL_FORMAT.get(inner.format, "ldp_vc" if inner.format.startswith("d") else "")
+        if fmt == "dc+sd-jwt" and found.format in sd_jwt.SD_JWT_VC_TYPES:
+            fmt = found.format
+        if fmt not in inner_formats:
+            extra.append(
+                Check.failed(
+                    f"credential[{i}].format",
+                    "format_unexpected",
+                    f"a {' or '.join(inner_formats)} credential was expected, not {fmt}",
+                )
+            )
+        elif inner.kind != "credential":
+            extra.append(
+                Check.failed(f"credential[{i}].kind", "not_a_credential", "not a credential")
+            )
+        type_check = _type_check(inner, credential_type)
+        extra.append(
+            Check(
+                f"credential[{i}].type",
+                type_check.status,
+                type_check.code,
+                type_check.message,
+                type_check.details,
+            )
+        )
+    return _pinned(result, extra)
+
+
+class StatusResolvers:
+    """The two status-list caches a long-lived verifier keeps: one per mechanism.
+
+    ``bitstring`` reads W3C Bitstring Status Lists (Data Integrity and
+    ``vc+jwt`` credentials); ``token`` reads IETF Token Status Lists (SD-JWT
+    VCs and barcodes). Build with :meth:`for_fetcher`; pass as ``status=`` to
+    :func:`verify_credential`, :func:`verify_presentation` or :func:`verify`.
+    """
+
+    __slots__ = ("bitstring", "token")
+
+    def __init__(
+        self, bitstring: StatusListResolver | None, token: TokenStatusListResolver | None
+    ) -> None:
+        self.bitstring = bitstring
+        self.token = token
+
+    @classmethod
+    def for_fetcher(
+        cls,
+        fetcher: StatusListFetcher,
+        resolver: MethodResolver | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> StatusResolvers:
+        """Both resolvers over one fetcher; lists are verified with ``resolver``'s DIDs."""
+        methods = _resolver(resolver)
+        tick = clock or (lambda: datetime.now(UTC))
+        return cls(
+            StatusListResolver(fetcher, resolver=methods, clock=tick),
+            TokenStatusListResolver(fetcher, methods, clock=tick),
+        )
+
+
+#: What ``status=`` accepts: a fetcher (both mechanisms, cached for one call),
+#: one resolver, or both as :class:`StatusResolvers`.
+StatusSource: TypeAlias = (
+    StatusResolvers | StatusListResolver | TokenStatusListResolver | StatusListFetcher
+)
 
 
 class _Context:
     __slots__ = (
         "audience",
+        "bitstring",
         "challenge",
         "check_schema",
         "domain",
+        "fetcher",
         "nonce",
         "now",
         "resolver",
-        "status_fetcher",
+        "token",
     )
 
     def __init__(
@@ -180,7 +525,7 @@ class _Context:
         domain: str | None,
         nonce: str | None,
         audience: str | None,
-        status_fetcher: StatusListResolver | TokenStatusListResolver | StatusListFetcher | None,
+        status: StatusSource | None,
         check_schema: bool,
     ) -> None:
         self.resolver = resolver
@@ -189,8 +534,55 @@ class _Context:
         self.domain = domain
         self.nonce = nonce
         self.audience = audience
-        self.status_fetcher = status_fetcher
         self.check_schema = check_schema
+        self.fetcher: StatusListFetcher | None = None
+        self.bitstring: StatusListResolver | None = None
+        self.token: TokenStatusListResolver | None = None
+        if isinstance(status, StatusResolvers):
+            self.bitstring, self.token = status.bitstring, status.token
+        elif isinstance(status, StatusListResolver):
+            self.bitstring = status
+        elif isinstance(status, TokenStatusListResolver):
+            self.token = status
+        elif status is not None:
+            self.fetcher = status
+
+    def inner(self) -> _Context:
+        """The context for a presentation's embedded credentials (no binding values)."""
+        ctx = _Context(self.resolver, self.now, None, None, None, None, None, self.check_schema)
+        ctx.fetcher, ctx.bitstring, ctx.token = self.fetcher, self.bitstring, self.token
+        return ctx
+
+    def bitstring_resolver(self) -> StatusListResolver | None:
+        """The Bitstring Status List resolver (one cache per call when built from a fetcher)."""
+        if self.bitstring is None and self.fetcher is not None:
+            now = self.now
+            self.bitstring = StatusListResolver(
+                self.fetcher, resolver=self.resolver, clock=lambda: now
+            )
+        return self.bitstring
+
+    def token_resolver(self) -> TokenStatusListResolver | None:
+        """The Token Status List resolver (one cache per call when built from a fetcher)."""
+        if self.token is None and self.fetcher is not None:
+            now = self.now
+            self.token = TokenStatusListResolver(self.fetcher, self.resolver, clock=lambda: now)
+        return self.token
+
+    def credential_status(self) -> CredentialStatusChecker | None:
+        """The ``credentialStatus`` checker (Bitstring Status List), or None."""
+        resolver = self.bitstring_resolver()
+        if resolver is None:
+            return None
+        now = self.now
+        return lambda credential: check_status(credential, resolver, now=now)
+
+    def token_status(self, issuer: str | None) -> StatusChecker | None:
+        """The Token Status List checker bound to ``issuer``, or None."""
+        resolver = self.token_resolver()
+        if resolver is None:
+            return None
+        return token_status_checker(resolver, issuer, now=self.now)
 
 
 def _types(document: Mapping[str, Any]) -> list[Any]:
@@ -232,6 +624,7 @@ def _proof_checks(
     purpose: str,
     challenge: str | None,
     domain: str | None,
+    controller: str | None = None,
 ) -> list[Check]:
     """The four proof checks; a failure names its step, the others are not concluded."""
     try:
@@ -242,6 +635,7 @@ def _proof_checks(
             challenge=challenge,
             domain=domain,
             now=ctx.now,
+            expected_controller=controller,
         )
     except VerificationError as exc:
         step = STEP_OF_CODE.get(exc.code, "signature")
@@ -273,15 +667,18 @@ def _proof_checks(
 
 
 def _verify_credential(document: Mapping[str, Any], ctx: _Context) -> VerificationResult:
-    # Steps: 1 syntax (data model); 2-5 proof (signature, purpose, options, key
-    # authorisation incl. issuer binding); 6 validity period; 7 schema; 8 status.
+    # Steps: 1 syntax (data model; a presentation is never a credential); 2-5
+    # proof (signature, purpose assertionMethod, options, key authorisation by
+    # the issuer); 6 validity period; 7 schema; 8 status.
     fmt = _format_of(document)
-    issuer_value = document.get("issuer")
-    if isinstance(issuer_value, Mapping):
-        issuer_value = issuer_value.get("id")
-    issuer = issuer_value if isinstance(issuer_value, str) else None
     checks: list[Check] = []
     # 1. syntax
+    if "VerifiablePresentation" in _types(document):
+        checks.append(
+            Check.failed("syntax", "not_a_credential", "a presentation is not a credential")
+        )
+        checks += _skipped_after("syntax", (*_PROOF_CHECKS, "validity_period", "schema", "status"))
+        return VerificationResult.of(fmt, checks, document=document)
     try:
         credential = Credential.from_json(document)
     except ValidationError as exc:
@@ -294,17 +691,24 @@ def _verify_credential(document: Mapping[str, Any], ctx: _Context) -> Verificati
             )
         )
         checks += _skipped_after("syntax", (*_PROOF_CHECKS, "validity_period", "schema", "status"))
-        return VerificationResult.of(fmt, checks, document=document, issuer=issuer)
+        return VerificationResult.of(fmt, checks, document=document)
     checks.append(Check.passed("syntax", "a VC Data Model 2.0 credential"))
-    # 2-5. proofs
-    checks += _proof_checks(document, ctx, purpose="assertionMethod", challenge=None, domain=None)
+    # 2-5. proofs, by a key the issuer authorises for assertionMethod
+    checks += _proof_checks(
+        document,
+        ctx,
+        purpose="assertionMethod",
+        challenge=None,
+        domain=None,
+        controller=credential.issuer,
+    )
     # 6. validity period
     checks.append(credential.check_validity_period(ctx.now))
     # 7. schema
     checks.append(_schema_check(document, ctx))
     # 8. status
     checks.append(_status_check(document, ctx))
-    return VerificationResult.of(fmt, checks, document=document, issuer=credential.issuer)
+    return VerificationResult.of(fmt, checks, document=document, **credential.typed_fields())
 
 
 def _verify_presentation(document: Mapping[str, Any], ctx: _Context) -> VerificationResult:
@@ -335,19 +739,23 @@ def _verify_presentation(document: Mapping[str, Any], ctx: _Context) -> Verifica
             Check.failed("syntax", "too_many_credentials", f"more than {_MAX_EMBEDDED} credentials")
         )
         embedded = embedded[:_MAX_EMBEDDED]
+    inner_results: list[VerificationResult] = []
     for i, credential in enumerate(embedded):
-        inner = _verify_embedded(credential, ctx)
-        for check in inner.checks:
-            checks.append(
-                Check(
-                    f"credential[{i}].{check.name}",
-                    check.status,
-                    check.code,
-                    check.message,
-                    check.details,
-                )
-            )
-    return VerificationResult.of(fmt, checks, document=document, issuer=presentation.holder)
+        inner = _verify_embedded(credential, ctx.inner())
+        inner_results.append(inner)
+        checks += _prefixed(f"credential[{i}].", inner.checks)
+    return VerificationResult.of(
+        fmt,
+        checks,
+        document=document,
+        kind="presentation",
+        holder=presentation.holder,
+        credentials=inner_results,
+    )
+
+
+def _prefixed(prefix: str, checks: Sequence[Check]) -> list[Check]:
+    return [Check(prefix + c.name, c.status, c.code, c.message, c.details) for c in checks]
 
 
 def _verify_embedded(credential: Mapping[str, Any], ctx: _Context) -> VerificationResult:
@@ -356,7 +764,7 @@ def _verify_embedded(credential: Mapping[str, Any], ctx: _Context) -> Verificati
         prefix = "data:application/vc+jwt,"
         if isinstance(ident, str) and ident.startswith(prefix):
             try:
-                return jose.verify_vc_jwt(ident[len(prefix) :], ctx.resolver, now=ctx.now)
+                return _verify_vc_jwt(ident[len(prefix) :], ctx)
             except ParseError as exc:
                 return VerificationResult.of(
                     "vc+jwt", [Check.failed("syntax", "invalid_credential", str(exc))]
@@ -365,10 +773,7 @@ def _verify_embedded(credential: Mapping[str, Any], ctx: _Context) -> Verificati
             "enveloped",
             [Check.failed("syntax", "format_unsupported", "unsupported enveloped credential")],
         )
-    inner_ctx = _Context(
-        ctx.resolver, ctx.now, None, None, None, None, ctx.status_fetcher, ctx.check_schema
-    )
-    return _verify_credential(credential, inner_ctx)
+    return _verify_credential(credential, ctx)
 
 
 # -- delegated checks ------------------------------------------------------------------
@@ -382,80 +787,66 @@ def _schema_check(document: Mapping[str, Any], ctx: _Context) -> Check:
     return schemas.check_schema(document)
 
 
-def _status_resolver(
-    fetcher: StatusListResolver | StatusListFetcher, ctx: _Context
-) -> StatusListResolver:
-    if isinstance(fetcher, StatusListResolver):
-        return fetcher
-
-    def verify_list(list_credential: Mapping[str, Any]) -> VerificationResult:
-        return verify(
-            dict(list_credential),
-            resolver=ctx.resolver,
-            now=ctx.now,
-            check_schema=False,
-        )
-
-    resolver = StatusListResolver(fetcher, verify_credential=verify_list, clock=lambda: ctx.now)
-    ctx.status_fetcher = resolver  # one cache for the credentials of one presentation
-    return resolver
-
-
 def _status_check(document: Mapping[str, Any], ctx: _Context) -> Check:
     if "credentialStatus" not in document:
         return Check.skipped("status", "the credential has no credentialStatus")
-    fetcher = ctx.status_fetcher
-    if fetcher is None:
+    checker = ctx.credential_status()
+    if checker is None:
         return Check.failed(
             "status",
             "status_unavailable",
-            "the credential has a credentialStatus but no status_fetcher was given",
+            "the credential has a credentialStatus but no Bitstring Status List fetcher",
         )
-    if isinstance(fetcher, TokenStatusListResolver):
-        return Check.failed(
-            "status",
-            "status_unavailable",
-            "a TokenStatusListResolver cannot read a Bitstring Status List: pass a fetcher",
-        )
-    return check_status(document, _status_resolver(fetcher, ctx), now=ctx.now)
+    return checker(document)
 
 
 def _verify_sd_jwt(text: str, ctx: _Context) -> VerificationResult:
-    # An SD-JWT VC's ``status`` claim names an IETF Token Status List: the
-    # status fetcher (or a TokenStatusListResolver given as such) checks it.
+    # An SD-JWT VC's ``status`` claim names an IETF Token Status List. Reading
+    # ``iss`` before verification is safe: verify_sd_jwt calls the checker only
+    # once the signature over that same payload held.
     parsed = sd_jwt.SdJwt.parse(text)
-    checker = None
-    fetcher = ctx.status_fetcher
-    if isinstance(fetcher, TokenStatusListResolver):
-        checker = token_status_checker_for(parsed, fetcher, now=ctx.now)
-    elif fetcher is not None and not isinstance(fetcher, StatusListResolver):
-        resolver = TokenStatusListResolver(fetcher, ctx.resolver, clock=lambda: ctx.now)
-        ctx.status_fetcher = resolver
-        checker = token_status_checker_for(parsed, resolver, now=ctx.now)
-    result = sd_jwt.verify_sd_jwt(
+    iss = parsed.unverified_payload.get("iss")
+    return sd_jwt.verify_sd_jwt(
         parsed,
         ctx.resolver,
         now=ctx.now.timestamp(),
         nonce=ctx.nonce,
         audience=ctx.audience,
-        status_checker=checker,
+        status_checker=ctx.token_status(iss if isinstance(iss, str) else None),
     )
-    if checker is None and parsed.unverified_payload.get("status") is not None:
-        # fail closed, as for Data Integrity: a status we cannot check is no pass
-        unavailable = Check.failed(
-            "status",
-            "status_unavailable",
-            "the credential has a status but no status_fetcher that reads Token Status Lists",
-        )
-        checks = [unavailable if c.name == "status" else c for c in result.checks]
-        return VerificationResult.of(
-            result.format, checks, document=result.document, issuer=result.issuer
-        )
-    return result
+
+
+def _verify_vc_jwt(text: str, ctx: _Context) -> VerificationResult:
+    return jose.verify_vc_jwt(
+        text, ctx.resolver, now=ctx.now, status_checker=ctx.credential_status()
+    )
 
 
 def _verify_jose(text: str, ctx: _Context) -> VerificationResult:
-    return jose.verify_jwt(text, ctx.resolver, now=ctx.now, nonce=ctx.nonce, audience=ctx.audience)
+    return jose.verify_jwt(
+        text,
+        ctx.resolver,
+        now=ctx.now,
+        nonce=ctx.nonce,
+        audience=ctx.audience,
+        status_checker=ctx.credential_status(),
+    )
+
+
+def _verify_barcode(
+    text: str, ctx: _Context, barcode_keys: barcode.KeyLookup | None
+) -> VerificationResult:
+    # The status checker is called only once the signature over ``iss`` held.
+    try:
+        iss = barcode.decode_barcode(text).issuer
+    except barcode.BarcodeError:
+        iss = None
+    return barcode.verify_barcode(
+        text,
+        barcode_keys or ctx.resolver,
+        now=ctx.now,
+        status_checker=ctx.token_status(iss),
+    )
 
 
 # -- issuing ---------------------------------------------------------------------------

@@ -6,15 +6,23 @@ verifier, so a vault (in ``ledger``, which cannot import ``credentials``)
 releases a minor's record only to the guardian a valid credential names. The
 steps, each failing with its own ``VerificationError`` code:
 
-1. the credential verifies: signature, key authorisation, validity at the
-   instant of the request, status (fail closed), schema (``credential_invalid``
-   carries the first failing check's code in its message);
-2. it is a ``GuardianshipAuthorisation`` (``wrong_type``);
-3. its issuer was accredited for that type at that instant
+1. the credential verifies through the pinned
+   :func:`credentials.verify.verify_credential`: a *credential* (never a
+   presentation, never a barcode's self-stated claims) in Data Integrity,
+   ``vc+jwt`` or SD-JWT VC, signed by a key its issuer authorises for
+   ``assertionMethod``, valid at the instant of the request, status (fail
+   closed), schema (``format_unexpected`` for a barcode or another format,
+   ``not_a_credential`` for a presentation; ``credential_invalid`` carries
+   the first failing check's code in its message);
+2. it is a ``GuardianshipAuthorisation`` by its verified type (``wrong_type``);
+3. its verified issuer was accredited for that type at that instant
    (``issuer_not_accredited``);
 4. it names this minor (``minorIdentifier``: ``subject_mismatch``) and this
-   guardian (``credentialSubject.id``: ``principal_mismatch``);
+   guardian (its verified subject: ``principal_mismatch``);
 5. its scope includes ``personal_data_access`` (``scope_insufficient``).
+
+Issuer, type, subject and claims are read only from the verified result's
+typed fields, never from the document.
 
 Prosecutor authorisations have no credential type in the vocabulary yet, so
 this verifier never returns that kind.
@@ -24,9 +32,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
 
-from credentials.verify import verify
+from credentials.verify import CredentialFormat, verify_credential
 from did_methods.errors import VerificationError
 from did_methods.http import Fetcher
 from did_methods.resolver import Resolver
@@ -37,27 +44,8 @@ __all__ = ["CredentialAuthorisationVerifier"]
 
 _TYPE = "GuardianshipAuthorisation"
 _SCOPE = "personal_data_access"
-
-
-def _subject(document: Mapping[str, Any]) -> tuple[Mapping[str, Any], list[str], str]:
-    """The claims, the types and the issuer of a verified credential in any format."""
-    if "credentialSubject" in document:
-        subject = document["credentialSubject"]
-        types = document.get("type", [])
-        issuer = document.get("issuer", "")
-        if isinstance(issuer, Mapping):
-            issuer = issuer.get("id", "")
-        return (
-            subject if isinstance(subject, Mapping) else {},
-            list(types) if isinstance(types, list) else [types],
-            str(issuer),
-        )
-    # SD-JWT VC: the processed payload carries the claims at the top level.
-    claims = {k: v for k, v in document.items() if k != "sub"}
-    claims["id"] = document.get("sub")
-    vct = str(document.get("vct", ""))
-    types = [_TYPE] if vct.endswith("/" + _TYPE) else [vct]
-    return claims, types, str(document.get("iss", ""))
+# Formats that state an issuer and a type: not barcodes, whose claims carry no type.
+_FORMATS: tuple[CredentialFormat, ...] = ("ldp_vc", "jwt_vc_json", "dc+sd-jwt", "vc+sd-jwt")
 
 
 class CredentialAuthorisationVerifier:
@@ -81,6 +69,7 @@ class CredentialAuthorisationVerifier:
             make = getattr(trust, "resolver", None)
             resolver = make() if callable(make) else Resolver.default()
         self._resolver = resolver
+        # per release, so that lists are judged at the instant of the request
         self._status_fetcher = status_fetcher
 
     def verify(
@@ -90,45 +79,47 @@ class CredentialAuthorisationVerifier:
         now = datetime.fromtimestamp(now_ms / 1000, UTC)
         if not isinstance(authorisation, str | bytes | Mapping):
             raise VerificationError("credential_invalid", "the authorisation is not a credential")
-        # 1. the credential itself
+        # 1. the credential itself, pinned: formats, kind credential, type
         try:
-            result = verify(
-                authorisation, resolver=self._resolver, now=now, status_fetcher=self._status_fetcher
+            result = verify_credential(
+                authorisation,
+                formats=_FORMATS,
+                credential_type=_TYPE,
+                resolver=self._resolver,
+                status=self._status_fetcher,
+                now=now,
             )
         except ValueError as exc:
             raise VerificationError("credential_invalid", f"unreadable credential: {exc}") from exc
-        if not result.valid or result.document is None:
-            first = result.failures[0] if result.failures else None
-            reason = f"{first.code}: {first.message}" if first else "no document"
-            raise VerificationError("credential_invalid", f"the authorisation fails: {reason}")
-        claims, types, issuer = _subject(result.document)
-        # 2. type
-        if _TYPE not in types:
+        if not result.valid:
+            first = result.failures[0]
+            if first.code == "type_unexpected":
+                raise VerificationError("wrong_type", f"not a {_TYPE}: {first.message}")
+            if first.code in ("format_unexpected", "not_a_credential"):
+                raise VerificationError(first.code, f"the authorisation: {first.message}")
+            raise VerificationError(
+                "credential_invalid", f"the authorisation fails: {first.code}: {first.message}"
+            )
+        # 2. type, as verified (verify_credential checked it; this is the rule itself)
+        if result.kind != "credential" or _TYPE not in result.types:
             raise VerificationError("wrong_type", f"not a {_TYPE}")
-        # 3. accreditation
+        # 3. accreditation of the verified issuer
+        issuer = result.issuer
+        if not issuer:
+            raise VerificationError("issuer_not_accredited", "the credential names no issuer")
         answer = self._trust.was_accredited(issuer, _TYPE, now, evidence=False)
         if not answer.accredited:
             raise VerificationError("issuer_not_accredited", str(answer.reason))
         # 4. the minor and the guardian
+        claims = result.claims
         if claims.get("minorIdentifier") != subject_id:
             raise VerificationError("subject_mismatch", "the credential names another minor")
-        if claims.get("id") != principal.id:
+        if result.subject is None or result.subject != principal.id:
             raise VerificationError("principal_mismatch", "the credential names another guardian")
         # 5. scope
         scope = claims.get("scopeOfAuthority", [])
         if not isinstance(scope, list) or _SCOPE not in scope:
             raise VerificationError("scope_insufficient", f"the scope lacks {_SCOPE}")
-        until = result.document.get("validUntil") or result.document.get("exp")
-        until_ms = _ms(until)
+        until = result.valid_until
+        until_ms = None if until is None else int(until.timestamp() * 1000)
         return Authorisation(_TYPE, subject_id, principal.id, issuer, until_ms)
-
-
-def _ms(value: Any) -> int | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return int(value * 1000)
-    if isinstance(value, str):
-        try:
-            return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
-        except ValueError:
-            return None
-    return None

@@ -22,8 +22,9 @@ from typing import Any
 from credentials import schemas
 from credentials.data_integrity import add_proof
 from credentials.jose import issue_vp_jwt
+from credentials.result import VerificationResult
 from credentials.sd_jwt import SdJwt, present
-from credentials.verify import verify
+from credentials.verify import CredentialFormat, verify_credential
 from did_methods._wire.json import loads
 from did_methods.encoding import b64url_decode
 from did_methods.errors import JSONError, ParseError, PolicyError, VerificationError
@@ -493,7 +494,7 @@ class Holder:
             sd = SdJwt.parse(text)
             full = str(sd).rsplit("~", 1)[0] + "~"  # drop any KB-JWT: the wallet adds its own
             if verify_now:
-                result = verify(full, resolver=self._resolver)
+                result = self._verify(full, fmt)
                 self._require(result)
                 claims = dict(result.document or {})
             else:
@@ -504,7 +505,7 @@ class Holder:
         elif text is not None:
             fmt = "jwt_vc_json"
             if verify_now:
-                self._require(verify(text, resolver=self._resolver))
+                self._require(self._verify(text, fmt))
             claims = _jwt_payload(text)
             types = tuple(claims.get("type", ()))
             issuer = _issuer_of(claims)
@@ -512,7 +513,7 @@ class Holder:
         elif isinstance(credential, Mapping):
             fmt = "ldp_vc"
             if verify_now:
-                self._require(verify(credential, resolver=self._resolver))
+                self._require(self._verify(credential, fmt))
             claims = dict(credential)
             raw_types = credential.get("type", ())
             types = tuple([raw_types] if isinstance(raw_types, str) else raw_types)
@@ -522,6 +523,20 @@ class Holder:
             raise ParseError("a credential is an SD-JWT, a vc+jwt or a JSON object with a proof")
         return StoredCredential(
             "urn:uuid:" + _uuid4(), fmt, types, issuer, claims, raw, _now_text()
+        )
+
+    def _verify(self, credential: str | Mapping[str, Any], fmt: str) -> VerificationResult:
+        # pinned: a credential (never a presentation) of the format it looks like
+        formats: dict[str, CredentialFormat] = {
+            "dc+sd-jwt": "dc+sd-jwt",
+            "jwt_vc_json": "jwt_vc_json",
+            "ldp_vc": "ldp_vc",
+        }
+        pinned: list[CredentialFormat] = [formats[fmt]]
+        if fmt == "dc+sd-jwt":
+            pinned.append("vc+sd-jwt")
+        return verify_credential(
+            credential, formats=pinned, credential_type=None, resolver=self._resolver
         )
 
     @staticmethod

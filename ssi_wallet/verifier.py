@@ -9,10 +9,16 @@ makes a :class:`~ssi_wallet.request.PresentationRequest` from a
    the request has not expired;
 2. completeness: every required credential query is answered, and nothing
    that was not asked for is sent;
-3. each presentation: signature, key authorisation, validity period,
-   disclosures and holder binding (key binding JWT or presentation proof),
-   and status (fail closed), through :func:`credentials.verify.verify`;
-4. type: the credential is of the type the query asked for;
+3. each presentation, through the pinned
+   :func:`credentials.verify.verify_presentation`: of the query's format
+   (``dc+sd-jwt``, ``ldp_vc`` or ``jwt_vc_json``), a presentation (never a
+   credential alone, a barcode or another format), signature, key
+   authorisation, validity period, disclosures, holder binding (key binding
+   JWT or presentation proof) and status (fail closed) of it and of the one
+   credential it carries;
+4. type: the credential is of the type the query asked for, read from the
+   verified result's typed fields (``vct``, ``types``), as are its issuer,
+   subject and claims, never from the document;
 5. trust: its issuer was accredited for that type, at that moment, in the
    trusted issuer registry;
 6. the policy's rule over the disclosed claims.
@@ -34,9 +40,7 @@ from typing import Any, Protocol
 
 from credentials import schemas
 from credentials.result import VerificationResult
-from credentials.status_list import StatusListResolver
-from credentials.token_status_list import TokenStatusListResolver
-from credentials.verify import verify
+from credentials.verify import PresentationFormat, StatusResolvers, verify_presentation
 from did_methods.http import Fetcher
 from did_methods.resolver import Resolver
 from ssi_wallet import _messages
@@ -47,10 +51,13 @@ from ssi_wallet.request import Presentation, PresentationRequest
 __all__ = ["Report", "TrustRegistry", "UnsafeTrustAnyIssuer", "Verifier"]
 
 _REQUEST_TTL = 600
+# DCQL formats (dcql.FORMATS) -> what verify_presentation pins
+_PINNED: dict[str, PresentationFormat] = {
+    "dc+sd-jwt": "dc+sd-jwt",
+    "ldp_vc": "ldp_vc",
+    "jwt_vc_json": "jwt_vc_json",
+}
 _REMEMBERED_REQUESTS = 4096
-_SD_JWT_REGISTERED = frozenset(
-    {"iss", "iat", "nbf", "exp", "vct", "cnf", "status", "sub", "_sd_alg"}
-)
 
 
 class TrustRegistry(Protocol):
@@ -178,37 +185,14 @@ class Verifier:
             make = getattr(trust, "resolver", None)
             resolver = make() if callable(make) else Resolver.default()
         self._resolver = resolver
-        self._status: StatusListResolver | None = None
-        self._token_status: TokenStatusListResolver | None = None
-        self._status_fetcher = status_fetcher
+        self._status = (
+            None
+            if status_fetcher is None
+            else StatusResolvers.for_fetcher(status_fetcher, resolver, clock=clock)
+        )
         self.language = language
         self._clock = clock
         self._policies: OrderedDict[str, Policy] = OrderedDict()
-
-    def _status_resolver(
-        self, *, sd_jwt: bool = False
-    ) -> StatusListResolver | TokenStatusListResolver | None:
-        """This verifier's cached status resolvers: Token Status Lists for SD-JWT
-        VCs, W3C Bitstring Status Lists for the others."""
-        if self._status_fetcher is None:
-            return None
-        if sd_jwt:
-            if self._token_status is None:
-                self._token_status = TokenStatusListResolver(
-                    self._status_fetcher, self._resolver, clock=self._clock
-                )
-            return self._token_status
-        if self._status is None:
-
-            def verify_list(credential: Mapping[str, Any]) -> VerificationResult:
-                return verify(
-                    dict(credential), resolver=self._resolver, now=self._clock(), check_schema=False
-                )
-
-            self._status = StatusListResolver(
-                self._status_fetcher, verify_credential=verify_list, clock=self._clock
-            )
-        return self._status
 
     def request(self, policy: Policy, *, purpose: str | None = None) -> PresentationRequest:
         """A fresh request for ``policy``: its DCQL query, a new nonce, this audience.
@@ -338,39 +322,37 @@ class Verifier:
         results: dict[str, VerificationResult],
     ) -> dict[str, Any] | None:
         qid = query.id
-        # 3. the presentation itself
-        if query.format == "dc+sd-jwt" and not isinstance(item, str):
+        # 3. the presentation itself, pinned to the query's format
+        wants_json = query.format == "ldp_vc"
+        if isinstance(item, Mapping) != wants_json or not isinstance(item, str | Mapping):
+            shown = {"dc+sd-jwt": "SD-JWT VC", "jwt_vc_json": "vp+jwt", "ldp_vc": "JSON"}
             findings.append(
                 Finding(
                     "format_mismatch",
                     False,
-                    "an SD-JWT VC was expected",
+                    f"a {shown[query.format]} presentation was expected",
                     qid,
-                    {"expected": "SD-JWT VC"},
+                    {"expected": shown[query.format]},
                 )
             )
             return None
-        if query.format == "ldp_vc" and not isinstance(item, Mapping):
-            findings.append(
-                Finding(
-                    "format_mismatch",
-                    False,
-                    "a JSON presentation was expected",
-                    qid,
-                    {"expected": "JSON"},
-                )
-            )
-            return None
+        if query.format == "dc+sd-jwt":
+            wanted: list[Any] = list(query.meta.get("vct_values") or [])
+        else:
+            wanted = list((query.meta.get("type_values") or [[]])[0])
+        # the library refuses another type (type_unexpected); several vct values: below
+        one = query.format != "dc+sd-jwt" or len(wanted) == 1
+        asked = str(wanted[-1]) if wanted and one else None
         try:
-            result = verify(
+            result = verify_presentation(
                 item,
-                resolver=self._resolver,
-                now=now,
-                challenge=request.nonce,
-                domain=request.audience,
+                format=_PINNED[query.format],
                 nonce=request.nonce,
                 audience=request.audience,
-                status_fetcher=self._status_resolver(sd_jwt=query.format == "dc+sd-jwt"),
+                credential_type=asked,
+                resolver=self._resolver,
+                status=self._status,
+                now=now,
             )
         except ValueError as exc:
             findings.append(
@@ -395,59 +377,52 @@ class Verifier:
         findings.append(
             Finding("presentation_valid", True, "signature, binding and status hold", qid)
         )
-        # 4. type, and the claims disclosed
-        document = result.document or {}
+        # 4. type, and the claims disclosed: only from the verified, typed result
+        if len(result.credentials) != 1:
+            findings.append(
+                Finding(
+                    "type_mismatch",
+                    False,
+                    "no credential embedded",
+                    qid,
+                    {"variant": "no_credential"},
+                )
+            )
+            return None
+        credential = result.credentials[0]
+        claims = dict(credential.claims)
+        issuer = credential.issuer or ""
         if query.format == "dc+sd-jwt":
-            vct = document.get("vct")
-            type_name = _type_for_vct(vct)
-            claims = {k: v for k, v in document.items() if k not in _SD_JWT_REGISTERED}
-            issuer = str(document.get("iss", ""))
-            wanted_vct = query.meta.get("vct_values") or [vct]
-            if vct not in wanted_vct:
-                details = {"presented": str(vct), "type_name": _type_for_vct(wanted_vct[0])}
-                findings.append(Finding("type_mismatch", False, f"not a {vct}", qid, details))
+            type_name = _type_for_vct(credential.vct)
+            if credential.vct not in wanted:
+                details = {"presented": str(credential.vct), "type_name": _type_for_vct(wanted[0])}
+                findings.append(
+                    Finding("type_mismatch", False, f"not a {credential.vct}", qid, details)
+                )
                 return None
         else:
-            credential = _embedded(document)
-            if credential is None:
+            if not wanted or not set(wanted) <= set(credential.types):
                 findings.append(
                     Finding(
                         "type_mismatch",
                         False,
-                        "no credential embedded",
+                        f"not a {wanted[-1] if wanted else 'credential'}",
                         qid,
-                        {"variant": "no_credential"},
+                        {
+                            "presented": list(credential.types),
+                            "type_name": wanted[-1] if wanted else None,
+                        },
                     )
                 )
                 return None
-            types = credential.get("type", [])
-            wanted = (query.meta.get("type_values") or [[]])[0]
-            if not set(wanted) <= set(types if isinstance(types, list) else [types]):
-                findings.append(
-                    Finding(
-                        "type_mismatch",
-                        False,
-                        f"not a {wanted[-1]}",
-                        qid,
-                        {"presented": types, "type_name": wanted[-1]},
-                    )
-                )
-                return None
-            type_name = wanted[-1] if wanted else None
-            subject = credential.get("credentialSubject", {})
-            claims = dict(subject) if isinstance(subject, Mapping) else {}
-            issuer_value = credential.get("issuer", "")
-            issuer = str(
-                issuer_value.get("id") if isinstance(issuer_value, Mapping) else issuer_value
-            )
-            if claims.get("id") != document.get("holder"):
+            type_name = wanted[-1]
+            if result.holder is None or credential.subject != result.holder:
                 findings.append(
                     Finding(
                         "holder_mismatch", False, "the credential is bound to another holder", qid
                     )
                 )
                 return None
-            claims.pop("id", None)
         # 5. trust
         if type_name is None:
             findings.append(
@@ -491,10 +466,3 @@ def _type_for_vct(vct: Any) -> str | None:
         return schemas.type_for_vct(vct)
     except ValueError:
         return None
-
-
-def _embedded(presentation: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    creds = presentation.get("verifiableCredential")
-    if isinstance(creds, list) and len(creds) == 1 and isinstance(creds[0], Mapping):
-        return creds[0]
-    return None

@@ -102,7 +102,10 @@ def test_round_trip(kt: KeyType, alg: int) -> None:
         "key_authorisation",
         "signature",
         "validity_period",
+        "status",
     ]
+    assert result.check("status").status == "skipped"  # no status claim
+    assert result.kind == "credential" and result.claims == CLAIMS and result.types == ()
     with pytest.raises(TypeError):
         bool(result)
 

@@ -143,7 +143,9 @@ def test_presentation_with_embedded_credential() -> None:
         signed, resolver=RESOLVER, now=NOW, challenge="n-0S6_WzA2Mj", domain="employer.example"
     )
     assert ok.valid, ok.explain()
-    assert ok.issuer == HOLDER
+    # a presentation has a holder, never an issuer: its credentials have theirs
+    assert ok.kind == "presentation" and ok.holder == HOLDER and ok.issuer is None
+    assert [c.issuer for c in ok.credentials] == [ISSUER]
     names = [c.name for c in ok.checks]
     assert "credential[0].signature" in names and "credential[0].validity_period" in names
     replay = verify(signed, resolver=RESOLVER, now=NOW, challenge="another")
