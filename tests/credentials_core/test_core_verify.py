@@ -315,6 +315,9 @@ def test_package_exports_are_pinned() -> None:
         "VCJoseError", "SdJwtError", "ClaimPathError", "StatusCheckError", "StatusListError",
         # results and the entry points
         "Check", "CheckStatus", "VerificationResult", "IssueFormat", "issue", "verify",
+        # the pinned calls for deciding trust, and their typed results
+        "verify_credential", "verify_presentation", "CredentialFormat", "PresentationFormat",
+        "Kind", "StatusResolvers",
         # JCS and the data model
         "canonicalize", "loads_strict", "CREDENTIALS_V2_CONTEXT", "Credential", "Presentation",
         "check_validity_period", "parse_datetime",
