@@ -29,11 +29,12 @@ __all__ = [
 
 def all_benchmarks() -> tuple[Benchmark, ...]:
     """Every row, in the order of the issue's table."""
-    from benchmarks import bench_credentials, bench_ledger, bench_roles, bench_sdjwt
+    from benchmarks import bench_credentials, bench_issuer, bench_ledger, bench_roles, bench_sdjwt
 
     return (
         *bench_credentials.BENCHMARKS,
         *bench_sdjwt.BENCHMARKS,
         *bench_ledger.BENCHMARKS,
         *bench_roles.BENCHMARKS,
+        *bench_issuer.BENCHMARKS,
     )

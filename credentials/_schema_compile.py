@@ -117,6 +117,9 @@ class _Compiler:
         string = _string_leaf(schema, self._formats)
         if string is not None:
             return string
+        closed = _object_node(self, schema)
+        if closed is not None:
+            return closed
         if not checks:
             return lambda x: True
         if len(checks) == 1:
@@ -133,6 +136,36 @@ class _Compiler:
             return True
 
         return every
+
+
+_OBJECT_KEYWORDS = frozenset({"type", "required", "properties", "additionalProperties"})
+
+
+def _object_node(c: _Compiler, schema: Mapping[str, Any]) -> Predicate | None:
+    """One closure for an object with required members, typed properties and no others."""
+    if (
+        schema.get("type") != "object"
+        or not set(schema) - _ANNOTATIONS <= _OBJECT_KEYWORDS
+        or "properties" not in schema
+        or schema.get("additionalProperties", True) is not False
+    ):
+        return None
+    known = {name: c.schema(sub) for name, sub in schema["properties"].items()}
+    required = tuple(schema.get("required", ()))
+
+    def check(x: Any) -> bool:
+        if not isinstance(x, dict):
+            return False
+        for name in required:
+            if name not in x:
+                return False
+        for name, sub in x.items():
+            test = known.get(name)
+            if test is None or not test(sub):
+                return False
+        return True
+
+    return check
 
 
 _STRING_KEYWORDS = frozenset({"type", "minLength", "maxLength", "pattern", "format", "enum"})
@@ -234,9 +267,16 @@ def _unique_items(c: _Compiler, value: Any, schema: Mapping[str, Any]) -> Predic
 def _items(c: _Compiler, value: Any, schema: Mapping[str, Any]) -> Predicate:
     each = c.schema(value)
     skip = len(schema.get("prefixItems", ()))
-    if skip:
-        return lambda x: not isinstance(x, list) or all(each(v) for v in x[skip:])
-    return lambda x: not isinstance(x, list) or all(each(v) for v in x)
+
+    def check(x: Any) -> bool:
+        if not isinstance(x, list):
+            return True
+        for v in x[skip:] if skip else x:  # noqa: SIM110 - faster than all() over a genexpr
+            if not each(v):
+                return False
+        return True
+
+    return check
 
 
 def _prefix_items(c: _Compiler, value: Any, schema: Mapping[str, Any]) -> Predicate:
@@ -249,6 +289,9 @@ def _prefix_items(c: _Compiler, value: Any, schema: Mapping[str, Any]) -> Predic
 def _contains(c: _Compiler, value: Any, schema: Mapping[str, Any]) -> Predicate:
     if "minContains" in schema or "maxContains" in schema:
         raise UnsupportedSchema("minContains / maxContains are not compiled")
+    if isinstance(value, Mapping) and set(value) == {"const"} and isinstance(value["const"], str):
+        wanted = value["const"]  # only a string equals a string
+        return lambda x: not isinstance(x, list) or wanted in x
     match = c.schema(value)
     return lambda x: not isinstance(x, list) or any(match(v) for v in x)
 
@@ -299,12 +342,26 @@ def _additional_alone(c: _Compiler, value: Any, schema: Mapping[str, Any]) -> Pr
 
 def _all_of(c: _Compiler, value: Any, schema: Mapping[str, Any]) -> Predicate:
     parts = tuple(c.schema(s) for s in value)
-    return lambda x: all(p(x) for p in parts)
+
+    def check(x: Any) -> bool:
+        for part in parts:  # noqa: SIM110 - a loop is faster than all() over a genexpr
+            if not part(x):
+                return False
+        return True
+
+    return check
 
 
 def _any_of(c: _Compiler, value: Any, schema: Mapping[str, Any]) -> Predicate:
     parts = tuple(c.schema(s) for s in value)
-    return lambda x: any(p(x) for p in parts)
+
+    def check(x: Any) -> bool:
+        for part in parts:  # noqa: SIM110 - a loop is faster than any() over a genexpr
+            if part(x):
+                return True
+        return False
+
+    return check
 
 
 def _ref(c: _Compiler, value: Any, schema: Mapping[str, Any]) -> Predicate:

@@ -326,28 +326,44 @@ def _pointer(parts: Iterable[object]) -> str:
 
 
 def _within_bounds(instance: object) -> bool:
-    """The fast yes of :func:`_bound`: no paths built, plain types checked first."""
+    """The fast yes of :func:`_bound`: no paths built, plain types checked first, and
+    leaves checked where they are found instead of going through the stack."""
     stack: list[tuple[object, int]] = [(instance, 0)]
     nodes = 0
+    leaf = (int, float, bool, type(None))
     while stack:
         node, depth = stack.pop()
         nodes += 1
-        if nodes > MAX_NODES or depth > MAX_DEPTH:
+        if depth > MAX_DEPTH:
             return False
         kind = type(node)
-        if kind is str:
+        if kind is dict:
+            children: Iterable[object] = node.values()  # type: ignore[attr-defined]
+            if any(type(key) is not str for key in node):  # type: ignore[attr-defined]
+                return False
+        elif kind is list:
+            children = node  # type: ignore[assignment]
+        elif kind is str:
             if len(node) > _MAX_STRING:  # type: ignore[arg-type]
                 return False
-        elif kind is dict:
-            for key, value in node.items():  # type: ignore[attr-defined]
-                if type(key) is not str:
-                    return False
-                stack.append((value, depth + 1))
-        elif kind is list:
-            stack.extend((v, depth + 1) for v in node)  # type: ignore[attr-defined]
-        elif kind not in (int, float, bool, type(None)):
+            continue
+        elif kind in leaf:
+            continue
+        else:
             return False  # anything unusual (subclasses included) takes the careful path
-    return True
+        for child in children:
+            child_kind = type(child)
+            if child_kind is str:
+                nodes += 1
+                if len(child) > _MAX_STRING:  # type: ignore[arg-type]
+                    return False
+            elif child_kind in leaf:
+                nodes += 1
+            else:
+                stack.append((child, depth + 1))
+        if nodes > MAX_NODES:
+            return False
+    return nodes <= MAX_NODES
 
 
 def _bound(instance: object) -> list[tuple[str, str]]:
