@@ -12,13 +12,23 @@ Rows:
 * ``wallet_query``: :func:`ssi_wallet.dcql.match` of the right-to-work
   request over a wallet of 10,000 stored credentials (ten vocabulary types in
   three formats), against the budget of 50 ms a wallet may take to answer
-  (20 per second).
+  (20 per second);
+* ``wallet_store_100k``: :meth:`ssi_wallet.Holder.store` of a WorkPermit into
+  a wallet file that already holds 100,000 credentials (20,000 with
+  ``--quick``), against the same store into an empty wallet file: the ratio
+  shows whether storing costs more as the wallet grows (target 0.8).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from benchmarks._fixtures import key, seeded
@@ -26,11 +36,11 @@ from benchmarks._runner import Benchmark, Pair, Settings, Side, loop
 from benchmarks.bench_credentials import ed25519_verify_reference
 from credentials import schemas
 from ledger.facade import Ledger
-from ssi_wallet import Holder, Issuer, Verifier, policies
+from ssi_wallet import CredentialFormat, Holder, Issuer, Verifier, policies
 from ssi_wallet.dcql import match
 from ssi_wallet.holder import StoredCredential
 
-__all__ = ["BENCHMARKS", "WALLET_SIZE"]
+__all__ = ["BENCHMARKS", "WALLET_SIZE", "build_wallet", "wallet_fillers"]
 
 #: Credentials in the benchmark wallet.
 WALLET_SIZE = 10_000
@@ -136,6 +146,116 @@ def _setup_wallet_query(settings: Settings) -> Pair:
     )
 
 
+_BIG_WALLET_PASSPHRASE = "benchmark wallet"
+_FILL_BATCH = 5_000
+_FILLER_SUBJECT = "did:key:z6MkhFgqshXyf3xptSNBWCAeF2QXJ2goyBwrUrb8b6bX9Snw"
+
+
+def big_wallet_size(settings: Settings) -> int:
+    """Credentials in the big wallet: 100,000, or 20,000 with ``--quick``."""
+    return 20_000 if settings.quick else 100_000
+
+
+def wallet_fillers(issuer: Issuer) -> list[Any]:
+    """Four signed credentials (three formats, four types, none a WorkPermit) to fill wallets."""
+    out = []
+    kinds: tuple[tuple[str, CredentialFormat], ...] = (
+        ("Visa", "sd-jwt"),
+        ("QualificationCredential", "di-eddsa"),
+        ("ResidencePermit", "vc-jwt"),
+        ("PersonIdentificationData", "sd-jwt"),
+    )
+    for type_name, fmt in kinds:
+        claims = schemas.example_subject(type_name)
+        claims.pop("id")
+        if "expiryDate" in claims:
+            claims["expiryDate"] = "2036-12-31"
+        out.append(issuer.issue(type_name, subject=_FILLER_SUBJECT, claims=claims, format=fmt))
+    return out
+
+
+def build_wallet(
+    holder: Holder,
+    fillers: list[Any],
+    size: int,
+    progress: Callable[[str], None] | None = None,
+) -> None:
+    """Store ``size`` credentials (the fillers in turn) into ``holder``, in batches.
+
+    They are stored without verification (a trusted bulk import): what is
+    measured afterwards is what the file holds, not how it was filled.
+    """
+    started = time.perf_counter()
+    for first in range(0, size, _FILL_BATCH):
+        count = min(_FILL_BATCH, size - first)
+        holder.store_many(
+            [fillers[(first + i) % len(fillers)] for i in range(count)], verify_now=False
+        )
+        if progress is not None and (first + count) % 20_000 == 0:
+            took = time.perf_counter() - started
+            progress(f"  {first + count:,} of {size:,} credentials in {took:.0f} s")
+
+
+def _cached_wallet(settings: Settings, issuer: Issuer) -> Path:
+    size = big_wallet_size(settings)
+    path = settings.workdir / f"wallet-{size}-layout2.wallet"
+    if not path.exists():
+        settings.workdir.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+            leftover.unlink(missing_ok=True)
+        print(f"building a wallet of {size:,} credentials in {path} (once) ...", file=sys.stderr)
+        holder = Holder.create(partial, passphrase=_BIG_WALLET_PASSPHRASE)
+        try:
+            build_wallet(
+                holder, wallet_fillers(issuer), size, lambda line: print(line, file=sys.stderr)
+            )
+        finally:
+            holder.close()
+        os.replace(partial, path)
+    return path
+
+
+def _setup_wallet_store(settings: Settings) -> Pair:
+    issuer = Issuer.create(name="Migration Department", key=key("roles-wallet-ministry"))
+    cached = _cached_wallet(settings, issuer)
+    # A copy per run, so the stores of one run do not grow the next run's wallet.
+    big_path = settings.workdir / f"wallet-store-{os.getpid()}.wallet"
+    empty_path = settings.workdir / f"wallet-empty-{os.getpid()}.wallet"
+    for leftover in (big_path, empty_path):
+        leftover.unlink(missing_ok=True)
+    shutil.copyfile(cached, big_path)
+    big = Holder.open(big_path, passphrase=_BIG_WALLET_PASSPHRASE)
+    empty = Holder.create(empty_path, passphrase=_BIG_WALLET_PASSPHRASE)
+    claims = schemas.example_subject("WorkPermit")
+    claims.pop("id")
+    permit = issuer.issue("WorkPermit", subject=big.did, claims=claims).credential
+    held = len(big.summaries())
+
+    def cleanup() -> None:
+        for holder, path in ((big, big_path), (empty, empty_path)):
+            holder.close()
+            for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                name.unlink(missing_ok=True)
+
+    return Pair(
+        Side(f"store at {held:,}", loop(lambda: big.store(permit, verify_now=False))),
+        Side("store into an empty wallet", loop(lambda: empty.store(permit, verify_now=False))),
+        notes=(
+            f"Holder.store of an SD-JWT VC WorkPermit (verify_now=False: the storage path, "
+            f"which is what grew with the wallet) into a wallet file of {held:,} credentials "
+            "(Visa, QualificationCredential, ResidencePermit, PersonIdentificationData in "
+            "SD-JWT, Data Integrity and vc+jwt) against the same store into a wallet that "
+            "started empty; both SQLite files in WAL mode with synchronous=FULL, so each "
+            "store is one fsynced transaction"
+            + (
+                " (--quick: a smaller wallet than the full run's 100,000)" if settings.quick else ""
+            ),
+        ),
+        cleanup=cleanup,
+    )
+
+
 BENCHMARKS = (
     Benchmark(
         "verifier_right_to_work",
@@ -145,5 +265,11 @@ BENCHMARKS = (
     ),
     Benchmark(
         "wallet_query", "DCQL match over 10,000 stored credentials", 1.0, _setup_wallet_query
+    ),
+    Benchmark(
+        "wallet_store_100k",
+        "Holder.store at 100,000 credentials vs into an empty wallet",
+        0.8,
+        _setup_wallet_store,
     ),
 )
