@@ -19,8 +19,11 @@ verifier's report can show them all at once. What is checked:
 * ``credentialStatus``, ``credentialSchema``, ``evidence``, ``termsOfUse``,
   ``refreshService``: an object or a list of objects, each with a ``type``;
   ``credentialSchema`` entries also need an ``id``; any ``id`` is a URL;
-* ``name`` / ``description``: a string, a language value object or a list
+* ``name`` / ``description`` (also the issuer's): a string, a language value
+  object (``@value``, ``@language``, ``@direction`` and nothing else) or a list
   of those;
+* ``relatedResource``: objects, each with a unique ``id`` URL and a
+  ``digestSRI`` or ``digestMultibase``;
 * presentations: ``holder`` a URL or an object with an ``id`` URL;
   ``verifiableCredential`` an object or a list of objects (embedded
   credentials are validated when they are verified, one by one).
@@ -79,6 +82,25 @@ _TYPED_PROPERTIES = (
     ("refreshService", False),
 )
 _MAX_LIST = 1024  # entries we look at in any one list property
+
+# A language value object's members (VC Data Model 2.0, 11.1 Language and Base Direction).
+_LANGUAGE_VALUE_KEYS = frozenset({"@value", "@language", "@direction"})
+# BCP 47 well-formedness, in the shape of its langtag production (primary language,
+# extlang, script, region, variants, extensions, private use) or a private-use tag.
+_LANGUAGE_TAG_RE = re.compile(
+    r"(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})"
+    r"(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"
+    r"(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"
+    r"(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*"
+    r"(?:-[Xx](?:-[A-Za-z0-9]{1,8})+)?"
+    r"|[Xx](?:-[A-Za-z0-9]{1,8})+",
+    re.ASCII,
+)
+# Subresource Integrity hash expressions, space separated (base64 or base64url).
+_SRI_RE = re.compile(
+    r"sha(?:256|384|512)-[A-Za-z0-9+/_-]+={0,2}(?: sha(?:256|384|512)-[A-Za-z0-9+/_-]+={0,2})*"
+)
+_MULTIBASE_RE = re.compile(r"[uzm][A-Za-z0-9+/_-]+={0,2}")
 
 
 def parse_datetime(text: Any) -> datetime:
@@ -250,18 +272,67 @@ class _Collector:
             elif needs_id:
                 self.add(f"{path}/id", "is required")
 
-    def text(self, doc: Mapping[str, Any], name: str) -> None:
+    def text(self, doc: Mapping[str, Any], name: str, at: str = "") -> None:
+        """``name``/``description``: a string, a language value object or a list of those.
+
+        A language value object (VC Data Model 2.0, 11.1) holds ``@value`` (a
+        string) and optionally ``@language`` (a BCP 47 tag) and ``@direction``
+        (``ltr`` or ``rtl``), and nothing else.
+        """
         if name not in doc:
             return
         value = doc[name]
         items = value if isinstance(value, list) else [value]
-        for item in items[:_MAX_LIST]:
+        for i, item in enumerate(items[:_MAX_LIST]):
+            path = f"{at}/{name}/{i}" if isinstance(value, list) else f"{at}/{name}"
             if isinstance(item, str):
                 continue
-            if isinstance(item, Mapping) and isinstance(item.get("@value"), str):
+            if not isinstance(item, Mapping):
+                self.add(path, "must be a string, a language value object or a list of those")
                 continue
-            self.add(f"/{name}", "must be a string, a language value object or a list of those")
+            extra = sorted(set(item) - _LANGUAGE_VALUE_KEYS)
+            if extra:
+                self.add(path, f"a language value object holds no {', '.join(extra)[:120]}")
+            if not isinstance(item.get("@value"), str):
+                self.add(f"{path}/@value", "is required and must be a string")
+            language = item.get("@language")
+            if language is not None and not (
+                isinstance(language, str) and _LANGUAGE_TAG_RE.fullmatch(language)
+            ):
+                self.add(f"{path}/@language", "must be a well-formed BCP 47 language tag")
+            direction = item.get("@direction")
+            if direction is not None and direction not in ("ltr", "rtl"):
+                self.add(f"{path}/@direction", "must be ltr or rtl")
+
+    def related_resources(self, doc: Mapping[str, Any]) -> None:
+        """``relatedResource`` (VC Data Model 2.0, 5.3): objects with a unique ``id`` URL
+        and at least a ``digestSRI`` or a ``digestMultibase``."""
+        if "relatedResource" not in doc:
             return
+        seen: set[str] = set()
+        for path, resource in self.objects(doc, "relatedResource"):
+            ident = resource.get("id")
+            if ident is None:
+                self.add(f"{path}/id", "is required")
+            else:
+                self.url(ident, f"{path}/id")
+                if isinstance(ident, str):
+                    if ident in seen:
+                        self.add(f"{path}/id", "must be unique among the related resources")
+                    seen.add(ident)
+            if "digestSRI" not in resource and "digestMultibase" not in resource:
+                self.add(path, "needs a digestSRI or a digestMultibase")
+            sri = resource.get("digestSRI")
+            if sri is not None and not (isinstance(sri, str) and _SRI_RE.fullmatch(sri)):
+                self.add(f"{path}/digestSRI", "must be an SRI hash expression (sha384-...)")
+            multibase = resource.get("digestMultibase")
+            if multibase is not None and not (
+                isinstance(multibase, str) and _MULTIBASE_RE.fullmatch(multibase)
+            ):
+                self.add(f"{path}/digestMultibase", "must be a multibase string")
+            media = resource.get("mediaType")
+            if media is not None and not isinstance(media, str):
+                self.add(f"{path}/mediaType", "must be a string")
 
     def common(self, doc: Mapping[str, Any]) -> None:
         self.context(doc)
@@ -269,6 +340,7 @@ class _Collector:
             self.url(doc["id"], "/id")
         self.text(doc, "name")
         self.text(doc, "description")
+        self.related_resources(doc)
 
 
 def _subject_ids(doc: Mapping[str, Any], c: _Collector) -> tuple[str, ...]:
@@ -317,6 +389,9 @@ class Credential:
         c.common(data)
         types = c.types(data, _VC_TYPE)
         issuer = c.entity(data, "issuer", required=True)
+        if isinstance(data.get("issuer"), Mapping):
+            c.text(data["issuer"], "name", "/issuer")
+            c.text(data["issuer"], "description", "/issuer")
         subjects = _subject_ids(data, c)
         valid_from = c.datetime(data, "validFrom")
         valid_until = c.datetime(data, "validUntil")

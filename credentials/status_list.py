@@ -65,6 +65,7 @@ from typing import Any, Final, Protocol
 
 from credentials._cache import ExpiringCache
 from credentials._jws import MethodResolver
+from credentials.errors import ValidationError
 from credentials.jcs import loads_strict
 from credentials.result import Check, VerificationResult
 from did_methods.encoding import b64url_decode, b64url_encode
@@ -81,6 +82,7 @@ __all__ = [
     "StatusListResolver",
     "VerifiedStatusList",
     "check_status",
+    "check_status_entries",
     "decode_bitstring",
     "make_status_list_credential",
     "status_entry",
@@ -879,6 +881,34 @@ def _parse_entry(raw: object) -> _Entry:
             )
         messages = tuple(by_value[v] for v in range(1 << size))
     return _Entry(url, int(raw_index), purpose, size, messages)
+
+
+def check_status_entries(credential: Mapping[str, Any]) -> None:
+    """Refuse, before issuing, a credential whose Bitstring Status List entries are malformed.
+
+    Every ``credentialStatus`` entry of type ``BitstringStatusListEntry`` must
+    satisfy the spec's data model: ``statusListIndex`` "an arbitrary size
+    integer greater than or equal to 0, expressed as a string in base 10",
+    ``statusListCredential`` a URL, ``statusPurpose`` a string, a valid
+    ``statusSize``/``statusMessage``. Entries of other types are left to their
+    own specs. Raises :class:`~credentials.errors.ValidationError` listing every
+    malformed entry by path.
+    """
+    raw = credential.get("credentialStatus")
+    if raw is None:
+        return
+    entries = raw if isinstance(raw, list) else [raw]
+    errors = []
+    for i, entry in enumerate(entries):
+        path = f"/credentialStatus/{i}" if isinstance(raw, list) else "/credentialStatus"
+        if not isinstance(entry, Mapping) or _ENTRY_TYPE not in _types(entry.get("type")):
+            continue
+        try:
+            _parse_entry(entry)
+        except StatusCheckError as exc:
+            errors.append((path, exc.message))
+    if errors:
+        raise ValidationError(errors)
 
 
 def _check_entry(

@@ -48,6 +48,7 @@ from credentials.status_list import (
     StatusListFetcher,
     StatusListResolver,
     check_status,
+    check_status_entries,
 )
 from credentials.token_status_list import TokenStatusListResolver, token_status_checker
 from did_methods.keys import KeyType, PrivateKey
@@ -866,10 +867,12 @@ def issue(
     credential as a dict with a Data Integrity proof created at ``now``;
     ``vc-jwt`` returns a compact ``vc+jwt`` string (via :mod:`credentials.jose`).
     Raises :class:`~credentials.errors.ValidationError` for a credential that
-    breaks the data model and :class:`~credentials.errors.UnsupportedError`
+    breaks the data model (or carries a malformed Bitstring Status List entry,
+    such as a non-integer ``statusListIndex``) and :class:`~credentials.errors.UnsupportedError`
     for a key that does not fit the format or an unknown format.
     """
     Credential.from_json(credential)
+    check_status_entries(credential)
     moment = datetime.now(UTC) if now is None else now
     if format == "di-eddsa" or format == "di-ecdsa":
         suite = EDDSA_JCS_2022 if format == "di-eddsa" else ECDSA_JCS_2019

@@ -28,6 +28,7 @@ from credentials.sd_jwt import issue_sd_jwt
 from credentials.status_list import (
     MIN_ENTRIES,
     StatusList,
+    check_status_entries,
     make_status_list_credential,
     status_entry,
 )
@@ -623,7 +624,8 @@ class Issuer:
         entries at the next free index of the current status list set are
         added when ``with_status``. Raises
         :class:`~credentials.errors.ValidationError` for a credential that
-        breaks the data model.
+        breaks the data model or carries a malformed Bitstring Status List
+        entry (a non-integer ``statusListIndex``, ...).
         """
         document = dict(credential)
         named = document.get("issuer")
@@ -631,6 +633,7 @@ class Issuer:
         if named_id != self.did:
             raise PolicyError(f"this issuer signs as {self.did}, not as {named_id!r}")
         parsed = Credential.from_json(document)
+        check_status_entries(document)
         if format not in ("di-eddsa", "di-ecdsa", "vc-jwt"):
             raise ParseError(f"unknown format {format!r}: di-eddsa, di-ecdsa or vc-jwt")
         ref = None

@@ -189,6 +189,20 @@ def test_an_invalid_credential_is_refused_at_issuance(api: Api) -> None:
     )
     assert status == 400 and problem["code"] == "invalid_credential"
     assert any(e["path"] == "/validFrom" for e in problem["errors"])
+    bad_index = _credential(
+        api.dids["eddsa"],
+        credentialStatus={
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": True,
+            "statusListCredential": "https://status.example/1",
+        },
+    )
+    status, _, problem = api.call(
+        "POST", "/issuers/eddsa/credentials/issue", {"credential": bad_index}, token=TOKEN
+    )
+    assert status == 400 and problem["code"] == "invalid_credential"
+    assert [e["path"] for e in problem["errors"]] == ["/credentialStatus"]
     someone_else = _credential("did:example:someone-else")
     status, _, problem = api.call(
         "POST", "/issuers/eddsa/credentials/issue", {"credential": someone_else}, token=TOKEN
