@@ -127,3 +127,54 @@ def test_arbitrary_queries_raise_only_typed_errors(url: str, credential: bytes) 
             led.status_lists.check_status_list_current(url, credential)
         except SSIWalletError:
             pass
+
+
+def test_several_lists_anchored_in_one_append(ledger: Ledger) -> None:
+    issuer, key = _issuer()
+    registry = ledger.status_lists
+    urls = [f"{URL}/{purpose}" for purpose in ("revocation", "suspension", "token")]
+    seen: list[int] = []
+    before = ledger.log.size
+    anchors = registry.anchor_status_lists(
+        [(urls[0], LIST_V1), (urls[1], LIST_V2), (urls[2], "a.b.c")],
+        issuer=issuer,
+        signer=key,
+        before_commit=lambda writer, entries: seen.append(len(entries)),
+    )
+    # One transaction (the hook ran once, for the three entries), one entry per list.
+    assert seen == [3]
+    assert ledger.log.size == before + 3
+    assert [a.url for a in anchors] == urls
+    assert registry.check_status_list_current(urls[1], LIST_V2) == anchors[1]
+    assert registry.check_status_list_current(urls[2], "a.b.c") == anchors[2]
+    assert registry.anchor_status_lists([], issuer=issuer, signer=key) == []
+
+
+def test_a_refused_batch_appends_nothing(ledger: Ledger) -> None:
+    issuer, key = _issuer()
+    other, other_key = _issuer()
+    registry = ledger.status_lists
+    registry.anchor_status_list(URL, LIST_V1, issuer=issuer, signer=key)
+    before = ledger.log.size
+    with pytest.raises(RegistryError, match="once"):
+        registry.anchor_status_lists(
+            [(f"{URL}/a", LIST_V1), (f"{URL}/a", LIST_V2)], issuer=other, signer=other_key
+        )
+    # URL is bound to the first issuer: the whole batch is refused, its fresh URL too.
+    with pytest.raises(RegistryRejected) as refused:
+        registry.anchor_status_lists(
+            [(f"{URL}/fresh", LIST_V1), (URL, LIST_V2)], issuer=other, signer=other_key
+        )
+    assert refused.value.code == "issuer_mismatch"
+    with pytest.raises(RegistryRejected):
+        registry.anchor_status_lists([(f"{URL}/b", LIST_V1)], issuer=issuer, signer=other_key)
+
+    def failing_hook(writer: object, entries: object) -> None:
+        raise SSIWalletError("the issuer's rows could not be written")
+
+    with pytest.raises(SSIWalletError, match="rows could not"):
+        registry.anchor_status_lists(
+            [(f"{URL}/c", LIST_V1)], issuer=issuer, signer=key, before_commit=failing_hook
+        )
+    assert ledger.log.size == before
+    assert registry.current(f"{URL}/fresh") is None and registry.current(f"{URL}/c") is None

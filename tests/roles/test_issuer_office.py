@@ -290,3 +290,45 @@ def test_two_hundred_thousand_credentials_from_one_issuer_rotate_lists(tmp_path:
         assert all(r.list == 1 for r in more)
         assert not set(more) & set(refs)
     wallet.close()
+
+
+def test_a_write_that_raced_another_process_is_retried_and_keeps_both(tmp_path: Path) -> None:
+    root, key = PrivateKey.generate(), PrivateKey.generate()
+    db = tmp_path / "l.db"
+    with (
+        Ledger.open(db, key=root, clock=_clock_ms, origin=ORIGIN) as one,
+        Ledger.open(db, key=root, clock=_clock_ms, origin=ORIGIN) as two,
+    ):
+        first = Issuer.create(one, name="Ministry", key=key, clock=lambda: NOW)
+        second = Issuer.open(two, key=key, clock=lambda: NOW)
+        a, b = first._reserve(2)
+        read = first._fresh_sets
+        raced: list[bool] = []
+
+        def read_then_race(numbers: Any) -> Any:
+            sets = read(numbers)
+            if not raced:  # between our read and our write, the other process revokes b
+                raced.append(True)
+                second.revoke(b)
+            return sets
+
+        first._fresh_sets = read_then_race  # type: ignore[method-assign]
+        first.revoke(a)
+        assert raced == [True]
+    with Ledger.open(db, key=root, origin=ORIGIN) as ledger:
+        reopened = Issuer.open(ledger, key=key)
+        assert reopened.status_of(a) == "revoked" and reopened.status_of(b) == "revoked"
+        # The published list (and its anchor) holds both revocations.
+        assert reopened.status_lists()[0].revoked == 2
+
+
+def test_an_issuer_in_memory_rotates_its_lists_too() -> None:
+    ministry = Issuer.create(name="Ministry", clock=lambda: NOW)
+    refs = ministry._reserve(131_072 + 5)
+    assert ministry.list_numbers() == (0, 1)
+    assert sum(1 for r in refs if r.list == 1) == 5
+    url = ministry.status_url("revocation", 1)
+    assert ministry.board.get(url) is not None  # published before any credential points at it
+    ministry.revoke(refs[-1])
+    assert ministry.status_of(refs[-1]) == "revoked"
+    assert [info.revoked for info in ministry.status_lists()] == [0, 1]
