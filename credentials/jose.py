@@ -6,10 +6,12 @@ presentation), the header says ``typ: vc+jwt`` (``vp+jwt``) and
 ``cty: vc`` (``vp``), and ``kid`` is the DID URL of the signing key. We add
 the registered JWT claims that the spec recommends keeping consistent with
 the credential: ``iss`` = ``issuer``, ``jti`` = ``id``, ``sub`` =
-``credentialSubject.id`` (one subject), ``iat`` = issuance time, ``nbf`` =
-``validFrom`` and ``exp`` = ``validUntil``; a verifier refuses a token in
-which any of them disagrees with the credential, and any ``vc``/``vp``
-claim (the VC 1.1 JWT encoding, which the spec forbids).
+``credentialSubject.id`` (one subject), and ``iat`` = the signing time; a
+verifier refuses a token in which any of the three mirrored claims disagrees
+with the credential, and any ``vc``/``vp`` claim (the VC 1.1 JWT encoding,
+which the spec forbids). ``iat``, ``nbf`` and ``exp`` are the signature's
+times, not ``validFrom``/``validUntil``: a verifier checks both the token's
+times and the credential's validity period, each on its own.
 
 Tokens are signed with PyJWT. Verification parses the token once, strictly,
 checks its ``alg`` against an allow-list (``EdDSA``, ``ES256``, ``ES384``,
@@ -130,7 +132,13 @@ def _check_context(document: Mapping[str, Any], kind: str) -> None:
 
 
 def _derived_claims(credential: Mapping[str, Any]) -> dict[str, Any]:
-    """The registered JWT claims that mirror the credential's own properties."""
+    """The registered JWT claims that mirror the credential's own properties.
+
+    Only ``iss``/``issuer``, ``jti``/``id`` and ``sub``/``credentialSubject.id``
+    mirror it (VC-JOSE-COSE, "JOSE Header Parameters and JWT Claims"):
+    ``iat``, ``nbf`` and ``exp`` are the times of the signature, not the
+    credential's ``validFrom``/``validUntil``.
+    """
     claims: dict[str, Any] = {}
     issuer = _issuer_id(credential)
     if issuer is None:
@@ -141,10 +149,6 @@ def _derived_claims(credential: Mapping[str, Any]) -> dict[str, Any]:
     subject = _subject_id(credential)
     if subject is not None:
         claims["sub"] = subject
-    if "validFrom" in credential:
-        claims["nbf"] = _epoch(credential["validFrom"], "validFrom")
-    if "validUntil" in credential:
-        claims["exp"] = _epoch(credential["validUntil"], "validUntil")
     return claims
 
 
@@ -190,8 +194,9 @@ def issue_vc_jwt(
 ) -> str:
     """Secure a VC Data Model 2.0 credential as a ``vc+jwt`` compact JWS (via PyJWT).
 
-    The payload is the credential plus ``iss``, ``jti``, ``sub``, ``nbf``,
-    ``exp`` mirroring it and ``iat`` = ``now``. ``kid`` must be a DID URL of the
+    The payload is the credential plus ``iss``, ``jti`` and ``sub`` mirroring
+    it and ``iat`` = ``now``, the signing time; ``validFrom``/``validUntil``
+    stay the credential's own and become no ``nbf``/``exp``. ``kid`` must be a DID URL of the
     issuer's DID. Raises :class:`VCJoseError` for a credential without the v2
     context, the ``VerifiableCredential`` type, an issuer DID, with a ``vc``
     claim or JWT claims that contradict it, or a ``kid`` of another DID;

@@ -68,7 +68,8 @@ def test_round_trip(issuer: Any, resolver: Resolver) -> None:
     payload = jws.payload
     assert payload["iss"] == issuer.did and payload["jti"] == permit("")["id"]
     assert payload["sub"] == "did:example:amina" and payload["iat"] == NOW
-    assert payload["nbf"] == 1767225600 and payload["exp"] == 1814313600
+    # nbf/exp are the signature's times, not validFrom/validUntil (VC-JOSE-COSE 3.1.2)
+    assert "nbf" not in payload and "exp" not in payload
     result = verify_vc_jwt(token, resolver, now=NOW)
     assert result.valid, result.explain()
     assert result.issuer == issuer.did
@@ -191,11 +192,28 @@ def test_validity_period(issuer: Any, resolver: Resolver) -> None:
     token = issue_vc_jwt(permit(issuer.did), issuer.key, kid=issuer.kid, now=NOW)
     assert codes(token, resolver, now=1814313600) == ("expired",)
     assert codes(token, resolver, now=1767225599) == ("not_yet_valid",)
-    # validUntil alone (no exp claim) is enforced too
-    payload = {**CompactJWS.parse(token).payload}
-    del payload["exp"]
-    assert codes(resign(token, issuer.key, payload=payload), resolver, now=1814313600) == (
-        "expired",
+    # the token's own exp is enforced on its own: an hour after signing, while the
+    # credential stays valid for years
+    payload = {**CompactJWS.parse(token).payload, "exp": NOW + 3600}
+    short_lived = resign(token, issuer.key, payload=payload)
+    assert verify_vc_jwt(short_lived, resolver, now=NOW + 1800).valid
+    assert codes(short_lived, resolver, now=NOW + 7200) == ("expired",)
+
+
+def test_signature_times_need_not_equal_the_validity_period(
+    issuer: Any, resolver: Resolver
+) -> None:
+    # VC-JOSE-COSE, "JOSE Header Parameters and JWT Claims": only iss, jti and sub
+    # mirror the credential; iat/nbf/exp say when the signature holds. A token with
+    # exp an hour ahead and validUntil years ahead verifies.
+    token = issue_vc_jwt(permit(issuer.did), issuer.key, kid=issuer.kid, now=NOW)
+    payload = {**CompactJWS.parse(token).payload, "nbf": NOW, "exp": NOW + 3600}
+    result = verify_vc_jwt(resign(token, issuer.key, payload=payload), resolver, now=NOW + 60)
+    assert result.valid, result.explain()
+    # an nbf after validFrom is no contradiction either, only not yet valid before it
+    later = {**payload, "nbf": NOW + 600}
+    assert codes(resign(token, issuer.key, payload=later), resolver, now=NOW + 60) == (
+        "not_yet_valid",
     )
 
 
