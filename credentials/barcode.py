@@ -74,6 +74,7 @@ from credentials.cose import (
 )
 from credentials.result import Check, VerificationResult
 from credentials.sd_jwt import StatusChecker
+from did_methods._wire.dates import is_numeric_date
 from did_methods.errors import ParseError, SSIWalletError, UnsupportedError, VerificationError
 from did_methods.keys import PrivateKey, PublicKey
 
@@ -182,7 +183,7 @@ def _check_padding(data: bytes, inflated: bytes, max_bytes: int) -> None:
 
 
 def _numeric_date(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if not is_numeric_date(value):
         raise BarcodeError("cwt_invalid", f"CWT claim {name!r} is not a NumericDate")
     return value
 
@@ -246,7 +247,7 @@ class UnverifiedBarcode:
 
     def _time(self, label: int) -> float | None:
         value = self.cwt_claims.get(label)
-        return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+        return value if is_numeric_date(value) else None
 
 
 def decode_barcode(

@@ -45,6 +45,7 @@ from credentials._jws import (
 from credentials.errors import ValidationError
 from credentials.model import Credential, Presentation, parse_datetime
 from credentials.result import Check, VerificationResult
+from did_methods._wire.dates import is_numeric_date
 from did_methods.did import DIDURL
 from did_methods.errors import InvalidDID, ParseError, SSIWalletError, VerificationError
 from did_methods.keys import PrivateKey
@@ -298,7 +299,7 @@ def _validity(payload: Mapping[str, Any], now: float, leeway: float) -> Check:
     name = "validity_period"
     for claim in ("iat", "nbf", "exp"):
         value = payload.get(claim)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        if value is not None and not is_numeric_date(value):
             return Check.failed(name, "claims_invalid", f"'{claim}' is not a NumericDate")
     try:
         valid_from = _epoch(payload["validFrom"], "validFrom") if "validFrom" in payload else None

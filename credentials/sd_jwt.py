@@ -49,6 +49,7 @@ from credentials._jws import (
     sign_compact,
 )
 from credentials.result import Check, VerificationResult
+from did_methods._wire.dates import is_numeric_date
 from did_methods.did import DIDURL
 from did_methods.errors import (
     InvalidDID,
@@ -575,7 +576,7 @@ def _existing_paths(node: Any, path: ClaimPath, out: set[ClaimPath]) -> None:
 
 
 def _numeric_date(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if not is_numeric_date(value):
         raise SdJwtError(f"{name} must be a NumericDate (seconds since the epoch)")
     return int(value)
 
@@ -782,8 +783,10 @@ def _issuer_key(
 def _time_checks(payload: Mapping[str, Any], now: float, leeway: float) -> Check:
     for name in ("iat", "nbf", "exp"):
         value = payload.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-            return Check.failed("validity_period", "claims_invalid", f"'{name}' is not a number")
+        if value is not None and not is_numeric_date(value):
+            return Check.failed(
+                "validity_period", "claims_invalid", f"'{name}' is not a NumericDate"
+            )
     exp, nbf, iat = payload.get("exp"), payload.get("nbf"), payload.get("iat")
     if exp is not None and now >= exp + leeway:
         return Check.failed("validity_period", "expired", f"expired at {exp}", exp=exp)

@@ -87,6 +87,7 @@ from credentials._jws import (
 )
 from credentials.result import Check
 from credentials.status_list import DEFAULT_MAX_DECOMPRESSED
+from did_methods._wire.dates import is_numeric_date
 from did_methods.did import DIDURL
 from did_methods.errors import InvalidDID, ParseError, SSIWalletError, VerificationError
 from did_methods.http import Fetcher
@@ -483,7 +484,7 @@ def _instant(now: float | datetime | None) -> datetime:
 
 
 def _timestamp(value: object, name: str) -> datetime:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if not is_numeric_date(value):
         raise TokenStatusCheckError("status_list_invalid", f"'{name}' is not a NumericDate")
     try:
         return datetime.fromtimestamp(value, UTC)

@@ -16,6 +16,8 @@ It is rooted in the lowest layer so that ``credentials``, ``ledger`` and
      ├── ResolutionError                a DID could not be resolved (carries ``code``)
      ├── VerificationError              a check failed (carries a stable ``code``)
      ├── StoreError                     a storage backend failed; nothing was written
+     │    └── OutputFileError           a private file was not written (``code``)
+     ├── SecretCopyError (TypeError)    a secret asked to be pickled or copied
      └── PolicyError                    a request that policy forbids
 
 ``credentials`` and ``ledger`` add their own subclasses beneath these.
@@ -32,10 +34,12 @@ __all__ = [
     "InvalidDocument",
     "InvalidKey",
     "JSONError",
+    "OutputFileError",
     "ParseError",
     "PolicyError",
     "ResolutionError",
     "SSIWalletError",
+    "SecretCopyError",
     "StoreError",
     "UnsupportedError",
     "VerificationError",
@@ -141,3 +145,28 @@ class StoreError(SSIWalletError):
 
 class PolicyError(SSIWalletError):
     """The request is well-formed but policy forbids it."""
+
+
+class OutputFileError(StoreError):
+    """A private file was not written; nothing was left behind.
+
+    ``code``: ``exists`` (the path exists and replacing it was not asked for),
+    ``symlink`` (the path is a symbolic link: never written through),
+    ``not_a_file`` (a directory or device) or ``io`` (the system refused).
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class SecretCopyError(SSIWalletError, TypeError):
+    """A secret (a private key, the vault master key) was asked to be pickled or copied.
+
+    ``code`` is ``secret_not_copyable``. Secrets leave memory only through
+    their explicit export calls, never as a side effect of ``pickle``,
+    ``copy`` or a multiprocessing queue.
+    """
+
+    code = "secret_not_copyable"

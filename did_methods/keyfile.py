@@ -23,9 +23,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from did_methods._wire.files import write_private
 from did_methods._wire.json import loads_object
 from did_methods.encoding import b64url_decode, b64url_encode
-from did_methods.errors import InvalidKey, JSONError, ParseError, SSIWalletError
+from did_methods.errors import InvalidKey, JSONError, OutputFileError, ParseError, SSIWalletError
 from did_methods.keys import PrivateKey
 
 __all__ = ["KeyFileError", "read_key_file", "write_key_file"]
@@ -73,18 +74,12 @@ def write_key_file(
             "nonce": b64url_encode(nonce),
             "ciphertext": b64url_encode(sealed),
         }
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
     try:
-        fd = os.open(target, flags, 0o600)
-    except FileExistsError:
-        raise KeyFileError(f"key file {target} exists; refusing to overwrite it") from None
-    except OSError as exc:
-        raise KeyFileError(f"cannot create key file {target}: {exc.strerror}") from exc
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        os.fchmod(fh.fileno(), 0o600)
-        json.dump(body, fh, indent=2)
-        fh.write("\n")
-    return target
+        return write_private(target, json.dumps(body, indent=2) + "\n", force=overwrite)
+    except OutputFileError as exc:
+        if exc.code == "exists":
+            raise KeyFileError(f"key file {target} exists; refusing to overwrite it") from exc
+        raise KeyFileError(f"cannot create key file {target}: {exc.message}") from exc
 
 
 def read_key_file(path: str | os.PathLike[str], *, passphrase: str | None = None) -> PrivateKey:

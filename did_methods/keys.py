@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
+from did_methods._wire.secret import NoCopySecret
 from did_methods.encoding import (
     b64url_decode,
     b64url_encode,
@@ -353,7 +354,7 @@ class PublicKey:
         )
 
 
-class PrivateKey:
+class PrivateKey(NoCopySecret):
     """A private key with its public key. The secret never appears in ``repr``."""
 
     __slots__ = ("_native", "_secret", "_sodium_secret", "key_type", "public_key")
@@ -507,6 +508,3 @@ class PrivateKey:
 
     def __hash__(self) -> int:
         return hash(self.public_key)
-
-    def __reduce__(self) -> Any:
-        raise TypeError("PrivateKey cannot be pickled; use private_jwk() explicitly")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from datetime import datetime
@@ -14,7 +13,7 @@ import click
 from credentials.barcode import decode_barcode, encode_barcode, qr_png, qr_svg
 from did_methods.keyfile import read_key_file
 from did_methods.methods.key import did_key_from_public_key
-from ssi_wallet._cli_io import read_json_object
+from ssi_wallet._cli_io import emit_json, force_option, read_json_object, write_out
 
 __all__ = ["barcode"]
 
@@ -50,6 +49,7 @@ def barcode() -> None:
 @click.option("--passphrase-env", metavar="VAR", help="Variable holding the key file's passphrase.")
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Also draw a PNG.")
 @click.option("--svg", type=click.Path(dir_okay=False, path_type=Path), help="Also draw an SVG.")
+@force_option
 def issue(
     key_file: Path,
     claims_file: Path,
@@ -57,6 +57,7 @@ def issue(
     passphrase_env: str | None,
     png: Path | None,
     svg: Path | None,
+    force: bool,
 ) -> None:
     """Sign CLAIMS into a barcode string (printed) and optionally a QR image.
 
@@ -73,9 +74,9 @@ def issue(
     kid = f"{did}#{key.public_key.to_multikey()}"
     text = encode_barcode(claims, key, kid=kid, issuer=did, exp=expires)
     if png is not None:
-        png.write_bytes(qr_png(text))
+        write_out(png, qr_png(text), force=force)
     if svg is not None:
-        svg.write_text(qr_svg(text), encoding="utf-8")
+        write_out(svg, qr_svg(text), force=force)
     click.echo(text)
 
 
@@ -92,4 +93,4 @@ def show(source: str) -> None:
     decoded = decode_barcode(text.strip())
     cwt = {str(k): v for k, v in decoded.cwt_claims.items() if k != -65537}
     out = {"UNVERIFIED": True, "cwt": cwt, "claims": dict(decoded.claims)}
-    click.echo(json.dumps(out, indent=2, ensure_ascii=False, default=_json_default))
+    emit_json(out, default=_json_default)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -13,6 +12,7 @@ from did_methods.keys import KeyType, PrivateKey
 from did_methods.methods.jwk import did_jwk_from_jwk
 from did_methods.methods.key import did_key_from_public_key
 from did_methods.resolver import Resolver
+from ssi_wallet._cli_io import echo_safe, emit_json
 
 __all__ = ["did"]
 
@@ -89,8 +89,8 @@ def resolve(did_text: str, allow_http: bool, allow_private: bool) -> None:
     fetcher = HttpFetcher(allow_http=allow_http, allow_private=allow_private)
     resolver = Resolver.default(fetcher=fetcher, unsafe_web_allow_http=allow_http)
     result = resolver.resolve(did_text)
-    click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    emit_json(result.to_json())
     if result.error is not None:
         message = result.did_resolution_metadata.get("errorMessage", "")
-        click.echo(f"error: {result.error}: {message}", err=True)
+        echo_safe(f"error: {result.error}: {message}", err=True)
         raise SystemExit(2 if result.error in _INVALID else 1)

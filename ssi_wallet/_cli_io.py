@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from did_methods._wire.files import write_private
 from did_methods._wire.json import loads_object
+from did_methods._wire.text import safe_json, safe_lines
+from did_methods.errors import OutputFileError
 
-__all__ = ["MAX_INPUT", "emit_json", "read_input", "read_json_object"]
+__all__ = [
+    "MAX_INPUT",
+    "echo_safe",
+    "emit_json",
+    "force_option",
+    "read_input",
+    "read_json_object",
+    "write_out",
+]
 
 #: The most any command reads from one file or from stdin.
 MAX_INPUT = 4 * 1024 * 1024
@@ -53,6 +64,42 @@ def read_json_object(
     return loads_object(text, what=f"{what} {source}", max_bytes=max_bytes)
 
 
-def emit_json(data: Any) -> None:
-    """Print ``data`` as indented JSON."""
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+def emit_json(
+    data: Any,
+    *,
+    err: bool = False,
+    sort_keys: bool = False,
+    default: Callable[[Any], Any] | None = None,
+) -> None:
+    """Print ``data`` as indented JSON, unsafe characters (controls, bidi
+    overrides, lone surrogates) written as JSON escapes."""
+    click.echo(safe_json(data, sort_keys=sort_keys, default=default), err=err)
+
+
+def echo_safe(text: str, *, err: bool = False) -> None:
+    """Print ``text`` (which may quote outside input) with control and bidi
+    characters escaped on every line."""
+    click.echo(safe_lines(text), err=err)
+
+
+#: The ``--force`` flag of every command that writes ``--out``.
+force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing output file (atomically; never through a symbolic link).",
+)
+
+
+def write_out(path: Path, data: str | bytes, *, force: bool = False) -> None:
+    """Write an output file privately (mode 0600): created exclusively, never
+    through a symbolic link, flushed to disk; ``force`` replaces an existing
+    regular file atomically.
+
+    Raises :class:`click.UsageError` (exit 2) when the file exists (without
+    ``force``), is a link or not a regular file, or cannot be written.
+    """
+    try:
+        write_private(path, data, force=force)
+    except OutputFileError as exc:
+        hint = " (add --force to replace it)" if exc.code == "exists" else ""
+        raise click.UsageError(f"{exc.message}{hint}") from exc

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ import click
 
 from credentials import schemas
 from did_methods.keyfile import read_key_file
-from ssi_wallet._cli_io import read_json_object
+from ssi_wallet._cli_io import emit_json, read_json_object
 from ssi_wallet.issuer import Issuer
 
 __all__ = ["issue"]
@@ -96,4 +95,4 @@ def issue(
     if isinstance(issued.credential, str):
         click.echo(issued.credential)
     else:
-        click.echo(json.dumps(issued.credential, indent=2, ensure_ascii=False))
+        emit_json(issued.credential)

@@ -9,7 +9,6 @@ negative answer (audit failed, not found, refused), 2 usage or malformed input.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ from ledger.entry import DEFAULT_MAX_PAYLOAD, Entry, EntryDraft
 from ledger.log import Log
 from ledger.registry import LedgerMethod, Signer
 from ledger.store import Store, open_store
+from ssi_wallet._cli_io import echo_safe, emit_json
 
 __all__ = ["ledger"]
 
@@ -134,9 +134,9 @@ def _open(
 
 def _emit(as_json: bool, data: Any, text: str) -> None:
     if as_json:
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        emit_json(data)
     else:
-        click.echo(text)
+        echo_safe(text)
 
 
 def _did_key_url(key: PrivateKey) -> str:
@@ -496,7 +496,7 @@ def audit_cmd(
     where = "" if report.first_bad_index is None else f" at entry {report.first_bad_index}"
     if as_json:
         _emit(True, data, "")
-    click.echo(f"error: audit failed{where}: {report.reason}", err=True)
+    echo_safe(f"error: audit failed{where}: {report.reason}", err=True)
     sys.exit(1)
 
 
@@ -723,8 +723,8 @@ def did_resolve(
         result = Resolver([LedgerMethod(log)]).resolve(did, **options)
     finally:
         log.store.close()
-    click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    emit_json(result.to_json())
     if result.error is not None:
         message = result.did_resolution_metadata.get("errorMessage", "")
-        click.echo(f"error: {result.error}: {message}", err=True)
+        echo_safe(f"error: {result.error}: {message}", err=True)
         sys.exit(2 if result.error in ("invalidDid", "invalidOptions") else 1)

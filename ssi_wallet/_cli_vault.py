@@ -10,7 +10,6 @@ Output is JSON. Exit codes: 0 ok, 1 a negative answer (not found, refused),
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -18,10 +17,12 @@ from typing import Any, TypeVar
 
 import click
 
+from did_methods._wire.text import safe_json_text
 from did_methods.keyfile import read_key_file
 from did_methods.keys import KeyType, PrivateKey
 from ledger.vault import MasterKey, Vault
 from ledger.vault._canonical import parse_json
+from ssi_wallet._cli_io import emit_json, force_option, write_out
 
 __all__ = ["vault"]
 
@@ -120,7 +121,7 @@ def _read_record(path: Path) -> Any:
 
 
 def _echo(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True))
+    emit_json(data, sort_keys=True)
 
 
 @click.group()
@@ -253,6 +254,7 @@ def get(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the export to this new file (mode 0600) instead of standard output.",
 )
+@force_option
 def export(
     db: Path | None,
     dsn: str | None,
@@ -262,19 +264,15 @@ def export(
     passphrase_env: str | None,
     subject: str,
     out: Path | None,
+    force: bool,
 ) -> None:
     """Export everything about the subject, with inclusion proofs, as one JSON file."""
     with _open(db, dsn, master_key_file, master_key_env, key_file, passphrase_env) as v:
         data = v.export(subject)
     if out is None:
-        click.echo(data.decode("utf-8"), nl=False)
+        click.echo(safe_json_text(data.decode("utf-8")), nl=False)
         return
-    try:
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError as exc:
-        raise click.UsageError(f"cannot create {out}: {exc}") from exc
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+    write_out(out, data, force=force)
 
 
 @vault.command("rectify")
@@ -368,16 +366,18 @@ def restrict(
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="New file."
 )
+@force_option
 def backup(
     db: Path | None,
     dsn: str | None,
     master_key_file: Path | None,
     master_key_env: str | None,
     out: Path,
+    force: bool,
 ) -> None:
     """Write an encrypted backup of the vault (mode 0600)."""
     with _open(db, dsn, master_key_file, master_key_env) as v:
-        v.backup(out)
+        v.backup(out, force=force)
     _echo({"backup": os.fspath(out)})
 
 

@@ -16,18 +16,18 @@ Exit codes: 0 accepted, 1 refused, 2 usage or malformed input.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 import click
 
+from did_methods._wire.text import safe_json
 from did_methods.encoding import b64url_encode
 from did_methods.errors import ParseError
 from did_methods.http import Fetcher, FetchError, HttpFetcher
 from ssi_wallet import policies
-from ssi_wallet._cli_io import emit_json, read_input
+from ssi_wallet._cli_io import echo_safe, emit_json, force_option, read_input, write_out
 from ssi_wallet._cli_wallet import open_ledger
 from ssi_wallet.request import Presentation, PresentationRequest
 from ssi_wallet.verifier import Verifier
@@ -114,8 +114,9 @@ def verifier() -> None:
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the request to this file instead of stdout.",
+    help="Write the request to this new file instead of stdout.",
 )
+@force_option
 def request(
     policy_name: str,
     audience: str,
@@ -126,6 +127,7 @@ def request(
     purpose: str | None,
     ttl: int,
     out: Path | None,
+    force: bool,
 ) -> None:
     """Make a presentation request for a policy, with a fresh nonce.
 
@@ -143,11 +145,8 @@ def request(
     if out is None:
         emit_json(data)
     else:
-        try:
-            out.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise click.UsageError(f"cannot write {out}: {exc.strerror}") from exc
-        click.echo(f"request for {policy.purpose} written to {out}", err=True)
+        write_out(out, safe_json(data) + "\n", force=force)
+        echo_safe(f"request for {policy.purpose} written to {out}", err=True)
 
 
 @verifier.command("check")
@@ -219,7 +218,7 @@ def check(
     if as_json:
         emit_json(report.to_json())
     else:
-        click.echo(report.explain())
+        echo_safe(report.explain())
         if not report.accepted:
-            click.echo(f"codes: {', '.join(report.codes)}")
+            echo_safe(f"codes: {', '.join(report.codes)}")
     sys.exit(0 if report.accepted else 1)

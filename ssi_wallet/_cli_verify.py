@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import UTC, datetime
 
@@ -11,7 +10,7 @@ import click
 from credentials.verify import verify as verify_any
 from did_methods.http import HttpFetcher
 from did_methods.resolver import Resolver
-from ssi_wallet._cli_io import read_input
+from ssi_wallet._cli_io import echo_safe, emit_json, read_input
 
 __all__ = ["verify"]
 
@@ -64,7 +63,7 @@ def verify(
         status_fetcher=fetcher,
     )
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        emit_json(result.to_json())
     else:
-        click.echo(result.explain())
+        echo_safe(result.explain())
     sys.exit(0 if result.valid else 1)

@@ -10,7 +10,6 @@ found, consent refused, wrong passphrase), 2 usage or malformed input.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -21,11 +20,12 @@ from typing import Any, TypeVar
 import click
 
 from credentials import schemas
+from did_methods._wire.text import safe_json
 from did_methods.errors import PolicyError
 from did_methods.resolver import Resolver
 from ledger.facade import DEFAULT_ORIGIN, Ledger
 from ledger.store import open_store
-from ssi_wallet._cli_io import emit_json, read_input
+from ssi_wallet._cli_io import echo_safe, emit_json, force_option, read_input, write_out
 from ssi_wallet.holder import ConsentRequest, CredentialSummary, Holder, StoredCredential
 from ssi_wallet.request import PresentationRequest
 
@@ -38,17 +38,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 # -- helpers shared with the verifier commands --------------------------------------
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by its owner only (mode 0600)."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            os.fchmod(fh.fileno(), 0o600)  # an existing file keeps its mode otherwise
-            fh.write(text)
-    except OSError as exc:
-        raise click.UsageError(f"cannot write {path}: {exc.strerror}") from exc
 
 
 def open_ledger(db: Path, *, trust_root: str | None = None) -> Ledger:
@@ -215,7 +204,7 @@ def store(
     if as_json:
         emit_json(_summary(stored, claims=False))
     else:
-        click.echo(f"stored {stored.id} ({_type_name(stored)}, {stored.format})")
+        echo_safe(f"stored {stored.id} ({_type_name(stored)}, {stored.format})")
 
 
 @wallet.command("list")
@@ -234,10 +223,10 @@ def list_(wallet_path: Path, passphrase_env: str | None, as_json: bool, claims: 
         emit_json(rows)
         return
     for row in rows:
-        click.echo(f"{row['id']}  {row['type']}  {row['format']}  {row['stored_at']}")
-        click.echo(f"    issuer: {row['issuer']}")
+        echo_safe(f"{row['id']}  {row['type']}  {row['format']}  {row['stored_at']}")
+        echo_safe(f"    issuer: {row['issuer']}")
         for name, value in row.get("claims", {}).items():
-            click.echo(f"    {name}: {json.dumps(value, ensure_ascii=False)}")
+            echo_safe(f"    {name}: {safe_json(value, indent=None)}")
     if not rows:
         click.echo("no credentials", err=True)
 
@@ -262,7 +251,7 @@ def delete(wallet_path: Path, passphrase_env: str | None, credential_id: str) ->
     """Delete one credential (its row is overwritten on disk). Exit 1 when there is none."""
     with _opened(wallet_path, passphrase_env) as holder:
         holder.delete(credential_id)
-    click.echo(f"deleted {credential_id}")
+    echo_safe(f"deleted {credential_id}")
 
 
 @wallet.command("history")
@@ -276,10 +265,10 @@ def history(wallet_path: Path, passphrase_env: str | None, as_json: bool) -> Non
         emit_json(records)
         return
     for record in records:
-        click.echo(f"{record['at']}  {record['verifier']}  {record['purpose']}")
+        echo_safe(f"{record['at']}  {record['verifier']}  {record['purpose']}")
         for cred_id, paths in record["disclosed"].items():
             shown = ", ".join(".".join(str(p) for p in path) for path in paths) or "whole"
-            click.echo(f"    {cred_id}: {shown}")
+            echo_safe(f"    {cred_id}: {shown}")
     if not records:
         click.echo("no disclosures", err=True)
 
@@ -302,20 +291,21 @@ def erase_history(wallet_path: Path, passphrase_env: str | None, yes: bool) -> N
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file (mode 0600) instead of stdout.",
+    help="Write to this new file (mode 0600) instead of stdout.",
 )
-def export(wallet_path: Path, passphrase_env: str | None, out: Path | None) -> None:
+@force_option
+def export(wallet_path: Path, passphrase_env: str | None, out: Path | None, force: bool) -> None:
     """Everything the wallet holds about you, as one JSON object (GDPR article 20).
 
     Credentials with their claims and the disclosure history; the private key
     is not included.
     """
     with _opened(wallet_path, passphrase_env, read_only=True) as holder:
-        text = json.dumps(holder.export(), indent=2, ensure_ascii=False)
+        text = safe_json(holder.export())
     if out is None:
         click.echo(text)
     else:
-        write_private(out, text + "\n")
+        write_out(out, text + "\n", force=force)
 
 
 @wallet.command("answer")
@@ -328,8 +318,9 @@ def export(wallet_path: Path, passphrase_env: str | None, out: Path | None) -> N
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the presentation to this file (mode 0600) instead of stdout.",
+    help="Write the presentation to this new file (mode 0600) instead of stdout.",
 )
+@force_option
 def answer(
     wallet_path: Path,
     passphrase_env: str | None,
@@ -337,6 +328,7 @@ def answer(
     yes: bool,
     language: str,
     out: Path | None,
+    force: bool,
 ) -> None:
     """Answer a verifier's presentation request, after you consent.
 
@@ -353,7 +345,7 @@ def answer(
     declined: list[ConsentRequest] = []
 
     def consent(ask: ConsentRequest) -> bool:
-        click.echo(ask.describe(language), err=True)
+        echo_safe(ask.describe(language), err=True)
         try:
             agreed = yes or click.confirm("Disclose this?", default=False, err=True)
         except click.Abort:  # end of input or Ctrl-C: no consent
@@ -365,7 +357,7 @@ def answer(
     with _opened(wallet_path, passphrase_env) as holder:
         found = holder.find(request)
         if not found.satisfied:
-            click.echo(
+            echo_safe(
                 f"error: no credential in this wallet fits {', '.join(found.missing)}", err=True
             )
             sys.exit(1)
@@ -376,11 +368,11 @@ def answer(
                 click.echo("declined: nothing was disclosed", err=True)
                 sys.exit(1)
             raise
-    text = json.dumps(presentation.to_json(), indent=2, ensure_ascii=False)
+    text = safe_json(presentation.to_json())
     if out is None:
         click.echo(text)
     else:
-        write_private(out, text + "\n")
+        write_out(out, text + "\n", force=force)
         click.echo(f"presentation written to {out}", err=True)
 
 

@@ -25,7 +25,6 @@ overrides are dropped, and each value is cut at :data:`MAX_VALUE` characters.
 from __future__ import annotations
 
 import string
-import unicodedata
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
@@ -33,6 +32,7 @@ from typing import Any, Final
 
 from credentials import schemas
 from did_methods._wire.json import loads_object
+from did_methods._wire.text import safe_text
 
 __all__ = [
     "DERIVED",
@@ -58,9 +58,6 @@ DERIVED: Final[Mapping[str, str]] = {
     "claim_labels": "claims",
 }
 
-# Embeddings, overrides and isolates: they could reorder what a reader sees
-# (Trojan Source); marks such as ZWNJ stay, Persian words need them.
-_BIDI_CONTROLS: Final = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _FORMATTER: Final = string.Formatter()
 
 
@@ -87,18 +84,12 @@ def language(lang: object) -> str:
 
 
 def clean(value: Any) -> str:
-    """``value`` as one safe line: lists joined with commas, control characters
-    turned into spaces, bidirectional overrides removed, at most :data:`MAX_VALUE`
-    characters."""
+    """``value`` as one safe line: lists joined with commas, control characters,
+    bidirectional controls and invisible format characters escaped visibly
+    (:func:`did_methods._wire.text.safe_text`), at most :data:`MAX_VALUE` characters."""
     listed = isinstance(value, (list, tuple))
     text = ", ".join(str(v)[: MAX_VALUE * 2] for v in value[:MAX_VALUE]) if listed else str(value)
-    out = []
-    for char in text[: MAX_VALUE * 2]:
-        if char in _BIDI_CONTROLS:
-            continue
-        out.append(" " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char)
-    shown = "".join(out)
-    return shown if len(shown) <= MAX_VALUE else shown[: MAX_VALUE - 1] + "…"
+    return safe_text(text, max_chars=MAX_VALUE)
 
 
 def placeholders(template: str) -> frozenset[str] | None:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from did_methods._wire.text import safe_lines
 from did_methods.errors import ParseError, SSIWalletError
 
 __all__ = ["main"]
@@ -28,7 +29,7 @@ EXIT_NO = 1
 
 def fail(message: str, code: int = EXIT_NO) -> None:
     """Print ``message`` to stderr and exit with ``code``."""
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {safe_lines(message)}", err=True)
     sys.exit(code)
 
 

@@ -26,6 +26,7 @@ from credentials.result import VerificationResult
 from credentials.sd_jwt import SdJwt, present
 from credentials.verify import CredentialFormat, verify_credential
 from did_methods._wire.json import loads
+from did_methods._wire.text import safe_text
 from did_methods.encoding import b64url_decode
 from did_methods.errors import JSONError, ParseError, PolicyError, VerificationError
 from did_methods.keys import KeyType, PrivateKey, PublicKey
@@ -98,6 +99,11 @@ class StoredCredential:
             data["raw"],
             data["stored_at"],
         )
+
+
+# What a consent prompt shows of the request's own words, at most.
+_MAX_SHOWN_VERIFIER = 200
+_MAX_SHOWN_PURPOSE = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,19 +195,27 @@ class ConsentRequest:
     always_shown: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def describe(self, language: str = "en") -> str:
-        """A plain-language account of the request, with the vocabulary's names and labels."""
-        lines = [f"{self.verifier} asks: {self.purpose}"]
+        """A plain-language account of the request, with the vocabulary's names and labels.
+
+        Everything the request chose (who asks, why, the claim names) is shown
+        with control, bidirectional and invisible characters escaped
+        (``\\u202e``), so a request cannot hide or reorder what is disclosed.
+        """
+        verifier = safe_text(self.verifier, max_chars=_MAX_SHOWN_VERIFIER)
+        lines = [f"{verifier} asks: {safe_text(self.purpose, max_chars=_MAX_SHOWN_PURPOSE)}"]
         for cred_id, paths in self.disclosures.items():
             cred = self.credentials[cred_id]
             type_name = _vocabulary_type(cred)
-            kind = schemas.display_name(type_name, language) if type_name else cred.format
+            kind = safe_text(
+                schemas.display_name(type_name, language) if type_name else cred.format
+            )
             if cred_id in self.whole:
                 lines.append(f"  - your {kind}, shown in full")
                 continue
-            shown = [_label(type_name, path, language) for path in paths]
+            shown = [safe_text(_label(type_name, path, language)) for path in paths]
             lines.append(f"  - from your {kind}: {', '.join(shown) or 'no claims'}")
             plain = [
-                "your DID" if name == "sub" else _label(type_name, (name,), language)
+                "your DID" if name == "sub" else safe_text(_label(type_name, (name,), language))
                 for name in self.always_shown.get(cred_id, ())
             ]
             if plain:

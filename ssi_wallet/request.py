@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from did_methods._wire.dates import is_numeric_date
 from did_methods._wire.json import loads_object
 from did_methods.errors import ParseError
 from ssi_wallet.dcql import DCQLQuery
@@ -117,8 +118,10 @@ class PresentationRequest:
         iat, exp = obj.get("iat", 0), obj.get("exp")
         if not isinstance(purpose, str) or (policy is not None and not isinstance(policy, str)):
             raise ParseError("purpose and policy must be strings")
-        if not isinstance(iat, int) or (exp is not None and not isinstance(exp, int)):
-            raise ParseError("iat and exp must be integers")
+        if not is_numeric_date(iat) or not isinstance(iat, int):
+            raise ParseError("iat must be an integer NumericDate")
+        if exp is not None and (not is_numeric_date(exp) or not isinstance(exp, int)):
+            raise ParseError("exp must be an integer NumericDate")
         extra = {k: v for k, v in obj.items() if k not in _KNOWN}
         if len(extra) > _MAX_EXTRA:
             raise ParseError(f"a presentation request carries more than {_MAX_EXTRA} extra members")

@@ -34,9 +34,10 @@ from typing import Any
 
 import cbor2
 
+from did_methods._wire.files import write_private
 from did_methods._wire.json import loads
 from did_methods.encoding import b64url_encode
-from did_methods.errors import ParseError, SSIWalletError
+from did_methods.errors import OutputFileError, ParseError, SSIWalletError
 from did_methods.keys import PrivateKey
 from ledger.entry import Clock, Entry, EntryDraft, SignedDraft, unix_ms
 from ledger.log import Log
@@ -1111,12 +1112,13 @@ class Vault:
 
     # -- backup and restore ----------------------------------------------------------
 
-    def backup(self, path: str | os.PathLike[str]) -> Path:
+    def backup(self, path: str | os.PathLike[str], *, force: bool = False) -> Path:
         """Write an encrypted backup of the vault tables to a new file (mode 0600).
 
         The file holds every vault row, sealed with AES-256-GCM under a fresh
         backup key wrapped by the master key. Raises :class:`VaultError` when
-        the file exists.
+        the file exists (unless ``force``: then it is replaced atomically) or is
+        a symbolic link.
         """
         with self._backend.read() as txn:
             tables = {
@@ -1141,16 +1143,10 @@ class Vault:
                 "data": _aesgcm(key).encrypt(nonce, body, aad),
             }
         )
-        target = Path(path)
         try:
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except OSError as exc:
-            raise VaultError(f"cannot create the backup {target}: {exc}") from exc
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(_BACKUP_MAGIC + sealed)
-            handle.flush()
-            os.fsync(handle.fileno())
-        return target
+            return write_private(path, _BACKUP_MAGIC + sealed, force=force)
+        except OutputFileError as exc:
+            raise VaultError(f"cannot create the backup: {exc}") from exc
 
     def restore(self, path: str | os.PathLike[str]) -> int:
         """Replace the vault tables with a backup, then replay the erasures logged since.

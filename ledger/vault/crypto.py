@@ -37,8 +37,10 @@ from typing import Protocol, runtime_checkable
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from did_methods._wire.files import write_private
 from did_methods._wire.json import loads
-from did_methods.errors import JSONError
+from did_methods._wire.secret import NoCopySecret
+from did_methods.errors import JSONError, OutputFileError
 from ledger.vault.errors import MasterKeyError, VaultError
 
 __all__ = [
@@ -97,7 +99,7 @@ class KeyProvider(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class MasterKey:
+class MasterKey(NoCopySecret):
     """A 256-bit master key held in memory: the default :class:`KeyProvider`.
 
     Wrapping is AES-256-GCM with a random nonce, the context in the associated
@@ -209,16 +211,11 @@ class MasterKey:
         """
         p = Path(path)
         try:
-            fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError as exc:
-            raise MasterKeyError(f"{p} exists; a master key is never overwritten") from exc
-        except OSError as exc:
+            return write_private(p, self.to_text())
+        except OutputFileError as exc:
+            if exc.code == "exists":
+                raise MasterKeyError(f"{p} exists; a master key is never overwritten") from exc
             raise MasterKeyError(f"cannot create {p}: {exc}") from exc
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(self.to_text())
-            handle.flush()
-            os.fsync(handle.fileno())
-        return p
 
 
 def _b64url(text: str) -> bytes:

@@ -7,12 +7,50 @@ its stable ``code``. The library's one JSON reader is
 
 from __future__ import annotations
 
+import copy
+import json
+import os
+import pickle
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 
+from credentials._jws import CompactJWS, b64d, b64e, sign_compact
+from credentials.jose import VCJoseError, issue_vc_jwt, verify_vc_jwt
+from credentials.sd_jwt import SdJwtError, issue_sd_jwt
+from did_methods import DID, PrivateKey, did_key_from_public_key
+from did_methods._wire.dates import MAX_NUMERIC_DATE, is_numeric_date
+from did_methods._wire.files import write_private
 from did_methods._wire.json import MAX_SAFE_INT, loads, loads_object
-from did_methods.errors import DuplicateKeyError, InputTooLargeError, JSONError, ParseError
+from did_methods._wire.text import (
+    UNSAFE_CHARACTERS,
+    safe_json,
+    safe_lines,
+    safe_text,
+)
+from did_methods.errors import (
+    DuplicateKeyError,
+    InputTooLargeError,
+    InvalidKey,
+    JSONError,
+    OutputFileError,
+    ParseError,
+    PolicyError,
+    ResolutionError,
+    SecretCopyError,
+    SSIWalletError,
+)
+from did_methods.keyfile import read_key_file, write_key_file
+from did_methods.resolver import Resolver
+from ledger.vault import MasterKey
+from ledger.vault._canonical import parse_json
+from ledger.vault.errors import MasterKeyError, RecordError
+from ssi_wallet.cli import cli
+from ssi_wallet.request import PresentationRequest
 
 # -- the strict JSON reader --------------------------------------------------------
 
@@ -116,3 +154,496 @@ def test_error_classes_are_shared_by_every_package() -> None:
     assert cred_errors.JSONError is JSONError
     assert cred_errors.DuplicateKeyError is DuplicateKeyError
     assert cred_errors.InputTooLargeError is InputTooLargeError
+
+
+# -- helpers -------------------------------------------------------------------------
+
+_SPOOFS = [
+    "\u202e",  # RIGHT-TO-LEFT OVERRIDE
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u202d",
+    "\u2066",  # LEFT-TO-RIGHT ISOLATE
+    "\u2067",
+    "\u2068",
+    "\u2069",  # POP DIRECTIONAL ISOLATE
+    "\u200e",  # LRM
+    "\u200f",  # RLM
+    "\u061c",  # ARABIC LETTER MARK
+    "\u200b",  # ZERO WIDTH SPACE
+    "\u2028",  # LINE SEPARATOR
+    "\u2029",
+    "\ufeff",
+    "\x1b",  # ESC: terminal control sequences
+    "\x07",
+    "\x08",  # backspace: overwrite what was shown
+    "\r",  # carriage return: overwrite the line
+    "\n",
+    "\x7f",
+    "\x9b",  # C1 CSI
+    "\ud800",  # a lone surrogate cannot even be printed
+]
+
+
+def _assert_terminal_safe(text: str) -> None:
+    for line in text.split("\n"):
+        assert UNSAFE_CHARACTERS.search(line) is None, repr(line)
+    text.encode("utf-8")
+
+
+def _cli(*args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=True)
+
+
+def _no_traceback(result: Result, code: int) -> None:
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        repr(result.exception),
+        result.output,
+    )
+    assert "Traceback" not in result.output
+    assert result.exit_code == code, result.output
+
+
+# -- item 7: consent prompts and terminal output --------------------------------------
+
+
+@pytest.mark.parametrize("char", _SPOOFS)
+def test_safe_text_escapes_every_spoofing_character(char: str) -> None:
+    shown = safe_text(f"clinic{char}.example")
+    assert char not in shown
+    assert shown.startswith("clinic\\") and shown.endswith(".example")
+    _assert_terminal_safe(shown)
+
+
+def test_safe_text_keeps_joiners_scripts_and_emoji() -> None:
+    for text in ("بین\u200cالمللی", "क्\u200dष", "👩\u200d⚕️", "Ausländerbehörde", "Вильнюс"):
+        assert safe_text(text) == text
+
+
+def test_safe_text_bounds_length_and_never_raises() -> None:
+    assert safe_text("x" * 1000, max_chars=10) == "x" * 9 + "…"
+    assert safe_text("\x1b" * 1000, max_chars=10).endswith("…")
+    assert len(safe_text("\x1b" * 1000, max_chars=10)) == 10
+    assert safe_text(12) == "12"
+    assert safe_lines("a\u202eb\nc\x1bd") == "a\\u202eb\nc\\x1bd"
+
+
+def test_safe_json_escapes_yet_parses_to_the_same_value() -> None:
+    value = {"client_id": "did:web:evil\u202e.example", "purpose": "a\x1b[2Jb\x9b", "n": [1, 2]}
+    text = safe_json(value)
+    _assert_terminal_safe(text)
+    assert json.loads(text) == value
+
+
+def _consent_world() -> tuple[Any, Any, Any]:
+    from ledger.facade import Ledger
+    from ssi_wallet import Holder, Issuer, Verifier, policies
+
+    root = PrivateKey.generate()
+    ledger = Ledger.open(":memory:", key=root)
+    ministry = Issuer.create(ledger, name="Ausländerbehörde Leipzig")
+    ledger.accredit(ministry.did, types=["WorkPermit"], by=root, jurisdiction="DE")
+    wallet = Holder.create(":memory:", passphrase="pw", resolver=ledger.resolver())
+    from credentials import schemas
+
+    claims = schemas.example_subject("WorkPermit")
+    claims.pop("id")
+    today = datetime.now(UTC).date()
+    claims["issueDate"] = (today - timedelta(days=30)).isoformat()
+    claims["expiryDate"] = (today + timedelta(days=365)).isoformat()
+    wallet.store(ministry.issue("WorkPermit", subject=wallet.did, claims=claims).credential)
+    verifier = Verifier(ledger, audience="did:web:clinic.example", status_fetcher=ministry.board)
+    request = verifier.request(policies.right_to_work())
+    return wallet, request, ledger
+
+
+def _asked(wallet: Any, request: Any) -> Any:
+    """The consent question the wallet asks (declined: nothing is disclosed)."""
+    asked: list[Any] = []
+    with pytest.raises(PolicyError, match="consent_refused"):
+        wallet.answer(request, consent=lambda a: asked.append(a) is not None)
+    return asked[0]
+
+
+def test_consent_prompt_escapes_bidi_and_controls_in_client_id_and_purpose() -> None:
+    wallet, request, _ = _consent_world()
+    data = request.to_json()
+    data["client_id"] = "did:web:\u202eelpmaxe.cinilc\u202c"
+    data["purpose"] = "Check your right to work\x1b[2J\x1b[1A\rto pay you\u2066 (nothing else)"
+    hostile = PresentationRequest.from_json(json.dumps(data))
+    shown = _asked(wallet, hostile).describe()
+    _assert_terminal_safe(shown)
+    assert "\\u202eelpmaxe.cinilc\\u202c asks:" in shown
+    assert "\\x1b[2J\\x1b[1A\\rto pay you\\u2066" in shown
+
+
+def test_consent_prompt_escapes_claim_names() -> None:
+    from ssi_wallet.holder import ConsentRequest
+
+    wallet, request, _ = _consent_world()
+    real = _asked(wallet, request)
+    (cred_id,) = real.disclosures
+    forged = ConsentRequest(
+        verifier="v",
+        purpose="p",
+        disclosures={cred_id: (("credentialSubject", "sector\u202e\nfamilyName"),)},
+        whole=(),
+        credentials=real.credentials,
+        always_shown={cred_id: ("x\u2067y",)},
+    )
+    shown = forged.describe()
+    _assert_terminal_safe(shown)
+    assert "sector\\u202e\\nfamilyName" in shown and "x\\u2067y" in shown
+
+
+def test_cli_error_messages_are_escaped() -> None:
+    result = _cli("did", "resolve", "did:\u202eevil\x1b[2J")
+    _no_traceback(result, 2)
+    _assert_terminal_safe(result.output)
+
+
+# -- item 11: lone surrogates, numbers, --out, secrets, deep nesting -------------------
+
+
+def _signed(header: dict[str, Any], payload_text: str, key: PrivateKey) -> str:
+    token = sign_compact(header, payload_text.encode("utf-8", "surrogatepass"), key)
+    return token
+
+
+def test_jws_reader_refuses_an_escaped_lone_surrogate_in_the_payload() -> None:
+    key = PrivateKey.generate()
+    token = _signed({"typ": "vc+jwt"}, '{"iss": "did:x:\\ud800"}', key)
+    with pytest.raises(JSONError) as caught:
+        CompactJWS.parse(token)
+    assert caught.value.code == "json_lone_surrogate"
+
+
+def test_jws_reader_refuses_an_encoded_lone_surrogate_in_the_header() -> None:
+    key = PrivateKey.generate()
+    token = sign_compact({"typ": "x"}, b"{}", key)
+    header = b64d(token.split(".")[0]).replace(b'"x"', b'"\xed\xa0\x80"')
+    forged = ".".join([b64e(header), *token.split(".")[1:]])
+    with pytest.raises(JSONError) as caught:
+        CompactJWS.parse(forged)
+    assert caught.value.code == "json_encoding"
+
+
+def _vc_jwt_parts() -> tuple[PrivateKey, str, dict[str, Any], dict[str, Any]]:
+    key = PrivateKey.generate()
+    did = did_key_from_public_key(key.public_key)
+    kid = f"{did}#{key.public_key.to_multikey()}"
+    credential = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": did,
+        "credentialSubject": {"id": "did:example:holder", "ok": True},
+    }
+    token = issue_vc_jwt(credential, key, kid=kid)
+    header = json.loads(b64d(token.split(".")[0]))
+    payload = json.loads(b64d(token.split(".")[1]))
+    return key, kid, header, payload
+
+
+def test_vc_jwt_exp_1e400_is_refused_not_read_as_never_expiring() -> None:
+    key, _, header, payload = _vc_jwt_parts()
+    text = json.dumps(payload)[:-1] + ', "exp": 1e400}'
+    token = _signed(header, text, key)
+    with pytest.raises(VCJoseError) as caught:
+        verify_vc_jwt(token, Resolver.default())
+    assert isinstance(caught.value.__cause__, JSONError)
+    assert caught.value.__cause__.code == "json_number"
+
+
+@pytest.mark.parametrize("exp", [1e300, True, False, -1, "2030-01-01", [1], MAX_NUMERIC_DATE + 1])
+def test_vc_jwt_exp_that_is_no_date_fails_claims_invalid(exp: Any) -> None:
+    key, _, header, payload = _vc_jwt_parts()
+    payload["exp"] = exp
+    token = _signed(header, json.dumps(payload), key)
+    result = verify_vc_jwt(token, Resolver.default())
+    assert not result.valid
+    failed = [c for c in result.checks if c.status == "failed"]
+    assert [(c.name, c.code) for c in failed] == [("validity_period", "claims_invalid")]
+
+
+@pytest.mark.parametrize("exp", [float("inf"), float("nan"), 1e300, True, -5])
+def test_sd_jwt_refuses_to_issue_a_date_that_is_no_date(exp: Any) -> None:
+    key = PrivateKey.generate()
+    with pytest.raises(SdJwtError):
+        issue_sd_jwt({"given_name": "A"}, key, issuer="did:example:i", vct="X", exp=exp)
+
+
+def test_numeric_date_rule() -> None:
+    for good in (0, 1, 1_700_000_000, 1.5, MAX_NUMERIC_DATE):
+        assert is_numeric_date(good)
+    for bad in (True, False, None, "1", -1, float("inf"), float("nan"), 1e300, 2**80, [1]):
+        assert not is_numeric_date(bad)
+
+
+@pytest.mark.parametrize("field", ["iat", "exp"])
+@pytest.mark.parametrize("value", [True, False, 1.5, "1", 1e300, -1])
+def test_presentation_request_dates_must_be_integer_numeric_dates(field: str, value: Any) -> None:
+    _, request, _ = _consent_world()
+    data = request.to_json()
+    data[field] = value
+    with pytest.raises(ParseError):
+        PresentationRequest.from_json(json.dumps(data))
+
+
+def test_out_refuses_an_existing_file_and_keeps_it(tmp_path: Path) -> None:
+    target = tmp_path / "important.txt"
+    target.write_text("keep me")
+    with pytest.raises(OutputFileError) as caught:
+        write_private(target, "new")
+    assert caught.value.code == "exists"
+    assert target.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_out_never_writes_through_a_symlink(tmp_path: Path, force: bool) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    link = tmp_path / "out.json"
+    link.symlink_to(victim)
+    with pytest.raises(OutputFileError) as caught:
+        write_private(link, "attacker data", force=force)
+    assert caught.value.code == "symlink" if force else caught.value.code in ("symlink", "exists")
+    assert victim.read_text() == "precious"
+    assert link.is_symlink()
+
+
+def test_out_refuses_a_dangling_symlink(tmp_path: Path) -> None:
+    link = tmp_path / "out.json"
+    link.symlink_to(tmp_path / "not-yet")
+    with pytest.raises(OutputFileError) as caught:
+        write_private(link, "x")
+    assert caught.value.code == "symlink"
+    assert not (tmp_path / "not-yet").exists()
+
+
+def test_out_refuses_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(OutputFileError) as caught:
+        write_private(tmp_path, "x", force=True)
+    assert caught.value.code == "not_a_file"
+
+
+def test_out_creates_private_files_and_force_replaces_atomically(tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    write_private(target, "one")
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    os.chmod(target, 0o644)
+    write_private(target, b"two", force=True)
+    assert target.read_bytes() == b"two"
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]  # no temp file left
+
+
+def test_out_into_a_missing_directory_is_an_io_error(tmp_path: Path) -> None:
+    with pytest.raises(OutputFileError) as caught:
+        write_private(tmp_path / "no" / "such" / "dir.json", "x")
+    assert caught.value.code == "io"
+
+
+def test_cli_out_refuses_to_truncate_and_force_replaces(tmp_path: Path) -> None:
+    target = tmp_path / "request.json"
+    target.write_text("keep me")
+    args = ["verifier", "request", "--policy", "right_to_work", "--audience", "did:web:a.example"]
+    result = _cli(*args, "--out", str(target))
+    _no_traceback(result, 2)
+    assert "exists" in result.output and "--force" in result.output
+    assert target.read_text() == "keep me"
+    result = _cli(*args, "--out", str(target), "--force")
+    _no_traceback(result, 0)
+    assert json.loads(target.read_text())["client_id"] == "did:web:a.example"
+
+
+def test_cli_out_never_follows_a_symlink(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    link = tmp_path / "request.json"
+    link.symlink_to(victim)
+    args = ["verifier", "request", "--policy", "right_to_work", "--audience", "did:web:a.example"]
+    for extra in ([], ["--force"]):
+        result = _cli(*args, "--out", str(link), *extra)
+        _no_traceback(result, 2)
+        assert "symbolic link" in result.output
+    assert victim.read_text() == "precious"
+
+
+def test_key_file_write_refuses_symlink_even_with_overwrite(tmp_path: Path) -> None:
+    from did_methods.keyfile import KeyFileError
+
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    link = tmp_path / "key.json"
+    link.symlink_to(victim)
+    for overwrite in (False, True):
+        with pytest.raises(KeyFileError):
+            write_key_file(link, PrivateKey.generate(), overwrite=overwrite)
+    assert victim.read_text() == "precious"
+
+
+def test_master_key_file_is_never_overwritten(tmp_path: Path) -> None:
+    path = tmp_path / "master.key"
+    first = MasterKey.generate()
+    first.write_file(path)
+    with pytest.raises(MasterKeyError, match="never overwritten"):
+        MasterKey.generate().write_file(path)
+    assert MasterKey.from_file(path).key_id == first.key_id
+
+
+@pytest.mark.parametrize("how", ["pickle", "copy", "deepcopy", "deepcopy_nested"])
+def test_master_key_refuses_pickle_and_copy(how: str) -> None:
+    key = MasterKey.generate()
+    actions = {
+        "pickle": lambda: pickle.dumps(key),
+        "copy": lambda: copy.copy(key),
+        "deepcopy": lambda: copy.deepcopy(key),
+        "deepcopy_nested": lambda: copy.deepcopy({"keys": [key]}),
+    }
+    with pytest.raises(SecretCopyError) as caught:
+        actions[how]()
+    assert caught.value.code == "secret_not_copyable"
+    assert isinstance(caught.value, TypeError) and isinstance(caught.value, SSIWalletError)
+    assert key.secret.hex() not in str(caught.value)
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_private_key_refuses_pickle_at_every_protocol(protocol: int) -> None:
+    key = PrivateKey.generate()
+    with pytest.raises(SecretCopyError):
+        pickle.dumps(key, protocol=protocol)
+    with pytest.raises(SecretCopyError):
+        copy.deepcopy(key)
+
+
+def _deep(levels: int = 5000) -> str:
+    return '{"id": "did:example:holder", "x": ' + "[" * levels + "]" * levels + "}"
+
+
+def test_deep_subject_file_exits_2_without_traceback(tmp_path: Path) -> None:
+    key_file = tmp_path / "issuer.key"
+    write_key_file(key_file, PrivateKey.generate())
+    subject = tmp_path / "subject.json"
+    subject.write_text(_deep())
+    result = _cli(
+        "issue", "--type", "WorkPermit", "--subject-file", str(subject), "--key-file", str(key_file)
+    )
+    _no_traceback(result, 2)
+    assert "nests deeper" in result.output
+
+
+def test_deep_key_file_is_invalid_key(tmp_path: Path) -> None:
+    key_file = tmp_path / "issuer.key"
+    key_file.write_text("[" * 30_000 + "]" * 30_000)
+    with pytest.raises(InvalidKey) as caught:
+        read_key_file(key_file)
+    assert isinstance(caught.value.__cause__, InputTooLargeError)
+    assert caught.value.__cause__.code == "json_too_deep"
+    result = _cli("barcode", "issue", "--key-file", str(key_file), "--claims", str(key_file),
+                  "--exp", "2030-01-01T00:00:00Z")  # fmt: skip
+    _no_traceback(result, 2)
+
+
+def test_deep_claims_file_exits_2_without_traceback(tmp_path: Path) -> None:
+    key_file = tmp_path / "issuer.key"
+    write_key_file(key_file, PrivateKey.generate())
+    claims = tmp_path / "claims.json"
+    claims.write_text(_deep())
+    result = _cli("barcode", "issue", "--key-file", str(key_file), "--claims", str(claims),
+                  "--exp", "2030-01-01T00:00:00Z")  # fmt: skip
+    _no_traceback(result, 2)
+    assert "nests deeper" in result.output
+
+
+def test_deep_request_and_presentation_files_exit_2(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text(_deep(200_000))
+    result = _cli("wallet", "answer", str(deep), "--wallet", str(tmp_path / "w"), "--yes")
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.exit_code in (1, 2)
+    result = _cli("verify", str(deep))
+    _no_traceback(result, 2)
+
+
+# -- more hostile JSON, each reader ----------------------------------------------------
+
+
+def test_did_jwk_with_duplicate_members_is_invalid_did() -> None:
+    key = PrivateKey.generate()
+    jwk = key.public_key.to_jwk()
+    text = json.dumps(jwk)[:-1] + ', "x": "AAAA"}'
+    did = "did:jwk:" + b64e(text.encode())
+    result = Resolver.default().resolve(did)
+    assert result.error == "invalidDid"
+
+
+def test_did_web_document_nested_too_deep_reports_json_too_deep() -> None:
+    from did_methods.http import StaticFetcher
+    from did_methods.methods.web import WebMethod
+
+    body = ('{"id": "did:web:a.example", "x": ' + "[" * 100 + "]" * 100 + "}").encode()
+    fetcher = StaticFetcher({"https://a.example/.well-known/did.json": body})
+    with pytest.raises(ResolutionError) as caught:
+        WebMethod(fetcher=fetcher).resolve(DID.parse("did:web:a.example"), {})
+    assert caught.value.detail == "json_too_deep"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"kty": "oct", "k": NaN}', '{"kty": "oct", "kty": "oct", "k": "x"}', "{" * 10_000],
+)
+def test_master_key_file_that_is_not_strict_json(text: str) -> None:
+    with pytest.raises(MasterKeyError) as caught:
+        MasterKey.from_text(text)
+    assert isinstance(caught.value.__cause__, JSONError)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ('{"a": 1, "a": 2}', "json_duplicate_key"),
+        ('{"a": 1e400}', "json_number"),
+        ('{"a": "\\udc00"}', "json_lone_surrogate"),
+        ('{"a": ' + "[" * 40 + "]" * 40 + "}", "json_too_deep"),
+    ],
+)
+def test_vault_record_json_is_strict(text: str, code: str) -> None:
+    with pytest.raises(RecordError) as caught:
+        parse_json(text)
+    assert isinstance(caught.value.__cause__, JSONError)
+    assert caught.value.__cause__.code == code
+
+
+def test_vault_record_refuses_integers_beyond_ijson() -> None:
+    with pytest.raises(RecordError):
+        parse_json('{"n": 9007199254740993}')
+    assert parse_json('{"n": 9007199254740991}') == {"n": 9007199254740991}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"dcql_query": {}, "nonce": "n", "nonce": "m"}',
+        '{"a": NaN}',
+        "[" * 100_000,
+        '{"client_id": "\\ud800"}',
+    ],
+)
+def test_presentation_request_json_is_strict(text: str) -> None:
+    with pytest.raises(JSONError):
+        PresentationRequest.from_json(text)
+
+
+def test_wallet_store_refuses_a_credential_with_a_lone_surrogate_and_still_lists(
+    tmp_path: Path,
+) -> None:
+    wallet, _, _ = _consent_world()
+    before = len(wallet.credentials())
+    key = PrivateKey.generate()
+    token = _signed({"typ": "dc+sd-jwt"}, '{"iss": "\\udfff", "vct": "x"}', key) + "~"
+    with pytest.raises(ParseError):
+        wallet.store(token)
+    assert len(wallet.credentials()) == before
+    assert wallet.export()

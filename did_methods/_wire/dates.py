@@ -1,0 +1,29 @@
+"""NumericDate (RFC 7519): the one test of a seconds-since-the-epoch claim.
+
+A date claim that is a bool (``true`` is 1 in Python), NaN, an infinity or a
+number beyond what a calendar can show must never read as a date: compared
+with ``now``, ``exp: NaN`` and ``exp: 1e400`` would mean "never expires".
+Every reader of ``iat``/``nbf``/``exp`` (JWT, SD-JWT, CWT, status list
+tokens, presentation requests) asks :func:`is_numeric_date` and refuses with
+its own typed error otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final, TypeGuard
+
+__all__ = ["MAX_NUMERIC_DATE", "is_numeric_date"]
+
+#: The latest NumericDate accepted: 9999-12-31T23:59:59Z, the end of ``datetime``.
+MAX_NUMERIC_DATE: Final = 253_402_300_799
+
+
+def is_numeric_date(value: object) -> TypeGuard[int | float]:
+    """True for an ``int`` or finite ``float`` (never a ``bool``) from 0 to
+    :data:`MAX_NUMERIC_DATE` seconds since the epoch."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    return 0 <= value <= MAX_NUMERIC_DATE
