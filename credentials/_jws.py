@@ -220,7 +220,7 @@ class CompactJWS:
         h64, p64, s64 = parts
         if not h64 or not s64:
             raise ParseError("a compact JWS needs a header and a signature")
-        header = loads(b64d(h64), what="JWS header")
+        header = loads(b64d(h64), what="JWS header", max_depth=MAX_JSON_DEPTH)
         if not isinstance(header, dict):
             raise ParseError("the JWS header must be a JSON object")
         if "crit" in header:
@@ -230,7 +230,7 @@ class CompactJWS:
         payload_bytes = b64d(p64)
         payload: Any = payload_bytes
         if json_payload:
-            payload = loads(payload_bytes, what="JWS payload")
+            payload = loads(payload_bytes, what="JWS payload", max_depth=MAX_JSON_DEPTH)
             if not isinstance(payload, dict):
                 raise ParseError("the JWS payload must be a JSON object")
         return cls(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import click
 from credentials.barcode import decode_barcode, encode_barcode, qr_png, qr_svg
 from did_methods.keyfile import read_key_file
 from did_methods.methods.key import did_key_from_public_key
-from ssi_wallet._cli_io import emit_json, force_option, read_json_object, write_out
+from ssi_wallet._cli_io import emit_json, force_option, read_input, read_json_object, write_out
 
 __all__ = ["barcode"]
 
@@ -84,10 +83,8 @@ def issue(
 @click.argument("source", metavar="TEXT|FILE|-")
 def show(source: str) -> None:
     """Decode a barcode WITHOUT verifying it (use `ssi-wallet verify` to verify)."""
-    if source == "-":
-        text = sys.stdin.read(_MAX_CLAIMS * 4)
-    elif Path(source).is_file():
-        text = Path(source).read_text(encoding="utf-8")[: _MAX_CLAIMS * 4]
+    if source == "-" or Path(source).is_file():
+        text = read_input(source, "barcode", max_bytes=_MAX_CLAIMS * 4)
     else:
         text = source
     decoded = decode_barcode(text.strip())

@@ -1,7 +1,8 @@
 """NumericDate (RFC 7519): the one test of a seconds-since-the-epoch claim.
 
-A date claim that is a bool (``true`` is 1 in Python), NaN, an infinity or a
-number beyond what a calendar can show must never read as a date: compared
+A date claim that is a bool (``true`` is 1 in Python), NaN, an infinity, a
+negative number or one beyond the exact-integer range of a double must never
+read as a date: compared
 with ``now``, ``exp: NaN`` and ``exp: 1e400`` would mean "never expires".
 Every reader of ``iat``/``nbf``/``exp`` (JWT, SD-JWT, CWT, status list
 tokens, presentation requests) asks :func:`is_numeric_date` and refuses with
@@ -15,8 +16,10 @@ from typing import Final, TypeGuard
 
 __all__ = ["MAX_NUMERIC_DATE", "is_numeric_date"]
 
-#: The latest NumericDate accepted: 9999-12-31T23:59:59Z, the end of ``datetime``.
-MAX_NUMERIC_DATE: Final = 253_402_300_799
+#: The latest NumericDate accepted: 2**53 - 1 seconds, the largest integer every
+#: JSON implementation reads exactly (I-JSON). Dates past the year 9999 pass (a
+#: far expiry is an issuer's choice) but 1e300 and the like do not.
+MAX_NUMERIC_DATE: Final = 2**53 - 1
 
 
 def is_numeric_date(value: object) -> TypeGuard[int | float]:

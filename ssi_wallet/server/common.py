@@ -158,7 +158,7 @@ def _token(table: Mapping[str, Any], base: Path) -> str:
         path = base / _get(table, "token_file", str, "")
         try:
             token = path.read_text(encoding="utf-8").strip()
-        except OSError as exc:
+        except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read the token file {path}: {exc}") from exc
     elif "token_env" in table:
         name: str = _get(table, "token_env", str, "")
@@ -180,7 +180,7 @@ def load_toml(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Path]:
             data = tomllib.load(handle)
     except OSError as exc:
         raise ConfigError(f"cannot read {file}: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{file} is not valid TOML: {exc}") from exc
     return data, file.resolve().parent
 
