@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -24,7 +23,9 @@ from typing import Any, TypeVar, cast
 
 import click
 
-from ssi_wallet._cli_io import emit_json, read_input
+from did_methods._wire.json import loads
+from did_methods._wire.text import safe_json, safe_json_text
+from ssi_wallet._cli_io import echo_safe, emit_json, force_option, read_input, write_out
 from ssi_wallet._cli_ledger import _read_key
 
 __all__ = ["issuer"]
@@ -155,7 +156,7 @@ def _emit(as_json: bool, data: Any, text: str) -> None:
     if as_json:
         emit_json(data)
     else:
-        click.echo(text)
+        echo_safe(text)
 
 
 @click.group("issuer")
@@ -308,14 +309,17 @@ def _cell(kinds: dict[str, str], column: str, text: str, row: int) -> Any:
         if kind == "integer":
             return int(text)
         if kind == "number":
-            return float(text)
+            number = loads(text, what=f"CSV row {row}, column {column}")
+            if isinstance(number, bool) or not isinstance(number, int | float):
+                raise ValueError("not a number")
+            return number
         if kind == "boolean":
             if text.lower() not in ("true", "false"):
                 raise ValueError("not true or false")
             return text.lower() == "true"
         if kind == "array":
-            return json.loads(text) if text.startswith("[") else text.split(";")
-        return json.loads(text)
+            return loads(text, what=f"CSV row {row}") if text.startswith("[") else text.split(";")
+        return loads(text, what=f"CSV row {row}, column {column}")
     except ValueError as exc:
         raise click.UsageError(f"CSV row {row}, column {column}: not a {kind}: {text!r}") from exc
 
@@ -385,14 +389,16 @@ def _csv_subjects(source: Path, type_name: str) -> list[tuple[str, dict[str, Any
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the credentials here (JSON Lines for --from-csv) instead of stdout.",
+    help="Write the credentials to this new file (JSON Lines for --from-csv) instead of stdout.",
 )
+@force_option
 def issue(
     type_name: str,
     subject_file: str | None,
     from_csv: Path | None,
     fmt: str,
     out: Path | None,
+    force: bool,
     as_json: bool,
     **common: Any,
 ) -> None:
@@ -437,31 +443,28 @@ def issue(
     ]
     if from_csv is None and not as_json:
         text = issued[0].serialise()
-        _write(out, text + "\n")
+        _write(out, text + "\n", force)
         click.echo(f"status: {issued[0].status}", err=True)
         return
     if from_csv is None:
-        _write(out, json.dumps(lines[0], indent=2, ensure_ascii=False) + "\n")
+        _write(out, safe_json(lines[0]) + "\n", force)
         return
     buffer = io.StringIO()
     for line in lines:
-        buffer.write(json.dumps(line, ensure_ascii=False) + "\n")
+        buffer.write(safe_json(line, indent=None) + "\n")
     if out is not None:
-        _write(out, buffer.getvalue())
+        _write(out, buffer.getvalue(), force)
         summary = {"issued": len(lines), "out": os.fspath(out)}
         _emit(as_json, summary, f"issued {len(lines)} credentials into {out}")
     else:
-        click.echo(buffer.getvalue(), nl=False)
+        click.echo(safe_json_text(buffer.getvalue()), nl=False)
 
 
-def _write(out: Path | None, text: str) -> None:
+def _write(out: Path | None, text: str, force: bool) -> None:
     if out is None:
-        click.echo(text, nl=False)
+        click.echo(safe_json_text(text), nl=False)
         return
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise click.UsageError(f"cannot write {out}: {exc.strerror}") from exc
+    write_out(out, text, force=force)
 
 
 # -- revoke / suspend / reinstate ---------------------------------------------------
