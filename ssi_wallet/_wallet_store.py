@@ -61,7 +61,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from did_methods._wire.json import loads, loads_object
-from did_methods.errors import ParseError, SSIWalletError, StoreError
+from did_methods.errors import JSONError, ParseError, SSIWalletError, StoreError
 
 __all__ = [
     "LAYOUT",
@@ -343,9 +343,25 @@ class WalletStore:
     # -- sealing ------------------------------------------------------------------------
 
     def _seal(self, value: Any, ad: str) -> bytes:
+        """Seal ``value``; raises :class:`JSONError` when the wallet could not read it back.
+
+        Whatever is sealed must open with the strict reader, so a value it
+        would refuse (NaN, a lone surrogate, a number beyond a double, too
+        deep, not JSON at all) is refused here, before anything is written.
+        """
+        try:
+            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            data = text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise JSONError(
+                "a value to store holds a lone surrogate", "json_lone_surrogate"
+            ) from exc
+        except (TypeError, ValueError, RecursionError) as exc:
+            code = "json_number" if isinstance(exc, ValueError) else "json_type"
+            raise JSONError(f"a value to store is not strict JSON: {exc}", code) from exc
+        loads(data, what="a value to store", max_bytes=len(data))
         nonce = os.urandom(_NONCE)
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        return nonce + self._aead.encrypt(nonce, text.encode("utf-8"), ad.encode())
+        return nonce + self._aead.encrypt(nonce, data, ad.encode())
 
     def _open(self, sealed: bytes, ad: str, what: str) -> Any:
         try:

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from credentials import schemas
 from did_methods import PrivateKey
+from did_methods.errors import JSONError
 from ledger.facade import Ledger
 from ssi_wallet import (
     Holder,
@@ -584,3 +585,37 @@ def test_create_never_overwrites_nor_follows_a_link(tmp_path: Path) -> None:
     link.symlink_to(tmp_path / "target")
     assert code_of(lambda: Holder.create(link, passphrase=PW), WalletIntegrityError) == "exists"
     assert not (tmp_path / "target").exists()
+
+
+def _deep() -> Any:
+    value: Any = 1
+    for _ in range(80):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("\ud800", "json_lone_surrogate"),
+        (float("nan"), "json_number"),
+        (10**400, "json_number"),
+        (object(), "json_type"),
+        (_deep(), "json_too_deep"),
+    ],
+    ids=["lone-surrogate", "nan", "huge-int", "not-json", "too-deep"],
+)
+def test_a_credential_the_wallet_could_not_read_back_is_not_stored(
+    tmp_path: Path, ministry: Issuer, value: Any, code: str
+) -> None:
+    # Layout 1 sealed such values and then could no longer list or export the wallet.
+    holder, ids = make_wallet(tmp_path / "w.wallet", ministry)
+    credential = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:key:z6MkhFgqshXyf3xptSNBWCAeF2QXJ2goyBwrUrb8b6bX9Snw",
+        "credentialSubject": {"claim": value},
+    }
+    assert code_of(lambda: holder.store(credential, verify_now=False), JSONError) == code
+    assert [s.id for s in holder.summaries()] == ids
+    assert len(holder.export()["credentials"]) == 1
