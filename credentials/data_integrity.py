@@ -68,7 +68,9 @@ __all__ = [
     "ECDSA_JCS_2019",
     "EDDSA_JCS_2022",
     "STEP_OF_CODE",
+    "AuthorisedControllers",
     "DataIntegrityProof",
+    "KeyControllerPolicy",
     "MethodResolver",
     "VerifiedProof",
     "add_proof",
@@ -422,6 +424,46 @@ def _expected_controller(document: Mapping[str, Any]) -> tuple[str | None, str]:
     return (issuer if isinstance(issuer, str) else ""), "key_not_issuer"
 
 
+#: A verifier's rule for a credential whose key is not its issuer's:
+#: ``policy(issuer, controller)`` returns True when ``issuer`` (an https URL,
+#: say) has said that keys controlled by ``controller`` (a DID) sign for it.
+#: Anything else, an exception included, keeps the strict default: refused.
+KeyControllerPolicy = Callable[[str, str], bool]
+
+
+class AuthorisedControllers:
+    """A :data:`KeyControllerPolicy` from a table: issuer -> the DIDs that sign for it.
+
+    ``AuthorisedControllers({"https://vc.example/issuers/5678": ["did:key:zDna..."]})``
+    accepts a credential whose ``issuer`` is that URL and whose proof's key
+    belongs to that did:key, and nothing else. Where the table comes from (an
+    issuer's published metadata, a trust list) is the verifier's decision.
+    """
+
+    __slots__ = ("_table",)
+
+    def __init__(self, table: Mapping[str, Sequence[str]]) -> None:
+        self._table = {
+            issuer: frozenset([dids] if isinstance(dids, str) else dids)
+            for issuer, dids in table.items()
+        }
+
+    def __call__(self, issuer: str, controller: str) -> bool:
+        return controller in self._table.get(issuer, frozenset())
+
+    def __repr__(self) -> str:
+        return f"AuthorisedControllers({len(self._table)} issuers)"
+
+
+def _policy_allows(policy: KeyControllerPolicy | None, issuer: str, controller: str) -> bool:
+    if policy is None or not issuer:
+        return False
+    try:
+        return policy(issuer, controller) is True
+    except Exception:  # a failing policy says no; it does not crash verification
+        return False
+
+
 def verify_proof(
     document: Mapping[str, Any],
     resolver: MethodResolver,
@@ -433,6 +475,7 @@ def verify_proof(
     leeway: timedelta = _DEFAULT_LEEWAY,
     check_controller: bool = True,
     expected_controller: str | None = None,
+    controller_policy: KeyControllerPolicy | None = None,
 ) -> list[VerifiedProof]:
     """Verify every Data Integrity proof on ``document``; return them or raise.
 
@@ -448,7 +491,9 @@ def verify_proof(
     4. the verification method is dereferenced through ``resolver`` and must be
        authorised for the purpose; with ``check_controller`` its DID must be
        ``expected_controller`` (by default the credential's ``issuer`` or the
-       presentation's ``holder``; a presentation without holder binds nothing);
+       presentation's ``holder``; a presentation without holder binds nothing),
+       unless the key is an issuer's and ``controller_policy(issuer, its DID)``
+       returns True (a URL issuer that names the DIDs signing for it);
     5. the key fits the suite and the signature over ``hashData`` verifies.
 
     Raises :class:`~credentials.errors.VerificationError` with the codes in
@@ -520,7 +565,15 @@ def verify_proof(
         # 4. verification method, authorisation and controller
         method = _dereference(resolver, proof.verification_method, proof.proof_purpose)
         method_did = _did_of(method.id)
-        if check_controller and controller is not None and method_did != controller:
+        if (
+            check_controller
+            and controller is not None
+            and method_did != controller
+            and not (
+                binding_code == "key_not_issuer"
+                and _policy_allows(controller_policy, controller, method_did)
+            )
+        ):
             whose = "issuer" if binding_code == "key_not_issuer" else "holder"
             raise VerificationError(
                 binding_code,

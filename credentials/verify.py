@@ -34,6 +34,7 @@ from credentials.data_integrity import (
     ECDSA_JCS_2019,
     EDDSA_JCS_2022,
     STEP_OF_CODE,
+    KeyControllerPolicy,
     MethodResolver,
     add_proof,
     verify_proof,
@@ -41,7 +42,7 @@ from credentials.data_integrity import (
 from credentials.errors import ParseError, UnsupportedError, ValidationError, VerificationError
 from credentials.jcs import loads_strict
 from credentials.jose import CredentialStatusChecker
-from credentials.model import Credential, Presentation
+from credentials.model import CREDENTIALS_V2_CONTEXT, Credential, Presentation
 from credentials.result import Check, Kind, VerificationResult
 from credentials.sd_jwt import StatusChecker
 from credentials.status_list import (
@@ -119,6 +120,7 @@ def verify(
     status_fetcher: StatusSource | None = None,
     check_schema: bool = True,
     barcode_keys: barcode.KeyLookup | None = None,
+    key_controllers: KeyControllerPolicy | None = None,
 ) -> VerificationResult:
     """Verify a credential or presentation in any supported format; see the module docstring.
 
@@ -146,11 +148,18 @@ def verify(
     the credential names a ``credentialSchema``. ``barcode_keys`` is a trust
     list for offline barcodes whose issuers are not DIDs
     (``(kid, iss) -> PublicKey | None``); without it their keys are resolved.
+    ``key_controllers`` (a
+    :data:`~credentials.data_integrity.KeyControllerPolicy`, such as
+    :class:`~credentials.data_integrity.AuthorisedControllers`) lets a Data
+    Integrity credential be signed by a key whose controller is not its issuer
+    when the policy says that issuer authorised it; without it the key must be
+    the issuer's own.
 
     Raises :class:`~credentials.errors.ParseError` when ``data`` is not JSON,
     a JWS or an SD-JWT at all, and ``TypeError`` for a naive ``now``.
     """
     ctx = _context(resolver, now, status_fetcher, check_schema, challenge, domain, nonce, audience)
+    ctx.key_controllers = key_controllers
     found = _detect(data)
     return _verify_detected(found, ctx, barcode_keys)
 
@@ -228,8 +237,61 @@ def _detect(data: str | bytes | Mapping[str, Any] | Credential | Presentation) -
 def _detect_json(document: Any) -> _Detected:
     if not isinstance(document, Mapping):
         raise ParseError("a credential or presentation must be a JSON object")
-    is_vp = "VerifiablePresentation" in _types(document)
+    types = _types(document)
+    if _ENVELOPED_CREDENTIAL in types or _ENVELOPED_PRESENTATION in types:
+        return _unenvelope(document)
+    is_vp = "VerifiablePresentation" in types
     return _Detected("ldp_vc", "presentation" if is_vp else "credential", document)
+
+
+# The media types an enveloping object's data: URL may carry (VC-JOSE-COSE
+# "Securing with JOSE" and SD-JWT VC), with the kind of what they hold.
+_ENVELOPED_CREDENTIAL: Final = "EnvelopedVerifiableCredential"
+_ENVELOPED_PRESENTATION: Final = "EnvelopedVerifiablePresentation"
+_ENVELOPED_MEDIA: Final[Mapping[str, tuple[str, Kind]]] = {
+    "application/vc+jwt": ("jwt_vc_json", "credential"),
+    "application/vc+sd-jwt": ("vc+sd-jwt", "credential"),
+    "application/dc+sd-jwt": ("dc+sd-jwt", "credential"),
+    "application/vp+jwt": ("jwt_vc_json", "presentation"),
+}
+
+
+def _unenvelope(document: Mapping[str, Any]) -> _Detected:
+    """The token an ``EnvelopedVerifiableCredential``/``...Presentation`` carries, detected.
+
+    VC Data Model 2.0 section 4.13 (enveloped credentials and presentations):
+    the object's ``id`` is a ``data:`` URL whose media type says how the token
+    is secured. We take ``data:<media type>,<token>`` with the media types of
+    :data:`_ENVELOPED_MEDIA` (no parameters, no base64 or percent-encoding: the
+    tokens are base64url already); the envelope's type must match the kind
+    the media type holds, and the token must be of that media type. Anything
+    else is a :class:`ParseError`: the envelope itself is malformed.
+    """
+    types = _types(document)
+    enveloped_kind: Kind = "presentation" if _ENVELOPED_PRESENTATION in types else "credential"
+    if _ENVELOPED_CREDENTIAL in types and _ENVELOPED_PRESENTATION in types:
+        raise ParseError("an envelope is either a credential's or a presentation's, not both")
+    context = document.get("@context")
+    first = context[0] if isinstance(context, list) and context else context
+    if first != CREDENTIALS_V2_CONTEXT:
+        raise ParseError(f"an enveloped {enveloped_kind} needs @context {CREDENTIALS_V2_CONTEXT}")
+    ident = document.get("id")
+    if not isinstance(ident, str) or not ident.startswith("data:") or "," not in ident:
+        raise ParseError(f"an enveloped {enveloped_kind}'s id must be a data: URL")
+    media, token = ident[len("data:") :].split(",", 1)
+    if media not in _ENVELOPED_MEDIA:
+        raise ParseError(
+            f"enveloped media type {media!r} is not one of {', '.join(_ENVELOPED_MEDIA)}"
+        )
+    fmt, kind = _ENVELOPED_MEDIA[media]
+    if kind != enveloped_kind:
+        raise ParseError(f"an Enveloped{enveloped_kind.title()} cannot hold {media}")
+    if not token or token.lstrip().startswith("{") or "%" in token:
+        raise ParseError(f"the {media} token in the data: URL is empty or encoded")
+    found = _detect(token)
+    if found.format != fmt or found.kind != kind:
+        raise ParseError(f"the data: URL says {media} but holds a {found.format} {found.kind}")
+    return found
 
 
 def _verify_detected(
@@ -290,6 +352,7 @@ def verify_credential(
     now: datetime | None = None,
     check_schema: bool = True,
     barcode_keys: barcode.KeyLookup | None = None,
+    key_controllers: KeyControllerPolicy | None = None,
 ) -> VerificationResult:
     """Verify a *credential* of one of ``formats`` and of ``credential_type``; refuse all else.
 
@@ -307,7 +370,7 @@ def verify_credential(
        ``not_a_credential``;
     3. every check of its format (signature by a key its issuer authorises for
        ``assertionMethod``, validity at ``now``, schema, status failing closed
-       through ``status``: see :func:`verify`);
+       through ``status``, ``key_controllers``: see :func:`verify`);
     4. ``type``: ``credential_type`` is among the *verified* types
        (``type_unexpected``; a barcode states no type).
 
@@ -320,6 +383,7 @@ def verify_credential(
     """
     wanted = _formats(formats, CREDENTIAL_FORMATS, "formats")
     ctx = _context(resolver, now, status, check_schema)
+    ctx.key_controllers = key_controllers
     found = _detect(data)
     # 1. format
     if found.format not in wanted:
@@ -362,6 +426,7 @@ def verify_presentation(
     status: StatusSource | None = None,
     now: datetime | None = None,
     check_schema: bool = True,
+    key_controllers: KeyControllerPolicy | None = None,
 ) -> VerificationResult:
     """Verify a *presentation* in ``format``, bound to ``nonce`` and ``audience``.
 
@@ -399,6 +464,7 @@ def verify_presentation(
         if not isinstance(value, str) or not value:
             raise TypeError(f"{name} must be a non-empty string: a presentation is bound to it")
     ctx = _context(resolver, now, status, check_schema, nonce, audience, nonce, audience)
+    ctx.key_controllers = key_controllers
     found = _detect(data)
     # 1. format
     if found.format != pinned:
@@ -512,6 +578,7 @@ class _Context:
         "check_schema",
         "domain",
         "fetcher",
+        "key_controllers",
         "nonce",
         "now",
         "resolver",
@@ -536,6 +603,7 @@ class _Context:
         self.nonce = nonce
         self.audience = audience
         self.check_schema = check_schema
+        self.key_controllers: KeyControllerPolicy | None = None
         self.fetcher: StatusListFetcher | None = None
         self.bitstring: StatusListResolver | None = None
         self.token: TokenStatusListResolver | None = None
@@ -552,6 +620,7 @@ class _Context:
         """The context for a presentation's embedded credentials (no binding values)."""
         ctx = _Context(self.resolver, self.now, None, None, None, None, None, self.check_schema)
         ctx.fetcher, ctx.bitstring, ctx.token = self.fetcher, self.bitstring, self.token
+        ctx.key_controllers = self.key_controllers
         return ctx
 
     def bitstring_resolver(self) -> StatusListResolver | None:
@@ -637,6 +706,7 @@ def _proof_checks(
             domain=domain,
             now=ctx.now,
             expected_controller=controller,
+            controller_policy=ctx.key_controllers,
         )
     except VerificationError as exc:
         step = STEP_OF_CODE.get(exc.code, "signature")
@@ -655,15 +725,20 @@ def _proof_checks(
     methods = [v.verification_method.id for v in verified]
     controllers = sorted({v.controller for v in verified})
     count = f"{len(verified)} proof{'s' if len(verified) != 1 else ''}"
+    authorised = f"keys authorised for {purpose} by {', '.join(controllers)}"
+    details: dict[str, Any] = {"controllers": controllers}
+    if controller and controllers != [controller]:
+        # verify_proof let another controller's key sign only on the policy's yes
+        authorised = (
+            f"keys of {', '.join(controllers)} accepted for the issuer {controller} "
+            "by the verifier's key-controller policy"
+        )
+        details["by_policy"] = True
     return [
         Check.passed("signature", f"{count} verified", verification_methods=methods),
         Check.passed("proof_purpose", f"every proof is for {purpose}"),
         Check.passed("proof_options", "challenge, domain and proof times acceptable"),
-        Check.passed(
-            "key_authorisation",
-            f"keys authorised for {purpose} by {', '.join(controllers)}",
-            controllers=controllers,
-        ),
+        Check.passed("key_authorisation", authorised, **details),
     ]
 
 
@@ -760,21 +835,26 @@ def _prefixed(prefix: str, checks: Sequence[Check]) -> list[Check]:
 
 
 def _verify_embedded(credential: Mapping[str, Any], ctx: _Context) -> VerificationResult:
-    if "EnvelopedVerifiableCredential" in _types(credential):
-        ident = credential.get("id")
-        prefix = "data:application/vc+jwt,"
-        if isinstance(ident, str) and ident.startswith(prefix):
-            try:
-                return _verify_vc_jwt(ident[len(prefix) :], ctx)
-            except ParseError as exc:
-                return VerificationResult.of(
-                    "vc+jwt", [Check.failed("syntax", "invalid_credential", str(exc))]
-                )
+    types = _types(credential)
+    if _ENVELOPED_CREDENTIAL not in types and _ENVELOPED_PRESENTATION not in types:
+        return _verify_credential(credential, ctx)
+    try:
+        found = _unenvelope(credential)
+    except ParseError as exc:
         return VerificationResult.of(
-            "enveloped",
-            [Check.failed("syntax", "format_unsupported", "unsupported enveloped credential")],
+            "enveloped", [Check.failed("syntax", "invalid_credential", str(exc))]
         )
-    return _verify_credential(credential, ctx)
+    if found.kind != "credential":
+        return VerificationResult.of(
+            found.format,
+            [Check.failed("syntax", "not_a_credential", "a presentation is not a credential")],
+        )
+    try:
+        return _verify_detected(found, ctx, None)
+    except ParseError as exc:
+        return VerificationResult.of(
+            found.format, [Check.failed("syntax", "invalid_credential", str(exc))]
+        )
 
 
 # -- delegated checks ------------------------------------------------------------------
