@@ -420,19 +420,25 @@ def passphrase(
     metavar="VAR",
     help="Protect the backup with this variable's passphrase (default: the wallet's).",
 )
+@force_option
 def backup(
-    wallet_path: Path, passphrase_env: str | None, out: Path, backup_passphrase_env: str | None
+    wallet_path: Path,
+    passphrase_env: str | None,
+    out: Path,
+    backup_passphrase_env: str | None,
+    force: bool,
 ) -> None:
     """Write the whole wallet (key, credentials, history) sealed into a new file.
 
     The wallet is only read. Keep the backup as safe as the wallet: it holds
-    the holder's private key. Exit 2 when OUT exists.
+    the holder's private key. Exit 2 when OUT exists (unless --force) or is a
+    symbolic link.
     """
     secret = _passphrase(passphrase_env)
+    sealing = _passphrase(backup_passphrase_env) if backup_passphrase_env else secret
     with _opened(wallet_path, passphrase_env, read_only=True, secret=secret) as holder:
-        holder.backup(
-            out, passphrase=_passphrase(backup_passphrase_env) if backup_passphrase_env else secret
-        )
+        data = holder.backup_bytes(passphrase=sealing)
+    write_out(out, data, force=force)
     click.echo(f"backup written to {out}", err=True)
 
 

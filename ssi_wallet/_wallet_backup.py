@@ -16,7 +16,9 @@ Errors carry a stable ``code``: :class:`WalletBackupError` (a ``ParseError``)
 ``not_a_backup``, ``backup_too_large``, ``backup_tampered``,
 ``backup_malformed``; a wrong passphrase is a ``WalletLockedError``
 (``wrong_passphrase``: a damaged key envelope reads the same);
-:class:`OtherWalletError` (a ``PolicyError``) ``other_wallet``.
+:class:`OtherWalletError` (a ``PolicyError``) ``other_wallet``. ``Holder.backup``
+writes the file with the one private-file writer (``OutputFileError``:
+``exists``, ``symlink``, ...).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ __all__ = [
     "OtherWalletError",
     "WalletBackupError",
     "read_backup",
-    "write_backup",
+    "seal_backup",
 ]
 
 MAGIC = b"SSI-WALLET-BACKUP 1\n"
@@ -74,12 +76,8 @@ class BackupContent:
     history: tuple[tuple[str, Mapping[str, Any]], ...]
 
 
-def write_backup(path: Path, content: BackupContent, passphrase: str) -> Path:
-    """Seal ``content`` under ``passphrase`` into the new file ``path`` (mode 0600).
-
-    The file is created exclusively and never through a symbolic link; an
-    existing file raises :class:`WalletBackupError` (``backup_exists``).
-    """
+def seal_backup(content: BackupContent, passphrase: str) -> bytes:
+    """The backup file's bytes: ``content`` sealed under ``passphrase``."""
     if not passphrase:
         raise ParseError("a backup needs a non-empty passphrase")
     payload = {
@@ -102,19 +100,7 @@ def write_backup(path: Path, content: BackupContent, passphrase: str) -> Path:
         },
         sort_keys=True,
     ).encode()
-    sealed = AESGCM(key).encrypt(nonce, body, MAGIC + header)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(path, flags, 0o600)
-    except OSError as exc:
-        raise WalletBackupError(
-            "backup_exists", f"cannot create the backup {path}: {exc.strerror}"
-        ) from exc
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(MAGIC + header + b"\n" + sealed)
-        handle.flush()
-        os.fsync(handle.fileno())
-    return path
+    return MAGIC + header + b"\n" + AESGCM(key).encrypt(nonce, body, MAGIC + header)
 
 
 def read_backup(path: Path, passphrase: str) -> BackupContent:

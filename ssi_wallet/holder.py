@@ -25,6 +25,7 @@ from credentials.jose import issue_vp_jwt
 from credentials.result import VerificationResult
 from credentials.sd_jwt import SdJwt, present
 from credentials.verify import CredentialFormat, verify_credential
+from did_methods._wire.files import write_private
 from did_methods._wire.json import loads
 from did_methods._wire.text import safe_text
 from did_methods.encoding import b64url_decode
@@ -37,7 +38,7 @@ from ssi_wallet._wallet_backup import (
     OtherWalletError,
     WalletBackupError,
     read_backup,
-    write_backup,
+    seal_backup,
 )
 from ssi_wallet._wallet_store import WalletIntegrityError, WalletStore
 from ssi_wallet.dcql import DCQLMatch, DCQLQuery, PathElement, match
@@ -385,13 +386,19 @@ class Holder:
             raise
         return holder
 
-    def backup(self, path: str | os.PathLike[str], *, passphrase: str) -> Path:
-        """Write the whole wallet (key, credentials, history) sealed to a new file (mode 0600).
+    def backup(self, path: str | os.PathLike[str], *, passphrase: str, force: bool = False) -> Path:
+        """Write the whole wallet (key, credentials, history) sealed to a private file.
 
         ``passphrase`` protects the backup (the wallet's own is the usual
-        choice). Raises ``WalletBackupError`` (``backup_exists``) when the
-        file exists; the wallet is only read.
+        choice). The file (mode 0600) is created exclusively and never
+        through a symbolic link; ``force`` replaces an existing regular file
+        atomically. Raises ``OutputFileError`` (``exists``, ``symlink``,
+        ``not_a_file``, ``io``); the wallet is only read.
         """
+        return write_private(path, self.backup_bytes(passphrase=passphrase), force=force)
+
+    def backup_bytes(self, *, passphrase: str) -> bytes:
+        """The bytes of a backup file of the whole wallet, sealed under ``passphrase``."""
         keys = dict(self._store.items("key"))
         content = BackupContent(
             self.did,
@@ -399,7 +406,7 @@ class Holder:
             tuple(self._store.credential_values()),
             tuple(self._store.items("history")),
         )
-        return write_backup(Path(path), content, passphrase)
+        return seal_backup(content, passphrase)
 
     def restore(
         self,

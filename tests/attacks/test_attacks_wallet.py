@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from credentials import schemas
 from did_methods import PrivateKey
-from did_methods.errors import JSONError
+from did_methods.errors import JSONError, OutputFileError
 from ledger.facade import Ledger
 from ssi_wallet import (
     Holder,
@@ -35,7 +35,7 @@ from ssi_wallet import (
     WalletLockedError,
     policies,
 )
-from ssi_wallet._wallet_backup import MAGIC, BackupContent, write_backup
+from ssi_wallet._wallet_backup import MAGIC, BackupContent, seal_backup
 from ssi_wallet._wallet_store import _kdf
 from ssi_wallet.request import PresentationRequest
 
@@ -273,7 +273,7 @@ def test_a_backup_naming_the_victim_with_the_attackers_key(
     _, victim = backup
     attacker = PrivateKey.generate()
     forged = tmp_path / "forged.backup"
-    write_backup(forged, BackupContent(victim.did, attacker.private_jwk(), (), ()), PW)
+    forged.write_bytes(seal_backup(BackupContent(victim.did, attacker.private_jwk(), (), ()), PW))
     assert restore_code(victim, forged, WalletBackupError) == "backup_malformed"
     code = code_of(
         lambda: Holder.from_backup(forged, tmp_path / "new.wallet", passphrase=PW),
@@ -324,17 +324,21 @@ def test_backup_never_overwrites_or_follows_a_link(
 ) -> None:
     path, holder = backup
     before = digest(path)
-    assert code_of(lambda: holder.backup(path, passphrase=PW), WalletBackupError) == (
-        "backup_exists"
-    )
+    assert code_of(lambda: holder.backup(path, passphrase=PW), OutputFileError) == "exists"
     assert digest(path) == before
     target = tmp_path / "elsewhere"
     link = tmp_path / "link.backup"
     link.symlink_to(target)
-    assert code_of(lambda: holder.backup(link, passphrase=PW), WalletBackupError) == (
-        "backup_exists"
-    )
+    for force in (False, True):
+        code = code_of(
+            lambda force=force: holder.backup(link, passphrase=PW, force=force), OutputFileError
+        )
+        assert code == "symlink"
     assert not target.exists()
+    # --force replaces a regular file atomically, with a backup that restores.
+    holder.backup(path, passphrase=PW, force=True)
+    assert digest(path) != before
+    assert holder.restore(path, passphrase=PW).already_present > 0
 
 
 def test_restoring_an_old_backup_keeps_what_came_later(

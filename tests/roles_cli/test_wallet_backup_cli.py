@@ -169,8 +169,18 @@ def test_backup_never_overwrites(tmp_path: Path, ministry: Issuer) -> None:
     out.write_text("precious")
     done = run("wallet", "backup", "--out", str(out), "--wallet", str(wallet))
     assert done.exit_code == 2
-    assert "backup_exists" in done.output
+    assert "exists" in done.output and "--force" in done.output
     assert out.read_text() == "precious"
+    link = tmp_path / "link.backup"
+    link.symlink_to(tmp_path / "elsewhere")
+    done = run("wallet", "backup", "--out", str(link), "--force", "--wallet", str(wallet))
+    assert done.exit_code == 2
+    assert not (tmp_path / "elsewhere").exists()
+    done = run("wallet", "backup", "--out", str(out), "--force", "--wallet", str(wallet))
+    assert done.exit_code == 0, done.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    restored = run("wallet", "restore", str(out), "--wallet", str(tmp_path / "again.wallet"))
+    assert restored.exit_code == 0, restored.output
 
 
 def test_passphrase_change(tmp_path: Path, ministry: Issuer) -> None:
