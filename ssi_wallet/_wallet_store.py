@@ -229,11 +229,20 @@ class WalletStore:
         if not memory:
             # Created exclusively and private before SQLite writes a byte into it.
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        conn = cls._connect(path)
+        try:
+            conn = cls._connect(path)
+        except BaseException:
+            if not memory:
+                os.unlink(path)
+            raise
         try:
             cls._init_layout(conn, meta)
         except BaseException:
             conn.close()
+            if not memory:
+                for name in (str(path), f"{path}-wal", f"{path}-shm"):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(name)
             raise
         return cls(conn, data_key, read_only=False)
 
