@@ -9,8 +9,9 @@ from typing import Any
 import click
 
 from credentials import schemas
+from did_methods._wire.text import safe_json
 from did_methods.keyfile import read_key_file
-from ssi_wallet._cli_io import emit_json, read_json_object
+from ssi_wallet._cli_io import emit_json, force_option, read_json_object, write_out
 from ssi_wallet.issuer import Issuer
 
 __all__ = ["issue"]
@@ -34,16 +35,20 @@ def _subject(path: Path) -> dict[str, Any]:
     help="Credential type from the immigration vocabulary.",
 )
 @click.option(
+    "--example-subject",
+    is_flag=True,
+    help="Print an example credentialSubject of --type (JSON, valid against its schema) "
+    "to start a subject file from, and exit.",
+)
+@click.option(
     "--subject-file",
-    required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="JSON file with the credentialSubject; its 'id' is the holder's DID.",
+    help="JSON file with the credentialSubject; its 'id' is the holder's DID.  [required]",
 )
 @click.option(
     "--key-file",
-    required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The issuer's private key file (as written by 'ssi-wallet did create').",
+    help="The issuer's private key file (as written by 'ssi-wallet did create').  [required]",
 )
 @click.option(
     "--format",
@@ -57,13 +62,23 @@ def _subject(path: Path) -> dict[str, Any]:
 @click.option(
     "--valid-until", metavar="TIME", help="ISO 8601 end of validity (default: expiryDate)."
 )
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the credential to this new file (mode 0600) instead of stdout; "
+    "nothing is written when issuing fails.",
+)
+@force_option
 def issue(
     type_name: str,
-    subject_file: Path,
-    key_file: Path,
+    example_subject: bool,
+    subject_file: Path | None,
+    key_file: Path | None,
     fmt: str,
     passphrase_env: str | None,
     valid_until: str | None,
+    out: Path | None,
+    force: bool,
 ) -> None:
     """Issue a credential signed by the key in KEY_FILE (its did:key is the issuer).
 
@@ -73,6 +88,12 @@ def issue(
     """
     import os
 
+    if example_subject:
+        emit_json(schemas.example_subject(type_name))
+        return
+    if subject_file is None or key_file is None:
+        missing = "--subject-file" if subject_file is None else "--key-file"
+        raise click.UsageError(f"{missing} is required (or ask for --example-subject)")
     passphrase = os.environ.get(passphrase_env) if passphrase_env else None
     key = read_key_file(key_file, passphrase=passphrase)
     subject = _subject(subject_file)
@@ -92,7 +113,13 @@ def issue(
         valid_until=until,
         with_status=False,
     )
-    if isinstance(issued.credential, str):
+    if out is not None:
+        if isinstance(issued.credential, str):
+            text = issued.credential + "\n"
+        else:
+            text = safe_json(issued.credential) + "\n"
+        write_out(out, text, force=force)
+    elif isinstance(issued.credential, str):
         click.echo(issued.credential)
     else:
         emit_json(issued.credential)
