@@ -90,8 +90,8 @@ force_option = click.option(
 )
 
 
-def write_out(path: Path, data: str | bytes, *, force: bool = False) -> None:
-    """Write an output file privately (mode 0600): created exclusively, never
+def write_out(path: Path, data: str | bytes, *, force: bool = False, mode: int = 0o600) -> None:
+    """Write an output file (mode 0600 unless ``mode``): created exclusively, never
     through a symbolic link, flushed to disk; ``force`` replaces an existing
     regular file atomically.
 
@@ -99,7 +99,7 @@ def write_out(path: Path, data: str | bytes, *, force: bool = False) -> None:
     ``force``), is a link or not a regular file, or cannot be written.
     """
     try:
-        write_private(path, data, force=force)
+        write_private(path, data, force=force, mode=mode)
     except OutputFileError as exc:
         hint = " (add --force to replace it)" if exc.code == "exists" else ""
         raise click.UsageError(f"{exc.message}{hint}") from exc

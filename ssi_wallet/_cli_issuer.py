@@ -548,9 +548,10 @@ def publish(out_dir: Path | None, as_json: bool, **common: Any) -> None:
             path = out_dir / relative
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
             except OSError as exc:
                 raise click.UsageError(f"cannot write {path}: {exc.strerror}") from exc
+            # public documents (0644), replaced atomically, never through a symbolic link
+            write_out(path, data, force=True, mode=0o644)
             written.append(os.fspath(path))
     data_out = {"published": sorted(documents), "written": written}
     _emit(as_json, data_out, "\n".join(f"published {url}" for url in sorted(documents)))

@@ -647,3 +647,230 @@ def test_wallet_store_refuses_a_credential_with_a_lone_surrogate_and_still_lists
         wallet.store(token)
     assert len(wallet.credentials()) == before
     assert wallet.export()
+
+
+# -- the command line, end to end ------------------------------------------------------
+
+_PW = {"PW": "a wallet passphrase"}
+
+
+@pytest.fixture(scope="module")
+def shell(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | str]:
+    """A did:key issuer's key file, a wallet, and a WorkPermit whose names carry bidi controls."""
+    from credentials import schemas
+
+    tmp = tmp_path_factory.mktemp("shell")
+    key = tmp / "issuer.key"
+    write_key_file(key, PrivateKey.generate())
+    wallet = tmp / "holder.wallet"
+    made = CliRunner().invoke(cli, ["wallet", "create", "--wallet", str(wallet),
+                                    "--passphrase-env", "PW"], env=_PW)  # fmt: skip
+    assert made.exit_code == 0, made.output
+    subject = schemas.example_subject("WorkPermit")
+    subject["id"] = made.output.strip()
+    subject["givenName"] = "Amina\u202elive\u2066"
+    subject["familyName"] = "Hidden\u200bname"
+    subject_file = tmp / "subject.json"
+    subject_file.write_text(json.dumps(subject))
+    issued = CliRunner().invoke(cli, ["issue", "--type", "WorkPermit", "--subject-file",
+                                      str(subject_file), "--key-file", str(key)])  # fmt: skip
+    assert issued.exit_code == 0, issued.output
+    permit = tmp / "permit.txt"
+    permit.write_text(issued.output.strip())
+    stored = CliRunner().invoke(cli, ["wallet", "store", str(permit), "--wallet", str(wallet),
+                                      "--passphrase-env", "PW"], env=_PW)  # fmt: skip
+    assert stored.exit_code == 0, stored.output
+    return {"tmp": tmp, "key": key, "wallet": wallet, "permit": permit}
+
+
+def _w(shell: dict[str, Path | str], *args: str) -> Result:
+    return CliRunner().invoke(
+        cli, [*args, "--wallet", str(shell["wallet"]), "--passphrase-env", "PW"], env=_PW
+    )
+
+
+def test_cli_wallet_list_and_export_escape_what_the_issuer_wrote(shell: dict[str, Any]) -> None:
+    listed = _w(shell, "wallet", "list", "--claims")
+    _no_traceback(listed, 0)
+    _assert_terminal_safe(listed.output)
+    assert "Amina\\u202elive\\u2066" in listed.output and "Hidden\\u200bname" in listed.output
+    exported = _w(shell, "wallet", "export")
+    _no_traceback(exported, 0)
+    _assert_terminal_safe(exported.output)
+    assert "Amina\u202elive\u2066" in exported.output.encode().decode("unicode_escape")
+
+
+def test_cli_wallet_refuses_a_lone_surrogate_credential_and_still_lists(
+    shell: dict[str, Any],
+) -> None:
+    key = read_key_file(shell["key"])
+    did = did_key_from_public_key(key.public_key)
+    payload = json.dumps({"iss": did, "vct": "WorkPermit", "given_name": "x"})
+    hostile = _signed({"typ": "dc+sd-jwt"}, payload.replace('"x"', '"\\ud800"'), key) + "~"
+    path = shell["tmp"] / "surrogate.txt"
+    path.write_text(hostile)
+    stored = _w(shell, "wallet", "store", str(path))
+    _no_traceback(stored, 2)
+    assert "lone surrogate" in stored.output
+    for args in (["wallet", "list", "--claims"], ["wallet", "export"], ["wallet", "history"]):
+        _no_traceback(_w(shell, *args), 0)
+
+
+def test_cli_consent_prompt_escapes_a_hostile_request(shell: dict[str, Any]) -> None:
+    made = _cli("verifier", "request", "--policy", "right_to_work", "--audience", "did:web:a.b")
+    _no_traceback(made, 0)
+    request = json.loads(made.output)
+    request["client_id"] = "did:web:\u202eelpmaxe.knab"
+    request["purpose"] = "payroll\x1b]0;pwned\x07\rOnly your name"
+    path = shell["tmp"] / "hostile-request.json"
+    path.write_text(json.dumps(request))
+    answered = CliRunner().invoke(
+        cli,
+        ["wallet", "answer", str(path), "--wallet", str(shell["wallet"]), "--passphrase-env",
+         "PW"],
+        env=_PW,
+        input="n\n",
+    )  # fmt: skip
+    _no_traceback(answered, 1)
+    _assert_terminal_safe(answered.output)
+    assert "did:web:\\u202eelpmaxe.knab asks:" in answered.output
+    assert "payroll\\x1b]0;pwned\\x07\\rOnly your name" in answered.output
+    assert "declined" in answered.output
+
+
+def test_cli_wallet_export_out_is_exclusive_and_force_replaces(shell: dict[str, Any]) -> None:
+    out = shell["tmp"] / "export.json"
+    out.write_text("previous export")
+    refused = _w(shell, "wallet", "export", "--out", str(out))
+    _no_traceback(refused, 2)
+    assert out.read_text() == "previous export"
+    replaced = _w(shell, "wallet", "export", "--out", str(out), "--force")
+    _no_traceback(replaced, 0)
+    assert "credentials" in json.loads(out.read_text())
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+
+
+def test_cli_wallet_export_never_follows_a_symlink(shell: dict[str, Any]) -> None:
+    victim = shell["tmp"] / "authorized_keys"
+    victim.write_text("ssh-ed25519 AAAA")
+    link = shell["tmp"] / "export-link.json"
+    link.symlink_to(victim)
+    for extra in ([], ["--force"]):
+        _no_traceback(_w(shell, "wallet", "export", "--out", str(link), *extra), 2)
+    assert victim.read_text() == "ssh-ed25519 AAAA"
+
+
+def test_cli_barcode_png_is_exclusive(shell: dict[str, Any]) -> None:
+    pytest.importorskip("segno")
+    claims = shell["tmp"] / "claims.json"
+    claims.write_text('{"name": "A"}')
+    png = shell["tmp"] / "code.png"
+    png.write_bytes(b"keep")
+    args = ["barcode", "issue", "--key-file", str(shell["key"]), "--claims", str(claims),
+            "--exp", "2030-01-01T00:00:00+00:00", "--png", str(png)]  # fmt: skip
+    _no_traceback(_cli(*args), 2)
+    assert png.read_bytes() == b"keep"
+    _no_traceback(_cli(*args, "--force"), 0)
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_cli_did_create_never_writes_through_a_symlink(shell: dict[str, Any]) -> None:
+    victim = shell["tmp"] / "victim-key"
+    victim.write_text("precious")
+    link = shell["tmp"] / "new.key"
+    link.symlink_to(victim)
+    _no_traceback(_cli("did", "create", "--key-file", str(link)), 1)
+    assert victim.read_text() == "precious"
+
+
+def test_cli_verify_output_escapes_claims(shell: dict[str, Any]) -> None:
+    for extra in ([], ["--json"]):
+        result = _cli("verify", str(shell["permit"]), *extra)
+        assert "Traceback" not in result.output
+        _assert_terminal_safe(result.output)
+
+
+# -- more hostile JSON through each format --------------------------------------------
+
+
+def test_sd_jwt_disclosure_with_a_lone_surrogate_is_refused() -> None:
+    from credentials.sd_jwt import Disclosure
+
+    encoded = b64e(b'["salt", "name", "\\udbff"]')
+    with pytest.raises(SdJwtError) as caught:
+        Disclosure.parse(encoded)
+    assert isinstance(caught.value.__cause__, JSONError)
+    assert caught.value.__cause__.code == "json_lone_surrogate"
+
+
+def test_sd_jwt_disclosure_with_duplicate_members_in_an_object_value_is_refused() -> None:
+    from credentials.sd_jwt import Disclosure
+
+    encoded = b64e(b'["salt", "address", {"city": "A", "city": "B"}]')
+    with pytest.raises(SdJwtError) as caught:
+        Disclosure.parse(encoded)
+    assert isinstance(caught.value.__cause__, DuplicateKeyError)
+
+
+def test_data_integrity_text_with_duplicate_proof_is_refused() -> None:
+    from credentials import verify
+
+    text = '{"@context": [], "type": [], "proof": {}, "proof": {"proofValue": "z"}}'
+    with pytest.raises(DuplicateKeyError) as caught:
+        verify(text)
+    assert caught.value.key == "proof"
+
+
+def test_bitstring_status_list_credential_with_1e400_is_refused() -> None:
+    from credentials.jcs import loads_strict
+
+    with pytest.raises(JSONError) as caught:
+        loads_strict('{"credentialSubject": {"statusSize": 1e400}}')
+    assert caught.value.code == "json_number"
+
+
+def test_did_web_document_with_duplicate_id_is_invalid_json() -> None:
+    from did_methods.http import StaticFetcher
+    from did_methods.methods.web import WebMethod
+
+    body = b'{"id": "did:web:a.example", "id": "did:web:evil.example"}'
+    fetcher = StaticFetcher({"https://a.example/.well-known/did.json": body})
+    with pytest.raises(ResolutionError) as caught:
+        WebMethod(fetcher=fetcher).resolve(DID.parse("did:web:a.example"), {})
+    assert caught.value.detail == "invalid_json"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"vp_token": {}, "vp_token": {}}', '{"vp_token": {"a": ["\\ud800"]}}', "[" * 5000],
+)
+def test_presentation_json_is_strict(text: str) -> None:
+    from ssi_wallet.request import Presentation
+
+    with pytest.raises(JSONError):
+        Presentation.from_json(text)
+
+
+def test_witness_state_with_nan_is_a_store_error(tmp_path: Path) -> None:
+    from did_methods.errors import StoreError
+    from ledger.witness import JSONFileWitnessState
+
+    path = tmp_path / "witness.json"
+    path.write_text('{"version": 1, "logs": {"o": {"size": NaN, "root": "", "note": ""}}}')
+    with pytest.raises(StoreError) as caught:
+        JSONFileWitnessState(path).get("o")
+    assert isinstance(caught.value.__cause__, JSONError)
+
+
+def test_cli_vault_put_deep_record_exits_2(shell: dict[str, Any]) -> None:
+    tmp = shell["tmp"]
+    init = _cli("vault", "init", "--db", str(tmp / "v.db"), "--master-key-file", str(tmp / "mk"),
+                "--key-file", str(shell["key"]))  # fmt: skip
+    _no_traceback(init, 0)
+    record = tmp / "record.json"
+    record.write_text('{"a": ' + "[" * 30_000 + "]" * 30_000 + "}")
+    put = _cli("vault", "put", "--db", str(tmp / "v.db"), "--master-key-file", str(tmp / "mk"),
+               "--key-file", str(shell["key"]), "--subject", "s-1",
+               "--file", str(record))  # fmt: skip
+    _no_traceback(put, 2)
+    assert "nests deeper" in put.output

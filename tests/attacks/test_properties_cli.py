@@ -31,6 +31,7 @@ T = "{text}"  # replaced by random text
 
 _WALLET = "{wallet}"  # a real wallet (passphrase in $PW)
 _KEY = "{key}"  # a real key file
+_DB = "{db}"  # a real ledger with an issuer on it
 
 # Every command that reads something from outside, with where it reads it.
 COMMANDS: dict[str, list[str]] = {
@@ -63,6 +64,21 @@ COMMANDS: dict[str, list[str]] = {
     "vault get": ["vault", "get", "--db", F, "--master-key-file", F, "--subject", T],
     "vault restore": ["vault", "restore", "--db", F, "--master-key-file", F, "--file", F],
     "serve vc-api config": ["serve", "vc-api", "--config", F],
+    "issuer issue subject": ["issuer", "issue", "--db", _DB, "--key-file", _KEY,
+                             "--type", "WorkPermit", "--subject-file", F],
+    "issuer issue csv": ["issuer", "issue", "--db", _DB, "--key-file", _KEY,
+                         "--type", "WorkPermit", "--from-csv", F],
+    "issuer revoke file": ["issuer", "revoke", "--db", _DB, "--key-file", _KEY,
+                           "--from-file", F],
+    "issuer status ref": ["issuer", "status", "--db", _DB, "--key-file", _KEY, T],
+    "issuer garbage db": ["issuer", "status", "--db", F, "--key-file", _KEY],
+    "issuer garbage key": ["issuer", "status", "--db", _DB, "--key-file", F],
+    "ledger did resolve real": ["ledger", "did", "resolve", T, "--db", _DB],
+    "verifier check real db": ["verifier", "check", "--db", _DB, "--trust-root", T, F, F],
+    "vault put record": ["vault", "put", "--db", "{vault}", "--master-key-file", "{mk}",
+                         "--key-file", _KEY, "--subject", T, "--file", F],
+    "wallet backup garbage": ["wallet", "backup", "--wallet", F, "--passphrase-env", "PW",
+                              "--out", "{new}"],
 }  # fmt: skip
 
 _json = st.recursive(
@@ -92,7 +108,22 @@ def fixed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     created = CliRunner().invoke(cli, ["wallet", "create", "--wallet", str(wallet),
                                        "--passphrase-env", "PW"])  # fmt: skip
     assert created.exit_code == 0, created.output
-    yield {"key": str(key), "wallet": str(wallet), "tmp": str(tmp)}
+    db = tmp / "registry.db"
+    for args in (
+        ["ledger", "init", "--db", str(db), "--key-file", str(key)],
+        ["issuer", "init", "--db", str(db), "--key-file", str(key), "--name", "Office"],
+        ["vault", "init", "--db", str(tmp / "vault.db"), "--master-key-file", str(tmp / "mk"),
+         "--key-file", str(key)],
+    ):  # fmt: skip
+        done = CliRunner().invoke(cli, args)
+        assert done.exit_code == 0, (args, done.output)
+    yield {
+        "key": str(key),
+        "wallet": str(wallet),
+        "db": str(db),
+        "vault": str(tmp / "vault.db"),
+        "mk": str(tmp / "mk"),
+    }
 
 
 def _fill(template: list[str], fixed: dict[str, str], file: Path, text: str) -> list[str]:
@@ -104,7 +135,7 @@ def _fill(template: list[str], fixed: dict[str, str], file: Path, text: str) -> 
             out.append(text)
         elif arg == "{new}":
             out.append(str(file.with_suffix(".new.db")))
-        elif arg in (_WALLET, _KEY):
+        elif arg.startswith("{") and arg.strip("{}") in fixed:
             out.append(fixed[arg.strip("{}")])
         else:
             out.append(arg)
