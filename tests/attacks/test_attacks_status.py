@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from trust_world import World
+from trust_world import VC_V2, World
 
 from credentials.barcode import encode_barcode
 from credentials.data_integrity import add_proof
-from credentials.jose import envelope_vc_jwt
+from credentials.jose import envelope_vc_jwt, issue_vp_jwt
 from credentials.status_list import StatusList, make_status_list_credential
 from credentials.token_status_list import (
     TokenStatusList,
@@ -362,6 +362,19 @@ def dealt_index(world: World) -> int:
     made = world.issue("WorkPermit", "sd-jwt")
     assert made.status_index is not None
     return int(made.status_index)
+
+
+def test_ministry_signed_presentation_served_as_a_token_status_list(world: World) -> None:
+    # a vp+jwt signed by the ministry's own key is still no Status List Token
+    credential = revoked(world, "sd-jwt")
+    vp = issue_vp_jwt(
+        {"@context": [VC_V2], "type": ["VerifiablePresentation"], "status_list": {}},
+        world.ministry_key,
+        kid=world.ministry.verification_method,
+        now=world.now[0],
+    )
+    world.server.plant(world.ministry.status_url("token"), vp)
+    assert check(world, credential, "dc+sd-jwt").codes == ("status_list_invalid",)
 
 
 def ministry_barcode(world: World, index: int = INDEX, **claims: Any) -> str:

@@ -482,3 +482,37 @@ def test_cli_refuses_a_self_signed_di_presentation(world: World) -> None:
     done = _cli_check(world, "work_sd", json.dumps(vp))
     assert done.exit_code == 1, done.output
     assert "codes: format_unexpected" in done.output
+
+
+# -- every refusal is explained in the verifier's languages ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "format_unexpected",
+        "not_a_credential",
+        "not_a_presentation",
+        "type_unexpected",
+        "status_list_untrusted",
+    ],
+)
+def test_pinning_refusals_are_translated(code: str) -> None:
+    from ssi_wallet import _messages
+    from ssi_wallet.policies import Finding
+
+    finding = Finding(code, False, "kind: the English message", "work_sd", {"check": "kind"})
+    english = _messages.render(code, finding.details, "en")
+    assert english is not None
+    for lang in _messages.catalogue()["languages"]:
+        text = _messages.render(code, finding.details, lang)
+        assert text is not None, lang
+        assert lang == "en" or text != english, lang
+
+
+def test_a_barcode_in_a_permit_slot_is_explained_in_german(world: World) -> None:
+    verifier = world.verifier()
+    request = world.ask(verifier)
+    code = world.attacker_barcode(iss=world.ministry.did, vct=WORK_VCT)
+    report = world.check(verifier, request, "work_sd", code)
+    assert "  [NO] nicht das angefragte Format" in report.explain("de").splitlines()
