@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from did_methods._wire.json import loads
 from did_methods.did import DIDURL
@@ -111,6 +111,12 @@ def b64d(text: str) -> bytes:
 
 #: A moment: seconds since the epoch, an aware datetime, or None for the clock.
 Instant = float | datetime | None
+
+#: Seconds of clock skew tolerated, by default, for a token's or proof's own times
+#: (``iat``, ``nbf``, ``exp``, a Key Binding JWT's ``iat``, a Data Integrity proof's
+#: ``created``/``expires``), the same in every format. A credential's validity
+#: period (``validFrom``/``validUntil``) is the issuer's statement and gets none.
+DEFAULT_CLOCK_SKEW: Final = 60.0
 
 
 def epoch_seconds(now: float | datetime | None) -> float:

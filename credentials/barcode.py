@@ -64,7 +64,13 @@ from typing import Any, Final, TypeAlias
 import cbor2
 
 from credentials import base45
-from credentials._jws import MethodResolver, absolute_kid, epoch_seconds, resolve_key
+from credentials._jws import (
+    DEFAULT_CLOCK_SKEW,
+    MethodResolver,
+    absolute_kid,
+    epoch_seconds,
+    resolve_key,
+)
 from credentials.cose import (
     DEFAULT_ALGORITHMS,
     MAX_DEPTH,
@@ -351,7 +357,7 @@ def verify_barcode(
     prefix: str = DEFAULT_PREFIX,
     max_bytes: int = MAX_BYTES,
     claims_key: int | str = CLAIMS_KEY,
-    leeway: float = 0,
+    leeway: float = DEFAULT_CLOCK_SKEW,
     algorithms: frozenset[int] = DEFAULT_ALGORITHMS,
     status_checker: StatusChecker | None = None,
 ) -> VerificationResult:

@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
 
+from credentials._jws import DEFAULT_CLOCK_SKEW
 from credentials.errors import ParseError, ValidationError, VerificationError
 from credentials.jcs import canonicalize
 from credentials.model import parse_datetime
@@ -115,7 +116,7 @@ _REQUIRED_TEXT: Final = ("type", "cryptosuite", "verificationMethod", "proofPurp
 _OPTIONAL_TEXT: Final = ("challenge", "nonce", "id")
 _MAX_PROOFS: Final = 16  # proofs in one set: far beyond real use, bounds the work
 _MAX_PROOF_VALUE: Final = 512  # characters: an ECDSA P-384 signature is ~132
-_DEFAULT_LEEWAY: Final = timedelta(seconds=60)
+_DEFAULT_LEEWAY: Final = timedelta(seconds=DEFAULT_CLOCK_SKEW)
 _SUITE_OF_KEY: Final = {
     KeyType.ED25519: EDDSA_JCS_2022,
     KeyType.P256: ECDSA_JCS_2019,

@@ -35,6 +35,7 @@ from typing import Any, Final, TypeAlias
 import jwt
 
 from credentials._jws import (
+    DEFAULT_CLOCK_SKEW,
     CompactJWS,
     MethodResolver,
     absolute_kid,
@@ -308,12 +309,15 @@ def _validity(payload: Mapping[str, Any], now: float, leeway: float) -> Check:
         )
     except VCJoseError as exc:
         return Check.failed(name, "claims_invalid", str(exc))
-    ends = [t for t in (payload.get("exp"), valid_until) if t is not None]
-    starts = [t for t in (payload.get("nbf"), valid_from) if t is not None]
-    if any(now >= end + leeway for end in ends):
-        return Check.failed(name, "expired", f"expired at {min(ends)}")
-    if any(now < start - leeway for start in starts):
-        return Check.failed(name, "not_yet_valid", f"not valid before {max(starts)}")
+    # the token's own times get the clock skew; the credential's validity period none
+    ends = [t + leeway for t in (payload.get("exp"),) if t is not None]
+    ends += [valid_until] if valid_until is not None else []
+    starts = [t - leeway for t in (payload.get("nbf"),) if t is not None]
+    starts += [valid_from] if valid_from is not None else []
+    if any(now >= end for end in ends):
+        return Check.failed(name, "expired", f"expired at {min(ends):.0f}")
+    if any(now < start for start in starts):
+        return Check.failed(name, "not_yet_valid", f"not valid before {max(starts):.0f}")
     iat = payload.get("iat")
     if iat is not None and now < iat - leeway:
         return Check.failed(name, "not_yet_valid", f"issued in the future ({iat})")
@@ -400,7 +404,7 @@ def verify_vc_jwt(
     resolver: MethodResolver,
     *,
     now: float | datetime | None = None,
-    leeway: float = 0,
+    leeway: float = DEFAULT_CLOCK_SKEW,
     status_checker: CredentialStatusChecker | None = None,
 ) -> VerificationResult:
     """Verify a ``vc+jwt`` and return every check (format ``vc+jwt``), never a bare bool.
@@ -477,7 +481,7 @@ def verify_vp_jwt(
     nonce: str | None = None,
     audience: str | None = None,
     max_age: float | None = 300,
-    leeway: float = 0,
+    leeway: float = DEFAULT_CLOCK_SKEW,
     status_checker: CredentialStatusChecker | None = None,
 ) -> VerificationResult:
     """Verify a ``vp+jwt`` and the credentials it envelopes (format ``vp+jwt``).
@@ -583,7 +587,7 @@ def verify_jwt(
     now: float | datetime | None = None,
     nonce: str | None = None,
     audience: str | None = None,
-    leeway: float = 0,
+    leeway: float = DEFAULT_CLOCK_SKEW,
     status_checker: CredentialStatusChecker | None = None,
 ) -> VerificationResult:
     """Verify a ``vc+jwt`` or a ``vp+jwt``, chosen by its (unverified) ``typ`` header.

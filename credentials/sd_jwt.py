@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from typing import Any, Final, TypeAlias
 
 from credentials._jws import (
+    DEFAULT_CLOCK_SKEW,
     CompactJWS,
     MethodResolver,
     absolute_kid,
@@ -897,7 +898,7 @@ def verify_sd_jwt(
     nonce: str | None = None,
     audience: str | None = None,
     kb_max_age: float = DEFAULT_KB_MAX_AGE,
-    leeway: float = 0,
+    leeway: float = DEFAULT_CLOCK_SKEW,
     status_checker: StatusChecker | None = None,
     typ: Sequence[str] | None = SD_JWT_VC_TYPES,
 ) -> VerificationResult:

@@ -25,11 +25,11 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, TypeAlias
 
 from credentials import barcode, jose, schemas, sd_jwt
-from credentials._jws import CompactJWS
+from credentials._jws import DEFAULT_CLOCK_SKEW, CompactJWS
 from credentials.data_integrity import (
     ECDSA_JCS_2019,
     EDDSA_JCS_2022,
@@ -121,6 +121,7 @@ def verify(
     check_schema: bool = True,
     barcode_keys: barcode.KeyLookup | None = None,
     key_controllers: KeyControllerPolicy | None = None,
+    clock_skew: float = DEFAULT_CLOCK_SKEW,
 ) -> VerificationResult:
     """Verify a credential or presentation in any supported format; see the module docstring.
 
@@ -154,12 +155,19 @@ def verify(
     Integrity credential be signed by a key whose controller is not its issuer
     when the policy says that issuer authorised it; without it the key must be
     the issuer's own.
+    ``clock_skew`` (seconds, default 60) is tolerated on a token's or proof's
+    own times in every format: ``iat``/``nbf``/``exp`` of a ``vc+jwt``,
+    ``vp+jwt``, SD-JWT or barcode, a Key Binding JWT's ``iat``, a Data
+    Integrity proof's ``created``/``expires``; a credential's
+    ``validFrom``/``validUntil`` get none.
 
     Raises :class:`~credentials.errors.ParseError` when ``data`` is not JSON,
-    a JWS or an SD-JWT at all, and ``TypeError`` for a naive ``now``.
+    a JWS or an SD-JWT at all, and ``TypeError`` for a naive ``now`` or a
+    negative ``clock_skew``.
     """
     ctx = _context(resolver, now, status_fetcher, check_schema, challenge, domain, nonce, audience)
     ctx.key_controllers = key_controllers
+    ctx.clock_skew = _skew(clock_skew)
     found = _detect(data)
     return _verify_detected(found, ctx, barcode_keys)
 
@@ -180,6 +188,12 @@ def _context(
     return _Context(
         _resolver(resolver), moment, challenge, domain, nonce, audience, status, check_schema
     )
+
+
+def _skew(seconds: float) -> float:
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
+        raise TypeError("clock_skew must be a number of seconds >= 0")
+    return float(seconds)
 
 
 class _Detected:
@@ -353,6 +367,7 @@ def verify_credential(
     check_schema: bool = True,
     barcode_keys: barcode.KeyLookup | None = None,
     key_controllers: KeyControllerPolicy | None = None,
+    clock_skew: float = DEFAULT_CLOCK_SKEW,
 ) -> VerificationResult:
     """Verify a *credential* of one of ``formats`` and of ``credential_type``; refuse all else.
 
@@ -384,6 +399,7 @@ def verify_credential(
     wanted = _formats(formats, CREDENTIAL_FORMATS, "formats")
     ctx = _context(resolver, now, status, check_schema)
     ctx.key_controllers = key_controllers
+    ctx.clock_skew = _skew(clock_skew)
     found = _detect(data)
     # 1. format
     if found.format not in wanted:
@@ -427,6 +443,7 @@ def verify_presentation(
     now: datetime | None = None,
     check_schema: bool = True,
     key_controllers: KeyControllerPolicy | None = None,
+    clock_skew: float = DEFAULT_CLOCK_SKEW,
 ) -> VerificationResult:
     """Verify a *presentation* in ``format``, bound to ``nonce`` and ``audience``.
 
@@ -465,6 +482,7 @@ def verify_presentation(
             raise TypeError(f"{name} must be a non-empty string: a presentation is bound to it")
     ctx = _context(resolver, now, status, check_schema, nonce, audience, nonce, audience)
     ctx.key_controllers = key_controllers
+    ctx.clock_skew = _skew(clock_skew)
     found = _detect(data)
     # 1. format
     if found.format != pinned:
@@ -576,6 +594,7 @@ class _Context:
         "bitstring",
         "challenge",
         "check_schema",
+        "clock_skew",
         "domain",
         "fetcher",
         "key_controllers",
@@ -604,6 +623,7 @@ class _Context:
         self.audience = audience
         self.check_schema = check_schema
         self.key_controllers: KeyControllerPolicy | None = None
+        self.clock_skew = DEFAULT_CLOCK_SKEW
         self.fetcher: StatusListFetcher | None = None
         self.bitstring: StatusListResolver | None = None
         self.token: TokenStatusListResolver | None = None
@@ -621,6 +641,7 @@ class _Context:
         ctx = _Context(self.resolver, self.now, None, None, None, None, None, self.check_schema)
         ctx.fetcher, ctx.bitstring, ctx.token = self.fetcher, self.bitstring, self.token
         ctx.key_controllers = self.key_controllers
+        ctx.clock_skew = self.clock_skew
         return ctx
 
     def bitstring_resolver(self) -> StatusListResolver | None:
@@ -707,6 +728,7 @@ def _proof_checks(
             now=ctx.now,
             expected_controller=controller,
             controller_policy=ctx.key_controllers,
+            leeway=timedelta(seconds=ctx.clock_skew),
         )
     except VerificationError as exc:
         step = STEP_OF_CODE.get(exc.code, "signature")
@@ -893,13 +915,18 @@ def _verify_sd_jwt(text: str, ctx: _Context) -> VerificationResult:
         now=ctx.now.timestamp(),
         nonce=ctx.nonce,
         audience=ctx.audience,
+        leeway=ctx.clock_skew,
         status_checker=ctx.token_status(iss if isinstance(iss, str) else None),
     )
 
 
 def _verify_vc_jwt(text: str, ctx: _Context) -> VerificationResult:
     return jose.verify_vc_jwt(
-        text, ctx.resolver, now=ctx.now, status_checker=ctx.credential_status()
+        text,
+        ctx.resolver,
+        now=ctx.now,
+        leeway=ctx.clock_skew,
+        status_checker=ctx.credential_status(),
     )
 
 
@@ -910,6 +937,7 @@ def _verify_jose(text: str, ctx: _Context) -> VerificationResult:
         now=ctx.now,
         nonce=ctx.nonce,
         audience=ctx.audience,
+        leeway=ctx.clock_skew,
         status_checker=ctx.credential_status(),
     )
 
@@ -926,6 +954,7 @@ def _verify_barcode(
         text,
         barcode_keys or ctx.resolver,
         now=ctx.now,
+        leeway=ctx.clock_skew,
         status_checker=ctx.token_status(iss),
     )
 

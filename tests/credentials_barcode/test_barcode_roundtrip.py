@@ -158,10 +158,15 @@ def test_nbf_and_custom_prefix() -> None:
 
 def test_validity_period() -> None:
     text, key = _make()
-    assert verify_barcode(text, _trust(key), now=EXP).codes == ("expired",)
-    assert verify_barcode(text, _trust(key), now=EXP - timedelta(seconds=1)).valid
-    assert verify_barcode(text, _trust(key), now=EXP, leeway=60).valid
-    assert verify_barcode(text, _trust(key), now=T0 - timedelta(seconds=1)).codes == (
+    assert verify_barcode(text, _trust(key), now=EXP, leeway=0).codes == ("expired",)
+    assert verify_barcode(text, _trust(key), now=EXP - timedelta(seconds=1), leeway=0).valid
+    # the default clock skew is 60 s, in every format
+    assert verify_barcode(text, _trust(key), now=EXP).valid
+    assert verify_barcode(text, _trust(key), now=EXP + timedelta(seconds=60)).codes == ("expired",)
+    assert verify_barcode(text, _trust(key), now=T0 - timedelta(seconds=1), leeway=0).codes == (
+        "not_yet_valid",
+    )
+    assert verify_barcode(text, _trust(key), now=T0 - timedelta(seconds=61)).codes == (
         "not_yet_valid",
     )
     assert verify_barcode(text, _trust(key), now=T0.timestamp()).valid

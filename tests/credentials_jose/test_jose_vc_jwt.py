@@ -289,7 +289,10 @@ def test_presentation_round_trip(issuer: Any, holder: Any, resolver: Resolver) -
     assert result.check("credential[0]") is not None
     assert verify_vp_jwt(vp, resolver, now=NOW + 5, nonce="c-2").codes == ("nonce_mismatch",)
     assert verify_vp_jwt(vp, resolver, now=NOW + 5, audience="x").codes == ("audience_mismatch",)
-    assert verify_vp_jwt(vp, resolver, now=NOW + 301).codes == ("presentation_stale",)
+    # stale past max_age (300 s) plus the default clock skew (60 s)
+    assert verify_vp_jwt(vp, resolver, now=NOW + 360).valid
+    assert verify_vp_jwt(vp, resolver, now=NOW + 361).codes == ("presentation_stale",)
+    assert verify_vp_jwt(vp, resolver, now=NOW + 301, leeway=0).codes == ("presentation_stale",)
 
 
 def test_presentation_with_a_bad_credential(issuer: Any, holder: Any, resolver: Resolver) -> None:

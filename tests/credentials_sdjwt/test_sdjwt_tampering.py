@@ -155,11 +155,14 @@ def test_kb_signed_by_another_key(issued: str, holder: Any, resolver: Resolver) 
 
 def test_kb_missing_stale_or_from_the_future(issued: str, holder: Any, resolver: Resolver) -> None:
     assert check(present(issued, [("work",)]), resolver) == ("kb_missing",)
-    old = kb_present(issued, holder, [("work",)], now=NOW - 301)
+    # kb_max_age (300 s) and the default clock skew (60 s) on the KB-JWT's iat
+    old = kb_present(issued, holder, [("work",)], now=NOW - 361)
     assert check(old, resolver) == ("kb_stale",)
     assert check(old, resolver, kb_max_age=600) == ()
-    future = kb_present(issued, holder, [("work",)], now=NOW + 60)
+    assert check(kb_present(issued, holder, [("work",)], now=NOW - 360), resolver) == ()
+    future = kb_present(issued, holder, [("work",)], now=NOW + 61)
     assert check(future, resolver) == ("kb_not_yet_valid",)
+    assert check(kb_present(issued, holder, [("work",)], now=NOW + 60), resolver) == ()
 
 
 def test_kb_wrong_typ(issued: str, holder: Any, resolver: Resolver) -> None:
@@ -245,10 +248,15 @@ def test_key_not_authorised_for_assertion() -> None:
 
 def test_expired_and_not_yet_valid(issuer: Any, resolver: Resolver) -> None:
     kw: dict[str, Any] = {"issuer": issuer.did, "kid": issuer.kid, "vct": "x", "iat": NOW - 10}
-    expired = issue_sd_jwt({"a": 1}, issuer.key, exp=NOW, **kw)
+    # exp and nbf hold within the default clock skew (60 s), not beyond it
+    expired = issue_sd_jwt({"a": 1}, issuer.key, exp=NOW - 60, **kw)
     assert check(expired, resolver, nonce=None, audience=None) == ("expired",)
-    early = issue_sd_jwt({"a": 1}, issuer.key, nbf=NOW + 1, **kw)
+    just = issue_sd_jwt({"a": 1}, issuer.key, exp=NOW - 59, **kw)
+    assert check(just, resolver, nonce=None, audience=None) == ()
+    early = issue_sd_jwt({"a": 1}, issuer.key, nbf=NOW + 61, **kw)
     assert check(early, resolver, nonce=None, audience=None) == ("not_yet_valid",)
+    soon = issue_sd_jwt({"a": 1}, issuer.key, nbf=NOW + 60, **kw)
+    assert check(soon, resolver, nonce=None, audience=None) == ()
 
 
 def test_status_checker_plugs_in(issuer: Any, resolver: Resolver) -> None:

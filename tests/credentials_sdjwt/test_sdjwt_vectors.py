@@ -98,10 +98,14 @@ def test_rfc9901_example_typ_is_not_an_sd_jwt_vc() -> None:
 def test_rfc9901_kb_stale_and_expired() -> None:
     key = PublicKey.from_jwk(RFC["issuer_public_jwk"])
     args: dict[str, Any] = {"issuer_key": key, "typ": None, "nonce": KB_PAYLOAD["nonce"]}
-    late = verify_sd_jwt(RFC["sd_jwt_kb_presentation"], now=KB_PAYLOAD["iat"] + 301, **args)
+    # stale past the 300 s default age plus the 60 s default clock skew
+    late = verify_sd_jwt(RFC["sd_jwt_kb_presentation"], now=KB_PAYLOAD["iat"] + 361, **args)
     assert late.codes == ("kb_stale",)
-    expired = verify_sd_jwt(RFC["sd_jwt_kb_presentation"], now=1883000000, **args)
+    # the example's exp (1883000000) plus the default clock skew
+    expired = verify_sd_jwt(RFC["sd_jwt_kb_presentation"], now=1883000060, **args)
     assert "expired" in expired.codes
+    strict = verify_sd_jwt(RFC["sd_jwt_kb_presentation"], now=1883000000, leeway=0, **args)
+    assert "expired" in strict.codes
 
 
 def test_sd_jwt_vc_issuance_payload_and_digests() -> None:
