@@ -50,10 +50,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from credentials import verify
 from credentials.errors import ParseError, ValidationError
 from credentials.jose import envelope_vc_jwt
 from credentials.result import VerificationResult
+from credentials.verify import verify_credential, verify_presentation
 from did_methods.errors import PolicyError, ResolutionError, SSIWalletError, UnsupportedError
 from did_methods.keyfile import read_key_file
 from did_methods.resolver import DID_JSON, DID_LD_JSON, Resolver
@@ -72,6 +72,9 @@ __all__ = ["IssuerConfig", "VcApiConfig", "create_app"]
 
 Format = Literal["di-eddsa", "di-ecdsa", "vc-jwt"]
 _FORMATS: Final = ("di-eddsa", "di-ecdsa", "vc-jwt")
+# What the credential endpoints take: Data Integrity JSON, and vc+jwt / SD-JWT VC
+# tokens in an EnvelopedVerifiableCredential.
+_CREDENTIAL_FORMATS: Final = ("ldp_vc", "jwt_vc_json", "dc+sd-jwt")
 _SUITE_OF_FORMAT: Final = {"di-eddsa": "eddsa-jcs-2022", "di-ecdsa": "ecdsa-jcs-2019"}
 _RESOLUTION_MEDIA: Final = 'application/ld+json;profile="https://w3id.org/did-resolution"'
 _RESOLUTION_CONTEXT: Final = "https://w3id.org/did-resolution/v1"
@@ -259,16 +262,24 @@ def create_app(config: VcApiConfig) -> Starlette:
         vc = envelope_vc_jwt(secured) if isinstance(secured, str) else secured
         return JSONResponse({"verifiableCredential": vc}, status_code=201)
 
-    async def verify_credential(request: Request) -> Response:
+    async def credentials_verify(request: Request) -> Response:
         body = await read_json_body(request, limit)
         document = body.get("verifiableCredential")
         if not isinstance(document, dict):
             raise HTTPProblem(
                 400, "invalid_request", "`verifiableCredential` must be a JSON object"
             )
-        return _verified(_verify(document, service, challenge=None, domain=None))
+        return _verified(
+            verify_credential(
+                document,
+                formats=_CREDENTIAL_FORMATS,
+                credential_type=None,  # the VC API verifies any type
+                resolver=service.resolver,
+                status=service.status_fetcher,
+            )
+        )
 
-    async def verify_presentation(request: Request) -> Response:
+    async def presentations_verify(request: Request) -> Response:
         body = await read_json_body(request, limit)
         document = body.get("verifiablePresentation")
         if not isinstance(document, dict):
@@ -280,11 +291,28 @@ def create_app(config: VcApiConfig) -> Starlette:
             raise HTTPProblem(400, "invalid_request", "`options` must be a JSON object")
         challenge = options.get("challenge")
         domain = options.get("domain")
-        if challenge is not None and not isinstance(challenge, str):
-            raise HTTPProblem(400, "invalid_request", "`options.challenge` must be a string")
-        if domain is not None and not isinstance(domain, str):
-            raise HTTPProblem(400, "invalid_request", "`options.domain` must be a string")
-        return _verified(_verify(document, service, challenge=challenge, domain=domain))
+        if not isinstance(challenge, str) or not challenge:
+            raise HTTPProblem(
+                400,
+                "invalid_request",
+                "`options.challenge` is required",
+                "a presentation is verified against the challenge it answers (replay)",
+            )
+        if not isinstance(domain, str) or not domain:
+            raise HTTPProblem(400, "invalid_request", "`options.domain` is required")
+        enveloped = "EnvelopedVerifiablePresentation" in _types(document)
+        return _verified(
+            verify_presentation(
+                document,
+                format="jwt_vc_json" if enveloped else "ldp_vc",
+                nonce=challenge,
+                audience=domain,
+                credential_formats=_CREDENTIAL_FORMATS,
+                credential_type=None,
+                resolver=service.resolver,
+                status=service.status_fetcher,
+            )
+        )
 
     async def update_status(request: Request) -> Response:
         authorise(request, token)
@@ -341,8 +369,8 @@ def create_app(config: VcApiConfig) -> Starlette:
     routes = [
         Route("/credentials/issue", _guard(issue), methods=["POST"]),
         Route("/issuers/{issuer}/credentials/issue", _guard(issue), methods=["POST"]),
-        Route("/credentials/verify", _guard(verify_credential), methods=["POST"]),
-        Route("/presentations/verify", _guard(verify_presentation), methods=["POST"]),
+        Route("/credentials/verify", _guard(credentials_verify), methods=["POST"]),
+        Route("/presentations/verify", _guard(presentations_verify), methods=["POST"]),
         Route("/credentials/status", _guard(update_status), methods=["POST"]),
         Route("/status/{issuer}/{purpose}", _guard(status_list), methods=["GET"]),
         Route("/status/{issuer}/{purpose}/publish", _guard(publish), methods=["POST"]),
@@ -388,16 +416,23 @@ def _own_url(service: _Service, request: Request) -> str:
     return service.config.server.public_url + request.url.path
 
 
-def _verify(
-    document: Mapping[str, Any], service: _Service, *, challenge: str | None, domain: str | None
-) -> VerificationResult:
-    return verify(
-        document,
-        resolver=service.resolver,
-        challenge=challenge,
-        domain=domain,
-        status_fetcher=service.status_fetcher,
-    )
+def _types(document: Mapping[str, Any]) -> list[Any]:
+    value = document.get("type")
+    return [value] if isinstance(value, str) else value if isinstance(value, list) else []
+
+
+def _verified_fields(result: VerificationResult) -> dict[str, Any]:
+    """What was verified, from the result's typed fields (never the unverified document)."""
+    fields: dict[str, Any] = {"kind": result.kind, "format": result.format}
+    if result.kind == "presentation":
+        fields["holder"] = result.holder
+        fields["credentials"] = [_verified_fields(c) for c in result.credentials]
+        return fields
+    fields.update(issuer=result.issuer, types=list(result.types), subject=result.subject)
+    for name, moment in (("validFrom", result.valid_from), ("validUntil", result.valid_until)):
+        if moment is not None:
+            fields[name] = moment.isoformat()
+    return fields
 
 
 def _verified(result: VerificationResult) -> Response:
@@ -409,6 +444,7 @@ def _verified(result: VerificationResult) -> Response:
                 "checks": checks,
                 "warnings": [],
                 "errors": [],
+                "verified_fields": _verified_fields(result),
                 "report": result.to_json(),
             }
         )

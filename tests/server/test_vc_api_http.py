@@ -161,6 +161,32 @@ def test_issue_then_verify(api: Api, name: str) -> None:
     assert {"signature", "status", "validity_period"} <= set(report["checks"])
 
 
+def test_verify_reports_what_was_verified_and_takes_enveloped_credentials(api: Api) -> None:
+    for name in ("eddsa", "jwt"):
+        vc = _issue(api, name)
+        status, _, report = api.call("POST", "/credentials/verify", {"verifiableCredential": vc})
+        assert status == 200, report
+        fields = report["verified_fields"]
+        assert fields["kind"] == "credential"
+        assert fields["issuer"] == api.dids[name]
+        assert fields["subject"] == "did:example:alice"
+        assert "VerifiableCredential" in fields["types"]
+
+
+def test_a_presentation_is_not_verified_as_a_credential(api: Api) -> None:
+    vp = {
+        "@context": [VC_V2],
+        "type": ["VerifiablePresentation"],
+        "verifiableCredential": [_issue(api)],
+    }
+    status, _, problem = api.call("POST", "/credentials/verify", {"verifiableCredential": vp})
+    assert status == 400 and problem["verified"] is False
+    assert problem["code"] == "not_a_credential"
+    # and a presentation needs the challenge it answers
+    status, _, problem = api.call("POST", "/presentations/verify", {"verifiablePresentation": vp})
+    assert status == 400 and problem["code"] == "invalid_request"
+
+
 def test_a_tampered_credential_is_a_400_problem_naming_the_check(api: Api) -> None:
     vc = _issue(api)
     vc["credentialSubject"]["name"] = "Mallory"
