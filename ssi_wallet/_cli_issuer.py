@@ -25,6 +25,7 @@ import click
 
 from did_methods._wire.json import loads
 from did_methods._wire.text import safe_json, safe_json_text
+from did_methods.errors import ParseError, SSIWalletError
 from ssi_wallet._cli_io import echo_safe, emit_json, force_option, read_input, write_out
 from ssi_wallet._cli_ledger import _read_key
 
@@ -434,9 +435,14 @@ def issue(
         _issuer(**common) as (office, _),
         _progress("issuing", bar) as progress,
     ):
-        issued = office.issue_many(
-            type_name, subjects, format=cast(CredentialFormat, fmt), progress=progress
-        )
+        try:
+            issued = office.issue_many(
+                type_name, subjects, format=cast(CredentialFormat, fmt), progress=progress
+            )
+        except SSIWalletError as exc:
+            if from_csv is not None:
+                _fail_at_row(exc)
+            raise
     lines = [
         {"subject": holder, "status": str(item.status), "credential": item.credential}
         for (holder, _), item in zip(subjects, issued, strict=True)
@@ -458,6 +464,18 @@ def issue(
         _emit(as_json, summary, f"issued {len(lines)} credentials into {out}")
     else:
         click.echo(safe_json_text(buffer.getvalue()), nl=False)
+
+
+def _fail_at_row(exc: SSIWalletError) -> None:
+    """Name the CSV row (header = row 1) of the pair ``issue_many`` failed at, and exit."""
+    from ssi_wallet.cli import EXIT_NO, EXIT_USAGE, fail
+    from ssi_wallet.issuer import _ITEM_NOTE
+
+    for note in getattr(exc, "__notes__", ()):
+        if note.startswith(_ITEM_NOTE):
+            item = int(note[len(_ITEM_NOTE) :].split()[0])
+            code = EXIT_USAGE if isinstance(exc, ParseError) else EXIT_NO
+            fail(f"CSV row {item + 1}: {exc}", code)
 
 
 def _write(out: Path | None, text: str, force: bool) -> None:

@@ -38,7 +38,7 @@ from credentials.token_status_list import (
     make_status_list_token,
     status_claim,
 )
-from did_methods.errors import ParseError, PolicyError, StoreError
+from did_methods.errors import ParseError, PolicyError, SSIWalletError, StoreError
 from did_methods.http import FetchError
 from did_methods.keys import KeyType, PrivateKey, PublicKey
 from did_methods.methods.key import did_key_from_public_key, public_key_from_did_key
@@ -66,6 +66,8 @@ _VC_V2 = "https://www.w3.org/ns/credentials/v2"
 _PURPOSES = ("revocation", "suspension")
 _LIST_TTL = timedelta(minutes=5)
 _LIST_VALIDITY = timedelta(days=1)
+#: How :meth:`Issuer.issue_many` notes which pair failed (``"<this> N of TOTAL"``).
+_ITEM_NOTE = "issue_many: item"
 #: Status positions a process reserves at a time for single issues.
 _BLOCK = 256
 
@@ -549,17 +551,23 @@ class Issuer:
         """Issue one credential of ``type_name`` per ``(subject DID, claims)`` pair, with status.
 
         The status indexes are reserved in one database write. Raises as
-        :meth:`issue`, at the first bad pair: the credentials before it were
-        made (and their indexes are used), none after. ``progress(done,
+        :meth:`issue`, at the first bad pair, with a note ``"issue_many: item
+        N of TOTAL"`` (1-based) on the exception: the credentials before it
+        were made (and their indexes are used), none after. ``progress(done,
         total)`` is called as credentials are made.
         """
         total = len(subjects)
         refs = self._reserve(total)
         out: list[IssuedCredential] = []
         for done, ((subject, claims), ref) in enumerate(zip(subjects, refs, strict=True), 1):
-            out.append(
-                self._issue(type_name, subject, claims, format, valid_from, valid_until, None, ref)
-            )
+            try:
+                issued = self._issue(
+                    type_name, subject, claims, format, valid_from, valid_until, None, ref
+                )
+            except SSIWalletError as exc:
+                exc.add_note(f"{_ITEM_NOTE} {done} of {total}")
+                raise
+            out.append(issued)
             if progress is not None and (done % 256 == 0 or done == total):
                 progress(done, total)
         return out

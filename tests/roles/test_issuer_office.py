@@ -262,6 +262,10 @@ def test_issue_many_reserves_once_and_reports_progress(tmp_path: Path) -> None:
         assert [i.format for i in issued] == ["sd-jwt"] * 3
         assert len({i.status for i in issued}) == 3
         assert seen[-1] == (3, 3)
+        bad = {**_claims(), "birthDate": "1994-13-12"}
+        with pytest.raises(schemas.SchemaValidationError) as caught:
+            ministry.issue_many("WorkPermit", [holders[0], (holders[1][0], bad), holders[2]])
+        assert "issue_many: item 2 of 3" in caught.value.__notes__
 
 
 def test_two_hundred_thousand_credentials_from_one_issuer_rotate_lists(tmp_path: Path) -> None:

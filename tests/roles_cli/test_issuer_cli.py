@@ -177,6 +177,7 @@ def test_usage_errors_exit_2_and_refusals_exit_1(tmp_path: Path) -> None:
     result = invoke("issuer", "issue", *office, "--type", "WorkPermit",
                     "--from-csv", str(tmp_path / "bad3.csv"))  # fmt: skip
     assert result.exit_code == 2 and "birthDate" in result.output
+    assert result.output.startswith("error: CSV row 2: ")
     # an unknown type, a malformed reference, no reference at all
     result = invoke("issuer", "issue", *office, "--type", "Passport", "--from-csv", "x.csv")
     assert result.exit_code == 2
