@@ -12,11 +12,14 @@ ledger) through a :class:`StatusBoard`.
 from __future__ import annotations
 
 import json
+import math
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Literal
 
 from credentials import schemas
@@ -106,7 +109,13 @@ class StatusBoard:
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _stamp_second(math.floor(moment.timestamp()))
+
+
+@lru_cache(maxsize=64)
+def _stamp_second(second: int) -> str:
+    # Bulk issuance stamps thousands of credentials within the same second.
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
 
 
 @dataclass(frozen=True, slots=True)
