@@ -74,7 +74,6 @@ install_suite w3c_vc-data-model-2.0-test-suite vc-data-model-2.0
 install_suite w3c_vc-di-eddsa-test-suite vc-di-eddsa
 install_suite w3c_vc-di-ecdsa-test-suite vc-di-ecdsa
 install_suite w3c_vc-bitstring-status-list-test-suite vc-bitstring-status-list
-install_suite w3c_vc-jose-cose-test-suite vc-jose-cose
 install_suite w3c-ccg_did-key-test-suite did-key
 # the ecdsa suite's vectors (it would git-clone them at install time)
 if [ ! -d "$WORK/vc-di-ecdsa/tests/input/vc-di-ecdsa" ]; then

@@ -29,6 +29,9 @@ to the ``[server]`` table (:mod:`ssi_wallet.server.common`)::
     ledger = "registry.db"        # optional: resolve did:ledger from this SQLite ledger
     fetch_remote_status = false   # fetch status lists of other issuers over HTTPS
 
+    [vc_api.authorised_controllers]  # optional: an issuer URL signs with these DIDs' keys
+    "https://vc.example/issuers/5678" = ["did:key:zDnae..."]
+
     [vc_api.issuers.eddsa]
     key_file = "eddsa.jwk"        # a private JWK (did_methods.keyfile)
     format = "di-eddsa"           # di-eddsa | di-ecdsa | vc-jwt
@@ -40,7 +43,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal, cast
 
@@ -50,6 +53,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from credentials.data_integrity import AuthorisedControllers
 from credentials.errors import ParseError, ValidationError
 from credentials.jose import envelope_vc_jwt
 from credentials.result import VerificationResult
@@ -113,6 +117,7 @@ class VcApiConfig:
     default_issuer: str
     ledger: Path | None = None
     fetch_remote_status: bool = False
+    authorised_controllers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> VcApiConfig:
@@ -145,12 +150,19 @@ class VcApiConfig:
         remote = section.get("fetch_remote_status", False)
         if not isinstance(remote, bool):
             raise ConfigError("vc_api.fetch_remote_status must be true or false")
+        controllers = section.get("authorised_controllers", {})
+        if not isinstance(controllers, dict) or not all(
+            isinstance(dids, list) and all(isinstance(d, str) for d in dids)
+            for dids in controllers.values()
+        ):
+            raise ConfigError("vc_api.authorised_controllers maps issuer URLs to lists of DIDs")
         return cls(
             ServerConfig.from_table(server, base),
             tuple(issuers),
             default,
             base / ledger if ledger else None,
             remote,
+            {issuer: tuple(dids) for issuer, dids in controllers.items()},
         )
 
 
@@ -203,6 +215,12 @@ class _Service:
 
             remote = HttpFetcher()
         self.status_fetcher = _StatusFetcher(self.board, remote)
+        # issuers that sign with keys of other controllers, by the operator's decision
+        self.key_controllers = (
+            AuthorisedControllers(config.authorised_controllers)
+            if config.authorised_controllers
+            else None
+        )
 
     def remember(self, credential_id: Any, issuer: str, index: StatusRef | None) -> None:
         if not isinstance(credential_id, str) or index is None:
@@ -276,6 +294,7 @@ def create_app(config: VcApiConfig) -> Starlette:
                 credential_type=None,  # the VC API verifies any type
                 resolver=service.resolver,
                 status=service.status_fetcher,
+                key_controllers=service.key_controllers,
             )
         )
 
@@ -311,6 +330,7 @@ def create_app(config: VcApiConfig) -> Starlette:
                 credential_type=None,
                 resolver=service.resolver,
                 status=service.status_fetcher,
+                key_controllers=service.key_controllers,
             )
         )
 

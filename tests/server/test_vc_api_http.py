@@ -33,6 +33,7 @@ from ledger.facade import Ledger  # noqa: E402
 from ssi_wallet.server.vc_api import VcApiConfig, create_app  # noqa: E402
 
 TOKEN = "t0ken-for-the-tests-only"
+URL_ISSUER = "https://issuer.example/issuers/1"
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 
 
@@ -42,6 +43,7 @@ class Api:
     dids: dict[str, str]
     ledger_did: str
     absent_ledger_did: str  # well formed, created on another ledger
+    url_issuer_key: PrivateKey  # signs for URL_ISSUER, as the configuration says
 
     def call(
         self,
@@ -94,10 +96,14 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
         ledger_did = ledger.dids.create(PrivateKey.generate(KeyType.ED25519)).did
     with Ledger.open(":memory:") as elsewhere:
         absent = elsewhere.dids.create(PrivateKey.generate(KeyType.ED25519)).did
+    signer = PrivateKey.generate(KeyType.P256)
+    signer_did = did_key_from_public_key(signer.public_key)
     (home / "token.txt").write_text(TOKEN + "\n")
     (home / "vc-api.toml").write_text(
         f'[server]\nport = {port}\ntoken_file = "token.txt"\nmax_body_bytes = 65536\n\n'
-        '[vc_api]\nledger = "registry.db"\n\n' + "\n".join(sections)
+        '[vc_api]\nledger = "registry.db"\n\n'
+        + "\n".join(sections)
+        + f'\n[vc_api.authorised_controllers]\n"{URL_ISSUER}" = ["{signer_did}"]\n'
     )
     config = VcApiConfig.load(home / "vc-api.toml")
     server = uvicorn.Server(
@@ -109,7 +115,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     while not server.started:
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.05)
-    yield Api(f"http://127.0.0.1:{port}", dids, ledger_did, absent)
+    yield Api(f"http://127.0.0.1:{port}", dids, ledger_did, absent, signer)
     server.should_exit = True
     thread.join(timeout=10)
 
@@ -171,6 +177,20 @@ def test_verify_reports_what_was_verified_and_takes_enveloped_credentials(api: A
         assert fields["issuer"] == api.dids[name]
         assert fields["subject"] == "did:example:alice"
         assert "VerifiableCredential" in fields["types"]
+
+
+def test_a_url_issuer_verifies_with_the_keys_the_operator_authorised(api: Api) -> None:
+    key = api.url_issuer_key
+    did = did_key_from_public_key(key.public_key)
+    vm = f"{did}#{did[8:]}"
+    ok = add_proof(_credential(URL_ISSUER), key, verification_method=vm)
+    status, _, report = api.call("POST", "/credentials/verify", {"verifiableCredential": ok})
+    assert status == 200, report
+    assert report["verified_fields"]["issuer"] == URL_ISSUER
+    # the same key for another URL issuer is not authorised: the default stays strict
+    other = add_proof(_credential("https://elsewhere.example/i"), key, verification_method=vm)
+    status, _, problem = api.call("POST", "/credentials/verify", {"verifiableCredential": other})
+    assert status == 400 and "key_authorisation" in [e["name"] for e in problem["errors"]]
 
 
 def test_a_presentation_is_not_verified_as_a_credential(api: Api) -> None:
