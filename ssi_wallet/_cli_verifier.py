@@ -12,6 +12,12 @@ verifier kept. Wallets ignore them.
 ledger as trust registry. Status lists are fetched over HTTPS, or offline
 from a directory of published status documents (:class:`StatusDirectory`).
 Exit codes: 0 accepted, 1 refused, 2 usage or malformed input.
+
+A request is answered once: ``request --state FILE`` records its nonce,
+digest and expiry in a SQLite file (:class:`~ssi_wallet.replay.SQLiteReplayStore`;
+it may be the ledger file itself), and ``check --state FILE`` consumes it, so
+the flow works across two invocations. ``--unsafe-stateless`` opts out on
+both sides; one of the two is required.
 """
 
 from __future__ import annotations
@@ -24,11 +30,17 @@ import click
 
 from did_methods._wire.text import safe_json
 from did_methods.encoding import b64url_encode
-from did_methods.errors import ParseError
+from did_methods.errors import ParseError, StoreError
 from did_methods.http import Fetcher, FetchError, HttpFetcher
 from ssi_wallet import policies
 from ssi_wallet._cli_io import echo_safe, emit_json, force_option, read_input, write_out
 from ssi_wallet._cli_wallet import open_ledger
+from ssi_wallet.replay import (
+    ReplayStore,
+    SQLiteReplayStore,
+    UnsafeStatelessRequests,
+    record_request,
+)
 from ssi_wallet.request import Presentation, PresentationRequest
 from ssi_wallet.verifier import Verifier
 
@@ -78,6 +90,30 @@ class StatusDirectory:
         return data
 
 
+def _replay_store(state: Path | None, unsafe_stateless: bool) -> ReplayStore:
+    """The store named on the command line: exactly one of ``--state`` and
+    ``--unsafe-stateless``."""
+    if (state is None) == (not unsafe_stateless):
+        raise click.UsageError(
+            "say where the request's nonce is kept: --state FILE (the same file for "
+            "'verifier request' and 'verifier check'), or --unsafe-stateless"
+        )
+    if state is None:
+        return UnsafeStatelessRequests()
+    try:
+        return SQLiteReplayStore(state)
+    except StoreError as exc:
+        raise click.UsageError(f"--state {state}: {exc}") from exc
+
+
+_STATE_HELP = (
+    "A SQLite file that keeps the nonces of the requests made (created if missing; "
+    "may be the ledger file): 'verifier check --state' with the same file accepts one "
+    "answer to each."
+)
+_UNSAFE_HELP = "Keep no nonces: the same answer is accepted again and again (testing only)."
+
+
 @click.group()
 def verifier() -> None:
     """Ask a wallet for what a policy needs, and check the presentation it sends back."""
@@ -117,6 +153,10 @@ def verifier() -> None:
     help="Write the request to this new file instead of stdout.",
 )
 @force_option
+@click.option(
+    "--state", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE", help=_STATE_HELP
+)
+@click.option("--unsafe-stateless", is_flag=True, help=_UNSAFE_HELP)
 def request(
     policy_name: str,
     audience: str,
@@ -128,11 +168,14 @@ def request(
     ttl: int,
     out: Path | None,
     force: bool,
+    state: Path | None,
+    unsafe_stateless: bool,
 ) -> None:
     """Make a presentation request for a policy, with a fresh nonce.
 
     Keep the request: 'verifier check' needs it to judge the answer. Send it
-    to the wallet (as a file, a link or a QR code).
+    to the wallet (as a file, a link or a QR code). The nonce is recorded in
+    the --state file, where 'verifier check' consumes it: one answer per request.
     """
     given = {"sector": sector, "region": region, "institution": institution, "on": on}
     args = {k: v for k, v in given.items() if v is not None}
@@ -140,7 +183,13 @@ def request(
         policy = policies.by_name(policy_name, args)
     except ParseError as exc:
         raise click.UsageError(str(exc)) from exc
+    store = _replay_store(state, unsafe_stateless)
     made = PresentationRequest.for_policy(policy, audience=audience, purpose=purpose, ttl=ttl)
+    try:
+        record_request(store, made, now=made.issued_at)
+    finally:
+        if isinstance(store, SQLiteReplayStore):
+            store.close()
     data = made.to_json()
     if out is None:
         emit_json(data)
@@ -177,6 +226,13 @@ def request(
 )
 @click.option("--language", default="en", show_default=True, help="Language of the explanation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--state",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    metavar="FILE",
+    help="The file 'verifier request --state' recorded the request's nonce in.",
+)
+@click.option("--unsafe-stateless", is_flag=True, help=_UNSAFE_HELP)
 def check(
     db: Path,
     trust_root: str,
@@ -187,10 +243,13 @@ def check(
     allow_private: bool,
     language: str,
     as_json: bool,
+    state: Path | None,
+    unsafe_stateless: bool,
 ) -> None:
     """Check a presentation against the request it answers, and explain the decision.
 
-    Runs every step of the verifier: nonce and audience, completeness, each
+    Runs every step of the verifier: nonce and audience (the nonce, from the
+    --state file, is consumed: a second answer is refused), completeness, each
     credential's signature, holder binding, validity and status (fail
     closed), its type, its issuer's accreditation on the ledger, and the
     policy's rule. Exit 0 accepted, 1 refused, 2 malformed input.
@@ -203,18 +262,24 @@ def check(
     presentation = Presentation.from_json(read_input(presentation_file, "presentation"))
     http = HttpFetcher(allow_http=allow_http, allow_private=allow_private)
     fetcher: Fetcher = StatusDirectory(status_dir) if status_dir is not None else http
-    ledger = open_ledger(db, trust_root=trust_root)
+    store = _replay_store(state, unsafe_stateless)
     try:
-        checker = Verifier(
-            ledger,
-            audience=made.audience,
-            resolver=ledger.resolver(fetcher=http),
-            status_fetcher=fetcher,
-            language=language,
-        )
-        report = checker.check(presentation, made, policy=policy)
+        ledger = open_ledger(db, trust_root=trust_root)
+        try:
+            checker = Verifier(
+                ledger,
+                audience=made.audience,
+                resolver=ledger.resolver(fetcher=http),
+                status_fetcher=fetcher,
+                language=language,
+                replay=store,
+            )
+            report = checker.check(presentation, made, policy=policy)
+        finally:
+            ledger.close()
     finally:
-        ledger.close()
+        if isinstance(store, SQLiteReplayStore):
+            store.close()
     if as_json:
         emit_json(report.to_json())
     else:

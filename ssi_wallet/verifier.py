@@ -5,8 +5,11 @@ makes a :class:`~ssi_wallet.request.PresentationRequest` from a
 :class:`~ssi_wallet.policies.Policy`, and checks the wallet's answer with
 :meth:`Verifier.check`, which returns a :class:`Report`. The steps:
 
-1. binding: the presentation answers *this* request (nonce and audience) and
-   the request has not expired;
+1. binding: the presentation answers *this* request (nonce and audience),
+   the request has not expired, and its nonce is one this verifier issued
+   for exactly this request and never saw answered before (its
+   :class:`~ssi_wallet.replay.ReplayStore` consumes it: ``nonce_unknown``,
+   ``request_altered``, ``replayed``, ``request_expired``);
 2. completeness: every required credential query is answered, and nothing
    that was not asked for is sent;
 3. each presentation, through the pinned
@@ -20,7 +23,9 @@ makes a :class:`~ssi_wallet.request.PresentationRequest` from a
    verified result's typed fields (``vct``, ``types``), as are its issuer,
    subject and claims, never from the document;
 5. trust: its issuer was accredited for that type, at that moment, in the
-   trusted issuer registry;
+   trusted issuer registry, for a jurisdiction that covers the credential's
+   issuing state (``issuingState``: ``jurisdiction_mismatch`` when it lies
+   outside, ``jurisdiction_unknown`` when the credential names none);
 6. the policy's rule over the disclosed claims.
 
 A report is never a boolean: ask ``report.accepted``. ``report.explain()``
@@ -32,6 +37,7 @@ the claim labels and every finding, from the templates in
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +52,13 @@ from did_methods.resolver import Resolver
 from ssi_wallet import _messages
 from ssi_wallet.dcql import CredentialQuery
 from ssi_wallet.policies import RECIPES, Finding, Policy, by_name
+from ssi_wallet.replay import (
+    ReplayError,
+    ReplayStore,
+    consume_request,
+    default_replay_store,
+    record_request,
+)
 from ssi_wallet.request import Presentation, PresentationRequest
 
 __all__ = ["Report", "TrustRegistry", "UnsafeTrustAnyIssuer", "Verifier"]
@@ -58,16 +71,26 @@ _PINNED: dict[str, PresentationFormat] = {
     "jwt_vc_json": "jwt_vc_json",
 }
 _REMEMBERED_REQUESTS = 4096
+_COUNTRY = re.compile(r"[A-Z]{2}")
 
 
 class TrustRegistry(Protocol):
     """Answers whether an issuer was accredited for a credential type at an instant."""
 
     def was_accredited(
-        self, did: str, credential_type: str, at: datetime, *, evidence: bool = True
+        self,
+        did: str,
+        credential_type: str,
+        at: datetime,
+        *,
+        jurisdiction: str | None = None,
+        evidence: bool = True,
     ) -> Any:
-        """An answer with ``accredited`` (bool) and ``reason`` (str); ``evidence=False``
-        lets the registry skip building proofs."""
+        """An answer with ``accredited`` (bool) and ``reason`` (str), for credentials issued
+        in ``jurisdiction`` (an ISO 3166-1 alpha-2 code) when given; ``code`` is
+        ``jurisdiction_mismatch`` and ``jurisdiction`` the one held when the issuer was
+        accredited only elsewhere. ``evidence=False`` lets the registry skip building
+        proofs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +103,15 @@ class UnsafeTrustAnyIssuer:
     """A trust registry that accredits everyone. For tests and demos only: never in production."""
 
     def was_accredited(
-        self, did: str, credential_type: str, at: datetime, *, evidence: bool = True
+        self,
+        did: str,
+        credential_type: str,
+        at: datetime,
+        *,
+        jurisdiction: str | None = None,
+        evidence: bool = True,
     ) -> _Answer:
-        """Always yes."""
+        """Always yes, wherever."""
         return _Answer(True, "UnsafeTrustAnyIssuer accepts every issuer")
 
 
@@ -178,8 +207,10 @@ class Verifier:
         status_fetcher: Fetcher | None = None,
         language: str = "en",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        replay: ReplayStore | None = None,
     ) -> None:
         self._trust = trust
+        self._replay = default_replay_store(trust) if replay is None else replay
         self.audience = audience
         if resolver is None:
             make = getattr(trust, "resolver", None)
@@ -197,17 +228,18 @@ class Verifier:
     def request(self, policy: Policy, *, purpose: str | None = None) -> PresentationRequest:
         """A fresh request for ``policy``: its DCQL query, a new nonce, this audience.
 
-        The verifier remembers the policy by the request's nonce (the most
-        recent requests only); the request also carries the recipe's name and
-        parameters, so a recipe can be rebuilt from the request alone.
+        Its nonce, digest and expiry go into this verifier's replay store,
+        so :meth:`check` accepts one answer to it. The verifier remembers the
+        policy by the request's nonce (the most recent requests only); the
+        request also carries the recipe's name and parameters, so a recipe
+        can be rebuilt from the request alone. Raises the replay store's
+        :class:`~did_methods.errors.StoreError` when it cannot record.
         """
+        now = self._clock().timestamp()
         made = PresentationRequest.for_policy(
-            policy,
-            audience=self.audience,
-            purpose=purpose,
-            ttl=_REQUEST_TTL,
-            now=self._clock().timestamp(),
+            policy, audience=self.audience, purpose=purpose, ttl=_REQUEST_TTL, now=now
         )
+        record_request(self._replay, made, now=int(now))
         self._policies[made.nonce] = policy
         while len(self._policies) > _REMEMBERED_REQUESTS:
             self._policies.popitem(last=False)
@@ -263,6 +295,12 @@ class Verifier:
             return done()
         if request.expires_at is not None and now.timestamp() > request.expires_at:
             findings.append(Finding("request_expired", False, "the request has expired"))
+            return done()
+        try:
+            consume_request(self._replay, request, now=int(now.timestamp()))
+        except ReplayError as exc:
+            variant = {"variant": "used"} if exc.code == "replayed" else {}
+            findings.append(Finding(exc.code, False, exc.message, details=variant))
             return done()
         if policy is None:
             findings.append(Finding("policy_unknown", False, "no policy for this request"))
@@ -429,7 +467,38 @@ class Verifier:
                 Finding("type_unknown", False, "credential type not in the vocabulary", qid)
             )
             return None
-        answer = self._trust.was_accredited(issuer, type_name, now, evidence=False)
+        state = claims.get("issuingState")
+        if not isinstance(state, str) or _COUNTRY.fullmatch(state) is None:
+            findings.append(
+                Finding(
+                    "jurisdiction_unknown",
+                    False,
+                    f"no issuing state: where {issuer} may issue cannot be checked",
+                    qid,
+                    {"issuer": issuer, "type_name": type_name},
+                )
+            )
+            return None
+        answer = self._trust.was_accredited(
+            issuer, type_name, now, jurisdiction=state, evidence=False
+        )
+        if not answer.accredited and getattr(answer, "code", None) == "jurisdiction_mismatch":
+            held = str(getattr(answer, "jurisdiction", None) or "?")
+            findings.append(
+                Finding(
+                    "jurisdiction_mismatch",
+                    False,
+                    f"{issuer} is accredited for {type_name} in {held}, not in {state}",
+                    qid,
+                    {
+                        "issuer": issuer,
+                        "type_name": type_name,
+                        "issuing_state": state,
+                        "jurisdiction": held,
+                    },
+                )
+            )
+            return None
         if not answer.accredited:
             findings.append(
                 Finding(

@@ -448,6 +448,7 @@ def test_cli_out_refuses_to_truncate_and_force_replaces(tmp_path: Path) -> None:
     target = tmp_path / "request.json"
     target.write_text("keep me")
     args = ["verifier", "request", "--policy", "right_to_work", "--audience", "did:web:a.example"]
+    args += ["--unsafe-stateless"]
     result = _cli(*args, "--out", str(target))
     _no_traceback(result, 2)
     assert "exists" in result.output and "--force" in result.output
@@ -463,6 +464,7 @@ def test_cli_out_never_follows_a_symlink(tmp_path: Path) -> None:
     link = tmp_path / "request.json"
     link.symlink_to(victim)
     args = ["verifier", "request", "--policy", "right_to_work", "--audience", "did:web:a.example"]
+    args += ["--unsafe-stateless"]
     for extra in ([], ["--force"]):
         result = _cli(*args, "--out", str(link), *extra)
         _no_traceback(result, 2)
@@ -717,7 +719,10 @@ def test_cli_wallet_refuses_a_lone_surrogate_credential_and_still_lists(
 
 
 def test_cli_consent_prompt_escapes_a_hostile_request(shell: dict[str, Any]) -> None:
-    made = _cli("verifier", "request", "--policy", "right_to_work", "--audience", "did:web:a.b")
+    made = _cli(
+        "verifier", "request", "--policy", "right_to_work", "--audience", "did:web:a.b",
+        "--unsafe-stateless",
+    )  # fmt: skip
     _no_traceback(made, 0)
     request = json.loads(made.output)
     request["client_id"] = "did:web:\u202eelpmaxe.knab"

@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 
 from credentials import schemas
+from credentials.sd_jwt import issue_sd_jwt
 from did_methods import PrivateKey
 from ledger.facade import Ledger
-from ssi_wallet import Holder, Issuer, Verifier, policies
+from ssi_wallet import Holder, Issuer, Verifier, _messages, policies
 from ssi_wallet.issuer import CredentialFormat
 
 START = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -91,6 +92,99 @@ def world() -> Iterator[World]:
     made.ledger.close()
 
 
+@pytest.mark.parametrize("state", ["DE", "PL", "SE"])
+@pytest.mark.parametrize("type_name", list(POLICIES))
+def test_an_lt_office_issuing_for_another_state_is_refused(
+    world: World, type_name: str, state: str
+) -> None:
+    world.issue(type_name, state)
+    report = world.check(type_name)
+    assert not report.accepted
+    assert report.codes == ("jurisdiction_mismatch",)
+    (finding,) = report.failures
+    assert finding.details == {
+        "issuer": world.office.did,
+        "type_name": type_name,
+        "issuing_state": state,
+        "jurisdiction": "LT",
+    }
+    assert "issuer_accredited" not in [f.code for f in report.findings]
+
+
+def test_the_mismatch_is_refused_in_a_data_integrity_credential_too(world: World) -> None:
+    world.issue("WorkPermit", "DE", format="di-eddsa")
+    report = world.check()
+    assert report.codes == ("jurisdiction_mismatch",)
+    assert report.failures[0].query_id == "work_di"
+
+
+def test_a_consistent_permit_is_accepted(world: World) -> None:
+    world.issue("WorkPermit", "LT")
+    report = world.check()
+    assert report.accepted, report.explain()
+    assert "issuer_accredited" in [f.code for f in report.findings]
+    assert report.disclosed["work"]["issuingState"] == "LT"
+
+
+def test_an_eu_accreditation_covers_member_states_only() -> None:
+    world = lt_world("EU")
+    try:
+        world.issue("WorkPermit", "DE")
+        assert world.check().accepted
+        world.wallet.delete(world.wallet.credentials()[0].id)
+        world.issue("WorkPermit", "NO")  # Norway: not a member state
+        assert world.check().codes == ("jurisdiction_mismatch",)
+    finally:
+        world.ledger.close()
+
+
+def test_a_delegated_office_is_held_to_its_delegators_state(world: World) -> None:
+    state = Issuer.create(world.ledger, name="Ministry of the Interior of Lithuania")
+    world.ledger.accredit(
+        state.did, types=["WorkPermit"], by=world.root, jurisdiction="LT", delegate=True
+    )
+    local = Issuer.create(
+        world.ledger, name="Vilnius office", board=world.office.board, clock=lambda: world.now[0]
+    )
+    world.ledger.accredit(local.did, types=["WorkPermit"], by=state.signer(), jurisdiction="LT")
+    world.issue("WorkPermit", "PL", issuer=local)
+    assert world.check().codes == ("jurisdiction_mismatch",)
+
+
+def test_the_mismatch_explains_itself_in_every_language(world: World) -> None:
+    world.issue("WorkPermit", "SE")
+    report = world.check(language="de")
+    (finding,) = report.failures
+    for lang in _messages.LANGUAGES:
+        text = _messages.render(finding.code, finding.details, lang)
+        assert text is not None and "SE" in text and "LT" in text, lang
+    assert "nur in LT akkreditiert" in report.explain()
+    assert report.to_json()["findings"][-1]["details"]["issuing_state"] == "SE"
+
+
+def test_a_credential_naming_no_issuing_state_is_refused(world: World) -> None:
+    # The office signs an SD-JWT VC of its own making, without issuingState.
+    claims = schemas.example_subject("WorkPermit")
+    claims.pop("id")
+    claims.pop("issuingState")
+    claims["sub"] = world.wallet.did
+    token = issue_sd_jwt(
+        claims,
+        world.office_key,
+        issuer=world.office.did,
+        kid=world.office.verification_method,
+        vct=schemas.vct("WorkPermit"),
+        holder_key=world.wallet.public_key,
+        exp=int((START + timedelta(days=300)).timestamp()),
+        now=START.timestamp(),
+    )
+    world.wallet.store(token)
+    report = world.check()
+    assert report.codes == ("jurisdiction_unknown",)
+    (finding,) = report.failures
+    assert finding.details == {"issuer": world.office.did, "type_name": "WorkPermit"}
+
+
 def test_the_registry_names_the_mismatch(world: World) -> None:
     at = START + timedelta(minutes=1)
     office = world.office.did
@@ -109,3 +203,16 @@ def test_the_registry_names_the_mismatch(world: World) -> None:
     assert (other_type.accredited, other_type.code) == (False, "not_accredited")
     unasked = world.ledger.was_accredited(office, "WorkPermit", at)
     assert (unasked.accredited, unasked.code) == (True, "accredited")
+
+
+def test_a_revoked_accreditation_is_not_a_mere_mismatch(world: World) -> None:
+    (accreditation,) = world.ledger.issuers.accreditations(world.office.did)
+    world.now[0] += timedelta(minutes=5)
+    world.ledger.issuers.revoke(accreditation, by=world.root)
+    world.now[0] += timedelta(minutes=5)
+    answer = world.ledger.was_accredited(
+        world.office.did, "WorkPermit", world.now[0], jurisdiction="DE"
+    )
+    assert (answer.accredited, answer.code) == (False, "not_accredited")
+    world.issue("WorkPermit", "DE")
+    assert world.check().codes == ("issuer_not_accredited",)

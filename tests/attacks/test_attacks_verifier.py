@@ -25,6 +25,7 @@ from credentials.verify import verify, verify_credential, verify_presentation
 from ssi_wallet import Presentation, PresentationRequest, policies
 from ssi_wallet.cli import cli
 from ssi_wallet.dcql import DCQLQuery
+from ssi_wallet.replay import MemoryReplayStore, record_request
 
 WORK_VCT = schemas.vct("WorkPermit")
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -36,7 +37,8 @@ def codes(report: Any) -> tuple[str, ...]:
 
 def jwt_request(world: World) -> tuple[Any, PresentationRequest, policies.Policy]:
     """A right-to-work request whose only slot asks for a vp+jwt (``jwt_vc_json``)."""
-    verifier = world.verifier()
+    nonces = MemoryReplayStore()
+    verifier = world.verifier(replay=nonces)
     policy = policies.right_to_work()
     made = verifier.request(policy)
     query = DCQLQuery.parse(
@@ -51,7 +53,10 @@ def jwt_request(world: World) -> tuple[Any, PresentationRequest, policies.Policy
             ]
         }
     )
-    return verifier, dataclasses.replace(made, query=query), policy
+    custom = dataclasses.replace(made, query=query, nonce=PresentationRequest.new_nonce())
+    # The verifier made this request by hand: it records its nonce as Verifier.request does.
+    record_request(nonces, custom, now=int(world.now[0].timestamp()))
+    return verifier, custom, policy
 
 
 def check_jwt(world: World, item: Any, asked: Any = None) -> Any:
@@ -444,9 +449,10 @@ def test_verify_presentation_needs_a_nonce_and_audience(world: World) -> None:
 
 def _cli_check(world: World, slot: str, item: Any) -> Any:
     runner = CliRunner()
+    state = ["--state", str(world.tmp / "verifier.state")]
     made = runner.invoke(
         cli,
-        ["verifier", "request", "--policy", "right_to_work", "--audience", AUDIENCE],
+        ["verifier", "request", "--policy", "right_to_work", "--audience", AUDIENCE, *state],
     )
     assert made.exit_code == 0, made.output
     request = PresentationRequest.from_json(made.output)
@@ -460,7 +466,7 @@ def _cli_check(world: World, slot: str, item: Any) -> Any:
         [
             "verifier", "check", "--db", str(world.tmp / "registry.db"),
             "--trust-root", world.ledger.issuers.root,
-            "--allow-http", "--allow-private", str(request_file), str(answer_file),
+            "--allow-http", "--allow-private", *state, str(request_file), str(answer_file),
         ],
     )  # fmt: skip
 

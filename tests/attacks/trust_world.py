@@ -36,6 +36,7 @@ from did_methods.http import HttpFetcher
 from ledger.facade import Ledger
 from ssi_wallet import Holder, Issuer, Presentation, PresentationRequest, Verifier, policies
 from ssi_wallet.issuer import StatusBoard
+from ssi_wallet.replay import ReplayStore
 from ssi_wallet.verifier import Report
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -129,12 +130,13 @@ class World:
     def fetcher(self) -> HttpFetcher:
         return HttpFetcher(allow_http=True, allow_private=True)
 
-    def verifier(self, *, with_status: bool = True) -> Verifier:
+    def verifier(self, *, with_status: bool = True, replay: ReplayStore | None = None) -> Verifier:
         return Verifier(
             self.ledger,
             audience=AUDIENCE,
             clock=lambda: self.now[0],
             status_fetcher=self.fetcher() if with_status else None,
+            replay=replay,
         )
 
     def issue(

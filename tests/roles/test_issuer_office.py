@@ -35,6 +35,7 @@ def _clock_ms() -> int:
 def _claims() -> dict[str, Any]:
     claims = schemas.example_subject("WorkPermit")
     claims.pop("id")
+    claims["issuingState"] = "LT"  # where the office is accredited: the verifier checks it
     return claims
 
 

@@ -21,6 +21,7 @@ from did_methods import PrivateKey
 from ledger.facade import Ledger
 from ssi_wallet import Holder, Issuer, Presentation, Verifier, _messages, policies
 from ssi_wallet.policies import Finding
+from ssi_wallet.replay import UnsafeStatelessRequests
 from ssi_wallet.verifier import Report
 
 CATALOGUE = _messages.catalogue()
@@ -466,26 +467,32 @@ def test_binding_and_completeness_failures_render_everywhere(world: World) -> No
     token = answer.vp_token["work_sd"]
     other = verifier.request(policy)
     stranger = Verifier(
-        world.ledger, audience="did:web:other.example", language="pl", clock=lambda: world.now[0]
+        world.ledger,
+        audience="did:web:other.example",
+        language="pl",
+        clock=lambda: world.now[0],
+        replay=UnsafeStatelessRequests(),  # it keeps no nonces: here, to reach the policy step
     )
     # A stranger can rebuild a recipe from the request, but not a custom policy.
     custom = replace(request, policy="custom_rule")
+    # Each check consumes its request's nonce: one fresh request per case.
+    fresh = [verifier.request(policy) for _ in range(3)]
     cases = {
         "replayed": (answer, other, verifier),
         "policy_unknown": (answer, custom, stranger),
         "unexpected_credential": (
-            Presentation({"work_sd": token, "extra": ["x"]}, request.nonce, request.audience),
-            request,
+            Presentation({"work_sd": token, "extra": ["x"]}, fresh[0].nonce, request.audience),
+            fresh[0],
             verifier,
         ),
         "credential_missing": (
-            Presentation({}, request.nonce, request.audience),
-            request,
+            Presentation({}, fresh[1].nonce, request.audience),
+            fresh[1],
             verifier,
         ),
         "format_mismatch": (
-            Presentation({"work_sd": [{"a": 1}]}, request.nonce, request.audience),
-            request,
+            Presentation({"work_sd": [{"a": 1}]}, fresh[2].nonce, request.audience),
+            fresh[2],
             verifier,
         ),
     }

@@ -50,6 +50,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[str]]
 def _subject(holder: str) -> dict[str, Any]:
     subject = schemas.example_subject("WorkPermit")
     subject["id"] = holder
+    subject["issuingState"] = "LT"  # where the office is accredited: the verifier checks it
     return subject
 
 

@@ -64,6 +64,7 @@ class World:
     permit: Path
     status_index: int
     statuses: Path
+    state: Path  # the verifier's nonces, shared by 'verifier request' and 'verifier check'
 
     def w(self, *args: str) -> list[str]:
         """Wallet options for a subcommand."""
@@ -80,15 +81,24 @@ class World:
         out = self.tmp / name
         done = run(
             "verifier", "request", "--policy", "right_to_work", "--sector", "Q86",
-            "--audience", AUDIENCE, "--out", str(out), *extra,
+            "--audience", AUDIENCE, "--out", str(out), "--state", str(self.state), *extra,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         return out
 
+    def answered(self, name: str) -> tuple[Path, Path]:
+        """A fresh request and the wallet's answer to it (a request is answered once)."""
+        request = self.request(f"{name}.json")
+        presentation = self.tmp / f"{name}-presentation.json"
+        done = run(*self.w("wallet", "answer", str(request), "--yes", "--out", str(presentation)))
+        assert done.returncode == 0, done.stderr
+        return request, presentation
+
     def check(self, request: Path, presentation: Path, *extra: str) -> Any:
         return run(
             "verifier", "check", "--db", str(self.db), "--trust-root", self.root,
-            "--status-dir", str(self.statuses), str(request), str(presentation), *extra,
+            "--status-dir", str(self.statuses), "--state", str(self.state),
+            str(request), str(presentation), *extra,
         )  # fmt: skip
 
 
@@ -122,7 +132,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     root_did = ledger.issuers.root
     world = World(
         tmp, db, root_did, root, ministry, ledger, wallet, holder_did, permit, issued.status_index,
-        statuses,
+        statuses, tmp / "verifier-state.db",
     )  # fmt: skip
     world.publish_statuses()
     yield world
@@ -180,17 +190,10 @@ def test_full_flow_request_answer_check_history_export(world: World, stored: str
     assert report["disclosed"]["work"]["sector"] == "Q86.10"
     for name in PERSONAL:
         assert name not in report["disclosed"]["work"]
-    # A verifier that trusts another root authority does not accept this issuer.
-    other_root = did_key_from_public_key(PrivateKey.generate().public_key)
-    distrusted = run(
-        "verifier", "check", "--db", str(world.db), "--trust-root", other_root,
-        "--status-dir", str(world.statuses), str(request), str(presentation),
-    )  # fmt: skip
-    assert distrusted.returncode == 1
-    assert "codes: issuer_not_accredited" in distrusted.stdout
-    in_german = world.check(request, presentation, "--language", "de")
-    assert in_german.returncode == 0
-    assert "Arbeitserlaubnis" in in_german.stdout
+    # The request was answered: the same presentation, checked again, is a replay.
+    again = world.check(request, presentation)
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert "codes: replayed" in again.stdout
     history = run(*world.w("wallet", "history", "--json"))
     records = json.loads(history.stdout)
     assert [r["verifier"] for r in records] == [AUDIENCE]
@@ -205,7 +208,22 @@ def test_full_flow_request_answer_check_history_export(world: World, stored: str
     assert data["history"][0]["verifier"] == AUDIENCE
     assert "private" not in json.dumps(data).lower()
 
-    # The same presentation, tampered with: one disclosed value changed.
+    # A verifier that trusts another root authority does not accept this issuer.
+    other_root = did_key_from_public_key(PrivateKey.generate().public_key)
+    request, presentation = world.answered("distrusted")
+    distrusted = run(
+        "verifier", "check", "--db", str(world.db), "--trust-root", other_root,
+        "--status-dir", str(world.statuses), "--state", str(world.state),
+        str(request), str(presentation),
+    )  # fmt: skip
+    assert distrusted.returncode == 1
+    assert "codes: issuer_not_accredited" in distrusted.stdout
+    in_german = world.check(*world.answered("german"), "--language", "de")
+    assert in_german.returncode == 0
+    assert "Arbeitserlaubnis" in in_german.stdout
+
+    # A fresh presentation, tampered with: one disclosed value changed.
+    request, presentation = world.answered("to-tamper")
     tampered = world.tmp / "tampered.json"
     body = json.loads(presentation.read_text())
     token = body["vp_token"]["work_sd"][0]
@@ -240,25 +258,22 @@ def test_consent_refused_discloses_nothing(world: World, stored: str) -> None:
 
 # Revocation is for good: this runs after the tests that need the permit valid.
 def test_revoked_credential_is_refused_with_its_code(world: World, stored: str) -> None:
-    request = world.request("after-revocation.json")
-    presentation = world.tmp / "after-revocation-presentation.json"
-    done = run(*world.w("wallet", "answer", str(request), "--yes", "--out", str(presentation)))
-    assert done.returncode == 0, done.stderr
-    assert world.check(request, presentation).returncode == 0
+    assert world.check(*world.answered("before-revocation")).returncode == 0
     world.ministry.revoke(world.status_index)
     world.publish_statuses()
-    refused = world.check(request, presentation)
+    refused = world.check(*world.answered("after-revocation"))
     assert refused.returncode == 1, refused.stdout + refused.stderr
     assert "codes: revoked" in refused.stdout
-    as_json = world.check(request, presentation, "--json")
+    as_json = world.check(*world.answered("after-revocation-json"), "--json")
     assert as_json.returncode == 1
     assert "revoked" in [f["code"] for f in json.loads(as_json.stdout)["findings"]]
     # Without its status lists the verifier fails closed.
     empty = world.tmp / "no-status"
     empty.mkdir()
+    request, presentation = world.answered("no-status")
     closed = run(
         "verifier", "check", "--db", str(world.db), "--trust-root", world.root,
-        "--status-dir", str(empty), str(request), str(presentation),
+        "--status-dir", str(empty), "--state", str(world.state), str(request), str(presentation),
     )  # fmt: skip
     assert closed.returncode == 1
     assert "status" in closed.stdout
@@ -329,7 +344,7 @@ def test_unanswerable_request_is_a_no(world: World) -> None:
     request = world.tmp / "reside.json"
     made = run(
         "verifier", "request", "--policy", "right_to_reside", "--audience", AUDIENCE,
-        "--out", str(request),
+        "--out", str(request), "--state", str(world.state),
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
     done = run(*world.w("wallet", "answer", str(request), "--yes"))
@@ -376,21 +391,25 @@ def test_status_lists_over_http(world: World, tmp_path: Path) -> None:
         opts = ["--wallet", str(wallet), "--passphrase-env", "WALLET_PW"]
         stored = run("wallet", "store", str(permit), "--db", str(world.db), *opts)
         assert stored.returncode == 0, stored.stderr
-        request, presentation = tmp_path / "reside.json", tmp_path / "reside-vp.json"
-        made = run(
-            "verifier", "request", "--policy", "right_to_reside", "--audience", AUDIENCE,
-            "--out", str(request),
-        )  # fmt: skip
-        assert made.returncode == 0, made.stderr
-        answered = run("wallet", "answer", str(request), "--yes", "--out", str(presentation), *opts)
-        assert answered.returncode == 0, answered.stderr
-        check = ["verifier", "check", "--db", str(world.db), "--trust-root", world.root]
-        files = [str(request), str(presentation)]
+        state = ["--state", str(world.state)]
+
+        def answered(name: str) -> list[str]:
+            request, presentation = tmp_path / f"{name}.json", tmp_path / f"{name}-vp.json"
+            made = run(
+                "verifier", "request", "--policy", "right_to_reside", "--audience", AUDIENCE,
+                "--out", str(request), *state,
+            )  # fmt: skip
+            assert made.returncode == 0, made.stderr
+            done = run("wallet", "answer", str(request), "--yes", "--out", str(presentation), *opts)
+            assert done.returncode == 0, done.stderr
+            return [str(request), str(presentation)]
+
+        check = ["verifier", "check", "--db", str(world.db), "--trust-root", world.root, *state]
         # The safe default refuses a loopback address: status fails closed.
-        refused = run(*check, *files)
+        refused = run(*check, *answered("reside"))
         assert refused.returncode == 1
         assert "status" in refused.stdout
-        accepted = run(*check, "--allow-http", "--allow-private", *files)
+        accepted = run(*check, "--allow-http", "--allow-private", *answered("reside-again"))
         assert accepted.returncode == 0, accepted.stdout + accepted.stderr
         assert accepted.stdout.startswith("ACCEPTED: right to reside")
     finally:
@@ -427,8 +446,9 @@ def test_request_rejects_parameters_the_policy_does_not_take() -> None:
     assert "takes no sector" in result.output
 
 
-def test_request_is_fresh_each_time() -> None:
+def test_request_is_fresh_each_time(tmp_path: Path) -> None:
     args = ["verifier", "request", "--policy", "right_to_study", "--audience", AUDIENCE]
+    args += ["--state", str(tmp_path / "state.db")]
     first = json.loads(CliRunner().invoke(cli, [*args, "--institution", "TU Wien"]).output)
     second = json.loads(CliRunner().invoke(cli, [*args, "--institution", "TU Wien"]).output)
     assert first["nonce"] != second["nonce"]
@@ -515,9 +535,11 @@ def test_check_answers_any_presentation_with_1_or_2(
                 }
             )
         )
+    # --unsafe-stateless: each example reaches the steps after the nonce's.
     result = CliRunner().invoke(
         cli, ["verifier", "check", "--db", str(world.db), "--trust-root", world.root,
-              "--status-dir", str(world.statuses), str(request), str(presentation)],
+              "--status-dir", str(world.statuses), "--unsafe-stateless",
+              str(request), str(presentation)],
     )  # fmt: skip
     assert isinstance(result.exception, SystemExit | None), result.exception
     assert result.exit_code in (1, 2), result.output
