@@ -21,7 +21,9 @@ Endpoints (``docs/vc-api.md`` shows requests and answers):
   read from the configured ledger, opened read-only.
 
 Every changing endpoint (issue, status, publish) needs the configured bearer
-token; every error is RFC 9457 problem details. The configuration file adds
+token; every error is RFC 9457 problem details. Signing, verification and DID
+resolution (which may wait on did:web) run in worker threads, never on the
+event loop. The configuration file adds
 to the ``[server]`` table (:mod:`ssi_wallet.server.common`)::
 
     [vc_api]
@@ -48,6 +50,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, cast
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -61,7 +64,7 @@ from credentials.verify import verify_credential, verify_presentation
 from did_methods.errors import PolicyError, ResolutionError, SSIWalletError, UnsupportedError
 from did_methods.keyfile import read_key_file
 from did_methods.resolver import DID_JSON, DID_LD_JSON, Resolver
-from ssi_wallet.issuer import Issuer, StatusBoard, StatusRef
+from ssi_wallet.issuer import IssuedCredential, Issuer, StatusBoard, StatusRef
 from ssi_wallet.server.common import (
     ConfigError,
     HTTPProblem,
@@ -262,9 +265,13 @@ def create_app(config: VcApiConfig) -> Starlette:
                 f"issuer {name} secures with {_SUITE_OF_FORMAT.get(fmt) or fmt}, "
                 f"not {str(requested)[:64]!r}",
             )
-        try:
+
+        def sign() -> IssuedCredential:
             with service.lock:
-                issued = issuer.issue_credential(credential, format=fmt)
+                return issuer.issue_credential(credential, format=fmt)
+
+        try:
+            issued = await run_in_threadpool(sign)
         except ValidationError as exc:
             raise HTTPProblem(
                 400,
@@ -288,7 +295,8 @@ def create_app(config: VcApiConfig) -> Starlette:
                 400, "invalid_request", "`verifiableCredential` must be a JSON object"
             )
         return _verified(
-            verify_credential(
+            await run_in_threadpool(
+                verify_credential,
                 document,
                 formats=_CREDENTIAL_FORMATS,
                 credential_type=None,  # the VC API verifies any type
@@ -321,7 +329,8 @@ def create_app(config: VcApiConfig) -> Starlette:
             raise HTTPProblem(400, "invalid_request", "`options.domain` is required")
         enveloped = "EnvelopedVerifiablePresentation" in _types(document)
         return _verified(
-            verify_presentation(
+            await run_in_threadpool(
+                verify_presentation,
                 document,
                 format="jwt_vc_json" if enveloped else "ldp_vc",
                 nonce=challenge,
@@ -352,17 +361,21 @@ def create_app(config: VcApiConfig) -> Starlette:
             raise HTTPProblem(
                 400, "invalid_request", "statusPurpose must be revocation or suspension"
             )
-        with service.lock:
-            found = service.issued.get(credential_id)
-            if found is None:
-                raise HTTPProblem(
-                    404, "credential_not_found", "No credential with that id was issued here"
-                )
-            issuer, _ = service.issuers[found[0]]
-            if purpose == "revocation":
-                issuer.revoke(found[1])
-            else:
-                issuer.suspend(found[1])
+
+        def change() -> None:
+            with service.lock:
+                found = service.issued.get(credential_id)
+                if found is None:
+                    raise HTTPProblem(
+                        404, "credential_not_found", "No credential with that id was issued here"
+                    )
+                issuer, _ = service.issuers[found[0]]
+                if purpose == "revocation":
+                    issuer.revoke(found[1])
+                else:
+                    issuer.suspend(found[1])
+
+        await run_in_threadpool(change)
         return JSONResponse({"credentialId": credential_id, "statusPurpose": purpose})
 
     async def status_list(request: Request) -> Response:
@@ -379,12 +392,17 @@ def create_app(config: VcApiConfig) -> Starlette:
         if name not in service.issuers:
             raise HTTPProblem(404, "issuer_not_found", "No such issuer", name)
         await read_json_body(request, limit)
-        with service.lock:
-            service.issuers[name][0].publish_status()
+
+        def sign_and_publish() -> None:
+            with service.lock:
+                service.issuers[name][0].publish_status()
+
+        await run_in_threadpool(sign_and_publish)
         return Response(status_code=204)
 
     async def identifiers(request: Request) -> Response:
-        return _resolve(service, request)
+        # did:web resolution may wait on the network: never on the event loop
+        return await run_in_threadpool(_resolve, service, request)
 
     routes = [
         Route("/credentials/issue", _guard(issue), methods=["POST"]),
