@@ -220,3 +220,36 @@ def test_reader_reads_what_json_writes(value: Any, ascii_only: bool) -> None:
     text = json.dumps(value, ensure_ascii=ascii_only)
     assert loads(text) == json.loads(text)
     assert loads(text.encode("utf-8")) == json.loads(text)
+
+
+# -- the terminal escaper: whatever goes in, nothing unsafe comes out -----------------
+
+_any_text = st.text(alphabet=st.characters(), max_size=80) | st.lists(
+    st.sampled_from(["\u202e", "\u2066", "\x1b", "\r", "\ud800", "\u200b", "a", "ب", "\u200c"]),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_any_text, limit=st.none() | st.integers(1, 40))
+def test_safe_text_output_is_always_terminal_safe(text: str, limit: int | None) -> None:
+    from did_methods._wire.text import UNSAFE_CHARACTERS, safe_text
+
+    shown = safe_text(text, max_chars=limit)
+    assert UNSAFE_CHARACTERS.search(shown) is None
+    shown.encode("utf-8")
+    if limit is not None:
+        assert len(shown) <= limit
+    if UNSAFE_CHARACTERS.search(text) is None and limit is None:
+        assert shown == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=_shaped)
+def test_safe_json_is_terminal_safe_and_parses_to_the_same_value(value: Any) -> None:
+    from did_methods._wire.text import UNSAFE_CHARACTERS, safe_json
+
+    text = safe_json(value)
+    for line in text.split("\n"):
+        assert UNSAFE_CHARACTERS.search(line) is None
+    assert json.loads(text) == json.loads(json.dumps(value))
