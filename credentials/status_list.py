@@ -12,8 +12,9 @@ Two halves:
   the ``credentialStatus`` of each issued credential.
 * **Verifying**: :class:`StatusListResolver` fetches a status list credential
   through a replaceable fetcher, verifies it with the pinned
-  :func:`credentials.verify.verify_credential` (a Data Integrity *credential*,
-  never a presentation, of type ``BitstringStatusListCredential``, signed with
+  :func:`credentials.verify.verify_credential` (a *credential* secured with
+  Data Integrity or as a ``vc+jwt``, never a presentation, of type
+  ``BitstringStatusListCredential``, signed with
   a key its issuer authorises for ``assertionMethod``), takes its issuer from
   that verified result, checks its ``id``, validity period and list length, and
   caches it for at most its ``ttl``; :func:`check_status` runs the spec's validate
@@ -630,8 +631,8 @@ class StatusListResolver:
     ``fetcher`` fetches URLs (``did_methods.http.HttpFetcher`` in production);
     ``resolver`` resolves the list issuer's DID (default: did:key, did:jwk and
     did:web). The list credential is verified with the pinned
-    :func:`credentials.verify.verify_credential` (format ``ldp_vc``, type
-    ``BitstringStatusListCredential``); ``verify_credential`` replaces that
+    :func:`credentials.verify.verify_credential` (format ``ldp_vc`` for a JSON
+    body, ``jwt_vc_json`` for a compact JWS one; type ``BitstringStatusListCredential``); ``verify_credential`` replaces that
     call (e.g. for lists secured otherwise) and must return a
     :class:`~credentials.result.VerificationResult` which the resolver still
     requires to be valid, of kind credential, of the list type and with an
@@ -691,14 +692,18 @@ class StatusListResolver:
             )
         return cached
 
-    def _verify_list(self, document: Mapping[str, Any], at: datetime) -> object:
+    def _verify_list(self, secured: Mapping[str, Any] | str, at: datetime) -> object:
         if self._verify is not None:
-            return self._verify(document)
+            if not isinstance(secured, Mapping):
+                raise StatusCheckError(
+                    "status_list_invalid", "the given verify_credential reads JSON lists only"
+                )
+            return self._verify(secured)
         from credentials.verify import verify_credential  # verify imports this module
 
         return verify_credential(
-            document,
-            formats=("ldp_vc",),
+            secured,
+            formats=("ldp_vc", "jwt_vc_json"),
             credential_type=_LIST_CREDENTIAL_TYPE,
             resolver=self._resolver,
             now=at,
@@ -716,27 +721,36 @@ class StatusListResolver:
                 url,
                 max_bytes=self._max_bytes,
                 timeout=self._timeout,
-                accept="application/vc+ld+json, application/vc, application/json",
+                accept="application/vc+ld+json, application/vc, application/json, "
+                "application/vc+jwt",
             )
         except (SSIWalletError, OSError) as exc:
             raise StatusCheckError(
                 "status_unavailable", f"could not fetch the status list {url}: {exc}"
             ) from exc
 
-        # 2. parse
-        try:
-            document = loads_strict(body, max_bytes=self._max_bytes)
-        except ParseError as exc:
-            raise StatusCheckError(
-                "status_list_invalid", f"the status list {url} is not JSON: {exc}"
-            ) from exc
-        if not isinstance(document, dict):
-            raise StatusCheckError("status_list_invalid", "the status list is not a JSON object")
+        # 2. parse: JSON (Data Integrity), or a vc+jwt compact JWS (VC-JOSE)
+        secured: Mapping[str, Any] | str
+        token = _jws_text(body)
+        if token is not None:
+            secured = token
+        else:
+            try:
+                parsed = loads_strict(body, max_bytes=self._max_bytes)
+            except ParseError as exc:
+                raise StatusCheckError(
+                    "status_list_invalid", f"the status list {url} is not JSON: {exc}"
+                ) from exc
+            if not isinstance(parsed, dict):
+                raise StatusCheckError(
+                    "status_list_invalid", "the status list is not a JSON object"
+                )
+            secured = parsed
 
         # 3. the list's own proof, by the pinned call: a credential (never a
         # presentation) of the list type, its issuer taken from what was verified
         try:
-            outcome = self._verify_list(document, fetched_at)
+            outcome = self._verify_list(secured, fetched_at)
         except SSIWalletError as exc:
             raise StatusCheckError(
                 "status_list_invalid", f"the status list's proof did not verify: {exc}"
@@ -755,7 +769,13 @@ class StatusListResolver:
                 code, "the status list's proof did not verify: " + ", ".join(outcome.codes)
             )
         issuer = outcome.issuer
-        if outcome.kind != "credential" or _LIST_CREDENTIAL_TYPE not in outcome.types or not issuer:
+        document = outcome.document if isinstance(secured, str) else secured
+        if (
+            not isinstance(document, Mapping)
+            or outcome.kind != "credential"
+            or _LIST_CREDENTIAL_TYPE not in outcome.types
+            or not issuer
+        ):
             raise StatusCheckError(
                 "status_list_untrusted",
                 f"{url} does not serve a verified {_LIST_CREDENTIAL_TYPE} with an issuer",
@@ -819,6 +839,15 @@ class StatusListResolver:
             expires_at=expires_at,
             credential=document,
         )
+
+
+_JWS_RE: Final = re.compile(rb"\s*([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)\s*")
+
+
+def _jws_text(body: object) -> str | None:
+    """The compact JWS a list URL served (a ``vc+jwt`` list credential), if it is one."""
+    found = _JWS_RE.fullmatch(bytes(body)) if isinstance(body, bytes | bytearray) else None
+    return found.group(1).decode("ascii") if found else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from trust_world import VC_V2, World
+from trust_world import VC_V2, World, subject_claims
 
 from credentials.barcode import encode_barcode
 from credentials.data_integrity import add_proof
-from credentials.jose import envelope_vc_jwt, issue_vp_jwt
+from credentials.jose import envelope_vc_jwt, issue_vc_jwt, issue_vp_jwt
 from credentials.status_list import StatusList, make_status_list_credential
 from credentials.token_status_list import (
     TokenStatusList,
@@ -292,11 +292,65 @@ def test_unsigned_list_at_the_ministrys_url(world: World) -> None:
     assert check(world, credential, "ldp_vc").codes == ("status_list_invalid",)
 
 
-def test_list_served_as_a_vc_jwt_string(world: World) -> None:
+def test_a_work_permit_vc_jwt_served_as_a_list(world: World) -> None:
     credential = revoked(world, "di-eddsa")
     url = world.ministry.status_url("revocation")
-    world.server.plant(url, world.issue("WorkPermit", "vc-jwt").credential)
-    assert check(world, credential, "ldp_vc").codes == ("status_list_invalid",)
+    permit = world.ministry.issue(
+        "WorkPermit",
+        subject=world.wallet.did,
+        claims=subject_claims("WorkPermit"),
+        format="vc-jwt",
+        with_status=False,
+    )
+    world.server.plant(url, permit.credential)
+    assert check(world, credential, "ldp_vc").codes == ("status_list_untrusted",)
+
+
+def vc_jwt_list(world: World, url: str, key: Any, kid: str, issuer: str, index: int) -> str:
+    statuses = StatusList()
+    statuses.set(index)
+    body = make_status_list_credential(
+        statuses,
+        id=url,
+        issuer=issuer,
+        purpose="revocation",
+        valid_from=world.now[0] - timedelta(minutes=1),
+        valid_until=world.now[0] + timedelta(days=1),
+    )
+    return issue_vc_jwt(body, key, kid=kid, now=world.now[0])
+
+
+def test_the_ministrys_list_secured_as_vc_jwt_is_honoured(world: World) -> None:
+    credential, index = issued(world, "vc-jwt")
+    url = world.ministry.status_url("revocation")
+    token = vc_jwt_list(
+        world, url, world.ministry_key, world.ministry.verification_method, world.ministry.did,
+        index,
+    )  # fmt: skip
+    world.server.plant(url, token)
+    assert check(world, credential, "jwt_vc_json").codes == ("revoked",)
+
+
+def test_a_vc_jwt_list_forged_in_the_ministrys_name(world: World) -> None:
+    credential, index = issued(world, "vc-jwt")
+    url = world.ministry.status_url("revocation")
+    forged = vc_jwt_list(
+        world, url, world.attacker.key, world.ministry.verification_method, world.ministry.did,
+        index + 1,
+    )  # fmt: skip
+    world.server.plant(url, forged)
+    assert check(world, credential, "jwt_vc_json").codes == ("status_list_invalid",)
+
+
+def test_a_vp_jwt_served_as_a_list(world: World) -> None:
+    credential = revoked(world, "vc-jwt")
+    url = world.ministry.status_url("revocation")
+    body = list_credential(world, url, issuer=world.ministry.did)
+    body["type"] = ["VerifiablePresentation", "BitstringStatusListCredential"]
+    del body["issuer"]
+    vp = issue_vp_jwt(body, world.attacker.key, kid=world.attacker.vm, now=world.now[0])
+    world.server.plant(url, vp)
+    assert check(world, credential, "jwt_vc_json").codes == ("status_list_untrusted",)
 
 
 def test_shared_resolvers_keep_pinning_across_calls(world: World) -> None:
