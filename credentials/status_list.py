@@ -632,7 +632,8 @@ class StatusListResolver:
     ``resolver`` resolves the list issuer's DID (default: did:key, did:jwk and
     did:web). The list credential is verified with the pinned
     :func:`credentials.verify.verify_credential` (format ``ldp_vc`` for a JSON
-    body, ``jwt_vc_json`` for a compact JWS one; type ``BitstringStatusListCredential``); ``verify_credential`` replaces that
+    body, ``jwt_vc_json`` for a compact JWS one; type
+    ``BitstringStatusListCredential``); ``verify_credential`` replaces that
     call (e.g. for lists secured otherwise) and must return a
     :class:`~credentials.result.VerificationResult` which the resolver still
     requires to be valid, of kind credential, of the list type and with an
