@@ -383,15 +383,22 @@ def answer(
     metavar="VAR",
     help="Read the new passphrase from this environment variable (default: asked twice).",
 )
+@click.option(
+    "--rekey",
+    is_flag=True,
+    help="Also reseal every record under a fresh data key (when the old passphrase may be known).",
+)
 def passphrase(
-    wallet_path: Path, passphrase_env: str | None, new_passphrase_env: str | None
+    wallet_path: Path, passphrase_env: str | None, new_passphrase_env: str | None, rekey: bool
 ) -> None:
     """Change the wallet's passphrase (the current one is asked first).
 
     One small write whatever the wallet holds: the records stay sealed under
     the wallet's data key, which is wrapped under the new passphrase. A copy
-    of the file taken before still opens with the old one. Exit 1 on a wrong
-    current passphrase (nothing changes).
+    of the file taken before still opens with the old one; --rekey also
+    reseals every record under a fresh data key, so that copy's key opens
+    nothing written afterwards. Exit 1 on a wrong current passphrase (nothing
+    changes).
     """
     old = _passphrase(passphrase_env)
     with _opened(wallet_path, passphrase_env, secret=old) as holder:
@@ -403,7 +410,7 @@ def passphrase(
                     "New wallet passphrase", hide_input=True, confirmation_prompt=True, err=True
                 )
             )
-        holder.change_passphrase(old, new)
+        holder.change_passphrase(old, new, rekey=rekey)
     click.echo("passphrase changed", err=True)
 
 

@@ -209,8 +209,7 @@ class WalletStore:
 
     def __init__(self, conn: sqlite3.Connection, data_key: bytes, *, read_only: bool) -> None:
         self._conn = conn
-        self._aead = AESGCM(data_key)
-        self._index_key = hmac.new(data_key, _INDEX_INFO, hashlib.sha256).digest()
+        self._set_key(data_key)
         self._lock = threading.RLock()
         self.read_only = read_only
 
@@ -588,12 +587,15 @@ class WalletStore:
 
     # -- passphrase -----------------------------------------------------------------------
 
-    def change_passphrase(self, old: str, new: str) -> None:
+    def change_passphrase(self, old: str, new: str, *, rekey: bool = False) -> None:
         """Wrap the data key under ``new``, after checking ``old``.
 
-        The records stay sealed under the same data key, so this is one small
-        write whatever the wallet holds. Raises :class:`WalletLockedError`
-        when ``old`` is wrong.
+        Without ``rekey`` the records stay sealed under the same data key: one
+        small write whatever the wallet holds. With ``rekey`` every record is
+        resealed under a fresh data key (and the blind index rebuilt under a
+        key derived from it), in one transaction: a copy of the file taken
+        before, opened with the old passphrase, then yields no key to anything
+        written after. Raises :class:`WalletLockedError` when ``old`` is wrong.
         """
         if not new:
             raise ParseError("a wallet needs a non-empty passphrase")
@@ -601,11 +603,76 @@ class WalletStore:
             str(k): bytes(v) for k, v in self._read("SELECT k, v FROM meta WHERE k != 'layout'")
         }
         data_key = _unwrap(meta, old)
+        fresh = WalletStore(self._conn, AESGCM.generate_key(bit_length=256), read_only=False)
+        new_key = fresh._data_key if rekey else data_key
         with self._write() as conn:
+            if rekey:
+                self._reseal(conn, fresh)
             conn.executemany(
-                "INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", _wrap(new, data_key).items()
+                "INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", _wrap(new, new_key).items()
             )
+        if rekey:
+            self._set_key(new_key)
         self._checkpoint()
+
+    def _set_key(self, data_key: bytes) -> None:
+        self._data_key = data_key
+        self._aead = AESGCM(data_key)
+        self._index_key = hmac.new(data_key, _INDEX_INFO, hashlib.sha256).digest()
+
+    def _reseal(self, conn: sqlite3.Connection, fresh: WalletStore) -> None:
+        """Open every record with this store's key and seal it again with ``fresh``'s."""
+        last = 0
+        while True:
+            rows = conn.execute(
+                "SELECT seq, kind, id, sealed FROM items WHERE seq > ? ORDER BY seq LIMIT 500",
+                (last,),
+            ).fetchall()
+            if not rows:
+                break
+            for seq, kind, item_id, sealed in rows:
+                ad = f"2|items|{kind}|{item_id}"
+                value = self._open(sealed, ad, f"{kind}/{item_id}")
+                conn.execute(
+                    "UPDATE items SET sealed = ? WHERE seq = ?", (fresh._seal(value, ad), seq)
+                )
+            last = rows[-1][0]
+        conn.execute("DELETE FROM credential_tags")
+        last = 0
+        while True:
+            rows = conn.execute(
+                "SELECT seq, id, head, claims, raw FROM credentials WHERE seq > ? "
+                "ORDER BY seq LIMIT 500",
+                (last,),
+            ).fetchall()
+            if not rows:
+                break
+            for seq, cid, *parts in rows:
+                opened = {
+                    part: self._open(sealed, f"2|credentials|{cid}|{part}", cid)
+                    for part, sealed in zip(("head", "claims", "raw"), parts, strict=True)
+                }
+                if opened["head"].get("id") != cid:
+                    raise WalletIntegrityError(
+                        "record_tampered", f"credential {cid} names another id"
+                    )
+                full = {**opened["head"], "claims": opened["claims"], "raw": opened["raw"]}
+                _, _, _, tags = credential_parts(full)
+                conn.execute(
+                    "UPDATE credentials SET head = ?, claims = ?, raw = ? WHERE seq = ?",
+                    (
+                        *(
+                            fresh._seal(opened[p], f"2|credentials|{cid}|{p}")
+                            for p in ("head", "claims", "raw")
+                        ),
+                        seq,
+                    ),
+                )
+                conn.executemany(
+                    "INSERT INTO credential_tags (tag, seq) VALUES (?, ?)",
+                    [(fresh.tag(t), seq) for t in dict.fromkeys(tags)],
+                )
+            last = rows[-1][0]
 
 
 def _migrate_v1(

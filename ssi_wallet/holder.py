@@ -443,14 +443,17 @@ class Holder:
         kept = len(content.credentials) + len(content.history) - len(credentials) - len(history)
         return RestoreResult(content.holder, len(credentials), len(history), kept)
 
-    def change_passphrase(self, old: str, new: str) -> None:
+    def change_passphrase(self, old: str, new: str, *, rekey: bool = False) -> None:
         """Protect the wallet with ``new`` from now on; ``old`` must be the current one.
 
         Raises ``WalletLockedError`` (``wrong_passphrase``) when ``old`` is
-        wrong. The data key stays: a copy of the file taken before the change
-        still opens with the old passphrase.
+        wrong. Without ``rekey`` the data key stays (one small write): a copy
+        of the file taken before the change still opens with the old
+        passphrase, and its key would open what is written later. ``rekey``
+        reseals every record under a fresh data key in one transaction (time
+        grows with the wallet), for when the old passphrase may be known.
         """
-        self._store.change_passphrase(old, new)
+        self._store.change_passphrase(old, new, rekey=rekey)
 
     def close(self) -> None:
         """Close the wallet file."""

@@ -369,3 +369,41 @@ def test_the_spy_sees_a_scan(tmp_path: Path) -> None:
         holder.summaries()  # lists every credential: a scan, and the spy must say so
     assert any("credentials" in found for found in s.scans())
     holder.close()
+
+
+def test_rekey_reseals_everything_under_a_fresh_key(
+    tmp_path: Path, ministry: Issuer, fillers: list[Any]
+) -> None:
+    path = tmp_path / "w.wallet"
+    holder = wallet_with_permit(tmp_path, ministry, fillers, 20, "w.wallet")
+    holder.answer(work_request(), consent=lambda ask: True)
+    before = holder.export()
+    holder.close()
+    old_copy = tmp_path / "old-copy.wallet"
+    shutil.copyfile(path, old_copy)
+    holder = Holder.open(path, passphrase=PASSPHRASE)
+    with pytest.raises(WalletLockedError):
+        holder.change_passphrase("wrong", "new one", rekey=True)
+    holder.change_passphrase(PASSPHRASE, "new one", rekey=True)
+    assert holder.export() == before
+    assert holder.find(work_request()).satisfied  # the blind index was rebuilt
+    later = holder.store(
+        ministry.issue("WorkPermit", subject=holder.did, claims=claims("WorkPermit"))
+    )
+    holder.close()
+    again = Holder.open(path, passphrase="new one", read_only=True)
+    assert again.credential(later.id) == later
+    assert again.export()["history"] == before["history"]
+    again.close()
+    # Whoever kept the old copy and knows the old passphrase: its key envelope
+    # opens, its data key opens no record of the rekeyed file.
+    conn = sqlite3.connect(old_copy)
+    meta = dict(conn.execute("SELECT k, v FROM meta WHERE k IN ('kdf', 'wrapped_key')"))
+    conn.close()
+    conn = sqlite3.connect(path)
+    conn.executemany("UPDATE meta SET v = ? WHERE k = ?", [(v, k) for k, v in meta.items()])
+    conn.commit()
+    conn.close()
+    with pytest.raises(WalletIntegrityError) as err:
+        Holder.open(path, passphrase=PASSPHRASE)
+    assert err.value.code == "record_tampered"

@@ -291,3 +291,15 @@ def test_read_only_commands_leave_a_v1_wallet_as_it_is(tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     assert digest(path) == before
     assert sorted(os.listdir(tmp_path)) == ["old.backup", "old.wallet"]
+
+
+def test_passphrase_change_with_rekey(tmp_path: Path, ministry: Issuer) -> None:
+    wallet, _ = new_wallet(tmp_path, "amina.wallet", ministry, "WorkPermit", "Visa")
+    before = listing(wallet)
+    done = run(
+        "wallet", "passphrase", "--rekey", "--new-passphrase-env", "NEW_PW",
+        "--wallet", str(wallet),
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert run("wallet", "did", "--wallet", str(wallet)).exit_code == 1
+    assert listing(wallet, pw="NEW_PW") == before
