@@ -6,9 +6,11 @@ from pg_support import pg_drop_schema, pg_dsn  # noqa: F401  (the store tests im
 
 from did_methods.keys import PrivateKey
 from did_methods.methods.key import did_key_from_public_key
-from ledger.entry import EntryDraft, SignedDraft
+from ledger.entry import EntryDraft, SignedDraft, unix_ms
 
 ORIGIN = "ledger.test/log"
+#: A fixed instant (Unix ms, 2026-06-01) for drafts signed at import time.
+FIXED_MS = 1_780_315_200_000
 
 
 def submitter_of(key: PrivateKey) -> str:
@@ -23,8 +25,13 @@ class Submitter:
         self.key = PrivateKey.generate(randbytes=lambda n: bytes([seed]) * n)
         self.did_url = submitter_of(self.key)
 
-    def drafts(self, count: int, *, kind: str = "test.entry", tag: str = "") -> list[SignedDraft]:
+    def drafts(
+        self, count: int, *, kind: str = "test.entry", tag: str = "", at_ms: int | None = None
+    ) -> list[SignedDraft]:
+        """``count`` signed drafts, stamped now or, for drafts made at import time and
+        appended much later, at the fixed instant ``at_ms`` (give the log that clock)."""
+        now = unix_ms if at_ms is None else (lambda: at_ms)
         return [
-            EntryDraft(kind, f"{tag}{i}".encode()).sign(self.key, self.did_url)
+            EntryDraft(kind, f"{tag}{i}".encode()).sign(self.key, self.did_url, now=now)
             for i in range(count)
         ]
