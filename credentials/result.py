@@ -22,6 +22,19 @@ __all__ = ["Check", "CheckStatus", "Kind", "VerificationResult"]
 Kind = Literal["credential", "presentation"]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+# The typed fields and their empty values (see VerificationResult).
+_UNVERIFIED: tuple[tuple[str, Any], ...] = (
+    ("issuer", None),
+    ("kind", None),
+    ("types", ()),
+    ("vct", None),
+    ("subject", None),
+    ("claims", _EMPTY),
+    ("valid_from", None),
+    ("valid_until", None),
+    ("holder", None),
+    ("credentials", ()),
+)
 
 #: ``passed``: the check ran and held; ``failed``: it ran and did not hold;
 #: ``skipped``: it did not apply or was not asked for (e.g. no credentialStatus,
@@ -125,6 +138,14 @@ class VerificationResult:
     holder: str | None = None
     credentials: tuple[VerificationResult, ...] = ()
 
+    def __post_init__(self) -> None:
+        # The typed fields say what was *verified*: however the result is built
+        # (``of``, the constructor, ``dataclasses.replace``), a result with a
+        # failed check carries none of them.
+        if not self.valid:
+            for name, empty in _UNVERIFIED:
+                object.__setattr__(self, name, empty)
+
     @classmethod
     def of(
         cls,
@@ -149,8 +170,6 @@ class VerificationResult:
         what a failed verification says about itself is not verified.
         """
         ran = tuple(checks)
-        if not (ran and all(c.status != "failed" for c in ran)):
-            return cls(fmt, ran, document)
         return cls(
             fmt,
             ran,

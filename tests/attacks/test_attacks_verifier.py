@@ -522,3 +522,30 @@ def test_a_barcode_in_a_permit_slot_is_explained_in_german(world: World) -> None
     code = world.attacker_barcode(iss=world.ministry.did, vct=WORK_VCT)
     report = world.check(verifier, request, "work_sd", code)
     assert "  [NO] nicht das angefragte Format" in report.explain("de").splitlines()
+
+
+def test_a_failed_result_carries_no_typed_fields_however_it_is_built() -> None:
+    from credentials.result import Check, VerificationResult
+
+    typed: dict[str, Any] = {
+        "issuer": "did:example:ministry",
+        "kind": "credential",
+        "types": ["VerifiableCredential", "WorkPermit"],
+        "vct": WORK_VCT,
+        "subject": "did:example:amina",
+        "claims": {"sector": "Q86"},
+        "holder": "did:example:amina",
+    }
+    good = VerificationResult.of("test", [Check.passed("signature", "ok")], **typed)
+    assert good.issuer == "did:example:ministry" and good.claims == {"sector": "Q86"}
+    failed = [Check.failed("signature", "signature_invalid", "forged")]
+    for bad in (
+        VerificationResult.of("test", failed, **typed),
+        dataclasses.replace(good, checks=tuple(failed)),
+        good.replace_checks(failed),
+        VerificationResult("test", tuple(failed), None, "did:example:ministry", "credential"),
+    ):
+        assert (bad.issuer, bad.kind, bad.types, bad.vct, bad.subject, bad.holder) == (
+            None, None, (), None, None, None,
+        )  # fmt: skip
+        assert bad.claims == {} and bad.credentials == ()
