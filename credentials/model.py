@@ -7,7 +7,9 @@ violation into one :class:`~credentials.errors.ValidationError` (its
 verifier's report can show them all at once. What is checked:
 
 * ``@context``: present, an ordered set whose first item is
-  ``https://www.w3.org/ns/credentials/v2``; later items are URLs or objects;
+  ``https://www.w3.org/ns/credentials/v2``; later items are URLs or objects,
+  and an inline object redefines no protected term (one of the base context's,
+  or one an earlier inline context marks ``@protected``);
 * ``type``: a string or a list of strings that includes
   ``VerifiableCredential`` (``VerifiablePresentation`` for presentations);
 * ``id`` (when present): a single URL;
@@ -82,6 +84,40 @@ _TYPED_PROPERTIES = (
     ("refreshService", False),
 )
 _MAX_LIST = 1024  # entries we look at in any one list property
+
+# Terms the base context (https://www.w3.org/ns/credentials/v2, "@protected") defines
+# and an inline context must not redefine; "id" and "type" (aliases of @id and @type)
+# are left out, since restating them as such is no redefinition.
+_BASE_CONTEXT_TERMS = (
+    "VerifiableCredential",
+    "VerifiablePresentation",
+    "EnvelopedVerifiableCredential",
+    "EnvelopedVerifiablePresentation",
+    "DataIntegrityProof",
+    "BitstringStatusListCredential",
+    "BitstringStatusListEntry",
+    "JsonSchema",
+    "JsonSchemaCredential",
+    "credentialSubject",
+    "credentialStatus",
+    "credentialSchema",
+    "issuer",
+    "holder",
+    "validFrom",
+    "validUntil",
+    "evidence",
+    "refreshService",
+    "termsOfUse",
+    "verifiableCredential",
+    "proof",
+    "name",
+    "description",
+    "relatedResource",
+    "digestSRI",
+    "digestMultibase",
+    "mediaType",
+)
+_FROM_BASE = object()  # a base context definition: equal to no inline one
 
 # A language value object's members (VC Data Model 2.0, 11.1 Language and Base Direction).
 _LANGUAGE_VALUE_KEYS = frozenset({"@value", "@language", "@direction"})
@@ -191,9 +227,30 @@ class _Collector:
             return
         if items[0] != CREDENTIALS_V2_CONTEXT:
             self.add("/@context/0", f"the first context must be {CREDENTIALS_V2_CONTEXT}")
+        # JSON-LD 1.1 protected terms: the base context protects its terms, and an
+        # inline context with "@protected": true protects those it defines; a later
+        # inline context that defines one of them differently is an error
+        # (VC Data Model 2.0, 5.2.1: processors "produce an error when a JSON-LD
+        # context redefines any term"). We see inline contexts only, not fetched ones.
+        protected: dict[str, Any] = dict.fromkeys(_BASE_CONTEXT_TERMS, _FROM_BASE)
         for i, item in enumerate(items[1:_MAX_LIST], start=1):
             if not (_is_url(item) or isinstance(item, Mapping)):
                 self.add(f"/@context/{i}", "must be a URL or a context object")
+                continue
+            if not isinstance(item, Mapping):
+                continue
+            for term, definition in list(item.items())[:_MAX_LIST]:
+                if term.startswith("@"):
+                    continue
+                if term in protected and protected[term] != definition:
+                    self.add(
+                        f"/@context/{i}/{term}",
+                        "redefines a protected term (JSON-LD protected term redefinition)",
+                    )
+            if item.get("@protected") is True:
+                for term, definition in list(item.items())[:_MAX_LIST]:
+                    if not term.startswith("@"):
+                        protected.setdefault(term, definition)
 
     def types(self, doc: Mapping[str, Any], required: str) -> tuple[str, ...]:
         if "type" not in doc:

@@ -139,3 +139,51 @@ def test_issuing_refuses_a_status_entry_whose_index_is_not_a_base_10_integer_str
     good = _vc(issuer=did, credentialStatus={**entry, "statusListIndex": "5"})
     issued = issue(good, key, verification_method=f"{did}#{did[8:]}", format="di-eddsa")
     assert isinstance(issued, dict) and "proof" in issued
+
+
+# 5.2.1 Semantic Interoperability: "compliant JSON-LD-based processors produce an error
+# when a JSON-LD context redefines any term" of the (protected) base context; JSON-LD 1.1
+# makes redefining any protected term an error. The W3C suite's two fixtures:
+REDEFINE_BASE_TERM = [
+    V2,
+    {"VerifiableCredential": "https://example.org/#BadVerifiableCredential"},
+]
+REDEFINE_INLINE_PROTECTED = [
+    V2,
+    {"@protected": True, "ExampleVerifiableCredential": "https://example.org/#Example"},
+    {"ExampleVerifiableCredential": "https://example.org/#ExampleBad"},
+]
+
+
+@pytest.mark.parametrize(
+    "context, path",
+    [
+        (REDEFINE_BASE_TERM, "/@context/1/VerifiableCredential"),
+        (REDEFINE_INLINE_PROTECTED, "/@context/2/ExampleVerifiableCredential"),
+        (
+            [V2, {"credentialSubject": "https://example.org/#subject"}],
+            "/@context/1/credentialSubject",
+        ),
+    ],
+)
+def test_a_context_redefining_a_protected_term_is_refused(context: list[Any], path: str) -> None:
+    assert path in _paths(_vc(**{"@context": context}))
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        [V2, {"ExampleTestCredential": "https://example.org/#ExampleTestCredential"}],
+        # an unprotected inline term may be redefined later
+        [V2, {"Ex": "https://example.org/#A"}, {"Ex": "https://example.org/#B"}],
+        # restating a protected inline definition identically is no redefinition
+        [
+            V2,
+            {"@protected": True, "Ex": "https://example.org/#A"},
+            {"Ex": "https://example.org/#A"},
+        ],
+        [V2, "https://www.w3.org/ns/credentials/examples/v2"],
+    ],
+)
+def test_contexts_that_define_new_terms_are_accepted(context: list[Any]) -> None:
+    Credential.from_json(_vc(**{"@context": context}))
