@@ -9,6 +9,7 @@ file), and bodies are bounded.
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import threading
@@ -390,6 +391,31 @@ def test_bodies_are_bounded_and_must_be_json(api: Api) -> None:
     assert status == 415
     status, _, problem = api.call("POST", "/credentials/verify", {"verifiableCredential": 3})
     assert status == 400 and problem["code"] == "invalid_request"
+
+
+def test_a_chunked_body_is_cut_off_at_the_bound(api: Api) -> None:
+    # no Content-Length: the server counts what it reads and stops past the bound
+    host, port = api.base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    chunks = (b'{"verifiableCredential": "' + b"a" * 8192 for _ in range(16))
+    connection.request(
+        "POST",
+        "/credentials/verify",
+        body=chunks,
+        headers={"Content-Type": "application/json"},
+        encode_chunked=True,
+    )
+    response = connection.getresponse()
+    assert response.status == 413
+    assert json.loads(response.read())["code"] == "body_too_large"
+    connection.close()
+
+
+def test_wrong_methods_are_problem_details(api: Api) -> None:
+    status, headers, problem = api.call("GET", "/credentials/issue")
+    assert status == 405
+    assert headers["content-type"] == "application/problem+json"
+    assert problem["status"] == 405
 
 
 def test_unknown_routes_are_problem_details(api: Api) -> None:
