@@ -29,6 +29,12 @@ with the shortest heads and definite lengths, exactly what
 string keeps an entry signature from being valid in any other protocol.
 
 ``timestamp`` is the submitter's clock in Unix milliseconds (UTC), an integer.
+
+Identity
+--------
+An entry's *identity* is SHA-256 of the bytes its submitter signed
+(:func:`entry_identity`). A log holds each identity at most once: a signed
+entry replayed at a later position is refused (``duplicate_entry``).
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ __all__ = [
     "EntryDraft",
     "EntryError",
     "SignedDraft",
+    "entry_identity",
     "unix_ms",
 ]
 
@@ -91,6 +98,18 @@ _KEYS = ("g", "h", "i", "k", "p", "s", "t")
 
 #: A clock returning the current time in Unix milliseconds.
 Clock = Callable[[], int]
+
+
+def entry_identity(encoded: bytes) -> bytes:
+    """The identity of the stored entry ``encoded``: SHA-256 of what its submitter signed.
+
+    Two entries with the same kind, payload, submitter and timestamp have one
+    identity whatever their index, ``prev_hash`` or signature bytes (an ECDSA
+    signature can be re-made): the log stores each identity once and refuses
+    the second with ``duplicate_entry``. Raises :class:`EntryError` for bytes
+    that are not an entry.
+    """
+    return Entry.decode(encoded, max_payload=ABSOLUTE_MAX_PAYLOAD).identity()
 
 
 def unix_ms() -> int:
@@ -245,6 +264,10 @@ class SignedDraft:
         """The exact bytes the submitter signed."""
         return _signing_input(self.kind, self.payload, self.submitter, self.timestamp)
 
+    def identity(self) -> bytes:
+        """The entry's identity: SHA-256 of :meth:`signing_input` (see :func:`entry_identity`)."""
+        return hashlib.sha256(self.signing_input()).digest()
+
     def verify_signature(self, public_key: PublicKey) -> None:
         """Check the submitter's signature; raise ``VerificationError('signature_invalid')``."""
         _verify(public_key, self.signature, self.signing_input())
@@ -326,6 +349,14 @@ class Entry:
     def signing_input(self) -> bytes:
         """The exact bytes the submitter signed (see the module docstring)."""
         return _signing_input(self.kind, self.payload, self.submitter, self.timestamp)
+
+    def identity(self) -> bytes:
+        """The entry's identity: SHA-256 of :meth:`signing_input` (see :func:`entry_identity`).
+
+        A log holds each identity at most once, so a signed statement cannot be
+        replayed at a later position.
+        """
+        return hashlib.sha256(self.signing_input()).digest()
 
     def draft(self) -> SignedDraft:
         """The submitter's signed part of this entry."""

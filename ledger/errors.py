@@ -77,15 +77,26 @@ class SplitViewError(VerificationError):
 #    │    └── EntryError                an entry or draft that is malformed or not canonical
 #    ├── StoreError
 #    │    └── LedgerStoreError          a ledger store failed (also a LedgerError)
+#    │         └── NotALedgerError      the file or schema holds no ledger (also a ParseError)
 #    ├── VerificationError (code)
-#    │    └── EntryRejected             the log refused a draft (codes below)
+#    │    ├── EntryRejected             the log refused a draft (codes below)
+#    │    └── LedgerKeyMismatch         the store is bound to another operator key or trust
+#    │                                  root (``checkpoint_key_mismatch``, ``trust_root_mismatch``)
 #    └── LedgerError
 #         ├── EntryNotFound (IndexError) no entry at that index (yet)
 #         └── IntegrityError            stored data contradicts the log's own guarantees
 
 from did_methods.errors import StoreError  # noqa: E402  (kept with the classes that use it)
 
-__all__ += ["EntryError", "EntryNotFound", "EntryRejected", "IntegrityError", "LedgerStoreError"]
+__all__ += [
+    "EntryError",
+    "EntryNotFound",
+    "EntryRejected",
+    "IntegrityError",
+    "LedgerKeyMismatch",
+    "LedgerStoreError",
+    "NotALedgerError",
+]
 
 
 class EntryError(ParseError):
@@ -107,7 +118,11 @@ class EntryRejected(VerificationError):
     ``position`` is the draft's position in the batch. ``code`` is one of
     ``signature_invalid``, ``key_unknown`` (the submitter's key could not be
     looked up), ``timestamp_skew`` (the submitter's clock is too far from the
-    log's), ``payload_too_large`` and ``malformed`` (not a ``SignedDraft``).
+    log's), ``backdated`` (the timestamp is more than the skew window before
+    the newest entry already in the log), ``duplicate_entry`` (an entry with
+    the same identity, :meth:`~ledger.entry.Entry.identity`, is in the log or
+    earlier in the batch: a replay), ``payload_too_large`` and ``malformed``
+    (not a ``SignedDraft``).
     """
 
     def __init__(self, code: str, message: str, position: int) -> None:
@@ -131,3 +146,32 @@ class IntegrityError(LedgerError):
 
 class EntryNotFound(LedgerError, IndexError):
     """The log has no entry at that index (it is beyond the log's size)."""
+
+
+class NotALedgerError(LedgerStoreError, ParseError):
+    """The file (or PostgreSQL schema) is not a ledger: another kind of SQLite file (a
+    wallet, a vault of nothing), not SQLite at all, or empty where a ledger must exist.
+
+    Raised before anything is written: opening never creates tables in a file
+    that holds something else, and a read-only opening never creates anything.
+    ``path`` names what was opened. The command line exits 2 on it.
+    """
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+        self.code = "not_a_ledger"
+
+
+class LedgerKeyMismatch(VerificationError):
+    """The store is bound to another operator: it refuses to be re-keyed silently.
+
+    ``code`` is ``checkpoint_key_mismatch`` (a checkpoint key other than the
+    one that signed the log's checkpoints) or ``trust_root_mismatch`` (a
+    trusted-issuer root other than the one recorded). ``recorded`` is what
+    the store holds.
+    """
+
+    def __init__(self, code: str, message: str, recorded: str | None = None) -> None:
+        super().__init__(code, message)
+        self.recorded = recorded

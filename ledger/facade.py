@@ -29,8 +29,8 @@ from did_methods.resolver import Resolver
 from ledger.audit import AuditReport, Progress, audit
 from ledger.checkpoint import NoteSigner, NoteVerifier
 from ledger.entry import Clock, Entry, EntryDraft, unix_ms
-from ledger.errors import LedgerError, LedgerStoreError
-from ledger.log import Log, did_key_lookup
+from ledger.errors import LedgerError
+from ledger.log import Log, bind_operator_value, did_key_lookup
 from ledger.registry import (
     Accreditation,
     AccreditationAnswer,
@@ -41,6 +41,7 @@ from ledger.registry import (
     TrustedIssuerRegistry,
 )
 from ledger.store import Store, open_store
+from ledger.store._base import META_TRUST_ROOT
 
 if TYPE_CHECKING:
     from did_methods.http import Fetcher
@@ -49,6 +50,15 @@ __all__ = ["DEFAULT_ORIGIN", "Ledger"]
 
 #: The origin (log name in checkpoints) used when none is given.
 DEFAULT_ORIGIN = "ssi-wallet.local/ledger"
+
+
+def _bind_trust_root(store: Store, root: str) -> str:
+    # The store records the operator's root the first time a key is given; a later
+    # opening with another operator key is refused (the registry would otherwise
+    # silently trust another authority). An explicit trust_root is the caller's own
+    # policy (a verifier may trust another root) and is neither recorded nor checked.
+    bind_operator_value(store, META_TRUST_ROOT, root, "trust_root_mismatch")
+    return root
 
 
 def _registry_resolver(method: LedgerMethod, fetcher: Fetcher | None) -> Resolver:
@@ -76,8 +86,16 @@ class Ledger:
     authority of the trusted issuer registry. ``clock`` returns Unix ms and
     stamps every entry; ``randbytes`` makes DID nonces; ``fetcher`` lets the
     registries resolve ``did:web`` actors (over the network).
-    Raises :class:`~ledger.errors.LedgerStoreError` when the store cannot be
-    opened or holds another log.
+
+    The store records the operator's checkpoint key and trust root (its
+    ``did:key``) the first time a ``key`` is given, and a ledger opened with
+    neither ``key`` nor ``trust_root`` gets the recorded root. Raises
+    :class:`~ledger.errors.LedgerKeyMismatch` (``checkpoint_key_mismatch``,
+    ``trust_root_mismatch``) for an operator key other than the recorded one:
+    a ledger is never re-keyed silently. (An explicit ``trust_root`` is the
+    caller's own choice of authority and is not checked.) Raises
+    :class:`~ledger.errors.LedgerStoreError` when the store cannot be opened
+    or holds another log.
     """
 
     def __init__(
@@ -105,7 +123,11 @@ class Ledger:
         registry_resolver = _registry_resolver(self._dids, fetcher)
         root = trust_root
         if root is None and key is not None:
-            root = did_key_from_public_key(key.public_key)
+            # The operator's key makes the root: the store keeps it, and another
+            # operator key is refused rather than silently trusted.
+            root = _bind_trust_root(store, did_key_from_public_key(key.public_key))
+        elif root is None:
+            root = store.meta(META_TRUST_ROOT)
         self._issuers: TrustedIssuerRegistry | None = None
         if root is not None:
             self._issuers = TrustedIssuerRegistry(
@@ -133,25 +155,25 @@ class Ledger:
         a PostgreSQL database (its tables in ``schema``, default ``ssi_ledger``),
         ``:memory:`` a throw-away in-memory store.
 
-        ``read_only=True`` opens an existing SQLite file for reading only: no
-        write lock is taken and nothing is created, which is the cheap way
-        for a verifier, an auditor or a proof server to open a log that
-        another process appends to; the origin must be the one the file
+        ``read_only=True`` opens an existing ledger (a SQLite file, or a
+        PostgreSQL schema in a read-only session) for reading only: no write
+        lock is taken and nothing is created or changed, which is the cheap
+        way for a verifier, an auditor or a proof server to open a log that
+        another process appends to; the origin must be the one the store
         records, and anything that would write (appending, accrediting,
         checkpoints) raises :class:`~ledger.errors.LedgerStoreError`.
 
         See the class docstring for the other arguments. Raises
-        :class:`~ledger.errors.LedgerStoreError` as the constructor does,
-        and when ``read_only`` is asked of a store that is not a SQLite file.
+        :class:`~ledger.errors.NotALedgerError` when ``read_only`` is asked
+        of a target that holds no ledger (or holds something else, or is no
+        SQLite file at all), and the constructor's errors.
         """
         text = os.fspath(target)
         store: Store
         if schema is not None and text.startswith(("postgresql://", "postgres://")):
-            if read_only:
-                raise LedgerStoreError("read-only opening is for SQLite files")
             from ledger.store.postgres import PostgresStore
 
-            store = PostgresStore(text, schema=schema)
+            store = PostgresStore(text, schema=schema, read_only=read_only)
         else:
             store = open_store(text, read_only=read_only)
         try:

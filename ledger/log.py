@@ -28,6 +28,7 @@ from did_methods.errors import InvalidKey, SSIWalletError
 from did_methods.keys import PublicKey
 from ledger._merkle import CompactRange, NodeID, fold, root_nodes
 from ledger.entry import (
+    ABSOLUTE_MAX_PAYLOAD,
     DEFAULT_MAX_PAYLOAD,
     SIGNING_CONTEXT,
     Clock,
@@ -42,6 +43,7 @@ from ledger.errors import (
     EntryRejected,
     IntegrityError,
     LedgerError,
+    LedgerKeyMismatch,
     TreeSizeError,
 )
 from ledger.proofs import ConsistencyProof, InclusionProof, prove_consistency, prove_inclusion
@@ -56,6 +58,8 @@ __all__ = [
     "BeforeCommit",
     "KeyLookup",
     "Log",
+    "bind_checkpoint_key",
+    "bind_operator_value",
     "did_key_lookup",
     "resolver_key_lookup",
 ]
@@ -114,10 +118,11 @@ def resolver_key_lookup(resolver: Resolver, *, purpose: str = "assertionMethod")
 class _Prepared:
     """A checked draft with the parts of its encoding that do not depend on its position."""
 
-    __slots__ = ("draft", "head", "tail")
+    __slots__ = ("draft", "head", "identity", "tail")
 
     def __init__(self, draft: SignedDraft, signing_input: bytes) -> None:
         self.draft = draft
+        self.identity = hashlib.sha256(signing_input).digest()
         # The full encoding is {g, h, i, k, p, s, t} in this key order; g comes
         # first, and k, p, s, t are exactly the pairs of the signed map.
         self.head = b"\xa7\x61g" + _cbor_head(0x40, len(draft.signature)) + draft.signature
@@ -135,8 +140,11 @@ class Log:
     ``verify_signatures=False`` skips the submitter check on append (for a
     trusted bulk import whose signatures are verified by :func:`ledger.audit.audit`).
 
-    Raises :class:`~ledger.errors.LedgerStoreError` when the store holds
-    another log.
+    The store records the checkpoint key the first time a ``signer`` is
+    given; a later ``signer`` with another key raises
+    :class:`~ledger.errors.LedgerKeyMismatch` (``checkpoint_key_mismatch``):
+    a log is never re-keyed silently. Raises
+    :class:`~ledger.errors.LedgerStoreError` when the store holds another log.
     """
 
     def __init__(
@@ -155,6 +163,8 @@ class Log:
         if not isinstance(origin, str) or not origin or "\n" in origin:
             raise LedgerError("origin must be a non-empty single-line string")
         store.bind_origin(origin)
+        if signer is not None:
+            bind_checkpoint_key(store, signer)
         self._store = store
         self._origin = origin
         self._key_lookup = key_lookup
@@ -163,6 +173,10 @@ class Log:
         self._clock = clock
         self._skew = max_clock_skew_ms
         self._max_payload = max_payload
+        # The newest timestamp in the log as of size _newest_at (read again when
+        # another appender has written since).
+        self._newest = 0
+        self._newest_at = 0
 
     # -- properties ------------------------------------------------------------------
 
@@ -198,9 +212,13 @@ class Log:
         Steps: (1) each draft is a :class:`SignedDraft` within the payload
         bound; (2) its timestamp is within ``max_clock_skew_ms`` of the clock;
         (3) its signature verifies under ``key_lookup(submitter)``; then, in
-        one transaction, (4) read the tail, (5) chain and encode each entry,
-        hash it into the Merkle tree, (6) write entries, nodes and tail,
-        (7) call ``before_commit(writer, entries)``, whose statements
+        one transaction, (4) read the tail, and refuse a draft whose identity
+        (:meth:`~ledger.entry.SignedDraft.identity`) the log holds or the
+        batch repeats (``duplicate_entry``) and one timestamped more than
+        ``max_clock_skew_ms`` before the newest entry (``backdated``),
+        (5) chain and encode each entry, hash it into the Merkle tree,
+        (6) write entries, identities, nodes and tail, (7) call
+        ``before_commit(writer, entries)``, whose statements
         (:meth:`~ledger.store.StoreWriter.execute`) commit with the entries.
 
         Raises :class:`~ledger.errors.EntryRejected` (with ``position``) for a
@@ -212,8 +230,9 @@ class Log:
             raise LedgerError(f"a batch holds 1 to {_MAX_BATCH} drafts, not {len(drafts)}")
         prepared = self._check(drafts)
         with self._store.write() as txn:
-            # Step 4: the tail, read under the write lock.
+            # Step 4: the tail, read under the write lock; replays and back-dating.
             tail = txn.tail()
+            identities = self._check_order(txn, tail, prepared)
             cr = CompactRange.from_hashes(tail.size, tail.border)
             prev = tail.last_hash
             index = tail.size
@@ -250,12 +269,60 @@ class Log:
             cr = cr.extend(leaves, on_node)
             # Step 6.
             txn.put_entries(tail.size, encoded)
+            txn.put_identities(list(zip(identities, range(tail.size, index), strict=True)))
             txn.put_nodes(nodes)
             txn.set_tail(Tail(index, prev, cr.to_hashes()))
             # Step 7.
             if before_commit is not None:
                 before_commit(txn, entries)
+        newest = max(d.draft.timestamp for d in prepared)
+        if self._newest_at == tail.size:
+            self._newest, self._newest_at = max(self._newest, newest), index
         return entries
+
+    def _check_order(
+        self, txn: StoreWriter, tail: Tail, prepared: Sequence[_Prepared]
+    ) -> list[bytes]:
+        """Step 4: refuse replays and back-dated drafts; return the drafts' identities."""
+        identities = [item.identity for item in prepared]
+        seen: set[bytes] = set()
+        stored = txn.existing_identities(identities)
+        for position, identity in enumerate(identities):
+            if identity in stored or identity in seen:
+                raise EntryRejected(
+                    "duplicate_entry",
+                    "an entry with this identity is already in the log (a replay)",
+                    position,
+                )
+            seen.add(identity)
+        if self._skew is None:
+            return identities
+        newest = self._newest_timestamp(tail)
+        for position, item in enumerate(prepared):
+            timestamp = item.draft.timestamp
+            if timestamp < newest - self._skew:
+                raise EntryRejected(
+                    "backdated",
+                    f"timestamp {timestamp} is more than {self._skew} ms before the newest "
+                    f"entry's ({newest})",
+                    position,
+                )
+            newest = max(newest, timestamp)
+        return identities
+
+    def _newest_timestamp(self, tail: Tail) -> int:
+        # Entries are never back-dated beyond the skew window, so the last entry's
+        # timestamp is within that window of the newest; the cache makes a lone
+        # appender read nothing.
+        if tail.size == 0:
+            return 0
+        if self._newest_at != tail.size:
+            rows = self._store.read_entries(tail.size - 1, 1)
+            if rows:
+                last = Entry.decode(rows[0][1], max_payload=ABSOLUTE_MAX_PAYLOAD).timestamp
+                self._newest = max(self._newest, last) if self._newest_at else last
+            self._newest_at = tail.size
+        return self._newest
 
     def _check(self, drafts: Sequence[SignedDraft]) -> list[_Prepared]:
         now = self._clock() if self._skew is not None else 0
@@ -422,6 +489,46 @@ class Log:
     def checkpoints(self, *, limit: int = 100) -> list[StoredCheckpoint]:
         """The stored checkpoint history, newest first (at most ``limit``)."""
         return self._store.checkpoints(limit=limit)
+
+
+def bind_checkpoint_key(store: Store, signer: NoteSigner) -> None:
+    """Bind ``store`` to the checkpoint key of ``signer``, or raise if it has another.
+
+    The key is recorded as its ``vkey`` (``checkpoint_key``). A store made
+    before keys were recorded is bound to the key that signed its newest
+    checkpoint: a ``signer`` whose key does not verify that checkpoint raises
+    :class:`~ledger.errors.LedgerKeyMismatch` (``checkpoint_key_mismatch``).
+    A read-only store is checked, never written.
+    """
+    from ledger.checkpoint import verify_note
+    from ledger.store._base import META_CHECKPOINT_KEY
+
+    vkey = signer.verifier.vkey
+    if store.meta(META_CHECKPOINT_KEY) is None:
+        latest = store.checkpoints(limit=1)
+        if latest:
+            try:
+                verify_note(latest[0].note, [signer.verifier])
+            except SSIWalletError as exc:
+                raise LedgerKeyMismatch(
+                    "checkpoint_key_mismatch",
+                    "the log's checkpoints are signed by another key: it cannot be re-keyed",
+                ) from exc
+    bind_operator_value(store, META_CHECKPOINT_KEY, vkey, "checkpoint_key_mismatch")
+
+
+def bind_operator_value(store: Store, name: str, value: str, code: str) -> None:
+    """Record ``value`` under ``name`` in ``store`` unless a value is recorded, and raise
+    :class:`~ledger.errors.LedgerKeyMismatch` (``code``) when the recorded one differs."""
+    recorded = store.meta(name)
+    if recorded is None:
+        recorded = store.bind_meta(name, value)
+    if recorded != value:
+        raise LedgerKeyMismatch(
+            code,
+            f"the log's {name} is {recorded[:120]}, not {value[:120]}: it cannot be re-keyed",
+            recorded,
+        )
 
 
 def _check_size(size: int, current: int) -> None:

@@ -73,15 +73,17 @@ def _remember_schema(ctx: click.Context, _: click.Parameter, value: str) -> str:
     return value
 
 
-def _open_store(db: Path | None, dsn: str | None) -> Store:
+def _open_store(
+    db: Path | None, dsn: str | None, *, read_only: bool = False, create: bool = True
+) -> Store:
     target = _target(db, dsn)
     if dsn is not None:
         from ledger.store.postgres import PostgresStore
 
         ctx = click.get_current_context(silent=True)
         schema = ctx.meta.get("ssi_wallet.ledger.schema", "ssi_ledger") if ctx else "ssi_ledger"
-        return PostgresStore(target, schema=schema)
-    return open_store(target)
+        return PostgresStore(target, schema=schema, read_only=read_only, create=create)
+    return open_store(target, read_only=read_only, create=create)
 
 
 def _target(db: Path | None, dsn: str | None) -> str:
@@ -112,13 +114,17 @@ def _newest_note(log: Log) -> str:
 
 
 def _open(
-    db: Path | None, dsn: str | None, key: PrivateKey | None = None, *, need_init: bool = True
+    db: Path | None, dsn: str | None, key: PrivateKey | None = None, *, read_only: bool = False
 ) -> Log:
-    """Open the log in the store, under the origin the store is bound to."""
+    """Open the log in the store, under the origin the store is bound to.
+
+    Nothing is ever created here (that is ``ledger init``); ``read_only`` opens
+    the store so that it cannot be changed at all (commands that only read).
+    """
     _target(db, dsn)
     if db is not None and not db.exists():
         raise click.UsageError(f"{db} does not exist; create it with 'ssi-wallet ledger init'")
-    store = _open_store(db, dsn)
+    store = _open_store(db, dsn, read_only=read_only, create=False)
     try:
         origin = store.origin()
         if origin is None:
@@ -174,11 +180,18 @@ def init(
     passphrase_env: str | None,
     origin: str,
 ) -> None:
-    """Create (or reopen) a log and sign its first checkpoint; print its verifier key."""
+    """Create (or reopen) a log and sign a checkpoint; print its verifier key.
+
+    On an existing log the key must be the one that signs its checkpoints:
+    another key is refused (checkpoint_key_mismatch), the same key is idempotent.
+    """
     key = _read_key(key_file, passphrase_env)
     if key.key_type is not KeyType.ED25519:
         raise click.UsageError("checkpoints are signed with Ed25519: use an Ed25519 key")
-    store = _open_store(db, dsn)
+    # A file with content must already be a ledger: init never writes its tables
+    # into another kind of file (a wallet, a document) it is pointed at.
+    existing = db is not None and db.exists() and db.stat().st_size > 0
+    store = _open_store(db, dsn, create=not existing)
     try:
         stored = store.origin()
         if stored is not None and stored != origin:
@@ -327,7 +340,7 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
 @click.argument("index", type=click.IntRange(min=0))
 def get(db: Path | None, dsn: str | None, as_json: bool, index: int) -> None:
     """Print the entry at INDEX (exit 1 when there is none)."""
-    log = _open(db, dsn)
+    log = _open(db, dsn, read_only=True)
     try:
         data = _entry_json(log.get(index))
     finally:
@@ -353,7 +366,7 @@ def checkpoint(
 ) -> None:
     """Print the signed checkpoint note (a new one when --key-file is given)."""
     key = _read_key(key_file, passphrase_env) if key_file is not None else None
-    log = _open(db, dsn, key)
+    log = _open(db, dsn, key, read_only=key is None)
     try:
         note = log.checkpoint() if key is not None else _newest_note(log)
     finally:
@@ -374,7 +387,7 @@ def prove_inclusion(
     db: Path | None, dsn: str | None, as_json: bool, index: int, size: int | None
 ) -> None:
     """Print the inclusion proof of entry INDEX in the tree of SIZE entries."""
-    log = _open(db, dsn)
+    log = _open(db, dsn, read_only=True)
     try:
         tree_size = log.size if size is None else size
         if index >= tree_size:
@@ -398,7 +411,7 @@ def prove_consistency(
     db: Path | None, dsn: str | None, as_json: bool, size1: int, size2: int | None
 ) -> None:
     """Print the proof that the tree of SIZE1 entries is a prefix of the tree of SIZE2."""
-    log = _open(db, dsn)
+    log = _open(db, dsn, read_only=True)
     try:
         tree_size = log.size if size2 is None else size2
         if size1 > tree_size:
@@ -456,7 +469,7 @@ def audit_cmd(
     from ledger.audit import audit
     from ledger.log import did_key_lookup
 
-    log = _open(db, dsn)
+    log = _open(db, dsn, read_only=True)
     try:
         verifiers = [_log_verifier(log_key, log.origin)] if log_key else None
         lookup = did_key_lookup if signatures else None
@@ -544,7 +557,7 @@ def cosign(
     from ledger.witness import JSONFileWitnessState, Witness
 
     key = read_key_file(witness_key)
-    log = _open(db, dsn)
+    log = _open(db, dsn, read_only=True)
     try:
         note = note_file.read_text(encoding="utf-8") if note_file else _newest_note(log)
         body = Checkpoint.parse(SignedNote.parse(note).text)
@@ -713,7 +726,7 @@ def did_resolve(
     """Print the DID Resolution result of a did:ledger DID as JSON (exit 1 if unresolved)."""
     from did_methods.resolver import Resolver
 
-    log = _open(db, dsn)
+    log = _open(db, dsn, read_only=True)
     try:
         options = {}
         if version_id is not None:

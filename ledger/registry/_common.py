@@ -27,7 +27,7 @@ from did_methods.resolver import Resolver
 from ledger._merkle import hash_leaf
 from ledger.entry import Clock, Entry, EntryDraft, SignedDraft, unix_ms
 from ledger.errors import LedgerError
-from ledger.log import Log, did_key_lookup
+from ledger.log import DEFAULT_MAX_CLOCK_SKEW_MS, Log, did_key_lookup
 from ledger.proofs import InclusionProof, verify_inclusion
 from ledger.registry.errors import RegistryError, RegistryRejected
 
@@ -44,6 +44,8 @@ __all__ = [
 
 _MAX_DEPTH = 16
 _MAX_ITEMS = 1024
+# Older DID versions looked through to tell a rotated-out key from a stranger's.
+_MAX_VERSIONS_BACK = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,14 +259,26 @@ class LogFollower:
     not O(log size). A nested call made while an entry is being handled (a
     registry resolving a DID to check that entry) returns at once: the
     indexes then reflect exactly the entries *before* the one being handled.
+
+    Entries are judged by their position in the log, whoever wrote it: a
+    registry entry whose identity (:meth:`~ledger.entry.Entry.identity`)
+    appeared earlier in the log is a replay (``duplicate_entry``), and one
+    timestamped more than ``max_backdate_ms`` before the newest earlier entry
+    is ``backdated``; neither reaches its registry (see :meth:`rejection`).
+    So once an instant is older than that window (in log time), no later
+    entry can change what the registries answer about it.
     """
 
-    def __init__(self, log: Log) -> None:
+    def __init__(self, log: Log, *, max_backdate_ms: int = DEFAULT_MAX_CLOCK_SKEW_MS) -> None:
         self._log = log
         self._handlers: dict[str, Handler] = {}
         self._position = 0
         self._lock = threading.RLock()
         self._busy = False
+        self._window = max_backdate_ms
+        self._newest = 0
+        self._identities: set[bytes] = set()
+        self._rejected: dict[int, RegistryRejected] = {}
 
     @property
     def log(self) -> Log:
@@ -296,12 +310,38 @@ class LogFollower:
                 if size > self._position:
                     for entry in self._log.range(self._position, size):
                         handler = self._handlers.get(entry.kind)
-                        if handler is not None:
+                        if handler is not None and self._admit(entry):
                             handler(entry)
+                        self._newest = max(self._newest, entry.timestamp)
                         self._position = entry.index + 1
                 return self._position
             finally:
                 self._busy = False
+
+    def _admit(self, entry: Entry) -> bool:
+        # A registry entry counts at its position only if it is not a replay of an
+        # earlier one and not back-dated beyond the window.
+        identity = entry.identity()
+        if identity in self._identities:
+            self._rejected[entry.index] = RegistryRejected(
+                "duplicate_entry", f"entry {entry.index} replays an earlier entry"
+            )
+            return False
+        self._identities.add(identity)
+        if entry.timestamp < self._newest - self._window:
+            self._rejected[entry.index] = RegistryRejected(
+                "backdated",
+                f"entry {entry.index} is timestamped {entry.timestamp}, more than "
+                f"{self._window} ms before an earlier entry ({self._newest})",
+            )
+            return False
+        return True
+
+    def rejection(self, index: int) -> RegistryRejected | None:
+        """Why the follower kept the entry at ``index`` from its registry (``duplicate_entry``,
+        ``backdated``), or ``None``."""
+        self.catch_up()
+        return self._rejected.get(index)
 
 
 def digest(data: bytes) -> bytes:
@@ -330,17 +370,55 @@ def authorise_vm(resolver: Resolver, vm: object, purpose: str, entry: Entry) -> 
     """
     if not isinstance(vm, str) or "#" not in vm or len(vm) > 2048:
         raise RegistryRejected("not_authorised", "vm must be a DID URL with a fragment")
+    at = rfc3339(entry.timestamp)
+    signed_by = submitter_key(entry)
+    # The DID's document as the log stood just before this entry (by position, for
+    # did:ledger: what a key signed after its rotation, by log order, has no effect),
+    # at the entry's time for DIDs that have no log positions.
     try:
         method = resolver.verification_method(
-            vm, purpose, versionTime=rfc3339(entry.timestamp), no_cache=True
+            vm, purpose, versionTime=at, ledgerPosition=entry.index, no_cache=True
         )
-        key = method.public_key
+        problem: RegistryRejected | None = None
+        if signed_by != method.public_key:
+            problem = RegistryRejected(
+                "key_mismatch",
+                "the entry was not signed by the key of the named verification method",
+            )
     except VerificationError as exc:
-        raise RegistryRejected("not_authorised", f"{vm[:100]}: {exc.message}") from exc
+        problem = RegistryRejected("not_authorised", f"{vm[:100]}: {exc.message}")
     except SSIWalletError as exc:
-        raise RegistryRejected("not_authorised", f"cannot resolve {vm[:100]}: {exc}") from exc
-    check_vm_key(key, entry)
-    return vm.partition("#")[0]
+        problem = RegistryRejected("not_authorised", f"cannot resolve {vm[:100]}: {exc}")
+    if problem is None:
+        return vm.partition("#")[0]
+    if _held_before(resolver, vm, purpose, signed_by, entry.index):
+        raise RegistryRejected(
+            "key_rotated_out",
+            f"{vm[:100]} was rotated out earlier in the log than entry {entry.index}",
+        )
+    raise problem
+
+
+def _held_before(resolver: Resolver, vm: str, purpose: str, key: PublicKey, position: int) -> bool:
+    # Whether ``key`` held ``vm`` in a version of its DID older than the one in force
+    # at log ``position``: then only the entry's position (after the rotation) keeps
+    # it out. Only DIDs with numbered versions (did:ledger) have older versions.
+    try:
+        result = resolver.resolve(vm.partition("#")[0], ledgerPosition=position, no_cache=True)
+    except SSIWalletError:
+        return False
+    version = result.did_document_metadata.get("versionId") if result.error is None else None
+    if not isinstance(version, str) or not version.isdigit():
+        return False
+    newest = int(version)
+    for number in range(newest - 1, max(0, newest - 1 - _MAX_VERSIONS_BACK), -1):
+        try:
+            method = resolver.verification_method(vm, purpose, versionId=str(number), no_cache=True)
+        except SSIWalletError:
+            continue
+        if key == method.public_key:
+            return True
+    return False
 
 
 def local_resolver() -> Resolver:

@@ -55,6 +55,7 @@ from ledger.registry._common import (
     parse_rfc3339,
     prove_entries,
     rfc3339,
+    submitter_key,
     to_ms,
 )
 from ledger.registry.errors import RegistryError, RegistryRejected
@@ -218,6 +219,14 @@ def _template_key(template: Mapping[str, Any], ref: str, purpose: str) -> Public
     raise RegistryRejected("not_authorised", f"{ref} is not a method of the document")
 
 
+def _holds(template: Mapping[str, Any], ref: str, key: PublicKey) -> bool:
+    """Whether method ``ref`` of ``template`` is ``key`` and may invoke capabilities."""
+    try:
+        return _template_key(template, ref, "capabilityInvocation") == key
+    except SSIWalletError:
+        return False
+
+
 # -- versions -----------------------------------------------------------------------
 
 
@@ -255,11 +264,12 @@ class DIDVersion:
 
 
 class _Record:
-    __slots__ = ("times", "versions")
+    __slots__ = ("indices", "times", "versions")
 
     def __init__(self) -> None:
         self.versions: list[DIDVersion] = []
         self.times: list[int] = []
+        self.indices: list[int] = []
 
 
 # -- the method -----------------------------------------------------------------------
@@ -355,7 +365,17 @@ class LedgerMethod:
         if not isinstance(vm, str) or not vm.startswith(did + "#"):
             raise RegistryRejected("not_authorised", "vm must be a method of the DID itself")
         ref = _fragment(vm[len(did) :], "vm")
-        check_vm_key(_template_key(latest.template, ref, "capabilityInvocation"), entry)
+        try:
+            check_vm_key(_template_key(latest.template, ref, "capabilityInvocation"), entry)
+        except RegistryRejected:
+            # What an earlier version's key signs after its rotation (by log order)
+            # has no effect; say so rather than "not authorised".
+            if any(_holds(v.template, ref, submitter_key(entry)) for v in record.versions[:-1]):
+                raise RegistryRejected(
+                    "key_rotated_out",
+                    f"{vm[:100]} was rotated out of {did} before entry {entry.index}",
+                ) from None
+            raise
         return record, latest
 
     def _apply_update(self, entry: Entry, payload: dict[str, Any]) -> None:
@@ -407,18 +427,19 @@ class LedgerMethod:
     def _add(record: _Record, version: DIDVersion) -> None:
         record.versions.append(version)
         record.times.append(version.time_ms)
+        record.indices.append(version.index)
 
     def rejection(self, index: int) -> RegistryRejected | RegistryError | None:
-        """Why the DID entry at log ``index`` was ignored, or ``None`` if it was not."""
+        """Why the DID entry at log ``index`` was ignored, or ``None`` if it was not
+        (``duplicate_entry`` and ``backdated`` come from the :class:`LogFollower`)."""
         self._follower.catch_up()
-        return self._rejected.get(index)
+        return self._rejected.get(index) or self._follower.rejection(index)
 
     # -- operations -------------------------------------------------------------------
 
     def _append(self, draft: Any) -> Entry:
         entry = self._log.append(draft)
-        self._follower.catch_up()
-        problem = self._rejected.get(entry.index)
+        problem = self.rejection(entry.index)
         if problem is not None:
             raise problem
         return entry
@@ -588,8 +609,15 @@ class LedgerMethod:
         *,
         version_id: str | None = None,
         version_time: datetime | str | None = None,
+        position: int | None = None,
     ) -> DIDVersion:
         """The version with ``version_id``, or in force at ``version_time``, or the latest.
+
+        ``position`` (a log index; it wins over the other options) asks for
+        the latest version made by an entry *before* that index: what the
+        registries check an entry's signer against, so that a key rotated out
+        earlier in the log signs nothing that counts, whatever time the entry
+        claims.
 
         Raises :class:`~did_methods.errors.ResolutionError`: ``notFound`` for
         an unknown DID, version, or a time before the DID existed;
@@ -599,6 +627,14 @@ class LedgerMethod:
         if version_id is not None and version_time is not None:
             raise ResolutionError("invalidOptions", "give versionId or versionTime, not both")
         versions = record.versions
+        if position is not None:
+            # The latest version made by an entry before log index ``position``.
+            if type(position) is not int or position < 0:
+                raise ResolutionError("invalidOptions", "ledgerPosition must be a log index")
+            found = bisect_right(record.indices, position - 1)
+            if found == 0:
+                raise ResolutionError("notFound", f"{did} did not exist before entry {position}")
+            return versions[found - 1]
         if version_id is not None:
             if not isinstance(version_id, str) or not re.fullmatch(r"[1-9][0-9]{0,17}", version_id):
                 raise ResolutionError("notFound", f"no version {str(version_id)[:40]!r} of {did}")
@@ -615,10 +651,10 @@ class LedgerMethod:
                 )
             except RegistryError as exc:
                 raise ResolutionError("invalidOptions", f"versionTime: {exc}") from exc
-            position = bisect_right(record.times, at)
-            if position == 0:
+            found = bisect_right(record.times, at)
+            if found == 0:
                 raise ResolutionError("notFound", f"{did} did not exist at {version_time}")
-            return versions[position - 1]
+            return versions[found - 1]
         return versions[-1]
 
     def metadata(self, version: DIDVersion) -> dict[str, Any]:
@@ -645,7 +681,8 @@ class LedgerMethod:
     def resolve(self, did: DID, options: Mapping[str, Any]) -> ResolutionResult:
         """DID Resolution for the :class:`~did_methods.resolver.Resolver` (``DIDMethod``).
 
-        Options ``versionId`` and ``versionTime`` (RFC 3339) select a version.
+        Options ``versionId`` and ``versionTime`` (RFC 3339) select a version;
+        ``ledgerPosition`` (a log index) the latest version before that entry.
         Raises :class:`~did_methods.errors.ResolutionError` (``notFound``,
         ``invalidDid``, ``invalidOptions``), which the resolver reports.
         """
@@ -656,5 +693,6 @@ class LedgerMethod:
             text,
             version_id=options.get("versionId"),
             version_time=options.get("versionTime"),
+            position=options.get("ledgerPosition"),
         )
         return ResolutionResult.found(version.document(), document_metadata=self.metadata(version))

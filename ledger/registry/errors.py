@@ -12,7 +12,11 @@
                                      ``stale_version``, ``unknown_did``, ``scope_too_wide``,
                                      ``not_accredited``, ``unknown_accreditation``,
                                      ``already_revoked``, ``issuer_mismatch``,
-                                     ``time_order``, ``submitter_not_did_key``, ``malformed``
+                                     ``time_order``, ``submitter_not_did_key``, ``malformed``,
+                                     ``duplicate_entry`` (a replayed entry), ``backdated``,
+                                     ``key_rotated_out`` (signed by a key rotated out
+                                     earlier in the log), ``delegate_revoked`` (an
+                                     accreditor revoked earlier in the log)
 
 A resolution that finds nothing raises (or reports)
 :class:`~did_methods.errors.ResolutionError`; a status list that is not the

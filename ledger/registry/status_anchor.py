@@ -149,10 +149,22 @@ class StatusListRegistry:
                     raise RegistryRejected("time_order", "an anchor cannot predate the last one")
         return StatusAnchor(url, value, issuer, entry.timestamp, entry.index)
 
+    def _same_anchor(self, url: str, draft: SignedDraft) -> StatusAnchor | None:
+        # The anchor that this very draft (same list, digest, signer and time) made, if any.
+        identity = draft.identity()
+        with self._lock:
+            anchors = self._urls.get(url)
+            for anchor in reversed(anchors.items if anchors is not None else []):
+                if anchor.time_ms != draft.timestamp:
+                    break
+                if self._log.get(anchor.index).identity() == identity:
+                    return anchor
+        return None
+
     def rejection(self, index: int) -> SSIWalletError | None:
         """Why the anchor entry at log ``index`` was ignored, or ``None``."""
         self._follower.catch_up()
-        return self._rejected.get(index)
+        return self._rejected.get(index) or self._follower.rejection(index)
 
     def anchor_status_list(
         self,
@@ -196,12 +208,17 @@ class StatusListRegistry:
     ) -> list[StatusAnchor]:
         # Check each draft as the follower will, so a refused anchor appends nothing.
         self._follower.catch_up()
-        for draft in drafts:
+        existing = [self._same_anchor(url, d) for url, d in zip(urls, drafts, strict=True)]
+        fresh = [d for d, same in zip(drafts, existing, strict=True) if same is None]
+        if not fresh and before_commit is None:
+            # The very same signed anchors (same lists, digests, signer and time) are on
+            # the log already: anchoring them again is a no-op, not a replay to refuse.
+            return [same for same in existing if same is not None]
+        for draft in fresh:
             self._check(Entry.from_draft(draft, index=self._log.size, prev_hash=GENESIS_PREV_HASH))
-        entries = self._log.append_batch(drafts, before_commit=before_commit)
-        self._follower.catch_up()
+        entries = self._log.append_batch(fresh or drafts, before_commit=before_commit)
         for entry in entries:
-            problem = self._rejected.get(entry.index)
+            problem = self.rejection(entry.index)
             if problem is not None:
                 raise problem
         with self._lock:

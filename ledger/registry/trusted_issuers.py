@@ -20,7 +20,14 @@ An accreditation's id is the log index of its entry. It is *in force* at
 instant ``t`` when ``max(validFrom, logged) <= t < validUntil`` and it was not
 revoked at or before ``t``; ``logged`` is the entry's timestamp, so an
 accreditation can never be backdated before it was logged, and a revocation
-takes effect when it is logged (it never rewrites the past). A chain answers
+takes effect when it is logged (it never rewrites the past). Entries are
+judged at their position in the log, not by the time they claim: a replayed
+entry (``duplicate_entry``) or one back-dated beyond the clock-skew window
+(``backdated``) never counts (see :class:`~ledger.registry.LogFollower`); an
+accreditor revoked earlier in the log accredits nobody (``delegate_revoked``);
+and a key rotated out of the accreditor's DID earlier in the log signs nothing
+that counts (``key_rotated_out``). So an answer about an instant older than the
+window (in log time) never changes. A chain answers
 :meth:`TrustedIssuerRegistry.was_accredited` when every link is in force at
 ``t``, every link above the first allows delegation and covers the types and
 jurisdiction of the link below it, and the top link was made by the root.
@@ -310,8 +317,21 @@ class TrustedIssuerRegistry:
         if accreditor != self._root:
             # The accreditor must itself be accredited, with delegation, for a
             # scope at least as wide, at the moment this entry was made.
+            # Revocations count by position: a delegate revoked earlier in the log
+            # accredits nobody, whatever time its entry claims.
             with self._lock:
-                chain = self._chain(accreditor, set(types), jurisdiction, entry.timestamp, True)
+                chain = self._chain(
+                    accreditor, set(types), jurisdiction, entry.timestamp, True, unrevoked=True
+                )
+                ever = self._chain(
+                    accreditor, set(types), jurisdiction, entry.timestamp, True, revocations=False
+                )
+                revoked = chain is None and ever is not None
+            if revoked:
+                raise RegistryRejected(
+                    "delegate_revoked",
+                    f"{accreditor[:100]}'s delegable accreditation was revoked earlier in the log",
+                )
             if chain is None:
                 raise RegistryRejected(
                     "scope_too_wide",
@@ -356,13 +376,18 @@ class TrustedIssuerRegistry:
 
     def _chain(
         self, subject: str, types: set[str], jurisdiction: str | None, at: int, delegating: bool,
-        depth: int = 0, visited: frozenset[str] = frozenset(),
+        depth: int = 0, visited: frozenset[str] = frozenset(), unrevoked: bool = False,
+        revocations: bool = True,
     ) -> list[Accreditation] | None:  # fmt: skip
-        """The first chain from ``subject`` to the root covering the scope at ``at`` (lock held)."""
+        """The first chain from ``subject`` to the root covering the scope at ``at`` (lock held);
+        ``unrevoked`` skips every accreditation revoked so far in the log, whenever;
+        ``revocations=False`` reads every accreditation as never revoked."""
         if depth >= MAX_CHAIN_DEPTH:
             return None
         for state in reversed(self._by_subject.get(subject, [])):
-            acc = state.current()
+            if unrevoked and state.revoked is not None:
+                continue
+            acc = state.current() if revocations else state.acc
             if not acc.in_force(at) or not types <= set(acc.types):
                 continue
             if jurisdiction is not None and not covers_jurisdiction(acc.jurisdiction, jurisdiction):
@@ -375,16 +400,17 @@ class TrustedIssuerRegistry:
                 continue
             above = self._chain(
                 acc.accreditor, set(acc.types), acc.jurisdiction, at, True, depth + 1,
-                visited | {subject},
+                visited | {subject}, unrevoked, revocations,
             )  # fmt: skip
             if above is not None:
                 return [acc, *above]
         return None
 
     def rejection(self, index: int) -> SSIWalletError | None:
-        """Why the registry entry at log ``index`` was ignored, or ``None``."""
+        """Why the registry entry at log ``index`` was ignored, or ``None`` (``duplicate_entry``
+        and ``backdated`` come from the :class:`~ledger.registry.LogFollower`)."""
         self._follower.catch_up()
-        return self._rejected.get(index)
+        return self._rejected.get(index) or self._follower.rejection(index)
 
     # -- operations -------------------------------------------------------------------
 
@@ -395,8 +421,7 @@ class TrustedIssuerRegistry:
         self._follower.catch_up()
         check(Entry.from_draft(draft, index=self._log.size, prev_hash=GENESIS_PREV_HASH))
         entry = self._log.append(draft)
-        self._follower.catch_up()
-        problem = self._rejected.get(entry.index)
+        problem = self.rejection(entry.index)
         if problem is not None:
             raise problem
         return entry

@@ -49,22 +49,23 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def open_store(target: str, *, read_only: bool = False) -> Store:
+def open_store(target: str, *, read_only: bool = False, create: bool = True) -> Store:
     """Open a store by name: ``:memory:``, a PostgreSQL DSN (``postgresql://...``,
     ``postgres://...``) or else the path of a SQLite file.
 
-    ``read_only=True`` opens an existing SQLite file read-only (see
-    :class:`SQLiteStore`); for the other stores it raises
-    :class:`~ledger.errors.LedgerStoreError`.
+    ``read_only=True`` opens an existing ledger for reading only (a SQLite
+    ``mode=ro`` file, a read-only PostgreSQL session): nothing is created or
+    written. ``create=False`` opens an existing ledger for writing but never
+    creates one. Either raises :class:`~ledger.errors.NotALedgerError` when
+    the target holds no ledger (or holds something else); a memory store
+    cannot be opened so and raises :class:`~ledger.errors.LedgerStoreError`.
     """
-    if read_only:
-        if target == ":memory:" or target.startswith(("postgresql://", "postgres://")):
-            raise LedgerStoreError("read-only opening is for SQLite files")
-        return SQLiteStore(target, read_only=True)
     if target == ":memory:":
+        if read_only or not create:
+            raise LedgerStoreError("a memory store holds no existing ledger to open")
         return MemoryStore()
     if target.startswith(("postgresql://", "postgres://")):
         from ledger.store.postgres import PostgresStore
 
-        return PostgresStore(target)
-    return SQLiteStore(target)
+        return PostgresStore(target, read_only=read_only, create=create)
+    return SQLiteStore(target, read_only=read_only, create=create)

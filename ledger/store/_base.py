@@ -24,6 +24,11 @@ at all. :meth:`~ledger.log.Log.append_batch` hands the writer to a
 has no SQL tables: its writer refuses statements. A statement can reach any
 table, the log's own included: it is for trusted components sharing the
 database, and anything that rewrites the log's tables is what the audit finds.
+
+Entry identities: the log hands the store the identity of each new entry
+(:func:`~ledger.entry.entry_identity`) in the same transaction, and asks
+which identities it holds already, so a replayed entry is refused
+(``duplicate_entry``) whichever process appends it.
 """
 
 from __future__ import annotations
@@ -36,6 +41,10 @@ from typing import Any, Protocol, runtime_checkable
 from ledger.entry import GENESIS_PREV_HASH, HASH_SIZE
 
 __all__ = [
+    "META_CHECKPOINT_KEY",
+    "META_LEDGER_ID",
+    "META_TRUST_ROOT",
+    "READABLE_VERSIONS",
     "SCHEMA_VERSION",
     "NodeID",
     "NodeRow",
@@ -46,7 +55,17 @@ __all__ = [
 ]
 
 #: Version of the table layout written by the SQL stores (``meta.schema_version``).
-SCHEMA_VERSION = 1
+#: Version 2 added ``ledger_identities`` (one row per entry identity) and the
+#: ``ledger_id`` meta value; a writable opening upgrades a version 1 store in
+#: one transaction, a read-only opening reads version 1 as it is.
+SCHEMA_VERSION = 2
+#: The layout versions a store can still read (older ones are upgraded when written).
+READABLE_VERSIONS = frozenset((1, 2))
+
+#: Names of the values :meth:`Store.meta` keeps beside the origin.
+META_LEDGER_ID = "ledger_id"
+META_CHECKPOINT_KEY = "checkpoint_key"
+META_TRUST_ROOT = "trust_root"
 
 NodeID = tuple[int, int]
 """``(level, index)`` of a perfect Merkle subtree (see :mod:`ledger._merkle`)."""
@@ -114,6 +133,15 @@ class StoreWriter(Protocol):
 
     def set_tail(self, tail: Tail) -> None:
         """Record the new tail; it becomes visible at commit."""
+        ...
+
+    def existing_identities(self, identities: Sequence[bytes]) -> set[bytes]:
+        """Which of these entry identities (:func:`~ledger.entry.entry_identity`) the log
+        already holds (read under the write lock)."""
+        ...
+
+    def put_identities(self, rows: Sequence[tuple[bytes, int]]) -> None:
+        """Record ``(identity, index)`` of new entries; an identity already stored is an error."""
         ...
 
     def put_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
@@ -192,6 +220,41 @@ class Store(Protocol):
         opened on this store), or ``None`` for a store no log has used yet."""
         ...
 
+    def meta(self, name: str) -> str | None:
+        """A value the store records about its log (``ledger_id``, ``checkpoint_key``,
+        ``trust_root``), or ``None`` when it records none."""
+        ...
+
+    def bind_meta(self, name: str, value: str) -> str:
+        """Record ``value`` under ``name`` unless a value is recorded; return the recorded one.
+
+        The first caller wins, under the write lock: a caller compares the
+        result with its own value. A read-only store records nothing and
+        returns ``value`` when nothing is recorded.
+        """
+        ...
+
     def close(self) -> None:
         """Release connections and files; the store must not be used afterwards."""
         ...
+
+
+def identity_rows(encoded: Iterable[tuple[int, bytes]]) -> list[tuple[bytes, int]]:
+    """``(identity, index)`` of stored entry rows: the fill of ``ledger_identities`` when a
+    version 1 store is upgraded. A row that is not an entry, or a second row
+    with an identity already seen, gets no identity (the audit reports the
+    first; the registries ignore the second)."""
+    from ledger.entry import entry_identity
+    from ledger.errors import EntryError
+
+    seen: set[bytes] = set()
+    out: list[tuple[bytes, int]] = []
+    for index, data in encoded:
+        try:
+            identity = entry_identity(bytes(data))
+        except EntryError:
+            continue
+        if identity not in seen:
+            seen.add(identity)
+            out.append((identity, int(index)))
+    return out

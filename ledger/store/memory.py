@@ -9,13 +9,14 @@ whose tables join the log's transactions, cannot live in a memory store.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from ledger.errors import LedgerStoreError
-from ledger.store._base import NodeID, NodeRow, StoredCheckpoint, Tail
+from ledger.store._base import META_LEDGER_ID, NodeID, NodeRow, StoredCheckpoint, Tail
 
 __all__ = ["MemoryStore"]
 
@@ -23,7 +24,7 @@ __all__ = ["MemoryStore"]
 class _MemoryWriter:
     """Staged writes of one transaction; applied by :class:`MemoryStore` at commit."""
 
-    __slots__ = ("_checkpoints", "_entries", "_first", "_nodes", "_store", "_tail")
+    __slots__ = ("_checkpoints", "_entries", "_first", "_identities", "_nodes", "_store", "_tail")
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -32,9 +33,21 @@ class _MemoryWriter:
         self._entries: list[bytes] = []
         self._nodes: dict[NodeID, bytes] = {}
         self._checkpoints: list[StoredCheckpoint] = []
+        self._identities: dict[bytes, int] = {}
 
     def tail(self) -> Tail:
         return self._tail
+
+    def existing_identities(self, identities: Sequence[bytes]) -> set[bytes]:
+        known = self._store._identities
+        return {i for i in identities if i in known or i in self._identities}
+
+    def put_identities(self, rows: Sequence[tuple[bytes, int]]) -> None:
+        for identity, index in rows:
+            key = bytes(identity)
+            if key in self._identities or key in self._store._identities:
+                raise LedgerStoreError("an entry with this identity is already stored")
+            self._identities[key] = index
 
     def put_entries(self, first_index: int, encoded: Sequence[bytes]) -> None:
         if first_index != self._first + len(self._entries):
@@ -85,6 +98,8 @@ class MemoryStore:
         self._tail = Tail.empty()
         self._checkpoints: list[StoredCheckpoint] = []
         self._origin: str | None = None
+        self._identities: dict[bytes, int] = {}
+        self._meta: dict[str, str] = {META_LEDGER_ID: os.urandom(16).hex()}
 
     @contextmanager
     def write(self) -> Iterator[_MemoryWriter]:
@@ -99,6 +114,7 @@ class MemoryStore:
             self._nodes.update(writer._nodes)
             self._tail = writer._tail
             self._checkpoints.extend(writer._checkpoints)
+            self._identities.update(writer._identities)
 
     def tail(self) -> Tail:
         """The committed tail."""
@@ -131,6 +147,15 @@ class MemoryStore:
     def origin(self) -> str | None:
         """The origin recorded by :meth:`bind_origin`, or ``None``."""
         return self._origin
+
+    def meta(self, name: str) -> str | None:
+        """A recorded value (see :meth:`~ledger.store.Store.meta`), or ``None``."""
+        return self._meta.get(name)
+
+    def bind_meta(self, name: str, value: str) -> str:
+        """Record ``value`` under ``name`` unless one is recorded; return the recorded one."""
+        with self._lock:
+            return self._meta.setdefault(name, value)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -18,14 +18,24 @@ The tables are those of the SQLite store, in a schema of their own (default
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from ledger.errors import LedgerStoreError
-from ledger.store._base import SCHEMA_VERSION, NodeID, NodeRow, StoredCheckpoint, Tail
+from ledger.errors import LedgerStoreError, NotALedgerError
+from ledger.store._base import (
+    META_LEDGER_ID,
+    READABLE_VERSIONS,
+    SCHEMA_VERSION,
+    NodeID,
+    NodeRow,
+    StoredCheckpoint,
+    Tail,
+    identity_rows,
+)
 
 __all__ = ["POSTGRES_SCHEMA", "PostgresStore"]
 
@@ -59,6 +69,10 @@ CREATE TABLE IF NOT EXISTS {schema}.ledger_checkpoints (
     size BIGINT NOT NULL,
     created_ms BIGINT NOT NULL,
     note TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {schema}.ledger_identities (
+    hash BYTEA PRIMARY KEY,
+    idx BIGINT NOT NULL
 )
 """
 
@@ -94,6 +108,20 @@ class _PostgresWriter:
             f"UPDATE {self._s}.ledger_tail SET size = %s, last_hash = %s, border = %s WHERE id = 0",  # noqa: S608
             (tail.size, tail.last_hash, tail.border_blob()),
         )
+
+    def existing_identities(self, identities: Sequence[bytes]) -> set[bytes]:
+        if not identities:
+            return set()
+        self._cur.execute(
+            f"SELECT hash FROM {self._s}.ledger_identities WHERE hash = ANY(%s)",  # noqa: S608
+            (list(identities),),
+        )
+        return {bytes(row[0]) for row in self._cur.fetchall()}
+
+    def put_identities(self, rows: Sequence[tuple[bytes, int]]) -> None:
+        with self._cur.copy(f"COPY {self._s}.ledger_identities (hash, idx) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def put_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
         self._cur.execute(f"SELECT size FROM {self._s}.ledger_tail WHERE id = 0")  # noqa: S608
@@ -147,11 +175,17 @@ class PostgresStore:
 
     ``dsn`` is a libpq connection string or URL; ``schema`` names the
     PostgreSQL schema holding the tables (lower-case identifier, created if
-    missing). ``connect_timeout`` bounds connecting, ``lock_timeout`` (s)
-    bounds waiting for another appender. Raises :class:`LedgerStoreError`
-    when psycopg is missing, the server cannot be reached, or the schema
-    holds a layout of another version. One instance may be shared by threads
-    (one connection, used under a lock).
+    missing unless ``create=False`` or ``read_only=True``). ``connect_timeout``
+    bounds connecting, ``lock_timeout`` (s) bounds waiting for another
+    appender. ``read_only=True`` opens a session whose transactions are all
+    read-only (``default_transaction_read_only``): nothing is created or
+    upgraded and :meth:`write` raises. A schema without the ledger's tables
+    (when they are not to be created), or holding other tables only, raises
+    :class:`~ledger.errors.NotALedgerError`; a layout of version 1 is upgraded
+    when opened for writing. Raises :class:`LedgerStoreError` when psycopg is
+    missing, the server cannot be reached, or the schema holds a layout of
+    another version. One instance may be shared by threads (one connection,
+    used under a lock).
     """
 
     def __init__(
@@ -161,8 +195,10 @@ class PostgresStore:
         schema: str = "ssi_ledger",
         connect_timeout: float = 10.0,
         lock_timeout: float = 30.0,
+        read_only: bool = False,
+        create: bool = True,
     ) -> None:
-        """Connect and create the tables if needed."""
+        """Connect and create the tables if needed (see the class docstring)."""
         try:
             import psycopg
         except ImportError as exc:  # pragma: no cover - depends on the install
@@ -174,51 +210,115 @@ class PostgresStore:
         self._psycopg: Any = psycopg
         self._s = schema
         self._lock = threading.RLock()
+        self._read_only = bool(read_only)
+        self._create = bool(create) and not self._read_only
         try:
             self._conn: Any = psycopg.connect(
                 dsn, autocommit=True, connect_timeout=max(1, int(connect_timeout))
             )
-            self._conn.execute(f"SET lock_timeout = {int(lock_timeout * 1000)}")
-            self._create_schema()
         except psycopg.Error as exc:
             raise LedgerStoreError(f"cannot open the PostgreSQL store: {exc}") from exc
+        try:
+            self._conn.execute(f"SET lock_timeout = {int(lock_timeout * 1000)}")
+            if self._read_only:
+                self._conn.execute("SET default_transaction_read_only = on")
+            self._create_schema()
+        except psycopg.Error as exc:
+            self._conn.close()
+            raise LedgerStoreError(f"cannot open the PostgreSQL store: {exc}") from exc
+        except LedgerStoreError:
+            self._conn.close()
+            raise
+
+    @property
+    def read_only(self) -> bool:
+        """Whether this store was opened read-only (see the class docstring)."""
+        return self._read_only
 
     @property
     def schema(self) -> str:
         """The PostgreSQL schema that holds the tables."""
         return self._s
 
+    def _tables(self) -> set[str]:
+        rows = self._conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (self._s,),
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
+    def _version(self) -> int:
+        row = self._conn.execute(
+            f"SELECT value FROM {self._s}.ledger_meta WHERE key = 'schema_version'"  # noqa: S608
+        ).fetchone()
+        for version in READABLE_VERSIONS:
+            if row is not None and row[0] == str(version):
+                return version
+        raise LedgerStoreError(
+            f"schema {self._s!r} has ledger schema version {row and row[0]!r}; "
+            f"this code reads versions {sorted(READABLE_VERSIONS)}"
+        )
+
     def _create_schema(self) -> None:
         s = self._s
+        if self._read_only or not self._create:
+            tables = self._tables()
+            if "ledger_meta" not in tables:
+                raise NotALedgerError(f"schema {s!r} holds no ledger", s)
+            if self._read_only:
+                self._version()
+                return
         with self._conn.transaction():
             # Serialise concurrent first openings: CREATE ... IF NOT EXISTS races.
             self._conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"ledger:{s}",))
-            found = self._conn.execute(
-                "SELECT 1 FROM information_schema.tables "
-                "WHERE table_schema = %s AND table_name = 'ledger_meta'",
-                (s,),
-            ).fetchone()
-            if found:
-                row = self._conn.execute(
-                    f"SELECT value FROM {s}.ledger_meta WHERE key = 'schema_version'"  # noqa: S608
-                ).fetchone()
-                if row is None or row[0] != str(SCHEMA_VERSION):
-                    raise LedgerStoreError(
-                        f"schema {s!r} has ledger schema version {row and row[0]!r}; "
-                        f"this code reads version {SCHEMA_VERSION}"
-                    )
-                return
-            for statement in POSTGRES_SCHEMA.format(schema=s).split(";"):
-                self._conn.execute(statement)
+            tables = self._tables()
+            if "ledger_meta" in tables:
+                if self._version() == SCHEMA_VERSION:
+                    return
+                self._upgrade()
+            elif tables:
+                raise NotALedgerError(
+                    f"schema {s!r} is not a ledger: it holds tables of another kind", s
+                )
+            else:
+                for statement in POSTGRES_SCHEMA.format(schema=s).split(";"):
+                    self._conn.execute(statement)
+                self._conn.execute(
+                    f"INSERT INTO {s}.ledger_meta (key, value) VALUES ('schema_version', %s)",  # noqa: S608
+                    (str(SCHEMA_VERSION),),
+                )
+                self._conn.execute(
+                    f"INSERT INTO {s}.ledger_tail (id, size, last_hash, border) "  # noqa: S608
+                    "VALUES (0, 0, %s, %s)",
+                    (Tail.empty().last_hash, b""),
+                )
             self._conn.execute(
-                f"INSERT INTO {s}.ledger_meta (key, value) VALUES ('schema_version', %s)",  # noqa: S608
-                (str(SCHEMA_VERSION),),
+                f"INSERT INTO {s}.ledger_meta (key, value) VALUES (%s, %s) "  # noqa: S608
+                "ON CONFLICT (key) DO NOTHING",
+                (META_LEDGER_ID, os.urandom(16).hex()),
             )
-            self._conn.execute(
-                f"INSERT INTO {s}.ledger_tail (id, size, last_hash, border) "  # noqa: S608
-                "VALUES (0, 0, %s, %s)",
-                (Tail.empty().last_hash, b""),
-            )
+
+    def _upgrade(self) -> None:
+        # Version 1 -> 2 inside _create_schema's transaction: the identity table,
+        # filled from the entries already stored (first occurrence of each).
+        s = self._s
+        self._conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {s}.ledger_identities "
+            "(hash BYTEA PRIMARY KEY, idx BIGINT NOT NULL)"
+        )
+        with self._conn.cursor() as cur:
+            cur.execute(f"SELECT idx, data FROM {s}.ledger_entries ORDER BY idx")  # noqa: S608
+            rows = identity_rows((int(i), bytes(d)) for i, d in cur)
+        with (
+            self._conn.cursor() as cur,
+            cur.copy(f"COPY {s}.ledger_identities (hash, idx) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        self._conn.execute(
+            f"UPDATE {s}.ledger_meta SET value = %s WHERE key = 'schema_version'",  # noqa: S608
+            (str(SCHEMA_VERSION),),
+        )
 
     @contextmanager
     def write(self) -> Iterator[_PostgresWriter]:
@@ -227,6 +327,8 @@ class PostgresStore:
         Raises :class:`LedgerStoreError` for any database failure (after rollback).
         """
         psycopg = self._psycopg
+        if self._read_only:
+            raise LedgerStoreError(f"schema {self._s!r} is opened read-only: it cannot be written")
         with self._lock:
             try:
                 with self._conn.transaction(), self._conn.cursor() as cur:
@@ -282,7 +384,17 @@ class PostgresStore:
         return [StoredCheckpoint(int(s), str(n), int(c)) for s, n, c in rows]
 
     def bind_origin(self, origin: str) -> None:
-        """Record ``origin`` on first use; raise :class:`LedgerStoreError` for another log."""
+        """Record ``origin`` on first use; raise :class:`LedgerStoreError` for another log.
+
+        On a read-only store, check only: the schema must already record ``origin``.
+        """
+        recorded = self.origin()
+        if recorded is not None or self._read_only:
+            if recorded != origin:
+                raise LedgerStoreError(
+                    f"schema {self._s!r} holds the log {recorded!r}, not {origin!r}"
+                )
+            return
         with self.write() as txn:
             txn.tail()  # take the lock so two first users cannot both insert
             cur = txn._cur
@@ -305,6 +417,31 @@ class PostgresStore:
             (),
         )
         return str(rows[0][0]) if rows else None
+
+    def meta(self, name: str) -> str | None:
+        """A value recorded about the log (see :meth:`~ledger.store.Store.meta`), or ``None``."""
+        rows = self._query(
+            f"SELECT value FROM {self._s}.ledger_meta WHERE key = %s",  # noqa: S608
+            (name,),
+        )
+        return str(rows[0][0]) if rows else None
+
+    def bind_meta(self, name: str, value: str) -> str:
+        """Record ``value`` under ``name`` unless one is recorded; return the recorded one.
+
+        On a read-only store nothing is recorded.
+        """
+        recorded = self.meta(name)
+        if recorded is not None or self._read_only:
+            return value if recorded is None else recorded
+        with self.write() as txn:
+            txn.execute(
+                f"INSERT INTO {self._s}.ledger_meta (key, value) VALUES (%s, %s) "  # noqa: S608
+                "ON CONFLICT (key) DO NOTHING",
+                (name, value),
+            )
+        recorded = self.meta(name)
+        return value if recorded is None else recorded
 
     def close(self) -> None:
         """Close the connection."""

@@ -39,8 +39,17 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
-from ledger.errors import LedgerStoreError
-from ledger.store._base import SCHEMA_VERSION, NodeID, NodeRow, StoredCheckpoint, Tail
+from ledger.errors import LedgerStoreError, NotALedgerError
+from ledger.store._base import (
+    META_LEDGER_ID,
+    READABLE_VERSIONS,
+    SCHEMA_VERSION,
+    NodeID,
+    NodeRow,
+    StoredCheckpoint,
+    Tail,
+    identity_rows,
+)
 
 __all__ = ["SQLITE_SCHEMA", "SQLiteStore", "switch_to_wal"]
 
@@ -88,7 +97,21 @@ CREATE TABLE IF NOT EXISTS ledger_checkpoints (
     created_ms INTEGER NOT NULL,
     note TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS ledger_identities (
+    hash BLOB PRIMARY KEY,
+    idx INTEGER NOT NULL
+) WITHOUT ROWID;
 """
+
+#: The table that schema version 2 added (created and filled by the upgrade from 1).
+_IDENTITIES_TABLE = """
+CREATE TABLE IF NOT EXISTS ledger_identities (
+    hash BLOB PRIMARY KEY,
+    idx INTEGER NOT NULL
+) WITHOUT ROWID
+"""
+# Identities asked for per statement (one bound parameter each).
+_IDENTITIES_PER_QUERY = 500
 
 
 class _SQLiteWriter:
@@ -118,6 +141,21 @@ class _SQLiteWriter:
             "UPDATE ledger_tail SET size = ?, last_hash = ?, border = ? WHERE id = 0",
             (tail.size, tail.last_hash, tail.border_blob()),
         )
+
+    def existing_identities(self, identities: Sequence[bytes]) -> set[bytes]:
+        found: set[bytes] = set()
+        for start in range(0, len(identities), _IDENTITIES_PER_QUERY):
+            chunk = list(identities[start : start + _IDENTITIES_PER_QUERY])
+            marks = ", ".join("?" * len(chunk))
+            rows = self._conn.execute(
+                f"SELECT hash FROM ledger_identities WHERE hash IN ({marks})",  # noqa: S608
+                chunk,
+            ).fetchall()
+            found.update(bytes(r[0]) for r in rows)
+        return found
+
+    def put_identities(self, rows: Sequence[tuple[bytes, int]]) -> None:
+        self._conn.executemany("INSERT INTO ledger_identities (hash, idx) VALUES (?, ?)", rows)
 
     def put_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
         if checkpoint.size > _read_tail(self._conn).size:
@@ -190,37 +228,65 @@ class SQLiteStore:
     process's transaction. With ``read_only=True`` the file is opened
     read-only (it must already hold a ledger): nothing is created or
     written, :meth:`write` raises :class:`LedgerStoreError`, and
-    :meth:`bind_origin` only checks the recorded origin. Raises
-    :class:`LedgerStoreError` when the file cannot be opened, is not a ledger
-    of a schema version we know, or the file system refuses WAL. One
+    :meth:`bind_origin` only checks the recorded origin. With
+    ``create=False`` the file must already hold a ledger (nothing is created).
+    Read-only or not creating, a missing file, an empty one or one holding only
+    other tables raises :class:`~ledger.errors.NotALedgerError`, as does, in
+    every mode, a file that is not SQLite at all; nothing is written to it.
+    (A new ledger may share a file with other tables when it is created.)
+    A file of layout version 1 is upgraded to version 2 when opened for
+    writing (one transaction) and read as it is when opened read-only.
+    Raises :class:`LedgerStoreError` when the file cannot be opened, holds a
+    layout version we do not know, or the file system refuses WAL. One
     instance may be shared by threads.
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], *, timeout: float = 30.0, read_only: bool = False
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timeout: float = 30.0,
+        read_only: bool = False,
+        create: bool = True,
     ) -> None:
-        """Open (creating if needed, unless ``read_only``) the ledger tables in the file at
-        ``path``."""
+        """Open (creating if needed, unless ``read_only`` or not ``create``) the ledger tables
+        in the file at ``path``."""
         self._lock = threading.RLock()
         self._path = os.fspath(path)
         self._read_only = bool(read_only)
+        self._version = SCHEMA_VERSION
+        memory = self._path == ":memory:" or not self._path
+        if (self._read_only or not create) and memory:
+            raise NotALedgerError("opening an existing ledger needs the path of a file", self._path)
+        if (self._read_only or not create) and not os.path.isfile(self._path):
+            raise NotALedgerError(f"{self._path!r} does not exist: it holds no ledger", self._path)
         try:
-            if self._read_only:
-                if self._path == ":memory:" or not self._path:
-                    raise LedgerStoreError("a read-only store needs the path of an existing file")
-                # mode=ro: SQLite opens the file without write access and never creates it.
-                uri = "file:" + quote(os.path.abspath(self._path)) + "?mode=ro"
-                conn = sqlite3.connect(
-                    uri, timeout=timeout, isolation_level=None, check_same_thread=False, uri=True
-                )
-            else:
+            if memory:
                 conn = sqlite3.connect(
                     self._path, timeout=timeout, isolation_level=None, check_same_thread=False
+                )
+            else:
+                # mode=ro: SQLite opens the file without write access and never creates
+                # it; mode=rw: an existing file only; mode=rwc: created when missing.
+                mode = "ro" if self._read_only else ("rwc" if create else "rw")
+                uri = "file:" + quote(os.path.abspath(self._path)) + "?mode=" + mode
+                conn = sqlite3.connect(
+                    uri, timeout=timeout, isolation_level=None, check_same_thread=False, uri=True
                 )
         except sqlite3.Error as exc:
             raise LedgerStoreError(f"cannot open {self._path!r}: {exc}") from exc
         self._conn = conn
         try:
+            # What the file holds is read before any setting is changed, so a file of
+            # another kind is refused exactly as it was found.
+            # A new ledger may share a file with other tables (the design's one-file
+            # deployment); an existing one must be there to be opened as one.
+            kind = self._classify()
+            if kind != "ledger" and (self._read_only or not create):
+                what = "tables of another kind" if kind == "other" else "no table at all"
+                raise NotALedgerError(
+                    f"{self._path!r} is not a ledger: it holds {what}", self._path
+                )
             if not self._read_only:
                 conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
                 mode = switch_to_wal(conn, timeout)
@@ -237,12 +303,17 @@ class SQLiteStore:
             # instead of failing inside sqlite3's UTF-8 decoding.
             conn.text_factory = bytes
             if self._read_only:
-                self._check_version()
+                self._version = self._check_version()
                 return
-            # The tables, once created, are never dropped: when they are there (the
-            # common case) opening needs no write lock.
+            # The tables, once created, are never dropped: when they are there at our
+            # version (the common case) opening needs no write lock.
             if not self._schema_ready():
                 self._create_schema()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            if isinstance(exc, sqlite3.OperationalError):
+                raise LedgerStoreError(f"cannot prepare {self._path!r}: {exc}") from exc
+            raise NotALedgerError(f"{self._path!r} is not a ledger: {exc}", self._path) from exc
         except sqlite3.Error as exc:
             conn.close()
             raise LedgerStoreError(f"cannot prepare {self._path!r}: {exc}") from exc
@@ -250,53 +321,92 @@ class SQLiteStore:
             conn.close()
             raise
 
+    def _classify(self) -> str:
+        # "ledger" (ledger_meta is there), "empty" (no table at all) or "other".
+        # Raises sqlite3.DatabaseError for a file that is not SQLite.
+        names = {
+            row[0]
+            for row in self._conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+            ).fetchall()
+        }
+        if "ledger_meta" in names:
+            return "ledger"
+        return "other" if names else "empty"
+
     def _schema_ready(self) -> bool:
         # True when the tables exist at our schema version, False when there are
-        # none; raises for a ledger of another version.
+        # none or they need the upgrade; raises for a ledger of an unknown version.
         conn = self._conn
         exists = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_meta'"
         ).fetchone()
         if not exists:
             return False
-        self._check_version()
-        return True
+        return self._check_version() == SCHEMA_VERSION
 
-    def _check_version(self) -> None:
-        # Raises unless ledger_meta records our schema version (sqlite3.Error when
-        # the table is missing).
+    def _check_version(self) -> int:
+        # The layout version ledger_meta records; raises unless this code reads it
+        # (sqlite3.Error when the table is missing).
         row = self._conn.execute(
             "SELECT value FROM ledger_meta WHERE key = 'schema_version'"
         ).fetchone()
-        if row is None or row[0] != str(SCHEMA_VERSION).encode():
-            raise LedgerStoreError(
-                f"{self._path!r} has ledger schema version {row and row[0]!r}; "
-                f"this code reads version {SCHEMA_VERSION}"
-            )
+        value = None if row is None else bytes(row[0])
+        for version in READABLE_VERSIONS:
+            if value == str(version).encode():
+                return version
+        raise LedgerStoreError(
+            f"{self._path!r} has ledger schema version {value!r}; "
+            f"this code reads versions {sorted(READABLE_VERSIONS)}"
+        )
 
     def _create_schema(self) -> None:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
             # Checked again under the write lock: another process may have created
-            # the tables since we looked.
+            # or upgraded the tables since we looked.
             if not self._schema_ready():
-                for statement in SQLITE_SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+                if conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_meta'"
+                ).fetchone():
+                    self._upgrade()
+                else:
+                    for statement in SQLITE_SCHEMA.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+                    conn.execute(
+                        "INSERT INTO ledger_meta (key, value) VALUES ('schema_version', ?)",
+                        (str(SCHEMA_VERSION),),
+                    )
+                    empty = Tail.empty()
+                    conn.execute(
+                        "INSERT INTO ledger_tail (id, size, last_hash, border) VALUES (0, 0, ?, ?)",
+                        (empty.last_hash, b""),
+                    )
                 conn.execute(
-                    "INSERT INTO ledger_meta (key, value) VALUES ('schema_version', ?)",
-                    (str(SCHEMA_VERSION),),
-                )
-                empty = Tail.empty()
-                conn.execute(
-                    "INSERT INTO ledger_tail (id, size, last_hash, border) VALUES (0, 0, ?, ?)",
-                    (empty.last_hash, b""),
+                    "INSERT OR IGNORE INTO ledger_meta (key, value) VALUES (?, ?)",
+                    (META_LEDGER_ID, os.urandom(16).hex()),
                 )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+    def _upgrade(self) -> None:
+        # Version 1 -> 2, inside _create_schema's transaction: the identity table,
+        # filled from the entries already stored (first occurrence of each).
+        conn = self._conn
+        conn.execute(_IDENTITIES_TABLE)
+        rows = conn.execute("SELECT idx, data FROM ledger_entries ORDER BY idx")
+        conn.executemany(
+            "INSERT OR IGNORE INTO ledger_identities (hash, idx) VALUES (?, ?)",
+            identity_rows(rows),
+        )
+        conn.execute(
+            "UPDATE ledger_meta SET value = ? WHERE key = 'schema_version'",
+            (str(SCHEMA_VERSION),),
+        )
 
     @property
     def read_only(self) -> bool:
@@ -424,6 +534,31 @@ class SQLiteStore:
             return bytes(rows[0][0]).decode("utf-8")
         except (TypeError, UnicodeDecodeError) as exc:
             raise LedgerStoreError(f"the stored origin is corrupt: {exc}") from exc
+
+    def meta(self, name: str) -> str | None:
+        """A value recorded about the log (see :meth:`~ledger.store.Store.meta`), or ``None``."""
+        rows = self._query("SELECT value FROM ledger_meta WHERE key = ?", (name,))
+        if not rows:
+            return None
+        try:
+            return bytes(rows[0][0]).decode("utf-8")
+        except (TypeError, UnicodeDecodeError) as exc:
+            raise LedgerStoreError(f"the stored {name} is corrupt: {exc}") from exc
+
+    def bind_meta(self, name: str, value: str) -> str:
+        """Record ``value`` under ``name`` unless one is recorded; return the recorded one.
+
+        On a read-only store nothing is recorded.
+        """
+        recorded = self.meta(name)
+        if recorded is not None or self._read_only:
+            return value if recorded is None else recorded
+        with self.write():
+            self._conn.execute(
+                "INSERT OR IGNORE INTO ledger_meta (key, value) VALUES (?, ?)", (name, value)
+            )
+        recorded = self.meta(name)
+        return value if recorded is None else recorded
 
     def close(self) -> None:
         """Close the connection."""

@@ -15,6 +15,7 @@ from did_methods.keys import KeyType, PrivateKey
 from ledger._merkle import hash_leaf
 from ledger.checkpoint import Checkpoint, verify_checkpoint
 from ledger.entry import EntryDraft
+from ledger.errors import EntryRejected
 from ledger.facade import Ledger
 from ledger.proofs import verify_inclusion
 from ledger.registry import (
@@ -219,7 +220,16 @@ def test_rogue_entries_written_straight_to_the_log_are_ignored(
         KIND_UPDATE, {**payload, "document": ledger.dids.template(did)}, now=clock
     )
     ledger.log.append(good)
-    replay = ledger.log.append(good)
+    # The same signed entry again is refused by the log itself ...
+    with pytest.raises(EntryRejected) as refused:
+        ledger.log.append(good)
+    assert refused.value.code == "duplicate_entry"
+    # ... and re-signed later it names a stale version, which the registry ignores.
+    clock.advance(seconds=1)
+    again = Signer(key1, f"{did}#key-1").sign(
+        KIND_UPDATE, {**payload, "document": ledger.dids.template(did)}, now=clock
+    )
+    replay = ledger.log.append(again)
     # 3. garbage payload of a registry kind.
     junk = EntryDraft(KIND_UPDATE, b"\xff\x00junk").sign(
         attacker, Signer.for_did_key(attacker).submitter, now=clock

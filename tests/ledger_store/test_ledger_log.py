@@ -320,8 +320,13 @@ def test_proofs_read_logarithmically_many_nodes(
     draft = alice.drafts(1)[0]
     writer = Log(inner, origin=ORIGIN, verify_signatures=False, max_clock_skew_ms=None)
     n = 2**16 + 3
+    # Distinct entries (a log holds each identity once); signatures are not checked here.
+    drafts = [draft] + [
+        SignedDraft(draft.kind, b"%d" % i, draft.submitter, draft.timestamp, draft.signature)
+        for i in range(1, n)
+    ]
     for start in range(0, n, 5000):
-        writer.append_batch([draft] * min(5000, n - start))
+        writer.append_batch(drafts[start : start + 5000])
     counting = CountingStore(inner)
     log = Log(counting, origin=ORIGIN)  # type: ignore[arg-type]
     root = log.root()

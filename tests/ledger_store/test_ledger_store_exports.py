@@ -24,6 +24,7 @@ EXPECTED = {
     # errors
     "LedgerError", "EntryError", "EntryNotFound", "EntryRejected", "IntegrityError",
     "LedgerStoreError", "ProofError", "CheckpointError", "SplitViewError", "TreeSizeError",
+    "NotALedgerError", "LedgerKeyMismatch",
     # the front door
     "Ledger",
 }  # fmt: skip

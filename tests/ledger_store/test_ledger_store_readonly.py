@@ -195,7 +195,8 @@ def test_first_openings_in_parallel_create_the_tables_once(tmp_path: Path) -> No
         thread.join()
     assert errors == []
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT count(*) FROM ledger_meta").fetchone() == (2,)
+        # schema_version, ledger_id and origin, once each
+        assert conn.execute("SELECT count(*) FROM ledger_meta").fetchone() == (3,)
         assert conn.execute("SELECT count(*) FROM ledger_tail").fetchone() == (1,)
 
 
