@@ -105,10 +105,13 @@ def _open(
     target = _target(db, dsn)
     if db is not None and not db.exists():
         raise click.UsageError(f"{db} does not exist; create it with 'ssi-wallet vault init'")
+    # Never creates anything: a file without a ledger, or a ledger without a vault,
+    # is refused as it is (exit 2).
     return Vault.open(
         target,
         master_key=_master_key(mk_file, mk_env),
         signer=_signer(key_file, passphrase_env),
+        create=False,
     )
 
 
@@ -147,6 +150,12 @@ def init(
     origin the store is bound to, else the default origin).
     """
     target = _target(db, dsn)
+    if db is not None and db.exists() and db.stat().st_size > 0:
+        # A file with content must be a ledger already: init never writes the
+        # ledger's and the vault's tables into another kind of file.
+        from ledger.store import open_store
+
+        open_store(target, read_only=True).close()
     created = False
     if master_key_file is not None and master_key_env is None and not master_key_file.exists():
         MasterKey.generate().write_file(master_key_file)

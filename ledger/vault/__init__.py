@@ -28,7 +28,9 @@ from ledger.vault._vault import (
 )
 from ledger.vault.crypto import KeyProvider, MasterKey
 from ledger.vault.errors import (
+    BackupRefused,
     MasterKeyError,
+    NotAVaultError,
     RecordError,
     RecordNotFound,
     ReleaseRefused,
@@ -62,6 +64,7 @@ __all__ = [
     "AccessEvent",
     "Authorisation",
     "AuthorisationVerifier",
+    "BackupRefused",
     "CompactReport",
     "DeclarativePolicy",
     "ErasedRecord",
@@ -69,6 +72,7 @@ __all__ = [
     "KeyProvider",
     "MasterKey",
     "MasterKeyError",
+    "NotAVaultError",
     "PolicyDecision",
     "PostgresVaultBackend",
     "Principal",

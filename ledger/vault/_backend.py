@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from ledger.errors import LedgerStoreError
 from ledger.store._base import StoreWriter
 from ledger.store.sqlite import switch_to_wal
-from ledger.vault.errors import VaultStoreError
+from ledger.vault.errors import NotAVaultError, VaultStoreError
 
 __all__ = [
     "VAULT_SCHEMA_VERSION",
@@ -202,11 +202,16 @@ class SQLiteVaultBackend:
     ``timeout`` (seconds) bounds waiting for another writer; the vault and the
     ledger share SQLite's one write lock. Raises :class:`VaultStoreError`
     when the file cannot be opened, holds a vault of another schema version,
-    or cannot use WAL.
+    or cannot use WAL, and :class:`~ledger.vault.errors.NotAVaultError` when
+    it holds no vault and ``create=False``.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
-        """Open (creating if needed) the vault tables in the SQLite file at ``path``."""
+    def __init__(
+        self, path: str | os.PathLike[str], *, timeout: float = 30.0, create: bool = True
+    ) -> None:
+        """Open (creating if needed, unless ``create=False``) the vault tables in the SQLite
+        file at ``path``; without them and ``create=False``, raise :class:`NotAVaultError`
+        having changed nothing."""
         self._path = os.fspath(path)
         self._lock = threading.RLock()
         try:
@@ -217,6 +222,13 @@ class SQLiteVaultBackend:
             raise VaultStoreError(f"cannot open {self._path!r}: {exc}") from exc
         self._conn = conn
         try:
+            if (
+                not create
+                and not conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'vault_meta'"
+                ).fetchone()
+            ):
+                raise NotAVaultError(f"{self._path!r} holds no vault: create it with 'vault init'")
             conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             mode = switch_to_wal(conn, timeout)
             if mode != "wal":

@@ -57,6 +57,7 @@ from ledger.vault.crypto import (
     subject_tag,
 )
 from ledger.vault.errors import (
+    BackupRefused,
     MasterKeyError,
     RecordError,
     RecordNotFound,
@@ -367,9 +368,15 @@ class Vault:
         master_key: KeyProvider,
         origin: str | None = None,
         schema: str = "ssi_ledger",
+        create: bool = True,
         **options: Any,
     ) -> Vault:
         """Open the ledger and the vault sharing one store.
+
+        ``create=False`` opens an existing vault only: a target that holds no
+        ledger raises :class:`~ledger.errors.NotALedgerError`, a ledger without
+        the vault's tables :class:`~ledger.vault.errors.NotAVaultError`, and
+        nothing is created in either case.
 
         ``target`` is a SQLite file path (the default store) or a PostgreSQL
         DSN (``postgresql://...``). ``origin`` names the log; by default the
@@ -388,14 +395,16 @@ class Vault:
             from ledger.store.postgres import PostgresStore
             from ledger.vault.postgres import PostgresVaultBackend
 
-            store: Any = PostgresStore(text, schema=schema)
-            make_backend: Any = lambda: PostgresVaultBackend(text, schema=schema)  # noqa: E731
+            store: Any = PostgresStore(text, schema=schema, create=create)
+            make_backend: Any = lambda: PostgresVaultBackend(  # noqa: E731
+                text, schema=schema, create=create
+            )
         else:
             from ledger.store.sqlite import SQLiteStore
             from ledger.vault._backend import SQLiteVaultBackend
 
-            store = SQLiteStore(text)
-            make_backend = lambda: SQLiteVaultBackend(text)  # noqa: E731
+            store = SQLiteStore(text, create=create)
+            make_backend = lambda: SQLiteVaultBackend(text, create=create)  # noqa: E731
         try:
             backend = make_backend()
         except BaseException:
@@ -445,18 +454,33 @@ class Vault:
                     ("master_key_id", self._mk.key_id.encode()),
                     ("index_key", self._mk.wrap(index_key, context=_INDEX_CONTEXT)),
                     ("replayed_upto", str(self._log.size).encode()),
+                    ("vault_id", self._rand(16).hex().encode()),
                 ]
                 for key, value in rows:
                     txn.execute(
                         "INSERT INTO {p}vault_meta (key, value) VALUES (?, ?)", (key, value)
                     )
+                self._vault_id = rows[-1][1].decode()
                 return index_key
-        if meta.get("master_key_id") != self._mk.key_id.encode():
-            raise MasterKeyError(
-                f"this vault was made with master key {meta.get('master_key_id', b'?').decode()}, "
-                f"not {self._mk.key_id}"
-            )
+            if meta.get("master_key_id") != self._mk.key_id.encode():
+                raise MasterKeyError(
+                    "this vault was made with master key "
+                    f"{meta.get('master_key_id', b'?').decode()}, not {self._mk.key_id}"
+                )
+            if "vault_id" not in meta:
+                # A vault made before vaults had ids gets one now (backups name it).
+                meta["vault_id"] = self._rand(16).hex().encode()
+                txn.execute(
+                    "INSERT INTO {p}vault_meta (key, value) VALUES ('vault_id', ?)",
+                    (meta["vault_id"],),
+                )
+        self._vault_id = meta["vault_id"].decode()
         return self._mk.unwrap(meta["index_key"], context=_INDEX_CONTEXT)
+
+    @property
+    def vault_id(self) -> str:
+        """This vault's random id (hex), which its backups carry."""
+        return self._vault_id
 
     def _check_shared_store(self) -> None:
         # The wrapped index key is random per vault: seeing the same bytes through
@@ -745,9 +769,12 @@ class Vault:
         with self._backend.transaction() as txn:
             return self._replay_in(txn)
 
-    def _replay_in(self, txn: Txn) -> int:
+    def _replay_in(self, txn: Txn, *, start: int | None = None) -> int:
+        # From the recorded position, or from ``start`` (a restore replays the whole log).
         rows = txn.execute("SELECT value FROM {p}vault_meta WHERE key = 'replayed_upto'")
         upto = int(bytes(rows[0][0]).decode()) if rows else 0
+        if start is not None:
+            upto = start
         size = self._log.size
         if upto >= size:
             return 0
@@ -1115,10 +1142,11 @@ class Vault:
     def backup(self, path: str | os.PathLike[str], *, force: bool = False) -> Path:
         """Write an encrypted backup of the vault tables to a new file (mode 0600).
 
-        The file holds every vault row, sealed with AES-256-GCM under a fresh
-        backup key wrapped by the master key. Raises :class:`VaultError` when
-        the file exists (unless ``force``: then it is replaced atomically) or is
-        a symbolic link.
+        The file holds every vault row and the backup's origin (the log's
+        origin and ledger id, and the vault's id), sealed with AES-256-GCM
+        under a fresh backup key wrapped by the master key. Raises
+        :class:`VaultError` when the file exists (unless ``force``: then it is
+        replaced atomically) or is a symbolic link.
         """
         with self._backend.read() as txn:
             tables = {
@@ -1130,7 +1158,15 @@ class Vault:
                 for i, v in enumerate(row):
                     if isinstance(v, memoryview | bytearray):
                         row[i] = bytes(v)
-        body = cbor2.dumps({"origin": self._log.origin, "created": self._clock(), "tables": tables})
+        body = cbor2.dumps(
+            {
+                "origin": self._log.origin,
+                "ledger": self._ledger_id(),
+                "vault": self._vault_id,
+                "created": self._clock(),
+                "tables": tables,
+            }
+        )
         key = self._rand(DATA_KEY_SIZE)
         nonce = self._rand(NONCE_SIZE)
         wrapped = self._mk.wrap(key, context=_BACKUP_CONTEXT)
@@ -1149,36 +1185,43 @@ class Vault:
             raise VaultError(f"cannot create the backup: {exc}") from exc
 
     def restore(self, path: str | os.PathLike[str]) -> int:
-        """Replace the vault tables with a backup, then replay the erasures logged since.
+        """Merge a backup of this vault into its tables, then replay every erasure on the log.
 
-        Both happen in one transaction, then the files are compacted: a
-        backup taken before an erasure never brings the erased data back.
-        Returns how many restored record versions the replay erased again.
-        Raises :class:`~ledger.vault.errors.RecordError` for a file that is
-        not a backup, :class:`~ledger.vault.errors.MasterKeyError` for one
-        made under another master key, :class:`VaultError` for another log's.
+        Only a backup of this vault is taken: its origin (the log's origin and
+        ledger id, the vault's id) must be this vault's, else
+        :class:`~ledger.vault.errors.BackupRefused` (``backup_other_ledger``,
+        ``backup_other_vault``) and nothing changes. Restoring never removes
+        what the vault holds: rows of the backup the vault lacks are added,
+        rows it has are kept as they are. It never brings back what this
+        vault erased: a record version erased here, and every record of a
+        subject erased here, stays erased, and every tombstone on the log is
+        replayed against what was added. One transaction, then the files are
+        compacted. Returns how many of the backup's record versions stayed
+        erased. Raises :class:`~ledger.vault.errors.RecordError` for a file
+        that is not a backup and :class:`~ledger.vault.errors.MasterKeyError`
+        for one made under another master key.
         """
         tables, origin = self._read_backup(Path(path))
-        if origin != self._log.origin:
-            raise VaultError(f"the backup is of the log {origin!r}, not {self._log.origin!r}")
+        if (origin.get("origin"), origin.get("ledger")) != (self._log.origin, self._ledger_id()):
+            raise BackupRefused(
+                "backup_other_ledger",
+                f"the backup is of the log {origin.get('origin')!r} "
+                f"(ledger {origin.get('ledger')!r}), not of this one {self._log.origin!r}",
+            )
+        if origin.get("vault") != self._vault_id:
+            raise BackupRefused("backup_other_vault", "the backup is of another vault on this log")
         with self._backend.transaction() as txn:
-            for table in reversed(VAULT_TABLES):
-                txn.execute(f"DELETE FROM {{p}}{table}")  # noqa: S608
-            for table in VAULT_TABLES:
-                for row in tables.get(table, []):
-                    marks = ", ".join("?" * len(row))
-                    txn.execute(f"INSERT INTO {{p}}{table} VALUES ({marks})", row)  # noqa: S608
-            meta = {
-                str(k): bytes(v) for k, v in txn.execute("SELECT key, value FROM {p}vault_meta")
-            }
-            if meta.get("master_key_id") != self._mk.key_id.encode():
-                raise MasterKeyError("the backup's vault was made with another master key")
-            self._index_key = self._mk.unwrap(meta["index_key"], context=_INDEX_CONTEXT)
-            removed = self._replay_in(txn)
+            kept = _merge_backup(txn, tables)
+            kept += self._replay_in(txn, start=0)
         self._backend.compact()
-        return removed
+        return kept
 
-    def _read_backup(self, path: Path) -> tuple[dict[str, list[list[Any]]], str]:
+    def _ledger_id(self) -> str | None:
+        from ledger.store._base import META_LEDGER_ID
+
+        return self._log.store.meta(META_LEDGER_ID)
+
+    def _read_backup(self, path: Path) -> tuple[dict[str, list[list[Any]]], dict[str, Any]]:
         try:
             if path.stat().st_size > _MAX_BACKUP:
                 raise RecordError("the backup file is larger than the bound")
@@ -1199,8 +1242,8 @@ class Vault:
             )
             inner = cbor2.loads(body)
             tables = inner["tables"]
-            origin = inner["origin"]
-            if not isinstance(tables, dict) or not isinstance(origin, str):
+            origin = {k: inner.get(k) for k in ("origin", "ledger", "vault")}
+            if not isinstance(tables, dict) or not isinstance(origin["origin"], str):
                 raise RecordError("malformed backup body")
             for name, rows in tables.items():
                 if name not in VAULT_TABLES or not isinstance(rows, list):
@@ -1287,6 +1330,48 @@ class Vault:
         return VaultCheck(
             not problems, len(subjects), len(records), len(erased), len(events), tuple(problems)
         )
+
+
+def _merge_backup(txn: Txn, tables: Mapping[str, list[list[Any]]]) -> int:
+    """Add the backup's rows the vault lacks; keep every row it has; never add back what it
+    erased. Returns how many of the backup's record versions were left out as erased."""
+    erased_refs = {bytes(r[0]) for r in txn.execute("SELECT ref FROM {p}vault_erased")}
+    erased_tags = {bytes(r[0]) for r in txn.execute("SELECT DISTINCT tag FROM {p}vault_erased")}
+    keys = {
+        bytes(tag): bytes(wrapped)
+        for tag, wrapped in txn.execute("SELECT tag, wrapped_key FROM {p}vault_subjects")
+    }
+    restorable: set[bytes] = set()
+    for row in tables.get("vault_subjects", []):
+        tag, wrapped = bytes(row[0]), bytes(row[1])
+        if tag in keys:
+            # The subject is here: its records under the same data key may come back.
+            if keys[tag] == wrapped:
+                restorable.add(tag)
+            continue
+        if tag in erased_tags:
+            continue  # a subject erased here never comes back
+        _insert(txn, "vault_subjects", row)
+        restorable.add(tag)
+    left_out = 0
+    for row in tables.get("vault_records", []):
+        ref, tag = bytes(row[0]), bytes(row[1])
+        if ref in erased_refs or tag not in restorable:
+            left_out += 1
+            continue
+        _insert(txn, "vault_records", row)
+    for table in ("vault_erased", "vault_events"):
+        for row in tables.get(table, []):
+            _insert(txn, table, row)
+    return left_out
+
+
+def _insert(txn: Txn, table: str, row: Sequence[Any]) -> None:
+    marks = ", ".join("?" * len(row))
+    txn.execute(
+        f"INSERT INTO {{p}}{table} VALUES ({marks}) ON CONFLICT DO NOTHING",  # noqa: S608
+        row,
+    )
 
 
 def _apply_tombstones(

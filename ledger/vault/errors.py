@@ -7,12 +7,14 @@
      │    └── RecordError                 a record or export that is not acceptable JSON
      ├── StoreError
      │    └── VaultStoreError             the vault's tables failed (also a VaultError)
+     │         └── NotAVaultError         the store holds no vault (also a ParseError)
      ├── PolicyError
      │    └── ReleaseRefused              a release the policy refused (``code``, ``log_index``)
      ├── VerificationError (code)         a record proof that does not verify
      └── LedgerError
           └── VaultError                  root of errors only the vault raises
                ├── MasterKeyError         the master key is missing, malformed or not this vault's
+               ├── BackupRefused          a backup of another ledger or vault (``code``)
                ├── SubjectNotFound (LookupError)  no record, live or erased, for that subject
                └── RecordNotFound (LookupError)   no such record or version for that subject
 
@@ -27,7 +29,9 @@ from did_methods.errors import ParseError, PolicyError, StoreError
 from ledger.errors import LedgerError
 
 __all__ = [
+    "BackupRefused",
     "MasterKeyError",
+    "NotAVaultError",
     "RecordError",
     "RecordNotFound",
     "ReleaseRefused",
@@ -53,6 +57,32 @@ class VaultStoreError(StoreError, VaultError):
     was written to the vault (a commitment already appended to the log stays,
     naming nothing: see ``docs/vault.md``).
     """
+
+
+class NotAVaultError(VaultStoreError, ParseError):
+    """The ledger's store holds no vault tables, and the vault was opened not to create them
+    (``Vault.open(..., create=False)``, every ``ssi-wallet vault`` command but ``init``).
+
+    Nothing was created. ``code`` is ``not_a_vault``; the command line exits 2 on it.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.code = "not_a_vault"
+
+
+class BackupRefused(VaultError):
+    """A backup that is not of this vault was refused; nothing was restored.
+
+    ``code`` is ``backup_other_ledger`` (the backup names another log: another
+    origin or another ledger id, or none) or ``backup_other_vault`` (the same
+    log, another vault: e.g. a vault made in a copy of the ledger file).
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
 
 
 class MasterKeyError(VaultError):

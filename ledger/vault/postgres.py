@@ -28,7 +28,7 @@ from ledger.vault._backend import (
     Txn,
     _check_schema_version,
 )
-from ledger.vault.errors import VaultStoreError
+from ledger.vault.errors import NotAVaultError, VaultStoreError
 
 __all__ = ["PostgresVaultBackend"]
 
@@ -70,8 +70,10 @@ class PostgresVaultBackend:
         schema: str = "ssi_ledger",
         connect_timeout: float = 10.0,
         lock_timeout: float = 30.0,
+        create: bool = True,
     ) -> None:
-        """Connect and create the vault tables if needed."""
+        """Connect and create the vault tables if needed (unless ``create=False``: then a
+        schema without them raises :class:`NotAVaultError`)."""
         try:
             import psycopg
         except ImportError as exc:  # pragma: no cover - depends on the install
@@ -87,6 +89,18 @@ class PostgresVaultBackend:
                 dsn, autocommit=True, connect_timeout=max(1, int(connect_timeout))
             )
             self._conn.execute(f"SET lock_timeout = {int(lock_timeout * 1000)}")
+            if (
+                not create
+                and not self._conn.execute(
+                    "SELECT 1 FROM information_schema.tables "
+                    "WHERE table_schema = %s AND table_name = 'vault_meta'",
+                    (schema,),
+                ).fetchone()
+            ):
+                self._conn.close()
+                raise NotAVaultError(
+                    f"schema {schema!r} holds no vault: create it with 'vault init'"
+                )
             with self.transaction() as txn:
                 txn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
                 for statement in _pg_schema(schema).split(";"):
