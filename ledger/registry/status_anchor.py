@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import threading
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,6 +54,8 @@ KIND_ANCHOR = "status.anchor"
 MAX_URL_LENGTH = 2048
 
 _URL_RE = re.compile(r"https?://[\x21-\x7e]+")
+# Times one anchor is signed anew (a millisecond later) to differ from an earlier entry.
+_MAX_RESIGN = 64
 
 
 def _check_url(url: object) -> str:
@@ -154,12 +156,33 @@ class StatusListRegistry:
         identity = draft.identity()
         with self._lock:
             anchors = self._urls.get(url)
-            for anchor in reversed(anchors.items if anchors is not None else []):
-                if anchor.time_ms != draft.timestamp:
-                    break
-                if self._log.get(anchor.index).identity() == identity:
-                    return anchor
+            if anchors is None:
+                return None
+            first = bisect_left(anchors.times, draft.timestamp)
+            last = bisect_right(anchors.times, draft.timestamp)
+            candidates = anchors.items[first:last]
+        for anchor in candidates:
+            if self._log.get(anchor.index).identity() == identity:
+                return anchor
         return None
+
+    def _draft(self, actor: Signer, url: str, value: bytes, now: int) -> SignedDraft:
+        """The anchor entry to append for ``url`` at ``now``.
+
+        A log holds each signed statement once: the same list, digest, signer
+        and time anchored again (a list back at an earlier state, or published
+        twice, within one clock tick) is signed anew one millisecond after the
+        latest anchor of ``url``, never by repeating the earlier entry.
+        """
+        payload = {"v": 1, "url": url, "digest": value}
+        at = now
+        for _ in range(_MAX_RESIGN):
+            draft = actor.sign(KIND_ANCHOR, payload, now=lambda at=at: at)  # type: ignore[misc]
+            if self._same_anchor(url, draft) is None:
+                return draft
+            with self._lock:
+                at = max(at, self._urls[url].items[-1].time_ms) + 1
+        raise RegistryError(f"{url[:100]} was anchored too often within one instant")
 
     def rejection(self, index: int) -> SSIWalletError | None:
         """Why the anchor entry at log ``index`` was ignored, or ``None``."""
@@ -198,31 +221,24 @@ class StatusListRegistry:
         actor = as_signer(signer)
         if actor.did != issuer:
             raise RegistryRejected("not_authorised", f"{actor.method} is not a method of {issuer}")
-        draft = actor.sign(
-            KIND_ANCHOR, {"v": 1, "url": _check_url(url), "digest": value}, now=self._clock
-        )
-        return self._append([draft], [url], None)[0]
+        return self._append(actor, [(_check_url(url), value)], None)[0]
 
     def _append(
-        self, drafts: list[SignedDraft], urls: list[str], before_commit: BeforeCommit | None
+        self, actor: Signer, lists: list[tuple[str, bytes]], before_commit: BeforeCommit | None
     ) -> list[StatusAnchor]:
-        # Check each draft as the follower will, so a refused anchor appends nothing.
         self._follower.catch_up()
-        existing = [self._same_anchor(url, d) for url, d in zip(urls, drafts, strict=True)]
-        fresh = [d for d, same in zip(drafts, existing, strict=True) if same is None]
-        if not fresh and before_commit is None:
-            # The very same signed anchors (same lists, digests, signer and time) are on
-            # the log already: anchoring them again is a no-op, not a replay to refuse.
-            return [same for same in existing if same is not None]
-        for draft in fresh:
+        now = self._clock()
+        drafts = [self._draft(actor, url, value, now) for url, value in lists]
+        # Check each draft as the follower will, so a refused anchor appends nothing.
+        for draft in drafts:
             self._check(Entry.from_draft(draft, index=self._log.size, prev_hash=GENESIS_PREV_HASH))
-        entries = self._log.append_batch(fresh or drafts, before_commit=before_commit)
+        entries = self._log.append_batch(drafts, before_commit=before_commit)
         for entry in entries:
             problem = self.rejection(entry.index)
             if problem is not None:
                 raise problem
         with self._lock:
-            return [self._urls[url].items[-1] for url in urls]
+            return [self._urls[url].items[-1] for url, _ in lists]
 
     def anchor_status_lists(
         self,
@@ -249,19 +265,15 @@ class StatusListRegistry:
         urls = [_check_url(url) for url, _ in lists]
         if len(set(urls)) != len(urls):
             raise RegistryError("each status list URL appears once in a batch")
-        drafts: list[SignedDraft] = []
-        for url, credential in lists:
+        values: list[tuple[str, bytes]] = []
+        for url, (_, credential) in zip(urls, lists, strict=True):
             data = credential.encode("utf-8") if isinstance(credential, str) else credential
             if not isinstance(data, bytes):
                 raise RegistryError("the credential must be bytes or text")
-            drafts.append(
-                actor.sign(
-                    KIND_ANCHOR, {"v": 1, "url": url, "digest": digest(data)}, now=self._clock
-                )
-            )
-        if not drafts:
+            values.append((url, digest(data)))
+        if not values:
             return []
-        return self._append(drafts, urls, before_commit)
+        return self._append(actor, values, before_commit)
 
     def current(self, url: str, at: datetime | None = None) -> StatusAnchor | None:
         """The anchor of ``url`` in force at ``at`` (default: the latest), or ``None``."""

@@ -583,3 +583,33 @@ def test_ledger_id_is_recorded_once_per_log(tmp_path: Path) -> None:
     again = SQLiteStore(a)
     assert again.meta("ledger_id") == first
     again.close()
+
+
+def test_replayed_status_anchor_cannot_roll_a_status_list_back() -> None:
+    clock, root, issuer = Clock(), ed25519(), ed25519()
+    did = Signer.for_did_key(issuer).did
+    url = "https://issuer.example/status/1"
+    led = Ledger(MemoryStore(), origin=ORIGIN, key=root, clock=clock)
+    first = led.status_lists.anchor_status_list(url, b"list: nobody revoked", issuer=did,
+                                                signer=issuer)  # fmt: skip
+    clock.advance(minutes=1)
+    revoked = led.status_lists.anchor_status_list(url, b"list: one revoked", issuer=did,
+                                                  signer=issuer)  # fmt: skip
+    clock.advance(minutes=1)
+    with pytest.raises(EntryRejected) as raised:
+        led.log.append(led.log.get(first.index).draft())  # the old list, un-revoking
+    assert raised.value.code == "duplicate_entry"
+    assert led.status_lists.current(url) == revoked
+
+
+def test_same_status_list_published_again_in_one_instant_is_a_new_anchor() -> None:
+    clock, root, issuer = Clock(), ed25519(), ed25519()
+    did = Signer.for_did_key(issuer).did
+    url = "https://issuer.example/status/1"
+    led = Ledger(MemoryStore(), origin=ORIGIN, key=root, clock=clock)
+    a = led.status_lists.anchor_status_list(url, b"v0", issuer=did, signer=issuer)
+    b = led.status_lists.anchor_status_list(url, b"v1", issuer=did, signer=issuer)
+    c = led.status_lists.anchor_status_list(url, b"v0", issuer=did, signer=issuer)
+    assert (a.digest, c.digest) == (a.digest, a.digest) and b.digest != a.digest
+    assert c.index > b.index and c.time_ms > b.time_ms  # signed anew, never a replay
+    assert led.status_lists.current(url) == c
