@@ -13,10 +13,10 @@
      ├── UnsupportedError
      └── VerificationError              a check failed (stable ``code``)
 
-:class:`VerificationError`, :class:`ParseError` and the three JSON errors are the
-shared classes from :mod:`did_methods.errors` (the strict JSON reader every
-package uses lives in the bottom layer), re-exported so that callers of ``credentials``
-need only this module.
+:class:`VerificationError`, :class:`ParseError`, :class:`CanonicalizationError` and
+the three JSON errors are the shared classes from :mod:`did_methods.errors` (the
+strict JSON reader and the JCS every package uses live in the bottom layer),
+re-exported so that callers of ``credentials`` need only this module.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from did_methods.errors import (
+    CanonicalizationError,
     DuplicateKeyError,
     InputTooLargeError,
     JSONError,
@@ -44,15 +45,6 @@ __all__ = [
     "ValidationError",
     "VerificationError",
 ]
-
-
-class CanonicalizationError(ParseError):
-    """A value cannot be serialised by RFC 8785 (JCS).
-
-    Raised for NaN and infinities, integers outside the IEEE-754 safe range,
-    lone surrogates, non-string object keys, non-JSON types and nesting deeper
-    than the bound.
-    """
 
 
 class ValidationError(ParseError):

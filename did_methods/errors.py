@@ -8,6 +8,7 @@ It is rooted in the lowest layer so that ``credentials``, ``ledger`` and
      │    ├── InvalidDID                a DID or DID URL that breaks DID Core syntax
      │    ├── InvalidKey                key material, Multikey or JWK that is malformed
      │    ├── InvalidDocument           a DID document that breaks DID Core
+     │    ├── CanonicalizationError     a value RFC 8785 (JCS) cannot serialise
      │    └── JSONError                 text that is not strict JSON (carries ``code``)
      │         ├── DuplicateKeyError    an object names the same member twice
      │         └── InputTooLargeError   more bytes or deeper nesting than allowed
@@ -28,6 +29,7 @@ Every public call translates dependency errors (``cryptography``, ``nacl``,
 from __future__ import annotations
 
 __all__ = [
+    "CanonicalizationError",
     "DuplicateKeyError",
     "InputTooLargeError",
     "InvalidDID",
@@ -64,6 +66,16 @@ class InvalidKey(ParseError):
 
 class InvalidDocument(ParseError):
     """A DID document does not follow DID Core."""
+
+
+class CanonicalizationError(ParseError):
+    """A value cannot be serialised by RFC 8785 (JCS).
+
+    Raised for NaN and infinities, integers outside the IEEE-754 safe range,
+    lone surrogates, non-string object keys, non-JSON types and nesting deeper
+    than the bound. Defined here, beside the kernel's JCS
+    (:mod:`did_methods._wire.jcs`), and re-exported by ``credentials.errors``.
+    """
 
 
 class JSONError(ParseError):

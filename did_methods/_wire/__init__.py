@@ -5,6 +5,8 @@ and the command line read and write through these few modules, so each rule
 lives in one place:
 
 * :mod:`did_methods._wire.json`: the one strict, bounded JSON reader;
+* :mod:`did_methods._wire.jcs`: the one RFC 8785 canonical JSON writer
+  (``credentials.jcs`` re-exports it, the vault calls it);
 * :mod:`did_methods._wire.text`: escaping of outside text for a terminal;
 * :mod:`did_methods._wire.files`: the one private-file writer (exclusive
   create, no symlinks, fsync);

@@ -21,7 +21,8 @@ from credentials.errors import (
     JSONError,
     ParseError,
 )
-from credentials.jcs import _write, canonicalize, format_number, loads_strict
+from credentials.jcs import canonicalize, format_number, loads_strict
+from did_methods._wire.jcs import _write
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "jcs-rfc8785"
 CASES = sorted(p.stem for p in (VECTORS / "input").glob("*.json"))
@@ -300,7 +301,7 @@ _fast_values = st.recursive(
 @settings(max_examples=200)
 @given(_fast_values)
 def test_jcs_fast_path_is_taken_and_exact(value: Any) -> None:
-    from credentials.jcs import _scan
+    from did_methods._wire.jcs import _scan
 
     assert _scan(value, 256)  # these values are all fast-path material
     assert canonicalize(value) == _exact(value) == rfc8785.dumps(value)
