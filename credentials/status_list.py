@@ -58,14 +58,24 @@ from __future__ import annotations
 
 import gzip
 import re
-import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
-from credentials._cache import ExpiringCache
 from credentials._jws import MethodResolver
+from credentials._status_core import (
+    DEFAULT_MAX_DECOMPRESSED,
+    CachingListResolver,
+    ListFetcher,
+    PackedEntries,
+    StatusListCoreError,
+    cache_until,
+    inflate_bounded,
+    max_encoded_length,
+    now_utc,
+    utc,
+)
 from credentials.errors import ValidationError
 from credentials.jcs import loads_strict
 from credentials.result import Check, VerificationResult
@@ -93,9 +103,6 @@ __all__ = [
 #: herd-privacy floor, so a list's size does not single out a credential.
 MIN_ENTRIES: Final = 131_072
 
-#: Default cap on the decompressed bitstring (16 MiB = 134 million 1-bit entries).
-DEFAULT_MAX_DECOMPRESSED: Final = 16 * 1024 * 1024
-
 #: The spec's default ``ttl`` (300000 ms) when a list credential names none.
 DEFAULT_TTL: Final = timedelta(milliseconds=300_000)
 
@@ -107,7 +114,6 @@ _STATUS_HEX_RE: Final = re.compile(r"0x[0-9a-fA-F]{1,2}")
 _DATETIME_RE: Final = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)", re.ASCII
 )
-_CHUNK: Final = 1 << 20
 
 _CONTEXT_V2: Final = "https://www.w3.org/ns/credentials/v2"
 _ENTRY_TYPE: Final = "BitstringStatusListEntry"
@@ -121,7 +127,7 @@ _FAILURE_CODE_FOR_PURPOSE: Final = {
 }
 
 
-class StatusListError(ParseError):
+class StatusListError(StatusListCoreError):
     """A status list, or an index into it, is malformed.
 
     ``code`` is stable: ``encoding_invalid`` (not multibase base64url, not a
@@ -130,11 +136,6 @@ class StatusListError(ParseError):
     ``index_out_of_range``, ``value_out_of_range``, ``status_size_invalid``,
     ``length_invalid``.
     """
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
 
 
 class StatusCheckError(VerificationError):
@@ -157,7 +158,7 @@ def _check_status_size(bits_per_status: object) -> int:
     return bits_per_status
 
 
-class StatusList:
+class StatusList(PackedEntries):
     """A bitstring of status entries, each ``bits_per_status`` bits wide.
 
     This is the issuer's mutable working copy (``set``/``clear`` change it in
@@ -166,7 +167,9 @@ class StatusList:
     raises :class:`StatusListError` (``index_out_of_range``).
     """
 
-    __slots__ = ("_bits", "_data", "_length")
+    __slots__ = ()
+    _MSB_FIRST = True
+    _ERROR = StatusListError
 
     def __init__(self, length: int = MIN_ENTRIES, *, bits_per_status: int = 1) -> None:
         """Create a list of ``length`` entries, all zero.
@@ -188,9 +191,7 @@ class StatusList:
             raise StatusListError(
                 "length_invalid", f"a status list is at most {DEFAULT_MAX_DECOMPRESSED} bytes"
             )
-        self._bits = bits
-        self._length = length
-        self._data = bytearray(length * bits // 8)
+        self._init(bytearray(length * bits // 8), bits, length)
 
     @classmethod
     def from_bytes(
@@ -210,9 +211,7 @@ class StatusList:
                 f"at least {min_entries} are required",
             )
         self = cls.__new__(cls)
-        self._bits = bits
-        self._length = length
-        self._data = bytearray(data)
+        self._init(bytearray(data), bits, length)
         return self
 
     @classmethod
@@ -246,80 +245,16 @@ class StatusList:
     @property
     def length(self) -> int:
         """The number of entries."""
-        return self._length
+        return self._count
 
     @property
     def bits_per_status(self) -> int:
         """The width of each entry in bits (the entry's ``statusSize``)."""
         return self._bits
 
-    def _position(self, index: object) -> int:
-        if not isinstance(index, int) or isinstance(index, bool):
-            raise StatusListError("index_out_of_range", f"index must be an int, not {index!r}")
-        if not 0 <= index < self._length:
-            raise StatusListError(
-                "index_out_of_range", f"index {index} is outside 0..{self._length - 1}"
-            )
-        return index * self._bits
-
-    def get(self, index: int) -> int:
-        """The value of entry ``index`` (0 .. 2**bits_per_status - 1)."""
-        pos = self._position(index)
-        value = 0
-        for bit in range(pos, pos + self._bits):
-            value = (value << 1) | ((self._data[bit >> 3] >> (7 - (bit & 7))) & 1)
-        return value
-
     def is_set(self, index: int) -> bool:
         """True when entry ``index`` is not zero (revoked, suspended, ...)."""
         return self.get(index) != 0
-
-    def set(self, index: int, value: int = 1) -> None:
-        """Set entry ``index`` to ``value`` (1 by default: revoked / suspended).
-
-        Raises :class:`StatusListError` for an index out of range or a value
-        that does not fit in ``bits_per_status`` bits.
-        """
-        pos = self._position(index)
-        if (
-            not isinstance(value, int)
-            or isinstance(value, bool)
-            or not 0 <= value < (1 << self._bits)
-        ):
-            raise StatusListError(
-                "value_out_of_range", f"value {value!r} does not fit in {self._bits} bit(s)"
-            )
-        for offset in range(self._bits):
-            bit = pos + offset
-            mask = 1 << (7 - (bit & 7))
-            if (value >> (self._bits - 1 - offset)) & 1:
-                self._data[bit >> 3] |= mask
-            else:
-                self._data[bit >> 3] &= ~mask & 0xFF
-
-    def clear(self, index: int) -> None:
-        """Set entry ``index`` back to zero (e.g. lift a suspension)."""
-        self.set(index, 0)
-
-    def set_indices(self) -> Iterator[int]:
-        """The indices of every non-zero entry, in increasing order."""
-        bits = self._bits
-        last_seen = -1
-        for byte_index, byte in enumerate(self._data):
-            if not byte:
-                continue
-            # widths that do not divide 8 (3, 5, ...) let an entry straddle
-            # two bytes, so an entry may be reached from both: yield it once
-            first = max(byte_index * 8 // bits, last_seen + 1)
-            last = min(((byte_index + 1) * 8 - 1) // bits, self._length - 1)
-            for index in range(first, last + 1):
-                if self.get(index):
-                    yield index
-            last_seen = max(last_seen, last)
-
-    def to_bytes(self) -> bytes:
-        """The uncompressed bitstring."""
-        return bytes(self._data)
 
     def encode(self) -> str:
         """The spec's ``encodedList``: GZIP, then multibase base64url (``u``, no padding).
@@ -329,15 +264,8 @@ class StatusList:
         """
         return "u" + b64url_encode(gzip.compress(bytes(self._data), compresslevel=9, mtime=0))
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, StatusList):
-            return NotImplemented
-        return self._bits == other._bits and self._data == other._data
-
-    __hash__ = None  # type: ignore[assignment]  # mutable
-
     def __repr__(self) -> str:
-        return f"StatusList(length={self._length}, bits_per_status={self._bits})"
+        return f"StatusList(length={self._count}, bits_per_status={self._bits})"
 
 
 def decode_bitstring(
@@ -361,41 +289,13 @@ def decode_bitstring(
         raise StatusListError(
             "encoding_invalid", "encodedList must be multibase base64url (prefix 'u')"
         )
-    # GZIP cannot shrink below ~1/1032 of its input, but random bits do not
-    # shrink at all: bound the text by the cap's base64 size plus header room.
-    max_text = (max_decompressed + 1024) * 4 // 3 + 4
     try:
-        compressed = b64url_decode(body, max_length=max_text)
+        compressed = b64url_decode(body, max_length=max_encoded_length(max_decompressed))
     except ParseError as exc:
         raise StatusListError("encoding_invalid", f"encodedList: {exc}") from exc
-    return _gunzip_bounded(compressed, max_decompressed)
-
-
-def _gunzip_bounded(compressed: bytes, cap: int) -> bytes:
-    """Decompress exactly one GZIP member, refusing output beyond ``cap`` bytes."""
-    inflater = zlib.decompressobj(wbits=31)  # 16 + 15: GZIP wrapper only
-    chunks: list[bytes] = []
-    total = 0
-    pending = compressed
-    try:
-        while True:
-            chunk = inflater.decompress(pending, min(_CHUNK, cap + 1 - total))
-            total += len(chunk)
-            if total > cap:
-                raise StatusListError(
-                    "decompression_bomb", f"encodedList expands beyond {cap} bytes"
-                )
-            chunks.append(chunk)
-            if inflater.eof:
-                break
-            pending = inflater.unconsumed_tail
-            if not pending and not chunk:
-                raise StatusListError("encoding_invalid", "encodedList GZIP data is truncated")
-    except zlib.error as exc:
-        raise StatusListError("encoding_invalid", f"encodedList is not GZIP: {exc}") from exc
-    if inflater.unused_data:
-        raise StatusListError("encoding_invalid", "encodedList has data after the GZIP member")
-    return b"".join(chunks)
+    return inflate_bounded(
+        compressed, max_decompressed, container="GZIP", field="encodedList", error=StatusListError
+    )
 
 
 # --------------------------------------------------------------------------- issuing
@@ -531,25 +431,9 @@ def status_entry(
 # --------------------------------------------------------------------------- verifying
 
 
-class StatusListFetcher(Protocol):
-    """What :class:`StatusListResolver` needs to fetch a URL.
-
-    ``did_methods.http.HttpFetcher`` satisfies it. Implementations raise an
-    :class:`~did_methods.errors.SSIWalletError` (or ``OSError``) on failure and
-    must honour ``max_bytes`` and ``timeout``.
-    """
-
-    def fetch(self, url: str, *, max_bytes: int, timeout: float, accept: str) -> bytes:
-        """The body at ``url``, at most ``max_bytes`` long, within ``timeout`` seconds."""
-        ...
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+#: What :class:`StatusListResolver` needs to fetch a URL (``did_methods.http.HttpFetcher``
+#: satisfies it): the status-list core's one fetcher protocol.
+StatusListFetcher = ListFetcher
 
 
 def _parse_datetime(value: object, name: str) -> datetime:
@@ -562,7 +446,7 @@ def _parse_datetime(value: object, name: str) -> datetime:
     if match.group(7) and len(match.group(7)) > 7:  # keep microseconds for fromisoformat
         text = value[: match.start(7) + 7] + value[match.end(7) :]
     try:
-        return _utc(datetime.fromisoformat(text))
+        return utc(datetime.fromisoformat(text))
     except ValueError as exc:
         raise StatusCheckError("status_list_invalid", f"{name} is not a valid date") from exc
 
@@ -612,7 +496,7 @@ class VerifiedStatusList:
 
     def valid_at(self, now: datetime) -> bool:
         """True when ``now`` lies inside ``validFrom`` .. ``validUntil``."""
-        now = _utc(now)
+        now = utc(now)
         if self.valid_from is not None and now < self.valid_from:
             return False
         return not (self.valid_until is not None and now > self.valid_until)
@@ -625,7 +509,7 @@ VerifyCredential = Callable[[Mapping[str, Any]], VerificationResult]
 _UNTRUSTED_CODES: Final = frozenset({"format_unexpected", "not_a_credential", "type_unexpected"})
 
 
-class StatusListResolver:
+class StatusListResolver(CachingListResolver[VerifiedStatusList]):
     """Fetches, verifies and caches status list credentials.
 
     ``fetcher`` fetches URLs (``did_methods.http.HttpFetcher`` in production);
@@ -650,27 +534,25 @@ class StatusListResolver:
         resolver: MethodResolver | None = None,
         verify_credential: VerifyCredential | None = None,
         max_age: timedelta = DEFAULT_TTL,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime] = now_utc,
         max_bytes: int = 4 * 1024 * 1024,
         timeout: float = 10.0,
         max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
         max_cached: int = 1024,
         allow_unprefixed: bool = False,
     ) -> None:
-        self._fetcher = fetcher
+        limits = (max_age, max_bytes, timeout, max_decompressed, max_cached)
+        super().__init__(fetcher, clock, *limits)
         self._resolver = resolver
         self._verify = verify_credential
-        self._max_age = max_age
-        self._clock = clock
-        self._max_bytes = max_bytes
-        self._timeout = timeout
-        self._max_decompressed = max_decompressed
         self._allow_unprefixed = allow_unprefixed
-        self._cache: ExpiringCache[VerifiedStatusList] = ExpiringCache(max_cached)
 
-    def clear_cache(self) -> None:
-        """Forget every cached list."""
-        self._cache.clear()
+    _ACCEPT = "application/vc+ld+json, application/vc, application/json, application/vc+jwt"
+    _WHAT = "status list"
+    _CHECK_ERROR = StatusCheckError
+
+    def _cache_until(self, value: VerifiedStatusList, fetched_at: datetime) -> datetime:
+        return value.expires_at
 
     def get(self, url: str, *, now: datetime | None = None) -> VerifiedStatusList:
         """The verified status list credential at ``url``, from cache when still fresh.
@@ -680,12 +562,11 @@ class StatusListResolver:
         failed) or ``status_list_invalid`` (malformed, proof failed, wrong type
         or id, outside its validity period, too short, decompression bomb).
         """
-        fetched_now = _utc(self._clock())
-        at = fetched_now if now is None else _utc(now)
-        cached = self._cache.get(url, fetched_now)
-        if cached is None:
-            cached = self._fetch_and_verify(url, fetched_now)
-            self._cache.put(url, cached, cached.expires_at)
+        fetched_now = utc(self._clock())
+        at = fetched_now if now is None else utc(now)
+        cached, _ = self._cached_or_load(
+            url, fetched_now, lambda: self._fetch_and_verify(url, fetched_now)
+        )
         if not cached.valid_at(at):
             raise StatusCheckError(
                 "status_list_invalid",
@@ -717,18 +598,7 @@ class StatusListResolver:
         # bitstring (bounded) and check its minimum length.
 
         # 1. fetch
-        try:
-            body = self._fetcher.fetch(
-                url,
-                max_bytes=self._max_bytes,
-                timeout=self._timeout,
-                accept="application/vc+ld+json, application/vc, application/json, "
-                "application/vc+jwt",
-            )
-        except (SSIWalletError, OSError) as exc:
-            raise StatusCheckError(
-                "status_unavailable", f"could not fetch the status list {url}: {exc}"
-            ) from exc
+        body = self._fetch(url)
 
         # 2. parse: JSON (Data Integrity), or a vc+jwt compact JWS (VC-JOSE)
         secured: Mapping[str, Any] | str
@@ -815,7 +685,7 @@ class StatusListResolver:
             if not isinstance(raw_ttl, int) or isinstance(raw_ttl, bool) or raw_ttl < 0:
                 raise StatusCheckError("status_list_invalid", "ttl must be an integer >= 0")
             ttl = timedelta(milliseconds=min(raw_ttl, 10**12))
-        expires_at = fetched_at + min(ttl, self._max_age)
+        expires_at = cache_until(fetched_at, ttl, self._max_age)
 
         # 6. bitstring
         try:

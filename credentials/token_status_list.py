@@ -72,7 +72,6 @@ from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Final
 
-from credentials._cache import ExpiringCache
 from credentials._jws import (
     CompactJWS,
     MethodResolver,
@@ -85,8 +84,20 @@ from credentials._jws import (
     resolve_key,
     sign_compact,
 )
+from credentials._status_core import (
+    DEFAULT_MAX_DECOMPRESSED,
+    CachingListResolver,
+    PackedEntries,
+    StatusListCoreError,
+    cache_until,
+    inflate_bounded,
+    is_int,
+    max_encoded_length,
+    now_utc,
+    read_entry,
+    utc,
+)
 from credentials.result import Check
-from credentials.status_list import DEFAULT_MAX_DECOMPRESSED
 from did_methods._wire.dates import is_numeric_date
 from did_methods.did import DIDURL
 from did_methods.errors import InvalidDID, ParseError, SSIWalletError, VerificationError
@@ -133,7 +144,6 @@ _MAX_INDEX: Final = 1 << 40
 #: ``application/`` prefix be omitted, so both spellings name the same type).
 _TYPS: Final = frozenset({STATUS_LIST_TYP, STATUS_LIST_MEDIA_TYPE})
 _URI_RE: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[\x21-\x7e]+")
-_CHUNK: Final = 1 << 20
 
 
 class TokenStatus(IntEnum):
@@ -150,7 +160,7 @@ _FAILURE_CODE: Final[Mapping[int, str]] = {
 }
 
 
-class TokenStatusListError(ParseError):
+class TokenStatusListError(StatusListCoreError):
     """A Token Status List, an index into it or a value for it is malformed.
 
     ``code`` is stable: ``encoding_invalid`` (``lst`` is not strict base64url
@@ -159,11 +169,6 @@ class TokenStatusListError(ParseError):
     ``index_out_of_range``, ``value_out_of_range``, ``claim_invalid`` (an
     argument for a token or a ``status`` claim is malformed).
     """
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
 
 
 class TokenStatusCheckError(VerificationError):
@@ -181,50 +186,14 @@ def _check_bits(bits: object) -> int:
     return bits
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _check_cap(cap: object) -> int:
     # zlib reads max_length 0 as "no limit": a negative cap must never reach it
-    if not _is_int(cap) or cap < 0:  # type: ignore[operator]
+    if not is_int(cap) or cap < 0:
         raise TokenStatusListError("size_invalid", "max_decompressed must be an int >= 0")
-    return cap  # type: ignore[return-value]
+    return cap
 
 
-def _inflate_bounded(compressed: bytes, cap: int) -> bytes:
-    """Inflate exactly one ZLIB stream (RFC 1950), refusing output beyond ``cap`` bytes."""
-    inflater = zlib.decompressobj(wbits=15)  # ZLIB header and Adler-32 trailer required
-    chunks: list[bytes] = []
-    total = 0
-    pending = compressed
-    try:
-        while True:
-            # max_length bounds each step's output, so a bomb is stopped after
-            # at most cap + 1 bytes of work however small its input.
-            chunk = inflater.decompress(pending, min(_CHUNK, cap + 1 - total))
-            total += len(chunk)
-            if total > cap:
-                raise TokenStatusListError("decompression_bomb", f"lst inflates beyond {cap} bytes")
-            chunks.append(chunk)
-            if inflater.eof:
-                break
-            pending = inflater.unconsumed_tail
-            if not pending and not chunk:
-                raise TokenStatusListError("encoding_invalid", "lst ZLIB data is truncated")
-    except zlib.error as exc:
-        raise TokenStatusListError("encoding_invalid", f"lst is not ZLIB data: {exc}") from exc
-    if inflater.unused_data:
-        raise TokenStatusListError("encoding_invalid", "lst has data after the ZLIB stream")
-    return b"".join(chunks)
-
-
-def _read(data: bytes | bytearray, bits: int, index: int) -> int:
-    position = index * bits
-    return (data[position >> 3] >> (position & 7)) & ((1 << bits) - 1)
-
-
-class TokenStatusList:
+class TokenStatusList(PackedEntries):
     """A Token Status List: ``size`` entries of ``bits`` bits, LSB first in each byte.
 
     This is the issuer's mutable working copy (``set``/``clear`` change it in
@@ -235,7 +204,9 @@ class TokenStatusList:
     bytes hold (the spec carries no separate length).
     """
 
-    __slots__ = ("_bits", "_data", "_size")
+    __slots__ = ()
+    _MSB_FIRST = False
+    _ERROR = TokenStatusListError
 
     def __init__(self, size: int, bits: int = 1) -> None:
         """Create a list of ``size`` entries, all 0 (``VALID``).
@@ -244,18 +215,17 @@ class TokenStatusList:
         ``bits`` is 1, 2, 4 or 8; ``size_invalid`` unless ``size`` is a
         positive int whose list fits in :data:`DEFAULT_MAX_DECOMPRESSED` bytes.
         """
-        self._bits = _check_bits(bits)
-        if not _is_int(size) or size < 1:
+        checked = _check_bits(bits)
+        if not is_int(size) or size < 1:
             raise TokenStatusListError(
                 "size_invalid", f"size must be an int >= 1, not {size!r:.40}"
             )
-        length = -(-size * self._bits // 8)
+        length = -(-size * checked // 8)
         if length > DEFAULT_MAX_DECOMPRESSED:
             raise TokenStatusListError(
                 "size_invalid", f"a status list is at most {DEFAULT_MAX_DECOMPRESSED} bytes"
             )
-        self._size = size
-        self._data = bytearray(length)
+        self._init(bytearray(length), checked, size)
 
     @classmethod
     def from_bytes(cls, data: bytes, *, bits: int = 1) -> TokenStatusList:
@@ -272,9 +242,7 @@ class TokenStatusList:
                 "size_invalid", f"a status list is at most {DEFAULT_MAX_DECOMPRESSED} bytes"
             )
         self = cls.__new__(cls)
-        self._bits = checked
-        self._data = bytearray(data)
-        self._size = len(data) * 8 // checked
+        self._init(bytearray(data), checked, len(data) * 8 // checked)
         return self
 
     @classmethod
@@ -301,7 +269,7 @@ class TokenStatusList:
         cap = min(_check_cap(max_decompressed), DEFAULT_MAX_DECOMPRESSED)
         # DEFLATE never grows data by more than ~0.03% plus a few bytes (stored
         # blocks), so a longer text cannot be a list within the cap.
-        if len(lst) > (cap + cap // 1000 + 64) * 4 // 3 + 4:
+        if len(lst) > max_encoded_length(cap):
             raise TokenStatusListError(
                 "decompression_bomb", "lst is longer than any list we accept"
             )
@@ -309,55 +277,20 @@ class TokenStatusList:
             compressed = b64d(lst)
         except ParseError as exc:
             raise TokenStatusListError("encoding_invalid", f"lst: {exc}") from exc
-        return cls.from_bytes(_inflate_bounded(compressed, cap), bits=bits)
+        inflated = inflate_bounded(
+            compressed, cap, container="ZLIB", field="lst", error=TokenStatusListError
+        )
+        return cls.from_bytes(inflated, bits=bits)
 
     @property
     def size(self) -> int:
         """The number of entries."""
-        return self._size
+        return self._count
 
     @property
     def bits(self) -> int:
         """The width of each entry in bits (1, 2, 4 or 8)."""
         return self._bits
-
-    def _index(self, index: object) -> int:
-        if not _is_int(index):
-            raise TokenStatusListError(
-                "index_out_of_range", f"index must be an int, not {index!r:.40}"
-            )
-        if not 0 <= index < self._size:  # type: ignore[operator]
-            raise TokenStatusListError(
-                "index_out_of_range", f"index {index} is outside 0..{self._size - 1}"
-            )
-        return index  # type: ignore[return-value]
-
-    def get(self, index: int) -> int:
-        """The value of entry ``index`` (0 .. 2**bits - 1); see :class:`TokenStatus`."""
-        return _read(self._data, self._bits, self._index(index))
-
-    def set(self, index: int, value: int = TokenStatus.INVALID) -> None:
-        """Set entry ``index`` to ``value`` (default 1, ``INVALID``: revoked).
-
-        Raises :class:`TokenStatusListError` for an index out of range or a
-        value that does not fit in ``bits`` bits.
-        """
-        position = self._index(index) * self._bits
-        if not _is_int(value) or not 0 <= value < (1 << self._bits):
-            raise TokenStatusListError(
-                "value_out_of_range", f"value {value!r:.40} does not fit in {self._bits} bit(s)"
-            )
-        mask = ((1 << self._bits) - 1) << (position & 7)
-        byte = position >> 3
-        self._data[byte] = (self._data[byte] & ~mask & 0xFF) | (value << (position & 7))
-
-    def clear(self, index: int) -> None:
-        """Set entry ``index`` back to 0 (``VALID``), e.g. to lift a suspension."""
-        self.set(index, TokenStatus.VALID)
-
-    def to_bytes(self) -> bytes:
-        """The uncompressed byte array."""
-        return bytes(self._data)
 
     def encode(self) -> dict[str, Any]:
         """The spec's JSON Status List: ``{"bits": n, "lst": base64url(zlib(bytes, level 9))}``.
@@ -366,15 +299,8 @@ class TokenStatusList:
         """
         return {"bits": self._bits, "lst": b64e(zlib.compress(bytes(self._data), 9))}
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, TokenStatusList):
-            return NotImplemented
-        return self._bits == other._bits and self._data == other._data
-
-    __hash__ = None  # type: ignore[assignment]  # mutable
-
     def __repr__(self) -> str:
-        return f"TokenStatusList(size={self._size}, bits={self._bits})"
+        return f"TokenStatusList(size={self._count}, bits={self._bits})"
 
 
 # --------------------------------------------------------------------------- issuing
@@ -402,7 +328,7 @@ def status_claim(uri: str, idx: int) -> dict[str, Any]:
     (``claim_invalid``) for a non-URI or a negative or non-int index.
     """
     _check_uri(uri, "uri")
-    if not _is_int(idx) or not 0 <= idx <= _MAX_INDEX:
+    if not is_int(idx) or not 0 <= idx <= _MAX_INDEX:
         raise TokenStatusListError("claim_invalid", f"idx must be an int >= 0, not {idx!r:.40}")
     return {"status_list": {"idx": idx, "uri": uri}}
 
@@ -466,17 +392,9 @@ def make_status_list_token(
 # --------------------------------------------------------------------------- verifying
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _instant(now: float | datetime | None) -> datetime:
     if isinstance(now, datetime):
-        return _utc(now)
+        return utc(now)
     try:
         return datetime.fromtimestamp(epoch_seconds(now), UTC)
     except (OverflowError, ValueError, OSError) as exc:
@@ -520,12 +438,12 @@ class VerifiedStatusListToken:
     def get(self, index: int) -> int:
         """The value of entry ``index``; :class:`TokenStatusCheckError`
         (``status_index_out_of_range``) beyond the end."""
-        if not _is_int(index) or not 0 <= index < self.size:
+        if not is_int(index) or not 0 <= index < self.size:
             raise TokenStatusCheckError(
                 "status_index_out_of_range",
                 f"idx {index!r:.40} is beyond the list's {self.size} entries",
             )
-        return _read(self.data, self.bits, index)
+        return read_entry(self.data, self.bits, index * self.bits, msb_first=False)
 
     def status_list(self) -> TokenStatusList:
         """A mutable copy of the list (e.g. for an issuer that re-signs it)."""
@@ -533,7 +451,7 @@ class VerifiedStatusListToken:
 
     def valid_at(self, now: datetime, *, leeway: float = 0) -> bool:
         """True when ``now`` is not before ``iat`` and before ``exp`` (if any), +- ``leeway`` s."""
-        now = _utc(now)
+        now = utc(now)
         slack = timedelta(seconds=leeway)
         if now + slack < self.issued_at:
             return False
@@ -663,7 +581,7 @@ def verify_status_list_token(
     )
 
 
-class TokenStatusListResolver:
+class TokenStatusListResolver(CachingListResolver[VerifiedStatusListToken]):
     """Fetches, verifies and caches Status List Tokens.
 
     ``fetcher`` fetches URLs (:class:`did_methods.http.HttpFetcher` in
@@ -683,7 +601,7 @@ class TokenStatusListResolver:
         fetcher: Fetcher,
         resolver: MethodResolver,
         *,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime] = now_utc,
         max_age: timedelta = DEFAULT_MAX_AGE,
         max_bytes: int = 4 * 1024 * 1024,
         timeout: float = 10.0,
@@ -692,19 +610,17 @@ class TokenStatusListResolver:
         leeway: float = 0,
     ) -> None:
         _check_cap(max_decompressed)
-        self._fetcher = fetcher
+        limits = (max_age, max_bytes, timeout, max_decompressed, max_cached)
+        super().__init__(fetcher, clock, *limits)
         self._resolver = resolver
-        self._clock = clock
-        self._max_age = max_age
-        self._max_bytes = max_bytes
-        self._timeout = timeout
-        self._max_decompressed = max_decompressed
         self._leeway = leeway
-        self._cache: ExpiringCache[VerifiedStatusListToken] = ExpiringCache(max_cached)
 
-    def clear_cache(self) -> None:
-        """Forget every cached token."""
-        self._cache.clear()
+    _ACCEPT = STATUS_LIST_MEDIA_TYPE
+    _WHAT = "Status List Token"
+    _CHECK_ERROR = TokenStatusCheckError
+
+    def _cache_until(self, value: VerifiedStatusListToken, fetched_at: datetime) -> datetime:
+        return cache_until(fetched_at, value.ttl, self._max_age, value.expires_at)
 
     def get(
         self, uri: str, *, issuer: str, now: float | datetime | None = None
@@ -717,15 +633,12 @@ class TokenStatusListResolver:
         fetch fails, and ``status_list_issuer_mismatch`` when a cached token
         was signed by another DID than ``issuer``.
         """
-        fetched_now = _utc(self._clock())
+        fetched_now = utc(self._clock())
         at = fetched_now if now is None else _instant(now)
-        token = self._cache.get(uri, fetched_now)
-        if token is None:
-            token = self._fetch_and_verify(uri, issuer, at)
-            until = fetched_now + min(token.ttl or self._max_age, self._max_age)
-            if token.expires_at is not None:
-                until = min(until, token.expires_at)
-            self._cache.put(uri, token, until)
+        token, cached = self._cached_or_load(
+            uri, fetched_now, lambda: self._fetch_and_verify(uri, issuer, at)
+        )
+        if not cached:
             return token
         if token.issuer != issuer:
             raise TokenStatusCheckError(
@@ -740,14 +653,7 @@ class TokenStatusListResolver:
         return token
 
     def _fetch_and_verify(self, uri: str, issuer: str, at: datetime) -> VerifiedStatusListToken:
-        try:
-            body = self._fetcher.fetch(
-                uri, max_bytes=self._max_bytes, timeout=self._timeout, accept=STATUS_LIST_MEDIA_TYPE
-            )
-        except (SSIWalletError, OSError) as exc:
-            raise TokenStatusCheckError(
-                "status_unavailable", f"could not fetch the Status List Token {uri[:200]}: {exc}"
-            ) from exc
+        body = self._fetch(uri)
         try:
             # A JWT is ASCII; surrounding whitespace (a trailing newline) is not part of it.
             text = bytes(body).decode("ascii").strip()
