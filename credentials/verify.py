@@ -1,6 +1,16 @@
-"""One entry point to verify any credential or presentation we support, and one to issue.
+"""Verify credentials and presentations in every format we support, and issue them.
 
-:func:`verify` looks at what it is given and picks the securing format:
+Code that decides trust calls :func:`verify_credential` or
+:func:`verify_presentation`: the caller names the format(s), the kind
+(credential or presentation: one is never the other) and the credential type
+it accepts, anything else is refused with a stable code (``format_unexpected``,
+``not_a_credential``, ``not_a_presentation``, ``type_unexpected``), and issuer,
+type, subject and claims are read from the result's typed fields, which are
+set only when every check held. Status is checked for every format that
+carries one and fails closed.
+
+:func:`verify`, for display and diagnosis, looks at what it is given and picks
+the securing format:
 
 * a JSON object (a ``Mapping``, or text starting with ``{``): W3C VC Data
   Model 2.0 secured with Data Integrity (``eddsa-jcs-2022``,

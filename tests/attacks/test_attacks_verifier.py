@@ -22,6 +22,7 @@ from credentials.data_integrity import add_proof
 from credentials.jose import envelope_vc_jwt
 from credentials.sd_jwt import present
 from credentials.verify import verify, verify_credential, verify_presentation
+from did_methods.encoding import b64url_encode
 from ssi_wallet import Presentation, PresentationRequest, policies
 from ssi_wallet.cli import cli
 from ssi_wallet.dcql import DCQLQuery
@@ -549,3 +550,45 @@ def test_a_failed_result_carries_no_typed_fields_however_it_is_built() -> None:
             None, None, (), None, None, None,
         )  # fmt: skip
         assert bad.claims == {} and bad.credentials == ()
+
+
+def test_two_credentials_in_a_one_credential_slot(world: World) -> None:
+    holder = Party.new()
+    work = world.issue("WorkPermit", "di-eddsa", subject=holder.did).credential
+    reside = world.issue("ResidencePermit", "di-eddsa", subject=holder.did).credential
+    verifier = world.verifier()
+    request = world.ask(verifier)
+    vp = world.attacker_vp(request, credentials=[work, reside], signer=holder)
+    assert codes(world.check(verifier, request, "work_di", vp)) == ("type_unexpected",)
+    fresh = world.ask(verifier)
+    only_work = world.attacker_vp(fresh, credentials=[work, work], signer=holder)
+    assert codes(world.check(verifier, fresh, "work_di", only_work)) == ("type_mismatch",)
+
+
+def test_barcode_embedded_in_a_di_presentation(world: World) -> None:
+    verifier = world.verifier()
+    request = world.ask(verifier)
+    code = world.attacker_barcode(iss=world.ministry.did, vct=WORK_VCT)
+    vp = world.attacker_vp(request, credentials=[code])
+    assert codes(world.check(verifier, request, "work_di", vp)) == ("invalid_presentation",)
+
+
+def test_stolen_sd_jwt_with_the_thiefs_key_binding(world: World) -> None:
+    victim = Party.new()
+    stolen = world.issue("WorkPermit", "sd-jwt", subject=victim.did).credential
+    verifier = world.verifier()
+    request = world.ask(verifier)
+    genuine = present(
+        stolen,
+        [],
+        holder_key=victim.key,
+        nonce=request.nonce,
+        audience=request.audience,
+        now=world.now[0].timestamp(),
+    )
+    # the thief has no victim key: it signs the same Key Binding JWT with its own
+    prefix, kb = genuine.rsplit("~", 1)
+    header, payload, _ = kb.split(".")
+    signature = world.attacker.key.sign(f"{header}.{payload}".encode())
+    shown = f"{prefix}~{header}.{payload}.{b64url_encode(signature)}"
+    assert codes(world.check(verifier, request, "work_sd", shown)) == ("kb_signature_invalid",)
