@@ -453,7 +453,8 @@ def issue(
         click.echo(f"status: {issued[0].status}", err=True)
         return
     if from_csv is None:
-        _write(out, safe_json(lines[0]) + "\n", force)
+        # Into a file: one JSON line, as --from-csv writes, so 'revoke --from-file' reads it.
+        _write(out, safe_json(lines[0], indent=None if out else 2) + "\n", force)
         return
     buffer = io.StringIO()
     for line in lines:
