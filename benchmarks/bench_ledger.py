@@ -45,7 +45,7 @@ from ledger.log import Log
 from ledger.proofs import verify_inclusion
 from ledger.store.sqlite import SQLiteStore
 
-__all__ = ["BENCHMARKS", "ORIGIN", "build_log", "log_size"]
+__all__ = ["BENCHMARKS", "ORIGIN", "build_log", "cached_log", "log_size"]
 
 ORIGIN = "ledger.migracija.example.lt/registry"
 #: Bump when the entries the builder writes change, so cached logs are rebuilt.
@@ -113,7 +113,8 @@ def build_log(path: Path, size: int, progress: Callable[[str], None] | None = No
     os.replace(partial, path)
 
 
-def _cached_log(settings: Settings) -> Path:
+def cached_log(settings: Settings) -> Path:
+    """The big log (see :func:`log_size`), built once into the work directory."""
     size = log_size(settings)
     path = settings.workdir / f"ledger-{size}-v{_FORMAT}.sqlite"
     if path.exists():
@@ -234,7 +235,7 @@ def _audit_rss(path: Path) -> dict[str, Any]:
 
 
 def _setup_audit(settings: Settings) -> Pair:
-    path = _cached_log(settings)
+    path = cached_log(settings)
     size = log_size(settings)
     store = SQLiteStore(path)
 
@@ -315,7 +316,7 @@ def _median(values: list[float]) -> float:
 
 
 def _setup_inclusion(settings: Settings) -> Pair:
-    path = _cached_log(settings)
+    path = cached_log(settings)
     size = log_size(settings)
     tree = _pymerkle_tree(settings)
     rng = random.Random(7)
@@ -403,7 +404,7 @@ def _setup_inclusion(settings: Settings) -> Pair:
 
 
 def _setup_inclusion_warm(settings: Settings) -> Pair:
-    path = _cached_log(settings)
+    path = cached_log(settings)
     size = log_size(settings)
     tree = _pymerkle_tree(settings, size)
     rng = random.Random(13)
@@ -449,7 +450,7 @@ def _setup_inclusion_warm(settings: Settings) -> Pair:
 def _setup_proof_verify(settings: Settings) -> Pair:
     from pymerkle import verify_inclusion as pymerkle_verify
 
-    path = _cached_log(settings)
+    path = cached_log(settings)
     size = log_size(settings)
     tree = _pymerkle_tree(settings)
     rng = random.Random(11)

@@ -116,7 +116,7 @@ class Ledger:
         self._log = Log(store, origin=origin, signer=self._signer, clock=clock)
         self._clock = clock
         self._fetcher = fetcher
-        self._follower = LogFollower(self._log)
+        self._follower = LogFollower(self._log, persist=True)
         self._dids = LedgerMethod(
             self._log, follower=self._follower, clock=clock, randbytes=randbytes
         )

@@ -29,6 +29,7 @@ from ledger.entry import Clock, Entry, EntryDraft, SignedDraft, unix_ms
 from ledger.errors import LedgerError
 from ledger.log import DEFAULT_MAX_CLOCK_SKEW_MS, Log, did_key_lookup
 from ledger.proofs import InclusionProof, verify_inclusion
+from ledger.registry._position import KindRow, load_position, save_position
 from ledger.registry.errors import RegistryError, RegistryRejected
 
 __all__ = [
@@ -248,6 +249,9 @@ def prove_entries(log: Log, indices: list[int]) -> tuple[EntryProof, ...]:
 # -- following the log ------------------------------------------------------------
 
 Handler = Callable[[Entry], None]
+#: A persisting follower writes its position after at most this many entries of other
+#: kinds (and after every registry entry): a restart reads at most that many again.
+SAVE_EVERY = 1024
 
 
 class LogFollower:
@@ -267,9 +271,22 @@ class LogFollower:
     is ``backdated``; neither reaches its registry (see :meth:`rejection`).
     So once an instant is older than that window (in log time), no later
     entry can change what the registries answer about it.
+
+    With ``persist=True`` on a SQLite or PostgreSQL store, the follower keeps
+    its position and an index of the registry entries in the ledger's
+    database (:mod:`ledger.registry._position`): a fresh process reads only
+    the registry entries and those appended since, and its registries answer
+    exactly as after a full replay. A state that does not match the log is
+    rebuilt; a read-only store is never written.
     """
 
-    def __init__(self, log: Log, *, max_backdate_ms: int = DEFAULT_MAX_CLOCK_SKEW_MS) -> None:
+    def __init__(
+        self,
+        log: Log,
+        *,
+        max_backdate_ms: int = DEFAULT_MAX_CLOCK_SKEW_MS,
+        persist: bool = False,
+    ) -> None:
         self._log = log
         self._handlers: dict[str, Handler] = {}
         self._position = 0
@@ -279,6 +296,12 @@ class LogFollower:
         self._newest = 0
         self._identities: set[bytes] = set()
         self._rejected: dict[int, RegistryRejected] = {}
+        self._persist = bool(persist)
+        self._restored = False
+        # (idx, kind, newest timestamp before it) of every registry entry read,
+        # and the position the database holds (persisting followers only).
+        self._rows: list[KindRow] = []
+        self._saved = 0
 
     @property
     def log(self) -> Log:
@@ -306,17 +329,63 @@ class LogFollower:
                 return self._position
             self._busy = True
             try:
+                if self._persist and not self._restored:
+                    self._restored = True
+                    self._restore()
                 size = self._log.size
                 if size > self._position:
                     for entry in self._log.range(self._position, size):
                         handler = self._handlers.get(entry.kind)
-                        if handler is not None and self._admit(entry):
-                            handler(entry)
+                        if handler is not None:
+                            if self._persist:
+                                self._rows.append((entry.index, entry.kind, self._newest))
+                            if self._admit(entry):
+                                handler(entry)
                         self._newest = max(self._newest, entry.timestamp)
                         self._position = entry.index + 1
+                if self._persist:
+                    self._save()
                 return self._position
             finally:
                 self._busy = False
+
+    def _restore(self) -> None:
+        # Hand the registries the indexed entries before the persisted position, each
+        # judged with the timestamp bound of its position, as a full replay would.
+        if self._position:
+            return
+        kinds = frozenset(self._handlers)
+        state = load_position(self._log, kinds)
+        if state is None:
+            return
+        entries = [self._log.get(idx) for idx, _, _ in state.rows]
+        if any(e.kind != kind for e, (_, kind, _) in zip(entries, state.rows, strict=True)):
+            return  # the index does not describe this log: replay it whole
+        for entry, (_, _, before) in zip(entries, state.rows, strict=True):
+            self._newest = before
+            if self._admit(entry):
+                self._handlers[entry.kind](entry)
+        self._newest = state.newest
+        self._position = self._saved = state.position
+        self._rows = list(state.rows)
+
+    def _save(self) -> None:
+        # Persist when there are new registry entries or many entries since the last
+        # save; a failed write (a read-only or busy store) leaves the state in memory.
+        unsaved = bool(self._rows) and self._rows[-1][0] >= self._saved
+        if self._position == self._saved or (
+            not unsaved and self._position - self._saved < SAVE_EVERY
+        ):
+            return
+        kinds = frozenset(self._handlers)
+        try:
+            held = save_position(self._log, kinds, self._position, self._newest, self._rows)
+        except LedgerError:
+            return
+        if held is None:
+            self._persist = False  # this store cannot keep it: stop trying
+        else:
+            self._saved = min(held, self._position)
 
     def _admit(self, entry: Entry) -> bool:
         # A registry entry counts at its position only if it is not a replay of an

@@ -343,6 +343,25 @@ class PostgresStore:
             except self._psycopg.Error as exc:
                 raise LedgerStoreError(f"read failed: {exc}") from exc
 
+    @property
+    def dialect(self) -> str:
+        """The SQL of :meth:`read_sql` and of the writer's ``execute``: ``"postgresql"``."""
+        return "postgresql"
+
+    @property
+    def table_prefix(self) -> str:
+        """What goes before a table name in :meth:`read_sql`: the schema and a dot."""
+        return self._s + "."
+
+    def read_sql(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one read statement (``%s`` placeholders) outside any write transaction.
+
+        For components that keep their own tables in the ledger's schema (the
+        registries' persisted position). Raises :class:`LedgerStoreError`
+        when the statement fails.
+        """
+        return [tuple(row) for row in self._query(sql, tuple(params))]
+
     def tail(self) -> Tail:
         """The committed tail."""
         rows = self._query(

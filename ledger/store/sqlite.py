@@ -452,6 +452,33 @@ class SQLiteStore:
             except sqlite3.Error as exc:
                 raise LedgerStoreError(f"read failed: {exc}") from exc
 
+    @property
+    def dialect(self) -> str:
+        """The SQL of :meth:`read_sql` and of the writer's ``execute``: ``"sqlite"``."""
+        return "sqlite"
+
+    @property
+    def table_prefix(self) -> str:
+        """What goes before a table name in :meth:`read_sql`: nothing for SQLite."""
+        return ""
+
+    def read_sql(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one read statement (``?`` placeholders) outside any write transaction.
+
+        For components that keep their own tables in the ledger's file (the
+        registries' persisted position); TEXT comes back as ``str``. Raises
+        :class:`LedgerStoreError` when the statement fails.
+        """
+        with self._lock:
+            conn = self._conn
+            conn.text_factory = str
+            try:
+                return [tuple(row) for row in conn.execute(sql, tuple(params)).fetchall()]
+            except sqlite3.Error as exc:
+                raise LedgerStoreError(f"read failed: {exc}") from exc
+            finally:
+                conn.text_factory = bytes
+
     def tail(self) -> Tail:
         """The committed tail."""
         with self._lock:
