@@ -77,7 +77,24 @@ CREATE TABLE IF NOT EXISTS {schema}.ledger_identities (
 """
 
 
-class _PostgresWriter:
+class _PostgresDialect:
+    """The SQL the store and its writer speak: ``%s`` placeholders, schema-qualified tables."""
+
+    __slots__ = ()
+    _s: str
+
+    @property
+    def dialect(self) -> str:
+        """``"postgresql"``: the SQL of ``execute`` and :meth:`PostgresStore.read_sql`."""
+        return "postgresql"
+
+    @property
+    def table_prefix(self) -> str:
+        """What goes before a table name: the schema and a dot."""
+        return self._s + "."
+
+
+class _PostgresWriter(_PostgresDialect):
     """The operations of one open transaction holding the tail row lock."""
 
     __slots__ = ("_cur", "_psycopg", "_s")
@@ -133,14 +150,6 @@ class _PostgresWriter:
             (checkpoint.size, checkpoint.created_ms, checkpoint.note),
         )
 
-    @property
-    def dialect(self) -> str:
-        return "postgresql"
-
-    @property
-    def table_prefix(self) -> str:
-        return self._s + "."
-
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cur = self._cur
         try:
@@ -170,7 +179,7 @@ def _tail_from(row: Any) -> Tail:
         raise LedgerStoreError(f"the ledger_tail row is corrupt: {exc}") from exc
 
 
-class PostgresStore:
+class PostgresStore(_PostgresDialect):
     """A :class:`~ledger.store.Store` in PostgreSQL (see the module docstring).
 
     ``dsn`` is a libpq connection string or URL; ``schema`` names the
@@ -342,16 +351,6 @@ class PostgresStore:
                 return list(self._conn.execute(sql, params).fetchall())
             except self._psycopg.Error as exc:
                 raise LedgerStoreError(f"read failed: {exc}") from exc
-
-    @property
-    def dialect(self) -> str:
-        """The SQL of :meth:`read_sql` and of the writer's ``execute``: ``"postgresql"``."""
-        return "postgresql"
-
-    @property
-    def table_prefix(self) -> str:
-        """What goes before a table name in :meth:`read_sql`: the schema and a dot."""
-        return self._s + "."
 
     def read_sql(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one read statement (``%s`` placeholders) outside any write transaction.

@@ -114,7 +114,23 @@ CREATE TABLE IF NOT EXISTS ledger_identities (
 _IDENTITIES_PER_QUERY = 500
 
 
-class _SQLiteWriter:
+class _SQLiteDialect:
+    """The SQL the store and its writer speak: ``?`` placeholders, unprefixed tables."""
+
+    __slots__ = ()
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"``: the SQL of ``execute`` and :meth:`SQLiteStore.read_sql`."""
+        return "sqlite"
+
+    @property
+    def table_prefix(self) -> str:
+        """What goes before a table name: nothing for SQLite."""
+        return ""
+
+
+class _SQLiteWriter(_SQLiteDialect):
     """The operations of one open ``BEGIN IMMEDIATE`` transaction."""
 
     __slots__ = ("_conn",)
@@ -165,31 +181,28 @@ class _SQLiteWriter:
             (checkpoint.size, checkpoint.created_ms, checkpoint.note),
         )
 
-    @property
-    def dialect(self) -> str:
-        return "sqlite"
-
-    @property
-    def table_prefix(self) -> str:
-        return ""
-
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        conn = self._conn
-        # The store reads its own rows with text_factory=bytes (see SQLiteStore);
-        # callers of execute get TEXT as str, as from any sqlite3 connection.
-        conn.text_factory = str
-        try:
-            return [tuple(row) for row in conn.execute(sql, tuple(params)).fetchall()]
-        except sqlite3.Error as exc:
-            raise LedgerStoreError(f"statement failed: {exc}") from exc
-        finally:
-            conn.text_factory = bytes
+        return _run_text(self._conn, sql, params, "statement failed")
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         try:
             self._conn.executemany(sql, (tuple(r) for r in rows))
         except sqlite3.Error as exc:
             raise LedgerStoreError(f"statement failed: {exc}") from exc
+
+
+def _run_text(
+    conn: sqlite3.Connection, sql: str, params: Sequence[Any], failure: str
+) -> list[tuple[Any, ...]]:
+    # The store reads its own rows with text_factory=bytes (see SQLiteStore); callers
+    # of execute and read_sql get TEXT as str, as from any sqlite3 connection.
+    conn.text_factory = str
+    try:
+        return [tuple(row) for row in conn.execute(sql, tuple(params)).fetchall()]
+    except sqlite3.Error as exc:
+        raise LedgerStoreError(f"{failure}: {exc}") from exc
+    finally:
+        conn.text_factory = bytes
 
 
 def _read_tail(conn: sqlite3.Connection) -> Tail:
@@ -221,7 +234,7 @@ def switch_to_wal(conn: sqlite3.Connection, timeout: float) -> str:
             time.sleep(0.005)
 
 
-class SQLiteStore:
+class SQLiteStore(_SQLiteDialect):
     """A :class:`~ledger.store.Store` in one SQLite file (see the module docstring).
 
     ``timeout`` bounds, in seconds, how long a writer waits for another
@@ -452,16 +465,6 @@ class SQLiteStore:
             except sqlite3.Error as exc:
                 raise LedgerStoreError(f"read failed: {exc}") from exc
 
-    @property
-    def dialect(self) -> str:
-        """The SQL of :meth:`read_sql` and of the writer's ``execute``: ``"sqlite"``."""
-        return "sqlite"
-
-    @property
-    def table_prefix(self) -> str:
-        """What goes before a table name in :meth:`read_sql`: nothing for SQLite."""
-        return ""
-
     def read_sql(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one read statement (``?`` placeholders) outside any write transaction.
 
@@ -470,14 +473,7 @@ class SQLiteStore:
         :class:`LedgerStoreError` when the statement fails.
         """
         with self._lock:
-            conn = self._conn
-            conn.text_factory = str
-            try:
-                return [tuple(row) for row in conn.execute(sql, tuple(params)).fetchall()]
-            except sqlite3.Error as exc:
-                raise LedgerStoreError(f"read failed: {exc}") from exc
-            finally:
-                conn.text_factory = bytes
+            return _run_text(self._conn, sql, params, "read failed")
 
     def tail(self) -> Tail:
         """The committed tail."""
