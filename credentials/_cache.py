@@ -1,7 +1,8 @@
 """A small thread-safe cache whose entries expire at a given instant and whose size is bounded.
 
 Status lists and Status List Tokens are fetched, verified, then kept until
-their ``ttl`` (or an upper bound) runs out; both resolvers share this.
+their ``ttl`` (or an upper bound) runs out: the resolver base of
+:mod:`credentials._status_core` keeps both encodings' lists in it.
 """
 
 from __future__ import annotations

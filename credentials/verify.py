@@ -654,20 +654,21 @@ class _Context:
         ctx.clock_skew = self.clock_skew
         return ctx
 
+    def _from_fetcher(self) -> None:
+        """Build both resolvers from the fetcher once, on first use: one cache per call."""
+        if self.fetcher is not None and self.bitstring is None and self.token is None:
+            now = self.now
+            built = StatusResolvers.for_fetcher(self.fetcher, self.resolver, clock=lambda: now)
+            self.bitstring, self.token = built.bitstring, built.token
+
     def bitstring_resolver(self) -> StatusListResolver | None:
         """The Bitstring Status List resolver (one cache per call when built from a fetcher)."""
-        if self.bitstring is None and self.fetcher is not None:
-            now = self.now
-            self.bitstring = StatusListResolver(
-                self.fetcher, resolver=self.resolver, clock=lambda: now
-            )
+        self._from_fetcher()
         return self.bitstring
 
     def token_resolver(self) -> TokenStatusListResolver | None:
         """The Token Status List resolver (one cache per call when built from a fetcher)."""
-        if self.token is None and self.fetcher is not None:
-            now = self.now
-            self.token = TokenStatusListResolver(self.fetcher, self.resolver, clock=lambda: now)
+        self._from_fetcher()
         return self.token
 
     def credential_status(self) -> CredentialStatusChecker | None:
