@@ -101,6 +101,8 @@ def _open(
     mk_env: str | None,
     key_file: Path | None = None,
     passphrase_env: str | None = None,
+    *,
+    read_only: bool = False,
 ) -> Vault:
     target = _target(db, dsn)
     if db is not None and not db.exists():
@@ -112,6 +114,7 @@ def _open(
         master_key=_master_key(mk_file, mk_env),
         signer=_signer(key_file, passphrase_env),
         create=False,
+        read_only=read_only,
     )
 
 
@@ -228,7 +231,11 @@ def get(
     subject: str,
 ) -> None:
     """Print the subject's records as JSON (with --key-file, the access is logged)."""
-    with _open(db, dsn, master_key_file, master_key_env, key_file, passphrase_env) as v:
+    # Without a key nothing can be logged: the store is opened read-only.
+    read_only = key_file is None
+    with _open(
+        db, dsn, master_key_file, master_key_env, key_file, passphrase_env, read_only=read_only
+    ) as v:
         access = v.access(subject)
     _echo(
         {
@@ -276,7 +283,10 @@ def export(
     force: bool,
 ) -> None:
     """Export everything about the subject, with inclusion proofs, as one JSON file."""
-    with _open(db, dsn, master_key_file, master_key_env, key_file, passphrase_env) as v:
+    read_only = key_file is None
+    with _open(
+        db, dsn, master_key_file, master_key_env, key_file, passphrase_env, read_only=read_only
+    ) as v:
         data = v.export(subject)
     if out is None:
         click.echo(safe_json_text(data.decode("utf-8")), nl=False)
@@ -385,7 +395,7 @@ def backup(
     force: bool,
 ) -> None:
     """Write an encrypted backup of the vault (mode 0600)."""
-    with _open(db, dsn, master_key_file, master_key_env) as v:
+    with _open(db, dsn, master_key_file, master_key_env, read_only=True) as v:
         v.backup(out, force=force)
     _echo({"backup": os.fspath(out)})
 
@@ -427,6 +437,6 @@ def prove(
     version: int | None,
 ) -> None:
     """Print a proof that the record is what was committed (needs a stored checkpoint)."""
-    with _open(db, dsn, master_key_file, master_key_env) as v:
+    with _open(db, dsn, master_key_file, master_key_env, read_only=True) as v:
         proof = v.prove_record(subject, record_id, version=version)
     _echo(proof.to_json())

@@ -29,6 +29,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from ledger.errors import LedgerStoreError
 from ledger.store._base import StoreWriter
@@ -207,28 +208,43 @@ class SQLiteVaultBackend:
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], *, timeout: float = 30.0, create: bool = True
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timeout: float = 30.0,
+        create: bool = True,
+        read_only: bool = False,
     ) -> None:
-        """Open (creating if needed, unless ``create=False``) the vault tables in the SQLite
-        file at ``path``; without them and ``create=False``, raise :class:`NotAVaultError`
-        having changed nothing."""
+        """Open (creating if needed, unless ``create=False`` or ``read_only``) the vault tables
+        in the SQLite file at ``path``; without them and not creating, raise
+        :class:`NotAVaultError` having changed nothing. ``read_only=True`` opens a
+        ``mode=ro`` connection: :meth:`transaction` then raises, :meth:`compact` does
+        nothing, and the file is never changed."""
         self._path = os.fspath(path)
         self._lock = threading.RLock()
+        self._read_only = bool(read_only)
         try:
-            conn = sqlite3.connect(
-                self._path, timeout=timeout, isolation_level=None, check_same_thread=False
-            )
+            if self._read_only:
+                uri = "file:" + quote(os.path.abspath(self._path)) + "?mode=ro"
+                conn = sqlite3.connect(
+                    uri, timeout=timeout, isolation_level=None, check_same_thread=False, uri=True
+                )
+            else:
+                conn = sqlite3.connect(
+                    self._path, timeout=timeout, isolation_level=None, check_same_thread=False
+                )
         except sqlite3.Error as exc:
             raise VaultStoreError(f"cannot open {self._path!r}: {exc}") from exc
         self._conn = conn
         try:
-            if (
-                not create
-                and not conn.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'vault_meta'"
-                ).fetchone()
-            ):
+            if (not create or self._read_only) and not conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'vault_meta'"
+            ).fetchone():
                 raise NotAVaultError(f"{self._path!r} holds no vault: create it with 'vault init'")
+            if self._read_only:
+                with self.read() as txn:
+                    _check_schema_version(txn, read_only=True)
+                return
             conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             mode = switch_to_wal(conn, timeout)
             if mode != "wal":
@@ -256,9 +272,16 @@ class SQLiteVaultBackend:
         """The database file."""
         return self._path
 
+    @property
+    def read_only(self) -> bool:
+        """Whether the backend was opened read-only."""
+        return self._read_only
+
     @contextmanager
     def transaction(self) -> Iterator[Txn]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back on any exception."""
+        if self._read_only:
+            raise VaultStoreError(f"{self._path!r} is opened read-only: it cannot be written")
         with self._lock:
             conn = self._conn
             try:
@@ -296,6 +319,8 @@ class SQLiteVaultBackend:
 
         On success the main file holds the zeroed pages and the WAL is empty.
         """
+        if self._read_only:
+            return CompactReport(False, "opened read-only: nothing to compact")
         last: tuple[Any, ...] = ()
         with self._lock:
             for _ in range(max(1, attempts)):
@@ -318,8 +343,10 @@ class SQLiteVaultBackend:
             self._conn.close()
 
 
-def _check_schema_version(txn: Txn) -> None:
+def _check_schema_version(txn: Txn, *, read_only: bool = False) -> None:
     rows = txn.execute("SELECT value FROM {p}vault_meta WHERE key = 'schema_version'")
+    if not rows and read_only:
+        raise NotAVaultError("the vault tables record no schema version")
     if not rows:
         txn.execute(
             "INSERT INTO {p}vault_meta (key, value) VALUES ('schema_version', ?)",

@@ -59,6 +59,7 @@ from ledger.vault.crypto import (
 from ledger.vault.errors import (
     BackupRefused,
     MasterKeyError,
+    NotAVaultError,
     RecordError,
     RecordNotFound,
     ReleaseRefused,
@@ -356,7 +357,13 @@ class Vault:
         self._verifier = authorisation_verifier
         self._clock = clock
         self._rand = randbytes
+        self._read_only = bool(getattr(backend, "read_only", False))
+        if self._read_only and signer is not None:
+            raise VaultError("a vault opened read-only signs nothing: open it without a signer")
         self._index_key = self._load_meta()
+        if self._read_only:
+            self._check_replayed()
+            return
         self._check_shared_store()
         self.replay()
 
@@ -369,6 +376,7 @@ class Vault:
         origin: str | None = None,
         schema: str = "ssi_ledger",
         create: bool = True,
+        read_only: bool = False,
         **options: Any,
     ) -> Vault:
         """Open the ledger and the vault sharing one store.
@@ -376,7 +384,11 @@ class Vault:
         ``create=False`` opens an existing vault only: a target that holds no
         ledger raises :class:`~ledger.errors.NotALedgerError`, a ledger without
         the vault's tables :class:`~ledger.vault.errors.NotAVaultError`, and
-        nothing is created in either case.
+        nothing is created in either case. ``read_only=True`` opens both
+        read-only (SQLite ``mode=ro``, read-only PostgreSQL sessions): nothing is
+        created or written, not even an access event (give no ``signer``), and
+        the files are left byte for byte as they were; a vault with an erasure
+        on the log not yet applied raises :class:`VaultStoreError` then.
 
         ``target`` is a SQLite file path (the default store) or a PostgreSQL
         DSN (``postgresql://...``). ``origin`` names the log; by default the
@@ -395,16 +407,18 @@ class Vault:
             from ledger.store.postgres import PostgresStore
             from ledger.vault.postgres import PostgresVaultBackend
 
-            store: Any = PostgresStore(text, schema=schema, create=create)
+            store: Any = PostgresStore(text, schema=schema, create=create, read_only=read_only)
             make_backend: Any = lambda: PostgresVaultBackend(  # noqa: E731
-                text, schema=schema, create=create
+                text, schema=schema, create=create, read_only=read_only
             )
         else:
             from ledger.store.sqlite import SQLiteStore
             from ledger.vault._backend import SQLiteVaultBackend
 
-            store = SQLiteStore(text, create=create)
-            make_backend = lambda: SQLiteVaultBackend(text, create=create)  # noqa: E731
+            store = SQLiteStore(text, create=create, read_only=read_only)
+            make_backend = lambda: SQLiteVaultBackend(  # noqa: E731
+                text, create=create, read_only=read_only
+            )
         try:
             backend = make_backend()
         except BaseException:
@@ -444,6 +458,20 @@ class Vault:
     # -- keys --------------------------------------------------------------------
 
     def _load_meta(self) -> bytes:
+        if self._read_only:
+            with self._backend.read() as txn:
+                meta = {
+                    str(k): bytes(v) for k, v in txn.execute("SELECT key, value FROM {p}vault_meta")
+                }
+            if "index_key" not in meta:
+                raise NotAVaultError("the vault tables hold no vault yet: open it writable once")
+            if meta.get("master_key_id") != self._mk.key_id.encode():
+                raise MasterKeyError(
+                    "this vault was made with master key "
+                    f"{meta.get('master_key_id', b'?').decode()}, not {self._mk.key_id}"
+                )
+            self._vault_id = meta.get("vault_id", b"").decode()
+            return self._mk.unwrap(meta["index_key"], context=_INDEX_CONTEXT)
         with self._backend.transaction() as txn:
             meta = {
                 str(k): bytes(v) for k, v in txn.execute("SELECT key, value FROM {p}vault_meta")
@@ -759,6 +787,26 @@ class Vault:
         with self._backend.read() as txn:
             left = txn.execute("SELECT 1 FROM {p}vault_subjects WHERE tag = ?", (tag,))
         return ErasureReceipt(tuple(tombstones), not left, compaction)
+
+    def _check_replayed(self) -> None:
+        # A read-only vault cannot apply tombstones: it refuses to open over a record
+        # that an erasure on the log has not removed yet (it would show erased data).
+        with self._backend.read() as txn:
+            rows = txn.execute("SELECT value FROM {p}vault_meta WHERE key = 'replayed_upto'")
+            upto = int(bytes(rows[0][0]).decode()) if rows else 0
+            size = self._log.size
+            for entry in self._log.range(min(upto, size), size):
+                if entry.kind != KIND_TOMBSTONE:
+                    continue
+                try:
+                    ref, _ = decode_payload(entry.kind, entry.payload)
+                except ParseError:
+                    continue
+                if txn.execute("SELECT 1 FROM {p}vault_records WHERE ref = ?", (ref,)):
+                    raise VaultStoreError(
+                        "an erasure on the log is not applied to the vault yet: "
+                        "open it writable once (it is applied then)"
+                    )
 
     def replay(self) -> int:
         """Apply every erasure tombstone on the log that the vault tables have not applied.

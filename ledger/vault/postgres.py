@@ -71,6 +71,7 @@ class PostgresVaultBackend:
         connect_timeout: float = 10.0,
         lock_timeout: float = 30.0,
         create: bool = True,
+        read_only: bool = False,
     ) -> None:
         """Connect and create the vault tables if needed (unless ``create=False``: then a
         schema without them raises :class:`NotAVaultError`)."""
@@ -89,8 +90,11 @@ class PostgresVaultBackend:
                 dsn, autocommit=True, connect_timeout=max(1, int(connect_timeout))
             )
             self._conn.execute(f"SET lock_timeout = {int(lock_timeout * 1000)}")
+            self._read_only = bool(read_only)
+            if self._read_only:
+                self._conn.execute("SET default_transaction_read_only = on")
             if (
-                not create
+                not (create and not self._read_only)
                 and not self._conn.execute(
                     "SELECT 1 FROM information_schema.tables "
                     "WHERE table_schema = %s AND table_name = 'vault_meta'",
@@ -101,6 +105,10 @@ class PostgresVaultBackend:
                 raise NotAVaultError(
                     f"schema {schema!r} holds no vault: create it with 'vault init'"
                 )
+            if self._read_only:
+                with self.read() as txn:
+                    _check_schema_version(txn, read_only=True)
+                return
             with self.transaction() as txn:
                 txn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
                 for statement in _pg_schema(schema).split(";"):
@@ -115,9 +123,16 @@ class PostgresVaultBackend:
         """The PostgreSQL schema holding the tables."""
         return self._schema
 
+    @property
+    def read_only(self) -> bool:
+        """Whether the backend was opened in a read-only session."""
+        return self._read_only
+
     @contextmanager
     def transaction(self) -> Iterator[Txn]:
         """One transaction holding the vault's advisory lock; rolled back on error."""
+        if self._read_only:
+            raise VaultStoreError(f"schema {self._schema!r} is opened read-only")
         psycopg = self._psycopg
         with self._lock:
             try:
@@ -143,6 +158,8 @@ class PostgresVaultBackend:
 
     def compact(self) -> CompactReport:
         """``VACUUM (FULL)`` the vault tables (outside any transaction)."""
+        if self._read_only:
+            return CompactReport(False, "opened read-only: nothing to compact")
         with self._lock:
             try:
                 for table in VAULT_TABLES:

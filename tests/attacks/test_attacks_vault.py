@@ -370,3 +370,101 @@ def test_pg_schema_without_a_vault_is_not_a_vault(master: MasterKey) -> None:
             Vault.open(pg_dsn() or "", master_key=master, schema=pg_schema(), create=False)
     finally:
         pg_drop(schema)
+
+
+def _settled(path: Path) -> tuple[str, str, str]:
+    # Fold the WAL into the file (as any writer's close may), then hash.
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return files_state(path)
+
+
+def test_vault_reading_commands_leave_the_file_byte_identical(
+    tmp_path: Path, master: MasterKey
+) -> None:
+    path = tmp_path / "v.db"
+    vault = _vault(path, master)
+    vault.put(AMINA, {"name": "Amina"})
+    vault.close()
+    key = tmp_path / "mk.key"
+    master.write_file(key)
+    before = _settled(path)
+    common = ["--db", str(path), "--master-key-file", str(key)]
+    for command in (
+        ["vault", "get", *common, "--subject", AMINA],
+        ["vault", "export", *common, "--subject", AMINA],
+        ["vault", "backup", *common, "--out", str(tmp_path / "v.bak")],
+    ):
+        code, output = _cli(*command)
+        assert code == 0, (command, output)
+    assert files_state(path)[0] == before[0]
+    assert (tmp_path / "v.bak").exists()
+
+
+def test_read_only_vault_refuses_a_signer_and_every_write(
+    tmp_path: Path, master: MasterKey
+) -> None:
+    from ledger.vault import VaultError, VaultStoreError
+
+    path = tmp_path / "v.db"
+    _vault(path, master).close()
+    with pytest.raises(VaultError):
+        Vault.open(path, master_key=master, read_only=True, signer=ed25519())
+    with Vault.open(path, master_key=master, read_only=True) as reader:
+        with pytest.raises(VaultStoreError), reader.backend.transaction():
+            pass
+        with pytest.raises(SubjectNotFound):
+            reader.access(AMINA)
+
+
+def test_read_only_vault_will_not_show_a_record_whose_erasure_is_pending(
+    tmp_path: Path, master: MasterKey
+) -> None:
+    import sqlite3
+
+    from ledger.vault import VaultStoreError
+
+    path = tmp_path / "v.db"
+    vault = _vault(path, master)
+    vault.put(AMINA, {"name": "Amina"})
+    with vault.backend.read() as txn:
+        subject = txn.execute("SELECT * FROM {p}vault_subjects")[0]
+        record = txn.execute("SELECT * FROM {p}vault_records")[0]
+    vault.erase(AMINA)
+    vault.close()
+    with sqlite3.connect(path) as conn:  # the rows come back as from an old file copy
+        conn.execute("DELETE FROM vault_erased")
+        conn.execute(
+            f"INSERT INTO vault_subjects VALUES ({', '.join('?' * len(subject))})", subject
+        )
+        conn.execute(f"INSERT INTO vault_records VALUES ({', '.join('?' * len(record))})", record)
+        conn.execute("UPDATE vault_meta SET value = x'30' WHERE key = 'replayed_upto'")
+    conn.close()
+    with pytest.raises(VaultStoreError):
+        Vault.open(path, master_key=master, read_only=True)
+    with Vault.open(path, master_key=master) as writable:  # opening writable applies it
+        assert writable.access(AMINA).records == ()
+    with Vault.open(path, master_key=master, read_only=True) as reader:
+        assert reader.access(AMINA).records == ()
+
+
+@needs_pg
+def test_postgres_read_only_vault_reads_and_refuses_writes(master: MasterKey) -> None:
+    from ledger.vault import VaultStoreError
+
+    dsn, schema = pg_dsn() or "", pg_schema()
+    try:
+        with Vault.open(dsn, master_key=master, origin=ORIGIN, schema=schema,
+                        signer=ed25519()) as vault:  # fmt: skip
+            vault.put(AMINA, {"name": "Amina"})
+        with Vault.open(dsn, master_key=master, schema=schema, read_only=True) as reader:
+            assert reader.access(AMINA).records[0].record == {"name": "Amina"}
+            with pytest.raises(VaultStoreError), reader.backend.transaction():
+                pass
+        with pytest.raises(NotALedgerError):
+            Vault.open(dsn, master_key=master, schema=pg_schema(), read_only=True)
+    finally:
+        pg_drop(schema)
