@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from typing import Any
 
 import cbor2
 
+from did_methods.document import VerificationMethod
 from did_methods.errors import SSIWalletError, VerificationError
 from did_methods.keys import PrivateKey, PublicKey
 from did_methods.methods.key import did_key_from_public_key
@@ -445,9 +447,7 @@ def authorise_vm(resolver: Resolver, vm: object, purpose: str, entry: Entry) -> 
     # did:ledger: what a key signed after its rotation, by log order, has no effect),
     # at the entry's time for DIDs that have no log positions.
     try:
-        method = resolver.verification_method(
-            vm, purpose, versionTime=at, ledgerPosition=entry.index, no_cache=True
-        )
+        method = _method_at(resolver, vm, purpose, at, entry.index)
         problem: RegistryRejected | None = None
         if signed_by != method.public_key:
             problem = RegistryRejected(
@@ -466,6 +466,36 @@ def authorise_vm(resolver: Resolver, vm: object, purpose: str, entry: Entry) -> 
             f"{vm[:100]} was rotated out earlier in the log than entry {entry.index}",
         )
     raise problem
+
+
+# did:key and did:jwk documents are a function of the DID alone (no versions, no
+# history): their checked methods are remembered per resolver, so replaying many
+# entries of one actor (a root's accreditations, an issuer's anchors) builds its
+# document once. Methods with history (did:ledger) are resolved at every position.
+_STATIC_DIDS = ("did:key:", "did:jwk:")
+_STATIC_MEMO_SIZE = 4096
+_static_methods: weakref.WeakKeyDictionary[Resolver, dict[tuple[str, str], VerificationMethod]]
+_static_methods = weakref.WeakKeyDictionary()
+_static_lock = threading.Lock()
+
+
+def _method_at(
+    resolver: Resolver, vm: str, purpose: str, at: str, position: int
+) -> VerificationMethod:
+    # The method ``vm`` authorised for ``purpose`` as the log stood before ``position``.
+    if not vm.startswith(_STATIC_DIDS):
+        return resolver.verification_method(
+            vm, purpose, versionTime=at, ledgerPosition=position, no_cache=True
+        )
+    with _static_lock:
+        memo = _static_methods.setdefault(resolver, {})
+        found = memo.get((vm, purpose))
+    if found is None:
+        found = resolver.verification_method(vm, purpose, no_cache=True)
+        with _static_lock:
+            if len(memo) < _STATIC_MEMO_SIZE:
+                memo[(vm, purpose)] = found
+    return found
 
 
 def _held_before(resolver: Resolver, vm: str, purpose: str, key: PublicKey, position: int) -> bool:
