@@ -435,3 +435,39 @@ def test_postgres_persists_and_rebuilds() -> None:
     finally:
         with psycopg.connect(_DSN, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def test_two_writable_processes_keep_one_state(tmp_path: Path) -> None:
+    # Two ledgers on one file accredit, append and answer in turn; each persists what
+    # it read, and a third process answers from the state as a full replay does.
+    clock = FakeClock()
+    path = tmp_path / "shared.db"
+    root = _key(41)
+    subjects = [Signer.for_did_key(_key(50 + i)).did for i in range(6)]
+    with (
+        Ledger.open(path, key=root, origin=ORIGIN, clock=clock) as first,
+        Ledger.open(path, key=root, origin=ORIGIN, clock=clock) as second,
+    ):
+        for i, subject in enumerate(subjects):
+            led = (first, second)[i % 2]
+            clock.ms += 1000
+            led.accredit(subject, types=["WorkPermit"], jurisdiction="LT", by=root)
+            for j in range(3):
+                led.append("vault.commitment", b"c%d-%d" % (i, j))
+            assert (
+                (second, first)[i % 2]
+                .issuers.was_accredited(subject, "WorkPermit", clock.now)
+                .accredited
+            )
+        first.issuers.revoke(first.issuers.accreditations(subjects[1])[0], by=root)
+        clock.ms += 1000
+        assert second.issuers.was_accredited(subjects[2], "WorkPermit", clock.now).accredited
+    reference = _full_replay_copy(path, tmp_path / "reference.db")
+    with Ledger.open(reference, origin=ORIGIN, read_only=True) as led:
+        expected = answers(led, subjects, [clock.now])
+    with counted(path, read_only=True) as (led, store):
+        led.issuers.rejection(0)
+        assert store.rows_read <= len(subjects) + 1 + 3  # the registry rows, a few new
+        assert answers(led, subjects, [clock.now]) == expected
+        held = [led.issuers.was_accredited(s, "WorkPermit", clock.now).accredited for s in subjects]
+        assert held == [True, False, True, True, True, True]
