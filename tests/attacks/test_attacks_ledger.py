@@ -613,3 +613,30 @@ def test_same_status_list_published_again_in_one_instant_is_a_new_anchor() -> No
     assert (a.digest, c.digest) == (a.digest, a.digest) and b.digest != a.digest
     assert c.index > b.index and c.time_ms > b.time_ms  # signed anew, never a replay
     assert led.status_lists.current(url) == c
+
+
+@needs_pg
+def test_postgres_version_1_schema_is_upgraded_when_written() -> None:
+    import psycopg
+
+    clock, root, schema = Clock(), ed25519(), pg_schema()
+    dsn = pg_dsn() or ""
+    try:
+        with FacadeLedger.open(dsn, key=root, origin=ORIGIN, clock=clock, schema=schema) as led:
+            entry = led.append("test.data", b"old")
+        with psycopg.connect(dsn, autocommit=True) as conn:  # as an older version left it
+            conn.execute(f"DROP TABLE {schema}.ledger_identities")
+            conn.execute(f"DELETE FROM {schema}.ledger_meta WHERE key = 'ledger_id'")
+            conn.execute(
+                f"UPDATE {schema}.ledger_meta SET value = '1' WHERE key = 'schema_version'"
+            )
+        with FacadeLedger.open(dsn, origin=ORIGIN, schema=schema, read_only=True) as reader:
+            assert reader.log.get(0) == entry  # read as it is, not upgraded
+            assert reader.log.store.meta("ledger_id") is None
+        with FacadeLedger.open(dsn, key=root, origin=ORIGIN, clock=clock, schema=schema) as led:
+            assert led.log.store.meta("ledger_id")
+            with pytest.raises(EntryRejected) as raised:
+                led.log.append(entry.draft())
+            assert raised.value.code == "duplicate_entry"
+    finally:
+        pg_drop(schema)
