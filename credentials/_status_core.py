@@ -97,15 +97,12 @@ def read_entry(data: bytes | bytearray, bits: int, position: int, msb_first: boo
     return ((data[byte] | (data[byte + 1] << 8)) >> shift) & mask
 
 
-def _write_entry(data: bytearray, bits: int, position: int, value: int, msb_first: bool) -> None:
+def _write_straddling(data: bytearray, bits: int, position: int, value: int, msb: bool) -> None:
+    """Write an entry that crosses a byte boundary (W3C widths 3, 5, 6, 7)."""
     byte = position >> 3
     shift = position & 7
     mask = (1 << bits) - 1
-    if shift + bits <= 8:
-        at = 8 - bits - shift if msb_first else shift
-        data[byte] = (data[byte] & ~(mask << at) & 0xFF) | (value << at)
-        return
-    if msb_first:
+    if msb:
         at = 16 - bits - shift
         pair = ((data[byte] << 8) | data[byte + 1]) & ~(mask << at) & 0xFFFF | (value << at)
         data[byte], data[byte + 1] = pair >> 8, pair & 0xFF
@@ -124,7 +121,7 @@ class PackedEntries:
     ``value_out_of_range``.
     """
 
-    __slots__ = ("_bits", "_count", "_data")
+    __slots__ = ("_bits", "_count", "_data", "_msb")
 
     _MSB_FIRST: ClassVar[bool]
     _ERROR: ClassVar[type[StatusListCoreError]]
@@ -132,11 +129,13 @@ class PackedEntries:
     _bits: int
     _count: int
     _data: bytearray
+    _msb: bool
 
     def _init(self, data: bytearray, bits: int, count: int) -> None:
         self._data = data
         self._bits = bits
         self._count = count
+        self._msb = self._MSB_FIRST  # a slot: read faster than the class attribute
 
     def _position(self, index: object) -> int:
         if not is_int(index):
@@ -149,7 +148,14 @@ class PackedEntries:
 
     def get(self, index: int) -> int:
         """The value of entry ``index`` (0 .. 2**bits - 1)."""
-        return read_entry(self._data, self._bits, self._position(index), self._MSB_FIRST)
+        position = self._position(index)
+        bits = self._bits
+        shift = position & 7
+        if shift + bits > 8:
+            return read_entry(self._data, bits, position, self._msb)
+        # inside one byte: read_entry's first case, inlined (the hot path)
+        at = 8 - bits - shift if self._msb else shift
+        return (self._data[position >> 3] >> at) & ((1 << bits) - 1)
 
     def set(self, index: int, value: int = 1) -> None:
         """Set entry ``index`` to ``value`` (1 by default: revoked / ``INVALID``).
@@ -158,11 +164,20 @@ class PackedEntries:
         that does not fit in the entry's bits.
         """
         position = self._position(index)
-        if not is_int(value) or not 0 <= value < (1 << self._bits):
+        bits = self._bits
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < (1 << bits):
             raise self._ERROR(
-                "value_out_of_range", f"value {value!r:.40} does not fit in {self._bits} bit(s)"
+                "value_out_of_range", f"value {value!r:.40} does not fit in {bits} bit(s)"
             )
-        _write_entry(self._data, self._bits, position, value, self._MSB_FIRST)
+        shift = position & 7
+        if shift + bits > 8:
+            _write_straddling(self._data, bits, position, value, self._msb)
+            return
+        # inside one byte (the hot path: every IETF width, W3C widths dividing 8)
+        at = 8 - bits - shift if self._msb else shift
+        byte = position >> 3
+        data = self._data
+        data[byte] = (data[byte] & ~(((1 << bits) - 1) << at) & 0xFF) | (value << at)
 
     def clear(self, index: int) -> None:
         """Set entry ``index`` back to zero (e.g. lift a suspension)."""
@@ -180,7 +195,7 @@ class PackedEntries:
             first = max(byte_index * 8 // bits, last_seen + 1)
             last = min(((byte_index + 1) * 8 - 1) // bits, self._count - 1)
             for index in range(first, last + 1):
-                if read_entry(self._data, bits, index * bits, self._MSB_FIRST):
+                if read_entry(self._data, bits, index * bits, self._msb):
                     yield index
             last_seen = max(last_seen, last)
 
