@@ -52,6 +52,7 @@ __all__ = [
     "encode_json",
     "epoch_seconds",
     "loads",
+    "method_key",
     "resolve_key",
     "sign_compact",
 ]
@@ -327,7 +328,14 @@ def resolve_key(resolver: MethodResolver, kid: str, purpose: str) -> PublicKey:
         raise VerificationError("key_unresolved", f"cannot resolve {kid[:120]}: {exc}") from exc
     except SSIWalletError as exc:
         raise VerificationError("key_unresolved", f"cannot dereference {kid[:120]}: {exc}") from exc
+    return method_key(method)
+
+
+def method_key(method: VerificationMethod) -> PublicKey:
+    """The public key of ``method``; ``key_unsupported`` when it cannot be read."""
     try:
         return method.public_key
     except SSIWalletError as exc:
-        raise VerificationError("key_unsupported", f"cannot use key {kid[:120]}: {exc}") from exc
+        raise VerificationError(
+            "key_unsupported", f"cannot use key {method.id[:120]}: {exc}"
+        ) from exc

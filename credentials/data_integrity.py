@@ -32,6 +32,9 @@ raises :class:`~credentials.errors.VerificationError` with one of these codes:
 ``key_not_authorised``         the method is not listed under the proof purpose
 ``key_not_issuer`` / ``key_not_holder``  the method belongs to another DID than
                                the credential's issuer / the presentation's holder
+``key_unknown`` / ``key_use_forbidden`` / ``key_alg_mismatch`` / ``key_unsupported`` /
+``key_ambiguous``              a URL method of a verifier's key set
+                               (:class:`credentials.keysets.IssuerKeys`) refused
 ``key_type_mismatch``          the key does not fit the cryptosuite
 ``previous_proof_missing``     a chained proof names a proof that is not there
 ``signature_invalid``          the signature (or its encoding) does not verify
@@ -52,6 +55,7 @@ from typing import Any, Final, Protocol
 from credentials._jws import DEFAULT_CLOCK_SKEW
 from credentials.errors import ParseError, ValidationError, VerificationError
 from credentials.jcs import canonicalize
+from credentials.keysets import issuer_key_source
 from credentials.model import parse_datetime
 from did_methods.document import VerificationMethod
 from did_methods.encoding import multibase_decode, multibase_encode
@@ -107,6 +111,12 @@ STEP_OF_CODE: Final[Mapping[str, str]] = {
     "key_not_authorised": "key_authorisation",
     "key_not_issuer": "key_authorisation",
     "key_not_holder": "key_authorisation",
+    "key_unknown": "key_authorisation",
+    "key_use_forbidden": "key_authorisation",
+    "key_alg_mismatch": "key_authorisation",
+    "key_unsupported": "key_authorisation",
+    "key_ambiguous": "key_authorisation",
+    "kid_invalid": "key_authorisation",
     "key_type_mismatch": "signature",
     "signature_invalid": "signature",
 }
@@ -489,7 +499,9 @@ def verify_proof(
     3. proof options: ``challenge`` and ``domain`` match when the caller
        expects them; ``created`` is not after ``now`` and ``expires`` not
        before it (each with ``leeway``);
-    4. the verification method is dereferenced through ``resolver`` and must be
+    4. the verification method is dereferenced through ``resolver`` (a
+       non-DID URL, when ``resolver`` is a :class:`~credentials.keysets.IssuerKeys`,
+       is looked up in the expected controller's key set) and must be
        authorised for the purpose; with ``check_controller`` its DID must be
        ``expected_controller`` (by default the credential's ``issuer`` or the
        presentation's ``holder``; a presentation without holder binds nothing),
@@ -564,8 +576,18 @@ def verify_proof(
         if proof.expires is not None and proof.expires < moment - leeway:
             raise VerificationError("proof_expired", f"the proof expired at {proof.expires}")
         # 4. verification method, authorisation and controller
-        method = _dereference(resolver, proof.verification_method, proof.proof_purpose)
-        method_did = _did_of(method.id)
+        key_sets = issuer_key_source(resolver)
+        if key_sets is not None and not proof.verification_method.startswith("did:"):
+            # a key of a URL issuer's (or holder's) set: looked up in that party's set
+            method = (
+                key_sets.issuer_key(controller, proof.verification_method, proof.proof_purpose)
+                if check_controller and controller
+                else key_sets.verification_method(proof.verification_method, proof.proof_purpose)
+            )
+            method_did = method.controller
+        else:
+            method = _dereference(resolver, proof.verification_method, proof.proof_purpose)
+            method_did = _did_of(method.id)
         if (
             check_controller
             and controller is not None

@@ -41,9 +41,11 @@ from credentials._jws import (
     absolute_kid,
     check_alg,
     epoch_seconds,
+    method_key,
     resolve_key,
 )
 from credentials.errors import ValidationError
+from credentials.keysets import issuer_key_source
 from credentials.model import Credential, Presentation, parse_datetime
 from credentials.result import Check, VerificationResult
 from did_methods._wire.dates import is_numeric_date
@@ -176,6 +178,12 @@ def _check_signer(key: Any, kid: Any) -> None:
 
 
 def _check_kid_for(kid: str, did: str) -> None:
+    if not did.startswith("did:"):
+        # a URL issuer: its verifiers find ``kid`` in the key set they hold for it
+        # (credentials.keysets.IssuerKeys); any non-empty kid names a key there
+        if not kid:
+            raise VCJoseError("kid must name a key of the issuer's key set")
+        return
     try:
         absolute_kid(kid, did)
     except VerificationError as exc:
@@ -199,8 +207,9 @@ def issue_vc_jwt(
     The payload is the credential plus ``iss``, ``jti`` and ``sub`` mirroring
     it and ``iat`` = ``now``, the signing time; ``validFrom``/``validUntil``
     stay the credential's own and become no ``nbf``/``exp``. ``kid`` must be a DID URL of the
-    issuer's DID. Raises :class:`VCJoseError` for a credential without the v2
-    context, the ``VerifiableCredential`` type, an issuer DID, with a ``vc``
+    issuer's DID (or, for an issuer that is a URL, the ``kid`` of its key in the
+    JWK Set its verifiers hold). Raises :class:`VCJoseError` for a credential without the v2
+    context, the ``VerifiableCredential`` type, an issuer, with a ``vc``
     claim or JWT claims that contradict it, or a ``kid`` of another DID;
     :class:`~credentials.errors.ValidationError` (every violation listed) for
     one that breaks VC Data Model 2.0; :class:`UnsupportedError` for a key
@@ -376,8 +385,14 @@ def _verify_jws(
         alg_key_type = check_alg(jws.alg)
         if signer is None:
             raise VerificationError("key_unresolved", f"the document names no {purpose} DID")
-        kid = absolute_kid(jws.header.get("kid"), signer)
-        key = resolve_key(resolver, kid, purpose)
+        key_sets = issuer_key_source(resolver)
+        if key_sets is not None and not signer.startswith("did:"):
+            # a URL signer: its key is the one ``kid`` names in its own key set
+            method = key_sets.issuer_key(signer, jws.header.get("kid"), purpose)
+            kid, key = method.id, method_key(method)
+        else:
+            kid = absolute_kid(jws.header.get("kid"), signer)
+            key = resolve_key(resolver, kid, purpose)
         check_alg(jws.alg, key)
     except VerificationError as exc:
         name = "signature" if exc.code.startswith("alg_") else "key_authorisation"
