@@ -19,7 +19,6 @@ What it guarantees:
 
 from __future__ import annotations
 
-import binascii
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -27,6 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Protocol
 
+from did_methods._wire.b64 import b64url_decode as b64d
+from did_methods._wire.b64 import b64url_encode as b64e
 from did_methods._wire.json import loads
 from did_methods.did import DIDURL
 from did_methods.document import VerificationMethod
@@ -70,44 +71,6 @@ MAX_JWS_LENGTH = 1_000_000
 
 #: Deepest JSON nesting we accept in a header or payload.
 MAX_JSON_DEPTH = 64
-
-
-_TO_URL = bytes.maketrans(b"+/", b"-_")
-_FROM_URL = bytes.maketrans(b"-_", b"+/")
-# Last characters whose unused low bits are zero: the only canonical endings
-# when the length is 2 (4 unused bits) or 3 (2 unused bits) modulo 4.
-_CANONICAL_LAST = {2: frozenset("AQgw"), 3: frozenset("AEIMQUYcgkosw048")}
-
-
-def b64e(data: bytes) -> str:
-    """Unpadded base64url (same output as ``did_methods.encoding.b64url_encode``, faster)."""
-    return binascii.b2a_base64(data, newline=False).translate(_TO_URL).rstrip(b"=").decode("ascii")
-
-
-def b64d(text: str) -> bytes:
-    """Strict unpadded base64url: one spelling per value, as ``b64url_decode``.
-
-    Refuses padding, characters outside the alphabet, an impossible length and
-    non-zero trailing bits with :class:`ParseError`; faster than re-encoding
-    to check canonicity because it looks only at the last character.
-    """
-    if not isinstance(text, str):
-        raise ParseError(f"base64url value must be a string, not {type(text).__name__}")
-    # Characters of the other base64 alphabet and padding must not slip through
-    # the translation below; strict_mode refuses everything else.
-    if not text.isascii() or "+" in text or "/" in text or "=" in text:
-        raise ParseError("base64url value has characters outside the base64url alphabet")
-    rest = len(text) % 4
-    if rest == 1:
-        raise ParseError("base64url value has an impossible length")
-    if rest and text[-1] not in _CANONICAL_LAST[rest]:
-        raise ParseError("base64url value has non-zero trailing bits (non-canonical)")
-    try:
-        return binascii.a2b_base64(
-            text.encode("ascii").translate(_FROM_URL) + b"=" * (-rest % 4), strict_mode=True
-        )
-    except binascii.Error as exc:
-        raise ParseError("base64url value has characters outside the base64url alphabet") from exc
 
 
 #: A moment: seconds since the epoch, an aware datetime, or None for the clock.

@@ -23,7 +23,6 @@ deeper than :data:`MAX_DEPTH` levels is refused as malformed.
 
 from __future__ import annotations
 
-import binascii
 import functools
 import hashlib
 import json
@@ -50,6 +49,7 @@ from credentials._jws import (
     sign_compact,
 )
 from credentials.result import Check, VerificationResult
+from did_methods._wire.b64 import b64url_bytes
 from did_methods._wire.dates import is_numeric_date
 from did_methods.did import DIDURL
 from did_methods.errors import (
@@ -510,15 +510,14 @@ class _Issuer:
     def disclose(self, name: str | None, value: Any) -> str:
         """Encode ``[salt, name, value]`` (or ``[salt, value]``) and return its digest."""
         # Hot path of issuance: the JSON is assembled from pre-escaped parts and
-        # the base64url steps are inlined (same output as b64e).
+        # the encoded bytes are hashed as they are (no str round trip).
         text = '["' + (self.pool.pop() if self.pool else self.salt()) + '",'
         if name is not None:
             text += _encode_str(name) + ","
         text += (_encode_str(value) if type(value) is str else encode_json(value)) + "]"
-        encoded = _b2a(text.encode("utf-8"), newline=False).translate(_TO_URL).rstrip(b"=")
+        encoded = b64url_bytes(text.encode("utf-8"))
         self.disclosures.append(encoded.decode("ascii"))
-        digest = hashlib.sha256(encoded).digest()
-        return _b2a(digest, newline=False).translate(_TO_URL).rstrip(b"=").decode("ascii")
+        return b64e(hashlib.sha256(encoded).digest())
 
     def build(self, node: Any, path: ClaimPath, depth: int) -> Any:
         if depth > MAX_DEPTH:
@@ -558,8 +557,6 @@ class _Issuer:
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
-_b2a = binascii.b2a_base64
-_TO_URL = bytes.maketrans(b"+/", b"-_")
 
 
 def _is_container(value: Any) -> bool:

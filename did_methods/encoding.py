@@ -4,15 +4,17 @@ Every decoder here is strict: it accepts exactly one spelling of a value (no
 padding, no whitespace, no non-canonical trailing bits), so that
 ``decode(encode(x)) == x`` *and* ``encode(decode(s)) == s``. Inputs are bounded
 in length before any decoding work (base58 decoding is quadratic).
+
+:func:`b64url_encode` and :func:`b64url_decode` are the kernel's
+(:mod:`did_methods._wire.b64`), re-exported here as public API.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import re
 
+from did_methods._wire.b64 import b64url_decode, b64url_encode
 from did_methods.errors import ParseError
 
 __all__ = [
@@ -27,41 +29,11 @@ __all__ = [
     "varint_encode",
 ]
 
-_B64URL_RE = re.compile(r"[A-Za-z0-9_-]*")
 _B58_RE = re.compile(r"[1-9A-HJ-NP-Za-km-z]*")
 
 #: Longest multibase string we decode (base58 decoding is O(n^2)); large enough
 #: for any key or signature we use (an RSA-4096 key would not fit, by design).
 MAX_MULTIBASE_LENGTH = 4096
-
-
-def b64url_encode(data: bytes) -> str:
-    """Encode bytes as unpadded base64url (RFC 4648 section 5), as JOSE uses it."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str, *, max_length: int | None = None) -> bytes:
-    """Decode unpadded base64url strictly.
-
-    Raises :class:`ParseError` for padding, characters outside the alphabet,
-    an impossible length, non-zero trailing bits, or text longer than
-    ``max_length`` characters.
-    """
-    if not isinstance(text, str):
-        raise ParseError(f"base64url value must be a string, not {type(text).__name__}")
-    if max_length is not None and len(text) > max_length:
-        raise ParseError(f"base64url value is longer than {max_length} characters")
-    if not _B64URL_RE.fullmatch(text):
-        raise ParseError("base64url value has characters outside the base64url alphabet")
-    if len(text) % 4 == 1:
-        raise ParseError("base64url value has an impossible length")
-    try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:  # pragma: no cover - regex rules this out
-        raise ParseError(f"invalid base64url: {exc}") from exc
-    if b64url_encode(data) != text:
-        raise ParseError("base64url value has non-zero trailing bits (non-canonical)")
-    return data
 
 
 _B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"

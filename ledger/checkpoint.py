@@ -26,15 +26,14 @@ Verification (:func:`verify_note`, :func:`verify_checkpoint`):
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from did_methods.errors import SSIWalletError, UnsupportedError, VerificationError
+from did_methods._wire.b64 import b64_decode, b64_encode
+from did_methods.errors import ParseError, SSIWalletError, UnsupportedError, VerificationError
 from did_methods.keys import KeyType, PrivateKey, PublicKey
 from ledger._merkle import HASH_SIZE, MAX_TREE_SIZE
 from ledger.errors import CheckpointError
@@ -71,21 +70,14 @@ SIGNATURE_TYPE_ED25519 = 0x01
 _SIZE_RE = re.compile(r"(?:0|[1-9][0-9]{0,18})")
 
 
-def _b64encode(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
 def _b64decode(text: str, what: str, *, max_chars: int = 8192) -> bytes:
-    """Strict standard base64: padded, canonical, no whitespace."""
+    """Strict standard base64 (the kernel's): padded, canonical, no whitespace."""
     if len(text) > max_chars:
         raise CheckpointError(f"{what} is too long")
     try:
-        raw = base64.b64decode(text.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError) as exc:
-        raise CheckpointError(f"{what} is not standard base64") from exc
-    if _b64encode(raw) != text:
-        raise CheckpointError(f"{what} is not canonical base64")
-    return raw
+        return b64_decode(text)
+    except ParseError as exc:
+        raise CheckpointError(f"{what} is {exc}") from exc
 
 
 _CONTROL_RE = re.compile(r"[\x00-\x09\x0b-\x1f]")
@@ -154,7 +146,7 @@ class Checkpoint:
 
     def body(self) -> bytes:
         """The note text: origin, size, base64 root and extension lines, each ending in newline."""
-        lines = [self.origin, str(self.size), _b64encode(self.root_hash), *self.extensions]
+        lines = [self.origin, str(self.size), b64_encode(self.root_hash), *self.extensions]
         return ("\n".join(lines) + "\n").encode("utf-8")
 
     @classmethod
@@ -225,7 +217,7 @@ class NoteSignature:
     def line(self) -> str:
         """The signature line, ``— <name> <base64(key ID || signature)>`` and a newline."""
         blob = self.key_id.to_bytes(4, "big") + self.signature
-        return f"{EM_DASH} {self.name} {_b64encode(blob)}\n"
+        return f"{EM_DASH} {self.name} {b64_encode(blob)}\n"
 
     @classmethod
     def parse_line(cls, line: str) -> NoteSignature:
@@ -354,7 +346,7 @@ def _parse_vkey(vkey: object, signature_type: int) -> tuple[str, PublicKey]:
 
 
 def _format_vkey(name: str, key_id: int, signature_type: int, public: PublicKey) -> str:
-    return f"{name}+{key_id:08x}+{_b64encode(bytes([signature_type]) + public.raw)}"
+    return f"{name}+{key_id:08x}+{b64_encode(bytes([signature_type]) + public.raw)}"
 
 
 @dataclass(frozen=True, slots=True)

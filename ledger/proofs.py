@@ -15,14 +15,13 @@ perfect-subtree node ids :mod:`ledger._merkle` names, and fold them.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
 import struct
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from did_methods._wire.b64 import b64_decode, b64_encode
 from did_methods.errors import ParseError
 from ledger._merkle import (
     EMPTY_ROOT,
@@ -91,21 +90,14 @@ def _check_hash(code: str, name: str, value: object) -> bytes:
     return value
 
 
-def _b64_encode(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
 def _b64_decode_hash(text: object, what: str) -> bytes:
     if not isinstance(text, str) or len(text) > 4 * MAX_PROOF_HASHES:
         raise ParseError(f"{what} must be a base64 string")
-    try:
-        raw = base64.b64decode(text.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError) as exc:
-        raise ParseError(f"{what} is not standard base64") from exc
     # Only the canonical spelling: no stray padding bits, so one proof has one JSON form.
-    if _b64_encode(raw) != text:
-        raise ParseError(f"{what} is not canonical base64")
-    return raw
+    try:
+        return b64_decode(text)
+    except ParseError as exc:
+        raise ParseError(f"{what} is {exc}") from exc
 
 
 def _json_object(data: object, keys: tuple[str, ...], what: str) -> Mapping[str, Any]:
@@ -180,7 +172,7 @@ class InclusionProof:
         return {
             "index": self.index,
             "size": self.size,
-            "hashes": [_b64_encode(h) for h in self.hashes],
+            "hashes": [b64_encode(h) for h in self.hashes],
         }
 
     @classmethod
@@ -229,7 +221,7 @@ class ConsistencyProof:
         return {
             "size1": self.size1,
             "size2": self.size2,
-            "hashes": [_b64_encode(h) for h in self.hashes],
+            "hashes": [b64_encode(h) for h in self.hashes],
         }
 
     @classmethod

@@ -22,8 +22,6 @@ third party can re-check with :meth:`SplitViewEvidence.verify`.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import hmac
 import json
@@ -36,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from did_methods._wire.b64 import b64_decode, b64_encode
 from did_methods._wire.json import loads
 from did_methods.errors import ParseError, StoreError, VerificationError
 from did_methods.keys import PrivateKey, PublicKey
@@ -234,10 +233,10 @@ class JSONFileWitnessState:
                 raise ValueError("logs must be an object")
             out: dict[str, WitnessRecord] = {}
             for origin, rec in logs.items():
-                root = base64.b64decode(rec["root"], validate=True)
+                root = b64_decode(rec["root"])
                 out[origin] = WitnessRecord(rec["size"], root, rec["note"])
             return out
-        except (ValueError, KeyError, TypeError, binascii.Error, ParseError) as exc:
+        except (ValueError, KeyError, TypeError, ParseError) as exc:
             raise StoreError(f"witness state {self._path} is corrupt") from exc
 
     def _save(self, records: dict[str, WitnessRecord]) -> None:
@@ -246,7 +245,7 @@ class JSONFileWitnessState:
             "logs": {
                 origin: {
                     "size": r.size,
-                    "root": base64.b64encode(r.root_hash).decode("ascii"),
+                    "root": b64_encode(r.root_hash),
                     "note": r.note,
                 }
                 for origin, r in sorted(records.items())
@@ -288,10 +287,6 @@ class JSONFileWitnessState:
 
 _SAME_SIZE = "same_size_different_roots"
 _BAD_PROOF = "inconsistent_proof"
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
+from did_methods._wire.b64 import b64_encode
 from did_methods.encoding import b64url_encode
 from did_methods.errors import InvalidKey, SSIWalletError
 from did_methods.keyfile import read_key_file
@@ -36,12 +37,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 _DEFAULT_ORIGIN = "ssi-wallet.local/ledger"
 _DEFAULT_WITNESS = "ssi-wallet.local/witness"
 _MAX_BATCH = 10_000
-
-
-def _b64(data: bytes) -> str:
-    import base64
-
-    return base64.b64encode(data).decode("ascii")
 
 
 def _store_options(func: F) -> F:
@@ -329,7 +324,7 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
         "payload": b64url_encode(entry.payload),
         "payloadText": text,
         "signature": b64url_encode(entry.signature),
-        "leafHash": _b64(hash_leaf(entry.encode())),
+        "leafHash": b64_encode(hash_leaf(entry.encode())),
         "chainHash": entry.chain_hash().hex(),
         "entry": b64url_encode(entry.encode()),
     }
@@ -374,7 +369,12 @@ def checkpoint(
     body = Checkpoint.parse(SignedNote.parse(note).text)
     _emit(
         as_json,
-        {"origin": body.origin, "size": body.size, "root": _b64(body.root_hash), "note": note},
+        {
+            "origin": body.origin,
+            "size": body.size,
+            "root": b64_encode(body.root_hash),
+            "note": note,
+        },
         note.rstrip("\n"),
     )
 
@@ -397,9 +397,14 @@ def prove_inclusion(
         root = log.root(tree_size)
     finally:
         log.store.close()
-    data = {"leafHash": _b64(leaf), "root": _b64(root), "proof": proof.to_json()}
-    text = [f"index: {index}", f"size: {tree_size}", f"leaf: {_b64(leaf)}", f"root: {_b64(root)}"]
-    text += [f"hash: {_b64(h)}" for h in proof.hashes]
+    data = {"leafHash": b64_encode(leaf), "root": b64_encode(root), "proof": proof.to_json()}
+    text = [
+        f"index: {index}",
+        f"size: {tree_size}",
+        f"leaf: {b64_encode(leaf)}",
+        f"root: {b64_encode(root)}",
+    ]
+    text += [f"hash: {b64_encode(h)}" for h in proof.hashes]
     _emit(as_json, data, "\n".join(text))
 
 
@@ -420,9 +425,9 @@ def prove_consistency(
         root1, root2 = log.root(size1), log.root(tree_size)
     finally:
         log.store.close()
-    data = {"root1": _b64(root1), "root2": _b64(root2), "proof": proof.to_json()}
-    text = [f"size1: {size1}", f"size2: {tree_size}", f"root1: {_b64(root1)}"]
-    text += [f"root2: {_b64(root2)}"] + [f"hash: {_b64(h)}" for h in proof.hashes]
+    data = {"root1": b64_encode(root1), "root2": b64_encode(root2), "proof": proof.to_json()}
+    text = [f"size1: {size1}", f"size2: {tree_size}", f"root1: {b64_encode(root1)}"]
+    text += [f"root2: {b64_encode(root2)}"] + [f"hash: {b64_encode(h)}" for h in proof.hashes]
     _emit(as_json, data, "\n".join(text))
 
 
@@ -499,7 +504,7 @@ def audit_cmd(
         "size": report.size,
         "firstBadIndex": report.first_bad_index,
         "reason": report.reason,
-        "root": _b64(report.root) if report.root else None,
+        "root": b64_encode(report.root) if report.root else None,
         "checkpointSize": report.checkpoint_size,
         "signaturesChecked": report.signatures_checked,
     }

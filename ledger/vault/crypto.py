@@ -21,8 +21,6 @@ log by trying candidates.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import json
@@ -37,10 +35,11 @@ from typing import Protocol, runtime_checkable
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from did_methods._wire.b64 import b64url_decode, b64url_encode
 from did_methods._wire.files import write_private
 from did_methods._wire.json import loads
 from did_methods._wire.secret import NoCopySecret
-from did_methods.errors import JSONError, OutputFileError
+from did_methods.errors import JSONError, OutputFileError, ParseError
 from ledger.vault.errors import MasterKeyError, VaultError
 
 __all__ = [
@@ -145,7 +144,7 @@ class MasterKey(NoCopySecret):
 
     def to_text(self) -> str:
         """The key file's content: a JSON ``oct`` JWK (RFC 7517) with a ``kid``."""
-        k = base64.urlsafe_b64encode(self.secret).rstrip(b"=").decode("ascii")
+        k = b64url_encode(self.secret)
         return json.dumps({"kty": "oct", "alg": "A256GCM", "kid": self.key_id, "k": k}) + "\n"
 
     @classmethod
@@ -165,11 +164,11 @@ class MasterKey(NoCopySecret):
             text = obj["k"]
             if not isinstance(text, str):
                 raise MasterKeyError("the master key's 'k' is not a string")
-        secret = _b64url(text)
-        key = cls(secret)
-        if text != base64.urlsafe_b64encode(secret).rstrip(b"=").decode("ascii"):
-            raise MasterKeyError("the master key is not canonical base64url")
-        return key
+        try:
+            secret = b64url_decode(text, max_length=100)
+        except ParseError as exc:
+            raise MasterKeyError(f"the master key is not canonical base64url: {exc}") from exc
+        return cls(secret)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> MasterKey:
@@ -216,15 +215,6 @@ class MasterKey(NoCopySecret):
             if exc.code == "exists":
                 raise MasterKeyError(f"{p} exists; a master key is never overwritten") from exc
             raise MasterKeyError(f"cannot create {p}: {exc}") from exc
-
-
-def _b64url(text: str) -> bytes:
-    if not isinstance(text, str) or len(text) > 100:
-        raise MasterKeyError("the master key is not base64url")
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise MasterKeyError("the master key is not base64url") from exc
 
 
 def subject_tag(index_key: bytes, subject_id: str) -> bytes:
