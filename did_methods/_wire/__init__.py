@@ -7,6 +7,8 @@ lives in one place:
 * :mod:`did_methods._wire.json`: the one strict, bounded JSON reader;
 * :mod:`did_methods._wire.jcs`: the one RFC 8785 canonical JSON writer
   (``credentials.jcs`` re-exports it, the vault calls it);
+* :mod:`did_methods._wire.b64`: the one strict base64url and base64 codec
+  (``did_methods.encoding`` re-exports the base64url names);
 * :mod:`did_methods._wire.text`: escaping of outside text for a terminal;
 * :mod:`did_methods._wire.files`: the one private-file writer (exclusive
   create, no symlinks, fsync);
