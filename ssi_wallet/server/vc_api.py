@@ -34,6 +34,9 @@ to the ``[server]`` table (:mod:`ssi_wallet.server.common`)::
     [vc_api.authorised_controllers]  # optional: an issuer URL signs with these DIDs' keys
     "https://vc.example/issuers/5678" = ["did:key:zDnae..."]
 
+    [vc_api.issuer_keys]          # optional: keys of issuers named by URL (RFC 7517 JWK Sets)
+    "https://issuer.example" = "issuer-example.jwks.json"
+
     [vc_api.issuers.eddsa]
     key_file = "eddsa.jwk"        # a private JWK (did_methods.keyfile)
     format = "di-eddsa"           # di-eddsa | di-ecdsa | vc-jwt
@@ -59,6 +62,7 @@ from starlette.routing import Route
 from credentials.data_integrity import AuthorisedControllers
 from credentials.errors import ParseError, ValidationError
 from credentials.jose import envelope_vc_jwt
+from credentials.keysets import IssuerKeys, JWKSet, KeySetError
 from credentials.result import VerificationResult
 from credentials.verify import verify_credential, verify_presentation
 from did_methods.errors import PolicyError, ResolutionError, SSIWalletError, UnsupportedError
@@ -121,6 +125,7 @@ class VcApiConfig:
     ledger: Path | None = None
     fetch_remote_status: bool = False
     authorised_controllers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    issuer_keys: Mapping[str, JWKSet] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> VcApiConfig:
@@ -166,7 +171,42 @@ class VcApiConfig:
             base / ledger if ledger else None,
             remote,
             {issuer: tuple(dids) for issuer, dids in controllers.items()},
+            _issuer_keys(section.get("issuer_keys", {}), base),
         )
+
+
+#: Largest JWK Set file the configuration may name.
+_MAX_JWKS_FILE: Final = 1 << 20
+
+
+def _issuer_keys(table: Any, base: Path) -> dict[str, JWKSet]:
+    """``[vc_api.issuer_keys]``: issuer URL -> a JWK Set file (or an inline ``{keys = [...]}``)."""
+    if not isinstance(table, dict):
+        raise ConfigError("vc_api.issuer_keys maps issuer URLs to JWK Set files")
+    sets: dict[str, JWKSet] = {}
+    for issuer, value in table.items():
+        where = f"vc_api.issuer_keys.{issuer!r}"
+        if isinstance(value, str):
+            try:
+                with (base / value).open("rb") as handle:
+                    data: Any = handle.read(_MAX_JWKS_FILE + 1)
+            except OSError as exc:
+                raise ConfigError(f"{where}: cannot read {value}: {exc}") from exc
+            if len(data) > _MAX_JWKS_FILE:
+                raise ConfigError(f"{where}: {value} is larger than {_MAX_JWKS_FILE} bytes")
+        elif isinstance(value, dict):
+            data = value
+        else:
+            raise ConfigError(f"{where} must name a JWK Set file or be a {{keys = [...]}} table")
+        try:
+            sets[issuer] = JWKSet.from_json(data)
+        except KeySetError as exc:
+            raise ConfigError(f"{where}: {exc} ({exc.code})") from exc
+    try:
+        IssuerKeys(sets)  # the issuer URLs themselves
+    except KeySetError as exc:
+        raise ConfigError(f"vc_api.issuer_keys: {exc} ({exc.code})") from exc
+    return sets
 
 
 class _StatusFetcher:
@@ -218,6 +258,12 @@ class _Service:
 
             remote = HttpFetcher()
         self.status_fetcher = _StatusFetcher(self.board, remote)
+        # keys of issuers named by URL, by the operator's decision; DIDs resolve as before
+        self.methods: Resolver | IssuerKeys = (
+            IssuerKeys(config.issuer_keys, resolver=self.resolver)
+            if config.issuer_keys
+            else self.resolver
+        )
         # issuers that sign with keys of other controllers, by the operator's decision
         self.key_controllers = (
             AuthorisedControllers(config.authorised_controllers)
@@ -300,7 +346,7 @@ def create_app(config: VcApiConfig) -> Starlette:
                 document,
                 formats=_CREDENTIAL_FORMATS,
                 credential_type=None,  # the VC API verifies any type
-                resolver=service.resolver,
+                resolver=service.methods,
                 status=service.status_fetcher,
                 key_controllers=service.key_controllers,
             )
@@ -337,7 +383,7 @@ def create_app(config: VcApiConfig) -> Starlette:
                 audience=domain,
                 credential_formats=_CREDENTIAL_FORMATS,
                 credential_type=None,
-                resolver=service.resolver,
+                resolver=service.methods,
                 status=service.status_fetcher,
                 key_controllers=service.key_controllers,
             )

@@ -58,6 +58,29 @@ ISSUER = '[vc_api.issuers.a]\nkey_file = "k.jwk"\nformat = "di-eddsa"'
         ('token_file = "token.txt"', 'default_issuer = "b"\n' + ISSUER, "default_issuer"),
         ('token_file = "token.txt"', "authorised_controllers = 3\n" + ISSUER, "authorised"),
         ('token_file = "token.txt"\nport = "x', ISSUER, "TOML"),
+        # [vc_api.issuer_keys]: JWK Set files of URL issuers (RFC 7517 5)
+        ('token_file = "token.txt"', "issuer_keys = 3\n" + ISSUER, "issuer_keys"),
+        (
+            'token_file = "token.txt"',
+            '[vc_api.issuer_keys]\n"https://i.example" = "missing.json"\n' + ISSUER,
+            "cannot read",
+        ),
+        (
+            'token_file = "token.txt"',
+            '[vc_api.issuer_keys]\n"https://i.example" = { keys = 3 }\n' + ISSUER,
+            "keyset_invalid",
+        ),
+        (
+            'token_file = "token.txt"',
+            '[vc_api.issuer_keys]\n"did:web:i.example" = { keys = [] }\n' + ISSUER,
+            "keyset_invalid",
+        ),
+        (
+            'token_file = "token.txt"',
+            '[vc_api.issuer_keys]\n"https://i.example" = '
+            '{ keys = [{ kty = "OKP", crv = "Ed25519", x = "AA", d = "AA" }] }\n' + ISSUER,
+            "private_key_in_set",
+        ),
     ],
 )
 def test_bad_configuration_is_a_config_error(

@@ -27,6 +27,7 @@ uvicorn = pytest.importorskip("uvicorn")
 
 from credentials import verify  # noqa: E402
 from credentials.data_integrity import add_proof  # noqa: E402
+from credentials.jose import envelope_vc_jwt, issue_vc_jwt  # noqa: E402
 from did_methods.keyfile import write_key_file  # noqa: E402
 from did_methods.keys import KeyType, PrivateKey  # noqa: E402
 from did_methods.methods.key import did_key_from_public_key  # noqa: E402
@@ -35,6 +36,7 @@ from ssi_wallet.server.vc_api import VcApiConfig, create_app  # noqa: E402
 
 TOKEN = "t0ken-for-the-tests-only"
 URL_ISSUER = "https://issuer.example/issuers/1"
+JWKS_ISSUER = "https://jwks.example"
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 
 
@@ -45,6 +47,7 @@ class Api:
     ledger_did: str
     absent_ledger_did: str  # well formed, created on another ledger
     url_issuer_key: PrivateKey  # signs for URL_ISSUER, as the configuration says
+    jwks_key: PrivateKey  # a key of JWKS_ISSUER's JWK Set ([vc_api.issuer_keys])
 
     def call(
         self,
@@ -99,12 +102,17 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
         absent = elsewhere.dids.create(PrivateKey.generate(KeyType.ED25519)).did
     signer = PrivateKey.generate(KeyType.P256)
     signer_did = did_key_from_public_key(signer.public_key)
+    jwks_key = PrivateKey.generate(KeyType.P384)
+    (home / "jwks.json").write_text(
+        json.dumps({"keys": [{**jwks_key.public_key.to_jwk(), "kid": "k1", "use": "sig"}]})
+    )
     (home / "token.txt").write_text(TOKEN + "\n")
     (home / "vc-api.toml").write_text(
         f'[server]\nport = {port}\ntoken_file = "token.txt"\nmax_body_bytes = 65536\n\n'
         '[vc_api]\nledger = "registry.db"\n\n'
         + "\n".join(sections)
         + f'\n[vc_api.authorised_controllers]\n"{URL_ISSUER}" = ["{signer_did}"]\n'
+        + f'\n[vc_api.issuer_keys]\n"{JWKS_ISSUER}" = "jwks.json"\n'
     )
     config = VcApiConfig.load(home / "vc-api.toml")
     server = uvicorn.Server(
@@ -116,7 +124,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     while not server.started:
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.05)
-    yield Api(f"http://127.0.0.1:{port}", dids, ledger_did, absent, signer)
+    yield Api(f"http://127.0.0.1:{port}", dids, ledger_did, absent, signer, jwks_key)
     server.should_exit = True
     thread.join(timeout=10)
 
@@ -192,6 +200,26 @@ def test_a_url_issuer_verifies_with_the_keys_the_operator_authorised(api: Api) -
     other = add_proof(_credential("https://elsewhere.example/i"), key, verification_method=vm)
     status, _, problem = api.call("POST", "/credentials/verify", {"verifiableCredential": other})
     assert status == 400 and "key_authorisation" in [e["name"] for e in problem["errors"]]
+
+
+def test_a_url_issuer_verifies_with_the_key_set_the_operator_configured(api: Api) -> None:
+    # [vc_api.issuer_keys]: a vc+jwt whose kid is in the issuer's JWK Set, and a Data
+    # Integrity proof whose verificationMethod is that key's URL (issue 11 item 4)
+    token = issue_vc_jwt(_credential(JWKS_ISSUER), api.jwks_key, kid="k1")
+    proof = add_proof(
+        _credential(JWKS_ISSUER), api.jwks_key, verification_method=f"{JWKS_ISSUER}#k1"
+    )
+    for vc in (envelope_vc_jwt(token), proof):
+        status, _, report = api.call("POST", "/credentials/verify", {"verifiableCredential": vc})
+        assert status == 200, report
+        assert report["verified_fields"]["issuer"] == JWKS_ISSUER
+    # the same key for another URL issuer, and an unknown kid, are refused
+    stolen = envelope_vc_jwt(issue_vc_jwt(_credential(URL_ISSUER), api.jwks_key, kid="k1"))
+    unknown = envelope_vc_jwt(issue_vc_jwt(_credential(JWKS_ISSUER), api.jwks_key, kid="k2"))
+    for vc, code in ((stolen, "key_not_issuer"), (unknown, "key_unknown")):
+        status, _, problem = api.call("POST", "/credentials/verify", {"verifiableCredential": vc})
+        assert status == 400
+        assert code in [e["code"] for e in problem["errors"]], problem
 
 
 def test_a_presentation_is_not_verified_as_a_credential(api: Api) -> None:
