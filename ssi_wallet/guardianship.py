@@ -16,7 +16,8 @@ steps, each failing with its own ``VerificationError`` code:
    the first failing check's code in its message);
 2. it is a ``GuardianshipAuthorisation`` by its verified type (``wrong_type``);
 3. its verified issuer was accredited for that type at that instant
-   (``issuer_not_accredited``);
+   (``issuer_not_accredited``), for a jurisdiction that covers its issuing
+   state (``issuingState``: ``jurisdiction_mismatch``, ``jurisdiction_unknown``);
 4. it names this minor (``minorIdentifier``: ``subject_mismatch``) and this
    guardian (its verified subject: ``principal_mismatch``);
 5. its scope includes ``personal_data_access`` (``scope_insufficient``).
@@ -38,7 +39,7 @@ from did_methods.errors import VerificationError
 from did_methods.http import Fetcher
 from did_methods.resolver import Resolver
 from ledger.vault import Authorisation, Principal
-from ssi_wallet.verifier import TrustRegistry
+from ssi_wallet.verifier import TrustRegistry, issuing_state
 
 __all__ = ["CredentialAuthorisationVerifier"]
 
@@ -107,7 +108,13 @@ class CredentialAuthorisationVerifier:
         issuer = result.issuer
         if not issuer:
             raise VerificationError("issuer_not_accredited", "the credential names no issuer")
-        answer = self._trust.was_accredited(issuer, _TYPE, now, evidence=False)
+        # ... where the credential says it was issued
+        state = issuing_state(result.claims)
+        if state is None:
+            raise VerificationError("jurisdiction_unknown", "the credential names no issuing state")
+        answer = self._trust.was_accredited(issuer, _TYPE, now, jurisdiction=state, evidence=False)
+        if not answer.accredited and getattr(answer, "code", None) == "jurisdiction_mismatch":
+            raise VerificationError("jurisdiction_mismatch", str(answer.reason))
         if not answer.accredited:
             raise VerificationError("issuer_not_accredited", str(answer.reason))
         # 4. the minor and the guardian

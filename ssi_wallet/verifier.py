@@ -61,7 +61,7 @@ from ssi_wallet.replay import (
 )
 from ssi_wallet.request import Presentation, PresentationRequest
 
-__all__ = ["Report", "TrustRegistry", "UnsafeTrustAnyIssuer", "Verifier"]
+__all__ = ["Report", "TrustRegistry", "UnsafeTrustAnyIssuer", "Verifier", "issuing_state"]
 
 _REQUEST_TTL = 600
 # DCQL formats (dcql.FORMATS) -> what verify_presentation pins
@@ -467,8 +467,8 @@ class Verifier:
                 Finding("type_unknown", False, "credential type not in the vocabulary", qid)
             )
             return None
-        state = claims.get("issuingState")
-        if not isinstance(state, str) or _COUNTRY.fullmatch(state) is None:
+        state = issuing_state(claims)
+        if state is None:
             findings.append(
                 Finding(
                     "jurisdiction_unknown",
@@ -521,6 +521,14 @@ class Verifier:
         )
         claims["__type__"] = type_name
         return claims
+
+
+def issuing_state(claims: Mapping[str, Any]) -> str | None:
+    """The credential's issuing state (``issuingState``, an ISO 3166-1 alpha-2 code), or
+    ``None`` when it names none or something else: what the issuer's accreditation must
+    cover."""
+    state = claims.get("issuingState")
+    return state if isinstance(state, str) and _COUNTRY.fullmatch(state) else None
 
 
 def policy_key(query_id: str) -> str:

@@ -38,6 +38,7 @@ def guardian() -> Party:
 def claims(**changes: Any) -> dict[str, Any]:
     body = subject_claims(TYPE)
     body["minorIdentifier"] = MINOR
+    body["issuingState"] = "DE"  # where the ministry is accredited
     body["issueDate"] = "2026-01-05"
     body["expiryDate"] = "2027-08-21"
     body.update(changes)

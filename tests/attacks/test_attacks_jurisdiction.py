@@ -19,8 +19,17 @@ import pytest
 from credentials import schemas
 from credentials.sd_jwt import issue_sd_jwt
 from did_methods import PrivateKey
+from did_methods.errors import VerificationError
 from ledger.facade import Ledger
-from ssi_wallet import Holder, Issuer, Verifier, _messages, policies
+from ledger.vault import Principal, Role
+from ssi_wallet import (
+    CredentialAuthorisationVerifier,
+    Holder,
+    Issuer,
+    Verifier,
+    _messages,
+    policies,
+)
 from ssi_wallet.issuer import CredentialFormat
 
 START = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -216,3 +225,36 @@ def test_a_revoked_accreditation_is_not_a_mere_mismatch(world: World) -> None:
     assert (answer.accredited, answer.code) == (False, "not_accredited")
     world.issue("WorkPermit", "DE")
     assert world.check().codes == ("issuer_not_accredited",)
+
+
+@pytest.mark.parametrize(("state", "code"), [("BE", "jurisdiction_mismatch"), ("LT", None)])
+def test_the_guardianship_gate_checks_the_issuing_state_too(
+    world: World, state: str, code: str | None
+) -> None:
+    world.ledger.accredit(
+        world.office.did, types=["GuardianshipAuthorisation"], by=world.root, jurisdiction="LT"
+    )
+    claims = schemas.example_subject("GuardianshipAuthorisation")
+    claims.pop("id")
+    claims.update(minorIdentifier="did:example:minor", issuingState=state)
+    claims.update(issueDate="2026-05-01", expiryDate="2027-05-01")
+    guardian = world.wallet.did
+    issued = world.office.issue(
+        "GuardianshipAuthorisation", subject=guardian, claims=claims, format="di-eddsa"
+    )
+    gate = CredentialAuthorisationVerifier(world.ledger, status_fetcher=world.office.board)
+
+    def verify() -> Any:
+        return gate.verify(
+            issued.credential,
+            subject_id="did:example:minor",
+            principal=Principal(guardian, Role.NGO),
+            now_ms=int((START + timedelta(minutes=5)).timestamp() * 1000),
+        )
+
+    if code is None:
+        assert verify().issuer == world.office.did
+    else:
+        with pytest.raises(VerificationError) as refused:
+            verify()
+        assert refused.value.code == code
