@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ledger.vault._backend import CompactReport, SQLiteVaultBackend, VaultBackend
+from ledger.vault._backend import SQLiteVaultBackend
 from ledger.vault._canonical import canonical_json
+from ledger.vault._store import CompactReport, VaultBackend
 from ledger.vault._vault import (
     DEFAULT_ORIGIN,
     AccessEvent,

@@ -1,15 +1,14 @@
-"""The vault's tables behind one small interface, and the SQLite adapter.
+"""The SQL implementation of the vault's store protocol, and the SQLite backend.
 
-The vault logic speaks a tiny SQL dialect: ``?`` placeholders and ``{p}``
-before every table name (the PostgreSQL adapter rewrites both). A backend
-gives two context managers, a serialised write transaction and a consistent
-read, plus :meth:`VaultBackend.compact`, run after every erasure so that no
-erased byte remains in the database files.
-
-Writes that go with a log entry (a record and its keys, an erasure, a logged
-release) do not use the backend's transaction: they run inside the log's own
-append transaction, through :func:`writer_txn`, which speaks the same dialect
-over the store's :class:`~ledger.store.StoreWriter`.
+:class:`SQLVaultTxn` implements :class:`~ledger.vault._store.VaultTxn` with
+one statement set per dialect and schema (:func:`statements`, written once
+when a backend opens): SQLite here, PostgreSQL in
+:mod:`ledger.vault.postgres`. A backend gives a serialised write
+transaction, a consistent read, :meth:`~ledger.vault._store.VaultBackend.join`
+(the same operations inside the log store's append transaction, through
+:func:`writer_txn`, so writes that go with a log entry commit with it) and
+``compact``, run after every erasure so that no erased byte remains in the
+database files.
 
 SQLite (the default) shares the ledger's file: the vault's tables are
 prefixed ``vault_``. The vault opens its own connection with
@@ -26,22 +25,31 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any, Protocol
 from urllib.parse import quote
 
 from ledger.errors import LedgerStoreError
 from ledger.store._base import StoreWriter
 from ledger.store.sqlite import switch_to_wal
+from ledger.vault._store import (
+    CompactReport,
+    ErasedRow,
+    EventRow,
+    RecordRow,
+    SubjectRow,
+    row_from_values,
+)
 from ledger.vault.errors import NotAVaultError, VaultStoreError
 
 __all__ = [
     "VAULT_SCHEMA_VERSION",
     "CompactReport",
+    "SQLVaultTxn",
     "SQLiteVaultBackend",
     "Txn",
-    "VaultBackend",
+    "statements",
     "writer_txn",
 ]
 
@@ -101,49 +109,190 @@ VAULT_TABLES = ("vault_meta", "vault_subjects", "vault_records", "vault_erased",
 
 
 class Txn(Protocol):
-    """One open transaction: run a statement of the vault's dialect, get its rows."""
+    """One open SQL transaction: run a statement, get its rows."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run ``sql`` written with ``?`` placeholders and ``{p}`` table prefixes."""
+        ...
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run ``sql`` already written in the connection's own dialect."""
+        ...
+
+
+class _Statements:
+    """The vault's statements in one dialect and schema, written once per backend."""
+
+    def __init__(self, prefix: str, mark: str) -> None:
+        def sql(text: str) -> str:
+            return text.replace("{p}", prefix).replace("?", mark)
+
+        self.mark = mark
+        self.meta = sql("SELECT key, value FROM {p}vault_meta")
+        self.set_meta = sql(
+            "INSERT INTO {p}vault_meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        )
+        self.subjects = sql("SELECT tag, wrapped_key, sealed_id, created_ms FROM {p}vault_subjects")
+        self.subject_key = sql("SELECT wrapped_key FROM {p}vault_subjects WHERE tag = ?")
+        self.add_subject = sql(
+            "INSERT INTO {p}vault_subjects (tag, wrapped_key, sealed_id, created_ms) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+        )
+        self.drop_subject = sql(
+            "DELETE FROM {p}vault_subjects WHERE tag = ? AND NOT EXISTS "
+            "(SELECT 1 FROM {p}vault_records WHERE tag = ?)"
+        )
+        self.records = sql(
+            "SELECT ref, tag, record_id, version, nonce, ciphertext, commitment, log_index, "
+            "created_ms, minor, restricted, superseded FROM {p}vault_records WHERE 1 = 1"
+        )
+        self.add_record = sql(
+            "INSERT INTO {p}vault_records (ref, tag, record_id, version, nonce, ciphertext, "
+            "commitment, log_index, created_ms, minor, restricted, superseded) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+        )
+        self.supersede = sql(
+            "UPDATE {p}vault_records SET superseded = 1 WHERE ref = ? AND superseded = 0 "
+            "RETURNING ref"
+        )
+        self.restrict = sql(
+            "UPDATE {p}vault_records SET restricted = ? WHERE tag = ? RETURNING ref"
+        )
+        self.restrict_one = sql(
+            "UPDATE {p}vault_records SET restricted = ? WHERE tag = ? AND record_id = ? "
+            "RETURNING ref"
+        )
+        self.erase = sql(
+            "INSERT INTO {p}vault_erased (ref, tag, record_id, version, commit_index, "
+            "tombstone_index, erased_ms) SELECT ref, tag, record_id, version, log_index, ?, ? "
+            "FROM {p}vault_records WHERE ref = ? ON CONFLICT DO NOTHING"
+        )
+        self.delete_record = sql("DELETE FROM {p}vault_records WHERE ref = ? RETURNING ref")
+        self.erased = sql(
+            "SELECT ref, tag, record_id, version, commit_index, tombstone_index, erased_ms "
+            "FROM {p}vault_erased WHERE 1 = 1"
+        )
+        self.max_erased = sql("SELECT MAX(version) FROM {p}vault_erased WHERE record_id = ?")
+        self.add_erased = sql(
+            "INSERT INTO {p}vault_erased (ref, tag, record_id, version, commit_index, "
+            "tombstone_index, erased_ms) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+        )
+        self.events = sql(
+            "SELECT ref, tag, log_index, commitment_key, event FROM {p}vault_events WHERE 1 = 1"
+        )
+        self.add_event = sql(
+            "INSERT INTO {p}vault_events (ref, tag, log_index, commitment_key, event) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+        )
+
+
+@lru_cache(maxsize=32)
+def statements(prefix: str, postgres: bool) -> _Statements:
+    """The vault's statements for the table ``prefix`` in SQLite or PostgreSQL."""
+    return _Statements(prefix, "%s" if postgres else "?")
+
+
+class SQLVaultTxn:
+    """:class:`~ledger.vault._store.VaultTxn` over one SQL transaction (SQLite or PostgreSQL).
+
+    ``execute`` runs ad hoc SQL in the vault's portable dialect (tools, tests).
+    """
+
+    __slots__ = ("_raw", "_sql")
+
+    def __init__(self, raw: Txn, sql: _Statements) -> None:
+        self._raw = raw
+        self._sql = sql
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run ``sql`` (``?`` placeholders, ``{p}`` table prefix); return all rows."""
-        ...
+        return self._raw.execute(sql, params)
 
+    def _filtered(self, base: str, filters: Sequence[tuple[str, Any]], order: str) -> list[Any]:
+        m = self._sql.mark
+        sql = base + "".join(f" AND {column} = {m}" for column, _ in filters)
+        return self._raw.run(f"{sql} ORDER BY {order}", [value for _, value in filters])
 
-@dataclass(frozen=True, slots=True)
-class CompactReport:
-    """What :meth:`VaultBackend.compact` achieved.
+    def meta(self) -> dict[str, bytes]:
+        return {str(k): bytes(v) for k, v in self._raw.run(self._sql.meta)}
 
-    ``complete`` is true when the erased bytes are gone from every database
-    file the backend controls (SQLite: main file and WAL; PostgreSQL: the
-    vault tables' files); ``detail`` says what was run, or what blocked it
-    (e.g. another process holding a read transaction on the WAL).
-    """
+    def set_meta(self, key: str, value: bytes) -> None:
+        self._raw.run(self._sql.set_meta, (key, value))
 
-    complete: bool
-    detail: str
+    def subjects(self) -> list[SubjectRow]:
+        return [row_from_values(SubjectRow, r) for r in self._raw.run(self._sql.subjects)]
 
+    def subject_key(self, tag: bytes) -> bytes | None:
+        rows = self._raw.run(self._sql.subject_key, (tag,))
+        return bytes(rows[0][0]) if rows else None
 
-class VaultBackend(Protocol):
-    """Where the vault's tables live. Every failure raises ``VaultStoreError``."""
+    def add_subject(self, row: SubjectRow) -> None:
+        self._raw.run(self._sql.add_subject, tuple(row))
 
-    def transaction(self) -> AbstractContextManager[Txn]:
-        """A serialised write transaction: committed on normal exit, rolled back on error."""
-        ...
+    def drop_subject_if_empty(self, tag: bytes) -> None:
+        self._raw.run(self._sql.drop_subject, (tag, tag))
 
-    def read(self) -> AbstractContextManager[Txn]:
-        """A read transaction seeing one consistent snapshot."""
-        ...
+    def records(
+        self,
+        tag: bytes | None = None,
+        *,
+        record_id: str | None = None,
+        version: int | None = None,
+        current_only: bool = False,
+    ) -> list[RecordRow]:
+        filters: list[tuple[str, Any]] = []
+        for column, value in (("tag", tag), ("record_id", record_id), ("version", version)):
+            if value is not None:
+                filters.append((column, value))
+        if current_only:
+            filters.append(("superseded", 0))
+        rows = self._filtered(self._sql.records, filters, "record_id, version")
+        return [row_from_values(RecordRow, r) for r in rows]
 
-    def compact(self) -> CompactReport:
-        """Remove the bytes of deleted rows from the database files (after an erasure)."""
-        ...
+    def record(self, ref: bytes) -> RecordRow | None:
+        rows = self._filtered(self._sql.records, [("ref", ref)], "ref")
+        return row_from_values(RecordRow, rows[0]) if rows else None
 
-    def close(self) -> None:
-        """Release the connection."""
-        ...
+    def add_record(self, row: RecordRow) -> None:
+        values = (*row[:9], int(row.minor), int(row.restricted), int(row.superseded))
+        self._raw.run(self._sql.add_record, values)
+
+    def supersede(self, ref: bytes) -> bool:
+        return bool(self._raw.run(self._sql.supersede, (ref,)))
+
+    def set_restricted(self, tag: bytes, record_id: str | None, restricted: bool) -> int:
+        if record_id is None:
+            return len(self._raw.run(self._sql.restrict, (int(restricted), tag)))
+        return len(self._raw.run(self._sql.restrict_one, (int(restricted), tag, record_id)))
+
+    def erase_record(self, ref: bytes, tombstone_index: int, erased_ms: int) -> bool:
+        self._raw.run(self._sql.erase, (tombstone_index, erased_ms, ref))
+        return bool(self._raw.run(self._sql.delete_record, (ref,)))
+
+    def erased(self, tag: bytes | None = None, *, record_id: str | None = None) -> list[ErasedRow]:
+        filters = [(c, v) for c, v in (("tag", tag), ("record_id", record_id)) if v is not None]
+        rows = self._filtered(self._sql.erased, filters, "tombstone_index, ref")
+        return [row_from_values(ErasedRow, r) for r in rows]
+
+    def max_erased_version(self, record_id: str) -> int:
+        rows = self._raw.run(self._sql.max_erased, (record_id,))
+        return int(rows[0][0] or 0) if rows else 0
+
+    def add_erased(self, row: ErasedRow) -> None:
+        self._raw.run(self._sql.add_erased, tuple(row))
+
+    def events(self, tag: bytes | None = None) -> list[EventRow]:
+        filters = [("tag", tag)] if tag is not None else []
+        rows = self._filtered(self._sql.events, filters, "log_index")
+        return [row_from_values(EventRow, r) for r in rows]
+
+    def add_event(self, row: EventRow) -> None:
+        self._raw.run(self._sql.add_event, tuple(row))
 
 
 class _WriterTxn:
-    """The vault's dialect over a log store's write transaction."""
+    """SQL over a log store's write transaction."""
 
     __slots__ = ("_format", "_prefix", "_writer")
 
@@ -161,30 +310,32 @@ class _WriterTxn:
             # log's transactions and in the vault's own stay serialised. Taken after
             # the log's tail lock; no vault transaction waits for that lock, so the
             # order cannot deadlock.
-            self.execute(
-                "SELECT pg_advisory_xact_lock(hashtext(?))",
+            self.run(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))",
                 (f"vault:{self._prefix.removesuffix('.')}",),
             )
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         sql = sql.replace("{p}", self._prefix)
-        if self._format:
-            sql = sql.replace("?", "%s")
+        return self.run(sql.replace("?", "%s") if self._format else sql, params)
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
             return self._writer.execute(sql, params)
         except LedgerStoreError as exc:
             raise VaultStoreError(f"vault write failed and was rolled back: {exc}") from exc
 
 
-def writer_txn(writer: StoreWriter) -> Txn:
-    """The vault's SQL dialect (:class:`Txn`) inside a log store's write transaction.
+def writer_txn(writer: StoreWriter) -> SQLVaultTxn:
+    """The vault's data (:class:`SQLVaultTxn`) inside a log store's write transaction.
 
     Statements run through :meth:`~ledger.store.StoreWriter.execute`, so they
     commit or roll back with the log entries of that transaction. Raises
     :class:`VaultStoreError` for a store without SQL tables (the memory store)
-    and, from ``execute``, when a statement fails.
+    and, from its operations, when a statement fails.
     """
-    return _WriterTxn(writer)
+    raw = _WriterTxn(writer)
+    return SQLVaultTxn(raw, statements(raw._prefix, raw._format))
 
 
 class _SQLiteTxn:
@@ -194,7 +345,10 @@ class _SQLiteTxn:
         self._conn = conn
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return list(self._conn.execute(sql.replace("{p}", ""), tuple(params)).fetchall())
+        return self.run(sql.replace("{p}", ""), params)
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self._conn.execute(sql, tuple(params)).fetchall())
 
 
 class SQLiteVaultBackend:
@@ -223,6 +377,7 @@ class SQLiteVaultBackend:
         self._path = os.fspath(path)
         self._lock = threading.RLock()
         self._read_only = bool(read_only)
+        self._sql = statements("", False)
         try:
             if self._read_only:
                 uri = "file:" + quote(os.path.abspath(self._path)) + "?mode=ro"
@@ -278,7 +433,7 @@ class SQLiteVaultBackend:
         return self._read_only
 
     @contextmanager
-    def transaction(self) -> Iterator[Txn]:
+    def transaction(self) -> Iterator[SQLVaultTxn]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back on any exception."""
         if self._read_only:
             raise VaultStoreError(f"{self._path!r} is opened read-only: it cannot be written")
@@ -289,7 +444,7 @@ class SQLiteVaultBackend:
             except sqlite3.Error as exc:
                 raise VaultStoreError(f"cannot start a vault transaction: {exc}") from exc
             try:
-                yield _SQLiteTxn(conn)
+                yield SQLVaultTxn(_SQLiteTxn(conn), self._sql)
                 conn.execute("COMMIT")
             except BaseException as exc:
                 try:
@@ -301,18 +456,22 @@ class SQLiteVaultBackend:
                 raise
 
     @contextmanager
-    def read(self) -> Iterator[Txn]:
+    def read(self) -> Iterator[SQLVaultTxn]:
         """A deferred transaction: one WAL snapshot for all its reads."""
         with self._lock:
             conn = self._conn
             try:
                 conn.execute("BEGIN")
                 try:
-                    yield _SQLiteTxn(conn)
+                    yield SQLVaultTxn(_SQLiteTxn(conn), self._sql)
                 finally:
                     conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise VaultStoreError(f"vault read failed: {exc}") from exc
+
+    def join(self, writer: StoreWriter) -> SQLVaultTxn:
+        """The vault's tables inside the log store's write transaction (:func:`writer_txn`)."""
+        return writer_txn(writer)
 
     def compact(self, *, attempts: int = 50, pause: float = 0.02) -> CompactReport:
         """``PRAGMA wal_checkpoint(TRUNCATE)``, retried while readers hold the WAL.
@@ -343,7 +502,7 @@ class SQLiteVaultBackend:
             self._conn.close()
 
 
-def _check_schema_version(txn: Txn, *, read_only: bool = False) -> None:
+def _check_schema_version(txn: SQLVaultTxn, *, read_only: bool = False) -> None:
     rows = txn.execute("SELECT value FROM {p}vault_meta WHERE key = 'schema_version'")
     if not rows and read_only:
         raise NotAVaultError("the vault tables record no schema version")

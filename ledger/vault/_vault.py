@@ -32,19 +32,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cbor2
-
-from did_methods._wire.files import write_private
 from did_methods._wire.json import loads
 from did_methods.encoding import b64url_encode
-from did_methods.errors import OutputFileError, ParseError, SSIWalletError
+from did_methods.errors import ParseError, SSIWalletError
 from did_methods.keys import PrivateKey
 from ledger.entry import Clock, Entry, EntryDraft, SignedDraft, unix_ms
 from ledger.log import Log
 from ledger.proofs import InclusionProof
 from ledger.store._base import StoreWriter
-from ledger.vault._backend import VAULT_TABLES, CompactReport, Txn, VaultBackend, writer_txn
 from ledger.vault._canonical import check_record, parse_json
+from ledger.vault._store import (
+    CompactReport,
+    ErasedRow,
+    EventRow,
+    RecordRow,
+    SubjectRow,
+    VaultBackend,
+    VaultTxn,
+)
+from ledger.vault.backup import BackupOrigin, restore_backup, write_backup
 from ledger.vault.crypto import (
     COMMITMENT_KEY_SIZE,
     DATA_KEY_SIZE,
@@ -57,10 +63,8 @@ from ledger.vault.crypto import (
     subject_tag,
 )
 from ledger.vault.errors import (
-    BackupRefused,
     MasterKeyError,
     NotAVaultError,
-    RecordError,
     RecordNotFound,
     ReleaseRefused,
     SubjectNotFound,
@@ -103,10 +107,7 @@ __all__ = [
 ]
 
 _MAX_SUBJECT_ID = 256
-_BACKUP_MAGIC = b"SSIWVB1\n"
-_MAX_BACKUP = 1 << 30
 _INDEX_CONTEXT = b"index-key"
-_BACKUP_CONTEXT = b"backup-key"
 _ID_AAD = b"ssi-wallet vault subject id v1\x00"
 _TOMBSTONE_BATCH = 1000
 
@@ -460,9 +461,7 @@ class Vault:
     def _load_meta(self) -> bytes:
         if self._read_only:
             with self._backend.read() as txn:
-                meta = {
-                    str(k): bytes(v) for k, v in txn.execute("SELECT key, value FROM {p}vault_meta")
-                }
+                meta = txn.meta()
             if "index_key" not in meta:
                 raise NotAVaultError("the vault tables hold no vault yet: open it writable once")
             if meta.get("master_key_id") != self._mk.key_id.encode():
@@ -473,9 +472,7 @@ class Vault:
             self._vault_id = meta.get("vault_id", b"").decode()
             return self._mk.unwrap(meta["index_key"], context=_INDEX_CONTEXT)
         with self._backend.transaction() as txn:
-            meta = {
-                str(k): bytes(v) for k, v in txn.execute("SELECT key, value FROM {p}vault_meta")
-            }
+            meta = txn.meta()
             if "index_key" not in meta:
                 index_key = self._rand(DATA_KEY_SIZE)
                 rows = [
@@ -485,9 +482,7 @@ class Vault:
                     ("vault_id", self._rand(16).hex().encode()),
                 ]
                 for key, value in rows:
-                    txn.execute(
-                        "INSERT INTO {p}vault_meta (key, value) VALUES (?, ?)", (key, value)
-                    )
+                    txn.set_meta(key, value)
                 self._vault_id = rows[-1][1].decode()
                 return index_key
             if meta.get("master_key_id") != self._mk.key_id.encode():
@@ -498,10 +493,7 @@ class Vault:
             if "vault_id" not in meta:
                 # A vault made before vaults had ids gets one now (backups name it).
                 meta["vault_id"] = self._rand(16).hex().encode()
-                txn.execute(
-                    "INSERT INTO {p}vault_meta (key, value) VALUES ('vault_id', ?)",
-                    (meta["vault_id"],),
-                )
+                txn.set_meta("vault_id", meta["vault_id"])
         self._vault_id = meta["vault_id"].decode()
         return self._mk.unwrap(meta["index_key"], context=_INDEX_CONTEXT)
 
@@ -516,15 +508,13 @@ class Vault:
         from ledger.errors import LedgerStoreError
 
         with self._backend.read() as txn:
-            mine = txn.execute("SELECT value FROM {p}vault_meta WHERE key = 'index_key'")
+            mine = txn.meta().get("index_key")
         try:
             with self._log.store.write() as writer:
-                theirs = writer_txn(writer).execute(
-                    "SELECT value FROM {p}vault_meta WHERE key = 'index_key'"
-                )
+                theirs = self._backend.join(writer).meta().get("index_key")
         except LedgerStoreError as exc:
             raise VaultStoreError(f"the log's store cannot hold the vault: {exc}") from exc
-        if not theirs or bytes(theirs[0][0]) != bytes(mine[0][0]):
+        if theirs is None or theirs != mine:
             raise VaultStoreError("the log's store and the vault backend are not one database")
 
     def _tag(self, subject_id: str) -> bytes:
@@ -585,10 +575,10 @@ class Vault:
         def write(writer: StoreWriter, entries: Sequence[Entry]) -> None:
             # Inside the log's transaction: the commitment (and the tombstone of the
             # superseded version) commit with the sealed record, or nothing does.
-            txn = writer_txn(writer)
-            rows = txn.execute("SELECT wrapped_key FROM {p}vault_subjects WHERE tag = ?", (tag,))
-            if rows:
-                data_key = self._data_key(tag, rows[0][0])
+            txn = self._backend.join(writer)
+            wrapped_key = txn.subject_key(tag)
+            if wrapped_key is not None:
+                data_key = self._data_key(tag, wrapped_key)
             else:
                 data_key = self._rand(DATA_KEY_SIZE)
                 wrapped = self._mk.wrap(data_key, context=b"subject:" + tag)
@@ -596,20 +586,9 @@ class Vault:
                 sealed_id = id_nonce + _aesgcm(data_key).encrypt(
                     id_nonce, subject_id.encode("utf-8"), _ID_AAD + tag
                 )
-                txn.execute(
-                    "INSERT INTO {p}vault_subjects (tag, wrapped_key, sealed_id, created_ms) "
-                    "VALUES (?, ?, ?, ?)",
-                    (tag, wrapped, sealed_id, now),
-                )
-            if supersede is not None:
-                still = txn.execute(
-                    "SELECT 1 FROM {p}vault_records WHERE ref = ? AND superseded = 0", (supersede,)
-                )
-                if not still:
-                    raise VaultError(f"record {record_id} changed meanwhile; rectify again")
-                txn.execute(
-                    "UPDATE {p}vault_records SET superseded = 1 WHERE ref = ?", (supersede,)
-                )
+                txn.add_subject(SubjectRow(tag, wrapped, sealed_id, now))
+            if supersede is not None and not txn.supersede(supersede):
+                raise VaultError(f"record {record_id} changed meanwhile; rectify again")
             nonce, ciphertext = seal_record(
                 data_key,
                 subject_id=subject_id,
@@ -619,11 +598,8 @@ class Vault:
                 canonical=canonical,
                 randbytes=self._rand,
             )
-            txn.execute(
-                "INSERT INTO {p}vault_records (ref, tag, record_id, version, nonce, ciphertext, "
-                "commitment, log_index, created_ms, minor, restricted, superseded) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
-                (
+            txn.add_record(
+                RecordRow(
                     ref,
                     tag,
                     record_id,
@@ -633,9 +609,10 @@ class Vault:
                     commitment,
                     entries[0].index,
                     now,
-                    int(minor),
-                    int(restricted),
-                ),
+                    minor,
+                    restricted,
+                    False,
+                )
             )
             if len(entries) > 1:
                 assert supersede is not None
@@ -665,27 +642,21 @@ class Vault:
         _check_record_id(record_id)
         _, canonical = check_record(record)
         with self._backend.read() as txn:
-            rows = txn.execute(
-                "SELECT ref, version, minor, restricted FROM {p}vault_records "
-                "WHERE tag = ? AND record_id = ? AND superseded = 0",
-                (tag, record_id),
-            )
-            top = txn.execute(
-                "SELECT MAX(version) FROM {p}vault_erased WHERE record_id = ?", (record_id,)
-            )
+            rows = txn.records(tag, record_id=record_id, current_only=True)
+            top = txn.max_erased_version(record_id)
         if not rows:
             raise RecordNotFound(f"the subject has no current record {record_id}")
-        old_ref, old_version, minor, restricted = rows[0]
-        version = max(int(old_version), int(top[0][0] or 0)) + 1
+        old = rows[0]
+        version = max(old.version, top) + 1
         receipt = self._store_version(
             subject_id,
             tag,
             record_id,
             version,
             canonical,
-            minor=bool(minor),
-            restricted=bool(restricted),
-            supersede=bytes(old_ref),
+            minor=old.minor,
+            restricted=old.restricted,
+            supersede=old.ref,
             erase_superseded=erase_previous,
         )
         if erase_previous:
@@ -699,21 +670,13 @@ class Vault:
         when there is nothing to restrict.
         """
         tag = self._tag(subject_id)
-        sql = "UPDATE {p}vault_records SET restricted = ? WHERE tag = ?"
-        params: list[Any] = [0 if lift else 1, tag]
         if record_id is not None:
-            sql += " AND record_id = ?"
-            params.append(_check_record_id(record_id))
+            _check_record_id(record_id)
         with self._backend.transaction() as txn:
-            found = txn.execute(
-                "SELECT COUNT(*) FROM {p}vault_records WHERE tag = ?"  # noqa: S608
-                + (" AND record_id = ?" if record_id is not None else ""),
-                params[1:],
-            )
-            if not int(found[0][0]):
+            found = txn.set_restricted(tag, record_id, not lift)
+            if not found:
                 raise SubjectNotFound("no live record of that subject to restrict")
-            txn.execute(sql, params)
-        return int(found[0][0])
+        return found
 
     # -- erasure -------------------------------------------------------------------
 
@@ -743,22 +706,13 @@ class Vault:
         once); until then the deleted bytes may remain in the database files.
         """
         tag = self._tag(subject_id)
-        sql = "SELECT ref FROM {p}vault_records WHERE tag = ?"
-        params: list[Any] = [tag]
         if record_id is not None:
-            sql += " AND record_id = ?"
-            params.append(_check_record_id(record_id))
-            if version is not None:
-                sql += " AND version = ?"
-                params.append(int(version))
+            _check_record_id(record_id)
+        only = int(version) if record_id is not None and version is not None else None
         with self._backend.read() as txn:
-            refs = [bytes(r[0]) for r in txn.execute(sql, params)]
-            done = txn.execute(
-                "SELECT COUNT(*) FROM {p}vault_erased WHERE tag = ?"  # noqa: S608
-                + (" AND record_id = ?" if record_id is not None else ""),
-                params[:2],
-            )
-        if not refs and not int(done[0][0]):
+            refs = [r.ref for r in txn.records(tag, record_id=record_id, version=only)]
+            done = txn.erased(tag, record_id=record_id)
+        if not refs and not done:
             raise SubjectNotFound("the vault holds no such subject or record")
         tombstones: list[int] = []
         for start in range(0, len(refs), _TOMBSTONE_BATCH):
@@ -774,7 +728,7 @@ class Vault:
             ) -> None:
                 # The tombstones and the deletions they stand for commit together.
                 pairs = [(ref, e.index) for ref, e in zip(batch, entries, strict=True)]
-                _apply_tombstones(writer_txn(writer), pairs, now, [tag])
+                _apply_tombstones(self._backend.join(writer), pairs, now, [tag])
 
             tombstones += [e.index for e in self._log.append_batch(drafts, before_commit=apply)]
         # Tombstones appended by others (another process's vault) since the last replay.
@@ -785,15 +739,15 @@ class Vault:
             else CompactReport(False, "compaction deferred: call Vault.compact()")
         )
         with self._backend.read() as txn:
-            left = txn.execute("SELECT 1 FROM {p}vault_subjects WHERE tag = ?", (tag,))
-        return ErasureReceipt(tuple(tombstones), not left, compaction)
+            left = txn.subject_key(tag)
+        return ErasureReceipt(tuple(tombstones), left is None, compaction)
 
     def _check_replayed(self) -> None:
         # A read-only vault cannot apply tombstones: it refuses to open over a record
         # that an erasure on the log has not removed yet (it would show erased data).
         with self._backend.read() as txn:
-            rows = txn.execute("SELECT value FROM {p}vault_meta WHERE key = 'replayed_upto'")
-            upto = int(bytes(rows[0][0]).decode()) if rows else 0
+            recorded = txn.meta().get("replayed_upto")
+            upto = int(recorded.decode()) if recorded is not None else 0
             size = self._log.size
             for entry in self._log.range(min(upto, size), size):
                 if entry.kind != KIND_TOMBSTONE:
@@ -802,7 +756,7 @@ class Vault:
                     ref, _ = decode_payload(entry.kind, entry.payload)
                 except ParseError:
                     continue
-                if txn.execute("SELECT 1 FROM {p}vault_records WHERE ref = ?", (ref,)):
+                if txn.record(ref) is not None:
                     raise VaultStoreError(
                         "an erasure on the log is not applied to the vault yet: "
                         "open it writable once (it is applied then)"
@@ -817,10 +771,10 @@ class Vault:
         with self._backend.transaction() as txn:
             return self._replay_in(txn)
 
-    def _replay_in(self, txn: Txn, *, start: int | None = None) -> int:
+    def _replay_in(self, txn: VaultTxn, *, start: int | None = None) -> int:
         # From the recorded position, or from ``start`` (a restore replays the whole log).
-        rows = txn.execute("SELECT value FROM {p}vault_meta WHERE key = 'replayed_upto'")
-        upto = int(bytes(rows[0][0]).decode()) if rows else 0
+        recorded = txn.meta().get("replayed_upto")
+        upto = int(recorded.decode()) if recorded is not None else 0
         if start is not None:
             upto = start
         size = self._log.size
@@ -836,31 +790,17 @@ class Vault:
                 ref, _ = decode_payload(entry.kind, entry.payload)
             except ParseError:
                 continue  # not one of ours: a vault never writes a malformed tombstone
-            found = txn.execute(
-                "SELECT tag, record_id, version, log_index FROM {p}vault_records WHERE ref = ?",
-                (ref,),
-            )
-            if not found:
+            found = txn.record(ref)
+            if found is None:
                 continue
-            tag, record_id, version, log_index = found[0]
-            txn.execute(
-                "INSERT INTO {p}vault_erased (ref, tag, record_id, version, commit_index, "
-                "tombstone_index, erased_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (ref, bytes(tag), record_id, version, log_index, entry.index, now),
-            )
-            txn.execute("DELETE FROM {p}vault_records WHERE ref = ?", (ref,))
-            tags.add(bytes(tag))
+            txn.erase_record(ref, entry.index, now)
+            tags.add(found.tag)
             removed += 1
         for tag in tags:
             # No record left: the data key goes too (crypto-shredding).
-            txn.execute(
-                "DELETE FROM {p}vault_subjects WHERE tag = ? AND NOT EXISTS "
-                "(SELECT 1 FROM {p}vault_records WHERE tag = ?)",
-                (tag, tag),
-            )
-        txn.execute(
-            "UPDATE {p}vault_meta SET value = ? WHERE key = 'replayed_upto'", (str(size).encode(),)
-        )
+            txn.drop_subject_if_empty(tag)
+        if recorded is not None:
+            txn.set_meta("replayed_upto", str(size).encode())
         return removed
 
     def compact(self) -> CompactReport:
@@ -871,62 +811,49 @@ class Vault:
 
     def _read_subject(
         self, subject_id: str, tag: bytes, *, current_only: bool, record_id: str | None = None
-    ) -> tuple[list[StoredRecord], list[tuple[Any, ...]]]:
-        sql = (
-            "SELECT record_id, version, superseded, nonce, ciphertext, minor, restricted, "
-            "created_ms, ref, commitment, log_index FROM {p}vault_records WHERE tag = ?"
-        )
-        params: list[Any] = [tag]
-        if current_only:
-            sql += " AND superseded = 0"
+    ) -> tuple[list[StoredRecord], list[ErasedRow]]:
         if record_id is not None:
-            sql += " AND record_id = ?"
-            params.append(_check_record_id(record_id))
+            _check_record_id(record_id)
         with self._backend.read() as txn:
-            key_rows = txn.execute(
-                "SELECT wrapped_key FROM {p}vault_subjects WHERE tag = ?", (tag,)
-            )
-            rows = txn.execute(sql + " ORDER BY record_id, version", params)
-            erased = txn.execute(
-                "SELECT record_id, version, erased_ms, commit_index, tombstone_index "
-                "FROM {p}vault_erased WHERE tag = ? ORDER BY tombstone_index",
-                (tag,),
-            )
+            wrapped_key = txn.subject_key(tag)
+            rows = txn.records(tag, record_id=record_id, current_only=current_only)
+            erased = txn.erased(tag)
         records: list[StoredRecord] = []
         if rows:
-            if not key_rows:
+            if wrapped_key is None:
                 raise VaultStoreError("records without their subject's data key")
-            data_key = self._data_key(tag, bytes(key_rows[0][0]))
-            for rid, ver, sup, nonce, ct, minor, restr, created, ref, cmt, idx in rows:
+            data_key = self._data_key(tag, wrapped_key)
+            for row in rows:
+                rid, ver, cmt, idx = row.record_id, row.version, row.commitment, row.log_index
                 ck, canonical = open_record(
                     data_key,
                     subject_id=subject_id,
-                    record_id=str(rid),
-                    version=int(ver),
-                    nonce=bytes(nonce),
-                    ciphertext=bytes(ct),
+                    record_id=rid,
+                    version=ver,
+                    nonce=row.nonce,
+                    ciphertext=row.ciphertext,
                 )
-                if not hmac.compare_digest(commit(ck, canonical), bytes(cmt)):
+                if not hmac.compare_digest(commit(ck, canonical), cmt):
                     raise VaultStoreError(f"record {rid} v{ver} does not match its commitment")
-                entry = self._log.get(int(idx))
+                entry = self._log.get(idx)
                 if entry.kind != KIND_COMMIT or decode_payload(entry.kind, entry.payload) != (
-                    bytes(ref),
-                    bytes(cmt),
+                    row.ref,
+                    cmt,
                 ):
                     raise VaultStoreError(f"log entry {idx} is not the commitment of {rid} v{ver}")
                 records.append(
                     StoredRecord(
-                        record_id=str(rid),
-                        version=int(ver),
-                        state="superseded" if sup else "current",
+                        record_id=rid,
+                        version=ver,
+                        state="superseded" if row.superseded else "current",
                         record=parse_json(bytes(canonical)),
-                        minor=bool(minor),
-                        restricted=bool(restr),
-                        created_ms=int(created),
-                        ref=bytes(ref),
-                        commitment=bytes(cmt),
+                        minor=row.minor,
+                        restricted=row.restricted,
+                        created_ms=row.created_ms,
+                        ref=row.ref,
+                        commitment=cmt,
                         commitment_key=ck,
-                        log_index=int(idx),
+                        log_index=idx,
                         entry=entry.encode(),
                     )
                 )
@@ -991,31 +918,28 @@ class Vault:
             )
         size = self._log.size
         erased = []
-        for rid, ver, erased_ms, commit_index, tomb_index in erased_rows:
-            entry = self._log.get(int(tomb_index))
+        for row in erased_rows:
+            entry = self._log.get(row.tombstone_index)
             erased.append(
                 ErasedRecord(
-                    str(rid),
-                    int(ver),
-                    int(erased_ms),
-                    int(commit_index),
-                    int(tomb_index),
+                    row.record_id,
+                    row.version,
+                    row.erased_ms,
+                    row.commit_index,
+                    row.tombstone_index,
                     entry.encode(),
-                    self._log.prove_inclusion(int(tomb_index), size),
+                    self._log.prove_inclusion(row.tombstone_index, size),
                 )
             )
         with self._backend.read() as txn:
-            events = txn.execute(
-                "SELECT log_index, event FROM {p}vault_events WHERE tag = ? ORDER BY log_index",
-                (tag,),
-            )
+            events = txn.events(tag)
         return SubjectAccess(
             subject_id=subject_id,
             status="active" if records else "erased",
             records=self._with_proofs(records, size),
             erased=tuple(erased),
             events=tuple(
-                AccessEvent(int(i), loads(bytes(e), what="access event")) for i, e in events
+                AccessEvent(e.log_index, loads(e.event, what="access event")) for e in events
             ),
             log_size=size,
             log_root=self._log.root(size),
@@ -1177,10 +1101,8 @@ class Vault:
         draft = self._sign(kind, encode_payload(ref, commit(ck, canonical)))
 
         def write(writer: StoreWriter, entries: Sequence[Entry]) -> None:
-            writer_txn(writer).execute(
-                "INSERT INTO {p}vault_events (ref, tag, log_index, commitment_key, event) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (ref, tag, entries[0].index, ck, canonical),
+            self._backend.join(writer).add_event(
+                EventRow(ref, tag, entries[0].index, ck, canonical)
             )
 
         return self._log.append(draft, before_commit=write).index
@@ -1188,49 +1110,24 @@ class Vault:
     # -- backup and restore ----------------------------------------------------------
 
     def backup(self, path: str | os.PathLike[str], *, force: bool = False) -> Path:
-        """Write an encrypted backup of the vault tables to a new file (mode 0600).
+        """Write an encrypted backup of the vault to a new file (mode 0600).
 
         The file holds every vault row and the backup's origin (the log's
         origin and ledger id, and the vault's id), sealed with AES-256-GCM
-        under a fresh backup key wrapped by the master key. Raises
-        :class:`VaultError` when the file exists (unless ``force``: then it is
-        replaced atomically) or is a symbolic link.
+        under a fresh backup key wrapped by the master key
+        (:mod:`ledger.vault.backup`). Raises :class:`VaultError` when the file
+        exists (unless ``force``: then it is replaced atomically) or is a
+        symbolic link.
         """
-        with self._backend.read() as txn:
-            tables = {
-                t: [list(r) for r in txn.execute(f"SELECT * FROM {{p}}{t}")]  # noqa: S608
-                for t in VAULT_TABLES
-            }
-        for rows in tables.values():
-            for row in rows:
-                for i, v in enumerate(row):
-                    if isinstance(v, memoryview | bytearray):
-                        row[i] = bytes(v)
-        body = cbor2.dumps(
-            {
-                "origin": self._log.origin,
-                "ledger": self._ledger_id(),
-                "vault": self._vault_id,
-                "created": self._clock(),
-                "tables": tables,
-            }
+        return write_backup(
+            self._backend,
+            path,
+            origin=self._origin(),
+            master_key=self._mk,
+            created_ms=self._clock(),
+            randbytes=self._rand,
+            force=force,
         )
-        key = self._rand(DATA_KEY_SIZE)
-        nonce = self._rand(NONCE_SIZE)
-        wrapped = self._mk.wrap(key, context=_BACKUP_CONTEXT)
-        aad = _BACKUP_MAGIC + self._mk.key_id.encode()
-        sealed = cbor2.dumps(
-            {
-                "kid": self._mk.key_id,
-                "key": wrapped,
-                "nonce": nonce,
-                "data": _aesgcm(key).encrypt(nonce, body, aad),
-            }
-        )
-        try:
-            return write_private(path, _BACKUP_MAGIC + sealed, force=force)
-        except OutputFileError as exc:
-            raise VaultError(f"cannot create the backup: {exc}") from exc
 
     def restore(self, path: str | os.PathLike[str]) -> int:
         """Merge a backup of this vault into its tables, then replay every erasure on the log.
@@ -1249,60 +1146,18 @@ class Vault:
         that is not a backup and :class:`~ledger.vault.errors.MasterKeyError`
         for one made under another master key.
         """
-        tables, origin = self._read_backup(Path(path))
-        if (origin.get("origin"), origin.get("ledger")) != (self._log.origin, self._ledger_id()):
-            raise BackupRefused(
-                "backup_other_ledger",
-                f"the backup is of the log {origin.get('origin')!r} "
-                f"(ledger {origin.get('ledger')!r}), not of this one {self._log.origin!r}",
-            )
-        if origin.get("vault") != self._vault_id:
-            raise BackupRefused("backup_other_vault", "the backup is of another vault on this log")
-        with self._backend.transaction() as txn:
-            kept = _merge_backup(txn, tables)
-            kept += self._replay_in(txn, start=0)
-        self._backend.compact()
-        return kept
+        return restore_backup(
+            self._backend,
+            path,
+            origin=self._origin(),
+            master_key=self._mk,
+            replay=lambda txn: self._replay_in(txn, start=0),
+        )
 
-    def _ledger_id(self) -> str | None:
+    def _origin(self) -> BackupOrigin:
         from ledger.store._base import META_LEDGER_ID
 
-        return self._log.store.meta(META_LEDGER_ID)
-
-    def _read_backup(self, path: Path) -> tuple[dict[str, list[list[Any]]], dict[str, Any]]:
-        try:
-            if path.stat().st_size > _MAX_BACKUP:
-                raise RecordError("the backup file is larger than the bound")
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise VaultError(f"cannot read the backup {path}: {exc}") from exc
-        if not raw.startswith(_BACKUP_MAGIC):
-            raise RecordError(f"{path} is not a vault backup")
-        try:
-            outer = cbor2.loads(raw[len(_BACKUP_MAGIC) :])
-            if not isinstance(outer, dict) or set(outer) != {"kid", "key", "nonce", "data"}:
-                raise RecordError("malformed backup envelope")
-            if outer["kid"] != self._mk.key_id:
-                raise MasterKeyError(f"the backup was made under master key {outer['kid']!r}")
-            key = self._mk.unwrap(outer["key"], context=_BACKUP_CONTEXT)
-            body = _aesgcm(key).decrypt(
-                outer["nonce"], outer["data"], _BACKUP_MAGIC + self._mk.key_id.encode()
-            )
-            inner = cbor2.loads(body)
-            tables = inner["tables"]
-            origin = {k: inner.get(k) for k in ("origin", "ledger", "vault")}
-            if not isinstance(tables, dict) or not isinstance(origin["origin"], str):
-                raise RecordError("malformed backup body")
-            for name, rows in tables.items():
-                if name not in VAULT_TABLES or not isinstance(rows, list):
-                    raise RecordError(f"unknown table {name!r} in the backup")
-                if not all(isinstance(r, list) for r in rows):
-                    raise RecordError("malformed backup rows")
-        except (RecordError, MasterKeyError):
-            raise
-        except Exception as exc:  # cbor2, AES-GCM and shape errors on a hostile file
-            raise RecordError(f"{path} is not a readable vault backup: {exc}") from exc
-        return tables, origin
+        return BackupOrigin(self._log.origin, self._log.store.meta(META_LEDGER_ID), self._vault_id)
 
     # -- consistency ---------------------------------------------------------------
 
@@ -1316,20 +1171,14 @@ class Vault:
         """
         problems: list[str] = []
         with self._backend.read() as txn:
-            subjects = txn.execute("SELECT tag, wrapped_key, sealed_id FROM {p}vault_subjects")
-            records = txn.execute(
-                "SELECT tag, record_id, version, nonce, ciphertext, commitment, log_index, ref "
-                "FROM {p}vault_records"
-            )
-            erased = txn.execute("SELECT ref FROM {p}vault_erased")
-            events = txn.execute(
-                "SELECT ref, log_index, commitment_key, event FROM {p}vault_events"
-            )
+            subjects = txn.subjects()
+            records = txn.records()
+            erased = txn.erased()
+            events = txn.events()
         keys: dict[bytes, tuple[bytes, str]] = {}
-        for tag, wrapped, sealed_id in subjects:
-            tag, sealed = bytes(tag), bytes(sealed_id)
+        for tag, wrapped, sealed, _ in subjects:
             try:
-                data_key = self._data_key(tag, bytes(wrapped))
+                data_key = self._data_key(tag, wrapped)
                 sid = _aesgcm(data_key).decrypt(
                     sealed[:NONCE_SIZE], sealed[NONCE_SIZE:], _ID_AAD + tag
                 )
@@ -1339,11 +1188,10 @@ class Vault:
             except Exception as exc:  # a wrong key, a changed row: report, never raise
                 problems.append(f"subject key {tag.hex()[:12]} does not open: {exc}")
         with_records: set[bytes] = set()
-        erased_refs = {bytes(r[0]) for r in erased}
-        for tag, rid, ver, nonce, ct, cmt, idx, ref in records:
-            tag = bytes(tag)
+        erased_refs = {r.ref for r in erased}
+        for ref, tag, rid, ver, nonce, ct, cmt, idx, *_ in records:
             with_records.add(tag)
-            if bytes(ref) in erased_refs:
+            if ref in erased_refs:
                 problems.append(f"record {rid} v{ver} is both live and erased")
             if tag not in keys:
                 problems.append(f"record {rid} v{ver} has no usable subject key")
@@ -1352,26 +1200,26 @@ class Vault:
                 ck, canonical = open_record(
                     keys[tag][0],
                     subject_id=keys[tag][1],
-                    record_id=str(rid),
-                    version=int(ver),
-                    nonce=bytes(nonce),
-                    ciphertext=bytes(ct),
+                    record_id=rid,
+                    version=ver,
+                    nonce=nonce,
+                    ciphertext=ct,
                 )
-                if commit(ck, canonical) != bytes(cmt):
+                if commit(ck, canonical) != cmt:
                     problems.append(f"record {rid} v{ver} does not match its commitment")
-                entry = self._log.get(int(idx))
-                if decode_payload(entry.kind, entry.payload) != (bytes(ref), bytes(cmt)):
+                entry = self._log.get(idx)
+                if decode_payload(entry.kind, entry.payload) != (ref, cmt):
                     problems.append(f"record {rid} v{ver}: log entry {idx} is another commitment")
             except SSIWalletError as exc:
                 problems.append(f"record {rid} v{ver}: {exc}")
         for tag in keys:
             if tag not in with_records:
                 problems.append(f"subject key {tag.hex()[:12]} has no record (orphaned key)")
-        for ref, idx, ck, body in events:
+        for ref, _, idx, ck, body in events:
             try:
-                entry = self._log.get(int(idx))
+                entry = self._log.get(idx)
                 got = decode_payload(entry.kind, entry.payload)
-                if got != (bytes(ref), commit(bytes(ck), bytes(body))):
+                if got != (ref, commit(ck, body)):
                     problems.append(f"event at {idx} does not match its log entry")
             except SSIWalletError as exc:
                 problems.append(f"event at {idx}: {exc}")
@@ -1380,68 +1228,16 @@ class Vault:
         )
 
 
-def _merge_backup(txn: Txn, tables: Mapping[str, list[list[Any]]]) -> int:
-    """Add the backup's rows the vault lacks; keep every row it has; never add back what it
-    erased. Returns how many of the backup's record versions were left out as erased."""
-    erased_refs = {bytes(r[0]) for r in txn.execute("SELECT ref FROM {p}vault_erased")}
-    erased_tags = {bytes(r[0]) for r in txn.execute("SELECT DISTINCT tag FROM {p}vault_erased")}
-    keys = {
-        bytes(tag): bytes(wrapped)
-        for tag, wrapped in txn.execute("SELECT tag, wrapped_key FROM {p}vault_subjects")
-    }
-    restorable: set[bytes] = set()
-    for row in tables.get("vault_subjects", []):
-        tag, wrapped = bytes(row[0]), bytes(row[1])
-        if tag in keys:
-            # The subject is here: its records under the same data key may come back.
-            if keys[tag] == wrapped:
-                restorable.add(tag)
-            continue
-        if tag in erased_tags:
-            continue  # a subject erased here never comes back
-        _insert(txn, "vault_subjects", row)
-        restorable.add(tag)
-    left_out = 0
-    for row in tables.get("vault_records", []):
-        ref, tag = bytes(row[0]), bytes(row[1])
-        if ref in erased_refs or tag not in restorable:
-            left_out += 1
-            continue
-        _insert(txn, "vault_records", row)
-    for table in ("vault_erased", "vault_events"):
-        for row in tables.get(table, []):
-            _insert(txn, table, row)
-    return left_out
-
-
-def _insert(txn: Txn, table: str, row: Sequence[Any]) -> None:
-    marks = ", ".join("?" * len(row))
-    txn.execute(
-        f"INSERT INTO {{p}}{table} VALUES ({marks}) ON CONFLICT DO NOTHING",  # noqa: S608
-        row,
-    )
-
-
 def _apply_tombstones(
-    txn: Txn, pairs: Sequence[tuple[bytes, int]], now: int, tags: Sequence[bytes]
+    txn: VaultTxn, pairs: Sequence[tuple[bytes, int]], now: int, tags: Sequence[bytes]
 ) -> None:
     """Erase each record version ``ref`` whose tombstone is at ``index`` (``pairs``), then the
     data key of each subject in ``tags`` left without a record (crypto-shredding)."""
     for ref, index in pairs:
-        # A version already erased (by a concurrent erasure) selects nothing.
-        txn.execute(
-            "INSERT INTO {p}vault_erased (ref, tag, record_id, version, commit_index, "
-            "tombstone_index, erased_ms) SELECT ref, tag, record_id, version, log_index, ?, ? "
-            "FROM {p}vault_records WHERE ref = ?",
-            (index, now, ref),
-        )
-        txn.execute("DELETE FROM {p}vault_records WHERE ref = ?", (ref,))
+        # A version already erased (by a concurrent erasure) is absent: nothing happens.
+        txn.erase_record(ref, index, now)
     for tag in tags:
-        txn.execute(
-            "DELETE FROM {p}vault_subjects WHERE tag = ? AND NOT EXISTS "
-            "(SELECT 1 FROM {p}vault_records WHERE tag = ?)",
-            (tag, tag),
-        )
+        txn.drop_subject_if_empty(tag)
 
 
 #: The log origin used when neither the caller nor the store names one.

@@ -21,13 +21,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from ledger.store._base import StoreWriter
 from ledger.vault._backend import (
     VAULT_SCHEMA,
     VAULT_TABLES,
-    CompactReport,
-    Txn,
+    SQLVaultTxn,
     _check_schema_version,
+    statements,
+    writer_txn,
 )
+from ledger.vault._store import CompactReport
 from ledger.vault.errors import NotAVaultError, VaultStoreError
 
 __all__ = ["PostgresVaultBackend"]
@@ -43,7 +46,10 @@ class _PgTxn:
         self._p = prefix
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        cur = self._conn.execute(sql.replace("{p}", self._p).replace("?", "%s"), tuple(params))
+        return self.run(sql.replace("{p}", self._p).replace("?", "%s"), params)
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        cur = self._conn.execute(sql, tuple(params))
         if cur.description is None:
             return []
         return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in cur]
@@ -84,6 +90,7 @@ class PostgresVaultBackend:
         self._psycopg: Any = psycopg
         self._schema = schema
         self._p = schema + "."
+        self._sql = statements(self._p, True)
         self._lock = threading.RLock()
         try:
             self._conn: Any = psycopg.connect(
@@ -129,7 +136,7 @@ class PostgresVaultBackend:
         return self._read_only
 
     @contextmanager
-    def transaction(self) -> Iterator[Txn]:
+    def transaction(self) -> Iterator[SQLVaultTxn]:
         """One transaction holding the vault's advisory lock; rolled back on error."""
         if self._read_only:
             raise VaultStoreError(f"schema {self._schema!r} is opened read-only")
@@ -140,21 +147,25 @@ class PostgresVaultBackend:
                     self._conn.execute(
                         "SELECT pg_advisory_xact_lock(hashtext(%s))", (f"vault:{self._schema}",)
                     )
-                    yield _PgTxn(self._conn, self._p)
+                    yield SQLVaultTxn(_PgTxn(self._conn, self._p), self._sql)
             except psycopg.Error as exc:
                 raise VaultStoreError(f"vault write failed and was rolled back: {exc}") from exc
 
     @contextmanager
-    def read(self) -> Iterator[Txn]:
+    def read(self) -> Iterator[SQLVaultTxn]:
         """A REPEATABLE READ transaction: one snapshot for all its reads."""
         psycopg = self._psycopg
         with self._lock:
             try:
                 with self._conn.transaction():
                     self._conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                    yield _PgTxn(self._conn, self._p)
+                    yield SQLVaultTxn(_PgTxn(self._conn, self._p), self._sql)
             except psycopg.Error as exc:
                 raise VaultStoreError(f"vault read failed: {exc}") from exc
+
+    def join(self, writer: StoreWriter) -> SQLVaultTxn:
+        """The vault's tables inside the log store's write transaction (:func:`writer_txn`)."""
+        return writer_txn(writer)
 
     def compact(self) -> CompactReport:
         """``VACUUM (FULL)`` the vault tables (outside any transaction)."""

@@ -118,12 +118,14 @@ def test_backup_of_another_vault_on_a_copy_of_the_ledger_is_refused(
 
 
 def test_backup_naming_no_ledger_is_refused(tmp_path: Path, master: MasterKey) -> None:
+    from ledger.vault.backup import read_backup
+
     # A backup as an older version wrote it (no ledger id, no vault id), re-sealed.
     vault = _vault(tmp_path / "v.db", master)
     try:
         vault.put(AMINA, {"name": "Amina"})
         path = vault.backup(tmp_path / "v.bak")
-        tables, _ = vault._read_backup(path)
+        tables, _ = read_backup(path, master)
         legacy = tmp_path / "legacy.bak"
         _seal(vault, legacy, {"origin": ORIGIN, "created": 0, "tables": tables})
         with pytest.raises(BackupRefused) as raised:
@@ -134,7 +136,10 @@ def test_backup_naming_no_ledger_is_refused(tmp_path: Path, master: MasterKey) -
 
 
 def _seal(vault: Vault, path: Path, body: dict[str, Any]) -> None:
-    from ledger.vault._vault import _BACKUP_CONTEXT, _BACKUP_MAGIC, _aesgcm
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from ledger.vault.backup import _CONTEXT as _BACKUP_CONTEXT
+    from ledger.vault.backup import _MAGIC as _BACKUP_MAGIC
 
     key, nonce = bytes(32), bytes(12)
     mk = vault._mk  # type: ignore[attr-defined]
@@ -143,7 +148,7 @@ def _seal(vault: Vault, path: Path, body: dict[str, Any]) -> None:
             "kid": mk.key_id,
             "key": mk.wrap(key, context=_BACKUP_CONTEXT),
             "nonce": nonce,
-            "data": _aesgcm(key).encrypt(
+            "data": AESGCM(key).encrypt(
                 nonce, cbor2.dumps(body), _BACKUP_MAGIC + mk.key_id.encode()
             ),
         }
