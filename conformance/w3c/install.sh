@@ -75,6 +75,7 @@ install_suite w3c_vc-di-eddsa-test-suite vc-di-eddsa
 install_suite w3c_vc-di-ecdsa-test-suite vc-di-ecdsa
 install_suite w3c_vc-bitstring-status-list-test-suite vc-bitstring-status-list
 install_suite w3c-ccg_did-key-test-suite did-key
+install_suite w3c_vc-jose-cose-test-suite vc-jose-cose
 # the ecdsa suite's vectors (it would git-clone them at install time)
 if [ ! -d "$WORK/vc-di-ecdsa/tests/input/vc-di-ecdsa" ]; then
   mkdir -p "$WORK/vc-di-ecdsa/tests/input"
