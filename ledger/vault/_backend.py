@@ -469,9 +469,11 @@ class SQLiteVaultBackend:
             except sqlite3.Error as exc:
                 raise VaultStoreError(f"vault read failed: {exc}") from exc
 
-    def join(self, writer: StoreWriter) -> SQLVaultTxn:
-        """The vault's tables inside the log store's write transaction (:func:`writer_txn`)."""
-        return writer_txn(writer)
+    @contextmanager
+    def join(self, writer: StoreWriter) -> Iterator[SQLVaultTxn]:
+        """The vault's tables inside the log store's write transaction (:func:`writer_txn`);
+        they commit or roll back with it."""
+        yield writer_txn(writer)
 
     def compact(self, *, attempts: int = 50, pause: float = 0.02) -> CompactReport:
         """``PRAGMA wal_checkpoint(TRUNCATE)``, retried while readers hold the WAL.

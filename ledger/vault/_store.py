@@ -231,8 +231,10 @@ class VaultBackend(Protocol):
         """A read transaction seeing one consistent snapshot."""
         ...
 
-    def join(self, writer: StoreWriter) -> VaultTxn:
-        """The vault's data inside the log store's write transaction ``writer``.
+    def join(self, writer: StoreWriter) -> AbstractContextManager[VaultTxn]:
+        """The vault's data inside the log store's write transaction ``writer``: what the
+        block writes commits with that transaction's log entries, and none of it when the
+        block raises.
 
         Raises ``VaultStoreError`` when the log's store cannot hold this vault.
         """

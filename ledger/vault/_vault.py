@@ -510,8 +510,8 @@ class Vault:
         with self._backend.read() as txn:
             mine = txn.meta().get("index_key")
         try:
-            with self._log.store.write() as writer:
-                theirs = self._backend.join(writer).meta().get("index_key")
+            with self._log.store.write() as writer, self._backend.join(writer) as joined:
+                theirs = joined.meta().get("index_key")
         except LedgerStoreError as exc:
             raise VaultStoreError(f"the log's store cannot hold the vault: {exc}") from exc
         if theirs is None or theirs != mine:
@@ -575,7 +575,10 @@ class Vault:
         def write(writer: StoreWriter, entries: Sequence[Entry]) -> None:
             # Inside the log's transaction: the commitment (and the tombstone of the
             # superseded version) commit with the sealed record, or nothing does.
-            txn = self._backend.join(writer)
+            with self._backend.join(writer) as txn:
+                write_version(txn, entries)
+
+        def write_version(txn: VaultTxn, entries: Sequence[Entry]) -> None:
             wrapped_key = txn.subject_key(tag)
             if wrapped_key is not None:
                 data_key = self._data_key(tag, wrapped_key)
@@ -728,7 +731,8 @@ class Vault:
             ) -> None:
                 # The tombstones and the deletions they stand for commit together.
                 pairs = [(ref, e.index) for ref, e in zip(batch, entries, strict=True)]
-                _apply_tombstones(self._backend.join(writer), pairs, now, [tag])
+                with self._backend.join(writer) as txn:
+                    _apply_tombstones(txn, pairs, now, [tag])
 
             tombstones += [e.index for e in self._log.append_batch(drafts, before_commit=apply)]
         # Tombstones appended by others (another process's vault) since the last replay.
@@ -1101,9 +1105,8 @@ class Vault:
         draft = self._sign(kind, encode_payload(ref, commit(ck, canonical)))
 
         def write(writer: StoreWriter, entries: Sequence[Entry]) -> None:
-            self._backend.join(writer).add_event(
-                EventRow(ref, tag, entries[0].index, ck, canonical)
-            )
+            with self._backend.join(writer) as txn:
+                txn.add_event(EventRow(ref, tag, entries[0].index, ck, canonical))
 
         return self._log.append(draft, before_commit=write).index
 

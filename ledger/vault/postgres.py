@@ -163,9 +163,11 @@ class PostgresVaultBackend:
             except psycopg.Error as exc:
                 raise VaultStoreError(f"vault read failed: {exc}") from exc
 
-    def join(self, writer: StoreWriter) -> SQLVaultTxn:
-        """The vault's tables inside the log store's write transaction (:func:`writer_txn`)."""
-        return writer_txn(writer)
+    @contextmanager
+    def join(self, writer: StoreWriter) -> Iterator[SQLVaultTxn]:
+        """The vault's tables inside the log store's write transaction (:func:`writer_txn`);
+        they commit or roll back with it."""
+        yield writer_txn(writer)
 
     def compact(self) -> CompactReport:
         """``VACUUM (FULL)`` the vault tables (outside any transaction)."""

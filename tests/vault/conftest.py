@@ -95,9 +95,36 @@ def open_pg_vault(
     pg_drop_schema(dsn, schema)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture
+def open_memory_vault(
+    operator: PrivateKey, log_signer: NoteSigner, master_key: MasterKey
+) -> VaultFactory:
+    """Open (or reopen) a vault over one memory store and one memory vault backend."""
+    from ledger.log import Log
+    from ledger.store import MemoryStore
+    from ledger.vault.memory import MemoryVaultBackend
+
+    store, backend = MemoryStore(), MemoryVaultBackend()
+
+    def factory(**options: Any) -> Vault:
+        options.setdefault("master_key", master_key)
+        options.setdefault("signer", operator)
+        log = Log(
+            store,
+            origin=options.pop("origin", ORIGIN),
+            signer=options.pop("checkpoint_signer", log_signer),
+            **({"clock": options["clock"]} if "clock" in options else {}),
+        )
+        return Vault(log, backend, **options)
+
+    return factory
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def open_vault(request: pytest.FixtureRequest) -> VaultFactory:
-    """Both backends: the PostgreSQL one skips without a DSN."""
+    """Every backend: the PostgreSQL one skips without a DSN."""
+    if request.param == "memory":
+        return request.getfixturevalue("open_memory_vault")  # type: ignore[no-any-return]
     if request.param == "postgres":
         return request.getfixturevalue("open_pg_vault")  # type: ignore[no-any-return]
     return request.getfixturevalue("open_sqlite_vault")  # type: ignore[no-any-return]

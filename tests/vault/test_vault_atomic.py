@@ -80,10 +80,7 @@ def test_erase_applies_its_tombstones_in_the_same_transaction(
     # Rewind the replay mark to before the tombstones: replaying them finds nothing
     # left to erase, because the erasure's own transaction already did it.
     with vault.backend.transaction() as txn:
-        txn.execute(
-            "UPDATE {p}vault_meta SET value = ? WHERE key = 'replayed_upto'",
-            (str(before).encode(),),
-        )
+        txn.set_meta("replayed_upto", str(before).encode())
     assert vault.replay() == 0
     assert vault.access("dan", log_event=False).status == "erased"
 
@@ -112,6 +109,38 @@ def test_the_vault_refuses_a_log_in_another_database(
         assert vault.check().ok
     finally:
         vault.close()
+
+
+def test_the_memory_vault_refuses_a_log_in_a_sql_store(
+    tmp_path: Path, master_key: MasterKey, operator: PrivateKey
+) -> None:
+    from ledger.vault.memory import MemoryVaultBackend
+
+    store = SQLiteStore(tmp_path / "ledger.db")
+    try:
+        with pytest.raises(VaultStoreError, match="memory store"):
+            Vault(Log(store, origin=ORIGIN), MemoryVaultBackend(), master_key=master_key)
+    finally:
+        store.close()
+
+
+def test_a_failed_memory_write_leaves_the_memory_vault_as_it_was(
+    master_key: MasterKey, operator: PrivateKey
+) -> None:
+    from ledger.vault.memory import MemoryVaultBackend
+
+    backend = MemoryVaultBackend()
+    vault = Vault(
+        Log(MemoryStore(), origin=ORIGIN), backend, master_key=master_key, signer=operator
+    )
+    with pytest.raises(RuntimeError), backend.transaction() as txn:
+        vault_put_probe = txn.records()
+        txn.set_meta("probe", b"staged")
+        raise RuntimeError("the block fails")
+    with backend.read() as txn:
+        assert "probe" not in txn.meta() and txn.records() == vault_put_probe
+    vault.put("erin", {"x": 1})
+    assert vault.check().ok
 
 
 def test_open_reads_the_origin_from_the_store(tmp_path: Path, master_key: MasterKey) -> None:

@@ -66,9 +66,9 @@ def _guardianship(**overrides: object) -> dict[str, object]:
 
 
 @pytest.fixture
-def minor_vault(open_sqlite_vault) -> tuple[Vault, FakeCredentialVerifier]:
+def minor_vault(open_vault) -> tuple[Vault, FakeCredentialVerifier]:
     verifier = FakeCredentialVerifier()
-    vault = open_sqlite_vault(authorisation_verifier=verifier, clock=lambda: NOW)
+    vault = open_vault(authorisation_verifier=verifier, clock=lambda: NOW)
     vault.put(CHILD, {"name": "Child", "birthYear": 2013}, minor=True)
     return vault, verifier
 
@@ -82,8 +82,8 @@ def _refusal_logged(vault: Vault, refused: ReleaseRefused, code: str) -> None:
     assert CHILD.encode() not in entry.encode()
 
 
-def test_wrong_role_and_wrong_purpose_are_refused_and_logged(open_sqlite_vault) -> None:
-    vault = open_sqlite_vault()
+def test_wrong_role_and_wrong_purpose_are_refused_and_logged(open_vault) -> None:
+    vault = open_vault()
     vault.put("adult-1", {"name": "Adult"})
     cases = [
         (Principal("ngo-athens", Role.NGO), "legal-obligation", "purpose_not_allowed"),
@@ -94,9 +94,7 @@ def test_wrong_role_and_wrong_purpose_are_refused_and_logged(open_sqlite_vault) 
         with pytest.raises(ReleaseRefused) as refused:
             vault.release("adult-1", principal=principal, purpose=purpose)
         _refusal_logged(vault, refused.value, code)
-    only_ngo = open_sqlite_vault(
-        policy=DeclarativePolicy.of({Role.NGO: ["humanitarian-assistance"]})
-    )
+    only_ngo = open_vault(policy=DeclarativePolicy.of({Role.NGO: ["humanitarian-assistance"]}))
     with pytest.raises(ReleaseRefused) as refused:
         only_ngo.release(
             "adult-1", principal=Principal("ministry", Role.MINISTRY), purpose="legal-obligation"
@@ -113,8 +111,8 @@ def test_wrong_role_and_wrong_purpose_are_refused_and_logged(open_sqlite_vault) 
     assert audit(vault.log.store).ok
 
 
-def test_allowed_releases_are_logged(open_sqlite_vault) -> None:
-    vault = open_sqlite_vault()
+def test_allowed_releases_are_logged(open_vault) -> None:
+    vault = open_vault()
     vault.put("adult-1", {"name": "Adult"})
     for principal, purpose in [
         (Principal("migration-dept", Role.ISSUING_AUTHORITY), "issuance"),
@@ -170,8 +168,8 @@ def test_minor_record_needs_a_valid_authorisation(minor_vault) -> None:
     assert refused.value.code == "purpose_not_allowed" and verifier.calls == calls
 
 
-def test_minor_record_without_a_configured_verifier_is_never_released(open_sqlite_vault) -> None:
-    vault = open_sqlite_vault()
+def test_minor_record_without_a_configured_verifier_is_never_released(open_vault) -> None:
+    vault = open_vault()
     vault.put(CHILD, {"name": "Child"}, minor=True)
     with pytest.raises(ReleaseRefused) as refused:
         vault.release(
@@ -183,8 +181,8 @@ def test_minor_record_without_a_configured_verifier_is_never_released(open_sqlit
     _refusal_logged(vault, refused.value, "no_authorisation_verifier")
 
 
-def test_erased_and_unknown_subjects_are_refused_and_logged(open_sqlite_vault) -> None:
-    vault = open_sqlite_vault()
+def test_erased_and_unknown_subjects_are_refused_and_logged(open_vault) -> None:
+    vault = open_vault()
     vault.put("adult-1", {"name": "Adult"})
     vault.erase("adult-1")
     principal = Principal("ministry", Role.MINISTRY)
@@ -196,7 +194,7 @@ def test_erased_and_unknown_subjects_are_refused_and_logged(open_sqlite_vault) -
     _refusal_logged(vault, refused.value, "not_found")
 
 
-def test_a_custom_policy_plugs_in_and_a_failing_one_refuses(open_sqlite_vault) -> None:
+def test_a_custom_policy_plugs_in_and_a_failing_one_refuses(open_vault) -> None:
     class OfficeHours:
         def decide(self, request: ReleaseRequest) -> PolicyDecision:
             if request.principal.id.endswith("-night"):
@@ -207,13 +205,13 @@ def test_a_custom_policy_plugs_in_and_a_failing_one_refuses(open_sqlite_vault) -
         def decide(self, request: ReleaseRequest) -> PolicyDecision:
             raise ParseError("policy file is corrupt")
 
-    vault = open_sqlite_vault(policy=OfficeHours())
+    vault = open_vault(policy=OfficeHours())
     vault.put("adult-1", {"name": "Adult"})
     assert vault.release("adult-1", principal=Principal("x", Role.NGO), purpose="any").records
     with pytest.raises(ReleaseRefused) as refused:
         vault.release("adult-1", principal=Principal("x-night", Role.NGO), purpose="any")
     assert refused.value.code == "outside_office_hours"
-    broken = open_sqlite_vault(policy=Broken())
+    broken = open_vault(policy=Broken())
     with pytest.raises(ReleaseRefused) as refused:
         broken.release("adult-1", principal=Principal("x", Role.NGO), purpose="any")
     assert refused.value.code == "policy_error"

@@ -19,17 +19,17 @@ SUBJECT = "DE-BAMF-5512"
 T0 = 1_790_000_000_000
 
 
-def _proof_setup(open_sqlite_vault, log_signer):
+def _proof_setup(open_vault, log_signer):
     clock = iter(range(T0, T0 + 10_000_000, 1000))
-    vault = open_sqlite_vault(clock=lambda: next(clock))
+    vault = open_vault(clock=lambda: next(clock))
     receipt = vault.put(SUBJECT, {"status": "recognised refugee", "since": "2024-03-01"})
     vault.put("other", {"x": 1})
     vault.log.checkpoint()
     return vault, receipt
 
 
-def test_record_proof_verifies_standalone_from_json(open_sqlite_vault, log_signer) -> None:
-    vault, receipt = _proof_setup(open_sqlite_vault, log_signer)
+def test_record_proof_verifies_standalone_from_json(open_vault, log_signer) -> None:
+    vault, receipt = _proof_setup(open_vault, log_signer)
     late = vault.put(SUBJECT, {"note": "after the checkpoint"})
     with pytest.raises(VaultError):  # no checkpoint covers it yet: refuse rather than mislead
         vault.prove_record(SUBJECT, late.record_id)
@@ -45,9 +45,9 @@ def test_record_proof_verifies_standalone_from_json(open_sqlite_vault, log_signe
 
 
 def test_a_superseded_version_is_provable_and_the_proof_names_its_time(
-    open_sqlite_vault, log_signer
+    open_vault, log_signer
 ) -> None:
-    vault, receipt = _proof_setup(open_sqlite_vault, log_signer)
+    vault, receipt = _proof_setup(open_vault, log_signer)
     vault.rectify(SUBJECT, receipt.record_id, {"status": "long-term resident"})
     with pytest.raises(VaultError):
         vault.prove_record(SUBJECT, receipt.record_id)  # v2 is not under a checkpoint yet
@@ -67,8 +67,8 @@ def test_a_superseded_version_is_provable_and_the_proof_names_its_time(
         vault.prove_record(SUBJECT, receipt.record_id, version=9)
 
 
-def test_tampered_proofs_fail_with_stable_codes(open_sqlite_vault, log_signer) -> None:
-    vault, receipt = _proof_setup(open_sqlite_vault, log_signer)
+def test_tampered_proofs_fail_with_stable_codes(open_vault, log_signer) -> None:
+    vault, receipt = _proof_setup(open_vault, log_signer)
     good = vault.prove_record(SUBJECT, receipt.record_id)
     verifiers = [log_signer.verifier]
 
