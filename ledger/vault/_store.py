@@ -223,6 +223,11 @@ class VaultTxn(Protocol):
 class VaultBackend(Protocol):
     """Where the vault's data lives. Every failure raises ``VaultStoreError``."""
 
+    @property
+    def read_only(self) -> bool:
+        """Whether it was opened read-only (then ``transaction`` raises)."""
+        ...
+
     def transaction(self) -> AbstractContextManager[VaultTxn]:
         """A serialised write transaction: committed on normal exit, rolled back on error."""
         ...

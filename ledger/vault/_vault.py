@@ -358,7 +358,7 @@ class Vault:
         self._verifier = authorisation_verifier
         self._clock = clock
         self._rand = randbytes
-        self._read_only = bool(getattr(backend, "read_only", False))
+        self._read_only = bool(backend.read_only)
         if self._read_only and signer is not None:
             raise VaultError("a vault opened read-only signs nothing: open it without a signer")
         self._index_key = self._load_meta()

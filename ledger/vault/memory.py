@@ -187,6 +187,11 @@ class MemoryVaultBackend:
             )
         return self._staged()
 
+    @property
+    def read_only(self) -> bool:
+        """Never: a memory vault is always writable."""
+        return False
+
     def compact(self) -> CompactReport:
         """Nothing to do: deleted rows are dropped from the dicts and no file holds them."""
         return CompactReport(True, "memory: deleted rows dropped; no file holds them")
