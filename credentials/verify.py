@@ -114,7 +114,9 @@ def _resolver(resolver: MethodResolver | None) -> MethodResolver:
         return resolver
     with _default_lock:
         if _default_resolver is None:
-            _default_resolver = Resolver.default()
+            # did:key and did:jwk only: a verify() without a resolver never
+            # reaches the network (did:web needs an explicit Resolver.default()).
+            _default_resolver = Resolver.offline()
         return _default_resolver
 
 
@@ -140,8 +142,10 @@ def verify(
     :func:`verify_presentation` instead, which pin the format, the kind and
     the credential type they accept.
 
-    ``resolver`` dereferences verification methods (default: did:key, did:jwk
-    and did:web through :meth:`Resolver.default`); ``now`` (aware, default the
+    ``resolver`` dereferences verification methods (default:
+    :meth:`Resolver.offline`, did:key and did:jwk, which never touches the
+    network; a ``did:web`` issuer then fails with ``methodNotSupported`` until
+    a resolver such as :meth:`Resolver.default` is given); ``now`` (aware, default the
     current time) is the instant validity is judged at; ``challenge`` and
     ``domain`` are what a Data Integrity presentation's proof must carry;
     ``nonce`` and ``audience`` are what a VC-JOSE/SD-JWT key binding must

@@ -157,6 +157,21 @@ class Resolver:
         web = WebMethod(fetcher, unsafe_allow_http=unsafe_web_allow_http)
         return cls([KeyMethod(), JwkMethod(), web], **kwargs)
 
+    @classmethod
+    def offline(cls, **kwargs: Any) -> Resolver:
+        """A resolver for ``did:key`` and ``did:jwk`` only: it never uses the network.
+
+        Both methods derive the document from the DID itself. Any other method
+        (``did:web`` among them) is refused with ``methodNotSupported``. This is
+        what ``credentials.verify`` uses when no resolver is given; pass
+        :meth:`default` (or your own) to resolve ``did:web`` over HTTPS.
+        Keywords go to the constructor (``cache_size``, ``cache_ttl``, ``clock``).
+        """
+        from did_methods.methods.jwk import JwkMethod
+        from did_methods.methods.key import KeyMethod
+
+        return cls([KeyMethod(), JwkMethod()], **kwargs)
+
     def register(self, method: DIDMethod) -> None:
         """Add (or replace) the method for ``did:<method.name>``; clears the cache."""
         self._methods[method.name] = method
