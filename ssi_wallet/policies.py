@@ -24,6 +24,7 @@ of the vocabulary (``ssi_wallet/messages.json``); each recipe's purpose has a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -207,14 +208,32 @@ def _single(disclosed: Disclosed) -> tuple[str, Mapping[str, Any]]:
     return query_id, claims
 
 
+def _check_sector(sector: str | None) -> None:
+    """Refuse a sector that is not a NACE code as the vocabulary writes them."""
+    if sector is None:
+        return
+    prop = schemas.schema_for("WorkPermit")["$defs"]["subject"]["properties"]
+    pattern = str(prop["sector"]["pattern"])
+    if not re.fullmatch(pattern, sector):
+        raise ParseError(
+            f"sector {sector[:20]!r} is not a NACE code (a section letter A-U, then "
+            "optionally division, group and class: Q, Q86, Q86.1, Q86.10)"
+        )
+
+
 def right_to_work(
     *, sector: str | None = None, region: str | None = None, on: date | None = None
 ) -> Policy:
     """May the holder work (in ``sector``, a NACE code or prefix such as ``Q86``; in ``region``)?
 
     Asks for the work permit's dates, category, sector, region and hours; no
-    name, nationality, birth date or address.
+    name, nationality, birth date or address. Raises
+    :class:`~did_methods.errors.ParseError` for a ``sector`` that is not a code
+    of the vocabulary (the WorkPermit schema's NACE pattern) or an empty ``region``.
     """
+    _check_sector(sector)
+    if region is not None and not region.strip():
+        raise ParseError("the region is empty")
 
     def rule(disclosed: Disclosed, at: datetime) -> list[Finding]:
         moment = datetime.combine(on, datetime.min.time(), UTC) if on else at

@@ -75,7 +75,10 @@ class PresentationRequest:
         The policy's name and parameters travel in the request (``policy``,
         ``policy_args``), so whoever keeps the request can rebuild the policy
         with :func:`ssi_wallet.policies.by_name`. It expires after ``ttl`` seconds.
+        Raises :class:`~did_methods.errors.ParseError` for an empty or blank ``audience``.
         """
+        if not isinstance(audience, str) or not audience.strip() or audience != audience.strip():
+            raise ParseError("the audience (the verifier's identifier) is empty or padded")
         issued = int(time.time() if now is None else now)
         return cls(
             policy.query(),
