@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from did_methods.did import DID
-from did_methods.document import DID_CONTEXT, DID_CONTEXT_V1_1, DIDDocument
+from did_methods.document import DID_CONTEXT, DID_CONTEXT_V1_1, MULTIKEY_CONTEXT, DIDDocument
 from did_methods.encoding import multibase_decode, varint_decode
 from did_methods.errors import InvalidKey, ParseError, ResolutionError
 from did_methods.keys import KeyType, PublicKey
@@ -45,10 +45,13 @@ _STANDARD_ENCRYPTION = ("Multikey", "JsonWebKey2020", "X25519KeyAgreementKey2020
 _EXPERIMENTAL = ("Ed25519VerificationKey2018", "X25519KeyAgreementKey2019")
 #: The Context Creation Algorithm's context per verification method type.
 _TYPE_CONTEXT = {
+    "Multikey": MULTIKEY_CONTEXT,
     "Ed25519VerificationKey2020": "https://w3id.org/security/suites/ed25519-2020/v1",
     "X25519KeyAgreementKey2020": "https://w3id.org/security/suites/x25519-2020/v1",
     "JsonWebKey2020": "https://w3id.org/security/suites/jws-2020/v1",
 }
+#: Verification method types the DID v1.1 context defines itself.
+_DEFINED_BY_DID_V1_1 = frozenset({"Multikey", "JsonWebKey"})
 
 
 def _check_length(multibase: str) -> None:
@@ -112,14 +115,24 @@ def did_key_document(
     *,
     public_key_format: str = "Multikey",
     enable_experimental_public_key_types: bool = False,
+    default_context: str = DID_CONTEXT,
 ) -> DIDDocument:
     """The DID document of a ``did:key`` (the did:key v0.9 Document Creation Algorithm).
 
     ``public_key_format`` is the verification method type: ``Multikey`` (the
-    default; the document then reads as the spec's current example, context
-    DID v1.1), ``JsonWebKey2020`` or ``Ed25519VerificationKey2020`` (context
-    DID v1 plus the type's context, as the spec's Context Creation Algorithm
-    and its test vectors give it). An Ed25519 key also gets its derived X25519
+    default), ``JsonWebKey2020`` or ``Ed25519VerificationKey2020``.
+
+    ``@context`` follows the Context Creation Algorithm: ``default_context``
+    (the spec's ``options.defaultContext``, whose first element the Document
+    Creation Algorithm makes ``https://www.w3.org/ns/did/v1``), then the
+    context of each verification method type not yet listed (Multikey adds
+    ``https://w3id.org/security/multikey/v1``). The spec's worked example
+    instead shows ``["https://www.w3.org/ns/did/v1.1"]`` alone; pass
+    ``default_context=DID_CONTEXT_V1_1`` for that form (DID v1.1 defines
+    ``Multikey`` and ``JsonWebKey`` itself, so nothing is appended for them).
+    Any other ``default_context`` is ``invalidOptions``.
+
+    An Ed25519 key also gets its derived X25519
     ``keyAgreement`` key; a P-256 or P-384 key lists its own method under
     ``keyAgreement``, as the spec's NIST-curve vectors do. Raises
     :class:`ResolutionError` ``unsupportedPublicKeyType`` for a format not
@@ -143,14 +156,20 @@ def did_key_document(
             ]
         else:
             data["keyAgreement"] = [vm["id"]]
-    if public_key_format == "Multikey":
-        context = [DID_CONTEXT_V1_1]
-    else:
-        context = [DID_CONTEXT]
-        for method in [vm, *data["keyAgreement"]]:
-            extra = _TYPE_CONTEXT.get(method["type"]) if isinstance(method, dict) else None
-            if extra and extra not in context:
-                context.append(extra)
+    if default_context not in (DID_CONTEXT, DID_CONTEXT_V1_1):
+        raise ResolutionError(
+            "invalidOptions",
+            f"defaultContext must be {DID_CONTEXT} or {DID_CONTEXT_V1_1}",
+        )
+    context = [default_context]
+    for method in [vm, *data["keyAgreement"]]:
+        if not isinstance(method, dict):
+            continue
+        if default_context == DID_CONTEXT_V1_1 and method["type"] in _DEFINED_BY_DID_V1_1:
+            continue
+        extra = _TYPE_CONTEXT.get(method["type"])
+        if extra and extra not in context:
+            context.append(extra)
     return DIDDocument.from_json({"@context": context, **data})
 
 
@@ -162,12 +181,22 @@ def _flag(value: Any) -> bool:
     raise ResolutionError("invalidOptions", "enableExperimentalPublicKeyTypes must be a boolean")
 
 
+def _default_context(value: Any) -> str:
+    """``defaultContext`` as a string or the spec's one-element array of it."""
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if not isinstance(value, str):
+        raise ResolutionError("invalidOptions", "defaultContext must be a context URL")
+    return value
+
+
 class KeyMethod:
     """Resolves ``did:key`` DIDs locally (no I/O).
 
     Resolution options (did:key v0.9): ``publicKeyFormat`` (default
-    ``Multikey``) and ``enableExperimentalPublicKeyTypes`` (default false);
-    see :func:`did_key_document`.
+    ``Multikey``), ``enableExperimentalPublicKeyTypes`` (default false) and
+    ``defaultContext`` (default ``https://www.w3.org/ns/did/v1``); see
+    :func:`did_key_document`.
     """
 
     name = "key"
@@ -194,5 +223,6 @@ class KeyMethod:
             enable_experimental_public_key_types=_flag(
                 options.get("enableExperimentalPublicKeyTypes", False)
             ),
+            default_context=_default_context(options.get("defaultContext", DID_CONTEXT)),
         )
         return ResolutionResult.found(document)

@@ -56,12 +56,50 @@ def test_spec_example_document_with_ed25519_verification_key_2020(resolver: Reso
     assert result.did_document.to_json() == expected
 
 
-def test_the_default_stays_the_current_spec_multikey_document(resolver: Resolver) -> None:
-    expected = load_vector("did-key/spec-v0.9-examples/didkeyspec-example-02.json")
+def test_the_default_context_is_did_v1_first_then_multikey(resolver: Resolver) -> None:
+    # the Document Creation Algorithm: defaultContext's first element is DID v1; the
+    # Context Creation Algorithm then appends the Multikey type's context once
+    example = load_vector("did-key/spec-v0.9-examples/didkeyspec-example-02.json")
     by_default = resolver.resolve(SPEC_DID)
     explicit = resolver.resolve(SPEC_DID, publicKeyFormat="Multikey")
     assert by_default.did_document is not None and explicit.did_document is not None
-    assert by_default.did_document.to_json() == explicit.did_document.to_json() == expected
+    document = by_default.did_document.to_json()
+    assert document == explicit.did_document.to_json()
+    assert document["@context"] == [
+        "https://www.w3.org/ns/did/v1",
+        "https://w3id.org/security/multikey/v1",
+    ]
+    # everything but the context is the spec's worked example
+    assert {k: v for k, v in document.items() if k != "@context"} == {
+        k: v for k, v in example.items() if k != "@context"
+    }
+
+
+def test_default_context_option_gives_the_worked_example_form(resolver: Resolver) -> None:
+    example = load_vector("did-key/spec-v0.9-examples/didkeyspec-example-02.json")
+    for form in ("https://www.w3.org/ns/did/v1.1", ["https://www.w3.org/ns/did/v1.1"]):
+        result = resolver.resolve(SPEC_DID, defaultContext=form)
+        assert result.did_document is not None, result.did_resolution_metadata
+        assert result.did_document.to_json() == example
+
+
+@pytest.mark.parametrize("bad", ["https://example.com/ctx", 7, [], ["a", "b"]])
+def test_unknown_default_context_is_invalid_options(resolver: Resolver, bad: object) -> None:
+    result = resolver.resolve(SPEC_DID, defaultContext=bad)
+    assert result.did_document is None
+    assert result.error == "invalidOptions"
+
+
+def test_p256_multikey_document_context_and_key_agreement(resolver: Resolver) -> None:
+    did = did_key_from_public_key(PrivateKey.generate(KeyType.P256).public_key)
+    result = resolver.resolve(did)
+    assert result.did_document is not None
+    document = result.did_document.to_json()
+    assert document["@context"] == [
+        "https://www.w3.org/ns/did/v1",
+        "https://w3id.org/security/multikey/v1",
+    ]
+    assert document["keyAgreement"] == [document["verificationMethod"][0]["id"]]
 
 
 @pytest.mark.parametrize("key_type", [KeyType.ED25519, KeyType.P256, KeyType.P384])
