@@ -39,28 +39,46 @@ absolute ``https``/``http`` URL, too many keys or issuers, a JWK that is not an
 object or is too large), ``private_key_in_set`` (a JWK carrying private
 members: a verifier must never hold them), ``duplicate_kid`` (two usable keys
 of one set with one ``kid`` and different key material).
+
+JWT VC Issuer Metadata (SD-JWT VC): an issuer named by an https URL publishes
+``{"issuer": ..., "jwks": {...}}`` (or ``"jwks_uri"``) at the URL
+:func:`jwt_vc_issuer_metadata_url` derives from its identifier.
+:func:`parse_jwt_vc_issuer_metadata` checks such a document (sans-IO) and
+:func:`fetch_jwt_vc_issuer_keys` fetches it (and the ``jwks_uri``) through a
+:class:`did_methods.http.Fetcher` into an :class:`IssuerKeys`. Refusals are
+:class:`KeySetError`: ``issuer_metadata_invalid`` (not an object, ``jwks`` and
+``jwks_uri`` both or neither, a ``jwks_uri`` that is not https),
+``issuer_metadata_mismatch`` (its ``issuer`` is not exactly the identifier
+asked for), ``issuer_metadata_unavailable`` (the fetch failed).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from credentials._jws import dumps, loads
 from did_methods.document import VerificationMethod
 from did_methods.errors import ParseError, SSIWalletError, VerificationError
+from did_methods.http import Fetcher
 from did_methods.keys import PublicKey, jwk_thumbprint
 
 __all__ = [
+    "JWT_VC_ISSUER_WELL_KNOWN",
     "MAX_ISSUERS",
     "MAX_JWK_BYTES",
     "MAX_KEYS",
     "THUMBPRINT_URN",
     "IssuerKeys",
     "JWKSet",
+    "JwtVcIssuerMetadata",
     "KeySetError",
+    "fetch_jwt_vc_issuer_keys",
+    "jwt_vc_issuer_metadata_url",
+    "parse_jwt_vc_issuer_metadata",
 ]
 
 #: Most keys one JWK Set may hold (usable or not).
@@ -70,6 +88,10 @@ MAX_ISSUERS: Final = 1024
 #: Longest JWK (compact JSON bytes): an RSA-8192 public key is ~1.5 kB; anything
 #: larger is refused, so key sizes stay bounded even for keys we then ignore.
 MAX_JWK_BYTES: Final = 4096
+#: SD-JWT VC: the well-known suffix of an issuer's JWT VC Issuer Metadata.
+JWT_VC_ISSUER_WELL_KNOWN: Final = "/.well-known/jwt-vc-issuer"
+#: Largest metadata document or JWK Set fetched (bytes).
+MAX_METADATA_BYTES: Final = 64 * 1024
 #: RFC 9278: the URI form of a SHA-256 JWK thumbprint.
 THUMBPRINT_URN: Final = "urn:ietf:params:oauth:jwk-thumbprint:sha-256:"
 
@@ -369,3 +391,101 @@ def _is_absolute(ref: str) -> bool:
 def issuer_key_source(resolver: Any) -> IssuerKeys | None:
     """``resolver`` when it holds key sets (an :class:`IssuerKeys`), else None."""
     return resolver if isinstance(resolver, IssuerKeys) else None
+
+
+# -- JWT VC Issuer Metadata (SD-JWT VC) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JwtVcIssuerMetadata:
+    """A checked JWT VC Issuer Metadata document: exactly one of ``jwks`` / ``jwks_uri``."""
+
+    issuer: str
+    jwks: JWKSet | None
+    jwks_uri: str | None
+
+
+def jwt_vc_issuer_metadata_url(issuer: str) -> str:
+    """Where ``issuer`` publishes its metadata: the well-known path goes between the
+    host and the path of the identifier (``https://ex.com/tenant/1`` gives
+    ``https://ex.com/.well-known/jwt-vc-issuer/tenant/1``); a trailing ``/`` of the
+    path is dropped. Raises :class:`KeySetError` ``keyset_invalid`` for an
+    identifier that is not an https URL without query or fragment.
+    """
+    parts = urlsplit(_check_issuer(issuer))
+    if parts.scheme != "https" or parts.query or parts.fragment or not parts.netloc:
+        raise KeySetError(
+            "keyset_invalid",
+            f"{issuer[:80]!r} is no https issuer identifier without query and fragment",
+        )
+    return f"https://{parts.netloc}{JWT_VC_ISSUER_WELL_KNOWN}{parts.path.rstrip('/')}"
+
+
+def parse_jwt_vc_issuer_metadata(data: Any, issuer: str) -> JwtVcIssuerMetadata:
+    """Check a JWT VC Issuer Metadata document (an object or its JSON bytes/text)
+    published for ``issuer``: its ``issuer`` must be exactly ``issuer``, and it
+    carries ``jwks`` (a JWK Set, checked as :meth:`JWKSet.from_json` does) or
+    ``jwks_uri`` (an https URL), not both. Raises :class:`KeySetError`.
+    """
+    if isinstance(data, str | bytes):
+        try:
+            data = loads(data.encode() if isinstance(data, str) else data, what="issuer metadata")
+        except ParseError as exc:
+            raise KeySetError("issuer_metadata_invalid", f"not JSON: {exc}") from exc
+    if not isinstance(data, Mapping):
+        raise KeySetError("issuer_metadata_invalid", "issuer metadata is a JSON object")
+    if data.get("issuer") != issuer:
+        raise KeySetError(
+            "issuer_metadata_mismatch",
+            f"the metadata names issuer {str(data.get('issuer'))[:80]!r}, not {issuer[:80]!r}",
+        )
+    has_jwks, has_uri = "jwks" in data, "jwks_uri" in data
+    if has_jwks == has_uri:
+        raise KeySetError(
+            "issuer_metadata_invalid", "issuer metadata carries exactly one of jwks and jwks_uri"
+        )
+    if has_jwks:
+        return JwtVcIssuerMetadata(issuer, JWKSet.from_json(data["jwks"]), None)
+    uri = data["jwks_uri"]
+    if not isinstance(uri, str) or not uri.startswith("https://") or not _URL.fullmatch(uri):
+        raise KeySetError("issuer_metadata_invalid", "jwks_uri must be an https URL")
+    return JwtVcIssuerMetadata(issuer, None, uri)
+
+
+def fetch_jwt_vc_issuer_keys(
+    issuers: Iterable[str],
+    fetcher: Fetcher,
+    *,
+    resolver: Any = None,
+    timeout: float = 10.0,
+    metadata_url: Callable[[str], str] = jwt_vc_issuer_metadata_url,
+) -> IssuerKeys:
+    """Fetch each issuer's JWT VC Issuer Metadata (and its ``jwks_uri``) into an
+    :class:`IssuerKeys` over ``resolver``. ``fetcher`` decides which hosts may be
+    reached (:class:`did_methods.http.HttpFetcher` refuses private addresses
+    unless told otherwise); each body is bounded to 64 KiB. ``metadata_url``
+    maps an identifier to its metadata URL (the default is the spec's; tests
+    serving plain http on 127.0.0.1 pass their own). Raises :class:`KeySetError`.
+    """
+    table: dict[str, JWKSet] = {}
+    for issuer in issuers:
+        metadata = parse_jwt_vc_issuer_metadata(
+            _fetch(fetcher, metadata_url(issuer), timeout), issuer
+        )
+        if metadata.jwks is not None:
+            table[issuer] = metadata.jwks
+        else:
+            assert metadata.jwks_uri is not None
+            table[issuer] = JWKSet.from_json(_fetch(fetcher, metadata.jwks_uri, timeout))
+    return IssuerKeys(table, resolver=resolver)
+
+
+def _fetch(fetcher: Fetcher, url: str, timeout: float) -> bytes:
+    try:
+        return fetcher.fetch(
+            url, max_bytes=MAX_METADATA_BYTES, timeout=timeout, accept="application/json"
+        )
+    except SSIWalletError as exc:
+        raise KeySetError(
+            "issuer_metadata_unavailable", f"cannot fetch {url[:120]}: {exc}"
+        ) from exc

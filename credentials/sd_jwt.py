@@ -45,9 +45,11 @@ from credentials._jws import (
     encode_json,
     epoch_seconds,
     loads,
+    method_key,
     resolve_key,
     sign_compact,
 )
+from credentials.keysets import issuer_key_source
 from credentials.result import Check, VerificationResult
 from did_methods._wire.b64 import b64url_bytes
 from did_methods._wire.dates import is_numeric_date
@@ -769,9 +771,17 @@ def _issuer_key(
     try:
         DIDURL.parse(iss)
     except InvalidDID:
-        raise VerificationError(
-            "key_unresolved", "'iss' is not a DID and no issuer_key was given"
-        ) from None
+        # an issuer named by URL (SD-JWT VC: JWT VC Issuer Metadata): its key is
+        # the one ``kid`` names in the key set the verifier holds for that URL
+        key_sets = issuer_key_source(resolver)
+        if key_sets is None:
+            raise VerificationError(
+                "key_unresolved",
+                "'iss' is not a DID and neither issuer_key nor the issuer's key set"
+                " (credentials.keysets.IssuerKeys) was given",
+            ) from None
+        method = key_sets.issuer_key(iss, sd.unverified_header.get("kid"), "assertionMethod")
+        return method_key(method), method.id
     if resolver is None:
         raise VerificationError("key_unresolved", "no resolver was given to find the issuer's key")
     kid = absolute_kid(sd.unverified_header.get("kid"), iss)
@@ -902,8 +912,12 @@ def verify_sd_jwt(
     """Verify an SD-JWT (VC) presentation and return every check, never a bare bool.
 
     The issuer key comes from ``issuer_key`` when given, else from the
-    ``kid`` header (a DID URL of the DID in ``iss``, resolved through
-    ``resolver`` and required to be authorised for ``assertionMethod``).
+    ``kid`` header: a DID URL of the DID in ``iss``, resolved through
+    ``resolver`` and required to be authorised for ``assertionMethod``; or,
+    when ``iss`` is an https URL (SD-JWT VC's JWT VC Issuer Metadata), the key
+    ``kid`` names in that issuer's set of ``resolver``, a
+    :class:`~credentials.keysets.IssuerKeys` (built from the published metadata
+    with :func:`~credentials.keysets.fetch_jwt_vc_issuer_keys`).
     Key binding is required when ``nonce`` or ``audience`` is given (each is
     then compared); without them a KB-JWT is not checked and holder binding
     is reported as skipped. ``typ`` lists the accepted header types
