@@ -13,13 +13,13 @@ which the spec forbids). ``iat``, ``nbf`` and ``exp`` are the signature's
 times, not ``validFrom``/``validUntil``: a verifier checks both the token's
 times and the credential's validity period, each on its own.
 
-Tokens are signed with PyJWT. Verification parses the token once, strictly,
-checks its ``alg`` against an allow-list (``EdDSA``, ``ES256``, ``ES384``,
-``ES512``) and against the resolved key type, so ``none``, HMAC and RSA algorithms never
-reach any cryptography, then checks the signature over that same parse with
-our compact JWS core (tested against RFC 7515/8037 vectors and, both ways,
-against jwcrypto). Letting PyJWT parse and check again cost more than the
-signature itself.
+Tokens are signed and checked with our compact JWS core
+(:mod:`credentials._jws`, tested against RFC 7515/8037 vectors and, both ways,
+against jwcrypto), the one every other JWS format here uses. Verification
+parses the token once, strictly, checks its ``alg`` against an allow-list
+(``EdDSA``, ``ES256``, ``ES384``, ``ES512``) and against the resolved key type,
+so ``none``, HMAC and RSA algorithms never reach any cryptography, then checks
+the signature over that same parse.
 
 Presentations carry their credentials as ``EnvelopedVerifiableCredential``
 objects whose ``id`` is ``data:application/vc+jwt,<token>``; verifying the
@@ -32,17 +32,17 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Final, TypeAlias
 
-import jwt
-
 from credentials._jws import (
     DEFAULT_CLOCK_SKEW,
     CompactJWS,
     MethodResolver,
     absolute_kid,
     check_alg,
+    dumps,
     epoch_seconds,
     method_key,
     resolve_key,
+    sign_compact,
 )
 from credentials.errors import ValidationError
 from credentials.keysets import issuer_key_source
@@ -156,18 +156,14 @@ def _derived_claims(credential: Mapping[str, Any]) -> dict[str, Any]:
     return claims
 
 
-def _pyjwt_private(key: PrivateKey) -> Any:
-    try:
-        return jwt.PyJWK(key.private_jwk()).key
-    except jwt.PyJWTError as exc:  # pragma: no cover - our keys are always importable
-        raise VCJoseError(f"PyJWT cannot use this key: {exc}") from exc
-
-
 def _sign(payload: Mapping[str, Any], key: PrivateKey, *, typ: str, cty: str, kid: str) -> str:
-    alg = key.key_type.jws_alg  # raises UnsupportedError for X25519
-    headers = {"typ": typ, "cty": cty, "kid": kid}
-    token: str = jwt.encode(dict(payload), _pyjwt_private(key), algorithm=alg, headers=headers)
-    return token
+    # sign_compact sets alg from the key (UnsupportedError for X25519); dumps
+    # refuses what JSON cannot hold, reported as VCJoseError (a ParseError)
+    try:
+        body = dumps(payload)
+    except ParseError as exc:
+        raise VCJoseError(f"the payload cannot be serialised: {exc}") from exc
+    return sign_compact({"typ": typ, "cty": cty, "kid": kid}, body, key)
 
 
 def _check_signer(key: Any, kid: Any) -> None:
@@ -202,7 +198,7 @@ def issue_vc_jwt(
     kid: str,
     now: float | datetime | None = None,
 ) -> str:
-    """Secure a VC Data Model 2.0 credential as a ``vc+jwt`` compact JWS (via PyJWT).
+    """Secure a VC Data Model 2.0 credential as a ``vc+jwt`` compact JWS.
 
     The payload is the credential plus ``iss``, ``jti`` and ``sub`` mirroring
     it and ``iat`` = ``now``, the signing time; ``validFrom``/``validUntil``
@@ -251,7 +247,7 @@ def issue_vp_jwt(
     audience: str | None = None,
     now: float | datetime | None = None,
 ) -> str:
-    """Secure a presentation as a ``vp+jwt`` compact JWS signed by the holder (via PyJWT).
+    """Secure a presentation as a ``vp+jwt`` compact JWS signed by the holder.
 
     ``presentation`` may be None (a minimal one is built); its ``holder``
     defaults to the DID of ``kid``, which must be a DID URL of the holder.
@@ -401,8 +397,8 @@ def _verify_jws(
     checks.append(
         Check.passed("key_authorisation", f"{kid[:120]} is authorised for {purpose}", kid=kid)
     )
-    # 3. signature, over the token already parsed in step 1 (a second parse by
-    # PyJWT cost more than the signature check: issue 7's profile)
+    # 3. signature, over the token already parsed in step 1 (a second parse
+    # cost more than the signature check: issue 7's profile)
     try:
         jws.verify(key)
     except VerificationError as exc:
