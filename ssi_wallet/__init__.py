@@ -8,6 +8,7 @@ language they are written in.
 """
 
 import importlib
+import warnings
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
         StatusRef,
     )
     from ssi_wallet.policies import Finding, Policy
-    from ssi_wallet.request import Presentation, PresentationRequest
+    from ssi_wallet.request import PresentationRequest, PresentationResponse
     from ssi_wallet.verifier import Report, TrustRegistry, UnsafeTrustAnyIssuer, Verifier
 
 # The names load on first use (PEP 562), so the command line starts without
@@ -53,8 +54,8 @@ _WHERE = {
     "NotAWalletError": "ssi_wallet._wallet_store",
     "OtherWalletError": "ssi_wallet._wallet_backup",
     "Policy": "ssi_wallet.policies",
-    "Presentation": "ssi_wallet.request",
     "PresentationRequest": "ssi_wallet.request",
+    "PresentationResponse": "ssi_wallet.request",
     "Report": "ssi_wallet.verifier",
     "RestoreResult": "ssi_wallet.holder",
     "StatusBoard": "ssi_wallet.issuer",
@@ -70,6 +71,14 @@ _WHERE = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "Presentation":  # deprecated alias, removed in the next release
+        warnings.warn(
+            "ssi_wallet.Presentation is now ssi_wallet.PresentationResponse (the wallet's "
+            "answer); credentials.Presentation is the W3C verifiable presentation",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return importlib.import_module("ssi_wallet.request").PresentationResponse
     if name == "policies":
         return importlib.import_module("ssi_wallet.policies")
     if name in _WHERE:
@@ -99,8 +108,8 @@ __all__ = [
     "NotAWalletError",
     "OtherWalletError",
     "Policy",
-    "Presentation",
     "PresentationRequest",
+    "PresentationResponse",
     "Report",
     "RestoreResult",
     "StatusBoard",

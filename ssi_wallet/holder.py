@@ -43,7 +43,7 @@ from ssi_wallet._wallet_backup import (
 from ssi_wallet._wallet_store import WalletIntegrityError, WalletStore
 from ssi_wallet.dcql import DCQLMatch, DCQLQuery, PathElement, match
 from ssi_wallet.issuer import IssuedCredential
-from ssi_wallet.request import Presentation, PresentationRequest
+from ssi_wallet.request import PresentationRequest, PresentationResponse
 
 __all__ = [
     "ConsentRequest",
@@ -622,7 +622,7 @@ class Holder:
         *,
         consent: Callable[[ConsentRequest], bool],
         now: float | None = None,
-    ) -> Presentation:
+    ) -> PresentationResponse:
         """Answer a verifier's request, after the person consents.
 
         Matches the request's DCQL query, asks ``consent`` with a
@@ -669,7 +669,7 @@ class Holder:
             {cid: [list(p) for p in paths] for cid, paths in plan.items()},
         )
         self._store.put("history", f"{time.time_ns():020d}-{_uuid4()}", record.to_json())
-        return Presentation(vp_token, request.nonce, request.audience)
+        return PresentationResponse(vp_token, request.nonce, request.audience)
 
     def _present(
         self,

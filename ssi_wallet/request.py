@@ -2,15 +2,17 @@
 
 A :class:`PresentationRequest` carries a DCQL query, a fresh ``nonce`` and the
 verifier's ``audience`` (its client identifier), so a presentation made for one
-verifier and one moment cannot be replayed to another. A :class:`Presentation`
+verifier and one moment cannot be replayed to another. A :class:`PresentationResponse`
 carries the ``vp_token``: for each credential query id, the presentations that
-answer it.
+answer it. (``Presentation``, its old name, is a deprecated alias until the next
+release: it clashed with :class:`credentials.Presentation`, the W3C data model.)
 """
 
 from __future__ import annotations
 
 import secrets
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -23,7 +25,7 @@ from ssi_wallet.dcql import DCQLQuery
 if TYPE_CHECKING:
     from ssi_wallet.policies import Policy
 
-__all__ = ["Presentation", "PresentationRequest"]
+__all__ = ["PresentationRequest", "PresentationResponse"]
 
 _MAX_JSON = 4_000_000
 _KNOWN = frozenset({"dcql_query", "nonce", "client_id", "purpose", "policy", "iat", "exp"})
@@ -133,8 +135,14 @@ class PresentationRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class Presentation:
-    """A wallet's answer: ``vp_token`` maps credential query ids to presentations."""
+class PresentationResponse:
+    """A wallet's answer to a :class:`PresentationRequest` (OpenID4VP's response).
+
+    ``vp_token`` maps credential query ids to presentations; ``nonce`` and
+    ``audience`` say which request it answers. Not to be confused with
+    :class:`credentials.Presentation`, the W3C verifiable presentation (one of the
+    things a ``vp_token`` can carry).
+    """
 
     vp_token: Mapping[str, list[Any]]
     nonce: str
@@ -149,7 +157,7 @@ class Presentation:
         }
 
     @classmethod
-    def from_json(cls, data: str | bytes | Mapping[str, Any]) -> Presentation:
+    def from_json(cls, data: str | bytes | Mapping[str, Any]) -> PresentationResponse:
         """Read a presentation; raise :class:`ParseError` when malformed."""
         obj = _loads(data, "presentation")
         token = obj.get("vp_token")
@@ -161,3 +169,15 @@ class Presentation:
         if not isinstance(nonce, str) or not isinstance(audience, str):
             raise ParseError("nonce and client_id must be strings")
         return cls({k: list(v) for k, v in token.items()}, nonce, audience)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Presentation":  # deprecated alias, removed in the next release
+        warnings.warn(
+            "ssi_wallet.request.Presentation is now PresentationResponse (the wallet's "
+            "answer); credentials.Presentation is the W3C verifiable presentation",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return PresentationResponse
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

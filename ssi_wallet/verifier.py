@@ -59,7 +59,7 @@ from ssi_wallet.replay import (
     default_replay_store,
     record_request,
 )
-from ssi_wallet.request import Presentation, PresentationRequest
+from ssi_wallet.request import PresentationRequest, PresentationResponse
 
 __all__ = ["Report", "TrustRegistry", "UnsafeTrustAnyIssuer", "Verifier", "issuing_state"]
 
@@ -262,7 +262,7 @@ class Verifier:
 
     def check(
         self,
-        presentation: Presentation,
+        presentation: PresentationResponse,
         request: PresentationRequest,
         *,
         policy: Policy | None = None,

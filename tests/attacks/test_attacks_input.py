@@ -850,10 +850,10 @@ def test_did_web_document_with_duplicate_id_is_invalid_json() -> None:
     ['{"vp_token": {}, "vp_token": {}}', '{"vp_token": {"a": ["\\ud800"]}}', "[" * 5000],
 )
 def test_presentation_json_is_strict(text: str) -> None:
-    from ssi_wallet.request import Presentation
+    from ssi_wallet.request import PresentationResponse
 
     with pytest.raises(JSONError):
-        Presentation.from_json(text)
+        PresentationResponse.from_json(text)
 
 
 def test_witness_state_with_nan_is_a_store_error(tmp_path: Path) -> None:

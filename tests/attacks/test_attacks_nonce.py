@@ -33,7 +33,7 @@ from credentials import schemas
 from did_methods import PrivateKey
 from did_methods.errors import ParseError, StoreError
 from ledger.facade import Ledger
-from ssi_wallet import Holder, Issuer, Presentation, PresentationRequest, Verifier, policies
+from ssi_wallet import Holder, Issuer, PresentationRequest, PresentationResponse, Verifier, policies
 from ssi_wallet._cli_verifier import status_file_name
 from ssi_wallet.replay import (
     LedgerReplayStore,
@@ -62,7 +62,7 @@ class World:
         kw.setdefault("status_fetcher", self.ministry.board)
         return Verifier(self.ledger, audience=AUDIENCE, clock=lambda: self.now[0], **kw)
 
-    def answer(self, request: PresentationRequest) -> Presentation:
+    def answer(self, request: PresentationRequest) -> PresentationResponse:
         return self.wallet.answer(request, consent=lambda _: True, now=self.now[0].timestamp())
 
 
@@ -163,7 +163,7 @@ def test_an_edited_request_is_altered_and_the_genuine_answer_still_counts(
     verifier = world.verifier()
     request = verifier.request(policies.right_to_work(sector="Q86"))
     edited = edit(request)
-    presentation = Presentation({"work_sd": ["x"]}, edited.nonce, edited.audience)
+    presentation = PresentationResponse({"work_sd": ["x"]}, edited.nonce, edited.audience)
     assert verifier.check(presentation, edited).codes == ("request_altered",)
     # A refused edit does not burn the nonce: the holder's real answer is judged.
     assert verifier.check(world.answer(request), request).accepted

@@ -23,7 +23,7 @@ from credentials.jose import envelope_vc_jwt
 from credentials.sd_jwt import present
 from credentials.verify import verify, verify_credential, verify_presentation
 from did_methods.encoding import b64url_encode
-from ssi_wallet import Presentation, PresentationRequest, policies
+from ssi_wallet import PresentationRequest, PresentationResponse, policies
 from ssi_wallet.cli import cli
 from ssi_wallet.dcql import DCQLQuery
 from ssi_wallet.replay import MemoryReplayStore, record_request
@@ -62,7 +62,7 @@ def jwt_request(world: World) -> tuple[Any, PresentationRequest, policies.Policy
 
 def check_jwt(world: World, item: Any, asked: Any = None) -> Any:
     verifier, request, policy = asked or jwt_request(world)
-    answer = Presentation({"work_di": [item]}, request.nonce, request.audience)
+    answer = PresentationResponse({"work_di": [item]}, request.nonce, request.audience)
     return verifier.check(answer, request, policy=policy)
 
 
@@ -332,7 +332,7 @@ def test_vp_jwt_enveloping_a_self_issued_vc_jwt(world: World) -> None:
     verifier, request, policy = jwt_request(world)
     own = world.attacker_vc_jwt()
     vp = world.attacker_vp_jwt(request, credentials=[own])
-    answer = Presentation({"work_di": [vp]}, request.nonce, request.audience)
+    answer = PresentationResponse({"work_di": [vp]}, request.nonce, request.audience)
     assert codes(verifier.check(answer, request, policy=policy)) == ("issuer_not_accredited",)
 
 
@@ -457,7 +457,7 @@ def _cli_check(world: World, slot: str, item: Any) -> Any:
     )
     assert made.exit_code == 0, made.output
     request = PresentationRequest.from_json(made.output)
-    answer = Presentation({slot: [item]}, request.nonce, request.audience)
+    answer = PresentationResponse({slot: [item]}, request.nonce, request.audience)
     request_file = world.tmp / "request.json"
     answer_file = world.tmp / "answer.json"
     request_file.write_text(json.dumps(request.to_json()))

@@ -43,7 +43,7 @@ from ledger.vault._canonical import check_record, parse_json
 from ledger.vault.policy import DeclarativePolicy
 from ledger.vault.proof import RecordProof
 from ssi_wallet.dcql import DCQLQuery
-from ssi_wallet.request import Presentation, PresentationRequest
+from ssi_wallet.request import PresentationRequest, PresentationResponse
 
 _OFFLINE = Resolver.default(fetcher=StaticFetcher({}))
 
@@ -118,7 +118,7 @@ _TEXT_PARSERS: dict[str, Callable[[str], Any]] = {
     "vault.parse_json": parse_json,
     "vault.MasterKey": MasterKey.from_text,
     "request.PresentationRequest": PresentationRequest.from_json,
-    "request.Presentation": Presentation.from_json,
+    "request.PresentationResponse": PresentationResponse.from_json,
     "model.parse_datetime": parse_datetime,
     "verify.text": lambda t: verify(t, resolver=_OFFLINE),
 }
@@ -177,7 +177,7 @@ _VALUE_PARSERS: dict[str, Callable[[Any], Any]] = {
     "vault.RecordProof": RecordProof.from_json,
     "dcql.DCQLQuery": DCQLQuery.parse,
     "request.PresentationRequest": PresentationRequest.from_json,
-    "request.Presentation": Presentation.from_json,
+    "request.PresentationResponse": PresentationResponse.from_json,
     "verify.value": lambda v: verify(v, resolver=_OFFLINE),
 }
 

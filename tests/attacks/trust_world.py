@@ -34,7 +34,7 @@ from credentials.sd_jwt import issue_sd_jwt, present
 from did_methods import PrivateKey, did_key_from_public_key
 from did_methods.http import HttpFetcher
 from ledger.facade import Ledger
-from ssi_wallet import Holder, Issuer, Presentation, PresentationRequest, Verifier, policies
+from ssi_wallet import Holder, Issuer, PresentationRequest, PresentationResponse, Verifier, policies
 from ssi_wallet.issuer import StatusBoard
 from ssi_wallet.replay import ReplayStore
 from ssi_wallet.verifier import Report
@@ -157,14 +157,14 @@ class World:
     def ask(self, verifier: Verifier, policy: policies.Policy | None = None) -> PresentationRequest:
         return verifier.request(policy or policies.right_to_work())
 
-    def answer(self, request: PresentationRequest) -> Presentation:
+    def answer(self, request: PresentationRequest) -> PresentationResponse:
         return self.wallet.answer(request, consent=lambda _: True, now=self.now[0].timestamp())
 
     def check(
         self, verifier: Verifier, request: PresentationRequest, slot: str, item: Any
     ) -> Report:
         """Send ``item`` alone in ``slot`` of an answer to ``request``."""
-        answer = Presentation({slot: [item]}, request.nonce, request.audience)
+        answer = PresentationResponse({slot: [item]}, request.nonce, request.audience)
         return verifier.check(answer, request)
 
     # -- what the attacker can make --------------------------------------------------------

@@ -19,7 +19,7 @@ import ssi_wallet
 from credentials import schemas
 from did_methods import PrivateKey
 from ledger.facade import Ledger
-from ssi_wallet import Holder, Issuer, Presentation, Verifier, _messages, policies
+from ssi_wallet import Holder, Issuer, PresentationResponse, Verifier, _messages, policies
 from ssi_wallet.policies import Finding
 from ssi_wallet.replay import UnsafeStatelessRequests
 from ssi_wallet.verifier import Report
@@ -481,17 +481,19 @@ def test_binding_and_completeness_failures_render_everywhere(world: World) -> No
         "replayed": (answer, other, verifier),
         "policy_unknown": (answer, custom, stranger),
         "unexpected_credential": (
-            Presentation({"work_sd": token, "extra": ["x"]}, fresh[0].nonce, request.audience),
+            PresentationResponse(
+                {"work_sd": token, "extra": ["x"]}, fresh[0].nonce, request.audience
+            ),
             fresh[0],
             verifier,
         ),
         "credential_missing": (
-            Presentation({}, fresh[1].nonce, request.audience),
+            PresentationResponse({}, fresh[1].nonce, request.audience),
             fresh[1],
             verifier,
         ),
         "format_mismatch": (
-            Presentation({"work_sd": [{"a": 1}]}, fresh[2].nonce, request.audience),
+            PresentationResponse({"work_sd": [{"a": 1}]}, fresh[2].nonce, request.audience),
             fresh[2],
             verifier,
         ),
@@ -520,7 +522,7 @@ def test_a_forged_presentation_is_explained_in_persian(world: World) -> None:
     flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
     forged = "~".join([f"{header}.{payload}.{flipped}", *rest])
     report = verifier.check(
-        Presentation({"work_sd": [forged]}, request.nonce, request.audience), request
+        PresentationResponse({"work_sd": [forged]}, request.nonce, request.audience), request
     )
     assert report.codes == ("signature_invalid",)
     assert "  [NO] امضا معتبر نیست" in report.explain().splitlines()

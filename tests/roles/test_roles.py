@@ -16,7 +16,7 @@ from did_methods import PrivateKey
 from did_methods.encoding import b64url_decode, b64url_encode
 from did_methods.errors import PolicyError, VerificationError
 from ledger.facade import Ledger
-from ssi_wallet import Holder, Issuer, Presentation, PresentationRequest, Verifier, policies
+from ssi_wallet import Holder, Issuer, PresentationRequest, PresentationResponse, Verifier, policies
 from ssi_wallet._wallet_store import WalletLockedError
 from ssi_wallet.replay import MemoryReplayStore
 
@@ -209,7 +209,7 @@ def test_replay_to_another_request_is_refused(world: World) -> None:
     assert report.accepted
     second = verifier.request(policies.right_to_work())
     assert verifier.check(presentation, second).codes == ("replayed",)
-    forged = Presentation(presentation.vp_token, second.nonce, second.audience)
+    forged = PresentationResponse(presentation.vp_token, second.nonce, second.audience)
     assert "kb_nonce_mismatch" in verifier.check(forged, second).codes
 
 
@@ -221,7 +221,7 @@ def test_stolen_credential_without_key_binding_is_refused(world: World) -> None:
     )
     verifier = world.verifier()
     request = verifier.request(policies.right_to_work())
-    stolen = Presentation({"work_sd": [stored.raw]}, request.nonce, request.audience)
+    stolen = PresentationResponse({"work_sd": [stored.raw]}, request.nonce, request.audience)
     assert "kb_missing" in verifier.check(stolen, request).codes
     thief = Holder.create(":memory:", passphrase="x", resolver=world.ledger.resolver())
     thief.store(stored.raw)
@@ -234,12 +234,12 @@ def test_missing_and_unexpected_credentials(world: World) -> None:
     request = verifier.request(policies.right_to_work())
     with pytest.raises(PolicyError, match="cannot_satisfy"):
         world.wallet.answer(request, consent=lambda _: True, now=world.now[0].timestamp())
-    assert verifier.check(Presentation({}, request.nonce, request.audience), request).codes == (
-        "credential_missing",
-    )
+    assert verifier.check(
+        PresentationResponse({}, request.nonce, request.audience), request
+    ).codes == ("credential_missing",)
     # A nonce is consumed by the first check, whatever its outcome: ask again.
     request = verifier.request(policies.right_to_work())
-    extra = Presentation({"other": ["x"]}, request.nonce, request.audience)
+    extra = PresentationResponse({"other": ["x"]}, request.nonce, request.audience)
     assert verifier.check(extra, request).codes == ("unexpected_credential",)
 
 
@@ -257,7 +257,7 @@ def test_tampered_disclosure_is_refused(world: World) -> None:
     token = presentation.vp_token["work_sd"][0]
     jwt, *rest = token.split("~")
     tampered = "~".join([jwt[:-3] + ("AAA" if not jwt.endswith("AAA") else "BBB"), *rest])
-    bad = Presentation({"work_sd": [tampered]}, presentation.nonce, presentation.audience)
+    bad = PresentationResponse({"work_sd": [tampered]}, presentation.nonce, presentation.audience)
     report = verifier.check(bad, request)
     assert not report.accepted
     assert "signature_invalid" in report.codes
