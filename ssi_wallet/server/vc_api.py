@@ -577,6 +577,7 @@ _OPTIONS: Final = (
     "versionTime",
     "publicKeyFormat",
     "enableExperimentalPublicKeyTypes",
+    "defaultContext",
 )
 
 
@@ -585,20 +586,28 @@ def _resolution_options(query: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _dereference(service: _Service, text: str, options: Mapping[str, Any]) -> Response:
+    """A DID URL dereferencing result: DID Resolution's names (``dereferencingMetadata``,
+    ``contentStream``, ``contentMetadata``) and, beside them, the earlier binding's
+    (``didDereferencingMetadata``, ``didDocument``, ``didDocumentMetadata``) that
+    did:key resolvers and the W3C CCG did:key test suite still read."""
     try:
         found = service.resolver.dereference(text, **options)
     except ResolutionError as exc:
-        body = {
-            "@context": _RESOLUTION_CONTEXT,
-            "dereferencingMetadata": {"error": exc.code, "errorMessage": exc.message},
-            "contentStream": None,
-            "contentMetadata": {},
-        }
-        return JSONResponse(body, status_code=_ERROR_STATUS.get(exc.code, 500))
-    body = {
-        "@context": _RESOLUTION_CONTEXT,
-        "dereferencingMetadata": {"contentType": DID_JSON},
-        "contentStream": found.to_json(),
-        "contentMetadata": {},
-    }
+        metadata = {"error": exc.code, "errorMessage": exc.message}
+        return JSONResponse(
+            _dereferencing_body(metadata, None), status_code=_ERROR_STATUS.get(exc.code, 500)
+        )
+    body = _dereferencing_body({"contentType": DID_JSON}, found.to_json())
     return JSONResponse(body, media_type=_RESOLUTION_MEDIA)
+
+
+def _dereferencing_body(metadata: dict[str, Any], content: Any) -> dict[str, Any]:
+    return {
+        "@context": _RESOLUTION_CONTEXT,
+        "dereferencingMetadata": metadata,
+        "contentStream": content,
+        "contentMetadata": {},
+        "didDereferencingMetadata": metadata,
+        "didDocument": content,
+        "didDocumentMetadata": {},
+    }

@@ -401,9 +401,22 @@ def test_did_url_dereferencing(api: Api) -> None:
     status, _, result = api.call("GET", f"/1.0/identifiers/{did}%23{fragment}")
     assert status == 200
     assert result["contentStream"]["id"] == f"{did}#{fragment}"
+    # the earlier binding's names, which did:key resolvers and the CCG suite read
+    assert result["didDocument"] == result["contentStream"]
+    assert result["didDereferencingMetadata"] == result["dereferencingMetadata"]
     status, _, result = api.call("GET", f"/1.0/identifiers/{did}%23nothing-here")
     assert status == 404
     assert result["dereferencingMetadata"]["error"] == "notFound"
+    assert result["didDereferencingMetadata"]["error"] == "notFound"
+    assert result["didDocument"] is None
+    # a resolution option the dereferencer passes on to did:key
+    status, _, result = api.call(
+        "GET",
+        f"/1.0/identifiers/{did}%23{fragment}?publicKeyFormat=Ed25519VerificationKey2018"
+        "&enableExperimentalPublicKeyTypes=false",
+    )
+    assert status == 400
+    assert result["didDereferencingMetadata"]["error"] == "invalidPublicKeyType"
 
 
 def test_bodies_are_bounded_and_must_be_json(api: Api) -> None:
