@@ -1,0 +1,184 @@
+"""The wallet's OpenID4VP client: from an authorization request URI to a posted response.
+
+:func:`present` does the I/O around the sans-IO :mod:`ssi_wallet.oid4vp.wallet`
+through a :class:`Transport` (two calls: GET and a form POST), so any HTTP
+stack can carry it:
+
+1. read the URI (an unknown Client Identifier Prefix is refused before any
+   request is sent);
+2. fetch the request object from ``request_uri`` (GET, or POST with a fresh
+   ``wallet_nonce`` and our ``wallet_metadata`` when the URI says
+   ``request_uri_method=post``); anything but 200
+   ``application/oauth-authz-req+jwt`` ends the process;
+3. verify it and the verifier's identity (:func:`~ssi_wallet.oid4vp.wallet.verify_request_object`);
+4. let the :class:`~ssi_wallet.holder.Holder` match the DCQL query, ask the
+   person's consent and build the presentations, bound to the request's nonce
+   and the ``client_id`` (a refusal is posted as ``access_denied``, then raised);
+5. post the response (``direct_post``, or ``direct_post.jwt`` encrypted to the
+   verifier's key) and return the verifier's ``redirect_uri``, if any.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from credentials._jws import dumps
+from did_methods._wire.json import loads
+from did_methods.errors import JSONError, PolicyError
+from did_methods.resolver import Resolver
+from ssi_wallet.holder import ConsentRequest, Holder
+from ssi_wallet.oid4vp._protocol import (
+    CLIENT_ID_PREFIXES,
+    ENC_VALUES,
+    REQUEST_MEDIA_TYPE,
+    RESPONSE_MODES,
+    VP_FORMATS,
+)
+from ssi_wallet.oid4vp.errors import OID4VPError
+from ssi_wallet.oid4vp.wallet import (
+    AuthorizationRequest,
+    AuthorizationRequestURI,
+    error_response,
+    response_form,
+    verify_request_object,
+)
+from ssi_wallet.request import Presentation
+
+__all__ = ["HTTPReply", "PresentOutcome", "Transport", "present", "wallet_metadata"]
+
+_MAX_ACK = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class HTTPReply:
+    """An HTTP answer: status, media type (without parameters), body."""
+
+    status: int
+    content_type: str
+    body: bytes
+
+
+class Transport(Protocol):
+    """The two HTTP calls the wallet makes; bounding sizes and times is the transport's."""
+
+    def get(self, url: str, *, accept: str) -> HTTPReply:
+        """GET ``url``."""
+        ...
+
+    def post_form(self, url: str, form: Mapping[str, str], *, accept: str) -> HTTPReply:
+        """POST ``form`` as ``application/x-www-form-urlencoded`` (UTF-8) to ``url``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PresentOutcome:
+    """What :func:`present` did: the verified request, what was sent, where to go next."""
+
+    request: AuthorizationRequest
+    presentation: Presentation
+    redirect_uri: str | None
+
+
+def wallet_metadata(client_id_prefix: str) -> dict[str, Any]:
+    """Our ``wallet_metadata`` for a request URI POST (OpenID4VP 1.0 sections 5.10, 10)."""
+    metadata: dict[str, Any] = {
+        "vp_formats_supported": dict(VP_FORMATS),
+        "response_types_supported": ["vp_token"],
+        "response_modes_supported": list(RESPONSE_MODES),
+        "client_id_prefixes_supported": list(CLIENT_ID_PREFIXES),
+        "authorization_encryption_alg_values_supported": ["ECDH-ES"],
+        "authorization_encryption_enc_values_supported": list(ENC_VALUES),
+    }
+    if client_id_prefix != "redirect_uri":  # that prefix precludes signed requests
+        metadata["request_object_signing_alg_values_supported"] = ["EdDSA", "ES256", "ES384"]
+    return metadata
+
+
+def _fetch_request(uri: AuthorizationRequestURI, transport: Transport) -> tuple[str, str | None]:
+    if uri.request is not None:
+        return uri.request, None
+    assert uri.request_uri is not None
+    wallet_nonce = None
+    if uri.request_uri_method == "post":
+        wallet_nonce = secrets.token_urlsafe(24)
+        form = {
+            "wallet_metadata": dumps(wallet_metadata(uri.client_id.partition(":")[0])).decode(),
+            "wallet_nonce": wallet_nonce,
+        }
+        reply = transport.post_form(uri.request_uri, form, accept=REQUEST_MEDIA_TYPE)
+    else:
+        reply = transport.get(uri.request_uri, accept=REQUEST_MEDIA_TYPE)
+    if reply.status != 200 or reply.content_type != REQUEST_MEDIA_TYPE:
+        raise OID4VPError(
+            "request_fetch_failed",
+            f"the request URI answered {reply.status} {reply.content_type[:60]!r}, "
+            f"not 200 {REQUEST_MEDIA_TYPE}",
+        )
+    try:
+        return reply.body.decode("ascii"), wallet_nonce
+    except UnicodeDecodeError as exc:
+        raise OID4VPError("request_object_invalid", "the request object is not ASCII") from exc
+
+
+def _post(
+    request: AuthorizationRequest, form: Mapping[str, str], transport: Transport
+) -> str | None:
+    reply = transport.post_form(request.response_uri, form, accept="application/json")
+    body: Any = None
+    if reply.body and len(reply.body) <= _MAX_ACK:
+        try:
+            body = loads(reply.body, what="response URI answer", max_bytes=_MAX_ACK)
+        except JSONError:
+            body = None
+    if reply.status != 200:
+        said = ""
+        if isinstance(body, Mapping):
+            said = str(
+                body.get("error_description") or body.get("detail") or body.get("error") or ""
+            )
+        raise OID4VPError(
+            "response_rejected", f"the verifier answered {reply.status}: {said[:300]}"
+        )
+    if not isinstance(body, Mapping):
+        raise OID4VPError("response_rejected", "the verifier's answer is not a JSON object")
+    redirect = body.get("redirect_uri")
+    return redirect if isinstance(redirect, str) else None
+
+
+def present(
+    holder: Holder,
+    uri: str,
+    *,
+    consent: Callable[[ConsentRequest], bool],
+    transport: Transport,
+    resolver: Resolver,
+    now: float | None = None,
+) -> PresentOutcome:
+    """Answer the authorization request at ``uri`` with ``holder``'s credentials.
+
+    The steps of the module docstring. ``resolver`` resolves the DIDs of
+    ``decentralized_identifier:`` verifiers. Raises :class:`OID4VPError` for a
+    request or verifier refused (nothing is disclosed then), and the Holder's
+    :class:`~did_methods.errors.PolicyError` when the person declines or no
+    credential fits (after telling the verifier ``access_denied``).
+    """
+    # 1.
+    parsed = AuthorizationRequestURI.parse(uri)
+    # 2.
+    text, wallet_nonce = _fetch_request(parsed, transport)
+    # 3.
+    request = verify_request_object(
+        text, parsed, resolver=resolver, wallet_nonce=wallet_nonce, now=now
+    )
+    # 4.
+    try:
+        presentation = holder.answer(request.presentation_request(), consent=consent, now=now)
+    except PolicyError as exc:
+        _post(request, error_response(request, "access_denied", str(exc)), transport)
+        raise
+    # 5.
+    redirect = _post(request, response_form(request, presentation), transport)
+    return PresentOutcome(request, presentation, redirect)

@@ -1,0 +1,608 @@
+"""The verifier's side of OpenID4VP 1.0, sans-IO: make a request, serve its request
+object, take the wallet's response, keep the decision.
+
+An :class:`OID4VPVerifier` joins three things:
+
+* the existing :class:`~ssi_wallet.verifier.Verifier`, whose ``audience`` is the
+  ``client_id`` (prefix included): it makes the DCQL request from a policy,
+  records its nonce for single use, and judges the ``vp_token`` (the one
+  verification path; its :class:`~ssi_wallet.verifier.Report` is the result);
+* a client identity (:class:`DIDClient`, :class:`X509SanDnsClient`,
+  :class:`RedirectURIClient`): how the request object is signed, or not;
+* a :class:`TransactionStore` (default :class:`MemoryTransactionStore`) that
+  keeps each transaction from creation to decision.
+
+A transaction goes through these steps; the HTTP adapter
+(:mod:`ssi_wallet.server.oid4vp`) only moves bytes:
+
+1. :meth:`OID4VPVerifier.create`: a fresh request (nonce, state, request id,
+   for ``direct_post.jwt`` an ephemeral P-256 key), and the authorization
+   request URI (``openid4vp://?client_id=...&request_uri=...``);
+2. :meth:`OID4VPVerifier.request_object`: the request object (RFC 9101 JAR,
+   ``typ`` ``oauth-authz-req+jwt``) fetched by GET or, when asked, POST with
+   ``wallet_nonce`` echoed;
+3. :meth:`OID4VPVerifier.receive`: the Authorization Response (``direct_post``:
+   ``vp_token`` and ``state``; ``direct_post.jwt``: ``response``, a JWE to the
+   transaction's key): the transaction is found by ``state`` (or the JWE ``kid``),
+   claimed once, and the ``vp_token`` judged by the Verifier with the request's
+   nonce and the ``client_id`` as audience;
+4. :meth:`OID4VPVerifier.result`: the transaction's status and report.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Final, Literal, Protocol
+from urllib.parse import urlencode, urlsplit
+
+from did_methods._wire.b64 import b64_encode
+from did_methods._wire.json import loads, loads_object
+from did_methods.errors import JSONError, ParseError
+from did_methods.keys import KeyType, PrivateKey
+from ssi_wallet.oid4vp._protocol import (
+    ENC_VALUES,
+    MAX_RESPONSE,
+    RESPONSE_MODES,
+    SCHEME,
+    SELF_ISSUED_AUDIENCE,
+    VP_FORMATS,
+    ClientId,
+    sign_request_object,
+    unsigned_request_object,
+    url_safe,
+)
+from ssi_wallet.oid4vp.errors import OID4VPError
+from ssi_wallet.policies import Policy
+from ssi_wallet.request import Presentation, PresentationRequest
+from ssi_wallet.verifier import Report, Verifier
+
+__all__ = [
+    "ClientIdentity",
+    "CreatedRequest",
+    "DIDClient",
+    "MemoryTransactionStore",
+    "OID4VPVerifier",
+    "RedirectURIClient",
+    "ResponseAck",
+    "Transaction",
+    "TransactionStore",
+    "X509SanDnsClient",
+]
+
+Status = Literal["pending", "checking", "answered", "wallet_error"]
+ResponseMode = Literal["direct_post", "direct_post.jwt"]
+RequestURIMethod = Literal["get", "post"]
+
+_MAX_WALLET_METADATA: Final = 64 * 1024
+
+
+# -- client identities -------------------------------------------------------------------
+
+
+class ClientIdentity(Protocol):
+    """How a verifier names itself (``client_id``) and secures its request objects."""
+
+    @property
+    def client_id(self) -> str:
+        """The full Client Identifier, prefix included."""
+        ...
+
+    def request_object(self, claims: Mapping[str, Any]) -> str:
+        """The request object carrying ``claims``: signed, or for ``redirect_uri:`` not."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DIDClient:
+    """``decentralized_identifier:<did>``: request objects signed by the key ``kid``
+    (a DID URL of ``did``), which a wallet finds by resolving the DID."""
+
+    did: str
+    key: PrivateKey
+    kid: str
+
+    def __post_init__(self) -> None:
+        if not self.kid.startswith(self.did + "#"):
+            raise ParseError("the kid must be a DID URL of the client's DID (did#fragment)")
+
+    @property
+    def client_id(self) -> str:
+        """``decentralized_identifier:`` and the DID."""
+        return f"decentralized_identifier:{self.did}"
+
+    def request_object(self, claims: Mapping[str, Any]) -> str:
+        """A JWS with ``kid`` naming the verification method."""
+        return sign_request_object(claims, self.key, {"kid": self.kid})
+
+
+@dataclass(frozen=True, slots=True)
+class X509SanDnsClient:
+    """``x509_san_dns:<dns_name>``: request objects signed by the key of the leaf
+    certificate of ``chain`` (DER, leaf first), sent in the ``x5c`` header; the
+    leaf must carry ``dns_name`` as a dNSName SAN."""
+
+    dns_name: str
+    key: PrivateKey
+    chain: tuple[bytes, ...]
+
+    @property
+    def client_id(self) -> str:
+        """``x509_san_dns:`` and the DNS name."""
+        return f"x509_san_dns:{self.dns_name}"
+
+    def request_object(self, claims: Mapping[str, Any]) -> str:
+        """A JWS with ``x5c`` (standard base64 DER, leaf first; RFC 7515 4.1.6)."""
+        return sign_request_object(
+            claims, self.key, {"x5c": [b64_encode(der) for der in self.chain]}
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RedirectURIClient:
+    """``redirect_uri:<response_uri>``: request objects are not signed (nothing could
+    verify them); the wallet posts to exactly this URI."""
+
+    response_uri: str
+
+    @property
+    def client_id(self) -> str:
+        """``redirect_uri:`` and the response URI."""
+        return f"redirect_uri:{self.response_uri}"
+
+    def request_object(self, claims: Mapping[str, Any]) -> str:
+        """An unsigned JWT (``alg`` ``none``)."""
+        return unsigned_request_object(claims)
+
+
+# -- transactions ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    """One request from creation to decision.
+
+    ``id`` is the handle the verifier's own front end reads the result with
+    (never sent to the wallet); ``request_id`` names the request object in the
+    request URI; ``state`` comes back in the response. ``encryption_key`` is the
+    ephemeral key a ``direct_post.jwt`` response is encrypted to.
+    """
+
+    id: str
+    request_id: str
+    state: str
+    request: PresentationRequest
+    policy: Policy
+    response_mode: ResponseMode
+    request_uri_method: RequestURIMethod
+    expires_at: int
+    encryption_key: PrivateKey | None = None
+    encryption_kid: str | None = None
+    status: Status = "pending"
+    report: Report | None = None
+    wallet_error: str | None = None
+    wallet_error_description: str | None = None
+    response_code: str | None = None
+
+    def to_json(self, language: str | None = None) -> dict[str, Any]:
+        """The status, and once answered the decision, its explanation and the report."""
+        out: dict[str, Any] = {"transaction_id": self.id, "status": self.status}
+        if self.status == "checking":
+            out["status"] = "pending"
+        if self.report is not None:
+            out["accepted"] = self.report.accepted
+            out["explanation"] = self.report.explain(language)
+            out["report"] = self.report.to_json()
+        if self.wallet_error is not None:
+            out["error"] = self.wallet_error
+            if self.wallet_error_description:
+                out["error_description"] = self.wallet_error_description
+        return out
+
+
+class TransactionStore(Protocol):
+    """Where an :class:`OID4VPVerifier` keeps its transactions."""
+
+    def add(self, transaction: Transaction, *, now: int) -> None:
+        """Keep a new transaction (its id, request id, state and kid are fresh)."""
+        ...
+
+    def find(
+        self,
+        *,
+        id: str | None = None,
+        request_id: str | None = None,
+        state: str | None = None,
+        kid: str | None = None,
+    ) -> Transaction | None:
+        """The transaction with that handle, or ``None``."""
+        ...
+
+    def transition(self, transaction_id: str, old: Status, new: Transaction) -> bool:
+        """Replace the transaction by ``new`` if its status is still ``old`` (atomically);
+        ``False`` when another response got there first."""
+        ...
+
+
+class MemoryTransactionStore:
+    """Transactions in memory: one process, bounded (oldest forgotten), expiring."""
+
+    def __init__(self, *, max_entries: int = 10_000, retention: int = 3600) -> None:
+        self._lock = threading.Lock()
+        self._by_id: OrderedDict[str, Transaction] = OrderedDict()
+        self._index: dict[tuple[str, str], str] = {}
+        self._max = max_entries
+        self._retention = retention
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    @staticmethod
+    def _keys(t: Transaction) -> list[tuple[str, str]]:
+        keys = [("request_id", t.request_id), ("state", t.state)]
+        if t.encryption_kid is not None:
+            keys.append(("kid", t.encryption_kid))
+        return keys
+
+    def _drop(self, t: Transaction) -> None:
+        self._by_id.pop(t.id, None)
+        for key in self._keys(t):
+            self._index.pop(key, None)
+
+    def add(self, transaction: Transaction, *, now: int) -> None:
+        """Keep ``transaction``; forget expired ones, and the oldest beyond the bound."""
+        with self._lock:
+            for old in list(self._by_id.values()):
+                if old.expires_at + self._retention >= now:
+                    break
+                self._drop(old)
+            while len(self._by_id) >= self._max:
+                self._drop(next(iter(self._by_id.values())))
+            for key in self._keys(transaction):
+                if key in self._index:
+                    raise ParseError(f"{key[0]} already in use")
+            self._by_id[transaction.id] = transaction
+            for key in self._keys(transaction):
+                self._index[key] = transaction.id
+
+    def find(
+        self,
+        *,
+        id: str | None = None,
+        request_id: str | None = None,
+        state: str | None = None,
+        kid: str | None = None,
+    ) -> Transaction | None:
+        """Look a transaction up by exactly one of its handles."""
+        with self._lock:
+            if id is not None:
+                return self._by_id.get(id)
+            for name, value in (("request_id", request_id), ("state", state), ("kid", kid)):
+                if value is not None:
+                    found = self._index.get((name, value))
+                    return None if found is None else self._by_id.get(found)
+            return None
+
+    def transition(self, transaction_id: str, old: Status, new: Transaction) -> bool:
+        """Compare-and-set on the status."""
+        with self._lock:
+            current = self._by_id.get(transaction_id)
+            if current is None or current.status != old:
+                return False
+            self._by_id[transaction_id] = new
+            return True
+
+
+# -- the verifier ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedRequest:
+    """What :meth:`OID4VPVerifier.create` hands the verifier's front end."""
+
+    transaction_id: str
+    request_uri: str
+    authorization_request: str
+    client_id: str
+    expires_at: int
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "transaction_id": self.transaction_id,
+            "request_uri": self.request_uri,
+            "authorization_request": self.authorization_request,
+            "client_id": self.client_id,
+            "expires_at": self.expires_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseAck:
+    """What the response URI answers the wallet (HTTP 200, JSON): the optional
+    ``redirect_uri`` the wallet must send the user agent to."""
+
+    redirect_uri: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form (an empty object when there is nowhere to redirect)."""
+        return {} if self.redirect_uri is None else {"redirect_uri": self.redirect_uri}
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class OID4VPVerifier:
+    """The verifier side of OpenID4VP 1.0 for one client identity (see the module doc).
+
+    ``response_uri`` is where wallets post responses; ``request_uri_base`` the
+    URL the request id is appended to (``.../requests/``). With ``redirect_uri``
+    the response URI answers a successful response with that URI and a fresh
+    ``#response_code=...``. Raises :class:`~did_methods.errors.ParseError` when the
+    Verifier's audience is not the client's ``client_id``, or the ``redirect_uri:``
+    client's URI is not ``response_uri``.
+    """
+
+    def __init__(
+        self,
+        verifier: Verifier,
+        client: ClientIdentity,
+        *,
+        response_uri: str,
+        request_uri_base: str,
+        store: TransactionStore | None = None,
+        redirect_uri: str | None = None,
+        enc_values: Sequence[str] = ENC_VALUES,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        if verifier.audience != client.client_id:
+            raise ParseError(
+                f"the Verifier's audience {verifier.audience!r} must be the client_id "
+                f"{client.client_id!r}: presentations are bound to it"
+            )
+        ClientId.parse(client.client_id)
+        if isinstance(client, RedirectURIClient) and client.response_uri != response_uri:
+            raise ParseError("a redirect_uri: client's URI must be its response_uri")
+        if not enc_values or any(e not in ENC_VALUES for e in enc_values):
+            raise ParseError(f"enc_values must be among {', '.join(ENC_VALUES)}")
+        if redirect_uri is not None and ("#" in redirect_uri or not urlsplit(redirect_uri).scheme):
+            raise ParseError("redirect_uri must be an absolute URI without a fragment")
+        self.verifier = verifier
+        self.client = client
+        self.response_uri = response_uri
+        self.request_uri_base = request_uri_base
+        self.redirect_uri = redirect_uri
+        self.enc_values = tuple(enc_values)
+        self.store: TransactionStore = MemoryTransactionStore() if store is None else store
+        self._clock = clock
+
+    @property
+    def client_id(self) -> str:
+        """The full Client Identifier."""
+        return self.client.client_id
+
+    # 1. create --------------------------------------------------------------------------
+
+    def create(
+        self,
+        policy: Policy,
+        *,
+        response_mode: ResponseMode = "direct_post",
+        request_uri_method: RequestURIMethod = "get",
+        purpose: str | None = None,
+        scheme: str = f"{SCHEME}://",
+    ) -> CreatedRequest:
+        """A new transaction for ``policy`` and its authorization request URI.
+
+        ``scheme`` is what the URI starts with: ``openid4vp://`` (the default), a
+        custom scheme, or a wallet's https authorization endpoint.
+        """
+        if response_mode not in RESPONSE_MODES:
+            raise OID4VPError("response_mode_unsupported", f"{response_mode!r} is not supported")
+        if request_uri_method not in ("get", "post"):
+            raise OID4VPError("request_uri_method_invalid", "request_uri_method is get or post")
+        request = self.verifier.request(policy, purpose=purpose)
+        key = kid = None
+        if response_mode == "direct_post.jwt":
+            key, kid = PrivateKey.generate(KeyType.P256), _token()
+        assert request.expires_at is not None
+        transaction = Transaction(
+            _token(),
+            _token(),
+            _token(),
+            request,
+            policy,
+            response_mode,
+            request_uri_method,
+            request.expires_at,
+            key,
+            kid,
+        )
+        self.store.add(transaction, now=int(self._clock().timestamp()))
+        request_uri = self.request_uri_base + transaction.request_id
+        params: dict[str, str] = {"client_id": self.client_id, "request_uri": request_uri}
+        if request_uri_method == "post":
+            params["request_uri_method"] = "post"
+        separator = "&" if "?" in scheme else ("" if scheme.endswith("?") else "?")
+        return CreatedRequest(
+            transaction.id,
+            request_uri,
+            f"{scheme}{separator}{urlencode(params)}",
+            self.client_id,
+            transaction.expires_at,
+        )
+
+    def _live(self, transaction: Transaction | None, what: str) -> Transaction:
+        if transaction is None:
+            code = "request_unknown" if what == "request" else "state_unknown"
+            raise OID4VPError(code, f"no transaction for this {what}")
+        if self._clock().timestamp() > transaction.expires_at:
+            raise OID4VPError("transaction_expired", "the request has expired")
+        return transaction
+
+    # 2. the request object ----------------------------------------------------------------
+
+    def client_metadata(self, transaction: Transaction) -> dict[str, Any]:
+        """``client_metadata``: the formats we take, and for ``direct_post.jwt`` the
+        ephemeral public key (``use`` enc, ``alg`` ECDH-ES, a ``kid``) and the enc values."""
+        metadata: dict[str, Any] = {"vp_formats_supported": dict(VP_FORMATS)}
+        if transaction.encryption_key is not None:
+            jwk: dict[str, Any] = dict(transaction.encryption_key.public_key.to_jwk())
+            jwk |= {"kid": transaction.encryption_kid, "use": "enc", "alg": "ECDH-ES"}
+            metadata["jwks"] = {"keys": [jwk]}
+            metadata["encrypted_response_enc_values_supported"] = list(self.enc_values)
+        return metadata
+
+    def request_object(
+        self,
+        request_id: str,
+        *,
+        method: str = "get",
+        wallet_nonce: str | None = None,
+        wallet_metadata: str | None = None,
+    ) -> str:
+        """The request object of ``request_id``, as the request URI answers it.
+
+        ``method`` is how it was fetched (``get``; ``post`` only when the request
+        said ``request_uri_method=post``); ``wallet_nonce`` (POST) is echoed in the
+        object; ``wallet_metadata`` (POST) must be a JSON object and is otherwise
+        ignored. Raises :class:`OID4VPError` ``request_unknown``,
+        ``transaction_expired``, ``response_replayed`` (already answered),
+        ``request_uri_method_invalid`` or ``wallet_request_invalid``.
+        """
+        transaction = self._live(self.store.find(request_id=request_id), "request")
+        if transaction.status != "pending":
+            raise OID4VPError("response_replayed", "this request was answered already")
+        if method == "post" and transaction.request_uri_method != "post":
+            raise OID4VPError("request_uri_method_invalid", "this request_uri is fetched by GET")
+        if method not in ("get", "post"):
+            raise OID4VPError("request_uri_method_invalid", "request_uri_method is get or post")
+        if wallet_nonce is not None:
+            url_safe(wallet_nonce, "wallet_nonce", code="wallet_request_invalid")
+        if wallet_metadata is not None:
+            try:
+                loads_object(
+                    wallet_metadata, what="wallet_metadata", max_bytes=_MAX_WALLET_METADATA
+                )
+            except JSONError as exc:
+                raise OID4VPError(
+                    "wallet_request_invalid", f"wallet_metadata is not a JSON object: {exc}"
+                ) from exc
+        request = transaction.request
+        now = int(self._clock().timestamp())
+        claims: dict[str, Any] = {
+            "aud": SELF_ISSUED_AUDIENCE,
+            "iat": now,
+            "exp": transaction.expires_at,
+            "client_id": self.client_id,
+            "response_type": "vp_token",
+            "response_mode": transaction.response_mode,
+            "response_uri": self.response_uri,
+            "nonce": request.nonce,
+            "state": transaction.state,
+            "dcql_query": request.query.to_json(),
+            "client_metadata": self.client_metadata(transaction),
+        }
+        if wallet_nonce is not None:
+            claims["wallet_nonce"] = wallet_nonce
+        return self.client.request_object(claims)
+
+    # 3. the response ----------------------------------------------------------------------
+
+    def receive(self, form: Mapping[str, str]) -> ResponseAck:
+        """Take an Authorization Response (the form fields of the POST) and judge it.
+
+        Steps: (a) find the transaction: by the JWE ``kid`` for ``response``,
+        else by ``state``; (b) for ``direct_post.jwt``, decrypt with the
+        transaction's key (``state`` inside must be the transaction's); (c) claim
+        the transaction (a second response is ``response_replayed``); (d) a wallet
+        error is kept as such; (e) the ``vp_token`` is judged by the Verifier with
+        the request's nonce and this ``client_id`` as audience. Raises
+        :class:`OID4VPError` (``state_unknown``, ``response_invalid``,
+        ``response_key_unknown``, ``response_decryption_failed``,
+        ``response_replayed``, ``transaction_expired``).
+        """
+        # (a) + (b)
+        if "response" in form:
+            transaction, fields = self._decrypt(form["response"])
+        else:
+            state = form.get("state")
+            if not isinstance(state, str):
+                raise OID4VPError("state_unknown", "the response carries no state")
+            transaction = self._live(self.store.find(state=state), "state")
+            fields = dict(form)
+            if transaction.response_mode == "direct_post.jwt" and "error" not in fields:
+                raise OID4VPError(
+                    "response_invalid", "this request asked for an encrypted response"
+                )
+        if fields.get("state") != transaction.state:
+            raise OID4VPError("state_unknown", "the response's state is not the transaction's")
+        # (c)
+        if transaction.status != "pending" or not self.store.transition(
+            transaction.id, "pending", replace(transaction, status="checking")
+        ):
+            raise OID4VPError("response_replayed", "this request was answered already")
+        # (d)
+        error = fields.get("error")
+        if error is not None:
+            description = fields.get("error_description")
+            done = replace(
+                transaction,
+                status="wallet_error",
+                wallet_error=str(error)[:64],
+                wallet_error_description=None if description is None else str(description)[:500],
+            )
+            self.store.transition(transaction.id, "checking", done)
+            return ResponseAck()
+        # (e)
+        try:
+            presentation = self._presentation(fields.get("vp_token"), transaction.request)
+        except OID4VPError:
+            self.store.transition(transaction.id, "checking", transaction)  # let it be answered
+            raise
+        report = self.verifier.check(presentation, transaction.request, policy=transaction.policy)
+        code = _token() if self.redirect_uri is not None else None
+        self.store.transition(
+            transaction.id,
+            "checking",
+            replace(transaction, status="answered", report=report, response_code=code),
+        )
+        if code is None:
+            return ResponseAck()
+        return ResponseAck(f"{self.redirect_uri}#response_code={code}")
+
+    def _presentation(self, vp_token: Any, request: PresentationRequest) -> Presentation:
+        if isinstance(vp_token, str):
+            try:
+                vp_token = loads(vp_token, what="vp_token", max_bytes=MAX_RESPONSE)
+            except JSONError as exc:
+                raise OID4VPError("response_invalid", f"vp_token is not JSON: {exc}") from exc
+        try:
+            shaped = Presentation.from_json({"vp_token": vp_token})
+        except ParseError as exc:
+            raise OID4VPError("response_invalid", f"vp_token: {exc}") from exc
+        return Presentation(shaped.vp_token, request.nonce, request.audience)
+
+    def _decrypt(self, response: Any) -> tuple[Transaction, dict[str, Any]]:
+        raise OID4VPError("response_invalid", "encrypted responses are not read yet")
+
+    # 4. the result ------------------------------------------------------------------------
+
+    def result(self, transaction_id: str, *, response_code: str | None = None) -> Transaction:
+        """The transaction (status and report). With ``response_code`` (the value the
+        wallet's redirect carried) it must be the one issued. Raises
+        :class:`OID4VPError` ``state_unknown`` for an unknown id or a wrong code."""
+        transaction = self.store.find(id=transaction_id)
+        if transaction is None:
+            raise OID4VPError("state_unknown", "no such transaction")
+        if response_code is not None and not (
+            transaction.response_code is not None
+            and secrets.compare_digest(response_code, transaction.response_code)
+        ):
+            raise OID4VPError("state_unknown", "the response_code is not this transaction's")
+        return transaction
