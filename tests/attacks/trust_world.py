@@ -18,13 +18,13 @@ compromised status host would.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from _live_server import StaticServer
 
 from credentials import schemas
 from credentials.barcode import encode_barcode
@@ -45,40 +45,14 @@ VC_V2 = "https://www.w3.org/ns/credentials/v2"
 ACCREDITED = ["WorkPermit", "ResidencePermit", "GuardianshipAuthorisation"]
 
 
-class StatusServer:
+class StatusServer(StaticServer):
     """Serves the issuers' boards over HTTP on 127.0.0.1; ``plant`` overrides a path."""
 
     def __init__(self) -> None:
         self.boards: list[StatusBoard] = []
-        self.planted: dict[str, bytes] = {}
-        self.hits: dict[str, int] = {}
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.hits[self.path] = server.hits.get(self.path, 0) + 1
-                body = server.body(self.path)
-                if body is None:
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
+        super().__init__(fallback=self.body)
 
     def body(self, path: str) -> bytes | None:
-        if path in self.planted:
-            return self.planted[path]
         for board in self.boards:
             found = board.get(self.base + path)
             if found is not None:
@@ -90,11 +64,7 @@ class StatusServer:
         assert url.startswith(self.base), url
         if isinstance(body, Mapping):
             body = json.dumps(body)
-        self.planted[url[len(self.base) :]] = body.encode() if isinstance(body, str) else body
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.put(url[len(self.base) :], body)
 
 
 @dataclass

@@ -4,14 +4,13 @@ HTTP on 127.0.0.1, and the unified ``verify`` running the schema and status chec
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from _live_server import Response, StaticServer
 
 from credentials.data_integrity import add_proof
 from credentials.schemas import example_credential
@@ -36,35 +35,24 @@ class Party:
         )
 
 
+Published = tuple[dict[str, bytes | Response], str]  # routes, base URL
+
 MINISTRY = Party(7)
 MALLORY = Party(8)
 
 
 @pytest.fixture
-def published() -> Iterator[tuple[dict[str, bytes], str]]:
-    routes: dict[str, bytes] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = routes.get(self.path)
-            self.send_response(200 if body is not None else 404)
-            self.send_header("Content-Length", str(len(body or b"")))
-            self.end_headers()
-            self.wfile.write(body or b"")
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield routes, f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+def published() -> Iterator[Published]:
+    with StaticServer() as server:
+        yield server.routes, server.base
 
 
 def _publish_list(
-    routes: dict[str, bytes], url: str, status_list: StatusList, signer: Party, issuer: str
+    routes: dict[str, bytes | Response],
+    url: str,
+    status_list: StatusList,
+    signer: Party,
+    issuer: str,
 ) -> None:
     unsigned = make_status_list_credential(
         status_list,
@@ -89,7 +77,7 @@ def _verify(credential: dict[str, Any]) -> Any:
     )
 
 
-def test_valid_then_revoked(published: tuple[dict[str, bytes], str]) -> None:
+def test_valid_then_revoked(published: Published) -> None:
     routes, base = published
     url = f"{base}/status/1"
     status_list = StatusList()
@@ -108,7 +96,7 @@ def test_valid_then_revoked(published: tuple[dict[str, bytes], str]) -> None:
     assert result.check("status").code == "revoked"
 
 
-def test_list_forged_by_another_key_fails_closed(published: tuple[dict[str, bytes], str]) -> None:
+def test_list_forged_by_another_key_fails_closed(published: Published) -> None:
     routes, base = published
     url = f"{base}/status/2"
     _publish_list(routes, url, StatusList(), MALLORY, MINISTRY.did)
@@ -117,7 +105,7 @@ def test_list_forged_by_another_key_fails_closed(published: tuple[dict[str, byte
     assert result.check("status").code == "status_list_invalid"
 
 
-def test_list_of_another_issuer_fails_closed(published: tuple[dict[str, bytes], str]) -> None:
+def test_list_of_another_issuer_fails_closed(published: Published) -> None:
     routes, base = published
     url = f"{base}/status/3"
     _publish_list(routes, url, StatusList(), MALLORY, MALLORY.did)
@@ -125,14 +113,14 @@ def test_list_of_another_issuer_fails_closed(published: tuple[dict[str, bytes], 
     assert result.check("status").code == "status_list_issuer_mismatch"
 
 
-def test_unreachable_list_fails_closed(published: tuple[dict[str, bytes], str]) -> None:
+def test_unreachable_list_fails_closed(published: Published) -> None:
     _, base = published
     result = _verify(_permit(f"{base}/status/none", 1))
     assert not result.valid
     assert result.check("status").code == "status_unavailable"
 
 
-def test_schema_violation_is_reported(published: tuple[dict[str, bytes], str]) -> None:
+def test_schema_violation_is_reported(published: Published) -> None:
     routes, base = published
     url = f"{base}/status/4"
     _publish_list(routes, url, StatusList(), MINISTRY, MINISTRY.did)

@@ -11,13 +11,12 @@ from __future__ import annotations
 import gzip
 import json
 import socket
-import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from _live_server import StaticServer, static_server_fixture
 
 from credentials.result import Check, VerificationResult
 from credentials.status_list import (
@@ -91,52 +90,15 @@ MALLORY = Signer(2)
 # ------------------------------------------------------------------ HTTP server
 
 
-class Server:
+class Server(StaticServer):
     def __init__(self) -> None:
-        self.routes: dict[str, bytes] = {}
-        self.hits: dict[str, int] = {}
-        routes, hits = self.routes, self.hits
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                hits[self.path] = hits.get(self.path, 0) + 1
-                body = routes.get(self.path)
-                if body is None:
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "application/vc+ld+json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def url(self, path: str) -> str:
-        return self.base + path
+        super().__init__(headers={"Content-Type": "application/vc+ld+json"})
 
     def publish(self, path: str, document: Mapping[str, Any]) -> str:
-        self.routes[path] = json.dumps(document).encode()
-        return self.url(path)
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return self.put(path, json.dumps(document))
 
 
-@pytest.fixture
-def server() -> Iterator[Server]:
-    srv = Server()
-    yield srv
-    srv.close()
+server = static_server_fixture(Server)
 
 
 class Clock:

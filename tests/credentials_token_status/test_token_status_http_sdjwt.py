@@ -9,13 +9,11 @@ or goes offline.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from _live_server import StaticServer, static_server_fixture
 from token_status_support import NOW, Party, make_party
 
 from credentials.result import VerificationResult
@@ -35,53 +33,24 @@ from did_methods.resolver import Resolver
 INDEX = 4711
 
 
-class StatusServer:
-    """A tiny HTTP status provider: path -> token, recording each request's Accept header."""
+class StatusServer(StaticServer):
+    """A tiny HTTP status provider: path -> token; ``accepts`` is each request's Accept header."""
 
     def __init__(self) -> None:
-        self.tokens: dict[str, bytes] = {}
-        self.accepts: list[str | None] = []
-        server = self
+        super().__init__(headers={"Content-Type": "application/statuslist+jwt"})
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.accepts.append(self.headers.get("Accept"))
-                body = server.tokens.get(self.path)
-                if body is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "application/statuslist+jwt")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
+    @property
+    def accepts(self) -> list[str | None]:
+        return [request.headers.get("Accept") for request in self.requests]
 
     def publish(self, path: str, token: str) -> None:
-        self.tokens[path] = token.encode("ascii")
+        self.put(path, token.encode("ascii"))
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=5)
+        self.close()
 
 
-@pytest.fixture
-def server() -> Iterator[StatusServer]:
-    running = StatusServer()
-    try:
-        yield running
-    finally:
-        running.stop()
+server = static_server_fixture(StatusServer)
 
 
 def _fetcher() -> HttpFetcher:

@@ -7,13 +7,11 @@ Python; everything the holder and the verifier do goes through
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import stat
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _live_server import StaticServer
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -355,24 +354,14 @@ def test_unanswerable_request_is_a_no(world: World) -> None:
 def test_status_lists_over_http(world: World, tmp_path: Path) -> None:
     board = StatusBoard()
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            data = board.get(f"http://127.0.0.1:{server.server_port}{self.path}")
-            self.send_response(200 if data is not None else 404)
-            self.end_headers()
-            self.wfile.write(data or b"")
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = StaticServer()
+    server.fallback = lambda path: board.get(server.url(path))
     try:
         office = Issuer.create(
             world.ledger,
             name="Residence Office",
             board=board,
-            status_base=f"http://127.0.0.1:{server.server_port}/status",
+            status_base=server.url("/status"),
         )
         world.ledger.accredit(office.did, types=["ResidencePermit"], by=world.root_key)
         wallet = tmp_path / "second.wallet"
@@ -413,8 +402,7 @@ def test_status_lists_over_http(world: World, tmp_path: Path) -> None:
         assert accepted.returncode == 0, accepted.stdout + accepted.stderr
         assert accepted.stdout.startswith("ACCEPTED: right to reside")
     finally:
-        server.shutdown()
-        server.server_close()
+        server.close()
 
 
 # -- in process: help, usage and the status directory --------------------------------

@@ -7,28 +7,26 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import json
-import socket
 import ssl
-import threading
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-uvicorn = pytest.importorskip("uvicorn")
+pytest.importorskip("uvicorn")
 
-from click.testing import CliRunner  # noqa: E402
-from cryptography import x509  # noqa: E402
-from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
-from cryptography.x509.oid import NameOID  # noqa: E402
+from _live_server import bind_free_socket, serve_asgi
+from click.testing import CliRunner
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
-from did_methods.keyfile import write_key_file  # noqa: E402
-from did_methods.keys import KeyType, PrivateKey  # noqa: E402
-from ssi_wallet.cli import cli  # noqa: E402
-from ssi_wallet.server.common import ConfigError  # noqa: E402
-from ssi_wallet.server.vc_api import VcApiConfig, create_app  # noqa: E402
+from did_methods.keyfile import write_key_file
+from did_methods.keys import KeyType, PrivateKey
+from ssi_wallet.cli import cli
+from ssi_wallet.server.common import ConfigError
+from ssi_wallet.server.vc_api import VcApiConfig, create_app
 
 TOKEN = "a-token-of-enough-length"
 
@@ -137,9 +135,8 @@ def _certificate(home: Path) -> None:
 
 def test_tls_serves_https_and_status_lists_at_the_https_url(tmp_path: Path) -> None:
     _certificate(tmp_path)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    sock = bind_free_socket()
+    port = sock.getsockname()[1]
     path = _write(
         tmp_path,
         f'port = {port}\ntoken_file = "token.txt"\ntls_cert = "tls.crt"\ntls_key = "tls.key"',
@@ -147,23 +144,12 @@ def test_tls_serves_https_and_status_lists_at_the_https_url(tmp_path: Path) -> N
     )
     config = VcApiConfig.load(path)
     assert config.server.public_url == f"https://127.0.0.1:{port}"
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(config),
-            host="127.0.0.1",
-            port=port,
-            ssl_certfile=str(config.server.tls_cert),
-            ssl_keyfile=str(config.server.tls_key),
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+    with serve_asgi(
+        create_app(config),
+        sock=sock,
+        ssl_certfile=config.server.tls_cert,
+        ssl_keyfile=config.server.tls_key,
+    ):
         context = ssl.create_default_context(cafile=str(tmp_path / "tls.crt"))
         url = f"https://127.0.0.1:{port}/status/a/revocation"
         with urllib.request.urlopen(url, context=context, timeout=10) as response:
@@ -171,6 +157,3 @@ def test_tls_serves_https_and_status_lists_at_the_https_url(tmp_path: Path) -> N
         assert listed["id"] == url  # published under the https public URL
         with pytest.raises(OSError):  # plain HTTP is not served
             urllib.request.urlopen(url.replace("https", "http"), timeout=5)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -23,16 +21,18 @@ from typing import Any
 
 import pytest
 
-uvicorn = pytest.importorskip("uvicorn")
+pytest.importorskip("uvicorn")
 
-from credentials import verify  # noqa: E402
-from credentials.data_integrity import add_proof  # noqa: E402
-from credentials.jose import envelope_vc_jwt, issue_vc_jwt  # noqa: E402
-from did_methods.keyfile import write_key_file  # noqa: E402
-from did_methods.keys import KeyType, PrivateKey  # noqa: E402
-from did_methods.methods.key import did_key_from_public_key  # noqa: E402
-from ledger.facade import Ledger  # noqa: E402
-from ssi_wallet.server.vc_api import VcApiConfig, create_app  # noqa: E402
+from _live_server import bind_free_socket, serve_asgi
+
+from credentials import verify
+from credentials.data_integrity import add_proof
+from credentials.jose import envelope_vc_jwt, issue_vc_jwt
+from did_methods.keyfile import write_key_file
+from did_methods.keys import KeyType, PrivateKey
+from did_methods.methods.key import did_key_from_public_key
+from ledger.facade import Ledger
+from ssi_wallet.server.vc_api import VcApiConfig, create_app
 
 TOKEN = "t0ken-for-the-tests-only"
 URL_ISSUER = "https://issuer.example/issuers/1"
@@ -75,16 +75,11 @@ class Api:
         return status, got, json.loads(payload) if payload else None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     home: Path = tmp_path_factory.mktemp("vc-api")
-    port = _free_port()
+    sock = bind_free_socket()
+    port = sock.getsockname()[1]
     dids = {}
     sections = []
     for name, key_type, fmt in (
@@ -115,18 +110,8 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
         + f'\n[vc_api.issuer_keys]\n"{JWKS_ISSUER}" = "jwks.json"\n'
     )
     config = VcApiConfig.load(home / "vc-api.toml")
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield Api(f"http://127.0.0.1:{port}", dids, ledger_did, absent, signer, jwks_key)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_asgi(create_app(config), sock=sock) as live:
+        yield Api(live.base, dids, ledger_did, absent, signer, jwks_key)
 
 
 def _credential(issuer: str, **extra: Any) -> dict[str, Any]:
