@@ -12,7 +12,6 @@ SHA-256 of the required members, lexicographically ordered, with no whitespace.
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -246,13 +245,13 @@ def test_jwcrypto_keyset_and_thumbprint_kid(kty: str, params: dict[str, str], al
     key_set.add(public)
     published = key_set.export(private_keys=False)  # the JSON text an issuer publishes
     keys = IssuerKeys({ISSUER: published})
-    payload = {**_credential(), "iss": ISSUER, "iat": int(time.time())}
+    payload = {**_credential(), "iss": ISSUER, "iat": NOW}
     token = jwcrypto_jws.JWS(json.dumps(payload).encode())
     token.add_signature(
         private, alg=alg, protected={"alg": alg, "typ": "vc+jwt", "cty": "vc", "kid": thumb}
     )
     compact = token.serialize(compact=True)
-    result = verify_vc_jwt(compact, keys)
+    result = verify_vc_jwt(compact, keys, now=NOW)
     assert result.valid, result.explain()
     assert result.issuer == ISSUER
     # the same set with jwcrypto's private export is refused outright

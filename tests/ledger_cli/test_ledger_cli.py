@@ -62,7 +62,8 @@ def _store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[str]
         conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+# the PostgreSQL round trip repeats the SQLite one over a server: a long test
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.slow)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[str]]:
     yield from _store(request, tmp_path)
 
@@ -171,6 +172,7 @@ def test_audit_names_the_first_tampered_index(
     assert report["ok"] is False and report["firstBadIndex"] == 2024
 
 
+@pytest.mark.slow
 def test_cosign_follows_the_log_and_refuses_a_fork(tmp_path: Path, operator: Path) -> None:
     db, fork = tmp_path / "log.db", tmp_path / "fork.db"
     witness_key, state = tmp_path / "witness.jwk", tmp_path / "witness-state.json"
@@ -210,6 +212,7 @@ def test_cosign_follows_the_log_and_refuses_a_fork(tmp_path: Path, operator: Pat
     assert "no_trusted_signature" in untrusted.stderr
 
 
+@pytest.mark.slow
 def test_did_ledger_commands(tmp_path: Path, operator: Path) -> None:
     db = ["--db", str(tmp_path / "dids.db")]
     run("ledger", "init", *db, "--key-file", str(operator))
@@ -248,6 +251,7 @@ def test_did_ledger_commands(tmp_path: Path, operator: Path) -> None:
     assert "invalidOptions" in bad_time.stderr
 
 
+@pytest.mark.slow
 def test_usage_errors_exit_2(tmp_path: Path, operator: Path) -> None:
     db = tmp_path / "u.db"
     assert "not exist" in run("ledger", "get", "--db", str(db), "0", check=2).stderr
@@ -305,6 +309,7 @@ def test_audit_shows_a_progress_bar_on_a_terminal(tmp_path: Path, operator: Path
     assert "auditing" in b"".join(chunks).decode("utf-8", "replace")
 
 
+@pytest.mark.slow
 def test_oversized_input_is_a_usage_error_and_writes_nothing(
     tmp_path: Path, operator: Path
 ) -> None:

@@ -13,8 +13,15 @@ import pytest
 from credentials import schemas
 from did_methods import KeyType, PrivateKey, did_key_from_public_key, write_key_file
 
-# An instant inside the validity of a credential issued now.
-SOON = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+@pytest.fixture
+def soon() -> str:
+    """An instant inside the validity of a credential the CLI issues during the test.
+
+    ``ssi-wallet issue`` signs at the wall clock (it takes no time), so the
+    instant is read from it when the test starts, not when the module is imported.
+    """
+    return (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -45,7 +52,7 @@ def issuer_files(tmp_path: Path) -> tuple[Path, Path, PrivateKey]:
     ("fmt", "key"), [("sd-jwt", 0), ("di-eddsa", 0), ("di-ecdsa", 1), ("vc-jwt", 1)]
 )
 def test_issue_then_verify(
-    tmp_path: Path, issuer_files: tuple[Path, Path, PrivateKey], fmt: str, key: int
+    tmp_path: Path, issuer_files: tuple[Path, Path, PrivateKey], fmt: str, key: int, soon: str
 ) -> None:
     key_file = issuer_files[key]
     issued = run(
@@ -62,10 +69,10 @@ def test_issue_then_verify(
     assert issued.returncode == 0, issued.stderr
     credential = tmp_path / "credential.txt"
     credential.write_text(issued.stdout)
-    checked = run("verify", str(credential), "--at", SOON)
+    checked = run("verify", str(credential), "--at", soon)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout.startswith("VALID")
-    as_json = json.loads(run("verify", "--json", "-", "--at", SOON, stdin=issued.stdout).stdout)
+    as_json = json.loads(run("verify", "--json", "-", "--at", soon, stdin=issued.stdout).stdout)
     assert as_json["valid"] is True
     assert {c["name"] for c in as_json["checks"]} >= {"signature", "validity_period"}
     # validity is judged at --at: after the sample's expiryDate it is invalid
@@ -81,7 +88,7 @@ def test_issue_then_verify(
 
 
 def test_sd_jwt_holder_binding_flags(
-    tmp_path: Path, issuer_files: tuple[Path, Path, PrivateKey]
+    tmp_path: Path, issuer_files: tuple[Path, Path, PrivateKey], soon: str
 ) -> None:
     from credentials.sd_jwt import present
 
@@ -95,7 +102,7 @@ def test_sd_jwt_holder_binding_flags(
         str(issuer_files[0]),
     )
     sd_jwt = issued.stdout.strip()
-    without = json.loads(run("verify", "-", "--json", "--at", SOON, stdin=sd_jwt).stdout)
+    without = json.loads(run("verify", "-", "--json", "--at", soon, stdin=sd_jwt).stdout)
     binding = [c for c in without["checks"] if c["name"] == "holder_binding"]
     assert binding and binding[0]["status"] == "skipped"
     missing_kb = run(
@@ -106,7 +113,7 @@ def test_sd_jwt_holder_binding_flags(
         "--audience",
         "did:web:v.example",
         "--at",
-        SOON,
+        soon,
         stdin=sd_jwt,
     )
     assert missing_kb.returncode == 1
@@ -116,7 +123,7 @@ def test_sd_jwt_holder_binding_flags(
         holder_key=issuer_files[2],
         nonce="n-123",
         audience="did:web:v.example",
-        now=datetime.fromisoformat(SOON).timestamp(),
+        now=datetime.fromisoformat(soon).timestamp(),
     )
     ok = run(
         "verify",
@@ -126,7 +133,7 @@ def test_sd_jwt_holder_binding_flags(
         "--audience",
         "did:web:v.example",
         "--at",
-        SOON,
+        soon,
         stdin=presented,
     )
     assert ok.returncode == 0, ok.stdout
@@ -138,7 +145,7 @@ def test_sd_jwt_holder_binding_flags(
         "--audience",
         "did:web:v.example",
         "--at",
-        SOON,
+        soon,
         stdin=presented,
     )
     assert wrong.returncode == 1

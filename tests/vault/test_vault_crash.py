@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tests_vault_support import pg_dsn_or_skip
 
 from did_methods.keys import PrivateKey
@@ -136,6 +137,7 @@ def _crash_rounds(
     assert acked_total > rounds  # the worker really wrote between kills
 
 
+@pytest.mark.slow
 def test_kill_9_during_writes_sqlite(tmp_path: Path) -> None:
     db = tmp_path / "registry.db"
 
@@ -149,6 +151,7 @@ def test_kill_9_during_writes_sqlite(tmp_path: Path) -> None:
     _crash_rounds(str(db), "ssi_ledger", 20, tmp_path, raw)
 
 
+@pytest.mark.slow
 def test_kill_9_during_writes_postgres(tmp_path: Path) -> None:
     import psycopg
 
