@@ -10,7 +10,8 @@ lives here, written once:
   ``get``/``set``/``clear``, in either bit order (W3C: index 0 is the most
   significant bit of byte 0; IETF: the least significant);
 * :func:`inflate_bounded`, one bounded decompressor for GZIP (W3C) and ZLIB
-  (IETF) that stops as soon as its output passes the cap, and
+  (IETF) that stops as soon as its output passes the cap (the CWT barcodes of
+  :mod:`credentials.barcode` inflate through it too), and
   :func:`max_encoded_length`, the longest base64url text that can hold a
   list within that cap (a longer one is refused before decoding);
 * :class:`CachingListResolver`, the relying party's base: fetch through a

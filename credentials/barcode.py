@@ -71,6 +71,7 @@ from credentials._jws import (
     epoch_seconds,
     resolve_key,
 )
+from credentials._status_core import StatusListCoreError, inflate_bounded
 from credentials.cose import (
     DEFAULT_ALGORITHMS,
     MAX_DEPTH,
@@ -151,16 +152,19 @@ class BarcodeError(ParseError):
 
 
 def _inflate(data: bytes, max_bytes: int) -> bytes:
-    """zlib-decompress at most ``max_bytes``; raises ``zlib.error`` or :class:`BarcodeError`."""
-    inflater = zlib.decompressobj()
-    out = inflater.decompress(data, max_bytes + 1)
-    if len(out) > max_bytes or inflater.unconsumed_tail:
-        raise BarcodeError("too_large", f"decompresses to more than {max_bytes} bytes")
-    if not inflater.eof:
-        raise BarcodeError("zlib_invalid", "the zlib stream is truncated")
-    if inflater.unused_data:
-        raise BarcodeError("zlib_invalid", "bytes follow the end of the zlib stream")
-    return out
+    """Exactly one zlib stream, decompressed to at most ``max_bytes``; raises :class:`BarcodeError`.
+
+    The library's one bounded inflate (:func:`credentials._status_core.inflate_bounded`)
+    does the work; its codes become ours: ``too_large`` beyond the bound,
+    ``zlib_invalid`` for data that is not zlib, truncated or followed by bytes.
+    """
+    try:
+        return inflate_bounded(
+            data, max_bytes, container="ZLIB", field="the barcode", error=StatusListCoreError
+        )
+    except StatusListCoreError as exc:
+        code = "too_large" if exc.code == "decompression_bomb" else "zlib_invalid"
+        raise BarcodeError(code, exc.message) from exc
 
 
 def _check_padding(data: bytes, inflated: bytes, max_bytes: int) -> None:
@@ -181,7 +185,7 @@ def _check_padding(data: bytes, inflated: bytes, max_bytes: int) -> None:
             continue
         try:
             same = _inflate(data[:-5] + bytes([trial]) + data[-4:], max_bytes) == inflated
-        except (zlib.error, BarcodeError):
+        except BarcodeError:
             same = False
         if same:
             raise BarcodeError("zlib_invalid", "the zlib stream has non-zero padding bits")
@@ -285,10 +289,7 @@ def decode_barcode(
         if len(body) > (max_bytes * 3 + 1) // 2:
             raise BarcodeError("too_large", f"more than {max_bytes} bytes of base45") from exc
         raise BarcodeError("base45_invalid", str(exc)) from exc
-    try:
-        inflated = _inflate(compressed, max_bytes)
-    except zlib.error as exc:
-        raise BarcodeError("zlib_invalid", f"not a zlib stream: {exc}") from exc
+    inflated = _inflate(compressed, max_bytes)
     _check_padding(compressed, inflated, max_bytes)
     try:
         message = CoseSign1.parse(inflated, max_bytes=max_bytes)
