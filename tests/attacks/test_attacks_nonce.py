@@ -34,7 +34,7 @@ from did_methods import PrivateKey
 from did_methods.errors import ParseError, StoreError
 from ledger.facade import Ledger
 from ssi_wallet import Holder, Issuer, PresentationRequest, PresentationResponse, Verifier, policies
-from ssi_wallet._cli_verifier import status_file_name
+from ssi_wallet.cli.verifier import status_file_name
 from ssi_wallet.replay import (
     LedgerReplayStore,
     MemoryReplayStore,

@@ -55,7 +55,7 @@ def test_help_imports_no_subcommand_and_no_layer() -> None:
     assert "ssi_wallet.cli" in modules and "click" in modules
     loaded = [name for name in _HEAVY if _loaded(modules, name)]
     assert loaded == []
-    assert not [m for m in modules if m.startswith("ssi_wallet._cli_")]
+    assert not [m for m in modules if m.startswith("ssi_wallet.cli.")]
 
 
 def test_importing_the_errors_does_not_import_the_foundation() -> None:

@@ -198,7 +198,7 @@ def test_usage_errors_exit_2_and_refusals_exit_1(tmp_path: Path) -> None:
 
 
 def test_every_option_has_help() -> None:
-    from ssi_wallet._cli_issuer import issuer
+    from ssi_wallet.cli.issuer import issuer
 
     for name, command in issuer.commands.items():
         assert command.help, name

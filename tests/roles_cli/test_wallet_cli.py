@@ -28,8 +28,8 @@ from credentials import schemas
 from did_methods import PrivateKey, did_key_from_public_key
 from ledger.facade import Ledger
 from ssi_wallet import Issuer, StatusBoard
-from ssi_wallet._cli_verifier import StatusDirectory, status_file_name
 from ssi_wallet.cli import cli
+from ssi_wallet.cli.verifier import StatusDirectory, status_file_name
 
 PASSPHRASE = "correct horse battery staple"
 AUDIENCE = "did:web:clinic.example"

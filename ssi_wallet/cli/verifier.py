@@ -33,8 +33,8 @@ from did_methods.encoding import b64url_encode
 from did_methods.errors import ParseError, StoreError
 from did_methods.http import Fetcher, FetchError, HttpFetcher
 from ssi_wallet import policies
-from ssi_wallet._cli_io import echo_safe, emit_json, force_option, read_input, write_out
-from ssi_wallet._cli_wallet import open_ledger
+from ssi_wallet.cli._io import echo_safe, emit_json, force_option, read_input, write_out
+from ssi_wallet.cli.wallet import open_ledger
 from ssi_wallet.replay import (
     ReplayStore,
     SQLiteReplayStore,

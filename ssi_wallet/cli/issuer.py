@@ -26,8 +26,8 @@ import click
 from did_methods._wire.json import loads
 from did_methods._wire.text import safe_json, safe_json_text
 from did_methods.errors import ParseError, SSIWalletError
-from ssi_wallet._cli_io import echo_safe, emit_json, force_option, read_input, write_out
-from ssi_wallet._cli_ledger import _read_key
+from ssi_wallet.cli._io import echo_safe, emit_json, force_option, read_input, write_out
+from ssi_wallet.cli.ledger import _read_key
 
 __all__ = ["issuer"]
 

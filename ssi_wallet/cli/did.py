@@ -12,7 +12,7 @@ from did_methods.keys import KeyType, PrivateKey
 from did_methods.methods.jwk import did_jwk_from_jwk
 from did_methods.methods.key import did_key_from_public_key
 from did_methods.resolver import Resolver
-from ssi_wallet._cli_io import echo_safe, emit_json
+from ssi_wallet.cli._io import echo_safe, emit_json
 
 __all__ = ["did"]
 

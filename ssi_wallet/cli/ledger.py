@@ -28,7 +28,7 @@ from ledger.entry import DEFAULT_MAX_PAYLOAD, Entry, EntryDraft
 from ledger.log import Log
 from ledger.registry import LedgerMethod, Signer
 from ledger.store import Store, open_store
-from ssi_wallet._cli_io import echo_safe, emit_json
+from ssi_wallet.cli._io import echo_safe, emit_json
 
 __all__ = ["ledger"]
 

@@ -10,7 +10,7 @@ import click
 from credentials.verify import verify as verify_any
 from did_methods.http import HttpFetcher
 from did_methods.resolver import Resolver
-from ssi_wallet._cli_io import echo_safe, emit_json, read_input
+from ssi_wallet.cli._io import echo_safe, emit_json, read_input
 
 __all__ = ["verify"]
 

@@ -12,7 +12,7 @@ import click
 from credentials.barcode import decode_barcode, encode_barcode, qr_png, qr_svg
 from did_methods.keyfile import read_key_file
 from did_methods.methods.key import did_key_from_public_key
-from ssi_wallet._cli_io import emit_json, force_option, read_input, read_json_object, write_out
+from ssi_wallet.cli._io import emit_json, force_option, read_input, read_json_object, write_out
 
 __all__ = ["barcode"]
 

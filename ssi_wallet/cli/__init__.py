@@ -37,41 +37,41 @@ def fail(message: str, code: int = EXIT_NO) -> None:
 # the credential and ledger layers, and `--help` lists them from their short help
 # here (a test keeps it equal to each command's own) without importing any.
 _COMMANDS = {
-    "did": ("ssi_wallet._cli_did", "Create and resolve decentralised identifiers."),
+    "did": ("ssi_wallet.cli.did", "Create and resolve decentralised identifiers."),
     "issue": (
-        "ssi_wallet._cli_issue",
+        "ssi_wallet.cli.issue",
         "Issue a credential signed by the key in KEY_FILE (its did:key is the issuer).",
     ),
     "verify": (
-        "ssi_wallet._cli_verify",
+        "ssi_wallet.cli.verify",
         "Verify a credential or presentation read from FILE (or - for stdin).",
     ),
     "barcode": (
-        "ssi_wallet._cli_barcode",
+        "ssi_wallet.cli.barcode",
         "Sign credentials into QR codes that verify offline, and read them.",
     ),
     "wallet": (
-        "ssi_wallet._cli_wallet",
+        "ssi_wallet.cli.wallet",
         "Hold credentials in an encrypted wallet and present them, after consent.",
     ),
     "issuer": (
-        "ssi_wallet._cli_issuer",
+        "ssi_wallet.cli.issuer",
         "Run an issuing back office: create, accredit, issue, revoke and publish.",
     ),
     "verifier": (
-        "ssi_wallet._cli_verifier",
+        "ssi_wallet.cli.verifier",
         "Ask a wallet for what a policy needs, and check the presentation it sends back.",
     ),
     "ledger": (
-        "ssi_wallet._cli_ledger",
+        "ssi_wallet.cli.ledger",
         "Run a transparency log: append, prove, checkpoint, audit and cosign.",
     ),
     "vault": (
-        "ssi_wallet._cli_vault",
+        "ssi_wallet.cli.vault",
         "Keep personal data off the ledger: store, access, export, rectify, erase, restrict.",
     ),
     "demo": (
-        "ssi_wallet._cli_demo",
+        "ssi_wallet.cli.demo",
         "Run the immigration scenario end to end and narrate each step.",
     ),
     "serve": (

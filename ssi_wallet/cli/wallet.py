@@ -25,7 +25,7 @@ from did_methods.errors import PolicyError
 from did_methods.resolver import Resolver
 from ledger.facade import DEFAULT_ORIGIN, Ledger
 from ledger.store import open_store
-from ssi_wallet._cli_io import echo_safe, emit_json, force_option, read_input, write_out
+from ssi_wallet.cli._io import echo_safe, emit_json, force_option, read_input, write_out
 from ssi_wallet.holder import ConsentRequest, CredentialSummary, Holder, StoredCredential
 from ssi_wallet.request import PresentationRequest
 

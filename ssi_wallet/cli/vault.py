@@ -22,7 +22,7 @@ from did_methods.keyfile import read_key_file
 from did_methods.keys import KeyType, PrivateKey
 from ledger.vault import MasterKey, Vault
 from ledger.vault._canonical import parse_json
-from ssi_wallet._cli_io import emit_json, force_option, write_out
+from ssi_wallet.cli._io import emit_json, force_option, write_out
 
 __all__ = ["vault"]
 

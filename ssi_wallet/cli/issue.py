@@ -11,7 +11,7 @@ import click
 from credentials import schemas
 from did_methods._wire.text import safe_json
 from did_methods.keyfile import read_key_file
-from ssi_wallet._cli_io import emit_json, force_option, read_json_object, write_out
+from ssi_wallet.cli._io import emit_json, force_option, read_json_object, write_out
 from ssi_wallet.issuer import Issuer
 
 __all__ = ["issue"]
