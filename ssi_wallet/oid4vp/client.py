@@ -45,7 +45,7 @@ from ssi_wallet.oid4vp.wallet import (
     response_form,
     verify_request_object,
 )
-from ssi_wallet.request import Presentation
+from ssi_wallet.request import PresentationResponse
 
 __all__ = ["HTTPReply", "PresentOutcome", "Transport", "present", "wallet_metadata"]
 
@@ -78,7 +78,7 @@ class PresentOutcome:
     """What :func:`present` did: the verified request, what was sent, where to go next."""
 
     request: AuthorizationRequest
-    presentation: Presentation
+    presentation: PresentationResponse
     redirect_uri: str | None
 
 

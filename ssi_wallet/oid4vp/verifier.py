@@ -58,7 +58,7 @@ from ssi_wallet.oid4vp._protocol import (
 )
 from ssi_wallet.oid4vp.errors import OID4VPError
 from ssi_wallet.policies import Policy
-from ssi_wallet.request import Presentation, PresentationRequest
+from ssi_wallet.request import PresentationRequest, PresentationResponse
 from ssi_wallet.verifier import Report, Verifier
 
 __all__ = [
@@ -576,17 +576,17 @@ class OID4VPVerifier:
             return ResponseAck()
         return ResponseAck(f"{self.redirect_uri}#response_code={code}")
 
-    def _presentation(self, vp_token: Any, request: PresentationRequest) -> Presentation:
+    def _presentation(self, vp_token: Any, request: PresentationRequest) -> PresentationResponse:
         if isinstance(vp_token, str):
             try:
                 vp_token = loads(vp_token, what="vp_token", max_bytes=MAX_RESPONSE)
             except JSONError as exc:
                 raise OID4VPError("response_invalid", f"vp_token is not JSON: {exc}") from exc
         try:
-            shaped = Presentation.from_json({"vp_token": vp_token})
+            shaped = PresentationResponse.from_json({"vp_token": vp_token})
         except ParseError as exc:
             raise OID4VPError("response_invalid", f"vp_token: {exc}") from exc
-        return Presentation(shaped.vp_token, request.nonce, request.audience)
+        return PresentationResponse(shaped.vp_token, request.nonce, request.audience)
 
     def _decrypt(self, response: Any) -> tuple[Transaction, dict[str, Any]]:
         raise OID4VPError("response_invalid", "encrypted responses are not read yet")

@@ -50,7 +50,7 @@ from ssi_wallet.oid4vp._protocol import (
     url_safe,
 )
 from ssi_wallet.oid4vp.errors import OID4VPError
-from ssi_wallet.request import Presentation, PresentationRequest
+from ssi_wallet.request import PresentationRequest, PresentationResponse
 
 __all__ = [
     "AuthorizationRequest",
@@ -341,7 +341,9 @@ def verify_request_object(
     )
 
 
-def response_form(request: AuthorizationRequest, presentation: Presentation) -> dict[str, str]:
+def response_form(
+    request: AuthorizationRequest, presentation: PresentationResponse
+) -> dict[str, str]:
     """The form fields of the Authorization Response to POST to ``response_uri``.
 
     ``direct_post``: ``vp_token`` (the JSON object, as text) and ``state``.
