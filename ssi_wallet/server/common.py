@@ -1,4 +1,4 @@
-"""What every ssi-wallet HTTP service shares: configuration, bounded JSON bodies,
+"""What every ssi-wallet HTTP service shares: configuration, bounded JSON and form bodies,
 RFC 9457 problem details, bearer-token authorisation and the uvicorn runner.
 
 The library's core stays sans-IO; Starlette and uvicorn are imported only in
@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -44,6 +45,8 @@ __all__ = [
     "authorise",
     "load_toml",
     "problem_response",
+    "read_body",
+    "read_form_body",
     "read_json_body",
     "run",
 ]
@@ -194,6 +197,54 @@ async def read_json_body(request: Request, limit: int) -> dict[str, Any]:
     media = request.headers.get("content-type", "application/json").split(";")[0].strip()
     if media != "application/json" and not media.endswith("+json"):
         raise HTTPProblem(415, "unsupported_media_type", "Send application/json", media)
+    try:
+        data = loads_strict(await read_body(request, limit))
+    except JSONError as exc:
+        raise HTTPProblem(400, "invalid_json", "The body is not strict JSON", str(exc)) from exc
+    if not isinstance(data, dict):
+        raise HTTPProblem(400, "invalid_json", "The body must be a JSON object")
+    return data
+
+
+#: Most parameters a form body may carry.
+_MAX_FORM_FIELDS: Final = 64
+
+
+async def read_form_body(request: Request, limit: int) -> dict[str, str]:
+    """An ``application/x-www-form-urlencoded`` body as a dict, each parameter at most once.
+
+    Read no further than ``limit`` bytes. Raises :class:`HTTPProblem` 413 for a
+    longer body, 415 for another media type, 400 (code ``invalid_request``)
+    for a body that is not UTF-8 form encoding, has more than 64 parameters or
+    repeats one (RFC 6749 3.1: parameters MUST NOT be included more than once).
+    """
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/x-www-form-urlencoded":
+        raise HTTPProblem(
+            415, "unsupported_media_type", "Send application/x-www-form-urlencoded", media
+        )
+    raw = await read_body(request, limit)
+    try:
+        pairs = parse_qsl(
+            raw.decode("utf-8"),
+            keep_blank_values=True,
+            strict_parsing=bool(raw),
+            max_num_fields=_MAX_FORM_FIELDS,
+        )
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise HTTPProblem(400, "invalid_request", "The form body cannot be read", str(exc)) from exc
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        if name in form:
+            raise HTTPProblem(
+                400, "invalid_request", "A parameter is repeated", f"{name[:40]!r} appears twice"
+            )
+        form[name] = value
+    return form
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw request body, read no further than ``limit`` bytes (413 beyond it)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise HTTPProblem(413, "body_too_large", "Request body too large", f"limit {limit} bytes")
@@ -206,13 +257,7 @@ async def read_json_body(request: Request, limit: int) -> dict[str, Any]:
                 413, "body_too_large", "Request body too large", f"limit {limit} bytes"
             )
         chunks.append(chunk)
-    try:
-        data = loads_strict(b"".join(chunks))
-    except JSONError as exc:
-        raise HTTPProblem(400, "invalid_json", "The body is not strict JSON", str(exc)) from exc
-    if not isinstance(data, dict):
-        raise HTTPProblem(400, "invalid_json", "The body must be a JSON object")
-    return data
+    return b"".join(chunks)
 
 
 def authorise(request: Request, token: str) -> None:
