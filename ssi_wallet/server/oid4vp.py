@@ -1,0 +1,501 @@
+"""The OpenID4VP 1.0 verifier over HTTP: requests, request objects, responses, results,
+and a small web page that shows the QR code and then the decision.
+
+Endpoints (``docs/openid4vp.md`` shows each request and answer):
+
+* ``POST /oid4vp/requests`` (bearer token): ``{"policy", "params", "client",
+  "response_mode", "request_uri_method", "purpose"}`` in, ``201`` with
+  ``transaction_id``, ``request_uri``, ``authorization_request`` (the
+  ``openid4vp://`` link) and ``result_uri`` out;
+* ``GET /oid4vp/requests/{id}`` and, when the request said
+  ``request_uri_method=post``, ``POST /oid4vp/requests/{id}`` (form:
+  ``wallet_nonce``, ``wallet_metadata``): the request object,
+  ``application/oauth-authz-req+jwt``;
+* ``POST /oid4vp/response`` (the ``response_uri``): the Authorization Response
+  (form: ``vp_token`` and ``state``, or ``response``, or ``error``), answered
+  ``200 {}`` or ``200 {"redirect_uri"}``;
+* ``GET /oid4vp/results/{transaction_id}`` (``?lang=``, ``?response_code=``):
+  ``status`` (``pending``, ``answered``, ``wallet_error``), and once answered
+  ``accepted``, ``explanation`` (in the language asked) and ``report``;
+* ``GET /verifier`` (``?policy=`` and the policy's parameters, ``?client=``,
+  ``?response_mode=``, ``?lang=``): the page, and ``GET /verifier/page.js``.
+
+Errors are RFC 9457 problem details; the wallet-facing ones also carry the
+OAuth ``error`` and ``error_description`` members. The configuration file adds
+to the ``[server]`` table (:mod:`ssi_wallet.server.common`)::
+
+    [oid4vp]
+    ledger = "registry.db"        # the trust registry (opened read-only) and its resolver
+    state = "verifier-state.db"   # optional: single-use nonces kept in this SQLite file
+    language = "en"               # the default language of explanations
+    redirect_uri = "https://verifier.example/done"   # optional: sent back after a response
+    scheme = "openid4vp://"       # how authorization request links start
+    default_client = "did"        # default: the first client
+    fetch_remote_status = true    # fetch issuers' status lists over HTTPS (default true)
+
+    [oid4vp.clients.did]
+    prefix = "decentralized_identifier"
+    key_file = "verifier.jwk"     # signs request objects; the client is its did:key
+
+    [oid4vp.clients.open]
+    prefix = "redirect_uri"       # unsigned requests; client_id is redirect_uri:<response URI>
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, cast
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from did_methods.errors import ParseError, SSIWalletError
+from did_methods.http import Fetcher
+from did_methods.keyfile import read_key_file
+from did_methods.methods.key import did_key_from_public_key
+from did_methods.resolver import Resolver
+from ssi_wallet import policies
+from ssi_wallet.oid4vp._protocol import REQUEST_MEDIA_TYPE, RESPONSE_MODES, SCHEME
+from ssi_wallet.oid4vp.errors import OID4VPError
+from ssi_wallet.oid4vp.verifier import (
+    ClientIdentity,
+    DIDClient,
+    MemoryTransactionStore,
+    OID4VPVerifier,
+    RedirectURIClient,
+    RequestURIMethod,
+    ResponseMode,
+)
+from ssi_wallet.server.common import (
+    ConfigError,
+    HTTPProblem,
+    ServerConfig,
+    authorise,
+    load_toml,
+    problem_response,
+    read_form_body,
+    read_json_body,
+)
+from ssi_wallet.verifier import TrustRegistry, Verifier
+
+__all__ = ["ClientConfig", "OID4VPConfig", "create_app"]
+
+_PREFIXES: Final = ("decentralized_identifier", "redirect_uri")
+_NO_STORE: Final = {"Cache-Control": "no-store"}
+_PAGE_CSP: Final = (
+    "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
+    "style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientConfig:
+    """One configured client identity: its name, prefix and key file (when signed)."""
+
+    name: str
+    prefix: str
+    key_file: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OID4VPConfig:
+    """A validated verifier configuration file."""
+
+    server: ServerConfig
+    clients: tuple[ClientConfig, ...]
+    default_client: str
+    ledger: Path | None = None
+    state: Path | None = None
+    language: str = "en"
+    redirect_uri: str | None = None
+    scheme: str = f"{SCHEME}://"
+    fetch_remote_status: bool = True
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> OID4VPConfig:
+        """Read and check a TOML configuration file; raises :class:`ConfigError`."""
+        data, base = load_toml(path)
+        return cls.from_tables(data, base)
+
+    @classmethod
+    def from_tables(cls, data: Mapping[str, Any], base: Path) -> OID4VPConfig:
+        """Check the ``[server]`` and ``[oid4vp]`` tables (paths relative to ``base``)."""
+        server, section = data.get("server", {}), data.get("oid4vp", {})
+        if not isinstance(server, dict) or not isinstance(section, dict):
+            raise ConfigError("[server] and [oid4vp] must be tables")
+        raw = section.get("clients", {})
+        if not isinstance(raw, dict) or not raw:
+            raise ConfigError("[oid4vp.clients.NAME] tables are required (at least one)")
+        clients = []
+        for name, table in raw.items():
+            if not isinstance(table, dict) or table.get("prefix") not in _PREFIXES:
+                raise ConfigError(f"oid4vp.clients.{name}.prefix must be one of {_PREFIXES}")
+            key_file = table.get("key_file")
+            if table["prefix"] != "redirect_uri" and not isinstance(key_file, str):
+                raise ConfigError(f"oid4vp.clients.{name}.key_file is required")
+            clients.append(
+                ClientConfig(name, table["prefix"], base / key_file if key_file else None)
+            )
+        default = section.get("default_client", clients[0].name)
+        if default not in raw:
+            raise ConfigError(f"oid4vp.default_client {default!r} is not a configured client")
+
+        def text(name: str, default: str | None) -> str | None:
+            value = section.get(name, default)
+            if value is not None and not isinstance(value, str):
+                raise ConfigError(f"oid4vp.{name} must be a string")
+            return value
+
+        ledger, state = text("ledger", None), text("state", None)
+        remote = section.get("fetch_remote_status", True)
+        if not isinstance(remote, bool):
+            raise ConfigError("oid4vp.fetch_remote_status must be true or false")
+        return cls(
+            ServerConfig.from_table(server, base),
+            tuple(clients),
+            default,
+            base / ledger if ledger else None,
+            base / state if state else None,
+            text("language", "en") or "en",
+            text("redirect_uri", None),
+            text("scheme", f"{SCHEME}://") or f"{SCHEME}://",
+            remote,
+        )
+
+
+def _client(entry: ClientConfig, response_uri: str) -> ClientIdentity:
+    if entry.prefix == "redirect_uri":
+        return RedirectURIClient(response_uri)
+    assert entry.key_file is not None
+    key = read_key_file(entry.key_file)
+    did = did_key_from_public_key(key.public_key)
+    return DIDClient(did, key, f"{did}#{did.removeprefix('did:key:')}")
+
+
+class _Service:
+    """The verifiers behind the app: one per configured client, one transaction store."""
+
+    def __init__(
+        self,
+        config: OID4VPConfig,
+        trust: TrustRegistry | None,
+        resolver: Resolver | None,
+        status_fetcher: Fetcher | None,
+    ) -> None:
+        self.config = config
+        if trust is None:
+            if config.ledger is None:
+                raise ConfigError("oid4vp.ledger (the trust registry) is required")
+            from ledger.facade import Ledger
+
+            trust = cast(TrustRegistry, Ledger.open(config.ledger, read_only=True))
+        if resolver is None:
+            make = getattr(trust, "resolver", None)
+            resolver = make() if callable(make) else Resolver.default()
+        if status_fetcher is None and config.fetch_remote_status:
+            from did_methods.http import HttpFetcher
+
+            status_fetcher = HttpFetcher()
+        replay = None
+        if config.state is not None:
+            from ssi_wallet.replay import SQLiteReplayStore
+
+            replay = SQLiteReplayStore(config.state)
+        base = config.server.public_url
+        response_uri = f"{base}/oid4vp/response"
+        store = MemoryTransactionStore()
+        self.verifiers: dict[str, OID4VPVerifier] = {}
+        for entry in config.clients:
+            client = _client(entry, response_uri)
+            verifier = Verifier(
+                trust,
+                audience=client.client_id,
+                resolver=resolver,
+                status_fetcher=status_fetcher,
+                language=config.language,
+                replay=replay,
+            )
+            self.verifiers[entry.name] = OID4VPVerifier(
+                verifier,
+                client,
+                response_uri=response_uri,
+                request_uri_base=f"{base}/oid4vp/requests/",
+                store=store,
+                redirect_uri=config.redirect_uri,
+            )
+        # every client shares the store: any verifier finds any transaction
+        self.any = self.verifiers[config.default_client]
+
+    def create(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        name = body.get("client", self.config.default_client)
+        if name not in self.verifiers:
+            raise HTTPProblem(400, "client_unknown", "No such client", str(name)[:60])
+        params = body.get("params", {})
+        policy_name = body.get("policy")
+        if not isinstance(policy_name, str) or not isinstance(params, dict):
+            raise HTTPProblem(400, "invalid_request", "`policy` (a name) and `params` (an object)")
+        policy = policies.by_name(policy_name, params)
+        mode = body.get("response_mode", "direct_post")
+        method = body.get("request_uri_method", "get")
+        purpose = body.get("purpose")
+        if mode not in RESPONSE_MODES:
+            raise HTTPProblem(400, "response_mode_unsupported", "Unsupported response_mode")
+        if method not in ("get", "post") or (purpose is not None and not isinstance(purpose, str)):
+            raise HTTPProblem(400, "invalid_request", "request_uri_method is get or post")
+        made = self.verifiers[name].create(
+            policy,
+            response_mode=cast(ResponseMode, mode),
+            request_uri_method=cast(RequestURIMethod, method),
+            purpose=purpose,
+            scheme=self.config.scheme,
+        )
+        out = made.to_json()
+        out["result_uri"] = f"{self.config.server.public_url}/oid4vp/results/{made.transaction_id}"
+        return out
+
+    def verifier_of(self, transaction_client: str) -> OID4VPVerifier:
+        for verifier in self.verifiers.values():
+            if verifier.client_id == transaction_client:
+                return verifier
+        return self.any
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _oauth_problem(exc: OID4VPError, status: int = 400) -> HTTPProblem:
+    return HTTPProblem(
+        status,
+        exc.code,
+        "The OpenID4VP message was refused",
+        exc.message,
+        error=exc.error,
+        error_description=exc.message,
+        headers=_NO_STORE,
+    )
+
+
+def create_app(
+    config: OID4VPConfig,
+    *,
+    trust: TrustRegistry | None = None,
+    resolver: Resolver | None = None,
+    status_fetcher: Fetcher | None = None,
+) -> Starlette:
+    """The verifier as an ASGI application (Starlette). ``trust``, ``resolver`` and
+    ``status_fetcher`` replace what the configuration would open (for embedding)."""
+    service = _Service(config, trust, resolver, status_fetcher)
+    limit = config.server.max_body_bytes
+
+    async def create(request: Request) -> Response:
+        authorise(request, config.server.token)
+        body = await read_json_body(request, limit)
+        made = await run_in_threadpool(service.create, body)
+        return JSONResponse(made, status_code=201, headers=_NO_STORE)
+
+    async def request_object(request: Request) -> Response:
+        request_id = request.path_params["request_id"]
+        form: dict[str, str] = {}
+        if request.method == "POST":
+            form = await read_form_body(request, limit)
+        transaction = service.any.store.find(request_id=request_id)
+        verifier = (
+            service.any
+            if transaction is None
+            else service.verifier_of(transaction.request.audience)
+        )
+
+        def build() -> str:
+            return verifier.request_object(
+                request_id,
+                method=request.method.lower(),
+                wallet_nonce=form.get("wallet_nonce"),
+                wallet_metadata=form.get("wallet_metadata"),
+            )
+
+        try:
+            text = await run_in_threadpool(build)
+        except OID4VPError as exc:
+            status = 404 if exc.code == "request_unknown" else 400
+            raise _oauth_problem(exc, status) from exc
+        return Response(text, media_type=REQUEST_MEDIA_TYPE, headers=_NO_STORE)
+
+    async def response(request: Request) -> Response:
+        form = await read_form_body(request, limit)
+        state = form.get("state")
+        kid_holder = service.any
+        if state is not None:
+            found = service.any.store.find(state=state)
+            if found is not None:
+                kid_holder = service.verifier_of(found.request.audience)
+        try:
+            ack = await run_in_threadpool(kid_holder.receive, form)
+        except OID4VPError as exc:
+            raise _oauth_problem(exc) from exc
+        return JSONResponse(ack.to_json(), headers=_NO_STORE)
+
+    async def result(request: Request) -> Response:
+        code = request.query_params.get("response_code")
+        try:
+            transaction = service.any.result(
+                request.path_params["transaction_id"], response_code=code
+            )
+        except OID4VPError as exc:
+            raise _oauth_problem(exc, 404) from exc
+        language = request.query_params.get("lang") or None
+        body = await run_in_threadpool(transaction.to_json, language)
+        return JSONResponse(body, headers=_NO_STORE)
+
+    async def page(request: Request) -> Response:
+        query = dict(request.query_params)
+        body: dict[str, Any] = {
+            "policy": query.pop("policy", "right_to_work"),
+            "client": query.pop("client", config.default_client),
+            "response_mode": query.pop("response_mode", "direct_post"),
+            "request_uri_method": query.pop("request_uri_method", "get"),
+        }
+        language = query.pop("lang", config.language)
+        body["params"] = query
+        made = await run_in_threadpool(service.create, body)
+        return HTMLResponse(
+            _page(made, language), headers={**_NO_STORE, "Content-Security-Policy": _PAGE_CSP}
+        )
+
+    async def page_js(request: Request) -> Response:
+        return Response(
+            _PAGE_JS, media_type="text/javascript", headers={"Cache-Control": "no-cache"}
+        )
+
+    routes = [
+        Route("/oid4vp/requests", _guard(create), methods=["POST"]),
+        Route("/oid4vp/requests/{request_id}", _guard(request_object), methods=["GET", "POST"]),
+        Route("/oid4vp/response", _guard(response), methods=["POST"]),
+        Route("/oid4vp/results/{transaction_id}", _guard(result), methods=["GET"]),
+        Route("/verifier", _guard(page), methods=["GET"]),
+        Route("/verifier/page.js", page_js, methods=["GET"]),
+    ]
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        problem = HTTPProblem(exc.status_code, "http_error", str(exc.detail))
+        return problem_response(problem, request.url.path)
+
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    app.state.service = service
+    return app
+
+
+def _guard(handler: Handler) -> Handler:
+    """Answer every failure as problem details; never leak a traceback."""
+
+    async def guarded(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except HTTPProblem as problem:
+            return problem_response(problem, request.url.path)
+        except OID4VPError as exc:
+            return problem_response(_oauth_problem(exc), request.url.path)
+        except ParseError as exc:
+            return problem_response(
+                HTTPProblem(400, "invalid_input", "The input cannot be read", str(exc)),
+                request.url.path,
+            )
+        except SSIWalletError as exc:
+            return problem_response(
+                HTTPProblem(422, "refused", type(exc).__name__, str(exc)), request.url.path
+            )
+
+    return guarded
+
+
+def _qr_svg(text: str) -> str:
+    """The QR code of ``text`` as an inline SVG element (segno)."""
+    import io
+
+    import segno
+
+    out = io.BytesIO()
+    segno.make(text, error="m").save(
+        out, kind="svg", scale=5, border=2, xmldecl=False, svgns=True, title="OpenID4VP request"
+    )
+    return out.getvalue().decode("utf-8")
+
+
+def _page(made: Mapping[str, Any], language: str) -> str:
+    """The verifier page: the QR code and link, then (by page.js) the decision."""
+    link = html.escape(made["authorization_request"], quote=True)
+    return f"""<!doctype html>
+<html lang="{html.escape(language, quote=True)}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Verifier: scan with your wallet</title>
+</head>
+<body data-status="pending">
+<main id="oid4vp"
+  data-transaction-id="{html.escape(made["transaction_id"], quote=True)}"
+  data-result-uri="/oid4vp/results/{html.escape(made["transaction_id"], quote=True)}"
+  data-lang="{html.escape(language, quote=True)}">
+<h1>Scan with your wallet</h1>
+<div id="oid4vp-qr">{_qr_svg(made["authorization_request"])}</div>
+<p><a id="oid4vp-link" href="{link}">Open in a wallet on this device</a></p>
+<p>Status: <strong id="oid4vp-status">pending</strong></p>
+<p id="oid4vp-decision" hidden></p>
+<pre id="oid4vp-explanation" hidden></pre>
+</main>
+<script src="/verifier/page.js"></script>
+</body>
+</html>
+"""
+
+
+_PAGE_JS: Final = """\
+"use strict";
+(function () {
+  var main = document.getElementById("oid4vp");
+  var statusEl = document.getElementById("oid4vp-status");
+  var decisionEl = document.getElementById("oid4vp-decision");
+  var explanationEl = document.getElementById("oid4vp-explanation");
+  var url = main.dataset.resultUri + "?lang=" + encodeURIComponent(main.dataset.lang);
+  function show(result) {
+    var status = result.status;
+    if (status === "answered") {
+      status = result.accepted ? "accepted" : "refused";
+      decisionEl.textContent = result.accepted ? "Accepted" : "Not accepted";
+      explanationEl.textContent = result.explanation;
+      explanationEl.hidden = false;
+    } else if (status === "wallet_error") {
+      decisionEl.textContent = "The wallet declined: " + (result.error || "error");
+    }
+    statusEl.textContent = status;
+    document.body.dataset.status = status;
+    if (status !== "pending") {
+      decisionEl.hidden = false;
+      document.getElementById("oid4vp-qr").hidden = true;
+    }
+    return status === "pending";
+  }
+  function poll() {
+    fetch(url, {cache: "no-store"}).then(function (r) {
+      if (!r.ok) { throw new Error("HTTP " + r.status); }
+      return r.json();
+    }).then(function (result) {
+      if (show(result)) { setTimeout(poll, 1000); }
+    }).catch(function (err) {
+      statusEl.textContent = "error";
+      document.body.dataset.status = "error";
+      decisionEl.textContent = String(err);
+      decisionEl.hidden = false;
+    });
+  }
+  poll();
+})();
+"""

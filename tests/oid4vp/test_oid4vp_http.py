@@ -1,0 +1,276 @@
+"""Our wallet against our verifier over real HTTP on 127.0.0.1: every format, response
+mode, request URI method and client_id prefix, and each refusal with its own error."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from oid4vp_http import Service, UrllibTransport, verifier_service
+from oid4vp_world import World
+
+from did_methods.encoding import b64url_decode, b64url_encode
+from did_methods.resolver import Resolver
+from ssi_wallet.oid4vp import AuthorizationRequestURI, OID4VPError, present, verify_request_object
+from ssi_wallet.oid4vp.wallet import response_form
+
+pytest.importorskip("uvicorn")
+
+
+def _yes(_: object) -> bool:
+    return True
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("client", ["did", "open"])
+@pytest.mark.parametrize("fmt", ["sd-jwt", "di-eddsa"])
+def test_wallet_presents_to_verifier(
+    world: World, tmp_path: Path, fmt: str, client: str, method: str
+) -> None:
+    world.store(fmt)
+    with verifier_service(world, tmp_path) as service:
+        made = service.create(client=client, request_uri_method=method)
+        assert made["authorization_request"].startswith("openid4vp://?client_id=")
+        assert service.result(made["transaction_id"])["status"] == "pending"
+        transport = UrllibTransport()
+        outcome = present(
+            world.wallet,
+            made["authorization_request"],
+            consent=_yes,
+            transport=transport,
+            resolver=Resolver.offline(),
+        )
+        assert [m for m, _ in transport.calls] == [method.upper(), "POST"]
+        assert outcome.request.client_id == made["client_id"]
+        assert outcome.redirect_uri is None
+        result = service.result(made["transaction_id"], lang="de")
+    assert result["status"] == "answered"
+    assert result["accepted"] is True, result["explanation"]
+    assert result["explanation"].startswith("ANGENOMMEN: "), result["explanation"]
+    prefix = {"did": "decentralized_identifier:", "open": "redirect_uri:"}[client]
+    assert made["client_id"].startswith(prefix)
+    record = world.wallet.history()[-1]
+    assert record.verifier == made["client_id"]
+
+
+def test_redirect_uri_comes_back_with_a_response_code(world: World, tmp_path: Path) -> None:
+    world.store()
+    with verifier_service(world, tmp_path, redirect_uri="https://verifier.example/done") as s:
+        made = s.create()
+        outcome = present(
+            world.wallet,
+            made["authorization_request"],
+            consent=_yes,
+            transport=UrllibTransport(),
+            resolver=Resolver.offline(),
+        )
+        assert outcome.redirect_uri is not None
+        match = re.fullmatch(
+            r"https://verifier\.example/done#response_code=([\w-]{40,})", outcome.redirect_uri
+        )
+        assert match, outcome.redirect_uri
+        assert s.result(made["transaction_id"], response_code=match[1])["accepted"] is True
+        status, _, body = s.call(
+            "GET", f"/oid4vp/results/{made['transaction_id']}?response_code=guessed", token=None
+        )
+        assert status == 404 and body["code"] == "state_unknown"
+
+
+def _fetch(service: Service, world: World, transport: UrllibTransport) -> tuple[dict, object]:
+    made = service.create()
+    uri = AuthorizationRequestURI.parse(made["authorization_request"])
+    assert uri.request_uri is not None
+    reply = transport.get(uri.request_uri, accept="application/oauth-authz-req+jwt")
+    assert reply.status == 200
+    return made, verify_request_object(reply.body, uri, resolver=Resolver.offline())
+
+
+def test_replayed_response_is_refused(world: World, tmp_path: Path) -> None:
+    world.store()
+    with verifier_service(world, tmp_path) as service:
+        transport = UrllibTransport()
+        made, request = _fetch(service, world, transport)
+        shown = world.wallet.answer(request.presentation_request(), consent=_yes)  # type: ignore[attr-defined]
+        form = response_form(request, shown)  # type: ignore[arg-type]
+        first = service.call("POST", "/oid4vp/response", form=form, token=None)
+        again = service.call("POST", "/oid4vp/response", form=form, token=None)
+        assert first[0] == 200 and first[2] == {}
+        assert again[0] == 400
+        assert again[2]["code"] == "response_replayed"
+        assert again[2]["error"] == "invalid_request"
+        assert service.result(made["transaction_id"])["accepted"] is True
+
+
+def test_wrong_nonce_is_refused(world: World, tmp_path: Path) -> None:
+    """A presentation made for one request (its nonce) sent as the answer to another."""
+    world.store()
+    with verifier_service(world, tmp_path) as service:
+        transport = UrllibTransport()
+        _, first = _fetch(service, world, transport)
+        made, second = _fetch(service, world, transport)
+        shown = world.wallet.answer(first.presentation_request(), consent=_yes)  # type: ignore[attr-defined]
+        form = response_form(first, shown)  # type: ignore[arg-type]
+        form["state"] = second.state  # type: ignore[attr-defined]
+        assert service.call("POST", "/oid4vp/response", form=form, token=None)[0] == 200
+        result = service.result(made["transaction_id"])
+    assert result["accepted"] is False
+    codes = [f["code"] for f in result["report"]["findings"] if not f["ok"]]
+    assert codes == ["kb_nonce_mismatch"]
+
+
+def test_wrong_audience_is_refused(world: World, tmp_path: Path) -> None:
+    """A presentation bound to another verifier's client_id."""
+    world.store()
+    with verifier_service(world, tmp_path) as service:
+        transport = UrllibTransport()
+        made, request = _fetch(service, world, transport)
+        asked = request.presentation_request()  # type: ignore[attr-defined]
+        from dataclasses import replace
+
+        elsewhere = replace(asked, audience="decentralized_identifier:did:web:other.example")
+        shown = world.wallet.answer(elsewhere, consent=_yes)
+        form = {
+            "vp_token": response_form(request, replace(shown, audience=request.client_id))[
+                "vp_token"
+            ],  # type: ignore[attr-defined]
+            "state": request.state,
+        }  # type: ignore[attr-defined]
+        assert service.call("POST", "/oid4vp/response", form=form, token=None)[0] == 200
+        result = service.result(made["transaction_id"])
+    assert result["accepted"] is False
+    codes = [f["code"] for f in result["report"]["findings"] if not f["ok"]]
+    assert codes == ["kb_audience_mismatch"]
+
+
+def test_tampered_request_object_is_refused(world: World, tmp_path: Path) -> None:
+    world.store()
+
+    def tamper(url: str, body: bytes) -> bytes:
+        if "/oid4vp/requests/" not in url:
+            return body
+        head, claims, sig = body.decode().split(".")
+        edited = b64url_decode(claims).replace(
+            b'"response_mode":"direct_post"', b'"response_mode":"direct_post" '
+        )
+        return f"{head}.{b64url_encode(edited)}.{sig}".encode()
+
+    with verifier_service(world, tmp_path) as service:
+        made = service.create()
+        transport = UrllibTransport(edit=tamper)
+        with pytest.raises(OID4VPError) as refused:
+            present(
+                world.wallet,
+                made["authorization_request"],
+                consent=_yes,
+                transport=transport,
+                resolver=Resolver.offline(),
+            )
+        assert refused.value.code == "request_signature_invalid"
+        assert [m for m, _ in transport.calls] == ["GET"]  # nothing was posted
+        assert service.result(made["transaction_id"])["status"] == "pending"
+    assert world.wallet.history() == []
+
+
+def test_unknown_client_id_prefix_is_refused(world: World, tmp_path: Path) -> None:
+    with verifier_service(world, tmp_path) as service:
+        made = service.create()
+        forged = made["authorization_request"].replace(
+            "client_id=decentralized_identifier", "client_id=verifier_attestation"
+        )
+        transport = UrllibTransport()
+        with pytest.raises(OID4VPError) as refused:
+            present(
+                world.wallet, forged, consent=_yes, transport=transport, resolver=Resolver.offline()
+            )
+        assert refused.value.code == "client_id_prefix_unsupported"
+        assert transport.calls == []  # refused before anything was fetched
+
+
+def test_unknown_state_is_refused(world: World, tmp_path: Path) -> None:
+    with verifier_service(world, tmp_path) as service:
+        status, _, body = service.call(
+            "POST", "/oid4vp/response", form={"vp_token": "{}", "state": "nobody"}, token=None
+        )
+    assert status == 400
+    assert body["code"] == "state_unknown" and body["error"] == "invalid_request"
+
+
+def test_declined_consent_reaches_the_verifier_as_access_denied(
+    world: World, tmp_path: Path
+) -> None:
+    from did_methods.errors import PolicyError
+
+    world.store()
+    with verifier_service(world, tmp_path) as service:
+        made = service.create()
+        with pytest.raises(PolicyError, match="consent_refused"):
+            present(
+                world.wallet,
+                made["authorization_request"],
+                consent=lambda _: False,
+                transport=UrllibTransport(),
+                resolver=Resolver.offline(),
+            )
+        result = service.result(made["transaction_id"])
+    assert result["status"] == "wallet_error" and result["error"] == "access_denied"
+    assert "accepted" not in result
+
+
+def test_creating_a_request_needs_the_token(world: World, tmp_path: Path) -> None:
+    with verifier_service(world, tmp_path) as service:
+        status, _, body = service.call(
+            "POST", "/oid4vp/requests", {"policy": "right_to_work"}, token=None
+        )
+    assert status == 401 and body["code"] == "unauthorised"
+
+
+def test_request_object_answers_with_its_media_type(world: World, tmp_path: Path) -> None:
+    with verifier_service(world, tmp_path) as service:
+        made = service.create()
+        path = made["request_uri"].removeprefix(service.base)
+        status, headers, body = service.call("GET", path, token=None)
+        assert body.count(b".") == 2
+        assert status == 200
+        assert headers["content-type"] == "application/oauth-authz-req+jwt"
+        assert headers["cache-control"] == "no-store"
+        status, _, refused = service.call("POST", path, form={"wallet_nonce": "abc"}, token=None)
+        assert status == 400 and refused["code"] == "request_uri_method_invalid"
+        status, _, missing = service.call("GET", "/oid4vp/requests/nothing", token=None)
+        assert status == 404 and missing["code"] == "request_unknown"
+
+
+def test_the_page_shows_the_qr_code_then_the_decision(world: World, tmp_path: Path) -> None:
+    import html
+
+    world.store()
+    with verifier_service(world, tmp_path) as service:
+        status, headers, page = service.call(
+            "GET", "/verifier?policy=right_to_work&lang=uk", token=None
+        )
+        assert status == 200 and headers["content-type"].startswith("text/html")
+        assert "script-src 'self'" in headers["content-security-policy"]
+        text = page.decode()
+        for element in (
+            "oid4vp-qr",
+            "oid4vp-link",
+            "oid4vp-status",
+            "oid4vp-decision",
+            "oid4vp-explanation",
+        ):
+            assert f'id="{element}"' in text
+        assert "<svg" in text and 'lang="uk"' in text
+        transaction = re.search(r'data-transaction-id="([^"]+)"', text)
+        link = re.search(r'id="oid4vp-link" href="([^"]+)"', text)
+        assert transaction and link
+        assert service.call("GET", "/verifier/page.js", token=None)[0] == 200
+        present(
+            world.wallet,
+            html.unescape(link[1]),
+            consent=_yes,
+            transport=UrllibTransport(),
+            resolver=Resolver.offline(),
+        )
+        result = service.result(transaction[1], lang="uk")
+    assert result["accepted"] is True
+    assert not result["explanation"].startswith("ACCEPTED"), result["explanation"]
