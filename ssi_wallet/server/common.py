@@ -24,25 +24,31 @@ from __future__ import annotations
 import hmac
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
 
 from credentials.errors import JSONError
 from credentials.jcs import loads_strict
-from did_methods.errors import SSIWalletError
+from did_methods.errors import ParseError, SSIWalletError, UnsupportedError
 
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
     "ConfigError",
     "HTTPProblem",
+    "Handler",
     "ServerConfig",
     "authorise",
+    "build_app",
+    "guard",
     "load_toml",
     "problem_response",
     "read_body",
@@ -258,6 +264,55 @@ async def read_body(request: Request, limit: int) -> bytes:
             )
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+#: An endpoint: a request in, a response out.
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _default_problem(exc: SSIWalletError) -> HTTPProblem:
+    if isinstance(exc, ParseError):
+        return HTTPProblem(400, "invalid_input", "The input cannot be read", str(exc))
+    if isinstance(exc, UnsupportedError):
+        return HTTPProblem(400, exc.code, "Not supported", str(exc))
+    return HTTPProblem(422, "refused", type(exc).__name__, str(exc))
+
+
+def guard(
+    handler: Handler, translate: Callable[[SSIWalletError], HTTPProblem | None] | None = None
+) -> Handler:
+    """``handler`` answering every failure as problem details, never a traceback.
+
+    An error of ours goes through ``translate`` first (a service's own mapping;
+    ``None`` from it: the default one): :class:`~did_methods.errors.ParseError`
+    400 ``invalid_input``, :class:`~did_methods.errors.UnsupportedError` 400 with
+    its code, any other 422 ``refused``.
+    """
+
+    async def guarded(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except HTTPProblem as problem:
+            return problem_response(problem, request.url.path)
+        except SSIWalletError as exc:
+            mapped = translate(exc) if translate is not None else None
+            return problem_response(mapped or _default_problem(exc), request.url.path)
+
+    return guarded
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    problem = HTTPProblem(exc.status_code, "http_error", str(exc.detail))
+    return problem_response(problem, request.url.path)
+
+
+def build_app(routes: Sequence[BaseRoute], state: object) -> Starlette:
+    """A Starlette application of ``routes`` whose own errors (404, 405) are problem
+    details too; ``state`` is kept as ``app.state.service``."""
+    app = Starlette(routes=list(routes), exception_handlers={HTTPException: _http_error})
+    app.state.service = state
+    return app
 
 
 def authorise(request: Request, token: str) -> None:

@@ -45,19 +45,17 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, cast
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from did_methods.errors import ParseError, SSIWalletError
 from did_methods.http import Fetcher
 from did_methods.keyfile import read_key_file
 from did_methods.methods.key import did_key_from_public_key
@@ -76,11 +74,13 @@ from ssi_wallet.oid4vp.verifier import (
 )
 from ssi_wallet.server.common import (
     ConfigError,
+    Handler,
     HTTPProblem,
     ServerConfig,
     authorise,
+    build_app,
+    guard,
     load_toml,
-    problem_response,
     read_form_body,
     read_json_body,
 )
@@ -268,9 +268,6 @@ class _Service:
         return self.any
 
 
-Handler = Callable[[Request], Awaitable[Response]]
-
-
 def _oauth_problem(exc: OID4VPError, status: int = 400) -> HTTPProblem:
     return HTTPProblem(
         status,
@@ -383,37 +380,12 @@ def create_app(
         Route("/verifier/page.js", page_js, methods=["GET"]),
     ]
 
-    async def http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
-        problem = HTTPProblem(exc.status_code, "http_error", str(exc.detail))
-        return problem_response(problem, request.url.path)
-
-    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
-    app.state.service = service
-    return app
+    return build_app(routes, service)
 
 
 def _guard(handler: Handler) -> Handler:
-    """Answer every failure as problem details; never leak a traceback."""
-
-    async def guarded(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except HTTPProblem as problem:
-            return problem_response(problem, request.url.path)
-        except OID4VPError as exc:
-            return problem_response(_oauth_problem(exc), request.url.path)
-        except ParseError as exc:
-            return problem_response(
-                HTTPProblem(400, "invalid_input", "The input cannot be read", str(exc)),
-                request.url.path,
-            )
-        except SSIWalletError as exc:
-            return problem_response(
-                HTTPProblem(422, "refused", type(exc).__name__, str(exc)), request.url.path
-            )
-
-    return guarded
+    """Problem details for every failure; an OpenID4VP refusal with its OAuth error."""
+    return guard(handler, lambda exc: _oauth_problem(exc) if isinstance(exc, OID4VPError) else None)
 
 
 def _qr_svg(text: str) -> str:

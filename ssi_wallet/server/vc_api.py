@@ -47,25 +47,24 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal, cast
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from credentials.data_integrity import AuthorisedControllers
-from credentials.errors import ParseError, ValidationError
+from credentials.errors import ValidationError
 from credentials.jose import envelope_vc_jwt
 from credentials.keysets import IssuerKeys, JWKSet, KeySetError
 from credentials.result import VerificationResult
 from credentials.verify import verify_credential, verify_presentation
-from did_methods.errors import PolicyError, ResolutionError, SSIWalletError, UnsupportedError
+from did_methods.errors import PolicyError, ResolutionError
 from did_methods.keyfile import read_key_file
 from did_methods.resolver import DID_JSON, DID_LD_JSON, Resolver
 from ssi_wallet.issuer import IssuedCredential, Issuer, StatusBoard, StatusRef
@@ -74,8 +73,9 @@ from ssi_wallet.server.common import (
     HTTPProblem,
     ServerConfig,
     authorise,
+    build_app,
+    guard,
     load_toml,
-    problem_response,
     read_json_body,
 )
 
@@ -280,9 +280,6 @@ class _Service:
                 self.issued.popitem(last=False)
 
 
-Handler = Callable[[Request], Awaitable[Response]]
-
-
 def create_app(config: VcApiConfig) -> Starlette:
     """The VC API as an ASGI application (Starlette), ready for any ASGI server."""
     service = _Service(config)
@@ -451,49 +448,17 @@ def create_app(config: VcApiConfig) -> Starlette:
         return await run_in_threadpool(_resolve, service, request)
 
     routes = [
-        Route("/credentials/issue", _guard(issue), methods=["POST"]),
-        Route("/issuers/{issuer}/credentials/issue", _guard(issue), methods=["POST"]),
-        Route("/credentials/verify", _guard(credentials_verify), methods=["POST"]),
-        Route("/presentations/verify", _guard(presentations_verify), methods=["POST"]),
-        Route("/credentials/status", _guard(update_status), methods=["POST"]),
-        Route("/status/{issuer}/{purpose}", _guard(status_list), methods=["GET"]),
-        Route("/status/{issuer}/{purpose}/publish", _guard(publish), methods=["POST"]),
-        Route("/1.0/identifiers/{did:path}", _guard(identifiers), methods=["GET"]),
+        Route("/credentials/issue", guard(issue), methods=["POST"]),
+        Route("/issuers/{issuer}/credentials/issue", guard(issue), methods=["POST"]),
+        Route("/credentials/verify", guard(credentials_verify), methods=["POST"]),
+        Route("/presentations/verify", guard(presentations_verify), methods=["POST"]),
+        Route("/credentials/status", guard(update_status), methods=["POST"]),
+        Route("/status/{issuer}/{purpose}", guard(status_list), methods=["GET"]),
+        Route("/status/{issuer}/{purpose}/publish", guard(publish), methods=["POST"]),
+        Route("/1.0/identifiers/{did:path}", guard(identifiers), methods=["GET"]),
     ]
 
-    async def http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
-        problem = HTTPProblem(exc.status_code, "http_error", str(exc.detail))
-        return problem_response(problem, request.url.path)
-
-    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
-    app.state.service = service
-    return app
-
-
-def _guard(handler: Handler) -> Handler:
-    """Answer every failure as problem details; never leak a traceback."""
-
-    async def guarded(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except HTTPProblem as problem:
-            return problem_response(problem, request.url.path)
-        except ParseError as exc:
-            return problem_response(
-                HTTPProblem(400, "invalid_input", "The input cannot be read", str(exc)),
-                request.url.path,
-            )
-        except UnsupportedError as exc:
-            return problem_response(
-                HTTPProblem(400, exc.code, "Not supported", str(exc)), request.url.path
-            )
-        except SSIWalletError as exc:
-            return problem_response(
-                HTTPProblem(422, "refused", type(exc).__name__, str(exc)), request.url.path
-            )
-
-    return guarded
+    return build_app(routes, service)
 
 
 def _own_url(service: _Service, request: Request) -> str:
