@@ -444,6 +444,13 @@ class WalletStore:
         for item_id, sealed in rows:
             yield item_id, self._open(sealed, f"2|items|{kind}|{item_id}", f"{kind}/{item_id}")
 
+    def get_item(self, kind: str, item_id: str) -> Any | None:
+        """One value of ``kind`` by id, or None (only that row is opened)."""
+        rows = self._read("SELECT sealed FROM items WHERE kind = ? AND id = ?", (kind, item_id))
+        if not rows:
+            return None
+        return self._open(rows[0][0], f"2|items|{kind}|{item_id}", f"{kind}/{item_id}")
+
     def item_ids(self, kind: str) -> set[str]:
         """The ids of a kind (nothing is opened)."""
         return {r[0] for r in self._read("SELECT id FROM items WHERE kind = ?", (kind,))}

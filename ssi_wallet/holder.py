@@ -56,6 +56,8 @@ __all__ = [
 
 _VC_V2 = "https://www.w3.org/ns/credentials/v2"
 _MAX_CREDENTIAL = 1_000_000
+# Item ids of keys that bind one credential each ("key" kind; the holder's own is "holder").
+_BOUND_KEY = "credential:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -495,11 +497,33 @@ class Holder:
         credentials: Iterable[str | Mapping[str, Any] | IssuedCredential],
         *,
         verify_now: bool = True,
+        keys: Sequence[PrivateKey | None] | None = None,
     ) -> list[StoredCredential]:
-        """Keep many credentials in one write (all or none), each checked as :meth:`store` does."""
+        """Keep many credentials in one write (all or none), each checked as :meth:`store` does.
+
+        ``keys`` (one per credential, or None) are the private keys credentials
+        are bound to when that is not the holder's own key, as a batch issuance
+        binds each instance to a key of its own (OpenID4VCI): they are sealed
+        in the wallet with their credential, and used when it is presented.
+        """
         prepared = [self._prepare(c, verify_now) for c in credentials]
-        self._store.put_credentials(c.to_json() for c in prepared)
+        if keys is None:
+            self._store.put_credentials(c.to_json() for c in prepared)
+            return prepared
+        if len(keys) != len(prepared):
+            raise ParseError("give one key (or None) per credential")
+        bound = [
+            (_BOUND_KEY + c.id, k.private_jwk())
+            for c, k in zip(prepared, keys, strict=True)
+            if k is not None
+        ]
+        self._store.merge([c.to_json() for c in prepared], {"key": bound})
         return prepared
+
+    def _binding_key(self, credential_id: str) -> PrivateKey:
+        """The key a credential is bound to: its own (batch issuance), else the holder's."""
+        jwk = self._store.get_item("key", _BOUND_KEY + credential_id)
+        return self._key if jwk is None else PrivateKey.from_jwk(jwk)
 
     def _prepare(
         self, credential: str | Mapping[str, Any] | IssuedCredential, verify_now: bool
@@ -601,6 +625,7 @@ class Holder:
         """Delete one credential (its row is overwritten on disk)."""
         if not self._store.delete_credential(credential_id):
             raise PolicyError(f"no credential {credential_id} in this wallet")
+        self._store.delete("key", _BOUND_KEY + credential_id)
 
     def find(self, request: PresentationRequest) -> DCQLMatch:
         """Which stored credentials satisfy a request (no disclosure happens).
@@ -678,23 +703,25 @@ class Holder:
         request: PresentationRequest,
         now: float | None,
     ) -> Any:
+        key = self._binding_key(cred.id)
         if cred.format == "dc+sd-jwt":
             assert isinstance(cred.raw, str)
             disclose = _expand(cred.claims, paths)
             return present(
                 cred.raw,
                 disclose,
-                holder_key=self._key,
+                holder_key=key,
                 nonce=request.nonce,
                 audience=request.audience,
                 now=now,
             )
-        vm = f"{self.did}#{self._key.public_key.to_multikey()}"
+        did = did_key_from_public_key(key.public_key)
+        vm = f"{did}#{key.public_key.to_multikey()}"
         if cred.format == "jwt_vc_json":
             assert isinstance(cred.raw, str)
             return issue_vp_jwt(
                 None,
-                self._key,
+                key,
                 kid=vm,
                 credentials=[cred.raw],
                 nonce=request.nonce,
@@ -704,12 +731,12 @@ class Holder:
         presentation = {
             "@context": [_VC_V2],
             "type": ["VerifiablePresentation"],
-            "holder": self.did,
+            "holder": did,
             "verifiableCredential": [cred.raw],
         }
         return add_proof(
             presentation,
-            self._key,
+            key,
             verification_method=vm,
             proof_purpose="authentication",
             challenge=request.nonce,

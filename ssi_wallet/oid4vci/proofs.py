@@ -1,0 +1,215 @@
+"""Key proofs of the ``jwt`` proof type (OpenID4VCI 1.0 appendix F.1): make one, check one.
+
+A wallet proves it holds the private key a credential is to be bound to by
+signing a small JWT (:func:`make_jwt_proof`); the issuer checks it
+(:func:`verify_jwt_proof`) and binds the credential to the key it names.
+
+Verification steps (numbered in the code):
+
+1. parse the compact JWS, bounded (``invalid_proof`` for anything unreadable);
+2. ``typ`` is ``openid4vci-proof+jwt`` (so a KB-JWT, an ID token or a DPoP proof
+   cannot stand in for a key proof);
+3. ``alg`` is one the issuer offers and an asymmetric algorithm we implement
+   (``none``, ``HS256``, ``RS256`` ... refused before any cryptography);
+4. exactly one key parameter: ``jwk`` (a public key: a private member such as
+   ``d`` is refused) or ``kid`` (a ``did:key`` / ``did:jwk`` DID URL); ``x5c``
+   and ``trust_chain`` are not supported;
+5. the signature verifies with that key;
+6. ``aud`` is the Credential Issuer Identifier (a single string);
+7. ``iat`` is a number inside the window ``[now - max_age, now + skew]``;
+8. ``iss`` is the client's id when the token names a client, absent otherwise;
+9. ``nonce`` is present when the issuer has a nonce endpoint (whether it is a
+   live ``c_nonce`` is the caller's question: it holds the nonces).
+
+Every refusal is an :class:`~ssi_wallet.oid4vci.errors.OID4VCIError` with code
+``invalid_proof``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from credentials._jws import ALG_KEY_TYPES, CompactJWS, check_alg, dumps, sign_compact
+from did_methods._wire.dates import is_numeric_date
+from did_methods.errors import SSIWalletError
+from did_methods.keys import PrivateKey, PublicKey
+from did_methods.resolver import Resolver
+from ssi_wallet.oid4vci.errors import OID4VCIError
+
+__all__ = [
+    "PROOF_TYP",
+    "SUPPORTED_PROOF_ALGS",
+    "KeyProof",
+    "make_jwt_proof",
+    "verify_jwt_proof",
+]
+
+#: The ``typ`` of a key proof JWT.
+PROOF_TYP: Final = "openid4vci-proof+jwt"
+#: The algorithms a key proof may use here (asymmetric only).
+SUPPORTED_PROOF_ALGS: Final = tuple(ALG_KEY_TYPES)
+#: Longest key proof we read (characters): a JWT with a JWK is a few hundred.
+MAX_PROOF_LENGTH: Final = 8192
+#: Oldest key proof accepted by default (seconds since its ``iat``).
+DEFAULT_MAX_AGE: Final = 300.0
+#: Clock skew tolerated for an ``iat`` in the future (seconds).
+DEFAULT_SKEW: Final = 60.0
+# Members that only a private (or symmetric) JWK has.
+_PRIVATE_MEMBERS: Final = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+_OFFLINE = Resolver.offline()
+
+
+@dataclass(frozen=True, slots=True)
+class KeyProof:
+    """A verified key proof: the ``key`` proven, how it was named, and its claims."""
+
+    key: PublicKey
+    kid: str | None
+    nonce: str | None
+    issued_at: float
+    client_id: str | None
+
+    @property
+    def holder_did(self) -> str:
+        """The DID the credential is bound to: the ``kid``'s DID, else the key's ``did:key``."""
+        if self.kid is not None:
+            return self.kid.split("#", 1)[0]
+        from did_methods.methods.key import did_key_from_public_key
+
+        return did_key_from_public_key(self.key)
+
+
+def _refuse(message: str) -> OID4VCIError:
+    return OID4VCIError("invalid_proof", message)
+
+
+def make_jwt_proof(
+    key: PrivateKey,
+    *,
+    audience: str,
+    nonce: str | None,
+    now: float,
+    client_id: str | None = None,
+    kid: str | None = None,
+) -> str:
+    """A ``jwt`` key proof signed by ``key``, for the issuer ``audience``.
+
+    The public key goes in the ``jwk`` header unless ``kid`` (a DID URL of the
+    key) is given. ``client_id`` becomes ``iss`` (leave it out after an
+    anonymous pre-authorized code grant); ``nonce`` is the issuer's ``c_nonce``.
+    """
+    header: dict[str, Any] = {"typ": PROOF_TYP}
+    if kid is not None:
+        header["kid"] = kid
+    else:
+        header["jwk"] = key.public_key.to_jwk()
+    claims: dict[str, Any] = {"aud": audience, "iat": int(now)}
+    if client_id is not None:
+        claims["iss"] = client_id
+    if nonce is not None:
+        claims["nonce"] = nonce
+    return sign_compact(header, dumps(claims), key)
+
+
+def verify_jwt_proof(
+    token: Any,
+    *,
+    audience: str,
+    now: float,
+    algorithms: Collection[str] = SUPPORTED_PROOF_ALGS,
+    nonce_required: bool = True,
+    client_id: str | None = None,
+    max_age: float = DEFAULT_MAX_AGE,
+    skew: float = DEFAULT_SKEW,
+) -> KeyProof:
+    """Check a ``jwt`` key proof (the steps in the module docstring); return what it proves.
+
+    Raises :class:`OID4VCIError` ``invalid_proof`` at the first failing step.
+    """
+    # 1. parse, bounded
+    if not isinstance(token, str):
+        raise _refuse("a jwt key proof must be a string")
+    try:
+        jws = CompactJWS.parse(token, max_length=MAX_PROOF_LENGTH)
+    except SSIWalletError as exc:
+        raise _refuse(f"the key proof is not a readable JWT: {exc}") from exc
+    header = jws.header
+    # 2. explicitly typed
+    typ = header.get("typ")
+    if typ not in (PROOF_TYP, "application/" + PROOF_TYP):
+        raise _refuse(f"the key proof's typ must be {PROOF_TYP}")
+    # 3. algorithm: offered, asymmetric, implemented
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in algorithms:
+        raise _refuse("the key proof's alg is not one this issuer accepts")
+    try:
+        check_alg(alg)
+    except SSIWalletError as exc:
+        raise _refuse(f"the key proof's alg is not allowed: {exc}") from exc
+    # 4. exactly one key parameter
+    named = [p for p in ("jwk", "kid", "x5c", "trust_chain") if p in header]
+    if "trust_chain" in named or "x5c" in named:
+        raise _refuse("x5c and trust_chain key proofs are not supported: use jwk or kid")
+    if len(named) != 1:
+        raise _refuse("a key proof names its key with exactly one of jwk and kid")
+    kid: str | None = None
+    if "jwk" in header:
+        key = _jwk_key(header["jwk"])
+    else:
+        kid = header["kid"]
+        key = _kid_key(kid)
+    # 5. signature
+    try:
+        jws.verify(key)
+    except SSIWalletError as exc:
+        raise _refuse(f"the key proof's signature does not verify: {exc}") from exc
+    claims: Mapping[str, Any] = jws.payload
+    # 6. audience
+    if claims.get("aud") != audience:
+        raise _refuse(f"the key proof's aud must be the Credential Issuer Identifier {audience}")
+    # 7. freshness
+    iat = claims.get("iat")
+    if not is_numeric_date(iat):
+        raise _refuse("the key proof has no numeric iat")
+    if iat > now + skew:
+        raise _refuse("the key proof's iat is in the future")
+    if iat < now - max_age:
+        raise _refuse("the key proof is too old (iat)")
+    # 8. iss: the client, or nothing after anonymous access
+    iss = claims.get("iss")
+    if client_id is None and iss is not None:
+        raise _refuse("iss must be absent after an anonymous pre-authorized code grant")
+    if client_id is not None and iss is not None and iss != client_id:
+        raise _refuse("the key proof's iss is not the client the token was issued to")
+    # 9. nonce present (checked against the issuer's c_nonces by the caller)
+    nonce = claims.get("nonce")
+    if nonce is not None and not isinstance(nonce, str):
+        raise _refuse("the key proof's nonce must be a string")
+    if nonce_required and nonce is None:
+        raise _refuse("the key proof carries no c_nonce: fetch one from the nonce endpoint")
+    return KeyProof(key, kid, nonce, float(iat), client_id)
+
+
+def _jwk_key(jwk: Any) -> PublicKey:
+    if not isinstance(jwk, Mapping):
+        raise _refuse("the key proof's jwk must be a JSON object")
+    if _PRIVATE_MEMBERS & set(jwk):
+        raise _refuse("the key proof's jwk holds private key material")
+    try:
+        return PublicKey.from_jwk(jwk)
+    except SSIWalletError as exc:
+        raise _refuse(f"the key proof's jwk cannot be used: {exc}") from exc
+
+
+def _kid_key(kid: Any) -> PublicKey:
+    if not isinstance(kid, str) or not kid.startswith(("did:key:", "did:jwk:")) or "#" not in kid:
+        raise _refuse("a key proof's kid must be a did:key or did:jwk DID URL with a fragment")
+    if len(kid) > 2048:
+        raise _refuse("the key proof's kid is too long")
+    try:
+        method = _OFFLINE.verification_method(kid, "authentication")
+        return method.public_key
+    except SSIWalletError as exc:
+        raise _refuse(f"the key proof's kid cannot be resolved: {exc}") from exc

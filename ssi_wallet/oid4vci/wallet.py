@@ -1,0 +1,575 @@
+"""The wallet side of OpenID4VCI 1.0: take an offer, run the grant, receive into a Holder.
+
+:class:`WalletClient` speaks to an issuer through a :class:`Transport` (one
+method: make one HTTP request, return status, headers and body), so the
+protocol logic here does no I/O of its own and tests can pass any transport.
+Every answer an issuer sends is hostile input: bodies are read with the
+kernel's strict, bounded JSON reader, URLs must be ``https`` (unless the
+caller says ``unsafe_allow_http`` for a test server on 127.0.0.1), and every
+refusal surfaces as an :class:`~ssi_wallet.oid4vci.errors.IssuerResponseError`
+carrying the issuer's ``error`` code.
+
+The flows (``docs/openid4vci.md`` draws them):
+
+1. resolve the offer (by value, or fetch ``credential_offer_uri``);
+2. fetch the Credential Issuer metadata and the Authorization Server metadata;
+3. get an access token: the pre-authorized code (with the Transaction Code the
+   person types), or the authorization code flow (PAR, the user agent at the
+   authorization endpoint, PKCE S256);
+4. per offered configuration: a ``c_nonce``, one key proof per key (a batch is
+   several keys, each bound to one credential), the Credential Request;
+5. store the credentials in the :class:`~ssi_wallet.holder.Holder` (verified
+   first) and notify the issuer (``credential_accepted`` or ``credential_failure``);
+   a deferred answer becomes a :class:`PendingCredential` to fetch later.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol
+from urllib.parse import urlencode, urlsplit
+
+from did_methods._wire.json import loads
+from did_methods.errors import SSIWalletError
+from did_methods.keys import KeyType, PrivateKey
+from ssi_wallet.holder import Holder, StoredCredential
+from ssi_wallet.oid4vci.errors import IssuerResponseError, OID4VCIError
+from ssi_wallet.oid4vci.metadata import (
+    MAX_METADATA_BYTES,
+    MAX_OFFER_BYTES,
+    PRE_AUTHORIZED_CODE,
+    CredentialOfferData,
+    parse_issuer_metadata,
+    parse_offer,
+    parse_offer_uri,
+    read_offer,
+    well_known_url,
+)
+from ssi_wallet.oid4vci.proofs import make_jwt_proof
+
+__all__ = [
+    "HttpResponse",
+    "PendingCredential",
+    "ReceiveResult",
+    "ResolvedOffer",
+    "Transport",
+    "WalletClient",
+]
+
+#: Largest answer body the wallet reads from an issuer endpoint (credentials included).
+MAX_RESPONSE_BYTES: Final = 4 * 1024 * 1024
+#: Most credentials one Credential Request asks for.
+MAX_BATCH: Final = 32
+_JSON: Final = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """One HTTP answer: ``status``, ``headers`` (names lower-case) and the ``body`` bytes."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class Transport(Protocol):
+    """Makes one HTTP request; never follows a redirect; bounds time and size.
+
+    Raises an :class:`~did_methods.errors.SSIWalletError` when the request
+    cannot complete (refused address, timeout, body over ``max_bytes``).
+    """
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | None = None,
+        max_bytes: int = MAX_RESPONSE_BYTES,
+    ) -> HttpResponse: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedOffer:
+    """An offer with what the wallet learnt about its issuer: both metadata documents."""
+
+    offer: CredentialOfferData
+    issuer_metadata: Mapping[str, Any]
+    authorization_server: str
+    server_metadata: Mapping[str, Any]
+
+    def configuration(self, configuration_id: str) -> Mapping[str, Any]:
+        """The issuer's metadata of one offered configuration."""
+        found = self.issuer_metadata["credential_configurations_supported"].get(configuration_id)
+        if not isinstance(found, Mapping):
+            raise OID4VCIError(
+                "invalid_credential_offer",
+                f"the issuer's metadata has no configuration {configuration_id[:80]!r}",
+            )
+        return found
+
+
+@dataclass(slots=True)
+class PendingCredential:
+    """A deferred credential: ask ``endpoint`` again with ``transaction_id`` after ``interval``."""
+
+    configuration_id: str
+    transaction_id: str
+    interval: float
+    endpoint: str
+    access_token: str
+    keys: list[PrivateKey]
+    notification_endpoint: str | None
+
+
+@dataclass(slots=True)
+class ReceiveResult:
+    """What :meth:`WalletClient.receive` got: ``stored`` credentials and ``pending`` ones."""
+
+    stored: list[StoredCredential] = field(default_factory=list)
+    pending: list[PendingCredential] = field(default_factory=list)
+    notification_ids: list[str] = field(default_factory=list)
+
+
+TxCode = str | Callable[[Mapping[str, Any]], str] | None
+Authorize = Callable[[str], str]
+
+
+class WalletClient:
+    """Receives credentials over OpenID4VCI into ``holder``.
+
+    ``client_id`` and ``redirect_uri`` identify the wallet to authorization
+    servers (authorization code flow); ``unsafe_allow_http`` lets it talk to
+    ``http`` URLs (test servers on 127.0.0.1 only); ``key_type`` is the type of
+    the fresh keys a batch binds; ``clock`` gives key proofs their ``iat``.
+    """
+
+    def __init__(
+        self,
+        holder: Holder,
+        transport: Transport,
+        *,
+        client_id: str = "ssi-wallet",
+        redirect_uri: str = "https://wallet.ssi-wallet.invalid/callback",
+        unsafe_allow_http: bool = False,
+        key_type: KeyType = KeyType.P256,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.holder = holder
+        self.transport = transport
+        self.client_id = client_id
+        self.redirect_uri = redirect_uri
+        self.unsafe_allow_http = unsafe_allow_http
+        self.key_type = key_type
+        self._clock = clock
+
+    # -- HTTP, checked --------------------------------------------------------------------
+
+    def _check_url(self, url: Any, what: str) -> str:
+        if not isinstance(url, str) or len(url) > 4096:
+            raise IssuerResponseError("invalid_response", f"{what} is not a URL")
+        parts = urlsplit(url)
+        allowed = ("https", "http") if self.unsafe_allow_http else ("https",)
+        if parts.scheme not in allowed or not parts.netloc or parts.fragment:
+            raise IssuerResponseError(
+                "invalid_response", f"{what} must be an https URL without a fragment"
+            )
+        return url
+
+    def _call(
+        self,
+        method: str,
+        url: str,
+        *,
+        what: str,
+        form: Mapping[str, str] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int = MAX_RESPONSE_BYTES,
+    ) -> HttpResponse:
+        sent: dict[str, str] = {"Accept": _JSON, **(headers or {})}
+        body: bytes | None = None
+        if form is not None:
+            body = urlencode(form).encode("ascii")
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        elif json_body is not None:
+            body = json.dumps(json_body, separators=(",", ":")).encode("utf-8")
+            sent["Content-Type"] = _JSON
+        try:
+            response = self.transport.request(
+                method, self._check_url(url, what), headers=sent, body=body, max_bytes=max_bytes
+            )
+        except IssuerResponseError:
+            raise
+        except SSIWalletError as exc:
+            raise IssuerResponseError("transport", f"{what}: {exc}") from exc
+        if response.status >= 400:
+            raise self._error(response, what)
+        return response
+
+    def _error(self, response: HttpResponse, what: str) -> IssuerResponseError:
+        code, description = "http_error", f"{what} answered HTTP {response.status}"
+        try:
+            body = loads(response.body, what="an error response", max_bytes=65536, max_depth=4)
+        except SSIWalletError:
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("error"), str):
+            code = body["error"][:64]
+            detail = body.get("error_description")
+            if isinstance(detail, str):
+                description = f"{what}: {detail}"
+        return IssuerResponseError(code, description, status=response.status)
+
+    @staticmethod
+    def _json(response: HttpResponse, what: str, limit: int = MAX_RESPONSE_BYTES) -> dict[str, Any]:
+        media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != _JSON:
+            raise IssuerResponseError("invalid_response", f"{what} is not application/json")
+        try:
+            value = loads(response.body, what=what, max_bytes=limit, max_depth=32)
+        except SSIWalletError as exc:
+            raise IssuerResponseError("invalid_response", f"{what}: {exc}") from exc
+        if not isinstance(value, dict):
+            raise IssuerResponseError("invalid_response", f"{what} must be a JSON object")
+        return value
+
+    # -- step 1 and 2: the offer and the metadata -------------------------------------------
+
+    def resolve_offer(self, uri: str) -> ResolvedOffer:
+        """Read an offer URI (fetching a ``credential_offer_uri``) and the issuer's metadata."""
+        by_value, reference = parse_offer_uri(uri)
+        if reference is not None:
+            answer = self._call(
+                "GET", reference, what="the credential offer URI", max_bytes=MAX_OFFER_BYTES
+            )
+            by_value = parse_offer(self._json(answer, "the credential offer", MAX_OFFER_BYTES))
+        assert by_value is not None
+        offer = read_offer(by_value)
+        identifier = self._check_url(offer.credential_issuer, "credential_issuer")
+        url = well_known_url(identifier, "openid-credential-issuer")
+        answer = self._call(
+            "GET", url, what="the credential issuer metadata", max_bytes=MAX_METADATA_BYTES
+        )
+        metadata = parse_issuer_metadata(
+            self._json(answer, "the credential issuer metadata", MAX_METADATA_BYTES), identifier
+        )
+        server = metadata.get("authorization_servers", [identifier])[0]
+        answer = self._call(
+            "GET",
+            well_known_url(
+                self._check_url(server, "the authorization server"), "oauth-authorization-server"
+            ),
+            what="the authorization server metadata",
+            max_bytes=MAX_METADATA_BYTES,
+        )
+        server_metadata = self._json(
+            answer, "the authorization server metadata", MAX_METADATA_BYTES
+        )
+        if server_metadata.get("issuer") != server:  # RFC 8414 3.3
+            raise IssuerResponseError(
+                "invalid_response", "the authorization server metadata names another issuer"
+            )
+        resolved = ResolvedOffer(offer, metadata, server, server_metadata)
+        for cid in offer.credential_configuration_ids:
+            resolved.configuration(cid)
+        return resolved
+
+    # -- step 3: the access token -----------------------------------------------------------
+
+    def _token_endpoint(self, resolved: ResolvedOffer) -> str:
+        return self._check_url(resolved.server_metadata.get("token_endpoint"), "token_endpoint")
+
+    def pre_authorized_token(self, resolved: ResolvedOffer, tx_code: TxCode) -> dict[str, Any]:
+        """Exchange the offer's pre-authorized code (and Transaction Code) for an access token."""
+        offer = resolved.offer
+        if offer.pre_authorized_code is None:
+            raise OID4VCIError("invalid_credential_offer", "the offer has no pre-authorized code")
+        form = {"grant_type": PRE_AUTHORIZED_CODE, "pre-authorized_code": offer.pre_authorized_code}
+        if offer.tx_code is not None:
+            value = tx_code(offer.tx_code) if callable(tx_code) else tx_code
+            if not isinstance(value, str) or not value:
+                raise OID4VCIError("invalid_request", "this offer needs a Transaction Code")
+            form["tx_code"] = value
+        answer = self._call(
+            "POST", self._token_endpoint(resolved), what="the token endpoint", form=form
+        )
+        return self._token(answer)
+
+    def _token(self, answer: HttpResponse) -> dict[str, Any]:
+        token = self._json(answer, "the token response", 65536)
+        if not isinstance(token.get("access_token"), str) or not token["access_token"]:
+            raise IssuerResponseError("invalid_response", "the token response has no access_token")
+        if str(token.get("token_type", "")).lower() not in ("bearer", "dpop"):
+            raise IssuerResponseError("invalid_response", "unknown token_type")
+        return token
+
+    # -- step 4 and 5: credentials ----------------------------------------------------------
+
+    def receive(
+        self,
+        uri: str,
+        *,
+        tx_code: TxCode = None,
+        batch: int = 1,
+        authorize: Authorize | None = None,
+        configuration_ids: Sequence[str] | None = None,
+    ) -> ReceiveResult:
+        """Run the whole flow for an offer URI; store what is issued in the holder.
+
+        ``tx_code`` is the Transaction Code (or a function of the offer's
+        ``tx_code`` description returning it); ``batch`` asks for that many
+        instances of each credential, each bound to a fresh key of its own
+        (kept in the wallet with it, so no two credentials share a key);
+        ``authorize`` drives the
+        user agent in the authorization code flow (given the authorization URL,
+        it returns the URL the authorization server redirected to).
+        ``configuration_ids`` picks some of the offered configurations.
+        Raises :class:`IssuerResponseError` when the issuer refuses and
+        :class:`OID4VCIError` when the offer or the answers are unusable.
+        """
+        resolved = self.resolve_offer(uri)
+        wanted = list(configuration_ids or resolved.offer.credential_configuration_ids)
+        for cid in wanted:
+            if cid not in resolved.offer.credential_configuration_ids:
+                raise OID4VCIError("invalid_request", f"{cid[:80]!r} was not offered")
+        if resolved.offer.pre_authorized_code is not None:
+            token = self.pre_authorized_token(resolved, tx_code)
+        elif authorize is not None and resolved.offer.authorization_code:
+            token = self.authorization_code_token(resolved, wanted, authorize)
+        else:
+            raise OID4VCIError(
+                "invalid_request", "the offer needs the authorization code flow: pass authorize"
+            )
+        result = ReceiveResult()
+        for cid in wanted:
+            self._request_credential(resolved, token, cid, batch, result)
+        return result
+
+    def authorization_code_token(
+        self, resolved: ResolvedOffer, configuration_ids: Sequence[str], authorize: Authorize
+    ) -> dict[str, Any]:
+        """The authorization code flow: PAR, the user agent, the code exchange with PKCE."""
+        raise OID4VCIError("unsupported", "the authorization code flow is not available yet")
+
+    def _keys(self, batch: int) -> list[PrivateKey]:
+        if not 1 <= batch <= MAX_BATCH:
+            raise OID4VCIError("invalid_request", f"batch must be between 1 and {MAX_BATCH}")
+        return [PrivateKey.generate(self.key_type) for _ in range(batch)]
+
+    def _nonce(self, resolved: ResolvedOffer) -> str | None:
+        endpoint = resolved.issuer_metadata.get("nonce_endpoint")
+        if endpoint is None:
+            return None
+        answer = self._call("POST", endpoint, what="the nonce endpoint")
+        nonce = self._json(answer, "the nonce response", 4096).get("c_nonce")
+        if not isinstance(nonce, str) or not nonce:
+            raise IssuerResponseError("invalid_response", "the nonce response has no c_nonce")
+        return nonce
+
+    def _request_credential(
+        self,
+        resolved: ResolvedOffer,
+        token: Mapping[str, Any],
+        cid: str,
+        batch: int,
+        result: ReceiveResult,
+    ) -> None:
+        metadata = resolved.issuer_metadata
+        limit = metadata.get("batch_credential_issuance", {}).get("batch_size", 1)
+        if batch > limit:
+            raise OID4VCIError("invalid_request", f"this issuer issues at most {limit} at once")
+        keys = self._keys(batch)
+        nonce = self._nonce(resolved)
+        identifier = resolved.offer.credential_issuer
+        anonymous = resolved.offer.pre_authorized_code is not None
+        now = self._clock()
+        proofs = [
+            make_jwt_proof(
+                key,
+                audience=identifier,
+                nonce=nonce,
+                now=now,
+                client_id=None if anonymous else self.client_id,
+            )
+            for key in keys
+        ]
+        body: dict[str, Any] = {"proofs": {"jwt": proofs}}
+        credential_identifier = _identifier_for(token, cid)
+        if credential_identifier is not None:
+            body["credential_identifier"] = credential_identifier
+        else:
+            body["credential_configuration_id"] = cid
+        endpoint = metadata["credential_endpoint"]
+        answer = self._call(
+            "POST",
+            endpoint,
+            what="the credential endpoint",
+            json_body=body,
+            headers=self._authorization(token),
+        )
+        self._take(answer, resolved, token, cid, keys, result, "the credential response")
+
+    def _authorization(self, token: Mapping[str, Any]) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token['access_token']}"}
+
+    def _take(
+        self,
+        answer: HttpResponse,
+        resolved: ResolvedOffer,
+        token: Mapping[str, Any],
+        cid: str,
+        keys: list[PrivateKey],
+        result: ReceiveResult,
+        what: str,
+    ) -> None:
+        body = self._json(answer, what)
+        notify = resolved.issuer_metadata.get("notification_endpoint")
+        if answer.status == 202 or "transaction_id" in body:
+            tid = body.get("transaction_id")
+            interval = body.get("interval")
+            if not isinstance(tid, str) or not tid or not isinstance(interval, int | float):
+                raise IssuerResponseError(
+                    "invalid_response", "a deferred answer needs transaction_id and interval"
+                )
+            endpoint = resolved.issuer_metadata.get("deferred_credential_endpoint")
+            if not isinstance(endpoint, str):
+                raise IssuerResponseError("invalid_response", "no deferred_credential_endpoint")
+            result.pending.append(
+                PendingCredential(
+                    cid, tid, float(interval), endpoint, token["access_token"], keys, notify
+                )
+            )
+            return
+        credentials = body.get("credentials")
+        if not isinstance(credentials, list) or not credentials or len(credentials) > len(keys):
+            raise IssuerResponseError(
+                "invalid_response", "credentials must be a non-empty array, one per key at most"
+            )
+        values: list[Any] = []
+        for item in credentials:
+            if not isinstance(item, dict) or not isinstance(item.get("credential"), str | dict):
+                raise IssuerResponseError(
+                    "invalid_response", "each credential is an object holding a credential"
+                )
+            values.append(item["credential"])
+        notification_id = body.get("notification_id")
+        bound = _match_keys(values, keys)
+        try:
+            stored = self.holder.store_many(values, keys=bound)
+        except SSIWalletError as exc:
+            if isinstance(notification_id, str) and notify:
+                self._notify(
+                    notify,
+                    token,
+                    notification_id,
+                    "credential_failure",
+                    "the wallet could not verify or store the credentials",
+                )
+            raise OID4VCIError("credential_rejected", f"not stored: {exc}") from exc
+        result.stored.extend(stored)
+        if isinstance(notification_id, str) and notify:
+            self._notify(notify, token, notification_id, "credential_accepted", None)
+            result.notification_ids.append(notification_id)
+
+    def _notify(
+        self,
+        endpoint: str,
+        token: Mapping[str, Any],
+        notification_id: str,
+        event: str,
+        description: str | None,
+    ) -> None:
+        body = {"notification_id": notification_id, "event": event}
+        if description:
+            body["event_description"] = description
+        self._call(
+            "POST",
+            endpoint,
+            what="the notification endpoint",
+            json_body=body,
+            headers=self._authorization(token),
+        )
+
+    def fetch_deferred(self, pending: PendingCredential, resolved: ResolvedOffer) -> ReceiveResult:
+        """Ask the Deferred Credential Endpoint once; the result holds the credentials or, still
+        deferred, the same pending credential."""
+        token = {"access_token": pending.access_token}
+        answer = self._call(
+            "POST",
+            pending.endpoint,
+            what="the deferred credential endpoint",
+            json_body={"transaction_id": pending.transaction_id},
+            headers=self._authorization(token),
+        )
+        result = ReceiveResult()
+        self._take(
+            answer,
+            resolved,
+            token,
+            pending.configuration_id,
+            pending.keys,
+            result,
+            "the deferred credential response",
+        )
+        return result
+
+
+def _identifier_for(token: Mapping[str, Any], cid: str) -> str | None:
+    """The ``credential_identifier`` the token response gave for ``cid``, if it gave any."""
+    details = token.get("authorization_details")
+    if not isinstance(details, list):
+        return None
+    for item in details:
+        if isinstance(item, dict) and item.get("credential_configuration_id") == cid:
+            ids = item.get("credential_identifiers")
+            if isinstance(ids, list) and ids and isinstance(ids[0], str):
+                return ids[0]
+    return None
+
+
+def _match_keys(values: Sequence[Any], keys: Sequence[PrivateKey]) -> list[PrivateKey | None]:
+    """Which of our keys each issued credential is bound to (issuers may reorder or drop some).
+
+    An SD-JWT VC names its key in ``cnf.jwk``; a W3C credential by its subject's
+    ``did:key``. A credential bound to none of our keys is refused.
+    """
+    from credentials.sd_jwt import SdJwt
+    from did_methods.methods.key import did_key_from_public_key
+
+    by_thumb = {k.public_key.jwk_thumbprint(): k for k in keys}
+    by_did = {did_key_from_public_key(k.public_key): k for k in keys}
+    out: list[PrivateKey | None] = []
+    for value in values:
+        key: PrivateKey | None = None
+        try:
+            if isinstance(value, str) and "~" in value:
+                cnf = SdJwt.parse(value).unverified_payload.get("cnf", {})
+                jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
+                if isinstance(jwk, dict):
+                    from did_methods.keys import jwk_thumbprint
+
+                    key = by_thumb.get(jwk_thumbprint(jwk))
+            else:
+                document = value if isinstance(value, dict) else _jwt_claims(value)
+                subject = document.get("credentialSubject", {})
+                if isinstance(subject, dict):
+                    key = by_did.get(str(subject.get("id", "")))
+        except SSIWalletError as exc:
+            raise IssuerResponseError("invalid_response", f"an issued credential: {exc}") from exc
+        if key is None:
+            raise IssuerResponseError(
+                "invalid_response", "an issued credential is bound to none of our keys"
+            )
+        out.append(key)
+    return out
+
+
+def _jwt_claims(token: str) -> dict[str, Any]:
+    from credentials._jws import CompactJWS
+
+    payload = CompactJWS.parse(token).payload
+    return payload if isinstance(payload, dict) else {}
