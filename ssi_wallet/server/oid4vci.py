@@ -43,7 +43,7 @@ Configuration (``ssi-wallet serve issuer --config FILE``) adds to ``[server]``::
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -51,7 +51,6 @@ from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -64,11 +63,13 @@ from ssi_wallet.oid4vci import CredentialIssuer, OID4VCIError, Reply
 from ssi_wallet.oid4vci.metadata import accepted_languages
 from ssi_wallet.server.common import (
     ConfigError,
+    Handler,
     HTTPProblem,
     ServerConfig,
     authorise,
+    build_app,
+    guard,
     load_toml,
-    problem_response,
     read_form_body,
     read_json_body,
 )
@@ -76,7 +77,6 @@ from ssi_wallet.server.common import (
 __all__ = ["IssuerServiceConfig", "create_app"]
 
 _NO_STORE: Final = {"Cache-Control": "no-store"}
-Handler = Callable[[Request], Awaitable[Response]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,25 +163,15 @@ def _oauth(handler: Handler) -> Handler:
     return guarded
 
 
-def _office(handler: Handler) -> Handler:
+def _office_problem(exc: SSIWalletError) -> HTTPProblem | None:
     """Back-office endpoints answer problem details (RFC 9457), as the VC API does."""
+    if isinstance(exc, OID4VCIError):
+        return HTTPProblem(exc.status, exc.code, "Refused", exc.description)
+    return None
 
-    async def guarded(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except HTTPProblem as problem:
-            return problem_response(problem, request.url.path)
-        except OID4VCIError as exc:
-            return problem_response(
-                HTTPProblem(exc.status, exc.code, "Refused", exc.description), request.url.path
-            )
-        except SSIWalletError as exc:
-            return problem_response(
-                HTTPProblem(400, "invalid_input", "The input cannot be used", str(exc)),
-                request.url.path,
-            )
 
-    return guarded
+def _office(handler: Handler) -> Handler:
+    return guard(handler, _office_problem)
 
 
 def create_app(
@@ -338,15 +328,7 @@ def create_app(
             ),
         ]
 
-    async def http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
-        return problem_response(
-            HTTPProblem(exc.status_code, "http_error", str(exc.detail)), request.url.path
-        )
-
-    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
-    app.state.service = service
-    return app
+    return build_app(routes, service)
 
 
 def _status(service: CredentialIssuer) -> Handler:
