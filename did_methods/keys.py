@@ -476,13 +476,22 @@ class PrivateKey(NoCopySecret):
         return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
     def exchange(self, peer: PublicKey) -> bytes:
-        """X25519 key agreement: the 32-byte shared secret with ``peer``.
+        """Key agreement with ``peer``: the shared secret Z.
 
-        Raises :class:`UnsupportedError` for non-X25519 keys and
-        :class:`InvalidKey` when the result is all zero (a small-order peer).
+        X25519 (RFC 7748): 32 bytes. P-256, P-384, P-521: ECDH per SEC 1
+        section 3.3.1, Z the x-coordinate of the shared point (32, 48, 66
+        bytes), as JWE's ECDH-ES uses it (RFC 7518 section 4.6.2). Both keys must
+        be of one type. Raises :class:`UnsupportedError` for Ed25519 or mixed
+        types and :class:`InvalidKey` when X25519 yields all zeros (a
+        small-order peer); EC peers are validated when built (on the curve).
         """
-        if self.key_type is not KeyType.X25519 or peer.key_type is not KeyType.X25519:
-            raise UnsupportedError("key agreement needs two X25519 keys")
+        if self.key_type is not peer.key_type or self.key_type is KeyType.ED25519:
+            raise UnsupportedError(
+                "key agreement needs two X25519 keys or two EC keys of one curve"
+            )
+        if self.key_type in _EC_SIZE:
+            ecdh: bytes = self._native.exchange(ec.ECDH(), peer._native)
+            return ecdh
         try:
             shared: bytes = self._native.exchange(peer._native)
         except ValueError as exc:
