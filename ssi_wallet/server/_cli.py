@@ -9,7 +9,7 @@ __all__ = ["serve"]
 
 @click.group()
 def serve() -> None:
-    """Run an HTTP service: the W3C VC API (needs the server extra).
+    """Run an HTTP service: the W3C VC API or an OpenID4VP verifier (needs the server extra).
 
     Install it with: pip install 'ssi-wallet[server]'.
     """
@@ -35,4 +35,27 @@ def vc_api(config_path: str) -> None:
     config = VcApiConfig.load(config_path)
     app = create_app(config)
     click.echo(f"VC API on {config.server.public_url}", err=True)
+    run(app, config.server)
+
+
+@serve.command("verifier")
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="TOML configuration file (see docs/openid4vp.md).",
+)
+def verifier(config_path: str) -> None:
+    """Serve an OpenID4VP 1.0 verifier: request objects, responses, results, a QR page."""
+    try:
+        from ssi_wallet.server.common import run
+        from ssi_wallet.server.oid4vp import OID4VPConfig, create_app
+    except ImportError as exc:  # starlette, uvicorn or segno missing
+        raise click.ClickException(
+            f"{exc.name} is not installed: pip install 'ssi-wallet[server]'"
+        ) from exc
+    config = OID4VPConfig.load(config_path)
+    app = create_app(config)
+    click.echo(f"OpenID4VP verifier on {config.server.public_url}/verifier", err=True)
     run(app, config.server)
