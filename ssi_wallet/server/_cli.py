@@ -9,7 +9,7 @@ __all__ = ["serve"]
 
 @click.group()
 def serve() -> None:
-    """Run an HTTP service: the W3C VC API or an OpenID4VP verifier (needs the server extra).
+    """Run an HTTP service: the W3C VC API or an OpenID4VP verifier (server extra).
 
     Install it with: pip install 'ssi-wallet[server]'.
     """
