@@ -64,5 +64,8 @@ class IssuerResponseError(OID4VCIError):
 
     ``code`` is the issuer's ``error`` when it sent one, else ``invalid_response``
     (a body that is not the protocol's), ``http_error`` (an unexpected status)
-    or ``transport`` (the request did not complete).
+    or ``transport`` (the request did not complete). ``dpop_nonce`` is the
+    ``DPoP-Nonce`` header the issuer sent with the refusal, if any.
     """
+
+    dpop_nonce: str | None = None

@@ -32,6 +32,14 @@ from typing import Any, Final
 from urllib.parse import urlencode, urlsplit
 
 from credentials import schemas
+from credentials.oauth import (
+    DEFAULT_DPOP_ALGS,
+    DPoPError,
+    JtiStore,
+    MemoryJtiStore,
+    verify_code_challenge,
+    verify_dpop_proof,
+)
 from did_methods._wire.json import loads
 from did_methods.errors import SSIWalletError, UnsupportedError
 from ssi_wallet.issuer import Issuer
@@ -179,6 +187,9 @@ class CredentialIssuer:
     types offered (default: all). Lifetimes are in seconds; ``batch_size`` is
     the most key proofs one Credential Request may carry; ``clock`` and
     ``random`` (bytes of a given length) are parameters so tests can pin them.
+    A ``DPoP`` proof at the token endpoint binds the access token to its key
+    (RFC 9449); ``require_dpop`` refuses bearer tokens; ``jti_store`` remembers
+    DPoP proof ids (replays refused).
     """
 
     def __init__(
@@ -201,6 +212,9 @@ class CredentialIssuer:
         proof_max_age: float = 300.0,
         clock: Callable[[], float] = time.time,
         random: Callable[[int], bytes] = secrets.token_bytes,
+        jti_store: JtiStore | None = None,
+        require_dpop: bool = False,
+        dpop_algs: Sequence[str] = DEFAULT_DPOP_ALGS,
     ) -> None:
         parts = urlsplit(identifier)
         if (
@@ -232,6 +246,9 @@ class CredentialIssuer:
         self.tx_code_length = tx_code_length
         self.proof_max_age = proof_max_age
         self.proof_algs = SUPPORTED_PROOF_ALGS
+        self.jti_store: JtiStore = jti_store if jti_store is not None else MemoryJtiStore()
+        self.require_dpop = require_dpop
+        self.dpop_algs = tuple(dpop_algs)
         self._clock = clock
         self._random = random
         self._metadata: dict[tuple[str, ...], dict[str, Any]] = {}
@@ -280,14 +297,14 @@ class CredentialIssuer:
             "require_pushed_authorization_requests": True,
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
-            # the authorization code grant joins when PKCE verification lands (oid4vc-base)
-            "grant_types_supported": [PRE_AUTHORIZED_CODE],
+            "grant_types_supported": [AUTHORIZATION_CODE, PRE_AUTHORIZED_CODE],
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["none"],
             "pre-authorized_grant_anonymous_access_supported": True,
             "authorization_details_types_supported": ["openid_credential"],
             "scopes_supported": sorted(self.configurations),
             "authorization_response_iss_parameter_supported": True,
+            "dpop_signing_alg_values_supported": list(self.dpop_algs),
         }
 
     # -- the back office ----------------------------------------------------------------
@@ -426,10 +443,10 @@ class CredentialIssuer:
         """
         now = self._clock()
         grant = form.get("grant_type")
-        jkt = self._dpop_thumbprint(dpop, "POST", url or self.endpoints.token, None, now)
+        jkt = self._dpop_thumbprint(dpop, "POST", url or self.endpoints.token, now)
         if grant == PRE_AUTHORIZED_CODE:
             case_id, client_id, details = self._pre_authorized(form, now)
-        elif grant == AUTHORIZATION_CODE and _PKCE_READY:
+        elif grant == AUTHORIZATION_CODE:
             case_id, client_id, details = self._authorization_code(form, now)
         else:
             raise OID4VCIError("unsupported_grant_type", "grant_type is not supported here")
@@ -677,19 +694,50 @@ class CredentialIssuer:
             raise OID4VCIError("invalid_grant", "the code was issued to another client")
         if form.get("redirect_uri") != record["redirect_uri"]:
             raise OID4VCIError("invalid_grant", "redirect_uri is not the one of the authorization")
-        if not _pkce_ok(verifier, record["code_challenge"]):
-            raise OID4VCIError("invalid_grant", "the PKCE code_verifier does not match")
+        try:  # RFC 7636 4.6, S256 only
+            verify_code_challenge(verifier, record["code_challenge"])
+        except SSIWalletError as exc:
+            raise OID4VCIError("invalid_grant", f"PKCE: {exc}") from exc
         details = record["configuration_ids"] if record.get("details") else None
         return record["case_id"], record["client_id"], details
 
     # -- DPoP ---------------------------------------------------------------------------
 
     def _dpop_thumbprint(
-        self, proof: str | None, method: str, url: str, access_token: str | None, now: float
+        self,
+        proof: str | None,
+        method: str,
+        url: str,
+        now: float,
+        access_token: str | None = None,
+        jkt: str | None = None,
     ) -> str | None:
+        """Check a DPoP proof (RFC 9449 4.3, through credentials.oauth); its key's thumbprint.
+
+        At the token endpoint (no ``access_token``) a 400 ``invalid_dpop_proof``;
+        at a protected endpoint a 401 (RFC 9449 7.1).
+        """
         if proof is None:
+            if self.require_dpop and access_token is None:
+                raise OID4VCIError(
+                    "invalid_dpop_proof", "this server issues DPoP-bound tokens only"
+                )
             return None
-        raise OID4VCIError("invalid_dpop_proof", "DPoP is not supported yet")
+        try:
+            checked = verify_dpop_proof(
+                proof,
+                htm=method,
+                htu=url,
+                jti_store=self.jti_store,
+                now=now,
+                access_token=access_token,
+                jkt=jkt,
+                algs=self.dpop_algs,
+            )
+        except DPoPError as exc:
+            status = 401 if access_token is not None else 400
+            raise OID4VCIError(exc.oauth_error, str(exc), status=status) from exc
+        return checked.jkt
 
     # -- credential endpoint ------------------------------------------------------------
 
@@ -709,11 +757,9 @@ class CredentialIssuer:
         if record.get("jkt"):
             if scheme.lower() != "dpop":
                 raise OID4VCIError("invalid_token", "this access token is DPoP-bound: use DPoP")
-            jkt = self._dpop_thumbprint(dpop, method, url, token, now)
-            if jkt is None:
-                raise OID4VCIError("invalid_dpop_proof", "a DPoP proof is required")
-            if not hmac.compare_digest(jkt, record["jkt"]):
-                raise OID4VCIError("invalid_token", "the DPoP proof is by another key")
+            if dpop is None:
+                raise OID4VCIError("invalid_dpop_proof", "a DPoP proof is required", status=401)
+            self._dpop_thumbprint(dpop, method, url, now, token, record["jkt"])
         elif scheme.lower() == "dpop":
             raise OID4VCIError("invalid_token", "this access token is a bearer token")
         return token, record
@@ -985,15 +1031,6 @@ class CredentialIssuer:
         from did_methods._wire.b64 import b64url_encode
 
         return b64url_encode(self._random(32))
-
-
-# The PKCE (RFC 7636) check is the shared primitive of oid4vc-base; until it is
-# on main the authorization code grant is not offered (unsupported_grant_type).
-_PKCE_READY: Final = False
-
-
-def _pkce_ok(verifier: str, challenge: str) -> bool:
-    raise OID4VCIError("unsupported_grant_type", "PKCE verification is not available yet")
 
 
 def _redirect(uri: str, params: Mapping[str, str]) -> str:

@@ -30,8 +30,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from credentials.oauth import code_challenge, create_dpop_proof, make_code_verifier
 from did_methods._wire.json import loads
 from did_methods.errors import SSIWalletError
 from did_methods.keys import KeyType, PrivateKey
@@ -124,6 +125,7 @@ class PendingCredential:
     access_token: str
     keys: list[PrivateKey]
     notification_endpoint: str | None
+    dpop_key: PrivateKey | None = None
 
 
 @dataclass(slots=True)
@@ -146,6 +148,8 @@ class WalletClient:
     servers (authorization code flow); ``unsafe_allow_http`` lets it talk to
     ``http`` URLs (test servers on 127.0.0.1 only); ``key_type`` is the type of
     the fresh keys a batch binds; ``clock`` gives key proofs their ``iat``.
+    With ``use_dpop`` (the default) the access token is bound to a fresh key by
+    DPoP (RFC 9449) whenever the authorization server offers it.
     """
 
     def __init__(
@@ -157,6 +161,8 @@ class WalletClient:
         redirect_uri: str = "https://wallet.ssi-wallet.invalid/callback",
         unsafe_allow_http: bool = False,
         key_type: KeyType = KeyType.P256,
+        use_dpop: bool = True,
+        dpop_key_type: KeyType = KeyType.P256,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.holder = holder
@@ -165,6 +171,8 @@ class WalletClient:
         self.redirect_uri = redirect_uri
         self.unsafe_allow_http = unsafe_allow_http
         self.key_type = key_type
+        self.use_dpop = use_dpop
+        self.dpop_key_type = dpop_key_type
         self._clock = clock
 
     # -- HTTP, checked --------------------------------------------------------------------
@@ -208,7 +216,11 @@ class WalletClient:
         except SSIWalletError as exc:
             raise IssuerResponseError("transport", f"{what}: {exc}") from exc
         if response.status >= 400:
-            raise self._error(response, what)
+            error = self._error(response, what)
+            nonce = response.headers.get("dpop-nonce")
+            if nonce and len(nonce) <= 2048:
+                error.dpop_nonce = nonce
+            raise error
         return response
 
     def _error(self, response: HttpResponse, what: str) -> IssuerResponseError:
@@ -294,18 +306,64 @@ class WalletClient:
             if not isinstance(value, str) or not value:
                 raise OID4VCIError("invalid_request", "this offer needs a Transaction Code")
             form["tx_code"] = value
-        answer = self._call(
-            "POST", self._token_endpoint(resolved), what="the token endpoint", form=form
-        )
-        return self._token(answer)
+        return self._token_request(resolved, form)
 
-    def _token(self, answer: HttpResponse) -> dict[str, Any]:
+    def _token_request(self, resolved: ResolvedOffer, form: Mapping[str, str]) -> dict[str, Any]:
+        """POST to the token endpoint; with DPoP when the server offers it (RFC 9449)."""
+        url = self._token_endpoint(resolved)
+        algs = resolved.server_metadata.get("dpop_signing_alg_values_supported") or []
+        dpop_key = None
+        if self.use_dpop and isinstance(algs, list) and self.dpop_key_type.jws_alg in algs:
+            dpop_key = PrivateKey.generate(self.dpop_key_type)
+        answer = self._with_dpop(dpop_key, "POST", url, None, what="the token endpoint", form=form)
         token = self._json(answer, "the token response", 65536)
         if not isinstance(token.get("access_token"), str) or not token["access_token"]:
             raise IssuerResponseError("invalid_response", "the token response has no access_token")
-        if str(token.get("token_type", "")).lower() not in ("bearer", "dpop"):
-            raise IssuerResponseError("invalid_response", "unknown token_type")
+        kind = str(token.get("token_type", "")).lower()
+        if kind not in ("bearer", "dpop") or (kind == "dpop") != (dpop_key is not None):
+            raise IssuerResponseError("invalid_response", "unexpected token_type")
+        if dpop_key is not None:
+            token["_dpop_key"] = dpop_key
         return token
+
+    def _with_dpop(
+        self,
+        key: PrivateKey | None,
+        method: str,
+        url: str,
+        access_token: str | None,
+        *,
+        what: str,
+        form: Mapping[str, str] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+    ) -> HttpResponse:
+        """One request, with a DPoP proof when ``key``; once more with the server's
+        ``DPoP-Nonce`` when it answers ``use_dpop_nonce`` (RFC 9449 8, 9)."""
+        headers: dict[str, str] = {}
+        if access_token is not None:
+            scheme = "DPoP" if key is not None else "Bearer"
+            headers["Authorization"] = f"{scheme} {access_token}"
+        nonce: str | None = None
+        for attempt in (1, 2):
+            if key is not None:
+                headers["DPoP"] = create_dpop_proof(
+                    key,
+                    htm=method,
+                    htu=url,
+                    access_token=access_token,
+                    nonce=nonce,
+                    now=self._clock(),
+                )
+            try:
+                return self._call(
+                    method, url, what=what, form=form, json_body=json_body, headers=headers
+                )
+            except IssuerResponseError as exc:
+                fresh = exc.dpop_nonce
+                if key is None or exc.code != "use_dpop_nonce" or attempt == 2 or not fresh:
+                    raise
+                nonce = fresh
+        raise AssertionError("unreachable")
 
     # -- step 4 and 5: credentials ----------------------------------------------------------
 
@@ -352,8 +410,98 @@ class WalletClient:
     def authorization_code_token(
         self, resolved: ResolvedOffer, configuration_ids: Sequence[str], authorize: Authorize
     ) -> dict[str, Any]:
-        """The authorization code flow: PAR, the user agent, the code exchange with PKCE."""
-        raise OID4VCIError("unsupported", "the authorization code flow is not available yet")
+        """The authorization code flow: PAR, the user agent, the code exchange with PKCE.
+
+        1. push the authorization request (RFC 9126) with a PKCE S256 challenge
+           (RFC 7636), ``authorization_details`` naming the configurations, a
+           fresh ``state`` and the offer's ``issuer_state``;
+        2. hand the authorization URL (``client_id`` and ``request_uri``) to
+           ``authorize``, which returns where the server redirected to;
+        3. check that redirect: our ``redirect_uri``, our ``state``, the
+           server's ``iss`` (RFC 9207), no ``error``;
+        4. exchange the code with the ``code_verifier`` at the token endpoint.
+        """
+        server = resolved.server_metadata
+        par = server.get("pushed_authorization_request_endpoint")
+        endpoint = self._check_url(server.get("authorization_endpoint"), "authorization_endpoint")
+        if "S256" not in (server.get("code_challenge_methods_supported") or []):
+            raise IssuerResponseError("invalid_response", "the server does not offer PKCE S256")
+        verifier = make_code_verifier()
+        state = make_code_verifier()[:32]
+        details: list[dict[str, Any]] = [
+            {"type": "openid_credential", "credential_configuration_id": cid}
+            for cid in configuration_ids
+        ]
+        if resolved.issuer_metadata.get("authorization_servers"):
+            for item in details:
+                item["locations"] = [resolved.offer.credential_issuer]
+        request = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri,
+            "code_challenge": code_challenge(verifier),
+            "code_challenge_method": "S256",
+            "authorization_details": json.dumps(details, separators=(",", ":")),
+            "state": state,
+        }
+        if resolved.offer.issuer_state is not None:
+            request["issuer_state"] = resolved.offer.issuer_state
+        # 1.
+        if isinstance(par, str):
+            answer = self._call(
+                "POST", par, what="the pushed authorization request endpoint", form=request
+            )
+            pushed = self._json(answer, "the PAR response", 65536)
+            request_uri = pushed.get("request_uri")
+            if not isinstance(request_uri, str) or not request_uri:
+                raise IssuerResponseError("invalid_response", "the PAR response has no request_uri")
+            query = {"client_id": self.client_id, "request_uri": request_uri}
+        elif server.get("require_pushed_authorization_requests"):
+            raise IssuerResponseError("invalid_response", "PAR is required but has no endpoint")
+        else:
+            query = request
+        # 2.
+        joiner = "&" if urlsplit(endpoint).query else "?"
+        redirected = authorize(endpoint + joiner + urlencode(query))
+        # 3.
+        code = self._authorization_response(redirected, state, resolved)
+        # 4.
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "code_verifier": verifier,
+            "redirect_uri": self.redirect_uri,
+            "client_id": self.client_id,
+        }
+        return self._token_request(resolved, form)
+
+    def _authorization_response(self, redirected: str, state: str, resolved: ResolvedOffer) -> str:
+        if not isinstance(redirected, str) or len(redirected) > 8192:
+            raise IssuerResponseError("invalid_response", "no authorization response")
+        expected = urlsplit(self.redirect_uri)
+        got = urlsplit(redirected)
+        if (got.scheme, got.netloc, got.path) != (expected.scheme, expected.netloc, expected.path):
+            raise IssuerResponseError("invalid_response", "redirected somewhere else than ours")
+        try:
+            pairs = parse_qsl(got.query, strict_parsing=True, max_num_fields=16)
+        except ValueError as exc:
+            raise IssuerResponseError("invalid_response", f"unreadable redirect: {exc}") from exc
+        params = dict(pairs)
+        if len(params) != len(pairs):
+            raise IssuerResponseError("invalid_response", "the redirect repeats a parameter")
+        if params.get("state") != state:
+            raise IssuerResponseError("invalid_response", "the redirect's state is not ours")
+        issuer = params.get("iss")
+        wants_iss = resolved.server_metadata.get("authorization_response_iss_parameter_supported")
+        if (issuer is not None or wants_iss) and issuer != resolved.authorization_server:
+            # RFC 9207: the mix-up defence
+            raise IssuerResponseError("invalid_response", "the redirect's iss is not the server")
+        if "error" in params:
+            raise IssuerResponseError(params["error"][:64], params.get("error_description", ""))
+        code = params.get("code")
+        if not code:
+            raise IssuerResponseError("invalid_response", "the redirect carries no code")
+        return code
 
     def _keys(self, batch: int) -> list[PrivateKey]:
         if not 1 <= batch <= MAX_BATCH:
@@ -404,17 +552,16 @@ class WalletClient:
         else:
             body["credential_configuration_id"] = cid
         endpoint = metadata["credential_endpoint"]
-        answer = self._call(
-            "POST",
-            endpoint,
-            what="the credential endpoint",
-            json_body=body,
-            headers=self._authorization(token),
-        )
+        answer = self._protected(token, endpoint, body, "the credential endpoint")
         self._take(answer, resolved, token, cid, keys, result, "the credential response")
 
-    def _authorization(self, token: Mapping[str, Any]) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token['access_token']}"}
+    def _protected(
+        self, token: Mapping[str, Any], url: str, body: Mapping[str, Any], what: str
+    ) -> HttpResponse:
+        """A POST to a protected endpoint with the access token (and DPoP when bound)."""
+        return self._with_dpop(
+            token.get("_dpop_key"), "POST", url, token["access_token"], what=what, json_body=body
+        )
 
     def _take(
         self,
@@ -440,7 +587,14 @@ class WalletClient:
                 raise IssuerResponseError("invalid_response", "no deferred_credential_endpoint")
             result.pending.append(
                 PendingCredential(
-                    cid, tid, float(interval), endpoint, token["access_token"], keys, notify
+                    cid,
+                    tid,
+                    float(interval),
+                    endpoint,
+                    token["access_token"],
+                    keys,
+                    notify,
+                    token.get("_dpop_key"),
                 )
             )
             return
@@ -486,24 +640,17 @@ class WalletClient:
         body = {"notification_id": notification_id, "event": event}
         if description:
             body["event_description"] = description
-        self._call(
-            "POST",
-            endpoint,
-            what="the notification endpoint",
-            json_body=body,
-            headers=self._authorization(token),
-        )
+        self._protected(token, endpoint, body, "the notification endpoint")
 
     def fetch_deferred(self, pending: PendingCredential, resolved: ResolvedOffer) -> ReceiveResult:
         """Ask the Deferred Credential Endpoint once; the result holds the credentials or, still
         deferred, the same pending credential."""
-        token = {"access_token": pending.access_token}
-        answer = self._call(
-            "POST",
+        token = {"access_token": pending.access_token, "_dpop_key": pending.dpop_key}
+        answer = self._protected(
+            token,
             pending.endpoint,
-            what="the deferred credential endpoint",
-            json_body={"transaction_id": pending.transaction_id},
-            headers=self._authorization(token),
+            {"transaction_id": pending.transaction_id},
+            "the deferred credential endpoint",
         )
         result = ReceiveResult()
         self._take(
