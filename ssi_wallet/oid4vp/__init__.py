@@ -2,7 +2,9 @@
 
 * :mod:`ssi_wallet.oid4vp.verifier` - :class:`OID4VPVerifier`: requests as
   request objects (RFC 9101) by reference, for the Client Identifier Prefixes
-  ``decentralized_identifier:`` and ``redirect_uri:``; responses by ``direct_post``;
+  ``decentralized_identifier:`` and ``redirect_uri:``; responses by
+  ``direct_post`` or, encrypted to an ephemeral key (ECDH-ES, A128GCM or
+  A256GCM), ``direct_post.jwt``;
   the decision is the :class:`~ssi_wallet.verifier.Verifier`'s report;
 * :mod:`ssi_wallet.oid4vp.wallet` - verifying a request object and the
   verifier's identity, shaping the response;

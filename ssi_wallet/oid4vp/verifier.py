@@ -40,9 +40,10 @@ from datetime import UTC, datetime
 from typing import Any, Final, Literal, Protocol
 from urllib.parse import urlencode, urlsplit
 
-from did_methods._wire.b64 import b64_encode
+from credentials.jwe import decrypt_compact
+from did_methods._wire.b64 import b64_encode, b64url_decode
 from did_methods._wire.json import loads, loads_object
-from did_methods.errors import JSONError, ParseError
+from did_methods.errors import JSONError, ParseError, UnsupportedError, VerificationError
 from did_methods.keys import KeyType, PrivateKey
 from ssi_wallet.oid4vp._protocol import (
     ENC_VALUES,
@@ -79,6 +80,7 @@ ResponseMode = Literal["direct_post", "direct_post.jwt"]
 RequestURIMethod = Literal["get", "post"]
 
 _MAX_WALLET_METADATA: Final = 64 * 1024
+_MAX_JWE_HEADER: Final = 8 * 1024
 
 
 # -- client identities -------------------------------------------------------------------
@@ -333,6 +335,21 @@ class ResponseAck:
         return {} if self.redirect_uri is None else {"redirect_uri": self.redirect_uri}
 
 
+def _jwe_kid(response: Any) -> str:
+    """The ``kid`` of a compact JWE's protected header, read (boundedly) before decrypting."""
+    parts = response.split(".") if isinstance(response, str) else []
+    if len(parts) != 5 or len(parts[0]) > _MAX_JWE_HEADER:
+        raise OID4VPError("response_invalid", "response must be a compact JWE")
+    try:
+        header = loads_object(b64url_decode(parts[0]), what="JWE header", max_depth=8)
+    except ParseError as exc:
+        raise OID4VPError("response_invalid", f"the JWE header: {exc}") from exc
+    kid = header.get("kid")
+    if not isinstance(kid, str):
+        raise OID4VPError("response_key_unknown", "the JWE header names no kid")
+    return kid
+
+
 def _token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -528,13 +545,11 @@ class OID4VPVerifier:
         ``response_replayed``, ``transaction_expired``).
         """
         # (a) + (b)
+        fields: dict[str, Any]
         if "response" in form:
             transaction, fields = self._decrypt(form["response"])
         else:
-            state = form.get("state")
-            if not isinstance(state, str):
-                raise OID4VPError("state_unknown", "the response carries no state")
-            transaction = self._live(self.store.find(state=state), "state")
+            transaction = self.locate(form)
             fields = dict(form)
             if transaction.response_mode == "direct_post.jwt" and "error" not in fields:
                 raise OID4VPError(
@@ -588,8 +603,43 @@ class OID4VPVerifier:
             raise OID4VPError("response_invalid", f"vp_token: {exc}") from exc
         return PresentationResponse(shaped.vp_token, request.nonce, request.audience)
 
-    def _decrypt(self, response: Any) -> tuple[Transaction, dict[str, Any]]:
-        raise OID4VPError("response_invalid", "encrypted responses are not read yet")
+    def locate(self, form: Mapping[str, str]) -> Transaction:
+        """The transaction a response is for, read without decrypting anything: by the
+        JWE ``kid`` of ``response`` (the key this verifier made for it), else by
+        ``state``. Raises :class:`OID4VPError` ``response_invalid``,
+        ``response_key_unknown``, ``state_unknown`` or ``transaction_expired``."""
+        if "response" in form:
+            kid = _jwe_kid(form["response"])
+            found = self.store.find(kid=kid)
+            if found is None:
+                raise OID4VPError(
+                    "response_key_unknown", "the response is encrypted to a key we did not make"
+                )
+            return self._live(found, "state")
+        state = form.get("state")
+        if not isinstance(state, str):
+            raise OID4VPError("state_unknown", "the response carries no state")
+        return self._live(self.store.find(state=state), "state")
+
+    def _decrypt(self, response: str) -> tuple[Transaction, dict[str, Any]]:
+        transaction = self.locate({"response": response})
+        assert transaction.encryption_key is not None
+        try:
+            opened = decrypt_compact(
+                response, transaction.encryption_key, encs=self.enc_values, max_length=MAX_RESPONSE
+            )
+        except VerificationError as exc:
+            raise OID4VPError(
+                "response_decryption_failed",
+                "the response does not decrypt with this transaction's key",
+            ) from exc
+        except (ParseError, UnsupportedError) as exc:
+            raise OID4VPError("response_invalid", f"the encrypted response: {exc}") from exc
+        try:
+            fields = loads_object(opened.plaintext, what="response", max_bytes=MAX_RESPONSE)
+        except JSONError as exc:
+            raise OID4VPError("response_invalid", f"the decrypted response: {exc}") from exc
+        return transaction, fields
 
     # 4. the result ------------------------------------------------------------------------
 

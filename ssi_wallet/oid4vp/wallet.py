@@ -35,9 +35,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 from credentials._jws import absolute_kid, dumps, method_key
 from credentials.errors import ParseError
+from credentials.jwe import encrypt_compact
 from did_methods._wire.dates import is_numeric_date
 from did_methods.document import VerificationMethod
 from did_methods.errors import ResolutionError, SSIWalletError, VerificationError
+from did_methods.keys import PublicKey
 from did_methods.resolver import Resolver
 from ssi_wallet.dcql import DCQLQuery
 from ssi_wallet.oid4vp._protocol import (
@@ -346,7 +348,9 @@ def response_form(
 ) -> dict[str, str]:
     """The form fields of the Authorization Response to POST to ``response_uri``.
 
-    ``direct_post``: ``vp_token`` (the JSON object, as text) and ``state``.
+    ``direct_post``: ``vp_token`` (the JSON object, as text) and ``state``;
+    ``direct_post.jwt``: ``response``, a compact JWE (``ECDH-ES``, the request's
+    ``enc``, the key's ``kid``) of the JSON object ``{"vp_token", "state"}``.
     Raises :class:`OID4VPError` ``response_invalid`` when ``presentation`` answers
     another nonce or audience.
     """
@@ -360,7 +364,17 @@ def response_form(
         if request.state is not None:
             out["state"] = request.state
         return out
-    raise OID4VPError("encryption_unsupported", "encrypted responses are not written yet")
+    # direct_post.jwt: the same members, as a JWE to the verifier's key (section 8.3)
+    assert request.encryption_jwk is not None and request.enc is not None
+    public = {k: v for k, v in request.encryption_jwk.items() if k in ("kty", "crv", "x", "y")}
+    try:
+        recipient = PublicKey.from_jwk(public)
+    except SSIWalletError as exc:
+        raise OID4VPError("encryption_unsupported", f"the verifier's key: {exc}") from exc
+    token = encrypt_compact(
+        dumps(fields), recipient, enc=request.enc, kid=str(request.encryption_jwk["kid"])
+    )
+    return {"response": token}
 
 
 def error_response(

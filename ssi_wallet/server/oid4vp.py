@@ -12,7 +12,8 @@ Endpoints (``docs/openid4vp.md`` shows each request and answer):
   ``wallet_nonce``, ``wallet_metadata``): the request object,
   ``application/oauth-authz-req+jwt``;
 * ``POST /oid4vp/response`` (the ``response_uri``): the Authorization Response
-  (form: ``vp_token`` and ``state``, or ``response``, or ``error``), answered
+  (form: ``vp_token`` and ``state``; for ``direct_post.jwt`` ``response``, a JWE
+  to the transaction's ephemeral key; or ``error``), answered
   ``200 {}`` or ``200 {"redirect_uri"}``;
 * ``GET /oid4vp/results/{transaction_id}`` (``?lang=``, ``?response_code=``):
   ``status`` (``pending``, ``answered``, ``wallet_error``), and once answered
@@ -32,6 +33,7 @@ to the ``[server]`` table (:mod:`ssi_wallet.server.common`)::
     scheme = "openid4vp://"       # how authorization request links start
     default_client = "did"        # default: the first client
     fetch_remote_status = true    # fetch issuers' status lists over HTTPS (default true)
+    enc_values = ["A128GCM", "A256GCM"]   # direct_post.jwt content encryption offered
 
     [oid4vp.clients.did]
     prefix = "decentralized_identifier"
@@ -61,7 +63,7 @@ from did_methods.keyfile import read_key_file
 from did_methods.methods.key import did_key_from_public_key
 from did_methods.resolver import Resolver
 from ssi_wallet import policies
-from ssi_wallet.oid4vp._protocol import REQUEST_MEDIA_TYPE, RESPONSE_MODES, SCHEME
+from ssi_wallet.oid4vp._protocol import ENC_VALUES, REQUEST_MEDIA_TYPE, RESPONSE_MODES, SCHEME
 from ssi_wallet.oid4vp.errors import OID4VPError
 from ssi_wallet.oid4vp.verifier import (
     ClientIdentity,
@@ -118,6 +120,7 @@ class OID4VPConfig:
     redirect_uri: str | None = None
     scheme: str = f"{SCHEME}://"
     fetch_remote_status: bool = True
+    enc_values: tuple[str, ...] = ENC_VALUES
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> OID4VPConfig:
@@ -155,6 +158,9 @@ class OID4VPConfig:
             return value
 
         ledger, state = text("ledger", None), text("state", None)
+        encs = section.get("enc_values", list(ENC_VALUES))
+        if not isinstance(encs, list) or not encs or any(e not in ENC_VALUES for e in encs):
+            raise ConfigError(f"oid4vp.enc_values must list some of {', '.join(ENC_VALUES)}")
         remote = section.get("fetch_remote_status", True)
         if not isinstance(remote, bool):
             raise ConfigError("oid4vp.fetch_remote_status must be true or false")
@@ -168,6 +174,7 @@ class OID4VPConfig:
             text("redirect_uri", None),
             text("scheme", f"{SCHEME}://") or f"{SCHEME}://",
             remote,
+            tuple(encs),
         )
 
 
@@ -230,6 +237,7 @@ class _Service:
                 request_uri_base=f"{base}/oid4vp/requests/",
                 store=store,
                 redirect_uri=config.redirect_uri,
+                enc_values=config.enc_values,
             )
         # every client shares the store: any verifier finds any transaction
         self.any = self.verifiers[config.default_client]
@@ -327,17 +335,17 @@ def create_app(
 
     async def response(request: Request) -> Response:
         form = await read_form_body(request, limit)
-        state = form.get("state")
-        kid_holder = service.any
-        if state is not None:
-            found = service.any.store.find(state=state)
-            if found is not None:
-                kid_holder = service.verifier_of(found.request.audience)
+
+        def judge() -> dict[str, Any]:
+            transaction = service.any.locate(form)
+            verifier = service.verifier_of(transaction.request.audience)
+            return verifier.receive(form).to_json()
+
         try:
-            ack = await run_in_threadpool(kid_holder.receive, form)
+            ack = await run_in_threadpool(judge)
         except OID4VPError as exc:
             raise _oauth_problem(exc) from exc
-        return JSONResponse(ack.to_json(), headers=_NO_STORE)
+        return JSONResponse(ack, headers=_NO_STORE)
 
     async def result(request: Request) -> Response:
         code = request.query_params.get("response_code")

@@ -3,6 +3,7 @@ mode, request URI method and client_id prefix, and each refusal with its own err
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -22,15 +23,16 @@ def _yes(_: object) -> bool:
     return True
 
 
+@pytest.mark.parametrize("mode", ["direct_post", "direct_post.jwt"])
 @pytest.mark.parametrize("method", ["get", "post"])
 @pytest.mark.parametrize("client", ["did", "open"])
 @pytest.mark.parametrize("fmt", ["sd-jwt", "di-eddsa"])
 def test_wallet_presents_to_verifier(
-    world: World, tmp_path: Path, fmt: str, client: str, method: str
+    world: World, tmp_path: Path, fmt: str, client: str, method: str, mode: str
 ) -> None:
     world.store(fmt)
     with verifier_service(world, tmp_path) as service:
-        made = service.create(client=client, request_uri_method=method)
+        made = service.create(client=client, request_uri_method=method, response_mode=mode)
         assert made["authorization_request"].startswith("openid4vp://?client_id=")
         assert service.result(made["transaction_id"])["status"] == "pending"
         transport = UrllibTransport()
@@ -43,6 +45,8 @@ def test_wallet_presents_to_verifier(
         )
         assert [m for m, _ in transport.calls] == [method.upper(), "POST"]
         assert outcome.request.client_id == made["client_id"]
+        assert outcome.request.response_mode == mode
+        assert (outcome.request.enc == "A128GCM") == (mode == "direct_post.jwt")
         assert outcome.redirect_uri is None
         result = service.result(made["transaction_id"], lang="de")
     assert result["status"] == "answered"
@@ -274,3 +278,56 @@ def test_the_page_shows_the_qr_code_then_the_decision(world: World, tmp_path: Pa
         result = service.result(transaction[1], lang="uk")
     assert result["accepted"] is True
     assert not result["explanation"].startswith("ACCEPTED"), result["explanation"]
+
+
+def _fetch_jwt(service: Service, transport: UrllibTransport) -> tuple[dict, object]:
+    made = service.create(response_mode="direct_post.jwt")
+    uri = AuthorizationRequestURI.parse(made["authorization_request"])
+    assert uri.request_uri is not None
+    reply = transport.get(uri.request_uri, accept="application/oauth-authz-req+jwt")
+    return made, verify_request_object(reply.body, uri, resolver=Resolver.offline())
+
+
+def test_a256gcm_when_the_verifier_offers_only_it(world: World, tmp_path: Path) -> None:
+    world.store()
+    with verifier_service(world, tmp_path, enc_values=["A256GCM"]) as service:
+        transport = UrllibTransport()
+        made, request = _fetch_jwt(service, transport)
+        assert request.enc == "A256GCM"  # type: ignore[attr-defined]
+        shown = world.wallet.answer(request.presentation_request(), consent=_yes)  # type: ignore[attr-defined]
+        form = response_form(request, shown)  # type: ignore[arg-type]
+        header = json.loads(b64url_decode(form["response"].split(".")[0]))
+        assert header["alg"] == "ECDH-ES" and header["enc"] == "A256GCM"
+        assert header["kid"] == request.encryption_jwk["kid"]  # type: ignore[attr-defined]
+        assert service.call("POST", "/oid4vp/response", form=form, token=None)[0] == 200
+        assert service.result(made["transaction_id"])["accepted"] is True
+
+
+def test_response_encrypted_to_another_key_is_refused(world: World, tmp_path: Path) -> None:
+    from credentials.jwe import encrypt_compact
+    from did_methods.keys import KeyType, PrivateKey
+
+    world.store()
+    with verifier_service(world, tmp_path) as service:
+        transport = UrllibTransport()
+        made, request = _fetch_jwt(service, transport)
+        shown = world.wallet.answer(request.presentation_request(), consent=_yes)  # type: ignore[attr-defined]
+        payload = json.dumps({"vp_token": dict(shown.vp_token), "state": request.state}).encode()  # type: ignore[attr-defined]
+        other = PrivateKey.generate(KeyType.P256).public_key
+        kid = request.encryption_jwk["kid"]  # type: ignore[attr-defined]
+        # the verifier's kid, another key: the tag does not verify
+        wrong_key = {"response": encrypt_compact(payload, other, kid=kid)}
+        status, _, body = service.call("POST", "/oid4vp/response", form=wrong_key, token=None)
+        assert status == 400 and body["code"] == "response_decryption_failed"
+        # a kid the verifier never made
+        unknown = {"response": encrypt_compact(payload, other, kid="not-ours")}
+        status, _, body = service.call("POST", "/oid4vp/response", form=unknown, token=None)
+        assert status == 400 and body["code"] == "response_key_unknown"
+        # unencrypted, when encryption was asked
+        plain = {"vp_token": json.dumps(dict(shown.vp_token)), "state": request.state}  # type: ignore[attr-defined]
+        status, _, body = service.call("POST", "/oid4vp/response", form=plain, token=None)
+        assert status == 400 and body["code"] == "response_invalid"
+        # the transaction is still open: the genuine response is accepted afterwards
+        genuine = response_form(request, shown)  # type: ignore[arg-type]
+        assert service.call("POST", "/oid4vp/response", form=genuine, token=None)[0] == 200
+        assert service.result(made["transaction_id"])["accepted"] is True
