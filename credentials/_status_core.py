@@ -30,10 +30,11 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar, Final, Generic, Literal, Protocol, TypeGuard, TypeVar
+from typing import ClassVar, Final, Generic, Literal, TypeGuard, TypeVar
 
 from credentials._cache import ExpiringCache
 from did_methods.errors import ParseError, SSIWalletError, VerificationError
+from did_methods.http import Fetcher, fetch_checked
 
 __all__ = [
     "DEFAULT_MAX_DECOMPRESSED",
@@ -268,17 +269,10 @@ def inflate_bounded(
 # --------------------------------------------------------------------------- resolving
 
 
-class ListFetcher(Protocol):
-    """What a status-list resolver needs to fetch a URL.
-
-    ``did_methods.http.HttpFetcher`` satisfies it. Implementations raise an
-    :class:`~did_methods.errors.SSIWalletError` (or ``OSError``) on failure and
-    must honour ``max_bytes`` and ``timeout``.
-    """
-
-    def fetch(self, url: str, *, max_bytes: int, timeout: float, accept: str) -> bytes:
-        """The body at ``url``, at most ``max_bytes`` long, within ``timeout`` seconds."""
-        ...
+#: What a status-list resolver fetches through: the one :class:`~did_methods.http.Fetcher`
+#: protocol (``did_methods.http.HttpFetcher`` is one), whose implementations raise
+#: :class:`~did_methods.http.FetchError` on every failure.
+ListFetcher = Fetcher
 
 
 def cache_until(
@@ -349,10 +343,11 @@ class CachingListResolver(Generic[V]):
     def _fetch(self, url: str) -> bytes:
         """The body at ``url``; a failure is a ``status_unavailable`` check error."""
         try:
-            return self._fetcher.fetch(
-                url, max_bytes=self._max_bytes, timeout=self._timeout, accept=self._ACCEPT
-            )
-        except (SSIWalletError, OSError) as exc:
+            return fetch_checked(
+                self._fetcher, url, max_bytes=self._max_bytes, timeout=self._timeout,
+                accept=self._ACCEPT,
+            )  # fmt: skip
+        except SSIWalletError as exc:  # FetchError, or what a non-conforming fetcher raised
             raise self._CHECK_ERROR(
                 "status_unavailable", f"could not fetch the {self._WHAT} {url[:200]}: {exc}"
             ) from exc

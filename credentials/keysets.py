@@ -63,7 +63,7 @@ from urllib.parse import urlsplit
 from credentials._jws import dumps, loads
 from did_methods.document import VerificationMethod
 from did_methods.errors import ParseError, SSIWalletError, VerificationError
-from did_methods.http import Fetcher
+from did_methods.http import Fetcher, fetch_checked
 from did_methods.keys import PublicKey, jwk_thumbprint
 
 __all__ = [
@@ -482,8 +482,8 @@ def fetch_jwt_vc_issuer_keys(
 
 def _fetch(fetcher: Fetcher, url: str, timeout: float) -> bytes:
     try:
-        return fetcher.fetch(
-            url, max_bytes=MAX_METADATA_BYTES, timeout=timeout, accept="application/json"
+        return fetch_checked(
+            fetcher, url, max_bytes=MAX_METADATA_BYTES, timeout=timeout, accept="application/json"
         )
     except SSIWalletError as exc:
         raise KeySetError(

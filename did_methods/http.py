@@ -27,10 +27,29 @@ takes a :class:`Fetcher`, a one-method protocol. Two implementations ship here:
      redirect from ``https`` to ``http`` is refused even when http is allowed;
   7. any status other than 200 is an error.
 
+  :meth:`HttpFetcher.request` (and :meth:`~HttpFetcher.get`,
+  :meth:`~HttpFetcher.post_form`, :meth:`~HttpFetcher.post_json`) is the same
+  machine for a client that talks to a server (a wallet to an issuer or a
+  verifier): any method, request headers and a body, and the answer of any
+  status returned as an :class:`HttpResponse` (an OAuth error is a 400 with a
+  JSON body the caller must read). Steps 1-5 hold as for ``fetch``; redirects
+  are not followed unless asked for, and then only for GET and HEAD and only
+  within the same origin (scheme, host and port): a redirect to another host
+  raises ``redirect_refused``.
+
+  ``allow_loopback=True`` admits plain ``http`` and loopback addresses for
+  ``localhost`` and loopback IP literals only (every address they resolve to
+  must be loopback): what tests on 127.0.0.1 need, without ``allow_http`` or
+  ``allow_private`` opening anything else.
+
 * :class:`StaticFetcher` - an in-memory map from URL to bytes, for your own
   tests (it never touches the network).
 
-Every failure raises :class:`FetchError` with a stable ``code``.
+Every failure raises :class:`FetchError` with a stable ``code``. That is the
+one error contract of the :class:`Fetcher` protocol, which every consumer of
+remote documents (did:web, status lists, issuer metadata) takes;
+:func:`fetch_checked` holds a third-party fetcher to it (an ``OSError``, a
+body that is not bytes or is too long become a :class:`FetchError`).
 """
 
 from __future__ import annotations
@@ -48,8 +67,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, Protocol, cast
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
+from did_methods._wire.jcs import canonicalize
 from did_methods.errors import ParseError, SSIWalletError
 
 if TYPE_CHECKING:
@@ -61,7 +81,9 @@ __all__ = [
     "FetchError",
     "Fetcher",
     "HttpFetcher",
+    "HttpResponse",
     "StaticFetcher",
+    "fetch_checked",
 ]
 
 #: The ``User-Agent`` that :class:`HttpFetcher` sends unless told otherwise.
@@ -79,6 +101,7 @@ FETCH_ERROR_CODES: Final[Mapping[str, str]] = MappingProxyType(
         "too_many_redirects": "more redirects than max_redirects",
         "redirect_loop": "a redirect led back to a URL already visited",
         "http_status": "the final response status was not 200 (see .status)",
+        "redirect_refused": "a client request was redirected to another origin",
     }
 )
 
@@ -89,6 +112,15 @@ _READ_CHUNK: Final = 64 * 1024
 _URL_CHARS = re.compile(r"[\x21-\x7e]+")
 # A header value we write ourselves: visible ASCII and spaces, never CR or LF.
 _HEADER_VALUE = re.compile(r"[\x20-\x7e]*")
+# RFC 9110 section 5.1: a field name is a token.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}")
+_METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
+# Header fields the fetcher writes itself and a caller may not set.
+_OWN_HEADERS: Final = frozenset(
+    {"host", "content-length", "transfer-encoding", "connection", "accept-encoding", "te"}
+)
+#: Response header bytes read at most (all fields together).
+_MAX_HEADER_FIELDS: Final = 100
 _DNS_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 # NAT64 well-known prefix (RFC 6052): the low 32 bits are an IPv4 address.
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
@@ -130,6 +162,48 @@ class Fetcher(Protocol):
         ...
 
 
+def fetch_checked(
+    fetcher: Fetcher, url: str, *, max_bytes: int, timeout: float, accept: str
+) -> bytes:
+    """``fetcher.fetch(...)`` held to the :class:`Fetcher` contract.
+
+    What a third-party fetcher may do wrong becomes a :class:`FetchError`: an
+    ``OSError`` let through (``network``), a result that is not ``bytes``
+    (``network``), a body longer than ``max_bytes`` (``too_large``). A
+    :class:`FetchError` passes unchanged, so callers translate one type.
+    """
+    try:
+        body = fetcher.fetch(url, max_bytes=max_bytes, timeout=timeout, accept=accept)
+    except OSError as exc:
+        raise FetchError("network", f"fetching failed: {exc}", url=url) from exc
+    if not isinstance(body, bytes):
+        raise FetchError(
+            "network", f"the fetcher returned {type(body).__name__}, not bytes", url=url
+        )
+    if len(body) > max_bytes:
+        raise FetchError("too_large", f"the fetcher returned more than {max_bytes} bytes", url=url)
+    return body
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """An answer to :meth:`HttpFetcher.request`: any status, its header fields, its body.
+
+    ``headers`` maps lower-case field names to values (repeated fields joined
+    with ``", "``, as RFC 9110 section 5.3 allows); ``body`` is at most the
+    request's ``max_bytes``.
+    """
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    @property
+    def content_type(self) -> str:
+        """The media type without parameters, lower case (``""`` when absent)."""
+        return self.headers.get("content-type", "").partition(";")[0].strip().lower()
+
+
 @dataclass(frozen=True, slots=True)
 class _Target:
     """A checked URL, split into what a request needs."""
@@ -139,6 +213,10 @@ class _Target:
     host: str  # lower-case name, or IP literal without brackets
     port: int
     target: str  # path and query, as sent on the request line
+
+    @property
+    def origin(self) -> tuple[str, str, int]:
+        return (self.scheme, self.host, self.port)
 
     @property
     def host_header(self) -> str:
@@ -310,7 +388,9 @@ class HttpFetcher:
     http); ``allow_private`` permits every address, and ``allowed_networks``
     permits only the given networks (e.g. ``["10.1.2.0/24"]`` for an intranet
     host) - both are for local testing or deliberate deployments, never for a
-    service that resolves DIDs from the public. ``max_redirects`` bounds the
+    service that resolves DIDs from the public. ``allow_loopback`` permits
+    ``http`` and loopback addresses for ``localhost`` and loopback literals
+    only (tests against a server on 127.0.0.1). ``max_redirects`` bounds the
     redirects followed. ``ssl_context`` replaces the default verifying context
     (e.g. to trust a private CA); ``resolve`` replaces the system resolver
     (``(host, port) -> [address, ...]``, e.g. for DNS over HTTPS).
@@ -326,6 +406,7 @@ class HttpFetcher:
         allow_http: bool = False,
         allow_private: bool = False,
         allowed_networks: Iterable[str | IPNetwork] = (),
+        allow_loopback: bool = False,
         max_redirects: int = 3,
         user_agent: str = DEFAULT_USER_AGENT,
         ssl_context: ssl.SSLContext | None = None,
@@ -338,6 +419,7 @@ class HttpFetcher:
         self.allowed_networks: tuple[IPNetwork, ...] = tuple(
             ipaddress.ip_network(net) for net in allowed_networks
         )
+        self.allow_loopback = allow_loopback
         self.max_redirects = max_redirects
         self.user_agent = _check_header_value("user_agent", user_agent)
         self._ssl_context = ssl_context
@@ -352,28 +434,29 @@ class HttpFetcher:
         ``max_bytes``, a non-positive or infinite ``timeout``, or an ``accept``
         value with line breaks.
         """
-        if not isinstance(max_bytes, int) or max_bytes < 0:
-            raise ParseError("max_bytes must be a non-negative integer")
-        if not isinstance(timeout, int | float) or not (0 < timeout < math.inf):
-            raise ParseError("timeout must be a positive, finite number of seconds")
+        _check_bounds(max_bytes, timeout)
         _check_header_value("accept", accept)
         deadline = _Deadline(float(timeout))
         visited: set[str] = set()
         current, came_from = url, None
         while True:
-            target = _parse_url(current)
-            if target.scheme == "http" and came_from == "https":
-                raise FetchError(
-                    "insecure_scheme", "refusing a redirect from https to http", url=current
-                )
-            if target.scheme == "http" and not self.allow_http:
-                raise FetchError("insecure_scheme", "plain http is not allowed", url=current)
+            target = self._target(current, came_from)
             visited.add(current)
-            outcome = self._get_once(target, deadline, max_bytes=max_bytes, accept=accept)
-            if isinstance(outcome, bytes):
-                return outcome
-            # A redirect: ``outcome`` is its Location, resolved against this URL.
-            following = urljoin(current, outcome).partition("#")[0]
+            reply = self._exchange(
+                target, deadline, "GET", [("Accept", accept)], None, max_bytes=max_bytes,
+                read_body=lambda status: status == 200,
+            )  # fmt: skip
+            if reply.status == 200:
+                return reply.body
+            location = _redirect_location(reply, target)
+            if location is None:
+                raise FetchError(
+                    "http_status",
+                    f"server answered {reply.status} {reply.reason}",
+                    url=target.url,
+                    status=reply.status,
+                )
+            following = urljoin(current, location).partition("#")[0]
             if following in visited:
                 raise FetchError(
                     "redirect_loop", f"redirect loops back to {following}", url=current
@@ -384,7 +467,144 @@ class HttpFetcher:
                 )
             current, came_from = following, target.scheme
 
+    # -- a client's requests -----------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        max_bytes: int = 1 << 20,
+        timeout: float = 10.0,
+        follow_redirects: bool = False,
+    ) -> HttpResponse:
+        """Make one request and return its answer, whatever its status.
+
+        ``headers`` are sent as given (``Host``, ``Content-Length``,
+        ``Connection``, ``Transfer-Encoding``, ``Accept-Encoding`` and ``TE``
+        are the fetcher's own and refused); ``body`` is sent with its
+        ``Content-Length``. The URL and address rules, the deadline and the
+        body cap are those of :meth:`fetch`. With ``follow_redirects`` a GET
+        or HEAD follows up to ``max_redirects`` redirects within the same
+        origin; otherwise a 3xx answer is returned as it is. Raises
+        :class:`FetchError` (``redirect_refused`` for a redirect to another
+        origin) and :class:`~did_methods.errors.ParseError` for a malformed
+        method, header or bound.
+        """
+        _check_bounds(max_bytes, timeout)
+        if method not in _METHODS:
+            raise ParseError(f"HTTP method must be one of {sorted(_METHODS)}")
+        if body is not None and not isinstance(body, bytes):
+            raise ParseError("a request body must be bytes")
+        fields: list[tuple[str, str]] = []
+        for name, value in (headers or {}).items():
+            if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+                raise ParseError(f"{str(name)[:40]!r} is not an HTTP header field name")
+            if name.lower() in _OWN_HEADERS or name.lower() == "user-agent":
+                raise ParseError(f"the {name} header is the fetcher's own")
+            fields.append((name, _check_header_value(name, value)))
+        deadline = _Deadline(float(timeout))
+        target = self._target(url, None)
+        origin = target.origin
+        for _hop in range(self.max_redirects + 1):
+            reply = self._exchange(
+                target, deadline, method, fields, body, max_bytes=max_bytes,
+                read_body=lambda status: method != "HEAD",
+            )  # fmt: skip
+            if not follow_redirects or method not in ("GET", "HEAD"):
+                return reply.response
+            location = _redirect_location(reply, target)
+            if location is None:
+                return reply.response
+            following = urljoin(target.url, location).partition("#")[0]
+            target = self._target(following, target.scheme)
+            if target.origin != origin:
+                raise FetchError(
+                    "redirect_refused", f"redirected to another origin: {following}", url=url
+                )
+        raise FetchError(
+            "too_many_redirects", f"more than {self.max_redirects} redirects", url=target.url
+        )
+
+    def get(
+        self,
+        url: str,
+        *,
+        accept: str = "application/json",
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int = 1 << 20,
+        timeout: float = 10.0,
+    ) -> HttpResponse:
+        """GET ``url`` with ``Accept: accept``; see :meth:`request` (no redirects followed)."""
+        fields = {"Accept": accept, **(headers or {})}
+        return self.request("GET", url, headers=fields, max_bytes=max_bytes, timeout=timeout)
+
+    def post_form(
+        self,
+        url: str,
+        form: Mapping[str, str],
+        *,
+        accept: str = "application/json",
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int = 1 << 20,
+        timeout: float = 10.0,
+    ) -> HttpResponse:
+        """POST ``form`` as ``application/x-www-form-urlencoded`` (UTF-8); see :meth:`request`."""
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in form.items()):
+            raise ParseError("form fields and values must be strings")
+        fields = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Accept": accept,
+            **(headers or {}),
+        }
+        body = urlencode(list(form.items()), encoding="utf-8").encode("ascii")
+        return self.request(
+            "POST", url, headers=fields, body=body, max_bytes=max_bytes, timeout=timeout
+        )
+
+    def post_json(
+        self,
+        url: str,
+        document: object,
+        *,
+        accept: str = "application/json",
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int = 1 << 20,
+        timeout: float = 10.0,
+    ) -> HttpResponse:
+        """POST ``document`` as ``application/json`` (RFC 8785 canonical form); see :meth:`request`.
+
+        Raises :class:`~did_methods.errors.CanonicalizationError` for a value
+        JSON cannot carry.
+        """
+        fields = {"Content-Type": "application/json", "Accept": accept, **(headers or {})}
+        return self.request(
+            "POST", url, headers=fields, body=canonicalize(document), max_bytes=max_bytes,
+            timeout=timeout,
+        )  # fmt: skip
+
     # -- one request -------------------------------------------------------
+
+    def _target(self, url: str, came_from: str | None) -> _Target:
+        """Check ``url`` (and the scheme rules, after a redirect from ``came_from``)."""
+        target = _parse_url(url)
+        if target.scheme == "http" and came_from == "https":
+            raise FetchError("insecure_scheme", "refusing a redirect from https to http", url=url)
+        if target.scheme == "http" and not (self.allow_http or self._loopback_host(target)):
+            raise FetchError("insecure_scheme", "plain http is not allowed", url=url)
+        return target
+
+    def _loopback_host(self, target: _Target) -> bool:
+        if not self.allow_loopback:
+            return False
+        if target.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(target.host).is_loopback
+        except ValueError:
+            return False
 
     def _addresses(self, target: _Target, deadline: _Deadline) -> list[IPAddress]:
         """Resolve the host once and check every address it resolves to."""
@@ -405,9 +625,18 @@ class HttpFetcher:
             checked.append(ip)
         if not checked:
             raise FetchError("network", f"{target.host} has no addresses", url=target.url)
+        loopback = self._loopback_host(target)
+        only_loopback = all(ip.is_loopback for ip in checked)
+        if target.scheme == "http" and not self.allow_http and not only_loopback:
+            # admitted as a loopback host only: so every address must be loopback
+            raise FetchError(
+                "insecure_scheme", f"{target.host} is not only loopback", url=target.url
+            )
         if not self.allow_private:
             for ip in checked:
                 if any(ip in net for net in self.allowed_networks):
+                    continue
+                if loopback and ip.is_loopback:
                     continue
                 reason = _forbidden_reason(ip)
                 if reason is not None:
@@ -458,10 +687,18 @@ class HttpFetcher:
             "network", f"cannot connect to {target.host}: {'; '.join(errors)}", url=target.url
         )
 
-    def _get_once(
-        self, target: _Target, deadline: _Deadline, *, max_bytes: int, accept: str
-    ) -> bytes | str:
-        """Make one GET; return the body (200) or a redirect's Location."""
+    def _exchange(
+        self,
+        target: _Target,
+        deadline: _Deadline,
+        method: str,
+        fields: Sequence[tuple[str, str]],
+        body: bytes | None,
+        *,
+        max_bytes: int,
+        read_body: Callable[[int], bool],
+    ) -> _Reply:
+        """Make one request; read the body (bounded) when ``read_body(status)`` says so."""
         sock = self._connect(target, deadline)
         try:
             if target.scheme == "https":
@@ -469,21 +706,22 @@ class HttpFetcher:
                 sock.settimeout(deadline.remaining(target.url))
                 # SNI and the certificate check use the name, not the address.
                 sock = context.wrap_socket(sock, server_hostname=target.host)
-            request = (
-                f"GET {target.target} HTTP/1.1\r\n"
+            head = (
+                f"{method} {target.target} HTTP/1.1\r\n"
                 f"Host: {target.host_header}\r\n"
                 f"User-Agent: {self.user_agent}\r\n"
-                f"Accept: {accept}\r\n"
-                "Accept-Encoding: identity\r\n"
+                + "".join(f"{name}: {value}\r\n" for name, value in fields)
+                + ("" if body is None else f"Content-Length: {len(body)}\r\n")
+                + "Accept-Encoding: identity\r\n"
                 "Connection: close\r\n\r\n"
             ).encode("ascii")
             sock.settimeout(deadline.remaining(target.url))
-            sock.sendall(request)
+            sock.sendall(head if body is None else head + body)
             faced = cast(socket.socket, _DeadlineSocket(sock, deadline, target.url))
-            response = http.client.HTTPResponse(faced, method="GET")
+            response = http.client.HTTPResponse(faced, method=method)
             try:
                 response.begin()
-                return self._read_response(response, target, max_bytes=max_bytes)
+                return self._read_response(response, target, max_bytes, read_body)
             finally:
                 response.close()
         except FetchError:
@@ -505,25 +743,19 @@ class HttpFetcher:
 
     @staticmethod
     def _read_response(
-        response: http.client.HTTPResponse, target: _Target, *, max_bytes: int
-    ) -> bytes | str:
-        if response.status in _REDIRECT_STATUSES:
-            location = response.getheader("Location")
-            if not location:
-                raise FetchError(
-                    "http_status",
-                    f"redirect status {response.status} without a Location",
-                    url=target.url,
-                    status=response.status,
-                )
-            return location
-        if response.status != 200:
-            raise FetchError(
-                "http_status",
-                f"server answered {response.status} {response.reason}",
-                url=target.url,
-                status=response.status,
-            )
+        response: http.client.HTTPResponse,
+        target: _Target,
+        max_bytes: int,
+        read_body: Callable[[int], bool],
+    ) -> _Reply:
+        headers: dict[str, str] = {}
+        for count, (name, value) in enumerate(response.getheaders()):
+            if count >= _MAX_HEADER_FIELDS:
+                raise FetchError("network", "too many response header fields", url=target.url)
+            key = name.lower()
+            headers[key] = f"{headers[key]}, {value}" if key in headers else value
+        if not read_body(response.status):
+            return _Reply(HttpResponse(response.status, headers, b""), response.reason)
         if response.length is not None and response.length > max_bytes:
             raise FetchError(
                 "too_large",
@@ -537,7 +769,43 @@ class HttpFetcher:
                 raise FetchError(
                     "too_large", f"body exceeds the limit of {max_bytes} bytes", url=target.url
                 )
-        return bytes(body)
+        return _Reply(HttpResponse(response.status, headers, bytes(body)), response.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    response: HttpResponse
+    reason: str
+
+    @property
+    def status(self) -> int:
+        return self.response.status
+
+    @property
+    def body(self) -> bytes:
+        return self.response.body
+
+
+def _check_bounds(max_bytes: int, timeout: float) -> None:
+    if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes < 0:
+        raise ParseError("max_bytes must be a non-negative integer")
+    if not isinstance(timeout, int | float) or not (0 < timeout < math.inf):
+        raise ParseError("timeout must be a positive, finite number of seconds")
+
+
+def _redirect_location(reply: _Reply, target: _Target) -> str | None:
+    """A redirect's Location, None for any other status; a Location-less redirect raises."""
+    if reply.status not in _REDIRECT_STATUSES:
+        return None
+    location = reply.response.headers.get("location")
+    if not location:
+        raise FetchError(
+            "http_status",
+            f"redirect status {reply.status} without a Location",
+            url=target.url,
+            status=reply.status,
+        )
+    return location
 
 
 class StaticFetcher:

@@ -51,7 +51,13 @@ from did_methods._wire.json import loads
 from did_methods.did import DID
 from did_methods.document import DIDDocument
 from did_methods.errors import InvalidDID, JSONError, ResolutionError, SSIWalletError
-from did_methods.http import Fetcher, FetchError, HttpFetcher, _host_name_problem
+from did_methods.http import (
+    Fetcher,
+    FetchError,
+    HttpFetcher,
+    _host_name_problem,
+    fetch_checked,
+)
 from did_methods.resolver import DID_JSON, ResolutionResult
 
 __all__ = [
@@ -179,9 +185,10 @@ class WebMethod:
         if self.unsafe_allow_http:
             url = "http://" + url.removeprefix("https://")
         # Step 2: fetch, bounded.
+        # (fetch_checked holds a third-party fetcher to the contract: bounded, bytes.)
         try:
-            body = self.fetcher.fetch(
-                url, max_bytes=self.max_bytes, timeout=self.timeout, accept=_ACCEPT
+            body = fetch_checked(
+                self.fetcher, url, max_bytes=self.max_bytes, timeout=self.timeout, accept=_ACCEPT
             )
         except FetchError as exc:
             missing = exc.code == "http_status" and exc.status in (404, 410)
@@ -190,19 +197,6 @@ class WebMethod:
                 f"fetching {url} failed: {exc.message}",
                 exc.code,
             ) from exc
-        except OSError as exc:  # a third-party fetcher that lets socket errors through
-            raise _web_error("internalError", f"fetching {url} failed: {exc}", "network") from exc
-        # A third-party fetcher that breaks its contract is still bounded here.
-        if not isinstance(body, bytes):
-            raise _web_error(
-                "internalError", f"the fetcher returned {type(body).__name__}, not bytes", "network"
-            )
-        if len(body) > self.max_bytes:
-            raise _web_error(
-                "internalError",
-                f"the fetcher returned more than {self.max_bytes} bytes",
-                "too_large",
-            )
         # Step 3: strict, depth-bounded JSON.
         data = _load_document_json(body)
         # Step 4: a DID document.
