@@ -9,7 +9,7 @@
 //        [--claims given_name,family_name] [--response-mode direct_post|direct_post.jwt]
 //        [--client-id-prefix decentralized_identifier|redirect_uri|x509_san_dns
 //         --x509-cert CERT.pem --x509-key KEY.pem --x509-dns NAME]
-//        [--port 0] [--exit-after N] [--timeout 120]
+//        [--did-keys FILE] [--port 0] [--exit-after N] [--timeout 120]
 //
 // Prints {"event":"ready", request_uri_link, client_id, nonce, ...}, then one
 // {"event":"response", accepted, reasons, claims} per POST to the response_uri.
@@ -18,7 +18,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import { Openid4vpVerifier } from '@openid4vc/openid4vp'
-import { args, didJwk, emit, formOf, generateKey, makeCallbacks, publicJwkOf, run, runUntilStopped, serve } from './lib/common.mjs'
+import { args, didJwk, emit, loadDidKeys, formOf, generateKey, makeCallbacks, publicJwkOf, run, runUntilStopped, serve } from './lib/common.mjs'
 import { verifyJwtVp, verifySdJwtVc } from './lib/formats.mjs'
 
 async function main() {
@@ -26,6 +26,7 @@ async function main() {
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', default: '0' },
     'trust-issuer': { type: 'string', multiple: true },
+    'did-keys': { type: 'string' },
     format: { type: 'string', default: 'dc+sd-jwt' },
     vct: { type: 'string', default: 'https://interop.ssi-wallet.test/ResidencePermit' },
     type: { type: 'string', default: 'ResidencePermit' },
@@ -38,6 +39,7 @@ async function main() {
     'exit-after': { type: 'string', default: '0' },
     timeout: { type: 'string', default: '120' },
   })
+  if (values['did-keys']) loadDidKeys(values['did-keys'])
   const trustedIssuers = values['trust-issuer'] ?? []
   if (trustedIssuers.length === 0) throw new Error('pass at least one --trust-issuer DID')
   if (!['direct_post', 'direct_post.jwt'].includes(values['response-mode'])) throw new Error('unsupported --response-mode')

@@ -5,7 +5,7 @@
 // its DCQL query from the credentials it is given, and posts the vp_token to the
 // response_uri (direct_post, or direct_post.jwt encrypted to the verifier's key).
 //
-//   node wallet-present.mjs REQUEST_LINK --credentials FILE [--trust-cert CERT.pem ...]
+//   node wallet-present.mjs REQUEST_LINK --credentials FILE [--trust-cert CERT.pem ...] [--did-keys FILE]
 //
 // FILE is the output of wallet-receive.mjs, or any JSON {"credentials": [{format,
 // credential, holder_private_jwk}]}. Prints {"ok": true, status, body, ...}
@@ -14,7 +14,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import { Openid4vpClient } from '@openid4vc/openid4vp'
-import { args, decodeJwtUnverified, makeCallbacks, run } from './lib/common.mjs'
+import { args, decodeJwtUnverified, loadDidKeys, makeCallbacks, run } from './lib/common.mjs'
 import { presentJwtVcJson, presentSdJwtVc } from './lib/formats.mjs'
 
 function matches(query, entry) {
@@ -35,8 +35,10 @@ async function main() {
   const { values, positionals } = args({
     credentials: { type: 'string' },
     'trust-cert': { type: 'string', multiple: true },
+    'did-keys': { type: 'string' },
   })
   if (positionals.length !== 1 || !values.credentials) throw new Error('usage: wallet-present.mjs REQUEST_LINK --credentials FILE')
+  if (values['did-keys']) loadDidKeys(values['did-keys'])
   const held = JSON.parse(fs.readFileSync(values.credentials, 'utf8')).credentials
   const trustedCertificates = (values['trust-cert'] ?? []).map((file) => fs.readFileSync(file))
   const { callbacks, observed } = makeCallbacks({ keys: [], trustedCertificates })

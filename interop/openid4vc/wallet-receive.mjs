@@ -6,7 +6,7 @@
 // (jwt proof type) and requests every offered credential configuration.
 //
 //   node wallet-receive.mjs OFFER_URI [--tx-code CODE] [--alg ES256|EdDSA] [--batch N]
-//                           [--trust-issuer DID ...] [--out FILE]
+//                           [--trust-issuer DID ...] [--did-keys FILE] [--out FILE]
 //
 // Prints {"ok": true, credentials: [...]} where each entry holds the configuration
 // id, format, the credential, the holder's private JWK (test keys only) and what the
@@ -14,7 +14,7 @@
 
 import fs from 'node:fs'
 import { Openid4vciClient } from '@openid4vc/openid4vci'
-import { args, didNamesKey, generateKey, jwkEquals, makeCallbacks, publicJwkOf, run } from './lib/common.mjs'
+import { args, didNamesKey, loadDidKeys, generateKey, jwkEquals, makeCallbacks, publicJwkOf, run } from './lib/common.mjs'
 import { verifyJwtVc, verifySdJwtVc } from './lib/formats.mjs'
 
 async function main() {
@@ -23,11 +23,13 @@ async function main() {
     alg: { type: 'string', default: 'ES256' },
     batch: { type: 'string', default: '1' },
     'trust-issuer': { type: 'string', multiple: true },
+    'did-keys': { type: 'string' },
     'no-dpop': { type: 'boolean', default: false },
     out: { type: 'string' },
   })
   if (positionals.length !== 1) throw new Error('usage: wallet-receive.mjs OFFER_URI [options]')
   const batch = Number(values.batch)
+  if (values['did-keys']) loadDidKeys(values['did-keys'])
   const keys = []
   const { callbacks } = makeCallbacks({ keys })
   const client = new Openid4vciClient({ callbacks })
@@ -61,10 +63,12 @@ async function main() {
     const configuration = issuerMetadata.credentialIssuer.credential_configurations_supported[configurationId]
     const holderKeys = []
     const jwts = []
+    // one fresh c_nonce per Credential Request, shared by all its proofs (the OpenID
+    // WG's answer for batches: the wallet uses a c_nonce until it is given a new one)
+    const nonce = issuerMetadata.credentialIssuer.nonce_endpoint
+      ? (await client.requestNonce({ issuerMetadata })).c_nonce
+      : token.accessTokenResponse.c_nonce
     for (let i = 0; i < batch; i++) {
-      const nonce = issuerMetadata.credentialIssuer.nonce_endpoint
-        ? (await client.requestNonce({ issuerMetadata })).c_nonce
-        : token.accessTokenResponse.c_nonce
       const holderKey = await generateKey(values.alg)
       keys.push(holderKey.privateJwk)
       holderKeys.push(holderKey)

@@ -7,6 +7,7 @@
 // Nothing here comes from ssi-wallet: the harness is an independent party.
 
 import crypto from 'node:crypto'
+import fs from 'node:fs'
 import http from 'node:http'
 import { parseArgs } from 'node:util'
 import * as jose from 'jose'
@@ -106,9 +107,23 @@ function readVarint(bytes) {
   throw new Error('invalid multicodec varint')
 }
 
-/** The public JWK a did:key or did:jwk (or a DID URL on one) names. */
+// DIDs of methods the harness cannot resolve itself (e.g. did:ledger, which needs
+// ssi-wallet's ledger) are looked up in a table given with --did-keys FILE: a JSON
+// object mapping a DID or DID URL to its public JWK, as a verifier's trust list would.
+const knownDidKeys = new Map()
+
+/** Loads a --did-keys file ({"did:...": jwk}); returns the DIDs it names. */
+export function loadDidKeys(file) {
+  const table = JSON.parse(fs.readFileSync(file, 'utf8'))
+  for (const [did, jwk] of Object.entries(table)) knownDidKeys.set(did, publicJwkOf(jwk))
+  return Object.keys(table)
+}
+
+/** The public JWK a DID URL names: the --did-keys table first, then did:jwk / did:key. */
 export function resolveDidToJwk(didUrl) {
+  if (knownDidKeys.has(didUrl)) return knownDidKeys.get(didUrl)
   const did = didUrl.split('#')[0]
+  if (knownDidKeys.has(did)) return knownDidKeys.get(did)
   if (did.length > 4096) throw new Error('DID too long')
   if (did.startsWith('did:jwk:')) {
     const jwk = JSON.parse(b64u.decode(did.slice('did:jwk:'.length)).toString('utf8'))
@@ -127,7 +142,7 @@ export function resolveDidToJwk(didUrl) {
     }
     throw new Error(`did:key codec 0x${codec.toString(16)} is not supported by the harness`)
   }
-  throw new Error(`DID method of ${did.slice(0, 40)} is not supported by the harness (did:jwk, did:key only)`)
+  throw new Error(`DID method of ${did.slice(0, 40)} is not supported by the harness (did:jwk, did:key, or a --did-keys entry)`)
 }
 
 // -- X.509 --------------------------------------------------------------------------
