@@ -81,7 +81,7 @@ from credentials.cose import (
 )
 from credentials.result import Check, VerificationResult
 from credentials.sd_jwt import StatusChecker
-from did_methods._wire.dates import is_numeric_date
+from did_methods._wire.dates import is_numeric_date, iso_instant
 from did_methods.errors import ParseError, SSIWalletError, UnsupportedError, VerificationError
 from did_methods.keys import PrivateKey, PublicKey
 
@@ -342,12 +342,14 @@ def _validity(barcode: UnverifiedBarcode, now: float, leeway: float) -> Check:
     if exp is None:
         return Check.failed(name, "claims_invalid", "the barcode has no expiry ('exp')")
     if now >= exp + leeway:
-        return Check.failed(name, "expired", f"expired at {exp:.0f}", exp=exp)
+        return Check.failed(name, "expired", f"expired at {iso_instant(exp)}", exp=exp)
     if nbf is not None and now < nbf - leeway:
-        return Check.failed(name, "not_yet_valid", f"not valid before {nbf:.0f}", nbf=nbf)
+        return Check.failed(name, "not_yet_valid", f"not valid before {iso_instant(nbf)}", nbf=nbf)
     if iat is not None and now < iat - leeway:
-        return Check.failed(name, "not_yet_valid", f"issued in the future ({iat:.0f})", iat=iat)
-    return Check.passed(name, f"valid at the given time (until {exp:.0f})", exp=exp)
+        return Check.failed(
+            name, "not_yet_valid", f"issued in the future ({iso_instant(iat)})", iat=iat
+        )
+    return Check.passed(name, f"valid at the given time (until {iso_instant(exp)})", exp=exp)
 
 
 def verify_barcode(

@@ -48,7 +48,7 @@ from credentials.errors import ValidationError
 from credentials.keysets import issuer_key_source
 from credentials.model import Credential, Presentation, parse_datetime
 from credentials.result import Check, VerificationResult
-from did_methods._wire.dates import is_numeric_date
+from did_methods._wire.dates import is_numeric_date, iso_instant
 from did_methods.did import DIDURL
 from did_methods.errors import InvalidDID, ParseError, SSIWalletError, VerificationError
 from did_methods.keys import PrivateKey
@@ -320,13 +320,14 @@ def _validity(payload: Mapping[str, Any], now: float, leeway: float) -> Check:
     starts = [t - leeway for t in (payload.get("nbf"),) if t is not None]
     starts += [valid_from] if valid_from is not None else []
     if any(now >= end for end in ends):
-        return Check.failed(name, "expired", f"expired at {min(ends):.0f}")
+        return Check.failed(name, "expired", f"expired at {iso_instant(min(ends))}")
     if any(now < start for start in starts):
-        return Check.failed(name, "not_yet_valid", f"not valid before {max(starts):.0f}")
+        return Check.failed(name, "not_yet_valid", f"not valid before {iso_instant(max(starts))}")
     iat = payload.get("iat")
     if iat is not None and now < iat - leeway:
-        return Check.failed(name, "not_yet_valid", f"issued in the future ({iat})")
-    return Check.passed(name, "valid at the given time")
+        return Check.failed(name, "not_yet_valid", f"issued in the future ({iso_instant(iat)})")
+    until = f" (until {iso_instant(min(ends))})" if ends else ""
+    return Check.passed(name, f"valid at the given time{until}")
 
 
 def _consistency(payload: Mapping[str, Any], kind: str) -> Check:

@@ -52,7 +52,7 @@ from credentials._jws import (
 from credentials.keysets import issuer_key_source
 from credentials.result import Check, VerificationResult
 from did_methods._wire.b64 import b64url_bytes
-from did_methods._wire.dates import is_numeric_date
+from did_methods._wire.dates import is_numeric_date, iso_instant
 from did_methods.did import DIDURL
 from did_methods.errors import (
     InvalidDID,
@@ -796,13 +796,15 @@ def _time_checks(payload: Mapping[str, Any], now: float, leeway: float) -> Check
                 "validity_period", "claims_invalid", f"'{name}' is not a NumericDate"
             )
     exp, nbf, iat = payload.get("exp"), payload.get("nbf"), payload.get("iat")
+    name = "validity_period"
     if exp is not None and now >= exp + leeway:
-        return Check.failed("validity_period", "expired", f"expired at {exp}", exp=exp)
+        return Check.failed(name, "expired", f"expired at {iso_instant(exp)}", exp=exp)
     if nbf is not None and now < nbf - leeway:
-        return Check.failed("validity_period", "not_yet_valid", f"not valid before {nbf}", nbf=nbf)
+        return Check.failed(name, "not_yet_valid", f"not valid before {iso_instant(nbf)}", nbf=nbf)
     if iat is not None and now < iat - leeway:
-        return Check.failed("validity_period", "not_yet_valid", f"issued in the future ({iat})")
-    return Check.passed("validity_period", "valid at the given time", exp=exp, nbf=nbf)
+        return Check.failed(name, "not_yet_valid", f"issued in the future ({iso_instant(iat)})")
+    until = f" (until {iso_instant(exp)})" if exp is not None else ""
+    return Check.passed(name, f"valid at the given time{until}", exp=exp, nbf=nbf)
 
 
 def _key_binding(
@@ -849,7 +851,9 @@ def _key_binding(
     if isinstance(iat, bool) or not isinstance(iat, int | float):
         raise VerificationError("kb_iat_invalid", "the KB-JWT has no numeric iat")
     if iat > now + leeway:
-        raise VerificationError("kb_not_yet_valid", f"the KB-JWT is issued in the future ({iat})")
+        raise VerificationError(
+            "kb_not_yet_valid", f"the KB-JWT is issued in the future ({iso_instant(iat)})"
+        )
     if iat < now - max_age - leeway:
         raise VerificationError("kb_stale", f"the KB-JWT is older than {max_age} seconds")
     if claims.get("sd_hash") != _digest(alg, sd.presentation_prefix()):

@@ -50,14 +50,65 @@ __all__ = [
     "CredentialSummary",
     "DisclosureRecord",
     "Holder",
+    "HolderMismatchError",
     "RestoreResult",
     "StoredCredential",
+    "WeakPassphraseError",
+    "check_passphrase_strength",
 ]
 
 _VC_V2 = "https://www.w3.org/ns/credentials/v2"
 _MAX_CREDENTIAL = 1_000_000
 # Item ids of keys that bind one credential each ("key" kind; the holder's own is "holder").
 _BOUND_KEY = "credential:"
+
+#: The least a passphrase a person chooses must have: this many characters ...
+MIN_PASSPHRASE_CHARS = 12
+#: ... of which this many different ones (so no ``aaaaaaaaaaaa`` or ``121212121212``).
+MIN_PASSPHRASE_DISTINCT = 6
+
+
+class HolderMismatchError(VerificationError):
+    """A credential is bound to another holder: its confirmation key (SD-JWT VC ``cnf``)
+    is not this wallet's key, or its ``credentialSubject.id`` is not this wallet's DID.
+
+    ``code`` ``holder_mismatch``. The wallet could never present it: a verifier
+    refuses a presentation it cannot bind to the credential.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__("holder_mismatch", message)
+
+
+class WeakPassphraseError(ParseError):
+    """A new passphrase is too weak (``code`` ``weak_passphrase``); see
+    :func:`check_passphrase_strength` for the rule."""
+
+    code = "weak_passphrase"
+
+
+def check_passphrase_strength(passphrase: str) -> None:
+    """Refuse a passphrase a person chose that is too easy to guess.
+
+    The rule: at least :data:`MIN_PASSPHRASE_CHARS` (12) characters, of which
+    at least :data:`MIN_PASSPHRASE_DISTINCT` (6) are different; no rule on
+    character classes (length is what makes a passphrase strong: four or five
+    words will do). The command line applies it to every passphrase it sets
+    (``wallet create``, ``wallet passphrase``, a backup's passphrase); the
+    library leaves it to the application, which may have its own policy.
+    Raises :class:`WeakPassphraseError` (a ``ParseError``, exit 2 on the
+    command line).
+    """
+    if len(passphrase) < MIN_PASSPHRASE_CHARS:
+        raise WeakPassphraseError(
+            f"weak_passphrase: a passphrase needs at least {MIN_PASSPHRASE_CHARS} characters "
+            f"(this one has {len(passphrase)}); a few words will do"
+        )
+    if len(set(passphrase)) < MIN_PASSPHRASE_DISTINCT:
+        raise WeakPassphraseError(
+            f"weak_passphrase: a passphrase needs at least {MIN_PASSPHRASE_DISTINCT} different "
+            "characters"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +307,13 @@ class RestoreResult:
 
 @dataclass(frozen=True, slots=True)
 class DisclosureRecord:
-    """One past disclosure: to whom, when, why, and which claims of which credentials."""
+    """One past disclosure: to whom, when, why, and which claims of which credentials.
+
+    ``disclosed`` maps each credential id to the claim paths the verifier was
+    shown: those it asked for and, for an SD-JWT VC, the claims its issuer
+    left in clear (``["sub"]``, ``["documentNumber"]``, ...), which every
+    presentation shows.
+    """
 
     at: str
     verifier: str
@@ -485,8 +542,12 @@ class Holder:
         Accepts an SD-JWT VC (``...~``), a ``vc+jwt`` compact JWS, a
         credential secured with a Data Integrity proof (dict or JSON text), or
         what :meth:`Issuer.issue <ssi_wallet.issuer.Issuer.issue>` returned.
-        Raises :class:`VerificationError` when verification fails and
-        :class:`ParseError` when the credential cannot be read.
+        Raises :class:`VerificationError` when verification fails,
+        :class:`HolderMismatchError` (one of them) when the credential is bound
+        to another holder's key or DID, and :class:`ParseError` when the
+        credential cannot be read. ``verify_now=False`` (a trusted bulk
+        import) skips both checks; a credential bound to another holder is
+        then kept but never offered in an answer.
         """
         stored = self._prepare(credential, verify_now)
         self._store.put_credential(stored.to_json())
@@ -569,6 +630,10 @@ class Holder:
             raw = dict(credential)
         else:
             raise ParseError("a credential is an SD-JWT, a vc+jwt or a JSON object with a proof")
+        if verify_now:
+            mismatch = self._bound_elsewhere(fmt, claims)
+            if mismatch is not None:
+                raise HolderMismatchError(f"not stored: {mismatch}")
         return StoredCredential(
             "urn:uuid:" + _uuid4(), fmt, types, issuer, claims, raw, _now_text()
         )
@@ -586,6 +651,36 @@ class Holder:
         return verify_credential(
             credential, formats=pinned, credential_type=None, resolver=self._resolver
         )
+
+    def _bound_elsewhere(self, fmt: str, claims: Mapping[str, Any]) -> str | None:
+        """Why a credential with these claims is bound to another holder, or ``None``.
+
+        An SD-JWT VC is bound by its confirmation key (``cnf.jwk``); a W3C
+        credential by its subjects' ids, one of which must be this wallet's
+        DID. A credential that names no binding is not judged here.
+        """
+        if fmt == "dc+sd-jwt":
+            cnf = claims.get("cnf")
+            jwk = cnf.get("jwk") if isinstance(cnf, Mapping) else None
+            if jwk is None:
+                return None
+            try:
+                key = PublicKey.from_jwk(jwk) if isinstance(jwk, Mapping) else None
+            except (ParseError, ValueError):
+                key = None
+            if key is None:
+                return "its confirmation key (cnf.jwk) cannot be read"
+            if key.to_multikey() != self._key.public_key.to_multikey():
+                return "it is bound to another holder's key (cnf.jwk is not this wallet's key)"
+            return None
+        subjects = claims.get("credentialSubject")
+        if fmt == "jwt_vc_json" and subjects is None and isinstance(claims.get("vc"), Mapping):
+            subjects = claims["vc"].get("credentialSubject")
+        listed = subjects if isinstance(subjects, list) else [subjects]
+        ids = [str(s["id"]) for s in listed if isinstance(s, Mapping) and "id" in s]
+        if ids and self.did not in ids:
+            return f"it is about {safe_text(ids[0], max_chars=120)}, not this wallet's DID"
+        return None
 
     @staticmethod
     def _require(result: Any) -> None:
@@ -631,12 +726,17 @@ class Holder:
         """Which stored credentials satisfy a request (no disclosure happens).
 
         Only the credentials filed under the request's formats and types are
-        read (a blind-index lookup), and only their heads, plus the claims of
-        those a claims query has to look into.
+        read (a blind-index lookup): their heads and claims (to leave out a
+        credential bound to another holder, which could never be presented).
         """
         tags = _query_tags(request.query)
+        candidates = [_Candidate(self._store, r.head) for r in self._store.heads(tags)]
+        # One credential bound to another holder (kept by a trusted import or a
+        # restore of another wallet's backup) is never offered: it would only
+        # make the verifier refuse an answer another credential could give.
         return match(
-            request.query, [_Candidate(self._store, r.head) for r in self._store.heads(tags)]
+            request.query,
+            [c for c in candidates if self._bound_elsewhere(c.format, c.claims) is None],
         )
 
     # -- presenting ---------------------------------------------------------------------
@@ -686,12 +786,16 @@ class Holder:
             vp_token[query_id] = [
                 self._present(chosen[cid], plan[cid], request, now) for cid in cids
             ]
+        # What the verifier sees: the claims asked for and those always shown with them.
         record = DisclosureRecord(
             _now_text(now),
             request.audience,
             request.purpose,
             request.nonce,
-            {cid: [list(p) for p in paths] for cid, paths in plan.items()},
+            {
+                cid: [list(p) for p in paths] + [[name] for name in ask.always_shown.get(cid, ())]
+                for cid, paths in plan.items()
+            },
         )
         self._store.put("history", f"{time.time_ns():020d}-{_uuid4()}", record.to_json())
         return PresentationResponse(vp_token, request.nonce, request.audience)

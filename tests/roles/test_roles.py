@@ -18,6 +18,7 @@ from did_methods.errors import PolicyError, VerificationError
 from ledger.facade import Ledger
 from ssi_wallet import Holder, Issuer, PresentationRequest, PresentationResponse, Verifier, policies
 from ssi_wallet._wallet_store import WalletLockedError
+from ssi_wallet.holder import HolderMismatchError
 from ssi_wallet.replay import MemoryReplayStore
 
 PERSONAL = ("familyName", "givenName", "birthDate", "birthPlace", "nationality", "sex")
@@ -224,9 +225,11 @@ def test_stolen_credential_without_key_binding_is_refused(world: World) -> None:
     stolen = PresentationResponse({"work_sd": [stored.raw]}, request.nonce, request.audience)
     assert "kb_missing" in verifier.check(stolen, request).codes
     thief = Holder.create(":memory:", passphrase="x", resolver=world.ledger.resolver())
-    thief.store(stored.raw)
-    with pytest.raises(PolicyError):
-        thief.answer(request, consent=lambda _: True)
+    with pytest.raises(HolderMismatchError):  # a wallet keeps only what it can present
+        thief.store(stored.raw)
+    thief.store(stored.raw, verify_now=False)  # kept anyway, by a trusted import
+    with pytest.raises(PolicyError, match="cannot_satisfy"):  # never offered
+        thief.answer(request, consent=lambda _: True, now=world.now[0].timestamp())
 
 
 def test_missing_and_unexpected_credentials(world: World) -> None:

@@ -1,0 +1,206 @@
+"""Checking something you were handed, outside a verifier's session: issuer trust and answers.
+
+:func:`credentials.verify.verify` says whether a credential or presentation is
+intact (signature, disclosures, validity, binding, status). Whether its
+issuer may issue it is a question for the trusted issuer registry on a
+ledger; :func:`with_issuer_trust` asks it and adds the answer to the result as
+an ``issuer_trust`` check, and :func:`without_issuer_trust` adds a skipped one
+that says the question was not asked. :func:`verify_answer` checks what a
+wallet sent back for a request (a :class:`~ssi_wallet.request.Presentation`:
+``vp_token``, ``nonce``, ``client_id``), one presentation at a time.
+
+A :class:`~ssi_wallet.verifier.Verifier` runs all of this (and the policy)
+itself; these are for ``ssi-wallet verify`` and for code that holds one
+credential and a ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from credentials import schemas
+from credentials.data_integrity import MethodResolver
+from credentials.result import Check, VerificationResult
+from credentials.verify import StatusSource, verify
+from ssi_wallet.request import Presentation
+from ssi_wallet.verifier import issuing_state
+
+__all__ = [
+    "AnswerResult",
+    "TrustRegistry",
+    "verify_answer",
+    "with_issuer_trust",
+    "without_issuer_trust",
+]
+
+_CHECK = "issuer_trust"
+
+
+class TrustRegistry(Protocol):
+    """What :func:`with_issuer_trust` asks: a :class:`ledger.facade.Ledger` (or its
+    ``issuers`` registry) answers it."""
+
+    def was_accredited(
+        self,
+        did: str,
+        credential_type: str,
+        at: datetime,
+        *,
+        jurisdiction: str | None = None,
+        evidence: bool = True,
+    ) -> Any: ...
+
+
+def _type_name(result: VerificationResult) -> str | None:
+    """The vocabulary type of a verified credential (from its vct or its types)."""
+    if result.vct is not None:
+        try:
+            return schemas.type_for_vct(result.vct)
+        except ValueError:
+            return None
+    return next((t for t in reversed(result.types) if t in schemas.CREDENTIAL_TYPES), None)
+
+
+def _trust_check(credential: VerificationResult, registry: TrustRegistry, at: datetime) -> Check:
+    issuer = credential.issuer or ""
+    type_name = _type_name(credential)
+    if not issuer or type_name is None:
+        shown = credential.vct or ", ".join(credential.types) or "?"
+        return Check.failed(
+            _CHECK,
+            "type_unknown",
+            f"{shown} is not a credential type of the vocabulary: no registry accredits it",
+            issuer=issuer,
+        )
+    state = issuing_state(credential.claims)
+    answer = registry.was_accredited(issuer, type_name, at, jurisdiction=state, evidence=False)
+    label = schemas.display_name(type_name, "en")
+    where = f" in {state}" if state else ""
+    details = {"issuer": issuer, "type_name": type_name, "issuing_state": state}
+    if answer.accredited:
+        return Check.passed(
+            _CHECK, f"{issuer} is accredited for {label}{where} on the ledger", **details
+        )
+    code = str(getattr(answer, "code", None) or "issuer_not_accredited")
+    if code == "not_accredited":
+        code = "issuer_not_accredited"
+    return Check.failed(
+        _CHECK, code, f"{issuer} is not accredited for {label}{where}: {answer.reason}", **details
+    )
+
+
+def with_issuer_trust(
+    result: VerificationResult, registry: TrustRegistry, *, at: datetime | None = None
+) -> VerificationResult:
+    """``result`` with one ``issuer_trust`` check per credential it holds (the result
+    itself, or each credential of a presentation): was its issuer accredited on the
+    registry at ``at`` (default now) for its type, in its issuing state?
+
+    A failed check's code is ``issuer_not_accredited``, ``jurisdiction_mismatch``
+    (accredited for another state) or ``type_unknown`` (not a vocabulary
+    type). A result that did not verify is returned as it is: its issuer and
+    claims are not to be trusted.
+    """
+    if not result.valid:
+        return result
+    moment = at or datetime.now(UTC)
+    targets = result.credentials or (result,)
+    added = [_trust_check(credential, registry, moment) for credential in targets]
+    return result.replace_checks((*result.checks, *added))
+
+
+def without_issuer_trust(result: VerificationResult, how: str) -> VerificationResult:
+    """``result`` with a skipped ``issuer_trust`` check saying trust was not checked and
+    ``how`` to check it (such as ``"give --db FILE or --dsn DSN"``)."""
+    note = Check.skipped(_CHECK, f"issuer trust was not checked (is the issuer accredited?): {how}")
+    return result.replace_checks((*result.checks, note))
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerResult:
+    """Every presentation of a wallet's answer, verified: ``results`` pairs each credential
+    query id with its result, in the answer's order."""
+
+    nonce: str
+    audience: str
+    results: tuple[tuple[str, VerificationResult], ...]
+    #: True when the nonce and audience checked were the answer's own (none expected).
+    self_bound: bool
+
+    @property
+    def valid(self) -> bool:
+        """True when the answer holds presentations and every one verified."""
+        return bool(self.results) and all(r.valid for _, r in self.results)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form: ``valid``, ``kind`` (``answer``), ``nonce``, ``client_id``,
+        ``self_bound`` and ``presentations`` (each a result with its ``query``)."""
+        return {
+            "valid": self.valid,
+            "kind": "answer",
+            "nonce": self.nonce,
+            "client_id": self.audience,
+            "self_bound": self.self_bound,
+            "presentations": [{"query": qid, **r.to_json()} for qid, r in self.results],
+        }
+
+    def explain(self) -> str:
+        """A readable account: one block per presentation."""
+        lines = [f"{'VALID' if self.valid else 'INVALID'} answer for {self.audience}"]
+        if self.self_bound:
+            lines.append(
+                "  (nonce and audience taken from the answer itself: the binding is intact, "
+                "but only --nonce and --audience show it answers your request)"
+            )
+        for qid, result in self.results:
+            lines.append(f"{qid}:")
+            lines += ["  " + line for line in result.explain().splitlines()]
+        return "\n".join(lines)
+
+
+def verify_answer(
+    answer: Presentation | Mapping[str, Any] | str,
+    *,
+    resolver: MethodResolver | None = None,
+    now: datetime | None = None,
+    nonce: str | None = None,
+    audience: str | None = None,
+    status_fetcher: StatusSource | None = None,
+    registry: TrustRegistry | None = None,
+    trust_hint: str | None = None,
+) -> AnswerResult:
+    """Verify every presentation of a wallet's answer.
+
+    Each presentation must be bound to ``nonce`` and ``audience`` (the
+    request's); when neither is given, the answer's own are used and the
+    result says so (``self_bound``). With a ``registry`` each credential's
+    issuer trust is checked (:func:`with_issuer_trust`); otherwise, when
+    ``trust_hint`` is given, a skipped check says how to check it.
+    Raises :class:`~did_methods.errors.ParseError` for a malformed answer.
+    """
+    parsed = answer if isinstance(answer, Presentation) else Presentation.from_json(answer)
+    self_bound = nonce is None and audience is None
+    want_nonce = parsed.nonce if nonce is None else nonce
+    want_audience = parsed.audience if audience is None else audience
+    results: list[tuple[str, VerificationResult]] = []
+    for qid, items in parsed.vp_token.items():
+        for item in items:
+            result = verify(
+                item,
+                resolver=resolver,
+                now=now,
+                challenge=want_nonce,
+                domain=want_audience,
+                nonce=want_nonce,
+                audience=want_audience,
+                status_fetcher=status_fetcher,
+            )
+            if registry is not None:
+                result = with_issuer_trust(result, registry, at=now)
+            elif trust_hint is not None:
+                result = without_issuer_trust(result, trust_hint)
+            results.append((qid, result))
+    return AnswerResult(parsed.nonce, parsed.audience, tuple(results), self_bound)
