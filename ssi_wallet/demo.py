@@ -223,6 +223,23 @@ class _Scenario:
     def explained(self, report: Report) -> tuple[str, ...]:
         return tuple("  " + line for line in report.explain(self.language).splitlines())
 
+    def ask(
+        self,
+        ledger: Ledger,
+        audience: str,
+        issuer: Issuer,
+        policy: policies.Policy,
+        wallet: Holder,
+        consent: Callable[[ConsentRequest], bool] = lambda ask: True,
+    ) -> Report:
+        """A new verifier at ``audience`` (status lists from ``issuer``) asks ``wallet``
+        for what ``policy`` needs and checks the answer."""
+        verifier = Verifier(
+            ledger, audience=audience, status_fetcher=issuer.board, language=self.language
+        )
+        request = verifier.request(policy)
+        return verifier.check(wallet.answer(request, consent=consent), request)
+
     def verdict(self, report: Report) -> tuple[str, ...]:
         """The decision and its findings, without the disclosed claims."""
         lines = self.explained(report)
@@ -386,20 +403,20 @@ class _Scenario:
             stored=2,
         )
 
-        hospital = Verifier(
-            ledger,
-            audience="did:web:klinikum-nordstadt.example",
-            status_fetcher=office.board,
-            language=self.language,
-        )
-        request = hospital.request(policies.right_to_work(sector="Q86"))
         screen: list[str] = []
 
         def agree(ask: ConsentRequest) -> bool:
             screen.extend(self.consent_screen(ask))
             return True
 
-        report = hospital.check(wallet.answer(request, consent=agree), request)
+        report = self.ask(
+            ledger,
+            "did:web:klinikum-nordstadt.example",
+            office,
+            policies.right_to_work(sector="Q86"),
+            wallet,
+            agree,
+        )
         self.step(
             "A hospital asks for her right to work in healthcare; Amina reads and agrees",
             "accepted",
@@ -442,14 +459,9 @@ class _Scenario:
             history_after=after,
         )
 
-        landlord = Verifier(
-            ledger,
-            audience="did:web:wohnen.example",
-            status_fetcher=office.board,
-            language=self.language,
+        report = self.ask(
+            ledger, "did:web:wohnen.example", office, policies.right_to_reside(), wallet
         )
-        request = landlord.request(policies.right_to_reside())
-        report = landlord.check(wallet.answer(request, consent=lambda ask: True), request)
         self.step(
             "A landlord checks her right to reside: no name, birth date or nationality is shown",
             "accepted",
@@ -460,14 +472,13 @@ class _Scenario:
 
         assert work.status_index is not None
         office.suspend(work.status_index)
-        employer = Verifier(
+        report = self.ask(
             ledger,
-            audience="did:web:klinikum-nordstadt.example",
-            status_fetcher=office.board,
-            language=self.language,
+            "did:web:klinikum-nordstadt.example",
+            office,
+            policies.right_to_work(sector="Q86"),
+            wallet,
         )
-        request = employer.request(policies.right_to_work(sector="Q86"))
-        report = employer.check(wallet.answer(request, consent=lambda ask: True), request)
         self.step(
             "The Leipzig office suspends her work permit: the next check is refused",
             "refused",
@@ -481,14 +492,13 @@ class _Scenario:
         office.reinstate(work.status_index)
         # A verifier keeps a status list it fetched for a while; the next employer's
         # check (or this one's, once its cache expires) reads the new list.
-        employer = Verifier(
+        report = self.ask(
             ledger,
-            audience="did:web:pflegedienst-leipzig.example",
-            status_fetcher=office.board,
-            language=self.language,
+            "did:web:pflegedienst-leipzig.example",
+            office,
+            policies.right_to_work(sector="Q86"),
+            wallet,
         )
-        request = employer.request(policies.right_to_work(sector="Q86"))
-        report = employer.check(wallet.answer(request, consent=lambda ask: True), request)
         self.step(
             "The office lifts the suspension: a care service's check is accepted again",
             "accepted",
@@ -499,18 +509,15 @@ class _Scenario:
 
         assert registration.status_index is not None
         bamf.revoke(registration.status_index)
-        welfare = Verifier(
+        report = self.ask(
             ledger,
-            audience="did:web:sozialamt-leipzig.example",
-            status_fetcher=bamf.board,
-            language=self.language,
-        )
-        request = welfare.request(
+            "did:web:sozialamt-leipzig.example",
+            bamf,
             _document_policy(
                 "asylum_registration", "asylum applicant registration", "AsylumApplicant"
-            )
+            ),
+            wallet,
         )
-        report = welfare.check(wallet.answer(request, consent=lambda ask: True), request)
         self.step(
             "Protection granted, the federal office revokes her asylum registration for good",
             "refused",
@@ -567,21 +574,18 @@ class _Scenario:
                     "commitment to it (a keyed hash that names no one).",
                 ),
             )
-            border = Verifier(
+            report = self.ask(
                 ledger,
-                audience="did:web:border.example",
-                status_fetcher=bamf.board,
-                language=self.language,
-            )
-            request = border.request(
+                "did:web:border.example",
+                bamf,
                 _document_policy(
                     "return_travel",
                     "valid return travel document",
                     "ReturnTravelDocument",
                     ("destinationCountry", "singleJourney"),
-                )
+                ),
+                karim,
             )
-            report = border.check(karim.answer(request, consent=lambda ask: True), request)
             self.step(
                 "The border post verifies it offline (cached status list, no network)",
                 "accepted",
@@ -623,14 +627,9 @@ class _Scenario:
                 claims=self.claims("StudyPermit", office, "DE-L-2026-077310"),
             )
             lena.store(study.credential)
-            university = Verifier(
-                ledger,
-                audience="did:web:uni-leipzig.example",
-                status_fetcher=office.board,
-                language=self.language,
+            report = self.ask(
+                ledger, "did:web:uni-leipzig.example", office, policies.right_to_study(), lena
             )
-            request = university.request(policies.right_to_study())
-            report = university.check(lena.answer(request, consent=lambda ask: True), request)
         finally:
             lena.close()
         self.step(

@@ -6,7 +6,7 @@ issuer may issue it is a question for the trusted issuer registry on a
 ledger; :func:`with_issuer_trust` asks it and adds the answer to the result as
 an ``issuer_trust`` check, and :func:`without_issuer_trust` adds a skipped one
 that says the question was not asked. :func:`verify_answer` checks what a
-wallet sent back for a request (a :class:`~ssi_wallet.request.Presentation`:
+wallet sent back for a request (a :class:`~ssi_wallet.request.PresentationResponse`:
 ``vp_token``, ``nonce``, ``client_id``), one presentation at a time.
 
 A :class:`~ssi_wallet.verifier.Verifier` runs all of this (and the policy)
@@ -19,39 +19,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from credentials import schemas
 from credentials.data_integrity import MethodResolver
 from credentials.result import Check, VerificationResult
 from credentials.verify import StatusSource, verify
-from ssi_wallet.request import Presentation
-from ssi_wallet.verifier import issuing_state
+from ssi_wallet.request import PresentationResponse
+from ssi_wallet.verifier import TrustRegistry, issuing_state
 
 __all__ = [
     "AnswerResult",
-    "TrustRegistry",
     "verify_answer",
     "with_issuer_trust",
     "without_issuer_trust",
 ]
 
 _CHECK = "issuer_trust"
-
-
-class TrustRegistry(Protocol):
-    """What :func:`with_issuer_trust` asks: a :class:`ledger.facade.Ledger` (or its
-    ``issuers`` registry) answers it."""
-
-    def was_accredited(
-        self,
-        did: str,
-        credential_type: str,
-        at: datetime,
-        *,
-        jurisdiction: str | None = None,
-        evidence: bool = True,
-    ) -> Any: ...
 
 
 def _type_name(result: VerificationResult) -> str | None:
@@ -162,7 +146,7 @@ class AnswerResult:
 
 
 def verify_answer(
-    answer: Presentation | Mapping[str, Any] | str,
+    answer: PresentationResponse | Mapping[str, Any] | str,
     *,
     resolver: MethodResolver | None = None,
     now: datetime | None = None,
@@ -181,7 +165,11 @@ def verify_answer(
     ``trust_hint`` is given, a skipped check says how to check it.
     Raises :class:`~did_methods.errors.ParseError` for a malformed answer.
     """
-    parsed = answer if isinstance(answer, Presentation) else Presentation.from_json(answer)
+    parsed = (
+        answer
+        if isinstance(answer, PresentationResponse)
+        else PresentationResponse.from_json(answer)
+    )
     self_bound = nonce is None and audience is None
     want_nonce = parsed.nonce if nonce is None else nonce
     want_audience = parsed.audience if audience is None else audience
