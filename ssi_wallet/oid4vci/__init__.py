@@ -9,6 +9,7 @@ the flows through a small :class:`Transport` and stores what it receives in a
 """
 
 from ssi_wallet.oid4vci.errors import IssuerResponseError, OID4VCIError
+from ssi_wallet.oid4vci.local import InProcessTransport
 from ssi_wallet.oid4vci.metadata import (
     AUTHORIZATION_CODE,
     PRE_AUTHORIZED_CODE,
@@ -23,6 +24,14 @@ from ssi_wallet.oid4vci.metadata import (
 from ssi_wallet.oid4vci.proofs import KeyProof, make_jwt_proof, verify_jwt_proof
 from ssi_wallet.oid4vci.service import CredentialIssuer, IssuerEndpoints, Offer, Reply
 from ssi_wallet.oid4vci.store import MemoryStateStore, StateStore
+from ssi_wallet.oid4vci.wallet import (
+    HttpResponse,
+    PendingCredential,
+    ReceiveResult,
+    ResolvedOffer,
+    Transport,
+    WalletClient,
+)
 
 __all__ = [
     "AUTHORIZATION_CODE",
@@ -30,14 +39,21 @@ __all__ = [
     "CredentialConfiguration",
     "CredentialIssuer",
     "CredentialOfferData",
+    "HttpResponse",
+    "InProcessTransport",
     "IssuerEndpoints",
     "IssuerResponseError",
     "KeyProof",
     "MemoryStateStore",
     "OID4VCIError",
     "Offer",
+    "PendingCredential",
+    "ReceiveResult",
     "Reply",
+    "ResolvedOffer",
     "StateStore",
+    "Transport",
+    "WalletClient",
     "make_jwt_proof",
     "parse_issuer_metadata",
     "parse_offer",

@@ -17,6 +17,16 @@ def test_public_attributes_are_exported() -> None:
         n
         for n in vars(package)
         if not n.startswith("_")
-        and n not in {"errors", "metadata", "proofs", "service", "store", "wallet", "annotations"}
+        and n
+        not in {
+            "errors",
+            "metadata",
+            "proofs",
+            "service",
+            "store",
+            "wallet",
+            "local",
+            "annotations",
+        }
     }
     assert public == set(package.__all__)
