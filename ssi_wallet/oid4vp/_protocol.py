@@ -23,7 +23,7 @@ REQUEST_MEDIA_TYPE: Final = "application/oauth-authz-req+jwt"
 #: The ``aud`` of a request object under static discovery (OpenID4VP 1.0 section 5.8).
 SELF_ISSUED_AUDIENCE: Final = "https://self-issued.me/v2"
 #: The Client Identifier Prefixes we speak.
-CLIENT_ID_PREFIXES: Final = ("decentralized_identifier", "redirect_uri")
+CLIENT_ID_PREFIXES: Final = ("decentralized_identifier", "x509_san_dns", "redirect_uri")
 #: The Response Modes we speak.
 RESPONSE_MODES: Final = ("direct_post", "direct_post.jwt")
 #: The JWE content encryption algorithms we accept for ``direct_post.jwt``.

@@ -21,9 +21,11 @@ stack can carry it:
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from cryptography import x509
 
 from credentials._jws import dumps
 from did_methods._wire.json import loads
@@ -155,12 +157,16 @@ def present(
     consent: Callable[[ConsentRequest], bool],
     transport: Transport,
     resolver: Resolver,
+    trust_anchors: Sequence[x509.Certificate] = (),
+    trusted_client_ids: Collection[str] = (),
     now: float | None = None,
 ) -> PresentOutcome:
     """Answer the authorization request at ``uri`` with ``holder``'s credentials.
 
     The steps of the module docstring. ``resolver`` resolves the DIDs of
-    ``decentralized_identifier:`` verifiers. Raises :class:`OID4VPError` for a
+    ``decentralized_identifier:`` verifiers; ``trust_anchors`` and
+    ``trusted_client_ids`` judge ``x509_san_dns:`` verifiers
+    (:func:`~ssi_wallet.oid4vp.wallet.verify_request_object`). Raises :class:`OID4VPError` for a
     request or verifier refused (nothing is disclosed then), and the Holder's
     :class:`~did_methods.errors.PolicyError` when the person declines or no
     credential fits (after telling the verifier ``access_denied``).
@@ -171,7 +177,13 @@ def present(
     text, wallet_nonce = _fetch_request(parsed, transport)
     # 3.
     request = verify_request_object(
-        text, parsed, resolver=resolver, wallet_nonce=wallet_nonce, now=now
+        text,
+        parsed,
+        resolver=resolver,
+        trust_anchors=trust_anchors,
+        trusted_client_ids=trusted_client_ids,
+        wallet_nonce=wallet_nonce,
+        now=now,
     )
     # 4.
     try:

@@ -28,14 +28,18 @@ refusal with an :class:`~ssi_wallet.oid4vp.errors.OID4VPError` of its own code:
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
+
+from cryptography import x509
 
 from credentials._jws import absolute_kid, dumps, method_key
 from credentials.errors import ParseError
 from credentials.jwe import encrypt_compact
+from credentials.x5c import X5CError, check_san_dns, verify_x5c
 from did_methods._wire.dates import is_numeric_date
 from did_methods.document import VerificationMethod
 from did_methods.errors import ResolutionError, SSIWalletError, VerificationError
@@ -189,6 +193,9 @@ def _identity(
     client: ClientId,
     response_uri: str,
     resolver: Resolver,
+    trust_anchors: Sequence[x509.Certificate],
+    trusted_client_ids: Collection[str],
+    moment: float,
 ) -> None:
     """Step 3: the verifier's identity, by Client Identifier Prefix."""
     if client.prefix == "redirect_uri":
@@ -215,6 +222,26 @@ def _identity(
         except VerificationError as exc:
             raise OID4VPError("request_key_unresolved", exc.message) from exc
         _check_signature(obj, key)
+        return
+    if client.prefix == "x509_san_dns":
+        try:
+            certified = verify_x5c(
+                obj.unverified_header.get("x5c"),
+                trust_anchors,
+                now=datetime.fromtimestamp(moment, UTC),
+            )
+            check_san_dns(certified, client.original)
+        except X5CError as exc:
+            code = "x509_san_mismatch" if exc.code == "x5c_san_mismatch" else "x509_untrusted"
+            raise OID4VPError(code, f"{exc.code}: {exc.message}") from exc
+        _check_signature(obj, certified.public_key)
+        # without a list naming this client, the response URI must be on its DNS name
+        host = (urlsplit(response_uri).hostname or "").lower()
+        if str(client) not in trusted_client_ids and host != client.original.lower():
+            raise OID4VPError(
+                "response_uri_mismatch",
+                f"the response_uri's host {host[:80]!r} is not {client.original[:80]!r}",
+            )
         return
     raise OID4VPError(  # pragma: no cover - ClientId.parse admits only the prefixes above
         "client_id_prefix_unsupported", f"{client.prefix} is not supported"
@@ -259,14 +286,20 @@ def verify_request_object(
     uri: AuthorizationRequestURI,
     *,
     resolver: Resolver,
+    trust_anchors: Sequence[x509.Certificate] = (),
+    trusted_client_ids: Collection[str] = (),
     wallet_nonce: str | None = None,
     now: float | None = None,
 ) -> AuthorizationRequest:
     """Verify a request object fetched for ``uri``: the steps of the module docstring.
 
-    ``resolver`` resolves ``decentralized_identifier:`` DIDs; ``wallet_nonce``
-    is the one we posted to the request URI (it must come back). Returns the
-    verified :class:`AuthorizationRequest`; raises :class:`OID4VPError`.
+    ``resolver`` resolves ``decentralized_identifier:`` DIDs; ``trust_anchors``
+    are the certificates an ``x509_san_dns:`` chain must reach (none: every such
+    request is refused ``x509_untrusted``); ``trusted_client_ids`` lists
+    ``x509_san_dns:`` clients allowed a response URI on another host;
+    ``wallet_nonce`` is the one we posted to the request URI (it must come
+    back). Returns the verified :class:`AuthorizationRequest`; raises
+    :class:`OID4VPError`.
     """
     moment = time.time() if now is None else now
     # 1. read; typ first
@@ -287,7 +320,7 @@ def verify_request_object(
     if parts.scheme not in ("https", "http") or not parts.hostname or parts.fragment:
         raise OID4VPError("request_object_invalid", "response_uri must be an https URL")
     # 3. the verifier's identity
-    _identity(obj, client, response_uri, resolver)
+    _identity(obj, client, response_uri, resolver, trust_anchors, trusted_client_ids, moment)
     # 4. the claims
     if claims.get("response_type") != "vp_token":
         raise OID4VPError("request_object_invalid", "response_type must be vp_token")

@@ -39,6 +39,12 @@ to the ``[server]`` table (:mod:`ssi_wallet.server.common`)::
     prefix = "decentralized_identifier"
     key_file = "verifier.jwk"     # signs request objects; the client is its did:key
 
+    [oid4vp.clients.x509]
+    prefix = "x509_san_dns"
+    dns_name = "verifier.example"   # a dNSName SAN of the leaf; the response URI's host
+    key_file = "leaf.jwk"           # the leaf certificate's private key
+    chain_file = "chain.pem"        # the leaf first, then intermediates (PEM)
+
     [oid4vp.clients.open]
     prefix = "redirect_uri"       # unsigned requests; client_id is redirect_uri:<response URI>
 """
@@ -52,12 +58,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, cast
 
+from cryptography.hazmat.primitives.serialization import Encoding
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from credentials.x5c import load_trust_anchors
+from did_methods.errors import ParseError
 from did_methods.http import Fetcher
 from did_methods.keyfile import read_key_file
 from did_methods.methods.key import did_key_from_public_key
@@ -73,6 +82,7 @@ from ssi_wallet.oid4vp.verifier import (
     RedirectURIClient,
     RequestURIMethod,
     ResponseMode,
+    X509SanDnsClient,
 )
 from ssi_wallet.server.common import (
     ConfigError,
@@ -90,7 +100,7 @@ from ssi_wallet.verifier import TrustRegistry, Verifier
 
 __all__ = ["ClientConfig", "OID4VPConfig", "create_app"]
 
-_PREFIXES: Final = ("decentralized_identifier", "redirect_uri")
+_PREFIXES: Final = ("decentralized_identifier", "x509_san_dns", "redirect_uri")
 _NO_STORE: Final = {"Cache-Control": "no-store"}
 _PAGE_CSP: Final = (
     "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
@@ -105,6 +115,8 @@ class ClientConfig:
     name: str
     prefix: str
     key_file: Path | None = None
+    chain_file: Path | None = None
+    dns_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +156,19 @@ class OID4VPConfig:
             key_file = table.get("key_file")
             if table["prefix"] != "redirect_uri" and not isinstance(key_file, str):
                 raise ConfigError(f"oid4vp.clients.{name}.key_file is required")
+            chain, dns = table.get("chain_file"), table.get("dns_name")
+            if table["prefix"] == "x509_san_dns" and not (
+                isinstance(chain, str) and isinstance(dns, str) and dns
+            ):
+                raise ConfigError(f"oid4vp.clients.{name} needs chain_file and dns_name")
             clients.append(
-                ClientConfig(name, table["prefix"], base / key_file if key_file else None)
+                ClientConfig(
+                    name,
+                    table["prefix"],
+                    base / key_file if key_file else None,
+                    base / chain if isinstance(chain, str) else None,
+                    dns if isinstance(dns, str) else None,
+                )
             )
         default = section.get("default_client", clients[0].name)
         if default not in raw:
@@ -183,6 +206,15 @@ def _client(entry: ClientConfig, response_uri: str) -> ClientIdentity:
         return RedirectURIClient(response_uri)
     assert entry.key_file is not None
     key = read_key_file(entry.key_file)
+    if entry.prefix == "x509_san_dns":
+        assert entry.chain_file is not None and entry.dns_name is not None
+        try:
+            chain = load_trust_anchors(entry.chain_file.read_bytes())
+        except (OSError, ParseError) as exc:
+            raise ConfigError(f"cannot read the chain {entry.chain_file}: {exc}") from exc
+        return X509SanDnsClient(
+            entry.dns_name, key, tuple(c.public_bytes(Encoding.DER) for c in chain)
+        )
     did = did_key_from_public_key(key.public_key)
     return DIDClient(did, key, f"{did}#{did.removeprefix('did:key:')}")
 

@@ -4,19 +4,19 @@ checked up to configured trust anchors; one test per refusal; garbage is a typed
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from hypothesis import given
 from hypothesis import strategies as st
+from x509_support import DAY, NOW, Key, make_cert, x5c
+from x509_support import p256 as _p256
+from x509_support import usage as _usage
 
 from credentials._jws import CompactJWS, b64e, dumps, sign_compact
 from credentials.x5c import (
@@ -29,71 +29,6 @@ from credentials.x5c import (
 )
 from did_methods.errors import ParseError
 from did_methods.keys import KeyType, PrivateKey
-
-NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
-DAY = dt.timedelta(days=1)
-Key = Any  # a cryptography private key
-
-
-def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-
-def _usage(*, sign: bool = False, ca: bool = False) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=sign, content_commitment=False, key_encipherment=False,
-        data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
-        encipher_only=False, decipher_only=False,
-    )  # fmt: skip
-
-
-def make_cert(
-    key: Key,
-    issuer_key: Key,
-    subject: str,
-    issuer: str,
-    *,
-    ca: bool,
-    path_length: int | None = None,
-    san: Sequence[str] = (),
-    usage: x509.KeyUsage | None = None,
-    not_before: dt.datetime = NOW - 30 * DAY,
-    not_after: dt.datetime = NOW + 30 * DAY,
-    extra: Sequence[tuple[x509.ExtensionType, bool]] = (),
-) -> x509.Certificate:
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(subject))
-        .issuer_name(_name(issuer))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=path_length), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
-            critical=False,
-        )
-    )
-    if usage is not None:
-        builder = builder.add_extension(usage, critical=True)
-    if san:
-        names = [x509.DNSName(name) for name in san]
-        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
-    for extension, critical in extra:
-        builder = builder.add_extension(extension, critical=critical)
-    return builder.sign(issuer_key, hashes.SHA256())
-
-
-def x5c(*certificates: x509.Certificate) -> list[str]:
-    return [
-        base64.b64encode(c.public_bytes(serialization.Encoding.DER)).decode() for c in certificates
-    ]
-
-
-def _p256() -> Key:
-    return ec.generate_private_key(ec.SECP256R1())
 
 
 @dataclass

@@ -9,13 +9,18 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from _live_server import bind_free_socket, serve_asgi
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from oid4vp_world import World
+from x509_support import DAY, make_cert, p256, usage
 
 from did_methods.keyfile import write_key_file
+from did_methods.keys import KeyType, PrivateKey
 from ssi_wallet.oid4vp import HTTPReply
 from ssi_wallet.server.oid4vp import OID4VPConfig, create_app
 
@@ -103,17 +108,64 @@ class Service:
         return body
 
 
+@dataclass
+class VerifierPKI:
+    """A root CA, an intermediate and a leaf (P-256) naming ``dns_names`` as SANs."""
+
+    root: x509.Certificate
+    chain_pem: bytes  # leaf, then intermediate
+    leaf_key: PrivateKey
+
+    @classmethod
+    def make(cls, *dns_names: str) -> VerifierPKI:
+        now = datetime.now(UTC)
+        valid = {"not_before": now - DAY, "not_after": now + 30 * DAY}
+        root_key, inter_key, leaf_key = p256(), p256(), p256()
+        root = make_cert(root_key, root_key, "root", "root", ca=True, usage=usage(ca=True), **valid)
+        inter = make_cert(
+            inter_key, root_key, "inter", "root", ca=True, path_length=0, usage=usage(ca=True),
+            **valid,
+        )  # fmt: skip
+        leaf = make_cert(
+            leaf_key, inter_key, "verifier", "inter", ca=False, san=dns_names,
+            usage=usage(sign=True), **valid,
+        )  # fmt: skip
+        pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (leaf, inter))
+        scalar = leaf_key.private_numbers().private_value.to_bytes(32, "big")
+        return cls(root, pem, PrivateKey(KeyType.P256, scalar))
+
+
+#: The verifier's certificate chain in every test: its leaf names localhost.
+PKI = VerifierPKI.make("localhost")
+
+
 @contextmanager
-def verifier_service(world: World, tmp: Path, **oid4vp: Any) -> Iterator[Service]:
-    """The OpenID4VP verifier of ``world`` (clients ``did`` and ``open``) on 127.0.0.1."""
+def verifier_service(
+    world: World,
+    tmp: Path,
+    *,
+    pki: VerifierPKI = PKI,
+    dns_name: str = "localhost",
+    **oid4vp: Any,
+) -> Iterator[Service]:
+    """The OpenID4VP verifier of ``world`` on 127.0.0.1, reached as ``localhost``: clients
+    ``did`` (decentralized_identifier:), ``x509`` (x509_san_dns:) and ``open`` (redirect_uri:)."""
     write_key_file(tmp / "verifier.jwk", world.verifier_key)
+    write_key_file(tmp / "leaf.jwk", pki.leaf_key)
+    (tmp / "chain.pem").write_bytes(pki.chain_pem)
     sock = bind_free_socket()
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    base = f"http://localhost:{sock.getsockname()[1]}"
     tables = {
         "server": {"public_url": base, "token_env": "", "port": sock.getsockname()[1]},
         "oid4vp": {
             "clients": {
                 "did": {"prefix": "decentralized_identifier", "key_file": "verifier.jwk"},
+                "x509": {
+                    "prefix": "x509_san_dns",
+                    "key_file": "leaf.jwk",
+                    "chain_file": "chain.pem",
+                    "dns_name": dns_name,
+                },
                 "open": {"prefix": "redirect_uri"},
             },
             **oid4vp,
@@ -125,5 +177,5 @@ def verifier_service(world: World, tmp: Path, **oid4vp: Any) -> Iterator[Service
     tables["server"]["token_env"] = "SSI_WALLET_OID4VP_TEST_TOKEN"
     config = OID4VPConfig.from_tables(tables, tmp)
     app = create_app(config, trust=world.ledger, status_fetcher=world.ministry.board)
-    with serve_asgi(app, sock=sock) as live:
-        yield Service(live.base)
+    with serve_asgi(app, sock=sock):
+        yield Service(base)

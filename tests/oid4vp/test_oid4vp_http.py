@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from oid4vp_http import Service, UrllibTransport, verifier_service
+from oid4vp_http import PKI, Service, UrllibTransport, VerifierPKI, verifier_service
 from oid4vp_world import World
 
 from did_methods.encoding import b64url_decode, b64url_encode
@@ -25,7 +25,7 @@ def _yes(_: object) -> bool:
 
 @pytest.mark.parametrize("mode", ["direct_post", "direct_post.jwt"])
 @pytest.mark.parametrize("method", ["get", "post"])
-@pytest.mark.parametrize("client", ["did", "open"])
+@pytest.mark.parametrize("client", ["did", "x509", "open"])
 @pytest.mark.parametrize("fmt", ["sd-jwt", "di-eddsa"])
 def test_wallet_presents_to_verifier(
     world: World, tmp_path: Path, fmt: str, client: str, method: str, mode: str
@@ -42,6 +42,7 @@ def test_wallet_presents_to_verifier(
             consent=_yes,
             transport=transport,
             resolver=Resolver.offline(),
+            trust_anchors=[PKI.root],
         )
         assert [m for m, _ in transport.calls] == [method.upper(), "POST"]
         assert outcome.request.client_id == made["client_id"]
@@ -52,7 +53,9 @@ def test_wallet_presents_to_verifier(
     assert result["status"] == "answered"
     assert result["accepted"] is True, result["explanation"]
     assert result["explanation"].startswith("ANGENOMMEN: "), result["explanation"]
-    prefix = {"did": "decentralized_identifier:", "open": "redirect_uri:"}[client]
+    prefix = {"did": "decentralized_identifier:", "x509": "x509_san_dns:", "open": "redirect_uri:"}[
+        client
+    ]
     assert made["client_id"].startswith(prefix)
     record = world.wallet.history()[-1]
     assert record.verifier == made["client_id"]
@@ -68,6 +71,7 @@ def test_redirect_uri_comes_back_with_a_response_code(world: World, tmp_path: Pa
             consent=_yes,
             transport=UrllibTransport(),
             resolver=Resolver.offline(),
+            trust_anchors=[PKI.root],
         )
         assert outcome.redirect_uri is not None
         match = re.fullmatch(
@@ -274,6 +278,7 @@ def test_the_page_shows_the_qr_code_then_the_decision(world: World, tmp_path: Pa
             consent=_yes,
             transport=UrllibTransport(),
             resolver=Resolver.offline(),
+            trust_anchors=[PKI.root],
         )
         result = service.result(transaction[1], lang="uk")
     assert result["accepted"] is True
@@ -331,3 +336,58 @@ def test_response_encrypted_to_another_key_is_refused(world: World, tmp_path: Pa
         genuine = response_form(request, shown)  # type: ignore[arg-type]
         assert service.call("POST", "/oid4vp/response", form=genuine, token=None)[0] == 200
         assert service.result(made["transaction_id"])["accepted"] is True
+
+
+def _present_x509(world: World, service: Service, **kw: object) -> object:
+    made = service.create(client="x509")
+    kw.setdefault("trust_anchors", [PKI.root])
+    return present(
+        world.wallet,
+        made["authorization_request"],
+        consent=_yes,
+        transport=UrllibTransport(),
+        resolver=Resolver.offline(),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_x509_san_mismatch_is_refused(world: World, tmp_path: Path) -> None:
+    """The verifier calls itself x509_san_dns:localhost, its certificate names another host."""
+    world.store()
+    elsewhere = VerifierPKI.make("verifier.example")
+    with (
+        verifier_service(world, tmp_path, pki=elsewhere) as service,
+        pytest.raises(OID4VPError) as refused,
+    ):
+        _present_x509(world, service, trust_anchors=[elsewhere.root])
+    assert refused.value.code == "x509_san_mismatch"
+    assert world.wallet.history() == []
+
+
+def test_x509_chain_to_no_trusted_anchor_is_refused(world: World, tmp_path: Path) -> None:
+    world.store()
+    other_root = VerifierPKI.make("localhost").root
+    with verifier_service(world, tmp_path) as service:
+        for anchors in ([other_root], []):
+            with pytest.raises(OID4VPError) as refused:
+                _present_x509(world, service, trust_anchors=anchors)
+            assert refused.value.code == "x509_untrusted"
+            assert refused.value.error == "invalid_client"
+
+
+def test_x509_response_uri_must_be_on_the_certified_name(world: World, tmp_path: Path) -> None:
+    """A certificate for verifier.example, a response URI on localhost: refused unless the
+    wallet trusts that client identifier by name."""
+    world.store()
+    named = VerifierPKI.make("verifier.example")
+    with verifier_service(world, tmp_path, pki=named, dns_name="verifier.example") as service:
+        with pytest.raises(OID4VPError) as refused:
+            _present_x509(world, service, trust_anchors=[named.root])
+        assert refused.value.code == "response_uri_mismatch"
+        outcome = _present_x509(
+            world,
+            service,
+            trust_anchors=[named.root],
+            trusted_client_ids={"x509_san_dns:verifier.example"},
+        )
+    assert outcome.request.client_id == "x509_san_dns:verifier.example"  # type: ignore[attr-defined]
