@@ -56,6 +56,9 @@ FILES: Mapping[str, str] = {
 
 _ORIGIN = "registry.eu.example/log"
 
+#: The vault subject (Karim's case) the demo erases: ``ssi-wallet vault get`` shows it erased.
+ERASED_SUBJECT = "DE-BAMF-2026-207311"
+
 
 class DemoError(SSIWalletError):
     """A step of the demo did not turn out as the scenario expects.
@@ -544,7 +547,7 @@ class _Scenario:
 
     def return_journey(self, ledger: Ledger, bamf: Issuer, vault: Vault) -> None:
         self.heading("Pathway 2: the return journey")
-        case = "DE-BAMF-2026-207311"
+        case = ERASED_SUBJECT
         vault.put(
             case,
             {

@@ -2,14 +2,71 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import click
+
+from ssi_wallet._messages import LANGUAGES
 
 __all__ = ["demo"]
 
 
 @click.command()
-def demo() -> None:
-    """Run the immigration scenario end to end and narrate each step."""
+@click.option(
+    "--keep",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the files the demo makes in DIR (new or empty): the ledger and vault "
+    "(registry.db), the vault's key, Amina's wallet and its passphrase.",
+)
+@click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    default="en",
+    show_default=True,
+    help="Language of the verifiers' decisions and of credential and claim names "
+    "(the narration stays in English).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the outcome of every step as JSON (expected, outcome, facts) instead of "
+    "the narration.",
+)
+def demo(keep: Path | None, language: str, as_json: bool) -> None:
+    """Run the immigration scenario end to end and narrate each step.
+
+    Everything is real and local: a SQLite ledger with the personal-data vault
+    beside it and an encrypted wallet file, in a temporary folder unless
+    --keep. Exit 0 when every step turned out as the scenario expects, 1 when
+    one did not (the step is marked UNEXPECTED), 2 for a --keep folder that
+    is not empty.
+    """
     from ssi_wallet.demo import run_demo
 
-    run_demo(click.echo)
+    say = (lambda line: None) if as_json else click.echo
+    result = run_demo(say, folder=keep, language=language, strict=False)
+    if as_json:
+        from ssi_wallet.cli._io import emit_json
+
+        emit_json(result.to_json())
+    elif keep is not None:
+        click.echo(f"\nThe files are kept in {keep}. Look inside:")
+        for line in _inspect(keep):
+            click.echo("  " + line)
+    sys.exit(0 if result.ok else 1)
+
+
+def _inspect(folder: Path) -> list[str]:
+    """Commands that open what a kept demo made."""
+    from ssi_wallet.demo import ERASED_SUBJECT
+
+    db, key = folder / "registry.db", folder / "vault.key"
+    wallet, secret = folder / "amina.wallet", folder / "amina.passphrase"
+    return [
+        f"ssi-wallet ledger audit --db {db}",
+        f"ssi-wallet vault get --db {db} --master-key-file {key} --subject {ERASED_SUBJECT}",
+        f'PW="$(cat {secret})" ssi-wallet wallet history --wallet {wallet} --passphrase-env PW',
+    ]

@@ -164,3 +164,11 @@ def test_demo_command() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "Demo complete" in done.stdout
+
+
+def test_the_docs_page_lists_the_same_steps(kept: tuple[DemoResult, list[str], Path]) -> None:
+    page = Path(__file__).resolve().parents[2] / "docs" / "demo.md"
+    rows = re.findall(r"^\| (\d+) \| .* \| (\w+) \|$", page.read_text(encoding="utf-8"), re.M)
+    result, _, _ = kept
+    assert [(int(n), outcome) for n, outcome in rows] == SCENARIO
+    assert [(s.number, s.outcome) for s in result.steps] == SCENARIO
