@@ -16,7 +16,7 @@ The HTTP service is :mod:`ssi_wallet.server.oid4vp`; ``docs/openid4vp.md`` walks
 through a whole exchange.
 """
 
-from ssi_wallet.oid4vp.client import HTTPReply, PresentOutcome, Transport, present
+from ssi_wallet.oid4vp.client import PresentOutcome, Transport, present
 from ssi_wallet.oid4vp.errors import OID4VPError
 from ssi_wallet.oid4vp.verifier import (
     ClientIdentity,
@@ -42,7 +42,6 @@ __all__ = [
     "ClientIdentity",
     "CreatedRequest",
     "DIDClient",
-    "HTTPReply",
     "MemoryTransactionStore",
     "OID4VPError",
     "OID4VPVerifier",

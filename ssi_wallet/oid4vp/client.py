@@ -30,6 +30,7 @@ from cryptography import x509
 from credentials._jws import dumps
 from did_methods._wire.json import loads
 from did_methods.errors import JSONError, PolicyError
+from did_methods.http import HttpFetcher, HttpResponse
 from did_methods.resolver import Resolver
 from ssi_wallet.holder import ConsentRequest, Holder
 from ssi_wallet.oid4vp._protocol import (
@@ -49,28 +50,23 @@ from ssi_wallet.oid4vp.wallet import (
 )
 from ssi_wallet.request import PresentationResponse
 
-__all__ = ["HTTPReply", "PresentOutcome", "Transport", "present", "wallet_metadata"]
+__all__ = ["PresentOutcome", "Transport", "present", "wallet_metadata"]
 
 _MAX_ACK = 64 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class HTTPReply:
-    """An HTTP answer: status, media type (without parameters), body."""
-
-    status: int
-    content_type: str
-    body: bytes
-
-
 class Transport(Protocol):
-    """The two HTTP calls the wallet makes; bounding sizes and times is the transport's."""
+    """The two HTTP calls the wallet makes; bounding sizes and times is the transport's.
 
-    def get(self, url: str, *, accept: str) -> HTTPReply:
-        """GET ``url``."""
+    :class:`~did_methods.http.HttpFetcher` is one (the default): https only,
+    public addresses only, a deadline and a body cap on every call.
+    """
+
+    def get(self, url: str, *, accept: str) -> HttpResponse:
+        """GET ``url``; any status is an answer."""
         ...
 
-    def post_form(self, url: str, form: Mapping[str, str], *, accept: str) -> HTTPReply:
+    def post_form(self, url: str, form: Mapping[str, str], *, accept: str) -> HttpResponse:
         """POST ``form`` as ``application/x-www-form-urlencoded`` (UTF-8) to ``url``."""
         ...
 
@@ -155,15 +151,18 @@ def present(
     uri: str,
     *,
     consent: Callable[[ConsentRequest], bool],
-    transport: Transport,
     resolver: Resolver,
+    transport: Transport | None = None,
     trust_anchors: Sequence[x509.Certificate] = (),
     trusted_client_ids: Collection[str] = (),
     now: float | None = None,
 ) -> PresentOutcome:
     """Answer the authorization request at ``uri`` with ``holder``'s credentials.
 
-    The steps of the module docstring. ``resolver`` resolves the DIDs of
+    The steps of the module docstring, over ``transport`` (default: a
+    :class:`~did_methods.http.HttpFetcher`, whose
+    :class:`~did_methods.http.FetchError` ends the exchange when a call fails).
+    ``resolver`` resolves the DIDs of
     ``decentralized_identifier:`` verifiers; ``trust_anchors`` and
     ``trusted_client_ids`` judge ``x509_san_dns:`` verifiers
     (:func:`~ssi_wallet.oid4vp.wallet.verify_request_object`). Raises :class:`OID4VPError` for a
@@ -171,6 +170,7 @@ def present(
     :class:`~did_methods.errors.PolicyError` when the person declines or no
     credential fits (after telling the verifier ``access_denied``).
     """
+    transport = HttpFetcher() if transport is None else transport
     # 1.
     parsed = AuthorizationRequestURI.parse(uri)
     # 2.

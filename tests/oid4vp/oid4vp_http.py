@@ -8,7 +8,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,44 +19,35 @@ from cryptography.hazmat.primitives import serialization
 from oid4vp_world import World
 from x509_support import DAY, make_cert, p256, usage
 
+from did_methods.http import HttpFetcher, HttpResponse
 from did_methods.keyfile import write_key_file
 from did_methods.keys import KeyType, PrivateKey
-from ssi_wallet.oid4vp import HTTPReply
 from ssi_wallet.server.oid4vp import OID4VPConfig, create_app
 
 TOKEN = "t0ken-for-the-oid4vp-tests"
-MAX_BODY = 1 << 20
 
 
 @dataclass
-class UrllibTransport:
-    """The wallet's two HTTP calls over urllib, bounded; ``edit`` may alter what is read
-    (a test's man in the middle); every call is recorded in ``calls``."""
+class RecordingTransport:
+    """The wallet's HTTP client (HttpFetcher, loopback allowed) with every call recorded
+    in ``calls``; ``edit`` may alter what is read (a test's man in the middle)."""
 
     edit: Callable[[str, bytes], bytes] | None = None
     calls: list[tuple[str, str]] = field(default_factory=list)
+    client: HttpFetcher = field(default_factory=lambda: HttpFetcher(allow_loopback=True))
 
-    def _send(self, request: urllib.request.Request) -> HTTPReply:
-        self.calls.append((request.get_method(), request.full_url))
-        try:
-            with urllib.request.urlopen(request, timeout=10) as answer:
-                status, headers, body = answer.status, answer.headers, answer.read(MAX_BODY + 1)
-        except urllib.error.HTTPError as exc:
-            status, headers, body = exc.code, exc.headers, exc.read(MAX_BODY + 1)
-        if len(body) > MAX_BODY:
-            raise AssertionError("answer larger than the test bound")
-        if self.edit is not None:
-            body = self.edit(request.full_url, body)
-        media = (headers.get("Content-Type") or "").split(";")[0].strip()
-        return HTTPReply(status, media, body)
+    def _edited(self, url: str, answer: HttpResponse) -> HttpResponse:
+        if self.edit is None:
+            return answer
+        return replace(answer, body=self.edit(url, answer.body))
 
-    def get(self, url: str, *, accept: str) -> HTTPReply:
-        return self._send(urllib.request.Request(url, headers={"Accept": accept}))
+    def get(self, url: str, *, accept: str) -> HttpResponse:
+        self.calls.append(("GET", url))
+        return self._edited(url, self.client.get(url, accept=accept))
 
-    def post_form(self, url: str, form: Mapping[str, str], *, accept: str) -> HTTPReply:
-        data = urllib.parse.urlencode(form).encode("utf-8")
-        headers = {"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"}
-        return self._send(urllib.request.Request(url, data=data, headers=headers, method="POST"))
+    def post_form(self, url: str, form: Mapping[str, str], *, accept: str) -> HttpResponse:
+        self.calls.append(("POST", url))
+        return self._edited(url, self.client.post_form(url, form, accept=accept))
 
 
 @dataclass

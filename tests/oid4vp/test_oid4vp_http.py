@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from oid4vp_http import PKI, Service, UrllibTransport, VerifierPKI, verifier_service
+from oid4vp_http import PKI, RecordingTransport, Service, VerifierPKI, verifier_service
 from oid4vp_world import World
 
 from did_methods.encoding import b64url_decode, b64url_encode
@@ -35,7 +35,7 @@ def test_wallet_presents_to_verifier(
         made = service.create(client=client, request_uri_method=method, response_mode=mode)
         assert made["authorization_request"].startswith("openid4vp://?client_id=")
         assert service.result(made["transaction_id"])["status"] == "pending"
-        transport = UrllibTransport()
+        transport = RecordingTransport()
         outcome = present(
             world.wallet,
             made["authorization_request"],
@@ -69,7 +69,7 @@ def test_redirect_uri_comes_back_with_a_response_code(world: World, tmp_path: Pa
             world.wallet,
             made["authorization_request"],
             consent=_yes,
-            transport=UrllibTransport(),
+            transport=RecordingTransport(),
             resolver=Resolver.offline(),
             trust_anchors=[PKI.root],
         )
@@ -85,7 +85,7 @@ def test_redirect_uri_comes_back_with_a_response_code(world: World, tmp_path: Pa
         assert status == 404 and body["code"] == "state_unknown"
 
 
-def _fetch(service: Service, world: World, transport: UrllibTransport) -> tuple[dict, object]:
+def _fetch(service: Service, world: World, transport: RecordingTransport) -> tuple[dict, object]:
     made = service.create()
     uri = AuthorizationRequestURI.parse(made["authorization_request"])
     assert uri.request_uri is not None
@@ -97,7 +97,7 @@ def _fetch(service: Service, world: World, transport: UrllibTransport) -> tuple[
 def test_replayed_response_is_refused(world: World, tmp_path: Path) -> None:
     world.store()
     with verifier_service(world, tmp_path) as service:
-        transport = UrllibTransport()
+        transport = RecordingTransport()
         made, request = _fetch(service, world, transport)
         shown = world.wallet.answer(request.presentation_request(), consent=_yes)  # type: ignore[attr-defined]
         form = response_form(request, shown)  # type: ignore[arg-type]
@@ -114,7 +114,7 @@ def test_wrong_nonce_is_refused(world: World, tmp_path: Path) -> None:
     """A presentation made for one request (its nonce) sent as the answer to another."""
     world.store()
     with verifier_service(world, tmp_path) as service:
-        transport = UrllibTransport()
+        transport = RecordingTransport()
         _, first = _fetch(service, world, transport)
         made, second = _fetch(service, world, transport)
         shown = world.wallet.answer(first.presentation_request(), consent=_yes)  # type: ignore[attr-defined]
@@ -131,7 +131,7 @@ def test_wrong_audience_is_refused(world: World, tmp_path: Path) -> None:
     """A presentation bound to another verifier's client_id."""
     world.store()
     with verifier_service(world, tmp_path) as service:
-        transport = UrllibTransport()
+        transport = RecordingTransport()
         made, request = _fetch(service, world, transport)
         asked = request.presentation_request()  # type: ignore[attr-defined]
         from dataclasses import replace
@@ -165,7 +165,7 @@ def test_tampered_request_object_is_refused(world: World, tmp_path: Path) -> Non
 
     with verifier_service(world, tmp_path) as service:
         made = service.create()
-        transport = UrllibTransport(edit=tamper)
+        transport = RecordingTransport(edit=tamper)
         with pytest.raises(OID4VPError) as refused:
             present(
                 world.wallet,
@@ -186,7 +186,7 @@ def test_unknown_client_id_prefix_is_refused(world: World, tmp_path: Path) -> No
         forged = made["authorization_request"].replace(
             "client_id=decentralized_identifier", "client_id=verifier_attestation"
         )
-        transport = UrllibTransport()
+        transport = RecordingTransport()
         with pytest.raises(OID4VPError) as refused:
             present(
                 world.wallet, forged, consent=_yes, transport=transport, resolver=Resolver.offline()
@@ -217,7 +217,7 @@ def test_declined_consent_reaches_the_verifier_as_access_denied(
                 world.wallet,
                 made["authorization_request"],
                 consent=lambda _: False,
-                transport=UrllibTransport(),
+                transport=RecordingTransport(),
                 resolver=Resolver.offline(),
             )
         result = service.result(made["transaction_id"])
@@ -276,7 +276,7 @@ def test_the_page_shows_the_qr_code_then_the_decision(world: World, tmp_path: Pa
             world.wallet,
             html.unescape(link[1]),
             consent=_yes,
-            transport=UrllibTransport(),
+            transport=RecordingTransport(),
             resolver=Resolver.offline(),
             trust_anchors=[PKI.root],
         )
@@ -285,7 +285,7 @@ def test_the_page_shows_the_qr_code_then_the_decision(world: World, tmp_path: Pa
     assert not result["explanation"].startswith("ACCEPTED"), result["explanation"]
 
 
-def _fetch_jwt(service: Service, transport: UrllibTransport) -> tuple[dict, object]:
+def _fetch_jwt(service: Service, transport: RecordingTransport) -> tuple[dict, object]:
     made = service.create(response_mode="direct_post.jwt")
     uri = AuthorizationRequestURI.parse(made["authorization_request"])
     assert uri.request_uri is not None
@@ -296,7 +296,7 @@ def _fetch_jwt(service: Service, transport: UrllibTransport) -> tuple[dict, obje
 def test_a256gcm_when_the_verifier_offers_only_it(world: World, tmp_path: Path) -> None:
     world.store()
     with verifier_service(world, tmp_path, enc_values=["A256GCM"]) as service:
-        transport = UrllibTransport()
+        transport = RecordingTransport()
         made, request = _fetch_jwt(service, transport)
         assert request.enc == "A256GCM"  # type: ignore[attr-defined]
         shown = world.wallet.answer(request.presentation_request(), consent=_yes)  # type: ignore[attr-defined]
@@ -314,7 +314,7 @@ def test_response_encrypted_to_another_key_is_refused(world: World, tmp_path: Pa
 
     world.store()
     with verifier_service(world, tmp_path) as service:
-        transport = UrllibTransport()
+        transport = RecordingTransport()
         made, request = _fetch_jwt(service, transport)
         shown = world.wallet.answer(request.presentation_request(), consent=_yes)  # type: ignore[attr-defined]
         payload = json.dumps({"vp_token": dict(shown.vp_token), "state": request.state}).encode()  # type: ignore[attr-defined]
@@ -345,7 +345,7 @@ def _present_x509(world: World, service: Service, **kw: object) -> object:
         world.wallet,
         made["authorization_request"],
         consent=_yes,
-        transport=UrllibTransport(),
+        transport=RecordingTransport(),
         resolver=Resolver.offline(),
         **kw,  # type: ignore[arg-type]
     )
