@@ -22,7 +22,8 @@ fixtures::
     def test_something(server: StaticServer) -> None:
         url = server.put_json("/.well-known/did.json", document)
 
-uvicorn is imported only by :func:`serve_asgi` (it is the ``server`` extra).
+uvicorn is imported only by :func:`serve_asgi` (it is the ``server`` extra; without it
+the test is skipped).
 """
 
 from __future__ import annotations
@@ -99,8 +100,7 @@ def serve_asgi(
     omitted); the server owns it and closes it. Raises ``RuntimeError`` if the
     server does not start within ``startup_timeout`` seconds.
     """
-    import uvicorn
-
+    uvicorn = pytest.importorskip("uvicorn")  # the server extra; a test without it is skipped
     sock = sock if sock is not None else bind_free_socket()
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(

@@ -9,7 +9,14 @@ import urllib.request
 from typing import Any
 
 import pytest
-from _live_server import Response, StaticServer, serve_asgi, static_server_fixture
+from _live_server import (
+    LiveServer,
+    Response,
+    StaticServer,
+    asgi_server_fixture,
+    serve_asgi,
+    static_server_fixture,
+)
 
 server = static_server_fixture()
 
@@ -61,7 +68,6 @@ async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 def test_serve_asgi_runs_the_app_and_stops() -> None:
-    pytest.importorskip("uvicorn")
     with serve_asgi(_app) as live:
         status, _, body = _get(live.url("/hello"))
         assert (status, json.loads(body)) == (200, {"path": "/hello", "method": "GET"})
@@ -69,3 +75,20 @@ def test_serve_asgi_runs_the_app_and_stops() -> None:
     with socket.socket() as sock, pytest.raises(OSError):
         sock.settimeout(2)
         sock.connect(("127.0.0.1", live.port))
+
+
+def _build(port: int) -> Any:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        body = json.dumps({"built_for_port": port}).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+live = asgi_server_fixture(_build)
+
+
+def test_asgi_fixture_builds_the_app_for_its_port(live: LiveServer) -> None:
+    status, _, body = _get(live.url("/"))
+    assert (status, json.loads(body)) == (200, {"built_for_port": live.port})
