@@ -567,12 +567,14 @@ class Holder:
         binds each instance to a key of its own (OpenID4VCI): they are sealed
         in the wallet with their credential, and used when it is presented.
         """
-        prepared = [self._prepare(c, verify_now) for c in credentials]
+        credentials = list(credentials)
         if keys is None:
+            prepared = [self._prepare(c, verify_now) for c in credentials]
             self._store.put_credentials(c.to_json() for c in prepared)
             return prepared
-        if len(keys) != len(prepared):
+        if len(keys) != len(credentials):
             raise ParseError("give one key (or None) per credential")
+        prepared = [self._prepare(c, verify_now, k) for c, k in zip(credentials, keys, strict=True)]
         bound = [
             (_BOUND_KEY + c.id, k.private_jwk())
             for c, k in zip(prepared, keys, strict=True)
@@ -587,7 +589,10 @@ class Holder:
         return self._key if jwk is None else PrivateKey.from_jwk(jwk)
 
     def _prepare(
-        self, credential: str | Mapping[str, Any] | IssuedCredential, verify_now: bool
+        self,
+        credential: str | Mapping[str, Any] | IssuedCredential,
+        verify_now: bool,
+        key: PrivateKey | None = None,
     ) -> StoredCredential:
         if isinstance(credential, IssuedCredential):
             credential = credential.credential
@@ -631,7 +636,7 @@ class Holder:
         else:
             raise ParseError("a credential is an SD-JWT, a vc+jwt or a JSON object with a proof")
         if verify_now:
-            mismatch = self._bound_elsewhere(fmt, claims)
+            mismatch = self._bound_elsewhere(fmt, claims, (key or self._key).public_key)
             if mismatch is not None:
                 raise HolderMismatchError(f"not stored: {mismatch}")
         return StoredCredential(
@@ -652,13 +657,19 @@ class Holder:
             credential, formats=pinned, credential_type=None, resolver=self._resolver
         )
 
-    def _bound_elsewhere(self, fmt: str, claims: Mapping[str, Any]) -> str | None:
+    def _bound_elsewhere(
+        self, fmt: str, claims: Mapping[str, Any], own: PublicKey | None = None
+    ) -> str | None:
         """Why a credential with these claims is bound to another holder, or ``None``.
 
         An SD-JWT VC is bound by its confirmation key (``cnf.jwk``); a W3C
-        credential by its subjects' ids, one of which must be this wallet's
-        DID. A credential that names no binding is not judged here.
+        credential by its subjects' ids, one of which must be the DID of the
+        key. ``own`` is the key the wallet holds for this credential (its own
+        key after a batch issuance), by default the holder's. A credential that
+        names no binding is not judged here.
         """
+        own = own or self._key.public_key
+        did = did_key_from_public_key(own)
         if fmt == "dc+sd-jwt":
             cnf = claims.get("cnf")
             jwk = cnf.get("jwk") if isinstance(cnf, Mapping) else None
@@ -670,7 +681,7 @@ class Holder:
                 key = None
             if key is None:
                 return "its confirmation key (cnf.jwk) cannot be read"
-            if key.to_multikey() != self._key.public_key.to_multikey():
+            if key.to_multikey() != own.to_multikey():
                 return "it is bound to another holder's key (cnf.jwk is not this wallet's key)"
             return None
         subjects = claims.get("credentialSubject")
@@ -678,7 +689,7 @@ class Holder:
             subjects = claims["vc"].get("credentialSubject")
         listed = subjects if isinstance(subjects, list) else [subjects]
         ids = [str(s["id"]) for s in listed if isinstance(s, Mapping) and "id" in s]
-        if ids and self.did not in ids:
+        if ids and did not in ids:
             return f"it is about {safe_text(ids[0], max_chars=120)}, not this wallet's DID"
         return None
 
@@ -731,12 +742,22 @@ class Holder:
         """
         tags = _query_tags(request.query)
         candidates = [_Candidate(self._store, r.head) for r in self._store.heads(tags)]
+        bound = {i.removeprefix(_BOUND_KEY) for i in self._store.item_ids("key")}
         # One credential bound to another holder (kept by a trusted import or a
         # restore of another wallet's backup) is never offered: it would only
         # make the verifier refuse an answer another credential could give.
         return match(
             request.query,
-            [c for c in candidates if self._bound_elsewhere(c.format, c.claims) is None],
+            [
+                c
+                for c in candidates
+                if self._bound_elsewhere(
+                    c.format,
+                    c.claims,
+                    self._binding_key(c.id).public_key if c.id in bound else None,
+                )
+                is None
+            ],
         )
 
     # -- presenting ---------------------------------------------------------------------
