@@ -76,7 +76,7 @@ _COMMANDS = {
     ),
     "serve": (
         "ssi_wallet.server._cli",
-        "Run an HTTP service: the W3C VC API or an OpenID4VP verifier (server extra).",
+        "Run an HTTP service: the VC API, an OpenID4VCI issuer or an OpenID4VP verifier.",
     ),
 }
 

@@ -376,6 +376,94 @@ def answer(
         click.echo(f"presentation written to {out}", err=True)
 
 
+@wallet.command("present")
+@_wallet_options
+@click.argument("request_uri", metavar="REQUEST_URI")
+@click.option("--yes", is_flag=True, help="Consent without asking (the request is still shown).")
+@click.option(
+    "--language", default="en", show_default=True, help="Language of credential and claim names."
+)
+@click.option(
+    "--trust-anchors",
+    "anchors_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PEM certificates an x509_san_dns: verifier's chain must reach.",
+)
+@click.option(
+    "--trusted-client-id",
+    "trusted_ids",
+    multiple=True,
+    metavar="CLIENT_ID",
+    help="An x509_san_dns: verifier allowed a response URI on another host (repeatable).",
+)
+@click.option(
+    "--allow-loopback",
+    is_flag=True,
+    help="Allow http and 127.0.0.1/localhost verifiers (testing on this machine only).",
+)
+def present_(
+    wallet_path: Path,
+    passphrase_env: str | None,
+    request_uri: str,
+    yes: bool,
+    language: str,
+    anchors_file: Path | None,
+    trusted_ids: tuple[str, ...],
+    allow_loopback: bool,
+) -> None:
+    """Answer an OpenID4VP authorization request (openid4vp://?client_id=...&request_uri=...).
+
+    Fetches the request object, verifies it and the verifier's identity
+    (decentralized_identifier: by DID resolution, x509_san_dns: by its
+    certificate chain to --trust-anchors, redirect_uri: unsigned), shows who
+    asks for which claims (on stderr) and asks for consent unless --yes, then
+    posts the presentations (direct_post, or encrypted: direct_post.jwt).
+    Prints JSON: the verifier, the response mode and the redirect_uri, if any.
+    Exit 1 when the request or the verifier is refused, no credential fits or
+    consent is refused (a refusal is sent to the verifier as access_denied).
+    """
+    from credentials.x5c import load_trust_anchors
+    from did_methods.http import HttpFetcher
+    from ssi_wallet.oid4vp import present
+
+    anchors = []
+    if anchors_file is not None:
+        try:
+            anchors = load_trust_anchors(anchors_file.read_bytes())
+        except OSError as exc:
+            raise click.UsageError(f"cannot read {anchors_file}: {exc}") from exc
+
+    def consent(ask: ConsentRequest) -> bool:
+        echo_safe(ask.describe(language), err=True)
+        try:
+            return yes or click.confirm("Disclose this?", default=False, err=True)
+        except click.Abort:  # end of input or Ctrl-C: no consent
+            return False
+
+    with _opened(wallet_path, passphrase_env) as holder:
+        try:
+            outcome = present(
+                holder,
+                request_uri,
+                consent=consent,
+                resolver=Resolver.default(),
+                transport=HttpFetcher(allow_loopback=allow_loopback),
+                trust_anchors=anchors,
+                trusted_client_ids=set(trusted_ids),
+            )
+        except PolicyError as exc:
+            echo_safe(f"declined: nothing was disclosed ({exc})", err=True)
+            sys.exit(1)
+    emit_json(
+        {
+            "verifier": outcome.request.client_id,
+            "response_mode": outcome.request.response_mode,
+            "disclosed": sorted(outcome.presentation.vp_token),
+            "redirect_uri": outcome.redirect_uri,
+        }
+    )
+
+
 @wallet.command("passphrase")
 @_wallet_options
 @click.option(
