@@ -309,3 +309,20 @@ def test_garbage_headers_and_claims_are_typed_refusals(
         return  # NaN and the like cannot even be written
     with pytest.raises(DPoPError):
         _verify(text)
+
+
+@given(
+    st.one_of(
+        st.text(st.sampled_from(list("htps:/[]@%.09afAF-_~?#")), max_size=40).map(
+            lambda s: "https://" + s
+        ),
+        st.text(max_size=40),
+    )
+)
+def test_htu_normalisation_is_idempotent_or_a_parse_error(uri: str) -> None:
+    try:
+        normal = normalise_htu(uri)
+    except ParseError:
+        return
+    assert normalise_htu(normal) == normal
+    assert "?" not in normal and "#" not in normal
