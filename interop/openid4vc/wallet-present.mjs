@@ -6,6 +6,7 @@
 // response_uri (direct_post, or direct_post.jwt encrypted to the verifier's key).
 //
 //   node wallet-present.mjs REQUEST_LINK --credentials FILE [--trust-cert CERT.pem ...] [--did-keys FILE]
+//                           [--post-twice]
 //
 // FILE is the output of wallet-receive.mjs, or any JSON {"credentials": [{format,
 // credential, holder_private_jwk}]}. Prints {"ok": true, status, body, ...}
@@ -31,11 +32,22 @@ function matches(query, entry) {
   return false
 }
 
+async function bodyOf(response) {
+  const text = await response.text()
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text.slice(0, 2000)
+  }
+}
+
 async function main() {
   const { values, positionals } = args({
     credentials: { type: 'string' },
     'trust-cert': { type: 'string', multiple: true },
     'did-keys': { type: 'string' },
+    // sends the very same response a second time (a replay) and reports the answer
+    'post-twice': { type: 'boolean', default: false },
   })
   if (positionals.length !== 1 || !values.credentials) throw new Error('usage: wallet-present.mjs REQUEST_LINK --credentials FILE')
   if (values['did-keys']) loadDidKeys(values['did-keys'])
@@ -51,11 +63,23 @@ async function main() {
   const request = resolved.authorizationRequestPayload
   if (!resolved.dcql) throw new Error('the harness answers DCQL queries only')
 
-  // 2. answer each credential query of the DCQL query
+  // 2. answer the DCQL query: every credential query when there are no credential_sets;
+  //    otherwise, for each required set, the first option whose queries all match
+  const queries = resolved.dcql.query.credentials
+  const found = new Map(queries.map((query) => [query.id, held.find((candidate) => matches(query, candidate))]))
+  let wanted = queries.map((query) => query.id)
+  if (Array.isArray(resolved.dcql.query.credential_sets)) {
+    wanted = []
+    for (const set of resolved.dcql.query.credential_sets) {
+      const option = set.options.find((ids) => ids.every((id) => found.get(id)))
+      if (option) wanted.push(...option)
+      else if (set.required !== false) throw new Error(`no option of a required credential set can be met: ${JSON.stringify(set.options)}`)
+    }
+  }
   const vpToken = {}
   const answered = []
-  for (const query of resolved.dcql.query.credentials) {
-    const entry = held.find((candidate) => matches(query, candidate))
+  for (const query of queries.filter((q) => wanted.includes(q.id))) {
+    const entry = found.get(query.id)
     if (!entry) throw new Error(`no credential matches query ${query.id}`)
     const paths = (query.claims ?? []).map((claim) => claim.path)
     const common = { holderPrivateJwk: entry.holder_private_jwk, aud: request.client_id, nonce: request.nonce }
@@ -88,12 +112,15 @@ async function main() {
     authorizationResponsePayload: response.authorizationResponsePayload,
     jarm: response.jarm ? { responseJwt: response.jarm.responseJwt } : undefined,
   })
-  const text = await submitted.response.text()
-  let body
-  try {
-    body = JSON.parse(text)
-  } catch {
-    body = text.slice(0, 2000)
+  const body = await bodyOf(submitted.response)
+  let replay
+  if (values['post-twice']) {
+    const again = await client.submitOpenid4vpAuthorizationResponse({
+      authorizationRequestPayload: request,
+      authorizationResponsePayload: response.authorizationResponsePayload,
+      jarm: response.jarm ? { responseJwt: response.jarm.responseJwt } : undefined,
+    })
+    replay = { status: again.response.status, body: await bodyOf(again.response) }
   }
   const result = {
     ok: submitted.response.ok,
@@ -106,6 +133,7 @@ async function main() {
     encrypted: Boolean(response.jarm),
     answered,
     verified_jwts: observed.verifiedJwts,
+    ...(replay ? { replay } : {}),
   }
   if (!submitted.response.ok) {
     const error = new Error(`verifier answered HTTP ${submitted.response.status}`)

@@ -14,6 +14,10 @@ import shutil
 import subprocess
 import threading
 import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -168,3 +172,105 @@ class NodeService:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait(timeout=5)
+
+
+# ------------------------------------------------------------------ our services
+
+
+@dataclass
+class OurServices:
+    """Our OpenID4VCI issuer and OpenID4VP verifier on 127.0.0.1, over one ledger.
+
+    The ministry is accredited for every vocabulary type; ``did_keys`` is the file
+    that gives the harness the ministry's did:ledger key (a method only our ledger
+    resolves), as a verifier's trust list would hold it.
+    """
+
+    ledger: Any
+    ministry: Any
+    issuer: Any  # ssi_wallet.oid4vci.CredentialIssuer
+    issuer_base: str
+    verifier_base: str
+    did_keys: Path
+
+    def offer(self, configuration_ids: list[str], **kw: Any) -> Any:
+        from credentials import schemas
+
+        claims = schemas.example_subject("WorkPermit")
+        claims.pop("id")
+        return self.issuer.offer(configuration_ids, claims={"WorkPermit": claims}, **kw)
+
+    def call(self, method: str, path: str, body: Any = None, *, token: bool = True) -> Any:
+        """One call to the verifier; the JSON answer, or AssertionError on a non-2xx."""
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"} if data is not None else {}
+        if token:
+            headers["Authorization"] = f"Bearer {VERIFIER_TOKEN}"
+        url = path if path.startswith("http") else self.verifier_base + path
+        request = urllib.request.Request(url, data=data, method=method, headers=headers)
+        with urllib.request.urlopen(request, timeout=20) as answer:
+            return json.loads(answer.read())
+
+    def create_request(self, **body: Any) -> dict[str, Any]:
+        body.setdefault("policy", "right_to_work")
+        made = self.call("POST", "/oid4vp/requests", body)
+        assert isinstance(made, dict)
+        return made
+
+    def result(self, made: Mapping[str, Any], **query: str) -> dict[str, Any]:
+        suffix = f"?{urllib.parse.urlencode(query)}" if query else ""
+        got = self.call("GET", made["result_uri"] + suffix, token=False)
+        assert isinstance(got, dict)
+        return got
+
+
+ISSUER_TOKEN = "back-office-token-for-the-interop-tests"
+VERIFIER_TOKEN = "verifier-token-for-the-interop-tests"
+
+
+@contextmanager
+def our_services(folder: Path) -> Iterator[OurServices]:
+    """Starts our issuer and verifier (uvicorn threads on 127.0.0.1) for the ``with`` block."""
+    from _live_server import bind_free_socket, serve_asgi
+
+    from credentials import schemas
+    from did_methods.keyfile import write_key_file
+    from did_methods.keys import PrivateKey
+    from ledger.facade import Ledger
+    from ssi_wallet import Issuer
+    from ssi_wallet.oid4vci import CredentialIssuer
+    from ssi_wallet.server.oid4vci import create_app as issuer_app
+    from ssi_wallet.server.oid4vp import OID4VPConfig
+    from ssi_wallet.server.oid4vp import create_app as verifier_app
+
+    root = PrivateKey.generate()
+    ledger = Ledger.open(":memory:", key=root)
+    issuer_sock, verifier_sock = bind_free_socket(), bind_free_socket()
+    issuer_base = f"http://127.0.0.1:{issuer_sock.getsockname()[1]}"
+    verifier_base = f"http://127.0.0.1:{verifier_sock.getsockname()[1]}"
+    ministry = Issuer.create(ledger, name="Migrationsamt", status_base=f"{issuer_base}/status")
+    ledger.accredit(ministry.did, types=list(schemas.CREDENTIAL_TYPES), by=root, jurisdiction="DE")
+    service = CredentialIssuer(ministry, issuer_base, batch_size=4)
+    did_keys = folder / "did-keys.json"
+    did_keys.write_text(json.dumps({ministry.did: ministry.public_key.to_jwk()}))
+
+    write_key_file(folder / "verifier.jwk", PrivateKey.generate())
+    os.environ["SSI_WALLET_INTEROP_VERIFIER_TOKEN"] = VERIFIER_TOKEN
+    tables = {
+        "server": {
+            "public_url": verifier_base,
+            "token_env": "SSI_WALLET_INTEROP_VERIFIER_TOKEN",
+            "port": verifier_sock.getsockname()[1],
+        },
+        "oid4vp": {
+            "clients": {
+                "did": {"prefix": "decentralized_identifier", "key_file": "verifier.jwk"},
+                "open": {"prefix": "redirect_uri"},
+            },
+        },
+    }
+    config = OID4VPConfig.from_tables(tables, folder)
+    issuer = issuer_app(service, token=ISSUER_TOKEN, max_body_bytes=64 * 1024)
+    verifier = verifier_app(config, trust=ledger, status_fetcher=ministry.board)
+    with serve_asgi(issuer, sock=issuer_sock), serve_asgi(verifier, sock=verifier_sock):
+        yield OurServices(ledger, ministry, service, issuer_base, verifier_base, did_keys)

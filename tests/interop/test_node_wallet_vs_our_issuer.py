@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,52 +23,21 @@ import pytest
 
 pytest.importorskip("uvicorn")
 
-from _live_server import bind_free_socket, serve_asgi
-from interop_support import run_node
+from interop_support import OurServices, our_services, run_node
 
-from credentials import schemas, verify_credential
+from credentials import verify_credential
 from credentials.sd_jwt import SdJwt
 from did_methods.http import HttpFetcher
-from did_methods.keys import PrivateKey, PublicKey
-from ledger.facade import Ledger
-from ssi_wallet import Issuer
-from ssi_wallet.oid4vci import CredentialIssuer
-from ssi_wallet.server.oid4vci import create_app
-
-TOKEN = "back-office-token-for-the-interop-tests"
-
-
-@dataclass
-class OurIssuer:
-    ledger: Ledger
-    ministry: Issuer
-    service: CredentialIssuer
-    base: str
-    did_keys: Path
-
-    def offer(self, configuration_ids: list[str], **kw: Any) -> Any:
-        claims = schemas.example_subject("WorkPermit")
-        claims.pop("id")
-        return self.service.offer(configuration_ids, claims={"WorkPermit": claims}, **kw)
+from did_methods.keys import PublicKey
 
 
 @pytest.fixture(scope="module")
-def our_issuer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OurIssuer]:
-    root = PrivateKey.generate()
-    ledger = Ledger.open(":memory:", key=root)
-    sock = bind_free_socket()
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    ministry = Issuer.create(ledger, name="Migrationsamt", status_base=f"{base}/status")
-    ledger.accredit(ministry.did, types=list(schemas.CREDENTIAL_TYPES), by=root, jurisdiction="DE")
-    service = CredentialIssuer(ministry, base, batch_size=4)
-    app = create_app(service, token=TOKEN, max_body_bytes=64 * 1024)
-    did_keys = tmp_path_factory.mktemp("interop") / "did-keys.json"
-    did_keys.write_text(json.dumps({ministry.did: ministry.public_key.to_jwk()}))
-    with serve_asgi(app, sock=sock):
-        yield OurIssuer(ledger, ministry, service, base, did_keys)
+def our_issuer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OurServices]:
+    with our_services(tmp_path_factory.mktemp("interop")) as services:
+        yield services
 
 
-def _receive(harness: Path, issuer: OurIssuer, offer: Any, *extra: str) -> Any:
+def _receive(harness: Path, issuer: OurServices, offer: Any, *extra: str) -> Any:
     return run_node(
         harness,
         "wallet-receive.mjs",
@@ -82,7 +50,7 @@ def _receive(harness: Path, issuer: OurIssuer, offer: Any, *extra: str) -> Any:
     )
 
 
-def _verify_with_our_library(issuer: OurIssuer, credential: str, fmt: str) -> Any:
+def _verify_with_our_library(issuer: OurServices, credential: str, fmt: str) -> Any:
     fetcher = HttpFetcher(allow_http=True, allow_private=True)  # our status list on 127.0.0.1
     result = verify_credential(
         credential,
@@ -97,7 +65,7 @@ def _verify_with_our_library(issuer: OurIssuer, credential: str, fmt: str) -> An
 
 @pytest.mark.parametrize("alg", ["ES256", "EdDSA"])
 def test_node_wallet_receives_sd_jwt_and_jwt_vc_json_from_our_issuer(
-    harness: Path, our_issuer: OurIssuer, alg: str
+    harness: Path, our_issuer: OurServices, alg: str
 ) -> None:
     offer = our_issuer.offer(["WorkPermit.sd_jwt", "WorkPermit.jwt_vc_json"], tx_code=True)
     assert offer.tx_code  # sent to the person by another channel
@@ -122,7 +90,7 @@ def test_node_wallet_receives_sd_jwt_and_jwt_vc_json_from_our_issuer(
 
 
 def test_node_wallet_batch_gets_one_credential_per_key(
-    harness: Path, our_issuer: OurIssuer
+    harness: Path, our_issuer: OurServices
 ) -> None:
     offer = our_issuer.offer(["WorkPermit.sd_jwt"], tx_code=True)
     got = _receive(harness, our_issuer, offer, "--tx-code", offer.tx_code, "--batch", "3")
@@ -139,7 +107,7 @@ def test_node_wallet_batch_gets_one_credential_per_key(
         assert PublicKey.from_jwk(cnf) == PublicKey.from_jwk(credential["holder_jwk"])
 
 
-def test_offer_by_value_without_tx_code(harness: Path, our_issuer: OurIssuer) -> None:
+def test_offer_by_value_without_tx_code(harness: Path, our_issuer: OurServices) -> None:
     offer = our_issuer.offer(["WorkPermit.jwt_vc_json"], tx_code=False, by_reference=False)
     assert "credential_offer=" in offer.uri
     got = _receive(harness, our_issuer, offer)
@@ -148,7 +116,7 @@ def test_offer_by_value_without_tx_code(harness: Path, our_issuer: OurIssuer) ->
 
 
 def test_our_issuer_refuses_the_node_wallet_a_wrong_tx_code(
-    harness: Path, our_issuer: OurIssuer
+    harness: Path, our_issuer: OurServices
 ) -> None:
     offer = our_issuer.offer(["WorkPermit.sd_jwt"], tx_code=True)
     wrong = "0" * len(offer.tx_code) if offer.tx_code != "0" * len(offer.tx_code) else "1" * 6
@@ -158,7 +126,7 @@ def test_our_issuer_refuses_the_node_wallet_a_wrong_tx_code(
 
 
 def test_our_pre_authorized_code_is_single_use_for_the_node_wallet(
-    harness: Path, our_issuer: OurIssuer
+    harness: Path, our_issuer: OurServices
 ) -> None:
     offer = our_issuer.offer(["WorkPermit.sd_jwt"], tx_code=True)
     first = _receive(harness, our_issuer, offer, "--tx-code", offer.tx_code)
