@@ -1,13 +1,15 @@
-"""W3C Data Integrity proofs with the JCS cryptosuites ``eddsa-jcs-2022`` and ``ecdsa-jcs-2019``.
+"""W3C Data Integrity proofs with the JCS and RDFC cryptosuites of vc-di-eddsa and vc-di-ecdsa.
 
 A proof is a ``DataIntegrityProof`` object in the document's ``proof``
-member. Both cryptosuites follow the same recipe (vc-di-eddsa and vc-di-ecdsa,
-"jcs" variants)::
+member. The four cryptosuites follow one recipe (vc-di-eddsa and vc-di-ecdsa)
+and differ in the canonicalisation C: JCS (RFC 8785) for the "jcs" suites,
+RDFC-1.0 canonical N-Quads (:mod:`credentials.rdfc`, the ``rdf`` extra) for the
+"rdfc" suites::
 
     proofConfig   = the proof options without proofValue
                     (+ the document's @context, when the document has one)
-    canonicalDoc  = JCS(document without proof)
-    hashData      = H(JCS(proofConfig)) || H(canonicalDoc)
+    canonicalDoc  = C(document without proof)
+    hashData      = H(C(proofConfig)) || H(canonicalDoc)
     proofValue    = "z" + base58btc(sign(hashData))
 
 with H = SHA-256 for Ed25519 and P-256 and SHA-384 for P-384; ECDSA
@@ -22,7 +24,11 @@ raises :class:`~credentials.errors.VerificationError` with one of these codes:
 
 ``proof_missing``              the document has no ``proof``
 ``proof_malformed``            a proof object breaks Data Integrity syntax
-``cryptosuite_unsupported``    not a DataIntegrityProof with one of our two suites
+``cryptosuite_unsupported``    not a DataIntegrityProof with one of our four suites (or an
+                               rdfc suite without PyLD installed)
+``term_undefined`` / ``context_unknown`` / ``jsonld_invalid`` / ``rdfc_too_complex``
+                               an rdfc proof over a document that cannot be
+                               canonicalised safely (:mod:`credentials.rdfc`)
 ``proof_purpose_mismatch``     ``proofPurpose`` is not the one the verifier expects
 ``challenge_mismatch``         the expected ``challenge`` is absent or different
 ``domain_mismatch``            the expected ``domain`` is absent or different
@@ -57,6 +63,7 @@ from credentials.errors import ParseError, ValidationError, VerificationError
 from credentials.jcs import canonicalize
 from credentials.keysets import issuer_key_source
 from credentials.model import parse_datetime
+from credentials.rdfc import RdfCanonicalizationError, canonicalize_rdf
 from did_methods.document import VerificationMethod
 from did_methods.encoding import multibase_decode, multibase_encode
 from did_methods.errors import (
@@ -71,7 +78,9 @@ from did_methods.keys import KeyType, PrivateKey, PublicKey
 __all__ = [
     "CRYPTOSUITES",
     "ECDSA_JCS_2019",
+    "ECDSA_RDFC_2019",
     "EDDSA_JCS_2022",
+    "EDDSA_RDFC_2022",
     "STEP_OF_CODE",
     "AuthorisedControllers",
     "DataIntegrityProof",
@@ -86,12 +95,17 @@ __all__ = [
 #: The cryptosuite names, as they appear in ``proof.cryptosuite``.
 EDDSA_JCS_2022: Final = "eddsa-jcs-2022"
 ECDSA_JCS_2019: Final = "ecdsa-jcs-2019"
+EDDSA_RDFC_2022: Final = "eddsa-rdfc-2022"
+ECDSA_RDFC_2019: Final = "ecdsa-rdfc-2019"
 
 #: The cryptosuites we create and verify, with the key types each accepts.
 CRYPTOSUITES: Final[Mapping[str, frozenset[KeyType]]] = {
     EDDSA_JCS_2022: frozenset({KeyType.ED25519}),
     ECDSA_JCS_2019: frozenset({KeyType.P256, KeyType.P384}),
+    EDDSA_RDFC_2022: frozenset({KeyType.ED25519}),
+    ECDSA_RDFC_2019: frozenset({KeyType.P256, KeyType.P384}),
 }
+_RDFC_SUITES: Final = frozenset({EDDSA_RDFC_2022, ECDSA_RDFC_2019})
 
 #: The verification step each failure code belongs to: ``signature`` (proof
 #: syntax, suite, key fit and the signature itself), ``proof_purpose``,
@@ -101,6 +115,10 @@ STEP_OF_CODE: Final[Mapping[str, str]] = {
     "proof_missing": "signature",
     "proof_malformed": "signature",
     "cryptosuite_unsupported": "signature",
+    "term_undefined": "signature",
+    "context_unknown": "signature",
+    "jsonld_invalid": "signature",
+    "rdfc_too_complex": "signature",
     "previous_proof_missing": "signature",
     "proof_purpose_mismatch": "proof_purpose",
     "challenge_mismatch": "proof_options",
@@ -290,18 +308,31 @@ class VerifiedProof:
     controller: str
 
 
-def hash_data(
-    unsecured_document: Mapping[str, Any], proof_config: Mapping[str, Any], key_type: KeyType
-) -> bytes:
-    """``H(JCS(proof_config)) || H(JCS(unsecured_document))``, the bytes that are signed.
+def _canonicalizer(cryptosuite: str) -> Callable[[Mapping[str, Any]], bytes]:
+    """JCS for the jcs suites, RDFC-1.0 N-Quads for the rdfc suites."""
+    return canonicalize_rdf if cryptosuite in _RDFC_SUITES else canonicalize
 
-    ``proof_config`` must already carry the document's ``@context`` where the
-    cryptosuite asks for it. Raises :class:`~credentials.errors.CanonicalizationError`
-    for values JCS refuses.
+
+def hash_data(
+    unsecured_document: Mapping[str, Any],
+    proof_config: Mapping[str, Any],
+    key_type: KeyType,
+    *,
+    cryptosuite: str = EDDSA_JCS_2022,
+) -> bytes:
+    """``H(C(proof_config)) || H(C(unsecured_document))``, the bytes that are signed.
+
+    C is the cryptosuite's canonicalisation (JCS, or RDFC-1.0 for the rdfc
+    suites). ``proof_config`` must already carry the document's ``@context``
+    where the cryptosuite asks for it. Raises
+    :class:`~credentials.errors.CanonicalizationError` for values JCS refuses,
+    :class:`~credentials.rdfc.RdfCanonicalizationError` for documents RDFC
+    cannot canonicalise safely.
     """
     hasher = _hash_for(key_type)
-    config_digest: bytes = hasher(canonicalize(proof_config)).digest()
-    document_digest: bytes = hasher(canonicalize(unsecured_document)).digest()
+    canonical = _canonicalizer(cryptosuite)
+    config_digest: bytes = hasher(canonical(proof_config)).digest()
+    document_digest: bytes = hasher(canonical(unsecured_document)).digest()
     return config_digest + document_digest
 
 
@@ -323,30 +354,34 @@ def add_proof(
 
     ``created`` defaults to the current time (UTC, whole seconds, ``Z``);
     ``cryptosuite`` defaults to the key's (``eddsa-jcs-2022`` for Ed25519,
-    ``ecdsa-jcs-2019`` for P-256/P-384). When the document already has a
+    ``ecdsa-jcs-2019`` for P-256/P-384); ``eddsa-rdfc-2022`` and
+    ``ecdsa-rdfc-2019`` sign the RDFC-1.0 canonical form instead (the ``rdf``
+    extra; the document's contexts must be bundled ones, see
+    :mod:`credentials.rdfc`). When the document already has a
     ``proof``, the new proof joins it as a *proof set* (``proof`` becomes a
     list; every proof signs the document without proofs). The input is not
     modified. Raises :class:`~credentials.errors.UnsupportedError` with code
-    ``cryptosuite_unsupported`` for a cryptosuite other than the two JCS
-    suites (the RDFC suites among them) and ``key_type_mismatch`` for a
-    suite that does not fit the key, :class:`~credentials.errors.ParseError`
-    for a document JCS cannot canonicalise or malformed options (empty or
-    non-string values, a naive datetime, a time that is not a dateTimeStamp).
+    ``cryptosuite_unsupported`` for a cryptosuite other than the four (or an
+    rdfc suite without PyLD) and ``key_type_mismatch`` for a suite that does
+    not fit the key, :class:`~credentials.errors.ParseError` for a document
+    that cannot be canonicalised (an undefined term under an rdfc suite among
+    them) or malformed options (empty or non-string values, a naive datetime,
+    a time that is not a dateTimeStamp).
     """
     if not isinstance(document, Mapping):
         raise ParseError("a document to secure must be a JSON object")
     suite = cryptosuite or _SUITE_OF_KEY.get(key.key_type)
     if cryptosuite is not None and cryptosuite not in CRYPTOSUITES:
-        # e.g. eddsa-rdfc-2022 / ecdsa-rdfc-2019: RDF canonicalisation is not implemented
         raise UnsupportedError(
             f"cryptosuite {str(cryptosuite)[:64]!r} is not supported: "
-            f"only {EDDSA_JCS_2022} and {ECDSA_JCS_2019}",
+            f"only {', '.join(CRYPTOSUITES)}",
             "cryptosuite_unsupported",
         )
     if suite is None or key.key_type not in CRYPTOSUITES.get(suite, frozenset()):
         raise UnsupportedError(
-            f"cryptosuite {suite!r} does not fit a {key.key_type.value} key: "
-            f"use {EDDSA_JCS_2022} with Ed25519 or {ECDSA_JCS_2019} with P-256/P-384",
+            f"cryptosuite {suite!r} does not fit a {key.key_type.value} key: use "
+            f"{EDDSA_JCS_2022}/{EDDSA_RDFC_2022} with Ed25519 or "
+            f"{ECDSA_JCS_2019}/{ECDSA_RDFC_2019} with P-256/P-384",
             "key_type_mismatch",
         )
     for name, value in (
@@ -391,12 +426,16 @@ def add_proof(
         options["domain"] = domain if isinstance(domain, str) else list(domain)
     if nonce is not None:
         options["nonce"] = nonce
-    # eddsa-jcs-2022 / ecdsa-jcs-2019 "proof configuration": the proof carries the
-    # document's @context, so the context is signed twice over and cannot be swapped.
+    # the suites' "proof configuration" carries the document's @context, so the
+    # context is signed twice over and cannot be swapped; the jcs suites' proof
+    # keeps it, the rdfc suites' proof does not (their vectors show both forms)
+    config = options
     if "@context" in unsecured:
         context = unsecured["@context"]
-        options["@context"] = list(context) if isinstance(context, list) else context
-    signature = key.sign(hash_data(unsecured, options, key.key_type))
+        config = {**options, "@context": list(context) if isinstance(context, list) else context}
+        if suite not in _RDFC_SUITES:
+            options = config
+    signature = key.sign(hash_data(unsecured, config, key.key_type, cryptosuite=suite))
     proof = {**options, "proofValue": _proof_value(signature)}
     secured = unsecured  # already a fresh copy
     if existing is None:
@@ -494,7 +533,7 @@ def verify_proof(
     document); a proof with ``previousProof`` is checked over the document
     plus the proofs it names (a proof chain). The steps, for each proof:
 
-    1. syntax: a ``DataIntegrityProof`` with ``eddsa-jcs-2022`` or ``ecdsa-jcs-2019``;
+    1. syntax: a ``DataIntegrityProof`` with one of :data:`CRYPTOSUITES`;
     2. ``proofPurpose`` equals ``expected_purpose``;
     3. proof options: ``challenge`` and ``domain`` match when the caller
        expects them; ``created`` is not after ``now`` and ``expires`` not
@@ -507,7 +546,8 @@ def verify_proof(
        presentation's ``holder``; a presentation without holder binds nothing),
        unless the key is an issuer's and ``controller_policy(issuer, its DID)``
        returns True (a URL issuer that names the DIDs signing for it);
-    5. the key fits the suite and the signature over ``hashData`` verifies.
+    5. the key fits the suite and the signature over ``hashData`` verifies
+       (an rdfc suite first canonicalises safely: see :mod:`credentials.rdfc`).
 
     Raises :class:`~credentials.errors.VerificationError` with the codes in
     the module docstring. ``now`` must be aware (default: the current time).
@@ -532,8 +572,9 @@ def verify_proof(
     del unsecured["proof"]  # present: _proof_objects found it
     # proofs by id, for proof chains (built only when a proof names a previousProof)
     by_id: dict[str, Any] | None = None
-    # JCS of the unsecured document, shared by the proofs of a set that sign it as is
-    unsecured_text: bytes | None = None
+    # canonical form of the unsecured document per canonicalisation, shared by the
+    # proofs of a set that sign it as is
+    unsecured_texts: dict[bool, bytes] = {}
     out: list[VerifiedProof] = []
     for proof in parsed:
         # 1. syntax and suite
@@ -541,7 +582,7 @@ def verify_proof(
             raise VerificationError(
                 "cryptosuite_unsupported",
                 f"{proof.type}/{proof.cryptosuite} is not supported: "
-                f"only {_PROOF_TYPE} with {EDDSA_JCS_2022} or {ECDSA_JCS_2019}",
+                f"only {_PROOF_TYPE} with {', '.join(CRYPTOSUITES)}",
             )
         signed_document = unsecured
         if proof.previous_proof:
@@ -610,8 +651,10 @@ def verify_proof(
                 "key_type_mismatch", f"a {key.key_type.value} key cannot verify {proof.cryptosuite}"
             )
         if signed_document is unsecured:
-            checked = _check_signature(unsecured, proof, key, unsecured_text)
-            unsecured_text = checked or unsecured_text
+            rdf = proof.cryptosuite in _RDFC_SUITES
+            checked = _check_signature(unsecured, proof, key, unsecured_texts.get(rdf))
+            if checked is not None:
+                unsecured_texts[rdf] = checked
         else:
             _check_signature(signed_document, proof, key)
         out.append(VerifiedProof(proof, method, method_did))
@@ -663,10 +706,11 @@ def _check_signature(
 ) -> bytes | None:
     """Check ``proof``'s signature over ``signed_document``; raise VerificationError.
 
-    ``canonical_document``, when given, is the JCS of ``signed_document``
-    (the proofs of a set all sign the same document: it is canonicalised
-    once). Returns the JCS of ``signed_document`` when it was hashed as
-    given, None when the proof's ``@context`` replaced the document's.
+    ``canonical_document``, when given, is the canonical form of
+    ``signed_document`` under the proof's canonicalisation (the proofs of a
+    set all sign the same document: it is canonicalised once). Returns that
+    form when the document was hashed as given, None when the proof's
+    ``@context`` replaced the document's.
     """
     config = proof.options
     replaced = False
@@ -685,14 +729,22 @@ def _check_signature(
                 )
             signed_document = {**signed_document, "@context": proof_ctx}
             replaced = True
+    elif proof.cryptosuite in _RDFC_SUITES and "@context" in signed_document:
+        # the rdfc suites' proof configuration takes the document's @context
+        config = {**config, "@context": signed_document["@context"]}
     signature = _signature_bytes(proof.proof_value)
+    canonical = _canonicalizer(proof.cryptosuite)
     try:
-        config_text = canonicalize(config)
+        config_text = canonical(config)
         document_text = (
-            canonicalize(signed_document)
+            canonical(signed_document)
             if canonical_document is None or replaced
             else canonical_document
         )
+    except RdfCanonicalizationError as exc:
+        raise VerificationError(exc.code, f"cannot canonicalise as RDF: {exc}") from exc
+    except UnsupportedError as exc:
+        raise VerificationError(exc.code, str(exc)) from exc
     except ParseError as exc:
         raise VerificationError("signature_invalid", f"cannot canonicalise: {exc}") from exc
     hasher = _hash_for(key.key_type)

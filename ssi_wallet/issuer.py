@@ -20,10 +20,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from credentials import schemas
-from credentials.data_integrity import add_proof
+from credentials.data_integrity import (
+    ECDSA_JCS_2019,
+    ECDSA_RDFC_2019,
+    EDDSA_JCS_2022,
+    EDDSA_RDFC_2022,
+    add_proof,
+)
 from credentials.jcs import canonicalize
 from credentials.jose import issue_vc_jwt
 from credentials.model import Credential
@@ -53,6 +59,7 @@ from ledger.store import StoreWriter
 from ssi_wallet._issuer_store import IdentityRow, IndexPermutation, IssuerSql, ListRow
 
 __all__ = [
+    "SUITES_OF_FORMAT",
     "CredentialFormat",
     "IssuedCredential",
     "Issuer",
@@ -64,6 +71,12 @@ __all__ = [
 
 #: Formats :meth:`Issuer.issue` produces.
 CredentialFormat = Literal["sd-jwt", "di-eddsa", "di-ecdsa", "vc-jwt"]
+
+#: The Data Integrity cryptosuites each ``di-*`` format secures with, the default first.
+SUITES_OF_FORMAT: Final[Mapping[str, tuple[str, ...]]] = {
+    "di-eddsa": (EDDSA_JCS_2022, EDDSA_RDFC_2022),
+    "di-ecdsa": (ECDSA_JCS_2019, ECDSA_RDFC_2019),
+}
 
 _VC_V2 = "https://www.w3.org/ns/credentials/v2"
 _PURPOSES = ("revocation", "suspension")
@@ -630,6 +643,7 @@ class Issuer:
         *,
         format: Literal["di-eddsa", "di-ecdsa", "vc-jwt"],
         with_status: bool = True,
+        cryptosuite: str | None = None,
     ) -> IssuedCredential:
         """Secure a VC Data Model 2.0 credential given whole, as a VC API issuer does.
 
@@ -642,7 +656,11 @@ class Issuer:
         added when ``with_status``. Raises
         :class:`~credentials.errors.ValidationError` for a credential that
         breaks the data model or carries a malformed Bitstring Status List
-        entry (a non-integer ``statusListIndex``, ...).
+        entry (a non-integer ``statusListIndex``, ...). ``cryptosuite`` picks
+        the Data Integrity suite of a ``di-*`` format: ``eddsa-jcs-2022``
+        (default) or ``eddsa-rdfc-2022`` for ``di-eddsa``, ``ecdsa-jcs-2019``
+        (default) or ``ecdsa-rdfc-2019`` for ``di-ecdsa`` (the rdfc suites need
+        the ``rdf`` extra); any other raises :class:`PolicyError`.
         """
         document = dict(credential)
         named = document.get("issuer")
@@ -659,13 +677,19 @@ class Issuer:
             document["credentialStatus"] = [
                 status_entry(self.status_url(p, ref.list), ref.index, p) for p in _PURPOSES
             ]
-        secured = self._secure(document, format, self._clock())
+        if cryptosuite is not None and cryptosuite not in SUITES_OF_FORMAT.get(format, ()):
+            raise PolicyError(f"format {format} does not secure with {cryptosuite[:64]!r}")
+        secured = self._secure(document, format, self._clock(), cryptosuite)
         if ref is None:
             return IssuedCredential(secured, parsed.types[-1], format, None)
         return IssuedCredential(secured, parsed.types[-1], format, ref.index, ref.list)
 
     def _secure(
-        self, credential: Mapping[str, Any], format: str, now: datetime
+        self,
+        credential: Mapping[str, Any],
+        format: str,
+        now: datetime,
+        cryptosuite: str | None = None,
     ) -> str | dict[str, Any]:
         if format == "vc-jwt":
             return issue_vc_jwt(
@@ -678,7 +702,11 @@ class Issuer:
             ):
                 raise PolicyError(f"{format} needs a {wanted.value} issuer key")
             return add_proof(
-                credential, self._key, verification_method=self.verification_method, created=now
+                credential,
+                self._key,
+                verification_method=self.verification_method,
+                created=now,
+                cryptosuite=cryptosuite,
             )
         raise ParseError(f"unknown format {format!r}: sd-jwt, di-eddsa, di-ecdsa or vc-jwt")
 

@@ -5,8 +5,9 @@ Endpoints (``docs/vc-api.md`` shows requests and answers):
 * ``POST /credentials/issue`` (the default issuer) and
   ``POST /issuers/{name}/credentials/issue``: ``{"credential", "options"}`` in,
   ``201 {"verifiableCredential"}`` out; each issuer is configured with a key
-  and a securing format (``di-eddsa``: eddsa-jcs-2022, ``di-ecdsa``:
-  ecdsa-jcs-2019, ``vc-jwt``: an ``EnvelopedVerifiableCredential``);
+  and a securing format (``di-eddsa``: eddsa-jcs-2022, or eddsa-rdfc-2022 when
+  ``options.cryptosuite`` asks; ``di-ecdsa``: ecdsa-jcs-2019 or ecdsa-rdfc-2019;
+  ``vc-jwt``: an ``EnvelopedVerifiableCredential``);
 * ``POST /credentials/verify`` and ``POST /presentations/verify``
   (``options.challenge`` / ``options.domain`` for the presentation's proof):
   200 with ``checks`` when valid, 400 problem details listing ``errors`` when not;
@@ -67,7 +68,7 @@ from credentials.verify import verify_credential, verify_presentation
 from did_methods.errors import PolicyError, ResolutionError
 from did_methods.keyfile import read_key_file
 from did_methods.resolver import DID_JSON, DID_LD_JSON, Resolver
-from ssi_wallet.issuer import IssuedCredential, Issuer, StatusBoard, StatusRef
+from ssi_wallet.issuer import SUITES_OF_FORMAT, IssuedCredential, Issuer, StatusBoard, StatusRef
 from ssi_wallet.server.common import (
     ConfigError,
     HTTPProblem,
@@ -86,7 +87,6 @@ _FORMATS: Final = ("di-eddsa", "di-ecdsa", "vc-jwt")
 # What the credential endpoints take: Data Integrity JSON, and vc+jwt / SD-JWT VC
 # tokens in an EnvelopedVerifiableCredential.
 _CREDENTIAL_FORMATS: Final = ("ldp_vc", "jwt_vc_json", "dc+sd-jwt")
-_SUITE_OF_FORMAT: Final = {"di-eddsa": "eddsa-jcs-2022", "di-ecdsa": "ecdsa-jcs-2019"}
 _RESOLUTION_MEDIA: Final = 'application/ld+json;profile="https://w3id.org/did-resolution"'
 _RESOLUTION_CONTEXT: Final = "https://w3id.org/did-resolution/v1"
 # DID Resolution's HTTP(S) binding: the status code of each error.
@@ -300,18 +300,19 @@ def create_app(config: VcApiConfig) -> Starlette:
         if not isinstance(options, dict):
             raise HTTPProblem(400, "invalid_request", "`options` must be a JSON object")
         requested = options.get("cryptosuite")
-        if requested is not None and requested != _SUITE_OF_FORMAT.get(fmt):
+        suites = SUITES_OF_FORMAT.get(fmt, ())
+        if requested is not None and requested not in suites:
             raise HTTPProblem(
                 400,
                 "cryptosuite_unsupported",
                 "The requested cryptosuite is not supported",
-                f"issuer {name} secures with {_SUITE_OF_FORMAT.get(fmt) or fmt}, "
+                f"issuer {name} secures with {' or '.join(suites) or fmt}, "
                 f"not {str(requested)[:64]!r}",
             )
 
         def sign() -> IssuedCredential:
             with service.lock:
-                return issuer.issue_credential(credential, format=fmt)
+                return issuer.issue_credential(credential, format=fmt, cryptosuite=requested)
 
         try:
             issued = await run_in_threadpool(sign)

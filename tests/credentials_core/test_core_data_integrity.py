@@ -31,6 +31,7 @@ from credentials.data_integrity import (
 )
 from credentials.errors import UnsupportedError, ValidationError, VerificationError
 from credentials.jcs import canonicalize
+from credentials.rdfc import RdfCanonicalizationError, canonicalize_rdf
 from did_methods.document import DIDDocument, VerificationMethod
 from did_methods.encoding import multibase_encode
 from did_methods.keys import KeyType, PrivateKey, PublicKey
@@ -43,6 +44,15 @@ def _code(call: Any) -> str:
     with pytest.raises(VerificationError) as info:
         call()
     return info.value.code
+
+
+def _unchecked_code(document: Any) -> str:
+    """The code verifying ``document`` fails with, its issuer binding not checked."""
+    return _code(
+        lambda: verify_proof(
+            document, RESOLVER, expected_purpose="assertionMethod", check_controller=False
+        )
+    )
 
 
 # -- eddsa-jcs-2022: the W3C vectors, byte for byte ---------------------------------------
@@ -139,14 +149,7 @@ def test_ecdsa_jcs_2019_vectors(
     verify_proof(ours, RESOLVER, expected_purpose="assertionMethod", check_controller=False)
     tampered = copy.deepcopy(signed)
     tampered["credentialSubject"]["alumniOf"] = "Another School"
-    assert (
-        _code(
-            lambda: verify_proof(
-                tampered, RESOLVER, expected_purpose="assertionMethod", check_controller=False
-            )
-        )
-        == "signature_invalid"
-    )
+    assert _unchecked_code(tampered) == "signature_invalid"
 
 
 # -- proof sets and chains ------------------------------------------------------------------
@@ -236,19 +239,129 @@ def test_proof_chain_with_previous_proof() -> None:
     assert code == "signature_invalid"
 
 
-@pytest.mark.parametrize("name", ["signedProofSet1.json", "signedProofSet2.json"])
-def test_published_proof_sets_use_rdfc_which_we_report_unsupported(name: str) -> None:
-    # The W3C proof-set examples are signed with eddsa-rdfc-2022 (RDF Dataset
-    # Canonicalization), which is not one of the JCS suites implemented here.
+# -- the RDFC suites: eddsa-rdfc-2022 and ecdsa-rdfc-2019, byte for byte -----------------
+
+_RDFC = [
+    ("vc-di-eddsa", "eddsa-rdfc-2022", "DataInt", "keyPair.json", "privateKeyMultibase", "sha256"),
+    (
+        "vc-di-ecdsa",
+        "ecdsa-rdfc-2019-p256",
+        "ECDSAP256",
+        "p256KeyPair.json",
+        "secretKeyMultibase",
+        "sha256",
+    ),
+    (
+        "vc-di-ecdsa",
+        "ecdsa-rdfc-2019-p384",
+        "ECDSAP384",
+        "p384KeyPair.json",
+        "secretKeyMultibase",
+        "sha384",
+    ),
+]
+
+
+@pytest.mark.parametrize(("spec", "folder", "tag", "pair_file", "secret", "hash_name"), _RDFC)
+def test_rdfc_vectors_byte_for_byte(
+    spec: str, folder: str, tag: str, pair_file: str, secret: str, hash_name: str
+) -> None:
+    d = f"{spec}/{folder}/"
+    pair = load(f"{spec}/{pair_file}")
+    key = PrivateKey.from_secret_multikey(pair[secret])
+    unsigned = load(f"{spec}/unsigned.json")
+    config = load(d + f"proofConfig{tag}.json")
+    canon_doc = canonicalize_rdf(unsigned)
+    canon_proof = canonicalize_rdf(config)
+    # N-Quads end every line in "\n": the files hold the exact bytes
+    assert canon_doc == (VECTORS / d / f"canonDoc{tag}.txt").read_bytes()
+    assert canon_proof == (VECTORS / d / f"proofCanon{tag}.txt").read_bytes()
+    assert hashlib.new(hash_name, canon_doc).hexdigest() == text(d + f"docHash{tag}.txt")
+    assert hashlib.new(hash_name, canon_proof).hexdigest() == text(d + f"proofHash{tag}.txt")
+    combined = hash_data(unsigned, config, key.key_type, cryptosuite=config["cryptosuite"])
+    assert combined.hex() == text(d + f"combinedHash{tag}.txt")
+    signature = bytes.fromhex(text(d + f"sigHex{tag}.txt"))
+    assert multibase_encode(signature) == text(d + f"sigBTC58{tag}.txt")
+    key.public_key.verify(signature, combined)
+    # the published signed credential verifies; ours over the same options too
+    signed = load(d + f"signed{tag}.json")
+    [verified] = verify_proof(
+        signed, RESOLVER, expected_purpose="assertionMethod", check_controller=False, now=NOW
+    )
+    assert verified.proof.cryptosuite == config["cryptosuite"]
+    ours = add_proof(
+        unsigned,
+        key,
+        verification_method=config["verificationMethod"],
+        created=config["created"],
+        cryptosuite=config["cryptosuite"],
+    )
+    # the rdfc proof does not carry the @context its configuration signed
+    assert {k: v for k, v in ours["proof"].items() if k != "proofValue"} == {
+        k: v for k, v in signed["proof"].items() if k != "proofValue"
+    }
+    if key.key_type is KeyType.ED25519:  # deterministic: the very same proofValue
+        assert ours == signed
+    verify_proof(ours, RESOLVER, expected_purpose="assertionMethod", check_controller=False)
+    tampered = copy.deepcopy(signed)
+    tampered["credentialSubject"]["alumniOf"] = "Another School"
+    assert _unchecked_code(tampered) == "signature_invalid"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "signedProofSet1.json",
+        "signedProofSet2.json",
+        "signedProofChain1.json",
+        "signedProofChain2.json",
+    ],
+)
+def test_published_rdfc_proof_sets_and_chains_verify(name: str) -> None:
     signed = load(f"vc-di-eddsa/proof-set-chain/{name}")
     proofs = signed["proof"] if isinstance(signed["proof"], list) else [signed["proof"]]
-    assert all(DataIntegrityProof.from_json(p).cryptosuite == "eddsa-rdfc-2022" for p in proofs)
-    code = _code(
-        lambda: verify_proof(
-            signed, RESOLVER, expected_purpose="assertionMethod", check_controller=False
-        )
+    verified = verify_proof(
+        signed, RESOLVER, expected_purpose="assertionMethod", check_controller=False, now=NOW
     )
-    assert code == "cryptosuite_unsupported"
+    assert [v.proof.proof_value for v in verified] == [p["proofValue"] for p in proofs]
+    # one proof of the set changed: the whole document fails
+    broken = copy.deepcopy(signed)
+    last = broken["proof"][-1] if isinstance(broken["proof"], list) else broken["proof"]
+    last["created"] = "2024-01-01T00:00:00Z"
+    assert _unchecked_code(broken) == "signature_invalid"
+
+
+def test_rdfc_refuses_what_would_go_unsigned() -> None:
+    key = seeded_key(KeyType.ED25519, 21)
+    did, vm = did_key(key)
+    v1 = {
+        "@context": [
+            "https://www.w3.org/2018/credentials/v1",
+            "https://w3id.org/security/data-integrity/v2",
+        ],
+        "type": ["VerifiableCredential"],
+        "issuer": did,
+        "issuanceDate": "2024-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:amina"},
+    }
+    signed = add_proof(v1, key, verification_method=vm, cryptosuite="eddsa-rdfc-2022", created=NOW)
+    verify_proof(signed, RESOLVER, expected_purpose="assertionMethod", now=NOW)
+    # a property no context defines would be dropped by expansion: refused, not ignored
+    smuggled = {**signed, "credentialSubject": {"id": "did:example:amina", "permit": "work"}}
+    assert (
+        _code(lambda: verify_proof(smuggled, RESOLVER, expected_purpose="assertionMethod", now=NOW))
+        == "term_undefined"
+    )
+    with pytest.raises(RdfCanonicalizationError) as info:
+        add_proof(
+            {**v1, "undefinedTerm": 1}, key, verification_method=vm, cryptosuite="eddsa-rdfc-2022"
+        )
+    assert info.value.code == "term_undefined"
+    # a context that is not bundled is never fetched
+    remote = {**signed, "@context": [*v1["@context"], "https://attacker.example/ctx"]}
+    assert _code(
+        lambda: verify_proof(remote, RESOLVER, expected_purpose="assertionMethod", now=NOW)
+    ) in {"context_unknown", "signature_invalid"}
 
 
 # -- every failure code ----------------------------------------------------------------
@@ -278,8 +391,11 @@ def test_codes_for_proof_syntax(signed_vc: tuple[dict[str, Any], PrivateKey, str
         assert _code(lambda broken=broken: _verify(broken)) == "proof_malformed"
     bad_time = {**doc, "proof": {**doc["proof"], "created": "2026-06-01T12:00:00"}}
     assert _code(lambda: _verify(bad_time)) == "proof_malformed"
+    unknown = {**doc, "proof": {**doc["proof"], "cryptosuite": "bbs-2023"}}
+    assert _code(lambda: _verify(unknown)) == "cryptosuite_unsupported"
+    # a JCS proof relabelled as RDFC signs other bytes
     rdfc = {**doc, "proof": {**doc["proof"], "cryptosuite": "eddsa-rdfc-2022"}}
-    assert _code(lambda: _verify(rdfc)) == "cryptosuite_unsupported"
+    assert _code(lambda: _verify(rdfc)) == "signature_invalid"
     legacy = {**doc, "proof": {**doc["proof"], "type": "Ed25519Signature2020"}}
     assert _code(lambda: _verify(legacy)) == "cryptosuite_unsupported"
     with pytest.raises(ValidationError) as info:

@@ -270,7 +270,25 @@ def test_an_invalid_credential_is_refused_at_issuance(api: Api) -> None:
     assert status == 400 and problem["code"] == "issuer_refused"
 
 
-@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "ecdsa-rdfc-2019", "ecdsa-jcs-2019"])
+def test_an_eddsa_issuer_signs_with_eddsa_rdfc_2022_when_asked(api: Api) -> None:
+    body = {
+        "credential": _credential(api.dids["eddsa"]),
+        "options": {"cryptosuite": "eddsa-rdfc-2022"},
+    }
+    status, _, answer = api.call("POST", "/issuers/eddsa/credentials/issue", body, token=TOKEN)
+    assert status == 201, answer
+    vc = answer["verifiableCredential"]
+    assert vc["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert "@context" not in vc["proof"]  # the rdfc proof does not repeat it
+    status, _, verified = api.call("POST", "/credentials/verify", {"verifiableCredential": vc})
+    assert status == 200, verified
+    vc["credentialSubject"]["id"] = "did:example:someone-else"
+    status, _, refused = api.call("POST", "/credentials/verify", {"verifiableCredential": vc})
+    assert status == 400
+    assert any(e.get("code") == "signature_invalid" for e in refused["errors"]), refused
+
+
+@pytest.mark.parametrize("suite", ["bbs-2023", "ecdsa-rdfc-2019", "ecdsa-jcs-2019"])
 def test_a_cryptosuite_the_issuer_does_not_use_is_cryptosuite_unsupported(
     api: Api, suite: str
 ) -> None:
