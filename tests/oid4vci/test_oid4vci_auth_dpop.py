@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from conftest import World
+from oid4vci_world import World
 from test_oid4vci_http import FORMATS, _form, _json, _proof, _refused
 
 from credentials.oauth import code_challenge, create_dpop_proof, make_code_verifier

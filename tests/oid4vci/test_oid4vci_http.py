@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from conftest import TOKEN, World
+from oid4vci_world import TOKEN, World
 
 from credentials._jws import dumps, sign_compact
 from credentials.sd_jwt import SdJwt

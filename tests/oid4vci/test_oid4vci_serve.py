@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from _live_server import bind_free_socket
 from click.testing import CliRunner
-from conftest import SocketTransport
+from oid4vci_world import SocketTransport
 
 from credentials import schemas
 from did_methods.keyfile import write_key_file
