@@ -551,6 +551,8 @@ class OID4VPVerifier:
         else:
             transaction = self.locate(form)
             fields = dict(form)
+            if transaction.status != "pending":
+                raise OID4VPError("response_replayed", "this request was answered already")
             if transaction.response_mode == "direct_post.jwt" and "error" not in fields:
                 raise OID4VPError(
                     "response_invalid", "this request asked for an encrypted response"
