@@ -464,6 +464,117 @@ def present_(
     )
 
 
+@wallet.command("receive")
+@_wallet_options
+@click.argument("offer_uri", metavar="OFFER_URI")
+@click.option(
+    "--tx-code-env",
+    metavar="VAR",
+    help="Read the transaction code from this environment variable (default: a prompt).",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(1, 32),
+    default=1,
+    show_default=True,
+    help="Instances of each credential, each bound to a key of its own.",
+)
+@click.option(
+    "--wait",
+    type=click.FloatRange(0, 3600),
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for deferred credentials (asking at the issuer's interval).",
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A ledger (SQLite file) to resolve did:ledger issuers through.",
+)
+@click.option("--yes", is_flag=True, help="Accept the offer without asking (it is still shown).")
+@click.option(
+    "--allow-loopback",
+    is_flag=True,
+    help="Allow http and 127.0.0.1/localhost issuers (testing on this machine only).",
+)
+def receive(
+    wallet_path: Path,
+    passphrase_env: str | None,
+    offer_uri: str,
+    tx_code_env: str | None,
+    batch: int,
+    wait: float,
+    db: Path | None,
+    yes: bool,
+    allow_loopback: bool,
+) -> None:
+    """Receive credentials offered by an OpenID4VCI issuer (openid-credential-offer://...).
+
+    Fetches the offer and the issuer's metadata, shows who offers what (on
+    stderr) and asks before going on unless --yes, then runs the offer's
+    grant: the pre-authorized code (with the transaction code the issuer sent
+    you by another channel) or the authorization code flow (open the printed
+    address in a browser, sign in, paste the address you are sent back to).
+    Every credential is verified before it is kept. Prints JSON: what was
+    stored and what is still deferred. Exit 1 when the issuer refuses or a
+    credential does not verify.
+    """
+    import time
+
+    from did_methods.http import HttpFetcher
+    from ssi_wallet.oid4vci import WalletClient
+
+    ledger = open_ledger(db) if db is not None else None
+    try:
+        resolver = ledger.resolver() if ledger is not None else Resolver.default()
+        with _opened(wallet_path, passphrase_env, resolver) as holder:
+            client = WalletClient(
+                holder, HttpFetcher(allow_loopback=allow_loopback), unsafe_allow_http=allow_loopback
+            )
+            resolved = client.resolve_offer(offer_uri)
+            offered = ", ".join(resolved.offer.credential_configuration_ids)
+            echo_safe(f"{resolved.offer.credential_issuer} offers: {offered}", err=True)
+            if not yes and not click.confirm("Receive them?", default=False, err=True):
+                echo_safe("declined: nothing was requested", err=True)
+                sys.exit(1)
+
+            def tx_code(described: Any) -> str:
+                if tx_code_env:
+                    return _passphrase(tx_code_env)
+                hint = described.get("description") if isinstance(described, dict) else None
+                echo_safe(f"transaction code: {hint or 'sent to you by the issuer'}", err=True)
+                return str(click.prompt("Transaction code", err=True)).strip()
+
+            def authorize(url: str) -> str:
+                echo_safe(f"open this address in a browser and sign in:\n{url}", err=True)
+                return str(click.prompt("Address you were sent back to", err=True)).strip()
+
+            result = client.receive(offer_uri, tx_code=tx_code, batch=batch, authorize=authorize)
+            deadline = time.monotonic() + wait
+            pending = list(result.pending)
+            while pending and time.monotonic() < deadline:
+                time.sleep(min(max(p.interval for p in pending), deadline - time.monotonic(), 60))
+                still = []
+                for item in pending:
+                    got = client.fetch_deferred(item, resolved)
+                    result.stored.extend(got.stored)
+                    still.extend(got.pending)
+                pending = still
+    finally:
+        if ledger is not None:
+            ledger.close()
+    emit_json(
+        {
+            "issuer": resolved.offer.credential_issuer,
+            "stored": [_summary(c, claims=False) for c in result.stored],
+            "deferred": [
+                {"configuration_id": p.configuration_id, "transaction_id": p.transaction_id}
+                for p in pending
+            ],
+        }
+    )
+
+
 @wallet.command("passphrase")
 @_wallet_options
 @click.option(

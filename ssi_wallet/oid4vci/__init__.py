@@ -25,7 +25,6 @@ from ssi_wallet.oid4vci.proofs import KeyProof, make_jwt_proof, verify_jwt_proof
 from ssi_wallet.oid4vci.service import CredentialIssuer, IssuerEndpoints, Offer, Reply
 from ssi_wallet.oid4vci.store import MemoryStateStore, StateStore
 from ssi_wallet.oid4vci.wallet import (
-    HttpResponse,
     PendingCredential,
     ReceiveResult,
     ResolvedOffer,
@@ -39,7 +38,6 @@ __all__ = [
     "CredentialConfiguration",
     "CredentialIssuer",
     "CredentialOfferData",
-    "HttpResponse",
     "InProcessTransport",
     "IssuerEndpoints",
     "IssuerResponseError",

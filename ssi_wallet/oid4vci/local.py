@@ -17,10 +17,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 from did_methods._wire.json import loads
 from did_methods.errors import SSIWalletError
+from did_methods.http import HttpResponse
 from ssi_wallet.oid4vci.errors import OID4VCIError
 from ssi_wallet.oid4vci.metadata import accepted_languages
 from ssi_wallet.oid4vci.service import CredentialIssuer, Reply
-from ssi_wallet.oid4vci.wallet import MAX_RESPONSE_BYTES, HttpResponse
+from ssi_wallet.oid4vci.wallet import MAX_RESPONSE_BYTES
 
 __all__ = ["InProcessTransport"]
 

@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from credentials.oauth import code_challenge, create_dpop_proof, make_code_verifier
 from did_methods._wire.json import loads
 from did_methods.errors import SSIWalletError
+from did_methods.http import HttpFetcher, HttpResponse
 from did_methods.keys import KeyType, PrivateKey
 from ssi_wallet.holder import Holder, StoredCredential
 from ssi_wallet.oid4vci.errors import IssuerResponseError, OID4VCIError
@@ -52,7 +53,6 @@ from ssi_wallet.oid4vci.metadata import (
 from ssi_wallet.oid4vci.proofs import make_jwt_proof
 
 __all__ = [
-    "HttpResponse",
     "PendingCredential",
     "ReceiveResult",
     "ResolvedOffer",
@@ -67,20 +67,13 @@ MAX_BATCH: Final = 32
 _JSON: Final = "application/json"
 
 
-@dataclass(frozen=True, slots=True)
-class HttpResponse:
-    """One HTTP answer: ``status``, ``headers`` (names lower-case) and the ``body`` bytes."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-
 class Transport(Protocol):
     """Makes one HTTP request; never follows a redirect; bounds time and size.
 
-    Raises an :class:`~did_methods.errors.SSIWalletError` when the request
-    cannot complete (refused address, timeout, body over ``max_bytes``).
+    :class:`~did_methods.http.HttpFetcher` is one (the default): ``https``
+    only, public addresses only, one deadline, a body cap, no redirects unless
+    asked. Raises an :class:`~did_methods.errors.SSIWalletError` when the
+    request cannot complete (refused address, timeout, body over ``max_bytes``).
     """
 
     def request(
@@ -144,8 +137,9 @@ Authorize = Callable[[str], str]
 class WalletClient:
     """Receives credentials over OpenID4VCI into ``holder``.
 
-    ``client_id`` and ``redirect_uri`` identify the wallet to authorization
-    servers (authorization code flow); ``unsafe_allow_http`` lets it talk to
+    ``transport`` defaults to :class:`~did_methods.http.HttpFetcher` (https,
+    public addresses, bounded). ``client_id`` and ``redirect_uri`` identify the
+    wallet to authorization servers (authorization code flow); ``unsafe_allow_http`` lets it talk to
     ``http`` URLs (test servers on 127.0.0.1 only); ``key_type`` is the type of
     the fresh keys a batch binds; ``clock`` gives key proofs their ``iat``.
     With ``use_dpop`` (the default) the access token is bound to a fresh key by
@@ -155,7 +149,7 @@ class WalletClient:
     def __init__(
         self,
         holder: Holder,
-        transport: Transport,
+        transport: Transport | None = None,
         *,
         client_id: str = "ssi-wallet",
         redirect_uri: str = "https://wallet.ssi-wallet.invalid/callback",
@@ -166,7 +160,7 @@ class WalletClient:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.holder = holder
-        self.transport = transport
+        self.transport: Transport = HttpFetcher() if transport is None else transport
         self.client_id = client_id
         self.redirect_uri = redirect_uri
         self.unsafe_allow_http = unsafe_allow_http

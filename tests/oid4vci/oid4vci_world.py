@@ -6,11 +6,9 @@ test folder uses; conftest.py holds the fixture.
 
 from __future__ import annotations
 
-import http.client
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -18,18 +16,20 @@ pytest.importorskip("uvicorn")
 
 
 from credentials import schemas
+from did_methods.http import HttpFetcher, HttpResponse
 from ledger.facade import Ledger
 from ssi_wallet import Holder, Issuer
 from ssi_wallet.oid4vci import CredentialIssuer
-from ssi_wallet.oid4vci.wallet import HttpResponse, WalletClient
+from ssi_wallet.oid4vci.wallet import WalletClient
 
 TOKEN = "back-office-token-for-tests"
 
 
 class SocketTransport:
-    """A test transport over http.client: one request, no redirects followed, bounded reads."""
+    """The wallet's real HTTP client (HttpFetcher, loopback allowed), recording every request."""
 
     def __init__(self) -> None:
+        self.fetcher = HttpFetcher(allow_loopback=True)
         self.requests: list[tuple[str, str, dict[str, str], bytes | None]] = []
 
     def request(
@@ -37,23 +37,15 @@ class SocketTransport:
         method: str,
         url: str,
         *,
-        headers: Mapping[str, str],
+        headers: Mapping[str, str] | None = None,
         body: bytes | None = None,
         max_bytes: int = 4 << 20,
+        timeout: float = 20.0,
     ) -> HttpResponse:
-        self.requests.append((method, url, dict(headers), body))
-        parts = urlsplit(url)
-        assert parts.scheme == "http" and parts.hostname == "127.0.0.1"
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=20)
-        try:
-            target = parts.path + (f"?{parts.query}" if parts.query else "")
-            conn.request(method, target, body=body, headers=dict(headers))
-            reply = conn.getresponse()
-            data = reply.read(max_bytes + 1)
-            assert len(data) <= max_bytes
-            return HttpResponse(reply.status, {k.lower(): v for k, v in reply.getheaders()}, data)
-        finally:
-            conn.close()
+        self.requests.append((method, url, dict(headers or {}), body))
+        return self.fetcher.request(
+            method, url, headers=headers, body=body, max_bytes=max_bytes, timeout=timeout
+        )
 
 
 @dataclass

@@ -11,9 +11,9 @@ from oid4vci_world import World
 from test_oid4vci_http import FORMATS, _form, _json, _proof, _refused
 
 from credentials.oauth import code_challenge, create_dpop_proof, make_code_verifier
+from did_methods.http import HttpResponse
 from did_methods.keys import KeyType, PrivateKey
 from ssi_wallet.oid4vci import PRE_AUTHORIZED_CODE, IssuerResponseError
-from ssi_wallet.oid4vci.wallet import HttpResponse
 
 REDIRECT = "https://wallet.ssi-wallet.invalid/callback"
 

@@ -12,10 +12,10 @@ from oid4vci_world import TOKEN, World
 
 from credentials._jws import dumps, sign_compact
 from credentials.sd_jwt import SdJwt
+from did_methods.http import HttpResponse
 from did_methods.keys import KeyType, PrivateKey, jwk_thumbprint
 from ssi_wallet import Verifier, policies
 from ssi_wallet.oid4vci import PRE_AUTHORIZED_CODE, IssuerResponseError, make_jwt_proof
-from ssi_wallet.oid4vci.wallet import HttpResponse
 
 FORMATS = {"sd_jwt": "dc+sd-jwt", "jwt_vc_json": "jwt_vc_json", "ldp_vc": "ldp_vc"}
 

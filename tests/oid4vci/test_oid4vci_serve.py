@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from oid4vci_world import SocketTransport
 
 from credentials import schemas
+from did_methods.http import FetchError
 from did_methods.keyfile import write_key_file
 from did_methods.keys import KeyType, PrivateKey
 from ssi_wallet import Holder
@@ -65,7 +66,7 @@ def test_serve_issuer_issues_to_our_wallet(tmp_path: Path) -> None:
                     "GET", base + "/.well-known/openid-credential-issuer", headers={}
                 )
                 break
-            except OSError:
+            except FetchError:
                 assert process.poll() is None, process.stderr.read() if process.stderr else ""
                 assert time.monotonic() < deadline, "the issuer did not start"
                 time.sleep(0.2)

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from did_methods.http import HttpResponse
 from ssi_wallet import Holder
 from ssi_wallet.oid4vci import (
-    HttpResponse,
     IssuerResponseError,
     OID4VCIError,
     WalletClient,
