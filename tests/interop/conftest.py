@@ -8,13 +8,34 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from interop_support import NodeService, install_harness
+from interop_support import NodeService, install_chromium, install_harness, our_services, run_node
 
 
 @pytest.fixture(scope="session")
 def harness() -> Path:
     """interop/openid4vc with node_modules installed from its lock file (npm ci)."""
     return install_harness()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """A headless Chromium (Debian's, driven by Python playwright), for the session."""
+    executable = install_chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        from interop_support import skip_or_fail
+
+        skip_or_fail("the Python package playwright is missing (pip install -e '.[dev]')")
+    with sync_playwright() as playwright:
+        # --no-sandbox: the tests run as root in CI, where Chromium's sandbox refuses to start
+        launched = playwright.chromium.launch(
+            executable_path=str(executable), headless=True, args=["--no-sandbox"]
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
 
 
 @pytest.fixture
@@ -30,3 +51,20 @@ def node_service(harness: Path) -> Iterator[Any]:
     yield start
     for service in started:
         service.close()
+
+
+@pytest.fixture(scope="module")
+def world(harness: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Our issuer and verifier on 127.0.0.1, and the Node wallet's credentials (a work
+    permit as dc+sd-jwt and jwt_vc_json) received from our issuer: ``held``."""
+    pytest.importorskip("uvicorn")
+    folder = tmp_path_factory.mktemp("interop")
+    with our_services(folder) as services:
+        offer = services.offer(["WorkPermit.sd_jwt", "WorkPermit.jwt_vc_json"], tx_code=False)
+        held = folder / "held.json"
+        got = run_node(
+            harness, "wallet-receive.mjs", offer.uri, "--did-keys", str(services.did_keys),
+            "--out", str(held),
+        )  # fmt: skip
+        assert got.ok, got.output
+        yield {"services": services, "held": held}

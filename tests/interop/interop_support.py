@@ -274,3 +274,37 @@ def our_services(folder: Path) -> Iterator[OurServices]:
     verifier = verifier_app(config, trust=ledger, status_fetcher=ministry.board)
     with serve_asgi(issuer, sock=issuer_sock), serve_asgi(verifier, sock=verifier_sock):
         yield OurServices(ledger, ministry, service, issuer_base, verifier_base, did_keys)
+
+
+# ------------------------------------------------------------------ the headless browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def install_chromium() -> Path:
+    """Debian's chromium at /usr/bin/chromium, installed with apt-get when missing.
+
+    Playwright cannot download its own browser builds here, so the tests drive the
+    distribution's. The install runs only as root with apt-get present; otherwise
+    the tests skip (or fail, under SSI_WALLET_REQUIRE_INTEROP).
+    """
+    if CHROMIUM.exists():
+        return CHROMIUM
+    apt = shutil.which("apt-get")
+    if apt is None or os.geteuid() != 0:
+        skip_or_fail(f"{CHROMIUM} is missing and cannot be installed here (needs root and apt-get)")
+    started = time.monotonic()
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in ([apt, "update", "-qq"], [apt, "install", "-y", "-qq", "chromium"]):
+        try:
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=900, check=False, env=env
+            )
+        except subprocess.TimeoutExpired:
+            skip_or_fail(f"{' '.join(command)} took over 900 s")
+        if done.returncode != 0:
+            skip_or_fail(f"{' '.join(command)} failed: {done.stderr.strip()[-800:]}")
+    if not CHROMIUM.exists():
+        skip_or_fail(f"apt-get installed chromium but {CHROMIUM} is still missing")
+    print(f"\n[interop] apt-get install chromium in {time.monotonic() - started:.1f} s")
+    return CHROMIUM

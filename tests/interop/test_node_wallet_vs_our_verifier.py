@@ -12,7 +12,6 @@ reason.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,22 +19,7 @@ import pytest
 
 pytest.importorskip("uvicorn")
 
-from interop_support import OurServices, our_services, run_node
-
-
-@pytest.fixture(scope="module")
-def world(harness: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """Our services, and the Node wallet's credentials received from our issuer."""
-    folder = tmp_path_factory.mktemp("interop")
-    with our_services(folder) as services:
-        offer = services.offer(["WorkPermit.sd_jwt", "WorkPermit.jwt_vc_json"], tx_code=False)
-        held = folder / "held.json"
-        got = run_node(
-            harness, "wallet-receive.mjs", offer.uri, "--did-keys", str(services.did_keys),
-            "--out", str(held),
-        )  # fmt: skip
-        assert got.ok, got.output
-        yield {"services": services, "held": held}
+from interop_support import OurServices, run_node
 
 
 def _present(harness: Path, held: Path, link: str) -> Any:
