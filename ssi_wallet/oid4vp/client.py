@@ -95,10 +95,11 @@ def wallet_metadata(client_id_prefix: str) -> dict[str, Any]:
     return metadata
 
 
-def _fetch_request(uri: AuthorizationRequestURI, transport: Transport) -> tuple[str, str | None]:
-    if uri.request is not None:
+def _fetch_request(
+    uri: AuthorizationRequestURI, transport: Transport
+) -> tuple[str | None, str | None]:
+    if uri.request_uri is None:  # by value: a request object, or the parameters themselves
         return uri.request, None
-    assert uri.request_uri is not None
     wallet_nonce = None
     if uri.request_uri_method == "post":
         wallet_nonce = secrets.token_urlsafe(24)

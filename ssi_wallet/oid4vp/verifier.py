@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 from typing import Any, Final, Literal, Protocol
 from urllib.parse import urlencode, urlsplit
 
+from credentials._jws import dumps
 from credentials.jwe import decrypt_compact
 from did_methods._wire.b64 import b64_encode, b64url_decode
 from did_methods._wire.json import loads, loads_object
@@ -146,8 +147,11 @@ class X509SanDnsClient:
 
 @dataclass(frozen=True, slots=True)
 class RedirectURIClient:
-    """``redirect_uri:<response_uri>``: request objects are not signed (nothing could
-    verify them); the wallet posts to exactly this URI."""
+    """``redirect_uri:<response_uri>``: requests are never signed (nothing could verify
+    them), so :meth:`OID4VPVerifier.create` puts the parameters in the link itself
+    (JAR request objects are signed); the wallet posts to exactly this URI. The
+    request URI still answers an unsigned (``alg`` ``none``) request object, for
+    wallets that ask."""
 
     response_uri: str
 
@@ -416,8 +420,12 @@ class OID4VPVerifier:
     ) -> CreatedRequest:
         """A new transaction for ``policy`` and its authorization request URI.
 
-        ``scheme`` is what the URI starts with: ``openid4vp://`` (the default), a
-        custom scheme, or a wallet's https authorization endpoint.
+        The URI passes the request object by reference (``client_id``,
+        ``request_uri``, ``request_uri_method``); for a ``redirect_uri:`` client,
+        whose requests are never signed, it carries the parameters themselves
+        (``dcql_query`` and ``client_metadata`` as JSON text). ``scheme`` is what
+        the URI starts with: ``openid4vp://`` (the default), a custom scheme, or a
+        wallet's https authorization endpoint.
         """
         if response_mode not in RESPONSE_MODES:
             raise OID4VPError("response_mode_unsupported", f"{response_mode!r} is not supported")
@@ -445,6 +453,12 @@ class OID4VPVerifier:
         params: dict[str, str] = {"client_id": self.client_id, "request_uri": request_uri}
         if request_uri_method == "post":
             params["request_uri_method"] = "post"
+        if isinstance(self.client, RedirectURIClient):
+            # never signed, so no JAR (RFC 9101 request objects are signed): by value
+            params = {
+                k: v if isinstance(v, str) else dumps(v).decode("utf-8")
+                for k, v in self._parameters(transaction).items()
+            }
         separator = "&" if "?" in scheme else ("" if scheme.endswith("?") else "?")
         return CreatedRequest(
             transaction.id,
@@ -510,24 +524,29 @@ class OID4VPVerifier:
                 raise OID4VPError(
                     "wallet_request_invalid", f"wallet_metadata is not a JSON object: {exc}"
                 ) from exc
-        request = transaction.request
         now = int(self._clock().timestamp())
         claims: dict[str, Any] = {
             "aud": SELF_ISSUED_AUDIENCE,
             "iat": now,
             "exp": transaction.expires_at,
-            "client_id": self.client_id,
-            "response_type": "vp_token",
-            "response_mode": transaction.response_mode,
-            "response_uri": self.response_uri,
-            "nonce": request.nonce,
-            "state": transaction.state,
-            "dcql_query": request.query.to_json(),
-            "client_metadata": self.client_metadata(transaction),
+            **self._parameters(transaction),
         }
         if wallet_nonce is not None:
             claims["wallet_nonce"] = wallet_nonce
         return self.client.request_object(claims)
+
+    def _parameters(self, transaction: Transaction) -> dict[str, Any]:
+        """The Authorization Request parameters of ``transaction`` (OpenID4VP 1.0 5.1-5.2)."""
+        return {
+            "client_id": self.client_id,
+            "response_type": "vp_token",
+            "response_mode": transaction.response_mode,
+            "response_uri": self.response_uri,
+            "nonce": transaction.request.nonce,
+            "state": transaction.state,
+            "dcql_query": transaction.request.query.to_json(),
+            "client_metadata": self.client_metadata(transaction),
+        }
 
     # 3. the response ----------------------------------------------------------------------
 

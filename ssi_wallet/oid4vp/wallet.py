@@ -41,6 +41,7 @@ from credentials.errors import ParseError
 from credentials.jwe import encrypt_compact
 from credentials.x5c import X5CError, check_san_dns, verify_x5c
 from did_methods._wire.dates import is_numeric_date
+from did_methods._wire.json import loads
 from did_methods.document import VerificationMethod
 from did_methods.errors import ResolutionError, SSIWalletError, VerificationError
 from did_methods.keys import PublicKey
@@ -72,16 +73,19 @@ _CLOCK_SKEW = 60
 
 @dataclass(frozen=True, slots=True)
 class AuthorizationRequestURI:
-    """An authorization request passed by reference (or a request object by value):
-    ``openid4vp://?client_id=...&request_uri=...[&request_uri_method=post]``.
+    """An authorization request: passed by reference
+    (``openid4vp://?client_id=...&request_uri=...[&request_uri_method=post]``), a
+    request object by value (``request=``), or, for the unsigned ``redirect_uri:``
+    prefix only, the parameters themselves (``parameters``).
 
-    Exactly one of ``request_uri`` and ``request`` is set.
+    At most one of ``request_uri``, ``request`` and ``parameters`` is set.
     """
 
     client_id: str
     request_uri: str | None
     request_uri_method: Literal["get", "post"] = "get"
     request: str | None = None
+    parameters: Mapping[str, str] | None = None
 
     @classmethod
     def parse(cls, uri: Any) -> AuthorizationRequestURI:
@@ -114,11 +118,16 @@ class AuthorizationRequestURI:
             raise OID4VPError("request_uri_invalid", "the authorization request has no client_id")
         ClientId.parse(client_id)
         request_uri, by_value = params.get("request_uri"), params.get("request")
-        if (request_uri is None) == (by_value is None):
-            raise OID4VPError(
-                "request_uri_invalid",
-                "the authorization request needs a request_uri (or a request), exactly one",
-            )
+        if request_uri is not None and by_value is not None:
+            raise OID4VPError("request_uri_invalid", "request_uri and request are exclusive")
+        if request_uri is None and by_value is None:
+            # plain parameters: only for the prefix whose requests are never signed
+            if not client_id.startswith("redirect_uri:"):
+                raise OID4VPError(
+                    "request_unsigned",
+                    "a request without a (signed) request object needs client_id redirect_uri:",
+                )
+            return cls(client_id, None, "get", None, params)
         method = params.get("request_uri_method", "get")
         if method not in ("get", "post"):
             raise OID4VPError(
@@ -164,6 +173,23 @@ class AuthorizationRequest:
         return PresentationRequest(
             self.query, self.nonce, self.client_id, "", None, self.issued_at, self.expires_at
         )
+
+
+_JSON_PARAMETERS = ("dcql_query", "client_metadata", "transaction_data", "verifier_info")
+
+
+def _from_parameters(uri: AuthorizationRequestURI) -> RequestObject:
+    """Parameters by value as an unsigned request object (JSON-valued ones decoded)."""
+    if uri.parameters is None:
+        raise OID4VPError("request_object_invalid", "no request object and no parameters")
+    claims: dict[str, Any] = dict(uri.parameters)
+    for name in _JSON_PARAMETERS:
+        if name in claims:
+            try:
+                claims[name] = loads(claims[name], what=name, max_bytes=_MAX_URI, max_depth=32)
+            except ParseError as exc:
+                raise OID4VPError("request_object_invalid", f"{name}: {exc}") from exc
+    return RequestObject({"alg": "none"}, claims, None)
 
 
 def _verification_method(resolver: Resolver, kid: str) -> VerificationMethod:
@@ -282,7 +308,7 @@ def _encryption(metadata: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
 
 
 def verify_request_object(
-    text: str | bytes,
+    text: str | bytes | None,
     uri: AuthorizationRequestURI,
     *,
     resolver: Resolver,
@@ -293,6 +319,8 @@ def verify_request_object(
 ) -> AuthorizationRequest:
     """Verify a request object fetched for ``uri``: the steps of the module docstring.
 
+    ``text`` is the request object; ``None`` when ``uri`` carries the parameters
+    themselves (``redirect_uri:``), which then pass the same steps (but 1).
     ``resolver`` resolves ``decentralized_identifier:`` DIDs; ``trust_anchors``
     are the certificates an ``x509_san_dns:`` chain must reach (none: every such
     request is refused ``x509_untrusted``); ``trusted_client_ids`` lists
@@ -302,10 +330,13 @@ def verify_request_object(
     :class:`OID4VPError`.
     """
     moment = time.time() if now is None else now
-    # 1. read; typ first
-    if isinstance(text, str | bytes) and len(text) > MAX_REQUEST_OBJECT:
-        raise OID4VPError("request_object_invalid", "the request object is too long")
-    obj = RequestObject.parse(text)
+    # 1. read; typ first (or, for parameters by value, decode the JSON ones)
+    if text is None:
+        obj = _from_parameters(uri)
+    else:
+        if len(text) > MAX_REQUEST_OBJECT:
+            raise OID4VPError("request_object_invalid", "the request object is too long")
+        obj = RequestObject.parse(text)
     claims = obj.unverified_claims
     # 2. the client identifier, the URI's and the object's the same
     if claims.get("client_id") != uri.client_id:

@@ -46,7 +46,7 @@ to the ``[server]`` table (:mod:`ssi_wallet.server.common`)::
     chain_file = "chain.pem"        # the leaf first, then intermediates (PEM)
 
     [oid4vp.clients.open]
-    prefix = "redirect_uri"       # unsigned requests; client_id is redirect_uri:<response URI>
+    prefix = "redirect_uri"       # unsigned, by value; client_id is redirect_uri:<response URI>
 """
 
 from __future__ import annotations

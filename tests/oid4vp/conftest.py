@@ -1,5 +1,5 @@
 """Fixtures of the OpenID4VP tests (defined in oid4vp_world)."""
 
-from oid4vp_world import now, world
+from oid4vp_world import now, world, world_once
 
-__all__ = ["now", "world"]
+__all__ = ["now", "world", "world_once"]

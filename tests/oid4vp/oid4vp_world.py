@@ -61,8 +61,7 @@ class World:
         return RedirectURIClient(f"{base}/oid4vp/response")
 
 
-@pytest.fixture
-def world() -> World:
+def _make_world() -> World:
     root = PrivateKey.generate()
     ledger = Ledger.open(":memory:", key=root)
     ministry = Issuer.create(ledger, name="Ausländerbehörde Leipzig")
@@ -70,6 +69,17 @@ def world() -> World:
     wallet = Holder.create(":memory:", passphrase="amina's passphrase", resolver=ledger.resolver())
     key = PrivateKey.generate()
     return World(ledger, ministry, wallet, key, did_key_from_public_key(key.public_key))
+
+
+@pytest.fixture
+def world() -> World:
+    return _make_world()
+
+
+@pytest.fixture(scope="module")
+def world_once() -> World:
+    """One world for a module's property tests (hypothesis reruns a test, not a fixture)."""
+    return _make_world()
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from oid4vp_world import World
 
 from did_methods.resolver import Resolver
@@ -95,3 +97,67 @@ def test_the_package_exports_its_surface() -> None:
     assert list(package.__all__) == sorted(package.__all__)
     for name in package.__all__:
         assert getattr(package, name).__module__.startswith("ssi_wallet.oid4vp")
+
+
+def test_redirect_uri_requests_travel_by_value_and_bind_the_response_uri(world: World) -> None:
+    from urllib.parse import quote
+
+    oid = world.oid4vp(world.redirect_client())
+    made = oid.create(policies.right_to_work())
+    assert "request_uri=" not in made.authorization_request
+    uri = AuthorizationRequestURI.parse(made.authorization_request)
+    assert uri.parameters is not None and uri.request_uri is None
+    request = verify_request_object(None, uri, resolver=Resolver.offline())
+    assert request.client_id == "redirect_uri:https://verifier.example/oid4vp/response"
+    # the response URI moved elsewhere: the client id no longer names it
+    moved = made.authorization_request.replace(
+        "response_uri=" + quote("https://verifier.example", safe=""),
+        "response_uri=" + quote("https://evil.example", safe=""),
+    )
+    assert moved != made.authorization_request
+    with pytest.raises(OID4VPError) as refused:
+        verify_request_object(
+            None, AuthorizationRequestURI.parse(moved), resolver=Resolver.offline()
+        )
+    assert refused.value.code == "response_uri_mismatch"
+
+
+def test_parameters_by_value_need_the_unsigned_prefix() -> None:
+    with pytest.raises(OID4VPError) as refused:
+        AuthorizationRequestURI.parse(
+            "openid4vp://?client_id=decentralized_identifier%3Adid%3Akey%3Az6Mk&nonce=abc"
+            "&response_type=vp_token"
+        )
+    assert refused.value.code == "request_unsigned"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=400) | st.binary(max_size=400).map(lambda b: b.hex()))
+def test_garbage_uris_and_request_objects_are_typed_errors(text: str) -> None:
+    from did_methods.errors import SSIWalletError
+
+    for attempt in (
+        lambda: AuthorizationRequestURI.parse(text),
+        lambda: AuthorizationRequestURI.parse("openid4vp://?" + text),
+        lambda: verify_request_object(text, _URI, resolver=Resolver.offline()),
+    ):
+        try:
+            attempt()
+        except SSIWalletError:
+            pass
+
+
+_URI = AuthorizationRequestURI("redirect_uri:https://rp.example/r", "https://rp.example/q")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["state", "vp_token", "response", "error"]), st.text(max_size=200)
+    )
+)
+def test_garbage_responses_are_refused_with_a_code(world_once: World, form: dict[str, str]) -> None:
+    oid = world_once.oid4vp()
+    with pytest.raises(OID4VPError) as refused:
+        oid.receive(form)
+    assert refused.value.code in {"state_unknown", "response_invalid", "response_key_unknown"}

@@ -44,7 +44,10 @@ def test_wallet_presents_to_verifier(
             resolver=Resolver.offline(),
             trust_anchors=[PKI.root],
         )
-        assert [m for m, _ in transport.calls] == [method.upper(), "POST"]
+        # redirect_uri: requests are never signed, so they come by value: nothing to fetch
+        fetched = [] if client == "open" else [method.upper()]
+        assert [m for m, _ in transport.calls] == [*fetched, "POST"]
+        assert ("request_uri=" in made["authorization_request"]) is (client != "open")
         assert outcome.request.client_id == made["client_id"]
         assert outcome.request.response_mode == mode
         assert (outcome.request.enc == "A128GCM") == (mode == "direct_post.jwt")
