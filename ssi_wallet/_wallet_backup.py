@@ -74,6 +74,9 @@ class BackupContent:
     key: Mapping[str, Any]
     credentials: tuple[Mapping[str, Any], ...]
     history: tuple[tuple[str, Mapping[str, Any]], ...]
+    #: ``(credential id, private JWK)`` of credentials bound to a key of their own
+    #: (a batch issuance's instances); absent from backups made before them.
+    bound_keys: tuple[tuple[str, Mapping[str, Any]], ...] = ()
 
 
 def seal_backup(content: BackupContent, passphrase: str) -> bytes:
@@ -86,6 +89,8 @@ def seal_backup(content: BackupContent, passphrase: str) -> bytes:
         "credentials": [dict(c) for c in content.credentials],
         "history": [[i, dict(v)] for i, v in content.history],
     }
+    if content.bound_keys:
+        payload["bound_keys"] = [[i, dict(k)] for i, k in content.bound_keys]
     body = zlib.compress(json.dumps(payload, ensure_ascii=False).encode("utf-8"), 6)
     key, salt = AESGCM.generate_key(bit_length=256), os.urandom(16)
     wrap_nonce, nonce = os.urandom(12), os.urandom(12)
@@ -157,7 +162,7 @@ def read_backup(path: Path, passphrase: str) -> BackupContent:
 
 
 def _content(payload: Any) -> BackupContent:
-    if not isinstance(payload, dict) or set(payload) != {
+    if not isinstance(payload, dict) or set(payload) - {"bound_keys"} != {
         "holder",
         "key",
         "credentials",
@@ -189,4 +194,17 @@ def _content(payload: Any) -> BackupContent:
         for h in history
     ):
         raise ValueError("history")
-    return BackupContent(holder, key, tuple(credentials), tuple((str(i), v) for i, v in history))
+    bound = payload.get("bound_keys", [])
+    ids = {c["id"] for c in credentials}
+    if not isinstance(bound, list) or not all(
+        isinstance(b, list) and len(b) == 2 and b[0] in ids and isinstance(b[1], dict)
+        for b in bound
+    ):
+        raise ValueError("bound_keys")
+    return BackupContent(
+        holder,
+        key,
+        tuple(credentials),
+        tuple((str(i), v) for i, v in history),
+        tuple((str(i), k) for i, k in bound),
+    )

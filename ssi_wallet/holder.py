@@ -464,6 +464,9 @@ class Holder:
             keys["holder"],
             tuple(self._store.credential_values()),
             tuple(self._store.items("history")),
+            tuple(
+                (i.removeprefix(_BOUND_KEY), k) for i, k in keys.items() if i.startswith(_BOUND_KEY)
+            ),
         )
         return seal_backup(content, passphrase)
 
@@ -498,7 +501,9 @@ class Holder:
         have_history = self._store.item_ids("history")
         credentials = {c["id"]: c for c in content.credentials if c["id"] not in have_credentials}
         history = {i: v for i, v in content.history if i not in have_history}
-        self._store.merge(credentials.values(), {"history": history.items()})
+        # a credential's own key comes back with it (never for one this wallet holds already)
+        bound = [(_BOUND_KEY + i, k) for i, k in content.bound_keys if i in credentials]
+        self._store.merge(credentials.values(), {"history": history.items(), "key": bound})
         kept = len(content.credentials) + len(content.history) - len(credentials) - len(history)
         return RestoreResult(content.holder, len(credentials), len(history), kept)
 

@@ -65,6 +65,9 @@ class World:
     def client(self, **kw: Any) -> WalletClient:
         return WalletClient(self.wallet, self.transport, unsafe_allow_http=True, **kw)
 
+    def client_for(self, holder: Holder, **kw: Any) -> WalletClient:
+        return WalletClient(holder, self.transport, unsafe_allow_http=True, **kw)
+
     @staticmethod
     def claims(type_name: str = "WorkPermit") -> dict[str, Any]:
         claims = schemas.example_subject(type_name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,7 +15,7 @@ from credentials._jws import dumps, sign_compact
 from credentials.sd_jwt import SdJwt
 from did_methods.http import HttpResponse
 from did_methods.keys import KeyType, PrivateKey, jwk_thumbprint
-from ssi_wallet import Verifier, policies
+from ssi_wallet import Holder, Verifier, policies
 from ssi_wallet.oid4vci import PRE_AUTHORIZED_CODE, IssuerResponseError, make_jwt_proof
 
 FORMATS = {"sd_jwt": "dc+sd-jwt", "jwt_vc_json": "jwt_vc_json", "ldp_vc": "ldp_vc"}
@@ -448,3 +449,23 @@ def test_back_office_makes_offers_only_with_its_token(world: World) -> None:
         headers={"Authorization": f"Bearer {TOKEN}"},
     )
     assert [e["event"] for e in _json(events)["events"]] == ["credential_accepted"]
+
+
+def test_batch_instances_keep_their_keys_through_a_backup(world: World, tmp_path: Path) -> None:
+    offer = world.service.offer(["WorkPermit.sd_jwt"], claims={"WorkPermit": world.claims()})
+    holder = Holder.create(":memory:", passphrase="p", resolver=world.ledger.resolver())
+    received = world.client_for(holder).receive(offer.uri, tx_code=offer.tx_code, batch=2)
+    holder.backup(tmp_path / "b.backup", passphrase="p")
+    restored = Holder.from_backup(
+        tmp_path / "b.backup",
+        tmp_path / "restored.wallet",
+        passphrase="p",
+        resolver=world.ledger.resolver(),
+    )
+    assert {c.id for c in restored.credentials()} == {c.id for c in received.stored}
+    verifier = Verifier(
+        world.ledger, audience="did:web:employer.example", status_fetcher=world.ministry.board
+    )
+    request = verifier.request(policies.right_to_work(sector="Q86"))
+    report = verifier.check(restored.answer(request, consent=lambda _: True), request)
+    assert report.accepted, report.explain()
