@@ -6,9 +6,12 @@ test folder uses; conftest.py holds the fixture.
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -17,9 +20,10 @@ pytest.importorskip("uvicorn")
 
 from credentials import schemas
 from did_methods.http import HttpFetcher, HttpResponse
+from did_methods.keys import KeyType, PrivateKey
 from ledger.facade import Ledger
 from ssi_wallet import Holder, Issuer
-from ssi_wallet.oid4vci import CredentialIssuer
+from ssi_wallet.oid4vci import CredentialIssuer, make_jwt_proof
 from ssi_wallet.oid4vci.wallet import WalletClient
 
 TOKEN = "back-office-token-for-tests"
@@ -83,3 +87,55 @@ class World:
         body: bytes | None = None,
     ) -> HttpResponse:
         return self.transport.request(method, self.base + path, headers=headers or {}, body=body)
+
+
+# -- request helpers shared by the test modules --------------------------------------
+
+
+FORMATS = {"sd_jwt": "dc+sd-jwt", "jwt_vc_json": "jwt_vc_json", "ldp_vc": "ldp_vc"}
+
+
+def json_of(reply: HttpResponse) -> Any:
+    assert reply.headers["content-type"].startswith("application/json"), reply.headers
+    return json.loads(reply.body)
+
+
+def form_post(world: World, path: str, form: dict[str, str]) -> HttpResponse:
+    return world.call(
+        "POST",
+        path,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body=urlencode(form).encode(),
+    )
+
+
+def json_post(world: World, path: str, body: Any, token: str | None = None) -> HttpResponse:
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return world.call("POST", path, headers=headers, body=json.dumps(body).encode())
+
+
+def refused(reply: HttpResponse, status: int, error: str) -> dict[str, Any]:
+    body = json_of(reply)
+    assert reply.status == status, body
+    assert body["error"] == error, body
+    assert reply.headers.get("cache-control") == "no-store"
+    return body
+
+
+def nonce(world: World) -> str:
+    reply = world.call("POST", "/nonce")
+    assert reply.status == 200 and reply.headers["cache-control"] == "no-store"
+    nonce: str = json_of(reply)["c_nonce"]
+    return nonce
+
+
+def proof(world: World, key: PrivateKey | None = None, **claims: Any) -> str:
+    key = key or PrivateKey.generate(KeyType.P256)
+    return make_jwt_proof(
+        key,
+        audience=claims.pop("audience", world.base),
+        nonce=claims.pop("nonce", None) or nonce(world),
+        now=claims.pop("now", time.time()),
+    )

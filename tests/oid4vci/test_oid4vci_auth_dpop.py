@@ -7,8 +7,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from oid4vci_world import World
-from test_oid4vci_http import FORMATS, _form, _json, _proof, _refused
+from oid4vci_world import FORMATS, World
+from oid4vci_world import form_post as _form
+from oid4vci_world import json_of as _json
+from oid4vci_world import proof as _proof
+from oid4vci_world import refused as _refused
 
 from credentials.oauth import code_challenge, create_dpop_proof, make_code_verifier
 from did_methods.http import HttpResponse

@@ -2,52 +2,40 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
-from oid4vci_world import TOKEN, World
+from oid4vci_world import (
+    FORMATS,
+    TOKEN,
+    World,
+)
+from oid4vci_world import (
+    form_post as _form,
+)
+from oid4vci_world import (
+    json_of as _json,
+)
+from oid4vci_world import (
+    json_post as _post,
+)
+from oid4vci_world import (
+    nonce as _nonce,
+)
+from oid4vci_world import (
+    proof as _proof,
+)
+from oid4vci_world import (
+    refused as _refused,
+)
 
 from credentials._jws import dumps, sign_compact
 from credentials.sd_jwt import SdJwt
-from did_methods.http import HttpResponse
 from did_methods.keys import KeyType, PrivateKey, jwk_thumbprint
 from ssi_wallet import Holder, Verifier, policies
-from ssi_wallet.oid4vci import PRE_AUTHORIZED_CODE, IssuerResponseError, make_jwt_proof
-
-FORMATS = {"sd_jwt": "dc+sd-jwt", "jwt_vc_json": "jwt_vc_json", "ldp_vc": "ldp_vc"}
-
-
-def _json(reply: HttpResponse) -> Any:
-    assert reply.headers["content-type"].startswith("application/json"), reply.headers
-    return json.loads(reply.body)
-
-
-def _form(world: World, path: str, form: dict[str, str]) -> HttpResponse:
-    return world.call(
-        "POST",
-        path,
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        body=urlencode(form).encode(),
-    )
-
-
-def _post(world: World, path: str, body: Any, token: str | None = None) -> HttpResponse:
-    headers = {"Content-Type": "application/json"}
-    if token is not None:
-        headers["Authorization"] = f"Bearer {token}"
-    return world.call("POST", path, headers=headers, body=json.dumps(body).encode())
-
-
-def _refused(reply: HttpResponse, status: int, error: str) -> dict[str, Any]:
-    body = _json(reply)
-    assert reply.status == status, body
-    assert body["error"] == error, body
-    assert reply.headers.get("cache-control") == "no-store"
-    return body
+from ssi_wallet.oid4vci import PRE_AUTHORIZED_CODE, IssuerResponseError
 
 
 def _access_token(world: World, cids: list[str] | None = None) -> str:
@@ -62,23 +50,6 @@ def _access_token(world: World, cids: list[str] | None = None) -> str:
     assert reply.status == 200, reply.body
     token: str = _json(reply)["access_token"]
     return token
-
-
-def _nonce(world: World) -> str:
-    reply = world.call("POST", "/nonce")
-    assert reply.status == 200 and reply.headers["cache-control"] == "no-store"
-    nonce: str = _json(reply)["c_nonce"]
-    return nonce
-
-
-def _proof(world: World, key: PrivateKey | None = None, **claims: Any) -> str:
-    key = key or PrivateKey.generate(KeyType.P256)
-    return make_jwt_proof(
-        key,
-        audience=claims.pop("audience", world.base),
-        nonce=claims.pop("nonce", None) or _nonce(world),
-        now=claims.pop("now", time.time()),
-    )
 
 
 def _credential(world: World, token: str, proofs: list[str], cid: str = "WorkPermit.sd_jwt"):
