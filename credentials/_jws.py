@@ -20,10 +20,8 @@ What it guarantees:
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Final, Protocol
 
 from did_methods._wire.b64 import b64url_decode as b64d
@@ -51,7 +49,6 @@ __all__ = [
     "check_alg",
     "dumps",
     "encode_json",
-    "epoch_seconds",
     "loads",
     "method_key",
     "resolve_key",
@@ -73,30 +70,11 @@ MAX_JWS_LENGTH = 1_000_000
 MAX_JSON_DEPTH = 64
 
 
-#: A moment: seconds since the epoch, an aware datetime, or None for the clock.
-Instant = float | datetime | None
-
 #: Seconds of clock skew tolerated, by default, for a token's or proof's own times
 #: (``iat``, ``nbf``, ``exp``, a Key Binding JWT's ``iat``, a Data Integrity proof's
 #: ``created``/``expires``), the same in every format. A credential's validity
 #: period (``validFrom``/``validUntil``) is the issuer's statement and gets none.
 DEFAULT_CLOCK_SKEW: Final = 60.0
-
-
-def epoch_seconds(now: float | datetime | None) -> float:
-    """``now`` as seconds since the epoch (None reads the clock).
-
-    A naive datetime is refused with :class:`ParseError`: its instant is ambiguous.
-    """
-    if now is None:
-        return time.time()
-    if isinstance(now, datetime):
-        if now.tzinfo is None:
-            raise ParseError("a datetime for 'now' must be timezone-aware")
-        return now.timestamp()
-    if isinstance(now, bool) or not isinstance(now, int | float):
-        raise ParseError("'now' must be seconds since the epoch or an aware datetime")
-    return float(now)
 
 
 def _not_json(value: Any) -> Any:

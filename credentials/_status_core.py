@@ -18,7 +18,8 @@ lives here, written once:
   replaceable fetcher, keep each verified list per URL in a bounded LRU cache
   until :func:`cache_until` (the list's ``ttl``, never longer than
   ``max_age`` nor past a hard expiry such as a token's ``exp``);
-* :func:`utc` and :func:`now_utc`, the two time helpers.
+* :func:`utc`, reading a list's own dates in UTC (the clock and ``now`` are
+  :mod:`did_methods._wire.dates`'s).
 
 Each encoding keeps its own public error type (a subclass of
 :class:`StatusListCoreError`, so codes and messages stay as documented), its
@@ -33,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar, Final, Generic, Literal, TypeGuard, TypeVar
 
 from credentials._cache import ExpiringCache
+from did_methods._wire.dates import Clock
 from did_methods.errors import ParseError, SSIWalletError, VerificationError
 from did_methods.http import Fetcher, fetch_checked
 
@@ -46,7 +48,6 @@ __all__ = [
     "inflate_bounded",
     "is_int",
     "max_encoded_length",
-    "now_utc",
     "utc",
 ]
 
@@ -75,11 +76,6 @@ def is_int(value: object) -> TypeGuard[int]:
 def utc(value: datetime) -> datetime:
     """``value`` in UTC (a naive datetime is read as UTC)."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def now_utc() -> datetime:
-    """The current instant in UTC (the resolvers' default clock)."""
-    return datetime.now(UTC)
 
 
 # --------------------------------------------------------------------------- bit array
@@ -307,7 +303,7 @@ class CachingListResolver(Generic[V]):
     def __init__(
         self,
         fetcher: ListFetcher,
-        clock: Callable[[], datetime],
+        clock: Clock,
         max_age: timedelta,
         max_bytes: int,
         timeout: float,

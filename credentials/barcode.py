@@ -68,7 +68,6 @@ from credentials._jws import (
     DEFAULT_CLOCK_SKEW,
     MethodResolver,
     absolute_kid,
-    epoch_seconds,
     resolve_key,
 )
 from credentials._status_core import StatusListCoreError, inflate_bounded
@@ -81,7 +80,7 @@ from credentials.cose import (
 )
 from credentials.result import Check, VerificationResult
 from credentials.sd_jwt import StatusChecker
-from did_methods._wire.dates import is_numeric_date, iso_instant
+from did_methods._wire.dates import epoch_seconds, is_numeric_date, iso_instant, system_clock
 from did_methods.errors import ParseError, SSIWalletError, UnsupportedError, VerificationError
 from did_methods.keys import PrivateKey, PublicKey
 
@@ -356,7 +355,7 @@ def verify_barcode(
     text: str,
     keys: KeyLookup | MethodResolver,
     *,
-    now: float | datetime | None = None,
+    now: datetime | None = None,
     prefix: str = DEFAULT_PREFIX,
     max_bytes: int = MAX_BYTES,
     claims_key: int | str = CLAIMS_KEY,
@@ -541,7 +540,7 @@ def encode_barcode(
     kid_bytes = kid.encode("utf-8") if isinstance(kid, str) else kid
     if not isinstance(kid_bytes, bytes) or not kid_bytes:
         raise BarcodeError("claims_invalid", "kid must be non-empty bytes or text")
-    issued = _epoch(datetime.now().astimezone() if iat is None else iat, "iat")
+    issued = _epoch(system_clock() if iat is None else iat, "iat")
     expires = _epoch(exp, "exp")
     if expires <= issued:
         raise BarcodeError("claims_invalid", "exp must be after iat")

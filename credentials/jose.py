@@ -39,7 +39,6 @@ from credentials._jws import (
     absolute_kid,
     check_alg,
     dumps,
-    epoch_seconds,
     method_key,
     resolve_key,
     sign_compact,
@@ -48,7 +47,7 @@ from credentials.errors import ValidationError
 from credentials.keysets import issuer_key_source
 from credentials.model import Credential, Presentation, parse_datetime
 from credentials.result import Check, VerificationResult
-from did_methods._wire.dates import is_numeric_date, iso_instant
+from did_methods._wire.dates import instant, is_numeric_date, iso_instant
 from did_methods.did import DIDURL
 from did_methods.errors import InvalidDID, ParseError, SSIWalletError, VerificationError
 from did_methods.keys import PrivateKey
@@ -196,7 +195,7 @@ def issue_vc_jwt(
     key: PrivateKey,
     *,
     kid: str,
-    now: float | datetime | None = None,
+    now: datetime | None = None,
 ) -> str:
     """Secure a VC Data Model 2.0 credential as a ``vc+jwt`` compact JWS.
 
@@ -224,7 +223,7 @@ def issue_vc_jwt(
         if name in credential and credential[name] != value:
             raise VCJoseError(f"claim {name!r} contradicts the credential")
     payload = {**credential, **derived}
-    payload["iat"] = int(epoch_seconds(now))
+    payload["iat"] = int(instant(now).timestamp())
     return _sign(payload, key, typ="vc+jwt", cty="vc", kid=kid)
 
 
@@ -245,7 +244,7 @@ def issue_vp_jwt(
     credentials: Iterable[str] = (),
     nonce: str | None = None,
     audience: str | None = None,
-    now: float | datetime | None = None,
+    now: datetime | None = None,
 ) -> str:
     """Secure a presentation as a ``vp+jwt`` compact JWS signed by the holder.
 
@@ -285,7 +284,7 @@ def issue_vp_jwt(
         base["nonce"] = nonce
     if audience is not None:
         base["aud"] = audience
-    base["iat"] = int(epoch_seconds(now))
+    base["iat"] = int(instant(now).timestamp())
     return _sign(base, key, typ="vp+jwt", cty="vp", kid=kid)
 
 
@@ -415,7 +414,7 @@ def verify_vc_jwt(
     token: str,
     resolver: MethodResolver,
     *,
-    now: float | datetime | None = None,
+    now: datetime | None = None,
     leeway: float = DEFAULT_CLOCK_SKEW,
     status_checker: CredentialStatusChecker | None = None,
 ) -> VerificationResult:
@@ -434,7 +433,7 @@ def verify_vc_jwt(
     only when ``token`` is not a compact JWS with JSON header and payload.
     """
     checks: list[Check] = []
-    at = epoch_seconds(now)
+    at = instant(now)
     verified = _verify_jws(
         token,
         resolver,
@@ -449,7 +448,7 @@ def verify_vc_jwt(
     jws, _ = verified
     consistency = _consistency(jws.payload, "VerifiableCredential")
     checks.append(consistency)
-    checks.append(_validity(jws.payload, at, leeway))
+    checks.append(_validity(jws.payload, at.timestamp(), leeway))
     # 6. status, once the signature held (fail closed)
     if "credentialStatus" not in jws.payload:
         checks.append(Check.skipped("status", "the credential has no credentialStatus"))
@@ -489,7 +488,7 @@ def verify_vp_jwt(
     token: str,
     resolver: MethodResolver,
     *,
-    now: float | datetime | None = None,
+    now: datetime | None = None,
     nonce: str | None = None,
     audience: str | None = None,
     max_age: float | None = 300,
@@ -512,7 +511,7 @@ def verify_vp_jwt(
     token that is not a compact JWS.
     """
     checks: list[Check] = []
-    at = epoch_seconds(now)
+    at = instant(now)
     verified = _verify_jws(
         token,
         resolver,
@@ -540,12 +539,13 @@ def verify_vp_jwt(
     else:
         checks.append(Check.passed("holder_binding", "nonce and audience as expected"))
     # 6. validity and freshness
-    validity = _validity(payload, at, leeway)
+    seconds = at.timestamp()
+    validity = _validity(payload, seconds, leeway)
     iat = payload.get("iat")
     if validity.status == "passed" and max_age is not None:
         if not isinstance(iat, int | float) or isinstance(iat, bool):
             validity = Check.failed("validity_period", "claims_invalid", "no numeric 'iat'")
-        elif iat < at - max_age - leeway:
+        elif iat < seconds - max_age - leeway:
             validity = Check.failed("validity_period", "presentation_stale", "iat is too old")
     checks.append(validity)
     # 7. enveloped credentials
@@ -596,7 +596,7 @@ def verify_jwt(
     token: str,
     resolver: MethodResolver,
     *,
-    now: float | datetime | None = None,
+    now: datetime | None = None,
     nonce: str | None = None,
     audience: str | None = None,
     leeway: float = DEFAULT_CLOCK_SKEW,

@@ -52,10 +52,9 @@ from credentials._jws import (
     b64e,
     check_alg,
     dumps,
-    epoch_seconds,
     sign_compact,
 )
-from did_methods._wire.dates import is_numeric_date
+from did_methods._wire.dates import epoch_seconds, is_numeric_date
 from did_methods.errors import ParseError, SSIWalletError, UnsupportedError, VerificationError
 from did_methods.keys import PrivateKey, PublicKey, RandBytes, jwk_thumbprint
 

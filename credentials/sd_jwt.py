@@ -43,7 +43,6 @@ from credentials._jws import (
     check_alg,
     dumps,
     encode_json,
-    epoch_seconds,
     loads,
     method_key,
     resolve_key,
@@ -52,7 +51,7 @@ from credentials._jws import (
 from credentials.keysets import issuer_key_source
 from credentials.result import Check, VerificationResult
 from did_methods._wire.b64 import b64url_bytes
-from did_methods._wire.dates import is_numeric_date, iso_instant
+from did_methods._wire.dates import instant, is_numeric_date, iso_instant
 from did_methods.did import DIDURL
 from did_methods.errors import (
     InvalidDID,
@@ -594,7 +593,7 @@ def issue_sd_jwt(
     iat: int | None = None,
     exp: int | None = None,
     nbf: int | None = None,
-    now: float | datetime | None = None,
+    now: datetime | None = None,
     decoys: int = 2,
     randbytes: RandBytes = secrets.token_bytes,
 ) -> str:
@@ -640,7 +639,9 @@ def issue_sd_jwt(
                 raise SdJwtError(f"kid does not fit the issuer DID: {exc.message}") from exc
         header["kid"] = kid
     registered: dict[str, Any] = {"iss": issuer}
-    registered["iat"] = _numeric_date(iat, "iat") if iat is not None else int(epoch_seconds(now))
+    registered["iat"] = (
+        _numeric_date(iat, "iat") if iat is not None else int(instant(now).timestamp())
+    )
     if nbf is not None:
         registered["nbf"] = _numeric_date(nbf, "nbf")
     if exp is not None:
@@ -689,7 +690,7 @@ def present(
     holder_key: PrivateKey | None = None,
     nonce: str | None = None,
     audience: str | None = None,
-    now: float | datetime | None = None,
+    now: datetime | None = None,
 ) -> str:
     """Make a presentation that reveals only the claims at the ``disclose`` paths.
 
@@ -739,7 +740,7 @@ def present(
         raise PolicyError("holder_key is not the key named in the SD-JWT's cnf")
     alg = _sd_alg_or_error(sd.unverified_payload)
     kb_payload = {
-        "iat": int(epoch_seconds(now)),
+        "iat": int(instant(now).timestamp()),
         "aud": audience,
         "nonce": nonce,
         "sd_hash": _digest(alg, prefix),
@@ -905,7 +906,7 @@ def verify_sd_jwt(
     resolver: MethodResolver | None = None,
     *,
     issuer_key: PublicKey | None = None,
-    now: float | datetime | None = None,
+    now: datetime | None = None,
     nonce: str | None = None,
     audience: str | None = None,
     kb_max_age: float = DEFAULT_KB_MAX_AGE,
@@ -944,7 +945,7 @@ def verify_sd_jwt(
     # 3 disclosures and the processed payload; 4 validity period;
     # 5 key binding; 6 status.
     sd = text if isinstance(text, SdJwt) else SdJwt.parse(text)
-    at = epoch_seconds(now)
+    at = instant(now).timestamp()
     fmt = "dc+sd-jwt"
     checks: list[Check] = []
     payload = sd.unverified_payload

@@ -73,12 +73,12 @@ from credentials._status_core import (
     cache_until,
     inflate_bounded,
     max_encoded_length,
-    now_utc,
     utc,
 )
 from credentials.errors import ValidationError
 from credentials.jcs import loads_strict
 from credentials.result import Check, VerificationResult
+from did_methods._wire.dates import Clock, instant, read_clock, system_clock
 from did_methods.encoding import b64url_decode, b64url_encode
 from did_methods.errors import ParseError, SSIWalletError, VerificationError
 
@@ -534,7 +534,7 @@ class StatusListResolver(CachingListResolver[VerifiedStatusList]):
         resolver: MethodResolver | None = None,
         verify_credential: VerifyCredential | None = None,
         max_age: timedelta = DEFAULT_TTL,
-        clock: Callable[[], datetime] = now_utc,
+        clock: Clock = system_clock,
         max_bytes: int = 4 * 1024 * 1024,
         timeout: float = 10.0,
         max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
@@ -562,8 +562,8 @@ class StatusListResolver(CachingListResolver[VerifiedStatusList]):
         failed) or ``status_list_invalid`` (malformed, proof failed, wrong type
         or id, outside its validity period, too short, decompression bomb).
         """
-        fetched_now = utc(self._clock())
-        at = fetched_now if now is None else utc(now)
+        fetched_now = read_clock(self._clock)
+        at = fetched_now if now is None else instant(now)
         cached, _ = self._cached_or_load(
             url, fetched_now, lambda: self._fetch_and_verify(url, fetched_now)
         )

@@ -80,7 +80,6 @@ from credentials._jws import (
     b64e,
     check_alg,
     dumps,
-    epoch_seconds,
     resolve_key,
     sign_compact,
 )
@@ -93,12 +92,11 @@ from credentials._status_core import (
     inflate_bounded,
     is_int,
     max_encoded_length,
-    now_utc,
     read_entry,
     utc,
 )
 from credentials.result import Check
-from did_methods._wire.dates import is_numeric_date
+from did_methods._wire.dates import Clock, instant, is_numeric_date, read_clock, system_clock
 from did_methods.did import DIDURL
 from did_methods.errors import InvalidDID, ParseError, SSIWalletError, VerificationError
 from did_methods.http import Fetcher
@@ -313,8 +311,13 @@ def _check_uri(uri: object, what: str) -> str:
 
 
 def _numeric_date(value: float | datetime, what: str) -> int:
+    """A claim's time (an aware datetime or NumericDate seconds) as whole seconds."""
     try:
-        return int(epoch_seconds(value))
+        if isinstance(value, datetime):
+            return int(instant(value, what=what).timestamp())
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ParseError(f"must be an aware datetime or seconds, not {type(value).__name__}")
+        return int(value)
     except (ParseError, OverflowError, ValueError) as exc:
         raise TokenStatusListError("claim_invalid", f"{what}: {exc}") from exc
 
@@ -368,7 +371,9 @@ def make_status_list_token(
     if url.fragment is None or url.path:
         raise TokenStatusListError("claim_invalid", "kid must name a verification method (#...)")
     iat = (
-        _numeric_date(issued_at, "issued_at") if issued_at is not None else int(epoch_seconds(None))
+        _numeric_date(issued_at, "issued_at")
+        if issued_at is not None
+        else int(system_clock().timestamp())
     )
     payload: dict[str, Any] = {"sub": uri, "iat": iat}
     if expires_at is not None:
@@ -392,12 +397,12 @@ def make_status_list_token(
 # --------------------------------------------------------------------------- verifying
 
 
-def _instant(now: float | datetime | None) -> datetime:
-    if isinstance(now, datetime):
-        return utc(now)
+def _instant(now: datetime | None) -> datetime:
     try:
-        return datetime.fromtimestamp(epoch_seconds(now), UTC)
+        return instant(now)
     except (OverflowError, ValueError, OSError) as exc:
+        if isinstance(exc, ParseError):
+            raise
         raise ParseError(f"'now' is not a representable instant: {exc}") from exc
 
 
@@ -464,7 +469,7 @@ def verify_status_list_token(
     uri: str,
     issuer: str,
     resolver: MethodResolver,
-    now: float | datetime | None = None,
+    now: datetime | None = None,
     max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
     leeway: float = 0,
 ) -> VerifiedStatusListToken:
@@ -601,7 +606,7 @@ class TokenStatusListResolver(CachingListResolver[VerifiedStatusListToken]):
         fetcher: Fetcher,
         resolver: MethodResolver,
         *,
-        clock: Callable[[], datetime] = now_utc,
+        clock: Clock = system_clock,
         max_age: timedelta = DEFAULT_MAX_AGE,
         max_bytes: int = 4 * 1024 * 1024,
         timeout: float = 10.0,
@@ -622,9 +627,7 @@ class TokenStatusListResolver(CachingListResolver[VerifiedStatusListToken]):
     def _cache_until(self, value: VerifiedStatusListToken, fetched_at: datetime) -> datetime:
         return cache_until(fetched_at, value.ttl, self._max_age, value.expires_at)
 
-    def get(
-        self, uri: str, *, issuer: str, now: float | datetime | None = None
-    ) -> VerifiedStatusListToken:
+    def get(self, uri: str, *, issuer: str, now: datetime | None = None) -> VerifiedStatusListToken:
         """The verified Status List Token at ``uri``, signed by ``issuer``, from cache when fresh.
 
         ``now`` is the instant the token must be valid at (default: the
@@ -633,7 +636,7 @@ class TokenStatusListResolver(CachingListResolver[VerifiedStatusListToken]):
         fetch fails, and ``status_list_issuer_mismatch`` when a cached token
         was signed by another DID than ``issuer``.
         """
-        fetched_now = utc(self._clock())
+        fetched_now = read_clock(self._clock)
         at = fetched_now if now is None else _instant(now)
         token, cached = self._cached_or_load(
             uri, fetched_now, lambda: self._fetch_and_verify(uri, issuer, at)
@@ -698,7 +701,7 @@ def check_token_status(
     issuer: str | None,
     resolver: TokenStatusListResolver,
     *,
-    now: float | datetime | None = None,
+    now: datetime | None = None,
 ) -> Check:
     """The ``status`` check of a Referenced Token whose ``status`` claim is ``status``.
 
@@ -737,7 +740,7 @@ def token_status_checker(
     resolver: TokenStatusListResolver,
     issuer: str | Callable[[], str | None] | None,
     *,
-    now: float | datetime | None = None,
+    now: datetime | None = None,
 ) -> StatusChecker:
     """The ``status_checker`` for :func:`credentials.sd_jwt.verify_sd_jwt`, bound to ``issuer``.
 
@@ -757,7 +760,7 @@ def token_status_checker_for(
     sd_jwt: str | SdJwt,
     resolver: TokenStatusListResolver,
     *,
-    now: float | datetime | None = None,
+    now: datetime | None = None,
 ) -> StatusChecker:
     """A ``status_checker`` bound to the ``iss`` of the SD-JWT about to be verified.
 

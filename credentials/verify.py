@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any, Final, Literal, TypeAlias
 
 from credentials import barcode, jose, schemas, sd_jwt
@@ -62,6 +62,7 @@ from credentials.status_list import (
     check_status_entries,
 )
 from credentials.token_status_list import TokenStatusListResolver, token_status_checker
+from did_methods._wire.dates import Clock, system_clock
 from did_methods.keys import KeyType, PrivateKey
 from did_methods.resolver import Resolver
 
@@ -196,7 +197,7 @@ def _context(
     nonce: str | None = None,
     audience: str | None = None,
 ) -> _Context:
-    moment = datetime.now(UTC) if now is None else now
+    moment = system_clock() if now is None else now
     if not isinstance(moment, datetime) or moment.tzinfo is None:
         raise TypeError("now must be an aware datetime")
     return _Context(
@@ -584,11 +585,11 @@ class StatusResolvers:
         fetcher: StatusListFetcher,
         resolver: MethodResolver | None = None,
         *,
-        clock: Callable[[], datetime] | None = None,
+        clock: Clock | None = None,
     ) -> StatusResolvers:
         """Both resolvers over one fetcher; lists are verified with ``resolver``'s DIDs."""
         methods = _resolver(resolver)
-        tick = clock or (lambda: datetime.now(UTC))
+        tick = clock or system_clock
         return cls(
             StatusListResolver(fetcher, resolver=methods, clock=tick),
             TokenStatusListResolver(fetcher, methods, clock=tick),
@@ -927,7 +928,7 @@ def _verify_sd_jwt(text: str, ctx: _Context) -> VerificationResult:
     return sd_jwt.verify_sd_jwt(
         parsed,
         ctx.resolver,
-        now=ctx.now.timestamp(),
+        now=ctx.now,
         nonce=ctx.nonce,
         audience=ctx.audience,
         leeway=ctx.clock_skew,
@@ -997,7 +998,7 @@ def issue(
     """
     Credential.from_json(credential)
     check_status_entries(credential)
-    moment = datetime.now(UTC) if now is None else now
+    moment = system_clock() if now is None else now
     if format == "di-eddsa" or format == "di-ecdsa":
         suite = EDDSA_JCS_2022 if format == "di-eddsa" else ECDSA_JCS_2019
         if format == "di-eddsa" and key.key_type is not KeyType.ED25519:

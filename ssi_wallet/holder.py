@@ -25,12 +25,13 @@ from credentials.jose import issue_vp_jwt
 from credentials.result import VerificationResult
 from credentials.sd_jwt import SdJwt, present
 from credentials.verify import CredentialFormat, verify_credential
+from did_methods._wire.dates import Clock, instant, system_clock
 from did_methods._wire.files import write_private
 from did_methods._wire.json import loads
 from did_methods._wire.text import safe_text
 from did_methods.encoding import b64url_decode
 from did_methods.errors import JSONError, ParseError, PolicyError, VerificationError
-from did_methods.keys import KeyType, PrivateKey, PublicKey
+from did_methods.keys import KeyType, PrivateKey, PublicKey, RandBytes
 from did_methods.methods.key import did_key_from_public_key
 from did_methods.resolver import Resolver
 from ssi_wallet._wallet_backup import (
@@ -332,9 +333,8 @@ class DisclosureRecord:
         }
 
 
-def _now_text(now: float | None = None) -> str:
-    moment = datetime.fromtimestamp(time.time() if now is None else now, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+def _now_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _jwt_payload(token: str) -> Mapping[str, Any]:
@@ -361,9 +361,15 @@ class Holder:
         key: PrivateKey,
         *,
         resolver: Resolver | None = None,
+        clock: Clock = system_clock,
+        randbytes: RandBytes = secrets.token_bytes,
     ) -> None:
+        """``clock`` dates what the wallet records and signs when no ``now`` is given;
+        ``randbytes`` makes its record ids (both replaceable for tests)."""
         self._store = store
         self._key = key
+        self._clock = clock
+        self._randbytes = randbytes
         self.did = did_key_from_public_key(key.public_key)
         self._resolver = resolver or Resolver.default()
 
@@ -377,12 +383,14 @@ class Holder:
         passphrase: str,
         key_type: KeyType = KeyType.ED25519,
         resolver: Resolver | None = None,
+        clock: Clock = system_clock,
+        randbytes: RandBytes = secrets.token_bytes,
     ) -> Holder:
-        """Create a wallet file (mode 0600) with a fresh key pair."""
+        """Create a wallet file (mode 0600) with a fresh key pair (from ``randbytes``)."""
         store = WalletStore.create(path, passphrase)
-        key = PrivateKey.generate(key_type)
+        key = PrivateKey.generate(key_type, randbytes=randbytes)
         store.put("key", "holder", key.private_jwk())
-        return cls(store, key, resolver=resolver)
+        return cls(store, key, resolver=resolver, clock=clock, randbytes=randbytes)
 
     @classmethod
     def open(
@@ -392,6 +400,8 @@ class Holder:
         passphrase: str,
         resolver: Resolver | None = None,
         read_only: bool = False,
+        clock: Clock = system_clock,
+        randbytes: RandBytes = secrets.token_bytes,
     ) -> Holder:
         """Open a wallet file; nothing but the holder's key is decrypted.
 
@@ -410,7 +420,7 @@ class Holder:
         except BaseException:
             store.close()
             raise
-        return cls(store, key, resolver=resolver)
+        return cls(store, key, resolver=resolver, clock=clock, randbytes=randbytes)
 
     @classmethod
     def from_backup(
@@ -421,6 +431,8 @@ class Holder:
         passphrase: str,
         backup_passphrase: str | None = None,
         resolver: Resolver | None = None,
+        clock: Clock = system_clock,
+        randbytes: RandBytes = secrets.token_bytes,
     ) -> Holder:
         """Create the wallet file ``path`` (which must not exist) from a backup.
 
@@ -434,7 +446,7 @@ class Holder:
         store = WalletStore.create(path, passphrase)
         try:
             store.put("key", "holder", key.private_jwk())
-            holder = cls(store, key, resolver=resolver)
+            holder = cls(store, key, resolver=resolver, clock=clock, randbytes=randbytes)
             holder._merge(content)
         except BaseException:
             store.close()
@@ -645,7 +657,13 @@ class Holder:
             if mismatch is not None:
                 raise HolderMismatchError(f"not stored: {mismatch}")
         return StoredCredential(
-            "urn:uuid:" + _uuid4(), fmt, types, issuer, claims, raw, _now_text()
+            "urn:uuid:" + _uuid4(self._randbytes),
+            fmt,
+            types,
+            issuer,
+            claims,
+            raw,
+            _now_text(self._clock()),
         )
 
     def _verify(self, credential: str | Mapping[str, Any], fmt: str) -> VerificationResult:
@@ -659,7 +677,11 @@ class Holder:
         if fmt == "dc+sd-jwt":
             pinned.append("vc+sd-jwt")
         return verify_credential(
-            credential, formats=pinned, credential_type=None, resolver=self._resolver
+            credential,
+            formats=pinned,
+            credential_type=None,
+            resolver=self._resolver,
+            now=instant(None, clock=self._clock),
         )
 
     def _bound_elsewhere(
@@ -772,7 +794,7 @@ class Holder:
         request: PresentationRequest,
         *,
         consent: Callable[[ConsentRequest], bool],
-        now: float | None = None,
+        now: datetime | None = None,
     ) -> PresentationResponse:
         """Answer a verifier's request, after the person consents.
 
@@ -780,10 +802,11 @@ class Holder:
         :class:`ConsentRequest`, and returns the presentations (each bound to
         the request's nonce and audience). Raises :class:`PolicyError` when the
         wallet cannot satisfy the request (code in the message) or the person
-        declines; nothing is disclosed or recorded then.
+        declines; nothing is disclosed or recorded then. ``now`` (default: the
+        wallet's clock) is when the presentations are signed.
         """
-        moment = time.time() if now is None else now
-        if request.expires_at is not None and moment > request.expires_at:
+        moment = instant(now, clock=self._clock)
+        if request.expires_at is not None and moment.timestamp() > request.expires_at:
             raise PolicyError("request_expired: the verifier's request has expired")
         found = self.find(request)
         if not found.satisfied:
@@ -810,11 +833,11 @@ class Holder:
         vp_token: dict[str, list[Any]] = {}
         for query_id, cids in per_query.items():
             vp_token[query_id] = [
-                self._present(chosen[cid], plan[cid], request, now) for cid in cids
+                self._present(chosen[cid], plan[cid], request, moment) for cid in cids
             ]
         # What the verifier sees: the claims asked for and those always shown with them.
         record = DisclosureRecord(
-            _now_text(now),
+            _now_text(moment),
             request.audience,
             request.purpose,
             request.nonce,
@@ -823,7 +846,9 @@ class Holder:
                 for cid, paths in plan.items()
             },
         )
-        self._store.put("history", f"{time.time_ns():020d}-{_uuid4()}", record.to_json())
+        self._store.put(
+            "history", f"{time.time_ns():020d}-{_uuid4(self._randbytes)}", record.to_json()
+        )
         return PresentationResponse(vp_token, request.nonce, request.audience)
 
     def _present(
@@ -831,7 +856,7 @@ class Holder:
         cred: StoredCredential,
         paths: Sequence[tuple[PathElement, ...]],
         request: PresentationRequest,
-        now: float | None,
+        now: datetime,
     ) -> Any:
         key = self._binding_key(cred.id)
         if cred.format == "dc+sd-jwt":
@@ -871,7 +896,7 @@ class Holder:
             proof_purpose="authentication",
             challenge=request.nonce,
             domain=request.audience,
-            created=datetime.fromtimestamp(time.time() if now is None else now, UTC),
+            created=now,
         )
 
     # -- the person's own view ----------------------------------------------------------
@@ -936,10 +961,10 @@ def _issuer_of(document: Mapping[str, Any]) -> str:
     return str(issuer)
 
 
-def _uuid4() -> str:
+def _uuid4(randbytes: RandBytes) -> str:
     import uuid
 
-    return str(uuid.UUID(bytes=secrets.token_bytes(16), version=4))
+    return str(uuid.UUID(bytes=randbytes(16), version=4))
 
 
 def _expand(claims: Any, paths: Iterable[Sequence[PathElement]]) -> list[tuple[str | int, ...]]:

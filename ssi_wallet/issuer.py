@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, Final, Literal
 
@@ -47,9 +47,10 @@ from credentials.token_status_list import (
     make_status_list_token,
     status_claim,
 )
+from did_methods._wire.dates import Clock, system_clock
 from did_methods.errors import ParseError, PolicyError, SSIWalletError, StoreError
 from did_methods.http import FetchError
-from did_methods.keys import KeyType, PrivateKey, PublicKey
+from did_methods.keys import KeyType, PrivateKey, PublicKey, RandBytes
 from did_methods.methods.key import did_key_from_public_key, public_key_from_did_key
 from ledger.entry import Entry
 from ledger.facade import Ledger
@@ -278,6 +279,11 @@ class Issuer:
     memory. Status list sets rotate: when one is full a new one is started,
     so an issuer has no cap on the credentials it issues. Safe to share
     between threads.
+
+    ``clock`` (a :data:`~did_methods._wire.dates.Clock`) dates what it issues
+    and publishes; ``randbytes`` (``os.urandom`` by default) makes its key,
+    the seeds that scatter status-list positions and SD-JWT salts. Both are
+    replaceable so tests and reproducible runs need no patching.
     """
 
     def __init__(
@@ -290,7 +296,8 @@ class Issuer:
         status_base: str,
         board: StatusBoard,
         ledger: Ledger | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = system_clock,
+        randbytes: RandBytes = os.urandom,
         list_length: int = MIN_ENTRIES,
     ) -> None:
         self._key = key
@@ -301,11 +308,12 @@ class Issuer:
         self.board = board
         self._ledger = ledger
         self._clock = clock
+        self._randbytes = randbytes
         self._length = list_length
         self._persistent = False
         self._lock = threading.RLock()
         self._sets: dict[int, _ListSet] = {
-            0: _ListSet(ListRow(0, os.urandom(32), 0, b"", b"", 0), list_length)
+            0: _ListSet(ListRow(0, randbytes(32), 0, b"", b"", 0), list_length)
         }
         self._versions: dict[int, int] = {0: 0}
         # Positions [_next, _limit) of list _current are reserved for this process.
@@ -323,7 +331,8 @@ class Issuer:
         key_type: KeyType = KeyType.ED25519,
         status_base: str | None = None,
         board: StatusBoard | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = system_clock,
+        randbytes: RandBytes = os.urandom,
     ) -> Issuer:
         """Create a new issuer: a fresh key (or ``key``) and its DID.
 
@@ -334,7 +343,7 @@ class Issuer:
         published (and anchored on the ledger). Raises
         :class:`~did_methods.errors.StoreError` when the database fails.
         """
-        key = key or PrivateKey.generate(key_type)
+        key = key or PrivateKey.generate(key_type, randbytes=randbytes)
         if ledger is not None:
             version = ledger.dids.create(key)
             did = version.did
@@ -352,6 +361,7 @@ class Issuer:
             board=board or StatusBoard(),
             ledger=ledger,
             clock=clock,
+            randbytes=randbytes,
         )
         if ledger is not None:
             with ledger.log.store.write() as writer:
@@ -377,7 +387,8 @@ class Issuer:
         key: PrivateKey,
         did: str | None = None,
         board: StatusBoard | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = system_clock,
+        randbytes: RandBytes = os.urandom,
     ) -> Issuer:
         """Reopen an issuer that :meth:`create` recorded in ``ledger``'s database.
 
@@ -417,6 +428,7 @@ class Issuer:
             board=board or StatusBoard(),
             ledger=ledger,
             clock=clock,
+            randbytes=randbytes,
             list_length=row.list_length,
         )
         issuer._persistent = True
@@ -495,7 +507,7 @@ class Issuer:
                 number, allocated = last
                 if allocated >= self._length:
                     number, allocated = number + 1, 0
-                    row = ListRow(number, os.urandom(32), 0, b"", b"", 0)
+                    row = ListRow(number, self._randbytes(32), 0, b"", b"", 0)
                     sql.insert_list(self.did, row)
                     started.append(number)
                 elif number not in self._sets:
@@ -511,7 +523,7 @@ class Issuer:
             if allocated >= self._length:
                 number, allocated = number + 1, 0
                 self._sets[number] = _ListSet(
-                    ListRow(number, os.urandom(32), 0, b"", b"", 0), self._length
+                    ListRow(number, self._randbytes(32), 0, b"", b"", 0), self._length
                 )
                 self._versions[number] = 0
                 started.append(number)
@@ -692,9 +704,7 @@ class Issuer:
         cryptosuite: str | None = None,
     ) -> str | dict[str, Any]:
         if format == "vc-jwt":
-            return issue_vc_jwt(
-                credential, self._key, kid=self.verification_method, now=now.timestamp()
-            )
+            return issue_vc_jwt(credential, self._key, kid=self.verification_method, now=now)
         if format in ("di-eddsa", "di-ecdsa"):
             wanted = KeyType.ED25519 if format == "di-eddsa" else KeyType.P256
             if self._key.key_type is not wanted and not (
@@ -739,7 +749,8 @@ class Issuer:
             status=status,
             nbf=int(start.timestamp()),
             exp=int(valid_until.timestamp()) if valid_until is not None else None,
-            now=self._clock().timestamp(),
+            now=self._clock(),
+            randbytes=self._randbytes,
         )
 
     # -- status ---------------------------------------------------------------------------

@@ -11,15 +11,17 @@ release: it clashed with :class:`credentials.Presentation`, the W3C data model.)
 from __future__ import annotations
 
 import secrets
-import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from did_methods._wire.dates import is_numeric_date
+from did_methods._wire.b64 import b64url_encode
+from did_methods._wire.dates import instant, is_numeric_date
 from did_methods._wire.json import loads_object
 from did_methods.errors import ParseError
+from did_methods.keys import RandBytes
 from ssi_wallet.dcql import DCQLQuery
 
 if TYPE_CHECKING:
@@ -58,9 +60,12 @@ class PresentationRequest:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @staticmethod
-    def new_nonce() -> str:
-        """A fresh 128-bit nonce, base64url."""
-        return secrets.token_urlsafe(16)
+    def new_nonce(randbytes: RandBytes = secrets.token_bytes) -> str:
+        """A fresh 128-bit nonce, base64url, from ``randbytes`` (default: ``secrets``)."""
+        raw = randbytes(16)
+        if not isinstance(raw, bytes) or len(raw) != 16:
+            raise ParseError("randbytes(16) must return 16 bytes")
+        return b64url_encode(raw)
 
     @classmethod
     def for_policy(
@@ -70,21 +75,23 @@ class PresentationRequest:
         audience: str,
         purpose: str | None = None,
         ttl: int = DEFAULT_TTL,
-        now: float | None = None,
+        now: datetime | None = None,
+        randbytes: RandBytes = secrets.token_bytes,
     ) -> PresentationRequest:
         """A fresh request for ``policy``: its DCQL query, a new nonce, ``audience``.
 
         The policy's name and parameters travel in the request (``policy``,
         ``policy_args``), so whoever keeps the request can rebuild the policy
-        with :func:`ssi_wallet.policies.by_name`. It expires after ``ttl`` seconds.
+        with :func:`ssi_wallet.policies.by_name`. It is issued at ``now`` (default:
+        the clock) and expires ``ttl`` seconds later; its nonce comes from ``randbytes``.
         Raises :class:`~did_methods.errors.ParseError` for an empty or blank ``audience``.
         """
         if not isinstance(audience, str) or not audience.strip() or audience != audience.strip():
             raise ParseError("the audience (the verifier's identifier) is empty or padded")
-        issued = int(time.time() if now is None else now)
+        issued = int(instant(now).timestamp())
         return cls(
             policy.query(),
-            cls.new_nonce(),
+            cls.new_nonce(randbytes),
             audience,
             purpose or policy.purpose,
             policy.name,

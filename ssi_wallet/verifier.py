@@ -38,16 +38,19 @@ the claim labels and every finding, from the templates in
 from __future__ import annotations
 
 import re
+import secrets
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from credentials import schemas
 from credentials.result import VerificationResult
 from credentials.verify import PresentationFormat, StatusResolvers, verify_presentation
+from did_methods._wire.dates import Clock, system_clock
 from did_methods.http import Fetcher
+from did_methods.keys import RandBytes
 from did_methods.resolver import Resolver
 from ssi_wallet import _messages
 from ssi_wallet.dcql import CredentialQuery
@@ -195,7 +198,8 @@ class Verifier:
     ``status_fetcher`` fetches status lists (an HTTP fetcher, or an issuer's
     :class:`~ssi_wallet.issuer.StatusBoard` offline); without one every
     credential with a status fails (status fails closed). ``audience`` is this
-    verifier's identifier, bound into every request.
+    verifier's identifier, bound into every request. ``clock`` says when
+    (requests, freshness, status); ``randbytes`` makes request nonces.
     """
 
     def __init__(
@@ -206,8 +210,9 @@ class Verifier:
         resolver: Resolver | None = None,
         status_fetcher: Fetcher | None = None,
         language: str = "en",
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = system_clock,
         replay: ReplayStore | None = None,
+        randbytes: RandBytes = secrets.token_bytes,
     ) -> None:
         self._trust = trust
         self._replay = default_replay_store(trust) if replay is None else replay
@@ -223,6 +228,7 @@ class Verifier:
         )
         self.language = language
         self._clock = clock
+        self._randbytes = randbytes
         self._policies: OrderedDict[str, Policy] = OrderedDict()
 
     def request(self, policy: Policy, *, purpose: str | None = None) -> PresentationRequest:
@@ -235,11 +241,16 @@ class Verifier:
         can be rebuilt from the request alone. Raises the replay store's
         :class:`~did_methods.errors.StoreError` when it cannot record.
         """
-        now = self._clock().timestamp()
+        now = self._clock()
         made = PresentationRequest.for_policy(
-            policy, audience=self.audience, purpose=purpose, ttl=_REQUEST_TTL, now=now
+            policy,
+            audience=self.audience,
+            purpose=purpose,
+            ttl=_REQUEST_TTL,
+            now=now,
+            randbytes=self._randbytes,
         )
-        record_request(self._replay, made, now=int(now))
+        record_request(self._replay, made, now=int(now.timestamp()))
         self._policies[made.nonce] = policy
         while len(self._policies) > _REMEMBERED_REQUESTS:
             self._policies.popitem(last=False)

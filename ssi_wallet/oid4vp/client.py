@@ -23,6 +23,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from cryptography import x509
@@ -188,7 +189,8 @@ def present(
     )
     # 4.
     try:
-        presentation = holder.answer(request.presentation_request(), consent=consent, now=now)
+        at = None if now is None else datetime.fromtimestamp(now, UTC)
+        presentation = holder.answer(request.presentation_request(), consent=consent, now=at)
     except PolicyError as exc:
         _post(request, error_response(request, "access_denied", str(exc)), transport)
         raise
