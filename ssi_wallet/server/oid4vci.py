@@ -38,6 +38,7 @@ Configuration (``ssi-wallet serve issuer --config FILE``) adds to ``[server]``::
     identifier = "https://issuer.example"   # default: server.public_url
     types = ["WorkPermit"]        # default: every vocabulary type
     batch_size = 10               # most key proofs per Credential Request
+    state = "issuer-state.db"     # optional: offers, codes and tokens survive a restart
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ from did_methods.keyfile import read_key_file
 from ssi_wallet.issuer import Issuer
 from ssi_wallet.oid4vci import CredentialIssuer, OID4VCIError, Reply
 from ssi_wallet.oid4vci.metadata import accepted_languages
+from ssi_wallet.oid4vci.sqlite_store import SQLiteStateStore
 from ssi_wallet.server.common import (
     ConfigError,
     Handler,
@@ -89,6 +91,7 @@ class IssuerServiceConfig:
     identifier: str
     types: tuple[str, ...]
     batch_size: int
+    state: Path | None = None
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> IssuerServiceConfig:
@@ -112,7 +115,18 @@ class IssuerServiceConfig:
             raise ConfigError(f"issuer.types must list types of {schemas.CREDENTIAL_TYPES}")
         if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 100:
             raise ConfigError("issuer.batch_size must be an integer from 1 to 100")
-        return cls(config, base / key_file, name, identifier.rstrip("/"), tuple(types), batch)
+        state = section.get("state")
+        if state is not None and not isinstance(state, str):
+            raise ConfigError("issuer.state must be a path")
+        return cls(
+            config,
+            base / key_file,
+            name,
+            identifier.rstrip("/"),
+            tuple(types),
+            batch,
+            base / state if state else None,
+        )
 
     def build(self) -> CredentialIssuer:
         """The issuer this configuration describes (its key read, its status lists published)."""
@@ -121,8 +135,9 @@ class IssuerServiceConfig:
             key=read_key_file(self.key_file),
             status_base=f"{self.identifier}/status",
         )
+        store = SQLiteStateStore(self.state) if self.state is not None else None
         return CredentialIssuer(
-            issuer, self.identifier, types=self.types, batch_size=self.batch_size
+            issuer, self.identifier, types=self.types, batch_size=self.batch_size, store=store
         )
 
 

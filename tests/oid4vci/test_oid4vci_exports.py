@@ -26,6 +26,7 @@ def test_public_attributes_are_exported() -> None:
             "store",
             "wallet",
             "local",
+            "sqlite_store",
             "annotations",
         }
     }

@@ -125,3 +125,67 @@ def test_serve_issuer_reports_a_bad_configuration(tmp_path: Path) -> None:
 def test_bad_issuer_tables_are_refused(tmp_path: Path, issuer: str, says: str) -> None:
     with pytest.raises(ConfigError, match=says):
         IssuerServiceConfig.load(_config(tmp_path, 8443, issuer))
+
+
+def _start(path: Path, base: str, transport: SocketTransport) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ssi_wallet", "serve", "issuer", "--config", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            transport.request("GET", base + "/.well-known/oauth-authorization-server", headers={})
+            return process
+        except FetchError:
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert time.monotonic() < deadline, "the issuer did not start"
+            time.sleep(0.2)
+
+
+def test_an_offer_survives_a_restart_with_a_state_file(tmp_path: Path) -> None:
+    sock = bind_free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    path = _config(tmp_path, port, '[issuer]\nkey_file = "issuer.jwk"\nstate = "state.db"\n')
+    base = f"http://127.0.0.1:{port}"
+    transport = SocketTransport()
+    claims = schemas.example_subject("WorkPermit")
+    claims.pop("id")
+    process = _start(path, base, transport)
+    try:
+        made = transport.request(
+            "POST",
+            base + "/offers",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
+            body=json.dumps(
+                {
+                    "credential_configuration_ids": ["WorkPermit.sd_jwt"],
+                    "claims": {"WorkPermit": claims},
+                }
+            ).encode(),
+        )
+        assert made.status == 201, made.body
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    offer = json.loads(made.body)
+    process = _start(path, base, transport)  # a new process: only the state file remembers
+    try:
+        client = WalletClient(
+            Holder.create(":memory:", passphrase="p"), transport, unsafe_allow_http=True
+        )
+        stored = client.receive(offer["credential_offer"], tx_code=offer["tx_code"]).stored
+        assert [c.format for c in stored] == ["dc+sd-jwt"]
+        events = transport.request(
+            "GET",
+            f"{base}/cases/{offer['case_id']}/notifications",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+        assert [e["event"] for e in json.loads(events.body)["events"]] == ["credential_accepted"]
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert (tmp_path / "state.db").exists()
