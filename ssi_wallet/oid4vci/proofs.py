@@ -29,10 +29,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 from credentials._jws import ALG_KEY_TYPES, CompactJWS, check_alg, dumps, sign_compact
-from did_methods._wire.dates import is_numeric_date
+from did_methods._wire.dates import instant, is_numeric_date
 from did_methods.errors import SSIWalletError
 from did_methods.keys import PrivateKey, PublicKey
 from did_methods.resolver import Resolver
@@ -90,7 +91,7 @@ def make_jwt_proof(
     *,
     audience: str,
     nonce: str | None,
-    now: float,
+    now: datetime,
     client_id: str | None = None,
     kid: str | None = None,
 ) -> str:
@@ -105,7 +106,7 @@ def make_jwt_proof(
         header["kid"] = kid
     else:
         header["jwk"] = key.public_key.to_jwk()
-    claims: dict[str, Any] = {"aud": audience, "iat": int(now)}
+    claims: dict[str, Any] = {"aud": audience, "iat": int(instant(now).timestamp())}
     if client_id is not None:
         claims["iss"] = client_id
     if nonce is not None:
@@ -117,7 +118,7 @@ def verify_jwt_proof(
     token: Any,
     *,
     audience: str,
-    now: float,
+    now: datetime,
     algorithms: Collection[str] = SUPPORTED_PROOF_ALGS,
     nonce_required: bool = True,
     client_id: str | None = None,
@@ -128,6 +129,7 @@ def verify_jwt_proof(
 
     Raises :class:`OID4VCIError` ``invalid_proof`` at the first failing step.
     """
+    at = instant(now).timestamp()
     # 1. parse, bounded
     if not isinstance(token, str):
         raise _refuse("a jwt key proof must be a string")
@@ -173,9 +175,9 @@ def verify_jwt_proof(
     iat = claims.get("iat")
     if not is_numeric_date(iat):
         raise _refuse("the key proof has no numeric iat")
-    if iat > now + skew:
+    if iat > at + skew:
         raise _refuse("the key proof's iat is in the future")
-    if iat < now - max_age:
+    if iat < at - max_age:
         raise _refuse("the key proof is too old (iat)")
     # 8. iss: the client, or nothing after anonymous access
     iss = claims.get("iss")

@@ -25,9 +25,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import urlencode, urlsplit
 
@@ -40,6 +40,7 @@ from credentials.oauth import (
     verify_code_challenge,
     verify_dpop_proof,
 )
+from did_methods._wire.dates import Clock, read_clock, system_clock
 from did_methods._wire.json import loads
 from did_methods.errors import SSIWalletError, UnsupportedError
 from ssi_wallet.issuer import Issuer
@@ -210,7 +211,7 @@ class CredentialIssuer:
         deferred_interval: int = 5,
         tx_code_length: int = 6,
         proof_max_age: float = 300.0,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = system_clock,
         random: Callable[[int], bytes] = secrets.token_bytes,
         jti_store: JtiStore | None = None,
         require_dpop: bool = False,
@@ -344,7 +345,7 @@ class CredentialIssuer:
                 raise OID4VCIError(
                     "invalid_request", f"no claims (nor None, to defer) for {config.type_name}"
                 )
-        now = self._clock()
+        now = self._now()
         case_id = self._new_id()
         self.store.put(
             "case",
@@ -393,7 +394,7 @@ class CredentialIssuer:
 
         Raises ``invalid_request`` for an unknown (or expired) case or a type it does not hold.
         """
-        now = self._clock()
+        now = self._now()
         case = self.store.get("case", case_id, now=now)
         if case is None or type_name not in case["claims"]:
             raise OID4VCIError("invalid_request", "no such case, or no such type in it")
@@ -402,13 +403,13 @@ class CredentialIssuer:
 
     def notifications(self, case_id: str) -> list[dict[str, Any]]:
         """The events the wallet notified for a case's credentials, oldest first."""
-        case = self.store.get("case", case_id, now=self._clock())
+        case = self.store.get("case", case_id, now=self._now())
         return list(case.get("events", [])) if case else []
 
     def offer_document(self, offer_id: str) -> dict[str, Any]:
         """The offer behind a ``credential_offer_uri`` (``invalid_request`` once it expired)."""
         found = self.store.get(
-            "offer", _token_string(offer_id, "invalid_request", "offer id"), now=self._clock()
+            "offer", _token_string(offer_id, "invalid_request", "offer id"), now=self._now()
         )
         if found is None:
             raise OID4VCIError(
@@ -421,7 +422,7 @@ class CredentialIssuer:
     def nonce(self) -> Reply:
         """A fresh ``c_nonce`` (single use, expiring), answered uncacheable."""
         value = self._new_id()
-        self.store.put("c_nonce", value, {}, expires_at=self._clock() + self.nonce_ttl)
+        self.store.put("c_nonce", value, {}, expires_at=self._now() + self.nonce_ttl)
         return Reply(200, {"c_nonce": value}, {"Cache-Control": "no-store"})
 
     # -- token endpoint -----------------------------------------------------------------
@@ -441,7 +442,7 @@ class CredentialIssuer:
         Transaction Code), ``invalid_grant`` (an unknown, used or expired code,
         a wrong Transaction Code or PKCE verifier), ``invalid_authorization_details``.
         """
-        now = self._clock()
+        now = self._now()
         grant = form.get("grant_type")
         jkt = self._dpop_thumbprint(dpop, "POST", url or self.endpoints.token, now)
         if grant == PRE_AUTHORIZED_CODE:
@@ -564,7 +565,7 @@ class CredentialIssuer:
         Refusals: ``invalid_request``, ``invalid_scope``,
         ``invalid_authorization_details``.
         """
-        now = self._clock()
+        now = self._now()
         if "request_uri" in form:
             raise OID4VCIError("invalid_request", "request_uri must not be pushed (RFC 9126 2.1)")
         if form.get("response_type") != "code":
@@ -628,7 +629,7 @@ class CredentialIssuer:
         or ``client_id`` raises ``invalid_request`` (never redirected: the
         redirect URI is not trusted then).
         """
-        now = self._clock()
+        now = self._now()
         client_id = query.get("client_id")
         request_uri = query.get("request_uri")
         if not client_id or not request_uri or len(request_uri) > _MAX_TOKEN:
@@ -729,7 +730,7 @@ class CredentialIssuer:
                 htm=method,
                 htu=url,
                 jti_store=self.jti_store,
-                now=now,
+                now=datetime.fromtimestamp(now, UTC),
                 access_token=access_token,
                 jkt=jkt,
                 algs=self.dpop_algs,
@@ -780,7 +781,7 @@ class CredentialIssuer:
         ``unknown_credential_identifier``, ``invalid_proof``, ``invalid_nonce``,
         ``invalid_encryption_parameters``, ``credential_request_denied``.
         """
-        now = self._clock()
+        now = self._now()
         _, token = self._access(authorization, dpop, "POST", url or self.endpoints.credential, now)
         config = self._requested_configuration(body, token)
         if "credential_response_encryption" in body:
@@ -873,7 +874,7 @@ class CredentialIssuer:
             verify_jwt_proof(
                 t,
                 audience=self.identifier,
-                now=now,
+                now=datetime.fromtimestamp(now, UTC),
                 algorithms=self.proof_algs,
                 nonce_required=True,
                 client_id=client_id,
@@ -919,7 +920,7 @@ class CredentialIssuer:
             "notification",
             notification_id,
             {"case_id": case_id, "configuration_id": config.id},
-            expires_at=self._clock() + self.case_ttl,
+            expires_at=self._now() + self.case_ttl,
         )
         return Reply(
             200,
@@ -942,7 +943,7 @@ class CredentialIssuer:
         Refusals: ``invalid_token``, ``invalid_transaction_id`` (unknown, of
         another case, or already used), ``invalid_encryption_parameters``.
         """
-        now = self._clock()
+        now = self._now()
         _, token = self._access(
             authorization, dpop, "POST", url or self.endpoints.deferred_credential, now
         )
@@ -987,7 +988,7 @@ class CredentialIssuer:
         Refusals: ``invalid_token``, ``invalid_notification_id``,
         ``invalid_notification_request``.
         """
-        now = self._clock()
+        now = self._now()
         url = url or self.endpoints.notification
         _, token = self._access(authorization, dpop, "POST", url, now)
         nid = body.get("notification_id")
@@ -1026,6 +1027,10 @@ class CredentialIssuer:
         return Reply(204, None)
 
     # -- helpers ------------------------------------------------------------------------
+
+    def _now(self) -> float:
+        """The clock's instant, as seconds since the epoch (the unit of record expiries)."""
+        return read_clock(self._clock).timestamp()
 
     def _new_id(self) -> str:
         from did_methods._wire.b64 import b64url_encode

@@ -26,13 +26,13 @@ The flows (``docs/openid4vci.md`` draws them):
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from credentials.oauth import code_challenge, create_dpop_proof, make_code_verifier
+from did_methods._wire.dates import Clock, read_clock, system_clock
 from did_methods._wire.json import loads
 from did_methods.errors import SSIWalletError
 from did_methods.http import HttpFetcher, HttpResponse
@@ -157,7 +157,7 @@ class WalletClient:
         key_type: KeyType = KeyType.P256,
         use_dpop: bool = True,
         dpop_key_type: KeyType = KeyType.P256,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = system_clock,
     ) -> None:
         self.holder = holder
         self.transport: Transport = HttpFetcher() if transport is None else transport
@@ -346,7 +346,7 @@ class WalletClient:
                     htu=url,
                     access_token=access_token,
                     nonce=nonce,
-                    now=self._clock(),
+                    now=read_clock(self._clock),
                 )
             try:
                 return self._call(
@@ -528,7 +528,7 @@ class WalletClient:
         nonce = self._nonce(resolved)
         identifier = resolved.offer.credential_issuer
         anonymous = resolved.offer.pre_authorized_code is not None
-        now = self._clock()
+        now = read_clock(self._clock)
         proofs = [
             make_jwt_proof(
                 key,

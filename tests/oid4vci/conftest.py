@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -29,7 +29,9 @@ def world() -> Iterator[World]:
     ministry = Issuer.create(ledger, name="Migrationsamt", status_base=f"{base}/status")
     ledger.accredit(ministry.did, types=list(schemas.CREDENTIAL_TYPES), by=root, jurisdiction="DE")
     offset = [0.0]
-    service = CredentialIssuer(ministry, base, batch_size=4, clock=lambda: time.time() + offset[0])
+    service = CredentialIssuer(
+        ministry, base, batch_size=4, clock=lambda: datetime.now(UTC) + timedelta(seconds=offset[0])
+    )
     app = create_app(service, token=TOKEN, max_body_bytes=64 * 1024)
     wallet = Holder.create(":memory:", passphrase="amina's passphrase", resolver=ledger.resolver())
     with serve_asgi(app, sock=sock):

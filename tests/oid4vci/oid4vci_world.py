@@ -7,9 +7,9 @@ test folder uses; conftest.py holds the fixture.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -137,5 +137,5 @@ def proof(world: World, key: PrivateKey | None = None, **claims: Any) -> str:
         key,
         audience=claims.pop("audience", world.base),
         nonce=claims.pop("nonce", None) or nonce(world),
-        now=claims.pop("now", time.time()),
+        now=claims.pop("now", datetime.now(UTC)),
     )

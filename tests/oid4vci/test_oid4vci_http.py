@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -328,7 +329,7 @@ def test_alg_none_private_jwk_and_wrong_typ(world: World) -> None:
 
 def test_stale_key_proof(world: World) -> None:
     token = _access_token(world)
-    reply = _credential(world, token, [_proof(world, now=time.time() - 3600)])
+    reply = _credential(world, token, [_proof(world, now=datetime.now(UTC) - timedelta(hours=1))])
     assert "old" in _refused(reply, 400, "invalid_proof")["error_description"]
 
 
