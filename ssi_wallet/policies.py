@@ -25,7 +25,7 @@ of the vocabulary (``ssi_wallet/messages.json``); each recipe's purpose has a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -103,30 +103,38 @@ class Policy:
     #: The recipe's arguments as text, so :func:`by_name` can rebuild the policy.
     params: Mapping[str, str] = field(default_factory=dict)
 
-    def query(self) -> DCQLQuery:
-        """The DCQL query: per type, SD-JWT VC first, Data Integrity as the alternative."""
+    def query(self, formats: Sequence[str] = ("dc+sd-jwt", "ldp_vc")) -> DCQLQuery:
+        """The DCQL query: per type, one credential query per format, alternatives of one
+        another in the order given (SD-JWT VC first, then Data Integrity, by default;
+        ``jwt_vc_json`` for a ``vc+jwt`` credential when asked). The query ids are the
+        policy's id and a suffix: ``_sd``, ``_di``, ``_jwt``."""
+        unknown = [f for f in formats if f not in _FORMAT_SUFFIX]
+        if not formats or unknown:
+            raise ParseError(f"formats must be among {', '.join(_FORMAT_SUFFIX)}")
         credentials: list[dict[str, Any]] = []
         options: list[list[str]] = []
         for query_id, type_name in self.types.items():
-            sd_id, di_id = f"{query_id}_sd", f"{query_id}_di"
-            credentials.append(
-                {
-                    "id": sd_id,
-                    "format": "dc+sd-jwt",
-                    "meta": {"vct_values": [schemas.vct(type_name)]},
-                    "claims": [{"path": [c]} for c in self.claims],
-                }
-            )
-            credentials.append(
-                {
-                    "id": di_id,
-                    "format": "ldp_vc",
-                    "meta": {"type_values": [["VerifiableCredential", type_name]]},
-                    "claims": [{"path": ["credentialSubject", c]} for c in self.claims],
-                }
-            )
-            options.append([sd_id])
-            options.append([di_id])
+            for fmt in formats:
+                qid = f"{query_id}_{_FORMAT_SUFFIX[fmt]}"
+                if fmt == "dc+sd-jwt":
+                    credentials.append(
+                        {
+                            "id": qid,
+                            "format": fmt,
+                            "meta": {"vct_values": [schemas.vct(type_name)]},
+                            "claims": [{"path": [c]} for c in self.claims],
+                        }
+                    )
+                else:
+                    credentials.append(
+                        {
+                            "id": qid,
+                            "format": fmt,
+                            "meta": {"type_values": [["VerifiableCredential", type_name]]},
+                            "claims": [{"path": ["credentialSubject", c]} for c in self.claims],
+                        }
+                    )
+                options.append([qid])
         sets = [{"options": [o for o in options if o[0].startswith(q + "_")]} for q in self.types]
         return DCQLQuery.parse({"credentials": credentials, "credential_sets": sets})
 
@@ -151,6 +159,10 @@ class Policy:
         if findings:
             return findings
         return self.rule(disclosed, at)
+
+
+#: Per DCQL format, the suffix of a policy's credential query id.
+_FORMAT_SUFFIX: Mapping[str, str] = {"dc+sd-jwt": "sd", "ldp_vc": "di", "jwt_vc_json": "jwt"}
 
 
 def _params(**given: str | date | None) -> dict[str, str]:

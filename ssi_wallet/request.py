@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -77,6 +77,7 @@ class PresentationRequest:
         ttl: int = DEFAULT_TTL,
         now: datetime | None = None,
         randbytes: RandBytes = secrets.token_bytes,
+        formats: Sequence[str] | None = None,
     ) -> PresentationRequest:
         """A fresh request for ``policy``: its DCQL query, a new nonce, ``audience``.
 
@@ -84,13 +85,15 @@ class PresentationRequest:
         ``policy_args``), so whoever keeps the request can rebuild the policy
         with :func:`ssi_wallet.policies.by_name`. It is issued at ``now`` (default:
         the clock) and expires ``ttl`` seconds later; its nonce comes from ``randbytes``.
+        ``formats`` chooses the credential formats asked for (see
+        :meth:`~ssi_wallet.policies.Policy.query`; default: SD-JWT VC, then Data Integrity).
         Raises :class:`~did_methods.errors.ParseError` for an empty or blank ``audience``.
         """
         if not isinstance(audience, str) or not audience.strip() or audience != audience.strip():
             raise ParseError("the audience (the verifier's identifier) is empty or padded")
         issued = int(instant(now).timestamp())
         return cls(
-            policy.query(),
+            policy.query() if formats is None else policy.query(formats),
             cls.new_nonce(randbytes),
             audience,
             purpose or policy.purpose,

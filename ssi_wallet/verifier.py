@@ -40,7 +40,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -231,7 +231,13 @@ class Verifier:
         self._randbytes = randbytes
         self._policies: OrderedDict[str, Policy] = OrderedDict()
 
-    def request(self, policy: Policy, *, purpose: str | None = None) -> PresentationRequest:
+    def request(
+        self,
+        policy: Policy,
+        *,
+        purpose: str | None = None,
+        formats: Sequence[str] | None = None,
+    ) -> PresentationRequest:
         """A fresh request for ``policy``: its DCQL query, a new nonce, this audience.
 
         Its nonce, digest and expiry go into this verifier's replay store,
@@ -249,6 +255,7 @@ class Verifier:
             ttl=_REQUEST_TTL,
             now=now,
             randbytes=self._randbytes,
+            formats=formats,
         )
         record_request(self._replay, made, now=int(now.timestamp()))
         self._policies[made.nonce] = policy
@@ -543,8 +550,8 @@ def issuing_state(claims: Mapping[str, Any]) -> str | None:
 
 
 def policy_key(query_id: str) -> str:
-    """The policy-level query id (``work`` for ``work_sd`` and ``work_di``)."""
-    return query_id.rsplit("_", 1)[0] if query_id.endswith(("_sd", "_di")) else query_id
+    """The policy-level query id (``work`` for ``work_sd``, ``work_di`` and ``work_jwt``)."""
+    return query_id.rsplit("_", 1)[0] if query_id.endswith(("_sd", "_di", "_jwt")) else query_id
 
 
 def _type_for_vct(vct: Any) -> str | None:

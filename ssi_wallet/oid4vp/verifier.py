@@ -417,6 +417,7 @@ class OID4VPVerifier:
         request_uri_method: RequestURIMethod = "get",
         purpose: str | None = None,
         scheme: str = f"{SCHEME}://",
+        formats: Sequence[str] | None = None,
     ) -> CreatedRequest:
         """A new transaction for ``policy`` and its authorization request URI.
 
@@ -425,13 +426,15 @@ class OID4VPVerifier:
         whose requests are never signed, it carries the parameters themselves
         (``dcql_query`` and ``client_metadata`` as JSON text). ``scheme`` is what
         the URI starts with: ``openid4vp://`` (the default), a custom scheme, or a
-        wallet's https authorization endpoint.
+        wallet's https authorization endpoint. ``formats`` are the DCQL formats
+        asked for, alternatives in that order (default: ``dc+sd-jwt``, ``ldp_vc``;
+        ``jwt_vc_json`` too when named).
         """
         if response_mode not in RESPONSE_MODES:
             raise OID4VPError("response_mode_unsupported", f"{response_mode!r} is not supported")
         if request_uri_method not in ("get", "post"):
             raise OID4VPError("request_uri_method_invalid", "request_uri_method is get or post")
-        request = self.verifier.request(policy, purpose=purpose)
+        request = self.verifier.request(policy, purpose=purpose, formats=formats)
         key = kid = None
         if response_mode == "direct_post.jwt":
             key, kid = PrivateKey.generate(KeyType.P256), _token()

@@ -290,8 +290,14 @@ class _Service:
             raise HTTPProblem(400, "response_mode_unsupported", "Unsupported response_mode")
         if method not in ("get", "post") or (purpose is not None and not isinstance(purpose, str)):
             raise HTTPProblem(400, "invalid_request", "request_uri_method is get or post")
+        formats = body.get("formats")
+        if formats is not None and not (
+            isinstance(formats, list) and formats and all(isinstance(f, str) for f in formats)
+        ):
+            raise HTTPProblem(400, "invalid_request", "`formats` is a list of DCQL formats")
         made = self.verifiers[name].create(
             policy,
+            formats=formats,
             response_mode=cast(ResponseMode, mode),
             request_uri_method=cast(RequestURIMethod, method),
             purpose=purpose,

@@ -26,13 +26,17 @@ def _yes(_: object) -> bool:
 @pytest.mark.parametrize("mode", ["direct_post", "direct_post.jwt"])
 @pytest.mark.parametrize("method", ["get", "post"])
 @pytest.mark.parametrize("client", ["did", "x509", "open"])
-@pytest.mark.parametrize("fmt", ["sd-jwt", "di-eddsa"])
+@pytest.mark.parametrize("fmt", ["sd-jwt", "di-eddsa", "vc-jwt"])
 def test_wallet_presents_to_verifier(
     world: World, tmp_path: Path, fmt: str, client: str, method: str, mode: str
 ) -> None:
     world.store(fmt)
+    # vc+jwt credentials are asked for as jwt_vc_json, an alternative the policy adds on request
+    formats = {"formats": ["dc+sd-jwt", "ldp_vc", "jwt_vc_json"]} if fmt == "vc-jwt" else {}
     with verifier_service(world, tmp_path) as service:
-        made = service.create(client=client, request_uri_method=method, response_mode=mode)
+        made = service.create(
+            client=client, request_uri_method=method, response_mode=mode, **formats
+        )
         assert made["authorization_request"].startswith("openid4vp://?client_id=")
         assert service.result(made["transaction_id"])["status"] == "pending"
         transport = RecordingTransport()
@@ -56,6 +60,8 @@ def test_wallet_presents_to_verifier(
     assert result["status"] == "answered"
     assert result["accepted"] is True, result["explanation"]
     assert result["explanation"].startswith("ANGENOMMEN: "), result["explanation"]
+    presented = {"sd-jwt": "work_sd", "di-eddsa": "work_di", "vc-jwt": "work_jwt"}[fmt]
+    assert sorted(outcome.presentation.vp_token) == [presented]
     prefix = {"did": "decentralized_identifier:", "x509": "x509_san_dns:", "open": "redirect_uri:"}[
         client
     ]
