@@ -94,8 +94,9 @@ class CredentialConfiguration:
     ) -> dict[str, Any]:
         """This configuration as Credential Issuer metadata.
 
-        The credential's name is given in every language of the vocabulary; the
-        claims' labels in ``languages`` only (they are most of the document).
+        Display names (of the credential and of each claim) are given in
+        ``languages`` (the vocabulary has 14; a wallet names the ones it wants
+        with ``Accept-Language``, see :func:`accepted_languages`).
         """
         entry: dict[str, Any] = {"format": self.format, "scope": self.id}
         if self.format == "dc+sd-jwt":
@@ -114,7 +115,7 @@ class CredentialConfiguration:
         entry["credential_metadata"] = {
             "display": [
                 {"name": schemas.display_name(self.type_name, lang), "locale": lang}
-                for lang in schemas.LANGUAGES
+                for lang in languages
             ],
             "claims": [
                 {

@@ -259,9 +259,9 @@ class CredentialIssuer:
     def issuer_metadata(self, languages: Sequence[str] = ("en",)) -> dict[str, Any]:
         """The Credential Issuer metadata (``/.well-known/openid-credential-issuer``).
 
-        Credential names come in every language of the vocabulary, claim labels
-        in ``languages`` (see :func:`~ssi_wallet.oid4vci.metadata.accepted_languages`
-        for reading them from ``Accept-Language``).
+        Credential and claim names come in ``languages`` (see
+        :func:`~ssi_wallet.oid4vci.metadata.accepted_languages` for reading them
+        from ``Accept-Language``; OpenID4VCI 12.2.2 lets an issuer send a subset).
         """
         key = tuple(languages)
         cached = self._metadata.get(key)

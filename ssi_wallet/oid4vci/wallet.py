@@ -142,6 +142,7 @@ class WalletClient:
     wallet to authorization servers (authorization code flow); ``unsafe_allow_http`` lets it talk to
     ``http`` URLs (test servers on 127.0.0.1 only); ``key_type`` is the type of
     the fresh keys a batch binds; ``clock`` gives key proofs their ``iat``.
+    ``language`` goes to the issuer as ``Accept-Language`` (display names).
     With ``use_dpop`` (the default) the access token is bound to a fresh key by
     DPoP (RFC 9449) whenever the authorization server offers it.
     """
@@ -157,6 +158,7 @@ class WalletClient:
         key_type: KeyType = KeyType.P256,
         use_dpop: bool = True,
         dpop_key_type: KeyType = KeyType.P256,
+        language: str = "en",
         clock: Clock = system_clock,
     ) -> None:
         self.holder = holder
@@ -166,6 +168,7 @@ class WalletClient:
         self.unsafe_allow_http = unsafe_allow_http
         self.key_type = key_type
         self.use_dpop = use_dpop
+        self.language = language
         self.dpop_key_type = dpop_key_type
         self._clock = clock
 
@@ -258,7 +261,11 @@ class WalletClient:
         identifier = self._check_url(offer.credential_issuer, "credential_issuer")
         url = well_known_url(identifier, "openid-credential-issuer")
         answer = self._call(
-            "GET", url, what="the credential issuer metadata", max_bytes=MAX_METADATA_BYTES
+            "GET",
+            url,
+            what="the credential issuer metadata",
+            max_bytes=MAX_METADATA_BYTES,
+            headers={"Accept-Language": self.language},
         )
         metadata = parse_issuer_metadata(
             self._json(answer, "the credential issuer metadata", MAX_METADATA_BYTES), identifier
