@@ -32,6 +32,7 @@ to the ``[server]`` table (:mod:`ssi_wallet.server.common`)::
     redirect_uri = "https://verifier.example/done"   # optional: sent back after a response
     scheme = "openid4vp://"       # how authorization request links start
     default_client = "did"        # default: the first client
+    page = true                   # serve the page at /verifier (default true)
     fetch_remote_status = true    # fetch issuers' status lists over HTTPS (default true)
     enc_values = ["A128GCM", "A256GCM"]   # direct_post.jwt content encryption offered
 
@@ -133,6 +134,7 @@ class OID4VPConfig:
     scheme: str = f"{SCHEME}://"
     fetch_remote_status: bool = True
     enc_values: tuple[str, ...] = ENC_VALUES
+    page: bool = True
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> OID4VPConfig:
@@ -184,9 +186,9 @@ class OID4VPConfig:
         encs = section.get("enc_values", list(ENC_VALUES))
         if not isinstance(encs, list) or not encs or any(e not in ENC_VALUES for e in encs):
             raise ConfigError(f"oid4vp.enc_values must list some of {', '.join(ENC_VALUES)}")
-        remote = section.get("fetch_remote_status", True)
-        if not isinstance(remote, bool):
-            raise ConfigError("oid4vp.fetch_remote_status must be true or false")
+        remote, page = section.get("fetch_remote_status", True), section.get("page", True)
+        if not isinstance(remote, bool) or not isinstance(page, bool):
+            raise ConfigError("oid4vp.fetch_remote_status and oid4vp.page are true or false")
         return cls(
             ServerConfig.from_table(server, base),
             tuple(clients),
@@ -198,6 +200,7 @@ class OID4VPConfig:
             text("scheme", f"{SCHEME}://") or f"{SCHEME}://",
             remote,
             tuple(encs),
+            page,
         )
 
 
@@ -422,9 +425,12 @@ def create_app(
         Route("/oid4vp/requests/{request_id}", _guard(request_object), methods=["GET", "POST"]),
         Route("/oid4vp/response", _guard(response), methods=["POST"]),
         Route("/oid4vp/results/{transaction_id}", _guard(result), methods=["GET"]),
-        Route("/verifier", _guard(page), methods=["GET"]),
-        Route("/verifier/page.js", page_js, methods=["GET"]),
     ]
+    if config.page:  # each visit makes a request: a deployment may serve its own front end
+        routes += [
+            Route("/verifier", _guard(page), methods=["GET"]),
+            Route("/verifier/page.js", page_js, methods=["GET"]),
+        ]
 
     return build_app(routes, service)
 

@@ -95,7 +95,7 @@ def test_redirect_uri_comes_back_with_a_response_code(world: World, tmp_path: Pa
 
 
 def _fetch(service: Service, world: World, transport: RecordingTransport) -> tuple[dict, object]:
-    made = service.create()
+    made = service.create(formats=["dc+sd-jwt", "ldp_vc", "jwt_vc_json"])
     uri = AuthorizationRequestURI.parse(made["authorization_request"])
     assert uri.request_uri is not None
     reply = transport.get(uri.request_uri, accept="application/oauth-authz-req+jwt")
@@ -119,9 +119,14 @@ def test_replayed_response_is_refused(world: World, tmp_path: Path) -> None:
         assert service.result(made["transaction_id"])["accepted"] is True
 
 
-def test_wrong_nonce_is_refused(world: World, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("fmt", "code"),
+    [("sd-jwt", "kb_nonce_mismatch"), ("di-eddsa", "challenge_mismatch"),
+     ("vc-jwt", "nonce_mismatch")],
+)  # fmt: skip
+def test_wrong_nonce_is_refused(world: World, tmp_path: Path, fmt: str, code: str) -> None:
     """A presentation made for one request (its nonce) sent as the answer to another."""
-    world.store()
+    world.store(fmt)
     with verifier_service(world, tmp_path) as service:
         transport = RecordingTransport()
         _, first = _fetch(service, world, transport)
@@ -133,12 +138,17 @@ def test_wrong_nonce_is_refused(world: World, tmp_path: Path) -> None:
         result = service.result(made["transaction_id"])
     assert result["accepted"] is False
     codes = [f["code"] for f in result["report"]["findings"] if not f["ok"]]
-    assert codes == ["kb_nonce_mismatch"]
+    assert codes == [code]
 
 
-def test_wrong_audience_is_refused(world: World, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("fmt", "code"),
+    [("sd-jwt", "kb_audience_mismatch"), ("di-eddsa", "domain_mismatch"),
+     ("vc-jwt", "audience_mismatch")],
+)  # fmt: skip
+def test_wrong_audience_is_refused(world: World, tmp_path: Path, fmt: str, code: str) -> None:
     """A presentation bound to another verifier's client_id."""
-    world.store()
+    world.store(fmt)
     with verifier_service(world, tmp_path) as service:
         transport = RecordingTransport()
         made, request = _fetch(service, world, transport)
@@ -157,7 +167,7 @@ def test_wrong_audience_is_refused(world: World, tmp_path: Path) -> None:
         result = service.result(made["transaction_id"])
     assert result["accepted"] is False
     codes = [f["code"] for f in result["report"]["findings"] if not f["ok"]]
-    assert codes == ["kb_audience_mismatch"]
+    assert codes == [code]
 
 
 def test_tampered_request_object_is_refused(world: World, tmp_path: Path) -> None:
@@ -400,3 +410,10 @@ def test_x509_response_uri_must_be_on_the_certified_name(world: World, tmp_path:
             trusted_client_ids={"x509_san_dns:verifier.example"},
         )
     assert outcome.request.client_id == "x509_san_dns:verifier.example"  # type: ignore[attr-defined]
+
+
+def test_the_page_can_be_switched_off(world: World, tmp_path: Path) -> None:
+    with verifier_service(world, tmp_path, page=False) as service:
+        status, _, body = service.call("GET", "/verifier", token=None)
+        assert status == 404 and body["code"] == "http_error"
+        assert service.create()["authorization_request"].startswith("openid4vp://")
