@@ -884,13 +884,12 @@ class CredentialIssuer:
         ]
         if len({p.key.jwk_thumbprint() for p in checked}) != len(checked):
             raise OID4VCIError("invalid_proof", "each key proof must be by a distinct key")
-        nonces = {p.nonce for p in checked}
-        if len(nonces) != 1:
-            raise OID4VCIError("invalid_nonce", "the key proofs of a request carry one c_nonce")
-        nonce = nonces.pop()
-        assert nonce is not None
-        if len(nonce) > _MAX_TOKEN or self.store.take("c_nonce", nonce, now=now) is None:
-            raise OID4VCIError("invalid_nonce", "the c_nonce is unknown, used or expired")
+        # Each proof's c_nonce must be live; a batch may share one (spent once) or
+        # carry one per proof (each spent): both are what wallets do.
+        for nonce in dict.fromkeys(p.nonce for p in checked):
+            assert nonce is not None
+            if len(nonce) > _MAX_TOKEN or self.store.take("c_nonce", nonce, now=now) is None:
+                raise OID4VCIError("invalid_nonce", "a c_nonce is unknown, used or expired")
         return checked
 
     def _issue(

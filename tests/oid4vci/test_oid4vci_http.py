@@ -441,3 +441,20 @@ def test_batch_instances_keep_their_keys_through_a_backup(world: World, tmp_path
     request = verifier.request(policies.right_to_work(sector="Q86"))
     report = verifier.check(restored.answer(request, consent=lambda _: True), request)
     assert report.accepted, report.explain()
+
+
+def test_a_batch_may_carry_one_nonce_per_proof(world: World) -> None:
+    token = _access_token(world)
+    fresh = [_proof(world, nonce=_nonce(world)) for _ in range(2)]
+    assert len(_json(_credential(world, token, fresh))["credentials"]) == 2
+    one_unknown = [_proof(world, nonce=_nonce(world)), _proof(world, nonce="never-issued")]
+    _refused(_credential(world, token, one_unknown), 400, "invalid_nonce")
+
+
+def test_an_expired_access_token(world: World) -> None:
+    token = _access_token(world)
+    world.advance(world.service.token_ttl + 1)
+    try:
+        _refused(_credential(world, token, [_proof(world)]), 401, "invalid_token")
+    finally:
+        world.advance(-(world.service.token_ttl + 1))
