@@ -417,3 +417,73 @@ def test_the_page_can_be_switched_off(world: World, tmp_path: Path) -> None:
         status, _, body = service.call("GET", "/verifier", token=None)
         assert status == 404 and body["code"] == "http_error"
         assert service.create()["authorization_request"].startswith("openid4vp://")
+
+
+def test_a_request_object_replayed_without_our_wallet_nonce_is_refused(
+    world: World, tmp_path: Path
+) -> None:
+    """request_uri_method=post: the wallet sends a fresh wallet_nonce; a request object
+    fetched earlier (by GET, without it) and served in its place is refused."""
+    world.store()
+    with verifier_service(world, tmp_path) as service:
+        made = service.create(request_uri_method="post")
+        path = made["request_uri"].removeprefix(service.base)
+        status, _, earlier = service.call("GET", path, token=None)
+        assert status == 200
+
+        def stale(url: str, body: bytes) -> bytes:
+            return earlier if "/oid4vp/requests/" in url else body
+
+        with pytest.raises(OID4VPError) as refused:
+            present(
+                world.wallet,
+                made["authorization_request"],
+                consent=_yes,
+                transport=RecordingTransport(edit=stale),
+                resolver=Resolver.offline(),
+            )
+    assert refused.value.code == "wallet_nonce_mismatch"
+
+
+def test_a_link_naming_another_client_is_refused(world: World, tmp_path: Path) -> None:
+    from urllib.parse import quote
+
+    world.store()
+    with verifier_service(world, tmp_path) as service:
+        made = service.create()
+        other = "decentralized_identifier:did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+        forged = made["authorization_request"].replace(
+            quote(made["client_id"], safe=""), quote(other, safe="")
+        )
+        assert forged != made["authorization_request"]
+        with pytest.raises(OID4VPError) as refused:
+            present(
+                world.wallet,
+                forged,
+                consent=_yes,
+                transport=RecordingTransport(),
+                resolver=Resolver.offline(),
+            )
+    assert refused.value.code == "client_id_mismatch"
+
+
+def test_a_request_object_of_another_type_is_refused(world: World, tmp_path: Path) -> None:
+    def retype(url: str, body: bytes) -> bytes:
+        if "/oid4vp/requests/" not in url:
+            return body
+        head, rest = body.decode().split(".", 1)
+        header = json.loads(b64url_decode(head))
+        header["typ"] = "JWT"
+        return (b64url_encode(json.dumps(header).encode()) + "." + rest).encode()
+
+    with verifier_service(world, tmp_path) as service:
+        made = service.create()
+        with pytest.raises(OID4VPError) as refused:
+            present(
+                world.wallet,
+                made["authorization_request"],
+                consent=_yes,
+                transport=RecordingTransport(edit=retype),
+                resolver=Resolver.offline(),
+            )
+    assert refused.value.code == "request_typ_invalid"
