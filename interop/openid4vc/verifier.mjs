@@ -9,7 +9,7 @@
 //        [--claims given_name,family_name] [--response-mode direct_post|direct_post.jwt]
 //        [--client-id-prefix decentralized_identifier|redirect_uri|x509_san_dns
 //         --x509-cert CERT.pem --x509-key KEY.pem --x509-dns NAME]
-//        [--did-keys FILE] [--port 0] [--exit-after N] [--timeout 120]
+//        [--request-aud AUD] [--did-keys FILE] [--port 0] [--exit-after N] [--timeout 120]
 //
 // Prints {"event":"ready", request_uri_link, client_id, nonce, ...}, then one
 // {"event":"response", accepted, reasons, claims} per POST to the response_uri.
@@ -36,6 +36,9 @@ async function main() {
     'x509-cert': { type: 'string' },
     'x509-key': { type: 'string' },
     'x509-dns': { type: 'string' },
+    // the request object's aud: the package sets none by default (RFC 9101 does not
+    // require one); OpenID4VP 1.0 5.8 says it is https://self-issued.me/v2 when present
+    'request-aud': { type: 'string' },
     'exit-after': { type: 'string', default: '0' },
     timeout: { type: 'string', default: '120' },
   })
@@ -180,7 +183,16 @@ async function main() {
   }
   const created = await verifier.createOpenId4vpAuthorizationRequest({
     authorizationRequestPayload: payload,
-    ...(jwtSigner ? { jar: { requestUri: `${base}/request/${id}`, jwtSigner, expiresInSeconds: 300 } } : {}),
+    ...(jwtSigner
+      ? {
+          jar: {
+            requestUri: `${base}/request/${id}`,
+            jwtSigner,
+            expiresInSeconds: 300,
+            ...(values['request-aud'] ? { additionalJwtPayload: { aud: values['request-aud'] } } : {}),
+          },
+        }
+      : {}),
   })
   requests.set(id, { payload: created.authorizationRequestPayload, used: false })
   if (created.jar) {

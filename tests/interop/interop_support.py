@@ -7,6 +7,7 @@ is unset; .ci/run sets that variable, so CI fails instead of skipping.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import queue
@@ -308,3 +309,38 @@ def install_chromium() -> Path:
         skip_or_fail(f"apt-get installed chromium but {CHROMIUM} is still missing")
     print(f"\n[interop] apt-get install chromium in {time.monotonic() - started:.1f} s")
     return CHROMIUM
+
+
+# ------------------------------------------------------------------ X.509 for x509_san_dns:
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed P-256 certificate for DNS name localhost, and its key (PEM files)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(
+            x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                          data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                          crl_sign=False, encipher_only=False, decipher_only=False),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    cert_file, key_file = folder / "verifier.pem", folder / "verifier-key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    pkcs8 = serialization.PrivateFormat.PKCS8
+    none = serialization.NoEncryption()
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, pkcs8, none))
+    return cert_file, key_file

@@ -10,14 +10,13 @@ issuer, a replayed response and an untrusted X.509 certificate are each refused.
 
 from __future__ import annotations
 
-import datetime
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from interop_support import NodeService, run_node
+from interop_support import NodeService, run_node, self_signed_certificate
 
 TX_CODE = "493536"
 
@@ -68,38 +67,6 @@ def test_wrong_transaction_code_is_refused(harness: Path, node_service: Any) -> 
     assert "tx_code" in result.output["error"]
 
 
-def _x509(tmp_path: Path, dns: str) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, dns)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(dns)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = tmp_path / "verifier.pem", tmp_path / "verifier-key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_file, key_file
-
-
 def _present(harness: Path, link: str, received: dict[str, Any], *extra: str) -> Any:
     return run_node(
         harness, "wallet-present.mjs", link, "--credentials", str(received["file"]), *extra
@@ -112,7 +79,7 @@ def _x509_verifier_args(tmp_path: Path) -> tuple[list[str], Path]:
     The package requires the response_uri's host to be the certificate's DNS name,
     so the verifier serves on localhost.
     """
-    cert, key = _x509(tmp_path, "localhost")
+    cert, key = self_signed_certificate(tmp_path)
     args = ["--host", "localhost", "--client-id-prefix", "x509_san_dns"]
     args += ["--x509-cert", str(cert), "--x509-key", str(key), "--x509-dns", "localhost"]
     return args, cert
