@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from credentials import schemas
 from did_methods._wire.files import write_private
@@ -39,10 +39,10 @@ from ledger.vault import MasterKey, Vault
 from ssi_wallet import policies
 from ssi_wallet._messages import LANGUAGES
 from ssi_wallet.holder import ConsentRequest, Holder
-from ssi_wallet.issuer import Issuer
-from ssi_wallet.verifier import Report, Verifier
+from ssi_wallet.issuer import Issuer, StatusTarget
+from ssi_wallet.verifier import Verifier
 
-__all__ = ["DemoError", "DemoResult", "DemoStep", "run_demo"]
+__all__ = ["Decision", "DemoError", "DemoResult", "DemoStep", "run_demo"]
 
 Say = Callable[[str], None]
 
@@ -58,6 +58,25 @@ _ORIGIN = "registry.eu.example/log"
 
 #: The vault subject (Karim's case) the demo erases: ``ssi-wallet vault get`` shows it erased.
 ERASED_SUBJECT = "DE-BAMF-2026-207311"
+
+
+class Decision(Protocol):
+    """A verifier's decision as the demo reads it: a :class:`~ssi_wallet.verifier.Report`
+    in process, or what a verifier service answered over HTTP (``--http``)."""
+
+    @property
+    def accepted(self) -> bool:
+        """Was the presentation accepted?"""
+        ...
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The codes of the failed findings."""
+        ...
+
+    def explain(self, language: str | None = None) -> str:
+        """The decision and its reasons, in ``language``."""
+        ...
 
 
 class DemoError(SSIWalletError):
@@ -114,12 +133,14 @@ class DemoResult:
     """Every step of a run, the language of its explanations and where its files are.
 
     ``folder`` is ``None`` when the run worked in a temporary folder that is
-    gone.
+    gone. ``servers`` lists the HTTP services a ``--http`` run started (name,
+    role, url), in order; empty otherwise.
     """
 
     steps: tuple[DemoStep, ...]
     language: str
     folder: str | None
+    servers: tuple[Mapping[str, str], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -131,14 +152,18 @@ class DemoResult:
         return self.steps[number - 1]
 
     def to_json(self) -> dict[str, Any]:
-        """The run as a JSON object: ``ok``, ``language``, ``folder``, ``files``, ``steps``."""
-        return {
+        """The run as a JSON object: ``ok``, ``language``, ``folder``, ``files``, ``steps``
+        (and ``servers`` for a ``--http`` run)."""
+        out: dict[str, Any] = {
             "ok": self.ok,
             "language": self.language,
             "folder": self.folder,
             "files": sorted(FILES) if self.folder is not None else [],
             "steps": [step.to_json() for step in self.steps],
         }
+        if self.servers:
+            out["servers"] = [dict(server) for server in self.servers]
+        return out
 
 
 def run_demo(
@@ -147,6 +172,7 @@ def run_demo(
     folder: str | Path | None = None,
     language: str = "en",
     strict: bool = True,
+    http: bool = False,
 ) -> DemoResult:
     """Run the scenario, narrating each step through ``say``; return every step's outcome.
 
@@ -155,19 +181,29 @@ def run_demo(
     removed. ``language`` (one of :data:`ssi_wallet._messages.LANGUAGES`)
     is the language of what the library itself writes: the verifiers'
     decisions, the consent screens' credential and claim names, and the
-    credential names in the narration; the narration is in English.
+    credential names in the narration; the narration is in English. With
+    ``http`` the credentials travel over OpenID4VCI and the presentations over
+    OpenID4VP, between services on 127.0.0.1 (:mod:`ssi_wallet.demo_http`).
 
     Raises :class:`~did_methods.errors.ParseError` for an unknown language or
-    a folder that is not empty, and, when ``strict``, :class:`DemoError`
-    (carrying the result) when a step does not turn out as the scenario
-    expects.
+    a folder that is not empty, :class:`~did_methods.errors.UnsupportedError`
+    for ``http`` without the ``server`` extra, and, when ``strict``,
+    :class:`DemoError` (carrying the result) when a step does not turn out as
+    the scenario expects.
     """
     if language not in LANGUAGES:
         raise ParseError(f"no language {language[:20]!r}: one of {', '.join(LANGUAGES)}")
+    make = _Scenario
+    if http:
+        from ssi_wallet.demo_http import HttpScenario, require_server
+
+        require_server()
+        make = HttpScenario
     if folder is None:
         with tempfile.TemporaryDirectory(prefix="ssi-wallet-demo-") as tmp:
-            steps = _Scenario(say, Path(tmp), language).run()
-        result = DemoResult(steps, language, None)
+            scenario = make(say, Path(tmp), language)
+            steps = scenario.run()
+        result = DemoResult(steps, language, None, tuple(scenario.servers))
     else:
         where = Path(folder)
         if where.exists() and (not where.is_dir() or any(where.iterdir())):
@@ -175,8 +211,9 @@ def run_demo(
                 f"{where} is not an empty folder; the demo keeps its files in a new one"
             )
         where.mkdir(parents=True, exist_ok=True)
-        steps = _Scenario(say, where, language).run()
-        result = DemoResult(steps, language, str(where))
+        scenario = make(say, where, language)
+        steps = scenario.run()
+        result = DemoResult(steps, language, str(where), tuple(scenario.servers))
     if strict and not result.ok:
         wrong = next(step for step in result.steps if not step.ok)
         raise DemoError(
@@ -187,7 +224,7 @@ def run_demo(
     return result
 
 
-def _decision(report: Report) -> str:
+def _decision(report: Decision) -> str:
     return "accepted" if report.accepted else "refused"
 
 
@@ -201,6 +238,7 @@ class _Scenario:
         self.steps: list[DemoStep] = []
         self.section = ""
         self.today = datetime.now(UTC)
+        self.servers: list[Mapping[str, str]] = []
 
     # -- narration ----------------------------------------------------------------------
 
@@ -223,7 +261,7 @@ class _Scenario:
     def name(self, type_name: str) -> str:
         return schemas.display_name(type_name, self.language)
 
-    def explained(self, report: Report) -> tuple[str, ...]:
+    def explained(self, report: Decision) -> tuple[str, ...]:
         return tuple("  " + line for line in report.explain(self.language).splitlines())
 
     def ask(
@@ -234,16 +272,17 @@ class _Scenario:
         policy: policies.Policy,
         wallet: Holder,
         consent: Callable[[ConsentRequest], bool] = lambda ask: True,
-    ) -> Report:
+    ) -> Decision:
         """A new verifier at ``audience`` (status lists from ``issuer``) asks ``wallet``
-        for what ``policy`` needs and checks the answer."""
+        for what ``policy`` needs and checks the answer; the wallet's PolicyError
+        when consent is refused."""
         verifier = Verifier(
             ledger, audience=audience, status_fetcher=issuer.board, language=self.language
         )
         request = verifier.request(policy)
         return verifier.check(wallet.answer(request, consent=consent), request)
 
-    def verdict(self, report: Report) -> tuple[str, ...]:
+    def verdict(self, report: Decision) -> tuple[str, ...]:
         """The decision and its findings, without the disclosed claims."""
         lines = self.explained(report)
         return lines[:1] + tuple(line for line in lines[1:] if line.lstrip().startswith("["))
@@ -278,7 +317,7 @@ class _Scenario:
 
     def trust_layer(self, ledger: Ledger, eu_root: PrivateKey) -> tuple[Issuer, Issuer]:
         self.heading("The trust layer")
-        bamf = Issuer.create(ledger, name="Federal Office for Migration and Refugees")
+        bamf = self.new_issuer(ledger, "Federal Office for Migration and Refugees")
         federal_types = [
             "AsylumApplicant",
             "InternationalProtectionStatus",
@@ -301,7 +340,7 @@ class _Scenario:
             jurisdiction="DE",
             types=federal_types,
         )
-        office = Issuer.create(ledger, name="Ausländerbehörde Leipzig")
+        office = self.new_issuer(ledger, "Ausländerbehörde Leipzig")
         local_types = ["ResidencePermit", "WorkPermit", "StudyPermit"]
         ledger.accredit(office.did, types=local_types, by=bamf.signer(), jurisdiction="DE")
         self.step(
@@ -318,6 +357,22 @@ class _Scenario:
             types=local_types,
         )
         return bamf, office
+
+    def new_issuer(self, ledger: Ledger, name: str) -> Issuer:
+        """An issuer with its DID on ``ledger``."""
+        return Issuer.create(ledger, name=name)
+
+    def deliver(
+        self, issuer: Issuer, wallet: Holder, claims: Mapping[str, dict[str, object]]
+    ) -> dict[str, list[StatusTarget]]:
+        """``issuer`` issues one credential per type of ``claims`` to ``wallet``, which
+        checks and stores it; returns each type's status (to suspend or revoke it)."""
+        issued: dict[str, list[StatusTarget]] = {}
+        for type_name, subject in claims.items():
+            made = issuer.issue(type_name, subject=wallet.did, claims=subject)
+            wallet.store(made.credential)
+            issued[type_name] = [made]
+        return issued
 
     def accredited(self, ledger: Ledger, did: str, types: list[str]) -> str:
         """``done`` when the ledger answers that ``did`` is accredited in DE for every type."""
@@ -364,18 +419,16 @@ class _Scenario:
             (f"her DID: {wallet.did}",),
             did=wallet.did,
         )
-        registration = bamf.issue(
-            "AsylumApplicant",
-            subject=wallet.did,
-            claims=self.claims("AsylumApplicant", bamf, "DE-BAMF-2026-118204"),
+        federal = self.deliver(
+            bamf,
+            wallet,
+            {
+                "AsylumApplicant": self.claims("AsylumApplicant", bamf, "DE-BAMF-2026-118204"),
+                "InternationalProtectionStatus": self.claims(
+                    "InternationalProtectionStatus", bamf, "DE-BAMF-2026-118977"
+                ),
+            },
         )
-        protection = bamf.issue(
-            "InternationalProtectionStatus",
-            subject=wallet.did,
-            claims=self.claims("InternationalProtectionStatus", bamf, "DE-BAMF-2026-118977"),
-        )
-        for issued in (registration, protection):
-            wallet.store(issued.credential)
         self.step(
             "The federal office registers her asylum claim, then grants protection",
             "done",
@@ -386,18 +439,14 @@ class _Scenario:
             ),
             stored=2,
         )
-        residence = office.issue(
-            "ResidencePermit",
-            subject=wallet.did,
-            claims=self.claims("ResidencePermit", office, "DE-L-2026-031552"),
-        )
-        work = office.issue(
-            "WorkPermit",
-            subject=wallet.did,
-            claims=self.claims("WorkPermit", office, "DE-L-2026-004417"),
-        )
-        wallet.store(residence.credential)
-        wallet.store(work.credential)
+        work = self.deliver(
+            office,
+            wallet,
+            {
+                "ResidencePermit": self.claims("ResidencePermit", office, "DE-L-2026-031552"),
+                "WorkPermit": self.claims("WorkPermit", office, "DE-L-2026-004417"),
+            },
+        )["WorkPermit"]
         self.step(
             "The Leipzig office issues her residence and work permits",
             "done",
@@ -434,8 +483,6 @@ class _Scenario:
             codes=list(report.codes),
         )
 
-        agency = Verifier(ledger, audience="did:web:jobs-fast.example", language=self.language)
-        request = agency.request(policies.international_protection())
         screen = []
         before = len(wallet.history())
 
@@ -444,7 +491,14 @@ class _Scenario:
             return False
 
         try:
-            wallet.answer(request, consent=decline)
+            self.ask(
+                ledger,
+                "did:web:jobs-fast.example",
+                bamf,
+                policies.international_protection(),
+                wallet,
+                decline,
+            )
             outcome = "consented"
         except PolicyError as exc:
             outcome = "declined" if "consent_refused" in str(exc) else "error"
@@ -473,8 +527,7 @@ class _Scenario:
             codes=list(report.codes),
         )
 
-        assert work.status_index is not None
-        office.suspend(work.status_index)
+        office.suspend_many(work)
         report = self.ask(
             ledger,
             "did:web:klinikum-nordstadt.example",
@@ -492,7 +545,7 @@ class _Scenario:
             ),
             codes=list(report.codes),
         )
-        office.reinstate(work.status_index)
+        office.reinstate_many(work)
         # A verifier keeps a status list it fetched for a while; the next employer's
         # check (or this one's, once its cache expires) reads the new list.
         report = self.ask(
@@ -510,8 +563,7 @@ class _Scenario:
             codes=list(report.codes),
         )
 
-        assert registration.status_index is not None
-        bamf.revoke(registration.status_index)
+        bamf.revoke_many(federal["AsylumApplicant"])
         report = self.ask(
             ledger,
             "did:web:sozialamt-leipzig.example",
@@ -561,12 +613,15 @@ class _Scenario:
             ":memory:", passphrase=secrets.token_urlsafe(16), resolver=ledger.resolver()
         )
         try:
-            travel = bamf.issue(
-                "ReturnTravelDocument",
-                subject=karim.did,
-                claims=self.claims("ReturnTravelDocument", bamf, "DE-EUTD-2026-000912"),
+            self.deliver(
+                bamf,
+                karim,
+                {
+                    "ReturnTravelDocument": self.claims(
+                        "ReturnTravelDocument", bamf, "DE-EUTD-2026-000912"
+                    )
+                },
             )
-            karim.store(travel.credential)
             self.step(
                 "Karim's claim is denied; the federal office keeps his case file in the vault "
                 "and issues him a return travel document",
@@ -624,12 +679,11 @@ class _Scenario:
             ":memory:", passphrase=secrets.token_urlsafe(16), resolver=ledger.resolver()
         )
         try:
-            study = office.issue(
-                "StudyPermit",
-                subject=lena.did,
-                claims=self.claims("StudyPermit", office, "DE-L-2026-077310"),
+            self.deliver(
+                office,
+                lena,
+                {"StudyPermit": self.claims("StudyPermit", office, "DE-L-2026-077310")},
             )
-            lena.store(study.credential)
             report = self.ask(
                 ledger, "did:web:uni-leipzig.example", office, policies.right_to_study(), lena
             )

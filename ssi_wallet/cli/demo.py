@@ -35,19 +35,33 @@ __all__ = ["demo"]
     help="Print the outcome of every step as JSON (expected, outcome, facts) instead of "
     "the narration.",
 )
-def demo(keep: Path | None, language: str, as_json: bool) -> None:
+@click.option(
+    "--http",
+    is_flag=True,
+    help="Carry every credential (OpenID4VCI) and presentation (OpenID4VP) over real HTTP "
+    "between services this command starts on 127.0.0.1, and show each request "
+    "(needs: pip install 'ssi-wallet[server]').",
+)
+def demo(keep: Path | None, language: str, as_json: bool, http: bool) -> None:
     """Run the immigration scenario end to end and narrate each step.
 
     Everything is real and local: a SQLite ledger with the personal-data vault
     beside it and an encrypted wallet file, in a temporary folder unless
-    --keep. Exit 0 when every step turned out as the scenario expects, 1 when
-    one did not (the step is marked UNEXPECTED), 2 for a --keep folder that
-    is not empty.
+    --keep. With --http the issuing offices and the verifiers are services
+    on 127.0.0.1 that the wallet talks to over OpenID4VCI and OpenID4VP.
+    Exit 0 when every step turned out as the scenario expects, 1 when one
+    did not (the step is marked UNEXPECTED), 2 for a --keep folder that is
+    not empty or --http without the server extra.
     """
+    from did_methods.errors import UnsupportedError
     from ssi_wallet.demo import run_demo
 
     say = (lambda line: None) if as_json else click.echo
-    result = run_demo(say, folder=keep, language=language, strict=False)
+    try:
+        result = run_demo(say, folder=keep, language=language, strict=False, http=http)
+    except UnsupportedError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     if as_json:
         from ssi_wallet.cli._io import emit_json
 

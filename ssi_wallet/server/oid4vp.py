@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, cast
@@ -100,6 +100,9 @@ from ssi_wallet.server.common import (
 from ssi_wallet.verifier import TrustRegistry, Verifier
 
 __all__ = ["ClientConfig", "OID4VPConfig", "create_app"]
+
+#: Builds a policy from the ``params`` of a request (text values), or raises ParseError.
+PolicyFactory = Callable[[Mapping[str, str]], policies.Policy]
 
 _PREFIXES: Final = ("decentralized_identifier", "x509_san_dns", "redirect_uri")
 _NO_STORE: Final = {"Cache-Control": "no-store"}
@@ -231,8 +234,10 @@ class _Service:
         trust: TrustRegistry | None,
         resolver: Resolver | None,
         status_fetcher: Fetcher | None,
+        extra_policies: Mapping[str, PolicyFactory],
     ) -> None:
         self.config = config
+        self.extra_policies = dict(extra_policies)
         if trust is None:
             if config.ledger is None:
                 raise ConfigError("oid4vp.ledger (the trust registry) is required")
@@ -285,7 +290,8 @@ class _Service:
         policy_name = body.get("policy")
         if not isinstance(policy_name, str) or not isinstance(params, dict):
             raise HTTPProblem(400, "invalid_request", "`policy` (a name) and `params` (an object)")
-        policy = policies.by_name(policy_name, params)
+        make = self.extra_policies.get(policy_name)
+        policy = make(params) if make is not None else policies.by_name(policy_name, params)
         mode = body.get("response_mode", "direct_post")
         method = body.get("request_uri_method", "get")
         purpose = body.get("purpose")
@@ -335,10 +341,14 @@ def create_app(
     trust: TrustRegistry | None = None,
     resolver: Resolver | None = None,
     status_fetcher: Fetcher | None = None,
+    extra_policies: Mapping[str, PolicyFactory] | None = None,
 ) -> Starlette:
     """The verifier as an ASGI application (Starlette). ``trust``, ``resolver`` and
-    ``status_fetcher`` replace what the configuration would open (for embedding)."""
-    service = _Service(config, trust, resolver, status_fetcher)
+    ``status_fetcher`` replace what the configuration would open (for embedding);
+    ``extra_policies`` names policies of the embedding program (``policy`` of
+    ``POST /oid4vp/requests``: a factory of the request's ``params``) beside
+    the recipes of :mod:`ssi_wallet.policies`."""
+    service = _Service(config, trust, resolver, status_fetcher, extra_policies or {})
     limit = config.server.max_body_bytes
 
     async def create(request: Request) -> Response:
