@@ -37,7 +37,16 @@ _MAX_SCRYPT_N = 2**20
 
 
 class KeyFileError(SSIWalletError):
-    """A key file cannot be read or written (missing, exists, wrong passphrase)."""
+    """A key file cannot be read or written (missing, exists, wrong passphrase).
+
+    ``code`` is stable: ``exists`` (refusing to overwrite), ``io`` (the system
+    refused to read or write), ``passphrase_needed`` (the file is encrypted and
+    no passphrase was given) or ``wrong_passphrase``.
+    """
+
+    def __init__(self, message: str, code: str = "io") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _kdf(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
@@ -78,7 +87,9 @@ def write_key_file(
         return write_private(target, json.dumps(body, indent=2) + "\n", force=overwrite)
     except OutputFileError as exc:
         if exc.code == "exists":
-            raise KeyFileError(f"key file {target} exists; refusing to overwrite it") from exc
+            raise KeyFileError(
+                f"key file {target} exists; refusing to overwrite it", "exists"
+            ) from exc
         raise KeyFileError(f"cannot create key file {target}: {exc.message}") from exc
 
 
@@ -104,7 +115,9 @@ def read_key_file(path: str | os.PathLike[str], *, passphrase: str | None = None
     if "ssiWalletKeyFile" not in body:
         return PrivateKey.from_jwk(body)
     if passphrase is None:
-        raise KeyFileError(f"key file {target} is encrypted; a passphrase is needed")
+        raise KeyFileError(
+            f"key file {target} is encrypted; a passphrase is needed", "passphrase_needed"
+        )
     try:
         n, r, p = int(body["n"]), int(body["r"]), int(body["p"])
         if not (2 <= n <= _MAX_SCRYPT_N and 1 <= r <= 32 and 1 <= p <= 16) or n & (n - 1):
@@ -119,7 +132,7 @@ def read_key_file(path: str | os.PathLike[str], *, passphrase: str | None = None
             nonce, sealed, b"ssi-wallet key file v1"
         )
     except (InvalidTag, ValueError) as exc:
-        raise KeyFileError(f"wrong passphrase for key file {target}") from exc
+        raise KeyFileError(f"wrong passphrase for key file {target}", "wrong_passphrase") from exc
     try:
         jwk = loads_object(plain, what=f"key in key file {target}", max_bytes=_MAX_KEY_FILE)
     except JSONError as exc:

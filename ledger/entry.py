@@ -50,6 +50,7 @@ import cbor2
 
 from did_methods.errors import VerificationError
 from did_methods.keys import PrivateKey, PublicKey
+from ledger._merkle import hash_leaf
 from ledger.errors import EntryError
 
 __all__ = [
@@ -345,6 +346,11 @@ class Entry:
     def chain_hash(self) -> bytes:
         """SHA-256 of :meth:`encode`: the ``prev_hash`` of the next entry."""
         return hashlib.sha256(_encode(self)).digest()
+
+    def leaf_hash(self) -> bytes:
+        """The RFC 9162 leaf hash of :meth:`encode` (SHA-256 of ``0x00`` and the
+        encoding): what an inclusion proof of this entry starts from."""
+        return hash_leaf(_encode(self))
 
     def signing_input(self) -> bytes:
         """The exact bytes the submitter signed (see the module docstring)."""

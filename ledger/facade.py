@@ -169,13 +169,7 @@ class Ledger:
         SQLite file at all), and the constructor's errors.
         """
         text = os.fspath(target)
-        store: Store
-        if schema is not None and text.startswith(("postgresql://", "postgres://")):
-            from ledger.store.postgres import PostgresStore
-
-            store = PostgresStore(text, schema=schema, read_only=read_only)
-        else:
-            store = open_store(text, read_only=read_only)
+        store = open_store(text, read_only=read_only, schema=schema)
         try:
             return cls(
                 store,

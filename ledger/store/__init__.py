@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ledger.store.postgres import PostgresStore
 
 __all__ = [
+    "POSTGRES_SCHEMES",
     "SCHEMA_VERSION",
     "MemoryStore",
     "NodeID",
@@ -35,6 +36,7 @@ __all__ = [
     "StoreWriter",
     "StoredCheckpoint",
     "Tail",
+    "is_postgres_dsn",
     "open_store",
 ]
 
@@ -49,9 +51,21 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def open_store(target: str, *, read_only: bool = False, create: bool = True) -> Store:
+#: The URL schemes of a PostgreSQL DSN; any other target is a SQLite file path.
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_dsn(target: str) -> bool:
+    """Whether ``target`` names a PostgreSQL database rather than a SQLite file."""
+    return target.startswith(POSTGRES_SCHEMES)
+
+
+def open_store(
+    target: str, *, read_only: bool = False, create: bool = True, schema: str | None = None
+) -> Store:
     """Open a store by name: ``:memory:``, a PostgreSQL DSN (``postgresql://...``,
-    ``postgres://...``) or else the path of a SQLite file.
+    ``postgres://...``, its tables in ``schema``, default ``ssi_ledger``) or else
+    the path of a SQLite file.
 
     ``read_only=True`` opens an existing ledger for reading only (a SQLite
     ``mode=ro`` file, a read-only PostgreSQL session): nothing is created or
@@ -64,8 +78,10 @@ def open_store(target: str, *, read_only: bool = False, create: bool = True) -> 
         if read_only or not create:
             raise LedgerStoreError("a memory store holds no existing ledger to open")
         return MemoryStore()
-    if target.startswith(("postgresql://", "postgres://")):
+    if is_postgres_dsn(target):
         from ledger.store.postgres import PostgresStore
 
-        return PostgresStore(target, read_only=read_only, create=create)
+        if schema is None:
+            return PostgresStore(target, read_only=read_only, create=create)
+        return PostgresStore(target, schema=schema, read_only=read_only, create=create)
     return SQLiteStore(target, read_only=read_only, create=create)

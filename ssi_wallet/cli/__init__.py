@@ -1,13 +1,19 @@
 """The ``ssi-wallet`` command line: a thin shell over the library.
 
 Exit codes everywhere: 0 success, 1 a negative answer (not resolved,
-invalid, audit failed), 2 usage errors or malformed input. Only the
+invalid, audit failed, refused), 2 usage errors or malformed input,
+including a file that is not what it should be (a --db that is no ledger,
+a key of the wrong type) and a file or record that already exists. Only the
 library's root error is caught; its message is printed, never a traceback.
+With ``--json`` an error is printed as ``{"error": {"code": ..., "message": ...}}``
+on stdout (and the message on stderr), with the same exit code.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -15,7 +21,7 @@ from typing import Any, TypeVar
 import click
 
 from did_methods._wire.text import safe_lines
-from did_methods.errors import ParseError, SSIWalletError
+from did_methods.errors import OutputFileError, ParseError, SSIWalletError
 
 __all__ = ["main"]
 
@@ -27,10 +33,43 @@ EXIT_USAGE = 2
 EXIT_NO = 1
 
 
-def fail(message: str, code: int = EXIT_NO) -> None:
-    """Print ``message`` to stderr and exit with ``code``."""
+#: Error codes that mean "already exists": every one exits 2, as usage errors do.
+_EXISTS = frozenset({"exists"})
+
+
+def fail(message: str, code: int = EXIT_NO, *, error_code: str | None = None) -> None:
+    """Print ``message`` to stderr (and, under ``--json``, the error object to
+    stdout) and exit with ``code``."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.meta.get(JSON_META):
+        body = {"error": {"code": error_code or _GENERIC[code], "message": message}}
+        click.echo(json.dumps(body, ensure_ascii=True))
     click.echo(f"error: {safe_lines(message)}", err=True)
     sys.exit(code)
+
+
+#: Where ``--json`` records itself in the click context (shared by the whole chain),
+#: so that an error comes out as JSON too.
+JSON_META = "ssi_wallet.cli.json"
+_GENERIC = {EXIT_USAGE: "usage", EXIT_NO: "refused"}
+
+
+def error_code(exc: BaseException) -> str:
+    """The stable code of an error: its ``code`` when it has one, else its class name
+    in snake case without ``Error`` (``NotALedgerError`` -> ``not_a_ledger``)."""
+    code = getattr(exc, "code", None)
+    if isinstance(code, str) and code:
+        return code
+    name = type(exc).__name__.removesuffix("Error") or "error"
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+
+
+def exit_code(exc: SSIWalletError) -> int:
+    """2 for malformed input, a file that is not what it should be, and anything that
+    already exists; 1 for every other refusal."""
+    if isinstance(exc, ParseError | OutputFileError) or error_code(exc) in _EXISTS:
+        return EXIT_USAGE
+    return EXIT_NO
 
 
 # Subcommands by name, imported only when used: `ssi-wallet did ...` need not load
@@ -100,13 +139,22 @@ class _Group(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl([(name, short) for name, (_, short) in _COMMANDS.items()])
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # A usage error may come before --json's own callback ran: look for it here.
+        if "--json" in args[: args.index("--")] if "--" in args else "--json" in args:
+            ctx.meta[JSON_META] = True
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ParseError as exc:
-            fail(str(exc), EXIT_USAGE)
         except SSIWalletError as exc:
-            fail(str(exc), EXIT_NO)
+            fail(str(exc), exit_code(exc), error_code=error_code(exc))
+        except click.ClickException as exc:
+            if not ctx.meta.get(JSON_META):
+                raise
+            code = "usage" if isinstance(exc, click.UsageError) else "failed"
+            fail(exc.format_message(), exc.exit_code, error_code=code)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

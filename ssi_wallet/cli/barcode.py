@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -10,9 +9,9 @@ from typing import Any
 import click
 
 from credentials.barcode import decode_barcode, encode_barcode, qr_png, qr_svg
-from did_methods.keyfile import read_key_file
 from did_methods.methods.key import did_key_from_public_key
 from ssi_wallet.cli._io import emit_json, force_option, read_input, read_json_object, write_out
+from ssi_wallet.cli._options import INSTANT, KeySource, key_options
 
 __all__ = ["barcode"]
 
@@ -31,12 +30,7 @@ def barcode() -> None:
 
 
 @barcode.command("issue")
-@click.option(
-    "--key-file",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The issuer's private key file; its did:key is the issuer.",
-)
+@key_options(exists=False, help="The issuer's private key file; its did:key is the issuer.")
 @click.option(
     "--claims",
     "claims_file",
@@ -44,16 +38,16 @@ def barcode() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="JSON object of claims.",
 )
-@click.option("--exp", required=True, metavar="TIME", help="ISO 8601 expiry of the barcode.")
-@click.option("--passphrase-env", metavar="VAR", help="Variable holding the key file's passphrase.")
+@click.option(
+    "--exp", required=True, type=INSTANT, metavar="TIME", help="ISO 8601 expiry of the barcode."
+)
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Also draw a PNG.")
 @click.option("--svg", type=click.Path(dir_okay=False, path_type=Path), help="Also draw an SVG.")
 @force_option
 def issue(
-    key_file: Path,
+    key: KeySource,
     claims_file: Path,
-    exp: str,
-    passphrase_env: str | None,
+    exp: datetime,
     png: Path | None,
     svg: Path | None,
     force: bool,
@@ -62,16 +56,11 @@ def issue(
 
     Drawing images needs the `qr` extra (segno).
     """
-    passphrase = os.environ.get(passphrase_env) if passphrase_env else None
-    key = read_key_file(key_file, passphrase=passphrase)
+    signing = key.read()
     claims = read_json_object(claims_file, "claims file", max_bytes=_MAX_CLAIMS)
-    try:
-        expires = datetime.fromisoformat(exp.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
-    did = did_key_from_public_key(key.public_key)
-    kid = f"{did}#{key.public_key.to_multikey()}"
-    text = encode_barcode(claims, key, kid=kid, issuer=did, exp=expires)
+    did = did_key_from_public_key(signing.public_key)
+    kid = f"{did}#{signing.public_key.to_multikey()}"
+    text = encode_barcode(claims, signing, kid=kid, issuer=did, exp=exp)
     if png is not None:
         write_out(png, qr_png(text), force=force)
     if svg is not None:

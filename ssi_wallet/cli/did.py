@@ -13,6 +13,7 @@ from did_methods.methods.jwk import did_jwk_from_jwk
 from did_methods.methods.key import did_key_from_public_key
 from did_methods.resolver import Resolver
 from ssi_wallet.cli._io import echo_safe, emit_json
+from ssi_wallet.cli._options import read_passphrase
 
 __all__ = ["did"]
 
@@ -52,13 +53,7 @@ def did() -> None:
 )
 def create(method: str, key_type: str, key_file: Path, passphrase_env: str | None) -> None:
     """Generate a key pair, write the private key to KEY_FILE and print the new DID."""
-    passphrase = None
-    if passphrase_env:
-        import os
-
-        passphrase = os.environ.get(passphrase_env)
-        if not passphrase:
-            raise click.UsageError(f"environment variable {passphrase_env} is empty or unset")
+    passphrase = read_passphrase(passphrase_env)
     key = PrivateKey.generate(KeyType.parse(key_type))
     if method == "key":
         did_text = did_key_from_public_key(key.public_key)

@@ -10,8 +10,8 @@ import click
 
 from credentials import schemas
 from did_methods._wire.text import safe_json
-from did_methods.keyfile import read_key_file
 from ssi_wallet.cli._io import emit_json, force_option, read_json_object, write_out
+from ssi_wallet.cli._options import INSTANT, KeySource, key_options
 from ssi_wallet.issuer import Issuer
 
 __all__ = ["issue"]
@@ -45,9 +45,9 @@ def _subject(path: Path) -> dict[str, Any]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="JSON file with the credentialSubject; its 'id' is the holder's DID.  [required]",
 )
-@click.option(
-    "--key-file",
-    type=click.Path(dir_okay=False, path_type=Path),
+@key_options(
+    required=False,
+    exists=False,
     help="The issuer's private key file (as written by 'ssi-wallet did create').  [required]",
 )
 @click.option(
@@ -58,9 +58,11 @@ def _subject(path: Path) -> dict[str, Any]:
     type=click.Choice(["sd-jwt", "di-eddsa", "di-ecdsa", "vc-jwt"]),
     help="Securing format.",
 )
-@click.option("--passphrase-env", metavar="VAR", help="Variable holding the key file's passphrase.")
 @click.option(
-    "--valid-until", metavar="TIME", help="ISO 8601 end of validity (default: expiryDate)."
+    "--valid-until",
+    type=INSTANT,
+    metavar="TIME",
+    help="ISO 8601 end of validity (default: expiryDate).",
 )
 @click.option(
     "--out",
@@ -73,10 +75,9 @@ def issue(
     type_name: str,
     example_subject: bool,
     subject_file: Path | None,
-    key_file: Path | None,
+    key: KeySource | None,
     fmt: str,
-    passphrase_env: str | None,
-    valid_until: str | None,
+    valid_until: datetime | None,
     out: Path | None,
     force: bool,
 ) -> None:
@@ -86,31 +87,22 @@ def issue(
     violation is listed and nothing is signed (exit 2). The credential is
     printed to stdout: compact text for sd-jwt and vc-jwt, JSON otherwise.
     """
-    import os
-
     if example_subject:
         emit_json(schemas.example_subject(type_name))
         return
-    if subject_file is None or key_file is None:
+    if subject_file is None or key is None:
         missing = "--subject-file" if subject_file is None else "--key-file"
         raise click.UsageError(f"{missing} is required (or ask for --example-subject)")
-    passphrase = os.environ.get(passphrase_env) if passphrase_env else None
-    key = read_key_file(key_file, passphrase=passphrase)
+    signing = key.read()
     subject = _subject(subject_file)
     holder = subject.pop("id")
-    until = None
-    if valid_until is not None:
-        try:
-            until = datetime.fromisoformat(valid_until.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise click.UsageError(f"--valid-until takes an ISO 8601 instant: {exc}") from exc
-    issuer = Issuer.create(None, name=str(key_file), key=key)
+    issuer = Issuer.create(None, name=str(key.path), key=signing)
     issued = issuer.issue(
         type_name,
         subject=holder,
         claims=subject,
         format=fmt,  # type: ignore[arg-type]
-        valid_until=until,
+        valid_until=valid_until,
         with_status=False,
     )
     if out is not None:

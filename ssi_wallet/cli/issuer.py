@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -26,8 +25,15 @@ import click
 from did_methods._wire.json import loads
 from did_methods._wire.text import safe_json, safe_json_text
 from did_methods.errors import ParseError, SSIWalletError
-from ssi_wallet.cli._io import echo_safe, emit_json, force_option, read_input, write_out
-from ssi_wallet.cli.ledger import _read_key
+from ssi_wallet.cli._io import emit, force_option, progress_bar, read_input, write_out
+from ssi_wallet.cli._options import (
+    INSTANT,
+    KeySource,
+    StoreTarget,
+    json_option,
+    key_options,
+    store_options,
+)
 
 __all__ = ["issuer"]
 
@@ -38,126 +44,33 @@ _FORMATS = ("sd-jwt", "di-eddsa", "di-ecdsa", "vc-jwt")
 MAX_CSV_ROWS = 1_000_000
 
 
+_HINT = "create the issuer with 'issuer init'"
+
+
 def _common(func: F) -> F:
     """--db/--dsn/--schema, --key-file, --passphrase-env, --did and --json."""
-    func = click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
+    func = json_option(func)
     func = click.option(
         "--did", metavar="DID", help="The issuer's DID, when several share one key."
     )(func)
-    func = click.option(
-        "--passphrase-env", metavar="VAR", help="Variable holding the key file's passphrase."
-    )(func)
-    func = click.option(
-        "--key-file",
-        required=True,
-        type=click.Path(dir_okay=False, path_type=Path),
+    func = key_options(
+        exists=False,
         help="The issuer's private key file (as written by 'ssi-wallet did create').",
     )(func)
-    return _store(func)
-
-
-def _store(func: F) -> F:
-    func = click.option(
-        "--schema",
-        "pg_schema",
-        default="ssi_ledger",
-        show_default=True,
-        help="With --dsn: the PostgreSQL schema holding the tables.",
-    )(func)
-    func = click.option("--dsn", metavar="DSN", help="PostgreSQL database (postgresql://...).")(
-        func
-    )
-    func = click.option(
-        "--db", type=click.Path(dir_okay=False, path_type=Path), help="SQLite ledger file."
-    )(func)
-    return func
+    return store_options()(func)
 
 
 @contextmanager
-def _ledger(
-    db: Path | None,
-    dsn: str | None,
-    pg_schema: str,
-    *,
-    key: Any = None,
-    trust_root: str | None = None,
-    must_exist: bool = True,
-) -> Iterator[Any]:
-    """The ledger in the database, under the origin the store is bound to."""
-    from ledger.facade import DEFAULT_ORIGIN, Ledger
-    from ledger.store import open_store
-
-    if (db is None) == (dsn is None):
-        raise click.UsageError("give exactly one of --db PATH or --dsn DSN")
-    if dsn is not None and not dsn.startswith(("postgresql://", "postgres://")):
-        raise click.UsageError("--dsn must be a postgresql:// URL")
-    if db is not None and must_exist and not db.exists():
-        raise click.UsageError(f"{db} does not exist; create the issuer with 'issuer init'")
-    target = dsn if dsn is not None else os.fspath(db or "")
-    if dsn is not None:
-        from ledger.store.postgres import PostgresStore
-
-        store: Any = PostgresStore(dsn, schema=pg_schema)
-    else:
-        store = open_store(target)
-    try:
-        origin = store.origin() or DEFAULT_ORIGIN
-    finally:
-        store.close()
-    schema = pg_schema if dsn else None
-    with Ledger.open(target, key=key, trust_root=trust_root, origin=origin, schema=schema) as led:
-        yield led
-
-
-@contextmanager
-def _issuer(
-    db: Path | None,
-    dsn: str | None,
-    pg_schema: str,
-    key_file: Path,
-    passphrase_env: str | None,
-    did: str | None,
-) -> Iterator[Any]:
+def _issuer(store: StoreTarget, key: KeySource, did: str | None) -> Iterator[Any]:
     from ssi_wallet.issuer import Issuer
 
-    key = _read_key(key_file, passphrase_env)
-    with _ledger(db, dsn, pg_schema) as led:
-        office = Issuer.open(led, key=key, did=did)
+    signing = key.read()
+    with store.open_ledger(hint=_HINT) as led:
+        office = Issuer.open(led, key=signing, did=did)
         try:
             yield office, led
         finally:
             office.close()
-
-
-@contextmanager
-def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A rich progress bar on stderr (a terminal only), as ``progress(done, total)``."""
-    if not enabled or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-    ) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
-
-
-def _emit(as_json: bool, data: Any, text: str) -> None:
-    if as_json:
-        emit_json(data)
-    else:
-        echo_safe(text)
 
 
 @click.group("issuer")
@@ -169,66 +82,47 @@ def issuer() -> None:
 
 
 @issuer.command("init")
-@_store
-@click.option(
-    "--key-file",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+@store_options()
+@key_options(
+    exists=False,
     help="The issuer's key file; a new Ed25519 key is written there if it does not exist.",
 )
-@click.option("--passphrase-env", metavar="VAR", help="Variable holding the key file's passphrase.")
 @click.option("--name", required=True, help="The issuing authority's name.")
 @click.option(
     "--status-base",
     metavar="URL",
     help="URL prefix the status lists are published under (default: derived from the DID).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 def init(
-    db: Path | None,
-    dsn: str | None,
-    pg_schema: str,
-    key_file: Path,
-    passphrase_env: str | None,
+    store: StoreTarget,
+    key: KeySource,
     name: str,
     status_base: str | None,
     as_json: bool,
 ) -> None:
     """Create an issuer: its did:ledger DID on the ledger, its first status lists, its rows."""
-    from did_methods.keyfile import write_key_file
-    from did_methods.keys import PrivateKey
     from ssi_wallet.issuer import Issuer
 
-    if key_file.exists():
-        key = _read_key(key_file, passphrase_env)
-    else:
-        key = PrivateKey.generate()
-        passphrase = os.environ.get(passphrase_env) if passphrase_env else None
-        write_key_file(key_file, key, passphrase=passphrase or None)
-    with _ledger(db, dsn, pg_schema, must_exist=False) as led:
-        office = Issuer.create(led, name=name, key=key, status_base=status_base)
+    signing = key.read_or_create()
+    with store.open_ledger(create=True) as led:
+        office = Issuer.create(led, name=name, key=signing, status_base=status_base)
         data = {
             "did": office.did,
             "verificationMethod": office.verification_method,
             "name": office.name,
             "statusBase": office.status_base,
-            "keyFile": os.fspath(key_file),
+            "keyFile": os.fspath(key.path),
         }
-    _emit(as_json, data, f"issuer: {data['did']}\nstatus lists under: {data['statusBase']}")
+    emit(as_json, data, f"issuer: {data['did']}\nstatus lists under: {data['statusBase']}")
 
 
 # -- accredit -----------------------------------------------------------------------
 
 
 @issuer.command("accredit")
-@_store
-@click.option(
-    "--key-file",
-    required=True,
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="The accreditor's key (the registry's root, or a body allowed to delegate).",
-)
-@click.option("--passphrase-env", metavar="VAR", help="Variable holding the key file's passphrase.")
+@store_options()
+@key_options(help="The accreditor's key (the registry's root, or a body allowed to delegate).")
 @click.option(
     "--root",
     metavar="DID",
@@ -246,27 +140,25 @@ def init(
 @click.option(
     "--jurisdiction", default="EU", show_default=True, help="Where the accreditation holds."
 )
-@click.option("--valid-until", metavar="TIME", help="ISO 8601 end of the accreditation.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--valid-until", type=INSTANT, metavar="TIME", help="ISO 8601 end of the accreditation."
+)
+@json_option
 def accredit(
-    db: Path | None,
-    dsn: str | None,
-    pg_schema: str,
-    key_file: Path,
-    passphrase_env: str | None,
+    store: StoreTarget,
+    key: KeySource,
     root: str | None,
     subject: str,
     types: tuple[str, ...],
     jurisdiction: str,
-    valid_until: str | None,
+    valid_until: datetime | None,
     as_json: bool,
 ) -> None:
     """Accredit an issuer on the ledger's trusted issuer registry for credential types."""
-    key = _read_key(key_file, passphrase_env)
-    until = _instant(valid_until, "--valid-until") if valid_until else None
-    with _ledger(db, dsn, pg_schema, key=key, trust_root=root) as led:
+    accreditor = key.read()
+    with store.open_ledger(key=accreditor, trust_root=root, hint=_HINT) as led:
         accreditation = led.accredit(
-            subject, types=types, by=key, jurisdiction=jurisdiction, valid_until=until
+            subject, types=types, by=accreditor, jurisdiction=jurisdiction, valid_until=valid_until
         )
         data = {
             "subject": subject,
@@ -274,14 +166,7 @@ def accredit(
             "jurisdiction": jurisdiction,
             "index": accreditation.id,
         }
-    _emit(as_json, data, f"accredited {subject} for {', '.join(types)} in {jurisdiction}")
-
-
-def _instant(text: str, option: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise click.UsageError(f"{option} takes an ISO 8601 instant: {exc}") from exc
+    emit(as_json, data, f"accredited {subject} for {', '.join(types)} in {jurisdiction}")
 
 
 # -- issue --------------------------------------------------------------------------
@@ -433,7 +318,7 @@ def issue(
     bar = from_csv is not None and not as_json
     with (
         _issuer(**common) as (office, _),
-        _progress("issuing", bar) as progress,
+        progress_bar("issuing", bar) as progress,
     ):
         try:
             issued = office.issue_many(
@@ -462,7 +347,7 @@ def issue(
     if out is not None:
         _write(out, buffer.getvalue(), force)
         summary = {"issued": len(lines), "out": os.fspath(out)}
-        _emit(as_json, summary, f"issued {len(lines)} credentials into {out}")
+        emit(as_json, summary, f"issued {len(lines)} credentials into {out}")
     else:
         click.echo(safe_json_text(buffer.getvalue()), nl=False)
 
@@ -528,7 +413,7 @@ def _status_command(action: str, verb: str, summary: str) -> click.Command:
             count = getattr(office, f"{action}_many")(targets)
             entries = led.log.size - size
         data = {"action": action, "count": count, "ledgerEntries": entries}
-        _emit(as_json, data, f"{verb} {count} credential(s); lists republished and anchored")
+        emit(as_json, data, f"{verb} {count} credential(s); lists republished and anchored")
 
     command.__doc__ = (
         f"{summary} by status reference (LIST:INDEX or INDEX).\n\n"
@@ -573,7 +458,7 @@ def publish(out_dir: Path | None, as_json: bool, **common: Any) -> None:
             write_out(path, data, force=True, mode=0o644)
             written.append(os.fspath(path))
     data_out = {"published": sorted(documents), "written": written}
-    _emit(as_json, data_out, "\n".join(f"published {url}" for url in sorted(documents)))
+    emit(as_json, data_out, "\n".join(f"published {url}" for url in sorted(documents)))
 
 
 @issuer.command("status")
@@ -587,7 +472,7 @@ def status(refs: tuple[str, ...], as_json: bool, **common: Any) -> None:
     with _issuer(**common) as (office, _):
         if targets:
             states = {str(ref): office.status_of(ref) for ref in targets}
-            _emit(as_json, states, "\n".join(f"{ref} {state}" for ref, state in states.items()))
+            emit(as_json, states, "\n".join(f"{ref} {state}" for ref, state in states.items()))
             return
         lists = office.status_lists()
         data = {
@@ -611,4 +496,4 @@ def status(refs: tuple[str, ...], as_json: bool, **common: Any) -> None:
             f"list {info.number}: {info.dealt}/{info.length} dealt, "
             f"{info.revoked} revoked, {info.suspended} suspended"
         )
-    _emit(as_json, data, "\n".join(text))
+    emit(as_json, data, "\n".join(text))

@@ -9,7 +9,6 @@ negative answer (audit failed, not found, refused), 2 usage or malformed input.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,16 +18,22 @@ import click
 
 from did_methods._wire.b64 import b64_encode
 from did_methods.encoding import b64url_encode
-from did_methods.errors import InvalidKey, SSIWalletError
+from did_methods.errors import InvalidKey, ParseError, SSIWalletError
 from did_methods.keyfile import read_key_file
 from did_methods.keys import KeyType, PrivateKey, PublicKey
-from ledger._merkle import hash_leaf
 from ledger.checkpoint import Checkpoint, NoteSigner, NoteVerifier, SignedNote
 from ledger.entry import DEFAULT_MAX_PAYLOAD, Entry, EntryDraft
 from ledger.log import Log
+from ledger.personal_data import personal_data_hints
 from ledger.registry import LedgerMethod, Signer
-from ledger.store import Store, open_store
-from ssi_wallet.cli._io import echo_safe, emit_json
+from ssi_wallet.cli._io import echo_safe, emit, emit_json, progress_bar, read_bytes
+from ssi_wallet.cli._options import (
+    KeySource,
+    StoreTarget,
+    json_option,
+    key_options,
+    store_options,
+)
 
 __all__ = ["ledger"]
 
@@ -37,67 +42,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 _DEFAULT_ORIGIN = "ssi-wallet.local/ledger"
 _DEFAULT_WITNESS = "ssi-wallet.local/witness"
 _MAX_BATCH = 10_000
+_HINT = "create it with 'ssi-wallet ledger init'"
 
 
 def _store_options(func: F) -> F:
-    func = click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
-    func = _schema_option(func)
-    func = click.option("--dsn", metavar="DSN", help="PostgreSQL database (postgresql://...).")(
-        func
-    )
-    func = click.option(
-        "--db", type=click.Path(dir_okay=False, path_type=Path), help="SQLite file."
-    )(func)
-    return func
+    return store_options()(json_option(func))
 
 
-def _schema_option(func: F) -> F:
-    return click.option(
-        "--schema",
-        "pg_schema",
-        default="ssi_ledger",
-        show_default=True,
-        callback=_remember_schema,
-        expose_value=False,
-        help="With --dsn: the PostgreSQL schema holding the tables.",
-    )(func)
-
-
-def _remember_schema(ctx: click.Context, _: click.Parameter, value: str) -> str:
-    ctx.meta["ssi_wallet.ledger.schema"] = value
-    return value
-
-
-def _open_store(
-    db: Path | None, dsn: str | None, *, read_only: bool = False, create: bool = True
-) -> Store:
-    target = _target(db, dsn)
-    if dsn is not None:
-        from ledger.store.postgres import PostgresStore
-
-        ctx = click.get_current_context(silent=True)
-        schema = ctx.meta.get("ssi_wallet.ledger.schema", "ssi_ledger") if ctx else "ssi_ledger"
-        return PostgresStore(target, schema=schema, read_only=read_only, create=create)
-    return open_store(target, read_only=read_only, create=create)
-
-
-def _target(db: Path | None, dsn: str | None) -> str:
-    if (db is None) == (dsn is None):
-        raise click.UsageError("give exactly one of --db PATH or --dsn DSN")
-    if dsn is not None:
-        if not dsn.startswith(("postgresql://", "postgres://")):
-            raise click.UsageError("--dsn must be a postgresql:// URL")
-        return dsn
-    return os.fspath(db) if db is not None else ""
-
-
-def _read_key(path: Path, passphrase_env: str | None) -> PrivateKey:
-    passphrase = None
-    if passphrase_env:
-        passphrase = os.environ.get(passphrase_env)
-        if not passphrase:
-            raise click.UsageError(f"environment variable {passphrase_env} is empty or unset")
-    return read_key_file(path, passphrase=passphrase)
+def _ed25519(key: PrivateKey, what: str) -> PrivateKey:
+    if key.key_type is not KeyType.ED25519:
+        raise InvalidKey(f"{what} must be an Ed25519 key, not {key.key_type.value}")
+    return key
 
 
 def _newest_note(log: Log) -> str:
@@ -106,38 +61,6 @@ def _newest_note(log: Log) -> str:
     if not latest:
         raise click.UsageError("the log has no checkpoint yet: sign one with --key-file")
     return latest[0].note
-
-
-def _open(
-    db: Path | None, dsn: str | None, key: PrivateKey | None = None, *, read_only: bool = False
-) -> Log:
-    """Open the log in the store, under the origin the store is bound to.
-
-    Nothing is ever created here (that is ``ledger init``); ``read_only`` opens
-    the store so that it cannot be changed at all (commands that only read).
-    """
-    _target(db, dsn)
-    if db is not None and not db.exists():
-        raise click.UsageError(f"{db} does not exist; create it with 'ssi-wallet ledger init'")
-    store = _open_store(db, dsn, read_only=read_only, create=False)
-    try:
-        origin = store.origin()
-        if origin is None:
-            raise click.UsageError("this store is not initialised; run 'ssi-wallet ledger init'")
-        signer = None
-        if key is not None and key.key_type is KeyType.ED25519:
-            signer = NoteSigner(origin, key)
-        return Log(store, origin=origin, signer=signer)
-    except BaseException:
-        store.close()
-        raise
-
-
-def _emit(as_json: bool, data: Any, text: str) -> None:
-    if as_json:
-        emit_json(data)
-    else:
-        echo_safe(text)
 
 
 def _did_key_url(key: PrivateKey) -> str:
@@ -154,53 +77,37 @@ def ledger() -> None:
 
 @ledger.command("init")
 @_store_options
-@click.option(
-    "--key-file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    required=True,
-    help="The operator's Ed25519 key (as written by 'ssi-wallet did create').",
-)
-@click.option("--passphrase-env", metavar="VAR", help="Passphrase of an encrypted key file.")
+@key_options(help="The operator's Ed25519 key (as written by 'ssi-wallet did create').")
 @click.option(
     "--origin",
     default=_DEFAULT_ORIGIN,
     show_default=True,
     help="The log's name in checkpoints (a schema-less URL).",
 )
-def init(
-    db: Path | None,
-    dsn: str | None,
-    as_json: bool,
-    key_file: Path,
-    passphrase_env: str | None,
-    origin: str,
-) -> None:
+def init(store: StoreTarget, as_json: bool, key: KeySource, origin: str) -> None:
     """Create (or reopen) a log and sign a checkpoint; print its verifier key.
 
     On an existing log the key must be the one that signs its checkpoints:
     another key is refused (checkpoint_key_mismatch), the same key is idempotent.
     """
-    key = _read_key(key_file, passphrase_env)
-    if key.key_type is not KeyType.ED25519:
-        raise click.UsageError("checkpoints are signed with Ed25519: use an Ed25519 key")
+    operator = _ed25519(key.read(), "the operator's key (checkpoints are signed with Ed25519)")
     # A file with content must already be a ledger: init never writes its tables
     # into another kind of file (a wallet, a document) it is pointed at.
-    existing = db is not None and db.exists() and db.stat().st_size > 0
-    store = _open_store(db, dsn, create=not existing)
+    opened = store.open_store()
     try:
-        stored = store.origin()
+        stored = opened.origin()
         if stored is not None and stored != origin:
             raise click.UsageError(f"this store already holds the log {stored!r}")
-        log = Log(store, origin=origin, signer=NoteSigner(origin, key))
+        log = Log(opened, origin=origin, signer=NoteSigner(origin, operator))
         note = log.checkpoint()
-        vkey = NoteVerifier(origin, key.public_key).vkey
-        _emit(
+        vkey = NoteVerifier(origin, operator.public_key).vkey
+        emit(
             as_json,
             {"origin": origin, "size": log.size, "vkey": vkey, "checkpoint": note},
             f"origin: {origin}\nsize: {log.size}\nvkey: {vkey}",
         )
     finally:
-        store.close()
+        opened.close()
 
 
 # -- append -------------------------------------------------------------------------
@@ -214,13 +121,7 @@ def _lines(path: Path) -> Iterator[bytes]:
 
 @ledger.command("append")
 @_store_options
-@click.option(
-    "--key-file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    required=True,
-    help="The submitter's key; entries are submitted under its did:key.",
-)
-@click.option("--passphrase-env", metavar="VAR", help="Passphrase of an encrypted key file.")
+@key_options(help="The submitter's key; entries are submitted under its did:key.")
 @click.option("--kind", default="data", show_default=True, help="Entry kind ([a-z0-9._:-]).")
 @click.option("--data", "text", metavar="TEXT", help="Append TEXT (UTF-8) as one entry.")
 @click.option(
@@ -242,54 +143,78 @@ def _lines(path: Path) -> Iterator[bytes]:
     show_default=True,
     help="Entries per transaction with --lines.",
 )
+@click.option(
+    "--i-know-this-is-not-personal-data",
+    "not_personal",
+    is_flag=True,
+    help="Append even what looks like personal data (a name, a birth date, an e-mail address).",
+)
 def append(
-    db: Path | None,
-    dsn: str | None,
+    store: StoreTarget,
     as_json: bool,
-    key_file: Path,
-    passphrase_env: str | None,
+    key: KeySource,
     kind: str,
     text: str | None,
     file_path: Path | None,
     lines_path: Path | None,
     batch: int,
+    not_personal: bool,
 ) -> None:
-    """Append entries signed by KEY_FILE's key; print the indices they got."""
+    """Append entries signed by KEY_FILE's key; print the indices they got.
+
+    The log cannot forget, and personal data belongs in the vault: a payload
+    that looks like personal data (a personal-data label such as name= or
+    birthDate:, a date without a time, an e-mail address, capitalised words in
+    a row as a name is written) is refused (exit 2) and nothing is written,
+    unless --i-know-this-is-not-personal-data. With --lines a progress bar
+    shows on stderr when it is a terminal.
+    """
     if sum(x is not None for x in (text, file_path, lines_path)) != 1:
         raise click.UsageError("give exactly one of --data, --file or --lines")
-    key = _read_key(key_file, passphrase_env)
-    submitter = _did_key_url(key)
+    submitter_key = key.read()
+    submitter = _did_key_url(submitter_key)
     EntryDraft(kind, b"")  # a malformed kind is a usage error, found before anything is written
+    payload = b""
+    total = 1
     if lines_path is not None:
-        for number, line in enumerate(_lines(lines_path), 1):
+        total = 0
+        for total, line in enumerate(_lines(lines_path), 1):
             if len(line) > DEFAULT_MAX_PAYLOAD:
                 raise click.UsageError(
-                    f"line {number} is longer than the {DEFAULT_MAX_PAYLOAD}-byte payload bound"
+                    f"line {total} is longer than the {DEFAULT_MAX_PAYLOAD}-byte payload bound"
                 )
-    elif file_path is not None and file_path.stat().st_size > DEFAULT_MAX_PAYLOAD:
-        raise click.UsageError(f"{file_path} is larger than {DEFAULT_MAX_PAYLOAD} bytes")
-    elif text is not None and len(text.encode("utf-8")) > DEFAULT_MAX_PAYLOAD:
-        raise click.UsageError(f"--data is larger than {DEFAULT_MAX_PAYLOAD} bytes")
-    log = _open(db, dsn, key)
+            if not not_personal:
+                _refuse_personal_data(line, f"line {total}")
+    elif file_path is not None:
+        payload = read_bytes(file_path, "--file", max_bytes=DEFAULT_MAX_PAYLOAD)
+    elif text is not None:
+        payload = text.encode("utf-8")
+        if len(payload) > DEFAULT_MAX_PAYLOAD:
+            raise click.UsageError(f"--data is larger than {DEFAULT_MAX_PAYLOAD} bytes")
+    if lines_path is None and not not_personal:
+        _refuse_personal_data(payload, "--file" if file_path is not None else "--data")
+    log = store.open_log(hint=_HINT, key=submitter_key)
     try:
         appended: list[Entry] = []
         if lines_path is not None:
-            pending: list[bytes] = []
-            for line in _lines(lines_path):
-                pending.append(line)
-                if len(pending) >= batch:
-                    appended += _append_batch(log, key, submitter, kind, pending)
-                    pending = []
-            if pending:
-                appended += _append_batch(log, key, submitter, kind, pending)
+            with progress_bar("appending", not as_json) as progress:
+                pending: list[bytes] = []
+                for line in _lines(lines_path):
+                    pending.append(line)
+                    if len(pending) >= batch:
+                        appended += _append_batch(log, submitter_key, submitter, kind, pending)
+                        pending = []
+                        if progress is not None:
+                            progress(len(appended), total)
+                if pending:
+                    appended += _append_batch(log, submitter_key, submitter, kind, pending)
+                if progress is not None:
+                    progress(len(appended), total)
         else:
-            payload = (
-                text.encode("utf-8") if text is not None else Path(str(file_path)).read_bytes()
-            )
-            appended = _append_batch(log, key, submitter, kind, [payload])
+            appended = _append_batch(log, submitter_key, submitter, kind, [payload])
         first = appended[0].index if appended else None
         last = appended[-1].index if appended else None
-        _emit(
+        emit(
             as_json,
             {"count": len(appended), "first": first, "last": last, "size": log.size},
             f"appended {len(appended)} entries"
@@ -298,6 +223,25 @@ def append(
         )
     finally:
         log.store.close()
+
+
+class PersonalDataRefused(ParseError):
+    """A payload given to ``ledger append`` looks like personal data (exit 2).
+
+    ``code`` is ``looks_like_personal_data``.
+    """
+
+    code = "looks_like_personal_data"
+
+
+def _refuse_personal_data(payload: bytes, where: str) -> None:
+    hints = personal_data_hints(payload)
+    if hints:
+        raise PersonalDataRefused(
+            f"{where} looks like personal data ({'; '.join(hints)}): the log cannot forget, "
+            "keep personal data in the vault ('ssi-wallet vault put'); nothing was appended. "
+            "If it is not personal data, add --i-know-this-is-not-personal-data"
+        )
 
 
 def _append_batch(
@@ -324,7 +268,7 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
         "payload": b64url_encode(entry.payload),
         "payloadText": text,
         "signature": b64url_encode(entry.signature),
-        "leafHash": b64_encode(hash_leaf(entry.encode())),
+        "leafHash": b64_encode(entry.leaf_hash()),
         "chainHash": entry.chain_hash().hex(),
         "entry": b64url_encode(entry.encode()),
     }
@@ -333,41 +277,33 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
 @ledger.command("get")
 @_store_options
 @click.argument("index", type=click.IntRange(min=0))
-def get(db: Path | None, dsn: str | None, as_json: bool, index: int) -> None:
+def get(store: StoreTarget, as_json: bool, index: int) -> None:
     """Print the entry at INDEX (exit 1 when there is none)."""
-    log = _open(db, dsn, read_only=True)
+    log = store.open_log(hint=_HINT, read_only=True)
     try:
         data = _entry_json(log.get(index))
     finally:
         log.store.close()
     lines = [f"{k}: {v}" for k, v in data.items() if v is not None]
-    _emit(as_json, data, "\n".join(lines))
+    emit(as_json, data, "\n".join(lines))
 
 
 @ledger.command("checkpoint")
 @_store_options
-@click.option(
-    "--key-file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="The operator's key: sign a new checkpoint (else print the newest stored one).",
+@key_options(
+    required=False,
+    help="The operator's Ed25519 key: sign a new checkpoint (else print the newest stored one).",
 )
-@click.option("--passphrase-env", metavar="VAR", help="Passphrase of an encrypted key file.")
-def checkpoint(
-    db: Path | None,
-    dsn: str | None,
-    as_json: bool,
-    key_file: Path | None,
-    passphrase_env: str | None,
-) -> None:
+def checkpoint(store: StoreTarget, as_json: bool, key: KeySource | None) -> None:
     """Print the signed checkpoint note (a new one when --key-file is given)."""
-    key = _read_key(key_file, passphrase_env) if key_file is not None else None
-    log = _open(db, dsn, key, read_only=key is None)
+    operator = _ed25519(key.read(), "the operator's key") if key is not None else None
+    log = store.open_log(hint=_HINT, key=operator, read_only=operator is None)
     try:
-        note = log.checkpoint() if key is not None else _newest_note(log)
+        note = log.checkpoint() if operator is not None else _newest_note(log)
     finally:
         log.store.close()
     body = Checkpoint.parse(SignedNote.parse(note).text)
-    _emit(
+    emit(
         as_json,
         {
             "origin": body.origin,
@@ -383,17 +319,15 @@ def checkpoint(
 @_store_options
 @click.argument("index", type=click.IntRange(min=0))
 @click.option("--size", type=click.IntRange(min=1), help="Tree size (default: the whole log).")
-def prove_inclusion(
-    db: Path | None, dsn: str | None, as_json: bool, index: int, size: int | None
-) -> None:
+def prove_inclusion(store: StoreTarget, as_json: bool, index: int, size: int | None) -> None:
     """Print the inclusion proof of entry INDEX in the tree of SIZE entries."""
-    log = _open(db, dsn, read_only=True)
+    log = store.open_log(hint=_HINT, read_only=True)
     try:
         tree_size = log.size if size is None else size
         if index >= tree_size:
             raise SSIWalletError(f"no entry {index} in a tree of {tree_size} entries")
         proof = log.prove_inclusion(index, tree_size)
-        leaf = hash_leaf(log.get(index).encode())
+        leaf = log.get(index).leaf_hash()
         root = log.root(tree_size)
     finally:
         log.store.close()
@@ -405,18 +339,16 @@ def prove_inclusion(
         f"root: {b64_encode(root)}",
     ]
     text += [f"hash: {b64_encode(h)}" for h in proof.hashes]
-    _emit(as_json, data, "\n".join(text))
+    emit(as_json, data, "\n".join(text))
 
 
 @ledger.command("prove-consistency")
 @_store_options
 @click.argument("size1", type=click.IntRange(min=0))
 @click.argument("size2", type=click.IntRange(min=0), required=False)
-def prove_consistency(
-    db: Path | None, dsn: str | None, as_json: bool, size1: int, size2: int | None
-) -> None:
+def prove_consistency(store: StoreTarget, as_json: bool, size1: int, size2: int | None) -> None:
     """Print the proof that the tree of SIZE1 entries is a prefix of the tree of SIZE2."""
-    log = _open(db, dsn, read_only=True)
+    log = store.open_log(hint=_HINT, read_only=True)
     try:
         tree_size = log.size if size2 is None else size2
         if size1 > tree_size:
@@ -428,7 +360,7 @@ def prove_consistency(
     data = {"root1": b64_encode(root1), "root2": b64_encode(root2), "proof": proof.to_json()}
     text = [f"size1: {size1}", f"size2: {tree_size}", f"root1: {b64_encode(root1)}"]
     text += [f"root2: {b64_encode(root2)}"] + [f"hash: {b64_encode(h)}" for h in proof.hashes]
-    _emit(as_json, data, "\n".join(text))
+    emit(as_json, data, "\n".join(text))
 
 
 # -- audit --------------------------------------------------------------------------
@@ -467,36 +399,17 @@ def _log_verifier(text: str, origin: str) -> NoteVerifier:
     metavar="VKEY",
     help="Check the stored checkpoint's signature (vkey, did:key, Multikey or key file).",
 )
-def audit_cmd(
-    db: Path | None, dsn: str | None, as_json: bool, signatures: bool, log_key: str | None
-) -> None:
+def audit_cmd(store: StoreTarget, as_json: bool, signatures: bool, log_key: str | None) -> None:
     """Verify the whole log; exit 0 when intact, 1 naming the first bad index when not."""
     from ledger.audit import audit
     from ledger.log import did_key_lookup
 
-    log = _open(db, dsn, read_only=True)
+    log = store.open_log(hint=_HINT, read_only=True)
     try:
         verifiers = [_log_verifier(log_key, log.origin)] if log_key else None
         lookup = did_key_lookup if signatures else None
-        if sys.stderr.isatty() and not as_json:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-            with Progress(
-                "[progress.description]{task.description}",
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                console=Console(stderr=True),
-            ) as bar:
-                task = bar.add_task("auditing", total=log.size)
-
-                def progress(done: int, total: int) -> None:
-                    bar.update(task, completed=done, total=total)
-
-                report = audit(log.store, verifiers=verifiers, key_lookup=lookup, progress=progress)
-        else:
-            report = audit(log.store, verifiers=verifiers, key_lookup=lookup)
+        with progress_bar("auditing", not as_json) as progress:
+            report = audit(log.store, verifiers=verifiers, key_lookup=lookup, progress=progress)
     finally:
         log.store.close()
     data = {
@@ -509,11 +422,11 @@ def audit_cmd(
         "signaturesChecked": report.signatures_checked,
     }
     if report.ok:
-        _emit(as_json, data, f"ok: {report.size} entries intact")
+        emit(as_json, data, f"ok: {report.size} entries intact")
         return
     where = "" if report.first_bad_index is None else f" at entry {report.first_bad_index}"
     if as_json:
-        _emit(True, data, "")
+        emit(True, data, "")
     echo_safe(f"error: audit failed{where}: {report.reason}", err=True)
     sys.exit(1)
 
@@ -523,12 +436,7 @@ def audit_cmd(
 
 @ledger.command("cosign")
 @_store_options
-@click.option(
-    "--witness-key",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    required=True,
-    help="The witness's Ed25519 key file.",
-)
+@key_options(option="--witness-key", help="The witness's Ed25519 key file.")
 @click.option(
     "--log-key",
     required=True,
@@ -549,10 +457,9 @@ def audit_cmd(
     help="Cosign this checkpoint note instead of the newest stored one.",
 )
 def cosign(
-    db: Path | None,
-    dsn: str | None,
+    store: StoreTarget,
     as_json: bool,
-    witness_key: Path,
+    key: KeySource,
     log_key: str,
     state: Path,
     name: str,
@@ -561,14 +468,17 @@ def cosign(
     """Cosign the log's newest checkpoint if it is consistent with the last one cosigned."""
     from ledger.witness import JSONFileWitnessState, Witness
 
-    key = read_key_file(witness_key)
-    log = _open(db, dsn, read_only=True)
+    witness_key = _ed25519(key.read(), "the witness's key")
+    log = store.open_log(hint=_HINT, read_only=True)
     try:
         note = note_file.read_text(encoding="utf-8") if note_file else _newest_note(log)
         body = Checkpoint.parse(SignedNote.parse(note).text)
         witness_state = JSONFileWitnessState(state)
         witness = Witness(
-            name, key, witness_state, logs={log.origin: [_log_verifier(log_key, log.origin)]}
+            name,
+            witness_key,
+            witness_state,
+            logs={log.origin: [_log_verifier(log_key, log.origin)]},
         )
         last = witness_state.get(body.origin)
         proof = None
@@ -577,7 +487,7 @@ def cosign(
         cosigned = witness.cosign(note, proof)
     finally:
         log.store.close()
-    _emit(
+    emit(
         as_json,
         {"origin": body.origin, "size": body.size, "note": cosigned, "vkey": witness.verifier.vkey},
         cosigned.rstrip("\n"),
@@ -610,49 +520,44 @@ def _service(text: str) -> dict[str, str]:
 
 @did_group.command("create")
 @_store_options
+@key_options(help="The controller's first key (becomes #key-1).")
 @click.option(
-    "--key-file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    required=True,
-    help="The controller's first key (becomes #key-1).",
+    "--service", "services", multiple=True, metavar="ID=TYPE=URL", help="A service (repeatable)."
 )
-@click.option("--service", "services", multiple=True, metavar="ID=TYPE=URL", help="A service.")
 def did_create(
-    db: Path | None, dsn: str | None, as_json: bool, key_file: Path, services: tuple[str, ...]
+    store: StoreTarget, as_json: bool, key: KeySource, services: tuple[str, ...]
 ) -> None:
     """Create a did:ledger DID controlled by KEY_FILE's key and print it."""
-    key = read_key_file(key_file)
-    log = _open(db, dsn)
+    controller = key.read()
+    log = store.open_log(hint=_HINT)
     try:
-        version = LedgerMethod(log).create(key, services=[_service(s) for s in services])
+        version = LedgerMethod(log).create(controller, services=[_service(s) for s in services])
     finally:
         log.store.close()
-    _emit(as_json, {"did": version.did, "versionId": version.version_id, "index": version.index},
+    emit(as_json, {"did": version.did, "versionId": version.version_id, "index": version.index},
           version.did)  # fmt: skip
 
 
 @did_group.command("update")
 @_store_options
 @click.argument("did")
-@click.option(
-    "--key-file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    required=True,
-    help="A capabilityInvocation key of the DID's current version.",
-)
+@key_options(help="A capabilityInvocation key of the DID's current version.")
 @click.option(
     "--rotate-to",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Replace the signing key by this key file's key.",
+    help="Replace the signing key by this key file's key (read with the same --passphrase-env).",
 )
-@click.option("--add-service", "add", multiple=True, metavar="ID=TYPE=URL")
-@click.option("--remove-service", "remove", multiple=True, metavar="ID")
+@click.option(
+    "--add-service", "add", multiple=True, metavar="ID=TYPE=URL", help="Add a service (repeatable)."
+)
+@click.option(
+    "--remove-service", "remove", multiple=True, metavar="ID", help="Remove a service by its id."
+)
 def did_update(
-    db: Path | None,
-    dsn: str | None,
+    store: StoreTarget,
     as_json: bool,
     did: str,
-    key_file: Path,
+    key: KeySource,
     rotate_to: Path | None,
     add: tuple[str, ...],
     remove: tuple[str, ...],
@@ -662,11 +567,11 @@ def did_update(
         raise click.UsageError(
             "nothing to update: give --rotate-to, --add-service or --remove-service"
         )
-    key = read_key_file(key_file)
-    log = _open(db, dsn)
+    controller = key.read()
+    log = store.open_log(hint=_HINT)
     try:
         method = LedgerMethod(log)
-        signer = _signer_for(method, did, key)
+        signer = _signer_for(method, did, controller)
         template = method.template(did)
         services = [s for s in template.get("service", []) if s["id"].lstrip("#") not in
                     {r.lstrip("#") for r in remove}]  # fmt: skip
@@ -678,7 +583,7 @@ def did_update(
         else:
             template.pop("service", None)
         if rotate_to is not None:
-            new_key = read_key_file(rotate_to).public_key
+            new_key = KeySource(rotate_to, key.passphrase_env).read().public_key
             old = "#" + signer.method.partition("#")[2]
             new = f"#key-{method.latest(did).number + 1}"
             for vm in template["verificationMethod"]:
@@ -690,48 +595,39 @@ def did_update(
         version = method.update(did, signer, template)
     finally:
         log.store.close()
-    _emit(as_json, {"did": did, "versionId": version.version_id, "index": version.index},
+    emit(as_json, {"did": did, "versionId": version.version_id, "index": version.index},
           f"{did} version {version.version_id}")  # fmt: skip
 
 
 @did_group.command("deactivate")
 @_store_options
 @click.argument("did")
-@click.option(
-    "--key-file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    required=True,
-    help="A capabilityInvocation key of the DID's current version.",
-)
-def did_deactivate(
-    db: Path | None, dsn: str | None, as_json: bool, did: str, key_file: Path
-) -> None:
+@key_options(help="A capabilityInvocation key of the DID's current version.")
+def did_deactivate(store: StoreTarget, as_json: bool, did: str, key: KeySource) -> None:
     """Deactivate DID for good."""
-    key = read_key_file(key_file)
-    log = _open(db, dsn)
+    controller = key.read()
+    log = store.open_log(hint=_HINT)
     try:
         method = LedgerMethod(log)
-        version = method.deactivate(did, _signer_for(method, did, key))
+        version = method.deactivate(did, _signer_for(method, did, controller))
     finally:
         log.store.close()
-    _emit(as_json, {"did": did, "versionId": version.version_id, "index": version.index},
+    emit(as_json, {"did": did, "versionId": version.version_id, "index": version.index},
           f"{did} deactivated (version {version.version_id})")  # fmt: skip
 
 
 @did_group.command("resolve")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="SQLite file.")
-@click.option("--dsn", metavar="DSN", help="PostgreSQL database (postgresql://...).")
-@_schema_option
+@store_options()
 @click.argument("did")
 @click.option("--version-id", help="Resolve this version.")
 @click.option("--version-time", help="Resolve the version in force at this RFC 3339 instant.")
 def did_resolve(
-    db: Path | None, dsn: str | None, did: str, version_id: str | None, version_time: str | None
+    store: StoreTarget, did: str, version_id: str | None, version_time: str | None
 ) -> None:
     """Print the DID Resolution result of a did:ledger DID as JSON (exit 1 if unresolved)."""
     from did_methods.resolver import Resolver
 
-    log = _open(db, dsn, read_only=True)
+    log = store.open_log(hint=_HINT, read_only=True)
     try:
         options = {}
         if version_id is not None:

@@ -18,15 +18,16 @@ from typing import Any, TypeVar
 import click
 
 from did_methods._wire.text import safe_json_text
-from did_methods.keyfile import read_key_file
 from did_methods.keys import KeyType, PrivateKey
 from ledger.vault import MasterKey, Vault
-from ledger.vault._canonical import parse_json
-from ssi_wallet.cli._io import emit_json, force_option, write_out
+from ssi_wallet.cli._io import emit_json, force_option, read_json_object, write_out
+from ssi_wallet.cli._options import KeySource, StoreTarget, key_options, store_options
 
 __all__ = ["vault"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+_HINT = "create it with 'ssi-wallet vault init'"
 
 
 def _common(func: F) -> F:
@@ -38,40 +39,13 @@ def _common(func: F) -> F:
         type=click.Path(dir_okay=False, path_type=Path),
         help="The vault master key file (mode 0600).",
     )(func)
-    func = click.option("--dsn", metavar="DSN", help="PostgreSQL database (postgresql://...).")(
-        func
-    )
-    func = click.option(
-        "--db", type=click.Path(dir_okay=False, path_type=Path), help="SQLite file."
-    )(func)
-    return func
+    return store_options()(func)
 
 
 def _key_options(required: bool) -> Callable[[F], F]:
-    def wrap(func: F) -> F:
-        func = click.option(
-            "--passphrase-env", metavar="VAR", help="Passphrase of an encrypted key file."
-        )(func)
-        func = click.option(
-            "--key-file",
-            type=click.Path(dir_okay=False, exists=True, path_type=Path),
-            required=required,
-            help="The submitter's key: the vault's log entries are signed with it.",
-        )(func)
-        return func
-
-    return wrap
-
-
-def _target(db: Path | None, dsn: str | None) -> str:
-    if (db is None) == (dsn is None):
-        raise click.UsageError("give exactly one of --db PATH or --dsn DSN")
-    if dsn is not None:
-        if not dsn.startswith(("postgresql://", "postgres://")):
-            raise click.UsageError("--dsn must be a postgresql:// URL")
-        return dsn
-    assert db is not None
-    return os.fspath(db)
+    return key_options(
+        required=required, help="The submitter's key: the vault's log entries are signed with it."
+    )
 
 
 def _master_key(path: Path | None, env: str | None) -> MasterKey:
@@ -83,47 +57,32 @@ def _master_key(path: Path | None, env: str | None) -> MasterKey:
     return MasterKey.from_file(path)
 
 
-def _signer(key_file: Path | None, passphrase_env: str | None) -> PrivateKey | None:
-    if key_file is None:
-        return None
-    passphrase = None
-    if passphrase_env:
-        passphrase = os.environ.get(passphrase_env)
-        if not passphrase:
-            raise click.UsageError(f"environment variable {passphrase_env} is empty or unset")
-    return read_key_file(key_file, passphrase=passphrase)
+def _signer(key: KeySource | None) -> PrivateKey | None:
+    return key.read() if key is not None else None
 
 
 def _open(
-    db: Path | None,
-    dsn: str | None,
+    store: StoreTarget,
     mk_file: Path | None,
     mk_env: str | None,
-    key_file: Path | None = None,
-    passphrase_env: str | None = None,
+    key: KeySource | None = None,
     *,
     read_only: bool = False,
 ) -> Vault:
-    target = _target(db, dsn)
-    if db is not None and not db.exists():
-        raise click.UsageError(f"{db} does not exist; create it with 'ssi-wallet vault init'")
+    store.require(_HINT)
     # Never creates anything: a file without a ledger, or a ledger without a vault,
     # is refused as it is (exit 2).
-    return Vault.open(
-        target,
+    return store.open_vault(
         master_key=_master_key(mk_file, mk_env),
-        signer=_signer(key_file, passphrase_env),
+        signer=_signer(key),
         create=False,
         read_only=read_only,
     )
 
 
 def _read_record(path: Path) -> Any:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise click.UsageError(f"cannot read {path}: {exc}") from exc
-    return parse_json(data)
+    # The vault checks the record's own bounds (depth, numbers, size) when it stores it.
+    return read_json_object(path, "record")
 
 
 def _echo(data: Any) -> None:
@@ -139,12 +98,10 @@ def vault() -> None:
 @_common
 @_key_options(required=False)
 def init(
-    db: Path | None,
-    dsn: str | None,
+    store: StoreTarget,
     master_key_file: Path | None,
     master_key_env: str | None,
-    key_file: Path | None,
-    passphrase_env: str | None,
+    key: KeySource | None,
 ) -> None:
     """Create the vault tables (and the master key file, mode 0600, when missing).
 
@@ -152,27 +109,28 @@ def init(
     yet, also sign its first checkpoint, as 'ledger init' does (under the
     origin the store is bound to, else the default origin).
     """
-    target = _target(db, dsn)
-    if db is not None and db.exists() and db.stat().st_size > 0:
+    if store.db is not None and store.db.is_file() and store.db.stat().st_size > 0:
         # A file with content must be a ledger already: init never writes the
         # ledger's and the vault's tables into another kind of file.
-        from ledger.store import open_store
-
-        open_store(target, read_only=True).close()
+        store.open_store(read_only=True).close()
     created = False
     if master_key_file is not None and master_key_env is None and not master_key_file.exists():
         MasterKey.generate().write_file(master_key_file)
         created = True
     master = _master_key(master_key_file, master_key_env)
-    key = _signer(key_file, passphrase_env)
+    signer = _signer(key)
     # The log's origin is the store's (Store.origin()), else Vault.open's default.
-    with Vault.open(target, master_key=master, signer=key) as opened:
+    with store.open_vault(master_key=master, signer=signer, create=True) as opened:
         log = opened.log
-        if key is not None and key.key_type is KeyType.ED25519 and not log.checkpoints(limit=1):
+        if (
+            signer is not None
+            and signer.key_type is KeyType.ED25519
+            and not log.checkpoints(limit=1)
+        ):
             from ledger.checkpoint import NoteSigner
             from ledger.log import Log
 
-            Log(log.store, origin=log.origin, signer=NoteSigner(log.origin, key)).checkpoint()
+            Log(log.store, origin=log.origin, signer=NoteSigner(log.origin, signer)).checkpoint()
         _echo(
             {
                 "origin": log.origin,
@@ -198,19 +156,17 @@ def init(
     "--minor", is_flag=True, help="The record is a minor's (released only on authorisation)."
 )
 def put(
-    db: Path | None,
-    dsn: str | None,
+    store: StoreTarget,
     master_key_file: Path | None,
     master_key_env: str | None,
-    key_file: Path,
-    passphrase_env: str | None,
+    key: KeySource,
     subject: str,
     file_path: Path,
     minor: bool,
 ) -> None:
     """Store a record for a subject; its commitment goes on the log."""
     record = _read_record(file_path)
-    with _open(db, dsn, master_key_file, master_key_env, key_file, passphrase_env) as v:
+    with _open(store, master_key_file, master_key_env, key) as v:
         receipt = v.put(subject, record, minor=minor)
     _echo(
         {"recordId": receipt.record_id, "version": receipt.version, "logIndex": receipt.log_index}
@@ -222,20 +178,16 @@ def put(
 @_key_options(required=False)
 @click.option("--subject", required=True, help="The data subject's id.")
 def get(
-    db: Path | None,
-    dsn: str | None,
+    store: StoreTarget,
     master_key_file: Path | None,
     master_key_env: str | None,
-    key_file: Path | None,
-    passphrase_env: str | None,
+    key: KeySource | None,
     subject: str,
 ) -> None:
     """Print the subject's records as JSON (with --key-file, the access is logged)."""
     # Without a key nothing can be logged: the store is opened read-only.
-    read_only = key_file is None
-    with _open(
-        db, dsn, master_key_file, master_key_env, key_file, passphrase_env, read_only=read_only
-    ) as v:
+    read_only = key is None
+    with _open(store, master_key_file, master_key_env, key, read_only=read_only) as v:
         access = v.access(subject)
     _echo(
         {
@@ -272,21 +224,17 @@ def get(
 )
 @force_option
 def export(
-    db: Path | None,
-    dsn: str | None,
+    store: StoreTarget,
     master_key_file: Path | None,
     master_key_env: str | None,
-    key_file: Path | None,
-    passphrase_env: str | None,
+    key: KeySource | None,
     subject: str,
     out: Path | None,
     force: bool,
 ) -> None:
     """Export everything about the subject, with inclusion proofs, as one JSON file."""
-    read_only = key_file is None
-    with _open(
-        db, dsn, master_key_file, master_key_env, key_file, passphrase_env, read_only=read_only
-    ) as v:
+    read_only = key is None
+    with _open(store, master_key_file, master_key_env, key, read_only=read_only) as v:
         data = v.export(subject)
     if out is None:
         click.echo(safe_json_text(data.decode("utf-8")), nl=False)
@@ -308,12 +256,10 @@ def export(
 )
 @click.option("--erase-previous", is_flag=True, help="Also erase the superseded version.")
 def rectify(
-    db: Path | None,
-    dsn: str | None,
+    store: StoreTarget,
     master_key_file: Path | None,
     master_key_env: str | None,
-    key_file: Path,
-    passphrase_env: str | None,
+    key: KeySource,
     subject: str,
     record_id: str,
     file_path: Path,
@@ -321,7 +267,7 @@ def rectify(
 ) -> None:
     """Store a corrected version of a record; it supersedes the current one."""
     record = _read_record(file_path)
-    with _open(db, dsn, master_key_file, master_key_env, key_file, passphrase_env) as v:
+    with _open(store, master_key_file, master_key_env, key) as v:
         receipt = v.rectify(subject, record_id, record, erase_previous=erase_previous)
     _echo(
         {"recordId": receipt.record_id, "version": receipt.version, "logIndex": receipt.log_index}
@@ -335,12 +281,10 @@ def rectify(
 @click.option("--record-id", help="Erase only this record (all versions unless --version).")
 @click.option("--version", "version", type=int, help="Erase only this version of --record-id.")
 def erase(
-    db: Path | None,
-    dsn: str | None,
+    store: StoreTarget,
     master_key_file: Path | None,
     master_key_env: str | None,
-    key_file: Path,
-    passphrase_env: str | None,
+    key: KeySource,
     subject: str,
     record_id: str | None,
     version: int | None,
@@ -348,7 +292,7 @@ def erase(
     """Erase a subject (or one record): data, data key and commitment keys are destroyed."""
     if version is not None and record_id is None:
         raise click.UsageError("--version needs --record-id")
-    with _open(db, dsn, master_key_file, master_key_env, key_file, passphrase_env) as v:
+    with _open(store, master_key_file, master_key_env, key) as v:
         receipt = v.erase(subject, record_id=record_id, version=version)
     _echo(
         {
@@ -366,8 +310,7 @@ def erase(
 @click.option("--record-id", help="Restrict only this record.")
 @click.option("--lift", is_flag=True, help="Lift the restriction instead.")
 def restrict(
-    db: Path | None,
-    dsn: str | None,
+    store: StoreTarget,
     master_key_file: Path | None,
     master_key_env: str | None,
     subject: str,
@@ -375,7 +318,7 @@ def restrict(
     lift: bool,
 ) -> None:
     """Freeze a subject's records from release (or --lift the restriction)."""
-    with _open(db, dsn, master_key_file, master_key_env) as v:
+    with _open(store, master_key_file, master_key_env) as v:
         count = v.restrict(subject, record_id=record_id, lift=lift)
     _echo({"restricted": not lift, "recordVersions": count})
 
@@ -387,15 +330,14 @@ def restrict(
 )
 @force_option
 def backup(
-    db: Path | None,
-    dsn: str | None,
+    store: StoreTarget,
     master_key_file: Path | None,
     master_key_env: str | None,
     out: Path,
     force: bool,
 ) -> None:
     """Write an encrypted backup of the vault (mode 0600)."""
-    with _open(db, dsn, master_key_file, master_key_env, read_only=True) as v:
+    with _open(store, master_key_file, master_key_env, read_only=True) as v:
         v.backup(out, force=force)
     _echo({"backup": os.fspath(out)})
 
@@ -410,14 +352,13 @@ def backup(
     help="A backup written by 'vault backup'.",
 )
 def restore(
-    db: Path | None,
-    dsn: str | None,
+    store: StoreTarget,
     master_key_file: Path | None,
     master_key_env: str | None,
     file_path: Path,
 ) -> None:
     """Restore a backup, then re-apply every erasure logged since it was taken."""
-    with _open(db, dsn, master_key_file, master_key_env) as v:
+    with _open(store, master_key_file, master_key_env) as v:
         removed = v.restore(file_path)
     _echo({"restored": True, "erasedAgain": removed})
 
@@ -428,8 +369,7 @@ def restore(
 @click.option("--record-id", required=True, help="The record to prove.")
 @click.option("--version", "version", type=int, help="A version (default: the current one).")
 def prove(
-    db: Path | None,
-    dsn: str | None,
+    store: StoreTarget,
     master_key_file: Path | None,
     master_key_env: str | None,
     subject: str,
@@ -437,6 +377,6 @@ def prove(
     version: int | None,
 ) -> None:
     """Print a proof that the record is what was committed (needs a stored checkpoint)."""
-    with _open(db, dsn, master_key_file, master_key_env, read_only=True) as v:
+    with _open(store, master_key_file, master_key_env, read_only=True) as v:
         proof = v.prove_record(subject, record_id, version=version)
     _echo(proof.to_json())

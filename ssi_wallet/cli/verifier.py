@@ -33,15 +33,15 @@ from did_methods.encoding import b64url_encode
 from did_methods.errors import ParseError, StoreError
 from did_methods.http import Fetcher, FetchError, HttpFetcher
 from ssi_wallet import policies
-from ssi_wallet.cli._io import echo_safe, emit_json, force_option, read_input, write_out
-from ssi_wallet.cli.wallet import open_ledger
+from ssi_wallet.cli._io import echo_safe, emit, emit_json, force_option, read_input, write_out
+from ssi_wallet.cli._options import StoreTarget, json_option, language_option, store_options
 from ssi_wallet.replay import (
     ReplayStore,
     SQLiteReplayStore,
     UnsafeStatelessRequests,
     record_request,
 )
-from ssi_wallet.request import Presentation, PresentationRequest
+from ssi_wallet.request import PresentationRequest, PresentationResponse
 from ssi_wallet.verifier import Verifier
 
 __all__ = ["StatusDirectory", "status_file_name", "verifier"]
@@ -199,12 +199,7 @@ def request(
 
 
 @verifier.command("check")
-@click.option(
-    "--db",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The ledger (SQLite file): trusted issuers, DIDs, status list anchors.",
-)
+@store_options(db_help="The ledger (SQLite file): trusted issuers, DIDs, status list anchors.")
 @click.option(
     "--trust-root",
     required=True,
@@ -224,8 +219,8 @@ def request(
 @click.option(
     "--allow-private", is_flag=True, help="Allow private and loopback addresses (testing only)."
 )
-@click.option("--language", default="en", show_default=True, help="Language of the explanation.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@language_option(help="Language of the explanation.")
+@json_option
 @click.option(
     "--state",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -234,7 +229,7 @@ def request(
 )
 @click.option("--unsafe-stateless", is_flag=True, help=_UNSAFE_HELP)
 def check(
-    db: Path,
+    store: StoreTarget,
     trust_root: str,
     request_file: str,
     presentation_file: str,
@@ -259,12 +254,12 @@ def check(
     policy = policies.by_name(made.policy or "", args if isinstance(args, Mapping) else None)
     if made.query.to_json() != policy.query().to_json():
         raise ParseError(f"the request does not ask what {made.policy} asks: it was edited")
-    presentation = Presentation.from_json(read_input(presentation_file, "presentation"))
+    presentation = PresentationResponse.from_json(read_input(presentation_file, "presentation"))
     http = HttpFetcher(allow_http=allow_http, allow_private=allow_private)
     fetcher: Fetcher = StatusDirectory(status_dir) if status_dir is not None else http
-    store = _replay_store(state, unsafe_stateless)
+    replay = _replay_store(state, unsafe_stateless)
     try:
-        ledger = open_ledger(db, trust_root=trust_root)
+        ledger = store.open_ledger(trust_root=trust_root, read_only=True)
         try:
             checker = Verifier(
                 ledger,
@@ -272,18 +267,16 @@ def check(
                 resolver=ledger.resolver(fetcher=http),
                 status_fetcher=fetcher,
                 language=language,
-                replay=store,
+                replay=replay,
             )
             report = checker.check(presentation, made, policy=policy)
         finally:
             ledger.close()
     finally:
-        if isinstance(store, SQLiteReplayStore):
-            store.close()
-    if as_json:
-        emit_json(report.to_json())
-    else:
-        echo_safe(report.explain())
-        if not report.accepted:
-            echo_safe(f"codes: {', '.join(report.codes)}")
+        if isinstance(replay, SQLiteReplayStore):
+            replay.close()
+    text = report.explain()
+    if not report.accepted:
+        text += f"\ncodes: {', '.join(report.codes)}"
+    emit(as_json, report.to_json(), text)
     sys.exit(0 if report.accepted else 1)

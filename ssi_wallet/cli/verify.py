@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 
@@ -11,24 +11,17 @@ from credentials.verify import verify as verify_any
 from did_methods.http import HttpFetcher
 from did_methods.resolver import Resolver
 from ssi_wallet.cli._io import echo_safe, emit_json, read_input
+from ssi_wallet.cli._options import INSTANT
 
 __all__ = ["verify"]
-
-
-def _instant(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise click.UsageError(f"--at takes an ISO 8601 instant, not {text!r}") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @click.command("verify")
 @click.argument("source", metavar="FILE|-")
 @click.option("--json", "as_json", is_flag=True, help="Print the structured result as JSON.")
-@click.option("--at", "at", metavar="TIME", help="Judge validity at this ISO 8601 instant.")
+@click.option(
+    "--at", "at", type=INSTANT, metavar="TIME", help="Judge validity at this ISO 8601 instant."
+)
 @click.option("--nonce", help="Expected nonce (key binding) and challenge (presentation proof).")
 @click.option("--audience", help="Expected audience (key binding) and domain (presentation proof).")
 @click.option("--allow-http", is_flag=True, help="Fetch did:web and status lists over plain HTTP.")
@@ -36,7 +29,7 @@ def _instant(text: str | None) -> datetime | None:
 def verify(
     source: str,
     as_json: bool,
-    at: str | None,
+    at: datetime | None,
     nonce: str | None,
     audience: str | None,
     allow_http: bool,
@@ -55,7 +48,7 @@ def verify(
     result = verify_any(
         text,
         resolver=Resolver.default(fetcher=fetcher, unsafe_web_allow_http=allow_http),
-        now=_instant(at),
+        now=at,
         challenge=nonce,
         domain=audience,
         nonce=nonce,

@@ -10,7 +10,6 @@ found, consent refused, wrong passphrase), 2 usage or malformed input.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,11 +20,16 @@ import click
 
 from credentials import schemas
 from did_methods._wire.text import safe_json
-from did_methods.errors import PolicyError
+from did_methods.errors import OutputFileError, PolicyError
 from did_methods.resolver import Resolver
-from ledger.facade import DEFAULT_ORIGIN, Ledger
-from ledger.store import open_store
-from ssi_wallet.cli._io import echo_safe, emit_json, force_option, read_input, write_out
+from ssi_wallet.cli._io import echo_safe, emit, emit_json, force_option, read_input, write_out
+from ssi_wallet.cli._options import (
+    StoreTarget,
+    json_option,
+    language_option,
+    read_passphrase,
+    store_options,
+)
 from ssi_wallet.holder import ConsentRequest, CredentialSummary, Holder, StoredCredential
 from ssi_wallet.request import PresentationRequest
 
@@ -35,28 +39,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: Upper bound on any file or stdin the wallet commands read.
 # SD-JWT claims about the token rather than the person (RFC 9901, SD-JWT VC).
-
-
-# -- helpers shared with the verifier commands --------------------------------------
-
-
-def open_ledger(db: Path, *, trust_root: str | None = None) -> Ledger:
-    """Open the ledger in the SQLite file ``db`` (which must exist), read-only, under the
-    origin it holds.
-
-    ``trust_root`` is the DID whose accreditations the trusted issuer registry
-    follows. Raises :class:`click.UsageError` when there is no such file, and
-    the ledger's errors when it cannot be opened.
-    """
-    if not db.is_file():
-        raise click.UsageError(f"no ledger at {db}")
-    # Read-only: no write lock, so checking never blocks the issuer's process.
-    store = open_store(os.fspath(db), read_only=True)
-    try:
-        return Ledger(store, origin=store.origin() or DEFAULT_ORIGIN, trust_root=trust_root)
-    except BaseException:
-        store.close()
-        raise
 
 
 # -- options ------------------------------------------------------------------------
@@ -79,18 +61,10 @@ def _wallet_options(func: F) -> F:
     return func
 
 
-def _passphrase(env: str | None, *, confirm: bool = False) -> str:
-    if env:
-        value = os.environ.get(env)
-        if not value:
-            raise click.UsageError(f"environment variable {env} is empty or unset")
-        return value
-    value = click.prompt(
-        "Wallet passphrase", hide_input=True, confirmation_prompt=confirm, err=True
-    )
-    if not value:
-        raise click.UsageError("a wallet needs a non-empty passphrase")
-    return str(value)
+def _passphrase(env: str | None, *, confirm: bool = False, what: str = "Wallet") -> str:
+    secret = read_passphrase(env, prompt=f"{what} passphrase", confirm=confirm)
+    assert secret is not None  # asked when no variable is named
+    return secret
 
 
 @contextmanager
@@ -158,7 +132,7 @@ def create(wallet_path: Path, passphrase_env: str | None) -> None:
     An existing file is never overwritten.
     """
     if wallet_path.exists():
-        raise click.UsageError(f"{wallet_path} exists; refusing to overwrite it")
+        raise OutputFileError("exists", f"{wallet_path} exists; refusing to overwrite it")
     holder = Holder.create(wallet_path, passphrase=_passphrase(passphrase_env, confirm=True))
     try:
         click.echo(holder.did)
@@ -177,14 +151,16 @@ def did(wallet_path: Path, passphrase_env: str | None) -> None:
 @wallet.command("store")
 @_wallet_options
 @click.argument("source", metavar="FILE|-")
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A ledger (SQLite file) to resolve did:ledger issuers through.",
+@store_options(
+    required=False, db_help="A ledger (SQLite file) to resolve did:ledger issuers through."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the stored entry as JSON.")
+@json_option
 def store(
-    wallet_path: Path, passphrase_env: str | None, source: str, db: Path | None, as_json: bool
+    wallet_path: Path,
+    passphrase_env: str | None,
+    source: str,
+    store: StoreTarget | None,
+    as_json: bool,
 ) -> None:
     """Verify a credential read from FILE (or - for stdin) and keep it.
 
@@ -193,7 +169,7 @@ def store(
     does not verify (nothing is stored), 2 when it cannot be read.
     """
     text = read_input(source, "credential")
-    ledger = open_ledger(db) if db is not None else None
+    ledger = store.open_ledger(read_only=True) if store is not None else None
     try:
         resolver = ledger.resolver() if ledger is not None else Resolver.default()
         with _opened(wallet_path, passphrase_env, resolver) as holder:
@@ -201,15 +177,13 @@ def store(
     finally:
         if ledger is not None:
             ledger.close()
-    if as_json:
-        emit_json(_summary(stored, claims=False))
-    else:
-        echo_safe(f"stored {stored.id} ({_type_name(stored)}, {stored.format})")
+    text = f"stored {stored.id} ({_type_name(stored)}, {stored.format})"
+    emit(as_json, _summary(stored, claims=False), text)
 
 
 @wallet.command("list")
 @_wallet_options
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 @click.option("--claims", is_flag=True, help="Include the personal claims.")
 def list_(wallet_path: Path, passphrase_env: str | None, as_json: bool, claims: bool) -> None:
     """List the stored credentials: id, type, issuer, format, when stored.
@@ -256,7 +230,7 @@ def delete(wallet_path: Path, passphrase_env: str | None, credential_id: str) ->
 
 @wallet.command("history")
 @_wallet_options
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 def history(wallet_path: Path, passphrase_env: str | None, as_json: bool) -> None:
     """Who saw what, when and why: every disclosure this wallet made, oldest first."""
     with _opened(wallet_path, passphrase_env, read_only=True) as holder:
@@ -312,9 +286,7 @@ def export(wallet_path: Path, passphrase_env: str | None, out: Path | None, forc
 @_wallet_options
 @click.argument("request_file", metavar="REQUEST.json|-")
 @click.option("--yes", is_flag=True, help="Consent without asking (the request is still shown).")
-@click.option(
-    "--language", default="en", show_default=True, help="Language of credential and claim names."
-)
+@language_option(help="Language of credential and claim names.")
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -601,14 +573,7 @@ def passphrase(
     """
     old = _passphrase(passphrase_env)
     with _opened(wallet_path, passphrase_env, secret=old) as holder:
-        if new_passphrase_env:
-            new = _passphrase(new_passphrase_env)
-        else:
-            new = str(
-                click.prompt(
-                    "New wallet passphrase", hide_input=True, confirmation_prompt=True, err=True
-                )
-            )
+        new = _passphrase(new_passphrase_env, confirm=True, what="New wallet")
         holder.change_passphrase(old, new, rekey=rekey)
     click.echo("passphrase changed", err=True)
 
@@ -661,7 +626,7 @@ def backup(
     is_flag=True,
     help="Add the credentials of another wallet's backup (this wallet keeps its own key).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print what was added as JSON.")
+@json_option
 def restore(
     wallet_path: Path,
     passphrase_env: str | None,

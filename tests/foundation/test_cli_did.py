@@ -51,7 +51,7 @@ def test_did_create_refuses_to_overwrite(tmp_path: Path) -> None:
     key_file = tmp_path / "k.jwk"
     assert run("did", "create", "--key-file", str(key_file)).returncode == 0
     again = run("did", "create", "--key-file", str(key_file))
-    assert again.returncode == 1
+    assert again.returncode == 2  # "already exists" exits 2 everywhere (issue 15 item 5)
     assert "refusing to overwrite" in again.stderr
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from terminal_support import run_with_terminal_stderr
 
 from did_methods.keyfile import read_key_file
 from ledger._merkle import hash_leaf
@@ -276,37 +277,12 @@ def test_usage_errors_exit_2(tmp_path: Path, operator: Path) -> None:
 
 
 def test_audit_shows_a_progress_bar_on_a_terminal(tmp_path: Path, operator: Path) -> None:
-    import pty
-
     db = str(tmp_path / "tty.db")
     run("ledger", "init", "--db", db, "--key-file", str(operator))
     run("ledger", "append", "--db", db, "--key-file", str(operator), "--data", "x")
-    leader, follower = pty.openpty()
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "ssi_wallet", "ledger", "audit", "--db", db],
-            stdout=subprocess.PIPE,
-            stderr=follower,
-            timeout=60,
-            text=True,
-        )
-        os.close(follower)
-        follower = -1
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(leader)
-        if follower >= 0:
-            os.close(follower)
+    done, terminal = run_with_terminal_stderr(["ledger", "audit", "--db", db], timeout=60)
     assert done.returncode == 0 and "intact" in done.stdout
-    assert "auditing" in b"".join(chunks).decode("utf-8", "replace")
+    assert "auditing" in terminal
 
 
 @pytest.mark.slow
