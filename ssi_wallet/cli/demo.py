@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ssi_wallet._messages import LANGUAGES
+from ssi_wallet.cli._options import language_option
 
 __all__ = ["demo"]
 
@@ -20,11 +20,7 @@ __all__ = ["demo"]
     help="Keep the files the demo makes in DIR (new or empty): the ledger and vault "
     "(registry.db), the vault's key, Amina's wallet and its passphrase.",
 )
-@click.option(
-    "--language",
-    type=click.Choice(LANGUAGES),
-    default="en",
-    show_default=True,
+@language_option(
     help="Language of the verifiers' decisions and of credential and claim names "
     "(the narration stays in English).",
 )

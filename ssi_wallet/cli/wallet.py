@@ -352,9 +352,7 @@ def answer(
 @_wallet_options
 @click.argument("request_uri", metavar="REQUEST_URI")
 @click.option("--yes", is_flag=True, help="Consent without asking (the request is still shown).")
-@click.option(
-    "--language", default="en", show_default=True, help="Language of credential and claim names."
-)
+@language_option(help="Language of credential and claim names.")
 @click.option(
     "--trust-anchors",
     "anchors_file",
