@@ -572,6 +572,17 @@ class Issuer:
             type_name, subject, claims, format, valid_from, valid_until, holder_key, ref
         )
 
+    @staticmethod
+    def failed_item(error: BaseException) -> int | None:
+        """The number (1 for the first) of the pair :meth:`issue_many` failed at,
+        read from the error it raised; None for any other error."""
+        for note in getattr(error, "__notes__", ()):
+            if isinstance(note, str) and note.startswith(_ITEM_NOTE):
+                head = note[len(_ITEM_NOTE) :].split()
+                if head and head[0].isdigit():
+                    return int(head[0])
+        return None
+
     def issue_many(
         self,
         type_name: str,

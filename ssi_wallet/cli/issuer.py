@@ -24,7 +24,7 @@ import click
 
 from did_methods._wire.json import loads
 from did_methods._wire.text import safe_json, safe_json_text
-from did_methods.errors import ParseError, SSIWalletError
+from did_methods.errors import SSIWalletError
 from ssi_wallet.cli._io import emit, force_option, progress_bar, read_input, write_out
 from ssi_wallet.cli._options import (
     INSTANT,
@@ -354,14 +354,12 @@ def issue(
 
 def _fail_at_row(exc: SSIWalletError) -> None:
     """Name the CSV row (header = row 1) of the pair ``issue_many`` failed at, and exit."""
-    from ssi_wallet.cli import EXIT_NO, EXIT_USAGE, fail
-    from ssi_wallet.issuer import _ITEM_NOTE
+    from ssi_wallet.cli import error_code, exit_code, fail
+    from ssi_wallet.issuer import Issuer
 
-    for note in getattr(exc, "__notes__", ()):
-        if note.startswith(_ITEM_NOTE):
-            item = int(note[len(_ITEM_NOTE) :].split()[0])
-            code = EXIT_USAGE if isinstance(exc, ParseError) else EXIT_NO
-            fail(f"CSV row {item + 1}: {exc}", code)
+    item = Issuer.failed_item(exc)
+    if item is not None:
+        fail(f"CSV row {item + 1}: {exc}", exit_code(exc), error_code=error_code(exc))
 
 
 def _write(out: Path | None, text: str, force: bool) -> None:
