@@ -456,10 +456,8 @@ def present_(
     show_default=True,
     help="Seconds to wait for deferred credentials (asking at the issuer's interval).",
 )
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A ledger (SQLite file) to resolve did:ledger issuers through.",
+@store_options(
+    required=False, db_help="A ledger (SQLite file) to resolve did:ledger issuers through."
 )
 @click.option("--yes", is_flag=True, help="Accept the offer without asking (it is still shown).")
 @click.option(
@@ -474,7 +472,7 @@ def receive(
     tx_code_env: str | None,
     batch: int,
     wait: float,
-    db: Path | None,
+    store: StoreTarget | None,
     yes: bool,
     allow_loopback: bool,
 ) -> None:
@@ -494,7 +492,7 @@ def receive(
     from did_methods.http import HttpFetcher
     from ssi_wallet.oid4vci import WalletClient
 
-    ledger = open_ledger(db) if db is not None else None
+    ledger = store.open_ledger(read_only=True) if store is not None else None
     try:
         resolver = ledger.resolver() if ledger is not None else Resolver.default()
         with _opened(wallet_path, passphrase_env, resolver) as holder:
