@@ -48,7 +48,8 @@ from typing import Any
 
 import cbor2
 
-from did_methods.errors import VerificationError
+from did_methods._wire.dates import Clock, read_clock, system_clock, to_unix_ms
+from did_methods.errors import ParseError, VerificationError
 from did_methods.keys import PrivateKey, PublicKey
 from ledger._merkle import hash_leaf
 from ledger.errors import EntryError
@@ -97,8 +98,9 @@ _KIND_RE = re.compile(r"[a-z0-9][a-z0-9._:-]*")
 _SUBMITTER_RE = re.compile(r"did:[\x21-\x7e]+")
 _KEYS = ("g", "h", "i", "k", "p", "s", "t")
 
-#: A clock returning the current time in Unix milliseconds.
-Clock = Callable[[], int]
+#: Reads the time as entries store it, Unix milliseconds: what the log and the
+#: registries call internally, made from a public :data:`Clock` by :func:`ms_clock`.
+MsClock = Callable[[], int]
 
 
 def entry_identity(encoded: bytes) -> bytes:
@@ -114,8 +116,28 @@ def entry_identity(encoded: bytes) -> bytes:
 
 
 def unix_ms() -> int:
-    """The system clock in Unix milliseconds (the default ``Clock``)."""
+    """The system clock in Unix milliseconds.
+
+    Deprecated as a ``clock`` argument (it was the default before the clocks
+    became :data:`~did_methods._wire.dates.Clock`, returning an aware
+    datetime): passing it still works, with a :class:`DeprecationWarning`.
+    """
     return time.time_ns() // 1_000_000
+
+
+def ms_clock(clock: Clock) -> MsClock:
+    """``clock`` read as Unix milliseconds, the unit of an entry's timestamp.
+
+    A legacy clock returning an int is taken as Unix milliseconds (the unit
+    the ledger's clocks had), with a :class:`DeprecationWarning`.
+    """
+    if clock is system_clock:
+        return unix_ms  # the same instant, without building a datetime per entry
+
+    def read() -> int:
+        return to_unix_ms(read_clock(clock, legacy="ms"))
+
+    return read
 
 
 # -- field checks ------------------------------------------------------------------
@@ -224,17 +246,25 @@ class EntryDraft:
         _check_kind(self.kind)
         _check_payload(self.payload, ABSOLUTE_MAX_PAYLOAD)
 
-    def sign(self, private_key: PrivateKey, submitter: str, *, now: Clock = unix_ms) -> SignedDraft:
+    def sign(
+        self, private_key: PrivateKey, submitter: str, *, now: Clock = system_clock
+    ) -> SignedDraft:
         """Sign this draft as ``submitter`` (the DID URL of ``private_key``) at ``now()``.
+
+        ``now`` is a :data:`~did_methods._wire.dates.Clock`; the entry's
+        timestamp is its instant in whole Unix milliseconds.
 
         The signature covers kind, payload, submitter and timestamp; the log
         adds index and ``prev_hash`` when it appends. Raises :class:`EntryError`
         for a malformed submitter, and :class:`UnsupportedError` for a key that
         cannot sign.
         """
-        timestamp = now()
-        if type(submitter) is not str or type(timestamp) is not int:
-            raise EntryError("submitter must be a string and now() an integer")
+        if type(submitter) is not str:
+            raise EntryError("submitter must be a string")
+        try:
+            timestamp = ms_clock(now)()
+        except (ParseError, OverflowError, ValueError) as exc:
+            raise EntryError(f"now() is not an instant: {exc}") from exc
         # Checked before signing: nothing malformed is ever signed.
         _check_submitter(submitter)
         if not 0 <= timestamp <= _MAX_TIMESTAMP:

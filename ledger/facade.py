@@ -22,13 +22,14 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from did_methods._wire.dates import Clock, system_clock
 from did_methods.errors import SSIWalletError
 from did_methods.keys import KeyType, PrivateKey
 from did_methods.methods.key import did_key_from_public_key
 from did_methods.resolver import Resolver
 from ledger.audit import AuditReport, Progress, audit
 from ledger.checkpoint import NoteSigner, NoteVerifier
-from ledger.entry import Clock, Entry, EntryDraft, unix_ms
+from ledger.entry import Entry, EntryDraft
 from ledger.errors import LedgerError
 from ledger.log import Log, bind_operator_value, did_key_lookup
 from ledger.registry import (
@@ -83,9 +84,9 @@ class Ledger:
     ``key`` is the operator's private key: it signs checkpoints (Ed25519 only,
     under the key name ``origin``) and the entries of :meth:`append`, and,
     unless ``trust_root`` names another DID, its ``did:key`` is the root
-    authority of the trusted issuer registry. ``clock`` returns Unix ms and
-    stamps every entry; ``randbytes`` makes DID nonces; ``fetcher`` lets the
-    registries resolve ``did:web`` actors (over the network).
+    authority of the trusted issuer registry. ``clock`` (a callable returning
+    an aware datetime) stamps every entry; ``randbytes`` makes DID nonces;
+    ``fetcher`` lets the registries resolve ``did:web`` actors (over the network).
 
     The store records the operator's checkpoint key and trust root (its
     ``did:key``) the first time a ``key`` is given, and a ledger opened with
@@ -105,7 +106,7 @@ class Ledger:
         origin: str = DEFAULT_ORIGIN,
         key: PrivateKey | None = None,
         trust_root: str | None = None,
-        clock: Clock = unix_ms,
+        clock: Clock = system_clock,
         randbytes: Callable[[int], bytes] = os.urandom,
         fetcher: Fetcher | None = None,
     ) -> None:
@@ -145,7 +146,7 @@ class Ledger:
         key: PrivateKey | None = None,
         origin: str = DEFAULT_ORIGIN,
         trust_root: str | None = None,
-        clock: Clock = unix_ms,
+        clock: Clock = system_clock,
         randbytes: Callable[[int], bytes] = os.urandom,
         fetcher: Fetcher | None = None,
         schema: str | None = None,

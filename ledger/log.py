@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, cast
 
+from did_methods._wire.dates import system_clock
 from did_methods.errors import InvalidKey, SSIWalletError
 from did_methods.keys import PublicKey
 from ledger._merkle import CompactRange, NodeID, fold, root_nodes
@@ -36,7 +37,7 @@ from ledger.entry import (
     SignedDraft,
     _cbor_head,
     _placed,
-    unix_ms,
+    ms_clock,
 )
 from ledger.errors import (
     EntryNotFound,
@@ -136,7 +137,8 @@ class Log:
     as ``ledger.example.org/registry``); the store is bound to it on first
     use. ``key_lookup`` maps a submitter DID URL to its key (default:
     :func:`did_key_lookup`; use :func:`resolver_key_lookup` for other
-    methods). ``signer`` signs checkpoints. ``clock`` returns Unix ms.
+    methods). ``signer`` signs checkpoints. ``clock`` (a callable returning an
+    aware datetime) says when.
     ``verify_signatures=False`` skips the submitter check on append (for a
     trusted bulk import whose signatures are verified by :func:`ledger.audit.audit`).
 
@@ -155,7 +157,7 @@ class Log:
         key_lookup: KeyLookup = did_key_lookup,
         signer: NoteSigner | None = None,
         verify_signatures: bool = True,
-        clock: Clock = unix_ms,
+        clock: Clock = system_clock,
         max_clock_skew_ms: int | None = DEFAULT_MAX_CLOCK_SKEW_MS,
         max_payload: int = DEFAULT_MAX_PAYLOAD,
     ) -> None:
@@ -170,7 +172,7 @@ class Log:
         self._key_lookup = key_lookup
         self._signer = signer
         self._verify = verify_signatures
-        self._clock = clock
+        self._clock = ms_clock(clock)
         self._skew = max_clock_skew_ms
         self._max_payload = max_payload
         # The newest timestamp in the log as of size _newest_at (read again when

@@ -28,13 +28,13 @@ import json
 import os
 import tempfile
 import threading
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from did_methods._wire.b64 import b64_decode, b64_encode
+from did_methods._wire.dates import Clock, read_clock, system_clock
 from did_methods._wire.json import loads
 from did_methods.errors import ParseError, StoreError, VerificationError
 from did_methods.keys import PrivateKey, PublicKey
@@ -73,8 +73,6 @@ SIGNATURE_TYPE_COSIGNATURE_V1 = 0x04
 
 _MAX_TIMESTAMP = 2**63 - 1
 _COSIG_LEN = 8 + 64
-
-Clock = Callable[[], float]
 
 
 def cosignature_message(body: bytes, timestamp: int) -> bytes:
@@ -475,7 +473,7 @@ class Witness:
         note_text: str | bytes,
         proof: ConsistencyProof | None = None,
         *,
-        now: Clock = time.time,
+        now: Clock = system_clock,
     ) -> str:
         """Verify a log's signed checkpoint and return it with this witness's cosignature added.
 
@@ -519,7 +517,7 @@ class Witness:
         if last is None or last.size != checkpoint.size:
             record = WitnessRecord(checkpoint.size, checkpoint.root_hash, note_str)
             self.state.put(checkpoint.origin, record, last)
-        timestamp = _check_timestamp(int(now()))
+        timestamp = _check_timestamp(int(read_clock(now).timestamp()))
         body = note.text.encode("utf-8")
         signature = self._key.sign(cosignature_message(body, timestamp))
         cosig = NoteSignature(
@@ -582,7 +580,7 @@ def verify_cosigned_checkpoint(
     witnesses: Sequence[CosignatureVerifier],
     *,
     quorum: int,
-    now: Clock = time.time,
+    now: Clock = system_clock,
     max_age: float | None = None,
     max_skew: float = 60.0,
 ) -> Checkpoint:
@@ -602,7 +600,7 @@ def verify_cosigned_checkpoint(
     verify_note(note, log_verifiers)
     checkpoint = Checkpoint.parse(note.text)
     body = note.text.encode("utf-8")
-    current = now()
+    current = read_clock(now).timestamp()
     good: set[tuple[str, int]] = set()
     for sig in note.signatures:
         for w in witnesses:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Final, Literal, TypeAlias, TypeGuard
 
 from did_methods.errors import ParseError
@@ -38,6 +38,7 @@ __all__ = [
     "MAX_NUMERIC_DATE",
     "Clock",
     "epoch_seconds",
+    "from_unix_ms",
     "instant",
     "is_numeric_date",
     "iso_instant",
@@ -50,6 +51,8 @@ __all__ = [
 #: JSON implementation reads exactly (I-JSON). Dates past the year 9999 pass (a
 #: far expiry is an issuer's choice) but 1e300 and the like do not.
 MAX_NUMERIC_DATE: Final = 2**53 - 1
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 #: The one clock type: called with no argument, returns the current instant as
 #: an aware ``datetime``. ``system_clock`` is the default everywhere.
@@ -81,10 +84,9 @@ def iso_instant(value: int | float) -> str:
         return f"{value:.0f} seconds after 1970-01-01T00:00:00Z"
 
 
-def _deprecated(what: str, shape: str) -> None:
+def _deprecated(subject: str) -> None:
     warnings.warn(
-        f"{what} as {shape} is deprecated; pass an aware datetime "
-        "(a clock: a callable returning one)",
+        f"{subject} is deprecated; pass an aware datetime (a clock: a callable returning one)",
         DeprecationWarning,
         stacklevel=4,
     )
@@ -119,7 +121,7 @@ def instant(
         return _utc(now, f"a datetime for {what!r} must be timezone-aware")
     if isinstance(now, bool) or not isinstance(now, int | float):
         raise ParseError(f"{what!r} must be an aware datetime, not {type(now).__name__}")
-    _deprecated(f"{what!r}", "seconds since the epoch")
+    _deprecated(f"{what!r} as seconds since the epoch")
     return _from_number(now, what, ms=False)
 
 
@@ -136,7 +138,7 @@ def read_clock(clock: Clock, *, what: str = "clock", legacy: Literal["s", "ms"] 
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ParseError(f"{what} must return an aware datetime, not {type(value).__name__}")
     ms = legacy == "ms"
-    _deprecated(f"a {what} returning", "Unix milliseconds" if ms else "seconds since the epoch")
+    _deprecated(f"a {what} returning {'Unix milliseconds' if ms else 'seconds since the epoch'}")
     return _from_number(value, what, ms=ms)
 
 
@@ -145,8 +147,13 @@ def epoch_seconds(now: datetime | float | None, *, clock: Clock | None = None) -
     return instant(now, clock=clock).timestamp()
 
 
+def from_unix_ms(ms: int) -> datetime:
+    """Whole Unix milliseconds (a ledger entry's timestamp) as an aware UTC datetime, exactly."""
+    return _EPOCH + timedelta(milliseconds=ms)
+
+
 def to_unix_ms(moment: datetime) -> int:
     """An aware datetime as whole Unix milliseconds (the ledger entries' unit)."""
     aware = _utc(moment, "a datetime for a Unix time must be timezone-aware")
-    delta = aware - datetime(1970, 1, 1, tzinfo=UTC)
+    delta = aware - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000

@@ -21,13 +21,14 @@ from typing import Any
 
 import cbor2
 
+from did_methods._wire.dates import Clock, system_clock
 from did_methods.document import VerificationMethod
 from did_methods.errors import SSIWalletError, VerificationError
 from did_methods.keys import PrivateKey, PublicKey
 from did_methods.methods.key import did_key_from_public_key
 from did_methods.resolver import Resolver
 from ledger._merkle import hash_leaf
-from ledger.entry import Clock, Entry, EntryDraft, SignedDraft, unix_ms
+from ledger.entry import Entry, EntryDraft, SignedDraft
 from ledger.errors import LedgerError
 from ledger.log import DEFAULT_MAX_CLOCK_SKEW_MS, Log, did_key_lookup
 from ledger.proofs import InclusionProof, verify_inclusion
@@ -90,7 +91,9 @@ class Signer:
         did = did_key_from_public_key(self.key.public_key)
         return f"{did}#{did[len('did:key:') :]}"
 
-    def sign(self, kind: str, payload: Mapping[str, Any], *, now: Clock = unix_ms) -> SignedDraft:
+    def sign(
+        self, kind: str, payload: Mapping[str, Any], *, now: Clock = system_clock
+    ) -> SignedDraft:
         """Encode ``payload`` (with ``vm`` set to :attr:`method`) and sign it as an entry draft."""
         body = dict(payload)
         body["vm"] = self.method

@@ -35,13 +35,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from did_methods._wire.dates import Clock, system_clock
 from did_methods.did import DID
 from did_methods.document import DID_CONTEXT_V1_1, MULTIKEY_CONTEXT, PROOF_PURPOSES, DIDDocument
 from did_methods.encoding import base58btc_encode
 from did_methods.errors import ResolutionError, SSIWalletError
 from did_methods.keys import PrivateKey, PublicKey
 from did_methods.resolver import ResolutionResult
-from ledger.entry import Clock, Entry, EntryDraft, unix_ms
+from ledger.entry import Entry, EntryDraft
 from ledger.log import Log
 from ledger.registry._common import (
     EntryProof,
@@ -279,9 +280,10 @@ class LedgerMethod:
     """The ``did:ledger`` method over a log: operations, index and resolution.
 
     ``follower`` shares one pass over the log with the other registries
-    (default: a private one). ``clock`` (Unix ms) stamps the entries this
-    object signs; ``randbytes`` makes create nonces. Plug it into a resolver
-    with ``resolver.register(LedgerMethod(log))``.
+    (default: a private one). ``clock`` (a callable returning an aware
+    datetime) stamps the entries this object signs; ``randbytes`` makes
+    create nonces. Plug it into a resolver with
+    ``resolver.register(LedgerMethod(log))``.
     """
 
     name = "ledger"
@@ -291,7 +293,7 @@ class LedgerMethod:
         log: Log,
         *,
         follower: LogFollower | None = None,
-        clock: Clock = unix_ms,
+        clock: Clock = system_clock,
         randbytes: Callable[[int], bytes] = os.urandom,
     ) -> None:
         self._log = log

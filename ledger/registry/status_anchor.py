@@ -27,10 +27,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from did_methods._wire.dates import Clock, from_unix_ms, system_clock
 from did_methods.errors import SSIWalletError, VerificationError
 from did_methods.keys import PrivateKey
 from did_methods.resolver import Resolver
-from ledger.entry import GENESIS_PREV_HASH, HASH_SIZE, Clock, Entry, SignedDraft, unix_ms
+from ledger.entry import GENESIS_PREV_HASH, HASH_SIZE, Entry, SignedDraft, ms_clock
 from ledger.log import BeforeCommit, Log
 from ledger.registry._common import (
     EntryProof,
@@ -97,7 +98,8 @@ class StatusListRegistry:
 
     ``resolver`` checks the issuers' methods (default: did:key and did:jwk);
     ``follower`` shares one pass over the log with other registries;
-    ``clock`` (Unix ms) stamps the entries this object signs.
+    ``clock`` (a callable returning an aware datetime) stamps the entries this
+    object signs.
     """
 
     def __init__(
@@ -106,12 +108,12 @@ class StatusListRegistry:
         *,
         resolver: Resolver | None = None,
         follower: LogFollower | None = None,
-        clock: Clock = unix_ms,
+        clock: Clock = system_clock,
     ) -> None:
         self._log = log
         self._resolver = resolver or local_resolver()
         self._follower = follower or LogFollower(log)
-        self._clock = clock
+        self._clock = ms_clock(clock)
         self._lock = threading.Lock()
         self._urls: dict[str, _Anchors] = {}
         self._rejected: dict[int, SSIWalletError] = {}
@@ -177,7 +179,7 @@ class StatusListRegistry:
         payload = {"v": 1, "url": url, "digest": value}
         at = now
         for _ in range(_MAX_RESIGN):
-            draft = actor.sign(KIND_ANCHOR, payload, now=lambda at=at: at)  # type: ignore[misc]
+            draft = actor.sign(KIND_ANCHOR, payload, now=lambda at=at: from_unix_ms(at))  # type: ignore[misc]
             if self._same_anchor(url, draft) is None:
                 return draft
             with self._lock:

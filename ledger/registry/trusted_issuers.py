@@ -42,11 +42,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from did_methods._wire.dates import Clock, from_unix_ms, system_clock
 from did_methods.did import DID
 from did_methods.errors import InvalidDID, SSIWalletError
 from did_methods.keys import PrivateKey
 from did_methods.resolver import Resolver
-from ledger.entry import GENESIS_PREV_HASH, Clock, Entry, SignedDraft, unix_ms
+from ledger.entry import GENESIS_PREV_HASH, Entry, SignedDraft, ms_clock
 from ledger.log import Log
 from ledger.registry._common import (
     EntryProof,
@@ -245,7 +246,8 @@ class TrustedIssuerRegistry:
     accreditors to check that the method named in an entry was authorised
     (``assertionMethod``) when the entry was made; it defaults to did:key and
     did:jwk only. ``follower`` shares one pass over the log with the other
-    registries; ``clock`` (Unix ms) stamps the entries this object signs.
+    registries; ``clock`` (a callable returning an aware datetime) stamps the
+    entries this object signs.
     """
 
     def __init__(
@@ -255,13 +257,14 @@ class TrustedIssuerRegistry:
         *,
         resolver: Resolver | None = None,
         follower: LogFollower | None = None,
-        clock: Clock = unix_ms,
+        clock: Clock = system_clock,
     ) -> None:
         self._log = log
         self._root = _check_did(root, "root")
         self._resolver = resolver or local_resolver()
         self._follower = follower or LogFollower(log)
         self._clock = clock
+        self._now_ms = ms_clock(clock)
         self._lock = threading.Lock()
         self._by_id: dict[int, _State] = {}
         self._by_subject: dict[str, list[_State]] = {}
@@ -447,7 +450,7 @@ class TrustedIssuerRegistry:
         appended then.
         """
         signer = as_signer(by)
-        now = self._clock()
+        now = self._now_ms()
         payload = {
             "v": 1,
             "subject": _check_did(subject, "subject"),
@@ -457,7 +460,7 @@ class TrustedIssuerRegistry:
             "validUntil": None if valid_until is None else to_ms(valid_until),
             "delegate": bool(delegate),
         }
-        draft = signer.sign(KIND_ACCREDIT, payload, now=lambda: now)
+        draft = signer.sign(KIND_ACCREDIT, payload, now=lambda: from_unix_ms(now))
         entry = self._submit(draft, self._check_accredit)
         return self.get(entry.index)
 

@@ -32,11 +32,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from did_methods._wire.dates import Clock, system_clock
 from did_methods._wire.json import loads
 from did_methods.encoding import b64url_encode
 from did_methods.errors import ParseError, SSIWalletError
 from did_methods.keys import PrivateKey
-from ledger.entry import Clock, Entry, EntryDraft, SignedDraft, unix_ms
+from ledger.entry import Entry, EntryDraft, SignedDraft, ms_clock
 from ledger.log import Log
 from ledger.proofs import InclusionProof
 from ledger.store._base import StoreWriter
@@ -316,8 +317,8 @@ class Vault:
     vault's log entries as ``submitter`` (default: the signer's did:key URL).
     Without a signer the vault can only be read. ``policy`` decides releases
     by role and purpose; ``authorisation_verifier`` checks the credentials that
-    unlock a minor's records. ``clock`` returns Unix ms, ``randbytes`` gives
-    keys, nonces and references.
+    unlock a minor's records. ``clock`` (a callable returning an aware
+    datetime) says when, ``randbytes`` gives keys, nonces and references.
 
     Opening a vault creates its tables if needed, checks the master key
     (raises :class:`~ledger.vault.errors.MasterKeyError` for another key),
@@ -338,7 +339,7 @@ class Vault:
         submitter: str | None = None,
         policy: ReleasePolicy = DEFAULT_POLICY,
         authorisation_verifier: AuthorisationVerifier | None = None,
-        clock: Clock = unix_ms,
+        clock: Clock = system_clock,
         randbytes: RandBytes = os.urandom,
     ) -> None:
         """Open the vault (see the class docstring)."""
@@ -357,6 +358,7 @@ class Vault:
         self._policy = policy
         self._verifier = authorisation_verifier
         self._clock = clock
+        self._now_ms = ms_clock(clock)
         self._rand = randbytes
         self._read_only = bool(backend.read_only)
         if self._read_only and signer is not None:
@@ -427,7 +429,7 @@ class Vault:
             raise
         try:
             name = origin or store.origin() or DEFAULT_ORIGIN
-            clock = options.get("clock", unix_ms)
+            clock = options.get("clock", system_clock)
             log = Log(store, origin=name, signer=checkpoint_signer, clock=clock)
             return cls(log, backend, master_key=master_key, **options)
         except BaseException:
@@ -570,7 +572,7 @@ class Vault:
         drafts = [self._sign(KIND_COMMIT, encode_payload(ref, commitment))]
         if erase_superseded and supersede is not None:
             drafts.append(self._sign(KIND_TOMBSTONE, encode_payload(supersede)))
-        now = self._clock()
+        now = self._now_ms()
 
         def write(writer: StoreWriter, entries: Sequence[Entry]) -> None:
             # Inside the log's transaction: the commitment (and the tombstone of the
@@ -721,7 +723,7 @@ class Vault:
         for start in range(0, len(refs), _TOMBSTONE_BATCH):
             batch = refs[start : start + _TOMBSTONE_BATCH]
             drafts = [self._sign(KIND_TOMBSTONE, encode_payload(ref)) for ref in batch]
-            now = self._clock()
+            now = self._now_ms()
 
             def apply(
                 writer: StoreWriter,
@@ -786,7 +788,7 @@ class Vault:
             return 0
         removed = 0
         tags: set[bytes] = set()
-        now = self._clock()
+        now = self._now_ms()
         for entry in self._log.range(upto, size):
             if entry.kind != KIND_TOMBSTONE:
                 continue
@@ -1081,7 +1083,7 @@ class Vault:
                 )
             if self._verifier is None:
                 raise refuse("no_authorisation_verifier", "no authorisation verifier is configured")
-            now = self._clock()
+            now = self._now_ms()
             try:
                 granted = self._verifier.verify(
                     authorisation, subject_id=subject_id, principal=principal, now_ms=now
@@ -1098,7 +1100,7 @@ class Vault:
         return Release(principal, purpose, tuple(records), index, granted)
 
     def _log_event(self, tag: bytes, kind: str, event: Mapping[str, Any]) -> int:
-        body = {**event, "at": self._clock()}
+        body = {**event, "at": self._now_ms()}
         _, canonical = check_record(body)
         ref = self._rand(REF_SIZE)
         ck = self._rand(COMMITMENT_KEY_SIZE)
@@ -1127,7 +1129,7 @@ class Vault:
             path,
             origin=self._origin(),
             master_key=self._mk,
-            created_ms=self._clock(),
+            created_ms=self._now_ms(),
             randbytes=self._rand,
             force=force,
         )

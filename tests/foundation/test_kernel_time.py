@@ -8,6 +8,7 @@ same instant. Issuer, Holder and presentation requests take ``randbytes``.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import warnings
 from datetime import UTC, datetime, timedelta, timezone
@@ -20,7 +21,7 @@ import credentials.token_status_list
 from credentials.jose import issue_vc_jwt, verify_vc_jwt
 from credentials.sd_jwt import SdJwt, issue_sd_jwt
 from did_methods._wire import dates
-from did_methods.errors import ParseError
+from did_methods.errors import ParseError, VerificationError
 from did_methods.keys import PrivateKey
 from did_methods.methods.key import did_key_from_public_key
 from did_methods.resolver import Resolver
@@ -149,3 +150,56 @@ def test_issuer_holder_and_verifier_run_on_an_injected_clock_and_randomness() ->
     assert stored.id == twin.store(again.issue("WorkPermit", subject=twin.did, claims=claims)).id
     payload = SdJwt.parse(issued.credential).unverified_payload
     assert payload["iat"] == int(SECONDS)
+
+
+def test_the_ledger_stamps_entries_from_a_datetime_clock() -> None:
+    from ledger import Ledger
+
+    root = PrivateKey.generate()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)  # the one shape warns nothing
+        with Ledger.open(":memory:", key=root, clock=lambda: NOW) as led:
+            entry = led.append("note", b"x")
+    assert entry.timestamp == dates.to_unix_ms(NOW) == int(SECONDS) * 1000
+    # a clock of the old shape (Unix ms) still stamps the same instant, with a warning
+    legacy_ms = int(SECONDS) * 1000
+    with (
+        pytest.warns(DeprecationWarning, match="Unix milliseconds"),
+        Ledger.open(":memory:", key=root, clock=lambda: legacy_ms) as old,  # type: ignore[arg-type,return-value]
+    ):
+        assert old.append("note", b"x").timestamp == entry.timestamp
+
+
+def test_from_unix_ms_is_exact() -> None:
+    for ms in (0, 1, 999, 1_700_000_000_123, 1_780_000_000_999):
+        assert dates.to_unix_ms(dates.from_unix_ms(ms)) == ms
+
+
+def test_a_witness_dates_its_cosignature_from_a_datetime_clock() -> None:
+    from ledger.checkpoint import Checkpoint, NoteSigner, sign_checkpoint
+    from ledger.witness import Witness, verify_cosigned_checkpoint
+
+    log_key, witness_key = PrivateKey.generate(), PrivateKey.generate()
+    signer = NoteSigner("example.org/log", log_key)
+    witness = Witness(
+        "example.org/witness", witness_key, logs={"example.org/log": [signer.verifier]}
+    )
+    note = sign_checkpoint(Checkpoint("example.org/log", 0, hashlib.sha256(b"").digest()), signer)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        cosigned = witness.cosign(note, now=lambda: NOW)
+        seen = verify_cosigned_checkpoint(
+            cosigned, [signer.verifier], [witness.verifier], quorum=1, now=lambda: NOW
+        )
+    assert seen.size == 0
+    assert cosigned.startswith(note)
+    # the cosignature is dated NOW: an hour later it is too old for a 10 s window
+    with pytest.raises(VerificationError):
+        verify_cosigned_checkpoint(
+            cosigned,
+            [signer.verifier],
+            [witness.verifier],
+            quorum=1,
+            now=lambda: NOW + timedelta(hours=1),
+            max_age=10,
+        )
