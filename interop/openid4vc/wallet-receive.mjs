@@ -6,7 +6,7 @@
 // (jwt proof type) and requests every offered credential configuration.
 //
 //   node wallet-receive.mjs OFFER_URI [--tx-code CODE] [--alg ES256|EdDSA] [--batch N]
-//                           [--trust-issuer DID ...] [--did-keys FILE] [--out FILE]
+//                           [--nonce-per-proof] [--trust-issuer DID ...] [--did-keys FILE] [--out FILE]
 //
 // Prints {"ok": true, credentials: [...]} where each entry holds the configuration
 // id, format, the credential, the holder's private JWK (test keys only) and what the
@@ -25,6 +25,8 @@ async function main() {
     'trust-issuer': { type: 'string', multiple: true },
     'did-keys': { type: 'string' },
     'no-dpop': { type: 'boolean', default: false },
+    // a fresh c_nonce for every proof of a batch, instead of one shared by the request
+    'nonce-per-proof': { type: 'boolean', default: false },
     out: { type: 'string' },
   })
   if (positionals.length !== 1) throw new Error('usage: wallet-receive.mjs OFFER_URI [options]')
@@ -65,10 +67,13 @@ async function main() {
     const jwts = []
     // one fresh c_nonce per Credential Request, shared by all its proofs (the OpenID
     // WG's answer for batches: the wallet uses a c_nonce until it is given a new one)
-    const nonce = issuerMetadata.credentialIssuer.nonce_endpoint
-      ? (await client.requestNonce({ issuerMetadata })).c_nonce
-      : token.accessTokenResponse.c_nonce
+    const freshNonce = async () =>
+      issuerMetadata.credentialIssuer.nonce_endpoint
+        ? (await client.requestNonce({ issuerMetadata })).c_nonce
+        : token.accessTokenResponse.c_nonce
+    const shared = await freshNonce()
     for (let i = 0; i < batch; i++) {
+      const nonce = values['nonce-per-proof'] && i > 0 ? await freshNonce() : shared
       const holderKey = await generateKey(values.alg)
       keys.push(holderKey.privateJwk)
       holderKeys.push(holderKey)

@@ -107,6 +107,18 @@ def test_node_wallet_batch_gets_one_credential_per_key(
         assert PublicKey.from_jwk(cnf) == PublicKey.from_jwk(credential["holder_jwk"])
 
 
+def test_node_wallet_batch_with_a_nonce_per_proof(harness: Path, our_issuer: OurServices) -> None:
+    """A wallet that fetches a fresh c_nonce for every proof of a batch is served too."""
+    offer = our_issuer.offer(["WorkPermit.sd_jwt"], tx_code=True)
+    got = _receive(
+        harness, our_issuer, offer, "--tx-code", offer.tx_code, "--batch", "2", "--nonce-per-proof"
+    )
+    assert got.ok, got.output
+    assert len(got.output["credentials"]) == 2
+    for credential in got.output["credentials"]:
+        _verify_with_our_library(our_issuer, credential["credential"], "dc+sd-jwt")
+
+
 def test_offer_by_value_without_tx_code(harness: Path, our_issuer: OurServices) -> None:
     offer = our_issuer.offer(["WorkPermit.jwt_vc_json"], tx_code=False, by_reference=False)
     assert "credential_offer=" in offer.uri
