@@ -15,6 +15,7 @@ issuer's answer back to the same class.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 from did_methods.errors import SSIWalletError
@@ -45,11 +46,20 @@ class OID4VCIError(SSIWalletError):
 
     ``status`` is the HTTP status the error is answered with (400 unless the
     code says otherwise: 401 for ``invalid_token`` and ``invalid_client``);
-    ``description`` is printable ASCII, as ``error_description`` must be.
+    ``description`` is printable ASCII, as ``error_description`` must be;
+    ``headers`` are sent with the error (``DPoP-Nonce`` with ``use_dpop_nonce``).
     """
 
-    def __init__(self, code: str, description: str, *, status: int | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        description: str,
+        *,
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         self.code = code
+        self.headers = dict(headers or {})
         self.description = _ascii_description(description)
         self.status = status if status is not None else ERROR_STATUS.get(code, 400)
         super().__init__(f"{code}: {self.description}")

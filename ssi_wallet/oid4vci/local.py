@@ -50,7 +50,13 @@ class InProcessTransport:
             answer = self._route(method, url, sent, body or b"")
         except OID4VCIError as exc:
             answer = HttpResponse(
-                exc.status, {**_JSON, "cache-control": "no-store"}, _dump(exc.to_json())
+                exc.status,
+                {
+                    **_JSON,
+                    "cache-control": "no-store",
+                    **{k.lower(): v for k, v in exc.headers.items()},
+                },
+                _dump(exc.to_json()),
             )
         if len(answer.body) > max_bytes:
             raise OID4VCIError("transport", f"the answer is larger than {max_bytes} bytes")

@@ -190,7 +190,9 @@ class CredentialIssuer:
     ``random`` (bytes of a given length) are parameters so tests can pin them.
     A ``DPoP`` proof at the token endpoint binds the access token to its key
     (RFC 9449); ``require_dpop`` refuses bearer tokens; ``jti_store`` remembers
-    DPoP proof ids (replays refused).
+    DPoP proof ids (replays refused); with ``dpop_nonce`` every DPoP proof must
+    carry a nonce this server gave (``use_dpop_nonce`` and a ``DPoP-Nonce``
+    header answer one that does not, RFC 9449 section 8).
     """
 
     def __init__(
@@ -215,6 +217,7 @@ class CredentialIssuer:
         random: Callable[[int], bytes] = secrets.token_bytes,
         jti_store: JtiStore | None = None,
         require_dpop: bool = False,
+        dpop_nonce: bool = False,
         dpop_algs: Sequence[str] = DEFAULT_DPOP_ALGS,
     ) -> None:
         parts = urlsplit(identifier)
@@ -249,6 +252,7 @@ class CredentialIssuer:
         self.proof_algs = SUPPORTED_PROOF_ALGS
         self.jti_store: JtiStore = jti_store if jti_store is not None else MemoryJtiStore()
         self.require_dpop = require_dpop
+        self.dpop_nonce = dpop_nonce
         self.dpop_algs = tuple(dpop_algs)
         self._clock = clock
         self._random = random
@@ -724,6 +728,14 @@ class CredentialIssuer:
                     "invalid_dpop_proof", "this server issues DPoP-bound tokens only"
                 )
             return None
+        fresh: str | None = None
+        accepted: str | None = None
+        if self.dpop_nonce:  # RFC 9449 8 and 9: proofs must carry a nonce this server gave
+            accepted = _claimed_nonce(proof)
+            if accepted is None or self.store.get("dpop_nonce", accepted, now=now) is None:
+                fresh = self._new_id()
+                self.store.put("dpop_nonce", fresh, {}, expires_at=now + self.nonce_ttl)
+                accepted = fresh
         try:
             checked = verify_dpop_proof(
                 proof,
@@ -733,11 +745,13 @@ class CredentialIssuer:
                 now=datetime.fromtimestamp(now, UTC),
                 access_token=access_token,
                 jkt=jkt,
+                nonce=accepted,
                 algs=self.dpop_algs,
             )
         except DPoPError as exc:
             status = 401 if access_token is not None else 400
-            raise OID4VCIError(exc.oauth_error, str(exc), status=status) from exc
+            headers = {"DPoP-Nonce": fresh} if fresh and exc.oauth_error == "use_dpop_nonce" else {}
+            raise OID4VCIError(exc.oauth_error, str(exc), status=status, headers=headers) from exc
         return checked.jkt
 
     # -- credential endpoint ------------------------------------------------------------
@@ -1035,6 +1049,19 @@ class CredentialIssuer:
         from did_methods._wire.b64 import b64url_encode
 
         return b64url_encode(self._random(32))
+
+
+def _claimed_nonce(proof: str) -> str | None:
+    """The ``nonce`` a DPoP proof claims (unverified: only to look it up; the proof
+    itself is then checked in full by ``verify_dpop_proof``)."""
+    from credentials._jws import CompactJWS
+
+    try:
+        payload = CompactJWS.parse(proof, max_length=8192).payload
+    except SSIWalletError:
+        return None
+    nonce = payload.get("nonce") if isinstance(payload, dict) else None
+    return nonce if isinstance(nonce, str) and 0 < len(nonce) <= _MAX_TOKEN else None
 
 
 def _redirect(uri: str, params: Mapping[str, str]) -> str:

@@ -169,6 +169,7 @@ class WalletClient:
         self.key_type = key_type
         self.use_dpop = use_dpop
         self.language = language
+        self._dpop_nonces: dict[str, str] = {}  # origin -> the last DPoP-Nonce it gave
         self.dpop_key_type = dpop_key_type
         self._clock = clock
 
@@ -339,12 +340,15 @@ class WalletClient:
         json_body: Mapping[str, Any] | None = None,
     ) -> HttpResponse:
         """One request, with a DPoP proof when ``key``; once more with the server's
-        ``DPoP-Nonce`` when it answers ``use_dpop_nonce`` (RFC 9449 8, 9)."""
+        ``DPoP-Nonce`` when it answers ``use_dpop_nonce`` (RFC 9449 8, 9). The last
+        nonce each server gave is sent with the next proof to it."""
         headers: dict[str, str] = {}
         if access_token is not None:
             scheme = "DPoP" if key is not None else "Bearer"
             headers["Authorization"] = f"{scheme} {access_token}"
-        nonce: str | None = None
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        nonce = self._dpop_nonces.get(origin)
         for attempt in (1, 2):
             if key is not None:
                 headers["DPoP"] = create_dpop_proof(
@@ -356,15 +360,26 @@ class WalletClient:
                     now=read_clock(self._clock),
                 )
             try:
-                return self._call(
+                answer = self._call(
                     method, url, what=what, form=form, json_body=json_body, headers=headers
                 )
             except IssuerResponseError as exc:
                 fresh = exc.dpop_nonce
                 if key is None or exc.code != "use_dpop_nonce" or attempt == 2 or not fresh:
                     raise
-                nonce = fresh
+                nonce = self._remember_nonce(origin, fresh)
+                continue
+            given = answer.headers.get("dpop-nonce")
+            if key is not None and given and len(given) <= 2048:
+                self._remember_nonce(origin, given)
+            return answer
         raise AssertionError("unreachable")
+
+    def _remember_nonce(self, origin: str, nonce: str) -> str:
+        if len(self._dpop_nonces) >= 16 and origin not in self._dpop_nonces:
+            self._dpop_nonces.clear()  # a wallet talks to few servers: keep it small
+        self._dpop_nonces[origin] = nonce
+        return nonce
 
     # -- step 4 and 5: credentials ----------------------------------------------------------
 

@@ -148,7 +148,7 @@ def _reply(reply: Reply) -> Response:
 
 
 def _oauth_error(error: OID4VCIError, dpop_bound: bool = False) -> Response:
-    headers = dict(_NO_STORE)
+    headers = {**_NO_STORE, **error.headers}
     if error.status == 401:
         scheme = "DPoP" if dpop_bound else "Bearer"
         headers["WWW-Authenticate"] = (

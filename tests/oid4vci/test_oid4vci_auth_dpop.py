@@ -306,3 +306,35 @@ def test_wallet_deferred_and_notification_carry_dpop(world: World) -> None:
     assert len(client.fetch_deferred(pending, resolved).stored) == 1
     for _method, url, headers, _ in world.transport.requests[sent:]:
         assert headers["Authorization"].startswith("DPoP ") and "DPoP" in headers, url
+
+
+def test_server_dpop_nonce_is_asked_for_and_then_accepted(world: World) -> None:
+    world.service.dpop_nonce = True
+    try:
+        key = PrivateKey.generate(KeyType.P256)
+        refused = _token_with_dpop(
+            world, create_dpop_proof(key, htm="POST", htu=f"{world.base}/token")
+        )
+        _refused(refused, 400, "use_dpop_nonce")
+        nonce = refused.headers["dpop-nonce"]
+        proof = create_dpop_proof(key, htm="POST", htu=f"{world.base}/token", nonce=nonce)
+        reply = _token_with_dpop(world, proof)
+        assert reply.status == 200 and _json(reply)["token_type"] == "DPoP"
+    finally:
+        world.service.dpop_nonce = False
+
+
+def test_wallet_retries_once_with_the_servers_dpop_nonce(world: World) -> None:
+    offer = world.service.offer(
+        ["WorkPermit.sd_jwt"], claims={"WorkPermit": world.claims()}, tx_code=False
+    )
+    world.service.dpop_nonce = True
+    try:
+        sent = len(world.transport.requests)
+        stored = world.client().receive(offer.uri).stored
+    finally:
+        world.service.dpop_nonce = False
+    assert len(stored) == 1
+    calls = [c[1].rsplit("/", 1)[1] for c in world.transport.requests[sent:]]
+    assert calls.count("token") == 2  # refused with use_dpop_nonce, then accepted
+    assert calls.count("credential") == 1  # the nonce it learnt serves the next requests
