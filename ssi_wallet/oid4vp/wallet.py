@@ -373,7 +373,10 @@ def verify_request_object(
     if wallet_nonce is not None and claims.get("wallet_nonce") != wallet_nonce:
         raise OID4VPError("wallet_nonce_mismatch", "the request object lacks our wallet_nonce")
     if claims.get("aud", SELF_ISSUED_AUDIENCE) != SELF_ISSUED_AUDIENCE:
-        raise OID4VPError("request_object_invalid", f"aud must be {SELF_ISSUED_AUDIENCE}")
+        raise OID4VPError(
+            "request_object_invalid",
+            f"aud must be {SELF_ISSUED_AUDIENCE}, not {str(claims.get('aud'))[:80]!r}",
+        )
     iat, exp = claims.get("iat", 0), claims.get("exp")
     if not is_numeric_date(iat) or (exp is not None and not is_numeric_date(exp)):
         raise OID4VPError("request_object_invalid", "iat and exp must be NumericDates")
