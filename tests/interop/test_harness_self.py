@@ -172,3 +172,20 @@ def test_harness_output_is_json_lines(harness: Path) -> None:
     assert result.output["ok"] is False
     assert "usage" in result.output["error"]
     json.dumps(result.output)
+
+
+def test_harness_bounds_what_it_reads_from_a_server(harness: Path) -> None:
+    """An offer document of 3 MB is refused at 2 MB, not read whole."""
+    from urllib.parse import quote
+
+    from _live_server import StaticServer
+
+    with StaticServer() as server:
+        url = server.put("/offer", b'{"x": "' + b"a" * 3_000_000 + b'"}')
+        result = run_node(
+            harness,
+            "wallet-receive.mjs",
+            f"openid-credential-offer://?credential_offer_uri={quote(url, safe='')}",
+        )
+    assert result.returncode == 1
+    assert "over 2000000 bytes" in json.dumps(result.output), result.output

@@ -191,6 +191,8 @@ export function hash(data, alg) {
   return new Uint8Array(crypto.createHash(name).update(data).digest())
 }
 
+const MAX_FETCH_BYTES = 2_000_000
+
 /** fetch with a time limit and a body limit, so a hostile server cannot hang the harness. */
 export function boundedFetch(timeoutMs = 10_000) {
   return async (input, init = {}) => {
@@ -199,9 +201,19 @@ export function boundedFetch(timeoutMs = 10_000) {
       throw new Error(`refusing ${url.protocol} to ${url.hostname}: plain HTTP only on loopback`)
     }
     const response = await fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' })
-    const length = Number(response.headers.get('content-length') ?? 0)
-    if (length > 2_000_000) throw new Error(`response from ${input} too large (${length} bytes)`)
-    return response
+    // read the body here, bounded (a chunked answer names no length), and hand the
+    // packages a Response over the bytes read
+    const chunks = []
+    let size = 0
+    if (response.body) {
+      for await (const chunk of response.body) {
+        size += chunk.length
+        if (size > MAX_FETCH_BYTES) throw new Error(`response from ${url.origin} over ${MAX_FETCH_BYTES} bytes`)
+        chunks.push(chunk)
+      }
+    }
+    const body = [204, 205, 304].includes(response.status) ? null : Buffer.concat(chunks)
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers })
   }
 }
 
