@@ -29,7 +29,14 @@ __all__ = [
 
 def all_benchmarks() -> tuple[Benchmark, ...]:
     """Every row, in the order of the issue's table."""
-    from benchmarks import bench_credentials, bench_issuer, bench_ledger, bench_roles, bench_sdjwt
+    from benchmarks import (
+        bench_credentials,
+        bench_issuer,
+        bench_ledger,
+        bench_oid4vp,
+        bench_roles,
+        bench_sdjwt,
+    )
 
     return (
         *bench_credentials.BENCHMARKS,
@@ -37,4 +44,5 @@ def all_benchmarks() -> tuple[Benchmark, ...]:
         *bench_ledger.BENCHMARKS,
         *bench_roles.BENCHMARKS,
         *bench_issuer.BENCHMARKS,
+        *bench_oid4vp.BENCHMARKS,
     )
