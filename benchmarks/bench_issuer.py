@@ -61,7 +61,11 @@ def _ratio(run: Callable[[], Any], count: int, sign: Callable[[int], float]) -> 
 def _setup_issue_bulk(settings: Settings) -> Pair:
     settings.workdir.mkdir(parents=True, exist_ok=True)
     path = settings.workdir / f"issuer-bench-{time.time_ns()}.db"
-    ledger = Ledger.open(path, key=key("issuer-bench-operator"), clock=lambda: 1_780_000_000_000)
+    ledger = Ledger.open(
+        path,
+        key=key("issuer-bench-operator"),
+        clock=lambda: datetime.fromtimestamp(1_780_000_000, UTC),
+    )
     office = Issuer.create(
         ledger, name="Migration Department", key=key("issuer-bench"), clock=lambda: _NOW
     )

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,8 @@ def _draft(i: int, submitters: list[tuple[PrivateKey, str]], now: int) -> Signed
     private, submitter = submitters[i % len(submitters)]
     commitment = hashlib.sha256(b"record/%d" % i).digest()
     payload = commitment + (b"rec-%012d" % i)
-    return EntryDraft("vault.commitment", payload).sign(private, submitter, now=lambda: now)
+    at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=now)  # exact: `now` is Unix ms
+    return EntryDraft("vault.commitment", payload).sign(private, submitter, now=lambda: at)
 
 
 def _sign_range(first: int, last: int) -> list[SignedDraft]:

@@ -58,9 +58,8 @@ _AUDIENCE = "did:web:clinic.example"
 
 
 def _setup_verifier(settings: Settings) -> Pair:
-    clock_ms = int(_NOW.timestamp() * 1000)
     root = key("roles-registry-root")
-    ledger = Ledger.open(":memory:", key=root, clock=lambda: clock_ms, randbytes=seeded("ledger"))
+    ledger = Ledger.open(":memory:", key=root, clock=lambda: _NOW, randbytes=seeded("ledger"))
     ministry = Issuer.create(
         ledger, name="Migration Department", key=key("roles-ministry"), clock=lambda: _NOW
     )
@@ -79,7 +78,7 @@ def _setup_verifier(settings: Settings) -> Pair:
         replay=UnsafeStatelessRequests(),
     )
     request = verifier.request(policies.right_to_work(sector="Q86"))
-    presentation = wallet.answer(request, consent=lambda ask: True, now=_NOW.timestamp())
+    presentation = wallet.answer(request, consent=lambda ask: True, now=_NOW)
     # Warm-up decision: fetches and verifies the status lists, resolves the DIDs.
     report = verifier.check(presentation, request)
     if not report.accepted:
@@ -130,7 +129,8 @@ def _cold_start_ledger(settings: Settings) -> tuple[Path, str, datetime]:
         shutil.copyfile(cached_log(settings), partial)
         print(f"indexing the registries of {path} (once) ...", file=sys.stderr)
         started = time.perf_counter()
-        with Ledger.open(partial, key=root, origin=ORIGIN, clock=lambda: clock_ms) as ledger:
+        clock_at = datetime.fromtimestamp(clock_ms / 1000, tz=UTC)
+        with Ledger.open(partial, key=root, origin=ORIGIN, clock=lambda: clock_at) as ledger:
             did = ledger.dids.create(ministry).did
             ledger.accredit(did, types=["WorkPermit"], by=root, jurisdiction="LT")
         print(f"  done in {time.perf_counter() - started:.0f} s", file=sys.stderr)

@@ -10,6 +10,7 @@ verifiers check the very same presentation string.
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from benchmarks._fixtures import key, residence_permit
@@ -107,13 +108,25 @@ def _setup_verify(settings: Settings) -> Pair:
     issuer, holder = _keys()
     iat = int(time.time())
     issued = _ours_issue(_claims(), issuer, holder, iat)
-    shown = present(issued, PRESENTED, holder_key=holder, nonce=NONCE, audience=AUDIENCE, now=iat)
+    shown = present(
+        issued,
+        PRESENTED,
+        holder_key=holder,
+        nonce=NONCE,
+        audience=AUDIENCE,
+        now=datetime.fromtimestamp(iat, UTC),
+    )
     issuer_public = issuer.public_key
     issuer_jwk = JWK(**issuer_public.to_jwk())
+    checked_at = datetime.fromtimestamp(iat + 1, UTC)
 
     def ours() -> dict[str, Any]:
         result = verify_sd_jwt(
-            shown, issuer_key=issuer_public, nonce=NONCE, audience=AUDIENCE, now=iat + 1
+            shown,
+            issuer_key=issuer_public,
+            nonce=NONCE,
+            audience=AUDIENCE,
+            now=checked_at,
         )
         return dict(result.document or {})
 
@@ -125,7 +138,11 @@ def _setup_verify(settings: Settings) -> Pair:
         return got
 
     first = verify_sd_jwt(
-        shown, issuer_key=issuer_public, nonce=NONCE, audience=AUDIENCE, now=iat + 1
+        shown,
+        issuer_key=issuer_public,
+        nonce=NONCE,
+        audience=AUDIENCE,
+        now=checked_at,
     )
     if not first.valid:
         raise AssertionError(f"benchmark presentation does not verify: {first.explain()}")
