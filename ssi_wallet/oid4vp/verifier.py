@@ -34,15 +34,15 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any, Final, Literal, Protocol
 from urllib.parse import urlencode, urlsplit
 
 from credentials._jws import dumps
 from credentials.jwe import decrypt_compact
 from did_methods._wire.b64 import b64_encode, b64url_decode
+from did_methods._wire.dates import Clock, system_clock
 from did_methods._wire.json import loads, loads_object
 from did_methods.errors import JSONError, ParseError, UnsupportedError, VerificationError
 from did_methods.keys import KeyType, PrivateKey
@@ -379,7 +379,7 @@ class OID4VPVerifier:
         store: TransactionStore | None = None,
         redirect_uri: str | None = None,
         enc_values: Sequence[str] = ENC_VALUES,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = system_clock,
     ) -> None:
         if verifier.audience != client.client_id:
             raise ParseError(

@@ -161,3 +161,39 @@ def test_garbage_responses_are_refused_with_a_code(world_once: World, form: dict
     with pytest.raises(OID4VPError) as refused:
         oid.receive(form)
     assert refused.value.code in {"state_unknown", "response_invalid", "response_key_unknown"}
+
+
+def test_an_expired_transaction_is_refused(world: World) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from ssi_wallet import Verifier
+    from ssi_wallet.oid4vp import OID4VPVerifier
+
+    moment = [datetime.now(UTC)]
+    client = world.did_client()
+    oid = OID4VPVerifier(
+        Verifier(world.ledger, audience=client.client_id, clock=lambda: moment[0]),
+        client,
+        response_uri="https://verifier.example/oid4vp/response",
+        request_uri_base="https://verifier.example/oid4vp/requests/",
+        clock=lambda: moment[0],
+    )
+    made = oid.create(policies.right_to_work())
+    request_id = made.request_uri.rsplit("/", 1)[1]
+    uri = AuthorizationRequestURI.parse(made.authorization_request)
+    text = oid.request_object(request_id)
+    request = verify_request_object(text, uri, resolver=Resolver.offline())
+    moment[0] += timedelta(seconds=601)
+    for late in (
+        lambda: oid.request_object(request_id),
+        lambda: oid.receive({"vp_token": "{}", "state": request.state or ""}),
+    ):
+        with pytest.raises(OID4VPError) as refused:
+            late()
+        assert refused.value.code == "transaction_expired"
+    # the wallet, reading the request object late, refuses it too (exp, 60 s of skew)
+    with pytest.raises(OID4VPError) as stale:
+        verify_request_object(
+            text, uri, resolver=Resolver.offline(), now=moment[0].timestamp() + 60
+        )
+    assert stale.value.code == "request_expired"
