@@ -446,6 +446,7 @@ class HttpScenario(_Scenario):
             raise declined
         answered = _Answered.from_result(result)
         facts["accepted"] = answered.accepted
+        facts["headline"] = answered.explanation.partition("\n")[0]
         if result.get("status") != "answered":
             self.failure = "http_unexpected"
         return answered

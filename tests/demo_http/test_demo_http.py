@@ -247,6 +247,9 @@ def test_json_run_field_by_field(as_json: tuple[dict[str, Any], Path]) -> None:
         else:
             assert facts["status"] == "answered"
             assert facts["accepted"] is (decision == "accepted")
+            # the explanation came over HTTP in the language asked (--language de)
+            word = "ANGENOMMEN: " if decision == "accepted" else "ABGELEHNT: "
+            assert facts["headline"].startswith(word), facts["headline"]
             client_ids[number] = facts["client_id"]
         posted = [e for e in details["http"] if e["path"] == "/oid4vp/response"]
         assert [(e["from"], e["method"], e["status"]) for e in posted] == [("wallet", "POST", 200)]
