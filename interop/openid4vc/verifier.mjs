@@ -36,8 +36,8 @@ async function main() {
     'x509-cert': { type: 'string' },
     'x509-key': { type: 'string' },
     'x509-dns': { type: 'string' },
-    // the request object's aud: the package sets none by default (RFC 9101 does not
-    // require one); OpenID4VP 1.0 5.8 says it is https://self-issued.me/v2 when present
+    // the request object's aud: the package's default is the request_uri; OpenID4VP 1.0
+    // section 5.8 says https://self-issued.me/v2 under static discovery
     'request-aud': { type: 'string' },
     'exit-after': { type: 'string', default: '0' },
     timeout: { type: 'string', default: '120' },

@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from did_methods.keys import PublicKey
 PASSPHRASE = "correct horse battery staple, for the interop tests"
 TX_CODE = "493536"
 #: The request object's aud under static discovery (OpenID4VP 1.0 section 5.8); the
-#: package sets no aud unless told to, and our wallet refuses a request object without it.
+#: package's default is the request_uri, which our wallet refuses.
 SELF_ISSUED = "https://self-issued.me/v2"
 
 
@@ -64,6 +65,24 @@ class Wallet:
 @pytest.fixture
 def wallet(tmp_path: Path) -> Wallet:
     return Wallet(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def holding(harness: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """One wallet of ours holding the Node issuer's SD-JWT VC, shared by the presentation
+    tests (each answers a verifier of its own): ``wallet`` and ``issuer_did``."""
+    held = Wallet(tmp_path_factory.mktemp("holding"))
+    issuer = NodeService(
+        harness, "issuer.mjs", "--tx-code", TX_CODE, "--configurations", "ResidencePermitSdJwt",
+        "--exit-after", "1",
+    )  # fmt: skip
+    try:
+        done = held.receive(issuer.ready["offer_uri"])
+        assert done.returncode == 0, done.stderr
+        issuer.next_event("issued")
+        yield {"wallet": held, "issuer_did": issuer.ready["issuer_did"]}
+    finally:
+        issuer.close()
 
 
 def _issue_sd_jwt(node_service: Any, wallet: Wallet) -> tuple[NodeService, dict[str, Any]]:
@@ -127,9 +146,9 @@ def test_our_wallet_receives_a_jwt_vc_json_from_the_node_issuer(
     ],
 )
 def test_our_wallet_presents_to_the_node_verifier(
-    node_service: Any, wallet: Wallet, tmp_path: Path, mode: str, prefix: str
+    node_service: Any, holding: dict[str, Any], tmp_path: Path, mode: str, prefix: str
 ) -> None:
-    issuer, _issued = _issue_sd_jwt(node_service, wallet)
+    wallet: Wallet = holding["wallet"]
     verifier_args = ["--client-id-prefix", prefix]
     wallet_args: list[str] = []
     if prefix == "x509_san_dns":
@@ -138,7 +157,7 @@ def test_our_wallet_presents_to_the_node_verifier(
         verifier_args += ["--x509-dns", "localhost"]
         wallet_args = ["--trust-anchors", str(cert)]
     verifier = node_service(
-        "verifier.mjs", "--trust-issuer", issuer.ready["issuer_did"], "--response-mode", mode,
+        "verifier.mjs", "--trust-issuer", holding["issuer_did"], "--response-mode", mode,
         "--claims", "given_name,family_name", "--request-aud", SELF_ISSUED, *verifier_args,
     )  # fmt: skip
     done = wallet.present(verifier.ready["request_uri_link"], *wallet_args)
@@ -157,27 +176,28 @@ def test_our_wallet_presents_to_the_node_verifier(
         assert withheld not in disclosed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="@openid4vc/openid4vp 0.4.6 signs request objects without an aud claim (RFC 9101 "
-    "does not require one; the OpenID WG said aud is not mandatory); our wallet refuses them: "
-    "'aud must be https://self-issued.me/v2' (docs/interop.md)",
-)
-def test_our_wallet_answers_a_request_object_without_aud(node_service: Any, wallet: Wallet) -> None:
-    issuer, _issued = _issue_sd_jwt(node_service, wallet)
-    verifier = node_service("verifier.mjs", "--trust-issuer", issuer.ready["issuer_did"])
-    done = wallet.present(verifier.ready["request_uri_link"])
-    assert done.returncode == 0, done.stderr
+def test_our_wallet_refuses_the_packages_default_request_aud(
+    node_service: Any, holding: dict[str, Any]
+) -> None:
+    """@openid4vc/openid4vp 0.4.6 sets a request object's aud to its request_uri unless
+    told otherwise; OpenID4VP 1.0 section 5.8 says it MUST be https://self-issued.me/v2
+    under static discovery, and our wallet holds to that: it refuses, and sends nothing."""
+    verifier = node_service("verifier.mjs", "--trust-issuer", holding["issuer_did"])
+    done = holding["wallet"].present(verifier.ready["request_uri_link"])
+    assert done.returncode == 1
+    assert "aud must be https://self-issued.me/v2" in done.stderr, done.stderr
+    with pytest.raises(AssertionError, match="no 'response' event"):
+        verifier.next_event("response", timeout=1)
 
 
 def test_our_wallet_refuses_a_node_verifier_it_cannot_trust(
-    node_service: Any, wallet: Wallet, tmp_path: Path
+    node_service: Any, holding: dict[str, Any], tmp_path: Path
 ) -> None:
     """An x509_san_dns: verifier whose certificate is not among our trust anchors."""
-    issuer, _issued = _issue_sd_jwt(node_service, wallet)
+    wallet: Wallet = holding["wallet"]
     cert, key = self_signed_certificate(tmp_path)
     verifier = node_service(
-        "verifier.mjs", "--trust-issuer", issuer.ready["issuer_did"], "--host", "localhost",
+        "verifier.mjs", "--trust-issuer", holding["issuer_did"], "--host", "localhost",
         "--request-aud", SELF_ISSUED, "--client-id-prefix", "x509_san_dns",
         "--x509-cert", str(cert), "--x509-key", str(key), "--x509-dns", "localhost",
     )  # fmt: skip
