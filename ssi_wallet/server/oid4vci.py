@@ -39,6 +39,8 @@ Configuration (``ssi-wallet serve issuer --config FILE``) adds to ``[server]``::
     types = ["WorkPermit"]        # default: every vocabulary type
     batch_size = 10               # most key proofs per Credential Request
     state = "issuer-state.db"     # optional: offers, codes and tokens survive a restart
+    require_dpop = false          # true: only DPoP-bound access tokens (RFC 9449)
+    dpop_nonce = false            # true: DPoP proofs must carry a nonce this server gave
 """
 
 from __future__ import annotations
@@ -92,6 +94,8 @@ class IssuerServiceConfig:
     types: tuple[str, ...]
     batch_size: int
     state: Path | None = None
+    require_dpop: bool = False
+    dpop_nonce: bool = False
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> IssuerServiceConfig:
@@ -115,6 +119,9 @@ class IssuerServiceConfig:
             raise ConfigError(f"issuer.types must list types of {schemas.CREDENTIAL_TYPES}")
         if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 100:
             raise ConfigError("issuer.batch_size must be an integer from 1 to 100")
+        flags = {name: section.get(name, False) for name in ("require_dpop", "dpop_nonce")}
+        if not all(isinstance(v, bool) for v in flags.values()):
+            raise ConfigError("issuer.require_dpop and issuer.dpop_nonce are true or false")
         state = section.get("state")
         if state is not None and not isinstance(state, str):
             raise ConfigError("issuer.state must be a path")
@@ -126,6 +133,8 @@ class IssuerServiceConfig:
             tuple(types),
             batch,
             base / state if state else None,
+            flags["require_dpop"],
+            flags["dpop_nonce"],
         )
 
     def build(self) -> CredentialIssuer:
@@ -137,7 +146,13 @@ class IssuerServiceConfig:
         )
         store = SQLiteStateStore(self.state) if self.state is not None else None
         return CredentialIssuer(
-            issuer, self.identifier, types=self.types, batch_size=self.batch_size, store=store
+            issuer,
+            self.identifier,
+            types=self.types,
+            batch_size=self.batch_size,
+            store=store,
+            require_dpop=self.require_dpop,
+            dpop_nonce=self.dpop_nonce,
         )
 
 

@@ -189,3 +189,16 @@ def test_an_offer_survives_a_restart_with_a_state_file(tmp_path: Path) -> None:
         process.terminate()
         process.wait(timeout=20)
     assert (tmp_path / "state.db").exists()
+
+
+def test_dpop_settings_reach_the_issuer(tmp_path: Path) -> None:
+    path = _config(
+        tmp_path,
+        8443,
+        '[issuer]\nkey_file = "issuer.jwk"\nrequire_dpop = true\ndpop_nonce = true\n',
+    )
+    service = IssuerServiceConfig.load(path).build()
+    assert service.require_dpop and service.dpop_nonce
+    path.write_text(path.read_text().replace("dpop_nonce = true", 'dpop_nonce = "yes"'))
+    with pytest.raises(ConfigError, match="true or false"):
+        IssuerServiceConfig.load(path)
