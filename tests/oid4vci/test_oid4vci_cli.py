@@ -128,3 +128,39 @@ def test_waiting_for_a_deferred_credential(office: Office) -> None:
     out = json.loads(result.stdout)
     assert result.exit_code == 0 and out["deferred"] == []
     assert [c["format"] for c in out["stored"]] == ["dc+sd-jwt"]
+
+
+def test_authorization_code_offer_from_the_command_line(
+    office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The person opens the printed address in a browser and pastes where it led: here the
+    'browser' is a real HTTP GET to our authorization endpoint, and the pasting is the prompt."""
+    import ssi_wallet.cli.wallet as wallet_cli
+    from did_methods.http import HttpFetcher
+
+    printed: list[str] = []
+    original_echo = wallet_cli.echo_safe
+
+    def echo(text: str, **kw: Any) -> None:
+        printed.append(text)
+        original_echo(text, **kw)
+
+    def prompt(message: str, **kw: Any) -> str:
+        assert message == "Address you were sent back to"
+        url = printed[-1].rsplit("\n", 1)[-1]
+        answer = HttpFetcher(allow_loopback=True).request("GET", url)
+        assert answer.status == 302
+        return answer.headers["location"]
+
+    monkeypatch.setattr(wallet_cli, "echo_safe", echo)
+    monkeypatch.setattr(wallet_cli.click, "prompt", prompt)
+    offer = office.service.offer(
+        ["WorkPermit.jwt_vc_json"],
+        claims={"WorkPermit": office.claims()},
+        pre_authorized=False,
+        authorization_code=True,
+    )
+    result = office.receive(offer.uri, "--yes")
+    assert result.exit_code == 0, result.output
+    assert [c["format"] for c in json.loads(result.stdout)["stored"]] == ["jwt_vc_json"]
+    assert any("/authorize?client_id=" in line for line in printed)
