@@ -7,9 +7,9 @@ test folder uses; conftest.py holds the fixture.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,6 +18,8 @@ import pytest
 pytest.importorskip("uvicorn")
 
 
+from _live_server import bind_free_socket, serve_asgi
+
 from credentials import schemas
 from did_methods.http import HttpFetcher, HttpResponse
 from did_methods.keys import KeyType, PrivateKey
@@ -25,6 +27,7 @@ from ledger.facade import Ledger
 from ssi_wallet import Holder, Issuer
 from ssi_wallet.oid4vci import CredentialIssuer, make_jwt_proof
 from ssi_wallet.oid4vci.wallet import WalletClient
+from ssi_wallet.server.oid4vci import create_app
 
 TOKEN = "back-office-token-for-tests"
 
@@ -87,6 +90,24 @@ class World:
         body: bytes | None = None,
     ) -> HttpResponse:
         return self.transport.request(method, self.base + path, headers=headers or {}, body=body)
+
+
+def live_world() -> Iterator[World]:
+    """A ledger, an accredited ministry, its issuer on 127.0.0.1 and a wallet (a fixture body)."""
+    root = PrivateKey.generate()
+    ledger = Ledger.open(":memory:", key=root)
+    sock = bind_free_socket()
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    ministry = Issuer.create(ledger, name="Migrationsamt", status_base=f"{base}/status")
+    ledger.accredit(ministry.did, types=list(schemas.CREDENTIAL_TYPES), by=root, jurisdiction="DE")
+    offset = [0.0]
+    service = CredentialIssuer(
+        ministry, base, batch_size=4, clock=lambda: datetime.now(UTC) + timedelta(seconds=offset[0])
+    )
+    app = create_app(service, token=TOKEN, max_body_bytes=64 * 1024)
+    wallet = Holder.create(":memory:", passphrase="amina's passphrase", resolver=ledger.resolver())
+    with serve_asgi(app, sock=sock):
+        yield World(ledger, ministry, service, base, wallet, SocketTransport(), offset)
 
 
 # -- request helpers shared by the test modules --------------------------------------
