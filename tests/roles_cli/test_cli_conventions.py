@@ -251,3 +251,31 @@ def test_encrypted_keys_work_with_ledger_did_and_cosign(
                       env={"W_PW": "witness secret"})  # fmt: skip
     assert cosigned.exit_code == 0, cosigned.output
     assert "— " in json.loads(cosigned.stdout)["note"]  # a cosignature line was added
+
+
+def test_a_named_passphrase_variable_must_be_set_wherever_a_key_is_read(
+    tmp_path: Path, files: dict[str, Path]
+) -> None:
+    """No command falls back to an unencrypted key when --passphrase-env names an
+    unset variable: 'issue' and 'barcode issue' used to read on without it, and
+    'issuer init' used to write the new key unencrypted."""
+    subject = tmp_path / "subject.json"
+    subject.write_text('{"id": "did:example:amina"}', encoding="utf-8")
+    claims = tmp_path / "claims.json"
+    claims.write_text('{"a": 1}', encoding="utf-8")
+    new_key = tmp_path / "new.jwk"
+    unset = ["--passphrase-env", "SSI_WALLET_TEST_SURELY_UNSET"]
+    for args in (
+        ["issue", "--type", "WorkPermit", "--subject-file", str(subject),
+         "--key-file", str(files["ed"]), *unset],
+        ["barcode", "issue", "--key-file", str(files["ed"]), "--claims", str(claims),
+         "--exp", "2030-01-01T00:00:00Z", *unset],
+        ["issuer", "init", "--db", str(tmp_path / "office.db"), "--key-file", str(new_key),
+         "--name", "Office", *unset],
+        ["ledger", "init", "--db", str(tmp_path / "log.db"), "--key-file", str(files["ed"]),
+         *unset],
+    ):  # fmt: skip
+        done = invoke(*args)
+        assert done.exit_code == 2, (args, done.output)
+        assert "SSI_WALLET_TEST_SURELY_UNSET" in done.output
+    assert not new_key.exists()
