@@ -43,8 +43,9 @@ def test_submodules_stay_modules() -> None:
 
 def test_store_exports() -> None:
     assert set(ledger.store.__all__) == {
-        "SCHEMA_VERSION", "MemoryStore", "NodeID", "NodeRow", "PostgresStore", "SQLiteStore",
-        "Store", "StoreWriter", "StoredCheckpoint", "Tail", "open_store",
+        "POSTGRES_SCHEMES", "SCHEMA_VERSION", "MemoryStore", "NodeID", "NodeRow",
+        "PostgresStore", "SQLiteStore", "Store", "StoreWriter", "StoredCheckpoint", "Tail",
+        "is_postgres_dsn", "open_store",
     }  # fmt: skip
     for name in ledger.store.__all__:
         assert getattr(ledger.store, name) is not None
