@@ -7,6 +7,7 @@ is unset; .ci/run sets that variable, so CI fails instead of skipping.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import json
 import os
@@ -193,6 +194,7 @@ class OurServices:
     issuer_base: str
     verifier_base: str
     did_keys: Path
+    x509_cert: Path | None = None  # the x509_san_dns: verifier's certificate, when asked for
 
     def offer(self, configuration_ids: list[str], **kw: Any) -> Any:
         from credentials import schemas
@@ -230,8 +232,13 @@ VERIFIER_TOKEN = "verifier-token-for-the-interop-tests"
 
 
 @contextmanager
-def our_services(folder: Path) -> Iterator[OurServices]:
-    """Starts our issuer and verifier (uvicorn threads on 127.0.0.1) for the ``with`` block."""
+def our_services(folder: Path, *, x509_dns: str | None = None) -> Iterator[OurServices]:
+    """Starts our issuer and verifier (uvicorn threads on 127.0.0.1) for the ``with`` block.
+
+    With ``x509_dns`` (a name that resolves to 127.0.0.1, such as ``localhost``) the
+    verifier's public URL uses that name and it has an ``x509_san_dns:`` client too
+    (``"client": "x509"``), with a self-signed certificate for the name.
+    """
     from _live_server import bind_free_socket, serve_asgi
 
     from credentials import schemas
@@ -248,7 +255,8 @@ def our_services(folder: Path) -> Iterator[OurServices]:
     ledger = Ledger.open(":memory:", key=root)
     issuer_sock, verifier_sock = bind_free_socket(), bind_free_socket()
     issuer_base = f"http://127.0.0.1:{issuer_sock.getsockname()[1]}"
-    verifier_base = f"http://127.0.0.1:{verifier_sock.getsockname()[1]}"
+    verifier_host = x509_dns or "127.0.0.1"
+    verifier_base = f"http://{verifier_host}:{verifier_sock.getsockname()[1]}"
     ministry = Issuer.create(ledger, name="Migrationsamt", status_base=f"{issuer_base}/status")
     ledger.accredit(ministry.did, types=list(schemas.CREDENTIAL_TYPES), by=root, jurisdiction="DE")
     service = CredentialIssuer(ministry, issuer_base, batch_size=4)
@@ -270,11 +278,35 @@ def our_services(folder: Path) -> Iterator[OurServices]:
             },
         },
     }
+    x509_cert = None
+    if x509_dns is not None:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        x509_cert, x509_key = self_signed_certificate(folder, x509_dns)
+        loaded = serialization.load_pem_private_key(x509_key.read_bytes(), password=None)
+        assert isinstance(loaded, ec.EllipticCurvePrivateKey)
+        numbers = loaded.private_numbers()
+
+        def b64(value: int) -> str:
+            return base64.urlsafe_b64encode(value.to_bytes(32, "big")).rstrip(b"=").decode()
+
+        jwk = {"kty": "EC", "crv": "P-256", "d": b64(numbers.private_value)}
+        jwk |= {"x": b64(numbers.public_numbers.x), "y": b64(numbers.public_numbers.y)}
+        write_key_file(folder / "leaf.jwk", PrivateKey.from_jwk(jwk))
+        tables["oid4vp"]["clients"]["x509"] = {
+            "prefix": "x509_san_dns",
+            "dns_name": x509_dns,
+            "key_file": "leaf.jwk",
+            "chain_file": x509_cert.name,
+        }
     config = OID4VPConfig.from_tables(tables, folder)
     issuer = issuer_app(service, token=ISSUER_TOKEN, max_body_bytes=64 * 1024)
     verifier = verifier_app(config, trust=ledger, status_fetcher=ministry.board)
     with serve_asgi(issuer, sock=issuer_sock), serve_asgi(verifier, sock=verifier_sock):
-        yield OurServices(ledger, ministry, service, issuer_base, verifier_base, did_keys)
+        yield OurServices(
+            ledger, ministry, service, issuer_base, verifier_base, did_keys, x509_cert
+        )
 
 
 # ------------------------------------------------------------------ the headless browser
@@ -314,22 +346,22 @@ def install_chromium() -> Path:
 # ------------------------------------------------------------------ X.509 for x509_san_dns:
 
 
-def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
-    """A self-signed P-256 certificate for DNS name localhost, and its key (PEM files)."""
+def self_signed_certificate(folder: Path, dns: str = "localhost") -> tuple[Path, Path]:
+    """A self-signed P-256 certificate for DNS name ``dns``, and its key (PEM files)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, dns)])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder().subject_name(name).issuer_name(name)
         .public_key(key.public_key()).serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(dns)]), critical=False)
         .add_extension(
             x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
                           data_encipherment=False, key_agreement=False, key_cert_sign=False,

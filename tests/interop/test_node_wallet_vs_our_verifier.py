@@ -13,6 +13,7 @@ reason.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import pytest
 
 pytest.importorskip("uvicorn")
 
-from interop_support import OurServices, run_node
+from interop_support import OurServices, our_services, run_node
 
 
 def _present(harness: Path, held: Path, link: str) -> Any:
@@ -140,3 +141,43 @@ def test_our_verifier_accepts_a_jwt_vc_json_presentation_from_the_node_wallet(
     assert answer.ok, answer.output
     assert [a["format"] for a in answer.output["answered"]] == ["jwt_vc_json"]
     assert services.result(made)["accepted"] is True
+
+
+@pytest.fixture(scope="module")
+def x509_world(harness: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Our services with an x509_san_dns:localhost verifier client, and the Node wallet's
+    work permit from our issuer."""
+    folder = tmp_path_factory.mktemp("interop-x509")
+    with our_services(folder, x509_dns="localhost") as services:
+        offer = services.offer(["WorkPermit.sd_jwt"], tx_code=False)
+        held = folder / "held.json"
+        got = run_node(
+            harness, "wallet-receive.mjs", offer.uri, "--did-keys", str(services.did_keys),
+            "--out", str(held),
+        )  # fmt: skip
+        assert got.ok, got.output
+        yield {"services": services, "held": held}
+
+
+def test_node_wallet_checks_our_x509_san_dns_verifier(
+    harness: Path, x509_world: dict[str, Any]
+) -> None:
+    services: OurServices = x509_world["services"]
+    assert services.x509_cert is not None
+    made = services.create_request(client="x509")
+    assert made["client_id"] == "x509_san_dns:localhost"
+    link = made["authorization_request"]
+    trusted = run_node(
+        harness, "wallet-present.mjs", link, "--credentials", str(x509_world["held"]),
+        "--trust-cert", str(services.x509_cert),
+    )  # fmt: skip
+    assert trusted.ok, trusted.output
+    assert trusted.output["client_id_prefix"] == "x509_san_dns"
+    assert trusted.output["verified_jwts"][0]["method"] == "x5c"
+    assert services.result(made)["accepted"] is True
+
+    # the same kind of request, but the Node wallet does not trust our certificate
+    other = services.create_request(client="x509")
+    refused = _present(harness, x509_world["held"], other["authorization_request"])
+    assert refused.returncode == 1
+    assert services.result(other)["status"] == "pending"
