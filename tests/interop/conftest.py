@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from interop_support import NodeService, install_chromium, install_harness, our_services, run_node
+from interop_support import (
+    NodeService,
+    install_chromium,
+    install_harness,
+    node_wallet_receives,
+    our_services,
+)
 
 
 @pytest.fixture(scope="session")
@@ -60,11 +66,6 @@ def world(harness: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
     pytest.importorskip("uvicorn")
     folder = tmp_path_factory.mktemp("interop")
     with our_services(folder) as services:
-        offer = services.offer(["WorkPermit.sd_jwt", "WorkPermit.jwt_vc_json"], tx_code=False)
-        held = folder / "held.json"
-        got = run_node(
-            harness, "wallet-receive.mjs", offer.uri, "--did-keys", str(services.did_keys),
-            "--out", str(held),
-        )  # fmt: skip
-        assert got.ok, got.output
+        configurations = ["WorkPermit.sd_jwt", "WorkPermit.jwt_vc_json"]
+        held = node_wallet_receives(harness, services, folder, configurations)
         yield {"services": services, "held": held}

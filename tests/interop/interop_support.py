@@ -227,6 +227,21 @@ class OurServices:
         return got
 
 
+def node_wallet_receives(
+    harness: Path, services: OurServices, folder: Path, configuration_ids: list[str]
+) -> Path:
+    """Has the Node wallet receive ``configuration_ids`` from our issuer; returns the file
+    (wallet-receive.mjs --out) that wallet-present.mjs reads its credentials from."""
+    offer = services.offer(configuration_ids, tx_code=False)
+    held = folder / "held.json"
+    got = run_node(
+        harness, "wallet-receive.mjs", offer.uri, "--did-keys", str(services.did_keys),
+        "--out", str(held),
+    )  # fmt: skip
+    assert got.ok, got.output
+    return held
+
+
 ISSUER_TOKEN = "back-office-token-for-the-interop-tests"
 VERIFIER_TOKEN = "verifier-token-for-the-interop-tests"
 

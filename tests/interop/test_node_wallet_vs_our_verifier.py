@@ -21,7 +21,7 @@ import pytest
 
 pytest.importorskip("uvicorn")
 
-from interop_support import OurServices, our_services, run_node
+from interop_support import OurServices, node_wallet_receives, our_services, run_node
 
 
 def _present(harness: Path, held: Path, link: str) -> Any:
@@ -149,13 +149,7 @@ def x509_world(harness: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     work permit from our issuer."""
     folder = tmp_path_factory.mktemp("interop-x509")
     with our_services(folder, x509_dns="localhost") as services:
-        offer = services.offer(["WorkPermit.sd_jwt"], tx_code=False)
-        held = folder / "held.json"
-        got = run_node(
-            harness, "wallet-receive.mjs", offer.uri, "--did-keys", str(services.did_keys),
-            "--out", str(held),
-        )  # fmt: skip
-        assert got.ok, got.output
+        held = node_wallet_receives(harness, services, folder, ["WorkPermit.sd_jwt"])
         yield {"services": services, "held": held}
 
 
