@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
 import click
 
 __all__ = ["serve"]
@@ -15,70 +20,60 @@ def serve() -> None:
     """
 
 
-@serve.command("vc-api")
-@click.option(
-    "--config",
-    "config_path",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="TOML configuration file (see docs/vc-api.md).",
-)
-def vc_api(config_path: str) -> None:
-    """Serve the W3C VC API: issue, verify, status lists and DID Resolution."""
+def _config_option(page: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--config",
+        "config_path",
+        required=True,
+        type=click.Path(dir_okay=False),
+        help=f"TOML configuration file (see {page}).",
+    )
+
+
+def _service(name: str) -> tuple[ModuleType, Callable[..., None]]:
+    """The service module ``ssi_wallet.server.<name>`` and the uvicorn runner.
+
+    Starlette, uvicorn (and segno for the verifier page) come with the
+    ``server`` extra; without them this says how to install it.
+    """
     try:
+        module = importlib.import_module(f"ssi_wallet.server.{name}")
         from ssi_wallet.server.common import run
-        from ssi_wallet.server.vc_api import VcApiConfig, create_app
-    except ImportError as exc:  # starlette or uvicorn missing
+    except ImportError as exc:
         raise click.ClickException(
             f"{exc.name} is not installed: pip install 'ssi-wallet[server]'"
         ) from exc
-    config = VcApiConfig.load(config_path)
-    app = create_app(config)
+    return module, run
+
+
+@serve.command("vc-api")
+@_config_option("docs/vc-api.md")
+def vc_api(config_path: str) -> None:
+    """Serve the W3C VC API: issue, verify, status lists and DID Resolution."""
+    module, run = _service("vc_api")
+    config = module.VcApiConfig.load(config_path)
+    app = module.create_app(config)
     click.echo(f"VC API on {config.server.public_url}", err=True)
     run(app, config.server)
 
 
 @serve.command("verifier")
-@click.option(
-    "--config",
-    "config_path",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="TOML configuration file (see docs/openid4vp.md).",
-)
+@_config_option("docs/openid4vp.md")
 def verifier(config_path: str) -> None:
     """Serve an OpenID4VP 1.0 verifier: request objects, responses, results, a QR page."""
-    try:
-        from ssi_wallet.server.common import run
-        from ssi_wallet.server.oid4vp import OID4VPConfig, create_app
-    except ImportError as exc:  # starlette, uvicorn or segno missing
-        raise click.ClickException(
-            f"{exc.name} is not installed: pip install 'ssi-wallet[server]'"
-        ) from exc
-    config = OID4VPConfig.load(config_path)
-    app = create_app(config)
+    module, run = _service("oid4vp")
+    config = module.OID4VPConfig.load(config_path)
+    app = module.create_app(config)
     click.echo(f"OpenID4VP verifier on {config.server.public_url}/verifier", err=True)
     run(app, config.server)
 
 
 @serve.command("issuer")
-@click.option(
-    "--config",
-    "config_path",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="TOML configuration file (see docs/openid4vci.md).",
-)
+@_config_option("docs/openid4vci.md")
 def issuer(config_path: str) -> None:
     """Serve an OpenID4VCI 1.0 credential issuer: metadata, offers, tokens, credentials."""
-    try:
-        from ssi_wallet.server.common import run
-        from ssi_wallet.server.oid4vci import IssuerServiceConfig, app_from_config
-    except ImportError as exc:  # starlette or uvicorn missing
-        raise click.ClickException(
-            f"{exc.name} is not installed: pip install 'ssi-wallet[server]'"
-        ) from exc
-    config = IssuerServiceConfig.load(config_path)
-    app = app_from_config(config)
+    module, run = _service("oid4vci")
+    config = module.IssuerServiceConfig.load(config_path)
+    app = module.app_from_config(config)
     click.echo(f"OpenID4VCI issuer {config.identifier} on {config.server.public_url}", err=True)
     run(app, config.server)
