@@ -4,8 +4,10 @@ Every command takes ``--db PATH`` (the ledger's SQLite file: the vault shares
 it) or ``--dsn DSN`` (PostgreSQL), and the vault master key from
 ``--master-key-file PATH`` or ``--master-key-env VAR``. Commands that write
 to the log (put, rectify, erase) take the submitter's ``--key-file``.
-Output is JSON. Exit codes: 0 ok, 1 a negative answer (not found, refused),
-2 usage or malformed input.
+Output is JSON, errors too (``{"error": {"code": ..., "message": ...}}`` on
+stdout, the message on stderr), as other commands print them under ``--json``.
+Exit codes: 0 ok, 1 a negative answer (not found, refused), 2 usage or
+malformed input.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import click
 from did_methods._wire.text import safe_json_text
 from did_methods.keys import KeyType, PrivateKey
 from ledger.vault import MasterKey, Vault
+from ssi_wallet.cli import JSON_META
 from ssi_wallet.cli._io import emit_json, force_option, read_json_object, write_out
 from ssi_wallet.cli._options import KeySource, StoreTarget, key_options, store_options
 
@@ -90,8 +93,10 @@ def _echo(data: Any) -> None:
 
 
 @click.group()
-def vault() -> None:
+@click.pass_context
+def vault(ctx: click.Context) -> None:
     """Keep personal data off the ledger: store, access, export, rectify, erase, restrict."""
+    ctx.meta[JSON_META] = True  # every vault command prints JSON: its errors too
 
 
 @vault.command("init")

@@ -203,6 +203,19 @@ def test_json_errors_are_one_object_on_stdout(tmp_path: Path, files: dict[str, P
         assert got["message"] in done.stderr.replace("error: ", "", 1)
 
 
+def test_vault_commands_print_json_so_their_errors_are_json_too(
+    tmp_path: Path, files: dict[str, Path]
+) -> None:
+    mk = ["--master-key-file", str(tmp_path / "vault.key")]
+    done = invoke("vault", "init", "--db", str(files["not_a_db"]), *mk)
+    assert done.exit_code == 2 and _error_object(done)["code"] == "not_a_ledger"
+    db = str(tmp_path / "registry.db")
+    assert invoke("vault", "init", "--db", db, *mk).exit_code == 0
+    missing = invoke("vault", "get", "--db", db, *mk, "--subject", "nobody")
+    assert missing.exit_code == 1 and _error_object(missing)["code"]
+    assert invoke("vault", "get", "--db", db, *mk).exit_code == 2  # no --subject: usage
+
+
 def test_without_json_an_error_is_text_on_stderr_only(files: dict[str, Path]) -> None:
     done = invoke("ledger", "get", "--db", str(files["not_a_db"]), "0")
     assert done.exit_code == 2 and done.stdout == ""
