@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import sys
 import time
 from collections.abc import Iterator
@@ -26,14 +27,29 @@ pytest.importorskip("uvicorn")
 
 sys.path[:0] = [str(Path(__file__).parents[1] / d) for d in ("oid4vci", "oid4vp")]
 
+from _live_server import StaticServer  # noqa: E402
 from oid4vci_world import World as IssuerWorld  # noqa: E402
 from oid4vci_world import json_of, json_post, live_world, proof, refused  # noqa: E402
+from oid4vp_http import PKI, RecordingTransport, Service, VerifierPKI, verifier_service  # noqa: E402
+from oid4vp_http import TOKEN as VP_TOKEN  # noqa: E402
+from oid4vp_world import World as VerifierWorld  # noqa: E402
+from oid4vp_world import _make_world as _make_verifier_world  # noqa: E402
 
 from credentials._jws import dumps, sign_compact  # noqa: E402
 from credentials.oauth import create_dpop_proof  # noqa: E402
+from did_methods._wire.b64 import b64url_decode as b64d  # noqa: E402
 from did_methods._wire.b64 import b64url_encode as b64e  # noqa: E402
+from did_methods.http import FetchError, HttpFetcher  # noqa: E402
 from did_methods.keys import KeyType, PrivateKey  # noqa: E402
+from did_methods.resolver import Resolver  # noqa: E402
 from ssi_wallet.oid4vci import PRE_AUTHORIZED_CODE  # noqa: E402
+from ssi_wallet.oid4vp import AuthorizationRequestURI, OID4VPError, present  # noqa: E402
+from ssi_wallet.oid4vp._protocol import sign_request_object, unsigned_request_object  # noqa: E402
+from ssi_wallet.oid4vp.wallet import (  # noqa: E402
+    AuthorizationRequest,
+    response_form,
+    verify_request_object,
+)
 
 #: The body limit the issuer of oid4vci_world is served with.
 LIMIT = 64 * 1024
@@ -204,3 +220,363 @@ def test_oid4vci_key_proof_hs256_with_a_symmetric_jwk(issuer: IssuerWorld) -> No
     mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
     token = f"{signing_input}.{b64e(mac)}"
     refused(_credential(issuer, _access(issuer), [token]), 400, "invalid_proof")
+
+
+# -- OpenID4VP: a hostile verifier, and the wallet that must refuse it ----------------------
+
+REQUEST_MEDIA = "application/oauth-authz-req+jwt"
+
+
+def _yes(_: object) -> bool:
+    return True
+
+
+def _genuine_claims(service: Service) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A request made by the real verifier (DID client) and its request object's claims."""
+    made = service.create(client="did")
+    uri = AuthorizationRequestURI.parse(made["authorization_request"])
+    assert uri.request_uri is not None
+    reply = RecordingTransport().get(uri.request_uri, accept=REQUEST_MEDIA)
+    assert reply.status == 200
+    payload = reply.body.decode().split(".")[1]
+    claims: dict[str, Any] = json.loads(b64d(payload))
+    return made, claims
+
+
+def _present_forged(
+    w: VerifierWorld, static: StaticServer, client_id: str, request_object: str, **kw: Any
+) -> OID4VPError:
+    url = static.put("/req", request_object, headers={"Content-Type": REQUEST_MEDIA})
+    link = "openid4vp://?" + urlencode({"client_id": client_id, "request_uri": url})
+    with pytest.raises(OID4VPError) as caught:
+        present(
+            w.wallet,
+            link,
+            consent=_yes,
+            transport=RecordingTransport(),
+            resolver=Resolver.offline(),
+            **kw,
+        )
+    assert static.hits["/req"] == 1
+    return caught.value
+
+
+@pytest.fixture
+def vp_world() -> VerifierWorld:
+    return _make_verifier_world()
+
+
+@pytest.fixture
+def static() -> Iterator[StaticServer]:
+    with StaticServer() as server:
+        yield server
+
+
+def test_oid4vp_request_object_alg_none_for_a_did_client(
+    vp_world: VerifierWorld, tmp_path: Path, static: StaticServer
+) -> None:
+    vp_world.store()
+    with verifier_service(vp_world, tmp_path) as service:
+        made, claims = _genuine_claims(service)
+        forged = unsigned_request_object(claims)
+        refusal = _present_forged(vp_world, static, made["client_id"], forged)
+    assert refusal.code == "request_unsigned"
+    assert refusal.error == "invalid_request_object"
+    assert vp_world.wallet.history() == []  # nothing was disclosed
+
+
+def test_oid4vp_request_object_signed_by_a_key_the_did_does_not_hold(
+    vp_world: VerifierWorld, tmp_path: Path, static: StaticServer
+) -> None:
+    vp_world.store()
+    with verifier_service(vp_world, tmp_path) as service:
+        made, claims = _genuine_claims(service)
+        kid = f"{vp_world.verifier_did}#{vp_world.verifier_did.removeprefix('did:key:')}"
+        forged = sign_request_object(claims, PrivateKey.generate(), {"kid": kid})
+        refusal = _present_forged(vp_world, static, made["client_id"], forged)
+    assert refusal.code == "request_signature_invalid"
+
+
+def test_oid4vp_request_object_client_id_prefix_mismatch(
+    vp_world: VerifierWorld, tmp_path: Path, static: StaticServer
+) -> None:
+    vp_world.store()
+    with verifier_service(vp_world, tmp_path) as service:
+        _, claims = _genuine_claims(service)
+        genuine = vp_world.did_client().request_object(claims)
+        # the link claims an x509 identity, the object a DID one
+        refusal = _present_forged(vp_world, static, "x509_san_dns:localhost", genuine)
+    assert refusal.code == "client_id_mismatch"
+
+
+def test_oid4vp_request_object_x5c_chaining_to_no_anchor(
+    vp_world: VerifierWorld, tmp_path: Path
+) -> None:
+    vp_world.store()
+    rogue = VerifierPKI.make("localhost")  # a well-formed chain under a root nobody trusts
+    with verifier_service(vp_world, tmp_path, pki=rogue) as service:
+        made = service.create(client="x509")
+        with pytest.raises(OID4VPError) as caught:
+            present(
+                vp_world.wallet,
+                made["authorization_request"],
+                consent=_yes,
+                transport=RecordingTransport(),
+                resolver=Resolver.offline(),
+                trust_anchors=[PKI.root],
+            )
+    assert caught.value.code == "x509_untrusted"
+    assert caught.value.error == "invalid_client"
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1:{port}", "10.0.0.1", "169.254.169.254", "[::1]:{port}", "localhost:{port}"]
+)
+def test_oid4vp_request_uri_at_a_private_address_is_not_fetched(
+    vp_world: VerifierWorld, static: StaticServer, host: str
+) -> None:
+    """SSRF: a link sends the wallet's default client to the wallet's own network."""
+    url = f"https://{host.format(port=static.port)}/req"
+    link = "openid4vp://?" + urlencode(
+        {"client_id": f"decentralized_identifier:{vp_world.verifier_did}", "request_uri": url}
+    )
+    with pytest.raises(FetchError) as caught:
+        present(vp_world.wallet, link, consent=_yes, resolver=Resolver.offline())
+    assert caught.value.code == "forbidden_address"
+    assert static.requests == []
+
+
+def test_oid4vp_request_uri_over_plain_http_is_not_fetched(
+    vp_world: VerifierWorld, static: StaticServer
+) -> None:
+    link = "openid4vp://?" + urlencode(
+        {
+            "client_id": f"decentralized_identifier:{vp_world.verifier_did}",
+            "request_uri": static.url("/req"),
+        }
+    )
+    with pytest.raises(FetchError) as caught:
+        present(vp_world.wallet, link, consent=_yes, resolver=Resolver.offline())
+    assert caught.value.code == "insecure_scheme"
+    assert static.requests == []
+
+
+# -- OpenID4VP: a hostile wallet against the verifier service ------------------------------
+
+
+def _request(service: Service, **create: Any) -> tuple[dict[str, Any], AuthorizationRequest]:
+    made = service.create(**create)
+    uri = AuthorizationRequestURI.parse(made["authorization_request"])
+    assert uri.request_uri is not None
+    reply = RecordingTransport().get(uri.request_uri, accept=REQUEST_MEDIA)
+    assert reply.status == 200, reply.body
+    return made, verify_request_object(
+        reply.body, uri, resolver=Resolver.offline(), trust_anchors=[PKI.root]
+    )
+
+
+def _answer(w: VerifierWorld, request: AuthorizationRequest) -> Any:
+    return w.wallet.answer(request.presentation_request(), consent=_yes)
+
+
+def _raw_post(
+    service: Service, path: str, body: bytes, media: str = "application/json"
+) -> tuple[int, Any]:
+    """POST raw ``body`` with the back-office token (Service.call sends only valid JSON)."""
+    headers = {"Content-Type": media, "Authorization": f"Bearer {VP_TOKEN}"}
+    reply = HttpFetcher(allow_loopback=True).request(
+        "POST", service.base + path, headers=headers, body=body
+    )
+    return reply.status, json.loads(reply.body)
+
+
+def _refused_vp(answer: tuple[int, dict[str, str], Any], status: int, code: str) -> None:
+    got, _, body = answer
+    assert got == status, body
+    assert body["code"] == code, body
+
+
+def test_oid4vp_oversized_bodies_are_refused_413(vp_world: VerifierWorld, tmp_path: Path) -> None:
+    huge = b"vp_token=" + b"x" * (1 << 20)
+    form = "application/x-www-form-urlencoded"
+    with verifier_service(vp_world, tmp_path) as service:
+        made = service.create(request_uri_method="post")
+        request_path = "/oid4vp/requests/" + made["request_uri"].rsplit("/", 1)[1]
+        for path in ("/oid4vp/response", request_path):
+            status, body = _raw_post(service, path, huge, form)
+            assert status == 413 and body["code"] == "body_too_large", body
+        status, body = _raw_post(service, "/oid4vp/requests", b'{"a":"' + b"x" * (1 << 20) + b'"}')
+        assert status == 413 and body["code"] == "body_too_large", body
+
+
+def test_oid4vp_json_depth_bombs_are_refused(vp_world: VerifierWorld, tmp_path: Path) -> None:
+    bomb = _bomb(5000).decode()
+    with verifier_service(vp_world, tmp_path) as service:
+        made, request = _request(service, request_uri_method="post")
+        form = {"vp_token": bomb, "state": request.state or ""}
+        _refused_vp(
+            service.call("POST", "/oid4vp/response", form=form, token=None), 400, "response_invalid"
+        )
+        request_path = "/oid4vp/requests/" + made["request_uri"].rsplit("/", 1)[1]
+        nested = {"wallet_metadata": bomb, "wallet_nonce": "n"}
+        _refused_vp(
+            service.call("POST", request_path, form=nested, token=None),
+            400,
+            "wallet_request_invalid",
+        )
+        raw = _raw_post(service, "/oid4vp/requests", _bomb(5000))
+        assert raw[0] == 400 and raw[1]["code"] == "invalid_json", raw
+        # the transaction survived the garbage: the honest answer is still accepted
+        vp_world.store()
+        shown = _answer(vp_world, request)
+        good = service.call(
+            "POST", "/oid4vp/response", form=response_form(request, shown), token=None
+        )
+        assert good[0] == 200, good
+        assert service.result(made["transaction_id"])["accepted"] is True
+
+
+def _post_form(service: Service, form: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+    return service.call("POST", "/oid4vp/response", form=form, token=None)
+
+
+def test_oid4vp_response_sent_to_another_state(vp_world: VerifierWorld, tmp_path: Path) -> None:
+    vp_world.store()
+    with verifier_service(vp_world, tmp_path) as service:
+        made_a, request_a = _request(service)
+        made_b, request_b = _request(service)
+        form = response_form(request_a, _answer(vp_world, request_a))
+        form["state"] = request_b.state or ""
+        assert _post_form(service, form)[0] == 200  # received, then judged
+        judged = service.result(made_b["transaction_id"])
+        assert judged["status"] == "answered" and judged["accepted"] is False
+        assert service.result(made_a["transaction_id"])["status"] == "pending"
+
+
+def test_oid4vp_vp_token_for_an_unknown_credential_query(
+    vp_world: VerifierWorld, tmp_path: Path
+) -> None:
+    vp_world.store()
+    with verifier_service(vp_world, tmp_path) as service:
+        made, request = _request(service)
+        form = response_form(request, _answer(vp_world, request))
+        token = json.loads(form["vp_token"])
+        form["vp_token"] = json.dumps({"not_asked_for": next(iter(token.values()))})
+        assert _post_form(service, form)[0] == 200  # received, then judged
+        judged = service.result(made["transaction_id"])
+    assert judged["accepted"] is False, judged
+    assert "unexpected_credential" in json.dumps(judged["report"]), judged["report"]
+
+
+def test_oid4vp_vp_token_with_an_extra_unknown_credential_query(
+    vp_world: VerifierWorld, tmp_path: Path
+) -> None:
+    vp_world.store()
+    with verifier_service(vp_world, tmp_path) as service:
+        made, request = _request(service)
+        form = response_form(request, _answer(vp_world, request))
+        token = json.loads(form["vp_token"])
+        token["smuggled"] = next(iter(token.values()))
+        form["vp_token"] = json.dumps(token)
+        assert _post_form(service, form)[0] == 200
+        judged = service.result(made["transaction_id"])
+    assert judged["accepted"] is False, judged
+    assert "unexpected_credential" in json.dumps(judged["report"]), judged["report"]
+
+
+def test_oid4vp_presentation_of_a_credential_issued_to_another_holder(
+    vp_world: VerifierWorld, tmp_path: Path
+) -> None:
+    """A thief holds Amina's SD-JWT (bound to her key) and key-binds it with its own key."""
+    stolen = vp_world.ministry.issue(
+        "WorkPermit", subject=vp_world.wallet.did, claims=vp_world.work_claims(), format="sd-jwt"
+    ).credential
+    assert isinstance(stolen, str) and stolen.endswith("~")
+    thief = PrivateKey.generate()  # of the same type as her key: only the key differs
+    with verifier_service(vp_world, tmp_path) as service:
+        made, request = _request(service)
+        kb = {
+            "iat": int(time.time()),
+            "aud": request.client_id,
+            "nonce": request.nonce,
+            "sd_hash": b64e(hashlib.sha256(stolen.encode()).digest()),
+        }
+        presentation = stolen + sign_compact({"typ": "kb+jwt"}, dumps(kb), thief)
+        form = {"vp_token": json.dumps({"work_sd": [presentation]}), "state": request.state or ""}
+        assert _post_form(service, form)[0] == 200
+        judged = service.result(made["transaction_id"])
+    assert judged["status"] == "answered" and judged["accepted"] is False, judged
+    assert "kb_signature_invalid" in json.dumps(judged["report"]), judged["report"]
+
+
+def _with_header(jwe: str, **changes: Any) -> str:
+    """``jwe`` with its protected header edited (the tag then fails, but the header is
+    checked before any cryptography)."""
+    parts = jwe.split(".")
+    header = json.loads(b64d(parts[0]))
+    header.update(changes)
+    return ".".join([b64e(dumps(header)), *parts[1:]])
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(
+            {"epk": PrivateKey.generate(KeyType.P384).public_key.to_jwk()}, id="epk-on-p384"
+        ),
+        pytest.param(
+            {"epk": PrivateKey.generate(KeyType.X25519).public_key.to_jwk()}, id="epk-x25519"
+        ),
+        pytest.param({"zip": "DEF"}, id="zip"),
+        pytest.param({"crit": ["b64"]}, id="crit"),
+        pytest.param({"alg": "dir"}, id="alg-dir"),
+        pytest.param({"enc": "A128CBC-HS256"}, id="enc-not-offered"),
+    ],
+)
+def test_oid4vp_direct_post_jwt_with_a_hostile_header(
+    vp_world: VerifierWorld, tmp_path: Path, edit: dict[str, Any]
+) -> None:
+    vp_world.store()
+    with verifier_service(vp_world, tmp_path) as service:
+        made, request = _request(service, response_mode="direct_post.jwt")
+        genuine = response_form(request, _answer(vp_world, request))
+        forged = {"response": _with_header(genuine["response"], **edit)}
+        _refused_vp(_post_form(service, forged), 400, "response_invalid")
+        # refused before the transaction was claimed: the genuine response still counts
+        assert _post_form(service, genuine)[0] == 200
+        assert service.result(made["transaction_id"])["accepted"] is True
+        # and a replay of it is refused
+        _refused_vp(_post_form(service, genuine), 400, "response_replayed")
+
+
+def test_oid4vp_direct_post_jwt_with_a_huge_ciphertext(
+    vp_world: VerifierWorld, tmp_path: Path
+) -> None:
+    vp_world.store()
+    with verifier_service(vp_world, tmp_path) as service:
+        _, request = _request(service, response_mode="direct_post.jwt")
+        parts = response_form(request, _answer(vp_world, request))["response"].split(".")
+        parts[3] = "A" * (2 << 20)  # within no limit: the body cap answers first
+        body = urlencode({"response": ".".join(parts)}).encode()
+        status, answer = _raw_post(
+            service, "/oid4vp/response", body, "application/x-www-form-urlencoded"
+        )
+        assert status == 413 and answer["code"] == "body_too_large", answer
+        parts[3] = "A" * (900 << 10)  # under the body cap: a tag failure, one code
+        _refused_vp(
+            _post_form(service, {"response": ".".join(parts)}), 400, "response_decryption_failed"
+        )
+
+
+def test_oid4vp_request_uri_fetched_after_the_answer(
+    vp_world: VerifierWorld, tmp_path: Path
+) -> None:
+    vp_world.store()
+    with verifier_service(vp_world, tmp_path) as service:
+        made, request = _request(service)
+        assert _post_form(service, response_form(request, _answer(vp_world, request)))[0] == 200
+        path = "/oid4vp/requests/" + made["request_uri"].rsplit("/", 1)[1]
+        _refused_vp(service.call("GET", path, token=None), 400, "response_replayed")
+        _refused_vp(
+            service.call("GET", "/oid4vp/requests/never-made", token=None), 404, "request_unknown"
+        )
