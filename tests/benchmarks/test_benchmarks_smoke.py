@@ -60,3 +60,15 @@ def test_unknown_row_is_a_usage_error() -> None:
     )
     assert done.returncode == 2
     assert "unknown row" in done.stderr
+
+
+def test_every_credentials_row_sets_up(tmp_path: Path) -> None:
+    """Each cheap row's setup checks what it will time (a row whose credential stops
+    verifying fails here, not only when someone runs the benchmarks)."""
+    from benchmarks import bench_credentials
+    from benchmarks._runner import Settings
+
+    settings = Settings.make(quick=True, workdir=tmp_path)
+    for bench in bench_credentials.BENCHMARKS:
+        pair = bench.setup(settings)
+        assert pair is not None, bench.name
