@@ -22,6 +22,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("uvicorn")
 
@@ -39,10 +41,18 @@ from credentials._jws import dumps, sign_compact  # noqa: E402
 from credentials.oauth import create_dpop_proof  # noqa: E402
 from did_methods._wire.b64 import b64url_decode as b64d  # noqa: E402
 from did_methods._wire.b64 import b64url_encode as b64e  # noqa: E402
+from did_methods.errors import SSIWalletError  # noqa: E402
 from did_methods.http import FetchError, HttpFetcher  # noqa: E402
 from did_methods.keys import KeyType, PrivateKey  # noqa: E402
 from did_methods.resolver import Resolver  # noqa: E402
+from ssi_wallet import policies  # noqa: E402
 from ssi_wallet.oid4vci import PRE_AUTHORIZED_CODE  # noqa: E402
+from ssi_wallet.oid4vci.metadata import (  # noqa: E402
+    CredentialOfferData,
+    parse_issuer_metadata,
+    parse_offer,
+    parse_offer_uri,
+)
 from ssi_wallet.oid4vp import AuthorizationRequestURI, OID4VPError, present  # noqa: E402
 from ssi_wallet.oid4vp._protocol import sign_request_object, unsigned_request_object  # noqa: E402
 from ssi_wallet.oid4vp.wallet import (  # noqa: E402
@@ -580,3 +590,108 @@ def test_oid4vp_request_uri_fetched_after_the_answer(
         _refused_vp(
             service.call("GET", "/oid4vp/requests/never-made", token=None), 404, "request_unknown"
         )
+
+
+# -- property tests: random JSON into the wallet-side parsers ------------------------------
+#
+# Each takes a valid document, replaces one member (or the whole) with random JSON, and
+# feeds it to the parser: it must answer, or refuse with a typed error of ours that has a
+# code; anything else (a crash, a hang past hypothesis' run) fails.
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+def _typed(call: Any) -> None:
+    try:
+        call()
+    except SSIWalletError as exc:
+        assert isinstance(getattr(exc, "code", None), str) and exc.code, repr(exc)
+
+
+ISSUER_ID = "https://issuer.example"
+GOOD_OFFER = CredentialOfferData(
+    ISSUER_ID, ("WorkPermit.sd_jwt",), "code", None, None, False
+).to_json()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from([*GOOD_OFFER, "grants", "credential_configuration_ids"]), _json_values)
+def test_property_offer_parsing_with_one_member_replaced(member: str, value: Any) -> None:
+    offer = {**GOOD_OFFER, member: value}
+    text = json.dumps(offer)
+    _typed(lambda: parse_offer(text))
+    _typed(
+        lambda: parse_offer_uri(
+            "openid-credential-offer://?" + urlencode({"credential_offer": text})
+        )
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=300) | st.binary(max_size=300).map(lambda b: b.decode("latin-1")))
+def test_property_offer_uri_parsing_of_random_text(text: str) -> None:
+    _typed(lambda: parse_offer_uri(text))
+    _typed(lambda: parse_offer_uri("openid-credential-offer://?credential_offer=" + text))
+    _typed(lambda: parse_offer_uri("openid-credential-offer://?credential_offer_uri=" + text))
+
+
+GOOD_METADATA: dict[str, Any] = {
+    "credential_issuer": ISSUER_ID,
+    "credential_endpoint": ISSUER_ID + "/credential",
+    "nonce_endpoint": ISSUER_ID + "/nonce",
+    "credential_configurations_supported": {
+        "WorkPermit.sd_jwt": {"format": "dc+sd-jwt", "vct": "WorkPermit"}
+    },
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from([*GOOD_METADATA, "authorization_servers", "display"]),
+    _json_values,
+    st.booleans(),
+)
+def test_property_issuer_metadata_parsing(member: str, value: Any, as_bytes: bool) -> None:
+    metadata = {**GOOD_METADATA, member: value}
+    data: Any = json.dumps(metadata).encode() if as_bytes else metadata
+    _typed(lambda: parse_issuer_metadata(data, ISSUER_ID))
+
+
+@pytest.fixture(scope="module")
+def signed_request() -> tuple[VerifierWorld, AuthorizationRequestURI, dict[str, Any]]:
+    """One verifier's genuine request (DID client): the URI and the request object's claims."""
+    w = _make_verifier_world()
+    oid = w.oid4vp()
+    made = oid.create(policies.right_to_work(), response_mode="direct_post.jwt")
+    uri = AuthorizationRequestURI.parse(made.authorization_request)
+    text = oid.request_object(made.request_uri.rsplit("/", 1)[1])
+    claims = json.loads(b64d(text.split(".")[1]))
+    verify_request_object(text, uri, resolver=Resolver.offline())  # genuine: accepted
+    return w, uri, claims
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_property_request_object_with_one_claim_replaced(
+    signed_request: tuple[VerifierWorld, AuthorizationRequestURI, dict[str, Any]], data: Any
+) -> None:
+    w, uri, claims = signed_request
+    member = data.draw(st.sampled_from([*claims, "transaction_data", "wallet_nonce", "scope"]))
+    value = data.draw(_json_values)
+    forged = {**claims, member: value}
+    nested = data.draw(st.sampled_from(["", "client_metadata", "dcql_query"]))
+    if nested and isinstance(claims.get(nested), dict):  # one level down too
+        inner = data.draw(st.sampled_from([*claims[nested], "jwks", "credentials"]))
+        forged = {**claims, nested: {**claims[nested], inner: value}}
+    text = w.did_client().request_object(forged)
+    _typed(lambda: verify_request_object(text, uri, resolver=Resolver.offline()))
