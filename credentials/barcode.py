@@ -341,14 +341,26 @@ def _validity(barcode: UnverifiedBarcode, now: float, leeway: float) -> Check:
     if exp is None:
         return Check.failed(name, "claims_invalid", "the barcode has no expiry ('exp')")
     if now >= exp + leeway:
-        return Check.failed(name, "expired", f"expired at {iso_instant(exp)}", exp=exp)
+        return Check.failed(
+            name, "expired", f"expired at {iso_instant(exp)}", valid_until=iso_instant(exp)
+        )
     if nbf is not None and now < nbf - leeway:
-        return Check.failed(name, "not_yet_valid", f"not valid before {iso_instant(nbf)}", nbf=nbf)
+        return Check.failed(
+            name,
+            "not_yet_valid",
+            f"not valid before {iso_instant(nbf)}",
+            valid_from=iso_instant(nbf),
+        )
     if iat is not None and now < iat - leeway:
         return Check.failed(
-            name, "not_yet_valid", f"issued in the future ({iso_instant(iat)})", iat=iat
+            name,
+            "not_yet_valid",
+            f"issued in the future ({iso_instant(iat)})",
+            issued_at=iso_instant(iat),
         )
-    return Check.passed(name, f"valid at the given time (until {iso_instant(exp)})", exp=exp)
+    return Check.passed(
+        name, f"valid at the given time (until {iso_instant(exp)})", valid_until=iso_instant(exp)
+    )
 
 
 def verify_barcode(

@@ -799,13 +799,26 @@ def _time_checks(payload: Mapping[str, Any], now: float, leeway: float) -> Check
     exp, nbf, iat = payload.get("exp"), payload.get("nbf"), payload.get("iat")
     name = "validity_period"
     if exp is not None and now >= exp + leeway:
-        return Check.failed(name, "expired", f"expired at {iso_instant(exp)}", exp=exp)
+        return Check.failed(
+            name, "expired", f"expired at {iso_instant(exp)}", valid_until=iso_instant(exp)
+        )
     if nbf is not None and now < nbf - leeway:
-        return Check.failed(name, "not_yet_valid", f"not valid before {iso_instant(nbf)}", nbf=nbf)
+        return Check.failed(
+            name,
+            "not_yet_valid",
+            f"not valid before {iso_instant(nbf)}",
+            valid_from=iso_instant(nbf),
+        )
     if iat is not None and now < iat - leeway:
         return Check.failed(name, "not_yet_valid", f"issued in the future ({iso_instant(iat)})")
-    until = f" (until {iso_instant(exp)})" if exp is not None else ""
-    return Check.passed(name, f"valid at the given time{until}", exp=exp, nbf=nbf)
+    # dates for people and programs alike: ISO 8601, never seconds since 1970
+    dates = {
+        key: iso_instant(value)
+        for key, value in (("valid_from", nbf), ("valid_until", exp))
+        if value is not None
+    }
+    until = f" (until {dates['valid_until']})" if exp is not None else ""
+    return Check.passed(name, f"valid at the given time{until}", **dates)
 
 
 def _key_binding(

@@ -562,9 +562,10 @@ class Holder:
         Raises :class:`VerificationError` when verification fails,
         :class:`HolderMismatchError` (one of them) when the credential is bound
         to another holder's key or DID, and :class:`ParseError` when the
-        credential cannot be read. ``verify_now=False`` (a trusted bulk
-        import) skips both checks; a credential bound to another holder is
-        then kept but never offered in an answer.
+        credential cannot be read or is no credential (its syntax check
+        fails). ``verify_now=False`` (a trusted bulk import) skips both
+        checks; a credential bound to another holder is then kept but never
+        offered in an answer.
         """
         stored = self._prepare(credential, verify_now)
         self._store.put_credential(stored.to_json())
@@ -725,6 +726,8 @@ class Holder:
         # Status is the verifier's question, asked at presentation time: a wallet
         # stores a credential whose status it cannot fetch right now.
         failures = [c for c in result.failures if c.name != "status"]
+        if failures and failures[0].name == "syntax":  # not a credential at all
+            raise ParseError(f"{failures[0].code}: not stored: {failures[0].message}")
         if failures:
             raise VerificationError(failures[0].code, f"not stored: {failures[0].message}")
 

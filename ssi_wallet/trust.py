@@ -5,9 +5,10 @@ intact (signature, disclosures, validity, binding, status). Whether its
 issuer may issue it is a question for the trusted issuer registry on a
 ledger; :func:`with_issuer_trust` asks it and adds the answer to the result as
 an ``issuer_trust`` check, and :func:`without_issuer_trust` adds a skipped one
-that says the question was not asked. :func:`verify_answer` checks what a
-wallet sent back for a request (a :class:`~ssi_wallet.request.PresentationResponse`:
-``vp_token``, ``nonce``, ``client_id``), one presentation at a time.
+that says the question was not asked. :class:`Checking` runs both steps, on one
+credential or presentation or on what a wallet sent back for a request (a
+:class:`~ssi_wallet.request.PresentationResponse`: ``vp_token``, ``nonce``,
+``client_id``), one presentation at a time.
 
 A :class:`~ssi_wallet.verifier.Verifier` runs all of this (and the policy)
 itself; these are for ``ssi-wallet verify`` and for code that holds one
@@ -17,7 +18,7 @@ credential and a ledger.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,7 +31,7 @@ from ssi_wallet.verifier import TrustRegistry, issuing_state
 
 __all__ = [
     "AnswerResult",
-    "verify_answer",
+    "Checking",
     "with_issuer_trust",
     "without_issuer_trust",
 ]
@@ -48,7 +49,9 @@ def _type_name(result: VerificationResult) -> str | None:
     return next((t for t in reversed(result.types) if t in schemas.CREDENTIAL_TYPES), None)
 
 
-def _trust_check(credential: VerificationResult, registry: TrustRegistry, at: datetime) -> Check:
+def _trust_check(
+    credential: VerificationResult, registry: TrustRegistry, at: datetime, note: str
+) -> Check:
     issuer = credential.issuer or ""
     type_name = _type_name(credential)
     if not issuer or type_name is None:
@@ -66,18 +69,25 @@ def _trust_check(credential: VerificationResult, registry: TrustRegistry, at: da
     details = {"issuer": issuer, "type_name": type_name, "issuing_state": state}
     if answer.accredited:
         return Check.passed(
-            _CHECK, f"{issuer} is accredited for {label}{where} on the ledger", **details
+            _CHECK, f"{issuer} is accredited for {label}{where} on the ledger{note}", **details
         )
     code = str(getattr(answer, "code", None) or "issuer_not_accredited")
     if code == "not_accredited":
         code = "issuer_not_accredited"
     return Check.failed(
-        _CHECK, code, f"{issuer} is not accredited for {label}{where}: {answer.reason}", **details
+        _CHECK,
+        code,
+        f"{issuer} is not accredited for {label}{where}: {answer.reason}{note}",
+        **details,
     )
 
 
 def with_issuer_trust(
-    result: VerificationResult, registry: TrustRegistry, *, at: datetime | None = None
+    result: VerificationResult,
+    registry: TrustRegistry,
+    *,
+    at: datetime | None = None,
+    note: str = "",
 ) -> VerificationResult:
     """``result`` with one ``issuer_trust`` check per credential it holds (the result
     itself, or each credential of a presentation): was its issuer accredited on the
@@ -86,19 +96,23 @@ def with_issuer_trust(
     A failed check's code is ``issuer_not_accredited``, ``jurisdiction_mismatch``
     (accredited for another state) or ``type_unknown`` (not a vocabulary
     type). A result that did not verify is returned as it is: its issuer and
-    claims are not to be trusted.
+    claims are not to be trusted. ``note`` is appended to each check's message
+    (such as which trust root was followed).
     """
     if not result.valid:
         return result
     moment = at or datetime.now(UTC)
     targets = result.credentials or (result,)
-    added = [_trust_check(credential, registry, moment) for credential in targets]
+    added = [_trust_check(credential, registry, moment, note) for credential in targets]
     return result.replace_checks((*result.checks, *added))
 
 
 def without_issuer_trust(result: VerificationResult, how: str) -> VerificationResult:
     """``result`` with a skipped ``issuer_trust`` check saying trust was not checked and
-    ``how`` to check it (such as ``"give --db FILE or --dsn DSN"``)."""
+    ``how`` to check it (such as ``"give --db FILE or --dsn DSN"``); a result that did
+    not verify is returned as it is."""
+    if not result.valid:
+        return result
     note = Check.skipped(_CHECK, f"issuer trust was not checked (is the issuer accredited?): {how}")
     return result.replace_checks((*result.checks, note))
 
@@ -145,50 +159,62 @@ class AnswerResult:
         return "\n".join(lines)
 
 
-def verify_answer(
-    answer: PresentationResponse | Mapping[str, Any] | str,
-    *,
-    resolver: MethodResolver | None = None,
-    now: datetime | None = None,
-    nonce: str | None = None,
-    audience: str | None = None,
-    status_fetcher: StatusSource | None = None,
-    registry: TrustRegistry | None = None,
-    trust_hint: str | None = None,
-) -> AnswerResult:
-    """Verify every presentation of a wallet's answer.
+@dataclass(frozen=True, slots=True)
+class Checking:
+    """How to check what one is handed: the resolver, the instant (``now``, default the
+    clock), the ``nonce`` and ``audience`` a key binding or presentation proof must
+    carry, the status source, and the trust registry (``registry``) to ask about each
+    issuer; without one, ``trust_hint`` (when given) says how trust could be checked.
+    ``trust_note`` is added to each trust check's message."""
 
-    Each presentation must be bound to ``nonce`` and ``audience`` (the
-    request's); when neither is given, the answer's own are used and the
-    result says so (``self_bound``). With a ``registry`` each credential's
-    issuer trust is checked (:func:`with_issuer_trust`); otherwise, when
-    ``trust_hint`` is given, a skipped check says how to check it.
-    Raises :class:`~did_methods.errors.ParseError` for a malformed answer.
-    """
-    parsed = (
-        answer
-        if isinstance(answer, PresentationResponse)
-        else PresentationResponse.from_json(answer)
-    )
-    self_bound = nonce is None and audience is None
-    want_nonce = parsed.nonce if nonce is None else nonce
-    want_audience = parsed.audience if audience is None else audience
-    results: list[tuple[str, VerificationResult]] = []
-    for qid, items in parsed.vp_token.items():
-        for item in items:
-            result = verify(
-                item,
-                resolver=resolver,
-                now=now,
-                challenge=want_nonce,
-                domain=want_audience,
-                nonce=want_nonce,
-                audience=want_audience,
-                status_fetcher=status_fetcher,
-            )
-            if registry is not None:
-                result = with_issuer_trust(result, registry, at=now)
-            elif trust_hint is not None:
-                result = without_issuer_trust(result, trust_hint)
-            results.append((qid, result))
-    return AnswerResult(parsed.nonce, parsed.audience, tuple(results), self_bound)
+    resolver: MethodResolver | None = None
+    now: datetime | None = None
+    nonce: str | None = None
+    audience: str | None = None
+    status_fetcher: StatusSource | None = None
+    registry: TrustRegistry | None = None
+    trust_hint: str | None = None
+    trust_note: str = ""
+
+    def verify(self, data: str | Mapping[str, Any]) -> VerificationResult:
+        """:func:`credentials.verify.verify` of one credential or presentation, then its
+        issuer trust (checked on the registry, or said not to be)."""
+        result = verify(
+            data,
+            resolver=self.resolver,
+            now=self.now,
+            challenge=self.nonce,
+            domain=self.audience,
+            nonce=self.nonce,
+            audience=self.audience,
+            status_fetcher=self.status_fetcher,
+        )
+        if self.registry is not None:
+            return with_issuer_trust(result, self.registry, at=self.now, note=self.trust_note)
+        if self.trust_hint is not None:
+            return without_issuer_trust(result, self.trust_hint)
+        return result
+
+    def verify_answer(self, answer: PresentationResponse | Mapping[str, Any] | str) -> AnswerResult:
+        """Verify every presentation of a wallet's answer.
+
+        Each must be bound to :attr:`nonce` and :attr:`audience` (the request's);
+        when neither is set, the answer's own are used and the result says so
+        (``self_bound``). Raises :class:`~did_methods.errors.ParseError` for a
+        malformed answer.
+        """
+        parsed = (
+            answer
+            if isinstance(answer, PresentationResponse)
+            else PresentationResponse.from_json(answer)
+        )
+        self_bound = self.nonce is None and self.audience is None
+        bound = replace(
+            self,
+            nonce=parsed.nonce if self.nonce is None else self.nonce,
+            audience=parsed.audience if self.audience is None else self.audience,
+        )
+        results = tuple(
+            (qid, bound.verify(item)) for qid, items in parsed.vp_token.items() for item in items
+        )
+        return AnswerResult(parsed.nonce, parsed.audience, results, self_bound)

@@ -13,6 +13,7 @@ malformed input.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -279,12 +280,20 @@ def rectify(
     )
 
 
+def _confirmed(question: str) -> bool:
+    try:
+        return bool(click.confirm(question, default=False, err=True))
+    except click.Abort:  # end of input or Ctrl-C: no
+        return False
+
+
 @vault.command("erase")
 @_common
 @_key_options(required=True)
 @click.option("--subject", required=True, help="The data subject's id.")
 @click.option("--record-id", help="Erase only this record (all versions unless --version).")
 @click.option("--version", "version", type=int, help="Erase only this version of --record-id.")
+@click.option("--yes", is_flag=True, help="Erase without asking for confirmation.")
 def erase(
     store: StoreTarget,
     master_key_file: Path | None,
@@ -293,11 +302,21 @@ def erase(
     subject: str,
     record_id: str | None,
     version: int | None,
+    yes: bool,
 ) -> None:
-    """Erase a subject (or one record): data, data key and commitment keys are destroyed."""
+    """Erase a subject (or one record): data, data key and commitment keys are destroyed.
+
+    There is no undo: without --yes the erasure is confirmed first (exit 1,
+    nothing erased, when it is not, or when there is no terminal to ask on).
+    """
     if version is not None and record_id is None:
         raise click.UsageError("--version needs --record-id")
+    what = f"record {record_id} of {subject}" if record_id else f"everything held on {subject}"
+    # opened first, so a malformed file or key is refused before the question
     with _open(store, master_key_file, master_key_env, key) as v:
+        if not yes and not _confirmed(f"Erase {what}? This cannot be undone."):
+            click.echo("nothing erased", err=True)
+            sys.exit(1)
         receipt = v.erase(subject, record_id=record_id, version=version)
     _echo(
         {

@@ -4,8 +4,12 @@ Every command takes ``--wallet PATH`` (or the ``SSI_WALLET`` variable) and
 the passphrase from ``--passphrase-env VAR`` or a hidden prompt; never as an
 argument, where it would sit in the shell history and the process list.
 Files that hold personal data (``export --out``, ``answer --out``) are written
-with mode 0600. Exit codes: 0 ok, 1 a negative answer (does not verify, not
-found, consent refused, wrong passphrase), 2 usage or malformed input.
+with mode 0600. A passphrase set here (``create``, ``passphrase``, a backup's,
+a wallet restored into a new file) needs at least 12 characters, of which at
+least 6 different (:func:`ssi_wallet.holder.check_passphrase_strength`); a
+weaker one is refused with exit 2. Exit codes: 0 ok, 1 a negative answer (does
+not verify, not found, consent refused, wrong passphrase), 2 usage or malformed
+input.
 """
 
 from __future__ import annotations
@@ -30,7 +34,13 @@ from ssi_wallet.cli._options import (
     read_passphrase,
     store_options,
 )
-from ssi_wallet.holder import ConsentRequest, CredentialSummary, Holder, StoredCredential
+from ssi_wallet.holder import (
+    ConsentRequest,
+    CredentialSummary,
+    Holder,
+    StoredCredential,
+    check_passphrase_strength,
+)
 from ssi_wallet.request import PresentationRequest
 
 __all__ = ["wallet"]
@@ -61,9 +71,19 @@ def _wallet_options(func: F) -> F:
     return func
 
 
+_RULE = "at least 12 characters, 6 of them different"
+
+
 def _passphrase(env: str | None, *, confirm: bool = False, what: str = "Wallet") -> str:
     secret = read_passphrase(env, prompt=f"{what} passphrase", confirm=confirm)
     assert secret is not None  # asked when no variable is named
+    return secret
+
+
+def _new_passphrase(env: str | None, what: str = "Wallet") -> str:
+    """A passphrase being set: read as any other (asked twice), then held to the rule."""
+    secret = _passphrase(env, confirm=True, what=what)
+    check_passphrase_strength(secret)
     return secret
 
 
@@ -128,12 +148,13 @@ def wallet() -> None:
 def create(wallet_path: Path, passphrase_env: str | None) -> None:
     """Create a wallet file (mode 0600) with a fresh key pair; print the holder's DID.
 
-    The passphrase is asked twice when not given through --passphrase-env.
-    An existing file is never overwritten.
+    The passphrase is asked twice when not given through --passphrase-env,
+    and needs at least 12 characters, 6 of them different (exit 2 otherwise:
+    a few words will do). An existing file is never overwritten.
     """
     if wallet_path.exists():
         raise OutputFileError("exists", f"{wallet_path} exists; refusing to overwrite it")
-    holder = Holder.create(wallet_path, passphrase=_passphrase(passphrase_env, confirm=True))
+    holder = Holder.create(wallet_path, passphrase=_new_passphrase(passphrase_env))
     try:
         click.echo(holder.did)
     finally:
@@ -305,7 +326,9 @@ def answer(
     """Answer a verifier's presentation request, after you consent.
 
     Shows who asks, why, and exactly which claims of which credentials would
-    be disclosed (on stderr), then asks for consent unless --yes. The
+    be disclosed (on stderr), then asks for consent unless --yes (on the
+    terminal, /dev/tty, when the request is read from stdin with -; with no
+    terminal there is no consent). The
     presentation JSON goes to stdout or --out. Exit 1 when the wallet cannot
     satisfy the request, the request has expired or consent is refused
     (nothing is disclosed or recorded then); 2 when the request is malformed.
@@ -318,10 +341,15 @@ def answer(
 
     def consent(ask: ConsentRequest) -> bool:
         echo_safe(ask.describe(language), err=True)
-        try:
-            agreed = yes or click.confirm("Disclose this?", default=False, err=True)
-        except click.Abort:  # end of input or Ctrl-C: no consent
-            agreed = False
+        if yes:
+            agreed = True
+        elif request_file == "-":  # stdin held the request: ask on the terminal
+            agreed = _confirm_on_terminal("Disclose this?")
+        else:
+            try:
+                agreed = click.confirm("Disclose this?", default=False, err=True)
+            except click.Abort:  # end of input or Ctrl-C: no consent
+                agreed = False
         if not agreed:
             declined.append(ask)
         return agreed
@@ -346,6 +374,18 @@ def answer(
     else:
         write_out(out, text + "\n", force=force)
         click.echo(f"presentation written to {out}", err=True)
+
+
+def _confirm_on_terminal(question: str) -> bool:
+    """Ask ``question`` on the controlling terminal (stdin is taken); no terminal, no."""
+    try:
+        with open("/dev/tty", "r+b", buffering=0) as tty:  # a terminal is not seekable
+            tty.write(f"{question} [y/N]: ".encode())
+            reply = tty.readline(64).decode("utf-8", "replace")
+    except OSError:
+        click.echo("no terminal to ask for consent on (give --yes to consent)", err=True)
+        return False
+    return reply.strip().lower() in ("y", "yes")
 
 
 @wallet.command("present")
@@ -548,7 +588,7 @@ def receive(
 @click.option(
     "--new-passphrase-env",
     metavar="VAR",
-    help="Read the new passphrase from this environment variable (default: asked twice).",
+    help=f"Read the new passphrase from this environment variable (default: asked twice); {_RULE}.",
 )
 @click.option(
     "--rekey",
@@ -569,7 +609,7 @@ def passphrase(
     """
     old = _passphrase(passphrase_env)
     with _opened(wallet_path, passphrase_env, secret=old) as holder:
-        new = _passphrase(new_passphrase_env, confirm=True, what="New wallet")
+        new = _new_passphrase(new_passphrase_env, what="New wallet")
         holder.change_passphrase(old, new, rekey=rekey)
     click.echo("passphrase changed", err=True)
 
@@ -585,7 +625,7 @@ def passphrase(
 @click.option(
     "--backup-passphrase-env",
     metavar="VAR",
-    help="Protect the backup with this variable's passphrase (default: the wallet's).",
+    help=f"Protect the backup with this variable's passphrase ({_RULE}; default: the wallet's).",
 )
 @force_option
 def backup(
@@ -603,6 +643,8 @@ def backup(
     """
     secret = _passphrase(passphrase_env)
     sealing = _passphrase(backup_passphrase_env) if backup_passphrase_env else secret
+    if backup_passphrase_env:
+        check_passphrase_strength(sealing)
     with _opened(wallet_path, passphrase_env, read_only=True, secret=secret) as holder:
         data = holder.backup_bytes(passphrase=sealing)
     write_out(out, data, force=force)
@@ -640,6 +682,7 @@ def restore(
     secret = _passphrase(passphrase_env)
     backup_secret = _passphrase(backup_passphrase_env) if backup_passphrase_env else secret
     if not wallet_path.exists():
+        check_passphrase_strength(secret)  # a new wallet file gets this passphrase
         holder = Holder.from_backup(
             backup_file, wallet_path, passphrase=secret, backup_passphrase=backup_secret
         )

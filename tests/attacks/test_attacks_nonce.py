@@ -472,7 +472,7 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, "WALLET_PW": "pw", **(env or {})},
+        env={**os.environ, "WALLET_PW": "amina's long passphrase", **(env or {})},
     )
 
 

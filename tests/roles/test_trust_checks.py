@@ -9,6 +9,7 @@ verified presentation by presentation.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from did_methods.keys import PrivateKey
 from ledger.facade import Ledger
 from ssi_wallet import Holder, Issuer, policies
 from ssi_wallet.request import PresentationRequest
-from ssi_wallet.trust import verify_answer, with_issuer_trust, without_issuer_trust
+from ssi_wallet.trust import Checking, with_issuer_trust, without_issuer_trust
 
 
 def claims(type_name: str, state: str) -> dict[str, Any]:
@@ -102,29 +103,19 @@ def test_a_wallet_answer_verifies_presentation_by_presentation(world: Any) -> No
     )
     answer = holder.answer(request, consent=lambda ask: True).to_json()
 
-    own = verify_answer(
-        answer, resolver=ledger.resolver(), status_fetcher=office.board, registry=ledger
-    )
+    checking = Checking(resolver=ledger.resolver(), status_fetcher=office.board, registry=ledger)
+    own = checking.verify_answer(answer)
     assert own.valid and own.self_bound
     assert [qid for qid, _ in own.results] == ["work_sd"]
     assert own.to_json()["presentations"][0]["query"] == "work_sd"
 
-    expected = verify_answer(
-        answer,
-        resolver=ledger.resolver(),
-        nonce=request.nonce,
-        audience=request.audience,
-        status_fetcher=office.board,
-        registry=ledger,
+    expected = replace(checking, nonce=request.nonce, audience=request.audience).verify_answer(
+        answer
     )
     assert expected.valid and not expected.self_bound
-    replayed = verify_answer(
-        answer,
-        resolver=ledger.resolver(),
-        nonce="another-nonce",
-        audience=request.audience,
-        status_fetcher=office.board,
-    )
+    replayed = replace(
+        checking, nonce="another-nonce", audience=request.audience, registry=None
+    ).verify_answer(answer)
     assert not replayed.valid
     ((_, result),) = replayed.results
     assert result.check("holder_binding") is not None
@@ -142,4 +133,4 @@ def test_a_wallet_answer_verifies_presentation_by_presentation(world: Any) -> No
 )
 def test_a_malformed_answer_is_a_parse_error(bad: str) -> None:
     with pytest.raises(ParseError):
-        verify_answer(bad)
+        Checking().verify_answer(bad)

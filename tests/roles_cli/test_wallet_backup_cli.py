@@ -207,7 +207,7 @@ def test_passphrase_change_by_prompt(tmp_path: Path) -> None:
         cli,
         ["wallet", "passphrase", "--wallet", str(wallet), "--passphrase-env", "WALLET_PW"],
         env=ENV,
-        input="fresh one\nfresh one\n",
+        input="a fresh passphrase\na fresh passphrase\n",
     )
     assert done.exit_code == 0, done.output
     assert (
@@ -216,7 +216,7 @@ def test_passphrase_change_by_prompt(tmp_path: Path) -> None:
     fresh = CliRunner().invoke(
         cli,
         ["wallet", "did", "--wallet", str(wallet), "--passphrase-env", "F"],
-        env={"F": "fresh one"},
+        env={"F": "a fresh passphrase"},
     )
     assert fresh.exit_code == 0, fresh.output
 

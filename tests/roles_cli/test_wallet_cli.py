@@ -467,13 +467,15 @@ def test_create_asks_for_the_passphrase_twice(tmp_path: Path) -> None:
     assert "do not match" in mismatch.output
     assert not path.exists()
     done = CliRunner().invoke(
-        cli, ["wallet", "create", "--wallet", str(path)], input="pass phrase\npass phrase\n"
+        cli, ["wallet", "create", "--wallet", str(path)], input="a pass phrase\na pass phrase\n"
     )
     assert done.exit_code == 0, done.output
-    assert "pass phrase" not in done.output  # hidden input is not echoed
+    assert "a pass phrase" not in done.output  # hidden input is not echoed
     did_line = done.output.strip().splitlines()[-1]
     assert did_line.startswith("did:key:z")
-    again = CliRunner().invoke(cli, ["wallet", "did", "--wallet", str(path)], input="pass phrase\n")
+    again = CliRunner().invoke(
+        cli, ["wallet", "did", "--wallet", str(path)], input="a pass phrase\n"
+    )
     assert (again.exit_code, again.output.strip().splitlines()[-1]) == (0, did_line)
 
 

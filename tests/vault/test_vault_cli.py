@@ -80,7 +80,7 @@ def test_vault_cli_end_to_end(tmp_path: Path) -> None:
     _run("vault", "backup", *common, "--out", str(backup))
 
     erased = json.loads(
-        _run("vault", "erase", *common, "--key-file", str(key), "--subject", "amina")
+        _run("vault", "erase", *common, "--key-file", str(key), "--subject", "amina", "--yes")
     )
     assert erased["subjectErased"] and erased["filesCompacted"] and len(erased["tombstones"]) == 2
     assert "ok" in _run("ledger", "audit", "--db", str(db))
@@ -172,7 +172,7 @@ def test_vault_cli_on_postgres(tmp_path: Path) -> None:
             "--file",
             str(record),
         )
-        _run("vault", "erase", *common, "--key-file", str(key), "--subject", "amina")
+        _run("vault", "erase", *common, "--key-file", str(key), "--subject", "amina", "--yes")
         got = json.loads(_run("vault", "get", *common, "--subject", "amina"))
         assert got["status"] == "erased"
         assert "ok" in _run("ledger", "audit", "--dsn", url)
