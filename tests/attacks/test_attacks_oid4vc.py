@@ -460,6 +460,7 @@ def test_oid4vp_response_sent_to_another_state(vp_world: VerifierWorld, tmp_path
         assert _post_form(service, form)[0] == 200  # received, then judged
         judged = service.result(made_b["transaction_id"])
         assert judged["status"] == "answered" and judged["accepted"] is False
+        assert "kb_nonce_mismatch" in json.dumps(judged["report"]), judged["report"]
         assert service.result(made_a["transaction_id"])["status"] == "pending"
 
 
