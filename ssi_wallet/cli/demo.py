@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ssi_wallet.cli._options import language_option
+from ssi_wallet.cli._options import json_option, language_option
 
 __all__ = ["demo"]
 
@@ -24,13 +24,7 @@ __all__ = ["demo"]
     help="Language of the verifiers' decisions and of credential and claim names "
     "(the narration stays in English).",
 )
-@click.option(
-    "--json",
-    "as_json",
-    is_flag=True,
-    help="Print the outcome of every step as JSON (expected, outcome, facts) instead of "
-    "the narration.",
-)
+@json_option
 @click.option(
     "--http",
     is_flag=True,
@@ -45,9 +39,11 @@ def demo(keep: Path | None, language: str, as_json: bool, http: bool) -> None:
     beside it and an encrypted wallet file, in a temporary folder unless
     --keep. With --http the issuing offices and the verifiers are services
     on 127.0.0.1 that the wallet talks to over OpenID4VCI and OpenID4VP.
-    Exit 0 when every step turned out as the scenario expects, 1 when one
-    did not (the step is marked UNEXPECTED), 2 for a --keep folder that is
-    not empty or --http without the server extra.
+    --json prints every step's expected and actual outcome and its facts
+    instead of the narration (an error as a JSON error object). Exit 0 when
+    every step turned out as the scenario expects, 1 when one did not (the
+    step is marked UNEXPECTED), 2 for a --keep folder that is not empty or
+    --http without the server extra.
     """
     from did_methods.errors import UnsupportedError
     from ssi_wallet.demo import run_demo

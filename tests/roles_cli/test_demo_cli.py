@@ -89,3 +89,6 @@ def test_refuses_a_folder_in_use(tmp_path: Path) -> None:
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "not an empty folder" in done.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+    as_json = ssi("demo", "--json", "--keep", str(tmp_path))
+    assert as_json.returncode == 2
+    assert "not an empty folder" in json.loads(as_json.stdout)["error"]["message"]
