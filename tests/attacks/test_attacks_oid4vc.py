@@ -17,6 +17,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -29,7 +30,7 @@ pytest.importorskip("uvicorn")
 
 sys.path[:0] = [str(Path(__file__).parents[1] / d) for d in ("oid4vci", "oid4vp")]
 
-from _live_server import StaticServer  # noqa: E402
+from _live_server import Response, StaticServer  # noqa: E402
 from oid4vci_world import World as IssuerWorld  # noqa: E402
 from oid4vci_world import json_of, json_post, live_world, proof, refused  # noqa: E402
 from oid4vp_http import PKI, RecordingTransport, Service, VerifierPKI, verifier_service  # noqa: E402
@@ -45,14 +46,17 @@ from did_methods.errors import SSIWalletError  # noqa: E402
 from did_methods.http import FetchError, HttpFetcher  # noqa: E402
 from did_methods.keys import KeyType, PrivateKey  # noqa: E402
 from did_methods.resolver import Resolver  # noqa: E402
-from ssi_wallet import policies  # noqa: E402
-from ssi_wallet.oid4vci import PRE_AUTHORIZED_CODE  # noqa: E402
+from ledger.facade import Ledger  # noqa: E402
+from ssi_wallet import Issuer, policies  # noqa: E402
+from ssi_wallet.oid4vci import PRE_AUTHORIZED_CODE, IssuerResponseError  # noqa: E402
 from ssi_wallet.oid4vci.metadata import (  # noqa: E402
     CredentialOfferData,
     parse_issuer_metadata,
     parse_offer,
     parse_offer_uri,
 )
+from ssi_wallet.oid4vci.proofs import verify_jwt_proof  # noqa: E402
+from ssi_wallet.oid4vci.wallet import WalletClient  # noqa: E402
 from ssi_wallet.oid4vp import AuthorizationRequestURI, OID4VPError, present  # noqa: E402
 from ssi_wallet.oid4vp._protocol import sign_request_object, unsigned_request_object  # noqa: E402
 from ssi_wallet.oid4vp.wallet import (  # noqa: E402
@@ -696,3 +700,167 @@ def test_property_request_object_with_one_claim_replaced(
         forged = {**claims, nested: {**claims[nested], inner: value}}
     text = w.did_client().request_object(forged)
     _typed(lambda: verify_request_object(text, uri, resolver=Resolver.offline()))
+
+
+class _FetchLoopbackOnly:
+    """A wallet transport that may GET the (loopback) request URI of the test, and POSTs
+    as the default client does: https to public addresses only."""
+
+    def __init__(self) -> None:
+        self.loopback = RecordingTransport()
+        self.default = HttpFetcher()
+
+    def get(self, url: str, *, accept: str) -> Any:
+        return self.loopback.get(url, accept=accept)
+
+    def post_form(self, url: str, form: Any, *, accept: str) -> Any:
+        return self.default.post_form(url, form, accept=accept)
+
+
+@pytest.mark.parametrize("target", ["https://10.1.2.3/cb", "https://[fd00::1]/cb"])
+def test_oid4vp_response_uri_at_a_private_address_gets_no_presentation(
+    vp_world: VerifierWorld, tmp_path: Path, static: StaticServer, target: str
+) -> None:
+    """SSRF through the response: a DID-signed request whose response_uri is internal."""
+    vp_world.store()
+    with verifier_service(vp_world, tmp_path) as service:
+        made, claims = _genuine_claims(service)
+    forged = vp_world.did_client().request_object({**claims, "response_uri": target})
+    url = static.put("/req", forged, headers={"Content-Type": REQUEST_MEDIA})
+    link = "openid4vp://?" + urlencode({"client_id": made["client_id"], "request_uri": url})
+    with pytest.raises(FetchError) as caught:
+        present(
+            vp_world.wallet,
+            link,
+            consent=_yes,
+            transport=_FetchLoopbackOnly(),
+            resolver=Resolver.offline(),
+        )
+    assert caught.value.code == "forbidden_address"
+
+
+@pytest.mark.parametrize(
+    "offer",
+    [
+        "openid-credential-offer://?credential_offer_uri=https%3A%2F%2F127.0.0.1%3A{port}%2Foffer",
+        "openid-credential-offer://?credential_offer_uri=https%3A%2F%2F169.254.169.254%2Flatest",
+        "openid-credential-offer://?credential_offer="
+        "%7B%22credential_issuer%22%3A%22https%3A%2F%2F192.168.1.1%22%2C"
+        "%22credential_configuration_ids%22%3A%5B%22x%22%5D%2C%22grants%22%3A%7B%7D%7D",
+    ],
+)
+def test_oid4vci_offer_pointing_at_a_private_address_is_not_fetched(
+    issuer: IssuerWorld, static: StaticServer, offer: str
+) -> None:
+    """SSRF through an offer: the wallet's default client (no transport given)."""
+    client = WalletClient(issuer.wallet)
+    with pytest.raises(IssuerResponseError) as caught:
+        client.resolve_offer(offer.format(port=static.port))
+    assert caught.value.code == "transport"
+    assert "forbidden_address" in str(caught.value)
+    assert static.requests == []
+
+
+# -- OpenID4VCI: a hostile issuer, and the wallet that must refuse it ------------------------
+
+
+def _hostile_issuer(issuer: IssuerWorld, static: StaticServer, **answers: Any) -> str:
+    """The genuine issuer's metadata re-served by ``static`` (its URLs moved there), with
+    ``answers`` (path -> JSON document or raw bytes) for the endpoints; returns an offer URI."""
+    moved = static.base
+    for path, document in (
+        ("/.well-known/openid-credential-issuer", issuer.service.issuer_metadata()),
+        ("/.well-known/oauth-authorization-server", issuer.service.authorization_server_metadata()),
+    ):
+        static.put(
+            path,
+            json.dumps(document).replace(issuer.base, moved),
+            headers={"Content-Type": "application/json"},
+        )
+    for path, answer in answers.items():
+        body = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+        static.put("/" + path, body, headers={"Content-Type": "application/json"})
+    offer = {
+        "credential_issuer": moved,
+        "credential_configuration_ids": ["WorkPermit.sd_jwt"],
+        "grants": {PRE_AUTHORIZED_CODE: {"pre-authorized_code": "code"}},
+    }
+    return "openid-credential-offer://?" + urlencode({"credential_offer": json.dumps(offer)})
+
+
+def _receive_from(issuer: IssuerWorld, uri: str) -> IssuerResponseError | Any:
+    with pytest.raises(SSIWalletError) as caught:
+        issuer.client(use_dpop=False).receive(uri)
+    return caught.value
+
+
+TOKEN_OK = {"access_token": "at", "token_type": "Bearer", "expires_in": 60}
+
+
+@pytest.mark.parametrize(
+    ("token", "code"),
+    [
+        pytest.param({**TOKEN_OK, "access_token": "at\r\nX-Injected: 1"}, "transport", id="crlf"),
+        pytest.param({**TOKEN_OK, "access_token": 7}, "invalid_response", id="not-a-string"),
+        pytest.param({**TOKEN_OK, "token_type": "MAC"}, "invalid_response", id="token-type"),
+        pytest.param(_bomb(5000), "invalid_response", id="depth-bomb"),
+        pytest.param(b'{"access_token":"a","access_token":"b"}', "invalid_response", id="dup"),
+        pytest.param(b"x" * (5 << 20), "transport", id="huge"),
+    ],
+)
+def test_oid4vci_hostile_token_answers(
+    issuer: IssuerWorld, static: StaticServer, token: Any, code: str
+) -> None:
+    uri = _hostile_issuer(issuer, static, token=token, nonce={"c_nonce": "n"})
+    refusal = _receive_from(issuer, uri)
+    assert getattr(refusal, "code", None) == code, refusal
+    assert "/credential" not in static.hits  # nothing was sent on with it
+
+
+def test_oid4vci_hostile_issuer_hands_a_credential_bound_to_another_key(
+    issuer: IssuerWorld, static: StaticServer
+) -> None:
+    forged = issuer.ministry.issue(
+        "WorkPermit", subject=issuer.wallet.did, claims=issuer.claims(), format="sd-jwt"
+    ).credential  # genuine, but bound to the wallet's DID key, not the fresh key it proved
+    answers = {"token": TOKEN_OK, "nonce": {"c_nonce": "n"}}
+    uri = _hostile_issuer(
+        issuer, static, credential={"credentials": [{"credential": forged}]}, **answers
+    )
+    before = len(issuer.wallet.credentials())
+    refusal = _receive_from(issuer, uri)
+    assert getattr(refusal, "code", None) == "invalid_response", refusal
+    assert "bound to none of our keys" in str(refusal)
+    assert len(issuer.wallet.credentials()) == before
+
+
+def test_oid4vci_hostile_issuer_signs_with_an_unaccredited_key(
+    issuer: IssuerWorld, static: StaticServer
+) -> None:
+    """The credential is bound to the key the wallet proved, but signed by a rogue issuer."""
+    rogue = Issuer.create(Ledger.open(":memory:", key=PrivateKey.generate()), name="Migrationsamt")
+
+    def credential(path: str) -> Any:
+        if path != "/credential":
+            return None
+        sent = json.loads(static.requests[-1].body)
+        proved = verify_jwt_proof(
+            sent["proofs"]["jwt"][0], audience=static.base, now=datetime.now(UTC)
+        )
+        forged = rogue.issue(
+            "WorkPermit",
+            subject=proved.holder_did,
+            claims=issuer.claims(),
+            format="sd-jwt",
+            holder_key=proved.key,
+        ).credential
+        body = json.dumps({"credentials": [{"credential": forged}]}).encode()
+        return Response(body, 200, (("Content-Type", "application/json"),))
+
+    static.fallback = credential
+    uri = _hostile_issuer(issuer, static, token=TOKEN_OK, nonce={"c_nonce": "n"})
+    before = len(issuer.wallet.credentials())
+    refusal = _receive_from(issuer, uri)
+    assert static.hits.get("/credential") == 1
+    assert getattr(refusal, "code", None) == "credential_rejected", refusal
+    assert len(issuer.wallet.credentials()) == before
