@@ -468,6 +468,7 @@ class CredentialIssuer:
             "configuration_ids": allowed,
             "client_id": client_id,
             "jkt": jkt,
+            "expires": now + self.token_ttl,
         }
         body: dict[str, Any] = {
             "access_token": access_token,
@@ -796,13 +797,16 @@ class CredentialIssuer:
         ``invalid_encryption_parameters``, ``credential_request_denied``.
         """
         now = self._now()
-        _, token = self._access(authorization, dpop, "POST", url or self.endpoints.credential, now)
+        access, token = self._access(
+            authorization, dpop, "POST", url or self.endpoints.credential, now
+        )
         config = self._requested_configuration(body, token)
         if "credential_response_encryption" in body:
             raise OID4VCIError(
                 "invalid_encryption_parameters", "this issuer does not encrypt credential responses"
             )
         proofs = self._check_proofs(body.get("proofs"), token.get("client_id"), now)
+        self._count_instances(access, token, config.id, len(proofs), now)
         case = self.store.get("case", token["case_id"], now=now)
         if case is None:
             raise OID4VCIError("credential_request_denied", "the issuance case has expired")
@@ -827,6 +831,26 @@ class CredentialIssuer:
             )
         holders = [(p.holder_did, p.key) for p in proofs]
         return self._issue(config, claims, token["case_id"], holders)
+
+    def _count_instances(
+        self, access: str, token: dict[str, Any], configuration_id: str, count: int, now: float
+    ) -> None:
+        """One access token gets at most ``batch_size`` instances of each configuration.
+
+        Without this bound one offer minted credentials without end (each taking a
+        status list entry) for as long as its token lived; a wallet wanting more
+        asks for a new offer. Counted before issuing, so a failed issuance spends them.
+        """
+        issued: dict[str, int] = dict(token.get("issued") or {})
+        total = issued.get(configuration_id, 0) + count
+        if total > self.batch_size:
+            raise OID4VCIError(
+                "credential_request_denied",
+                f"this access token has had its {self.batch_size} instances of this credential",
+            )
+        issued[configuration_id] = total
+        expires = token.get("expires", now + self.token_ttl)
+        self.store.put("access_token", access, {**token, "issued": issued}, expires_at=expires)
 
     def _requested_configuration(
         self, body: Mapping[str, Any], token: Mapping[str, Any]

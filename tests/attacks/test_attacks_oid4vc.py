@@ -864,3 +864,18 @@ def test_oid4vci_hostile_issuer_signs_with_an_unaccredited_key(
     assert static.hits.get("/credential") == 1
     assert getattr(refusal, "code", None) == "credential_rejected", refusal
     assert len(issuer.wallet.credentials()) == before
+
+
+def test_oid4vci_one_access_token_mints_at_most_a_batch(issuer: IssuerWorld) -> None:
+    """Defect found: one offer's token minted credentials without end (120 in 30 requests),
+    each taking a status list entry. Now at most batch_size (4 here) per configuration."""
+    token = _access(issuer)
+    first = _credential(issuer, token, [proof(issuer) for _ in range(3)])
+    assert first.status == 200 and len(json_of(first)["credentials"]) == 3
+    # a failed request spends nothing: a bad proof is refused before counting
+    refused(_credential(issuer, token, ["not-a-jwt"]), 400, "invalid_proof")
+    assert _credential(issuer, token, [proof(issuer)]).status == 200
+    body = refused(_credential(issuer, token, [proof(issuer)]), 400, "credential_request_denied")
+    assert "4 instances" in body["error_description"]
+    # another offer's token is not affected
+    assert _credential(issuer, _access(issuer), [proof(issuer)]).status == 200
