@@ -352,27 +352,8 @@ KNOWN_OPEN: dict[tuple[str, int], str] = {
     ("issuer publish", 2): "a malformed --did reads as an unknown issuer (exit 1)",
     ("issuer status", 2): "a malformed --did reads as an unknown issuer (exit 1)",
     ("ledger did deactivate", 0): "a malformed DID reads as notFound (exit 1)",
-    **{
-        (f"serve {name}", n): "a config that is no TOML exits 1"
-        for name in ("issuer", "vc-api", "verifier")
-        for n in range(3)
-    },
-    **{
-        (f"vault {name}", n): "a master key file that holds no key exits 1"
-        for name, n in (
-            ("backup", 1),
-            ("erase", 1),
-            ("export", 1),
-            ("get", 1),
-            ("put", 2),
-            ("rectify", 2),
-        )
-    },
     ("ledger init", 2): "a refused --origin leaves a new, empty ledger file behind",
-    ("wallet receive", 0): "an offer URI of another scheme exits 1",
-    ("wallet receive", 1): "an offer URI without an offer exits 1",
-    ("wallet present", 0): "a request URI that is no openid4vp: URL exits 1",
-    ("wallet present", 1): "a request without request_uri exits 1",
+    ("wallet present", 1): "a client_id without a prefix is refused as unsupported (exit 1)",
 }
 
 

@@ -16,7 +16,7 @@ import json
 import re
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import click
 
@@ -64,10 +64,15 @@ def error_code(exc: BaseException) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
+#: Protocol error codes that mean the link given on the command line is malformed.
+_MALFORMED: Final = frozenset({"invalid_credential_offer", "request_uri_invalid"})
+
+
 def exit_code(exc: SSIWalletError) -> int:
     """2 for malformed input, a file that is not what it should be, and anything that
     already exists; 1 for every other refusal."""
-    if isinstance(exc, ParseError | OutputFileError) or error_code(exc) in _EXISTS:
+    code = error_code(exc)
+    if isinstance(exc, ParseError | OutputFileError) or code in _EXISTS or code in _MALFORMED:
         return EXIT_USAGE
     return EXIT_NO
 

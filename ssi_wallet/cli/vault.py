@@ -22,7 +22,7 @@ import click
 
 from did_methods._wire.text import safe_json_text
 from did_methods.keys import KeyType, PrivateKey
-from ledger.vault import MasterKey, Vault
+from ledger.vault import MasterKey, MasterKeyError, Vault
 from ssi_wallet.cli import JSON_META
 from ssi_wallet.cli._io import emit_json, force_option, read_json_object, write_out
 from ssi_wallet.cli._options import KeySource, StoreTarget, key_options, store_options
@@ -55,10 +55,14 @@ def _key_options(required: bool) -> Callable[[F], F]:
 def _master_key(path: Path | None, env: str | None) -> MasterKey:
     if (path is None) == (env is None):
         raise click.UsageError("give exactly one of --master-key-file PATH or --master-key-env VAR")
-    if env is not None:
-        return MasterKey.from_env(env)
-    assert path is not None
-    return MasterKey.from_file(path)
+    try:
+        if env is not None:
+            return MasterKey.from_env(env)
+        assert path is not None
+        return MasterKey.from_file(path)
+    except MasterKeyError as exc:  # no master key there at all: malformed input (exit 2)
+        option = "--master-key-env" if env is not None else "--master-key-file"
+        raise click.BadParameter(str(exc), param_hint=option) from exc
 
 
 def _signer(key: KeySource | None) -> PrivateKey | None:

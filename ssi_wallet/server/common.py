@@ -64,8 +64,8 @@ _DEFAULT_MAX_BODY: Final = 1024 * 1024
 _MIN_TOKEN: Final = 16
 
 
-class ConfigError(SSIWalletError):
-    """A server configuration file is missing, unreadable or inconsistent."""
+class ConfigError(ParseError):
+    """A server configuration file is missing, unreadable or inconsistent (malformed input)."""
 
 
 class HTTPProblem(Exception):

@@ -110,7 +110,7 @@ def test_serve_issuer_issues_to_our_wallet(tmp_path: Path) -> None:
 
 def test_serve_issuer_reports_a_bad_configuration(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["serve", "issuer", "--config", str(tmp_path / "no.toml")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # malformed input (issue 15 item 5)
     assert "cannot read" in result.output
 
 

@@ -105,7 +105,7 @@ def test_serve_verifier_reports_a_bad_configuration(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         cli, ["serve", "verifier", "--config", str(tmp_path / "missing.toml")]
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # malformed input (issue 15 item 5)
     assert "cannot read" in result.output
 
 

@@ -97,11 +97,12 @@ def test_a_short_token_is_refused(tmp_path: Path) -> None:
         VcApiConfig.load(path)
 
 
-def test_serve_reports_a_bad_configuration_and_exits_1(tmp_path: Path) -> None:
+def test_serve_reports_a_bad_configuration_and_exits_2(tmp_path: Path) -> None:
+    # a configuration that cannot be used is malformed input: exit 2 (issue 15 item 5)
     result = CliRunner().invoke(
         cli, ["serve", "vc-api", "--config", str(tmp_path / "missing.toml")]
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "cannot read" in result.output
 
 
