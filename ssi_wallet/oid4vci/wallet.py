@@ -38,7 +38,7 @@ from did_methods.errors import SSIWalletError
 from did_methods.http import HttpFetcher, HttpResponse
 from did_methods.keys import KeyType, PrivateKey
 from ssi_wallet.holder import Holder, StoredCredential
-from ssi_wallet.oid4vci.errors import IssuerResponseError, OID4VCIError
+from ssi_wallet.oid4vci.errors import IssuerResponseError, OID4VCIError, _ascii_description
 from ssi_wallet.oid4vci.metadata import (
     MAX_METADATA_BYTES,
     MAX_OFFER_BYTES,
@@ -227,8 +227,11 @@ class WalletClient:
             body = loads(response.body, what="an error response", max_bytes=65536, max_depth=4)
         except SSIWalletError:
             body = None
-        if isinstance(body, dict) and isinstance(body.get("error"), str):
-            code = body["error"][:64]
+        error = body.get("error") if isinstance(body, dict) else None
+        # RFC 6749 5.2: an error code is printable ASCII without '"' and '\\'; another
+        # (control characters, bidi overrides) is not the issuer's to name ours with
+        if isinstance(body, dict) and isinstance(error, str) and error:
+            code = error[:64] if _ascii_description(error) == error else "invalid_response"
             detail = body.get("error_description")
             if isinstance(detail, str):
                 description = f"{what}: {detail}"

@@ -879,3 +879,28 @@ def test_oid4vci_one_access_token_mints_at_most_a_batch(issuer: IssuerWorld) -> 
     assert "4 instances" in body["error_description"]
     # another offer's token is not affected
     assert _credential(issuer, _access(issuer), [proof(issuer)]).status == 200
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        ("invalid_grant", "invalid_grant"),
+        ("\u202eevil_grant", "invalid_response"),
+        ("bad\x1b[31mred", "invalid_response"),
+        ('quote"', "invalid_response"),
+    ],
+)
+def test_oid4vci_hostile_issuer_names_the_error_code(
+    issuer: IssuerWorld, static: StaticServer, error: str, code: str
+) -> None:
+    """An issuer's ``error`` becomes the wallet's code only when it is an RFC 6749 code:
+    bidi overrides and escape sequences would otherwise reach logs and --json output."""
+    uri = _hostile_issuer(issuer, static)
+    static.put(
+        "/token",
+        json.dumps({"error": error}),
+        status=400,
+        headers={"Content-Type": "application/json"},
+    )
+    refusal = _receive_from(issuer, uri)
+    assert getattr(refusal, "code", None) == code, refusal
