@@ -39,7 +39,7 @@ from oid4vp_world import World as VerifierWorld  # noqa: E402
 from oid4vp_world import _make_world as _make_verifier_world  # noqa: E402
 
 from credentials._jws import dumps, sign_compact  # noqa: E402
-from credentials.oauth import create_dpop_proof  # noqa: E402
+from credentials.oauth import MemoryJtiStore, create_dpop_proof, verify_dpop_proof  # noqa: E402
 from did_methods._wire.b64 import b64url_decode as b64d  # noqa: E402
 from did_methods._wire.b64 import b64url_encode as b64e  # noqa: E402
 from did_methods.errors import SSIWalletError  # noqa: E402
@@ -904,3 +904,49 @@ def test_oid4vci_hostile_issuer_names_the_error_code(
     )
     refusal = _receive_from(issuer, uri)
     assert getattr(refusal, "code", None) == code, refusal
+
+
+_PROOF_KEY = PrivateKey.generate(KeyType.P256)
+
+
+def _signed(header: dict[str, Any], claims: dict[str, Any]) -> str:
+    """A compact JWS of exactly ``header`` (its ``alg`` as given), signed by _PROOF_KEY."""
+    signing_input = f"{b64e(dumps(header))}.{b64e(dumps(claims))}"
+    return f"{signing_input}.{b64e(_PROOF_KEY.sign(signing_input.encode()))}"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_property_key_proofs_and_dpop_proofs_with_one_member_replaced(data: Any) -> None:
+    """Signed key proofs and DPoP proofs with one header member or claim replaced by random
+    JSON: ``verify_jwt_proof`` / ``verify_dpop_proof`` accept or raise a typed error."""
+    at = int(time.time())
+    jwk = _PROOF_KEY.public_key.to_jwk()
+    kinds = {
+        "key proof": (
+            {"alg": "ES256", "typ": "openid4vci-proof+jwt", "jwk": jwk},
+            {"aud": ISSUER_ID, "iat": at, "nonce": "n"},
+        ),
+        "dpop": (
+            {"alg": "ES256", "typ": "dpop+jwt", "jwk": jwk},
+            {"jti": "j", "htm": "POST", "htu": ISSUER_ID + "/token", "iat": at},
+        ),
+    }
+    kind = data.draw(st.sampled_from(sorted(kinds)))
+    header, claims = (dict(part) for part in kinds[kind])
+    part = data.draw(st.sampled_from([header, claims, jwk]))
+    member = data.draw(st.sampled_from([*part, "kid", "x5c", "crit", "d", "ath", "nonce"]))
+    value = data.draw(_json_values)
+    if part is jwk:
+        header["jwk"] = {**jwk, member: value}
+    else:
+        part[member] = value
+    token = _signed(header, claims)
+    if kind == "key proof":
+        _typed(lambda: verify_jwt_proof(token, audience=ISSUER_ID, now=datetime.now(UTC)))
+    else:
+        _typed(
+            lambda: verify_dpop_proof(
+                token, htm="POST", htu=ISSUER_ID + "/token", jti_store=MemoryJtiStore()
+            )
+        )
