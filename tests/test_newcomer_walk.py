@@ -349,10 +349,6 @@ for _name in ("issuer", "vc-api", "verifier"):
 # across commands, is being done apart from this walk): they must still print an
 # error and no traceback, and exit 1 or 2. Remove an entry once it exits 2.
 KNOWN_OPEN: dict[tuple[str, int], str] = {
-    ("issuer publish", 2): "a malformed --did reads as an unknown issuer (exit 1)",
-    ("issuer status", 2): "a malformed --did reads as an unknown issuer (exit 1)",
-    ("ledger did deactivate", 0): "a malformed DID reads as notFound (exit 1)",
-    ("ledger init", 2): "a refused --origin leaves a new, empty ledger file behind",
     ("wallet present", 1): "a client_id without a prefix is refused as unsupported (exit 1)",
 }
 

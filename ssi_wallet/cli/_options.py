@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_SCHEMA",
+    "DID_TEXT",
     "INSTANT",
     "KeySource",
     "StoreTarget",
@@ -352,6 +353,26 @@ class _Instant(click.ParamType[datetime, Any]):
 
 #: The type of every option that takes an instant: an aware datetime (exit 2 if malformed).
 INSTANT = _Instant()
+
+
+class _DidText(click.ParamType[str, Any]):
+    """A DID, checked against the DID syntax (DID Core 3.1) before anything is opened."""
+
+    name = "did"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from did_methods.did import DID
+        from did_methods.errors import InvalidDID
+
+        try:
+            DID.parse(str(value))
+        except InvalidDID as exc:
+            self.fail(f"{str(value)[:120]!r} is not a DID: {exc}", param, ctx)
+        return str(value)
+
+
+#: The type of every option or argument that names a DID (exit 2 if malformed).
+DID_TEXT = _DidText()
 
 
 def language_option(help: str) -> Callable[[F], F]:

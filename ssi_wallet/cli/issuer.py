@@ -27,6 +27,7 @@ from did_methods._wire.text import safe_json, safe_json_text
 from did_methods.errors import SSIWalletError
 from ssi_wallet.cli._io import emit, force_option, progress_bar, read_input, write_out
 from ssi_wallet.cli._options import (
+    DID_TEXT,
     INSTANT,
     KeySource,
     StoreTarget,
@@ -51,7 +52,7 @@ def _common(func: F) -> F:
     """--db/--dsn/--schema, --key-file, --passphrase-env, --did and --json."""
     func = json_option(func)
     func = click.option(
-        "--did", metavar="DID", help="The issuer's DID, when several share one key."
+        "--did", type=DID_TEXT, metavar="DID", help="The issuer's DID, when several share one key."
     )(func)
     func = key_options(
         exists=False,

@@ -28,6 +28,7 @@ from ledger.personal_data import personal_data_hints
 from ledger.registry import LedgerMethod, Signer
 from ssi_wallet.cli._io import echo_safe, emit, emit_json, progress_bar, read_bytes
 from ssi_wallet.cli._options import (
+    DID_TEXT,
     KeySource,
     StoreTarget,
     json_option,
@@ -91,6 +92,7 @@ def init(store: StoreTarget, as_json: bool, key: KeySource, origin: str) -> None
     another key is refused (checkpoint_key_mismatch), the same key is idempotent.
     """
     operator = _ed25519(key.read(), "the operator's key (checkpoints are signed with Ed25519)")
+    signer = NoteSigner(origin, operator)  # checks the origin before any file is made
     # A file with content must already be a ledger: init never writes its tables
     # into another kind of file (a wallet, a document) it is pointed at.
     opened = store.open_store()
@@ -98,7 +100,7 @@ def init(store: StoreTarget, as_json: bool, key: KeySource, origin: str) -> None
         stored = opened.origin()
         if stored is not None and stored != origin:
             raise click.UsageError(f"this store already holds the log {stored!r}")
-        log = Log(opened, origin=origin, signer=NoteSigner(origin, operator))
+        log = Log(opened, origin=origin, signer=signer)
         note = log.checkpoint()
         vkey = NoteVerifier(origin, operator.public_key).vkey
         emit(
@@ -601,7 +603,7 @@ def did_update(
 
 @did_group.command("deactivate")
 @_store_options
-@click.argument("did")
+@click.argument("did", type=DID_TEXT)
 @key_options(help="A capabilityInvocation key of the DID's current version.")
 def did_deactivate(store: StoreTarget, as_json: bool, did: str, key: KeySource) -> None:
     """Deactivate DID for good."""
