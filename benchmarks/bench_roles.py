@@ -81,7 +81,7 @@ def _setup_verifier(settings: Settings) -> Pair:
     presentation = wallet.answer(request, consent=lambda ask: True, now=_NOW)
     # Warm-up decision: fetches and verifies the status lists, resolves the DIDs.
     report = verifier.check(presentation, request)
-    if not report.accepted:
+    if not report.ok:
         raise AssertionError(f"benchmark presentation refused:\n{report.explain()}")
 
     def ours() -> None:
@@ -149,7 +149,7 @@ def _setup_cold_start(settings: Settings) -> Pair:
             answer = ledger.issuers.was_accredited(
                 did, "WorkPermit", at, jurisdiction="LT", evidence=False
             )
-            if not answer.accredited:
+            if not answer.ok:
                 raise AssertionError(f"cold-start ledger refused its issuer: {answer.reason}")
 
     started = time.perf_counter()
@@ -210,7 +210,7 @@ def _setup_wallet_query(settings: Settings) -> Pair:
     pool = _wallet(WALLET_SIZE)
     query = policies.right_to_work(sector="Q86").query()
     found = match(query, pool)
-    if not found.satisfied or found.matches["work_sd"].credential_ids != (pool[-1].id,):
+    if not found.ok or found.matches["work_sd"].credential_ids != (pool[-1].id,):
         raise AssertionError("the benchmark wallet does not answer the request as expected")
     size_kb = sum(len(json.dumps(c.to_json())) for c in pool) / 1024
     return Pair(

@@ -570,7 +570,7 @@ def verify_vp_jwt(
         except SSIWalletError as exc:
             checks.append(Check.failed(name, "credential_invalid", str(exc)))
             continue
-        if result.valid:
+        if result.ok:
             verified_credentials.append(result)
             checks.append(Check.passed(name, f"vc+jwt from {result.issuer}", issuer=result.issuer))
         else:

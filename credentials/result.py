@@ -3,7 +3,7 @@
 A :class:`VerificationResult` is the list of checks that were run, each a
 :class:`Check` with a stable ``code`` and a human ``message``. It is *not* a
 boolean: ``bool(result)`` raises, so ``if verify(...):`` cannot silently
-accept a forged credential. Ask ``result.valid``.
+accept a forged credential. Ask ``result.ok``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Literal
+
+from did_methods._wire.renamed import warn_renamed
 
 __all__ = ["Check", "CheckStatus", "Kind", "VerificationResult"]
 
@@ -94,10 +96,10 @@ class VerificationResult:
     ``di-ecdsa-jcs-2019``, ``vc+jwt``, ``vp+jwt``, ``dc+sd-jwt``, ...);
     ``document`` is the verified (for SD-JWT: processed) payload when the
     checks that make it trustworthy passed, else the unverified one for
-    display. ``valid`` is true only when no check failed.
+    display. ``ok`` is true only when no check failed.
 
     The typed fields say what was verified, in the same shape for every
-    format, and are filled **only when the result is valid** (else they are
+    format, and are filled **only when the result is ok** (else they are
     empty: ``None``, ``()`` or ``{}``), so code that decides trust reads them
     and never ``document``:
 
@@ -121,7 +123,7 @@ class VerificationResult:
         a presentation's holder (a DID; ``None`` for an SD-JWT VC, which is
         bound to a key instead);
     ``credentials``
-        a presentation's credentials, each a valid result of kind credential.
+        a presentation's credentials, each an ok result of kind credential.
     """
 
     format: str
@@ -142,7 +144,7 @@ class VerificationResult:
         # The typed fields say what was *verified*: however the result is built
         # (``of``, the constructor, ``dataclasses.replace``), a result with a
         # failed check carries none of them.
-        if not self.valid:
+        if not self.ok:
             for name, empty in _UNVERIFIED:
                 object.__setattr__(self, name, empty)
 
@@ -166,7 +168,7 @@ class VerificationResult:
     ) -> VerificationResult:
         """Build a result from an iterable of checks.
 
-        The typed fields are kept only when every check held (``valid``):
+        The typed fields are kept only when every check held (``ok``):
         what a failed verification says about itself is not verified.
         """
         ran = tuple(checks)
@@ -205,9 +207,15 @@ class VerificationResult:
         )
 
     @property
-    def valid(self) -> bool:
+    def ok(self) -> bool:
         """True when at least one check ran and none failed."""
         return bool(self.checks) and all(c.status != "failed" for c in self.checks)
+
+    @property
+    def valid(self) -> bool:
+        """Deprecated spelling of :attr:`ok` (warns; goes in the next release)."""
+        warn_renamed("VerificationResult.valid", "VerificationResult.ok")
+        return self.ok
 
     @property
     def failures(self) -> tuple[Check, ...]:
@@ -216,7 +224,7 @@ class VerificationResult:
 
     @property
     def codes(self) -> tuple[str, ...]:
-        """The failure codes, in order (empty when valid)."""
+        """The failure codes, in order (empty when ok)."""
         return tuple(c.code for c in self.failures)
 
     def check(self, name: str) -> Check | None:
@@ -224,12 +232,12 @@ class VerificationResult:
         return next((c for c in self.checks if c.name == name), None)
 
     def __bool__(self) -> bool:
-        raise TypeError("a VerificationResult is not a boolean: use result.valid")
+        raise TypeError("a VerificationResult is not a boolean: use result.ok")
 
     def to_json(self) -> dict[str, Any]:
         """JSON form for ``--json`` output and APIs."""
         out: dict[str, Any] = {
-            "valid": self.valid,
+            "ok": self.ok,
             "format": self.format,
             "kind": self.kind,
             "issuer": self.issuer,
@@ -246,7 +254,7 @@ class VerificationResult:
     def explain(self) -> str:
         """A readable, multi-line account of every check."""
         mark = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip"}
-        head = f"{'VALID' if self.valid else 'INVALID'} ({self.format})"
+        head = f"{'VALID' if self.ok else 'INVALID'} ({self.format})"
         lines = [head]
         lines += [f"  [{mark[c.status]}] {c.name}: {c.message}" for c in self.checks]
         return "\n".join(lines)

@@ -630,7 +630,7 @@ class StatusListResolver(CachingListResolver[VerifiedStatusList]):
             raise StatusCheckError(
                 "status_list_untrusted", "the status list's verification returned no result"
             )
-        if not outcome.valid:
+        if not outcome.ok:
             code = (
                 "status_list_untrusted"
                 if _UNTRUSTED_CODES.intersection(outcome.codes)

@@ -27,7 +27,7 @@ It returns a :class:`~credentials.result.VerificationResult` listing every
 check with a stable code (see ``docs/credentials.md``). It raises only for
 input it cannot read at all (a :class:`~credentials.errors.ParseError`) or
 for misuse (a naive ``now``); a forged, expired or revoked credential is a
-*result* with ``valid == False``, never an exception.
+*result* with ``ok == False``, never an exception.
 """
 
 from __future__ import annotations
@@ -406,7 +406,7 @@ def verify_credential(
 
     The result's typed fields (``issuer``, ``types``, ``subject``, ``claims``
     ...) are what code that decides trust reads; they are set only when the
-    result is valid. Raises :class:`~credentials.errors.ParseError` for input
+    result is ok. Raises :class:`~credentials.errors.ParseError` for input
     that is not a credential in any format at all,
     :class:`~credentials.errors.UnsupportedError` for an unknown format name,
     ``TypeError`` for a naive ``now``.
@@ -435,12 +435,12 @@ def verify_credential(
     result = _verify_detected(found, ctx, barcode_keys)
     kind = (
         Check.passed("kind", "a credential")
-        if not result.valid or result.kind == "credential"
+        if not result.ok or result.kind == "credential"
         else Check.failed("kind", "not_a_credential", "the verified document is not a credential")
     )
     # 4. type
     extra = [Check.passed("format", f"a {found.format} credential"), kind]
-    if result.valid:
+    if result.ok:
         extra.append(_type_check(result, credential_type))
     return _pinned(result, extra)
 
@@ -479,7 +479,7 @@ def verify_presentation(
        (default: the presentation's own format) and ``credential[i].type`` of
        ``credential_type`` (``None``: any type), from verified fields.
 
-    A valid result is of kind presentation: ``holder`` (None for an SD-JWT
+    An ok result is of kind presentation: ``holder`` (None for an SD-JWT
     VC, bound to a key instead) and ``credentials``, each a verified result of
     kind credential whose typed fields code that decides trust reads. Raises
     :class:`~credentials.errors.ParseError` for unreadable input,
@@ -516,7 +516,7 @@ def verify_presentation(
         )
     # 3. the format's own checks
     result = _verify_detected(found, ctx, None)
-    if found.format in sd_jwt.SD_JWT_VC_TYPES and result.valid:
+    if found.format in sd_jwt.SD_JWT_VC_TYPES and result.ok:
         # An SD-JWT VC with its KB-JWT: the presentation of one credential.
         result = VerificationResult.of(
             result.format,
@@ -526,7 +526,7 @@ def verify_presentation(
             credentials=[result],
         )
     extra = [Check.passed("format", f"a {found.format} presentation")]
-    if not result.valid:
+    if not result.ok:
         return _pinned(result, extra)
     if result.kind != "presentation":
         extra.append(Check.failed("kind", "not_a_presentation", "not a verified presentation"))

@@ -58,7 +58,7 @@ def main() -> None:
     presentation = lena.answer(request, consent=lambda ask: print(ask.describe("pl")) or True)
     report = university.check(presentation, request)
     print(report.explain())
-    assert report.accepted
+    assert report.ok
     (record,) = lena.history()
     print(
         f"Lena's wallet remembers: {record.verifier} saw {sum(map(len, record.disclosed.values()))}"

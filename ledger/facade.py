@@ -6,7 +6,7 @@
 
     with Ledger.open("registry.db", key=operator_key) as ledger:   # SQLite; or a postgresql:// DSN
         ledger.accredit(ministry_did, types=["WorkPermit"], by=operator_key, jurisdiction="LT")
-        ledger.issuers.was_accredited(ministry_did, "WorkPermit", now).accredited
+        ledger.issuers.was_accredited(ministry_did, "WorkPermit", now).ok
         note = ledger.checkpoint()
 
 Everything here is a thin composition of :class:`ledger.log.Log`, the

@@ -8,8 +8,9 @@ language they are written in.
 """
 
 import importlib
-import warnings
 from typing import TYPE_CHECKING, Any
+
+from did_methods._wire.renamed import warn_renamed
 
 if TYPE_CHECKING:
     from ssi_wallet import policies
@@ -72,12 +73,7 @@ _WHERE = {
 
 def __getattr__(name: str) -> Any:
     if name == "Presentation":  # deprecated alias, removed in the next release
-        warnings.warn(
-            "ssi_wallet.Presentation is now ssi_wallet.PresentationResponse (the wallet's "
-            "answer); credentials.Presentation is the W3C verifiable presentation",
-            DeprecationWarning,
-            stacklevel=2,
-        )
+        warn_renamed("ssi_wallet.Presentation", "ssi_wallet.PresentationResponse")
         return importlib.import_module("ssi_wallet.request").PresentationResponse
     if name == "policies":
         return importlib.import_module("ssi_wallet.policies")

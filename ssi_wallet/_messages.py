@@ -185,7 +185,7 @@ def _purpose(key: str | None, params: Mapping[str, Any], text: str, lang: str) -
 
 
 def headline(
-    accepted: bool,
+    ok: bool,
     purpose_key: str | None,
     purpose_params: Mapping[str, Any],
     purpose: str,
@@ -197,7 +197,7 @@ def headline(
     else in English); otherwise ``purpose`` is shown as given.
     """
     lang = language(lang)
-    which = "accepted" if accepted else "refused"
+    which = "accepted" if ok else "refused"
     shown = _purpose(purpose_key, purpose_params, purpose, lang)
     for candidate in (lang, "en"):
         template = catalogue()["headline"].get(candidate, {}).get(which)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Protocol
 
+from did_methods._wire.renamed import warn_renamed
 from did_methods.errors import ParseError
 
 __all__ = [
@@ -350,22 +351,37 @@ class QueryMatch:
     claims: tuple[tuple[PathElement, ...], ...]
 
     @property
-    def satisfied(self) -> bool:
+    def ok(self) -> bool:
         """True when at least one credential fits."""
         return bool(self.credential_ids)
+
+    @property
+    def satisfied(self) -> bool:
+        """Deprecated spelling of :attr:`ok` (warns; goes in the next release)."""
+        warn_renamed("QueryMatch.satisfied", "QueryMatch.ok")
+        return self.ok
 
 
 @dataclass(frozen=True, slots=True)
 class DCQLMatch:
-    """The result of matching a query: per-query matches and the overall answer."""
+    """The result of matching a query: per-query matches and the overall answer.
+
+    ``ok`` is the answer (every required query can be answered); not a truth value.
+    """
 
     matches: Mapping[str, QueryMatch]
-    satisfied: bool
+    ok: bool
     selected: tuple[str, ...] = field(default=())
     missing: tuple[str, ...] = field(default=())
 
     def __bool__(self) -> bool:
-        raise TypeError("a DCQLMatch is not a boolean: use .satisfied")
+        raise TypeError("a DCQLMatch is not a boolean: use .ok")
+
+    @property
+    def satisfied(self) -> bool:
+        """Deprecated spelling of :attr:`ok` (warns; goes in the next release)."""
+        warn_renamed("DCQLMatch.satisfied", "DCQLMatch.ok")
+        return self.ok
 
 
 def _match_one(query: CredentialQuery, candidates: Iterable[Candidate]) -> QueryMatch:
@@ -402,14 +418,14 @@ def match(query: DCQLQuery, candidates: Iterable[Candidate]) -> DCQLMatch:
     pool = list(candidates)
     matches = {q.id: _match_one(q, pool) for q in query.credentials}
     if query.credential_sets is None:
-        missing = tuple(qid for qid, m in matches.items() if not m.satisfied)
+        missing = tuple(qid for qid, m in matches.items() if not m.ok)
         return DCQLMatch(matches, not missing, tuple(matches) if not missing else (), missing)
     selected: list[str] = []
     missing_list: list[str] = []
     for cset in query.credential_sets:
-        option = next((o for o in cset.options if all(matches[i].satisfied for i in o)), None)
+        option = next((o for o in cset.options if all(matches[i].ok for i in o)), None)
         if option is not None:
             selected.extend(i for i in option if i not in selected)
         elif cset.required:
-            missing_list.extend(i for i in cset.options[0] if not matches[i].satisfied)
+            missing_list.extend(i for i in cset.options[0] if not matches[i].ok)
     return DCQLMatch(matches, not missing_list, tuple(selected), tuple(missing_list))

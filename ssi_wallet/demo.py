@@ -65,7 +65,7 @@ class Decision(Protocol):
     in process, or what a verifier service answered over HTTP (``--http``)."""
 
     @property
-    def accepted(self) -> bool:
+    def ok(self) -> bool:
         """Was the presentation accepted?"""
         ...
 
@@ -225,7 +225,7 @@ def run_demo(
 
 
 def _decision(report: Decision) -> str:
-    return "accepted" if report.accepted else "refused"
+    return "accepted" if report.ok else "refused"
 
 
 class _Scenario:
@@ -380,7 +380,7 @@ class _Scenario:
             ledger.was_accredited(did, t, datetime.now(UTC), jurisdiction="DE", evidence=False)
             for t in types
         ]
-        return "done" if all(a.accredited for a in answers) else "refused"
+        return "done" if all(a.ok for a in answers) else "refused"
 
     def claims(self, type_name: str, issuer: Issuer, number: str) -> dict[str, object]:
         """The vocabulary's sample claims, made German: issued in DE by ``issuer`` under

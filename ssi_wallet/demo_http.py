@@ -203,7 +203,7 @@ def _answer(reply: HttpResponse, status: int, what: str) -> dict[str, Any]:
 class _Answered:
     """A decision as a verifier service reports it (``GET /oid4vp/results/{id}``)."""
 
-    accepted: bool
+    ok: bool
     codes: tuple[str, ...]
     explanation: str
 
@@ -214,12 +214,12 @@ class _Answered:
     def from_result(cls, result: Mapping[str, Any]) -> _Answered:
         report = result.get("report")
         findings = report.get("findings") if isinstance(report, Mapping) else None
-        if not isinstance(result.get("accepted"), bool) or not isinstance(findings, list):
+        if not isinstance(result.get("ok"), bool) or not isinstance(findings, list):
             raise DemoHttpError(f"the verifier's result holds no decision: {str(result)[:200]}")
         codes = tuple(
             str(f.get("code")) for f in findings if isinstance(f, Mapping) and not f.get("ok")
         )
-        return cls(result["accepted"], codes, str(result.get("explanation", "")))
+        return cls(result["ok"], codes, str(result.get("explanation", "")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -445,7 +445,7 @@ class HttpScenario(_Scenario):
                 self.failure = "http_unexpected"
             raise declined
         answered = _Answered.from_result(result)
-        facts["accepted"] = answered.accepted
+        facts["accepted"] = answered.ok
         facts["headline"] = answered.explanation.partition("\n")[0]
         if result.get("status") != "answered":
             self.failure = "http_unexpected"

@@ -92,7 +92,7 @@ class CredentialAuthorisationVerifier:
             )
         except ValueError as exc:
             raise VerificationError("credential_invalid", f"unreadable credential: {exc}") from exc
-        if not result.valid:
+        if not result.ok:
             first = result.failures[0]
             if first.code == "type_unexpected":
                 raise VerificationError("wrong_type", f"not a {_TYPE}: {first.message}")
@@ -113,9 +113,9 @@ class CredentialAuthorisationVerifier:
         if state is None:
             raise VerificationError("jurisdiction_unknown", "the credential names no issuing state")
         answer = self._trust.was_accredited(issuer, _TYPE, now, jurisdiction=state, evidence=False)
-        if not answer.accredited and getattr(answer, "code", None) == "jurisdiction_mismatch":
+        if not answer.ok and getattr(answer, "code", None) == "jurisdiction_mismatch":
             raise VerificationError("jurisdiction_mismatch", str(answer.reason))
-        if not answer.accredited:
+        if not answer.ok:
             raise VerificationError("issuer_not_accredited", str(answer.reason))
         # 4. the minor and the guardian
         claims = result.claims

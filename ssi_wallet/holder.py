@@ -812,7 +812,7 @@ class Holder:
         if request.expires_at is not None and moment.timestamp() > request.expires_at:
             raise PolicyError("request_expired: the verifier's request has expired")
         found = self.find(request)
-        if not found.satisfied:
+        if not found.ok:
             raise PolicyError(f"cannot_satisfy: no credential fits {', '.join(found.missing)}")
         plan: dict[str, tuple[tuple[PathElement, ...], ...]] = {}
         per_query: dict[str, list[str]] = {}

@@ -11,7 +11,6 @@ release: it clashed with :class:`credentials.Presentation`, the W3C data model.)
 from __future__ import annotations
 
 import secrets
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from did_methods._wire.b64 import b64url_encode
 from did_methods._wire.dates import instant, is_numeric_date
 from did_methods._wire.json import loads_object
+from did_methods._wire.renamed import warn_renamed
 from did_methods.errors import ParseError
 from did_methods.keys import RandBytes
 from ssi_wallet.dcql import DCQLQuery
@@ -183,11 +183,6 @@ class PresentationResponse:
 
 def __getattr__(name: str) -> Any:
     if name == "Presentation":  # deprecated alias, removed in the next release
-        warnings.warn(
-            "ssi_wallet.request.Presentation is now PresentationResponse (the wallet's "
-            "answer); credentials.Presentation is the W3C verifiable presentation",
-            DeprecationWarning,
-            stacklevel=2,
-        )
+        warn_renamed("ssi_wallet.request.Presentation", "PresentationResponse")
         return PresentationResponse
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

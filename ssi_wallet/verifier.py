@@ -28,7 +28,7 @@ makes a :class:`~ssi_wallet.request.PresentationRequest` from a
    outside, ``jurisdiction_unknown`` when the credential names none);
 6. the policy's rule over the disclosed claims.
 
-A report is never a boolean: ask ``report.accepted``. ``report.explain()``
+A report is never a boolean: ask ``report.ok``. ``report.explain()``
 tells the decision in the verifier's language, or in any language of the
 vocabulary (``report.explain("uk")``): the headline, the credential names,
 the claim labels and every finding, from the templates in
@@ -49,6 +49,7 @@ from credentials import schemas
 from credentials.result import VerificationResult
 from credentials.verify import PresentationFormat, StatusResolvers, verify_presentation
 from did_methods._wire.dates import Clock, system_clock
+from did_methods._wire.renamed import warn_renamed
 from did_methods.http import Fetcher
 from did_methods.keys import RandBytes
 from did_methods.resolver import Resolver
@@ -89,7 +90,7 @@ class TrustRegistry(Protocol):
         jurisdiction: str | None = None,
         evidence: bool = True,
     ) -> Any:
-        """An answer with ``accredited`` (bool) and ``reason`` (str), for credentials issued
+        """An answer with ``ok`` (bool: accredited) and ``reason`` (str), for credentials issued
         in ``jurisdiction`` (an ISO 3166-1 alpha-2 code) when given; ``code`` is
         ``jurisdiction_mismatch`` and ``jurisdiction`` the one held when the issuer was
         accredited only elsewhere. ``evidence=False`` lets the registry skip building
@@ -98,7 +99,7 @@ class TrustRegistry(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class _Answer:
-    accredited: bool
+    ok: bool
     reason: str
 
 
@@ -120,14 +121,14 @@ class UnsafeTrustAnyIssuer:
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """The verifier's decision with every reason; not a boolean (ask ``accepted``).
+    """The verifier's decision with every reason; not a boolean (ask ``ok``: accepted).
 
     ``policy`` is the policy's purpose in English; ``purpose_key`` and
     ``purpose_params`` translate it (``None``: shown as written); ``language``
     is the default language of :meth:`explain`.
     """
 
-    accepted: bool
+    ok: bool
     policy: str
     findings: tuple[Finding, ...]
     results: Mapping[str, VerificationResult] = field(default_factory=dict)
@@ -137,7 +138,13 @@ class Report:
     purpose_params: Mapping[str, str] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        raise TypeError("a Report is not a boolean: use report.accepted")
+        raise TypeError("a Report is not a boolean: use report.ok")
+
+    @property
+    def accepted(self) -> bool:
+        """Deprecated spelling of :attr:`ok` (warns; goes in the next release)."""
+        warn_renamed("Report.accepted", "Report.ok")
+        return self.ok
 
     @property
     def failures(self) -> tuple[Finding, ...]:
@@ -159,9 +166,7 @@ class Report:
         """
         lang = _messages.language(self.language if language is None else language)
         lines = [
-            _messages.headline(
-                self.accepted, self.purpose_key, self.purpose_params, self.policy, lang
-            )
+            _messages.headline(self.ok, self.purpose_key, self.purpose_params, self.policy, lang)
         ]
         for query_id, claims in self.disclosed.items():
             type_name = claims.get("__type__")
@@ -178,7 +183,7 @@ class Report:
     def to_json(self) -> dict[str, Any]:
         """JSON form."""
         return {
-            "accepted": self.accepted,
+            "ok": self.ok,
             "policy": self.policy,
             "findings": [f.to_json() for f in self.findings],
             "credentials": {k: r.to_json() for k, r in self.results.items()},
@@ -296,9 +301,9 @@ class Verifier:
         findings: list[Finding] = []
 
         def done(**kw: Any) -> Report:
-            accepted = bool(findings) and all(f.ok for f in findings)
+            ok = bool(findings) and all(f.ok for f in findings)
             return Report(
-                accepted,
+                ok,
                 name,
                 tuple(findings),
                 language=self.language,
@@ -418,7 +423,7 @@ class Verifier:
             )
             return None
         results[qid] = result
-        if not result.valid:
+        if not result.ok:
             for check in result.failures:
                 findings.append(
                     Finding(
@@ -500,7 +505,7 @@ class Verifier:
         answer = self._trust.was_accredited(
             issuer, type_name, now, jurisdiction=state, evidence=False
         )
-        if not answer.accredited and getattr(answer, "code", None) == "jurisdiction_mismatch":
+        if not answer.ok and getattr(answer, "code", None) == "jurisdiction_mismatch":
             held = str(getattr(answer, "jurisdiction", None) or "?")
             findings.append(
                 Finding(
@@ -517,7 +522,7 @@ class Verifier:
                 )
             )
             return None
-        if not answer.accredited:
+        if not answer.ok:
             findings.append(
                 Finding(
                     "issuer_not_accredited",

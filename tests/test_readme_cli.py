@@ -53,7 +53,7 @@ def test_every_line_of_the_block_succeeds_in_an_empty_directory(tmp_path: Path) 
         outputs[line] = result.stdout
     verify_line = next(line for line in lines if line.startswith("ssi-wallet verify"))
     report = json.loads(outputs[verify_line])
-    assert report["valid"] is True
+    assert report["ok"] is True
     assert (tmp_path / "permit.txt").stat().st_size > 0
     assert (tmp_path / "registry.db").exists()
 

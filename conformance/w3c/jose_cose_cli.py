@@ -58,7 +58,7 @@ def _verify(feature: str, token: str, inputs: Path) -> tuple[bool, str]:
         result = verify_vc_jwt(token, keys)
     else:
         result = verify_vp_jwt(token, keys, max_age=None)
-    return result.valid, ", ".join(result.codes)
+    return result.ok, ", ".join(result.codes)
 
 
 def main(argv: list[str]) -> int:

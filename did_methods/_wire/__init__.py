@@ -13,7 +13,9 @@ lives in one place:
 * :mod:`did_methods._wire.files`: the one private-file writer (exclusive
   create, no symlinks, fsync);
 * :mod:`did_methods._wire.secret`: a mixin that keeps secrets out of pickles
-  and copies.
+  and copies;
+* :mod:`did_methods._wire.renamed`: the warning an old name gives for the one
+  release it outlives its rename.
 
 This package imports nothing of ssi-wallet but :mod:`did_methods.errors`.
 """

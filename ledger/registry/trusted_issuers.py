@@ -43,6 +43,7 @@ from datetime import datetime
 from typing import Any
 
 from did_methods._wire.dates import Clock, from_unix_ms, system_clock
+from did_methods._wire.renamed import warn_renamed
 from did_methods.did import DID
 from did_methods.errors import InvalidDID, SSIWalletError
 from did_methods.keys import PrivateKey
@@ -187,7 +188,7 @@ class Accreditation:
 class AccreditationAnswer:
     """The answer to "was ``did`` accredited for ``credential_type`` at ``at``?".
 
-    ``accredited`` is the yes/no; ``chain`` lists the accreditations from
+    ``ok`` is the yes/no; ``chain`` lists the accreditations from
     ``did`` up to the root's (empty for no); ``evidence`` holds the log
     entries that prove the answer with inclusion proofs in one tree (the
     chain's entries for yes; for no, the revocations that ended matching
@@ -197,10 +198,10 @@ class AccreditationAnswer:
     type at ``at``, but only for a jurisdiction that does not cover it (the
     evidence then proves that accreditation's chain);
     ``jurisdiction`` is the one held (of ``chain[0]`` for yes), else ``None``.
-    An answer is deliberately not a boolean: ask ``answer.accredited``.
+    An answer is deliberately not a boolean: ask ``answer.ok``.
     """
 
-    accredited: bool
+    ok: bool
     did: str
     credential_type: str
     at: datetime
@@ -211,7 +212,13 @@ class AccreditationAnswer:
     jurisdiction: str | None = None
 
     def __bool__(self) -> bool:
-        raise TypeError("an AccreditationAnswer is not a boolean: use .accredited")
+        raise TypeError("an AccreditationAnswer is not a boolean: use .ok")
+
+    @property
+    def accredited(self) -> bool:
+        """Deprecated spelling of :attr:`ok` (warns; goes in the next release)."""
+        warn_renamed("AccreditationAnswer.accredited", "AccreditationAnswer.ok")
+        return self.ok
 
     def verify(self, root: bytes | None = None) -> None:
         """Check every evidence proof against ``root`` (e.g. a checkpoint's).

@@ -22,6 +22,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol, TypeVar, get_type_hints
 
+from did_methods._wire.renamed import warn_renamed
 from ledger.store._base import StoreWriter
 
 __all__ = [
@@ -127,14 +128,20 @@ def _columns(kind: type[tuple[Any, ...]]) -> tuple[tuple[str, type], ...]:
 class CompactReport:
     """What :meth:`VaultBackend.compact` achieved.
 
-    ``complete`` is true when the erased bytes are gone from every database
+    ``ok`` is true when the erased bytes are gone from every database
     file the backend controls (SQLite: main file and WAL; PostgreSQL: the
     vault tables' files); ``detail`` says what was run, or what blocked it
     (e.g. another process holding a read transaction on the WAL).
     """
 
-    complete: bool
+    ok: bool
     detail: str
+
+    @property
+    def complete(self) -> bool:
+        """Deprecated spelling of :attr:`ok` (warns; goes in the next release)."""
+        warn_renamed("CompactReport.complete", "CompactReport.ok")
+        return self.ok
 
 
 class VaultTxn(Protocol):

@@ -1065,7 +1065,7 @@ class Vault:
             decision = self._policy.decide(request)
         except SSIWalletError as exc:
             decision = PolicyDecision.refuse("policy_error", str(exc))
-        if not isinstance(decision, PolicyDecision) or not decision.allowed:
+        if not isinstance(decision, PolicyDecision) or not decision.ok:
             code = decision.code if isinstance(decision, PolicyDecision) else "policy_error"
             reason = decision.reason if isinstance(decision, PolicyDecision) else "bad decision"
             raise refuse(code, reason)

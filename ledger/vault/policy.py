@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from did_methods._wire.renamed import warn_renamed
 from did_methods.errors import ParseError
 
 __all__ = [
@@ -112,18 +113,24 @@ class ReleaseRequest:
 
 @dataclass(frozen=True, slots=True)
 class PolicyDecision:
-    """A policy's answer. Ask ``decision.allowed``; a decision is not a truth value.
+    """A policy's answer. Ask ``decision.ok``; a decision is not a truth value.
 
     ``code`` is stable (``allowed``, ``role_not_allowed``, ``purpose_not_allowed``,
     ``not_own_record`` or a custom policy's code); ``reason`` explains it.
     """
 
-    allowed: bool
+    ok: bool
     code: str
     reason: str
 
     def __bool__(self) -> bool:
-        raise TypeError("ask decision.allowed; a PolicyDecision is not a truth value")
+        raise TypeError("ask decision.ok; a PolicyDecision is not a truth value")
+
+    @property
+    def allowed(self) -> bool:
+        """Deprecated spelling of :attr:`ok` (warns; goes in the next release)."""
+        warn_renamed("PolicyDecision.allowed", "PolicyDecision.ok")
+        return self.ok
 
     @classmethod
     def allow(cls, reason: str = "allowed by policy") -> PolicyDecision:

@@ -487,7 +487,7 @@ def _verified_fields(result: VerificationResult) -> dict[str, Any]:
 
 def _verified(result: VerificationResult) -> Response:
     checks = [c.name for c in result.checks if c.status == "passed"]
-    if result.valid:
+    if result.ok:
         return JSONResponse(
             {
                 "verified": True,

@@ -361,7 +361,7 @@ def test_vc_jwt_exp_that_is_no_date_fails_claims_invalid(exp: Any) -> None:
     payload["exp"] = exp
     token = _signed(header, json.dumps(payload), key)
     result = verify_vc_jwt(token, Resolver.default())
-    assert not result.valid
+    assert not result.ok
     failed = [c for c in result.checks if c.status == "failed"]
     assert [(c.name, c.code) for c in failed] == [("validity_period", "claims_invalid")]
 

@@ -108,7 +108,7 @@ def test_an_lt_office_issuing_for_another_state_is_refused(
 ) -> None:
     world.issue(type_name, state)
     report = world.check(type_name)
-    assert not report.accepted
+    assert not report.ok
     assert report.codes == ("jurisdiction_mismatch",)
     (finding,) = report.failures
     assert finding.details == {
@@ -130,7 +130,7 @@ def test_the_mismatch_is_refused_in_a_data_integrity_credential_too(world: World
 def test_a_consistent_permit_is_accepted(world: World) -> None:
     world.issue("WorkPermit", "LT")
     report = world.check()
-    assert report.accepted, report.explain()
+    assert report.ok, report.explain()
     assert "issuer_accredited" in [f.code for f in report.findings]
     assert report.disclosed["work"]["issuingState"] == "LT"
 
@@ -139,7 +139,7 @@ def test_an_eu_accreditation_covers_member_states_only() -> None:
     world = lt_world("EU")
     try:
         world.issue("WorkPermit", "DE")
-        assert world.check().accepted
+        assert world.check().ok
         world.wallet.delete(world.wallet.credentials()[0].id)
         world.issue("WorkPermit", "NO")  # Norway: not a member state
         assert world.check().codes == ("jurisdiction_mismatch",)
@@ -198,9 +198,9 @@ def test_the_registry_names_the_mismatch(world: World) -> None:
     at = START + timedelta(minutes=1)
     office = world.office.did
     yes = world.ledger.was_accredited(office, "WorkPermit", at, jurisdiction="LT")
-    assert (yes.accredited, yes.code, yes.jurisdiction) == (True, "accredited", "LT")
+    assert (yes.ok, yes.code, yes.jurisdiction) == (True, "accredited", "LT")
     elsewhere = world.ledger.was_accredited(office, "WorkPermit", at, jurisdiction="DE")
-    assert (elsewhere.accredited, elsewhere.code, elsewhere.jurisdiction) == (
+    assert (elsewhere.ok, elsewhere.code, elsewhere.jurisdiction) == (
         False,
         "jurisdiction_mismatch",
         "LT",
@@ -209,9 +209,9 @@ def test_the_registry_names_the_mismatch(world: World) -> None:
     elsewhere.verify()  # the accreditation held is proven
     assert elsewhere.evidence
     other_type = world.ledger.was_accredited(office, "Visa", at, jurisdiction="LT")
-    assert (other_type.accredited, other_type.code) == (False, "not_accredited")
+    assert (other_type.ok, other_type.code) == (False, "not_accredited")
     unasked = world.ledger.was_accredited(office, "WorkPermit", at)
-    assert (unasked.accredited, unasked.code) == (True, "accredited")
+    assert (unasked.ok, unasked.code) == (True, "accredited")
 
 
 def test_a_revoked_accreditation_is_not_a_mere_mismatch(world: World) -> None:
@@ -222,7 +222,7 @@ def test_a_revoked_accreditation_is_not_a_mere_mismatch(world: World) -> None:
     answer = world.ledger.was_accredited(
         world.office.did, "WorkPermit", world.now[0], jurisdiction="DE"
     )
-    assert (answer.accredited, answer.code) == (False, "not_accredited")
+    assert (answer.ok, answer.code) == (False, "not_accredited")
     world.issue("WorkPermit", "DE")
     assert world.check().codes == ("issuer_not_accredited",)
 

@@ -113,7 +113,7 @@ def test_replayed_accreditation_after_revocation_does_not_reaccredit(
         with pytest.raises(EntryRejected) as raised:
             led.log.append(original)  # within the skew window: the old attack
         assert raised.value.code == "duplicate_entry"
-        assert not led.was_accredited(office, "WorkPermit", clock.now).accredited
+        assert not led.was_accredited(office, "WorkPermit", clock.now).ok
 
 
 def test_replay_smuggled_in_by_the_operator_is_ignored_by_readers() -> None:
@@ -130,10 +130,10 @@ def test_replay_smuggled_in_by_the_operator_is_ignored_by_readers() -> None:
     replay = hostile_log(store).append(original)
     problem = led.issuers.rejection(replay.index)
     assert isinstance(problem, RegistryRejected) and problem.code == "duplicate_entry"
-    assert not led.was_accredited(office, "WorkPermit", clock.now).accredited
+    assert not led.was_accredited(office, "WorkPermit", clock.now).ok
     # A fresh reader of the same log judges it the same way.
     reader = Ledger(store, origin=ORIGIN, trust_root=led.issuers.root, clock=clock)
-    assert not reader.was_accredited(office, "WorkPermit", clock.now).accredited
+    assert not reader.was_accredited(office, "WorkPermit", clock.now).ok
     assert reader.issuers.rejection(replay.index).code == "duplicate_entry"  # type: ignore[union-attr]
 
 
@@ -189,7 +189,7 @@ def test_backdated_revocation_written_by_the_operator_does_not_change_the_past()
     past = clock.at(30 * MINUTE_MS)
     clock.advance(hours=1)
     led.append("test.tick", b"an hour later")  # log time moves on
-    before = led.was_accredited(office, "WorkPermit", past).accredited
+    before = led.was_accredited(office, "WorkPermit", past).ok
     assert before is True
     # The root's own key, back-dating a revocation 40 minutes: written straight to the log.
     draft = signed(
@@ -199,7 +199,7 @@ def test_backdated_revocation_written_by_the_operator_does_not_change_the_past()
     entry = hostile_log(store).append(draft)
     problem = led.issuers.rejection(entry.index)
     assert isinstance(problem, RegistryRejected) and problem.code == "backdated"
-    assert led.was_accredited(office, "WorkPermit", past).accredited is True
+    assert led.was_accredited(office, "WorkPermit", past).ok is True
     # Through the honest log the same draft never gets in at all.
     late = {"v": 1, "accreditation": acc.id}
     with pytest.raises(EntryRejected) as raised:
@@ -221,7 +221,7 @@ def test_backdated_accreditation_written_by_the_operator_counts_for_nothing() ->
     draft = signed(Signer.for_did_key(root), KIND_ACCREDIT, _accredit_payload(office, then), then)
     entry = hostile_log(store).append(draft)
     assert led.issuers.rejection(entry.index).code == "backdated"  # type: ignore[union-attr]
-    assert not led.was_accredited(office, "WorkPermit", clock.at(-60 * MINUTE_MS)).accredited
+    assert not led.was_accredited(office, "WorkPermit", clock.at(-60 * MINUTE_MS)).ok
 
 
 # -- rotated-out keys and revoked delegates ------------------------------------------------
@@ -250,8 +250,8 @@ def test_rotated_out_key_cannot_append_a_backdated_accreditation() -> None:
     entry = led.log.append(draft)  # the log takes it: the did:key signature is good
     problem = led.issuers.rejection(entry.index)
     assert isinstance(problem, RegistryRejected) and problem.code == "key_rotated_out"
-    assert not led.was_accredited(victim, "WorkPermit", clock.now).accredited
-    assert not led.was_accredited(victim, "WorkPermit", clock.at(-3 * MINUTE_MS)).accredited
+    assert not led.was_accredited(victim, "WorkPermit", clock.now).ok
+    assert not led.was_accredited(victim, "WorkPermit", clock.at(-3 * MINUTE_MS)).ok
 
 
 def test_rotated_out_key_is_refused_before_anything_is_appended() -> None:
@@ -302,7 +302,7 @@ def test_revoked_delegate_cannot_append_a_backdated_accreditation() -> None:
     entry = led.log.append(draft)
     problem = led.issuers.rejection(entry.index)
     assert isinstance(problem, RegistryRejected) and problem.code == "delegate_revoked"
-    assert not led.was_accredited(victim, "WorkPermit", clock.at(-2 * MINUTE_MS)).accredited
+    assert not led.was_accredited(victim, "WorkPermit", clock.at(-2 * MINUTE_MS)).ok
 
 
 def test_revoked_delegate_is_refused_before_anything_is_appended() -> None:
@@ -331,8 +331,8 @@ def test_delegated_accreditation_made_before_revocation_still_answers_for_its_pa
     during = clock.at(MINUTE_MS)
     clock.advance(minutes=5)
     led.issuers.revoke(acc, by=root)
-    assert led.was_accredited(victim, "WorkPermit", during).accredited
-    assert not led.was_accredited(victim, "WorkPermit", clock.now).accredited
+    assert led.was_accredited(victim, "WorkPermit", during).ok
+    assert not led.was_accredited(victim, "WorkPermit", clock.now).ok
 
 
 # -- re-keying (checkpoint_key_mismatch, trust_root_mismatch) -------------------------------

@@ -101,7 +101,7 @@ def test_the_same_presentation_twice_is_replayed(world: World) -> None:
     verifier = world.verifier()
     request = verifier.request(policies.right_to_work(sector="Q86"))
     presentation = world.answer(request)
-    assert verifier.check(presentation, request).accepted
+    assert verifier.check(presentation, request).ok
     again = verifier.check(presentation, request)
     assert again.codes == ("replayed",)
     assert again.failures[0].details == {"variant": "used"}
@@ -126,7 +126,7 @@ def test_an_unknown_nonce_with_a_far_future_expiry_is_refused(world: World) -> N
     presentation = world.answer(forged)  # a genuine holder's answer to a forged request
     report = verifier.check(presentation, forged)
     assert report.codes == ("nonce_unknown",)
-    assert not report.accepted
+    assert not report.ok
 
 
 def test_a_request_from_another_verifier_instance_is_unknown(world: World) -> None:
@@ -166,7 +166,7 @@ def test_an_edited_request_is_altered_and_the_genuine_answer_still_counts(
     presentation = PresentationResponse({"work_sd": ["x"]}, edited.nonce, edited.audience)
     assert verifier.check(presentation, edited).codes == ("request_altered",)
     # A refused edit does not burn the nonce: the holder's real answer is judged.
-    assert verifier.check(world.answer(request), request).accepted
+    assert verifier.check(world.answer(request), request).ok
 
 
 def test_an_expired_request_is_refused_by_the_store_too(world: World) -> None:
@@ -186,13 +186,13 @@ def test_stateless_checking_is_an_explicit_opt_out(world: World) -> None:
     unsafe = world.verifier(replay=UnsafeStatelessRequests())
     request = unsafe.request(policies.right_to_work())
     presentation = world.answer(request)
-    assert unsafe.check(presentation, request).accepted
-    assert unsafe.check(presentation, request).accepted  # what the name warns about
+    assert unsafe.check(presentation, request).ok
+    assert unsafe.check(presentation, request).ok  # what the name warns about
     # The default keeps nonces.
     safe = world.verifier()
     request = safe.request(policies.right_to_work())
     presentation = world.answer(request)
-    assert safe.check(presentation, request).accepted
+    assert safe.check(presentation, request).ok
     assert safe.check(presentation, request).codes == ("replayed",)
 
 
@@ -297,7 +297,7 @@ def test_postgres_ledger_verifier_refuses_a_replay_from_another_connection(
         first = world.verifier()  # the default: the ledger's own database
         request = first.request(policies.right_to_work())
         presentation = world.answer(request)
-        assert first.check(presentation, request).accepted
+        assert first.check(presentation, request).ok
         with Ledger.open(dsn, schema=schema, trust_root=world.ledger.issuers.root) as again:
             other = Verifier(
                 again, audience=AUDIENCE, status_fetcher=world.ministry.board,
@@ -305,7 +305,7 @@ def test_postgres_ledger_verifier_refuses_a_replay_from_another_connection(
             )  # fmt: skip
             assert other.check(presentation, request).codes == ("replayed",)
             fresh = first.request(policies.right_to_work())  # made by one, checked by another
-            assert other.check(world.answer(fresh), fresh).accepted
+            assert other.check(world.answer(fresh), fresh).ok
     finally:
         world.ledger.close()
 
@@ -317,7 +317,7 @@ def test_restarted_ledger_backed_store_still_refuses_replays(tmp_path: Path) -> 
     verifier = world.verifier()
     answered = verifier.request(policies.right_to_work())
     presentation = world.answer(answered)
-    assert verifier.check(presentation, answered).accepted
+    assert verifier.check(presentation, answered).ok
     pending = verifier.request(policies.right_to_work())  # made before the restart
     pending_answer = world.answer(pending)
     world.ledger.close()
@@ -328,7 +328,7 @@ def test_restarted_ledger_backed_store_still_refuses_replays(tmp_path: Path) -> 
             clock=lambda: world.now[0],
         )  # fmt: skip
         assert restarted.check(presentation, answered).codes == ("replayed",)
-        assert restarted.check(pending_answer, pending).accepted
+        assert restarted.check(pending_answer, pending).ok
         assert restarted.check(pending_answer, pending).codes == ("replayed",)
         assert reopened.audit().ok  # the nonces live beside the log, not in it
 

@@ -74,7 +74,7 @@ def test_honest_sd_jwt_and_di_presentations_are_accepted(world: World) -> None:
     verifier = world.verifier()
     request = world.ask(verifier)
     report = verifier.check(world.answer(request), request)
-    assert report.accepted, report.explain()
+    assert report.ok, report.explain()
 
 
 def test_honest_di_presentation_is_accepted(world: World) -> None:
@@ -82,7 +82,7 @@ def test_honest_di_presentation_is_accepted(world: World) -> None:
     verifier = world.verifier()
     request = world.ask(verifier)
     report = verifier.check(world.answer(request), request)
-    assert report.accepted, report.explain()
+    assert report.ok, report.explain()
 
 
 def test_honest_vp_jwt_in_a_jwt_slot_is_accepted(world: World) -> None:
@@ -91,7 +91,7 @@ def test_honest_vp_jwt_in_a_jwt_slot_is_accepted(world: World) -> None:
     world.wallet.store(token)
     answer = world.wallet.answer(request, consent=lambda _: True, now=world.now[0].timestamp())
     report = verifier.check(answer, request, policy=policy)
-    assert report.accepted, report.explain()
+    assert report.ok, report.explain()
 
 
 # -- issue 10 item 1: self-signed things in a dc+sd-jwt slot --------------------------------
@@ -381,7 +381,7 @@ def test_verify_credential_refuses_a_barcode_when_a_type_is_asked(world: World) 
     assert result.codes == ("type_unexpected",)
     # the same barcode verifies as what it is: a credential with no type
     typeless = verify_credential(code, formats="barcode", credential_type=None, now=world.now[0])
-    assert typeless.valid and typeless.types == () and typeless.issuer == world.attacker.did
+    assert typeless.ok and typeless.types == () and typeless.issuer == world.attacker.did
 
 
 def test_verify_credential_refuses_an_sd_jwt_with_key_binding(world: World) -> None:
@@ -428,7 +428,7 @@ def test_verify_presentation_pins_the_inner_format(world: World) -> None:
         credential_type="WorkPermit",
         now=world.now[0],
     )
-    assert allowed.valid, allowed.explain()
+    assert allowed.ok, allowed.explain()
     assert allowed.holder == world.attacker.did and allowed.issuer is None
     assert [c.issuer for c in allowed.credentials] == [world.attacker.did]
 

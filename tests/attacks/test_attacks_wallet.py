@@ -555,7 +555,7 @@ def test_a_forged_index_entry_does_not_make_a_credential_fit(
     again.close()
     edit(path, *[("INSERT INTO credential_tags (tag, seq) VALUES (?, ?)", (t, seq)) for t in tags])
     again = Holder.open(path, passphrase=PW)
-    assert not again.find(work_request()).satisfied
+    assert not again.find(work_request()).ok
 
 
 def test_writes_to_a_read_only_wallet(tmp_path: Path, ministry: Issuer) -> None:

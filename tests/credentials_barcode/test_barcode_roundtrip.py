@@ -95,7 +95,7 @@ def test_round_trip(kt: KeyType, alg: int) -> None:
     assert zlib.decompress(barcode.compressed) == barcode.message.encode()
     # verify
     result = verify_barcode(text, _trust(key), now=T0 + timedelta(days=30))
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
     assert result.format == FORMAT and result.issuer == "LT" and result.document == CLAIMS
     assert [c.name for c in result.checks] == [
         "syntax",
@@ -125,10 +125,10 @@ def test_did_issuer_verified_through_a_resolver_offline() -> None:
     vm = did + "#" + did.removeprefix("did:key:")
     text = encode_barcode(CLAIMS, key, kid=vm, issuer=did, iat=T0, exp=EXP)
     result = verify_barcode(text, Resolver.default(), now=T0)
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
     # a relative kid resolves against iss
     rel = encode_barcode(CLAIMS, key, kid="#" + vm.split("#")[1], issuer=did, iat=T0, exp=EXP)
-    assert verify_barcode(rel, Resolver.default(), now=T0).valid
+    assert verify_barcode(rel, Resolver.default(), now=T0).ok
     # a kid of another DID is refused before any key is used
     other = did_key_from_public_key(_key(KeyType.P256, 9).public_key)
     stolen = encode_barcode(CLAIMS, key, kid=vm, issuer=other, iat=T0, exp=EXP)
@@ -150,7 +150,7 @@ def test_nbf_and_custom_prefix() -> None:
     assert err.value.code == "prefix_invalid"
     early = verify_barcode(text, _trust(key), now=T0, prefix="EUV1:")
     assert early.codes == ("not_yet_valid",)
-    assert verify_barcode(text, _trust(key), now=start, prefix="EUV1:").valid
+    assert verify_barcode(text, _trust(key), now=start, prefix="EUV1:").ok
 
 
 # -- verification failures, each with its code ---------------------------------------------
@@ -159,9 +159,9 @@ def test_nbf_and_custom_prefix() -> None:
 def test_validity_period() -> None:
     text, key = _make()
     assert verify_barcode(text, _trust(key), now=EXP, leeway=0).codes == ("expired",)
-    assert verify_barcode(text, _trust(key), now=EXP - timedelta(seconds=1), leeway=0).valid
+    assert verify_barcode(text, _trust(key), now=EXP - timedelta(seconds=1), leeway=0).ok
     # the default clock skew is 60 s, in every format
-    assert verify_barcode(text, _trust(key), now=EXP).valid
+    assert verify_barcode(text, _trust(key), now=EXP).ok
     assert verify_barcode(text, _trust(key), now=EXP + timedelta(seconds=60)).codes == ("expired",)
     assert verify_barcode(text, _trust(key), now=T0 - timedelta(seconds=1), leeway=0).codes == (
         "not_yet_valid",
@@ -169,7 +169,7 @@ def test_validity_period() -> None:
     assert verify_barcode(text, _trust(key), now=T0 - timedelta(seconds=61)).codes == (
         "not_yet_valid",
     )
-    assert verify_barcode(text, _trust(key), now=T0.timestamp()).valid
+    assert verify_barcode(text, _trust(key), now=T0.timestamp()).ok
     with pytest.raises(ParseError):
         verify_barcode(text, _trust(key), now=datetime(2026, 5, 1))  # naive
 
@@ -205,7 +205,7 @@ def test_missing_kid_and_unsigned_kid() -> None:
     # a kid in the unprotected header is read (it only picks the key; the key must verify)
     loose = CoseSign1.sign(payload, key, kid=b"lt-migration-1", kid_protected=False)
     text = "VC1:" + base45.encode(zlib.compress(loose.encode(), 9))
-    assert verify_barcode(text, _trust(key), now=T0).valid
+    assert verify_barcode(text, _trust(key), now=T0).ok
 
 
 def _wrap(cwt: Any, key: PrivateKey | None = None) -> str:
@@ -262,7 +262,7 @@ def test_syntax_codes(text: str, code: str) -> None:
         decode_barcode(text)
     assert err.value.code == code
     result = verify_barcode(text, lambda k, i: None, now=T0)
-    assert not result.valid and result.codes == (code,)
+    assert not result.ok and result.codes == (code,)
     assert result.checks[0].name == "syntax"
 
 
@@ -349,7 +349,7 @@ def test_changing_any_character_never_verifies(kind: str) -> None:
     text, key = _padded_barcode() if kind == "padded" else _make(KeyType(kind))
     trust = _trust(key)
     now = T0 + timedelta(days=1)
-    assert verify_barcode(text, trust, now=now).valid
+    assert verify_barcode(text, trust, now=now).ok
     alphabet = base45.ALPHABET + "abc\n"
     tried = 0
     for i, original in enumerate(text):
@@ -358,16 +358,16 @@ def test_changing_any_character_never_verifies(kind: str) -> None:
                 continue
             tried += 1
             tampered = text[:i] + c + text[i + 1 :]
-            assert not verify_barcode(tampered, trust, now=now).valid, (i, c)
+            assert not verify_barcode(tampered, trust, now=now).ok, (i, c)
     assert tried > 40 * len(text)
 
 
 def test_truncation_and_appending_never_verify() -> None:
     text, key = _make()
     for n in range(len(text)):
-        assert not verify_barcode(text[:n], _trust(key), now=T0).valid
+        assert not verify_barcode(text[:n], _trust(key), now=T0).ok
     for extra in ("0", "00", "000", " ", "VC1:"):
-        assert not verify_barcode(text + extra, _trust(key), now=T0).valid
+        assert not verify_barcode(text + extra, _trust(key), now=T0).ok
 
 
 # -- fuzzing: only our errors, never a crash or a hang ---------------------------------------
@@ -382,7 +382,7 @@ def test_arbitrary_text_raises_only_barcode_errors(text: str) -> None:
         except BarcodeError:
             pass
         result = verify_barcode(candidate, lambda k, i: None, now=T0)
-        assert not result.valid
+        assert not result.ok
 
 
 @settings(max_examples=200)
@@ -405,7 +405,7 @@ def test_mutated_barcodes_never_verify(data: st.DataObject) -> None:
         raw[i] = data.draw(st.integers(0, 255))
     tampered = "VC1:" + base45.encode(zlib.compress(bytes(raw)))
     result = verify_barcode(tampered, _trust(key), now=T0)
-    if result.valid:
+    if result.ok:
         # only bytes the signature does not cover may change: nothing else verifies
         assert decode_barcode(tampered).message.payload == decode_barcode(text).message.payload
 

@@ -52,11 +52,11 @@ def _sd_jwt() -> str:
 def test_enveloped_vc_jwt_verifies_its_token() -> None:
     enveloped = envelope_vc_jwt(_vc_jwt())
     result = verify(enveloped, resolver=RESOLVER, now=NOW)
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
     assert result.format == "vc+jwt" and result.kind == "credential"
     assert result.issuer == ISSUER
     # the same through JSON text, as a VC API body carries it
-    assert verify(json.dumps(enveloped), resolver=RESOLVER, now=NOW).valid
+    assert verify(json.dumps(enveloped), resolver=RESOLVER, now=NOW).ok
 
 
 def test_enveloped_vc_jwt_through_the_pinned_call() -> None:
@@ -64,7 +64,7 @@ def test_enveloped_vc_jwt_through_the_pinned_call() -> None:
     ok = verify_credential(
         enveloped, formats="jwt_vc_json", credential_type=None, resolver=RESOLVER, now=NOW
     )
-    assert ok.valid, ok.explain()
+    assert ok.ok, ok.explain()
     refused = verify_credential(
         enveloped, formats="ldp_vc", credential_type=None, resolver=RESOLVER, now=NOW
     )
@@ -83,7 +83,7 @@ def test_enveloped_sd_jwt_vc_verifies() -> None:
     token = _sd_jwt()
     for media in ("application/dc+sd-jwt",):
         result = verify(_envelope(media, token), resolver=RESOLVER, now=NOW)
-        assert result.valid, result.explain()
+        assert result.ok, result.explain()
         assert result.vct == "WorkPermit" and result.issuer == ISSUER
 
 
@@ -99,7 +99,7 @@ def test_enveloped_vp_jwt_is_a_presentation_bound_to_nonce_and_audience() -> Non
     )
     enveloped = _envelope("application/vp+jwt", vp, "Presentation")
     result = verify(enveloped, resolver=RESOLVER, now=NOW, nonce=NONCE, audience=AUDIENCE)
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
     assert result.kind == "presentation" and result.holder == HOLDER
     pinned = verify_presentation(
         enveloped,
@@ -110,9 +110,9 @@ def test_enveloped_vp_jwt_is_a_presentation_bound_to_nonce_and_audience() -> Non
         resolver=RESOLVER,
         now=NOW,
     )
-    assert pinned.valid, pinned.explain()
+    assert pinned.ok, pinned.explain()
     wrong_nonce = verify(enveloped, resolver=RESOLVER, now=NOW, nonce="other", audience=AUDIENCE)
-    assert not wrong_nonce.valid
+    assert not wrong_nonce.ok
     # a presentation is never a credential, enveloped or not
     as_credential = verify_credential(
         enveloped, formats="jwt_vc_json", credential_type=None, resolver=RESOLVER, now=NOW
@@ -185,7 +185,7 @@ def test_w3c_vectors_need_the_verifiers_word_for_their_https_issuer(vector: str)
     # a policy that knows the issuer authorised that did:key accepts it, and says so
     policy = AuthorisedControllers({issuer: [signer]})
     result = verify(document, resolver=RESOLVER, now=NOW, key_controllers=policy)
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
     (check,) = [c for c in result.checks if c.name == "key_authorisation"]
     assert check.details["by_policy"] is True and check.details["controllers"] == [signer]
     assert "policy" in check.message and issuer in check.message
@@ -197,7 +197,7 @@ def test_w3c_vectors_need_the_verifiers_word_for_their_https_issuer(vector: str)
         now=NOW,
         key_controllers=policy,
     )
-    assert pinned.valid and pinned.issuer == issuer
+    assert pinned.ok and pinned.issuer == issuer
 
 
 @pytest.mark.parametrize(
@@ -273,4 +273,4 @@ def test_policy_applies_inside_presentations_too() -> None:
     lenient = verify(
         signed, resolver=RESOLVER, now=NOW, challenge=NONCE, domain=AUDIENCE, key_controllers=policy
     )
-    assert lenient.valid, lenient.explain()
+    assert lenient.ok, lenient.explain()

@@ -43,7 +43,7 @@ def _status(result: Any) -> dict[str, tuple[str, str]]:
 
 def test_valid_credential_every_check_named() -> None:
     result = verify(_issued(), resolver=RESOLVER, now=NOW)
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
     assert result.format == "di-eddsa-jcs-2022"
     assert result.issuer == ISSUER
     assert _status(result) == {
@@ -67,7 +67,7 @@ def test_input_forms_text_bytes_mapping() -> None:
 
     parsed = Credential.from_json(doc)
     for form in (doc, as_text, as_text.encode(), "\n  " + as_text, parsed):
-        assert verify(form, resolver=RESOLVER, now=NOW).valid
+        assert verify(form, resolver=RESOLVER, now=NOW).ok
 
 
 def test_ecdsa_issue_round_trip() -> None:
@@ -75,7 +75,7 @@ def test_ecdsa_issue_round_trip() -> None:
     did, vm = did_key(key)
     out = issue(credential(did), key, verification_method=vm, format="di-ecdsa", now=NOW)
     result = verify(out, resolver=RESOLVER, now=NOW)
-    assert result.valid and result.format == "di-ecdsa-jcs-2019"
+    assert result.ok and result.format == "di-ecdsa-jcs-2019"
 
 
 def test_expired_and_not_yet_valid_have_their_own_codes() -> None:
@@ -142,7 +142,7 @@ def test_presentation_with_embedded_credential() -> None:
     ok = verify(
         signed, resolver=RESOLVER, now=NOW, challenge="n-0S6_WzA2Mj", domain="employer.example"
     )
-    assert ok.valid, ok.explain()
+    assert ok.ok, ok.explain()
     # a presentation has a holder, never an issuer: its credentials have theirs
     assert ok.kind == "presentation" and ok.holder == HOLDER and ok.issuer is None
     assert [c.issuer for c in ok.credentials] == [ISSUER]
@@ -194,7 +194,7 @@ def test_status_is_checked_and_fails_closed() -> None:
     good = _issued(credentialStatus=status_entry(url, 7, "revocation"))
     assert verify(revoked, resolver=RESOLVER, now=NOW, status_fetcher=fetcher).codes == ("revoked",)
     ok = verify(good, resolver=RESOLVER, now=NOW, status_fetcher=fetcher)
-    assert ok.valid and ok.check("status").status == "passed"  # type: ignore[union-attr]
+    assert ok.ok and ok.check("status").status == "passed"  # type: ignore[union-attr]
     # no fetcher: a credential with status cannot be accepted
     assert verify(good, resolver=RESOLVER, now=NOW).codes == ("status_unavailable",)
     # a list signed by someone else's key does not count
@@ -202,7 +202,7 @@ def test_status_is_checked_and_fails_closed() -> None:
     other_did, other_vm = did_key(other)
     forged = add_proof(list_vc, other, verification_method=other_vm, created=NOW)
     forged_fetcher = _MemoryFetcher({url: json.dumps(forged).encode()})
-    assert not verify(good, resolver=RESOLVER, now=NOW, status_fetcher=forged_fetcher).valid
+    assert not verify(good, resolver=RESOLVER, now=NOW, status_fetcher=forged_fetcher).ok
     assert other_did != ISSUER
     # a StatusListResolver of the caller's own (its cache shared across calls) works too
     from credentials.status_list import StatusListResolver
@@ -212,7 +212,7 @@ def test_status_is_checked_and_fails_closed() -> None:
 
     shared = StatusListResolver(fetcher, verify_credential=verify_list, clock=lambda: NOW)
     assert verify(revoked, resolver=RESOLVER, now=NOW, status_fetcher=shared).codes == ("revoked",)
-    assert verify(good, resolver=RESOLVER, now=NOW, status_fetcher=shared).valid
+    assert verify(good, resolver=RESOLVER, now=NOW, status_fetcher=shared).ok
 
 
 def test_schema_check_is_skipped_or_delegated() -> None:
@@ -275,7 +275,7 @@ def test_arbitrary_json_raises_only_our_errors_or_is_invalid(value: Any) -> None
             result = verify(form, resolver=RESOLVER, now=NOW)
         except ParseError:
             continue
-        assert not result.valid
+        assert not result.ok
         assert result.codes
 
 
@@ -304,7 +304,7 @@ def test_arbitrary_json_raises_only_our_errors_or_is_invalid(value: Any) -> None
 def test_arbitrary_proof_objects_are_reported_not_raised(proof: dict[str, Any]) -> None:
     doc = {**credential(ISSUER), "proof": proof}
     result = verify(doc, resolver=RESOLVER, now=NOW)
-    assert not result.valid
+    assert not result.ok
 
 
 def test_package_exports_are_pinned() -> None:
@@ -361,11 +361,11 @@ def test_vc_jwt_issued_and_verified_through_the_entry_point() -> None:
     token = issue(credential(did), key, verification_method=vm, format="vc-jwt", now=NOW)
     assert isinstance(token, str) and token.count(".") == 2
     result = verify(token, resolver=RESOLVER, now=NOW)
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
     assert result.format == "vc+jwt"
     head, payload, signature = token.split(".")
     flipped = signature[:-3] + ("A" if signature[-3] != "A" else "B") + signature[-2:]
-    assert not verify(f"{head}.{payload}.{flipped}", resolver=RESOLVER, now=NOW).valid
+    assert not verify(f"{head}.{payload}.{flipped}", resolver=RESOLVER, now=NOW).ok
 
 
 def test_di_presentation_with_an_enveloped_vc_jwt() -> None:
@@ -385,7 +385,7 @@ def test_di_presentation_with_an_enveloped_vc_jwt() -> None:
         vp, HOLDER_KEY, verification_method=HOLDER_VM, proof_purpose="authentication", created=NOW
     )
     result = verify(signed, resolver=RESOLVER, now=NOW)
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
     assert any(c.name.startswith("credential[0].") for c in result.checks)
 
 
@@ -429,7 +429,7 @@ def test_sd_jwt_is_detected_and_delegated() -> None:
     result = verify(
         shown, resolver=RESOLVER, now=NOW, nonce="n-123", audience="https://employer.example"
     )
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
     assert result.format == "dc+sd-jwt"
     assert result.document is not None and "nationality" not in result.document
     assert verify(shown, resolver=RESOLVER, now=NOW, nonce="other").codes
@@ -468,9 +468,9 @@ def test_sd_jwt_status_through_the_entry_point_fails_closed() -> None:
     revoked = verify(issued(5), resolver=RESOLVER, now=NOW, status_fetcher=fetcher)
     assert revoked.codes == ("revoked",), revoked.explain()
     fine = verify(issued(6), resolver=RESOLVER, now=NOW, status_fetcher=fetcher)
-    assert fine.valid, fine.explain()
+    assert fine.ok, fine.explain()
     shared = TokenStatusListResolver(fetcher, RESOLVER, clock=lambda: NOW)
-    assert verify(issued(6), resolver=RESOLVER, now=NOW, status_fetcher=shared).valid
+    assert verify(issued(6), resolver=RESOLVER, now=NOW, status_fetcher=shared).ok
     # no fetcher, or one that reads only Bitstring Status Lists: not a pass
     assert verify(issued(6), resolver=RESOLVER, now=NOW).codes == ("status_unavailable",)
     # and the other way round: a token-list resolver cannot read a Bitstring Status List

@@ -13,4 +13,4 @@ def test_doc_examples_run() -> None:
     assert blocks
     namespace: dict[str, object] = {"__name__": "docs_example"}
     exec(compile("\n".join(blocks), str(DOC), "exec"), namespace)
-    assert namespace["checked"].valid  # type: ignore[attr-defined]
+    assert namespace["checked"].ok  # type: ignore[attr-defined]

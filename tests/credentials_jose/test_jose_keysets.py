@@ -65,7 +65,7 @@ def _codes(token: str, keys: Any) -> tuple[str, ...]:
 def test_https_issuer_and_kid_of_its_set_verifies() -> None:
     token = issue_vc_jwt(_credential(), KEY, kid="key-1", now=NOW)
     result = verify_vc_jwt(token, _keys(), now=NOW)
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
     assert result.issuer == ISSUER
     auth = next(c for c in result.checks if c.name == "key_authorisation")
     assert auth.details["kid"] == f"{ISSUER}#key-1"
@@ -76,7 +76,7 @@ def test_https_issuer_and_kid_of_its_set_verifies() -> None:
         credential_type="VerifiableCredential",
         resolver=_keys(),
     )
-    assert pinned.valid, pinned.explain()
+    assert pinned.ok, pinned.explain()
     assert pinned.issuer == ISSUER
 
 
@@ -85,7 +85,7 @@ def test_thumbprint_kid_and_its_uri_find_the_key() -> None:
     thumb = KEY.public_key.jwk_thumbprint()
     for kid in (thumb, THUMBPRINT_URN + thumb, "#key-1", f"{ISSUER}#key-1"):
         token = issue_vc_jwt(_credential(), KEY, kid=kid, now=NOW)
-        assert verify_vc_jwt(token, _keys(), now=NOW).valid, kid
+        assert verify_vc_jwt(token, _keys(), now=NOW).ok, kid
 
 
 def test_absolute_kid_url_in_the_set() -> None:
@@ -93,7 +93,7 @@ def test_absolute_kid_url_in_the_set() -> None:
     keys = IssuerKeys({ISSUER: {"keys": [_public(KEY, kid=kid)]}})
     token = issue_vc_jwt(_credential(), KEY, kid=kid, now=NOW)
     result = verify_vc_jwt(token, keys, now=NOW)
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
 
 
 def test_key_of_another_issuers_set_is_refused() -> None:
@@ -140,7 +140,7 @@ def test_use_key_ops_and_alg_that_forbid_signing(members: dict[str, Any], code: 
 def test_key_ops_verify_allows() -> None:
     keys = IssuerKeys({ISSUER: {"keys": [_public(KEY, kid="key-1", key_ops=["verify"])]}})
     token = issue_vc_jwt(_credential(), KEY, kid="key-1", now=NOW)
-    assert verify_vc_jwt(token, keys, now=NOW).valid
+    assert verify_vc_jwt(token, keys, now=NOW).ok
 
 
 def test_ignored_key_types_are_unsupported_not_unknown() -> None:
@@ -155,7 +155,7 @@ def test_ignored_key_types_are_unsupported_not_unknown() -> None:
     keys = IssuerKeys({ISSUER: {"keys": [rsa, _public(KEY, kid="key-1")]}})
     token = issue_vc_jwt(_credential(), KEY, kid="rsa-1", now=NOW)
     assert _codes(token, keys) == ("key_unsupported",)
-    assert verify_vc_jwt(issue_vc_jwt(_credential(), KEY, kid="key-1"), keys).valid
+    assert verify_vc_jwt(issue_vc_jwt(_credential(), KEY, kid="key-1"), keys).ok
 
 
 @pytest.mark.parametrize(
@@ -207,10 +207,10 @@ def test_did_issuers_still_resolve_through_the_wrapped_resolver() -> None:
     did = did_key_from_public_key(key.public_key)
     kid = f"{did}#{did.removeprefix('did:key:')}"
     token = issue_vc_jwt(_credential(did), key, kid=kid, now=NOW)
-    assert verify_vc_jwt(token, _keys(), now=NOW).valid
+    assert verify_vc_jwt(token, _keys(), now=NOW).ok
     # a DID issuer's token cannot borrow a key-set key
     borrowed = issue_vc_jwt(_credential(did), KEY, kid=f"{did}#key-1", now=NOW)
-    assert not verify_vc_jwt(borrowed, _keys(), now=NOW).valid
+    assert not verify_vc_jwt(borrowed, _keys(), now=NOW).ok
 
 
 def test_vp_jwt_holder_that_is_a_url() -> None:
@@ -220,7 +220,7 @@ def test_vp_jwt_holder_that_is_a_url() -> None:
     credential = issue_vc_jwt(_credential(), KEY, kid="key-1", now=NOW)
     vp = issue_vp_jwt({"holder": holder}, holder_key, kid="h", credentials=[credential], now=NOW)
     result = verify_vp_jwt(vp, keys, now=NOW)
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
 
 
 # -- interop: a JWK Set made by jwcrypto, tokens signed by jwcrypto ------------------------
@@ -252,7 +252,7 @@ def test_jwcrypto_keyset_and_thumbprint_kid(kty: str, params: dict[str, str], al
     )
     compact = token.serialize(compact=True)
     result = verify_vc_jwt(compact, keys, now=NOW)
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
     assert result.issuer == ISSUER
     # the same set with jwcrypto's private export is refused outright
     with pytest.raises(KeySetError) as caught:

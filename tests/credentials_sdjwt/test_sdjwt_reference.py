@@ -142,7 +142,7 @@ def test_case_with_our_issuer_holder_and_verifier(name: str) -> None:
         now=IAT + 10,
         **({"nonce": NONCE, "audience": VERIFIER} if bound else {}),
     )
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
     assert user_claims(result.document) == case["expect_verified_user_claims"]
 
 
@@ -186,7 +186,7 @@ def test_reference_issued_and_presented_verified_by_us(name: str) -> None:
         now=now,
         **({"nonce": NONCE, "audience": VERIFIER} if check_kb else {}),
     )
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
     assert user_claims(result.document) == case["expect_verified_user_claims"]
     if check_kb:
         # the same presentation for another verifier is refused

@@ -59,7 +59,7 @@ def test_rfc9901_issued_sd_jwt_payload() -> None:
 def test_rfc9901_issuance_with_all_disclosures_recovers_user_claims() -> None:
     key = PublicKey.from_jwk(RFC["issuer_public_jwk"])
     result = verify_sd_jwt(RFC["sd_jwt_issuance"], issuer_key=key, typ=None, now=1683000000)
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
     doc = dict(result.document or {})
     for name in ("iss", "iat", "exp", "cnf"):
         doc.pop(name)
@@ -76,7 +76,7 @@ def test_rfc9901_presentation_with_key_binding() -> None:
         nonce=KB_PAYLOAD["nonce"],
         audience=KB_PAYLOAD["aud"],
     )
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
     assert result.document == RFC["expected_processed_payload"]
     holder = result.check("holder_binding")
     assert holder is not None and holder.status == "passed"
@@ -91,7 +91,7 @@ def test_rfc9901_presentation_with_key_binding() -> None:
 def test_rfc9901_example_typ_is_not_an_sd_jwt_vc() -> None:
     key = PublicKey.from_jwk(RFC["issuer_public_jwk"])
     result = verify_sd_jwt(RFC["sd_jwt_issuance"], issuer_key=key, now=1683000000)
-    assert not result.valid
+    assert not result.ok
     assert result.codes == ("typ_invalid",)
 
 
@@ -120,7 +120,7 @@ def test_sd_jwt_vc_issuance_payload_and_digests() -> None:
 def test_sd_jwt_vc_issuance_recovers_user_claims() -> None:
     key = PublicKey.from_jwk(VC["issuer_public_jwk"])
     result = verify_sd_jwt(VC["sd_jwt_issuance"], issuer_key=key, now=1683000000)
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
     doc = dict(result.document or {})
     for name in ("iss", "iat", "exp", "cnf"):
         doc.pop(name, None)
@@ -138,14 +138,14 @@ def test_sd_jwt_vc_presentation_with_key_binding() -> None:
         nonce=kb.payload["nonce"],
         audience=kb.payload["aud"],
     )
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
     assert result.document == VC["expected_processed_payload_with_kb"]
 
 
 def test_sd_jwt_vc_presentation_without_key_binding() -> None:
     key = PublicKey.from_jwk(VC["issuer_public_jwk"])
     result = verify_sd_jwt(VC["presentation_without_kb"], issuer_key=key, now=1683000000)
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
     assert result.document == VC["expected_processed_payload_without_kb"]
     holder = result.check("holder_binding")
     assert holder is not None and holder.status == "skipped"
@@ -185,7 +185,7 @@ def test_rfc9901_presentation_in_json_serialization(general: bool) -> None:
         nonce=KB_PAYLOAD["nonce"],
         audience=KB_PAYLOAD["aud"],
     )
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
     assert result.document == RFC["expected_processed_payload"]
 
 

@@ -85,14 +85,14 @@ def test_valid_then_revoked(published: Published) -> None:
     permit = _permit(url, 4711)
 
     result = _verify(permit)
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
     assert result.check("status").status == "passed"
     assert result.check("schema").status == "passed"
 
     status_list.set(4711)
     _publish_list(routes, url, status_list, MINISTRY, MINISTRY.did)
     result = _verify(permit)
-    assert not result.valid
+    assert not result.ok
     assert result.check("status").code == "revoked"
 
 
@@ -101,7 +101,7 @@ def test_list_forged_by_another_key_fails_closed(published: Published) -> None:
     url = f"{base}/status/2"
     _publish_list(routes, url, StatusList(), MALLORY, MINISTRY.did)
     result = _verify(_permit(url, 1))
-    assert not result.valid
+    assert not result.ok
     assert result.check("status").code == "status_list_invalid"
 
 
@@ -116,7 +116,7 @@ def test_list_of_another_issuer_fails_closed(published: Published) -> None:
 def test_unreachable_list_fails_closed(published: Published) -> None:
     _, base = published
     result = _verify(_permit(f"{base}/status/none", 1))
-    assert not result.valid
+    assert not result.ok
     assert result.check("status").code == "status_unavailable"
 
 
@@ -128,7 +128,7 @@ def test_schema_violation_is_reported(published: Published) -> None:
     credential["credentialSubject"]["issuingState"] = "Germany"
     credential["credentialStatus"] = status_entry(url, 2, "revocation")
     result = _verify(MINISTRY.sign(credential))
-    assert not result.valid
+    assert not result.ok
     assert result.check("schema").code == "schema_violation"
     assert result.check("signature").status == "passed"
     assert result.check("status").status == "passed"

@@ -141,7 +141,7 @@ def test_valid_then_revoked_then_suspended_then_reinstated(
 
     server.publish("/lists/1", _status_token(ministry, uri))
     result = _employer_checks(presentation)
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
     assert _status(result) == ("passed", "ok")
     assert result.document is not None
     assert result.document["right_to_work"] == {"sector": "healthcare", "until": "2027-06-30"}
@@ -150,7 +150,7 @@ def test_valid_then_revoked_then_suspended_then_reinstated(
 
     server.publish("/lists/1", _status_token(ministry, uri, TokenStatus.INVALID))
     result = _employer_checks(presentation)
-    assert not result.valid
+    assert not result.ok
     assert result.codes == ("revoked",)
 
     server.publish("/lists/1", _status_token(ministry, uri, TokenStatus.SUSPENDED))
@@ -160,7 +160,7 @@ def test_valid_then_revoked_then_suspended_then_reinstated(
     assert _employer_checks(presentation).codes == ("status_set",)
 
     server.publish("/lists/1", _status_token(ministry, uri))
-    assert _employer_checks(presentation).valid
+    assert _employer_checks(presentation).ok
 
 
 def test_one_resolver_caches_until_the_ttl(
@@ -183,9 +183,9 @@ def test_one_resolver_caches_until_the_ttl(
             status_checker=token_status_checker_for(presentation, statuses, now=NOW),
         )
 
-    assert verify().valid
+    assert verify().ok
     server.publish("/lists/cached", _status_token(ministry, uri, TokenStatus.INVALID))
-    assert verify().valid  # still within the token's ttl of 300 s: the cached copy is used
+    assert verify().ok  # still within the token's ttl of 300 s: the cached copy is used
     assert len(server.accepts) == 1
     clock["now"] = NOW + timedelta(seconds=301)
     assert verify().codes == ("revoked",)
@@ -196,7 +196,7 @@ def test_server_down_is_unavailable(server: StatusServer, ministry: Party, holde
     uri = server.base + "/lists/1"
     presentation = _presentation(_permit(ministry, holder, uri), holder)
     server.publish("/lists/1", _status_token(ministry, uri))
-    assert _employer_checks(presentation).valid
+    assert _employer_checks(presentation).ok
     server.stop()
     assert _employer_checks(presentation).codes == ("status_unavailable",)
 
@@ -261,5 +261,5 @@ def test_without_a_checker_status_fails_closed(
         audience="https://employer.example",
     )
     assert _status(result) == ("failed", "status_unavailable")
-    assert not result.valid
+    assert not result.ok
     assert server.accepts == []

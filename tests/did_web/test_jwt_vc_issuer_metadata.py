@@ -80,7 +80,7 @@ def test_sd_jwt_vc_from_url_issuer_verifies_with_fetched_inline_jwks(
     )
     keys = fetch_jwt_vc_issuer_keys([issuer], _fetcher(tls))
     result = verify_sd_jwt(_issue(key, issuer), keys, now=NOW + 10)
-    assert result.valid, result.codes
+    assert result.ok, result.codes
     assert result.issuer == issuer
     assert result.vct == VCT
     assert tls_web.hits[0][0] == "/.well-known/jwt-vc-issuer/ministry"
@@ -95,7 +95,7 @@ def test_jwks_uri_is_followed(tls_web: Site, tls: TLSMaterial) -> None:
     )
     tls_web.routes["/keys.json"] = json_body({"keys": [_jwk(key, "k1")]})
     keys = fetch_jwt_vc_issuer_keys([issuer], _fetcher(tls))
-    assert verify_sd_jwt(_issue(key, issuer), keys, now=NOW + 10).valid
+    assert verify_sd_jwt(_issue(key, issuer), keys, now=NOW + 10).ok
     assert [path for path, _ in tls_web.hits] == ["/.well-known/jwt-vc-issuer", "/keys.json"]
 
 
@@ -162,7 +162,7 @@ def test_url_issuer_refusals_by_code() -> None:
 
     def codes(token: str, resolver: object) -> list[str]:
         result = verify_sd_jwt(token, resolver, now=NOW + 10)  # type: ignore[arg-type]
-        assert not result.valid
+        assert not result.ok
         return list(result.codes)
 
     # no key sets at all: nothing to find the key in

@@ -51,7 +51,7 @@ def test_the_whole_facade(target: tuple[str, str | None]) -> None:
         entry = led.append("note", b"no personal data here")
         assert led.log.get(entry.index).payload == b"no personal data here"
         at = clock.advance(seconds=1)
-        assert led.was_accredited(issuer, "ResidencePermit", at).accredited
+        assert led.was_accredited(issuer, "ResidencePermit", at).ok
         resolver = led.resolver()
         assert resolver.resolve_document(issuer).id == issuer
         did_key = did_key_from_public_key(issuer_key.public_key)
@@ -66,7 +66,7 @@ def test_the_whole_facade(target: tuple[str, str | None]) -> None:
     # Reopened, the indexes are rebuilt from the log.
     with Ledger.open(where, key=operator, clock=clock, schema=schema, origin="f.example/l") as led:
         assert led.dids.latest(issuer).version_id == "1"
-        assert led.was_accredited(issuer, "ResidencePermit", at).accredited
+        assert led.was_accredited(issuer, "ResidencePermit", at).ok
         assert led.status_lists.check_status_list_current("https://lt.example/status/1", b"list")
         assert led.audit().ok
 

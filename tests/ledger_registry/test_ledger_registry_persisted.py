@@ -128,7 +128,7 @@ def test_first_decision_reads_only_registry_rows(tmp_path: Path, size: int) -> N
 
     with counted(path, read_only=True) as (ledger, store):
         answer = ledger.issuers.was_accredited(issuer, "WorkPermit", at, evidence=False)
-        assert answer.accredited
+        assert answer.ok
         assert store.rows_read <= 2  # the accreditation (and nothing of the fillers)
 
     # New entries: the next fresh process reads them and the registry rows, no more.
@@ -146,8 +146,8 @@ def test_first_decision_reads_only_registry_rows(tmp_path: Path, size: int) -> N
     assert writer.rows_read <= 1 + 50 + 3
     with counted(path) as (ledger, store):
         at = datetime.fromtimestamp((clock.ms + MINUTE_MS) / 1000, tz=UTC)
-        assert ledger.issuers.was_accredited(later.did, "Visa", at, evidence=False).accredited
-        assert ledger.issuers.was_accredited(issuer, "WorkPermit", at, evidence=False).accredited
+        assert ledger.issuers.was_accredited(later.did, "Visa", at, evidence=False).ok
+        assert ledger.issuers.was_accredited(issuer, "WorkPermit", at, evidence=False).ok
         assert store.rows_read <= 3
 
 
@@ -161,14 +161,14 @@ def test_restart_reads_only_new_rows(tmp_path: Path) -> None:
     store.close()
     at = datetime.fromtimestamp((clock.ms + MINUTE_MS) / 1000, tz=UTC)
     with counted(path) as (ledger, store):
-        assert ledger.issuers.was_accredited(issuer, "WorkPermit", at).accredited
+        assert ledger.issuers.was_accredited(issuer, "WorkPermit", at).ok
         # 1 registry row, the 200 new rows, and the entry its evidence proves.
         assert store.rows_read <= 1 + 200 + 1
     # Fewer than SAVE_EVERY new rows of other kinds: the read-only restart reads them again,
     # and a read-only process never writes the position.
     before = follower_position(path)
     with counted(path, read_only=True) as (ledger, store):
-        assert ledger.issuers.was_accredited(issuer, "WorkPermit", at, evidence=False).accredited
+        assert ledger.issuers.was_accredited(issuer, "WorkPermit", at, evidence=False).ok
         assert store.rows_read <= 1 + 200
     assert follower_position(path) == before
 
@@ -214,8 +214,8 @@ def test_state_from_another_log_is_rebuilt(tmp_path: Path) -> None:
     for read_only in (True, False):
         with counted(ours, read_only=read_only) as (ledger, store):
             assert ledger.log.size == size
-            assert ledger.issuers.was_accredited(issuer, "WorkPermit", at).accredited
-            assert not ledger.issuers.was_accredited(other_issuer, "WorkPermit", at).accredited
+            assert ledger.issuers.was_accredited(issuer, "WorkPermit", at).ok
+            assert not ledger.issuers.was_accredited(other_issuer, "WorkPermit", at).ok
             assert store.rows_read >= size  # replayed whole
     assert follower_position(ours) == size  # the writable opening rebuilt it
 
@@ -230,7 +230,7 @@ def test_state_of_a_longer_or_rewritten_log_is_rebuilt(tmp_path: Path) -> None:
         conn.execute("UPDATE ledger_follower SET position = 50")
     conn.close()
     with counted(path) as (ledger, store):
-        assert ledger.issuers.was_accredited(issuer, "WorkPermit", at).accredited
+        assert ledger.issuers.was_accredited(issuer, "WorkPermit", at).ok
         assert store.rows_read >= 6
     assert follower_position(path) == 6
     # The right size but another root; an index row that names another kind; an old layout.
@@ -244,7 +244,7 @@ def test_state_of_a_longer_or_rewritten_log_is_rebuilt(tmp_path: Path) -> None:
             conn.execute(statement)
         conn.close()
         with counted(path) as (ledger, store):
-            assert ledger.issuers.was_accredited(issuer, "WorkPermit", at).accredited, statement
+            assert ledger.issuers.was_accredited(issuer, "WorkPermit", at).ok, statement
             assert store.rows_read >= 6, statement
 
 
@@ -258,7 +258,7 @@ def test_read_only_opening_writes_nothing(tmp_path: Path) -> None:
     conn.close()
     before = path.read_bytes()
     with counted(path, read_only=True) as (ledger, _):
-        assert ledger.issuers.was_accredited(issuer, "WorkPermit", clock.now).accredited
+        assert ledger.issuers.was_accredited(issuer, "WorkPermit", clock.now).ok
     assert path.read_bytes() == before
     assert follower_position(path) is None
 
@@ -327,7 +327,7 @@ def answers(led: Ledger, subjects: list[str], instants: list[datetime]) -> list[
             for at in instants:
                 for place in (None, "LT", "DE"):
                     a = led.issuers.was_accredited(did, ctype, at, jurisdiction=place)
-                    out.append((a.accredited, a.code, tuple(x.id for x in a.chain), a.jurisdiction))
+                    out.append((a.ok, a.code, tuple(x.id for x in a.chain), a.jurisdiction))
     for index in range(led.log.size):
         problem = led.issuers.rejection(index) or led.dids.rejection(index)
         out.append(getattr(problem, "code", None))
@@ -419,18 +419,18 @@ def test_postgres_persists_and_rebuilds() -> None:
         for read_only in (True, False):
             store = CountingPG(_DSN, schema=schema, read_only=read_only)
             with Ledger(store, origin=ORIGIN) as led:
-                assert led.issuers.was_accredited(issuer, "WorkPermit", clock.now).accredited
+                assert led.issuers.was_accredited(issuer, "WorkPermit", clock.now).ok
                 assert store.rows_read <= 2
         # A state that does not match the log (another root) is rebuilt.
         with psycopg.connect(_DSN, autocommit=True) as conn:
             conn.execute(f"UPDATE {schema}.ledger_follower SET root = %s", (bytes(32),))
         store = CountingPG(_DSN, schema=schema)
         with Ledger(store, origin=ORIGIN) as led:
-            assert led.issuers.was_accredited(issuer, "WorkPermit", clock.now).accredited
+            assert led.issuers.was_accredited(issuer, "WorkPermit", clock.now).ok
             assert store.rows_read >= 301
         store = CountingPG(_DSN, schema=schema, read_only=True)
         with Ledger(store, origin=ORIGIN) as led:
-            assert led.issuers.was_accredited(issuer, "WorkPermit", clock.now).accredited
+            assert led.issuers.was_accredited(issuer, "WorkPermit", clock.now).ok
             assert store.rows_read <= 2
     finally:
         with psycopg.connect(_DSN, autocommit=True) as conn:
@@ -455,13 +455,11 @@ def test_two_writable_processes_keep_one_state(tmp_path: Path) -> None:
             for j in range(3):
                 led.append("vault.commitment", b"c%d-%d" % (i, j))
             assert (
-                (second, first)[i % 2]
-                .issuers.was_accredited(subject, "WorkPermit", clock.now)
-                .accredited
+                (second, first)[i % 2].issuers.was_accredited(subject, "WorkPermit", clock.now).ok
             )
         first.issuers.revoke(first.issuers.accreditations(subjects[1])[0], by=root)
         clock.ms += 1000
-        assert second.issuers.was_accredited(subjects[2], "WorkPermit", clock.now).accredited
+        assert second.issuers.was_accredited(subjects[2], "WorkPermit", clock.now).ok
     reference = _full_replay_copy(path, tmp_path / "reference.db")
     with Ledger.open(reference, origin=ORIGIN, read_only=True) as led:
         expected = answers(led, subjects, [clock.now])
@@ -469,5 +467,5 @@ def test_two_writable_processes_keep_one_state(tmp_path: Path) -> None:
         led.issuers.rejection(0)
         assert store.rows_read <= len(subjects) + 1 + 3  # the registry rows, a few new
         assert answers(led, subjects, [clock.now]) == expected
-        held = [led.issuers.was_accredited(s, "WorkPermit", clock.now).accredited for s in subjects]
+        held = [led.issuers.was_accredited(s, "WorkPermit", clock.now).ok for s in subjects]
         assert held == [True, False, True, True, True, True]

@@ -59,7 +59,7 @@ def test_chain_of_depth_three_answers_with_proofs(
     state, agency, office = _chain(ledger, root_key)
     at = clock.advance(minutes=1)
     answer = ledger.was_accredited(office.did, "WorkPermit", at)
-    assert answer.accredited is True
+    assert answer.ok is True
     assert [a.subject for a in answer.chain] == [office.did, agency.did, state.did]
     assert [a.accreditor for a in answer.chain] == [agency.did, state.did, ledger.issuers.root]
     assert [e.entry.index for e in answer.evidence] == [a.id for a in answer.chain]
@@ -73,11 +73,11 @@ def test_chain_of_depth_three_answers_with_proofs(
     with pytest.raises(TypeError):
         bool(answer)
     # Types and jurisdictions outside the chain are not covered.
-    assert ledger.was_accredited(office.did, "ResidencePermit", at).accredited is False
-    assert ledger.was_accredited(office.did, "WorkPermit", at, jurisdiction="LT").accredited
-    assert not ledger.was_accredited(office.did, "WorkPermit", at, jurisdiction="LV").accredited
-    assert ledger.was_accredited(state.did, "StudyPermit", at, jurisdiction="PL").accredited
-    assert not ledger.was_accredited(state.did, "StudyPermit", at, jurisdiction="NO").accredited
+    assert ledger.was_accredited(office.did, "ResidencePermit", at).ok is False
+    assert ledger.was_accredited(office.did, "WorkPermit", at, jurisdiction="LT").ok
+    assert not ledger.was_accredited(office.did, "WorkPermit", at, jurisdiction="LV").ok
+    assert ledger.was_accredited(state.did, "StudyPermit", at, jurisdiction="PL").ok
+    assert not ledger.was_accredited(state.did, "StudyPermit", at, jurisdiction="NO").ok
 
 
 def test_scope_can_only_narrow(ledger: Ledger, root_key: PrivateKey) -> None:
@@ -123,13 +123,11 @@ def test_time_travel_and_validity_window(
     )
     clock.advance(days=400)
     issuers = ledger.issuers
-    assert not issuers.was_accredited(
-        issuer.did, "WorkPermit", start - timedelta(days=1)
-    ).accredited
-    assert issuers.was_accredited(issuer.did, "WorkPermit", start).accredited
-    assert issuers.was_accredited(issuer.did, "WorkPermit", until - timedelta(seconds=1)).accredited
-    assert not issuers.was_accredited(issuer.did, "WorkPermit", until).accredited
-    assert not issuers.was_accredited(issuer.did, "WorkPermit", clock.now).accredited
+    assert not issuers.was_accredited(issuer.did, "WorkPermit", start - timedelta(days=1)).ok
+    assert issuers.was_accredited(issuer.did, "WorkPermit", start).ok
+    assert issuers.was_accredited(issuer.did, "WorkPermit", until - timedelta(seconds=1)).ok
+    assert not issuers.was_accredited(issuer.did, "WorkPermit", until).ok
+    assert not issuers.was_accredited(issuer.did, "WorkPermit", clock.now).ok
 
 
 def test_revocation_changes_answers_from_its_time_on_only(
@@ -142,10 +140,10 @@ def test_revocation_changes_answers_from_its_time_on_only(
     revoked = ledger.issuers.revoke(accreditation, by=agency.key)
     assert revoked.revoked_ms == clock.ms and revoked.revocation_index == ledger.log.size - 1
     after = clock.advance(days=10)
-    assert ledger.was_accredited(office.did, "WorkPermit", before).accredited
-    assert not ledger.was_accredited(office.did, "WorkPermit", revoked_at).accredited
+    assert ledger.was_accredited(office.did, "WorkPermit", before).ok
+    assert not ledger.was_accredited(office.did, "WorkPermit", revoked_at).ok
     no = ledger.was_accredited(office.did, "WorkPermit", after)
-    assert not no.accredited and "revoked" in no.reason
+    assert not no.ok and "revoked" in no.reason
     assert revoked.revocation_index in [e.entry.index for e in no.evidence]
     no.verify()
     # Revoking a link higher up cuts everything below it, from then on only.
@@ -153,8 +151,8 @@ def test_revocation_changes_answers_from_its_time_on_only(
     state_acc = ledger.issuers.accreditations(state.did)[0]
     ledger.issuers.revoke(state_acc, by=root_key)
     later = clock.advance(days=1)
-    assert ledger.was_accredited(agency.did, "WorkPermit", before).accredited
-    assert not ledger.was_accredited(agency.did, "WorkPermit", later).accredited
+    assert ledger.was_accredited(agency.did, "WorkPermit", before).ok
+    assert not ledger.was_accredited(agency.did, "WorkPermit", later).ok
     # Twice is refused; only the accreditor or the root may revoke.
     with pytest.raises(RegistryRejected) as twice:
         ledger.issuers.revoke(state_acc, by=root_key)
@@ -178,7 +176,7 @@ def test_registry_rebuilds_from_sqlite_and_keeps_answers(tmp_path: object) -> No
         expected = first.was_accredited(office.did, "WorkPermit", at)
     with Ledger.open(path, key=root, clock=clock) as second:
         again = second.was_accredited(office.did, "WorkPermit", at)
-        assert again.accredited and again.chain == expected.chain
+        assert again.ok and again.chain == expected.chain
 
 
 def test_a_did_ledger_accreditor_after_key_rotation(
@@ -212,8 +210,8 @@ def test_a_did_ledger_accreditor_after_key_rotation(
         other.did, types=["WorkPermit"], by=Signer(new_key, f"{ministry}#key-2"), jurisdiction="LT"
     )
     at = clock.advance(seconds=1)
-    assert ledger.was_accredited(office.did, "WorkPermit", at).accredited
-    assert ledger.was_accredited(other.did, "WorkPermit", at).accredited
+    assert ledger.was_accredited(office.did, "WorkPermit", at).ok
+    assert ledger.was_accredited(other.did, "WorkPermit", at).ok
 
 
 def test_standalone_registry_and_bad_input(
@@ -224,7 +222,7 @@ def test_standalone_registry_and_bad_input(
     subject = Body()
     registry.accredit(subject.did, types=["Visa"], jurisdiction="FR", by=root_key)
     answer = registry.was_accredited(subject.did, "Visa", datetime(2999, 1, 1, tzinfo=UTC))
-    assert isinstance(answer, AccreditationAnswer) and answer.accredited
+    assert isinstance(answer, AccreditationAnswer) and answer.ok
     for bad in (
         lambda: registry.accredit("not a did", types=["Visa"], jurisdiction="FR", by=root_key),
         lambda: registry.accredit(subject.did, types=[], jurisdiction="FR", by=root_key),
@@ -279,7 +277,7 @@ def test_forged_accreditation_written_straight_to_the_log_is_ignored(
     )
     entry = ledger.log.append(forged)
     at = clock.advance(seconds=1)
-    assert not ledger.was_accredited(impostor.did, "ResidencePermit", at).accredited
+    assert not ledger.was_accredited(impostor.did, "ResidencePermit", at).ok
     problem = ledger.issuers.rejection(entry.index)
     assert isinstance(problem, RegistryRejected) and problem.code == "key_mismatch"
     # Types out of order are not the normal form either, even from the root.

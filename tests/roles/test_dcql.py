@@ -68,7 +68,7 @@ def test_simple_match_and_values() -> None:
         }
     )
     result = match(query, [WORK, RESIDENCE])
-    assert result.satisfied
+    assert result.ok
     assert result.matches["work"].credential_ids == ("w1",)
     assert result.matches["work"].claims == (("sector",),)
     other = q(
@@ -79,7 +79,7 @@ def test_simple_match_and_values() -> None:
             "claims": [{"path": ["sector"], "values": ["construction"]}],
         }
     )
-    assert not match(other, [WORK]).satisfied
+    assert not match(other, [WORK]).ok
     with pytest.raises(TypeError):
         bool(match(other, [WORK]))
 
@@ -93,7 +93,7 @@ def test_value_types_are_strict() -> None:
             "claims": [{"path": ["full_time"], "values": [1]}],
         }
     )
-    assert not match(as_int, [WORK]).satisfied
+    assert not match(as_int, [WORK]).ok
     as_bool = q(
         {
             "id": "a",
@@ -102,7 +102,7 @@ def test_value_types_are_strict() -> None:
             "claims": [{"path": ["full_time"], "values": [True]}],
         }
     )
-    assert match(as_bool, [WORK]).satisfied
+    assert match(as_bool, [WORK]).ok
 
 
 def test_claim_sets_pick_first_satisfiable_option() -> None:
@@ -134,7 +134,7 @@ def test_type_values_for_w3c_credentials() -> None:
     )
     assert match(query, [WORK, RESIDENCE]).matches["res"].credential_ids == ("r1",)
     wrong = q({"id": "res", "format": "ldp_vc", "meta": {"type_values": [["StudyPermit"]]}})
-    assert not match(wrong, [RESIDENCE]).satisfied
+    assert not match(wrong, [RESIDENCE]).ok
 
 
 def test_credential_sets() -> None:
@@ -148,7 +148,7 @@ def test_credential_sets() -> None:
         ],
     )
     result = match(query, [WORK, RESIDENCE])
-    assert result.satisfied
+    assert result.ok
     assert result.selected == ("res", "work")
     strict = q(
         {"id": "pid", "format": "dc+sd-jwt", "meta": {"vct_values": ["urn:pid"]}},

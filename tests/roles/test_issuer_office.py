@@ -85,7 +85,7 @@ def test_an_issuer_reopened_on_the_same_database_revokes_what_it_issued_before(
         wallet = Holder.create(":memory:", passphrase="pass", resolver=ledger.resolver())
         issued = ministry.issue("WorkPermit", subject=wallet.did, claims=_claims())
         wallet.store(issued.credential)
-        assert _decide(ledger, ministry, wallet).accepted
+        assert _decide(ledger, ministry, wallet).ok
         did = ministry.did
     # A restart: new ledger and issuer objects on the same database.
     with _open(where, root) as ledger:
@@ -97,11 +97,11 @@ def test_an_issuer_reopened_on_the_same_database_revokes_what_it_issued_before(
         data = reopened.board.get(url)
         assert data is not None
         ledger.status_lists.check_status_list_current(url, data)
-        assert _decide(ledger, reopened, wallet).accepted
+        assert _decide(ledger, reopened, wallet).ok
         assert issued.status is not None
         reopened.revoke(issued.status)
         report = _decide(ledger, reopened, wallet)
-        assert not report.accepted
+        assert not report.ok
         assert "revoked" in report.codes
         # A second credential from the reopened issuer gets another index.
         again = reopened.issue("WorkPermit", subject=wallet.did, claims=_claims())
@@ -285,7 +285,7 @@ def test_two_hundred_thousand_credentials_from_one_issuer_rotate_lists(tmp_path:
         assert {i.status_list for i in last} == {1}
         assert ministry.status_url("token", 1).endswith("/1/token")
         wallet.store(last[0].credential)
-        assert _decide(ledger, ministry, wallet).accepted
+        assert _decide(ledger, ministry, wallet).ok
         ministry.revoke_many([last[0], refs[0]])
         assert "revoked" in _decide(ledger, ministry, wallet).codes
     with Ledger.open(tmp_path / "l.db", key=root, origin=ORIGIN) as ledger:

@@ -26,7 +26,7 @@ def test_rotation_with_data_integrity_credentials() -> None:
     from credentials.data_integrity import add_proof
 
     old = add_proof(credential, old_key, verification_method=f"{did}#key-1", created=signed_at)
-    assert verify(old, resolver=resolver, now=signed_at).valid
+    assert verify(old, resolver=resolver, now=signed_at).ok
 
     now[0] += timedelta(days=30)
     new_key = PrivateKey.generate(KeyType.ED25519)
@@ -36,14 +36,14 @@ def test_rotation_with_data_integrity_credentials() -> None:
 
     # Against the latest document the old key is gone: the old credential fails.
     latest = verify(old, resolver=resolver, now=later)
-    assert not latest.valid
+    assert not latest.ok
     assert latest.codes == ("verification_method_unresolvable",)
 
     # Resolved as of its signing time, it verifies.
-    assert verify(old, resolver=resolver.at(signed_at), now=later).valid
+    assert verify(old, resolver=resolver.at(signed_at), now=later).ok
 
     # A credential signed with the new key verifies against the latest document...
     fresh = add_proof(credential, new_key, verification_method=f"{did}#key-2", created=later)
-    assert verify(fresh, resolver=resolver, now=later).valid
+    assert verify(fresh, resolver=resolver, now=later).ok
     # ...and not as of a time before the rotation.
-    assert not verify(fresh, resolver=resolver.at(signed_at), now=later).valid
+    assert not verify(fresh, resolver=resolver.at(signed_at), now=later).ok

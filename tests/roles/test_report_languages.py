@@ -388,7 +388,7 @@ EXPIRY = "2027-06-30"
 def test_german_explanation_of_an_accepted_right_to_work(world: World) -> None:
     world.store("WorkPermit", issueDate="2026-01-01", expiryDate=EXPIRY)
     report = world.ask(world.verifier("de"), policies.right_to_work(sector="Q86"))
-    assert report.accepted, report.explain("en")
+    assert report.ok, report.explain("en")
     text = report.explain()
     lines = text.splitlines()
     assert lines[0] == "ANGENOMMEN: Recht auf Arbeit im Sektor Q86"
@@ -414,7 +414,7 @@ def test_german_explanation_of_an_accepted_right_to_work(world: World) -> None:
 def test_an_unknown_language_falls_back_to_english(world: World) -> None:
     world.store("WorkPermit")
     report = world.ask(world.verifier("xx"), policies.right_to_work())
-    assert report.accepted
+    assert report.ok
     assert report.explain() == report.explain("en")
     assert report.explain("tlh") == report.explain("en")
     assert report.explain().startswith("ACCEPTED: right to work\n")
@@ -427,7 +427,7 @@ def test_a_refused_decision_explains_the_failing_code_in_the_language_asked(
     assert index is not None
     world.ministry.suspend(index)
     report = world.ask(world.verifier("uk"), policies.right_to_work(sector="Q86"))
-    assert not report.accepted
+    assert not report.ok
     assert report.codes == ("suspended",)
     lines = report.explain().splitlines()
     assert lines[0] == "ВІДХИЛЕНО: право на роботу в секторі Q86"

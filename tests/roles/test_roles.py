@@ -74,7 +74,7 @@ def test_sd_jwt_right_to_work_discloses_only_what_is_asked(world: World) -> None
     )
     world.wallet.store(issued.credential)
     _, presentation, report = ask(world, world.verifier(), policies.right_to_work(sector="Q86"))
-    assert report.accepted, report.explain()
+    assert report.ok, report.explain()
     disclosed = report.disclosed["work"]
     for name in PERSONAL:
         assert name not in disclosed
@@ -96,7 +96,7 @@ def test_data_integrity_credential_is_shown_whole_after_consent(world: World) ->
     _, _, report = ask(
         world, world.verifier(), policies.right_to_work(), consent=lambda a: asked.append(a) or True
     )
-    assert report.accepted, report.explain()
+    assert report.ok, report.explain()
     assert asked[0].whole == tuple(asked[0].disclosures)
     assert "shown in full" in asked[0].describe()
 
@@ -140,7 +140,7 @@ def test_revoked_and_suspended_fail_with_their_code(
     assert issued.status_index is not None
     getattr(world.ministry, action)(issued.status_index)
     _, _, report = ask(world, world.verifier(), policies.right_to_work())
-    assert not report.accepted
+    assert not report.ok
     assert code in report.codes
 
 
@@ -183,7 +183,7 @@ def test_expired_permit(world: World) -> None:
     )
     world.now[0] = datetime(2028, 3, 5, tzinfo=UTC)
     _, _, report = ask(world, world.verifier(), policies.right_to_work())
-    assert not report.accepted
+    assert not report.ok
     assert "expired" in report.codes
 
 
@@ -207,7 +207,7 @@ def test_replay_to_another_request_is_refused(world: World) -> None:
     )
     verifier = world.verifier()
     _, presentation, report = ask(world, verifier, policies.right_to_work())
-    assert report.accepted
+    assert report.ok
     second = verifier.request(policies.right_to_work())
     assert verifier.check(presentation, second).codes == ("replayed",)
     forged = PresentationResponse(presentation.vp_token, second.nonce, second.audience)
@@ -262,7 +262,7 @@ def test_tampered_disclosure_is_refused(world: World) -> None:
     tampered = "~".join([jwt[:-3] + ("AAA" if not jwt.endswith("AAA") else "BBB"), *rest])
     bad = PresentationResponse({"work_sd": [tampered]}, presentation.nonce, presentation.audience)
     report = verifier.check(bad, request)
-    assert not report.accepted
+    assert not report.ok
     assert "signature_invalid" in report.codes
 
 
@@ -337,7 +337,7 @@ def test_a_verifier_rebuilds_a_recipe_from_the_request_alone(world: World) -> No
     q86 = maker.request(policies.right_to_work(sector="Q86"))
     f41 = maker.request(policies.right_to_work(sector="F41"))  # interleaved requests
     answer_q86 = world.wallet.answer(q86, consent=lambda _: True, now=world.now[0].timestamp())
-    assert maker.check(answer_q86, q86).accepted  # judged by its own policy, not the latest
+    assert maker.check(answer_q86, q86).ok  # judged by its own policy, not the latest
     # Another verifier process that only kept the request, after a JSON round trip:
     kept = PresentationRequest.from_json(json.dumps(f41.to_json()))
     assert kept.extra["policy_args"] == {"sector": "F41"}

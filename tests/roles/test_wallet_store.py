@@ -233,7 +233,7 @@ def test_answer_picks_the_oldest_fitting_credential(tmp_path: Path, ministry: Is
         ]
     )
     found = holder.find(work_request())
-    assert found.satisfied
+    assert found.ok
     assert found.matches["work_sd"].credential_ids == (first.id,)
     holder.delete(first.id)
     assert holder.find(work_request()).matches["work_sd"].credential_ids == (second.id,)
@@ -386,7 +386,7 @@ def test_rekey_reseals_everything_under_a_fresh_key(
         holder.change_passphrase("wrong", "new one", rekey=True)
     holder.change_passphrase(PASSPHRASE, "new one", rekey=True)
     assert holder.export() == before
-    assert holder.find(work_request()).satisfied  # the blind index was rebuilt
+    assert holder.find(work_request()).ok  # the blind index was rebuilt
     later = holder.store(
         ministry.issue("WorkPermit", subject=holder.did, claims=claims("WorkPermit"))
     )

@@ -139,7 +139,7 @@ def test_every_subcommand_in_turn(store: list[str], tmp_path: Path) -> None:
                         "--subject-file", str(tmp_path / "amina.json"), "--json")  # fmt: skip
         issued = json.loads(result.output)
         wallet.store(issued["credential"])
-        assert _decide(ledger, tmp_path, wallet).accepted
+        assert _decide(ledger, tmp_path, wallet).ok
         assert invoke("issuer", "revoke", *office, issued["status"]).exit_code == 0
         assert "revoked" in _decide(ledger, tmp_path, wallet).codes
         wallet.close()

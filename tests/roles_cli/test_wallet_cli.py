@@ -185,7 +185,7 @@ def test_full_flow_request_answer_check_history_export(world: World, stored: str
     checked = world.check(request, presentation, "--json")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     report = json.loads(checked.stdout)
-    assert report["accepted"] is True
+    assert report["ok"] is True
     assert report["disclosed"]["work"]["sector"] == "Q86.10"
     for name in PERSONAL:
         assert name not in report["disclosed"]["work"]

@@ -74,7 +74,7 @@ def test_sqlite_main_file_and_wal_hold_no_erased_byte(open_sqlite_vault, tmp_pat
     assert _scan(files, [r[k][:40].encode() for r in records for k in r]) == []
 
     receipt = vault.erase(SUBJECT)
-    assert receipt.compaction.complete, receipt.compaction.detail
+    assert receipt.compaction.ok, receipt.compaction.detail
     assert os.path.getsize(f"{db}-wal") == 0  # TRUNCATE emptied the WAL
     assert _scan(files, _needles(records, ciphertexts)) == []
     # The bystander's record is still there and readable, the log audits clean.
@@ -129,7 +129,7 @@ def test_postgres_table_files_hold_no_erased_byte_after_vacuum_full(open_pg_vaul
     assert before, "the scan must find the ciphertexts before erasure"
 
     receipt = vault.erase(SUBJECT)
-    assert receipt.compaction.complete, receipt.compaction.detail
+    assert receipt.compaction.ok, receipt.compaction.detail
     with vault.backend.transaction() as txn:
         txn.execute("CHECKPOINT")
     files = _pg_files(vault)  # VACUUM (FULL) gave the tables new files
@@ -146,7 +146,7 @@ def test_batch_erasure_with_one_deferred_compaction(open_sqlite_vault, tmp_path:
     ciphertexts = _ciphertexts(vault)
     for subject in records:
         receipt = vault.erase(subject, compact=False)
-        assert not receipt.compaction.complete
-    assert vault.compact().complete
+        assert not receipt.compaction.ok
+    assert vault.compact().ok
     db = tmp_path / "registry.db"
     assert _scan([db, Path(f"{db}-wal")], _needles(list(records.values()), ciphertexts)) == []
