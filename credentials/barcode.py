@@ -385,9 +385,9 @@ def verify_barcode(
     ``now`` (default: the clock) is when validity is judged, with ``leeway``
     seconds of tolerance. ``status_checker`` is called with the CWT
     ``status`` claim once the signature held. The checks are listed in the
-    module docstring; the result's ``document`` is the subject claims (the
-    unverified ones, for display, when a check failed); the typed fields are
-    set only when every check held.
+    module docstring; the result's ``document`` is the subject claims when
+    every check held (else ``unverified_document`` holds them, for display);
+    the typed fields are set only when every check held.
 
     Raises only :class:`~did_methods.errors.ParseError` for a naive or
     non-time ``now``; an unreadable barcode is a result whose ``syntax``

@@ -351,8 +351,15 @@ def _consistency(payload: Mapping[str, Any], kind: str) -> Check:
     return Check.passed(name, "JWT claims agree with the document")
 
 
+def _parse_jws(token: str) -> CompactJWS:
+    try:
+        return CompactJWS.parse(token, max_length=MAX_TOKEN_LENGTH)
+    except ParseError as exc:
+        raise VCJoseError(f"not a compact JWS: {exc}") from exc
+
+
 def _verify_jws(
-    token: str,
+    jws: CompactJWS,
     resolver: MethodResolver,
     *,
     typ: str,
@@ -362,10 +369,6 @@ def _verify_jws(
     checks: list[Check],
 ) -> tuple[CompactJWS, str | None] | None:
     """Steps 1-3 shared by credentials and presentations; None when a step failed."""
-    try:
-        jws = CompactJWS.parse(token, max_length=MAX_TOKEN_LENGTH)
-    except ParseError as exc:
-        raise VCJoseError(f"not a compact JWS: {exc}") from exc
     payload = jws.payload
     signer = _issuer_id(payload) if kind == "VerifiableCredential" else _holder_id(payload)
     # 1. header: typ and cty
@@ -427,15 +430,17 @@ def verify_vc_jwt(
     and ``validFrom``/``validUntil`` at ``now``); 6 status: a credential with
     a ``credentialStatus`` is passed to ``status_checker`` (which returns the
     ``status`` check), and without one fails with ``status_unavailable``
-    (status fails closed). ``document`` is the credential when the signature
-    held; the typed fields (kind credential, issuer, types, subject, claims,
-    validity) are filled when every check held. Raises :class:`VCJoseError`
+    (status fails closed). ``document`` is the credential when every check
+    held, else None and ``unverified_document`` is the payload as read; the
+    typed fields (kind credential, issuer, types, subject, claims, validity)
+    are filled when every check held. Raises :class:`VCJoseError`
     only when ``token`` is not a compact JWS with JSON header and payload.
     """
     checks: list[Check] = []
     at = instant(now)
+    unverified = _parse_jws(token)
     verified = _verify_jws(
-        token,
+        unverified,
         resolver,
         typ="vc+jwt",
         cty="vc",
@@ -444,7 +449,7 @@ def verify_vc_jwt(
         checks=checks,
     )
     if verified is None:
-        return VerificationResult.of("vc+jwt", checks)
+        return VerificationResult.of("vc+jwt", checks, document=unverified.payload)
     jws, _ = verified
     consistency = _consistency(jws.payload, "VerifiableCredential")
     checks.append(consistency)
@@ -512,8 +517,9 @@ def verify_vp_jwt(
     """
     checks: list[Check] = []
     at = instant(now)
+    unverified = _parse_jws(token)
     verified = _verify_jws(
-        token,
+        unverified,
         resolver,
         typ="vp+jwt",
         cty="vp",
@@ -522,7 +528,7 @@ def verify_vp_jwt(
         checks=checks,
     )
     if verified is None:
-        return VerificationResult.of("vp+jwt", checks)
+        return VerificationResult.of("vp+jwt", checks, document=unverified.payload)
     jws, holder = verified
     payload = jws.payload
     checks.append(_consistency(payload, "VerifiablePresentation"))

@@ -26,6 +26,7 @@ Kind = Literal["credential", "presentation"]
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 # The typed fields and their empty values (see VerificationResult).
 _UNVERIFIED: tuple[tuple[str, Any], ...] = (
+    ("document", None),
     ("issuer", None),
     ("kind", None),
     ("types", ()),
@@ -93,10 +94,17 @@ class VerificationResult:
     """Every check run on one credential or presentation.
 
     ``format`` names the securing format (``di-eddsa-jcs-2022``,
-    ``di-ecdsa-jcs-2019``, ``vc+jwt``, ``vp+jwt``, ``dc+sd-jwt``, ...);
-    ``document`` is the verified (for SD-JWT: processed) payload when the
-    checks that make it trustworthy passed, else the unverified one for
-    display. ``ok`` is true only when no check failed.
+    ``di-ecdsa-jcs-2019``, ``vc+jwt``, ``vp+jwt``, ``dc+sd-jwt``, ...).
+    ``ok`` is true only when no check failed.
+
+    ``document`` is the verified (for SD-JWT: processed) payload, set only
+    when the result is ok; when a check failed it is ``None`` and
+    ``unverified_document`` holds what the format could read (for display
+    and diagnosis, never for a decision). The same rule holds for every
+    format: a JSON credential or presentation, the payload of a ``vc+jwt`` or
+    ``vp+jwt``, an SD-JWT's payload (processed when its disclosures held), a
+    barcode's claims. ``unverified_document`` is ``None`` only when the input
+    could not be read at all, or the result is ok.
 
     The typed fields say what was verified, in the same shape for every
     format, and are filled **only when the result is ok** (else they are
@@ -139,14 +147,20 @@ class VerificationResult:
     valid_until: datetime | None = None
     holder: str | None = None
     credentials: tuple[VerificationResult, ...] = ()
+    unverified_document: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        # The typed fields say what was *verified*: however the result is built
-        # (``of``, the constructor, ``dataclasses.replace``), a result with a
-        # failed check carries none of them.
+        # The typed fields and ``document`` say what was *verified*: however the
+        # result is built (``of``, the constructor, ``dataclasses.replace``), a
+        # result with a failed check carries none of them, and what it read is
+        # kept only as ``unverified_document``.
         if not self.ok:
+            if self.unverified_document is None:
+                object.__setattr__(self, "unverified_document", self.document)
             for name, empty in _UNVERIFIED:
                 object.__setattr__(self, name, empty)
+        else:
+            object.__setattr__(self, "unverified_document", None)
 
     @classmethod
     def of(
@@ -165,11 +179,13 @@ class VerificationResult:
         valid_until: datetime | None = None,
         holder: str | None = None,
         credentials: Iterable[VerificationResult] = (),
+        unverified_document: Mapping[str, Any] | None = None,
     ) -> VerificationResult:
         """Build a result from an iterable of checks.
 
-        The typed fields are kept only when every check held (``ok``):
-        what a failed verification says about itself is not verified.
+        ``document`` and the typed fields are kept only when every check held
+        (``ok``): what a failed verification says about itself is not
+        verified, so its ``document`` becomes ``unverified_document``.
         """
         ran = tuple(checks)
         return cls(
@@ -186,6 +202,7 @@ class VerificationResult:
             valid_until,
             holder,
             tuple(credentials),
+            unverified_document,
         )
 
     def replace_checks(self, checks: Iterable[Check]) -> VerificationResult:
@@ -204,6 +221,7 @@ class VerificationResult:
             valid_until=self.valid_until,
             holder=self.holder,
             credentials=self.credentials,
+            unverified_document=self.unverified_document,
         )
 
     @property

@@ -944,9 +944,11 @@ def verify_sd_jwt(
     a ``status`` fails with ``status_unavailable`` (status fails closed).
 
     The result's ``document`` is the processed payload (``_sd``, ``_sd_alg``
-    and undisclosed claims removed) once signature and disclosures hold,
-    else None. Raises :class:`SdJwtError` only when ``text`` is not an SD-JWT
-    at all. Failure codes include ``alg_not_allowed``, ``signature_invalid``,
+    and undisclosed claims removed) when every check held; when one failed it
+    is None and ``unverified_document`` holds the processed payload (or, when
+    the signature or a disclosure failed, the payload as received). Raises
+    :class:`SdJwtError` only when ``text`` is not an SD-JWT at all. Failure
+    codes include ``alg_not_allowed``, ``signature_invalid``,
     ``key_not_authorised``, ``disclosure_unreferenced``,
     ``disclosure_duplicate``, ``disclosure_invalid``,
     ``disclosure_claim_conflict``, ``sd_alg_unsupported``, ``expired``,
@@ -965,14 +967,18 @@ def verify_sd_jwt(
     iss = payload.get("iss")
     issuer = iss if isinstance(iss, str) else None
 
-    def done(document: Mapping[str, Any] | None = None) -> VerificationResult:
-        if document is None or typ is None or header_typ not in SD_JWT_VC_TYPES:
-            return VerificationResult.of(fmt, checks, document=document)
+    def done(processed: Mapping[str, Any] | None = None) -> VerificationResult:
+        # Before the disclosures were processed, the payload as received is what
+        # a failed result shows (as its unverified_document).
+        if processed is None or typ is None or header_typ not in SD_JWT_VC_TYPES:
+            return VerificationResult.of(
+                fmt, checks, document=payload if processed is None else processed
+            )
         return VerificationResult.of(
             fmt,
             checks,
-            document=document,
-            **_typed_fields(document, issuer if issuer_key is None else None),
+            document=processed,
+            **_typed_fields(processed, issuer if issuer_key is None else None),
         )
 
     # 1. header type

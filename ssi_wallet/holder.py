@@ -628,7 +628,10 @@ class Holder:
             if verify_now:
                 result = self._verify(full, fmt)
                 self._require(result)
-                claims = dict(result.document or {})
+                # _require lets a failed status check through (status is asked at
+                # presentation), and a result with a failed check keeps the processed
+                # payload, whose signature and disclosures held, as unverified_document.
+                claims = dict(result.document or result.unverified_document or {})
             else:
                 claims = dict(sd.unverified_payload)
             types: tuple[str, ...] = (str(claims.get("vct", sd.unverified_payload.get("vct", ""))),)
