@@ -33,7 +33,7 @@ if TYPE_CHECKING:
         StatusBoard,
         StatusRef,
     )
-    from ssi_wallet.policies import Finding, Policy
+    from ssi_wallet.policies import DisclosedClaims, Finding, Policy
     from ssi_wallet.request import PresentationRequest, PresentationResponse
     from ssi_wallet.verifier import Report, TrustRegistry, UnsafeTrustAnyIssuer, Verifier
 
@@ -47,6 +47,7 @@ _WHERE = {
     "DCQLError": "ssi_wallet.dcql",
     "DCQLMatch": "ssi_wallet.dcql",
     "DCQLQuery": "ssi_wallet.dcql",
+    "DisclosedClaims": "ssi_wallet.policies",
     "DisclosureRecord": "ssi_wallet.holder",
     "Finding": "ssi_wallet.policies",
     "Holder": "ssi_wallet.holder",
@@ -96,6 +97,7 @@ __all__ = [
     "DCQLError",
     "DCQLMatch",
     "DCQLQuery",
+    "DisclosedClaims",
     "DisclosureRecord",
     "Finding",
     "Holder",

@@ -25,9 +25,10 @@ of the vocabulary (``ssi_wallet/messages.json``); each recipe's purpose has a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from types import MappingProxyType
 from typing import Any
 
 from credentials import schemas
@@ -37,6 +38,7 @@ from ssi_wallet.dcql import DCQLQuery
 
 __all__ = [
     "RECIPES",
+    "DisclosedClaims",
     "Finding",
     "Policy",
     "by_name",
@@ -46,8 +48,43 @@ __all__ = [
     "right_to_work",
 ]
 
-#: The disclosed subject claims per credential query id, as the rule sees them.
+#: The disclosed subject claims per credential query id, as the rule sees them
+#: (the verifier passes :class:`DisclosedClaims`, which are such mappings).
 Disclosed = Mapping[str, Mapping[str, Any]]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DisclosedClaims(Mapping[str, Any]):
+    """The subject claims one verified credential disclosed, and what that credential is.
+
+    A read-only mapping of the claims (``claims["sector"]``), as a rule reads
+    them, with the verified facts beside it: ``type_name`` the vocabulary type
+    (``WorkPermit``) the credential was checked to be, ``issuer`` whose
+    accreditation for that type was checked. Every value comes from the
+    verified result, never from the presented document. Equal to any mapping
+    with the same claims.
+    """
+
+    type_name: str
+    issuer: str
+    claims: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "claims", MappingProxyType(dict(self.claims)))
+
+    def __getitem__(self, name: str) -> Any:
+        return self.claims[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.claims)
+
+    def __len__(self) -> int:
+        return len(self.claims)
+
+    def __repr__(self) -> str:
+        return f"DisclosedClaims({self.type_name!r}, {self.issuer!r}, {dict(self.claims)!r})"
+
+
 Rule = Callable[[Disclosed, datetime], list["Finding"]]
 
 

@@ -55,7 +55,7 @@ from did_methods.keys import RandBytes
 from did_methods.resolver import Resolver
 from ssi_wallet import _messages
 from ssi_wallet.dcql import CredentialQuery
-from ssi_wallet.policies import RECIPES, Finding, Policy, by_name
+from ssi_wallet.policies import RECIPES, DisclosedClaims, Finding, Policy, by_name
 from ssi_wallet.replay import (
     ReplayError,
     ReplayStore,
@@ -125,14 +125,17 @@ class Report:
 
     ``policy`` is the policy's purpose in English; ``purpose_key`` and
     ``purpose_params`` translate it (``None``: shown as written); ``language``
-    is the default language of :meth:`explain`.
+    is the default language of :meth:`explain`. ``results`` holds each
+    credential query's verification result; ``disclosed`` the
+    :class:`~ssi_wallet.policies.DisclosedClaims` of each credential that
+    passed steps 3 to 5, by policy-level query id (``work``).
     """
 
     ok: bool
     policy: str
     findings: tuple[Finding, ...]
     results: Mapping[str, VerificationResult] = field(default_factory=dict)
-    disclosed: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    disclosed: Mapping[str, DisclosedClaims] = field(default_factory=dict)
     language: str = "en"
     purpose_key: str | None = None
     purpose_params: Mapping[str, str] = field(default_factory=dict)
@@ -169,11 +172,11 @@ class Report:
             _messages.headline(self.ok, self.purpose_key, self.purpose_params, self.policy, lang)
         ]
         for query_id, claims in self.disclosed.items():
-            type_name = claims.get("__type__")
-            shown = {k: v for k, v in claims.items() if not k.startswith("__")}
+            # a Report built by hand may hold plain mappings: shown under the query id
+            type_name = getattr(claims, "type_name", None)
             title = schemas.display_name(type_name, lang) if type_name else query_id
             lines.append(f"  {_messages.clean(title)}:")
-            for name, value in shown.items():
+            for name, value in claims.items():
                 label = schemas.claim_label(type_name, name, lang) if type_name else name
                 lines.append(f"    {_messages.clean(label)}: {_messages.clean(value)}")
         for finding in self.findings:
@@ -187,10 +190,7 @@ class Report:
             "policy": self.policy,
             "findings": [f.to_json() for f in self.findings],
             "credentials": {k: r.to_json() for k, r in self.results.items()},
-            "disclosed": {
-                k: {n: v for n, v in c.items() if not n.startswith("__")}
-                for k, c in self.disclosed.items()
-            },
+            "disclosed": {k: dict(c) for k, c in self.disclosed.items()},
         }
 
 
@@ -357,7 +357,7 @@ class Verifier:
         if findings:
             return done()
         results: dict[str, VerificationResult] = {}
-        disclosed: dict[str, dict[str, Any]] = {}
+        disclosed: dict[str, DisclosedClaims] = {}
         for query_id, items in presentation.vp_token.items():
             query = queries[query_id]
             if len(items) > 1 and not query.multiple:
@@ -381,169 +381,153 @@ class Verifier:
         now: datetime,
         findings: list[Finding],
         results: dict[str, VerificationResult],
-    ) -> dict[str, Any] | None:
-        qid = query.id
+    ) -> DisclosedClaims | None:
+        """Steps 3 to 5 for one presented item; its disclosed claims when all held.
+
+        Each step appends its finding; the first that fails ends the item.
+        """
         # 3. the presentation itself, pinned to the query's format
-        wants_json = query.format == "ldp_vc"
-        if isinstance(item, Mapping) != wants_json or not isinstance(item, str | Mapping):
-            shown = {"dc+sd-jwt": "SD-JWT VC", "jwt_vc_json": "vp+jwt", "ldp_vc": "JSON"}
-            findings.append(
-                Finding(
-                    "format_mismatch",
-                    False,
-                    f"a {shown[query.format]} presentation was expected",
-                    qid,
-                    {"expected": shown[query.format]},
-                )
-            )
+        wanted = _wanted_types(query)
+        verified = self._verify_item(item, query, request, now, wanted)
+        if isinstance(verified, Finding):
+            findings.append(verified)
             return None
-        if query.format == "dc+sd-jwt":
-            wanted: list[Any] = list(query.meta.get("vct_values") or [])
-        else:
-            wanted = list((query.meta.get("type_values") or [[]])[0])
-        # the library refuses another type (type_unexpected); several vct values: below
+        results[query.id] = verified
+        if not verified.ok:
+            findings.extend(_failure_findings(verified, query.id))
+            return None
+        findings.append(
+            Finding("presentation_valid", True, "signature, binding and status hold", query.id)
+        )
+        # 4. type, and the claims disclosed: only from the verified, typed result
+        typed = _check_type(verified, query, wanted)
+        if isinstance(typed, Finding):
+            findings.append(typed)
+            return None
+        credential, type_name = typed
+        # 5. trust
+        disclosed = DisclosedClaims(type_name, credential.issuer or "", credential.claims)
+        trusted = self._check_trust(disclosed, query.id, now)
+        findings.append(trusted)
+        return disclosed if trusted.ok else None
+
+    def _verify_item(
+        self,
+        item: Any,
+        query: CredentialQuery,
+        request: PresentationRequest,
+        now: datetime,
+        wanted: list[Any],
+    ) -> VerificationResult | Finding:
+        """Step 3: the item's verification result, or the finding that refuses it unread."""
+        if isinstance(item, Mapping) != (query.format == "ldp_vc") or not isinstance(
+            item, str | Mapping
+        ):
+            shown = _SHOWN_FORMAT[query.format]
+            return Finding(
+                "format_mismatch",
+                False,
+                f"a {shown} presentation was expected",
+                query.id,
+                {"expected": shown},
+            )
+        # the library refuses another type (type_unexpected); several vct values: step 4
         one = query.format != "dc+sd-jwt" or len(wanted) == 1
-        asked = str(wanted[-1]) if wanted and one else None
         try:
-            result = verify_presentation(
+            return verify_presentation(
                 item,
                 format=_PINNED[query.format],
                 nonce=request.nonce,
                 audience=request.audience,
-                credential_type=asked,
+                credential_type=str(wanted[-1]) if wanted and one else None,
                 resolver=self._resolver,
                 status=self._status,
                 now=now,
             )
         except ValueError as exc:
-            findings.append(
-                Finding(
-                    "malformed", False, f"unreadable presentation: {exc}", qid, {"error": str(exc)}
-                )
-            )
-            return None
-        results[qid] = result
-        if not result.ok:
-            for check in result.failures:
-                findings.append(
-                    Finding(
-                        check.code,
-                        False,
-                        f"{check.name}: {check.message}",
-                        qid,
-                        {"check": check.name, "reason": check.message},
-                    )
-                )
-            return None
-        findings.append(
-            Finding("presentation_valid", True, "signature, binding and status hold", qid)
-        )
-        # 4. type, and the claims disclosed: only from the verified, typed result
-        if len(result.credentials) != 1:
-            findings.append(
-                Finding(
-                    "type_mismatch",
-                    False,
-                    "no credential embedded",
-                    qid,
-                    {"variant": "no_credential"},
-                )
-            )
-            return None
-        credential = result.credentials[0]
-        claims = dict(credential.claims)
-        issuer = credential.issuer or ""
-        if query.format == "dc+sd-jwt":
-            type_name = _type_for_vct(credential.vct)
-            if credential.vct not in wanted:
-                details = {"presented": str(credential.vct), "type_name": _type_for_vct(wanted[0])}
-                findings.append(
-                    Finding("type_mismatch", False, f"not a {credential.vct}", qid, details)
-                )
-                return None
-        else:
-            if not wanted or not set(wanted) <= set(credential.types):
-                findings.append(
-                    Finding(
-                        "type_mismatch",
-                        False,
-                        f"not a {wanted[-1] if wanted else 'credential'}",
-                        qid,
-                        {
-                            "presented": list(credential.types),
-                            "type_name": wanted[-1] if wanted else None,
-                        },
-                    )
-                )
-                return None
-            type_name = wanted[-1]
-            if result.holder is None or credential.subject != result.holder:
-                findings.append(
-                    Finding(
-                        "holder_mismatch", False, "the credential is bound to another holder", qid
-                    )
-                )
-                return None
-        # 5. trust
-        if type_name is None:
-            findings.append(
-                Finding("type_unknown", False, "credential type not in the vocabulary", qid)
-            )
-            return None
-        state = issuing_state(claims)
+            message = f"unreadable presentation: {exc}"
+            return Finding("malformed", False, message, query.id, {"error": str(exc)})
+
+    def _check_trust(self, disclosed: DisclosedClaims, qid: str, now: datetime) -> Finding:
+        """Step 5: the issuer was accredited for the type, then, where it issued."""
+        issuer, type_name = disclosed.issuer, disclosed.type_name
+        about = {"issuer": issuer, "type_name": type_name}
+        state = issuing_state(disclosed)
         if state is None:
-            findings.append(
-                Finding(
-                    "jurisdiction_unknown",
-                    False,
-                    f"no issuing state: where {issuer} may issue cannot be checked",
-                    qid,
-                    {"issuer": issuer, "type_name": type_name},
-                )
-            )
-            return None
+            message = f"no issuing state: where {issuer} may issue cannot be checked"
+            return Finding("jurisdiction_unknown", False, message, qid, about)
         answer = self._trust.was_accredited(
             issuer, type_name, now, jurisdiction=state, evidence=False
         )
         if not answer.ok and getattr(answer, "code", None) == "jurisdiction_mismatch":
             held = str(getattr(answer, "jurisdiction", None) or "?")
-            findings.append(
-                Finding(
-                    "jurisdiction_mismatch",
-                    False,
-                    f"{issuer} is accredited for {type_name} in {held}, not in {state}",
-                    qid,
-                    {
-                        "issuer": issuer,
-                        "type_name": type_name,
-                        "issuing_state": state,
-                        "jurisdiction": held,
-                    },
-                )
-            )
-            return None
+            message = f"{issuer} is accredited for {type_name} in {held}, not in {state}"
+            details = {**about, "issuing_state": state, "jurisdiction": held}
+            return Finding("jurisdiction_mismatch", False, message, qid, details)
         if not answer.ok:
-            findings.append(
-                Finding(
-                    "issuer_not_accredited",
-                    False,
-                    f"{issuer} is not accredited: {answer.reason}",
-                    qid,
-                    {"issuer": issuer, "type_name": type_name, "reason": str(answer.reason)},
-                )
-            )
-            return None
-        findings.append(
-            Finding(
-                "issuer_accredited",
-                True,
-                f"{issuer} is accredited for {type_name}",
-                qid,
-                {"issuer": issuer, "type_name": type_name},
-            )
+            message = f"{issuer} is not accredited: {answer.reason}"
+            details = {**about, "reason": str(answer.reason)}
+            return Finding("issuer_not_accredited", False, message, qid, details)
+        message = f"{issuer} is accredited for {type_name}"
+        return Finding("issuer_accredited", True, message, qid, about)
+
+
+_SHOWN_FORMAT = {"dc+sd-jwt": "SD-JWT VC", "jwt_vc_json": "vp+jwt", "ldp_vc": "JSON"}
+
+
+def _wanted_types(query: CredentialQuery) -> list[Any]:
+    """The types a query asks for: its ``vct`` values, or its first ``type`` values."""
+    if query.format == "dc+sd-jwt":
+        return list(query.meta.get("vct_values") or [])
+    return list((query.meta.get("type_values") or [[]])[0])
+
+
+def _failure_findings(result: VerificationResult, qid: str) -> list[Finding]:
+    """Step 3's refusal: one finding per failed check, with its stable code."""
+    return [
+        Finding(
+            check.code,
+            False,
+            f"{check.name}: {check.message}",
+            qid,
+            {"check": check.name, "reason": check.message},
         )
-        claims["__type__"] = type_name
-        return claims
+        for check in result.failures
+    ]
+
+
+def _check_type(
+    result: VerificationResult, query: CredentialQuery, wanted: list[Any]
+) -> tuple[VerificationResult, str] | Finding:
+    """Step 4: the one embedded credential and its vocabulary type, read from the verified
+    typed fields; for a JSON or vp+jwt presentation, bound to the presentation's holder."""
+    qid = query.id
+    if len(result.credentials) != 1:
+        return Finding(
+            "type_mismatch", False, "no credential embedded", qid, {"variant": "no_credential"}
+        )
+    credential = result.credentials[0]
+    if query.format == "dc+sd-jwt":
+        if credential.vct not in wanted:
+            details = {"presented": str(credential.vct), "type_name": _type_for_vct(wanted[0])}
+            return Finding("type_mismatch", False, f"not a {credential.vct}", qid, details)
+        type_name = _type_for_vct(credential.vct)
+    else:
+        if not wanted or not set(wanted) <= set(credential.types):
+            return Finding(
+                "type_mismatch",
+                False,
+                f"not a {wanted[-1] if wanted else 'credential'}",
+                qid,
+                {"presented": list(credential.types), "type_name": wanted[-1] if wanted else None},
+            )
+        type_name = wanted[-1]
+        if result.holder is None or credential.subject != result.holder:
+            message = "the credential is bound to another holder"
+            return Finding("holder_mismatch", False, message, qid)
+    if type_name is None:
+        return Finding("type_unknown", False, "credential type not in the vocabulary", qid)
+    return credential, type_name
 
 
 def issuing_state(claims: Mapping[str, Any]) -> str | None:

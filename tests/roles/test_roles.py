@@ -16,7 +16,15 @@ from did_methods import PrivateKey
 from did_methods.encoding import b64url_decode, b64url_encode
 from did_methods.errors import PolicyError, VerificationError
 from ledger.facade import Ledger
-from ssi_wallet import Holder, Issuer, PresentationRequest, PresentationResponse, Verifier, policies
+from ssi_wallet import (
+    DisclosedClaims,
+    Holder,
+    Issuer,
+    PresentationRequest,
+    PresentationResponse,
+    Verifier,
+    policies,
+)
 from ssi_wallet._wallet_store import WalletLockedError
 from ssi_wallet.holder import HolderMismatchError
 from ssi_wallet.replay import MemoryReplayStore
@@ -82,6 +90,11 @@ def test_sd_jwt_right_to_work_discloses_only_what_is_asked(world: World) -> None
     for value in ("Haddad", "Amina", "1994-03-12", "Aleppo", "SYR"):
         assert value not in token  # not even in encoded disclosures
     assert disclosed["sector"] == "Q86.10"
+    # what the credential is, typed beside its claims (never a key among them)
+    assert isinstance(disclosed, DisclosedClaims)
+    assert disclosed.type_name == "WorkPermit" and disclosed.issuer == world.ministry.did
+    assert all(not name.startswith("__") for name in disclosed)
+    assert report.to_json()["disclosed"]["work"] == dict(disclosed)
     assert "sector_allowed" in [f.code for f in report.findings]
     with pytest.raises(TypeError):
         bool(report)
