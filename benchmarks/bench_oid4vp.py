@@ -84,7 +84,7 @@ def _setup_roundtrip(settings: Settings) -> Pair:
             transport=http,
         )
         result = loads_object(http.get(made["result_uri"]).body)
-        if result.get("accepted") is not True:
+        if result.get("ok") is not True:
             raise AssertionError(f"refused over HTTP: {result.get('explanation')}")
 
     verifier = Verifier(ledger, audience="did:web:clinic.example", status_fetcher=ministry.board)
@@ -92,7 +92,7 @@ def _setup_roundtrip(settings: Settings) -> Pair:
     def in_process() -> None:
         request = verifier.request(policy)
         report = verifier.check(wallet.answer(request, consent=lambda ask: True), request)
-        if not report.accepted:
+        if not report.ok:
             raise AssertionError(f"refused in process: {report.explain()}")
 
     over_http()  # warm-up: status lists, DIDs, connections made once

@@ -26,6 +26,7 @@ from credentials import schemas
 from credentials.data_integrity import MethodResolver
 from credentials.result import Check, VerificationResult
 from credentials.verify import StatusSource, verify
+from did_methods._wire.renamed import warn_renamed
 from ssi_wallet.request import PresentationResponse
 from ssi_wallet.verifier import TrustRegistry, issuing_state
 
@@ -67,7 +68,7 @@ def _trust_check(
     label = schemas.display_name(type_name, "en")
     where = f" in {state}" if state else ""
     details = {"issuer": issuer, "type_name": type_name, "issuing_state": state}
-    if answer.accredited:
+    if answer.ok:
         return Check.passed(
             _CHECK, f"{issuer} is accredited for {label}{where} on the ledger{note}", **details
         )
@@ -99,7 +100,7 @@ def with_issuer_trust(
     claims are not to be trusted. ``note`` is appended to each check's message
     (such as which trust root was followed).
     """
-    if not result.valid:
+    if not result.ok:
         return result
     moment = at or datetime.now(UTC)
     targets = result.credentials or (result,)
@@ -111,7 +112,7 @@ def without_issuer_trust(result: VerificationResult, how: str) -> VerificationRe
     """``result`` with a skipped ``issuer_trust`` check saying trust was not checked and
     ``how`` to check it (such as ``"give --db FILE or --dsn DSN"``); a result that did
     not verify is returned as it is."""
-    if not result.valid:
+    if not result.ok:
         return result
     note = Check.skipped(_CHECK, f"issuer trust was not checked (is the issuer accredited?): {how}")
     return result.replace_checks((*result.checks, note))
@@ -129,15 +130,24 @@ class AnswerResult:
     self_bound: bool
 
     @property
-    def valid(self) -> bool:
+    def ok(self) -> bool:
         """True when the answer holds presentations and every one verified."""
-        return bool(self.results) and all(r.valid for _, r in self.results)
+        return bool(self.results) and all(r.ok for _, r in self.results)
+
+    @property
+    def valid(self) -> bool:
+        """Deprecated spelling of :attr:`ok` (warns; goes in the next release)."""
+        warn_renamed("AnswerResult.valid", "AnswerResult.ok")
+        return self.ok
+
+    def __bool__(self) -> bool:
+        raise TypeError("an AnswerResult is not a boolean: use .ok")
 
     def to_json(self) -> dict[str, Any]:
-        """JSON form: ``valid``, ``kind`` (``answer``), ``nonce``, ``client_id``,
+        """JSON form: ``ok``, ``kind`` (``answer``), ``nonce``, ``client_id``,
         ``self_bound`` and ``presentations`` (each a result with its ``query``)."""
         return {
-            "valid": self.valid,
+            "ok": self.ok,
             "kind": "answer",
             "nonce": self.nonce,
             "client_id": self.audience,
@@ -147,7 +157,7 @@ class AnswerResult:
 
     def explain(self) -> str:
         """A readable account: one block per presentation."""
-        lines = [f"{'VALID' if self.valid else 'INVALID'} answer for {self.audience}"]
+        lines = [f"{'VALID' if self.ok else 'INVALID'} answer for {self.audience}"]
         if self.self_bound:
             lines.append(
                 "  (nonce and audience taken from the answer itself: the binding is intact, "

@@ -30,9 +30,11 @@ def _yes_and_no() -> list[tuple[object, object, str]]:
     from ledger.registry.trusted_issuers import AccreditationAnswer
     from ledger.vault import CompactReport, PolicyDecision
     from ssi_wallet.dcql import DCQLMatch, QueryMatch
+    from ssi_wallet.trust import AnswerResult
     from ssi_wallet.verifier import Report
 
     at = datetime(2026, 1, 1, tzinfo=UTC)
+    held = VerificationResult.of("vc+jwt", [Check.passed("signature", "held")])
     return [
         (
             VerificationResult.of("vc+jwt", [Check.passed("signature", "held")]),
@@ -49,6 +51,11 @@ def _yes_and_no() -> list[tuple[object, object, str]]:
         (QueryMatch("work", ("c1",), ()), QueryMatch("work", (), ()), "satisfied"),
         (DCQLMatch({}, True), DCQLMatch({}, False, missing=("work",)), "satisfied"),
         (Report(True, "work", ()), Report(False, "work", ()), "accepted"),
+        (
+            AnswerResult("n", "aud", (("work", held),), self_bound=False),
+            AnswerResult("n", "aud", (), self_bound=False),
+            "valid",
+        ),
     ]
 
 

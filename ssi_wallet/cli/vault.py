@@ -326,7 +326,7 @@ def erase(
         {
             "tombstones": list(receipt.tombstones),
             "subjectErased": receipt.subject_erased,
-            "filesCompacted": receipt.compaction.complete,
+            "filesCompacted": receipt.compaction.ok,
             "compaction": receipt.compaction.detail,
         }
     )

@@ -276,7 +276,7 @@ def check(
         if isinstance(replay, SQLiteReplayStore):
             replay.close()
     text = report.explain()
-    if not report.accepted:
+    if not report.ok:
         text += f"\ncodes: {', '.join(report.codes)}"
     emit(as_json, report.to_json(), text)
-    sys.exit(0 if report.accepted else 1)
+    sys.exit(0 if report.ok else 1)

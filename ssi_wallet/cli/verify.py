@@ -130,11 +130,11 @@ def verify(
         if _is_answer(text):
             answer = checking.verify_answer(text)
             results = [result for _, result in answer.results]
-            data, shown, valid = answer.to_json(), answer.explain(), answer.valid
+            data, shown, valid = answer.to_json(), answer.explain(), answer.ok
         else:
             result = checking.verify(text)
             results = [result]
-            data, shown, valid = result.to_json(), result.explain(), result.valid
+            data, shown, valid = result.to_json(), result.explain(), result.ok
     finally:
         if ledger is not None:
             ledger.close()

@@ -356,7 +356,7 @@ def answer(
 
     with _opened(wallet_path, passphrase_env) as holder:
         found = holder.find(request)
-        if not found.satisfied:
+        if not found.ok:
             echo_safe(
                 f"error: no credential in this wallet fits {', '.join(found.missing)}", err=True
             )

@@ -200,7 +200,7 @@ class Transaction:
         if self.status == "checking":
             out["status"] = "pending"
         if self.report is not None:
-            out["accepted"] = self.report.accepted
+            out["ok"] = self.report.ok
             out["explanation"] = self.report.explain(language)
             out["report"] = self.report.to_json()
         if self.wallet_error is not None:

@@ -17,7 +17,7 @@ Endpoints (``docs/openid4vp.md`` shows each request and answer):
   ``200 {}`` or ``200 {"redirect_uri"}``;
 * ``GET /oid4vp/results/{transaction_id}`` (``?lang=``, ``?response_code=``):
   ``status`` (``pending``, ``answered``, ``wallet_error``), and once answered
-  ``accepted``, ``explanation`` (in the language asked) and ``report``;
+  ``ok`` (the decision), ``explanation`` (in the language asked) and ``report``;
 * ``GET /verifier`` (``?policy=`` and the policy's parameters, ``?client=``,
   ``?response_mode=``, ``?lang=``): the page, and ``GET /verifier/page.js``.
 
@@ -502,8 +502,8 @@ _PAGE_JS: Final = """\
   function show(result) {
     var status = result.status;
     if (status === "answered") {
-      status = result.accepted ? "accepted" : "refused";
-      decisionEl.textContent = result.accepted ? "Accepted" : "Not accepted";
+      status = result.ok ? "accepted" : "refused";
+      decisionEl.textContent = result.ok ? "Accepted" : "Not accepted";
       explanationEl.textContent = result.explanation;
       explanationEl.hidden = false;
     } else if (status === "wallet_error") {

@@ -453,7 +453,7 @@ def test_oid4vp_json_depth_bombs_are_refused(vp_world: VerifierWorld, tmp_path: 
             "POST", "/oid4vp/response", form=response_form(request, shown), token=None
         )
         assert good[0] == 200, good
-        assert service.result(made["transaction_id"])["accepted"] is True
+        assert service.result(made["transaction_id"])["ok"] is True
 
 
 def _post_form(service: Service, form: dict[str, str]) -> tuple[int, dict[str, str], Any]:
@@ -469,7 +469,7 @@ def test_oid4vp_response_sent_to_another_state(vp_world: VerifierWorld, tmp_path
         form["state"] = request_b.state or ""
         assert _post_form(service, form)[0] == 200  # received, then judged
         judged = service.result(made_b["transaction_id"])
-        assert judged["status"] == "answered" and judged["accepted"] is False
+        assert judged["status"] == "answered" and judged["ok"] is False
         assert "kb_nonce_mismatch" in json.dumps(judged["report"]), judged["report"]
         assert service.result(made_a["transaction_id"])["status"] == "pending"
 
@@ -487,7 +487,7 @@ def test_oid4vp_vp_token_for_an_unknown_credential_query(
         form["vp_token"] = json.dumps({**token, **smuggled} if beside_the_asked_one else smuggled)
         assert _post_form(service, form)[0] == 200  # received, then judged
         judged = service.result(made["transaction_id"])
-    assert judged["accepted"] is False, judged
+    assert judged["ok"] is False, judged
     assert "unexpected_credential" in json.dumps(judged["report"]), judged["report"]
 
 
@@ -512,7 +512,7 @@ def test_oid4vp_presentation_of_a_credential_issued_to_another_holder(
         form = {"vp_token": json.dumps({"work_sd": [presentation]}), "state": request.state or ""}
         assert _post_form(service, form)[0] == 200
         judged = service.result(made["transaction_id"])
-    assert judged["status"] == "answered" and judged["accepted"] is False, judged
+    assert judged["status"] == "answered" and judged["ok"] is False, judged
     assert "kb_signature_invalid" in json.dumps(judged["report"]), judged["report"]
 
 
@@ -551,7 +551,7 @@ def test_oid4vp_direct_post_jwt_with_a_hostile_header(
         _refused_vp(_post_form(service, forged), 400, "response_invalid")
         # refused before the transaction was claimed: the genuine response still counts
         assert _post_form(service, genuine)[0] == 200
-        assert service.result(made["transaction_id"])["accepted"] is True
+        assert service.result(made["transaction_id"])["ok"] is True
         # and a replay of it is refused
         _refused_vp(_post_form(service, genuine), 400, "response_replayed")
 

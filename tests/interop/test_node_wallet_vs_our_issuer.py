@@ -59,7 +59,7 @@ def _verify_with_our_library(issuer: OurServices, credential: str, fmt: str) -> 
         resolver=issuer.ledger.resolver(),
         status=fetcher,
     )
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
     return result
 
 

@@ -60,7 +60,7 @@ def test_our_verifier_accepts_the_node_wallets_answer(
 
     result = services.result(made, lang="en")
     assert result["status"] == "answered"
-    assert result["accepted"] is True, result
+    assert result["ok"] is True, result
     assert result["explanation"].startswith("ACCEPTED: right to work")
     assert "is accredited for Work permit" in result["explanation"]
     # the policy asks for no name nor birth date, and the Node wallet disclosed none
@@ -77,7 +77,7 @@ def test_our_verifier_explains_a_refusal_in_another_language(
     answer = _present(harness, world["held"], made["authorization_request"])
     assert answer.ok, answer.output  # the response was well formed; the policy says no
     result = services.result(made, lang="de")
-    assert result["accepted"] is False, result
+    assert result["ok"] is False, result
     findings = {f["code"]: f["ok"] for f in result["report"]["findings"]}
     assert findings["issuer_accredited"] is True
     assert False in findings.values()
@@ -99,7 +99,7 @@ def test_our_verifier_refuses_a_replayed_answer_from_the_node_wallet(
     replay = answer.output["replay"]
     assert replay["status"] == 400, replay
     assert replay["body"]["error"] == "invalid_request", replay
-    assert services.result(made)["accepted"] is True
+    assert services.result(made)["ok"] is True
 
 
 def test_node_wallet_refuses_our_request_object_when_tampered(
@@ -140,7 +140,7 @@ def test_our_verifier_accepts_a_jwt_vc_json_presentation_from_the_node_wallet(
     answer = _present(harness, only_jwt, made["authorization_request"])
     assert answer.ok, answer.output
     assert [a["format"] for a in answer.output["answered"]] == ["jwt_vc_json"]
-    assert services.result(made)["accepted"] is True
+    assert services.result(made)["ok"] is True
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +168,7 @@ def test_node_wallet_checks_our_x509_san_dns_verifier(
     assert trusted.ok, trusted.output
     assert trusted.output["client_id_prefix"] == "x509_san_dns"
     assert trusted.output["verified_jwts"][0]["method"] == "x5c"
-    assert services.result(made)["accepted"] is True
+    assert services.result(made)["ok"] is True
 
     # the same kind of request, but the Node wallet does not trust our certificate
     other = services.create_request(client="x509")

@@ -80,7 +80,7 @@ def test_page_shows_a_refusal_in_the_language_asked_for(
         result_uri = f"{services.verifier_base}/oid4vp/results/{transaction}"
         expected = services.result({"result_uri": result_uri}, lang="de")
         # the page shows what the verifier decided, in German (not the English text)
-        assert expected["accepted"] is False
+        assert expected["ok"] is False
         assert explanation == expected["explanation"]
         assert explanation != services.result({"result_uri": result_uri}, lang="en")["explanation"]
         assert page.errors == []

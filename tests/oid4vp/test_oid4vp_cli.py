@@ -58,7 +58,7 @@ def test_present_answers_and_the_verifier_accepts(
         assert said["response_mode"] == mode
         assert said["disclosed"] == ["work_sd"]
         assert "Disclose" not in result.stderr and "sector" in result.stderr.lower()
-        assert service.result(made["transaction_id"])["accepted"] is True
+        assert service.result(made["transaction_id"])["ok"] is True
 
 
 def test_declining_at_the_prompt_tells_the_verifier(world: World, tmp_path: Path) -> None:

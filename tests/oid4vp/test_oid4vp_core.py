@@ -28,7 +28,7 @@ def test_did_client_direct_post_accepted(world: World, fmt: str) -> None:
     assert ack.to_json() == {}
     result = oid.result(made.transaction_id)
     assert result.status == "answered"
-    assert result.report is not None and result.report.accepted, result.report.explain()
+    assert result.report is not None and result.report.ok, result.report.explain()
     with pytest.raises(OID4VPError) as replay:
         oid.receive(response_form(request, presentation))
     assert replay.value.code == "response_replayed"
@@ -80,7 +80,7 @@ def test_a_response_to_one_request_fails_another(world: World) -> None:
     form["state"] = b.state or ""
     oid.receive(form)
     report = oid.result(made_b.transaction_id).report  # type: ignore[attr-defined]
-    assert report is not None and not report.accepted
+    assert report is not None and not report.ok
     assert "kb_nonce_mismatch" in report.codes, report.codes
 
 

@@ -118,7 +118,7 @@ def test_an_extra_policy_is_asked_for_by_name_and_decides(
         )
         result = loads_object(http.get(made["result_uri"]).body)
     assert result["status"] == "answered", result
-    assert result["accepted"] is matches, result["explanation"]
+    assert result["ok"] is matches, result["explanation"]
     codes = [f["code"] for f in result["report"]["findings"]]
     assert ("destination_matches" if matches else "destination_other") in codes
     disclosed = next(iter(result["report"]["disclosed"].values()))

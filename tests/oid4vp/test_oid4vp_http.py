@@ -58,7 +58,7 @@ def test_wallet_presents_to_verifier(
         assert outcome.redirect_uri is None
         result = service.result(made["transaction_id"], lang="de")
     assert result["status"] == "answered"
-    assert result["accepted"] is True, result["explanation"]
+    assert result["ok"] is True, result["explanation"]
     assert result["explanation"].startswith("ANGENOMMEN: "), result["explanation"]
     presented = {"sd-jwt": "work_sd", "di-eddsa": "work_di", "vc-jwt": "work_jwt"}[fmt]
     assert sorted(outcome.presentation.vp_token) == [presented]
@@ -87,7 +87,7 @@ def test_redirect_uri_comes_back_with_a_response_code(world: World, tmp_path: Pa
             r"https://verifier\.example/done#response_code=([\w-]{40,})", outcome.redirect_uri
         )
         assert match, outcome.redirect_uri
-        assert s.result(made["transaction_id"], response_code=match[1])["accepted"] is True
+        assert s.result(made["transaction_id"], response_code=match[1])["ok"] is True
         status, _, body = s.call(
             "GET", f"/oid4vp/results/{made['transaction_id']}?response_code=guessed", token=None
         )
@@ -116,7 +116,7 @@ def test_replayed_response_is_refused(world: World, tmp_path: Path) -> None:
         assert again[0] == 400
         assert again[2]["code"] == "response_replayed"
         assert again[2]["error"] == "invalid_request"
-        assert service.result(made["transaction_id"])["accepted"] is True
+        assert service.result(made["transaction_id"])["ok"] is True
 
 
 @pytest.mark.parametrize(
@@ -136,7 +136,7 @@ def test_wrong_nonce_is_refused(world: World, tmp_path: Path, fmt: str, code: st
         form["state"] = second.state  # type: ignore[attr-defined]
         assert service.call("POST", "/oid4vp/response", form=form, token=None)[0] == 200
         result = service.result(made["transaction_id"])
-    assert result["accepted"] is False
+    assert result["ok"] is False
     codes = [f["code"] for f in result["report"]["findings"] if not f["ok"]]
     assert codes == [code]
 
@@ -165,7 +165,7 @@ def test_wrong_audience_is_refused(world: World, tmp_path: Path, fmt: str, code:
         }  # type: ignore[attr-defined]
         assert service.call("POST", "/oid4vp/response", form=form, token=None)[0] == 200
         result = service.result(made["transaction_id"])
-    assert result["accepted"] is False
+    assert result["ok"] is False
     codes = [f["code"] for f in result["report"]["findings"] if not f["ok"]]
     assert codes == [code]
 
@@ -241,7 +241,7 @@ def test_declined_consent_reaches_the_verifier_as_access_denied(
             )
         result = service.result(made["transaction_id"])
     assert result["status"] == "wallet_error" and result["error"] == "access_denied"
-    assert "accepted" not in result
+    assert "ok" not in result
 
 
 def test_creating_a_request_needs_the_token(world: World, tmp_path: Path) -> None:
@@ -300,7 +300,7 @@ def test_the_page_shows_the_qr_code_then_the_decision(world: World, tmp_path: Pa
             trust_anchors=[PKI.root],
         )
         result = service.result(transaction[1], lang="uk")
-    assert result["accepted"] is True
+    assert result["ok"] is True
     assert not result["explanation"].startswith("ACCEPTED"), result["explanation"]
 
 
@@ -324,7 +324,7 @@ def test_a256gcm_when_the_verifier_offers_only_it(world: World, tmp_path: Path) 
         assert header["alg"] == "ECDH-ES" and header["enc"] == "A256GCM"
         assert header["kid"] == request.encryption_jwk["kid"]  # type: ignore[attr-defined]
         assert service.call("POST", "/oid4vp/response", form=form, token=None)[0] == 200
-        assert service.result(made["transaction_id"])["accepted"] is True
+        assert service.result(made["transaction_id"])["ok"] is True
 
 
 def test_response_encrypted_to_another_key_is_refused(world: World, tmp_path: Path) -> None:
@@ -354,7 +354,7 @@ def test_response_encrypted_to_another_key_is_refused(world: World, tmp_path: Pa
         # the transaction is still open: the genuine response is accepted afterwards
         genuine = response_form(request, shown)  # type: ignore[arg-type]
         assert service.call("POST", "/oid4vp/response", form=genuine, token=None)[0] == 200
-        assert service.result(made["transaction_id"])["accepted"] is True
+        assert service.result(made["transaction_id"])["ok"] is True
 
 
 def _present_x509(world: World, service: Service, **kw: object) -> object:

@@ -48,7 +48,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 def checked(ledger: Ledger, credential: str, issuer: Issuer) -> Any:
     result = verify(credential, resolver=ledger.resolver(), status_fetcher=issuer.board)
-    assert result.valid, result.explain()
+    assert result.ok, result.explain()
     return with_issuer_trust(result, ledger)
 
 
@@ -58,7 +58,7 @@ def test_an_accredited_issuer_passes(world: Any) -> None:
     issued = office.issue("WorkPermit", subject=holder.did, claims=claims("WorkPermit", "DE"))
     result = checked(ledger, issued.credential, office)
     trust = result.check("issuer_trust")
-    assert result.valid and trust is not None and trust.status == "passed"
+    assert result.ok and trust is not None and trust.status == "passed"
     assert office.did in trust.message and "Work permit in DE" in trust.message
 
 
@@ -67,7 +67,7 @@ def test_an_issuer_without_accreditation_fails(world: Any) -> None:
     holder = Holder.create(":memory:", passphrase="correct horse battery")
     issued = stranger.issue("WorkPermit", subject=holder.did, claims=claims("WorkPermit", "DE"))
     result = checked(ledger, issued.credential, stranger)
-    assert not result.valid
+    assert not result.ok
     assert result.codes == ("issuer_not_accredited",)
 
 
@@ -88,7 +88,7 @@ def test_not_checked_is_said_and_does_not_fail(world: Any) -> None:
         "give --db",
     )
     trust = result.check("issuer_trust")
-    assert result.valid and trust is not None and trust.status == "skipped"
+    assert result.ok and trust is not None and trust.status == "skipped"
     assert "issuer trust was not checked" in result.explain()
 
 
@@ -105,18 +105,18 @@ def test_a_wallet_answer_verifies_presentation_by_presentation(world: Any) -> No
 
     checking = Checking(resolver=ledger.resolver(), status_fetcher=office.board, registry=ledger)
     own = checking.verify_answer(answer)
-    assert own.valid and own.self_bound
+    assert own.ok and own.self_bound
     assert [qid for qid, _ in own.results] == ["work_sd"]
     assert own.to_json()["presentations"][0]["query"] == "work_sd"
 
     expected = replace(checking, nonce=request.nonce, audience=request.audience).verify_answer(
         answer
     )
-    assert expected.valid and not expected.self_bound
+    assert expected.ok and not expected.self_bound
     replayed = replace(
         checking, nonce="another-nonce", audience=request.audience, registry=None
     ).verify_answer(answer)
-    assert not replayed.valid
+    assert not replayed.ok
     ((_, result),) = replayed.results
     assert result.check("holder_binding") is not None
     assert result.check("holder_binding").status == "failed"  # type: ignore[union-attr]

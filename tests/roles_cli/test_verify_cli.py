@@ -102,7 +102,7 @@ def test_an_issuer_without_the_right_accreditation_is_refused(
     done = run("verify", str(sqlite_world[name]), "--db", str(sqlite_world["db"]), "--json")
     assert done.exit_code == 1, done.output
     report = json.loads(done.output)
-    assert report["valid"] is False
+    assert report["ok"] is False
     trust = [c for c in report["checks"] if c["name"] == "issuer_trust"]
     assert [c["code"] for c in trust] == [code]
 
