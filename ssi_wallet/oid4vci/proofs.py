@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from credentials._jws import ALG_KEY_TYPES, CompactJWS, check_alg, dumps, sign_compact
+from credentials.jws import ALG_KEY_TYPES, CompactJWS, check_alg, dumps, sign_compact
 from did_methods._wire.dates import instant, is_numeric_date
 from did_methods.errors import SSIWalletError
 from did_methods.keys import PrivateKey, PublicKey

@@ -1078,7 +1078,7 @@ class CredentialIssuer:
 def _claimed_nonce(proof: str) -> str | None:
     """The ``nonce`` a DPoP proof claims (unverified: only to look it up; the proof
     itself is then checked in full by ``verify_dpop_proof``)."""
-    from credentials._jws import CompactJWS
+    from credentials.jws import CompactJWS
 
     try:
         payload = CompactJWS.parse(proof, max_length=8192).payload

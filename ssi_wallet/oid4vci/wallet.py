@@ -735,7 +735,7 @@ def _match_keys(values: Sequence[Any], keys: Sequence[PrivateKey]) -> list[Priva
 
 
 def _jwt_claims(token: str) -> dict[str, Any]:
-    from credentials._jws import CompactJWS
+    from credentials.jws import CompactJWS
 
     payload = CompactJWS.parse(token).payload
     return payload if isinstance(payload, dict) else {}

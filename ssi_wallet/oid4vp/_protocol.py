@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from credentials._jws import CompactJWS, dumps, sign_compact
+from credentials.jws import CompactJWS, dumps, sign_compact
 from did_methods._wire.b64 import b64url_decode, b64url_encode
 from did_methods._wire.json import loads
 from did_methods.errors import ParseError

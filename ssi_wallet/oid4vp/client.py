@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from cryptography import x509
 
-from credentials._jws import dumps
+from credentials.jws import dumps
 from did_methods._wire.json import loads
 from did_methods.errors import JSONError, PolicyError
 from did_methods.http import HttpFetcher, HttpResponse

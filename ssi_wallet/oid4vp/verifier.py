@@ -39,8 +39,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Final, Literal, Protocol
 from urllib.parse import urlencode, urlsplit
 
-from credentials._jws import dumps
 from credentials.jwe import decrypt_compact
+from credentials.jws import dumps
 from did_methods._wire.b64 import b64_encode, b64url_decode
 from did_methods._wire.dates import Clock, system_clock
 from did_methods._wire.json import loads, loads_object

@@ -36,9 +36,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 from cryptography import x509
 
-from credentials._jws import absolute_kid, dumps, method_key
 from credentials.errors import ParseError
 from credentials.jwe import encrypt_compact
+from credentials.jws import absolute_kid, dumps, method_key
 from credentials.x5c import X5CError, check_san_dns, verify_x5c
 from did_methods._wire.dates import is_numeric_date
 from did_methods._wire.json import loads
