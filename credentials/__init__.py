@@ -1,37 +1,37 @@
-"""Verifiable credentials: W3C VC Data Model 2.0, RFC 8785 canonical JSON, Data Integrity
-proofs (``eddsa-jcs-2022``, ``ecdsa-jcs-2019``), VC-JOSE, SD-JWT VC, Bitstring and Token
-Status Lists, offline barcodes, and the immigration vocabulary's JSON Schemas.
+"""Verifiable credentials: W3C VC Data Model 2.0, Data Integrity proofs, VC-JOSE, SD-JWT
+VC, Bitstring and Token Status Lists, offline barcodes, and the immigration vocabulary.
 
-To decide trust, use :func:`verify_credential` and :func:`verify_presentation`:
-the caller names the format, the kind and the credential type it accepts, and
-reads issuer, type and claims from the result's typed fields. :func:`verify`
-(any format in, a :class:`VerificationResult` out) detects what it is given, for
-display. :func:`issue` secures a credential. The modules hold the sharper tools:
-:mod:`credentials.jcs`, :mod:`credentials.model`, :mod:`credentials.data_integrity`,
-:mod:`credentials.jose`,
-:mod:`credentials.sd_jwt`, :mod:`credentials.status_list`,
-:mod:`credentials.token_status_list`, :mod:`credentials.schemas`,
-:mod:`credentials.barcode`; :mod:`credentials.cose` and :mod:`credentials.base45` are
-not re-exported here.
+This package's names are the recipes. To decide trust, use
+:func:`verify_credential` and :func:`verify_presentation`: the caller names the
+format, the kind and the credential type it accepts, and reads issuer, type and
+claims from the result's typed fields. :func:`verify` (any format in, a
+:class:`VerificationResult` out) detects what it is given, for display.
+:func:`issue` secures a credential (Data Integrity or ``vc+jwt``),
+:func:`issue_sd_jwt` an SD-JWT VC (and :func:`present` discloses from it), and
+:func:`encode_barcode` an offline barcode; :class:`StatusList` and
+:class:`TokenStatusList` are an issuer's revocation lists, :class:`StatusResolvers`
+how a verifier reads them, and :class:`IssuerKeys` the keys of issuers named by an
+https URL.
+
+The sharp tools (a format's own verifier, which checks a signature but pins
+neither format nor kind nor type; canonicalisation; unverified decoding; the
+vocabulary's lookups) live in the modules named for their standard, and are
+imported from there: :mod:`credentials.data_integrity`, :mod:`credentials.jose`,
+:mod:`credentials.jws` (compact JWS), :mod:`credentials.sd_jwt`,
+:mod:`credentials.barcode`, :mod:`credentials.cose`, :mod:`credentials.base45`,
+:mod:`credentials.status_list`, :mod:`credentials.token_status_list`,
+:mod:`credentials.jcs`, :mod:`credentials.model`, :mod:`credentials.schemas`,
+:mod:`credentials.keysets`, :mod:`credentials.related`, :mod:`credentials.oauth`.
+The names this package exported for them before are deprecated aliases that
+warn, for one release.
 """
 
 from __future__ import annotations
 
-from credentials.barcode import (
-    BarcodeError,
-    UnverifiedBarcode,
-    decode_barcode,
-    encode_barcode,
-    qr_png,
-    qr_svg,
-    verify_barcode,
-)
-from credentials.data_integrity import (
-    DataIntegrityProof,
-    VerifiedProof,
-    add_proof,
-    verify_proof,
-)
+import importlib
+from typing import Any
+
+from credentials.barcode import BarcodeError, encode_barcode, qr_png, qr_svg
 from credentials.errors import (
     CanonicalizationError,
     DuplicateKeyError,
@@ -39,78 +39,25 @@ from credentials.errors import (
     JSONError,
     ValidationError,
 )
-from credentials.jcs import canonicalize, loads_strict
-from credentials.jose import (
-    VC_JWT_MEDIA_TYPE,
-    VCJoseError,
-    envelope_vc_jwt,
-    issue_vc_jwt,
-    issue_vp_jwt,
-    verify_jwt,
-    verify_vc_jwt,
-    verify_vp_jwt,
-)
-from credentials.model import (
-    CREDENTIALS_V2_CONTEXT,
-    Credential,
-    Presentation,
-    check_validity_period,
-    parse_datetime,
-)
+from credentials.jose import VCJoseError
+from credentials.keysets import IssuerKeys, KeySetError
+from credentials.model import CREDENTIALS_V2_CONTEXT, Credential, Presentation
 from credentials.result import Check, CheckStatus, Kind, VerificationResult
-from credentials.schemas import (
-    CONTEXT_URL,
-    CREDENTIAL_TYPES,
-    LANGUAGES,
-    SchemaValidationError,
-    UnknownCredentialTypeError,
-    check_schema,
-    claim_label,
-    claim_names,
-    context_document,
-    credential_schema,
-    display_name,
-    example_credential,
-    example_subject,
-    schema_for,
-    schema_id,
-    sd_jwt_disclosure_policy,
-    type_for_schema_id,
-    type_for_vct,
-    validate_credential,
-    vct,
-)
-from credentials.sd_jwt import (
-    ClaimPathError,
-    Disclosure,
-    SdJwt,
-    SdJwtError,
-    issue_sd_jwt,
-    present,
-    verify_sd_jwt,
-)
+from credentials.schemas import SchemaValidationError, UnknownCredentialTypeError
+from credentials.sd_jwt import ClaimPathError, SdJwtError, issue_sd_jwt, present
 from credentials.status_list import (
     StatusCheckError,
     StatusList,
     StatusListError,
-    StatusListResolver,
-    check_status,
     make_status_list_credential,
     status_entry,
 )
 from credentials.token_status_list import (
-    TokenStatus,
     TokenStatusCheckError,
     TokenStatusList,
     TokenStatusListError,
-    TokenStatusListResolver,
-    VerifiedStatusListToken,
-    check_token_status,
     make_status_list_token,
     status_claim,
-    token_status_checker,
-    token_status_checker_for,
-    verify_status_list_token,
 )
 from credentials.verify import (
     CredentialFormat,
@@ -122,13 +69,72 @@ from credentials.verify import (
     verify_credential,
     verify_presentation,
 )
+from did_methods._wire.renamed import warn_renamed
+
+# Names exported here before this package kept to recipes: each now lives only in
+# its module, and reading it from the package warns (goes in the next release).
+_MOVED = {
+    "CONTEXT_URL": "credentials.schemas",
+    "CREDENTIAL_TYPES": "credentials.schemas",
+    "DataIntegrityProof": "credentials.data_integrity",
+    "Disclosure": "credentials.sd_jwt",
+    "LANGUAGES": "credentials.schemas",
+    "SdJwt": "credentials.sd_jwt",
+    "StatusListResolver": "credentials.status_list",
+    "TokenStatus": "credentials.token_status_list",
+    "TokenStatusListResolver": "credentials.token_status_list",
+    "UnverifiedBarcode": "credentials.barcode",
+    "VC_JWT_MEDIA_TYPE": "credentials.jose",
+    "VerifiedProof": "credentials.data_integrity",
+    "VerifiedStatusListToken": "credentials.token_status_list",
+    "add_proof": "credentials.data_integrity",
+    "canonicalize": "credentials.jcs",
+    "check_schema": "credentials.schemas",
+    "check_status": "credentials.status_list",
+    "check_token_status": "credentials.token_status_list",
+    "check_validity_period": "credentials.model",
+    "claim_label": "credentials.schemas",
+    "claim_names": "credentials.schemas",
+    "context_document": "credentials.schemas",
+    "credential_schema": "credentials.schemas",
+    "decode_barcode": "credentials.barcode",
+    "display_name": "credentials.schemas",
+    "envelope_vc_jwt": "credentials.jose",
+    "example_credential": "credentials.schemas",
+    "example_subject": "credentials.schemas",
+    "issue_vc_jwt": "credentials.jose",
+    "issue_vp_jwt": "credentials.jose",
+    "loads_strict": "credentials.jcs",
+    "parse_datetime": "credentials.model",
+    "schema_for": "credentials.schemas",
+    "schema_id": "credentials.schemas",
+    "sd_jwt_disclosure_policy": "credentials.schemas",
+    "token_status_checker": "credentials.token_status_list",
+    "token_status_checker_for": "credentials.token_status_list",
+    "type_for_schema_id": "credentials.schemas",
+    "type_for_vct": "credentials.schemas",
+    "validate_credential": "credentials.schemas",
+    "vct": "credentials.schemas",
+    "verify_barcode": "credentials.barcode",
+    "verify_jwt": "credentials.jose",
+    "verify_proof": "credentials.data_integrity",
+    "verify_sd_jwt": "credentials.sd_jwt",
+    "verify_status_list_token": "credentials.token_status_list",
+    "verify_vc_jwt": "credentials.jose",
+    "verify_vp_jwt": "credentials.jose",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MOVED.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warn_renamed(f"credentials.{name}", f"{module}.{name}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
-    "CONTEXT_URL",
     "CREDENTIALS_V2_CONTEXT",
-    "CREDENTIAL_TYPES",
-    "LANGUAGES",
-    "VC_JWT_MEDIA_TYPE",
     "BarcodeError",
     "CanonicalizationError",
     "Check",
@@ -136,81 +142,39 @@ __all__ = [
     "ClaimPathError",
     "Credential",
     "CredentialFormat",
-    "DataIntegrityProof",
-    "Disclosure",
     "DuplicateKeyError",
     "InputTooLargeError",
     "IssueFormat",
+    "IssuerKeys",
     "JSONError",
+    "KeySetError",
     "Kind",
     "Presentation",
     "PresentationFormat",
     "SchemaValidationError",
-    "SdJwt",
     "SdJwtError",
     "StatusCheckError",
     "StatusList",
     "StatusListError",
-    "StatusListResolver",
     "StatusResolvers",
-    "TokenStatus",
     "TokenStatusCheckError",
     "TokenStatusList",
     "TokenStatusListError",
-    "TokenStatusListResolver",
     "UnknownCredentialTypeError",
-    "UnverifiedBarcode",
     "VCJoseError",
     "ValidationError",
     "VerificationResult",
-    "VerifiedProof",
-    "VerifiedStatusListToken",
-    "add_proof",
-    "canonicalize",
-    "check_schema",
-    "check_status",
-    "check_token_status",
-    "check_validity_period",
-    "claim_label",
-    "claim_names",
-    "context_document",
-    "credential_schema",
-    "decode_barcode",
-    "display_name",
     "encode_barcode",
-    "envelope_vc_jwt",
-    "example_credential",
-    "example_subject",
     "issue",
     "issue_sd_jwt",
-    "issue_vc_jwt",
-    "issue_vp_jwt",
-    "loads_strict",
     "make_status_list_credential",
     "make_status_list_token",
-    "parse_datetime",
     "present",
     "qr_png",
     "qr_svg",
-    "schema_for",
-    "schema_id",
-    "sd_jwt_disclosure_policy",
     "status_claim",
     "status_entry",
-    "token_status_checker",
-    "token_status_checker_for",
-    "type_for_schema_id",
-    "type_for_vct",
-    "validate_credential",
-    "vct",
     "verify",
-    "verify_barcode",
     "verify_credential",
-    "verify_jwt",
     "verify_presentation",
-    "verify_proof",
-    "verify_sd_jwt",
-    "verify_status_list_token",
-    "verify_vc_jwt",
-    "verify_vp_jwt",
 ]

@@ -75,3 +75,18 @@ def test_reports_in_json_say_ok() -> None:
     assert result.to_json()["ok"] is True and "valid" not in result.to_json()
     report = Report(False, "work", ())
     assert report.to_json()["ok"] is False and "accepted" not in report.to_json()
+
+
+def test_sharp_tools_moved_out_of_credentials_still_resolve_with_a_warning() -> None:
+    import importlib
+
+    import credentials
+
+    moved = credentials._MOVED
+    assert len(moved) == 48 and not set(moved) & set(credentials.__all__)
+    for name, module in moved.items():
+        with pytest.warns(DeprecationWarning, match=rf"credentials\.{name} .*{module}\.{name}"):
+            old = getattr(credentials, name)
+        assert old is getattr(importlib.import_module(module), name)
+    with pytest.raises(AttributeError):
+        _ = credentials.no_such_name

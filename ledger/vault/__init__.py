@@ -39,6 +39,7 @@ from ledger.vault.errors import (
     VaultError,
     VaultStoreError,
 )
+from ledger.vault.memory import MemoryVaultBackend
 from ledger.vault.policy import (
     AUTHORISATION_KINDS,
     DEFAULT_POLICY,
@@ -73,6 +74,7 @@ __all__ = [
     "KeyProvider",
     "MasterKey",
     "MasterKeyError",
+    "MemoryVaultBackend",
     "NotAVaultError",
     "PolicyDecision",
     "PostgresVaultBackend",

@@ -218,7 +218,7 @@ def test_policies_that_do_not_say_yes_keep_the_refusal(make_policy: Any) -> None
 
 
 def test_policy_never_rebinds_a_presentation_holder() -> None:
-    from credentials import add_proof
+    from credentials.data_integrity import add_proof
 
     attacker_key = seeded_key(KeyType.ED25519, 33)
     _attacker, attacker_vm = did_key(attacker_key)
@@ -249,7 +249,7 @@ def test_policy_never_rebinds_a_presentation_holder() -> None:
 
 
 def test_policy_applies_inside_presentations_too() -> None:
-    from credentials import add_proof
+    from credentials.data_integrity import add_proof
 
     document = load(W3C_P256)
     policy = AuthorisedControllers({document["issuer"]: [_method_did(document)]})

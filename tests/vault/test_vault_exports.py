@@ -22,6 +22,7 @@ EXPECTED = {
     "KeyProvider",
     "MasterKey",
     "MasterKeyError",
+    "MemoryVaultBackend",
     "NotAVaultError",
     "PolicyDecision",
     "PostgresVaultBackend",
