@@ -203,6 +203,12 @@ class Ledger:
         return self._dids
 
     @property
+    def trust_root(self) -> str | None:
+        """The DID the trusted issuer registry starts from (given, bound by the
+        operator's key, or recorded in the store), or None when there is none."""
+        return None if self._issuers is None else self._issuers.root
+
+    @property
     def issuers(self) -> TrustedIssuerRegistry:
         """The trusted issuer registry; raises :class:`LedgerError` without a trust root."""
         if self._issuers is None:

@@ -28,14 +28,12 @@ _NOT_CHECKED = "give --db FILE or --dsn DSN (the ledger with the trust registry)
 
 def _open_ledger(store: StoreTarget | None, trust_root: str | None) -> Ledger | None:
     """The ledger of ``--db`` or ``--dsn``, read-only, or None when neither is given."""
-    from ledger.store._base import META_TRUST_ROOT
-
     if store is None:
         if trust_root is not None:
             raise click.UsageError("--trust-root needs --db FILE or --dsn DSN")
         return None
     ledger = store.open_ledger(read_only=True, trust_root=trust_root)
-    if trust_root is None and ledger.log.store.meta(META_TRUST_ROOT) is None:
+    if trust_root is None and ledger.trust_root is None:
         ledger.close()
         raise click.UsageError(
             "this ledger records no trust root: name the registry's root with --trust-root DID"

@@ -89,3 +89,17 @@ def test_without_a_key() -> None:
         subject = did_key_from_public_key(PrivateKey.generate(KeyType.ED25519).public_key)
         acc = led.accredit(subject, types=["Visa"], by=root, jurisdiction="EU")
         assert acc.accreditor == root_did
+
+
+def test_trust_root_is_the_bound_one_or_none(tmp_path: Path) -> None:
+    operator = PrivateKey.generate(KeyType.ED25519)
+    path = str(tmp_path / "l.db")
+    with Ledger.open(path, key=operator) as led:
+        assert led.trust_root == did_key_from_public_key(operator.public_key)
+    with Ledger.open(path, read_only=True) as led:  # recorded in the store
+        assert led.trust_root == did_key_from_public_key(operator.public_key)
+    other = did_key_from_public_key(PrivateKey.generate(KeyType.ED25519).public_key)
+    with Ledger.open(":memory:", trust_root=other) as led:
+        assert led.trust_root == other
+    with Ledger.open(":memory:") as led:
+        assert led.trust_root is None
