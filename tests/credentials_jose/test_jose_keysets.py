@@ -12,6 +12,7 @@ SHA-256 of the required members, lexicographically ordered, with no whitespace.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -28,7 +29,8 @@ from did_methods.resolver import Resolver
 V2 = "https://www.w3.org/ns/credentials/v2"
 ISSUER = "https://issuer.example"
 OTHER = "https://other.example"
-NOW = 1_780_000_000
+NOW_S = 1_780_000_000  # the signing instant, as a NumericDate
+NOW = datetime.fromtimestamp(NOW_S, UTC)
 
 
 def _credential(issuer: str = ISSUER) -> dict[str, Any]:
@@ -245,7 +247,7 @@ def test_jwcrypto_keyset_and_thumbprint_kid(kty: str, params: dict[str, str], al
     key_set.add(public)
     published = key_set.export(private_keys=False)  # the JSON text an issuer publishes
     keys = IssuerKeys({ISSUER: published})
-    payload = {**_credential(), "iss": ISSUER, "iat": NOW}
+    payload = {**_credential(), "iss": ISSUER, "iat": NOW_S}
     token = jwcrypto_jws.JWS(json.dumps(payload).encode())
     token.add_signature(
         private, alg=alg, protected={"alg": alg, "typ": "vc+jwt", "cty": "vc", "kid": thumb}

@@ -9,6 +9,7 @@ builds an :class:`IssuerKeys` and verifies with it. Each refusal has its code.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from didweb_support import Site, TLSMaterial, body, json_body
@@ -24,7 +25,8 @@ from credentials.sd_jwt import issue_sd_jwt, verify_sd_jwt
 from did_methods.http import HttpFetcher
 from did_methods.keys import KeyType, PrivateKey
 
-NOW = 1_780_000_000
+NOW = datetime(2026, 5, 28, 20, 26, 40, tzinfo=UTC)  # a fixed signing instant
+LATER = NOW + timedelta(seconds=10)
 VCT = "https://credentials.example/residence_permit"
 
 
@@ -79,7 +81,7 @@ def test_sd_jwt_vc_from_url_issuer_verifies_with_fetched_inline_jwks(
         {"issuer": issuer, "jwks": {"keys": [_jwk(key, "k1")]}}
     )
     keys = fetch_jwt_vc_issuer_keys([issuer], _fetcher(tls))
-    result = verify_sd_jwt(_issue(key, issuer), keys, now=NOW + 10)
+    result = verify_sd_jwt(_issue(key, issuer), keys, now=LATER)
     assert result.ok, result.codes
     assert result.issuer == issuer
     assert result.vct == VCT
@@ -95,7 +97,7 @@ def test_jwks_uri_is_followed(tls_web: Site, tls: TLSMaterial) -> None:
     )
     tls_web.routes["/keys.json"] = json_body({"keys": [_jwk(key, "k1")]})
     keys = fetch_jwt_vc_issuer_keys([issuer], _fetcher(tls))
-    assert verify_sd_jwt(_issue(key, issuer), keys, now=NOW + 10).ok
+    assert verify_sd_jwt(_issue(key, issuer), keys, now=LATER).ok
     assert [path for path, _ in tls_web.hits] == ["/.well-known/jwt-vc-issuer", "/keys.json"]
 
 
@@ -161,7 +163,7 @@ def test_url_issuer_refusals_by_code() -> None:
     keys = IssuerKeys({issuer: {"keys": [_jwk(key, "k1")]}, rival: {"keys": [_jwk(other, "r1")]}})
 
     def codes(token: str, resolver: object) -> list[str]:
-        result = verify_sd_jwt(token, resolver, now=NOW + 10)  # type: ignore[arg-type]
+        result = verify_sd_jwt(token, resolver, now=LATER)  # type: ignore[arg-type]
         assert not result.ok
         return list(result.codes)
 
