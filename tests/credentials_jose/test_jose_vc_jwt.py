@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -30,7 +31,15 @@ from did_methods.keys import KeyType, PrivateKey
 from did_methods.methods.key import did_key_from_public_key
 from did_methods.resolver import Resolver
 
-NOW = 1_780_000_000
+NOW_S = 1_780_000_000  # the signing instant, as a NumericDate
+NOW = datetime.fromtimestamp(NOW_S, UTC)
+
+
+def at(offset_s: int) -> datetime:
+    """The instant ``offset_s`` seconds after NOW."""
+    return NOW + timedelta(seconds=offset_s)
+
+
 V2 = "https://www.w3.org/ns/credentials/v2"
 
 
@@ -67,7 +76,7 @@ def test_round_trip(issuer: Any, resolver: Resolver) -> None:
     assert jws.header["alg"] == issuer.key.key_type.jws_alg
     payload = jws.payload
     assert payload["iss"] == issuer.did and payload["jti"] == permit("")["id"]
-    assert payload["sub"] == "did:example:amina" and payload["iat"] == NOW
+    assert payload["sub"] == "did:example:amina" and payload["iat"] == NOW_S
     # nbf/exp are the signature's times, not validFrom/validUntil (VC-JOSE-COSE 3.1.2)
     assert "nbf" not in payload and "exp" not in payload
     result = verify_vc_jwt(token, resolver, now=NOW)
@@ -88,7 +97,7 @@ def test_verified_by_jwcrypto(issuer: Any) -> None:
 
 def test_jwcrypto_token_verified_by_us(issuer: Any, resolver: Resolver) -> None:
     alg = issuer.key.key_type.jws_alg
-    payload = {**permit(issuer.did), "iss": issuer.did, "iat": NOW}
+    payload = {**permit(issuer.did), "iss": issuer.did, "iat": NOW_S}
     signer = jc_jws.JWS(json.dumps(payload))
     header = {"alg": alg, "typ": "vc+jwt", "cty": "vc", "kid": issuer.kid}
     signer.add_signature(jc_jwk.JWK(**issuer.key.private_jwk()), alg, json.dumps(header))
@@ -125,7 +134,7 @@ def test_kid_outside_the_issuer_did(
     forged = resign(
         issue_vc_jwt(permit(mallory.did), mallory.key, kid=mallory.kid, now=NOW),
         mallory.key,
-        payload={**permit(issuer.did), "iss": issuer.did, "iat": NOW},
+        payload={**permit(issuer.did), "iss": issuer.did, "iat": NOW_S},
     )
     assert codes(forged, resolver) == ("kid_not_issuer",)
     with pytest.raises(VCJoseError):
@@ -190,14 +199,16 @@ def test_vc_claim_is_refused(issuer: Any, resolver: Resolver) -> None:
 
 def test_validity_period(issuer: Any, resolver: Resolver) -> None:
     token = issue_vc_jwt(permit(issuer.did), issuer.key, kid=issuer.kid, now=NOW)
-    assert codes(token, resolver, now=1814313600) == ("expired",)
-    assert codes(token, resolver, now=1767225599) == ("not_yet_valid",)
+    assert codes(token, resolver, now=datetime(2027, 6, 30, tzinfo=UTC)) == ("expired",)
+    assert codes(token, resolver, now=datetime(2025, 12, 31, 23, 59, 59, tzinfo=UTC)) == (
+        "not_yet_valid",
+    )
     # the token's own exp is enforced on its own: an hour after signing, while the
     # credential stays valid for years
-    payload = {**CompactJWS.parse(token).payload, "exp": NOW + 3600}
+    payload = {**CompactJWS.parse(token).payload, "exp": NOW_S + 3600}
     short_lived = resign(token, issuer.key, payload=payload)
-    assert verify_vc_jwt(short_lived, resolver, now=NOW + 1800).ok
-    assert codes(short_lived, resolver, now=NOW + 7200) == ("expired",)
+    assert verify_vc_jwt(short_lived, resolver, now=at(1800)).ok
+    assert codes(short_lived, resolver, now=at(7200)) == ("expired",)
 
 
 def test_signature_times_need_not_equal_the_validity_period(
@@ -207,12 +218,12 @@ def test_signature_times_need_not_equal_the_validity_period(
     # mirror the credential; iat/nbf/exp say when the signature holds. A token with
     # exp an hour ahead and validUntil years ahead verifies.
     token = issue_vc_jwt(permit(issuer.did), issuer.key, kid=issuer.kid, now=NOW)
-    payload = {**CompactJWS.parse(token).payload, "nbf": NOW, "exp": NOW + 3600}
-    result = verify_vc_jwt(resign(token, issuer.key, payload=payload), resolver, now=NOW + 60)
+    payload = {**CompactJWS.parse(token).payload, "nbf": NOW_S, "exp": NOW_S + 3600}
+    result = verify_vc_jwt(resign(token, issuer.key, payload=payload), resolver, now=at(60))
     assert result.ok, result.explain()
     # an nbf after validFrom is no contradiction either, only not yet valid before it
-    later = {**payload, "nbf": NOW + 600}
-    assert codes(resign(token, issuer.key, payload=later), resolver, now=NOW + 60) == (
+    later = {**payload, "nbf": NOW_S + 600}
+    assert codes(resign(token, issuer.key, payload=later), resolver, now=at(60)) == (
         "not_yet_valid",
     )
 
@@ -284,15 +295,15 @@ def test_presentation_round_trip(issuer: Any, holder: Any, resolver: Resolver) -
     assert jws.header["typ"] == "vp+jwt" and jws.header["cty"] == "vp"
     assert jws.payload["holder"] == holder.did
     assert jws.payload["verifiableCredential"] == [envelope_vc_jwt(vc)]
-    result = verify_vp_jwt(vp, resolver, now=NOW + 5, nonce="c-1", audience="emp")
+    result = verify_vp_jwt(vp, resolver, now=at(5), nonce="c-1", audience="emp")
     assert result.ok, result.explain()
     assert result.check("credential[0]") is not None
-    assert verify_vp_jwt(vp, resolver, now=NOW + 5, nonce="c-2").codes == ("nonce_mismatch",)
-    assert verify_vp_jwt(vp, resolver, now=NOW + 5, audience="x").codes == ("audience_mismatch",)
+    assert verify_vp_jwt(vp, resolver, now=at(5), nonce="c-2").codes == ("nonce_mismatch",)
+    assert verify_vp_jwt(vp, resolver, now=at(5), audience="x").codes == ("audience_mismatch",)
     # stale past max_age (300 s) plus the default clock skew (60 s)
-    assert verify_vp_jwt(vp, resolver, now=NOW + 360).ok
-    assert verify_vp_jwt(vp, resolver, now=NOW + 361).codes == ("presentation_stale",)
-    assert verify_vp_jwt(vp, resolver, now=NOW + 301, leeway=0).codes == ("presentation_stale",)
+    assert verify_vp_jwt(vp, resolver, now=at(360)).ok
+    assert verify_vp_jwt(vp, resolver, now=at(361)).codes == ("presentation_stale",)
+    assert verify_vp_jwt(vp, resolver, now=at(301), leeway=0).codes == ("presentation_stale",)
 
 
 def test_presentation_with_a_bad_credential(issuer: Any, holder: Any, resolver: Resolver) -> None:
@@ -322,11 +333,9 @@ def test_presentation_signed_with_an_assertion_only_key(holder: Any) -> None:
 
 
 def test_verify_jwt_dispatches_on_typ(issuer: Any, holder: Any, resolver: Resolver) -> None:
-    from datetime import UTC, datetime
-
     from credentials.jose import verify_jwt
 
-    at = datetime.fromtimestamp(NOW, UTC)
+    at = NOW
     vc = issue_vc_jwt(permit(issuer.did), issuer.key, kid=issuer.kid, now=at)
     vp = issue_vp_jwt(None, holder.key, kid=holder.kid, credentials=[vc], nonce="x", now=at)
     assert verify_jwt(vc, resolver, now=at).format == "vc+jwt"
