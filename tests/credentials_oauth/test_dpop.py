@@ -28,9 +28,15 @@ from did_methods.errors import ParseError
 from did_methods.keys import KeyType, PrivateKey
 
 RFC = load_vector("dpop-rfc9449/rfc9449-examples.json")
-NOW = 1_780_000_000
+NOW_S = 1_780_000_000  # the proofs' iat, a NumericDate
+NOW = datetime.fromtimestamp(NOW_S, UTC)
 TOKEN_URL = "https://issuer.example/token"
 ACCESS = "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU"
+
+
+def utc(numeric_date: float) -> datetime:
+    """A NumericDate (seconds since the epoch) as the aware datetime the APIs take."""
+    return datetime.fromtimestamp(numeric_date, UTC)
 
 
 def _verify(proof: str, **kwargs: Any) -> Any:
@@ -51,7 +57,7 @@ def _code(call: Callable[[], object]) -> str:
 
 def test_rfc9449_token_request_proof_verifies() -> None:
     case = RFC["token_request_proof"]
-    proof = _verify(case["proof"], htm=case["htm"], htu=case["htu"], now=case["iat"] + 5)
+    proof = _verify(case["proof"], htm=case["htm"], htu=case["htu"], now=utc(case["iat"] + 5))
     assert proof.jkt == RFC["jkt"]
     assert (proof.jti, proof.iat, proof.htm) == ("-BwC3ESc6acc2lTc", 1562262616.0, "POST")
 
@@ -63,13 +69,13 @@ def test_rfc9449_resource_proof_with_access_token_verifies() -> None:
         case["proof"],
         htm="GET",
         htu=case["htu"] + "?page=2#top",  # the request's query and fragment are ignored
-        now=case["iat"],
+        now=utc(case["iat"]),
         access_token=case["access_token"],
         jkt=RFC["jkt"],
     )
     assert proof.claims["ath"] == case["ath"]
     # the same proof with another token, or bound to another key, is refused
-    other = {"htm": "GET", "htu": case["htu"], "now": case["iat"]}
+    other = {"htm": "GET", "htu": case["htu"], "now": utc(case["iat"])}
     assert _code(lambda: _verify(case["proof"], access_token="x", jkt=RFC["jkt"], **other)) == (
         "dpop_ath_mismatch"
     )
@@ -95,7 +101,7 @@ def test_round_trip_with_token_and_nonce(key_type: KeyType) -> None:
     key = PrivateKey.generate(key_type)
     proof = create_dpop_proof(
         key, htm="GET", htu="HTTPS://Issuer.Example:443/credential?x=1", access_token=ACCESS,
-        nonce="n-0S6_WzA2Mj", now=datetime.fromtimestamp(NOW, UTC),
+        nonce="n-0S6_WzA2Mj", now=NOW,
     )  # fmt: skip
     got = _verify(
         proof,
@@ -133,7 +139,7 @@ def test_we_verify_a_proof_jwcrypto_signed(key_type: KeyType) -> None:
     signer = _jwcrypto_key(key)
     alg = key_type.jws_alg
     header = {"typ": "dpop+jwt", "alg": alg, "jwk": json.loads(signer.export_public())}
-    claims = {"jti": "a-unique-id-1", "htm": "POST", "htu": TOKEN_URL, "iat": NOW}
+    claims = {"jti": "a-unique-id-1", "htm": "POST", "htu": TOKEN_URL, "iat": NOW_S}
     token = jwcrypto_jws.JWS(json.dumps(claims))
     token.add_signature(signer, alg=alg, protected=json.dumps(header))
     got = _verify(token.serialize(compact=True))
@@ -151,7 +157,7 @@ def _forge(
 ) -> str:
     """A proof signed by ``key`` with the given header and claim changes."""
     head = {"typ": "dpop+jwt", "alg": key.key_type.jws_alg, "jwk": key.public_key.to_jwk()}
-    body: dict[str, Any] = {"jti": "j-1", "htm": "POST", "htu": TOKEN_URL, "iat": NOW}
+    body: dict[str, Any] = {"jti": "j-1", "htm": "POST", "htu": TOKEN_URL, "iat": NOW_S}
     head.update(header or {})
     body.update(claims or {})
     for name in drop:
@@ -188,8 +194,8 @@ KEY = PrivateKey.generate(KeyType.P256)
         (_forge(KEY, claims={"htu": "http://issuer.example/token"}), "dpop_htu_mismatch"),
         (_forge(KEY, claims={"htu": "https://evil.example/token"}), "dpop_htu_mismatch"),
         (_forge(KEY, claims={"htu": "https://u@issuer.example/token"}), "dpop_htu_mismatch"),
-        (_forge(KEY, claims={"iat": NOW + 61}), "dpop_iat_future"),
-        (_forge(KEY, claims={"iat": NOW - 361}), "dpop_iat_stale"),
+        (_forge(KEY, claims={"iat": NOW_S + 61}), "dpop_iat_future"),
+        (_forge(KEY, claims={"iat": NOW_S - 361}), "dpop_iat_stale"),
     ],
 )  # fmt: skip
 def test_refusals(proof: str, code: str) -> None:
@@ -197,10 +203,10 @@ def test_refusals(proof: str, code: str) -> None:
 
 
 def test_edges_of_the_iat_window_pass() -> None:
-    _verify(_forge(KEY, claims={"iat": NOW + 60}))
-    _verify(_forge(KEY, claims={"iat": NOW - 360}))
-    _verify(_forge(KEY, claims={"iat": NOW - 10}), max_age=5, skew=5)
-    assert _code(lambda: _verify(_forge(KEY, claims={"iat": NOW - 11}), max_age=5, skew=5)) == (
+    _verify(_forge(KEY, claims={"iat": NOW_S + 60}))
+    _verify(_forge(KEY, claims={"iat": NOW_S - 360}))
+    _verify(_forge(KEY, claims={"iat": NOW_S - 10}), max_age=5, skew=5)
+    assert _code(lambda: _verify(_forge(KEY, claims={"iat": NOW_S - 11}), max_age=5, skew=5)) == (
         "dpop_iat_stale"
     )
 
@@ -229,7 +235,11 @@ def test_a_jti_is_accepted_once_and_forgotten_after_its_window() -> None:
     assert _code(lambda: _verify(proof, jti_store=store)) == "dpop_replayed"
     assert len(store) == 1
     # a later proof expires the old entry (iat + 300 + 60 <= now)
-    _verify(_forge(KEY, claims={"jti": "j-2", "iat": NOW + 400}), jti_store=store, now=NOW + 400)
+    _verify(
+        _forge(KEY, claims={"jti": "j-2", "iat": NOW_S + 400}),
+        jti_store=store,
+        now=utc(NOW_S + 400),
+    )
     assert len(store) == 1
 
 
