@@ -6,6 +6,7 @@ import itertools
 from typing import Any
 
 import pytest
+from instants import utc
 
 from credentials.sd_jwt import (
     MAX_DISCLOSURES,
@@ -20,7 +21,8 @@ from did_methods.encoding import b64url_decode, b64url_encode
 from did_methods.errors import PolicyError
 from did_methods.keys import KeyType, PrivateKey
 
-NOW = 1_800_000_000
+NOW_S = 1_800_000_000  # a NumericDate (seconds), as in the tokens
+NOW = utc(NOW_S)
 KEY = PrivateKey.generate(KeyType.ED25519)
 CLAIMS = {"a": 1, "b": {"c": 2, "d": [3, 4]}, "e": "x"}
 PATHS = [("a",), ("b",), ("b", "c"), ("b", "d", 1)]
@@ -31,7 +33,7 @@ def issue(**kw: Any) -> str:
         "issuer": "https://issuer.example",
         "vct": "urn:test",
         "disclosable": PATHS,
-        "iat": NOW,
+        "iat": NOW_S,
         **kw,
     }
     return issue_sd_jwt(CLAIMS, KEY, **args)
@@ -40,12 +42,12 @@ def issue(**kw: Any) -> str:
 def test_header_and_registered_claims() -> None:
     holder = PrivateKey.generate(KeyType.P256)
     sd = SdJwt.parse(
-        issue(holder_key=holder.public_key, exp=NOW + 10, nbf=NOW - 10, status={"x": 1})
+        issue(holder_key=holder.public_key, exp=NOW_S + 10, nbf=NOW_S - 10, status={"x": 1})
     )
     assert sd.unverified_header == {"alg": "EdDSA", "typ": "dc+sd-jwt"}
     payload = sd.unverified_payload
     assert payload["iss"] == "https://issuer.example" and payload["vct"] == "urn:test"
-    assert (payload["iat"], payload["nbf"], payload["exp"]) == (NOW, NOW - 10, NOW + 10)
+    assert (payload["iat"], payload["nbf"], payload["exp"]) == (NOW_S, NOW_S - 10, NOW_S + 10)
     assert payload["_sd_alg"] == "sha-256"
     assert payload["cnf"] == {"jwk": holder.public_key.to_jwk()}
     assert payload["status"] == {"x": 1}
@@ -127,7 +129,7 @@ def test_paths_that_name_no_claim_or_a_clear_one(path: tuple[Any, ...]) -> None:
 )
 def test_claims_that_cannot_be_issued(claims: dict[Any, Any]) -> None:
     with pytest.raises(SdJwtError):
-        issue_sd_jwt(claims, KEY, issuer="i", vct="v", disclosable=[], iat=NOW)
+        issue_sd_jwt(claims, KEY, issuer="i", vct="v", disclosable=[], iat=NOW_S)
 
 
 def test_kid_must_belong_to_a_did_issuer() -> None:

@@ -6,12 +6,14 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from instants import utc
 
 from credentials.sd_jwt import ClaimPath, SdJwt, issue_sd_jwt, present, verify_sd_jwt
 from did_methods.errors import SSIWalletError
 from did_methods.keys import KeyType, PrivateKey
 
-NOW = 1_800_000_000
+NOW_S = 1_800_000_000  # a NumericDate (seconds), as in the tokens
+NOW = utc(NOW_S)
 ISSUER = PrivateKey.generate(KeyType.ED25519)
 HOLDER = PrivateKey.generate(KeyType.P256)
 
@@ -89,7 +91,7 @@ def test_any_subset_reveals_exactly_that_subset(
         vct="urn:test",
         disclosable=sd,
         holder_key=HOLDER.public_key,
-        iat=NOW,
+        iat=NOW_S,
         decoys=data.draw(st.integers(0, 3)),
     )
     shown = present(issued, chosen, holder_key=HOLDER, nonce="n", audience="a", now=NOW)
@@ -120,7 +122,7 @@ _SAMPLE = issue_sd_jwt(
     vct="urn:test",
     disclosable=[("a",), ("a", "b", 1), ("c",)],
     holder_key=HOLDER.public_key,
-    iat=NOW,
+    iat=NOW_S,
 )
 _SHOWN = present(_SAMPLE, [("a",), ("c",)], holder_key=HOLDER, nonce="n", audience="a", now=NOW)
 
@@ -153,7 +155,7 @@ json_like = st.recursive(
 def test_issue_with_arbitrary_input_raises_only_our_errors(claims: Any, paths: Any) -> None:
     try:
         issued = issue_sd_jwt(
-            claims, ISSUER, issuer="https://i.example", vct="urn:t", disclosable=paths, iat=NOW
+            claims, ISSUER, issuer="https://i.example", vct="urn:t", disclosable=paths, iat=NOW_S
         )
     except SSIWalletError:
         return

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import yaml
+from instants import utc
 from jwcrypto.jwk import JWK
 from sd_jwt.common import SDObj
 from sd_jwt.holder import SDJWTHolder
@@ -135,20 +137,22 @@ def test_case_with_our_issuer_holder_and_verifier(name: str) -> None:
     )
     chosen = disclosed_paths(case["holder_disclosed_claims"], (), [])
     kb: dict[str, Any] = {"holder_key": holder_key, "nonce": NONCE, "audience": VERIFIER}
-    shown = present(issued, chosen, now=IAT + 5, **(kb if bound else {}))
+    shown = present(issued, chosen, now=utc(IAT + 5), **(kb if bound else {}))
     result = verify_sd_jwt(
         shown,
         issuer_key=issuer_key.public_key,
-        now=IAT + 10,
+        now=utc(IAT + 10),
         **({"nonce": NONCE, "audience": VERIFIER} if bound else {}),
     )
     assert result.ok, result.explain()
     assert user_claims(result.document) == case["expect_verified_user_claims"]
 
 
-def _reference_issue(case: dict[str, Any], *, holder: JWK | None, fmt: str) -> str:
+def _reference_issue(
+    case: dict[str, Any], *, holder: JWK | None, fmt: str, iat: int = IAT, exp: int = EXP
+) -> str:
     headers = {"typ": "dc+sd-jwt", **case.get("extra_header_parameters", {})}
-    claims = {"iss": ISSUER, "iat": IAT, "exp": EXP, "vct": VCT, **to_sdobj(case["user_claims"])}
+    claims = {"iss": ISSUER, "iat": iat, "exp": exp, "vct": VCT, **to_sdobj(case["user_claims"])}
     issuer = SDJWTIssuer(
         claims,
         JWK(**ISSUER_JWK),
@@ -166,7 +170,17 @@ def test_reference_issued_and_presented_verified_by_us(name: str) -> None:
     bound = bool(case.get("key_binding"))
     fmt = case.get("serialization_format", "compact")
     holder_jwk = JWK(**HOLDER_JWK)
-    issued = _reference_issue(case, holder=holder_jwk if bound else None, fmt=fmt)
+    # the reference holder stamps its KB-JWT with the wall clock (int(time())), so the
+    # credential is issued now, valid for the settings' 1000 days, not until the fixed
+    # 2029-09-01 of settings.yml (which would fail every run after that day)
+    issued_at = int(time.time())
+    issued = _reference_issue(
+        case,
+        holder=holder_jwk if bound else None,
+        fmt=fmt,
+        iat=issued_at,
+        exp=issued_at + SETTINGS["expiry_seconds"],
+    )
     holder = SDJWTHolder(issued, serialization_format=fmt)
     if bound:
         holder.create_presentation(
@@ -175,7 +189,7 @@ def test_reference_issued_and_presented_verified_by_us(name: str) -> None:
     else:
         holder.create_presentation(case["holder_disclosed_claims"])
     issuer_key = PrivateKey.from_jwk(ISSUER_JWK).public_key
-    now = time.time()
+    now = datetime.now(UTC)  # after the KB-JWT's iat
     # sd-jwt 0.10 takes a JSON-serialised KB-JWT's sd_hash over the JSON text, where
     # RFC 9901 section 8.1 takes it over the rebuilt compact form (which we follow),
     # so key binding interoperates in the compact serialisation only.

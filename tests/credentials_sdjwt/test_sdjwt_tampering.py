@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from instants import utc
 
 from credentials._jws import dumps, sign_compact
 from credentials.result import Check
@@ -17,7 +18,8 @@ from did_methods.errors import ResolutionError, VerificationError
 from did_methods.keys import KeyType, PrivateKey
 from did_methods.resolver import Resolver
 
-NOW = 1_800_000_000
+NOW_S = 1_800_000_000  # a NumericDate (seconds), as in the tokens
+NOW = utc(NOW_S)
 NONCE, AUD = "n-0S6_WzA2Mj", "https://employer.example"
 CLAIMS = {
     "given_name": "Amina",
@@ -47,8 +49,8 @@ def issued(issuer: Any, holder: Any) -> str:
         vct="https://example.eu/WorkPermit",
         disclosable=PATHS,
         holder_key=holder.key.public_key,
-        iat=NOW - 100,
-        exp=NOW + 86400,
+        iat=NOW_S - 100,
+        exp=NOW_S + 86400,
     )
 
 
@@ -118,7 +120,7 @@ def test_foreign_disclosure(issued: str, issuer: Any, resolver: Resolver) -> Non
         kid=issuer.kid,
         vct="x",
         disclosable=[("given_name",)],
-        iat=NOW,
+        iat=NOW_S,
     )
     foreign = SdJwt.parse(other).disclosures[0]
     tampered = with_disclosures(issued, [*SdJwt.parse(issued).disclosures, foreign])
@@ -144,7 +146,7 @@ def test_kb_signed_by_another_key(issued: str, holder: Any, resolver: Resolver) 
     prefix = present(issued, [("work",)])
     sd = SdJwt.parse(prefix)
     sd_hash = b64url_encode(hashlib.sha256(sd.presentation_prefix().encode()).digest())
-    payload = {"iat": NOW, "aud": AUD, "nonce": NONCE, "sd_hash": sd_hash}
+    payload = {"iat": NOW_S, "aud": AUD, "nonce": NONCE, "sd_hash": sd_hash}
     thief = PrivateKey.generate(KeyType.P256)
     kb = sign_compact({"typ": "kb+jwt"}, dumps(payload), thief)
     assert check(prefix + kb, resolver) == ("kb_signature_invalid",)
@@ -156,19 +158,19 @@ def test_kb_signed_by_another_key(issued: str, holder: Any, resolver: Resolver) 
 def test_kb_missing_stale_or_from_the_future(issued: str, holder: Any, resolver: Resolver) -> None:
     assert check(present(issued, [("work",)]), resolver) == ("kb_missing",)
     # kb_max_age (300 s) and the default clock skew (60 s) on the KB-JWT's iat
-    old = kb_present(issued, holder, [("work",)], now=NOW - 361)
+    old = kb_present(issued, holder, [("work",)], now=utc(NOW_S - 361))
     assert check(old, resolver) == ("kb_stale",)
     assert check(old, resolver, kb_max_age=600) == ()
-    assert check(kb_present(issued, holder, [("work",)], now=NOW - 360), resolver) == ()
-    future = kb_present(issued, holder, [("work",)], now=NOW + 61)
+    assert check(kb_present(issued, holder, [("work",)], now=utc(NOW_S - 360)), resolver) == ()
+    future = kb_present(issued, holder, [("work",)], now=utc(NOW_S + 61))
     assert check(future, resolver) == ("kb_not_yet_valid",)
-    assert check(kb_present(issued, holder, [("work",)], now=NOW + 60), resolver) == ()
+    assert check(kb_present(issued, holder, [("work",)], now=utc(NOW_S + 60)), resolver) == ()
 
 
 def test_kb_wrong_typ(issued: str, holder: Any, resolver: Resolver) -> None:
     prefix = present(issued, [("work",)])
     sd_hash = b64url_encode(hashlib.sha256(prefix.encode()).digest())
-    payload = {"iat": NOW, "aud": AUD, "nonce": NONCE, "sd_hash": sd_hash}
+    payload = {"iat": NOW_S, "aud": AUD, "nonce": NONCE, "sd_hash": sd_hash}
     kb = sign_compact({"typ": "JWT"}, dumps(payload), holder.key)
     assert check(prefix + kb, resolver) == ("kb_typ_invalid",)
 
@@ -177,7 +179,7 @@ def test_issuer_payload_changed(issued: str, issuer: Any, resolver: Resolver) ->
     sd = SdJwt.parse(issued)
     h, _, s = sd.jwt_text.split(".")
     payload = dict(sd.unverified_payload)
-    payload["exp"] = NOW + 10**9
+    payload["exp"] = NOW_S + 10**9
     forged = ".".join((h, b64url_encode(dumps(payload)), s))
     text = with_disclosures(issued, list(sd.disclosures)).replace(sd.jwt_text, forged)
     assert check(text, resolver, nonce=None, audience=None) == ("signature_invalid",)
@@ -212,7 +214,7 @@ def test_alg_that_does_not_fit_the_key(issued: str, issuer: Any, resolver: Resol
 
 def test_kid_of_another_did(issuer: Any, new_party: Callable[..., Any], resolver: Resolver) -> None:
     other = new_party(KeyType.ED25519)
-    text = issue_sd_jwt({"a": 1}, other.key, issuer=other.did, kid=other.kid, vct="x", iat=NOW)
+    text = issue_sd_jwt({"a": 1}, other.key, issuer=other.did, kid=other.kid, vct="x", iat=NOW_S)
     sd = SdJwt.parse(text)
     # re-sign the same claims under the other key but claim to be `issuer`
     payload = {**sd.unverified_payload, "iss": issuer.did}
@@ -240,29 +242,29 @@ def test_key_not_authorised_for_assertion() -> None:
     doc = DIDDocument.build(
         did, verification_methods=(vm,), relationships={"authentication": (vm.id,)}
     )
-    text = issue_sd_jwt({"a": 1}, key, issuer=did, kid=vm.id, vct="x", iat=NOW)
+    text = issue_sd_jwt({"a": 1}, key, issuer=did, kid=vm.id, vct="x", iat=NOW_S)
     assert check(text, _DocResolver(doc), nonce=None, audience=None) == ("key_not_authorised",)  # type: ignore[arg-type]
-    unknown = issue_sd_jwt({"a": 1}, key, issuer=did, kid=f"{did}#k2", vct="x", iat=NOW)
+    unknown = issue_sd_jwt({"a": 1}, key, issuer=did, kid=f"{did}#k2", vct="x", iat=NOW_S)
     assert check(unknown, _DocResolver(doc), nonce=None, audience=None) == ("key_unresolved",)  # type: ignore[arg-type]
 
 
 def test_expired_and_not_yet_valid(issuer: Any, resolver: Resolver) -> None:
-    kw: dict[str, Any] = {"issuer": issuer.did, "kid": issuer.kid, "vct": "x", "iat": NOW - 10}
+    kw: dict[str, Any] = {"issuer": issuer.did, "kid": issuer.kid, "vct": "x", "iat": NOW_S - 10}
     # exp and nbf hold within the default clock skew (60 s), not beyond it
-    expired = issue_sd_jwt({"a": 1}, issuer.key, exp=NOW - 60, **kw)
+    expired = issue_sd_jwt({"a": 1}, issuer.key, exp=NOW_S - 60, **kw)
     assert check(expired, resolver, nonce=None, audience=None) == ("expired",)
-    just = issue_sd_jwt({"a": 1}, issuer.key, exp=NOW - 59, **kw)
+    just = issue_sd_jwt({"a": 1}, issuer.key, exp=NOW_S - 59, **kw)
     assert check(just, resolver, nonce=None, audience=None) == ()
-    early = issue_sd_jwt({"a": 1}, issuer.key, nbf=NOW + 61, **kw)
+    early = issue_sd_jwt({"a": 1}, issuer.key, nbf=NOW_S + 61, **kw)
     assert check(early, resolver, nonce=None, audience=None) == ("not_yet_valid",)
-    soon = issue_sd_jwt({"a": 1}, issuer.key, nbf=NOW + 60, **kw)
+    soon = issue_sd_jwt({"a": 1}, issuer.key, nbf=NOW_S + 60, **kw)
     assert check(soon, resolver, nonce=None, audience=None) == ()
 
 
 def test_status_checker_plugs_in(issuer: Any, resolver: Resolver) -> None:
     status = {"status_list": {"idx": 7, "uri": "https://status.example/1"}}
     text = issue_sd_jwt(
-        {"a": 1}, issuer.key, issuer=issuer.did, kid=issuer.kid, vct="x", iat=NOW, status=status
+        {"a": 1}, issuer.key, issuer=issuer.did, kid=issuer.kid, vct="x", iat=NOW_S, status=status
     )
     seen: list[Any] = []
 
@@ -282,7 +284,7 @@ def test_status_checker_plugs_in(issuer: Any, resolver: Resolver) -> None:
 
 
 def craft(issuer: Any, payload: dict[str, Any], disclosures: list[str]) -> str:
-    body = {"iss": issuer.did, "iat": NOW, "vct": "x", **payload}
+    body = {"iss": issuer.did, "iat": NOW_S, "vct": "x", **payload}
     jwt = sign_compact({"typ": "dc+sd-jwt", "kid": issuer.kid}, dumps(body), issuer.key)
     return "".join(s + "~" for s in (jwt, *disclosures))
 
