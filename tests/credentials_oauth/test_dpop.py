@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from instants import utc
 from jwcrypto import jwk as jwcrypto_jwk
 from jwcrypto import jws as jwcrypto_jws
 from vector_files import load_vector
@@ -29,14 +29,9 @@ from did_methods.keys import KeyType, PrivateKey
 
 RFC = load_vector("dpop-rfc9449/rfc9449-examples.json")
 NOW_S = 1_780_000_000  # the proofs' iat, a NumericDate
-NOW = datetime.fromtimestamp(NOW_S, UTC)
+NOW = utc(NOW_S)
 TOKEN_URL = "https://issuer.example/token"
 ACCESS = "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU"
-
-
-def utc(numeric_date: float) -> datetime:
-    """A NumericDate (seconds since the epoch) as the aware datetime the APIs take."""
-    return datetime.fromtimestamp(numeric_date, UTC)
 
 
 def _verify(proof: str, **kwargs: Any) -> Any:
