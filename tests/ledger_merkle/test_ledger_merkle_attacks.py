@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from instants import utc
 
 from did_methods.errors import VerificationError
 from did_methods.keys import KeyType, PrivateKey
@@ -97,7 +98,9 @@ def test_attack_cosignature_replayed_as_log_signature() -> None:
     witness = Witness(ORIGIN, key, logs={ORIGIN: [signer.verifier]})
     _, _, cr = _tree(2)
     cosigned = SignedNote.parse(
-        witness.cosign(sign_checkpoint(Checkpoint(ORIGIN, 2, cr.root()), signer), now=lambda: 5)
+        witness.cosign(
+            sign_checkpoint(Checkpoint(ORIGIN, 2, cr.root()), signer), now=lambda: utc(5)
+        )
     )
     cosig = cosigned.signatures[-1]
     relabelled = NoteSignature(cosig.name, as_log.key_id, cosig.signature[8:])
@@ -119,9 +122,9 @@ def test_attack_rollback_to_an_older_checkpoint() -> None:
     witness = Witness(
         "w.example", PrivateKey(KeyType.ED25519, b"\x15" * 32), logs={ORIGIN: [LOG.verifier]}
     )
-    witness.cosign(sign_checkpoint(Checkpoint(ORIGIN, 9, cr.root()), LOG), now=lambda: 1)
+    witness.cosign(sign_checkpoint(Checkpoint(ORIGIN, 9, cr.root()), LOG), now=lambda: utc(1))
     with pytest.raises(VerificationError) as exc:
-        witness.cosign(sign_checkpoint(Checkpoint(ORIGIN, 5, old.root()), LOG), now=lambda: 2)
+        witness.cosign(sign_checkpoint(Checkpoint(ORIGIN, 5, old.root()), LOG), now=lambda: utc(2))
     assert exc.value.code == "rollback"
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from instants import utc
 
 from did_methods.errors import ParseError, StoreError, VerificationError
 from did_methods.keys import KeyType, PrivateKey
@@ -39,7 +41,7 @@ ORIGIN = "example.org/log"
 LOG = NoteSigner(ORIGIN, PrivateKey(KeyType.ED25519, b"\x01" * 32))
 W1_KEY = PrivateKey(KeyType.ED25519, b"\x02" * 32)
 W2_KEY = PrivateKey(KeyType.ED25519, b"\x03" * 32)
-NOW = 1_700_000_000
+NOW = 1_700_000_000  # seconds: the u64 time a cosignature carries
 
 
 class Tree:
@@ -65,8 +67,8 @@ def _witness(state: object = None, key: PrivateKey = W1_KEY, name: str = "w1.exa
     return Witness(name, key, state, logs={ORIGIN: [LOG.verifier]})  # type: ignore[arg-type]
 
 
-def _clock() -> float:
-    return NOW
+def _clock() -> datetime:
+    return utc(NOW)
 
 
 def test_c2sp_example_cosignature_layout() -> None:
@@ -117,11 +119,11 @@ def test_witness_cosigns_growth_and_clients_verify_quorum() -> None:
     # Stale or future cosignatures do not count.
     with pytest.raises(VerificationError):
         verify_cosigned_checkpoint(
-            both, [LOG.verifier], [w1.verifier], quorum=1, now=lambda: NOW + 1000, max_age=10
+            both, [LOG.verifier], [w1.verifier], quorum=1, now=lambda: utc(NOW + 1000), max_age=10
         )
     with pytest.raises(VerificationError):
         verify_cosigned_checkpoint(
-            both, [LOG.verifier], [w1.verifier], quorum=1, now=lambda: NOW - 1000
+            both, [LOG.verifier], [w1.verifier], quorum=1, now=lambda: utc(NOW - 1000)
         )
     # Then the log grows, with a proof from the cosigned size.
     old = tree.cr.size
@@ -133,7 +135,7 @@ def test_witness_cosigns_growth_and_clients_verify_quorum() -> None:
         == 13
     )
     # The same checkpoint again is cosigned again (fresh time), without a proof.
-    assert w1.cosign(tree.note(), now=lambda: NOW + 5) != again
+    assert w1.cosign(tree.note(), now=lambda: utc(NOW + 5)) != again
 
 
 def test_tampered_cosignature_fails() -> None:
