@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ledger_store_support import FIXED_MS, ORIGIN, Submitter, pg_drop_schema, pg_dsn
+from ledger_store_support import FIXED, ORIGIN, Submitter, pg_drop_schema, pg_dsn
 
 from ledger._merkle import CompactRange, hash_leaf
 from ledger.audit import AuditReport, audit
@@ -320,7 +320,7 @@ def test_check_nodes_reports_the_earlier_of_node_and_entry_findings(
     assert_bad(run_audit(db), 9, "missing")
 
 
-_FUZZ_DRAFTS = Submitter(5).drafts(12, tag="fuzz", at_ms=FIXED_MS)  # see test_ledger_log
+_FUZZ_DRAFTS = Submitter(5).drafts(12, tag="fuzz", at=FIXED)  # see test_ledger_log
 
 
 @settings(max_examples=100)
@@ -329,7 +329,7 @@ def test_audit_reports_arbitrary_stored_bytes_and_never_raises(
     index: int, junk: bytes, keys: bool
 ) -> None:
     store = MemoryStore()
-    Log(store, origin=ORIGIN, clock=lambda: FIXED_MS).append_batch(_FUZZ_DRAFTS)
+    Log(store, origin=ORIGIN, clock=lambda: FIXED).append_batch(_FUZZ_DRAFTS)
     original = store._entries[index]
     store._entries[index] = junk
     report = audit(store, key_lookup=did_key_lookup if keys else None, check_nodes=True)

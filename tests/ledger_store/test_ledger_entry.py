@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ledger_store_support import Submitter
 
+from did_methods._wire.dates import from_unix_ms
 from did_methods.errors import SSIWalletError, VerificationError
 from did_methods.keys import KeyType, PrivateKey
 from ledger.entry import (
@@ -215,7 +216,9 @@ def test_fields_are_validated(field: str, value: object) -> None:
 
 
 def test_sign_and_verify(alice: Submitter, bob: Submitter) -> None:
-    draft = EntryDraft("status.anchor", b"\x01" * 32).sign(alice.key, alice.did_url, now=lambda: 42)
+    draft = EntryDraft("status.anchor", b"\x01" * 32).sign(
+        alice.key, alice.did_url, now=lambda: from_unix_ms(42)
+    )
     assert draft.timestamp == 42
     draft.verify_signature(alice.key.public_key)
     entry = Entry.from_draft(draft, index=0, prev_hash=GENESIS_PREV_HASH)

@@ -4,6 +4,7 @@ hand-written signing input equals cbor2's canonical encoding at every head bound
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import cbor2
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from did_methods._wire.dates import from_unix_ms
 from did_methods.keys import PrivateKey
 from ledger.entry import SIGNING_CONTEXT, Entry, EntryDraft, SignedDraft
 from ledger.errors import EntryError
@@ -118,14 +120,21 @@ def test_signing_input_heads_at_every_length_boundary(payload_size: int, timesta
 @pytest.mark.parametrize(
     ("submitter", "now"),
     [
-        ("did:key:zé", 1),
-        ("not a did", 1),
-        ("did:key:\ud800", 1),
-        ("did:key:z6Mk#a", -1),
-        ("did:key:z6Mk#a", 2**64),
+        ("did:key:zé", from_unix_ms(1)),
+        ("not a did", from_unix_ms(1)),
+        ("did:key:\ud800", from_unix_ms(1)),
+        ("did:key:z6Mk#a", from_unix_ms(-1)),  # before the epoch
     ],
 )
-def test_sign_refuses_malformed_fields_before_signing(submitter: str, now: int) -> None:
+def test_sign_refuses_malformed_fields_before_signing(submitter: str, now: datetime) -> None:
     key = PrivateKey.generate(randbytes=lambda n: b"\x03" * n)
     with pytest.raises(EntryError):
         EntryDraft("demo", b"x").sign(key, submitter, now=lambda: now)
+
+
+def test_sign_refuses_a_legacy_clock_past_the_timestamp_range() -> None:
+    # Only the deprecated shape (a clock returning Unix milliseconds) can name an
+    # instant past what a datetime holds; it is refused all the same.
+    key = PrivateKey.generate(randbytes=lambda n: b"\x03" * n)
+    with pytest.deprecated_call(), pytest.raises(EntryError):
+        EntryDraft("demo", b"x").sign(key, "did:key:z6Mk#a", now=lambda: 2**64)

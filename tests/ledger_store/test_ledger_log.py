@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ledger_store_support import FIXED_MS, ORIGIN, Submitter
+from ledger_store_support import FIXED, ORIGIN, Submitter
 
+from did_methods._wire.dates import from_unix_ms
 from did_methods.keys import PrivateKey, PublicKey
 from ledger._merkle import hash_children, hash_leaf
 from ledger.audit import audit
@@ -112,7 +113,7 @@ def test_a_second_handle_sees_the_same_log(
 def test_checkpoints_are_signed_stored_and_verifiable(
     store: Store, alice: Submitter, note_signer: NoteSigner
 ) -> None:
-    clock = iter(range(1_000, 10_000, 1_000))
+    clock = iter(from_unix_ms(ms) for ms in range(1_000, 10_000, 1_000))
     now = 1_700_000_000_000
     log = Log(
         store, origin=ORIGIN, signer=note_signer, clock=lambda: next(clock), max_clock_skew_ms=None
@@ -163,7 +164,7 @@ def test_bad_drafts_reject_the_whole_batch(store: Store, alice: Submitter, bob: 
     )
     _raises_rejected(log, [wrong_fragment], "key_unknown", 0)
     # Timestamps outside the allowed skew, either way.
-    old = EntryDraft("k", b"p").sign(alice.key, alice.did_url, now=lambda: 1_000)
+    old = EntryDraft("k", b"p").sign(alice.key, alice.did_url, now=lambda: from_unix_ms(1_000))
     _raises_rejected(log, [old], "timestamp_skew", 0)
     # Payload above the log's bound.
     small = Log(store, origin=ORIGIN, max_payload=8)
@@ -354,14 +355,14 @@ def draft_entry_bytes(log: Log) -> bytes:
 _PROPERTY_SUBMITTER = Submitter(9)
 # Signed once at import, appended whenever the test runs: at a fixed instant, and the
 # logs below keep that clock, so a slow run never meets the clock-skew bound.
-_PROPERTY_DRAFTS = _PROPERTY_SUBMITTER.drafts(80, tag="p", at_ms=FIXED_MS)
+_PROPERTY_DRAFTS = _PROPERTY_SUBMITTER.drafts(80, tag="p", at=FIXED)
 
 
 @settings(max_examples=60)
 @given(st.lists(st.integers(1, 9), min_size=1, max_size=9), st.data())
 def test_append_prove_verify_round_trip(batches: list[int], data: st.DataObject) -> None:
     store = MemoryStore()
-    log = Log(store, origin=ORIGIN, clock=lambda: FIXED_MS)
+    log = Log(store, origin=ORIGIN, clock=lambda: FIXED)
     sizes = [0]
     pos = 0
     for count in batches:
@@ -378,6 +379,6 @@ def test_append_prove_verify_round_trip(batches: list[int], data: st.DataObject)
     size1 = data.draw(st.integers(1, size))
     verify_consistency(log.prove_consistency(size1, size), reference_root(leaves[:size1]), root)
     # Batch boundaries do not change the tree: a log built in one batch agrees.
-    single = Log(MemoryStore(), origin=ORIGIN, clock=lambda: FIXED_MS)
+    single = Log(MemoryStore(), origin=ORIGIN, clock=lambda: FIXED)
     single.append_batch(_PROPERTY_DRAFTS[:pos])
     assert single.root() == log.root() and single.store.tail() == store.tail()
