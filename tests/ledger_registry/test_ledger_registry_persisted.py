@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from ledger_registry.ledger_registry_support import FakeClock
 
+from did_methods._wire.dates import from_unix_ms
 from did_methods.keys import KeyType, PrivateKey
 from ledger.entry import EntryDraft, SignedDraft
 from ledger.facade import Ledger
@@ -71,7 +72,7 @@ def raw_log(store: Store) -> Log:
 
 def filler(i: int, signer: Signer, at_ms: int) -> SignedDraft:
     return EntryDraft("vault.commitment", b"rec-%08d" % i).sign(
-        signer.key, signer.submitter, now=lambda: at_ms
+        signer.key, signer.submitter, now=lambda: from_unix_ms(at_ms)
     )
 
 
@@ -302,13 +303,19 @@ class World:
             if rng.random() < 0.3:
                 payload["validUntil"] = clock.ms + rng.choice((MINUTE_MS, 90 * MINUTE_MS))
             stamp = clock.ms - rng.choice((0, 0, 0, 2 * MINUTE_MS, 30 * MINUTE_MS))
-            entry = self.raw.append(by.sign(KIND_ACCREDIT, payload, now=lambda: stamp))
+            entry = self.raw.append(
+                by.sign(KIND_ACCREDIT, payload, now=lambda: from_unix_ms(stamp))
+            )
             self.accredits.append(entry.index)
         elif what < 0.65 and self.accredits:
             target = rng.choice(self.accredits)
             by = rng.choice(actors)
             ms = clock.ms
-            self.raw.append(by.sign(KIND_REVOKE, {"v": 1, "accreditation": target}, now=lambda: ms))
+            self.raw.append(
+                by.sign(
+                    KIND_REVOKE, {"v": 1, "accreditation": target}, now=lambda: from_unix_ms(ms)
+                )
+            )
         elif what < 0.72:
             current = self.ledger_signers[-1]
             fresh = PrivateKey.generate(KeyType.ED25519, randbytes=rng.randbytes)
