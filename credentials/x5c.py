@@ -56,6 +56,7 @@ __all__ = [
     "load_trust_anchors",
     "parse_x5c",
     "verify_x5c",
+    "x509_hash",
 ]
 
 #: Most certificates an ``x5c`` may hold (leaf, intermediates, perhaps the root).
@@ -235,10 +236,18 @@ def verify_x5c(
     names = tuple(
         name.value.lower() for name in verified.subjects or () if isinstance(name, x509.DNSName)
     )
-    digest = hashlib.sha256(leaf.public_bytes(Encoding.DER)).digest()
     return CertifiedKey(
-        public_key, names, b64e(digest), leaf.subject.rfc4514_string(), tuple(verified.chain)
+        public_key,
+        names,
+        x509_hash(leaf.public_bytes(Encoding.DER)),
+        leaf.subject.rfc4514_string(),
+        tuple(verified.chain),
     )
+
+
+def x509_hash(der: bytes) -> str:
+    """OpenID4VP's ``x509_hash`` of a certificate: the base64url (unpadded) SHA-256 of its DER."""
+    return b64e(hashlib.sha256(der).digest())
 
 
 def check_san_dns(certified: CertifiedKey, client_id: str) -> None:

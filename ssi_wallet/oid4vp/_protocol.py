@@ -22,8 +22,15 @@ REQUEST_TYP: Final = "oauth-authz-req+jwt"
 REQUEST_MEDIA_TYPE: Final = "application/oauth-authz-req+jwt"
 #: The ``aud`` of a request object under static discovery (OpenID4VP 1.0 section 5.8).
 SELF_ISSUED_AUDIENCE: Final = "https://self-issued.me/v2"
-#: The Client Identifier Prefixes we speak.
-CLIENT_ID_PREFIXES: Final = ("decentralized_identifier", "x509_san_dns", "redirect_uri")
+#: The Client Identifier Prefixes we speak (OpenID4VP 1.0 section 5.9.3). Not
+#: ``verifier_attestation``, ``openid_federation``, ``origin`` (DC API) or
+#: pre-registered clients: those are refused ``client_id_prefix_unsupported``.
+CLIENT_ID_PREFIXES: Final = (
+    "decentralized_identifier",
+    "x509_san_dns",
+    "x509_hash",
+    "redirect_uri",
+)
 #: The Response Modes we speak.
 RESPONSE_MODES: Final = ("direct_post", "direct_post.jwt")
 #: The JWE content encryption algorithms we accept for ``direct_post.jwt``.

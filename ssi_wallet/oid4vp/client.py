@@ -166,7 +166,7 @@ def present(
     :class:`~did_methods.http.FetchError` ends the exchange when a call fails).
     ``resolver`` resolves the DIDs of
     ``decentralized_identifier:`` verifiers; ``trust_anchors`` and
-    ``trusted_client_ids`` judge ``x509_san_dns:`` verifiers
+    ``trusted_client_ids`` judge ``x509_san_dns:`` and ``x509_hash:`` verifiers
     (:func:`~ssi_wallet.oid4vp.wallet.verify_request_object`). Raises :class:`OID4VPError` for a
     request or verifier refused (nothing is disclosed then), and the Holder's
     :class:`~did_methods.errors.PolicyError` when the person declines or no

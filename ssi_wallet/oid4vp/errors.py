@@ -33,6 +33,8 @@ The codes (``code``: the OAuth ``error`` it is reported as, and what it means)::
         the x5c chain reaches no trust anchor
     x509_san_mismatch: invalid_client
         the leaf names no such DNS SAN
+    x509_hash_mismatch: invalid_client
+        the x5c leaf is not the certificate whose hash is the ``x509_hash:`` client id
     response_uri_mismatch: invalid_request
         the response URI is not the client's
     wallet_nonce_mismatch: invalid_request_object
@@ -85,6 +87,7 @@ _OAUTH: dict[str, str] = {
     "request_key_unresolved": "invalid_client",
     "x509_untrusted": "invalid_client",
     "x509_san_mismatch": "invalid_client",
+    "x509_hash_mismatch": "invalid_client",
     "transaction_data_unsupported": "invalid_transaction_data",
     "access_denied": "access_denied",
 }

@@ -8,7 +8,7 @@ An :class:`OID4VPVerifier` joins three things:
   records its nonce for single use, and judges the ``vp_token`` (the one
   verification path; its :class:`~ssi_wallet.verifier.Report` is the result);
 * a client identity (:class:`DIDClient`, :class:`X509SanDnsClient`,
-  :class:`RedirectURIClient`): how the request object is signed, or not;
+  :class:`X509HashClient`, :class:`RedirectURIClient`): how the request object is signed, or not;
 * a :class:`TransactionStore` (default :class:`MemoryTransactionStore`) that
   keeps each transaction from creation to decision.
 
@@ -41,6 +41,7 @@ from urllib.parse import urlencode, urlsplit
 
 from credentials.jwe import decrypt_compact
 from credentials.jws import dumps
+from credentials.x5c import x509_hash
 from did_methods._wire.b64 import b64_encode, b64url_decode
 from did_methods._wire.dates import Clock, system_clock
 from did_methods._wire.json import loads, loads_object
@@ -73,6 +74,7 @@ __all__ = [
     "ResponseAck",
     "Transaction",
     "TransactionStore",
+    "X509HashClient",
     "X509SanDnsClient",
 ]
 
@@ -123,6 +125,10 @@ class DIDClient:
         return sign_request_object(claims, self.key, {"kid": self.kid})
 
 
+def _signed_with_x5c(claims: Mapping[str, Any], key: PrivateKey, chain: Sequence[bytes]) -> str:
+    return sign_request_object(claims, key, {"x5c": [b64_encode(der) for der in chain]})
+
+
 @dataclass(frozen=True, slots=True)
 class X509SanDnsClient:
     """``x509_san_dns:<dns_name>``: request objects signed by the key of the leaf
@@ -140,9 +146,31 @@ class X509SanDnsClient:
 
     def request_object(self, claims: Mapping[str, Any]) -> str:
         """A JWS with ``x5c`` (standard base64 DER, leaf first; RFC 7515 4.1.6)."""
-        return sign_request_object(
-            claims, self.key, {"x5c": [b64_encode(der) for der in self.chain]}
-        )
+        return _signed_with_x5c(claims, self.key, self.chain)
+
+
+@dataclass(frozen=True, slots=True)
+class X509HashClient:
+    """``x509_hash:<hash>``: request objects signed by the key of the leaf certificate of
+    ``chain`` (DER, leaf first), sent in ``x5c``; the client identifier is the base64url
+    SHA-256 of the leaf's DER (OpenID4VP 1.0 section 5.9.3, the prefix HAIP prefers).
+    Unlike ``x509_san_dns:``, the response URI may be on any host."""
+
+    key: PrivateKey
+    chain: tuple[bytes, ...]
+
+    def __post_init__(self) -> None:
+        if not self.chain:
+            raise ParseError("an x509_hash: client needs its certificate chain (leaf first)")
+
+    @property
+    def client_id(self) -> str:
+        """``x509_hash:`` and the leaf's hash."""
+        return f"x509_hash:{x509_hash(self.chain[0])}"
+
+    def request_object(self, claims: Mapping[str, Any]) -> str:
+        """A JWS with ``x5c`` (standard base64 DER, leaf first; RFC 7515 4.1.6)."""
+        return _signed_with_x5c(claims, self.key, self.chain)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,9 @@ refusal with an :class:`~ssi_wallet.oid4vp.errors.OID4VPError` of its own code:
    the key ``kid`` names, a verification method of that very DID, found by DID
    resolution; ``x509_san_dns:`` - signed by the key of the ``x5c`` leaf, whose
    chain reaches a trust anchor and which names the DNS name as a dNSName SAN,
-   and the response URI's host is that name; ``redirect_uri:`` - not signed at
+   and the response URI's host is that name; ``x509_hash:`` - signed by the key of
+   the ``x5c`` leaf, whose chain reaches a trust anchor and whose DER's SHA-256
+   (base64url) is the client identifier; ``redirect_uri:`` - not signed at
    all, and the response URI is the client identifier itself;
 4. the claims: ``response_type`` ``vp_token``, a response mode we speak with a
    ``response_uri`` (and no ``redirect_uri``), a URL-safe ``nonce`` and
@@ -27,6 +29,7 @@ refusal with an :class:`~ssi_wallet.oid4vp.errors.OID4VPError` of its own code:
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -249,17 +252,28 @@ def _identity(
             raise OID4VPError("request_key_unresolved", exc.message) from exc
         _check_signature(obj, key)
         return
-    if client.prefix == "x509_san_dns":
+    if client.prefix in ("x509_san_dns", "x509_hash"):
         try:
             certified = verify_x5c(
                 obj.unverified_header.get("x5c"),
                 trust_anchors,
                 now=datetime.fromtimestamp(moment, UTC),
             )
-            check_san_dns(certified, client.original)
+            if client.prefix == "x509_san_dns":
+                check_san_dns(certified, client.original)
         except X5CError as exc:
             code = "x509_san_mismatch" if exc.code == "x5c_san_mismatch" else "x509_untrusted"
             raise OID4VPError(code, f"{exc.code}: {exc.message}") from exc
+        if client.prefix == "x509_hash":
+            # the client identifier names the leaf itself: any other certificate, even a
+            # trusted one, is another verifier
+            if not hmac.compare_digest(certified.x509_hash.encode(), client.original.encode()):
+                raise OID4VPError(
+                    "x509_hash_mismatch",
+                    "the x5c leaf certificate's SHA-256 is not the x509_hash: client id",
+                )
+            _check_signature(obj, certified.public_key)
+            return
         _check_signature(obj, certified.public_key)
         # without a list naming this client, the response URI must be on its DNS name
         host = (urlsplit(response_uri).hostname or "").lower()
@@ -322,7 +336,7 @@ def verify_request_object(
     ``text`` is the request object; ``None`` when ``uri`` carries the parameters
     themselves (``redirect_uri:``), which then pass the same steps (but 1).
     ``resolver`` resolves ``decentralized_identifier:`` DIDs; ``trust_anchors``
-    are the certificates an ``x509_san_dns:`` chain must reach (none: every such
+    are the certificates an ``x509_san_dns:`` or ``x509_hash:`` chain must reach (none: every such
     request is refused ``x509_untrusted``); ``trusted_client_ids`` lists
     ``x509_san_dns:`` clients allowed a response URI on another host;
     ``wallet_nonce`` is the one we posted to the request URI (it must come

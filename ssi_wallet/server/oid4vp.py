@@ -46,6 +46,11 @@ to the ``[server]`` table (:mod:`ssi_wallet.server.common`)::
     key_file = "leaf.jwk"           # the leaf certificate's private key
     chain_file = "chain.pem"        # the leaf first, then intermediates (PEM)
 
+    [oid4vp.clients.hash]
+    prefix = "x509_hash"          # client_id is x509_hash:<base64url SHA-256 of the leaf's DER>
+    key_file = "leaf.jwk"
+    chain_file = "chain.pem"
+
     [oid4vp.clients.open]
     prefix = "redirect_uri"       # unsigned, by value; client_id is redirect_uri:<response URI>
 """
@@ -83,6 +88,7 @@ from ssi_wallet.oid4vp.verifier import (
     RedirectURIClient,
     RequestURIMethod,
     ResponseMode,
+    X509HashClient,
     X509SanDnsClient,
 )
 from ssi_wallet.server.common import (
@@ -104,7 +110,7 @@ __all__ = ["ClientConfig", "OID4VPConfig", "create_app"]
 #: Builds a policy from the ``params`` of a request (text values), or raises ParseError.
 PolicyFactory = Callable[[Mapping[str, str]], policies.Policy]
 
-_PREFIXES: Final = ("decentralized_identifier", "x509_san_dns", "redirect_uri")
+_PREFIXES: Final = ("decentralized_identifier", "x509_san_dns", "x509_hash", "redirect_uri")
 _NO_STORE: Final = {"Cache-Control": "no-store"}
 _PAGE_CSP: Final = (
     "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
@@ -166,6 +172,8 @@ class OID4VPConfig:
                 isinstance(chain, str) and isinstance(dns, str) and dns
             ):
                 raise ConfigError(f"oid4vp.clients.{name} needs chain_file and dns_name")
+            if table["prefix"] == "x509_hash" and not isinstance(chain, str):
+                raise ConfigError(f"oid4vp.clients.{name} needs chain_file")
             clients.append(
                 ClientConfig(
                     name,
@@ -212,15 +220,17 @@ def _client(entry: ClientConfig, response_uri: str) -> ClientIdentity:
         return RedirectURIClient(response_uri)
     assert entry.key_file is not None
     key = read_key_file(entry.key_file)
-    if entry.prefix == "x509_san_dns":
-        assert entry.chain_file is not None and entry.dns_name is not None
+    if entry.prefix in ("x509_san_dns", "x509_hash"):
+        assert entry.chain_file is not None
         try:
             chain = load_trust_anchors(entry.chain_file.read_bytes())
         except (OSError, ParseError) as exc:
             raise ConfigError(f"cannot read the chain {entry.chain_file}: {exc}") from exc
-        return X509SanDnsClient(
-            entry.dns_name, key, tuple(c.public_bytes(Encoding.DER) for c in chain)
-        )
+        ders = tuple(c.public_bytes(Encoding.DER) for c in chain)
+        if entry.prefix == "x509_hash":
+            return X509HashClient(key, ders)
+        assert entry.dns_name is not None
+        return X509SanDnsClient(entry.dns_name, key, ders)
     did = did_key_from_public_key(key.public_key)
     return DIDClient(did, key, f"{did}#{did.removeprefix('did:key:')}")
 

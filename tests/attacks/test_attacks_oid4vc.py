@@ -16,13 +16,14 @@ import hmac
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from cryptography import x509
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -245,9 +246,9 @@ def _yes(_: object) -> bool:
     return True
 
 
-def _genuine_claims(service: Service) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A request made by the real verifier (DID client) and its request object's claims."""
-    made = service.create(client="did")
+def _genuine_claims(service: Service, client: str = "did") -> tuple[dict[str, Any], dict[str, Any]]:
+    """A request made by the real verifier (``client``) and its request object's claims."""
+    made = service.create(client=client)
     uri = AuthorizationRequestURI.parse(made["authorization_request"])
     assert uri.request_uri is not None
     reply = RecordingTransport().get(uri.request_uri, accept=REQUEST_MEDIA)
@@ -264,9 +265,11 @@ def _present_forged(
     request_object: str,
     expected: type[SSIWalletError] = OID4VPError,
     transport: Any = None,
+    trust_anchors: Sequence[x509.Certificate] = (),
 ) -> Any:
-    """Serve ``request_object`` from ``static``, let the wallet answer a link to it, and
-    return the ``expected`` error it raised (after fetching the object once)."""
+    """Serve ``request_object`` from ``static``, let the wallet (trusting ``trust_anchors``)
+    answer a link to it, and return the ``expected`` error it raised (after fetching the
+    object once)."""
     url = static.put("/req", request_object, headers={"Content-Type": REQUEST_MEDIA})
     link = "openid4vp://?" + urlencode({"client_id": client_id, "request_uri": url})
     with pytest.raises(expected) as caught:
@@ -276,6 +279,7 @@ def _present_forged(
             consent=_yes,
             transport=transport or RecordingTransport(),
             resolver=Resolver.offline(),
+            trust_anchors=trust_anchors,
         )
     assert static.hits["/req"] == 1
     return caught.value
@@ -329,13 +333,15 @@ def test_oid4vp_request_object_client_id_prefix_mismatch(
     assert refusal.code == "client_id_mismatch"
 
 
+@pytest.mark.parametrize("client", ["x509", "hash"])
 def test_oid4vp_request_object_x5c_chaining_to_no_anchor(
-    vp_world: VerifierWorld, tmp_path: Path
+    vp_world: VerifierWorld, tmp_path: Path, client: str
 ) -> None:
+    """x509_san_dns: and x509_hash: alike (a self-made chain's hash is its client id)."""
     vp_world.store()
     rogue = VerifierPKI.make("localhost")  # a well-formed chain under a root nobody trusts
     with verifier_service(vp_world, tmp_path, pki=rogue) as service:
-        made = service.create(client="x509")
+        made = service.create(client=client)
         with pytest.raises(OID4VPError) as caught:
             present(
                 vp_world.wallet,

@@ -6,7 +6,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -22,6 +22,9 @@ from x509_support import DAY, make_cert, p256, usage
 from did_methods.http import HttpFetcher, HttpResponse
 from did_methods.keyfile import write_key_file
 from did_methods.keys import KeyType, PrivateKey
+from did_methods.resolver import Resolver
+from ssi_wallet.holder import Holder
+from ssi_wallet.oid4vp import PresentOutcome, present
 from ssi_wallet.server.oid4vp import OID4VPConfig, create_app
 
 TOKEN = "t0ken-for-the-oid4vp-tests"
@@ -130,6 +133,25 @@ class VerifierPKI:
 PKI = VerifierPKI.make("localhost")
 
 
+def wallet_answers(
+    holder: Holder,
+    link: str,
+    *,
+    transport: RecordingTransport | None = None,
+    trust_anchors: Sequence[x509.Certificate] = (PKI.root,),
+) -> PresentOutcome:
+    """Our wallet answers ``link`` (consenting), trusting ``trust_anchors``, over
+    ``transport`` (a fresh RecordingTransport by default); DIDs resolved offline."""
+    return present(
+        holder,
+        link,
+        consent=lambda _: True,
+        transport=transport or RecordingTransport(),
+        resolver=Resolver.offline(),
+        trust_anchors=trust_anchors,
+    )
+
+
 @contextmanager
 def verifier_service(
     world: World,
@@ -140,7 +162,8 @@ def verifier_service(
     **oid4vp: Any,
 ) -> Iterator[Service]:
     """The OpenID4VP verifier of ``world`` on 127.0.0.1, reached as ``localhost``: clients
-    ``did`` (decentralized_identifier:), ``x509`` (x509_san_dns:) and ``open`` (redirect_uri:)."""
+    ``did`` (decentralized_identifier:), ``x509`` (x509_san_dns:), ``hash`` (x509_hash:) and
+    ``open`` (redirect_uri:)."""
     write_key_file(tmp / "verifier.jwk", world.verifier_key)
     write_key_file(tmp / "leaf.jwk", pki.leaf_key)
     (tmp / "chain.pem").write_bytes(pki.chain_pem)
@@ -157,6 +180,7 @@ def verifier_service(
                     "chain_file": "chain.pem",
                     "dns_name": dns_name,
                 },
+                "hash": {"prefix": "x509_hash", "key_file": "leaf.jwk", "chain_file": "chain.pem"},
                 "open": {"prefix": "redirect_uri"},
             },
             **oid4vp,

@@ -59,7 +59,8 @@ def test_tampered_request_object_is_refused(world: World) -> None:
 
 
 def test_unknown_client_id_prefix_is_refused_before_fetching() -> None:
-    for client_id in ("verifier_attestation:x", "x509_hash:abc", "https://rp.example", "plain"):
+    unknown = ("verifier_attestation:x", "openid_federation:x", "https://rp.example", "plain")
+    for client_id in unknown:
         uri = "openid4vp://?" + __import__("urllib.parse").parse.urlencode(
             {"client_id": client_id, "request_uri": "https://rp.example/r/1"}
         )

@@ -25,7 +25,7 @@ def _yes(_: object) -> bool:
 
 @pytest.mark.parametrize("mode", ["direct_post", "direct_post.jwt"])
 @pytest.mark.parametrize("method", ["get", "post"])
-@pytest.mark.parametrize("client", ["did", "x509", "open"])
+@pytest.mark.parametrize("client", ["did", "x509", "hash", "open"])
 @pytest.mark.parametrize("fmt", ["sd-jwt", "di-eddsa", "vc-jwt"])
 def test_wallet_presents_to_verifier(
     world: World, tmp_path: Path, fmt: str, client: str, method: str, mode: str
@@ -62,9 +62,12 @@ def test_wallet_presents_to_verifier(
     assert result["explanation"].startswith("ANGENOMMEN: "), result["explanation"]
     presented = {"sd-jwt": "work_sd", "di-eddsa": "work_di", "vc-jwt": "work_jwt"}[fmt]
     assert sorted(outcome.presentation.vp_token) == [presented]
-    prefix = {"did": "decentralized_identifier:", "x509": "x509_san_dns:", "open": "redirect_uri:"}[
-        client
-    ]
+    prefix = {
+        "did": "decentralized_identifier:",
+        "x509": "x509_san_dns:",
+        "hash": "x509_hash:",
+        "open": "redirect_uri:",
+    }[client]
     assert made["client_id"].startswith(prefix)
     record = world.wallet.history()[-1]
     assert record.verifier == made["client_id"]

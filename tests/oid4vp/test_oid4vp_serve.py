@@ -112,7 +112,8 @@ def test_serve_verifier_reports_a_bad_configuration(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("clients", "says"),
     [
-        ('[oid4vp.clients.a]\nprefix = "x509_hash"', "prefix must be one of"),
+        ('[oid4vp.clients.a]\nprefix = "verifier_attestation"', "prefix must be one of"),
+        ('[oid4vp.clients.a]\nprefix = "x509_hash"\nkey_file = "k.jwk"', "needs chain_file"),
         ('[oid4vp.clients.a]\nprefix = "decentralized_identifier"', "key_file is required"),
         ("", "at least one"),
     ],
