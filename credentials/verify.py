@@ -18,7 +18,13 @@ the securing format:
   too and their checks reported with the prefix ``credential[i].``;
 * text with ``~`` separators: an SD-JWT VC (:mod:`credentials.sd_jwt`);
 * a compact JWS (three base64url parts): VC-JOSE ``vc+jwt`` / ``vp+jwt``
-  (:mod:`credentials.jose`), chosen by its ``typ`` header;
+  (:mod:`credentials.jose`) when its ``typ`` header says so; otherwise a VC
+  Data Model 1.1 JWT (:mod:`credentials.jwt_vc`, the ``jwt_vc_json`` of
+  OpenID4VCI/OpenID4VP) when its claims carry a ``vc`` (credential) or
+  ``vp`` (presentation) object. Both answer to the DCQL format name
+  ``jwt_vc_json`` in :func:`verify_credential` / :func:`verify_presentation`;
+  the result's ``format`` says which it was (``jwt_vc_json`` for the 1.1
+  JWT, ``vc+jwt`` / ``vp+jwt`` for VC-JOSE);
 * text starting with ``VC1:``: an offline barcode (CWT in COSE_Sign1, zlib,
   base45; :mod:`credentials.barcode`), its key found through ``barcode_keys``
   (a trust list) or the resolver.
@@ -38,7 +44,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal, TypeAlias
 
-from credentials import barcode, jose, schemas, sd_jwt
+from credentials import barcode, jose, jwt_vc, schemas, sd_jwt
 from credentials._jws import DEFAULT_CLOCK_SKEW, CompactJWS
 from credentials.data_integrity import (
     ECDSA_JCS_2019,
@@ -92,7 +98,11 @@ CREDENTIAL_FORMATS: Final = ("dc+sd-jwt", "vc+sd-jwt", "ldp_vc", "jwt_vc_json", 
 PresentationFormat = Literal["dc+sd-jwt", "vc+sd-jwt", "ldp_vc", "jwt_vc_json"]
 PRESENTATION_FORMATS: Final = ("dc+sd-jwt", "vc+sd-jwt", "ldp_vc", "jwt_vc_json")
 # A verified result's ``format`` -> its DCQL format (Data Integrity: ``di-...``).
-_DCQL_FORMAT: Final = {"vc+jwt": "jwt_vc_json", "dc+sd-jwt": "dc+sd-jwt"}
+_DCQL_FORMAT: Final = {
+    "vc+jwt": "jwt_vc_json",
+    "jwt_vc_json": "jwt_vc_json",
+    "dc+sd-jwt": "dc+sd-jwt",
+}
 
 _COMPACT_JWS: Final = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _MAX_TEXT: Final = 4 * 1024 * 1024
@@ -214,12 +224,14 @@ def _skew(seconds: float) -> float:
 class _Detected:
     """What :func:`_detect` found, before any cryptography: the DCQL format, the kind."""
 
-    __slots__ = ("data", "format", "kind")
+    __slots__ = ("data", "format", "kind", "vcdm1")
 
-    def __init__(self, fmt: str, kind: Kind | None, data: Any) -> None:
+    def __init__(self, fmt: str, kind: Kind | None, data: Any, *, vcdm1: bool = False) -> None:
         self.format = fmt
         self.kind = kind
         self.data = data
+        # a jwt_vc_json in the VC Data Model 1.1 JWT encoding (not VC-JOSE)
+        self.vcdm1 = vcdm1
 
 
 def _detect(data: str | bytes | Mapping[str, Any] | Credential | Presentation) -> _Detected:
@@ -253,12 +265,18 @@ def _detect(data: str | bytes | Mapping[str, Any] | Credential | Presentation) -
         fmt = typ if typ in sd_jwt.SD_JWT_VC_TYPES else "sd-jwt"
         return _Detected(fmt, "presentation" if parsed.kb_jwt is not None else "credential", text)
     if _COMPACT_JWS.fullmatch(text):
-        header = CompactJWS.parse(text, max_length=jose.MAX_TOKEN_LENGTH).header
-        typ = header.get("typ")
+        jws = CompactJWS.parse(text, max_length=jose.MAX_TOKEN_LENGTH)
+        typ = jws.header.get("typ")
         if typ in ("vp+jwt", "application/vp+jwt"):
             return _Detected("jwt_vc_json", "presentation", text)
         if typ in ("vc+jwt", "application/vc+jwt"):
             return _Detected("jwt_vc_json", "credential", text)
+        # any other typ (JWT, or none): a VC Data Model 1.1 JWT when its claims
+        # carry a ``vc`` or a ``vp`` object; its own verifier judges the typ
+        held = jwt_vc.is_jwt_vc(jws.payload)
+        if held is not None:
+            kind: Kind = "credential" if held == "credential" else "presentation"
+            return _Detected("jwt_vc_json", kind, text, vcdm1=True)
         return _Detected("jwt", None, text)
     raise ParseError("input is neither a JSON object, a compact JWS nor an SD-JWT")
 
@@ -318,7 +336,7 @@ def _unenvelope(document: Mapping[str, Any]) -> _Detected:
     if not token or token.lstrip().startswith("{") or "%" in token:
         raise ParseError(f"the {media} token in the data: URL is empty or encoded")
     found = _detect(token)
-    if found.format != fmt or found.kind != kind:
+    if found.format != fmt or found.kind != kind or found.vcdm1:
         raise ParseError(f"the data: URL says {media} but holds a {found.format} {found.kind}")
     return found
 
@@ -330,6 +348,8 @@ def _verify_detected(
         return _verify_barcode(found.data, ctx, barcode_keys)
     if found.format == "ldp_vc":
         return _verify_json(found.data, ctx)
+    if found.vcdm1:
+        return _verify_jwt_vc(found, ctx)
     if found.format in ("jwt_vc_json", "jwt"):
         return _verify_jose(found.data, ctx)
     return _verify_sd_jwt(found.data, ctx)
@@ -388,7 +408,8 @@ def verify_credential(
 
     ``formats`` names the securing formats accepted (:data:`CREDENTIAL_FORMATS`:
     ``dc+sd-jwt`` / ``vc+sd-jwt`` SD-JWT VC, ``ldp_vc`` Data Integrity,
-    ``jwt_vc_json`` ``vc+jwt``, ``barcode``); ``credential_type`` the type the
+    ``jwt_vc_json`` a VC Data Model 1.1 JWT or, as before, a VC-JOSE
+    ``vc+jwt``, ``barcode``); ``credential_type`` the type the
     credential must have (a vocabulary type, which an SD-JWT VC states by its
     ``vct``, or a ``vct`` itself), or ``None`` to accept any type, explicitly.
     The steps, each refusal a failed check with a stable code:
@@ -463,7 +484,9 @@ def verify_presentation(
     """Verify a *presentation* in ``format``, bound to ``nonce`` and ``audience``.
 
     ``format`` is the presentation's DCQL format: ``ldp_vc`` (a Data Integrity
-    ``VerifiablePresentation``), ``jwt_vc_json`` (a ``vp+jwt``) or
+    ``VerifiablePresentation``), ``jwt_vc_json`` (a VC Data Model 1.1
+    presentation JWT with a ``vp`` claim, whose every credential's ``sub``
+    must be its holder; or a VC-JOSE ``vp+jwt``) or
     ``dc+sd-jwt`` / ``vc+sd-jwt`` (an SD-JWT VC with its Key Binding JWT).
     ``nonce`` and ``audience`` are the request's: the proof's ``challenge`` and
     ``domain``, the ``vp+jwt``'s ``nonce`` and ``aud``, the KB-JWT's. The
@@ -939,6 +962,26 @@ def _verify_sd_jwt(text: str, ctx: _Context) -> VerificationResult:
 def _verify_vc_jwt(text: str, ctx: _Context) -> VerificationResult:
     return jose.verify_vc_jwt(
         text,
+        ctx.resolver,
+        now=ctx.now,
+        leeway=ctx.clock_skew,
+        status_checker=ctx.credential_status(),
+    )
+
+
+def _verify_jwt_vc(found: _Detected, ctx: _Context) -> VerificationResult:
+    if found.kind == "presentation":
+        return jwt_vc.verify_jwt_vp(
+            found.data,
+            ctx.resolver,
+            nonce=ctx.nonce,
+            audience=ctx.audience,
+            now=ctx.now,
+            leeway=ctx.clock_skew,
+            status_checker=ctx.credential_status(),
+        )
+    return jwt_vc.verify_jwt_vc(
+        found.data,
         ctx.resolver,
         now=ctx.now,
         leeway=ctx.clock_skew,
