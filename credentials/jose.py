@@ -436,6 +436,28 @@ def signed_by(
     return True
 
 
+def status_check(
+    credential: Mapping[str, Any], status_checker: CredentialStatusChecker | None
+) -> Check:
+    """The ``status`` check of a verified JWT credential, failing closed.
+
+    Skipped without a ``credentialStatus``; with one, ``status_checker``'s
+    answer, or ``status_unavailable`` when there is no checker or it raised.
+    """
+    if "credentialStatus" not in credential:
+        return Check.skipped("status", "the credential has no credentialStatus")
+    if status_checker is None:
+        return Check.failed(
+            "status",
+            "status_unavailable",
+            "the credential has a credentialStatus but no status checker was given",
+        )
+    try:
+        return status_checker(credential)
+    except SSIWalletError as exc:
+        return Check.failed("status", "status_unavailable", str(exc))
+
+
 def verify_vc_jwt(
     token: str,
     resolver: MethodResolver,
@@ -478,21 +500,7 @@ def verify_vc_jwt(
     checks.append(consistency)
     checks.append(_validity(jws.payload, at.timestamp(), leeway))
     # 6. status, once the signature held (fail closed)
-    if "credentialStatus" not in jws.payload:
-        checks.append(Check.skipped("status", "the credential has no credentialStatus"))
-    elif status_checker is None:
-        checks.append(
-            Check.failed(
-                "status",
-                "status_unavailable",
-                "the credential has a credentialStatus but no status checker was given",
-            )
-        )
-    else:
-        try:
-            checks.append(status_checker(jws.payload))
-        except SSIWalletError as exc:
-            checks.append(Check.failed("status", "status_unavailable", str(exc)))
+    checks.append(status_check(jws.payload, status_checker))
     typed: dict[str, Any] = {}
     if consistency.status == "passed":
         typed = Credential.from_json(jws.payload).typed_fields()

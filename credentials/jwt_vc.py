@@ -52,7 +52,7 @@ from typing import Any, Final
 
 from credentials._jws import DEFAULT_CLOCK_SKEW, CompactJWS, MethodResolver, absolute_kid, dumps
 from credentials._jws import sign_compact as _sign_compact
-from credentials.jose import CredentialStatusChecker, _validity, signed_by
+from credentials.jose import CredentialStatusChecker, _validity, signed_by, status_check
 from credentials.model import parse_datetime
 from credentials.result import Check, VerificationResult
 from did_methods._wire.dates import instant, is_numeric_date
@@ -154,6 +154,23 @@ def _same_instant(held: Any, seconds: Any) -> bool:
         return False
 
 
+def _document(payload: Mapping[str, Any], own: str, other: str, what: str) -> dict[str, Any]:
+    """A copy of the ``own`` claim's object, once the claims around it are sound."""
+    held = payload.get(own)
+    code = f"{own}_missing"
+    if not isinstance(held, Mapping):
+        raise VerificationError(code, f"the JWT has no '{own}' claim holding a {what}")
+    if other in payload:
+        raise VerificationError(code, f"a {what} JWT must not carry a '{other}' claim")
+    for claim in ("nbf", "exp", "iat"):
+        if claim in payload and not is_numeric_date(payload[claim]):
+            raise VerificationError("claims_invalid", f"'{claim}' is not a NumericDate")
+    iss = payload.get("iss", "-")
+    if not isinstance(iss, str) or not iss:
+        raise VerificationError("claims_invalid", "'iss' must be a non-empty string")
+    return dict(held)
+
+
 def decode_jwt_vc(payload: Mapping[str, Any]) -> dict[str, Any]:
     """The credential a VC DM 1.1 JWT's claims encode (section 6.3.1 decoding), checked.
 
@@ -165,18 +182,8 @@ def decode_jwt_vc(payload: Mapping[str, Any]) -> dict[str, Any]:
     the base context first, ``VerifiableCredential`` among the types, an
     issuer, an ``issuanceDate``, a ``credentialSubject``).
     """
-    vc = payload.get("vc")
-    if not isinstance(vc, Mapping):
-        raise VerificationError("vc_missing", "the JWT has no 'vc' claim holding a credential")
-    if "vp" in payload:
-        raise VerificationError("vc_missing", "a credential JWT must not carry a 'vp' claim")
-    for claim in ("nbf", "exp", "iat"):
-        if claim in payload and not is_numeric_date(payload[claim]):
-            raise VerificationError("claims_invalid", f"'{claim}' is not a NumericDate")
-    decoded = dict(vc)
+    decoded = _document(payload, "vc", "vp", "credential")
     if "iss" in payload:
-        if not isinstance(payload["iss"], str) or not payload["iss"]:
-            raise VerificationError("claims_invalid", "'iss' must be a non-empty string")
         if "issuer" in decoded and _id_of(decoded["issuer"]) != payload["iss"]:
             raise VerificationError(
                 "issuer_mismatch", "the JWT claim 'iss' contradicts the credential's issuer"
@@ -242,18 +249,8 @@ def decode_jwt_vp(payload: Mapping[str, Any]) -> dict[str, Any]:
     ``credential_invalid`` (not a 1.1 presentation, or its
     ``verifiableCredential`` is not a list).
     """
-    vp = payload.get("vp")
-    if not isinstance(vp, Mapping):
-        raise VerificationError("vp_missing", "the JWT has no 'vp' claim holding a presentation")
-    if "vc" in payload:
-        raise VerificationError("vp_missing", "a presentation JWT must not carry a 'vc' claim")
-    for claim in ("nbf", "exp", "iat"):
-        if claim in payload and not is_numeric_date(payload[claim]):
-            raise VerificationError("claims_invalid", f"'{claim}' is not a NumericDate")
-    decoded = dict(vp)
+    decoded = _document(payload, "vp", "vc", "presentation")
     if "iss" in payload:
-        if not isinstance(payload["iss"], str) or not payload["iss"]:
-            raise VerificationError("claims_invalid", "'iss' must be a non-empty string")
         if "holder" in decoded and _id_of(decoded["holder"]) != payload["iss"]:
             raise VerificationError(
                 "holder_mismatch", "the JWT claim 'iss' contradicts the presentation's holder"
@@ -471,23 +468,8 @@ def verify_jwt_vc(
     if not signed_by(jws, resolver, issuer, "assertionMethod", checks):
         return VerificationResult.of(JWT_VC_FORMAT, checks, document=decoded)
     checks.append(_time_check(jws.payload, decoded, at.timestamp(), leeway))
-    checks.append(_status(decoded, status_checker))
+    checks.append(status_check(decoded, status_checker))
     return VerificationResult.of(JWT_VC_FORMAT, checks, document=decoded, **_typed(decoded))
-
-
-def _status(decoded: Mapping[str, Any], checker: CredentialStatusChecker | None) -> Check:
-    if "credentialStatus" not in decoded:
-        return Check.skipped("status", "the credential has no credentialStatus")
-    if checker is None:
-        return Check.failed(
-            "status",
-            "status_unavailable",
-            "the credential has a credentialStatus but no status checker was given",
-        )
-    try:
-        return checker(decoded)
-    except SSIWalletError as exc:
-        return Check.failed("status", "status_unavailable", str(exc))
 
 
 def _typed(decoded: Mapping[str, Any]) -> dict[str, Any]:

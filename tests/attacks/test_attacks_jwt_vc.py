@@ -27,8 +27,6 @@ from credentials.jwt_vc import (
 )
 from credentials.result import Check
 from credentials.verify import verify, verify_credential, verify_presentation
-from did_methods.document import DIDDocument, VerificationMethod
-from did_methods.errors import ResolutionError, VerificationError
 from did_methods.keys import KeyType, PrivateKey
 from did_methods.methods.jwk import did_jwk_from_jwk
 from did_methods.methods.key import did_key_from_public_key
@@ -180,28 +178,13 @@ def test_signed_by_a_key_of_another_did_than_iss() -> None:
     assert _codes(token) == ("kid_not_issuer",)
 
 
-class _DocResolver:
-    def __init__(self, doc: DIDDocument) -> None:
-        self.doc = doc
-
-    def verification_method(self, did_url: str, purpose: str) -> VerificationMethod:
-        vm = self.doc.find(did_url)
-        if vm is None:
-            raise ResolutionError("notFound", did_url)
-        if not self.doc.is_authorised(did_url, purpose):
-            raise VerificationError("key_not_authorised", f"{did_url} not for {purpose}")
-        return vm
-
-
-def test_a_key_the_issuer_lists_only_for_authentication_cannot_sign_credentials() -> None:
-    key = PrivateKey.generate(KeyType.ED25519)
-    did = "did:web:migration.example"
-    vm = VerificationMethod.from_public_key(key.public_key, controller=did, id=f"{did}#k1")
-    doc = DIDDocument.build(
-        did, verification_methods=(vm,), relationships={"authentication": (vm.id,)}
-    )
-    token = issue_jwt_vc(_credential(issuer=did), key, kid=vm.id, now=NOW)
-    assert verify_jwt_vc(token, _DocResolver(doc), now=NOW).codes == ("key_not_authorised",)
+def test_a_key_its_did_lists_only_for_key_agreement_cannot_sign_credentials() -> None:
+    """The kid names a key of the issuer, but not one it authorises for assertionMethod."""
+    agreement = PrivateKey.generate(KeyType.X25519)
+    did = did_key_from_public_key(agreement.public_key)
+    kid = f"{did}#{agreement.public_key.to_multikey()}"
+    claims = {**_claims(_good()), "iss": did}
+    assert _codes(_sign(claims, kid=kid)) == ("key_not_authorised",)
 
 
 def test_status_fails_closed_and_a_revoked_status_is_reported() -> None:
