@@ -8,6 +8,7 @@ the flows through a small :class:`Transport` and stores what it receives in a
 :class:`~ssi_wallet.holder.Holder`. See ``docs/openid4vci.md``.
 """
 
+from ssi_wallet.oid4vci.encryption import RequestDecryption
 from ssi_wallet.oid4vci.errors import IssuerResponseError, OID4VCIError
 from ssi_wallet.oid4vci.local import InProcessTransport
 from ssi_wallet.oid4vci.metadata import (
@@ -49,6 +50,7 @@ __all__ = [
     "PendingCredential",
     "ReceiveResult",
     "Reply",
+    "RequestDecryption",
     "ResolvedOffer",
     "SQLiteStateStore",
     "StateStore",

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 from did_methods._wire.json import loads
 from did_methods.errors import SSIWalletError
 from did_methods.http import HttpResponse
+from ssi_wallet.oid4vci.encryption import JWT_MEDIA_TYPE, MAX_ENCRYPTED_REQUEST
 from ssi_wallet.oid4vci.errors import OID4VCIError
 from ssi_wallet.oid4vci.metadata import accepted_languages
 from ssi_wallet.oid4vci.service import CredentialIssuer, Reply
@@ -90,8 +91,10 @@ class InProcessTransport:
         if method == "POST" and plain == e.par:
             return _answer(self.service.pushed_authorization_request(_form(body)))
         if method == "POST" and plain in protected:
+            sealed = headers.get("content-type", "").split(";")[0].strip() == JWT_MEDIA_TYPE
+            encrypted = sealed and plain != e.notification
             reply = protected[plain](
-                _json(body),
+                _jwe(body) if encrypted else _json(body),
                 authorization=headers.get("authorization"),
                 dpop=headers.get("dpop"),
                 url=plain,
@@ -106,6 +109,10 @@ def _dump(value: Any) -> bytes:
 
 def _answer(reply: Reply) -> HttpResponse:
     headers = {k.lower(): v for k, v in reply.headers.items()}
+    if reply.jwt is not None:
+        return HttpResponse(
+            reply.status, {**headers, "content-type": JWT_MEDIA_TYPE}, reply.jwt.encode("ascii")
+        )
     if reply.body is None:
         return HttpResponse(reply.status, headers, b"")
     return HttpResponse(reply.status, {**headers, **_JSON}, _dump(reply.body))
@@ -122,6 +129,17 @@ def _form(raw: bytes) -> dict[str, str]:
     if len(form) != len(pairs):
         raise OID4VCIError("invalid_request", "a parameter is repeated")
     return form
+
+
+def _jwe(raw: bytes) -> str:
+    if len(raw) > MAX_ENCRYPTED_REQUEST:
+        raise OID4VCIError("invalid_request", "the request is too large", status=413)
+    try:
+        return raw.decode("ascii").strip()
+    except UnicodeDecodeError as exc:
+        raise OID4VCIError(
+            "invalid_encryption_parameters", "an encrypted request is a compact JWE"
+        ) from exc
 
 
 def _json(raw: bytes) -> dict[str, Any]:

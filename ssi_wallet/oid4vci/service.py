@@ -44,6 +44,14 @@ from did_methods._wire.dates import Clock, read_clock, system_clock
 from did_methods._wire.json import loads
 from did_methods.errors import SSIWalletError, UnsupportedError
 from ssi_wallet.issuer import Issuer
+from ssi_wallet.oid4vci.encryption import (
+    ENCRYPTION_ALG,
+    ENCRYPTION_ENCS,
+    EncryptionParameters,
+    RequestDecryption,
+    encrypt_message,
+    read_response_encryption,
+)
 from ssi_wallet.oid4vci.errors import OID4VCIError
 from ssi_wallet.oid4vci.metadata import (
     AUTHORIZATION_CODE,
@@ -68,11 +76,16 @@ _MAX_AUTHORIZATION_DETAILS: Final = 16
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """An answer: HTTP ``status``, a JSON ``body`` (None for no content), extra ``headers``."""
+    """An answer: HTTP ``status``, a JSON ``body`` (None for no content), extra ``headers``.
+
+    ``jwt`` replaces the body when the answer is a JWT: an encrypted Credential
+    Response (sent as ``application/jwt``), or signed metadata.
+    """
 
     status: int
     body: Mapping[str, Any] | None
     headers: Mapping[str, str] = field(default_factory=dict)
+    jwt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +206,12 @@ class CredentialIssuer:
     DPoP proof ids (replays refused); with ``dpop_nonce`` every DPoP proof must
     carry a nonce this server gave (``use_dpop_nonce`` and a ``DPoP-Nonce``
     header answer one that does not, RFC 9449 section 8).
+
+    Encryption (OpenID4VCI section 10, ECDH-ES with A128GCM/A256GCM): with
+    ``response_encryption`` (the default) a wallet may ask for an encrypted
+    Credential Response, with ``require_response_encryption`` it must;
+    ``request_decryption`` publishes a key wallets encrypt their requests to
+    (required or not, as it says).
     """
 
     def __init__(
@@ -219,6 +238,9 @@ class CredentialIssuer:
         require_dpop: bool = False,
         dpop_nonce: bool = False,
         dpop_algs: Sequence[str] = DEFAULT_DPOP_ALGS,
+        response_encryption: bool = True,
+        require_response_encryption: bool = False,
+        request_decryption: RequestDecryption | None = None,
     ) -> None:
         parts = urlsplit(identifier)
         if (
@@ -254,6 +276,13 @@ class CredentialIssuer:
         self.require_dpop = require_dpop
         self.dpop_nonce = dpop_nonce
         self.dpop_algs = tuple(dpop_algs)
+        if require_response_encryption and not response_encryption:
+            raise OID4VCIError(
+                "invalid_configuration", "response encryption cannot be required and off"
+            )
+        self.response_encryption = response_encryption
+        self.require_response_encryption = require_response_encryption
+        self.request_decryption = request_decryption
         self._clock = clock
         self._random = random
         self._metadata: dict[tuple[str, ...], dict[str, Any]] = {}
@@ -286,6 +315,14 @@ class CredentialIssuer:
             }
             if self.batch_size >= 2:
                 metadata["batch_credential_issuance"] = {"batch_size": self.batch_size}
+            if self.response_encryption:
+                metadata["credential_response_encryption"] = {
+                    "alg_values_supported": [ENCRYPTION_ALG],
+                    "enc_values_supported": list(ENCRYPTION_ENCS),
+                    "encryption_required": self.require_response_encryption,
+                }
+            if self.request_decryption is not None:
+                metadata["credential_request_encryption"] = self.request_decryption.metadata()
             if len(self._metadata) >= 64:  # language combinations are many; keep a few
                 self._metadata.clear()
             self._metadata[key] = cached = metadata
@@ -782,7 +819,7 @@ class CredentialIssuer:
 
     def credential(
         self,
-        body: Mapping[str, Any],
+        body: Mapping[str, Any] | str,
         *,
         authorization: str | None,
         dpop: str | None = None,
@@ -795,16 +832,19 @@ class CredentialIssuer:
         ``invalid_credential_request``, ``unknown_credential_configuration``,
         ``unknown_credential_identifier``, ``invalid_proof``, ``invalid_nonce``,
         ``invalid_encryption_parameters``, ``credential_request_denied``.
+
+        ``body`` is the request's JSON object, or the compact JWE of an
+        encrypted request (``application/jwt``). When the request carries
+        ``credential_response_encryption`` the answer (200 or 202) is a
+        :class:`Reply` whose ``jwt`` is the encrypted response.
         """
         now = self._now()
         access, token = self._access(
             authorization, dpop, "POST", url or self.endpoints.credential, now
         )
+        body, sealed = self._open_request(body)
         config = self._requested_configuration(body, token)
-        if "credential_response_encryption" in body:
-            raise OID4VCIError(
-                "invalid_encryption_parameters", "this issuer does not encrypt credential responses"
-            )
+        seal = self._response_encryption(body, sealed)
         proofs = self._check_proofs(body.get("proofs"), token.get("client_id"), now)
         self._count_instances(access, token, config.id, len(proofs), now)
         case = self.store.get("case", token["case_id"], now=now)
@@ -824,13 +864,61 @@ class CredentialIssuer:
                 },
                 expires_at=now + self.case_ttl,
             )
-            return Reply(
-                202,
-                {"transaction_id": transaction_id, "interval": self.deferred_interval},
-                {"Cache-Control": "no-store"},
+            return _sealed(
+                Reply(
+                    202,
+                    {"transaction_id": transaction_id, "interval": self.deferred_interval},
+                    {"Cache-Control": "no-store"},
+                ),
+                seal,
             )
         holders = [(p.holder_did, p.key) for p in proofs]
-        return self._issue(config, claims, token["case_id"], holders)
+        return _sealed(self._issue(config, claims, token["case_id"], holders), seal)
+
+    def _open_request(self, body: Mapping[str, Any] | str) -> tuple[Mapping[str, Any], bool]:
+        """The request's parameters and whether it came encrypted (section 10)."""
+        decryption = self.request_decryption
+        if isinstance(body, str):
+            if decryption is None:
+                raise OID4VCIError(
+                    "invalid_encryption_parameters", "this issuer takes no encrypted requests"
+                )
+            return decryption.open(body), True
+        if decryption is not None and decryption.required:
+            raise OID4VCIError(
+                "invalid_encryption_parameters",
+                "this issuer requires encrypted requests (credential_request_encryption)",
+            )
+        return body, False
+
+    def _response_encryption(
+        self, body: Mapping[str, Any], sealed: bool
+    ) -> EncryptionParameters | None:
+        """The checked ``credential_response_encryption`` of a request, or None.
+
+        Refused (``invalid_encryption_parameters``): parameters this issuer
+        does not support or that are malformed; none when encryption is
+        required; parameters in a clear request when this issuer takes
+        encrypted ones (section 8.2: so they cannot be substituted).
+        """
+        raw = body.get("credential_response_encryption")
+        if raw is None:
+            if self.require_response_encryption:
+                raise OID4VCIError(
+                    "invalid_encryption_parameters",
+                    "this issuer encrypts every response: send credential_response_encryption",
+                )
+            return None
+        if not self.response_encryption:
+            raise OID4VCIError(
+                "invalid_encryption_parameters", "this issuer does not encrypt credential responses"
+            )
+        if self.request_decryption is not None and not sealed:
+            raise OID4VCIError(
+                "invalid_encryption_parameters",
+                "credential_response_encryption must come in an encrypted request",
+            )
+        return read_response_encryption(raw)
 
     def _count_instances(
         self, access: str, token: dict[str, Any], configuration_id: str, count: int, now: float
@@ -969,7 +1057,7 @@ class CredentialIssuer:
 
     def deferred_credential(
         self,
-        body: Mapping[str, Any],
+        body: Mapping[str, Any] | str,
         *,
         authorization: str | None,
         dpop: str | None = None,
@@ -984,10 +1072,9 @@ class CredentialIssuer:
         _, token = self._access(
             authorization, dpop, "POST", url or self.endpoints.deferred_credential, now
         )
-        if "credential_response_encryption" in body:
-            raise OID4VCIError(
-                "invalid_encryption_parameters", "this issuer does not encrypt credential responses"
-            )
+        body, sealed = self._open_request(body)
+        # the parameters of this request, not those of the first (section 9.2)
+        seal = self._response_encryption(body, sealed)
         tid = body.get("transaction_id")
         if not isinstance(tid, str) or len(tid) > _MAX_TOKEN:
             raise OID4VCIError("invalid_credential_request", "transaction_id is required")
@@ -998,10 +1085,13 @@ class CredentialIssuer:
         config = self.configurations[found["configuration_id"]]
         claims = case["claims"].get(config.type_name) if case else None
         if claims is None:
-            return Reply(
-                202,
-                {"transaction_id": tid, "interval": self.deferred_interval},
-                {"Cache-Control": "no-store"},
+            return _sealed(
+                Reply(
+                    202,
+                    {"transaction_id": tid, "interval": self.deferred_interval},
+                    {"Cache-Control": "no-store"},
+                ),
+                seal,
             )
         if self.store.take("transaction", tid, now=now) is None:  # a racing request won
             raise OID4VCIError("invalid_transaction_id", "this transaction was just completed")
@@ -1010,7 +1100,7 @@ class CredentialIssuer:
         holders = [
             (d, PublicKey.from_jwk(k)) for d, k in zip(found["dids"], found["keys"], strict=True)
         ]
-        return self._issue(config, claims, found["case_id"], holders)
+        return _sealed(self._issue(config, claims, found["case_id"], holders), seal)
 
     def notification(
         self,
@@ -1086,6 +1176,13 @@ def _claimed_nonce(proof: str) -> str | None:
         return None
     nonce = payload.get("nonce") if isinstance(payload, dict) else None
     return nonce if isinstance(nonce, str) and 0 < len(nonce) <= _MAX_TOKEN else None
+
+
+def _sealed(reply: Reply, to: EncryptionParameters | None) -> Reply:
+    """``reply`` encrypted to the wallet's key when it asked (whatever the content, 8.3)."""
+    if to is None or reply.body is None:
+        return reply
+    return Reply(reply.status, None, reply.headers, jwt=encrypt_message(reply.body, to))
 
 
 def _redirect(uri: str, params: Mapping[str, str]) -> str:

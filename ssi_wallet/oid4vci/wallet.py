@@ -38,6 +38,16 @@ from did_methods.errors import SSIWalletError
 from did_methods.http import HttpFetcher, HttpResponse
 from did_methods.keys import KeyType, PrivateKey
 from ssi_wallet.holder import Holder, StoredCredential
+from ssi_wallet.oid4vci.encryption import (
+    ENCRYPTION_ALG,
+    ENCRYPTION_ENCS,
+    JWT_MEDIA_TYPE,
+    EncryptionParameters,
+    choose_request_key,
+    decrypt_message,
+    encrypt_message,
+    response_encryption_request,
+)
 from ssi_wallet.oid4vci.errors import IssuerResponseError, OID4VCIError, _ascii_description
 from ssi_wallet.oid4vci.metadata import (
     MAX_METADATA_BYTES,
@@ -145,6 +155,8 @@ class WalletClient:
     ``language`` goes to the issuer as ``Accept-Language`` (display names).
     With ``use_dpop`` (the default) the access token is bound to a fresh key by
     DPoP (RFC 9449) whenever the authorization server offers it.
+    Credential Requests and Responses are encrypted (OpenID4VCI section 10)
+    when the issuer requires it, and with ``encrypt`` whenever it supports it.
     """
 
     def __init__(
@@ -160,6 +172,7 @@ class WalletClient:
         dpop_key_type: KeyType = KeyType.P256,
         language: str = "en",
         clock: Clock = system_clock,
+        encrypt: bool = False,
     ) -> None:
         self.holder = holder
         self.transport: Transport = HttpFetcher() if transport is None else transport
@@ -172,6 +185,7 @@ class WalletClient:
         self._dpop_nonces: dict[str, str] = {}  # origin -> the last DPoP-Nonce it gave
         self.dpop_key_type = dpop_key_type
         self._clock = clock
+        self.encrypt = encrypt
 
     # -- HTTP, checked --------------------------------------------------------------------
 
@@ -194,12 +208,16 @@ class WalletClient:
         what: str,
         form: Mapping[str, str] | None = None,
         json_body: Mapping[str, Any] | None = None,
+        jwt_body: str | None = None,
         headers: Mapping[str, str] | None = None,
         max_bytes: int = MAX_RESPONSE_BYTES,
     ) -> HttpResponse:
         sent: dict[str, str] = {"Accept": _JSON, **(headers or {})}
         body: bytes | None = None
-        if form is not None:
+        if jwt_body is not None:  # an encrypted request (OpenID4VCI section 10)
+            body = jwt_body.encode("ascii")
+            sent["Content-Type"] = JWT_MEDIA_TYPE
+        elif form is not None:
             body = urlencode(form).encode("ascii")
             sent["Content-Type"] = "application/x-www-form-urlencoded"
         elif json_body is not None:
@@ -341,6 +359,7 @@ class WalletClient:
         what: str,
         form: Mapping[str, str] | None = None,
         json_body: Mapping[str, Any] | None = None,
+        jwt_body: str | None = None,
     ) -> HttpResponse:
         """One request, with a DPoP proof when ``key``; once more with the server's
         ``DPoP-Nonce`` when it answers ``use_dpop_nonce`` (RFC 9449 8, 9). The last
@@ -364,7 +383,13 @@ class WalletClient:
                 )
             try:
                 answer = self._call(
-                    method, url, what=what, form=form, json_body=json_body, headers=headers
+                    method,
+                    url,
+                    what=what,
+                    form=form,
+                    json_body=json_body,
+                    jwt_body=jwt_body,
+                    headers=headers,
                 )
             except IssuerResponseError as exc:
                 fresh = exc.dpop_nonce
@@ -571,8 +596,10 @@ class WalletClient:
         else:
             body["credential_configuration_id"] = cid
         endpoint = metadata["credential_endpoint"]
-        answer = self._protected(token, endpoint, body, "the credential endpoint")
-        self._take(answer, resolved, token, cid, keys, result, "the credential response")
+        status, answer = self._credential_call(
+            resolved, token, endpoint, body, "the credential endpoint"
+        )
+        self._take(status, answer, resolved, token, cid, keys, result)
 
     def _protected(
         self, token: Mapping[str, Any], url: str, body: Mapping[str, Any], what: str
@@ -582,19 +609,93 @@ class WalletClient:
             token.get("_dpop_key"), "POST", url, token["access_token"], what=what, json_body=body
         )
 
+    def _credential_call(
+        self,
+        resolved: ResolvedOffer,
+        token: Mapping[str, Any],
+        url: str,
+        body: Mapping[str, Any],
+        what: str,
+    ) -> tuple[int, dict[str, Any]]:
+        """POST a (deferred) Credential Request; the answer's status and JSON object.
+
+        Encryption (section 10): the response is asked encrypted, to a fresh
+        key, when the issuer requires it or (with ``encrypt``) supports it;
+        the request is encrypted to the issuer's published key when it
+        requires that, when we ask for an encrypted response (8.2: so our key
+        cannot be swapped) or, with ``encrypt``, whenever it can be. An answer
+        sent clear where we asked for encryption, or encrypted where we did
+        not, is refused (``invalid_response``).
+        """
+        metadata = resolved.issuer_metadata
+        sent = dict(body)
+        response_key: tuple[PrivateKey, str, str] | None = None
+        offered = metadata.get("credential_response_encryption")
+        if offered is not None:
+            required, enc = _response_encryption_offer(offered)
+            if enc and (required or self.encrypt):
+                key = PrivateKey.generate(KeyType.P256)
+                kid = make_code_verifier()[:22]
+                sent["credential_response_encryption"] = response_encryption_request(
+                    key, enc, kid=kid
+                )
+                response_key = (key, kid, enc)
+        jwt_body: str | None = None
+        accepts = metadata.get("credential_request_encryption")
+        if accepts is not None:
+            required = isinstance(accepts, Mapping) and accepts.get("encryption_required") is True
+            if required or self.encrypt or response_key is not None:
+                public, kid, enc = choose_request_key(accepts)
+                jwt_body = encrypt_message(sent, EncryptionParameters(public, enc, kid))
+        answer = self._with_dpop(
+            token.get("_dpop_key"),
+            "POST",
+            url,
+            token["access_token"],
+            what=what,
+            json_body=None if jwt_body is not None else sent,
+            jwt_body=jwt_body,
+        )
+        media = answer.headers.get("content-type", "").split(";")[0].strip().lower()
+        if response_key is None:
+            if media == JWT_MEDIA_TYPE:
+                raise IssuerResponseError(
+                    "invalid_response", f"{what} answered encrypted, which we did not ask for"
+                )
+            return answer.status, self._json(answer, what)
+        if media != JWT_MEDIA_TYPE:
+            raise IssuerResponseError(
+                "invalid_response", f"{what} answered in clear though we asked for encryption"
+            )
+        key, kid, enc = response_key
+        try:
+            text = answer.body.decode("ascii").strip()
+            opened = decrypt_message(
+                text,
+                key,
+                kid=kid,
+                encs=(enc,),
+                max_length=MAX_RESPONSE_BYTES,
+                code="invalid_response",
+            )
+        except UnicodeDecodeError as exc:
+            raise IssuerResponseError("invalid_response", f"{what} is not a compact JWE") from exc
+        except OID4VCIError as exc:
+            raise IssuerResponseError(exc.code, f"{what}: {exc.description}") from exc
+        return answer.status, opened
+
     def _take(
         self,
-        answer: HttpResponse,
+        status: int,
+        body: dict[str, Any],
         resolved: ResolvedOffer,
         token: Mapping[str, Any],
         cid: str,
         keys: list[PrivateKey],
         result: ReceiveResult,
-        what: str,
     ) -> None:
-        body = self._json(answer, what)
         notify = resolved.issuer_metadata.get("notification_endpoint")
-        if answer.status == 202 or "transaction_id" in body:
+        if status == 202 or "transaction_id" in body:
             tid = body.get("transaction_id")
             interval = body.get("interval")
             if not isinstance(tid, str) or not tid or not isinstance(interval, int | float):
@@ -665,23 +766,44 @@ class WalletClient:
         """Ask the Deferred Credential Endpoint once; the result holds the credentials or, still
         deferred, the same pending credential."""
         token = {"access_token": pending.access_token, "_dpop_key": pending.dpop_key}
-        answer = self._protected(
+        status, answer = self._credential_call(
+            resolved,
             token,
             pending.endpoint,
             {"transaction_id": pending.transaction_id},
             "the deferred credential endpoint",
         )
         result = ReceiveResult()
-        self._take(
-            answer,
-            resolved,
-            token,
-            pending.configuration_id,
-            pending.keys,
-            result,
-            "the deferred credential response",
-        )
+        self._take(status, answer, resolved, token, pending.configuration_id, pending.keys, result)
         return result
+
+
+def _response_encryption_offer(offered: Any) -> tuple[bool, str]:
+    """Whether the issuer requires encrypted responses, and the ``enc`` we would ask for.
+
+    Reads ``credential_response_encryption`` of the issuer metadata (hostile):
+    ``ECDH-ES`` must be among ``alg_values_supported`` and one of our ``enc``
+    values among ``enc_values_supported``; otherwise, if the issuer requires
+    encryption, we cannot talk to it (``invalid_issuer_metadata``).
+    """
+    if not isinstance(offered, Mapping):
+        raise OID4VCIError(
+            "invalid_issuer_metadata", "credential_response_encryption must be an object"
+        )
+    required = offered.get("encryption_required") is True
+    algs = offered.get("alg_values_supported")
+    encs = offered.get("enc_values_supported")
+    enc = None
+    if isinstance(algs, list) and ENCRYPTION_ALG in algs and isinstance(encs, list):
+        enc = next((e for e in ENCRYPTION_ENCS if e in encs), None)
+    if enc is None:
+        if required:
+            raise OID4VCIError(
+                "invalid_issuer_metadata",
+                "the issuer requires response encryption with no alg/enc we implement",
+            )
+        return False, ""
+    return required, enc
 
 
 def _identifier_for(token: Mapping[str, Any], cid: str) -> str | None:

@@ -41,6 +41,10 @@ Configuration (``ssi-wallet serve issuer --config FILE``) adds to ``[server]``::
     state = "issuer-state.db"     # optional: offers, codes and tokens survive a restart
     require_dpop = false          # true: only DPoP-bound access tokens (RFC 9449)
     dpop_nonce = false            # true: DPoP proofs must carry a nonce this server gave
+    response_encryption = true    # wallets may ask for encrypted credential responses
+    require_response_encryption = false   # true: every credential response encrypted
+    request_key_file = "req.jwk"  # optional: a P-256 key wallets encrypt requests to (kid "enc-1")
+    require_request_encryption = false    # true: clear credential requests are refused
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
@@ -62,7 +66,8 @@ from credentials import schemas
 from did_methods.errors import SSIWalletError
 from did_methods.keyfile import read_key_file
 from ssi_wallet.issuer import Issuer
-from ssi_wallet.oid4vci import CredentialIssuer, OID4VCIError, Reply
+from ssi_wallet.oid4vci import CredentialIssuer, OID4VCIError, Reply, RequestDecryption
+from ssi_wallet.oid4vci.encryption import JWT_MEDIA_TYPE, MAX_ENCRYPTED_REQUEST
 from ssi_wallet.oid4vci.metadata import accepted_languages
 from ssi_wallet.oid4vci.sqlite_store import SQLiteStateStore
 from ssi_wallet.server.common import (
@@ -74,6 +79,7 @@ from ssi_wallet.server.common import (
     build_app,
     guard,
     load_toml,
+    read_body,
     read_form_body,
     read_json_body,
 )
@@ -96,6 +102,10 @@ class IssuerServiceConfig:
     state: Path | None = None
     require_dpop: bool = False
     dpop_nonce: bool = False
+    response_encryption: bool = True
+    require_response_encryption: bool = False
+    request_key_file: Path | None = None
+    require_request_encryption: bool = False
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> IssuerServiceConfig:
@@ -119,9 +129,24 @@ class IssuerServiceConfig:
             raise ConfigError(f"issuer.types must list types of {schemas.CREDENTIAL_TYPES}")
         if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 100:
             raise ConfigError("issuer.batch_size must be an integer from 1 to 100")
-        flags = {name: section.get(name, False) for name in ("require_dpop", "dpop_nonce")}
-        if not all(isinstance(v, bool) for v in flags.values()):
-            raise ConfigError("issuer.require_dpop and issuer.dpop_nonce are true or false")
+        flags = {
+            name: section.get(name, name == "response_encryption")
+            for name in (
+                "require_dpop",
+                "dpop_nonce",
+                "response_encryption",
+                "require_response_encryption",
+                "require_request_encryption",
+            )
+        }
+        for name, value in flags.items():
+            if not isinstance(value, bool):
+                raise ConfigError(f"issuer.{name} is true or false")
+        request_key = section.get("request_key_file")
+        if request_key is not None and not isinstance(request_key, str):
+            raise ConfigError("issuer.request_key_file must be a path")
+        if flags["require_request_encryption"] and request_key is None:
+            raise ConfigError("issuer.require_request_encryption needs issuer.request_key_file")
         state = section.get("state")
         if state is not None and not isinstance(state, str):
             raise ConfigError("issuer.state must be a path")
@@ -135,6 +160,10 @@ class IssuerServiceConfig:
             base / state if state else None,
             flags["require_dpop"],
             flags["dpop_nonce"],
+            flags["response_encryption"],
+            flags["require_response_encryption"],
+            base / request_key if request_key else None,
+            flags["require_request_encryption"],
         )
 
     def build(self) -> CredentialIssuer:
@@ -145,6 +174,13 @@ class IssuerServiceConfig:
             status_base=f"{self.identifier}/status",
         )
         store = SQLiteStateStore(self.state) if self.state is not None else None
+        decryption = None
+        if self.request_key_file is not None:
+            decryption = RequestDecryption(
+                read_key_file(self.request_key_file),
+                "enc-1",
+                required=self.require_request_encryption,
+            )
         return CredentialIssuer(
             issuer,
             self.identifier,
@@ -153,10 +189,20 @@ class IssuerServiceConfig:
             store=store,
             require_dpop=self.require_dpop,
             dpop_nonce=self.dpop_nonce,
+            response_encryption=self.response_encryption,
+            require_response_encryption=self.require_response_encryption,
+            request_decryption=decryption,
         )
 
 
 def _reply(reply: Reply) -> Response:
+    if reply.jwt is not None:
+        return Response(
+            reply.jwt,
+            status_code=reply.status,
+            headers=dict(reply.headers),
+            media_type=JWT_MEDIA_TYPE,
+        )
     if reply.body is None:
         return Response(status_code=reply.status, headers=dict(reply.headers))
     return JSONResponse(reply.body, status_code=reply.status, headers=dict(reply.headers))
@@ -250,9 +296,20 @@ def create_app(
         location = await run_in_threadpool(service.authorize, query)
         return RedirectResponse(location, status_code=302, headers=_NO_STORE)
 
-    def protected(method: Callable[..., Reply], url: str) -> Handler:
+    def protected(method: Callable[..., Reply], url: str, encrypted: bool = False) -> Handler:
         async def handle(request: Request) -> Response:
-            body = await read_json_body(request, limit)
+            media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            body: dict[str, Any] | str
+            if encrypted and media == JWT_MEDIA_TYPE:  # an encrypted request (section 10)
+                raw = await read_body(request, min(limit, MAX_ENCRYPTED_REQUEST))
+                try:
+                    body = raw.decode("ascii").strip()
+                except UnicodeDecodeError as exc:
+                    raise OID4VCIError(
+                        "invalid_encryption_parameters", "an encrypted request is a compact JWE"
+                    ) from exc
+            else:
+                body = await read_json_body(request, limit)
             return _reply(
                 await run_in_threadpool(
                     method,
@@ -326,12 +383,12 @@ def create_app(
         Route(path(endpoints.authorize), _oauth(authorize), methods=["GET"]),
         Route(
             path(endpoints.credential),
-            _oauth(protected(service.credential, endpoints.credential)),
+            _oauth(protected(service.credential, endpoints.credential, True)),
             methods=["POST"],
         ),
         Route(
             path(endpoints.deferred_credential),
-            _oauth(protected(service.deferred_credential, endpoints.deferred_credential)),
+            _oauth(protected(service.deferred_credential, endpoints.deferred_credential, True)),
             methods=["POST"],
         ),
         Route(

@@ -92,8 +92,11 @@ class World:
         return self.transport.request(method, self.base + path, headers=headers or {}, body=body)
 
 
-def live_world() -> Iterator[World]:
-    """A ledger, an accredited ministry, its issuer on 127.0.0.1 and a wallet (a fixture body)."""
+def live_world(**options: Any) -> Iterator[World]:
+    """A ledger, an accredited ministry, its issuer on 127.0.0.1 and a wallet (a fixture body).
+
+    ``options`` go to :class:`CredentialIssuer` (encryption, key attestations, ...).
+    """
     root = PrivateKey.generate()
     ledger = Ledger.open(":memory:", key=root)
     sock = bind_free_socket()
@@ -102,7 +105,11 @@ def live_world() -> Iterator[World]:
     ledger.accredit(ministry.did, types=list(schemas.CREDENTIAL_TYPES), by=root, jurisdiction="DE")
     offset = [0.0]
     service = CredentialIssuer(
-        ministry, base, batch_size=4, clock=lambda: datetime.now(UTC) + timedelta(seconds=offset[0])
+        ministry,
+        base,
+        batch_size=4,
+        clock=lambda: datetime.now(UTC) + timedelta(seconds=offset[0]),
+        **options,
     )
     app = create_app(service, token=TOKEN, max_body_bytes=64 * 1024)
     wallet = Holder.create(":memory:", passphrase="amina's passphrase", resolver=ledger.resolver())

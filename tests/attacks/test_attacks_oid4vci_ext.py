@@ -1,0 +1,333 @@
+"""Attacks on the OpenID4VCI extensions over real HTTP on 127.0.0.1: encryption, key
+attestations, signed metadata.
+
+A hostile wallet sends encryption parameters the issuer must refuse (an
+unsupported ``alg`` or ``enc``, a private key, compression, none where they
+are required, a clear request where it must be encrypted, a JWE to another
+key); a hostile issuer (or a network attacker in between) answers our wallet
+in clear where it asked for encryption, or encrypted to another key. Each
+case asserts the exact error code and HTTP status. The servers are those of
+tests/oid4vci (no copies).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+pytest.importorskip("uvicorn")
+
+sys.path[:0] = [str(Path(__file__).parents[1] / "oid4vci")]
+
+from oid4vci_world import World, json_of, json_post, live_world, proof, refused  # noqa: E402
+
+from credentials.jwe import encrypt_compact  # noqa: E402
+from did_methods.http import HttpResponse  # noqa: E402
+from did_methods.keys import KeyType, PrivateKey  # noqa: E402
+from ssi_wallet.oid4vci import PRE_AUTHORIZED_CODE, IssuerResponseError, RequestDecryption  # noqa: E402
+
+SEALED_KEY = PrivateKey.generate(KeyType.P256)
+
+
+@pytest.fixture(scope="module")
+def issuer() -> Iterator[World]:
+    """Encryption offered, not required; no encrypted requests."""
+    yield from live_world()
+
+
+@pytest.fixture(scope="module")
+def strict() -> Iterator[World]:
+    """Encrypted responses required."""
+    yield from live_world(require_response_encryption=True)
+
+
+@pytest.fixture(scope="module")
+def sealed() -> Iterator[World]:
+    """Encrypted requests accepted (not required), responses encrypted on request."""
+    yield from live_world(request_decryption=RequestDecryption(SEALED_KEY, "enc-1"))
+
+
+@pytest.fixture(scope="module")
+def clear() -> Iterator[World]:
+    """An issuer that encrypts nothing."""
+    yield from live_world(response_encryption=False)
+
+
+def _token(w: World) -> str:
+    offer = w.service.offer(["WorkPermit.sd_jwt"], claims={"WorkPermit": w.claims()}, tx_code=False)
+    form = {
+        "grant_type": PRE_AUTHORIZED_CODE,
+        "pre-authorized_code": offer.data.pre_authorized_code,
+    }
+    reply = w.call(
+        "POST",
+        "/token",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body=urlencode(form).encode(),
+    )
+    assert reply.status == 200, reply.body
+    token: str = json_of(reply)["access_token"]
+    return token
+
+
+def _jwk(**extra: Any) -> dict[str, Any]:
+    key = PrivateKey.generate(KeyType.P256)
+    return {**key.public_key.to_jwk(), "alg": "ECDH-ES", **extra}
+
+
+def _request(w: World, encryption: Any = None, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "credential_configuration_id": "WorkPermit.sd_jwt",
+        "proofs": {"jwt": [proof(w)]},
+        **extra,
+    }
+    if encryption is not None:
+        body["credential_response_encryption"] = encryption
+    return body
+
+
+def _post_jwe(w: World, token: str, jwe: str, path: str = "/credential") -> HttpResponse:
+    return w.call(
+        "POST",
+        path,
+        headers={"Content-Type": "application/jwt", "Authorization": f"Bearer {token}"},
+        body=jwe.encode(),
+    )
+
+
+# -- a hostile wallet's encryption parameters ------------------------------------------------
+
+P256 = PrivateKey.generate(KeyType.P256)
+PRIVATE_JWK = {**P256.private_jwk(), "alg": "ECDH-ES"}
+
+
+@pytest.mark.parametrize(
+    "encryption",
+    [
+        pytest.param({"jwk": _jwk(), "enc": "A128CBC-HS256"}, id="enc-not-offered"),
+        pytest.param({"jwk": _jwk(), "enc": "A512GCM"}, id="enc-unknown"),
+        pytest.param({"jwk": _jwk()}, id="enc-missing"),
+        pytest.param({"jwk": _jwk(alg="ECDH-ES+A128KW"), "enc": "A128GCM"}, id="alg-key-wrap"),
+        pytest.param({"jwk": _jwk(alg="RSA-OAEP"), "enc": "A128GCM"}, id="alg-rsa"),
+        pytest.param({"jwk": {**P256.public_key.to_jwk()}, "enc": "A128GCM"}, id="alg-missing"),
+        pytest.param({"jwk": PRIVATE_JWK, "enc": "A128GCM"}, id="private-key-d"),
+        pytest.param(
+            {"jwk": {"kty": "oct", "k": "c2VjcmV0", "alg": "ECDH-ES"}, "enc": "A128GCM"},
+            id="symmetric-key",
+        ),
+        pytest.param(
+            {
+                "jwk": {
+                    **PrivateKey.generate(KeyType.ED25519).public_key.to_jwk(),
+                    "alg": "ECDH-ES",
+                },
+                "enc": "A128GCM",
+            },
+            id="ed25519-cannot-agree",
+        ),
+        pytest.param({"jwk": {**_jwk(), "x": "AAAA"}, "enc": "A128GCM"}, id="point-not-on-curve"),
+        pytest.param({"jwk": _jwk(), "enc": "A128GCM", "zip": "DEF"}, id="zip"),
+        pytest.param({"jwk": "not-an-object", "enc": "A128GCM"}, id="jwk-not-object"),
+        pytest.param({"jwk": _jwk(kid="k" * 300), "enc": "A128GCM"}, id="kid-too-long"),
+        pytest.param("A128GCM", id="not-an-object"),
+    ],
+)
+def test_oid4vci_response_encryption_parameters_refused(issuer: World, encryption: Any) -> None:
+    token = _token(issuer)
+    reply = json_post(issuer, "/credential", _request(issuer, encryption), token)
+    refused(reply, 400, "invalid_encryption_parameters")
+
+
+def test_oid4vci_refused_encryption_parameters_spend_no_nonce(issuer: World) -> None:
+    """The parameters are checked before the key proof's c_nonce is taken."""
+    token = _token(issuer)
+    body = _request(issuer, {"jwk": PRIVATE_JWK, "enc": "A128GCM"})
+    refused(json_post(issuer, "/credential", body, token), 400, "invalid_encryption_parameters")
+    del body["credential_response_encryption"]
+    assert json_post(issuer, "/credential", body, token).status == 200
+
+
+def test_oid4vci_encryption_required_but_absent(strict: World) -> None:
+    token = _token(strict)
+    refused(
+        json_post(strict, "/credential", _request(strict), token),
+        400,
+        "invalid_encryption_parameters",
+    )
+    reply = json_post(strict, "/deferred_credential", {"transaction_id": "t"}, token)
+    refused(reply, 400, "invalid_encryption_parameters")
+
+
+def test_oid4vci_encryption_asked_of_an_issuer_that_encrypts_nothing(clear: World) -> None:
+    token = _token(clear)
+    reply = json_post(
+        clear, "/credential", _request(clear, {"jwk": _jwk(), "enc": "A128GCM"}), token
+    )
+    refused(reply, 400, "invalid_encryption_parameters")
+
+
+def test_oid4vci_clear_request_carrying_response_encryption_to_a_sealing_issuer(
+    sealed: World,
+) -> None:
+    """8.2: with request encryption on offer, response parameters must come encrypted, so
+    that whoever sits between cannot swap in a key of their own."""
+    token = _token(sealed)
+    reply = json_post(
+        sealed, "/credential", _request(sealed, {"jwk": _jwk(), "enc": "A128GCM"}), token
+    )
+    refused(reply, 400, "invalid_encryption_parameters")
+    assert (
+        json_post(sealed, "/credential", _request(sealed), token).status == 200
+    )  # clear is allowed
+
+
+def test_oid4vci_clear_request_to_an_issuer_requiring_encrypted_requests() -> None:
+    for world in live_world(
+        request_decryption=RequestDecryption(SEALED_KEY, "enc-1", required=True)
+    ):
+        token = _token(world)
+        refused(
+            json_post(world, "/credential", _request(world), token),
+            400,
+            "invalid_encryption_parameters",
+        )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(
+            lambda body: encrypt_compact(
+                body, PrivateKey.generate(KeyType.P256).public_key, kid="enc-1"
+            ),
+            id="to-another-key",
+        ),
+        pytest.param(
+            lambda body: encrypt_compact(body, SEALED_KEY.public_key, kid="enc-2"), id="wrong-kid"
+        ),
+        pytest.param(lambda body: encrypt_compact(body, SEALED_KEY.public_key), id="no-kid"),
+        pytest.param(
+            lambda body: encrypt_compact(
+                body, SEALED_KEY.public_key, enc="A128CBC-HS256", kid="enc-1"
+            ),
+            id="enc-cbc",
+        ),
+        pytest.param(
+            lambda body: encrypt_compact(b"[1,2]", SEALED_KEY.public_key, kid="enc-1"),
+            id="not-an-object",
+        ),
+        pytest.param(
+            lambda body: encrypt_compact(b'{"a":1,"a":2}', SEALED_KEY.public_key, kid="enc-1"),
+            id="duplicate-member",
+        ),
+        pytest.param(lambda body: "a.b.c.d.e", id="garbage"),
+        pytest.param(lambda body: "x" * 100, id="not-a-jwe"),
+    ],
+)
+def test_oid4vci_encrypted_request_that_cannot_be_opened(sealed: World, make: Any) -> None:
+    token = _token(sealed)
+    jwe = make(json.dumps(_request(sealed)).encode())
+    refused(_post_jwe(sealed, token, jwe), 400, "invalid_encryption_parameters")
+
+
+def test_oid4vci_encrypted_request_to_an_issuer_that_takes_none(issuer: World) -> None:
+    token = _token(issuer)
+    jwe = encrypt_compact(json.dumps(_request(issuer)).encode(), SEALED_KEY.public_key, kid="enc-1")
+    refused(_post_jwe(issuer, token, jwe), 400, "invalid_encryption_parameters")
+
+
+def test_oid4vci_encrypted_request_larger_than_the_bound(sealed: World) -> None:
+    token = _token(sealed)
+    reply = _post_jwe(sealed, token, "e" * (70 * 1024))  # over the world's 64 KiB body limit
+    refused(reply, 413, "invalid_request")
+
+
+def test_oid4vci_notification_endpoint_takes_no_jwe(sealed: World) -> None:
+    token = _token(sealed)
+    jwe = encrypt_compact(
+        b'{"notification_id":"n","event":"credential_accepted"}', SEALED_KEY.public_key, kid="enc-1"
+    )
+    refused(_post_jwe(sealed, token, jwe, "/notification"), 415, "invalid_request")
+
+
+# -- a hostile issuer, or someone in between, against our wallet -----------------------------
+
+
+class Tamper:
+    """The wallet's real HTTP client, with the credential endpoint's answers rewritten."""
+
+    def __init__(self, world: World, rewrite: Any) -> None:
+        self.world = world
+        self.rewrite = rewrite
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | None = None,
+        max_bytes: int = 4 << 20,
+    ) -> HttpResponse:
+        answer = self.world.transport.request(
+            method, url, headers=headers, body=body, max_bytes=max_bytes
+        )
+        if url.endswith("/credential") and answer.status < 300:
+            return self.rewrite(answer, body)
+        return answer
+
+
+def _clear_instead(answer: HttpResponse, body: bytes | None) -> HttpResponse:
+    return HttpResponse(200, {"content-type": "application/json"}, b'{"credentials":[]}')
+
+
+def _to_another_key(answer: HttpResponse, body: bytes | None) -> HttpResponse:
+    jwe = encrypt_compact(b'{"credentials":[]}', PrivateKey.generate(KeyType.P256).public_key)
+    return HttpResponse(200, {"content-type": "application/jwt"}, jwe.encode())
+
+
+def _unasked(answer: HttpResponse, body: bytes | None) -> HttpResponse:
+    sent = json.loads(body or b"{}")
+    assert "credential_response_encryption" not in sent
+    jwe = encrypt_compact(answer.body, PrivateKey.generate(KeyType.P256).public_key)
+    return HttpResponse(200, {"content-type": "application/jwt"}, jwe.encode())
+
+
+def _wrong_kid(answer: HttpResponse, body: bytes | None) -> HttpResponse:
+    sent = json.loads(body or b"{}")["credential_response_encryption"]
+    from did_methods.keys import PublicKey
+
+    key = PublicKey.from_jwk(sent["jwk"])
+    jwe = encrypt_compact(b'{"credentials":[]}', key, enc=sent["enc"], kid="someone-else")
+    return HttpResponse(200, {"content-type": "application/jwt"}, jwe.encode())
+
+
+@pytest.mark.parametrize(
+    ("rewrite", "encrypt", "words"),
+    [
+        pytest.param(_clear_instead, True, "in clear", id="downgrade-to-clear"),
+        pytest.param(_to_another_key, True, "cannot be opened", id="to-another-key"),
+        pytest.param(_wrong_kid, True, "kid", id="wrong-kid"),
+        pytest.param(_unasked, False, "did not ask", id="encrypted-unasked"),
+    ],
+)
+def test_oid4vci_wallet_refuses_a_tampered_encrypted_answer(
+    issuer: World, rewrite: Any, encrypt: bool, words: str
+) -> None:
+    offer = issuer.service.offer(
+        ["WorkPermit.sd_jwt"], claims={"WorkPermit": issuer.claims()}, tx_code=False
+    )
+    before = len(issuer.wallet.credentials())
+    client = issuer.client_for(issuer.wallet, encrypt=encrypt)
+    client.transport = Tamper(issuer, rewrite)
+    with pytest.raises(IssuerResponseError) as caught:
+        client.receive(offer.uri)
+    assert caught.value.code == "invalid_response"
+    assert words in str(caught.value)
+    assert len(issuer.wallet.credentials()) == before
