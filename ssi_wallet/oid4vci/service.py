@@ -864,16 +864,17 @@ class CredentialIssuer:
                 },
                 expires_at=now + self.case_ttl,
             )
-            return _sealed(
-                Reply(
-                    202,
-                    {"transaction_id": transaction_id, "interval": self.deferred_interval},
-                    {"Cache-Control": "no-store"},
-                ),
-                seal,
-            )
+            return _sealed(self._pending(transaction_id), seal)
         holders = [(p.holder_did, p.key) for p in proofs]
         return _sealed(self._issue(config, claims, token["case_id"], holders), seal)
+
+    def _pending(self, transaction_id: str) -> Reply:
+        """202: the credential is deferred; ask again with ``transaction_id`` after ``interval``."""
+        return Reply(
+            202,
+            {"transaction_id": transaction_id, "interval": self.deferred_interval},
+            {"Cache-Control": "no-store"},
+        )
 
     def _open_request(self, body: Mapping[str, Any] | str) -> tuple[Mapping[str, Any], bool]:
         """The request's parameters and whether it came encrypted (section 10)."""
@@ -1085,14 +1086,7 @@ class CredentialIssuer:
         config = self.configurations[found["configuration_id"]]
         claims = case["claims"].get(config.type_name) if case else None
         if claims is None:
-            return _sealed(
-                Reply(
-                    202,
-                    {"transaction_id": tid, "interval": self.deferred_interval},
-                    {"Cache-Control": "no-store"},
-                ),
-                seal,
-            )
+            return _sealed(self._pending(tid), seal)
         if self.store.take("transaction", tid, now=now) is None:  # a racing request won
             raise OID4VCIError("invalid_transaction_id", "this transaction was just completed")
         from did_methods.keys import PublicKey

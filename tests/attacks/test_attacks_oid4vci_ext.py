@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -25,7 +25,15 @@ pytest.importorskip("uvicorn")
 
 sys.path[:0] = [str(Path(__file__).parents[1] / "oid4vci")]
 
-from oid4vci_world import World, json_of, json_post, live_world, proof, refused  # noqa: E402
+from oid4vci_world import (  # noqa: E402
+    SocketTransport,
+    World,
+    json_of,
+    json_post,
+    live_world,
+    proof,
+    refused,
+)
 
 from credentials.jwe import encrypt_compact  # noqa: E402
 from did_methods.http import HttpResponse  # noqa: E402
@@ -259,27 +267,17 @@ def test_oid4vci_notification_endpoint_takes_no_jwe(sealed: World) -> None:
 # -- a hostile issuer, or someone in between, against our wallet -----------------------------
 
 
-class Tamper:
+class Tamper(SocketTransport):
     """The wallet's real HTTP client, with the credential endpoint's answers rewritten."""
 
-    def __init__(self, world: World, rewrite: Any) -> None:
-        self.world = world
+    def __init__(self, rewrite: Any) -> None:
+        super().__init__()
         self.rewrite = rewrite
 
-    def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        body: bytes | None = None,
-        max_bytes: int = 4 << 20,
-    ) -> HttpResponse:
-        answer = self.world.transport.request(
-            method, url, headers=headers, body=body, max_bytes=max_bytes
-        )
+    def request(self, method: str, url: str, **options: Any) -> HttpResponse:  # type: ignore[override]
+        answer = super().request(method, url, **options)
         if url.endswith("/credential") and answer.status < 300:
-            return self.rewrite(answer, body)
+            return self.rewrite(answer, options.get("body"))
         return answer
 
 
@@ -325,7 +323,7 @@ def test_oid4vci_wallet_refuses_a_tampered_encrypted_answer(
     )
     before = len(issuer.wallet.credentials())
     client = issuer.client_for(issuer.wallet, encrypt=encrypt)
-    client.transport = Tamper(issuer, rewrite)
+    client.transport = Tamper(rewrite)
     with pytest.raises(IssuerResponseError) as caught:
         client.receive(offer.uri)
     assert caught.value.code == "invalid_response"

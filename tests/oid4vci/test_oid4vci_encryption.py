@@ -245,7 +245,8 @@ def test_encryption_settings_reach_the_served_issuer(tmp_path: Path) -> None:
     path = tmp_path / "issuer.toml"
     (tmp_path / "token.txt").write_text("a-token-for-the-encryption-settings")
     path.write_text(
-        '[server]\nhost = "127.0.0.1"\nport = 8443\ntoken_file = "token.txt"\n\n[issuer]\nkey_file = "issuer.jwk"\n'
+        '[server]\nhost = "127.0.0.1"\nport = 8443\ntoken_file = "token.txt"\n\n'
+        '[issuer]\nkey_file = "issuer.jwk"\n'
         'require_response_encryption = true\nrequest_key_file = "req.jwk"\n'
         "require_request_encryption = true\n"
     )
