@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from did_methods._wire.dates import from_unix_ms
 from did_methods.errors import ParseError, VerificationError
 from ledger.audit import audit
 from ledger.vault import (
@@ -29,7 +30,7 @@ from ledger.vault.proof import KIND_REFUSAL, KIND_RELEASE, decode_payload
 CHILD = "GR-UAM-2025-0042"
 GUARDIAN = "did:example:guardian-office-athens"
 PROSECUTOR = "did:example:prosecutor-piraeus"
-NOW = 1_800_000_000_000
+NOW_MS = 1_800_000_000_000  # Unix ms, as the authorisations carry it
 
 
 @dataclass
@@ -59,7 +60,7 @@ def _guardianship(**overrides: object) -> dict[str, object]:
         "type": "GuardianshipAuthorisation",
         "child": CHILD,
         "holder": GUARDIAN,
-        "until": NOW + 86_400_000,
+        "until": NOW_MS + 86_400_000,
         "proof": "valid",
         **overrides,
     }
@@ -68,7 +69,7 @@ def _guardianship(**overrides: object) -> dict[str, object]:
 @pytest.fixture
 def minor_vault(open_vault) -> tuple[Vault, FakeCredentialVerifier]:
     verifier = FakeCredentialVerifier()
-    vault = open_vault(authorisation_verifier=verifier, clock=lambda: NOW)
+    vault = open_vault(authorisation_verifier=verifier, clock=lambda: from_unix_ms(NOW_MS))
     vault.put(CHILD, {"name": "Child", "birthYear": 2013}, minor=True)
     return vault, verifier
 
@@ -133,7 +134,7 @@ def test_minor_record_needs_a_valid_authorisation(minor_vault) -> None:
         (_guardianship(proof="forged"), "authorisation_invalid"),
         (_guardianship(child="another-child"), "authorisation_invalid"),
         (_guardianship(holder="did:example:someone-else"), "authorisation_invalid"),
-        (_guardianship(until=NOW - 1), "authorisation_invalid"),
+        (_guardianship(until=NOW_MS - 1), "authorisation_invalid"),
         (_guardianship(type="WorkPermit"), "authorisation_invalid"),
     ]
     for authorisation, code in cases:

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from did_methods._wire.dates import from_unix_ms
 from did_methods.errors import SSIWalletError, VerificationError
 from did_methods.keys import PrivateKey
 from ledger.checkpoint import NoteSigner
@@ -16,11 +17,11 @@ from ledger.proofs import InclusionProof
 from ledger.vault import RecordNotFound, RecordProof, VaultError, verify_record_proof
 
 SUBJECT = "DE-BAMF-5512"
-T0 = 1_790_000_000_000
+T0 = 1_790_000_000_000  # Unix ms
 
 
 def _proof_setup(open_vault, log_signer):
-    clock = iter(range(T0, T0 + 10_000_000, 1000))
+    clock = iter(from_unix_ms(ms) for ms in range(T0, T0 + 10_000_000, 1000))
     vault = open_vault(clock=lambda: next(clock))
     receipt = vault.put(SUBJECT, {"status": "recognised refugee", "since": "2024-03-01"})
     vault.put("other", {"x": 1})
