@@ -123,7 +123,7 @@ def test_sd_jwt_holder_binding_flags(
         holder_key=issuer_files[2],
         nonce="n-123",
         audience="did:web:v.example",
-        now=datetime.fromisoformat(soon).timestamp(),
+        now=datetime.fromisoformat(soon),
     )
     ok = run(
         "verify",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 @pytest.fixture
 def setting(tmp_path: Path) -> dict[str, Any]:
     root = PrivateKey.generate()
-    trust = Ledger.open(":memory:", key=root, clock=lambda: int(NOW.timestamp() * 1000) - 1000)
+    trust = Ledger.open(":memory:", key=root, clock=lambda: NOW - timedelta(seconds=1))
     tutelles = Issuer.create(trust, name="Service des Tutelles", clock=lambda: NOW)
     trust.accredit(tutelles.did, types=["GuardianshipAuthorisation"], by=root, jurisdiction="BE")
     rogue = Issuer.create(trust, name="Unaccredited", board=tutelles.board, clock=lambda: NOW)
@@ -32,7 +32,7 @@ def setting(tmp_path: Path) -> dict[str, Any]:
         tmp_path / "vault.db",
         master_key=MasterKey.generate(),
         signer=PrivateKey.generate(),
-        clock=lambda: int(NOW.timestamp() * 1000),
+        clock=lambda: NOW,
         authorisation_verifier=verifier,
     )
     vault.put(MINOR, {"name": "Abdi", "birthYear": 2009, "school": "Athénée"}, minor=True)

@@ -28,8 +28,8 @@ NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 ORIGIN = "office.example/ledger"
 
 
-def _clock_ms() -> int:
-    return int(NOW.timestamp() * 1000)
+def _clock() -> datetime:
+    return NOW
 
 
 def _claims() -> dict[str, Any]:
@@ -58,7 +58,7 @@ def where(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str,
 
 def _open(where: tuple[str, str | None], root: PrivateKey) -> Ledger:
     target, schema = where
-    return Ledger.open(target, key=root, clock=_clock_ms, schema=schema, origin=ORIGIN)
+    return Ledger.open(target, key=root, clock=_clock, schema=schema, origin=ORIGIN)
 
 
 def _decide(ledger: Ledger, issuer: Issuer, wallet: Holder) -> Any:
@@ -69,7 +69,7 @@ def _decide(ledger: Ledger, issuer: Issuer, wallet: Holder) -> Any:
         clock=lambda: NOW,
     )
     request = verifier.request(policies.right_to_work())
-    presentation = wallet.answer(request, consent=lambda _: True, now=NOW.timestamp())
+    presentation = wallet.answer(request, consent=lambda _: True, now=NOW)
     return verifier.check(presentation, request)
 
 
@@ -114,7 +114,7 @@ def test_an_issuer_reopened_in_a_new_process_revokes_and_the_verifier_sees_it(
 ) -> None:
     db = tmp_path / "office.db"
     root, key = PrivateKey.generate(), PrivateKey.generate()
-    with Ledger.open(db, key=root, clock=_clock_ms, origin=ORIGIN) as ledger:
+    with Ledger.open(db, key=root, clock=_clock, origin=ORIGIN) as ledger:
         ministry = Issuer.create(ledger, name="Ministry", key=key, clock=lambda: NOW)
         ledger.accredit(ministry.did, types=["WorkPermit"], by=root, jurisdiction="LT")
         wallet = Holder.create(":memory:", passphrase="pass", resolver=ledger.resolver())
@@ -145,7 +145,7 @@ def test_an_issuer_reopened_in_a_new_process_revokes_and_the_verifier_sees_it(
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    with Ledger.open(db, key=root, clock=_clock_ms, origin=ORIGIN) as ledger:
+    with Ledger.open(db, key=root, clock=_clock, origin=ORIGIN) as ledger:
         assert ledger.log.size == size + 2  # the revocation list and the token, once each
         # The verifier's process reads what the other process published.
         board_owner = Issuer.open(ledger, key=key, clock=lambda: NOW)
@@ -183,7 +183,7 @@ def test_index_permutation_is_a_permutation_and_its_inverse() -> None:
 
 def test_bulk_revoke_of_ten_thousand_appends_two_entries(tmp_path: Path) -> None:
     root, key = PrivateKey.generate(), PrivateKey.generate()
-    with Ledger.open(tmp_path / "l.db", key=root, clock=_clock_ms, origin=ORIGIN) as ledger:
+    with Ledger.open(tmp_path / "l.db", key=root, clock=_clock, origin=ORIGIN) as ledger:
         ministry = Issuer.create(ledger, name="Ministry", key=key, clock=lambda: NOW)
         refs = ministry._reserve(10_000)  # the indexes of 10,000 issued credentials
         assert len(set(refs)) == 10_000
@@ -197,7 +197,7 @@ def test_bulk_revoke_of_ten_thousand_appends_two_entries(tmp_path: Path) -> None
         ministry.suspend_many(refs[:5000])
         ministry.reinstate_many(refs[:5000])
         assert ledger.log.size == before + 4
-    with Ledger.open(tmp_path / "l.db", key=root, clock=_clock_ms, origin=ORIGIN) as ledger:
+    with Ledger.open(tmp_path / "l.db", key=root, clock=_clock, origin=ORIGIN) as ledger:
         reopened = Issuer.open(ledger, key=key)
         restored = reopened._sets[0]
         assert sum(1 for _ in restored.revocation.set_indices()) == 10_000
@@ -207,7 +207,7 @@ def test_bulk_revoke_of_ten_thousand_appends_two_entries(tmp_path: Path) -> None
 
 def test_a_status_change_of_an_index_never_dealt_changes_nothing(tmp_path: Path) -> None:
     root = PrivateKey.generate()
-    with Ledger.open(tmp_path / "l.db", key=root, clock=_clock_ms, origin=ORIGIN) as ledger:
+    with Ledger.open(tmp_path / "l.db", key=root, clock=_clock, origin=ORIGIN) as ledger:
         ministry = Issuer.create(ledger, name="Ministry", clock=lambda: NOW)
         (dealt,) = ministry._reserve(1)
         other = next(i for i in range(1000) if i != dealt.index)
@@ -253,7 +253,7 @@ def test_two_issuer_objects_on_one_database_deal_distinct_indexes_and_keep_both_
 
 def test_issue_many_reserves_once_and_reports_progress(tmp_path: Path) -> None:
     root = PrivateKey.generate()
-    with Ledger.open(tmp_path / "l.db", key=root, clock=_clock_ms, origin=ORIGIN) as ledger:
+    with Ledger.open(tmp_path / "l.db", key=root, clock=_clock, origin=ORIGIN) as ledger:
         ministry = Issuer.create(ledger, name="Ministry", clock=lambda: NOW)
         holders = [(Holder.create(":memory:", passphrase="p").did, _claims()) for _ in range(3)]
         seen: list[tuple[int, int]] = []
@@ -271,7 +271,7 @@ def test_issue_many_reserves_once_and_reports_progress(tmp_path: Path) -> None:
 
 def test_two_hundred_thousand_credentials_from_one_issuer_rotate_lists(tmp_path: Path) -> None:
     root, key = PrivateKey.generate(), PrivateKey.generate()
-    with Ledger.open(tmp_path / "l.db", key=root, clock=_clock_ms, origin=ORIGIN) as ledger:
+    with Ledger.open(tmp_path / "l.db", key=root, clock=_clock, origin=ORIGIN) as ledger:
         ministry = Issuer.create(ledger, name="Ministry", key=key, clock=lambda: NOW)
         ledger.accredit(ministry.did, types=["WorkPermit"], by=root, jurisdiction="LT")
         # The fast path of issuing: the status indexes of 200,000 credentials.
@@ -301,8 +301,8 @@ def test_a_write_that_raced_another_process_is_retried_and_keeps_both(tmp_path: 
     root, key = PrivateKey.generate(), PrivateKey.generate()
     db = tmp_path / "l.db"
     with (
-        Ledger.open(db, key=root, clock=_clock_ms, origin=ORIGIN) as one,
-        Ledger.open(db, key=root, clock=_clock_ms, origin=ORIGIN) as two,
+        Ledger.open(db, key=root, clock=_clock, origin=ORIGIN) as one,
+        Ledger.open(db, key=root, clock=_clock, origin=ORIGIN) as two,
     ):
         first = Issuer.create(one, name="Ministry", key=key, clock=lambda: NOW)
         second = Issuer.open(two, key=key, clock=lambda: NOW)

@@ -14,9 +14,7 @@ from ledger.registry import Signer
 
 def test_rotation_with_data_integrity_credentials() -> None:
     now = [datetime(2026, 3, 1, 9, 0, tzinfo=UTC)]
-    ledger = Ledger.open(
-        ":memory:", key=PrivateKey.generate(), clock=lambda: int(now[0].timestamp() * 1000)
-    )
+    ledger = Ledger.open(":memory:", key=PrivateKey.generate(), clock=lambda: now[0])
     old_key = PrivateKey.generate(KeyType.ED25519)
     did = ledger.dids.create(old_key).did
     resolver = ledger.resolver()

@@ -367,7 +367,7 @@ class World:
 
     def ask(self, verifier: Verifier, policy: policies.Policy) -> Report:
         request = verifier.request(policy)
-        answer = self.wallet.answer(request, consent=lambda _: True, now=self.now[0].timestamp())
+        answer = self.wallet.answer(request, consent=lambda _: True, now=self.now[0])
         return verifier.check(answer, request)
 
 
@@ -375,7 +375,7 @@ class World:
 def world() -> World:
     now = [datetime(2026, 6, 1, 12, 0, tzinfo=UTC)]
     root = PrivateKey.generate()
-    ledger = Ledger.open(":memory:", key=root, clock=lambda: int(now[0].timestamp() * 1000))
+    ledger = Ledger.open(":memory:", key=root, clock=lambda: now[0])
     ministry = Issuer.create(ledger, name="Ausländerbehörde Leipzig", clock=lambda: now[0])
     ledger.accredit(ministry.did, types=["WorkPermit"], by=root, jurisdiction="DE")
     wallet = Holder.create(":memory:", passphrase="amina's passphrase", resolver=ledger.resolver())
@@ -463,7 +463,7 @@ def test_binding_and_completeness_failures_render_everywhere(world: World) -> No
     verifier = world.verifier("pl")
     policy = policies.right_to_work()
     request = verifier.request(policy)
-    answer = world.wallet.answer(request, consent=lambda _: True, now=world.now[0].timestamp())
+    answer = world.wallet.answer(request, consent=lambda _: True, now=world.now[0])
     token = answer.vp_token["work_sd"]
     other = verifier.request(policy)
     stranger = Verifier(
@@ -516,7 +516,7 @@ def test_a_forged_presentation_is_explained_in_persian(world: World) -> None:
     world.store("WorkPermit")
     verifier = world.verifier("fa")
     request = verifier.request(policies.right_to_work())
-    answer = world.wallet.answer(request, consent=lambda _: True, now=world.now[0].timestamp())
+    answer = world.wallet.answer(request, consent=lambda _: True, now=world.now[0])
     jws, *rest = answer.vp_token["work_sd"][0].split("~")
     header, payload, signature = jws.split(".")
     flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]

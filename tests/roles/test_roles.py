@@ -56,7 +56,7 @@ class World:
 def world() -> World:
     now = [datetime(2026, 6, 1, 12, 0, tzinfo=UTC)]
     root = PrivateKey.generate()
-    ledger = Ledger.open(":memory:", key=root, clock=lambda: int(now[0].timestamp() * 1000))
+    ledger = Ledger.open(":memory:", key=root, clock=lambda: now[0])
     ministry = Issuer.create(ledger, name="Ausländerbehörde Leipzig", clock=lambda: now[0])
     ledger.accredit(
         ministry.did, types=["WorkPermit", "ResidencePermit"], by=root, jurisdiction="DE"
@@ -72,7 +72,7 @@ def ask(
     consent: Callable[[Any], bool] = lambda _: True,
 ) -> Any:
     request = verifier.request(policy)
-    presentation = world.wallet.answer(request, consent=consent, now=world.now[0].timestamp())
+    presentation = world.wallet.answer(request, consent=consent, now=world.now[0])
     return request, presentation, verifier.check(presentation, request)
 
 
@@ -242,14 +242,14 @@ def test_stolen_credential_without_key_binding_is_refused(world: World) -> None:
         thief.store(stored.raw)
     thief.store(stored.raw, verify_now=False)  # kept anyway, by a trusted import
     with pytest.raises(PolicyError, match="cannot_satisfy"):  # never offered
-        thief.answer(request, consent=lambda _: True, now=world.now[0].timestamp())
+        thief.answer(request, consent=lambda _: True, now=world.now[0])
 
 
 def test_missing_and_unexpected_credentials(world: World) -> None:
     verifier = world.verifier()
     request = verifier.request(policies.right_to_work())
     with pytest.raises(PolicyError, match="cannot_satisfy"):
-        world.wallet.answer(request, consent=lambda _: True, now=world.now[0].timestamp())
+        world.wallet.answer(request, consent=lambda _: True, now=world.now[0])
     assert verifier.check(
         PresentationResponse({}, request.nonce, request.audience), request
     ).codes == ("credential_missing",)
@@ -267,9 +267,7 @@ def test_tampered_disclosure_is_refused(world: World) -> None:
     )
     verifier = world.verifier()
     request = verifier.request(policies.right_to_work())
-    presentation = world.wallet.answer(
-        request, consent=lambda _: True, now=world.now[0].timestamp()
-    )
+    presentation = world.wallet.answer(request, consent=lambda _: True, now=world.now[0])
     token = presentation.vp_token["work_sd"][0]
     jwt, *rest = token.split("~")
     tampered = "~".join([jwt[:-3] + ("AAA" if not jwt.endswith("AAA") else "BBB"), *rest])
@@ -332,9 +330,7 @@ def test_request_expires(world: World) -> None:
     )
     verifier = world.verifier()
     request = verifier.request(policies.right_to_work())
-    presentation = world.wallet.answer(
-        request, consent=lambda _: True, now=world.now[0].timestamp()
-    )
+    presentation = world.wallet.answer(request, consent=lambda _: True, now=world.now[0])
     world.now[0] += timedelta(hours=1)
     assert verifier.check(presentation, request).codes == ("request_expired",)
 
@@ -349,12 +345,12 @@ def test_a_verifier_rebuilds_a_recipe_from_the_request_alone(world: World) -> No
     maker = world.verifier(replay=nonces)
     q86 = maker.request(policies.right_to_work(sector="Q86"))
     f41 = maker.request(policies.right_to_work(sector="F41"))  # interleaved requests
-    answer_q86 = world.wallet.answer(q86, consent=lambda _: True, now=world.now[0].timestamp())
+    answer_q86 = world.wallet.answer(q86, consent=lambda _: True, now=world.now[0])
     assert maker.check(answer_q86, q86).ok  # judged by its own policy, not the latest
     # Another verifier process that only kept the request, after a JSON round trip:
     kept = PresentationRequest.from_json(json.dumps(f41.to_json()))
     assert kept.extra["policy_args"] == {"sector": "F41"}
-    answer_f41 = world.wallet.answer(kept, consent=lambda _: True, now=world.now[0].timestamp())
+    answer_f41 = world.wallet.answer(kept, consent=lambda _: True, now=world.now[0])
     assert world.verifier(replay=nonces).check(answer_f41, kept).codes == ("sector_not_allowed",)
 
 
@@ -367,12 +363,10 @@ def test_holder_refuses_an_expired_request_and_shows_what_is_always_disclosed(wo
     verifier = world.verifier()
     request = verifier.request(policies.right_to_work())
     asked: list[Any] = []
-    world.wallet.answer(
-        request, consent=lambda a: asked.append(a) or True, now=world.now[0].timestamp()
-    )
+    world.wallet.answer(request, consent=lambda a: asked.append(a) or True, now=world.now[0])
     (always,) = asked[0].always_shown.values()
     assert "sub" in always and "documentNumber" in always and "familyName" not in always
     assert "always shown with it: your DID, Document number" in asked[0].describe()
     with pytest.raises(PolicyError, match="request_expired"):
-        world.wallet.answer(request, consent=lambda _: True, now=world.now[0].timestamp() + 3600)
+        world.wallet.answer(request, consent=lambda _: True, now=world.now[0] + timedelta(hours=1))
     assert len(world.wallet.history()) == 1
