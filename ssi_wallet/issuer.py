@@ -87,6 +87,8 @@ _LIST_VALIDITY = timedelta(days=1)
 _ITEM_NOTE = "issue_many: item"
 #: Status positions a process reserves at a time for single issues.
 _BLOCK = 256
+#: Bulk calls report progress every this many credentials (and at the end).
+_PROGRESS_EVERY = 256
 
 
 class StatusBoard:
@@ -613,7 +615,7 @@ class Issuer:
                 exc.add_note(f"{_ITEM_NOTE} {done} of {total}")
                 raise
             out.append(issued)
-            if progress is not None and (done % 256 == 0 or done == total):
+            if progress is not None and (done % _PROGRESS_EVERY == 0 or done == total):
                 progress(done, total)
         return out
 
@@ -778,7 +780,12 @@ class Issuer:
         """Lift a credential's suspension (see :meth:`reinstate_many`)."""
         self.reinstate_many([target])
 
-    def revoke_many(self, targets: Iterable[StatusTarget]) -> int:
+    def revoke_many(
+        self,
+        targets: Iterable[StatusTarget],
+        *,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
         """Revoke credentials for good; republish each touched list once.
 
         A target is a :class:`StatusRef`, an :class:`IssuedCredential` or a
@@ -788,16 +795,28 @@ class Issuer:
         database: all of it happens or none. Returns how many targets were
         given. Raises :class:`~did_methods.errors.PolicyError` for an index
         that this issuer never dealt (nothing is changed then).
+        ``progress(done, total)`` is called as the targets are checked and
+        set, and once more (``total, total``) when the lists are published.
         """
-        return self._change(targets, "revoke")
+        return self._change(targets, "revoke", progress)
 
-    def suspend_many(self, targets: Iterable[StatusTarget]) -> int:
+    def suspend_many(
+        self,
+        targets: Iterable[StatusTarget],
+        *,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
         """Suspend credentials; as :meth:`revoke_many`."""
-        return self._change(targets, "suspend")
+        return self._change(targets, "suspend", progress)
 
-    def reinstate_many(self, targets: Iterable[StatusTarget]) -> int:
+    def reinstate_many(
+        self,
+        targets: Iterable[StatusTarget],
+        *,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
         """Lift suspensions; as :meth:`revoke_many`. A revoked credential stays revoked."""
-        return self._change(targets, "reinstate")
+        return self._change(targets, "reinstate", progress)
 
     def _target(self, target: StatusTarget) -> StatusRef:
         if isinstance(target, IssuedCredential):
@@ -814,25 +833,37 @@ class Issuer:
             f"not {type(target).__name__}"
         )
 
-    def _change(self, targets: Iterable[StatusTarget], action: _Action) -> int:
+    def _change(
+        self,
+        targets: Iterable[StatusTarget],
+        action: _Action,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
         refs = [self._target(t) for t in targets]
         by_list: dict[int, list[int]] = {}
         for ref in refs:
             by_list.setdefault(ref.list, []).append(ref.index)
         if not refs:
             return 0
+        total = len(refs)
         with self._lock:
             for _ in range(8):
                 sets = self._fresh_sets(sorted(by_list))
+                done = 0
                 for number, indexes in by_list.items():
                     self._check_dealt(sets[number], indexes)
                     for index in indexes:
                         sets[number].apply(action, index)
+                        done += 1
+                        if progress is not None and done % _PROGRESS_EVERY == 0:
+                            progress(done, total)
                 try:
                     self._publish(sets.values(), _TOUCHES[action])
                 except _Conflict:
                     continue
-                return len(refs)
+                if progress is not None:
+                    progress(total, total)
+                return total
         raise StoreError("the status lists kept changing under this process: try again")
 
     def _check_dealt(self, status_set: _ListSet, indexes: Iterable[int]) -> None:

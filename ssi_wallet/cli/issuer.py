@@ -397,6 +397,9 @@ def _refs(refs: tuple[str, ...], from_file: str | None) -> list[Any]:
     return [StatusRef.parse(text) for text in texts]
 
 
+_BAR_LABELS = {"revoke": "revoking", "suspend": "suspending", "reinstate": "reinstating"}
+
+
 def _status_command(action: str, verb: str, summary: str) -> click.Command:
     @_common
     @click.option(
@@ -407,9 +410,11 @@ def _status_command(action: str, verb: str, summary: str) -> click.Command:
     @click.argument("refs", nargs=-1, metavar="[REF]...")
     def command(from_file: str | None, refs: tuple[str, ...], as_json: bool, **common: Any) -> None:
         targets = _refs(refs, from_file)
-        with _issuer(**common) as (office, led):
+        # A bar for a batch read from a file (on a terminal, without --json).
+        bar = from_file is not None and not as_json
+        with _issuer(**common) as (office, led), progress_bar(_BAR_LABELS[action], bar) as progress:
             size = led.log.size
-            count = getattr(office, f"{action}_many")(targets)
+            count = getattr(office, f"{action}_many")(targets, progress=progress)
             entries = led.log.size - size
         data = {"action": action, "count": count, "ledgerEntries": entries}
         emit(as_json, data, f"{verb} {count} credential(s); lists republished and anchored")
@@ -417,7 +422,8 @@ def _status_command(action: str, verb: str, summary: str) -> click.Command:
     command.__doc__ = (
         f"{summary} by status reference (LIST:INDEX or INDEX).\n\n"
         "Each touched status list is signed, published and anchored once for the whole "
-        "batch, in one ledger transaction."
+        "batch, in one ledger transaction. A batch read with --from-file shows a progress "
+        "bar on a terminal (not with --json)."
     )
     return issuer.command(action)(command)
 

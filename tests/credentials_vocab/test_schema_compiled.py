@@ -152,3 +152,50 @@ def test_compiled_semantics_of_the_edges() -> None:
     )
     assert recursive([[], [[]]])
     assert not recursive([[], [1]])
+
+
+def test_each_type_is_compiled_once_and_jsonschema_runs_only_on_a_no(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issuing many credentials compiles each type's schema once (issue 12 item 1), and
+    the reference validator is built only to explain a credential that fails."""
+    from datetime import UTC, datetime
+
+    from ssi_wallet import Issuer
+
+    now = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+    compiled: list[str] = []
+    explained: list[str] = []
+    real_compile = schemas.compile_schema
+    real_validator = schemas._validator
+
+    def counting_compile(schema: Any, formats: Any) -> Any:
+        compiled.append(schema["title"])
+        return real_compile(schema, formats)
+
+    def counting_validator(type_name: str) -> Any:
+        explained.append(type_name)
+        return real_validator(type_name)
+
+    schemas._conforms.cache_clear()
+    monkeypatch.setattr(schemas, "compile_schema", counting_compile)
+    monkeypatch.setattr(schemas, "_validator", counting_validator)
+    try:
+        office = Issuer.create(name="Ministry", clock=lambda: now)
+        for type_name in ("WorkPermit", "Visa"):
+            claims = schemas.example_subject(type_name)
+            claims.pop("id")
+            subjects = [(f"did:example:{i}", claims) for i in range(50)]
+            for fmt in ("di-eddsa", "vc-jwt"):
+                issued = office.issue_many(type_name, subjects, format=fmt)
+                assert len(issued) == 50
+        assert sorted(compiled) == ["Visa", "WorkPermit"]
+        assert explained == []
+        bad = {**schemas.example_subject("WorkPermit"), "birthDate": "1994-13-12"}
+        bad.pop("id")
+        with pytest.raises(schemas.SchemaValidationError):
+            office.issue("WorkPermit", subject="did:example:1", claims=bad)
+        assert explained == ["WorkPermit"]
+        assert sorted(compiled) == ["Visa", "WorkPermit"]
+    finally:
+        schemas._conforms.cache_clear()

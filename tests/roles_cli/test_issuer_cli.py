@@ -14,6 +14,7 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner, Result
+from terminal_support import run_with_terminal_stderr
 
 from credentials import schemas
 from did_methods import PrivateKey
@@ -205,3 +206,60 @@ def test_every_option_has_help() -> None:
         for param in command.params:
             if isinstance(param, click.Option):
                 assert param.help, f"issuer {name} {param.opts}"
+
+
+def test_bulk_work_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    """issue --from-csv and a --from-file status change draw a bar on a terminal's stderr
+    (the total, as rich's "done/total" column shows it); piped or with --json, none."""
+    store = ["--db", str(tmp_path / "office.db")]
+    _, office = _init(store, tmp_path)
+    holders = [did_key_from_public_key(PrivateKey.generate().public_key) for _ in range(300)]
+    _write_csv(tmp_path / "permits.csv", holders)
+    out = tmp_path / "permits.jsonl"
+    done, terminal = run_with_terminal_stderr(
+        [
+            "issuer",
+            "issue",
+            *office,
+            "--type",
+            "WorkPermit",
+            "--format",
+            "di-eddsa",
+            "--from-csv",
+            str(tmp_path / "permits.csv"),
+            "--out",
+            str(out),
+        ]
+    )
+    assert done.returncode == 0, terminal
+    assert "issuing" in terminal and "300/300" in terminal
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 300
+    done, terminal = run_with_terminal_stderr(
+        ["issuer", "suspend", *office, "--from-file", str(out)]
+    )
+    assert done.returncode == 0, terminal
+    assert "suspending" in terminal and "300/300" in terminal
+    assert "suspended 300 credential(s)" in done.stdout
+    # --json: no bar on the terminal, only the JSON answer on stdout.
+    done, terminal = run_with_terminal_stderr(
+        ["issuer", "revoke", *office, "--from-file", str(out), "--json"]
+    )
+    assert done.returncode == 0, terminal
+    assert "revoking" not in terminal and "300/300" not in terminal
+    assert json.loads(done.stdout) == {"action": "revoke", "count": 300, "ledgerEntries": 2}
+    # Piped (no terminal): the command says nothing on stderr.
+    piped = invoke("issuer", "reinstate", *office, "--from-file", str(out))
+    assert piped.exit_code == 0 and "reinstating" not in piped.output
+
+
+def test_status_changes_report_progress(tmp_path: Path) -> None:
+    root = PrivateKey.generate()
+    with Ledger.open(tmp_path / "l.db", key=root) as ledger:
+        office = Issuer.create(ledger, name="Ministry")
+        refs = office._reserve(600)
+        seen: list[tuple[int, int]] = []
+        assert office.revoke_many(refs, progress=lambda d, t: seen.append((d, t))) == 600
+        assert seen == [(256, 600), (512, 600), (600, 600)]
+        seen.clear()
+        office.suspend_many(refs[:3], progress=lambda d, t: seen.append((d, t)))
+        assert seen == [(3, 3)]
