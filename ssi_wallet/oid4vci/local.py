@@ -89,7 +89,10 @@ class InProcessTransport:
         if method == "POST" and plain == e.token:
             return _answer(self.service.token(_form(body), dpop=headers.get("dpop"), url=e.token))
         if method == "POST" and plain == e.par:
-            return _answer(self.service.pushed_authorization_request(_form(body)))
+            form = _form(body)
+            return _answer(
+                self.service.pushed_authorization_request(form, dpop=headers.get("dpop"), url=e.par)
+            )
         if method == "POST" and plain in protected:
             sealed = headers.get("content-type", "").split(";")[0].strip() == JWT_MEDIA_TYPE
             encrypted = sealed and plain != e.notification

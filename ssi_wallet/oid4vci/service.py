@@ -489,7 +489,7 @@ class CredentialIssuer:
         if grant == PRE_AUTHORIZED_CODE:
             case_id, client_id, details = self._pre_authorized(form, now)
         elif grant == AUTHORIZATION_CODE:
-            case_id, client_id, details = self._authorization_code(form, now)
+            case_id, client_id, details = self._authorization_code(form, now, jkt)
         else:
             raise OID4VCIError("unsupported_grant_type", "grant_type is not supported here")
         case = self.store.get("case", case_id, now=now)
@@ -596,7 +596,9 @@ class CredentialIssuer:
 
     # -- authorization code flow (PAR, authorize, PKCE) ---------------------------------
 
-    def pushed_authorization_request(self, form: Mapping[str, str]) -> Reply:
+    def pushed_authorization_request(
+        self, form: Mapping[str, str], *, dpop: str | None = None, url: str | None = None
+    ) -> Reply:
         """The PAR endpoint (RFC 9126): keep the authorization request, answer its ``request_uri``.
 
         Checks what the request carries: ``response_type=code``, a ``client_id``,
@@ -604,8 +606,11 @@ class CredentialIssuer:
         is refused), the credentials asked for (``authorization_details`` of
         type ``openid_credential`` and/or ``scope`` values naming
         configurations); ``issuer_state`` is kept for the authorization step.
+        The client's DPoP key, given as a ``DPoP`` proof (``dpop``, the header)
+        and/or as ``dpop_jkt`` (its JWK thumbprint), is bound to the code: the
+        token request must prove that key (RFC 9449 sections 10 and 10.1).
         Refusals: ``invalid_request``, ``invalid_scope``,
-        ``invalid_authorization_details``.
+        ``invalid_authorization_details``, ``invalid_dpop_proof``.
         """
         now = self._now()
         if "request_uri" in form:
@@ -638,6 +643,16 @@ class CredentialIssuer:
         issuer_state = form.get("issuer_state")
         if issuer_state is not None and len(issuer_state) > _MAX_TOKEN:
             raise OID4VCIError("invalid_request", "issuer_state is too long")
+        dpop_jkt = form.get("dpop_jkt")
+        if dpop_jkt is not None and not _is_thumbprint(dpop_jkt):
+            raise OID4VCIError("invalid_request", "dpop_jkt is not a SHA-256 JWK thumbprint")
+        if dpop is not None:  # RFC 9449 10.1: the proof's key, the same as dpop_jkt if both
+            proven = self._dpop_thumbprint(dpop, "POST", url or self.endpoints.par, now)
+            if dpop_jkt is not None and proven != dpop_jkt:
+                raise OID4VCIError(
+                    "invalid_dpop_proof", "dpop_jkt is not the thumbprint of the DPoP proof's key"
+                )
+            dpop_jkt = proven
         request_uri = _REQUEST_URI_PREFIX + self._new_id()
         self.store.put(
             "request_uri",
@@ -650,6 +665,7 @@ class CredentialIssuer:
                 "details": with_details,
                 "state": state,
                 "issuer_state": issuer_state,
+                "dpop_jkt": dpop_jkt,
             },
             expires_at=now + self.request_uri_ttl,
         )
@@ -718,13 +734,14 @@ class CredentialIssuer:
                 "code_challenge": pushed["code_challenge"],
                 "configuration_ids": wanted,
                 "details": pushed["details"],
+                "dpop_jkt": pushed.get("dpop_jkt"),
             },
             expires_at=now + self.code_ttl,
         )
         return _redirect(pushed["redirect_uri"], {"code": code, **reply})
 
     def _authorization_code(
-        self, form: Mapping[str, str], now: float
+        self, form: Mapping[str, str], now: float, jkt: str | None
     ) -> tuple[str, str | None, list[str] | None]:
         code = _token_string(form.get("code"), "invalid_request", "code")
         verifier = form.get("code_verifier")
@@ -741,6 +758,12 @@ class CredentialIssuer:
             verify_code_challenge(verifier, record["code_challenge"])
         except SSIWalletError as exc:
             raise OID4VCIError("invalid_grant", f"PKCE: {exc}") from exc
+        bound = record.get("dpop_jkt")
+        if bound is not None and (jkt is None or not hmac.compare_digest(jkt, bound)):
+            # RFC 9449 10: the code is bound to the DPoP key of the authorization request
+            raise OID4VCIError(
+                "invalid_dpop_proof", "the code is bound to another DPoP key than this proof's"
+            )
         details = record["configuration_ids"] if record.get("details") else None
         return record["case_id"], record["client_id"], details
 
@@ -1177,6 +1200,11 @@ def _sealed(reply: Reply, to: EncryptionParameters | None) -> Reply:
     if to is None or reply.body is None:
         return reply
     return Reply(reply.status, None, reply.headers, jwt=encrypt_message(reply.body, to))
+
+
+def _is_thumbprint(value: str) -> bool:
+    """Whether ``value`` reads as a base64url SHA-256 JWK thumbprint (RFC 7638): 43 characters."""
+    return len(value) == 43 and all(c.isascii() and (c.isalnum() or c in "-_") for c in value)
 
 
 def _redirect(uri: str, params: Mapping[str, str]) -> str:

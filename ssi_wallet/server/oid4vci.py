@@ -287,7 +287,14 @@ def create_app(
 
     async def par(request: Request) -> Response:
         form = await read_form_body(request, limit)
-        return _reply(await run_in_threadpool(service.pushed_authorization_request, form))
+        return _reply(
+            await run_in_threadpool(
+                service.pushed_authorization_request,
+                form,
+                dpop=request.headers.get("dpop"),
+                url=endpoints.par,
+            )
+        )
 
     async def authorize(request: Request) -> Response:
         query = dict(request.query_params)

@@ -338,3 +338,103 @@ def test_wallet_retries_once_with_the_servers_dpop_nonce(world: World) -> None:
     calls = [c[1].rsplit("/", 1)[1] for c in world.transport.requests[sent:]]
     assert calls.count("token") == 2  # refused with use_dpop_nonce, then accepted
     assert calls.count("credential") == 1  # the nonce it learnt serves the next requests
+
+
+# -- RFC 9449 sections 10 and 10.1: the code bound to the DPoP key of the PAR request ---
+
+
+def _pushed_with_dpop(
+    world: World, proof: str | None, **overrides: str
+) -> tuple[HttpResponse, str]:
+    """The PAR answer to a request with the DPoP proof ``proof`` (if any), and its PKCE verifier."""
+    verifier = make_code_verifier()
+    offer = world.service.offer(
+        ["WorkPermit.sd_jwt"],
+        claims={"WorkPermit": world.claims()},
+        pre_authorized=False,
+        authorization_code=True,
+    )
+    form = {
+        "response_type": "code",
+        "client_id": "wallet-1",
+        "redirect_uri": REDIRECT,
+        "code_challenge": code_challenge(verifier),
+        "code_challenge_method": "S256",
+        "scope": "WorkPermit.sd_jwt",
+        "issuer_state": offer.data.issuer_state or "",
+        "state": "s-1",
+        **overrides,
+    }
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if proof is not None:
+        headers["DPoP"] = proof
+    reply = world.call("POST", "/par", headers=headers, body=urlencode(form).encode())
+    return reply, verifier
+
+
+def _bound_code(world: World, proof: str | None, **overrides: str) -> tuple[str, str]:
+    reply, verifier = _pushed_with_dpop(world, proof, **overrides)
+    assert reply.status == 201, reply.body
+    answer = _authorize(world, _json(reply)["request_uri"])
+    assert answer.status == 302
+    return parse_qs(urlsplit(answer.headers["location"]).query)["code"][0], verifier
+
+
+def _exchange_with(world: World, code: str, verifier: str, proof: str | None) -> HttpResponse:
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "code_verifier": verifier,
+        "redirect_uri": REDIRECT,
+        "client_id": "wallet-1",
+    }
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if proof is not None:
+        headers["DPoP"] = proof
+    return world.call("POST", "/token", headers=headers, body=urlencode(form).encode())
+
+
+@pytest.mark.parametrize("how", ["header", "dpop_jkt", "both"])
+def test_par_binds_the_code_to_the_dpop_key(world: World, how: str) -> None:
+    key, other = PrivateKey.generate(KeyType.P256), PrivateKey.generate(KeyType.P256)
+    par_proof = create_dpop_proof(key, htm="POST", htu=f"{world.base}/par")
+    given = {"dpop_jkt": key.public_key.jwk_thumbprint()} if how != "header" else {}
+    header = par_proof if how != "dpop_jkt" else None
+
+    def token_proof(signer: PrivateKey) -> str:
+        return create_dpop_proof(signer, htm="POST", htu=f"{world.base}/token")
+
+    # the key the code is bound to gets a DPoP-bound token
+    code, verifier = _bound_code(world, header, **given)
+    reply = _exchange_with(world, code, verifier, token_proof(key))
+    assert reply.status == 200 and _json(reply)["token_type"] == "DPoP", reply.body
+    # another key, or no DPoP proof at all, is refused (and the code is spent)
+    par_proof = create_dpop_proof(key, htm="POST", htu=f"{world.base}/par")
+    code, verifier = _bound_code(world, par_proof if header else None, **given)
+    _refused(_exchange_with(world, code, verifier, token_proof(other)), 400, "invalid_dpop_proof")
+    _refused(_exchange_with(world, code, verifier, token_proof(key)), 400, "invalid_grant")
+    par_proof = create_dpop_proof(key, htm="POST", htu=f"{world.base}/par")
+    code, verifier = _bound_code(world, par_proof if header else None, **given)
+    _refused(_exchange_with(world, code, verifier, None), 400, "invalid_dpop_proof")
+
+
+def test_par_refuses_a_dpop_jkt_of_another_key_or_malformed(world: World) -> None:
+    key, other = PrivateKey.generate(KeyType.P256), PrivateKey.generate(KeyType.P256)
+    proof = create_dpop_proof(key, htm="POST", htu=f"{world.base}/par")
+    mismatch, _ = _pushed_with_dpop(world, proof, dpop_jkt=other.public_key.jwk_thumbprint())
+    _refused(mismatch, 400, "invalid_dpop_proof")
+    malformed, _ = _pushed_with_dpop(world, None, dpop_jkt="not a thumbprint")
+    _refused(malformed, 400, "invalid_request")
+    # a proof made for another endpoint is no proof here
+    wrong_htu = create_dpop_proof(key, htm="POST", htu=f"{world.base}/token")
+    _refused(_pushed_with_dpop(world, wrong_htu)[0], 400, "invalid_dpop_proof")
+
+
+def test_a_code_pushed_without_dpop_is_not_bound(world: World) -> None:
+    """A client that sent no DPoP key with PAR may still bind the token at the token
+    endpoint (or take a bearer token): nothing to check against."""
+    code, verifier = _bound_code(world, None)
+    key = PrivateKey.generate(KeyType.P256)
+    proof = create_dpop_proof(key, htm="POST", htu=f"{world.base}/token")
+    reply = _exchange_with(world, code, verifier, proof)
+    assert reply.status == 200 and _json(reply)["token_type"] == "DPoP", reply.body
