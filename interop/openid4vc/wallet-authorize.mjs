@@ -32,6 +32,7 @@ import { Oauth2Client } from '@openid4vc/oauth2'
 import { Openid4vciClient } from '@openid4vc/openid4vci'
 import { args, didNamesKey, emit, generateKey, jwkEquals, loadDidKeys, makeCallbacks, publicJwkOf, run, thumbprint } from './lib/common.mjs'
 import { verifyJwtVc, verifySdJwtVc } from './lib/formats.mjs'
+import { proveKeys } from './lib/keyproofs.mjs'
 
 const CLIENT_ID = 'ssi-wallet-interop-harness'
 const REDIRECT_URI = 'https://wallet.interop-harness.invalid/callback'
@@ -123,20 +124,9 @@ async function main() {
   for (const configurationId of offer.credential_configuration_ids) {
     const configuration = issuerMetadata.credentialIssuer.credential_configurations_supported[configurationId]
     const { c_nonce: nonce } = await client.requestNonce({ issuerMetadata })
-    const holderKeys = []
-    const jwts = []
-    for (let i = 0; i < batch; i++) {
-      const holderKey = await generateKey(values.alg)
-      keys.push(holderKey.privateJwk)
-      holderKeys.push(holderKey)
-      const { jwt } = await client.createCredentialRequestJwtProof({
-        issuerMetadata,
-        credentialConfigurationId: configurationId,
-        signer: { method: 'jwk', alg: values.alg, publicJwk: holderKey.publicJwk },
-        nonce,
-      })
-      jwts.push(jwt)
-    }
+    const { holderKeys, jwts } = await proveKeys({
+      client, issuerMetadata, configurationId, alg: values.alg, count: batch, keys, nonceFor: () => nonce,
+    })
     const first = await client.retrieveCredentials({
       issuerMetadata,
       accessToken,

@@ -16,6 +16,7 @@ import fs from 'node:fs'
 import { Openid4vciClient } from '@openid4vc/openid4vci'
 import { args, didNamesKey, loadDidKeys, generateKey, jwkEquals, makeCallbacks, publicJwkOf, run } from './lib/common.mjs'
 import { verifyJwtVc, verifySdJwtVc } from './lib/formats.mjs'
+import { proveKeys } from './lib/keyproofs.mjs'
 
 async function main() {
   const { values, positionals } = args({
@@ -63,8 +64,6 @@ async function main() {
   let dpopState = token.dpop
   for (const configurationId of offer.credential_configuration_ids) {
     const configuration = issuerMetadata.credentialIssuer.credential_configurations_supported[configurationId]
-    const holderKeys = []
-    const jwts = []
     // one fresh c_nonce per Credential Request, shared by all its proofs (the OpenID
     // WG's answer for batches: the wallet uses a c_nonce until it is given a new one)
     const freshNonce = async () =>
@@ -72,19 +71,10 @@ async function main() {
         ? (await client.requestNonce({ issuerMetadata })).c_nonce
         : token.accessTokenResponse.c_nonce
     const shared = await freshNonce()
-    for (let i = 0; i < batch; i++) {
-      const nonce = values['nonce-per-proof'] && i > 0 ? await freshNonce() : shared
-      const holderKey = await generateKey(values.alg)
-      keys.push(holderKey.privateJwk)
-      holderKeys.push(holderKey)
-      const { jwt } = await client.createCredentialRequestJwtProof({
-        issuerMetadata,
-        credentialConfigurationId: configurationId,
-        signer: { method: 'jwk', alg: values.alg, publicJwk: holderKey.publicJwk },
-        nonce,
-      })
-      jwts.push(jwt)
-    }
+    const { holderKeys, jwts } = await proveKeys({
+      client, issuerMetadata, configurationId, alg: values.alg, count: batch, keys,
+      nonceFor: (i) => (values['nonce-per-proof'] && i > 0 ? freshNonce() : shared),
+    })
     const response = await client.retrieveCredentials({
       issuerMetadata,
       accessToken: token.accessTokenResponse.access_token,

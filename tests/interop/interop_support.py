@@ -227,6 +227,25 @@ class OurServices:
         return got
 
 
+def verify_with_our_library(services: OurServices, credential: Any, fmt: str) -> Any:
+    """A credential our issuer gave the Node wallet, verified by OUR library (a WorkPermit
+    of our ministry, its status list fetched from our issuer on 127.0.0.1)."""
+    from credentials import verify_credential
+    from did_methods.http import HttpFetcher
+
+    fetcher = HttpFetcher(allow_http=True, allow_private=True)
+    result = verify_credential(
+        credential,
+        formats=fmt,
+        credential_type="WorkPermit",
+        resolver=services.ledger.resolver(),
+        status=fetcher,
+    )
+    assert result.ok, result.explain()
+    assert result.issuer == services.ministry.did
+    return result
+
+
 def node_wallet_receives(
     harness: Path, services: OurServices, folder: Path, configuration_ids: list[str]
 ) -> Path:

@@ -23,11 +23,9 @@ import pytest
 
 pytest.importorskip("uvicorn")
 
-from interop_support import OurServices, our_services, run_node
+from interop_support import OurServices, our_services, run_node, verify_with_our_library
 
-from credentials import verify_credential
 from credentials.sd_jwt import SdJwt
-from did_methods.http import HttpFetcher
 from did_methods.keys import PublicKey
 
 
@@ -50,19 +48,6 @@ def _receive(harness: Path, issuer: OurServices, offer: Any, *extra: str) -> Any
     )
 
 
-def _verify_with_our_library(issuer: OurServices, credential: str, fmt: str) -> Any:
-    fetcher = HttpFetcher(allow_http=True, allow_private=True)  # our status list on 127.0.0.1
-    result = verify_credential(
-        credential,
-        formats=fmt,
-        credential_type="WorkPermit",
-        resolver=issuer.ledger.resolver(),
-        status=fetcher,
-    )
-    assert result.ok, result.explain()
-    return result
-
-
 @pytest.mark.parametrize("alg", ["ES256", "EdDSA"])
 def test_node_wallet_receives_sd_jwt_and_jwt_vc_json_from_our_issuer(
     harness: Path, our_issuer: OurServices, alg: str
@@ -77,14 +62,14 @@ def test_node_wallet_receives_sd_jwt_and_jwt_vc_json_from_our_issuer(
 
     # the SD-JWT VC: valid for our library, issued by our issuer, bound to the Node key
     sd = by_format["dc+sd-jwt"]
-    result = _verify_with_our_library(our_issuer, sd["credential"], "dc+sd-jwt")
+    result = verify_with_our_library(our_issuer, sd["credential"], "dc+sd-jwt")
     assert result.issuer == our_issuer.ministry.did
     cnf = SdJwt.parse(sd["credential"]).unverified_payload["cnf"]["jwk"]
     assert PublicKey.from_jwk(cnf) == PublicKey.from_jwk(sd["holder_jwk"])
 
     # the JWT VC: valid for our library, its subject the Node wallet's key
     jwt = by_format["jwt_vc_json"]
-    result = _verify_with_our_library(our_issuer, jwt["credential"], "jwt_vc_json")
+    result = verify_with_our_library(our_issuer, jwt["credential"], "jwt_vc_json")
     assert result.issuer == our_issuer.ministry.did
     assert jwt["checked"]["bound_to_key"] == 0
 
@@ -102,7 +87,7 @@ def test_node_wallet_batch_gets_one_credential_per_key(
     assert len(holder_keys) == 3
     assert len({c["credential"] for c in credentials}) == 3
     for credential in credentials:
-        _verify_with_our_library(our_issuer, credential["credential"], "dc+sd-jwt")
+        verify_with_our_library(our_issuer, credential["credential"], "dc+sd-jwt")
         cnf = SdJwt.parse(credential["credential"]).unverified_payload["cnf"]["jwk"]
         assert PublicKey.from_jwk(cnf) == PublicKey.from_jwk(credential["holder_jwk"])
 
@@ -116,7 +101,7 @@ def test_node_wallet_batch_with_a_nonce_per_proof(harness: Path, our_issuer: Our
     assert got.ok, got.output
     assert len(got.output["credentials"]) == 2
     for credential in got.output["credentials"]:
-        _verify_with_our_library(our_issuer, credential["credential"], "dc+sd-jwt")
+        verify_with_our_library(our_issuer, credential["credential"], "dc+sd-jwt")
 
 
 def test_offer_by_value_without_tx_code(harness: Path, our_issuer: OurServices) -> None:
@@ -124,7 +109,7 @@ def test_offer_by_value_without_tx_code(harness: Path, our_issuer: OurServices) 
     assert "credential_offer=" in offer.uri
     got = _receive(harness, our_issuer, offer)
     assert got.ok, got.output
-    _verify_with_our_library(our_issuer, got.output["credentials"][0]["credential"], "jwt_vc_json")
+    verify_with_our_library(our_issuer, got.output["credentials"][0]["credential"], "jwt_vc_json")
 
 
 def test_our_issuer_refuses_the_node_wallet_a_wrong_tx_code(

@@ -22,11 +22,10 @@ import pytest
 
 pytest.importorskip("uvicorn")
 
-from interop_support import OurServices, our_services, run_node
+from interop_support import OurServices, our_services, run_node, verify_with_our_library
 
-from credentials import schemas, verify_credential
+from credentials import schemas
 from credentials.sd_jwt import SdJwt
-from did_methods.http import HttpFetcher
 from did_methods.keys import PublicKey
 
 
@@ -62,20 +61,6 @@ def _authorize(harness: Path, issuer: OurServices, offer: Any, *extra: str) -> A
     )  # fmt: skip
 
 
-def _verify_with_our_library(issuer: OurServices, credential: Any, fmt: str) -> Any:
-    fetcher = HttpFetcher(allow_http=True, allow_private=True)  # our status list on 127.0.0.1
-    result = verify_credential(
-        credential,
-        formats=fmt,
-        credential_type="WorkPermit",
-        resolver=issuer.ledger.resolver(),
-        status=fetcher,
-    )
-    assert result.ok, result.explain()
-    assert result.issuer == issuer.ministry.did
-    return result
-
-
 @pytest.mark.parametrize("alg", ["ES256", "EdDSA"])
 def test_node_wallet_takes_the_authorization_code_flow_with_par_pkce_and_dpop(
     harness: Path, our_issuer: OurServices, alg: str
@@ -92,7 +77,7 @@ def test_node_wallet_takes_the_authorization_code_flow_with_par_pkce_and_dpop(
     assert sorted(by_format) == ["dc+sd-jwt", "ldp_vc"]
 
     sd = by_format["dc+sd-jwt"]
-    _verify_with_our_library(our_issuer, sd["credential"], "dc+sd-jwt")
+    verify_with_our_library(our_issuer, sd["credential"], "dc+sd-jwt")
     cnf = SdJwt.parse(sd["credential"]).unverified_payload["cnf"]["jwk"]
     assert PublicKey.from_jwk(cnf) == PublicKey.from_jwk(sd["holder_jwk"])
 
@@ -100,7 +85,7 @@ def test_node_wallet_takes_the_authorization_code_flow_with_par_pkce_and_dpop(
     # with our library, and its subject is the Node wallet's key
     ldp = by_format["ldp_vc"]
     assert isinstance(ldp["credential"], dict)
-    result = _verify_with_our_library(our_issuer, ldp["credential"], "ldp_vc")
+    result = verify_with_our_library(our_issuer, ldp["credential"], "ldp_vc")
     assert ldp["checked"]["cryptosuite"] == "eddsa-jcs-2022"
     assert ldp["checked"]["bound_to_key"] == 0
     assert result.subject == ldp["credential"]["credentialSubject"]["id"]
@@ -125,7 +110,7 @@ def test_node_wallet_batch_in_the_authorization_code_flow(
     assert len(credentials) == 3
     assert len({json.dumps(c["holder_jwk"], sort_keys=True) for c in credentials}) == 3
     for credential in credentials:
-        _verify_with_our_library(our_issuer, credential["credential"], "dc+sd-jwt")
+        verify_with_our_library(our_issuer, credential["credential"], "dc+sd-jwt")
         cnf = SdJwt.parse(credential["credential"]).unverified_payload["cnf"]["jwk"]
         assert PublicKey.from_jwk(cnf) == PublicKey.from_jwk(credential["holder_jwk"])
 
@@ -163,7 +148,7 @@ def _deferred(harness: Path, issuer: OurServices, *extra: str) -> tuple[Any, dic
     (credential,) = result["credentials"]
     assert credential["deferred"]["transaction_id"] == deferred["transaction_id"]
     assert credential["deferred"]["polls"] >= 2  # one 202 again, then the credential
-    _verify_with_our_library(issuer, credential["credential"], "dc+sd-jwt")
+    verify_with_our_library(issuer, credential["credential"], "dc+sd-jwt")
     cnf = SdJwt.parse(credential["credential"]).unverified_payload["cnf"]["jwk"]
     assert PublicKey.from_jwk(cnf) == PublicKey.from_jwk(credential["holder_jwk"])
     events = issuer.issuer.notifications(offer.case_id)

@@ -63,25 +63,7 @@ def test_authorization_code_flow_in_every_format(world: World, suffix: str) -> N
 
 
 def _pushed(world: World, **overrides: str) -> tuple[str, str]:
-    verifier = make_code_verifier()
-    offer = world.service.offer(
-        ["WorkPermit.sd_jwt"],
-        claims={"WorkPermit": world.claims()},
-        pre_authorized=False,
-        authorization_code=True,
-    )
-    form = {
-        "response_type": "code",
-        "client_id": "wallet-1",
-        "redirect_uri": REDIRECT,
-        "code_challenge": code_challenge(verifier),
-        "code_challenge_method": "S256",
-        "scope": "WorkPermit.sd_jwt",
-        "issuer_state": offer.data.issuer_state or "",
-        "state": "s-1",
-        **overrides,
-    }
-    reply = _form(world, "/par", form)
+    reply, verifier = _pushed_with_dpop(world, None, **overrides)
     assert reply.status == 201, reply.body
     pushed = _json(reply)
     assert pushed["request_uri"].startswith("urn:ietf:params:oauth:request_uri:")
@@ -102,7 +84,9 @@ def _code(world: World) -> tuple[str, str]:
     return params["code"][0], verifier
 
 
-def _exchange(world: World, code: str, verifier: str, **extra: str) -> HttpResponse:
+def _exchange(
+    world: World, code: str, verifier: str, dpop: str | None = None, **extra: str
+) -> HttpResponse:
     form = {
         "grant_type": "authorization_code",
         "code": code,
@@ -111,7 +95,10 @@ def _exchange(world: World, code: str, verifier: str, **extra: str) -> HttpRespo
         "client_id": "wallet-1",
         **extra,
     }
-    return _form(world, "/token", form)
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if dpop is not None:
+        headers["DPoP"] = dpop
+    return world.call("POST", "/token", headers=headers, body=urlencode(form).encode())
 
 
 def test_wrong_pkce_verifier(world: World) -> None:
@@ -380,20 +367,6 @@ def _bound_code(world: World, proof: str | None, **overrides: str) -> tuple[str,
     return parse_qs(urlsplit(answer.headers["location"]).query)["code"][0], verifier
 
 
-def _exchange_with(world: World, code: str, verifier: str, proof: str | None) -> HttpResponse:
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "code_verifier": verifier,
-        "redirect_uri": REDIRECT,
-        "client_id": "wallet-1",
-    }
-    headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    if proof is not None:
-        headers["DPoP"] = proof
-    return world.call("POST", "/token", headers=headers, body=urlencode(form).encode())
-
-
 @pytest.mark.parametrize("how", ["header", "dpop_jkt", "both"])
 def test_par_binds_the_code_to_the_dpop_key(world: World, how: str) -> None:
     key, other = PrivateKey.generate(KeyType.P256), PrivateKey.generate(KeyType.P256)
@@ -406,16 +379,16 @@ def test_par_binds_the_code_to_the_dpop_key(world: World, how: str) -> None:
 
     # the key the code is bound to gets a DPoP-bound token
     code, verifier = _bound_code(world, header, **given)
-    reply = _exchange_with(world, code, verifier, token_proof(key))
+    reply = _exchange(world, code, verifier, token_proof(key))
     assert reply.status == 200 and _json(reply)["token_type"] == "DPoP", reply.body
     # another key, or no DPoP proof at all, is refused (and the code is spent)
     par_proof = create_dpop_proof(key, htm="POST", htu=f"{world.base}/par")
     code, verifier = _bound_code(world, par_proof if header else None, **given)
-    _refused(_exchange_with(world, code, verifier, token_proof(other)), 400, "invalid_dpop_proof")
-    _refused(_exchange_with(world, code, verifier, token_proof(key)), 400, "invalid_grant")
+    _refused(_exchange(world, code, verifier, token_proof(other)), 400, "invalid_dpop_proof")
+    _refused(_exchange(world, code, verifier, token_proof(key)), 400, "invalid_grant")
     par_proof = create_dpop_proof(key, htm="POST", htu=f"{world.base}/par")
     code, verifier = _bound_code(world, par_proof if header else None, **given)
-    _refused(_exchange_with(world, code, verifier, None), 400, "invalid_dpop_proof")
+    _refused(_exchange(world, code, verifier, None), 400, "invalid_dpop_proof")
 
 
 def test_par_refuses_a_dpop_jkt_of_another_key_or_malformed(world: World) -> None:
@@ -436,5 +409,5 @@ def test_a_code_pushed_without_dpop_is_not_bound(world: World) -> None:
     code, verifier = _bound_code(world, None)
     key = PrivateKey.generate(KeyType.P256)
     proof = create_dpop_proof(key, htm="POST", htu=f"{world.base}/token")
-    reply = _exchange_with(world, code, verifier, proof)
+    reply = _exchange(world, code, verifier, proof)
     assert reply.status == 200 and _json(reply)["token_type"] == "DPoP", reply.body
