@@ -62,6 +62,7 @@ __all__ = [
     "bind_checkpoint_key",
     "bind_operator_value",
     "did_key_lookup",
+    "refuse_unowned_log",
     "resolver_key_lookup",
 ]
 
@@ -517,6 +518,32 @@ def bind_checkpoint_key(store: Store, signer: NoteSigner) -> None:
                     "the log's checkpoints are signed by another key: it cannot be re-keyed",
                 ) from exc
     bind_operator_value(store, META_CHECKPOINT_KEY, vkey, "checkpoint_key_mismatch")
+
+
+def refuse_unowned_log(store: Store) -> None:
+    """Refuse to make a key the operator of a log that holds entries but has none.
+
+    A log gets its operator (the key that signs its checkpoints, whose
+    ``did:key`` is the trust root) when it is made. One made without (a
+    :class:`~ledger.facade.Ledger` opened with no key, ``vault init`` without
+    ``--key-file``) that already holds entries would otherwise belong to the
+    first key given to it: a caller about to bind a key calls this first and
+    gets :class:`~ledger.errors.LedgerKeyMismatch` (``operator_unknown``)
+    unless the store records a checkpoint key or holds a checkpoint. Adopting
+    such a log is then an explicit act (``ssi-wallet ledger init --adopt``).
+    """
+    from ledger.store._base import META_CHECKPOINT_KEY
+
+    if store.meta(META_CHECKPOINT_KEY) is not None or store.checkpoints(limit=1):
+        return
+    size = store.tail().size
+    if size:
+        raise LedgerKeyMismatch(
+            "operator_unknown",
+            f"this log holds {size} entries but no operator key: it was made without "
+            "'ssi-wallet ledger init'; make a key its operator only with "
+            "'ssi-wallet ledger init --adopt'",
+        )
 
 
 def bind_operator_value(store: Store, name: str, value: str, code: str) -> None:

@@ -34,7 +34,7 @@ EXIT_NO = 1
 
 
 #: Error codes that mean "already exists": every one exits 2, as usage errors do.
-_EXISTS = frozenset({"exists"})
+_EXISTS = frozenset({"exists", "issuer_exists"})
 
 
 def fail(message: str, code: int = EXIT_NO, *, error_code: str | None = None) -> None:

@@ -124,6 +124,9 @@ class StoreTarget:
                 raise click.UsageError(f"this store is not initialised; {hint}")
             signer = None
             if key is not None and key.key_type is KeyType.ED25519:
+                from ledger.log import refuse_unowned_log
+
+                refuse_unowned_log(store)
                 signer = NoteSigner(origin, key)
             return Log(store, origin=origin, signer=signer)
         except BaseException:
@@ -150,6 +153,10 @@ class StoreTarget:
         store = self.open_store(read_only=read_only, create=create)
         try:
             origin = store.origin() or DEFAULT_ORIGIN
+            if key is not None:
+                from ledger.log import refuse_unowned_log
+
+                refuse_unowned_log(store)
             return Ledger(store, origin=origin, key=key, trust_root=trust_root)
         except BaseException:
             store.close()

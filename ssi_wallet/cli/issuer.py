@@ -33,6 +33,7 @@ from ssi_wallet.cli._options import (
     StoreTarget,
     json_option,
     key_options,
+    read_passphrase,
     store_options,
 )
 
@@ -46,6 +47,23 @@ MAX_CSV_ROWS = 1_000_000
 
 
 _HINT = "create the issuer with 'issuer init'"
+_LEDGER_HINT = "create it with 'ssi-wallet ledger init'"
+
+
+class IssuerExists(SSIWalletError):
+    """``issuer init`` with a key that already makes an issuer on this ledger (exit 2).
+
+    ``code`` is ``issuer_exists``; ``did`` names the issuer the key makes.
+    """
+
+    code = "issuer_exists"
+
+    def __init__(self, did: str) -> None:
+        super().__init__(
+            f"issuer_exists: this key already makes the issuer {did} on this ledger: "
+            "use it (its key file opens it) or create another issuer with another key"
+        )
+        self.did = did
 
 
 def _common(func: F) -> F:
@@ -102,11 +120,26 @@ def init(
     status_base: str | None,
     as_json: bool,
 ) -> None:
-    """Create an issuer: its did:ledger DID on the ledger, its first status lists, its rows."""
+    """Create an issuer: its did:ledger DID on the ledger, its first status lists, its rows.
+
+    The ledger must exist ('ssi-wallet ledger init' makes it and its operator);
+    a key that already makes an issuer there is refused (issuer_exists, exit 2).
+    """
+    from ssi_wallet._issuer_store import IssuerSql
     from ssi_wallet.issuer import Issuer
 
+    if not key.path.exists():
+        read_passphrase(key.passphrase_env)  # a missing variable is named before anything else
+    store.require(_LEDGER_HINT)
     signing = key.read_or_create()
-    with store.open_ledger(create=True) as led:
+    with store.open_ledger(hint=_LEDGER_HINT) as led:
+        with led.log.store.write() as writer:
+            if writer.dialect != "memory":
+                sql = IssuerSql(writer)
+                sql.ensure_schema()
+                found = sql.identities(did=None, public_key=signing.public_key.to_multikey())
+                if found:
+                    raise IssuerExists(found[0].did)
         office = Issuer.create(led, name=name, key=signing, status_base=status_base)
         data = {
             "did": office.did,
@@ -155,7 +188,16 @@ def accredit(
     valid_until: datetime | None,
     as_json: bool,
 ) -> None:
-    """Accredit an issuer on the ledger's trusted issuer registry for credential types."""
+    """Accredit an issuer on the ledger's trusted issuer registry for credential types.
+
+    Every --type must be a type of the immigration vocabulary (exit 2,
+    unknown_credential_type): an accreditation for a misspelt or look-alike
+    name would be written for good and vouch for nothing.
+    """
+    from credentials import schemas
+
+    for type_name in types:
+        schemas.schema_id(type_name)  # UnknownCredentialTypeError (exit 2) for another name
     accreditor = key.read()
     with store.open_ledger(key=accreditor, trust_root=root, hint=_HINT) as led:
         accreditation = led.accredit(

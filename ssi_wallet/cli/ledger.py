@@ -23,7 +23,7 @@ from did_methods.keyfile import read_key_file
 from did_methods.keys import KeyType, PrivateKey, PublicKey
 from ledger.checkpoint import Checkpoint, NoteSigner, NoteVerifier, SignedNote
 from ledger.entry import DEFAULT_MAX_PAYLOAD, Entry, EntryDraft
-from ledger.log import Log
+from ledger.log import Log, refuse_unowned_log
 from ledger.personal_data import personal_data_hints
 from ledger.registry import LedgerMethod, Signer
 from ssi_wallet.cli._io import echo_safe, emit, emit_json, progress_bar, read_bytes
@@ -85,11 +85,19 @@ def ledger() -> None:
     show_default=True,
     help="The log's name in checkpoints (a schema-less URL).",
 )
-def init(store: StoreTarget, as_json: bool, key: KeySource, origin: str) -> None:
+@click.option(
+    "--adopt",
+    is_flag=True,
+    help="Make the key the operator of an existing log that holds entries but has none "
+    "(one made without 'ledger init').",
+)
+def init(store: StoreTarget, as_json: bool, key: KeySource, origin: str, adopt: bool) -> None:
     """Create (or reopen) a log and sign a checkpoint; print its verifier key.
 
     On an existing log the key must be the one that signs its checkpoints:
     another key is refused (checkpoint_key_mismatch), the same key is idempotent.
+    A log that holds entries but has no operator yet (made without 'ledger init')
+    is refused (operator_unknown) unless --adopt makes this key its operator.
     """
     operator = _ed25519(key.read(), "the operator's key (checkpoints are signed with Ed25519)")
     signer = NoteSigner(origin, operator)  # checks the origin before any file is made
@@ -100,6 +108,8 @@ def init(store: StoreTarget, as_json: bool, key: KeySource, origin: str) -> None
         stored = opened.origin()
         if stored is not None and stored != origin:
             raise click.UsageError(f"this store already holds the log {stored!r}")
+        if not adopt:
+            refuse_unowned_log(opened)
         log = Log(opened, origin=origin, signer=signer)
         note = log.checkpoint()
         vkey = NoteVerifier(origin, operator.public_key).vkey
@@ -195,7 +205,8 @@ def append(
             raise click.UsageError(f"--data is larger than {DEFAULT_MAX_PAYLOAD} bytes")
     if lines_path is None and not not_personal:
         _refuse_personal_data(payload, "--file" if file_path is not None else "--data")
-    log = store.open_log(hint=_HINT, key=submitter_key)
+    # The submitter signs entries, never checkpoints: its key is not the operator's.
+    log = store.open_log(hint=_HINT)
     try:
         appended: list[Entry] = []
         if lines_path is not None:

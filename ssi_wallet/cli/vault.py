@@ -25,7 +25,12 @@ from did_methods.keys import KeyType, PrivateKey
 from ledger.vault import MasterKey, MasterKeyError, Vault
 from ssi_wallet.cli import JSON_META
 from ssi_wallet.cli._io import emit_json, force_option, read_json_object, write_out
-from ssi_wallet.cli._options import KeySource, StoreTarget, key_options, store_options
+from ssi_wallet.cli._options import (
+    KeySource,
+    StoreTarget,
+    key_options,
+    store_options,
+)
 
 __all__ = ["vault"]
 
@@ -138,8 +143,9 @@ def init(
             and not log.checkpoints(limit=1)
         ):
             from ledger.checkpoint import NoteSigner
-            from ledger.log import Log
+            from ledger.log import Log, refuse_unowned_log
 
+            refuse_unowned_log(log.store)  # a log with entries and no operator is not taken
             Log(log.store, origin=log.origin, signer=NoteSigner(log.origin, signer)).checkpoint()
         _echo(
             {

@@ -18,7 +18,7 @@ from terminal_support import run_with_terminal_stderr
 
 from credentials import schemas
 from did_methods import PrivateKey
-from did_methods.keyfile import write_key_file
+from did_methods.keyfile import read_key_file, write_key_file
 from did_methods.methods.key import did_key_from_public_key
 from ledger.facade import Ledger
 from ssi_wallet import Holder, Issuer, Verifier, policies
@@ -67,6 +67,11 @@ def _write_csv(path: Path, holders: list[str]) -> None:
 
 
 def _init(store: list[str], tmp_path: Path) -> tuple[str, list[str]]:
+    # The ledger and its operator come first (the operator's did:key is the trust root);
+    # 'issuer init' never makes a ledger nobody operates.
+    write_key_file(tmp_path / "root.key", PrivateKey.generate())
+    result = invoke("ledger", "init", *store, "--key-file", str(tmp_path / "root.key"))
+    assert result.exit_code == 0, result.output
     key_file = tmp_path / "ministry.key"
     result = invoke("issuer", "init", *store, "--key-file", str(key_file), "--name", "Ministry",
                     "--json")  # fmt: skip
@@ -79,8 +84,7 @@ def _init(store: list[str], tmp_path: Path) -> tuple[str, list[str]]:
 def test_every_subcommand_in_turn(store: list[str], tmp_path: Path) -> None:
     did, office = _init(store, tmp_path)
     # accredit: the root's key accredits the issuer
-    root = PrivateKey.generate()
-    write_key_file(tmp_path / "root.key", root)
+    root = read_key_file(tmp_path / "root.key")
     root_file = str(tmp_path / "root.key")
     result = invoke("issuer", "accredit", *store, "--key-file", root_file, "--did", did,
                     "--type", "WorkPermit", "--jurisdiction", "LT", "--json")  # fmt: skip

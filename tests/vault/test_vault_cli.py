@@ -183,16 +183,14 @@ def test_vault_cli_on_postgres(tmp_path: Path) -> None:
 
 def test_cli_reads_the_origin_from_the_store(tmp_path: Path) -> None:
     """A store bound by 'vault init' without a key has an origin but no checkpoint: the
-    ledger CLI opens it under that origin, and 'vault init' with a key checkpoints it."""
+    ledger CLI opens it under that origin, and 'vault init' with a key checkpoints it
+    while it holds no entries; once it holds some, only 'ledger init --adopt' names an
+    operator (no key becomes one by coming first)."""
     db, mk, key = tmp_path / "registry.db", tmp_path / "vault.key", tmp_path / "op.jwk"
     _run("did", "create", "--key-file", str(key))
     bare = json.loads(_run("vault", "init", "--db", str(db), "--master-key-file", str(mk)))
     assert not bare["ledgerCheckpointed"]
     origin = bare["origin"]
-    appended = _run(
-        "ledger", "append", "--db", str(db), "--key-file", str(key), "--data", "x", "--json"
-    )
-    assert json.loads(appended)
     out = _run("ledger", "checkpoint", "--db", str(db), code=2)
     assert "no checkpoint yet" in out
     # 'ledger init' under another name is refused with the stored one.
@@ -204,6 +202,30 @@ def test_cli_reads_the_origin_from_the_store(tmp_path: Path) -> None:
         _run("vault", "init", "--db", str(db), "--master-key-file", str(mk), "--key-file", str(key))
     )
     assert signed["ledgerCheckpointed"] and signed["origin"] == origin
+    appended = _run(
+        "ledger", "append", "--db", str(db), "--key-file", str(key), "--data", "x", "--json"
+    )
+    assert json.loads(appended)
+    _run("ledger", "checkpoint", "--db", str(db), "--key-file", str(key))
     note = json.loads(_run("ledger", "checkpoint", "--db", str(db), "--json"))
+    assert note["origin"] == origin and note["size"] == 1
+    # Another store: entries before any operator; a key given later is not taken as one.
+    db2, mk2 = tmp_path / "other.db", tmp_path / "vault2.key"
+    _run("vault", "init", "--db", str(db2), "--master-key-file", str(mk2))
+    _run("ledger", "append", "--db", str(db2), "--key-file", str(key), "--data", "x")
+    out = _run(
+        "vault",
+        "init",
+        "--db",
+        str(db2),
+        "--master-key-file",
+        str(mk2),
+        "--key-file",
+        str(key),
+        code=1,
+    )
+    assert "operator_unknown" in out
+    _run("ledger", "init", "--db", str(db2), "--key-file", str(key), "--adopt")
+    note = json.loads(_run("ledger", "checkpoint", "--db", str(db2), "--json"))
     assert note["origin"] == origin and note["size"] == 1
     assert json.loads(_run("ledger", "audit", "--db", str(db), "--json"))["ok"]
