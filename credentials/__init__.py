@@ -29,47 +29,101 @@ warn, for one release.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+import sys
+import types
+from typing import TYPE_CHECKING, Any
 
-from credentials.barcode import BarcodeError, encode_barcode, qr_png, qr_svg
-from credentials.errors import (
-    CanonicalizationError,
-    DuplicateKeyError,
-    InputTooLargeError,
-    JSONError,
-    ValidationError,
-)
-from credentials.jose import VCJoseError
-from credentials.keysets import IssuerKeys, KeySetError
-from credentials.model import CREDENTIALS_V2_CONTEXT, Credential, Presentation
-from credentials.result import Check, CheckStatus, Kind, VerificationResult
-from credentials.schemas import SchemaValidationError, UnknownCredentialTypeError
-from credentials.sd_jwt import ClaimPathError, SdJwtError, issue_sd_jwt, present
-from credentials.status_list import (
-    StatusCheckError,
-    StatusList,
-    StatusListError,
-    make_status_list_credential,
-    status_entry,
-)
-from credentials.token_status_list import (
-    TokenStatusCheckError,
-    TokenStatusList,
-    TokenStatusListError,
-    make_status_list_token,
-    status_claim,
-)
-from credentials.verify import (
-    CredentialFormat,
-    IssueFormat,
-    PresentationFormat,
-    StatusResolvers,
-    issue,
-    verify,
-    verify_credential,
-    verify_presentation,
-)
 from did_methods._wire.renamed import warn_renamed
+
+if TYPE_CHECKING:
+    from credentials.barcode import BarcodeError, encode_barcode, qr_png, qr_svg
+    from credentials.errors import (
+        CanonicalizationError,
+        DuplicateKeyError,
+        InputTooLargeError,
+        JSONError,
+        ValidationError,
+    )
+    from credentials.jose import VCJoseError
+    from credentials.keysets import IssuerKeys, KeySetError
+    from credentials.model import CREDENTIALS_V2_CONTEXT, Credential, Presentation
+    from credentials.result import Check, CheckStatus, Kind, VerificationResult
+    from credentials.schemas import SchemaValidationError, UnknownCredentialTypeError
+    from credentials.sd_jwt import ClaimPathError, SdJwtError, issue_sd_jwt, present
+    from credentials.status_list import (
+        StatusCheckError,
+        StatusList,
+        StatusListError,
+        make_status_list_credential,
+        status_entry,
+    )
+    from credentials.token_status_list import (
+        TokenStatusCheckError,
+        TokenStatusList,
+        TokenStatusListError,
+        make_status_list_token,
+        status_claim,
+    )
+    from credentials.verify import (
+        CredentialFormat,
+        IssueFormat,
+        PresentationFormat,
+        StatusResolvers,
+        issue,
+        verify,
+        verify_credential,
+        verify_presentation,
+    )
+
+# The names load on first use (PEP 562): importing one module of the package (its
+# result types, say) does not import every format beneath the others, so a command
+# that verifies a Data Integrity credential never loads CBOR, COSE or JSON Schema.
+_WHERE = {
+    "BarcodeError": "credentials.barcode",
+    "CREDENTIALS_V2_CONTEXT": "credentials.model",
+    "CanonicalizationError": "credentials.errors",
+    "Check": "credentials.result",
+    "CheckStatus": "credentials.result",
+    "ClaimPathError": "credentials.sd_jwt",
+    "Credential": "credentials.model",
+    "CredentialFormat": "credentials.verify",
+    "DuplicateKeyError": "credentials.errors",
+    "InputTooLargeError": "credentials.errors",
+    "IssueFormat": "credentials.verify",
+    "IssuerKeys": "credentials.keysets",
+    "JSONError": "credentials.errors",
+    "KeySetError": "credentials.keysets",
+    "Kind": "credentials.result",
+    "Presentation": "credentials.model",
+    "PresentationFormat": "credentials.verify",
+    "SchemaValidationError": "credentials.schemas",
+    "SdJwtError": "credentials.sd_jwt",
+    "StatusCheckError": "credentials.status_list",
+    "StatusList": "credentials.status_list",
+    "StatusListError": "credentials.status_list",
+    "StatusResolvers": "credentials.verify",
+    "TokenStatusCheckError": "credentials.token_status_list",
+    "TokenStatusList": "credentials.token_status_list",
+    "TokenStatusListError": "credentials.token_status_list",
+    "UnknownCredentialTypeError": "credentials.schemas",
+    "VCJoseError": "credentials.jose",
+    "ValidationError": "credentials.errors",
+    "VerificationResult": "credentials.result",
+    "encode_barcode": "credentials.barcode",
+    "issue": "credentials.verify",
+    "issue_sd_jwt": "credentials.sd_jwt",
+    "make_status_list_credential": "credentials.status_list",
+    "make_status_list_token": "credentials.token_status_list",
+    "present": "credentials.sd_jwt",
+    "qr_png": "credentials.barcode",
+    "qr_svg": "credentials.barcode",
+    "status_claim": "credentials.token_status_list",
+    "status_entry": "credentials.status_list",
+    "verify": "credentials.verify",
+    "verify_credential": "credentials.verify",
+    "verify_presentation": "credentials.verify",
+}
+
 
 # Names exported here before this package kept to recipes: each now lives only in
 # its module, and reading it from the package warns (goes in the next release).
@@ -126,11 +180,35 @@ _MOVED = {
 
 
 def __getattr__(name: str) -> Any:
+    home = _WHERE.get(name)
+    if home is not None:
+        value = getattr(importlib.import_module(home), name)
+        globals()[name] = value
+        return value
     module = _MOVED.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     warn_renamed(f"credentials.{name}", f"{module}.{name}")
     return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+class _Package(types.ModuleType):
+    """This package's module type: ``verify`` stays the recipe when the submodule
+    of the same name is imported later (the import system sets the package's
+    attribute to the submodule; the eager imports used to bind the function after
+    it). The submodule is ``sys.modules["credentials.verify"]``, as for any import."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "verify" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [

@@ -28,16 +28,17 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from functools import cache
-from typing import Any, Final
-
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError as _JSValidationError
+from typing import TYPE_CHECKING, Any, Final
 
 from credentials._schema_compile import Predicate, UnsupportedSchema, compile_schema
 from credentials.errors import ValidationError
 from credentials.result import Check
 from credentials.vocabulary import read_json
 from did_methods.errors import ParseError
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError as _JSValidationError
 
 __all__ = [
     "CONTEXT_URL",
@@ -295,16 +296,18 @@ def _is_date(value: object) -> bool:
     return True
 
 
-# Our own checker, so results do not depend on which optional format packages
-# (rfc3339-validator, ...) happen to be installed.
-_FORMATS: Final = FormatChecker(formats=())
-_FORMATS.checks("date-time")(_is_datetime)
-_FORMATS.checks("date")(_is_date)
-
-
 @cache
 def _validator(type_name: str) -> Draft202012Validator:
-    return Draft202012Validator(dict(_schema(type_name)), format_checker=_FORMATS)
+    # jsonschema is imported here, not with the module: with the compiled predicates
+    # it runs only to explain a credential that fails, so most processes never load it.
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    # Our own checker, so results do not depend on which optional format packages
+    # (rfc3339-validator, ...) happen to be installed.
+    formats = FormatChecker(formats=())
+    formats.checks("date-time")(_is_datetime)
+    formats.checks("date")(_is_date)
+    return Draft202012Validator(dict(_schema(type_name)), format_checker=formats)
 
 
 @cache

@@ -42,9 +42,9 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Final, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
-from credentials import barcode, jose, jwt_vc, schemas, sd_jwt
+from credentials import jose, jwt_vc, schemas, sd_jwt
 from credentials._jws import DEFAULT_CLOCK_SKEW, CompactJWS
 from credentials.data_integrity import (
     ECDSA_JCS_2019,
@@ -72,6 +72,9 @@ from did_methods._wire.dates import Clock, system_clock
 from did_methods.keys import KeyType, PrivateKey
 from did_methods.resolver import Resolver
 
+if TYPE_CHECKING:
+    from credentials import barcode
+
 __all__ = [
     "CREDENTIAL_FORMATS",
     "PRESENTATION_FORMATS",
@@ -94,6 +97,9 @@ IssueFormat = Literal["di-eddsa", "di-ecdsa", "vc-jwt"]
 #: offline barcodes.
 CredentialFormat = Literal["dc+sd-jwt", "vc+sd-jwt", "ldp_vc", "jwt_vc_json", "barcode"]
 CREDENTIAL_FORMATS: Final = ("dc+sd-jwt", "vc+sd-jwt", "ldp_vc", "jwt_vc_json", "barcode")
+#: ``credentials.barcode.DEFAULT_PREFIX``, here so detecting a barcode does not load the
+#: barcode stack (a test keeps the two equal).
+_BARCODE_PREFIX: Final = "VC1:"
 #: The presentation formats :func:`verify_presentation` takes.
 PresentationFormat = Literal["dc+sd-jwt", "vc+sd-jwt", "ldp_vc", "jwt_vc_json"]
 PRESENTATION_FORMATS: Final = ("dc+sd-jwt", "vc+sd-jwt", "ldp_vc", "jwt_vc_json")
@@ -254,7 +260,7 @@ def _detect(data: str | bytes | Mapping[str, Any] | Credential | Presentation) -
     if len(data) > _MAX_TEXT:
         raise ParseError(f"input is longer than {_MAX_TEXT} characters")
     text = data.strip()
-    if text.startswith(barcode.DEFAULT_PREFIX):
+    if text.startswith(_BARCODE_PREFIX):
         # An offline barcode: ':' cannot occur in JSON-first text, a JWS or an SD-JWT.
         return _Detected("barcode", "credential", text)
     if text.startswith("{"):
@@ -1004,6 +1010,9 @@ def _verify_jose(text: str, ctx: _Context) -> VerificationResult:
 def _verify_barcode(
     text: str, ctx: _Context, barcode_keys: barcode.KeyLookup | None
 ) -> VerificationResult:
+    # The barcode stack (CBOR, COSE, base45) loads only when a barcode is verified.
+    from credentials import barcode
+
     # The status checker is called only once the signature over ``iss`` held.
     try:
         iss = barcode.decode_barcode(text).issuer

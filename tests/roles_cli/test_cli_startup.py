@@ -1,4 +1,5 @@
-"""`ssi-wallet --help` and importing an error class load only what they use (issue 12 item 5)."""
+"""`ssi-wallet --help`, `ssi-wallet verify` and importing an error class load only what they
+use (issue 12 item 5)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import importlib
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -95,3 +97,87 @@ def test_lazy_foundation_names_resolve_and_unknown_names_fail() -> None:
     with pytest.raises(AttributeError, match="no_such_name"):
         _ = did_methods.no_such_name  # type: ignore[attr-defined]
     assert sorted(dir(did_methods)) == sorted(did_methods.__all__)
+
+
+def _verify_modules(path: Path) -> tuple[set[str], str]:
+    code = (
+        "import sys\n"
+        "from ssi_wallet.cli import main\n"
+        f"sys.argv = ['ssi-wallet', 'verify', {str(path)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n"
+        "    print('exit', exc.code, file=sys.stderr)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport json; print(json.dumps(sorted(sys.modules)))"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return set(json.loads(out.stdout.splitlines()[-1])), out.stdout + out.stderr
+
+
+# What verifying a Data Integrity credential (no --db) has no use for.
+_NOT_FOR_VERIFY = (
+    "cbor2",
+    "jsonschema",
+    "credentials.barcode",
+    "credentials.cose",
+    "credentials.base45",
+    "ledger",
+    "psycopg",
+    "starlette",
+    "uvicorn",
+    "rich",
+    "qrcode",
+    "PIL",
+    "pyld",
+    "ssi_wallet.server",
+    "ssi_wallet.oid4vci",
+    "ssi_wallet.oid4vp",
+    "ssi_wallet.issuer",
+    "ssi_wallet.holder",
+)
+
+
+def test_verify_imports_only_what_it_uses(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from credentials import schemas
+    from credentials.barcode import encode_barcode
+    from did_methods import PrivateKey
+    from did_methods.methods.key import did_key_from_public_key
+    from ssi_wallet import Issuer
+
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    office = Issuer.create(name="Ministry", clock=lambda: now)
+    claims = schemas.example_subject("WorkPermit")
+    claims.pop("id")
+    issued = office.issue(
+        "WorkPermit", subject="did:example:1", claims=claims, format="di-eddsa", with_status=False
+    )
+    (tmp_path / "permit.json").write_text(issued.serialise(), encoding="utf-8")
+    modules, output = _verify_modules(tmp_path / "permit.json")
+    assert "VALID" in output and "exit 0" in output, output
+    assert "ssi_wallet.cli.verify" in modules and "credentials.data_integrity" in modules
+    assert [name for name in _NOT_FOR_VERIFY if _loaded(modules, name)] == []
+    others = {f"ssi_wallet.cli.{name}" for name in cli._COMMANDS} - {"ssi_wallet.cli.verify"}
+    assert not others & modules
+    # An offline barcode loads the barcode stack, when it is given one.
+    key = PrivateKey.generate()
+    did = did_key_from_public_key(key.public_key)
+    text = encode_barcode(
+        {"type": "WorkPermit"}, key, kid=f"{did}#{did.split(':')[-1]}", issuer=did,
+        iat=now, exp=datetime(2036, 1, 1, tzinfo=UTC),
+    )  # fmt: skip
+    (tmp_path / "permit.qr.txt").write_text(text, encoding="utf-8")
+    modules, output = _verify_modules(tmp_path / "permit.qr.txt")
+    assert "exit 0" in output, output
+    assert {"credentials.barcode", "cbor2"} <= modules
+
+
+def test_the_barcode_prefix_verify_detects_is_the_barcode_modules() -> None:
+    from credentials import barcode
+    from credentials.verify import _BARCODE_PREFIX
+
+    assert _BARCODE_PREFIX == barcode.DEFAULT_PREFIX
