@@ -83,7 +83,8 @@ def _setup_roundtrip(settings: Settings) -> Pair:
             resolver=resolver,
             transport=http,
         )
-        result = loads_object(http.get(made["result_uri"]).body)
+        token = {"Authorization": f"Bearer {made['result_token']}"}
+        result = loads_object(http.get(made["result_uri"], headers=token).body)
         if result.get("ok") is not True:
             raise AssertionError(f"refused over HTTP: {result.get('explanation')}")
 

@@ -430,7 +430,10 @@ class HttpScenario(_Scenario):
             except PolicyError as exc:
                 declined = exc
             result = _answer(
-                back.get(f"{made['result_uri']}?lang={self.language}"),
+                back.get(
+                    f"{made['result_uri']}?lang={self.language}",
+                    headers={"Authorization": f"Bearer {made['result_token']}"},
+                ),
                 200,
                 "the result endpoint",
             )

@@ -15,7 +15,8 @@ stack can carry it:
    person's consent and build the presentations, bound to the request's nonce
    and the ``client_id`` (a refusal is posted as ``access_denied``, then raised);
 5. post the response (``direct_post``, or ``direct_post.jwt`` encrypted to the
-   verifier's key) and return the verifier's ``redirect_uri``, if any.
+   verifier's key) and return the verifier's ``redirect_uri``, if any (an
+   ``http(s)`` URL: anything else is ``redirect_uri_invalid``, never followed).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from cryptography import x509
 
@@ -54,6 +56,7 @@ from ssi_wallet.request import PresentationResponse
 __all__ = ["PresentOutcome", "Transport", "present", "wallet_metadata"]
 
 _MAX_ACK = 64 * 1024
+_MAX_URL = 4096
 
 
 class Transport(Protocol):
@@ -145,7 +148,16 @@ def _post(
     if not isinstance(body, Mapping):
         raise OID4VPError("response_rejected", "the verifier's answer is not a JSON object")
     redirect = body.get("redirect_uri")
-    return redirect if isinstance(redirect, str) else None
+    if redirect is None:
+        return None
+    # the browser is sent there: an absolute http(s) URL of bounded size, nothing else
+    # (no javascript:, data: or custom scheme a hostile verifier could make us open)
+    parts = urlsplit(redirect) if isinstance(redirect, str) and len(redirect) <= _MAX_URL else None
+    if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
+        raise OID4VPError(
+            "redirect_uri_invalid", "the verifier's redirect_uri is not an http(s) URL"
+        )
+    return str(redirect)
 
 
 def present(

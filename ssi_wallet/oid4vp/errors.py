@@ -51,6 +51,8 @@ The codes (``code``: the OAuth ``error`` it is reported as, and what it means)::
         (wallet) the request URI answered no request object
     response_rejected: invalid_request
         (wallet) the response URI refused our response
+    redirect_uri_invalid: invalid_request
+        (wallet) the response URI sent us to no http(s) URL
     request_unknown: invalid_request
         (verifier) no such request_uri
     wallet_request_invalid: invalid_request
@@ -67,6 +69,8 @@ The codes (``code``: the OAuth ``error`` it is reported as, and what it means)::
         (verifier) encrypted to another key
     transaction_expired: invalid_request
         (verifier) the request has expired
+    result_unauthorized: invalid_request
+        (verifier) a result asked for without its response_code or result token
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ A transaction goes through these steps; the HTTP adapter
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import threading
 from collections import OrderedDict
@@ -65,9 +66,11 @@ from ssi_wallet.request import PresentationRequest, PresentationResponse
 from ssi_wallet.verifier import Report, Verifier
 
 __all__ = [
+    "FLOWS",
     "ClientIdentity",
     "CreatedRequest",
     "DIDClient",
+    "Flow",
     "MemoryTransactionStore",
     "OID4VPVerifier",
     "RedirectURIClient",
@@ -81,6 +84,11 @@ __all__ = [
 Status = Literal["pending", "checking", "answered", "wallet_error"]
 ResponseMode = Literal["direct_post", "direct_post.jwt"]
 RequestURIMethod = Literal["get", "post"]
+#: ``same_device``: the wallet is sent back (``redirect_uri`` with a ``response_code``)
+#: and the decision is released only with that code; ``cross_device``: a QR code on
+#: another screen, whose page reads the decision with the transaction's result token.
+Flow = Literal["cross_device", "same_device"]
+FLOWS: Final = ("cross_device", "same_device")
 
 _MAX_WALLET_METADATA: Final = 64 * 1024
 _MAX_JWE_HEADER: Final = 8 * 1024
@@ -204,6 +212,10 @@ class Transaction:
     (never sent to the wallet); ``request_id`` names the request object in the
     request URI; ``state`` comes back in the response. ``encryption_key`` is the
     ephemeral key a ``direct_post.jwt`` response is encrypted to.
+    ``result_token`` is the secret the front end that started the transaction
+    holds (see :meth:`OID4VPVerifier.result`); ``response_code`` the one the
+    wallet's redirect carries in a ``same_device`` ``flow``. ``sealed`` marks a
+    view without the decision (:meth:`sealed_view`).
     """
 
     id: str
@@ -221,12 +233,25 @@ class Transaction:
     wallet_error: str | None = None
     wallet_error_description: str | None = None
     response_code: str | None = None
+    result_token: str = ""
+    flow: Flow = "cross_device"
+    sealed: bool = False
+
+    def sealed_view(self) -> Transaction:
+        """This transaction without its decision (the status stays): what a front end
+        without the ``response_code`` of a ``same_device`` flow may see."""
+        return replace(
+            self, report=None, wallet_error=None, wallet_error_description=None, sealed=True
+        )
 
     def to_json(self, language: str | None = None) -> dict[str, Any]:
-        """The status, and once answered the decision, its explanation and the report."""
+        """The status, and once answered the decision, its explanation and the report
+        (for a sealed view, ``response_code_required`` instead)."""
         out: dict[str, Any] = {"transaction_id": self.id, "status": self.status}
         if self.status == "checking":
             out["status"] = "pending"
+        if self.sealed and out["status"] != "pending":
+            out["response_code_required"] = True
         if self.report is not None:
             out["ok"] = self.report.ok
             out["explanation"] = self.report.explain(language)
@@ -343,6 +368,10 @@ class CreatedRequest:
     authorization_request: str
     client_id: str
     expires_at: int
+    #: The secret that reads the result (:meth:`OID4VPVerifier.result`): keep it with
+    #: the session that started the transaction, never give it to the wallet.
+    result_token: str = ""
+    flow: Flow = "cross_device"
 
     def to_json(self) -> dict[str, Any]:
         """JSON form."""
@@ -352,6 +381,8 @@ class CreatedRequest:
             "authorization_request": self.authorization_request,
             "client_id": self.client_id,
             "expires_at": self.expires_at,
+            "result_token": self.result_token,
+            "flow": self.flow,
         }
 
 
@@ -446,6 +477,7 @@ class OID4VPVerifier:
         purpose: str | None = None,
         scheme: str = f"{SCHEME}://",
         formats: Sequence[str] | None = None,
+        flow: Flow | None = None,
     ) -> CreatedRequest:
         """A new transaction for ``policy`` and its authorization request URI.
 
@@ -456,8 +488,16 @@ class OID4VPVerifier:
         the URI starts with: ``openid4vp://`` (the default), a custom scheme, or a
         wallet's https authorization endpoint. ``formats`` are the DCQL formats
         asked for, alternatives in that order (default: ``dc+sd-jwt``, ``ldp_vc``;
-        ``jwt_vc_json`` too when named).
+        ``jwt_vc_json`` too when named). ``flow`` (default: ``same_device`` when this
+        verifier has a ``redirect_uri``, else ``cross_device``) says how the decision
+        is released (:meth:`result`); ``same_device`` needs the ``redirect_uri``.
         """
+        if flow is None:
+            flow = "cross_device" if self.redirect_uri is None else "same_device"
+        if flow not in FLOWS:
+            raise ParseError(f"flow must be one of {', '.join(FLOWS)}")
+        if flow == "same_device" and self.redirect_uri is None:
+            raise ParseError("a same_device flow needs the verifier's redirect_uri")
         if response_mode not in RESPONSE_MODES:
             raise OID4VPError("response_mode_unsupported", f"{response_mode!r} is not supported")
         if request_uri_method not in ("get", "post"):
@@ -478,6 +518,8 @@ class OID4VPVerifier:
             request.expires_at,
             key,
             kid,
+            result_token=_token(),
+            flow=flow,
         )
         self.store.add(transaction, now=int(self._clock().timestamp()))
         request_uri = self.request_uri_base + transaction.request_id
@@ -497,6 +539,8 @@ class OID4VPVerifier:
             f"{scheme}{separator}{urlencode(params)}",
             self.client_id,
             transaction.expires_at,
+            transaction.result_token,
+            flow,
         )
 
     def _live(self, transaction: Transaction | None, what: str) -> Transaction:
@@ -615,6 +659,7 @@ class OID4VPVerifier:
         ):
             raise OID4VPError("response_replayed", "this request was answered already")
         # (d)
+        code = _token() if transaction.flow == "same_device" else None
         error = fields.get("error")
         if error is not None:
             description = fields.get("error_description")
@@ -623,9 +668,10 @@ class OID4VPVerifier:
                 status="wallet_error",
                 wallet_error=str(error)[:64],
                 wallet_error_description=None if description is None else str(description)[:500],
+                response_code=code,
             )
             self.store.transition(transaction.id, "checking", done)
-            return ResponseAck()
+            return self._ack(code)
         # (e)
         try:
             presentation = self._presentation(fields.get("vp_token"), transaction.request)
@@ -633,13 +679,17 @@ class OID4VPVerifier:
             self.store.transition(transaction.id, "checking", transaction)  # let it be answered
             raise
         report = self.verifier.check(presentation, transaction.request, policy=transaction.policy)
-        code = _token() if self.redirect_uri is not None else None
         self.store.transition(
             transaction.id,
             "checking",
             replace(transaction, status="answered", report=report, response_code=code),
         )
-        if code is None:
+        return self._ack(code)
+
+    def _ack(self, code: str | None) -> ResponseAck:
+        """The response URI's answer: in a same-device flow, where to send the browser
+        (``redirect_uri`` and the fresh ``response_code`` in its fragment)."""
+        if code is None or self.redirect_uri is None:
             return ResponseAck()
         return ResponseAck(f"{self.redirect_uri}#response_code={code}")
 
@@ -695,16 +745,49 @@ class OID4VPVerifier:
 
     # 4. the result ------------------------------------------------------------------------
 
-    def result(self, transaction_id: str, *, response_code: str | None = None) -> Transaction:
-        """The transaction (status and report). With ``response_code`` (the value the
-        wallet's redirect carried) it must be the one issued. Raises
-        :class:`OID4VPError` ``state_unknown`` for an unknown id or a wrong code."""
+    def result(
+        self,
+        transaction_id: str,
+        *,
+        response_code: str | None = None,
+        result_token: str | None = None,
+        unsafe_back_office: bool = False,
+    ) -> Transaction:
+        """The transaction (status and report), released to whoever proves to hold it
+        (the session fixation defence of OpenID4VP 1.0: a link started by an attacker
+        and answered by a victim's wallet must not hand the attacker the result).
+
+        * ``response_code``: the value the wallet's redirect carried (``same_device``):
+          the whole transaction;
+        * ``result_token``: the secret :meth:`create` handed the front end that started
+          it: the whole transaction in a ``cross_device`` flow, and in a
+          ``same_device`` flow only its status (:meth:`Transaction.sealed_view`), the
+          decision waiting for the ``response_code``;
+        * ``unsafe_back_office``: the caller vouches that it is the verifier's own back
+          office (the HTTP service: its bearer token): the whole transaction.
+
+        Raises :class:`OID4VPError` ``state_unknown`` for an unknown id or a wrong
+        ``response_code``, ``result_unauthorized`` for neither secret nor a wrong token.
+        """
         transaction = self.store.find(id=transaction_id)
         if transaction is None:
             raise OID4VPError("state_unknown", "no such transaction")
-        if response_code is not None and not (
-            transaction.response_code is not None
-            and secrets.compare_digest(response_code, transaction.response_code)
-        ):
-            raise OID4VPError("state_unknown", "the response_code is not this transaction's")
-        return transaction
+        if response_code is not None:
+            if not _same(response_code, transaction.response_code):
+                raise OID4VPError("state_unknown", "the response_code is not this transaction's")
+            return transaction
+        if unsafe_back_office:
+            return transaction
+        if not _same(result_token, transaction.result_token):
+            raise OID4VPError(
+                "result_unauthorized",
+                "the result needs the response_code or the transaction's result token",
+            )
+        return transaction.sealed_view() if transaction.flow == "same_device" else transaction
+
+
+def _same(given: str | None, expected: str | None) -> bool:
+    """Constant-time equality of two secrets; never for a missing or empty one."""
+    if not given or not expected or len(given) > 256:
+        return False
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))

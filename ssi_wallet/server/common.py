@@ -47,6 +47,8 @@ __all__ = [
     "Handler",
     "ServerConfig",
     "authorise",
+    "bearer_token",
+    "bears_token",
     "build_app",
     "guard",
     "load_toml",
@@ -315,13 +317,21 @@ def build_app(routes: Sequence[BaseRoute], state: object) -> Starlette:
     return app
 
 
+def bearer_token(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer`` header, or ``None``."""
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return given.strip() if scheme.lower() == "bearer" else None
+
+
+def bears_token(request: Request, token: str) -> bool:
+    """Whether the request's ``Authorization: Bearer`` token is ``token`` (constant time)."""
+    given = bearer_token(request)
+    return given is not None and hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8"))
+
+
 def authorise(request: Request, token: str) -> None:
     """Raise a 401 :class:`HTTPProblem` unless the request bears ``token``."""
-    header = request.headers.get("authorization", "")
-    scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        given.strip().encode("utf-8"), token.encode("utf-8")
-    ):
+    if not bears_token(request, token):
         raise HTTPProblem(
             401,
             "unauthorised",

@@ -4,9 +4,9 @@ and a small web page that shows the QR code and then the decision.
 Endpoints (``docs/openid4vp.md`` shows each request and answer):
 
 * ``POST /oid4vp/requests`` (bearer token): ``{"policy", "params", "client",
-  "response_mode", "request_uri_method", "purpose"}`` in, ``201`` with
+  "response_mode", "request_uri_method", "purpose", "flow"}`` in, ``201`` with
   ``transaction_id``, ``request_uri``, ``authorization_request`` (the
-  ``openid4vp://`` link) and ``result_uri`` out;
+  ``openid4vp://`` link), ``result_uri`` and ``result_token`` out;
 * ``GET /oid4vp/requests/{id}`` and, when the request said
   ``request_uri_method=post``, ``POST /oid4vp/requests/{id}`` (form:
   ``wallet_nonce``, ``wallet_metadata``): the request object,
@@ -15,9 +15,12 @@ Endpoints (``docs/openid4vp.md`` shows each request and answer):
   (form: ``vp_token`` and ``state``; for ``direct_post.jwt`` ``response``, a JWE
   to the transaction's ephemeral key; or ``error``), answered
   ``200 {}`` or ``200 {"redirect_uri"}``;
-* ``GET /oid4vp/results/{transaction_id}`` (``?lang=``, ``?response_code=``):
-  ``status`` (``pending``, ``answered``, ``wallet_error``), and once answered
-  ``ok`` (the decision), ``explanation`` (in the language asked) and ``report``;
+* ``GET /oid4vp/results/{transaction_id}`` (``?lang=``; ``?response_code=``, or
+  ``Authorization: Bearer`` with the transaction's ``result_token`` or the back
+  office's token; else 401 ``result_unauthorized``): ``status`` (``pending``,
+  ``answered``, ``wallet_error``), and once answered ``ok`` (the decision),
+  ``explanation`` (in the language asked) and ``report``; in a ``same_device``
+  flow the result token shows the status only (``response_code_required``);
 * ``GET /verifier`` (``?policy=`` and the policy's parameters, ``?client=``,
   ``?response_mode=``, ``?lang=``): the page, and ``GET /verifier/page.js``.
 
@@ -81,8 +84,10 @@ from ssi_wallet import policies
 from ssi_wallet.oid4vp._protocol import ENC_VALUES, REQUEST_MEDIA_TYPE, RESPONSE_MODES, SCHEME
 from ssi_wallet.oid4vp.errors import OID4VPError
 from ssi_wallet.oid4vp.verifier import (
+    FLOWS,
     ClientIdentity,
     DIDClient,
+    Flow,
     MemoryTransactionStore,
     OID4VPVerifier,
     RedirectURIClient,
@@ -97,6 +102,8 @@ from ssi_wallet.server.common import (
     HTTPProblem,
     ServerConfig,
     authorise,
+    bearer_token,
+    bears_token,
     build_app,
     guard,
     load_toml,
@@ -309,6 +316,13 @@ class _Service:
             raise HTTPProblem(400, "response_mode_unsupported", "Unsupported response_mode")
         if method not in ("get", "post") or (purpose is not None and not isinstance(purpose, str)):
             raise HTTPProblem(400, "invalid_request", "request_uri_method is get or post")
+        flow = body.get("flow")
+        if flow is not None and flow not in FLOWS:
+            raise HTTPProblem(400, "invalid_request", f"`flow` is one of {', '.join(FLOWS)}")
+        if flow == "same_device" and self.config.redirect_uri is None:
+            raise HTTPProblem(
+                400, "invalid_request", "a same_device flow needs oid4vp.redirect_uri"
+            )
         formats = body.get("formats")
         if formats is not None and not (
             isinstance(formats, list) and formats and all(isinstance(f, str) for f in formats)
@@ -321,6 +335,7 @@ class _Service:
             request_uri_method=cast(RequestURIMethod, method),
             purpose=purpose,
             scheme=self.config.scheme,
+            flow=cast(Flow | None, flow),
         )
         out = made.to_json()
         out["result_uri"] = f"{self.config.server.public_url}/oid4vp/results/{made.transaction_id}"
@@ -409,13 +424,19 @@ def create_app(
         return JSONResponse(ack, headers=_NO_STORE)
 
     async def result(request: Request) -> Response:
+        # the session fixation defence: the response_code of the wallet's redirect, or
+        # the result token of the page that started it, or the back office's token
         code = request.query_params.get("response_code")
         try:
             transaction = service.any.result(
-                request.path_params["transaction_id"], response_code=code
+                request.path_params["transaction_id"],
+                response_code=code,
+                result_token=bearer_token(request),
+                unsafe_back_office=bears_token(request, config.server.token),
             )
         except OID4VPError as exc:
-            raise _oauth_problem(exc, 404) from exc
+            status = 401 if exc.code == "result_unauthorized" else 404
+            raise _oauth_problem(exc, status) from exc
         language = request.query_params.get("lang") or None
         body = await run_in_threadpool(transaction.to_json, language)
         return JSONResponse(body, headers=_NO_STORE)
@@ -427,6 +448,9 @@ def create_app(
             "client": query.pop("client", config.default_client),
             "response_mode": query.pop("response_mode", "direct_post"),
             "request_uri_method": query.pop("request_uri_method", "get"),
+            # a QR code for a wallet on another device: this page reads the decision
+            # with the transaction's result token
+            "flow": "cross_device",
         }
         language = query.pop("lang", config.language)
         body["params"] = query
@@ -487,6 +511,7 @@ def _page(made: Mapping[str, Any], language: str) -> str:
 <main id="oid4vp"
   data-transaction-id="{html.escape(made["transaction_id"], quote=True)}"
   data-result-uri="/oid4vp/results/{html.escape(made["transaction_id"], quote=True)}"
+  data-result-token="{html.escape(made["result_token"], quote=True)}"
   data-lang="{html.escape(language, quote=True)}">
 <h1>Scan with your wallet</h1>
 <div id="oid4vp-qr">{_qr_svg(made["authorization_request"])}</div>
@@ -528,7 +553,10 @@ _PAGE_JS: Final = """\
     return status === "pending";
   }
   function poll() {
-    fetch(url, {cache: "no-store"}).then(function (r) {
+    fetch(url, {
+      cache: "no-store",
+      headers: {"Authorization": "Bearer " + main.dataset.resultToken}
+    }).then(function (r) {
       if (!r.ok) { throw new Error("HTTP " + r.status); }
       return r.json();
     }).then(function (result) {

@@ -19,6 +19,7 @@ from oid4vp_http import (  # noqa: E402
     PKI,
     VerifierPKI,
     verifier_service,
+    wallet_answers,
 )
 from oid4vp_world import World as VerifierWorld  # noqa: E402
 from oid4vp_world import _make_world as _make_verifier_world  # noqa: E402
@@ -99,3 +100,88 @@ def _ders(pki: VerifierPKI) -> tuple[bytes, ...]:
 
     chain = x509.load_pem_x509_certificates(pki.chain_pem)
     return tuple(c.public_bytes(Encoding.DER) for c in chain)
+
+
+# -- session binding of results -------------------------------------------------------------
+
+DONE = "https://verifier.example/done"
+
+
+def test_session_fixation_attacker_started_link_answered_by_a_victim(
+    vp_world: VerifierWorld, tmp_path: Path
+) -> None:
+    """The attacker starts a same-device transaction (and so holds its result token),
+    sends the link to a victim whose wallet answers it: the attacker sees that it was
+    answered, never the victim's claims; a guessed response_code is refused."""
+    vp_world.store()
+    with verifier_service(vp_world, tmp_path, redirect_uri=DONE) as service:
+        made = service.create()
+        outcome = wallet_answers(vp_world.wallet, made["authorization_request"])
+        assert outcome.redirect_uri is not None  # the victim's browser goes there
+        attacker = service.result(made["transaction_id"])
+        guessed = service.call(
+            "GET",
+            f"/oid4vp/results/{made['transaction_id']}?response_code=guessed",
+            token=made["result_token"],
+        )
+    assert attacker["response_code_required"] is True
+    assert "report" not in attacker and "ok" not in attacker and "explanation" not in attacker
+    assert guessed[0] == 404 and guessed[2]["code"] == "state_unknown"
+
+
+@pytest.mark.parametrize("bearer", [None, "other", "wrong-token", "x" * 5000])
+def test_result_without_its_secret_is_refused(
+    vp_world: VerifierWorld, tmp_path: Path, bearer: str | None
+) -> None:
+    """GET /oid4vp/results/{id} with no secret, another transaction's result token, a
+    wrong token or a huge one: 401 result_unauthorized, nothing of the result."""
+    vp_world.store()
+    with verifier_service(vp_world, tmp_path) as service:
+        made = service.create()
+        other = service.create()
+        wallet_answers(vp_world.wallet, made["authorization_request"])
+        token = other["result_token"] if bearer == "other" else bearer
+        status, _, body = service.call(
+            "GET", f"/oid4vp/results/{made['transaction_id']}", token=token
+        )
+    assert status == 401, body
+    assert body["code"] == "result_unauthorized"
+    assert "report" not in body and "ok" not in body
+
+
+def test_same_device_flow_needs_a_redirect_uri(vp_world: VerifierWorld, tmp_path: Path) -> None:
+    with verifier_service(vp_world, tmp_path) as service:
+        status, _, body = service.call(
+            "POST", "/oid4vp/requests", {"policy": "right_to_work", "flow": "same_device"}
+        )
+        flood = service.call(
+            "POST", "/oid4vp/requests", {"policy": "right_to_work", "flow": "x" * 100}
+        )
+    assert status == 400 and body["code"] == "invalid_request"
+    assert flood[0] == 400 and flood[2]["code"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    "redirect",
+    [
+        "javascript:alert(1)",
+        "data:text/html,hi",
+        "wallet-app://x",
+        "https://",
+        7,
+        "https://a/" + "x" * 5000,
+    ],
+)
+def test_hostile_redirect_uri_is_not_followed(
+    vp_world: VerifierWorld, tmp_path: Path, static: StaticServer, redirect: object
+) -> None:
+    """A DID-signed request whose response URI answers a redirect_uri the wallet must
+    not hand to a browser: redirect_uri_invalid."""
+    vp_world.store()
+    with verifier_service(vp_world, tmp_path) as service:
+        made, claims = _genuine_claims(service)
+    static.put_json("/resp", {"redirect_uri": redirect})
+    forged = vp_world.did_client().request_object({**claims, "response_uri": static.url("/resp")})
+    refusal = _present_forged(vp_world, static, made["client_id"], forged)
+    assert refusal.code == "redirect_uri_invalid"
+    assert static.hits["/resp"] == 1

@@ -222,7 +222,8 @@ class OurServices:
 
     def result(self, made: Mapping[str, Any], **query: str) -> dict[str, Any]:
         suffix = f"?{urllib.parse.urlencode(query)}" if query else ""
-        got = self.call("GET", made["result_uri"] + suffix, token=False)
+        # the back office reads results with its token (GET /oid4vp/results needs a secret)
+        got = self.call("GET", made["result_uri"] + suffix, token=True)
         assert isinstance(got, dict)
         return got
 

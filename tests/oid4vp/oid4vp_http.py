@@ -56,6 +56,8 @@ class RecordingTransport:
 @dataclass
 class Service:
     base: str
+    #: the result token of each transaction this front end created
+    result_tokens: dict[str, str] = field(default_factory=dict)
 
     def call(
         self,
@@ -92,11 +94,15 @@ class Service:
         status, _, made = self.call("POST", "/oid4vp/requests", body)
         assert status == 201, made
         assert isinstance(made, dict)
+        self.result_tokens[made["transaction_id"]] = made["result_token"]
         return made
 
     def result(self, transaction_id: str, **query: str) -> dict[str, Any]:
+        """The result as the front end that created the transaction reads it (its result
+        token; with ``response_code=`` in ``query``, that code and no token)."""
         suffix = f"?{urllib.parse.urlencode(query)}" if query else ""
-        status, _, body = self.call("GET", f"/oid4vp/results/{transaction_id}{suffix}", token=None)
+        token = None if "response_code" in query else self.result_tokens[transaction_id]
+        status, _, body = self.call("GET", f"/oid4vp/results/{transaction_id}{suffix}", token=token)
         assert status == 200, body
         assert isinstance(body, dict)
         return body

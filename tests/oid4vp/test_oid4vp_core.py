@@ -26,7 +26,7 @@ def test_did_client_direct_post_accepted(world: World, fmt: str) -> None:
     presentation = world.wallet.answer(request.presentation_request(), consent=lambda _: True)
     ack = oid.receive(response_form(request, presentation))
     assert ack.to_json() == {}
-    result = oid.result(made.transaction_id)
+    result = oid.result(made.transaction_id, result_token=made.result_token)
     assert result.status == "answered"
     assert result.report is not None and result.report.ok, result.report.explain()
     with pytest.raises(OID4VPError) as replay:
@@ -80,7 +80,7 @@ def test_a_response_to_one_request_fails_another(world: World) -> None:
     form = response_form(a, shown)
     form["state"] = b.state or ""
     oid.receive(form)
-    report = oid.result(made_b.transaction_id).report  # type: ignore[attr-defined]
+    report = oid.result(made_b.transaction_id, result_token=made_b.result_token).report  # type: ignore[attr-defined]
     assert report is not None and not report.ok
     assert "kb_nonce_mismatch" in report.codes, report.codes
 

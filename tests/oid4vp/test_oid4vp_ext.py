@@ -1,11 +1,14 @@
 """OpenID4VP 1.0 beyond the first build, over real HTTP on 127.0.0.1: the ``x509_hash:``
 client identifier prefix (HAIP's) on the verifier's side (our wallet answers it in
-test_oid4vp_http's every-prefix test)."""
+test_oid4vp_http's every-prefix test); session binding of results (the response_code
+of a same-device flow, the result token of the page that started a transaction)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from oid4vp_http import PKI, RecordingTransport, verifier_service, wallet_answers
 from oid4vp_world import World
 
+from did_methods._wire.b64 import b64url_decode
+from ssi_wallet.oid4vp import AuthorizationRequestURI
 from ssi_wallet.oid4vp.client import wallet_metadata
 
 pytest.importorskip("uvicorn")
@@ -42,3 +47,71 @@ def test_wallet_metadata_names_x509_hash() -> None:
     prefixes = wallet_metadata("x509_hash")["client_id_prefixes_supported"]
     assert "x509_hash" in prefixes
     assert "verifier_attestation" not in prefixes
+
+
+# -- session binding of results (response_code, result token) --------------------------------
+
+DONE = "https://verifier.example/done"
+
+
+def _code(redirect: str | None) -> str:
+    match = re.fullmatch(re.escape(DONE) + r"#response_code=([\w-]{40,})", redirect or "")
+    assert match, redirect
+    return match[1]
+
+
+def test_same_device_decision_is_released_with_the_response_code(
+    world: World, tmp_path: Path
+) -> None:
+    world.store()
+    with verifier_service(world, tmp_path, redirect_uri=DONE) as service:
+        made = service.create()  # a redirect_uri makes same_device the default
+        assert made["flow"] == "same_device"
+        outcome = wallet_answers(world.wallet, made["authorization_request"])
+        code = _code(outcome.redirect_uri)
+        # the page that started it sees that it was answered, not the decision
+        sealed = service.result(made["transaction_id"])
+        assert sealed == {
+            "transaction_id": made["transaction_id"],
+            "status": "answered",
+            "response_code_required": True,
+        }
+        # the browser the wallet sent back, with the code, reads the decision
+        opened = service.result(made["transaction_id"], response_code=code, lang="de")
+    assert opened["ok"] is True
+    assert opened["explanation"].startswith("ANGENOMMEN: ")
+
+
+def test_same_device_wallet_error_also_redirects_with_a_code(world: World, tmp_path: Path) -> None:
+    with verifier_service(world, tmp_path, redirect_uri=DONE) as service:
+        made = service.create()
+        uri = AuthorizationRequestURI.parse(made["authorization_request"])
+        assert uri.request_uri is not None
+        reply = RecordingTransport().get(uri.request_uri, accept="application/oauth-authz-req+jwt")
+        state = json.loads(b64url_decode(reply.body.decode().split(".")[1]))["state"]
+        form = {"error": "access_denied", "state": state}
+        status, _, ack = service.call("POST", "/oid4vp/response", form=form, token=None)
+        assert status == 200
+        code = _code(ack["redirect_uri"])
+        assert "error" not in service.result(made["transaction_id"])
+        declined = service.result(made["transaction_id"], response_code=code)
+    assert declined["status"] == "wallet_error" and declined["error"] == "access_denied"
+
+
+def test_cross_device_flow_beside_a_redirect_uri(world: World, tmp_path: Path) -> None:
+    """A QR code for another device: no redirect, and the page's token reads the decision."""
+    world.store()
+    with verifier_service(world, tmp_path, redirect_uri=DONE) as service:
+        made = service.create(flow="cross_device")
+        outcome = wallet_answers(world.wallet, made["authorization_request"])
+        assert outcome.redirect_uri is None
+        assert service.result(made["transaction_id"])["ok"] is True
+
+
+def test_the_back_office_token_reads_any_result(world: World, tmp_path: Path) -> None:
+    world.store()
+    with verifier_service(world, tmp_path, redirect_uri=DONE) as service:
+        made = service.create()
+        wallet_answers(world.wallet, made["authorization_request"])
+        status, _, body = service.call("GET", f"/oid4vp/results/{made['transaction_id']}")
+    assert status == 200 and body["ok"] is True

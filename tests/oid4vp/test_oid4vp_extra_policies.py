@@ -116,7 +116,8 @@ def test_an_extra_policy_is_asked_for_by_name_and_decides(
             resolver=parts["ledger"].resolver(),
             transport=http,
         )
-        result = loads_object(http.get(made["result_uri"]).body)
+        token = {"Authorization": f"Bearer {made['result_token']}"}
+        result = loads_object(http.get(made["result_uri"], headers=token).body)
     assert result["status"] == "answered", result
     assert result["ok"] is matches, result["explanation"]
     codes = [f["code"] for f in result["report"]["findings"]]

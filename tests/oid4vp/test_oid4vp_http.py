@@ -292,7 +292,9 @@ def test_the_page_shows_the_qr_code_then_the_decision(world: World, tmp_path: Pa
         assert "<svg" in text and 'lang="uk"' in text
         transaction = re.search(r'data-transaction-id="([^"]+)"', text)
         link = re.search(r'id="oid4vp-link" href="([^"]+)"', text)
-        assert transaction and link
+        token = re.search(r'data-result-token="([^"]+)"', text)
+        assert transaction and link and token
+        service.result_tokens[transaction[1]] = token[1]  # the page reads it with its token
         assert service.call("GET", "/verifier/page.js", token=None)[0] == 200
         present(
             world.wallet,
