@@ -22,6 +22,11 @@ It is rooted in the lowest layer so that ``credentials``, ``ledger`` and
      └── PolicyError                    a request that policy forbids
 
 ``credentials`` and ``ledger`` add their own subclasses beneath these.
+
+One warning category sits beside the tree: :class:`SSIWalletDeprecationWarning`
+(a ``DeprecationWarning``), given by every old name or shape that still works
+for one release, so a test suite or an application can turn exactly ours into
+errors (``-W error::did_methods.errors.SSIWalletDeprecationWarning``).
 Every public call translates dependency errors (``cryptography``, ``nacl``,
 ``json``, ``cbor2``...) into one of these, chaining the cause with ``from``.
 """
@@ -40,6 +45,7 @@ __all__ = [
     "ParseError",
     "PolicyError",
     "ResolutionError",
+    "SSIWalletDeprecationWarning",
     "SSIWalletError",
     "SecretCopyError",
     "StoreError",
@@ -50,6 +56,13 @@ __all__ = [
 
 class SSIWalletError(Exception):
     """Root of every exception raised by ssi-wallet."""
+
+
+class SSIWalletDeprecationWarning(DeprecationWarning):
+    """An old name or shape of ssi-wallet was used; it works, and goes in the next release.
+
+    Attributed to the first caller outside the four packages (the line to change).
+    """
 
 
 class ParseError(SSIWalletError, ValueError):

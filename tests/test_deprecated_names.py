@@ -6,6 +6,7 @@ that names the replacement; remove the alias and its test in the next release.
 
 from __future__ import annotations
 
+import warnings
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 
 import ssi_wallet
 import ssi_wallet.request
+from did_methods.methods.key import did_key_from_public_key
 
 
 def test_presentation_is_now_presentation_response() -> None:
@@ -90,3 +92,48 @@ def test_sharp_tools_moved_out_of_credentials_still_resolve_with_a_warning() -> 
         assert old is getattr(importlib.import_module(module), name)
     with pytest.raises(AttributeError):
         _ = credentials.no_such_name
+
+
+def _one_warning(call: Any) -> warnings.WarningMessage:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    assert len(caught) == 1, [str(w.message) for w in caught]
+    return caught[0]
+
+
+def test_every_old_shape_warns_in_our_category_at_the_callers_line() -> None:
+    # Python shows a DeprecationWarning by default only when it is attributed to
+    # __main__: one attributed to a library line (where a clock given earlier is
+    # read, or a helper converts seconds) would never reach a script's author.
+    import credentials
+    from credentials.oauth import create_dpop_proof
+    from did_methods.errors import SSIWalletDeprecationWarning
+    from did_methods.keys import KeyType, PrivateKey
+    from ledger.entry import EntryDraft
+    from ledger.log import Log
+    from ledger.store import MemoryStore
+    from ssi_wallet.verifier import Report
+
+    key = PrivateKey.generate(KeyType.ED25519)
+    did = did_key_from_public_key(key.public_key)
+    submitter = f"{did}#{did.removeprefix('did:key:')}"
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    draft = EntryDraft("k", b"p").sign(key, submitter)
+    legacy_log = Log(MemoryStore(), origin="deprecations.test/log", clock=lambda: now_ms)  # type: ignore[arg-type,return-value]
+    calls = {
+        "a renamed attribute": lambda: Report(True, "work", ()).accepted,
+        "a moved name": lambda: credentials.canonicalize,
+        "seconds as now, converted deep inside": lambda: create_dpop_proof(
+            key,
+            htm="POST",
+            htu="https://issuer.example/token",
+            now=1_780_000_000,  # type: ignore[arg-type]
+        ),
+        "a legacy clock, read when the log appends": lambda: legacy_log.append_batch([draft]),
+    }
+    for what, call in calls.items():
+        caught = _one_warning(call)
+        assert issubclass(caught.category, SSIWalletDeprecationWarning), what
+        assert issubclass(caught.category, DeprecationWarning), what
+        assert caught.filename == __file__, (what, caught.filename)

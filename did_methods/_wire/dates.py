@@ -27,11 +27,11 @@ otherwise.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Final, Literal, TypeAlias, TypeGuard
 
+from did_methods._wire.renamed import warn_deprecated
 from did_methods.errors import ParseError
 
 __all__ = [
@@ -85,10 +85,8 @@ def iso_instant(value: int | float) -> str:
 
 
 def _deprecated(subject: str) -> None:
-    warnings.warn(
-        f"{subject} is deprecated; pass an aware datetime (a clock: a callable returning one)",
-        DeprecationWarning,
-        stacklevel=4,
+    warn_deprecated(
+        f"{subject} is deprecated; pass an aware datetime (a clock: a callable returning one)"
     )
 
 
