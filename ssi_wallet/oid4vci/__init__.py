@@ -8,6 +8,11 @@ the flows through a small :class:`Transport` and stores what it receives in a
 :class:`~ssi_wallet.holder.Holder`. See ``docs/openid4vci.md``.
 """
 
+from ssi_wallet.oid4vci.attestation import (
+    KeyAttestationPolicy,
+    KeyAttestationSigner,
+    KeyAttester,
+)
 from ssi_wallet.oid4vci.encryption import RequestDecryption
 from ssi_wallet.oid4vci.errors import IssuerResponseError, OID4VCIError
 from ssi_wallet.oid4vci.local import InProcessTransport
@@ -43,6 +48,9 @@ __all__ = [
     "InProcessTransport",
     "IssuerEndpoints",
     "IssuerResponseError",
+    "KeyAttestationPolicy",
+    "KeyAttestationSigner",
+    "KeyAttester",
     "KeyProof",
     "MemoryStateStore",
     "OID4VCIError",

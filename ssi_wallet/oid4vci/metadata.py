@@ -90,13 +90,18 @@ class CredentialConfiguration:
     signing_alg: str
 
     def to_json(
-        self, proof_algs: Sequence[str], languages: Sequence[str] = ("en",)
+        self,
+        proof_algs: Sequence[str],
+        languages: Sequence[str] = ("en",),
+        proof_types: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """This configuration as Credential Issuer metadata.
 
-        Display names (of the credential and of each claim) are given in
-        ``languages`` (the vocabulary has 14; a wallet names the ones it wants
-        with ``Accept-Language``, see :func:`accepted_languages`).
+        ``proof_types`` is its ``proof_types_supported`` (by default the ``jwt``
+        proof type with ``proof_algs``). Display names (of the credential and
+        of each claim) are given in ``languages`` (the vocabulary has 14; a
+        wallet names the ones it wants with ``Accept-Language``, see
+        :func:`accepted_languages`).
         """
         entry: dict[str, Any] = {"format": self.format, "scope": self.id}
         if self.format == "dc+sd-jwt":
@@ -109,9 +114,11 @@ class CredentialConfiguration:
             entry["credential_definition"] = definition
             entry["cryptographic_binding_methods_supported"] = ["did:key", "did:jwk"]
         entry["credential_signing_alg_values_supported"] = [self.signing_alg]
-        entry["proof_types_supported"] = {
-            "jwt": {"proof_signing_alg_values_supported": list(proof_algs)}
-        }
+        entry["proof_types_supported"] = (
+            dict(proof_types)
+            if proof_types is not None
+            else {"jwt": {"proof_signing_alg_values_supported": list(proof_algs)}}
+        )
         entry["credential_metadata"] = {
             "display": [
                 {"name": schemas.display_name(self.type_name, lang), "locale": lang}

@@ -1,4 +1,4 @@
-"""Key proofs of the ``jwt`` proof type (OpenID4VCI 1.0 appendix F.1): make one, check one.
+"""Key proofs of the ``jwt`` and ``di_vp`` proof types (OpenID4VCI 1.0 appendix F): make, check.
 
 A wallet proves it holds the private key a credential is to be bound to by
 signing a small JWT (:func:`make_jwt_proof`); the issuer checks it
@@ -21,6 +21,17 @@ Verification steps (numbered in the code):
 9. ``nonce`` is present when the issuer has a nonce endpoint (whether it is a
    live ``c_nonce`` is the caller's question: it holds the nonces).
 
+A ``jwt`` proof may carry a key attestation in its ``key_attestation``
+header (F.1); it is kept unverified in :attr:`KeyProof.key_attestation` for the
+issuer to check against its policy (:mod:`ssi_wallet.oid4vci.attestation`).
+
+A ``di_vp`` proof (F.2) is a W3C Verifiable Presentation secured by one Data
+Integrity proof of the holder's key (:func:`make_di_vp_proof`,
+:func:`verify_di_vp_proof`): ``proofPurpose`` ``authentication``, ``domain``
+the Credential Issuer Identifier, ``challenge`` the ``c_nonce``, a
+``cryptosuite`` the issuer offers, the verification method a ``did:key`` or
+``did:jwk`` DID URL (and ``holder``, when present, that DID).
+
 Every refusal is an :class:`~ssi_wallet.oid4vci.errors.OID4VCIError` with code
 ``invalid_proof``.
 """
@@ -40,10 +51,13 @@ from did_methods.resolver import Resolver
 from ssi_wallet.oid4vci.errors import OID4VCIError
 
 __all__ = [
+    "DI_VP_SUITES",
     "PROOF_TYP",
     "SUPPORTED_PROOF_ALGS",
     "KeyProof",
+    "make_di_vp_proof",
     "make_jwt_proof",
+    "verify_di_vp_proof",
     "verify_jwt_proof",
 ]
 
@@ -51,8 +65,15 @@ __all__ = [
 PROOF_TYP: Final = "openid4vci-proof+jwt"
 #: The algorithms a key proof may use here (asymmetric only).
 SUPPORTED_PROOF_ALGS: Final = tuple(ALG_KEY_TYPES)
-#: Longest key proof we read (characters): a JWT with a JWK is a few hundred.
-MAX_PROOF_LENGTH: Final = 8192
+#: Longest key proof we read (characters): a JWT with a JWK is a few hundred; one
+#: carrying a key attestation of a batch of keys a few KiB.
+MAX_PROOF_LENGTH: Final = 40 * 1024
+#: The cryptosuites a ``di_vp`` proof may use here (JCS: no JSON-LD processing).
+DI_VP_SUITES: Final = ("eddsa-jcs-2022", "ecdsa-jcs-2019")
+_VC_CONTEXTS: Final = (
+    "https://www.w3.org/ns/credentials/v2",
+    "https://www.w3.org/2018/credentials/v1",
+)
 #: Oldest key proof accepted by default (seconds since its ``iat``).
 DEFAULT_MAX_AGE: Final = 300.0
 #: Clock skew tolerated for an ``iat`` in the future (seconds).
@@ -71,6 +92,8 @@ class KeyProof:
     nonce: str | None
     issued_at: float
     client_id: str | None
+    #: The ``key_attestation`` header of a ``jwt`` proof, unverified (None if absent).
+    key_attestation: str | None = None
 
     @property
     def holder_did(self) -> str:
@@ -94,14 +117,18 @@ def make_jwt_proof(
     now: datetime,
     client_id: str | None = None,
     kid: str | None = None,
+    key_attestation: str | None = None,
 ) -> str:
     """A ``jwt`` key proof signed by ``key``, for the issuer ``audience``.
 
     The public key goes in the ``jwk`` header unless ``kid`` (a DID URL of the
     key) is given. ``client_id`` becomes ``iss`` (leave it out after an
-    anonymous pre-authorized code grant); ``nonce`` is the issuer's ``c_nonce``.
+    anonymous pre-authorized code grant); ``nonce`` is the issuer's ``c_nonce``;
+    ``key_attestation`` (a key attestation JWT naming ``key``) goes in the header.
     """
     header: dict[str, Any] = {"typ": PROOF_TYP}
+    if key_attestation is not None:
+        header["key_attestation"] = key_attestation
     if kid is not None:
         header["kid"] = kid
     else:
@@ -191,7 +218,10 @@ def verify_jwt_proof(
         raise _refuse("the key proof's nonce must be a string")
     if nonce_required and nonce is None:
         raise _refuse("the key proof carries no c_nonce: fetch one from the nonce endpoint")
-    return KeyProof(key, kid, nonce, float(iat), client_id)
+    attestation = header.get("key_attestation")
+    if attestation is not None and not isinstance(attestation, str):
+        raise _refuse("the key proof's key_attestation must be a JWT string")
+    return KeyProof(key, kid, nonce, float(iat), client_id, attestation)
 
 
 def _jwk_key(jwk: Any) -> PublicKey:
@@ -215,3 +245,112 @@ def _kid_key(kid: Any) -> PublicKey:
         return method.public_key
     except SSIWalletError as exc:
         raise _refuse(f"the key proof's kid cannot be resolved: {exc}") from exc
+
+
+def make_di_vp_proof(
+    key: PrivateKey, *, audience: str, nonce: str | None, now: datetime
+) -> dict[str, Any]:
+    """A ``di_vp`` key proof: a presentation by ``key``'s ``did:key``, secured by ``key``.
+
+    ``domain`` is ``audience`` (the Credential Issuer Identifier), ``challenge``
+    the ``c_nonce``; the cryptosuite is the key's JCS suite.
+    """
+    from credentials.data_integrity import add_proof
+    from did_methods.methods.key import did_key_from_public_key
+
+    did = did_key_from_public_key(key.public_key)
+    presentation = {
+        "@context": [_VC_CONTEXTS[0]],
+        "type": ["VerifiablePresentation"],
+        "holder": did,
+    }
+    return add_proof(
+        presentation,
+        key,
+        verification_method=f"{did}#{did.removeprefix('did:key:')}",
+        proof_purpose="authentication",
+        created=instant(now),
+        challenge=nonce,
+        domain=audience,
+    )
+
+
+def verify_di_vp_proof(
+    presentation: Any,
+    *,
+    audience: str,
+    now: datetime,
+    cryptosuites: Collection[str] = DI_VP_SUITES,
+    nonce_required: bool = True,
+    client_id: str | None = None,
+) -> KeyProof:
+    """Check a ``di_vp`` key proof; return the key it proves (``kid`` its verification method).
+
+    1. a JSON object of type ``VerifiablePresentation`` with a VC context;
+    2. exactly one proof, a ``DataIntegrityProof`` with a cryptosuite of ``cryptosuites``;
+    3. ``proofPurpose`` ``authentication``, ``domain`` exactly ``audience``,
+       ``challenge`` a string (required with ``nonce_required``);
+    4. the verification method a ``did:key`` / ``did:jwk`` DID URL; ``holder``,
+       if present, its DID;
+    5. the proof verifies (:func:`credentials.data_integrity.verify_proof`,
+       the controller being that DID; ``created`` not in the future).
+
+    Raises ``invalid_proof``.
+    """
+    from credentials.data_integrity import verify_proof
+
+    # 1.
+    if not isinstance(presentation, Mapping):
+        raise _refuse("a di_vp proof must be a presentation object")
+    types = presentation.get("type")
+    if not isinstance(types, list) or "VerifiablePresentation" not in types:
+        raise _refuse("a di_vp proof's type must include VerifiablePresentation")
+    contexts = presentation.get("@context")
+    if not isinstance(contexts, list) or not contexts or contexts[0] not in _VC_CONTEXTS:
+        raise _refuse("a di_vp proof's @context must begin with a VC context")
+    # 2.
+    proof = presentation.get("proof")
+    if isinstance(proof, list):
+        if len(proof) != 1:
+            raise _refuse("a di_vp proof carries exactly one Data Integrity proof")
+        proof = proof[0]
+    if not isinstance(proof, Mapping) or proof.get("type") != "DataIntegrityProof":
+        raise _refuse("a di_vp proof's proof must be a DataIntegrityProof")
+    if proof.get("cryptosuite") not in cryptosuites:
+        raise _refuse("the di_vp proof's cryptosuite is not one this issuer accepts")
+    # 3.
+    if proof.get("proofPurpose") != "authentication":
+        raise _refuse("a di_vp proof's proofPurpose must be authentication")
+    if proof.get("domain") != audience:
+        raise _refuse(
+            f"the di_vp proof's domain must be the Credential Issuer Identifier {audience}"
+        )
+    challenge = proof.get("challenge")
+    if challenge is not None and (not isinstance(challenge, str) or not challenge):
+        raise _refuse("the di_vp proof's challenge must be a string")
+    if nonce_required and challenge is None:
+        raise _refuse("the di_vp proof carries no challenge: fetch a c_nonce")
+    # 4.
+    method = proof.get("verificationMethod")
+    key = _kid_key(method)
+    assert isinstance(method, str)
+    did = method.split("#", 1)[0]
+    holder = presentation.get("holder")
+    if holder is not None and holder != did:
+        raise _refuse("the di_vp proof's holder is not the DID of its verification method")
+    # 5.
+    try:
+        verified = verify_proof(
+            presentation,
+            _OFFLINE,
+            expected_purpose="authentication",
+            challenge=challenge,
+            domain=audience,
+            now=instant(now),
+            expected_controller=did,
+        )
+    except SSIWalletError as exc:
+        raise _refuse(f"the di_vp proof does not verify: {exc}") from exc
+    created = verified[0].proof.created if verified else None
+    issued = (created if created is not None else instant(now)).timestamp()
+    return KeyProof(key, method, challenge, issued, client_id)

@@ -44,6 +44,7 @@ from did_methods._wire.dates import Clock, read_clock, system_clock
 from did_methods._wire.json import loads
 from did_methods.errors import SSIWalletError, UnsupportedError
 from ssi_wallet.issuer import Issuer
+from ssi_wallet.oid4vci.attestation import KeyAttestationPolicy, verify_key_attestation
 from ssi_wallet.oid4vci.encryption import (
     ENCRYPTION_ALG,
     ENCRYPTION_ENCS,
@@ -62,7 +63,13 @@ from ssi_wallet.oid4vci.metadata import (
     offer_uri,
     well_known_url,
 )
-from ssi_wallet.oid4vci.proofs import SUPPORTED_PROOF_ALGS, KeyProof, verify_jwt_proof
+from ssi_wallet.oid4vci.proofs import (
+    DI_VP_SUITES,
+    SUPPORTED_PROOF_ALGS,
+    KeyProof,
+    verify_di_vp_proof,
+    verify_jwt_proof,
+)
 from ssi_wallet.oid4vci.store import MemoryStateStore, StateStore
 
 __all__ = ["CredentialIssuer", "IssuerEndpoints", "Offer", "Reply"]
@@ -212,6 +219,15 @@ class CredentialIssuer:
     Credential Response, with ``require_response_encryption`` it must;
     ``request_decryption`` publishes a key wallets encrypt their requests to
     (required or not, as it says).
+
+    Key proofs: ``jwt`` and ``di_vp`` (a Data Integrity presentation by the
+    holder's key, ``challenge`` the ``c_nonce``, ``domain`` this issuer). With
+    ``key_attestations`` (a :class:`~ssi_wallet.oid4vci.attestation.KeyAttestationPolicy`:
+    the attesters trusted, the ``key_storage`` / ``user_authentication``
+    accepted) the metadata says ``key_attestations_required``, the
+    ``attestation`` proof type is offered, and each ``jwt`` proof must carry a
+    ``key_attestation`` from a trusted attester naming the proof's key;
+    credentials are then bound to every attested key (appendix F.1, F.3).
     """
 
     def __init__(
@@ -241,6 +257,7 @@ class CredentialIssuer:
         response_encryption: bool = True,
         require_response_encryption: bool = False,
         request_decryption: RequestDecryption | None = None,
+        key_attestations: KeyAttestationPolicy | None = None,
     ) -> None:
         parts = urlsplit(identifier)
         if (
@@ -283,6 +300,8 @@ class CredentialIssuer:
         self.response_encryption = response_encryption
         self.require_response_encryption = require_response_encryption
         self.request_decryption = request_decryption
+        self.key_attestations = key_attestations
+        self.proof_types = self._proof_types()
         self._clock = clock
         self._random = random
         self._metadata: dict[tuple[str, ...], dict[str, Any]] = {}
@@ -309,7 +328,7 @@ class CredentialIssuer:
                 "notification_endpoint": e.notification,
                 "display": [{"name": self.display_name, "locale": "en"}],
                 "credential_configurations_supported": {
-                    cid: config.to_json(self.proof_algs, key)
+                    cid: config.to_json(self.proof_algs, key, self.proof_types)
                     for cid, config in self.configurations.items()
                 },
             }
@@ -327,6 +346,22 @@ class CredentialIssuer:
                 self._metadata.clear()
             self._metadata[key] = cached = metadata
         return dict(cached)
+
+    def _proof_types(self) -> dict[str, Any]:
+        """``proof_types_supported`` (the same for every configuration)."""
+        algs = {"proof_signing_alg_values_supported": list(self.proof_algs)}
+        policy = self.key_attestations
+        if policy is None:
+            return {
+                "jwt": algs,
+                "di_vp": {"proof_signing_alg_values_supported": list(DI_VP_SUITES)},
+            }
+        required = {**algs, "key_attestations_required": policy.metadata()}
+        out: dict[str, Any] = {"jwt": required, "attestation": required}
+        if not policy.required:  # a di_vp proof cannot carry an attestation
+            out["jwt"] = out["attestation"] = algs
+            out["di_vp"] = {"proof_signing_alg_values_supported": list(DI_VP_SUITES)}
+        return out
 
     def authorization_server_metadata(self) -> dict[str, Any]:
         """RFC 8414 Authorization Server metadata (``/.well-known/oauth-authorization-server``)."""
@@ -1011,36 +1046,117 @@ class CredentialIssuer:
         return self.configurations[cid]
 
     def _check_proofs(self, proofs: Any, client_id: str | None, now: float) -> list[KeyProof]:
+        """The keys a request's ``proofs`` prove (or attest), each checked; nonces spent last."""
         if not isinstance(proofs, dict) or len(proofs) != 1:
             raise OID4VCIError("invalid_proof", "proofs must hold exactly one proof type")
-        if "jwt" not in proofs:
-            raise OID4VCIError("invalid_proof", "only the jwt proof type is supported")
-        tokens = proofs["jwt"]
-        if not isinstance(tokens, list) or not tokens:
-            raise OID4VCIError("invalid_proof", "proofs.jwt must be a non-empty array")
-        if len(tokens) > self.batch_size:
-            raise OID4VCIError("invalid_proof", f"at most {self.batch_size} proofs per request")
-        checked = [
-            verify_jwt_proof(
-                t,
-                audience=self.identifier,
-                now=datetime.fromtimestamp(now, UTC),
-                algorithms=self.proof_algs,
-                nonce_required=True,
-                client_id=client_id,
-                max_age=self.proof_max_age,
+        ((kind, values),) = proofs.items()
+        if kind not in self.proof_types:
+            raise OID4VCIError(
+                "invalid_proof", f"the proof types here are {', '.join(self.proof_types)}"
             )
-            for t in tokens
-        ]
+        if not isinstance(values, list) or not values:
+            raise OID4VCIError("invalid_proof", f"proofs.{kind} must be a non-empty array")
+        if len(values) > self.batch_size:
+            raise OID4VCIError("invalid_proof", f"at most {self.batch_size} proofs per request")
+        at = datetime.fromtimestamp(now, UTC)
+        nonces: list[str | None]
+        if kind == "jwt":
+            checked = [
+                verify_jwt_proof(
+                    t,
+                    audience=self.identifier,
+                    now=at,
+                    algorithms=self.proof_algs,
+                    nonce_required=True,
+                    client_id=client_id,
+                    max_age=self.proof_max_age,
+                )
+                for t in values
+            ]
+            nonces = [p.nonce for p in checked]
+            if self.key_attestations is not None:
+                checked = self._attested(checked, client_id, at, nonces)
+        elif kind == "di_vp":
+            checked = [
+                verify_di_vp_proof(v, audience=self.identifier, now=at, client_id=client_id)
+                for v in values
+            ]
+            nonces = [p.nonce for p in checked]
+        else:  # attestation (F.3): exactly one, its nonce a c_nonce, no proof of possession
+            assert self.key_attestations is not None
+            if len(values) != 1:
+                raise OID4VCIError("invalid_proof", "proofs.attestation holds exactly one JWT")
+            attestation = verify_key_attestation(
+                values[0],
+                self.key_attestations,
+                now=at,
+                algorithms=self.proof_algs,
+                in_jwt_proof=False,
+                max_keys=self.batch_size,
+            )
+            if attestation.nonce is None:
+                raise OID4VCIError("invalid_proof", "an attestation proof must carry a c_nonce")
+            nonces = [attestation.nonce]
+            checked = [
+                KeyProof(k, None, attestation.nonce, attestation.issued_at, client_id)
+                for k in attestation.keys
+            ]
+        if len(checked) > self.batch_size:
+            raise OID4VCIError("invalid_proof", f"at most {self.batch_size} keys per request")
         if len({p.key.jwk_thumbprint() for p in checked}) != len(checked):
             raise OID4VCIError("invalid_proof", "each key proof must be by a distinct key")
         # Each proof's c_nonce must be live; a batch may share one (spent once) or
         # carry one per proof (each spent): both are what wallets do.
-        for nonce in dict.fromkeys(p.nonce for p in checked):
+        for nonce in dict.fromkeys(nonces):
             assert nonce is not None
             if len(nonce) > _MAX_TOKEN or self.store.take("c_nonce", nonce, now=now) is None:
                 raise OID4VCIError("invalid_nonce", "a c_nonce is unknown, used or expired")
         return checked
+
+    def _attested(
+        self,
+        checked: list[KeyProof],
+        client_id: str | None,
+        at: datetime,
+        nonces: list[str | None],
+    ) -> list[KeyProof]:
+        """``jwt`` proofs with a ``key_attestation`` (F.1): the attested keys they bind.
+
+        The attestation must satisfy the policy and name the proof's key; a
+        ``nonce`` in it must be a live ``c_nonce`` too (added to ``nonces``).
+        Without an attestation a proof binds its own key, unless the policy
+        requires one.
+        """
+        policy = self.key_attestations
+        assert policy is not None
+        bound: list[KeyProof] = []
+        for proof in checked:
+            if proof.key_attestation is None:
+                if policy.required:
+                    raise OID4VCIError(
+                        "invalid_proof", "this issuer requires a key_attestation in each jwt proof"
+                    )
+                bound.append(proof)
+                continue
+            attestation = verify_key_attestation(
+                proof.key_attestation,
+                policy,
+                now=at,
+                algorithms=self.proof_algs,
+                in_jwt_proof=True,
+                max_keys=self.batch_size,
+            )
+            thumbprints = {k.jwk_thumbprint() for k in attestation.keys}
+            if proof.key.jwk_thumbprint() not in thumbprints:
+                raise OID4VCIError(
+                    "invalid_proof", "the key proof is not signed by a key its attestation names"
+                )
+            if attestation.nonce is not None:
+                nonces.append(attestation.nonce)
+            bound.extend(
+                KeyProof(k, None, proof.nonce, proof.issued_at, client_id) for k in attestation.keys
+            )
+        return bound
 
     def _issue(
         self,

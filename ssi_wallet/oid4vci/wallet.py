@@ -38,6 +38,7 @@ from did_methods.errors import SSIWalletError
 from did_methods.http import HttpFetcher, HttpResponse
 from did_methods.keys import KeyType, PrivateKey
 from ssi_wallet.holder import Holder, StoredCredential
+from ssi_wallet.oid4vci.attestation import KeyAttester
 from ssi_wallet.oid4vci.encryption import (
     ENCRYPTION_ALG,
     ENCRYPTION_ENCS,
@@ -60,7 +61,7 @@ from ssi_wallet.oid4vci.metadata import (
     read_offer,
     well_known_url,
 )
-from ssi_wallet.oid4vci.proofs import make_jwt_proof
+from ssi_wallet.oid4vci.proofs import make_di_vp_proof, make_jwt_proof
 
 __all__ = [
     "PendingCredential",
@@ -157,6 +158,11 @@ class WalletClient:
     DPoP (RFC 9449) whenever the authorization server offers it.
     Credential Requests and Responses are encrypted (OpenID4VCI section 10)
     when the issuer requires it, and with ``encrypt`` whenever it supports it.
+    ``proof_type`` picks the key proof (``jwt`` by default, ``di_vp``, or
+    ``attestation``); ``key_attester`` (a
+    :class:`~ssi_wallet.oid4vci.attestation.KeyAttester`, the Wallet Provider)
+    attests the keys when the issuer requires key attestations or the
+    ``attestation`` proof type is chosen.
     """
 
     def __init__(
@@ -173,6 +179,8 @@ class WalletClient:
         language: str = "en",
         clock: Clock = system_clock,
         encrypt: bool = False,
+        proof_type: str | None = None,
+        key_attester: KeyAttester | None = None,
     ) -> None:
         self.holder = holder
         self.transport: Transport = HttpFetcher() if transport is None else transport
@@ -186,6 +194,10 @@ class WalletClient:
         self.dpop_key_type = dpop_key_type
         self._clock = clock
         self.encrypt = encrypt
+        if proof_type not in (None, "jwt", "di_vp", "attestation"):
+            raise OID4VCIError("invalid_request", "proof_type is jwt, di_vp or attestation")
+        self.proof_type = proof_type
+        self.key_attester = key_attester
 
     # -- HTTP, checked --------------------------------------------------------------------
 
@@ -574,22 +586,10 @@ class WalletClient:
         limit = metadata.get("batch_credential_issuance", {}).get("batch_size", 1)
         if batch > limit:
             raise OID4VCIError("invalid_request", f"this issuer issues at most {limit} at once")
+        kind, attest = self._proof_kind(resolved.configuration(cid))
         keys = self._keys(batch)
         nonce = self._nonce(resolved)
-        identifier = resolved.offer.credential_issuer
-        anonymous = resolved.offer.pre_authorized_code is not None
-        now = read_clock(self._clock)
-        proofs = [
-            make_jwt_proof(
-                key,
-                audience=identifier,
-                nonce=nonce,
-                now=now,
-                client_id=None if anonymous else self.client_id,
-            )
-            for key in keys
-        ]
-        body: dict[str, Any] = {"proofs": {"jwt": proofs}}
+        body: dict[str, Any] = {"proofs": self._proofs(resolved, kind, attest, keys, nonce)}
         credential_identifier = _identifier_for(token, cid)
         if credential_identifier is not None:
             body["credential_identifier"] = credential_identifier
@@ -600,6 +600,79 @@ class WalletClient:
             resolved, token, endpoint, body, "the credential endpoint"
         )
         self._take(status, answer, resolved, token, cid, keys, result)
+
+    def _proof_kind(self, configuration: Mapping[str, Any]) -> tuple[str, bool]:
+        """The proof type to send for a configuration, and whether it needs a key attestation.
+
+        ``proof_type`` when the wallet was given one (the issuer must list it);
+        otherwise ``jwt``. A ``key_attestations_required`` makes the proof
+        carry an attestation from ``key_attester`` (none: ``invalid_request``).
+        """
+        supported = configuration.get("proof_types_supported")
+        if supported is None:
+            supported = {"jwt": {}}
+        if not isinstance(supported, Mapping):
+            raise IssuerResponseError("invalid_response", "proof_types_supported is not an object")
+        kind = self.proof_type or "jwt"
+        if kind not in supported:
+            raise OID4VCIError(
+                "invalid_request", f"the issuer takes no {kind} proofs for this credential"
+            )
+        entry = supported[kind]
+        attest = kind == "attestation" or (
+            isinstance(entry, Mapping) and entry.get("key_attestations_required") is not None
+        )
+        if attest and self.key_attester is None:
+            raise OID4VCIError(
+                "invalid_request",
+                "the issuer requires key attestations: give the wallet a key_attester",
+            )
+        return kind, attest
+
+    def _proofs(
+        self,
+        resolved: ResolvedOffer,
+        kind: str,
+        attest: bool,
+        keys: Sequence[PrivateKey],
+        nonce: str | None,
+    ) -> dict[str, list[Any]]:
+        """The ``proofs`` object: one proof per key, or one attestation naming them all.
+
+        With an attestation in a ``jwt`` proof, one proof (by the first key)
+        carries it, and the issuer binds a credential to each attested key (F.1).
+        """
+        identifier = resolved.offer.credential_issuer
+        anonymous = resolved.offer.pre_authorized_code is not None
+        now = read_clock(self._clock)
+        attestation = None
+        if attest:
+            assert self.key_attester is not None
+            attestation = self.key_attester.attest(
+                [k.public_key for k in keys], nonce=nonce, now=now
+            )
+        if kind == "attestation":
+            return {"attestation": [attestation]}
+        if kind == "di_vp":
+            return {
+                "di_vp": [
+                    make_di_vp_proof(key, audience=identifier, nonce=nonce, now=now) for key in keys
+                ]
+            }
+        signers = keys[:1] if attestation is not None else keys
+        return {
+            kind: [
+                make_jwt_proof(
+                    key,
+                    audience=identifier,
+                    nonce=nonce,
+                    now=now,
+                    client_id=None if anonymous else self.client_id,
+                    key_attestation=attestation,
+                )
+                for key in signers
+            ]
+        }
 
     def _protected(
         self, token: Mapping[str, Any], url: str, body: Mapping[str, Any], what: str

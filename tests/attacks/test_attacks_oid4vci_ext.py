@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -31,14 +32,24 @@ from oid4vci_world import (  # noqa: E402
     json_of,
     json_post,
     live_world,
+    nonce,
     proof,
     refused,
 )
 
 from credentials.jwe import encrypt_compact  # noqa: E402
+from credentials.jws import dumps, sign_compact  # noqa: E402
+from did_methods._wire.b64 import b64url_encode as b64e  # noqa: E402
 from did_methods.http import HttpResponse  # noqa: E402
-from did_methods.keys import KeyType, PrivateKey  # noqa: E402
-from ssi_wallet.oid4vci import PRE_AUTHORIZED_CODE, IssuerResponseError, RequestDecryption  # noqa: E402
+from did_methods.keys import KeyType, PrivateKey, PublicKey  # noqa: E402
+from did_methods.methods.key import did_key_from_public_key  # noqa: E402
+from ssi_wallet.oid4vci import (  # noqa: E402
+    PRE_AUTHORIZED_CODE,
+    IssuerResponseError,
+    KeyAttestationPolicy,
+    RequestDecryption,
+)
+from ssi_wallet.oid4vci.proofs import make_di_vp_proof, make_jwt_proof  # noqa: E402
 
 SEALED_KEY = PrivateKey.generate(KeyType.P256)
 
@@ -329,3 +340,313 @@ def test_oid4vci_wallet_refuses_a_tampered_encrypted_answer(
     assert caught.value.code == "invalid_response"
     assert words in str(caught.value)
     assert len(issuer.wallet.credentials()) == before
+
+
+# -- key attestations: a hostile wallet ------------------------------------------------------
+
+ATTESTER = PrivateKey.generate(KeyType.P256)
+ROGUE = PrivateKey.generate(KeyType.P256)
+POLICY = KeyAttestationPolicy(
+    {"wallet-provider-1": ATTESTER.public_key},
+    key_storage=("iso_18045_high",),
+    user_authentication=("iso_18045_moderate",),
+)
+
+
+@pytest.fixture(scope="module")
+def attested() -> Iterator[World]:
+    yield from live_world(key_attestations=POLICY)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _attestation(
+    keys: list[PublicKey],
+    *,
+    signer: PrivateKey = ATTESTER,
+    header: dict[str, Any] | None = None,
+    **claims: Any,
+) -> str:
+    """A key attestation; ``claims`` replace (None: remove) members of the good one."""
+    at = int(_now().timestamp())
+    body: dict[str, Any] = {
+        "iat": at,
+        "exp": at + 600,
+        "attested_keys": [k.to_jwk() for k in keys],
+        "key_storage": ["iso_18045_high"],
+        "user_authentication": ["iso_18045_moderate"],
+    }
+    for name, value in claims.items():
+        if value is None:
+            body.pop(name, None)
+        else:
+            body[name] = value
+    head = {"typ": "key-attestation+jwt", "kid": "wallet-provider-1", **(header or {})}
+    return sign_compact(head, dumps(body), signer)
+
+
+def _attested_request(w: World, make: Any) -> HttpResponse:
+    """A credential request whose one jwt proof carries ``make(key, c_nonce)``'s attestation."""
+    key = PrivateKey.generate(KeyType.P256)
+    c_nonce = nonce(w)
+    jwt = make_jwt_proof(
+        key, audience=w.base, nonce=c_nonce, now=_now(), key_attestation=make(key, c_nonce)
+    )
+    body = {"credential_configuration_id": "WorkPermit.sd_jwt", "proofs": {"jwt": [jwt]}}
+    return json_post(w, "/credential", body, _token(w))
+
+
+def _other() -> PublicKey:
+    return PrivateKey.generate(KeyType.P256).public_key
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda k, n: _attestation([k.public_key], signer=ROGUE), id="rogue-signer"),
+        pytest.param(
+            lambda k, n: _attestation([k.public_key], header={"kid": "unknown"}), id="unknown-kid"
+        ),
+        pytest.param(
+            lambda k, n: _attestation(
+                [k.public_key], signer=k, header={"jwk": k.public_key.to_jwk()}
+            ),
+            id="self-attested-jwk",
+        ),
+        pytest.param(lambda k, n: _attestation([k.public_key], header={"x5c": ["MIIB"]}), id="x5c"),
+        pytest.param(
+            lambda k, n: _attestation([k.public_key], header={"typ": "JWT"}), id="wrong-typ"
+        ),
+        pytest.param(lambda k, n: _attestation([_other()]), id="proof-key-not-attested"),
+        pytest.param(lambda k, n: _attestation([k.public_key], exp=None), id="no-exp-in-jwt"),
+        pytest.param(
+            lambda k, n: _attestation([k.public_key], exp=int(_now().timestamp()) - 1),
+            id="expired",
+        ),
+        pytest.param(
+            lambda k, n: _attestation([k.public_key], iat=int(_now().timestamp()) + 3600),
+            id="iat-in-future",
+        ),
+        pytest.param(
+            lambda k, n: _attestation([k.public_key], key_storage=["iso_18045_basic"]),
+            id="weak-key-storage",
+        ),
+        pytest.param(
+            lambda k, n: _attestation([k.public_key], key_storage=None), id="no-key-storage"
+        ),
+        pytest.param(
+            lambda k, n: _attestation([k.public_key], user_authentication=["iso_18045_basic"]),
+            id="weak-user-authentication",
+        ),
+        pytest.param(lambda k, n: _attestation([k.public_key], attested_keys=[]), id="no-keys"),
+        pytest.param(
+            lambda k, n: _attestation(
+                [k.public_key], attested_keys=[k.public_key.to_jwk(), k.public_key.to_jwk()]
+            ),
+            id="repeated-key",
+        ),
+        pytest.param(
+            lambda k, n: _attestation([k.public_key], attested_keys=[k.private_jwk()]),
+            id="private-key-attested",
+        ),
+        pytest.param(
+            lambda k, n: _attestation([k.public_key, *(_other() for _ in range(4))]),
+            id="more-keys-than-the-batch",
+        ),
+        pytest.param(
+            lambda k, n: _attestation([k.public_key], key_storage="iso_18045_high"),
+            id="key-storage-not-an-array",
+        ),
+        pytest.param(lambda k, n: "not.a.jwt", id="garbage"),
+        pytest.param(lambda k, n: "e" * (40 * 1024), id="oversized"),
+    ],
+)
+def test_oid4vci_key_attestation_in_a_jwt_proof_refused(attested: World, make: Any) -> None:
+    refused(_attested_request(attested, make), 400, "invalid_proof")
+
+
+def test_oid4vci_key_attestation_with_alg_none(attested: World) -> None:
+    def unsigned(key: PrivateKey, c_nonce: str) -> str:
+        good = _attestation([key.public_key])
+        head = {"typ": "key-attestation+jwt", "alg": "none", "kid": "wallet-provider-1"}
+        return f"{b64e(json.dumps(head).encode())}.{good.split('.')[1]}."
+
+    refused(_attested_request(attested, unsigned), 400, "invalid_proof")
+
+
+def test_oid4vci_key_attestation_with_a_nonce_that_is_not_a_c_nonce(attested: World) -> None:
+    def made_up(key: PrivateKey, c_nonce: str) -> str:
+        return _attestation([key.public_key], nonce="made-up")
+
+    refused(_attested_request(attested, made_up), 400, "invalid_nonce")
+
+
+def test_oid4vci_jwt_proof_without_the_required_key_attestation(attested: World) -> None:
+    token = _token(attested)
+    reply = json_post(attested, "/credential", _request(attested), token)
+    refused(reply, 400, "invalid_proof")
+
+
+def test_oid4vci_di_vp_where_key_attestations_are_required(attested: World) -> None:
+    key = PrivateKey.generate(KeyType.P256)
+    presentation = make_di_vp_proof(key, audience=attested.base, nonce=nonce(attested), now=_now())
+    body = {"credential_configuration_id": "WorkPermit.sd_jwt", "proofs": {"di_vp": [presentation]}}
+    refused(json_post(attested, "/credential", body, _token(attested)), 400, "invalid_proof")
+
+
+def _attestation_proof(w: World, token: str, value: Any) -> HttpResponse:
+    body = {"credential_configuration_id": "WorkPermit.sd_jwt", "proofs": {"attestation": value}}
+    return json_post(w, "/credential", body, token)
+
+
+def test_oid4vci_attestation_proof_type_refusals(attested: World) -> None:
+    keys = [PrivateKey.generate(KeyType.P256).public_key for _ in range(2)]
+    token = _token(attested)
+    # no nonce: the issuer has a nonce endpoint (F.3)
+    refused(_attestation_proof(attested, token, [_attestation(keys)]), 400, "invalid_proof")
+    # two attestations where exactly one goes
+    two = [_attestation(keys, nonce=nonce(attested)), _attestation(keys, nonce=nonce(attested))]
+    refused(_attestation_proof(attested, token, two), 400, "invalid_proof")
+    # a nonce the issuer never gave
+    refused(
+        _attestation_proof(attested, token, [_attestation(keys, nonce="made-up")]),
+        400,
+        "invalid_nonce",
+    )
+    # a good one, then its replay
+    good = [_attestation(keys, nonce=nonce(attested))]
+    reply = _attestation_proof(attested, token, good)
+    assert reply.status == 200 and len(json_of(reply)["credentials"]) == 2
+    refused(_attestation_proof(attested, token, good), 400, "invalid_nonce")
+    # not an array, and a rogue attester
+    refused(_attestation_proof(attested, token, good[0]), 400, "invalid_proof")
+    rogue = [_attestation(keys, signer=ROGUE, nonce=nonce(attested))]
+    refused(_attestation_proof(attested, token, rogue), 400, "invalid_proof")
+
+
+def test_oid4vci_attestation_proof_type_not_offered_without_a_policy(issuer: World) -> None:
+    keys = [PrivateKey.generate(KeyType.P256).public_key]
+    reply = _attestation_proof(issuer, _token(issuer), [_attestation(keys, nonce=nonce(issuer))])
+    refused(reply, 400, "invalid_proof")
+
+
+# -- di_vp: a hostile wallet -----------------------------------------------------------------
+
+
+def _di_vp(w: World, **change: Any) -> dict[str, Any]:
+    key = change.pop("key", None) or PrivateKey.generate(KeyType.ED25519)
+    return make_di_vp_proof(
+        key,
+        audience=change.pop("audience", w.base),
+        nonce=change.pop("nonce", None) or nonce(w),
+        now=change.pop("now", _now()),
+    )
+
+
+def _edit(presentation: dict[str, Any], where: str, **members: Any) -> dict[str, Any]:
+    out: dict[str, Any] = json.loads(json.dumps(presentation))
+    target = out["proof"] if where == "proof" else out
+    for name, value in members.items():
+        if value is None:
+            target.pop(name, None)
+        else:
+            target[name] = value
+    return out
+
+
+def _resign(presentation: dict[str, Any], key: PrivateKey, **options: Any) -> dict[str, Any]:
+    """Sign again after an edit (so only the edited rule, not the signature, can refuse it)."""
+    from credentials.data_integrity import add_proof
+
+    bare = {k: v for k, v in presentation.items() if k != "proof"}
+    proof = presentation["proof"]
+    return add_proof(
+        bare,
+        key,
+        verification_method=options.pop("verification_method", proof["verificationMethod"]),
+        proof_purpose=options.pop("proof_purpose", "authentication"),
+        challenge=options.pop("challenge", proof.get("challenge")),
+        domain=options.pop("domain", proof.get("domain")),
+        **options,
+    )
+
+
+KEY = PrivateKey.generate(KeyType.ED25519)
+ANOTHER_DID = did_key_from_public_key(PrivateKey.generate(KeyType.ED25519).public_key)
+
+
+@pytest.mark.parametrize(
+    ("make", "code"),
+    [
+        pytest.param(
+            lambda w: _di_vp(w, audience="https://elsewhere.example"),
+            "invalid_proof",
+            id="other-domain",
+        ),
+        pytest.param(lambda w: _di_vp(w, nonce="made-up"), "invalid_nonce", id="made-up-challenge"),
+        pytest.param(
+            lambda w: _resign(_di_vp(w, key=KEY), KEY, challenge=None),
+            "invalid_proof",
+            id="no-challenge",
+        ),
+        pytest.param(
+            lambda w: _resign(_di_vp(w, key=KEY), KEY, proof_purpose="assertionMethod"),
+            "invalid_proof",
+            id="assertion-purpose",
+        ),
+        pytest.param(
+            lambda w: _edit(_di_vp(w), "proof", challenge=nonce(w)), "invalid_proof", id="tampered"
+        ),
+        pytest.param(
+            lambda w: _resign(_edit(_di_vp(w, key=KEY), "top", holder=ANOTHER_DID), KEY),
+            "invalid_proof",
+            id="holder-not-the-signer",
+        ),
+        pytest.param(
+            lambda w: _resign(_di_vp(w, key=KEY), KEY, verification_method="did:web:example.com#k"),
+            "invalid_proof",
+            id="did-web-method",
+        ),
+        pytest.param(
+            lambda w: _edit(_di_vp(w), "proof", cryptosuite="eddsa-rdfc-2022"),
+            "invalid_proof",
+            id="suite-not-offered",
+        ),
+        pytest.param(
+            lambda w: _edit(_di_vp(w), "top", type=["VerifiableCredential"]),
+            "invalid_proof",
+            id="not-a-presentation",
+        ),
+        pytest.param(
+            lambda w: {**_di_vp(w), "proof": [_di_vp(w)["proof"], _di_vp(w)["proof"]]},
+            "invalid_proof",
+            id="two-proofs",
+        ),
+        pytest.param(
+            lambda w: _resign(_di_vp(w, key=KEY), KEY, created=_now() + timedelta(hours=1)),
+            "invalid_proof",
+            id="created-in-future",
+        ),
+        pytest.param(lambda w: "a presentation", "invalid_proof", id="a-string"),
+    ],
+)
+def test_oid4vci_di_vp_proof_refused(issuer: World, make: Any, code: str) -> None:
+    body = {"credential_configuration_id": "WorkPermit.sd_jwt", "proofs": {"di_vp": [make(issuer)]}}
+    refused(json_post(issuer, "/credential", body, _token(issuer)), 400, code)
+
+
+def test_oid4vci_di_vp_replayed(issuer: World) -> None:
+    token = _token(issuer)
+    body = {
+        "credential_configuration_id": "WorkPermit.sd_jwt",
+        "proofs": {"di_vp": [_di_vp(issuer)]},
+    }
+    assert json_post(issuer, "/credential", body, token).status == 200
+    refused(json_post(issuer, "/credential", body, token), 400, "invalid_nonce")
+
+
+def test_oid4vci_unknown_proof_type(issuer: World) -> None:
+    body = {"credential_configuration_id": "WorkPermit.sd_jwt", "proofs": {"ldp_vp": [{}]}}
+    refused(json_post(issuer, "/credential", body, _token(issuer)), 400, "invalid_proof")

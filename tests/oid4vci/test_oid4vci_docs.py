@@ -21,5 +21,7 @@ def test_doc_examples_run_and_print_what_the_page_says() -> None:
     assert "['dc+sd-jwt']" in out and "invalid_grant 400" in out
     # the encryption section: what the sealed issuer publishes, and a sealed receive
     assert "'encryption_required': True" in out and "enc-1" in out
+    assert "True c-nonce-1" in out and "ldp_vc" in out
+    assert "['iso_18045_high', 'iso_18045_moderate']" in out
     sealed = namespace["sealed"]
     assert sealed.request_decryption is not None  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ def test_public_attributes_are_exported() -> None:
         if not n.startswith("_")
         and n
         not in {
+            "attestation",
             "encryption",
             "errors",
             "metadata",
