@@ -38,11 +38,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
-from credentials.jws import CompactJWS, check_alg, dumps, sign_compact
+from credentials.jws import dumps, sign_compact
 from did_methods._wire.dates import instant, is_numeric_date
 from did_methods.errors import SSIWalletError
 from did_methods.keys import PrivateKey, PublicKey
 from ssi_wallet.oid4vci.errors import OID4VCIError
+from ssi_wallet.oid4vci.proofs import read_public_jwk, read_typed_jwt
 
 __all__ = [
     "ATTACK_POTENTIAL",
@@ -71,7 +72,6 @@ MAX_ATTESTED_KEYS: Final = 100
 _MAX_VALUES: Final = 16
 _MAX_VALUE_LENGTH: Final = 256
 _SKEW: Final = 60.0
-_PRIVATE_MEMBERS: Final = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
 
 def _refuse(message: str) -> OID4VCIError:
@@ -208,17 +208,6 @@ def _strings(value: Any, name: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _attested_key(jwk: Any) -> PublicKey:
-    if not isinstance(jwk, Mapping):
-        raise _refuse("each attested key must be a JWK object")
-    if _PRIVATE_MEMBERS & set(jwk):
-        raise _refuse("an attested key holds private key material")
-    try:
-        return PublicKey.from_jwk(jwk)
-    except SSIWalletError as exc:
-        raise _refuse(f"an attested key cannot be used: {exc}") from exc
-
-
 def verify_key_attestation(
     token: Any,
     policy: KeyAttestationPolicy,
@@ -235,25 +224,15 @@ def verify_key_attestation(
     header (then ``exp`` is required). Raises ``invalid_proof``.
     """
     at = instant(now).timestamp()
-    # 1. parse, bounded
-    if not isinstance(token, str):
-        raise _refuse("a key attestation must be a compact JWT string")
-    try:
-        jws = CompactJWS.parse(token, max_length=MAX_ATTESTATION_LENGTH)
-    except SSIWalletError as exc:
-        raise _refuse(f"the key attestation is not a readable JWT: {exc}") from exc
+    # 1. to 3. parse (bounded), explicitly typed, an algorithm accepted and asymmetric
+    jws = read_typed_jwt(
+        token,
+        typ=KEY_ATTESTATION_TYP,
+        algorithms=algorithms,
+        max_length=MAX_ATTESTATION_LENGTH,
+        what="key attestation",
+    )
     header = jws.header
-    # 2. explicitly typed
-    if header.get("typ") not in (KEY_ATTESTATION_TYP, "application/" + KEY_ATTESTATION_TYP):
-        raise _refuse(f"a key attestation's typ must be {KEY_ATTESTATION_TYP}")
-    # 3. algorithm
-    alg = header.get("alg")
-    if not isinstance(alg, str) or alg not in algorithms:
-        raise _refuse("the key attestation's alg is not one this issuer accepts")
-    try:
-        check_alg(alg)
-    except SSIWalletError as exc:
-        raise _refuse(f"the key attestation's alg is not allowed: {exc}") from exc
     # 4. a trusted attester, by kid
     for other in ("jwk", "x5c", "trust_chain"):
         if other in header:
@@ -288,7 +267,7 @@ def verify_key_attestation(
         raise _refuse("attested_keys must be a non-empty array of JWKs")
     if len(raw_keys) > max_keys:
         raise _refuse(f"a key attestation may attest at most {max_keys} keys here")
-    keys = tuple(_attested_key(jwk) for jwk in raw_keys)
+    keys = tuple(read_public_jwk(jwk, "an attested key") for jwk in raw_keys)
     if len({k.jwk_thumbprint() for k in keys}) != len(keys):
         raise _refuse("attested_keys repeats a key")
     # 8. what it says of them

@@ -37,6 +37,7 @@ from did_methods._wire.json import loads
 from did_methods.errors import SSIWalletError
 from did_methods.keys import KeyType, PrivateKey, PublicKey
 from ssi_wallet.oid4vci.errors import OID4VCIError
+from ssi_wallet.oid4vci.proofs import read_public_jwk
 
 __all__ = [
     "ENCRYPTION_ALG",
@@ -64,7 +65,6 @@ MAX_ENCRYPTED_REQUEST: Final = 512 * 1024
 MAX_JWKS_KEYS: Final = 16
 # Key types ECDH-ES agrees with here (Ed25519 signs only).
 _AGREEMENT: Final = (KeyType.P256, KeyType.P384, KeyType.P521, KeyType.X25519)
-_PRIVATE_MEMBERS: Final = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _MAX_KID: Final = 256
 
 
@@ -85,17 +85,10 @@ class EncryptionParameters:
 
 
 def _public_key(jwk: Any, what: str) -> tuple[PublicKey, str | None]:
-    if not isinstance(jwk, Mapping):
-        raise _refuse(f"{what} must be a JWK object")
-    if _PRIVATE_MEMBERS & set(jwk):
-        raise _refuse(f"{what} holds private key material: send the public key only")
+    key = read_public_jwk(jwk, what, "invalid_encryption_parameters")
     kid = jwk.get("kid")
     if kid is not None and (not isinstance(kid, str) or not kid or len(kid) > _MAX_KID):
         raise _refuse(f"{what}'s kid must be a short non-empty string")
-    try:
-        key = PublicKey.from_jwk(jwk)
-    except SSIWalletError as exc:
-        raise _refuse(f"{what} is not a usable public key: {exc}") from exc
     if key.key_type not in _AGREEMENT:
         raise _refuse(f"{what} is a {key.key_type.value} key: ECDH-ES needs an EC or X25519 key")
     return key, kid

@@ -52,11 +52,14 @@ from ssi_wallet.oid4vci.errors import OID4VCIError
 
 __all__ = [
     "DI_VP_SUITES",
+    "PRIVATE_JWK_MEMBERS",
     "PROOF_TYP",
     "SUPPORTED_PROOF_ALGS",
     "KeyProof",
     "make_di_vp_proof",
     "make_jwt_proof",
+    "read_public_jwk",
+    "read_typed_jwt",
     "verify_di_vp_proof",
     "verify_jwt_proof",
 ]
@@ -78,8 +81,8 @@ _VC_CONTEXTS: Final = (
 DEFAULT_MAX_AGE: Final = 300.0
 #: Clock skew tolerated for an ``iat`` in the future (seconds).
 DEFAULT_SKEW: Final = 60.0
-# Members that only a private (or symmetric) JWK has.
-_PRIVATE_MEMBERS: Final = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+#: Members that only a private (or symmetric) JWK has.
+PRIVATE_JWK_MEMBERS: Final = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _OFFLINE = Resolver.offline()
 
 
@@ -157,26 +160,11 @@ def verify_jwt_proof(
     Raises :class:`OID4VCIError` ``invalid_proof`` at the first failing step.
     """
     at = instant(now).timestamp()
-    # 1. parse, bounded
-    if not isinstance(token, str):
-        raise _refuse("a jwt key proof must be a string")
-    try:
-        jws = CompactJWS.parse(token, max_length=MAX_PROOF_LENGTH)
-    except SSIWalletError as exc:
-        raise _refuse(f"the key proof is not a readable JWT: {exc}") from exc
+    # 1. to 3. parse (bounded), explicitly typed, an algorithm offered and asymmetric
+    jws = read_typed_jwt(
+        token, typ=PROOF_TYP, algorithms=algorithms, max_length=MAX_PROOF_LENGTH, what="key proof"
+    )
     header = jws.header
-    # 2. explicitly typed
-    typ = header.get("typ")
-    if typ not in (PROOF_TYP, "application/" + PROOF_TYP):
-        raise _refuse(f"the key proof's typ must be {PROOF_TYP}")
-    # 3. algorithm: offered, asymmetric, implemented
-    alg = header.get("alg")
-    if not isinstance(alg, str) or alg not in algorithms:
-        raise _refuse("the key proof's alg is not one this issuer accepts")
-    try:
-        check_alg(alg)
-    except SSIWalletError as exc:
-        raise _refuse(f"the key proof's alg is not allowed: {exc}") from exc
     # 4. exactly one key parameter
     named = [p for p in ("jwk", "kid", "x5c", "trust_chain") if p in header]
     if "trust_chain" in named or "x5c" in named:
@@ -224,15 +212,59 @@ def verify_jwt_proof(
     return KeyProof(key, kid, nonce, float(iat), client_id, attestation)
 
 
-def _jwk_key(jwk: Any) -> PublicKey:
+def read_typed_jwt(
+    token: Any,
+    *,
+    typ: str,
+    algorithms: Collection[str],
+    max_length: int,
+    what: str,
+    code: str = "invalid_proof",
+) -> CompactJWS:
+    """Steps 1 to 3 of every explicitly typed JWT here (RFC 8725 3.11); unverified.
+
+    1. a string, parsed strictly and no longer than ``max_length``;
+    2. ``typ`` is ``typ`` (or ``application/`` + it);
+    3. ``alg`` is one of ``algorithms`` and an asymmetric one we implement
+       (``none`` and HMAC refused before any cryptography).
+
+    Raises :class:`OID4VCIError` ``code`` naming ``what``.
+    """
+    if not isinstance(token, str):
+        raise OID4VCIError(code, f"a {what} must be a compact JWT string")
+    try:
+        jws = CompactJWS.parse(token, max_length=max_length)
+    except SSIWalletError as exc:
+        raise OID4VCIError(code, f"the {what} is not a readable JWT: {exc}") from exc
+    if jws.header.get("typ") not in (typ, "application/" + typ):
+        raise OID4VCIError(code, f"the {what}'s typ must be {typ}")
+    alg = jws.header.get("alg")
+    if not isinstance(alg, str) or alg not in algorithms:
+        raise OID4VCIError(code, f"the {what}'s alg is not one accepted here")
+    try:
+        check_alg(alg)
+    except SSIWalletError as exc:
+        raise OID4VCIError(code, f"the {what}'s alg is not allowed: {exc}") from exc
+    return jws
+
+
+def read_public_jwk(jwk: Any, what: str, code: str = "invalid_proof") -> PublicKey:
+    """The public key a JWK from a request names; ``code`` for anything else.
+
+    Refused: not an object, a private (or symmetric) member, a key we cannot read.
+    """
     if not isinstance(jwk, Mapping):
-        raise _refuse("the key proof's jwk must be a JSON object")
-    if _PRIVATE_MEMBERS & set(jwk):
-        raise _refuse("the key proof's jwk holds private key material")
+        raise OID4VCIError(code, f"{what} must be a JWK object")
+    if PRIVATE_JWK_MEMBERS & set(jwk):
+        raise OID4VCIError(code, f"{what} holds private key material: send the public key only")
     try:
         return PublicKey.from_jwk(jwk)
     except SSIWalletError as exc:
-        raise _refuse(f"the key proof's jwk cannot be used: {exc}") from exc
+        raise OID4VCIError(code, f"{what} cannot be used: {exc}") from exc
+
+
+def _jwk_key(jwk: Any) -> PublicKey:
+    return read_public_jwk(jwk, "the key proof's jwk")
 
 
 def _kid_key(kid: Any) -> PublicKey:

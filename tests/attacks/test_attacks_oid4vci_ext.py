@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
@@ -29,6 +28,7 @@ sys.path[:0] = [str(Path(__file__).parents[1] / "oid4vci")]
 from oid4vci_world import (  # noqa: E402
     SocketTransport,
     World,
+    access_token,
     json_of,
     json_post,
     live_world,
@@ -44,7 +44,6 @@ from did_methods.http import HttpResponse  # noqa: E402
 from did_methods.keys import KeyType, PrivateKey, PublicKey  # noqa: E402
 from did_methods.methods.key import did_key_from_public_key  # noqa: E402
 from ssi_wallet.oid4vci import (  # noqa: E402
-    PRE_AUTHORIZED_CODE,
     IssuerResponseError,
     KeyAttestationPolicy,
     RequestDecryption,
@@ -79,20 +78,7 @@ def clear() -> Iterator[World]:
 
 
 def _token(w: World) -> str:
-    offer = w.service.offer(["WorkPermit.sd_jwt"], claims={"WorkPermit": w.claims()}, tx_code=False)
-    form = {
-        "grant_type": PRE_AUTHORIZED_CODE,
-        "pre-authorized_code": offer.data.pre_authorized_code,
-    }
-    reply = w.call(
-        "POST",
-        "/token",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        body=urlencode(form).encode(),
-    )
-    assert reply.status == 200, reply.body
-    token: str = json_of(reply)["access_token"]
-    return token
+    return access_token(w)
 
 
 def _jwk(**extra: Any) -> dict[str, Any]:

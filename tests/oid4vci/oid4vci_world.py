@@ -25,7 +25,7 @@ from did_methods.http import HttpFetcher, HttpResponse
 from did_methods.keys import KeyType, PrivateKey
 from ledger.facade import Ledger
 from ssi_wallet import Holder, Issuer
-from ssi_wallet.oid4vci import CredentialIssuer, make_jwt_proof
+from ssi_wallet.oid4vci import PRE_AUTHORIZED_CODE, CredentialIssuer, make_jwt_proof
 from ssi_wallet.oid4vci.wallet import WalletClient
 from ssi_wallet.server.oid4vci import create_app
 
@@ -167,3 +167,19 @@ def proof(world: World, key: PrivateKey | None = None, **claims: Any) -> str:
         nonce=claims.pop("nonce", None) or nonce(world),
         now=claims.pop("now", datetime.now(UTC)),
     )
+
+
+def access_token(world: World, cid: str = "WorkPermit.sd_jwt", claims: Any = None) -> str:
+    """A bearer access token for a fresh offer of ``cid`` (no Transaction Code)."""
+    type_name = cid.split(".")[0]
+    offer = world.service.offer(
+        [cid], claims={type_name: claims if claims is not None else world.claims()}, tx_code=False
+    )
+    form = {
+        "grant_type": PRE_AUTHORIZED_CODE,
+        "pre-authorized_code": offer.data.pre_authorized_code,
+    }
+    reply = form_post(world, "/token", form)
+    assert reply.status == 200, reply.body
+    token: str = json_of(reply)["access_token"]
+    return token

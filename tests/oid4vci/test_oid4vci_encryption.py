@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from oid4vci_world import World, json_of, json_post, live_world, proof
+from oid4vci_world import World, access_token, json_of, json_post, live_world, proof
 
 from credentials.jwe import decrypt_compact, encrypt_compact
 from did_methods.keys import KeyType, PrivateKey
-from ssi_wallet.oid4vci import PRE_AUTHORIZED_CODE, RequestDecryption
+from ssi_wallet.oid4vci import RequestDecryption
 from ssi_wallet.oid4vci.encryption import ENCRYPTION_ENCS
 
 #: The issuer's request decryption key in the "sealed" world (kid "enc-1").
@@ -32,24 +32,6 @@ def sealed() -> Iterator[World]:
         require_response_encryption=True,
         request_decryption=RequestDecryption(SEALED_KEY, "enc-1", required=True),
     )
-
-
-def _access_token(world: World, cid: str = "WorkPermit.sd_jwt", claims: Any = None) -> str:
-    type_name = cid.split(".")[0]
-    offer = world.service.offer(
-        [cid], claims={type_name: claims if claims is not None else world.claims()}, tx_code=False
-    )
-    reply = world.call(
-        "POST",
-        "/token",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        body=(
-            f"grant_type={PRE_AUTHORIZED_CODE}&pre-authorized_code={offer.data.pre_authorized_code}"
-        ).encode(),
-    )
-    assert reply.status == 200, reply.body
-    token: str = json_of(reply)["access_token"]
-    return token
 
 
 def _response_key(enc: str = "A256GCM") -> tuple[PrivateKey, dict[str, Any]]:
@@ -88,7 +70,7 @@ def test_metadata_says_what_is_encrypted(world: World, sealed: World) -> None:
 
 @pytest.mark.parametrize("enc", ["A128GCM", "A256GCM"])
 def test_issuer_encrypts_the_credential_response(world: World, enc: str) -> None:
-    token = _access_token(world)
+    token = access_token(world)
     key, params = _response_key(enc)
     body = {
         "credential_configuration_id": "WorkPermit.sd_jwt",
@@ -110,7 +92,7 @@ def test_issuer_encrypts_the_credential_response(world: World, enc: str) -> None
 
 
 def test_issuer_decrypts_an_encrypted_request_and_answers_encrypted(sealed: World) -> None:
-    token = _access_token(sealed)
+    token = access_token(sealed)
     key, params = _response_key("A128GCM")
     request = {
         "credential_configuration_id": "WorkPermit.sd_jwt",
@@ -133,7 +115,7 @@ def test_issuer_decrypts_an_encrypted_request_and_answers_encrypted(sealed: Worl
 
 
 def test_error_responses_are_never_encrypted(world: World) -> None:
-    token = _access_token(world)
+    token = access_token(world)
     _, params = _response_key()
     body = {
         "credential_configuration_id": "WorkPermit.sd_jwt",

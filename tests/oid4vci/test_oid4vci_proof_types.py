@@ -12,13 +12,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from oid4vci_world import World, json_of, json_post, live_world, nonce
+from oid4vci_world import World, access_token, json_of, json_post, live_world, nonce
 
 from credentials.sd_jwt import SdJwt
 from did_methods.keys import KeyType, PrivateKey, jwk_thumbprint
 from did_methods.methods.key import did_key_from_public_key
 from ssi_wallet.oid4vci import (
-    PRE_AUTHORIZED_CODE,
     KeyAttestationPolicy,
     KeyAttestationSigner,
     OID4VCIError,
@@ -45,20 +44,6 @@ PROVIDER = KeyAttestationSigner(
 def attested() -> Iterator[World]:
     """An issuer that requires key attestations from the test Wallet Provider."""
     yield from live_world(key_attestations=POLICY)
-
-
-def _token(world: World, cid: str = "WorkPermit.sd_jwt") -> str:
-    offer = world.service.offer([cid], claims={"WorkPermit": world.claims()}, tx_code=False)
-    reply = world.call(
-        "POST",
-        "/token",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        body=(
-            f"grant_type={PRE_AUTHORIZED_CODE}&pre-authorized_code={offer.data.pre_authorized_code}"
-        ).encode(),
-    )
-    token: str = json_of(reply)["access_token"]
-    return token
 
 
 def _sent_proofs(world: World, before: int) -> list[dict[str, Any]]:
@@ -128,7 +113,7 @@ def test_wallet_receives_with_di_vp_proofs(world: World, fmt: str, key_type: Key
 
 
 def test_issuer_binds_the_di_vp_holder_key(world: World) -> None:
-    token = _token(world, "WorkPermit.jwt_vc_json")
+    token = access_token(world, "WorkPermit.jwt_vc_json")
     key = PrivateKey.generate(KeyType.ED25519)
     presentation = make_di_vp_proof(
         key, audience=world.base, nonce=nonce(world), now=datetime.now(UTC)
@@ -224,7 +209,7 @@ def test_an_optional_policy_takes_proofs_with_and_without_attestations() -> None
                 nonce=c_nonce,
             ),
         )
-        token = _token(world)
+        token = access_token(world)
         body = {
             "credential_configuration_id": "WorkPermit.sd_jwt",
             "proofs": {"jwt": [plain, with_attestation]},
