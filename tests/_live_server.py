@@ -58,11 +58,12 @@ Scope = Literal["function", "class", "module", "package", "session"]
 MAX_REQUEST_BODY = 1 << 20
 
 
-def bind_free_socket(host: str = "127.0.0.1") -> socket.socket:
-    """A TCP socket bound to a free port of ``host`` (not yet listening); keep it for the server."""
+def bind_free_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A TCP socket bound to a free port of ``host`` (not yet listening); keep it for the server.
+    ``port`` binds that port instead (a server restarted where its URLs point)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, 0))
+    sock.bind((host, port))
     return sock
 
 

@@ -236,12 +236,20 @@ class Transaction:
     result_token: str = ""
     flow: Flow = "cross_device"
     sealed: bool = False
+    #: The report's JSON form as it was when decided (a transaction read back from a
+    #: persistent store keeps it; ``None``: ``report.to_json()``).
+    report_json: Mapping[str, Any] | None = None
 
     def sealed_view(self) -> Transaction:
         """This transaction without its decision (the status stays): what a front end
         without the ``response_code`` of a ``same_device`` flow may see."""
         return replace(
-            self, report=None, wallet_error=None, wallet_error_description=None, sealed=True
+            self,
+            report=None,
+            report_json=None,
+            wallet_error=None,
+            wallet_error_description=None,
+            sealed=True,
         )
 
     def to_json(self, language: str | None = None) -> dict[str, Any]:
@@ -255,7 +263,9 @@ class Transaction:
         if self.report is not None:
             out["ok"] = self.report.ok
             out["explanation"] = self.report.explain(language)
-            out["report"] = self.report.to_json()
+            out["report"] = (
+                dict(self.report_json) if self.report_json is not None else self.report.to_json()
+            )
         if self.wallet_error is not None:
             out["error"] = self.wallet_error
             if self.wallet_error_description:

@@ -30,7 +30,8 @@ to the ``[server]`` table (:mod:`ssi_wallet.server.common`)::
 
     [oid4vp]
     ledger = "registry.db"        # the trust registry (opened read-only) and its resolver
-    state = "verifier-state.db"   # optional: single-use nonces kept in this SQLite file
+    state = "verifier-state.db"   # optional: single-use nonces and the transactions kept
+                                  # in this SQLite file (they survive a restart)
     language = "en"               # the default language of explanations
     redirect_uri = "https://verifier.example/done"   # optional: sent back after a response
     scheme = "openid4vp://"       # how authorization request links start
@@ -93,6 +94,7 @@ from ssi_wallet.oid4vp.verifier import (
     RedirectURIClient,
     RequestURIMethod,
     ResponseMode,
+    TransactionStore,
     X509HashClient,
     X509SanDnsClient,
 )
@@ -269,13 +271,17 @@ class _Service:
 
             status_fetcher = HttpFetcher()
         replay = None
+        store: TransactionStore = MemoryTransactionStore()
         if config.state is not None:
+            # one file keeps the single-use nonces and the transactions: a restarted
+            # service serves its pending requests, and a nonce stays spent
+            from ssi_wallet.oid4vp.store import sqlite_transaction_store
             from ssi_wallet.replay import SQLiteReplayStore
 
             replay = SQLiteReplayStore(config.state)
+            store = sqlite_transaction_store(config.state, policy_factory=self.policy)
         base = config.server.public_url
         response_uri = f"{base}/oid4vp/response"
-        store = MemoryTransactionStore()
         self.verifiers: dict[str, OID4VPVerifier] = {}
         for entry in config.clients:
             client = _client(entry, response_uri)
@@ -307,8 +313,7 @@ class _Service:
         policy_name = body.get("policy")
         if not isinstance(policy_name, str) or not isinstance(params, dict):
             raise HTTPProblem(400, "invalid_request", "`policy` (a name) and `params` (an object)")
-        make = self.extra_policies.get(policy_name)
-        policy = make(params) if make is not None else policies.by_name(policy_name, params)
+        policy = self.policy(policy_name, params)
         mode = body.get("response_mode", "direct_post")
         method = body.get("request_uri_method", "get")
         purpose = body.get("purpose")
@@ -340,6 +345,11 @@ class _Service:
         out = made.to_json()
         out["result_uri"] = f"{self.config.server.public_url}/oid4vp/results/{made.transaction_id}"
         return out
+
+    def policy(self, name: str, params: Mapping[str, Any]) -> policies.Policy:
+        """The embedding program's policy of that name, else the recipe (ParseError)."""
+        make = self.extra_policies.get(name)
+        return make(params) if make is not None else policies.by_name(name, params)
 
     def verifier_of(self, transaction_client: str) -> OID4VPVerifier:
         for verifier in self.verifiers.values():

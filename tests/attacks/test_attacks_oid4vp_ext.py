@@ -4,7 +4,9 @@ asserts its own code. The servers and worlds are those of tests/oid4vp (no copie
 
 from __future__ import annotations
 
+import json
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -17,16 +19,25 @@ sys.path[:0] = [str(Path(__file__).parents[1] / "oid4vp")]
 from _live_server import StaticServer, static_server_fixture  # noqa: E402
 from oid4vp_http import (  # noqa: E402
     PKI,
+    RecordingTransport,
     VerifierPKI,
     verifier_service,
     wallet_answers,
 )
 from oid4vp_world import World as VerifierWorld  # noqa: E402
 from oid4vp_world import _make_world as _make_verifier_world  # noqa: E402
-from test_attacks_oid4vc import _genuine_claims, _present_forged, _yes  # noqa: E402
+from test_attacks_oid4vc import (  # noqa: E402
+    REQUEST_MEDIA,
+    _answer,
+    _genuine_claims,
+    _present_forged,
+    _request,
+    _yes,
+)
 
 from did_methods.resolver import Resolver  # noqa: E402
 from ssi_wallet.oid4vp import OID4VPError, X509HashClient, present  # noqa: E402
+from ssi_wallet.oid4vp.wallet import response_form  # noqa: E402
 
 
 @pytest.fixture
@@ -185,3 +196,36 @@ def test_hostile_redirect_uri_is_not_followed(
     refusal = _present_forged(vp_world, static, made["client_id"], forged)
     assert refusal.code == "redirect_uri_invalid"
     assert static.hits["/resp"] == 1
+
+
+# -- persistent transactions ----------------------------------------------------------------
+
+
+def test_racing_responses_and_a_replay_after_a_restart(
+    vp_world: VerifierWorld, tmp_path: Path
+) -> None:
+    """Eight copies of one response posted at once to a verifier on a SQLite state file:
+    one is judged, the rest are response_replayed; after a restart the copy is refused
+    again and the request URI no longer serves the request object."""
+    vp_world.store()
+    with verifier_service(vp_world, tmp_path, state="state.db") as service:
+        made, request = _request(service)
+        form = response_form(request, _answer(vp_world, request))
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(
+                pool.map(
+                    lambda _: service.call("POST", "/oid4vp/response", form=form, token=None),
+                    range(8),
+                )
+            )
+        tokens = dict(service.result_tokens)
+        port = int(service.base.rsplit(":", 1)[1])
+    assert sorted(a[0] for a in answers) == [200] + [400] * 7
+    assert {a[2]["code"] for a in answers if a[0] == 400} == {"response_replayed"}
+    with verifier_service(vp_world, tmp_path, state="state.db", port=port) as again:
+        again.result_tokens.update(tokens)
+        replayed = again.call("POST", "/oid4vp/response", form=form, token=None)
+        fetched = RecordingTransport().get(made["request_uri"], accept=REQUEST_MEDIA)
+        assert again.result(made["transaction_id"])["ok"] is True
+    assert replayed[0] == 400 and replayed[2]["code"] == "response_replayed"
+    assert fetched.status == 400 and json.loads(fetched.body)["code"] == "response_replayed"

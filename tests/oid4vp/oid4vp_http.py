@@ -165,15 +165,17 @@ def verifier_service(
     *,
     pki: VerifierPKI = PKI,
     dns_name: str = "localhost",
+    port: int = 0,
     **oid4vp: Any,
 ) -> Iterator[Service]:
     """The OpenID4VP verifier of ``world`` on 127.0.0.1, reached as ``localhost``: clients
     ``did`` (decentralized_identifier:), ``x509`` (x509_san_dns:), ``hash`` (x509_hash:) and
     ``open`` (redirect_uri:)."""
-    write_key_file(tmp / "verifier.jwk", world.verifier_key)
-    write_key_file(tmp / "leaf.jwk", pki.leaf_key)
-    (tmp / "chain.pem").write_bytes(pki.chain_pem)
-    sock = bind_free_socket()
+    if not (tmp / "verifier.jwk").exists():  # else a restart of the service in ``tmp``
+        write_key_file(tmp / "verifier.jwk", world.verifier_key)
+        write_key_file(tmp / "leaf.jwk", pki.leaf_key)
+        (tmp / "chain.pem").write_bytes(pki.chain_pem)
+    sock = bind_free_socket(port=port)  # port: a restart where the first service was
     base = f"http://localhost:{sock.getsockname()[1]}"
     tables = {
         "server": {"public_url": base, "token_env": "", "port": sock.getsockname()[1]},

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import json
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,10 @@ from oid4vp_http import PKI, RecordingTransport, verifier_service, wallet_answer
 from oid4vp_world import World
 
 from did_methods._wire.b64 import b64url_decode
-from ssi_wallet.oid4vp import AuthorizationRequestURI
+from did_methods.resolver import Resolver
+from ssi_wallet.oid4vp import AuthorizationRequestURI, verify_request_object
 from ssi_wallet.oid4vp.client import wallet_metadata
+from ssi_wallet.oid4vp.wallet import response_form
 
 pytest.importorskip("uvicorn")
 
@@ -115,3 +118,88 @@ def test_the_back_office_token_reads_any_result(world: World, tmp_path: Path) ->
         wallet_answers(world.wallet, made["authorization_request"])
         status, _, body = service.call("GET", f"/oid4vp/results/{made['transaction_id']}")
     assert status == 200 and body["ok"] is True
+
+
+# -- persistence: a restarted verifier keeps its transactions --------------------------------
+
+
+def _nonce_used(db: Path, nonce: str) -> bool:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        (used,) = conn.execute(
+            "SELECT used_at FROM verifier_nonces WHERE nonce = ?", (nonce,)
+        ).fetchone()
+    return used is not None
+
+
+def test_pending_requests_and_results_survive_a_restart(world: World, tmp_path: Path) -> None:
+    world.store()
+    # 1. the first process makes two requests (one encrypted, fetched by POST), then stops
+    with verifier_service(world, tmp_path, state="state.db") as first:
+        encrypted = first.create(response_mode="direct_post.jwt", request_uri_method="post")
+        plain = first.create(client="hash")
+        tokens = dict(first.result_tokens)
+    # 2. a new process on the same state file serves them: request objects, the
+    #    ephemeral decryption key, the nonces, the policies
+    port = int(first.base.rsplit(":", 1)[1])
+    with verifier_service(world, tmp_path, state="state.db", port=port) as second:
+        second.result_tokens.update(tokens)
+        assert second.result(plain["transaction_id"]) == {
+            "transaction_id": plain["transaction_id"],
+            "status": "pending",
+        }
+        outcome = wallet_answers(world.wallet, encrypted["authorization_request"])
+        assert outcome.request.response_mode == "direct_post.jwt"
+        wallet_answers(world.wallet, plain["authorization_request"])
+        assert second.result(encrypted["transaction_id"])["ok"] is True
+        form = response_form(outcome.request, outcome.presentation)
+    assert _nonce_used(tmp_path / "state.db", outcome.request.nonce)
+    # 3. and a third process still has the decisions, in every language, and refuses the
+    #    same response again
+    with verifier_service(world, tmp_path, state="state.db", port=port) as third:
+        third.result_tokens.update(tokens)
+        decided = third.result(plain["transaction_id"], lang="de")
+        again = third.call("POST", "/oid4vp/response", form=form, token=None)
+    assert decided["ok"] is True
+    assert decided["explanation"].startswith("ANGENOMMEN: "), decided["explanation"]
+    assert [f["code"] for f in decided["report"]["findings"]]
+    assert again[0] == 400 and again[2]["code"] == "response_replayed"
+
+
+def test_a_decided_transaction_round_trips_through_its_json_form(world: World) -> None:
+    """An encrypted transaction with its decision, written as JSON and read back: the same
+    request (digest), key, handles and secrets, and the same decision in every language."""
+    from dataclasses import replace
+
+    from ssi_wallet import policies
+    from ssi_wallet.oid4vp.store import transaction_from_json, transaction_to_json
+    from ssi_wallet.replay import request_digest
+
+    world.store()
+    oid = world.oid4vp()
+    made = oid.create(policies.right_to_work(sector="Q86"), response_mode="direct_post.jwt")
+    uri = AuthorizationRequestURI.parse(made.authorization_request)
+    text = oid.request_object(made.request_uri.rsplit("/", 1)[1])
+    request = verify_request_object(text, uri, resolver=Resolver.offline())
+    shown = world.wallet.answer(request.presentation_request(), consent=lambda _: True)
+    oid.receive(response_form(request, shown))
+    decided = oid.result(made.transaction_id, result_token=made.result_token)
+    assert decided.report is not None and decided.encryption_key is not None
+
+    back = transaction_from_json(
+        json.loads(json.dumps(transaction_to_json(decided))), policies.by_name
+    )
+    assert request_digest(back.request) == request_digest(decided.request)
+    assert back.encryption_key is not None
+    assert back.encryption_key.private_jwk() == decided.encryption_key.private_jwk()
+    assert (back.policy.name, back.policy.params) == ("right_to_work", {"sector": "Q86"})
+    assert back.policy.query() == decided.policy.query()
+    same = replace(
+        decided,
+        policy=back.policy,
+        report=back.report,
+        encryption_key=back.encryption_key,
+        report_json=back.report_json,
+    )
+    assert back == same
+    for language in ("en", "de", "uk", "ar", "fa"):
+        assert back.to_json(language) == decided.to_json(language)
