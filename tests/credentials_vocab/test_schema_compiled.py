@@ -117,6 +117,8 @@ def test_validation_still_lists_every_violation_after_the_fast_no() -> None:
         {"$ref": "https://example.org/schema.json"},
         {"$ref": "#/$defs/missing"},
         {"type": "array", "contains": {}, "minContains": 2},
+        {"$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"},
+        {"properties": {"x": {"unknownKeyword": 1}}},
     ],
 )
 def test_keywords_outside_the_subset_are_refused_at_compile_time(schema: Any) -> None:

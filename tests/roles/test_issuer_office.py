@@ -337,3 +337,44 @@ def test_an_issuer_in_memory_rotates_its_lists_too() -> None:
     ministry.revoke(refs[-1])
     assert ministry.status_of(refs[-1]) == "revoked"
     assert [info.revoked for info in ministry.status_lists()] == [0, 1]
+
+
+@pytest.mark.slow
+def test_two_hundred_thousand_signed_credentials_from_one_issuer(tmp_path: Path) -> None:
+    """200,000 credentials, each schema-validated and signed, from one issuer kept in a
+    SQLite ledger (issue 12, "Shown by"): the lists rotate at 131,072, every credential
+    has its own status index, a bulk revoke of 10,000 across both list sets appends one
+    entry per changed list document, and a verifier refuses the revoked ones."""
+    root, key = PrivateKey.generate(), PrivateKey.generate()
+    total, batch = 200_000, 10_000
+    with Ledger.open(tmp_path / "l.db", key=root, clock=_clock, origin=ORIGIN) as ledger:
+        ministry = Issuer.create(ledger, name="Ministry", key=key, clock=lambda: NOW)
+        ledger.accredit(ministry.did, types=["WorkPermit"], by=root, jurisdiction="LT")
+        wallet = Holder.create(":memory:", passphrase="pass", resolver=ledger.resolver())
+        refs: list[StatusRef] = []
+        kept: list[Any] = []
+        for _ in range(total // batch):
+            issued = ministry.issue_many(
+                "WorkPermit", [(wallet.did, _claims())] * batch, format="di-eddsa"
+            )
+            assert all(i.credential["proof"]["proofValue"] for i in issued)
+            refs.extend(i.status for i in issued if i.status is not None)
+            kept.append(issued[-1])  # one of each batch stays in memory
+        assert len(refs) == len(set(refs)) == total
+        assert ministry.list_numbers() == (0, 1)
+        assert sum(1 for r in refs if r.list == 0) == ministry.list_length == 131_072
+        # The last credential (list 1) and the first batch's (list 0) are accepted.
+        for credential in (kept[0], kept[-1]):
+            wallet.store(credential.credential)
+        assert {c.status_list for c in (kept[0], kept[-1])} == {0, 1}
+        assert _decide(ledger, ministry, wallet).ok
+        # Revoke 10,000 spread over both list sets, the two kept ones among them.
+        chosen = [*refs[:: total // batch][: batch - 2], kept[0].status, kept[-1].status]
+        assert {r.list for r in chosen} == {0, 1}
+        before = ledger.log.size
+        assert ministry.revoke_many(chosen) == batch
+        assert ledger.log.size == before + 4  # two lists (revocation + token) per set
+        assert sum(info.revoked for info in ministry.status_lists()) == len(set(chosen))
+        report = _decide(ledger, ministry, wallet)
+        assert not report.ok and "revoked" in report.codes
+    wallet.close()
