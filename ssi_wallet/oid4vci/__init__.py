@@ -29,6 +29,7 @@ from ssi_wallet.oid4vci.metadata import (
 )
 from ssi_wallet.oid4vci.proofs import KeyProof, make_jwt_proof, verify_jwt_proof
 from ssi_wallet.oid4vci.service import CredentialIssuer, IssuerEndpoints, Offer, Reply
+from ssi_wallet.oid4vci.signed_metadata import MetadataSigner
 from ssi_wallet.oid4vci.sqlite_store import SQLiteStateStore
 from ssi_wallet.oid4vci.store import MemoryStateStore, StateStore
 from ssi_wallet.oid4vci.wallet import (
@@ -53,6 +54,7 @@ __all__ = [
     "KeyAttester",
     "KeyProof",
     "MemoryStateStore",
+    "MetadataSigner",
     "OID4VCIError",
     "Offer",
     "PendingCredential",

@@ -22,6 +22,7 @@ from ssi_wallet.oid4vci.encryption import JWT_MEDIA_TYPE, MAX_ENCRYPTED_REQUEST
 from ssi_wallet.oid4vci.errors import OID4VCIError
 from ssi_wallet.oid4vci.metadata import accepted_languages
 from ssi_wallet.oid4vci.service import CredentialIssuer, Reply
+from ssi_wallet.oid4vci.signed_metadata import prefers_jwt
 from ssi_wallet.oid4vci.wallet import MAX_RESPONSE_BYTES
 
 __all__ = ["InProcessTransport"]
@@ -71,6 +72,9 @@ class InProcessTransport:
         plain = f"{target.scheme}://{target.netloc}{target.path}"
         if method == "GET" and plain == e.issuer_metadata:
             languages = accepted_languages(headers.get("accept-language"))
+            if self.service.metadata_signer is not None and prefers_jwt(headers.get("accept")):
+                signed = self.service.signed_issuer_metadata(languages)
+                return _answer(Reply(200, None, jwt=signed))
             return _answer(Reply(200, self.service.issuer_metadata(languages)))
         if method == "GET" and plain == e.authorization_server_metadata:
             return _answer(Reply(200, self.service.authorization_server_metadata()))

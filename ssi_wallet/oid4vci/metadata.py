@@ -35,6 +35,7 @@ __all__ = [
     "parse_issuer_metadata",
     "parse_offer",
     "parse_offer_uri",
+    "weighted_entries",
     "well_known_url",
 ]
 
@@ -145,25 +146,36 @@ class CredentialConfiguration:
         return ["credentialSubject", claim]
 
 
+def weighted_entries(header: str | None) -> list[tuple[str, float]]:
+    """The entries of an ``Accept``-style header with their ``q`` (RFC 9110 12.4.2), in order.
+
+    Values are lower-cased and stripped of other parameters; a ``q`` that is
+    not a number counts as 0; at most 32 entries are read.
+    """
+    out: list[tuple[str, float]] = []
+    for item in (header or "").split(",")[:32]:
+        value, _, params = item.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            param = param.strip()
+            if param.startswith("q="):
+                try:
+                    quality = float(param[2:7])
+                except ValueError:
+                    quality = 0.0
+        out.append((value.strip().lower(), quality))
+    return out
+
+
 def accepted_languages(header: str | None) -> tuple[str, ...]:
     """The vocabulary's languages ``Accept-Language`` asks for, best first (``en`` if none).
 
     Only the primary subtag counts (``fr-CH`` is ``fr``); ``q=0`` excludes; at
     most 32 entries of the header are read.
     """
-    if not header:
-        return ("en",)
     ranked: list[tuple[float, int, str]] = []
-    for position, item in enumerate(header.split(",")[:32]):
-        tag, _, params = item.strip().partition(";")
-        quality = 1.0
-        params = params.strip()
-        if params.startswith("q="):
-            try:
-                quality = float(params[2:7])
-            except ValueError:
-                quality = 0.0
-        base = tag.strip().split("-", 1)[0].lower()
+    for position, (tag, quality) in enumerate(weighted_entries(header)):
+        base = tag.split("-", 1)[0]
         if quality > 0 and base in schemas.LANGUAGES:
             ranked.append((-quality, position, base))
     chosen = tuple(dict.fromkeys(lang for _, _, lang in sorted(ranked)))

@@ -70,6 +70,7 @@ from ssi_wallet.oid4vci.proofs import (
     verify_di_vp_proof,
     verify_jwt_proof,
 )
+from ssi_wallet.oid4vci.signed_metadata import MetadataSigner, sign_issuer_metadata
 from ssi_wallet.oid4vci.store import MemoryStateStore, StateStore
 
 __all__ = ["CredentialIssuer", "IssuerEndpoints", "Offer", "Reply"]
@@ -228,6 +229,10 @@ class CredentialIssuer:
     ``attestation`` proof type is offered, and each ``jwt`` proof must carry a
     ``key_attestation`` from a trusted attester naming the proof's key;
     credentials are then bound to every attested key (appendix F.1, F.3).
+
+    With ``metadata_signer`` the metadata is also served signed
+    (:meth:`signed_issuer_metadata`, section 12.2.3) to wallets that ask for
+    ``application/jwt``.
     """
 
     def __init__(
@@ -258,6 +263,7 @@ class CredentialIssuer:
         require_response_encryption: bool = False,
         request_decryption: RequestDecryption | None = None,
         key_attestations: KeyAttestationPolicy | None = None,
+        metadata_signer: MetadataSigner | None = None,
     ) -> None:
         parts = urlsplit(identifier)
         if (
@@ -301,6 +307,7 @@ class CredentialIssuer:
         self.require_response_encryption = require_response_encryption
         self.request_decryption = request_decryption
         self.key_attestations = key_attestations
+        self.metadata_signer = metadata_signer
         self.proof_types = self._proof_types()
         self._clock = clock
         self._random = random
@@ -346,6 +353,20 @@ class CredentialIssuer:
                 self._metadata.clear()
             self._metadata[key] = cached = metadata
         return dict(cached)
+
+    def signed_issuer_metadata(self, languages: Sequence[str] = ("en",)) -> str:
+        """The metadata as a signed JWT (``typ`` ``openidvci-issuer-metadata+jwt``).
+
+        Raises ``invalid_request`` (404) when this issuer has no ``metadata_signer``.
+        """
+        if self.metadata_signer is None:
+            raise OID4VCIError("invalid_request", "this issuer signs no metadata", status=404)
+        return sign_issuer_metadata(
+            self.issuer_metadata(languages),
+            self.metadata_signer,
+            identifier=self.identifier,
+            now=read_clock(self._clock),
+        )
 
     def _proof_types(self) -> dict[str, Any]:
         """``proof_types_supported`` (the same for every configuration)."""

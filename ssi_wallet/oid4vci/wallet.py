@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from credentials.oauth import code_challenge, create_dpop_proof, make_code_verifier
@@ -36,7 +36,7 @@ from did_methods._wire.dates import Clock, read_clock, system_clock
 from did_methods._wire.json import loads
 from did_methods.errors import SSIWalletError
 from did_methods.http import HttpFetcher, HttpResponse
-from did_methods.keys import KeyType, PrivateKey
+from did_methods.keys import KeyType, PrivateKey, PublicKey
 from ssi_wallet.holder import Holder, StoredCredential
 from ssi_wallet.oid4vci.attestation import KeyAttester
 from ssi_wallet.oid4vci.encryption import (
@@ -62,6 +62,10 @@ from ssi_wallet.oid4vci.metadata import (
     well_known_url,
 )
 from ssi_wallet.oid4vci.proofs import make_di_vp_proof, make_jwt_proof
+from ssi_wallet.oid4vci.signed_metadata import verify_signed_metadata
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 __all__ = [
     "PendingCredential",
@@ -106,6 +110,8 @@ class ResolvedOffer:
     issuer_metadata: Mapping[str, Any]
     authorization_server: str
     server_metadata: Mapping[str, Any]
+    #: Whether the issuer metadata came signed, by a signer the wallet trusts.
+    metadata_signed: bool = False
 
     def configuration(self, configuration_id: str) -> Mapping[str, Any]:
         """The issuer's metadata of one offered configuration."""
@@ -162,7 +168,11 @@ class WalletClient:
     ``attestation``); ``key_attester`` (a
     :class:`~ssi_wallet.oid4vci.attestation.KeyAttester`, the Wallet Provider)
     attests the keys when the issuer requires key attestations or the
-    ``attestation`` proof type is chosen.
+    ``attestation`` proof type is chosen. Signed issuer metadata is asked for
+    and verified with ``metadata_keys`` (Credential Issuer Identifier -> its
+    pinned signing key) or ``metadata_trust_anchors`` (X.509 roots: an ``x5c``
+    chain whose leaf names the issuer's host); ``require_signed_metadata``
+    refuses unsigned metadata.
     """
 
     def __init__(
@@ -181,6 +191,9 @@ class WalletClient:
         encrypt: bool = False,
         proof_type: str | None = None,
         key_attester: KeyAttester | None = None,
+        metadata_keys: Mapping[str, PublicKey] | None = None,
+        metadata_trust_anchors: Sequence[x509.Certificate] = (),
+        require_signed_metadata: bool = False,
     ) -> None:
         self.holder = holder
         self.transport: Transport = HttpFetcher() if transport is None else transport
@@ -198,6 +211,9 @@ class WalletClient:
             raise OID4VCIError("invalid_request", "proof_type is jwt, di_vp or attestation")
         self.proof_type = proof_type
         self.key_attester = key_attester
+        self.metadata_keys = dict(metadata_keys or {})
+        self.metadata_trust_anchors = tuple(metadata_trust_anchors)
+        self.require_signed_metadata = require_signed_metadata
 
     # -- HTTP, checked --------------------------------------------------------------------
 
@@ -293,17 +309,7 @@ class WalletClient:
         assert by_value is not None
         offer = read_offer(by_value)
         identifier = self._check_url(offer.credential_issuer, "credential_issuer")
-        url = well_known_url(identifier, "openid-credential-issuer")
-        answer = self._call(
-            "GET",
-            url,
-            what="the credential issuer metadata",
-            max_bytes=MAX_METADATA_BYTES,
-            headers={"Accept-Language": self.language},
-        )
-        metadata = parse_issuer_metadata(
-            self._json(answer, "the credential issuer metadata", MAX_METADATA_BYTES), identifier
-        )
+        metadata, signed = self._issuer_metadata(identifier)
         server = metadata.get("authorization_servers", [identifier])[0]
         answer = self._call(
             "GET",
@@ -320,10 +326,64 @@ class WalletClient:
             raise IssuerResponseError(
                 "invalid_response", "the authorization server metadata names another issuer"
             )
-        resolved = ResolvedOffer(offer, metadata, server, server_metadata)
+        resolved = ResolvedOffer(offer, metadata, server, server_metadata, signed)
         for cid in offer.credential_configuration_ids:
             resolved.configuration(cid)
         return resolved
+
+    def _issuer_metadata(self, identifier: str) -> tuple[dict[str, Any], bool]:
+        """Fetch and read the issuer metadata; whether it came signed (and verified).
+
+        Signed metadata (section 12.2.3) is asked for (``Accept:
+        application/jwt``) when we can trust a signer: a key pinned for this
+        issuer in ``metadata_keys`` (then unsigned metadata is refused: a
+        stripped signature is a downgrade), or ``metadata_trust_anchors`` for an
+        ``x5c`` chain naming the issuer's host. Signed metadata we did not ask
+        for, and unsigned metadata with ``require_signed_metadata``, are refused
+        (``invalid_issuer_metadata``).
+        """
+        pinned = self.metadata_keys.get(identifier)
+        wanted = pinned is not None or bool(self.metadata_trust_anchors)
+        answer = self._call(
+            "GET",
+            well_known_url(identifier, "openid-credential-issuer"),
+            what="the credential issuer metadata",
+            max_bytes=MAX_METADATA_BYTES,
+            headers={
+                "Accept-Language": self.language,
+                "Accept": f"{JWT_MEDIA_TYPE}, {_JSON};q=0.5" if wanted else _JSON,
+            },
+        )
+        media = answer.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media == JWT_MEDIA_TYPE:
+            if not wanted:
+                raise IssuerResponseError(
+                    "invalid_issuer_metadata", "signed metadata by a signer we have no trust in"
+                )
+            try:
+                text = answer.body.decode("ascii").strip()
+            except UnicodeDecodeError as exc:
+                raise IssuerResponseError(
+                    "invalid_issuer_metadata", "signed metadata is not a compact JWT"
+                ) from exc
+            try:
+                verified = verify_signed_metadata(
+                    text,
+                    identifier,
+                    now=read_clock(self._clock),
+                    pinned=pinned,
+                    trust_anchors=self.metadata_trust_anchors,
+                )
+            except OID4VCIError as exc:
+                raise IssuerResponseError(exc.code, exc.description) from exc
+            return verified, True
+        if pinned is not None or self.require_signed_metadata:
+            raise IssuerResponseError(
+                "invalid_issuer_metadata",
+                "the issuer's metadata came unsigned; we require it signed",
+            )
+        body = self._json(answer, "the credential issuer metadata", MAX_METADATA_BYTES)
+        return parse_issuer_metadata(body, identifier), False
 
     # -- step 3: the access token -----------------------------------------------------------
 

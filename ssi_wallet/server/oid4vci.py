@@ -45,6 +45,8 @@ Configuration (``ssi-wallet serve issuer --config FILE``) adds to ``[server]``::
     require_response_encryption = false   # true: every credential response encrypted
     request_key_file = "req.jwk"  # optional: a P-256 key wallets encrypt requests to (kid "enc-1")
     require_request_encryption = false    # true: clear credential requests are refused
+    signed_metadata = false       # true: metadata also served signed (Accept: application/jwt)
+    metadata_chain_file = "chain.pem"     # optional: its x5c (the issuer key's certificate first)
 """
 
 from __future__ import annotations
@@ -66,9 +68,16 @@ from credentials import schemas
 from did_methods.errors import SSIWalletError
 from did_methods.keyfile import read_key_file
 from ssi_wallet.issuer import Issuer
-from ssi_wallet.oid4vci import CredentialIssuer, OID4VCIError, Reply, RequestDecryption
+from ssi_wallet.oid4vci import (
+    CredentialIssuer,
+    MetadataSigner,
+    OID4VCIError,
+    Reply,
+    RequestDecryption,
+)
 from ssi_wallet.oid4vci.encryption import JWT_MEDIA_TYPE, MAX_ENCRYPTED_REQUEST
 from ssi_wallet.oid4vci.metadata import accepted_languages
+from ssi_wallet.oid4vci.signed_metadata import prefers_jwt
 from ssi_wallet.oid4vci.sqlite_store import SQLiteStateStore
 from ssi_wallet.server.common import (
     ConfigError,
@@ -106,6 +115,8 @@ class IssuerServiceConfig:
     require_response_encryption: bool = False
     request_key_file: Path | None = None
     require_request_encryption: bool = False
+    signed_metadata: bool = False
+    metadata_chain_file: Path | None = None
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> IssuerServiceConfig:
@@ -137,6 +148,7 @@ class IssuerServiceConfig:
                 "response_encryption",
                 "require_response_encryption",
                 "require_request_encryption",
+                "signed_metadata",
             )
         }
         for name, value in flags.items():
@@ -147,6 +159,9 @@ class IssuerServiceConfig:
             raise ConfigError("issuer.request_key_file must be a path")
         if flags["require_request_encryption"] and request_key is None:
             raise ConfigError("issuer.require_request_encryption needs issuer.request_key_file")
+        chain = section.get("metadata_chain_file")
+        if chain is not None and (not isinstance(chain, str) or not flags["signed_metadata"]):
+            raise ConfigError("issuer.metadata_chain_file is a path, with signed_metadata = true")
         state = section.get("state")
         if state is not None and not isinstance(state, str):
             raise ConfigError("issuer.state must be a path")
@@ -164,6 +179,8 @@ class IssuerServiceConfig:
             flags["require_response_encryption"],
             base / request_key if request_key else None,
             flags["require_request_encryption"],
+            flags["signed_metadata"],
+            base / chain if chain else None,
         )
 
     def build(self) -> CredentialIssuer:
@@ -181,6 +198,20 @@ class IssuerServiceConfig:
                 "enc-1",
                 required=self.require_request_encryption,
             )
+        signer = None
+        if self.signed_metadata:
+            signing = issuer.signer()
+            signer = MetadataSigner(signing.key, kid=signing.method, issuer=issuer.did)
+            if self.metadata_chain_file is not None:
+                from cryptography import x509
+
+                try:
+                    chain = x509.load_pem_x509_certificates(self.metadata_chain_file.read_bytes())
+                except (OSError, ValueError) as exc:
+                    raise ConfigError(f"cannot read issuer.metadata_chain_file: {exc}") from exc
+                signer = MetadataSigner.with_chain(
+                    signing.key, chain, kid=signing.method, issuer=issuer.did
+                )
         return CredentialIssuer(
             issuer,
             self.identifier,
@@ -192,6 +223,7 @@ class IssuerServiceConfig:
             response_encryption=self.response_encryption,
             require_response_encryption=self.require_response_encryption,
             request_decryption=decryption,
+            metadata_signer=signer,
         )
 
 
@@ -263,8 +295,11 @@ def create_app(
 
     async def issuer_metadata(request: Request) -> Response:
         languages = accepted_languages(request.headers.get("accept-language"))
-        body = service.issuer_metadata(languages)
-        return JSONResponse(body, headers={"Content-Language": ", ".join(languages)})
+        headers = {"Content-Language": ", ".join(languages), "Vary": "Accept, Accept-Language"}
+        if service.metadata_signer is not None and prefers_jwt(request.headers.get("accept")):
+            signed = await run_in_threadpool(service.signed_issuer_metadata, languages)
+            return Response(signed, headers=headers, media_type=JWT_MEDIA_TYPE)
+        return JSONResponse(service.issuer_metadata(languages), headers=headers)
 
     async def server_metadata(request: Request) -> Response:
         return JSONResponse(service.authorization_server_metadata())

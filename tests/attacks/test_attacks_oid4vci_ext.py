@@ -29,6 +29,7 @@ from oid4vci_world import (  # noqa: E402
     SocketTransport,
     World,
     access_token,
+    certified_key,
     json_of,
     json_post,
     live_world,
@@ -36,6 +37,7 @@ from oid4vci_world import (  # noqa: E402
     proof,
     refused,
 )
+from x509_support import x5c  # noqa: E402
 
 from credentials.jwe import encrypt_compact  # noqa: E402
 from credentials.jws import dumps, sign_compact  # noqa: E402
@@ -49,6 +51,7 @@ from ssi_wallet.oid4vci import (  # noqa: E402
     RequestDecryption,
 )
 from ssi_wallet.oid4vci.proofs import make_di_vp_proof, make_jwt_proof  # noqa: E402
+from ssi_wallet.oid4vci.signed_metadata import MetadataSigner  # noqa: E402
 
 SEALED_KEY = PrivateKey.generate(KeyType.P256)
 
@@ -265,15 +268,16 @@ def test_oid4vci_notification_endpoint_takes_no_jwe(sealed: World) -> None:
 
 
 class Tamper(SocketTransport):
-    """The wallet's real HTTP client, with the credential endpoint's answers rewritten."""
+    """The wallet's real HTTP client, with the answers of one endpoint rewritten."""
 
-    def __init__(self, rewrite: Any) -> None:
+    def __init__(self, rewrite: Any, path: str = "/credential") -> None:
         super().__init__()
         self.rewrite = rewrite
+        self.path = path
 
     def request(self, method: str, url: str, **options: Any) -> HttpResponse:  # type: ignore[override]
         answer = super().request(method, url, **options)
-        if url.endswith("/credential") and answer.status < 300:
+        if url.endswith(self.path) and answer.status < 300:
             return self.rewrite(answer, options.get("body"))
         return answer
 
@@ -636,3 +640,148 @@ def test_oid4vci_di_vp_replayed(issuer: World) -> None:
 def test_oid4vci_unknown_proof_type(issuer: World) -> None:
     body = {"credential_configuration_id": "WorkPermit.sd_jwt", "proofs": {"ldp_vp": [{}]}}
     refused(json_post(issuer, "/credential", body, _token(issuer)), 400, "invalid_proof")
+
+
+# -- signed metadata: a hostile issuer, or someone in between, against our wallet ------------
+
+META_KEY = PrivateKey.generate(KeyType.P256)
+METADATA = "/.well-known/openid-credential-issuer"
+
+
+@pytest.fixture(scope="module")
+def signing() -> Iterator[World]:
+    yield from live_world(metadata_signer=MetadataSigner(META_KEY, kid="m1"))
+
+
+def _pki(*hosts: str) -> tuple[Any, PrivateKey, list[str]]:
+    """A root, and a leaf key certified for ``hosts`` by it (as x5c)."""
+    root, key, chain = certified_key(*hosts)
+    return root, key, x5c(*chain)
+
+
+ROOT, LEAF, LEAF_X5C = _pki("127.0.0.1")
+_, OTHER_HOST_LEAF, OTHER_HOST_X5C = _pki("issuer.example")
+STRANGE_ROOT, STRANGE_LEAF, STRANGE_X5C = _pki("127.0.0.1")
+
+
+def _signed(
+    w: World,
+    *,
+    key: PrivateKey = META_KEY,
+    header: dict[str, Any] | None = None,
+    **claims: Any,
+) -> str:
+    """Signed metadata of ``w``; ``claims`` replace (None: remove) members."""
+    at = int(_now().timestamp())
+    body: dict[str, Any] = {
+        **w.service.issuer_metadata(),
+        "sub": w.base,
+        "iat": at,
+        "exp": at + 600,
+    }
+    for name, value in claims.items():
+        if value is None:
+            body.pop(name, None)
+        else:
+            body[name] = value
+    return sign_compact(
+        {"typ": "openidvci-issuer-metadata+jwt", **(header or {})}, dumps(body), key
+    )
+
+
+def _served(token: str | bytes, media: str = "application/jwt") -> Any:
+    data = token.encode() if isinstance(token, str) else token
+
+    def rewrite(answer: HttpResponse, body: bytes | None) -> HttpResponse:
+        return HttpResponse(200, {"content-type": media}, data)
+
+    return rewrite
+
+
+def _resolve(w: World, rewrite: Any, **options: Any) -> IssuerResponseError:
+    offer = w.service.offer(["WorkPermit.sd_jwt"], claims={"WorkPermit": w.claims()})
+    client = w.client_for(w.wallet, **options)
+    client.transport = Tamper(rewrite, METADATA)
+    with pytest.raises(IssuerResponseError) as caught:
+        client.resolve_offer(offer.uri)
+    return caught.value
+
+
+PIN = "pin"
+ANCHOR = "anchor"
+
+
+@pytest.mark.parametrize(
+    ("make", "trust"),
+    [
+        pytest.param(lambda w: _signed(w, key=ROGUE), PIN, id="signed-by-another-key"),
+        pytest.param(lambda w: _signed(w, sub="https://other.example"), PIN, id="sub-another"),
+        pytest.param(lambda w: _signed(w, sub=None), PIN, id="sub-missing"),
+        pytest.param(
+            lambda w: _signed(w, credential_issuer="https://other.example"),
+            PIN,
+            id="credential-issuer-another",
+        ),
+        pytest.param(lambda w: _signed(w, exp=int(_now().timestamp()) - 5), PIN, id="expired"),
+        pytest.param(
+            lambda w: _signed(w, iat=int(_now().timestamp()) + 3600), PIN, id="iat-in-future"
+        ),
+        pytest.param(lambda w: _signed(w, iat=None), PIN, id="iat-missing"),
+        pytest.param(lambda w: _signed(w, header={"typ": "JWT"}), PIN, id="wrong-typ"),
+        pytest.param(lambda w: _signed(w).rsplit(".", 1)[0] + ".", PIN, id="signature-stripped"),
+        pytest.param(
+            lambda w: (
+                lambda t: t.split(".")[0] + "." + b64e(b'{"sub":"x"}') + "." + t.split(".")[2]
+            )(_signed(w)),
+            PIN,
+            id="payload-swapped",
+        ),
+        pytest.param(lambda w: "garbage", PIN, id="garbage"),
+        pytest.param(
+            lambda w: _signed(w, key=LEAF, header={"x5c": LEAF_X5C}, credential_endpoint=None),
+            ANCHOR,
+            id="no-credential-endpoint",
+        ),
+        pytest.param(
+            lambda w: _signed(w, key=STRANGE_LEAF, header={"x5c": STRANGE_X5C}),
+            ANCHOR,
+            id="x5c-to-another-root",
+        ),
+        pytest.param(
+            lambda w: _signed(w, key=OTHER_HOST_LEAF, header={"x5c": OTHER_HOST_X5C}),
+            ANCHOR,
+            id="x5c-naming-another-host",
+        ),
+        pytest.param(
+            lambda w: _signed(w, key=ROGUE, header={"x5c": LEAF_X5C}),
+            ANCHOR,
+            id="x5c-of-a-key-that-did-not-sign",
+        ),
+        pytest.param(lambda w: _signed(w, header={"kid": "m1"}), ANCHOR, id="kid-only"),
+    ],
+)
+def test_oid4vci_wallet_refuses_signed_metadata(signing: World, make: Any, trust: str) -> None:
+    options: dict[str, Any] = (
+        {"metadata_keys": {signing.base: META_KEY.public_key}}
+        if trust == PIN
+        else {"metadata_trust_anchors": [ROOT]}
+    )
+    refusal = _resolve(signing, _served(make(signing)), **options)
+    assert refusal.code == "invalid_issuer_metadata", refusal
+
+
+def test_oid4vci_wallet_with_a_pinned_key_refuses_unsigned_metadata(signing: World) -> None:
+    """A stripped signature (JSON instead of the JWT) is a downgrade."""
+    unsigned = json.dumps(signing.service.issuer_metadata()).encode()
+    refusal = _resolve(
+        signing,
+        _served(unsigned, "application/json"),
+        metadata_keys={signing.base: META_KEY.public_key},
+    )
+    assert refusal.code == "invalid_issuer_metadata" and "unsigned" in str(refusal)
+
+
+def test_oid4vci_wallet_refuses_signed_metadata_it_cannot_trust(signing: World) -> None:
+    """Signed metadata answered to a wallet that asked for JSON and trusts no signer."""
+    refusal = _resolve(signing, _served(_signed(signing)))
+    assert refusal.code == "invalid_issuer_metadata"

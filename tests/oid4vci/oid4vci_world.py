@@ -183,3 +183,21 @@ def access_token(world: World, cid: str = "WorkPermit.sd_jwt", claims: Any = Non
     assert reply.status == 200, reply.body
     token: str = json_of(reply)["access_token"]
     return token
+
+
+def certified_key(*hosts: str) -> tuple[Any, PrivateKey, list[Any]]:
+    """A root CA, and a P-256 key with a leaf certificate by it naming ``hosts`` (dNSName SANs).
+
+    Returns the root, the key and the chain (leaf only) for ``x5c`` signers.
+    """
+    from x509_support import make_cert, p256, usage
+
+    now = datetime.now(UTC)
+    valid = {"not_before": now - timedelta(days=1), "not_after": now + timedelta(days=30)}
+    root_key, leaf_key = p256(), p256()
+    root = make_cert(root_key, root_key, "root", "root", ca=True, usage=usage(ca=True), **valid)
+    leaf = make_cert(
+        leaf_key, root_key, "issuer", "root", ca=False, san=hosts, usage=usage(sign=True), **valid
+    )
+    scalar = leaf_key.private_numbers().private_value.to_bytes(32, "big")
+    return root, PrivateKey(KeyType.P256, scalar), [leaf]

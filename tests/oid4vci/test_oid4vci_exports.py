@@ -25,6 +25,7 @@ def test_public_attributes_are_exported() -> None:
             "metadata",
             "proofs",
             "service",
+            "signed_metadata",
             "store",
             "wallet",
             "local",
