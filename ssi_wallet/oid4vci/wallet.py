@@ -401,15 +401,20 @@ class WalletClient:
             if not isinstance(value, str) or not value:
                 raise OID4VCIError("invalid_request", "this offer needs a Transaction Code")
             form["tx_code"] = value
-        return self._token_request(resolved, form)
+        return self._token_request(resolved, form, self._new_dpop_key(resolved))
 
-    def _token_request(self, resolved: ResolvedOffer, form: Mapping[str, str]) -> dict[str, Any]:
-        """POST to the token endpoint; with DPoP when the server offers it (RFC 9449)."""
-        url = self._token_endpoint(resolved)
+    def _new_dpop_key(self, resolved: ResolvedOffer) -> PrivateKey | None:
+        """A fresh DPoP key when we use DPoP and the server offers our algorithm, else None."""
         algs = resolved.server_metadata.get("dpop_signing_alg_values_supported") or []
-        dpop_key = None
         if self.use_dpop and isinstance(algs, list) and self.dpop_key_type.jws_alg in algs:
-            dpop_key = PrivateKey.generate(self.dpop_key_type)
+            return PrivateKey.generate(self.dpop_key_type)
+        return None
+
+    def _token_request(
+        self, resolved: ResolvedOffer, form: Mapping[str, str], dpop_key: PrivateKey | None
+    ) -> dict[str, Any]:
+        """POST to the token endpoint; with a DPoP proof by ``dpop_key`` if any (RFC 9449)."""
+        url = self._token_endpoint(resolved)
         answer = self._with_dpop(dpop_key, "POST", url, None, what="the token endpoint", form=form)
         token = self._json(answer, "the token response", 65536)
         if not isinstance(token.get("access_token"), str) or not token["access_token"]:
@@ -536,6 +541,11 @@ class WalletClient:
         3. check that redirect: our ``redirect_uri``, our ``state``, the
            server's ``iss`` (RFC 9207), no ``error``;
         4. exchange the code with the ``code_verifier`` at the token endpoint.
+
+        When the server does DPoP, one fresh DPoP key serves the whole flow: a DPoP
+        proof goes with the pushed request (``dpop_jkt`` in a request without PAR),
+        binding the code to that key (RFC 9449 sections 10 and 10.1), and the token
+        request proves the same key.
         """
         server = resolved.server_metadata
         par = server.get("pushed_authorization_request_endpoint")
@@ -562,11 +572,12 @@ class WalletClient:
         }
         if resolved.offer.issuer_state is not None:
             request["issuer_state"] = resolved.offer.issuer_state
+        dpop_key = self._new_dpop_key(resolved)
         # 1.
         if isinstance(par, str):
-            answer = self._call(
-                "POST", par, what="the pushed authorization request endpoint", form=request
-            )
+            par = self._check_url(par, "pushed_authorization_request_endpoint")
+            what = "the pushed authorization request endpoint"
+            answer = self._with_dpop(dpop_key, "POST", par, None, what=what, form=request)
             pushed = self._json(answer, "the PAR response", 65536)
             request_uri = pushed.get("request_uri")
             if not isinstance(request_uri, str) or not request_uri:
@@ -576,6 +587,8 @@ class WalletClient:
             raise IssuerResponseError("invalid_response", "PAR is required but has no endpoint")
         else:
             query = request
+            if dpop_key is not None:
+                query["dpop_jkt"] = dpop_key.public_key.jwk_thumbprint()
         # 2.
         joiner = "&" if urlsplit(endpoint).query else "?"
         redirected = authorize(endpoint + joiner + urlencode(query))
@@ -589,7 +602,7 @@ class WalletClient:
             "redirect_uri": self.redirect_uri,
             "client_id": self.client_id,
         }
-        return self._token_request(resolved, form)
+        return self._token_request(resolved, form, dpop_key)
 
     def _authorization_response(self, redirected: str, state: str, resolved: ResolvedOffer) -> str:
         if not isinstance(redirected, str) or len(redirected) > 8192:

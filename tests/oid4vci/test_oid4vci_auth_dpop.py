@@ -13,6 +13,7 @@ from oid4vci_world import json_of as _json
 from oid4vci_world import proof as _proof
 from oid4vci_world import refused as _refused
 
+from credentials.jws import CompactJWS
 from credentials.oauth import code_challenge, create_dpop_proof, make_code_verifier
 from did_methods.http import HttpResponse
 from did_methods.keys import KeyType, PrivateKey
@@ -411,3 +412,23 @@ def test_a_code_pushed_without_dpop_is_not_bound(world: World) -> None:
     proof = create_dpop_proof(key, htm="POST", htu=f"{world.base}/token")
     reply = _exchange(world, code, verifier, proof)
     assert reply.status == 200 and _json(reply)["token_type"] == "DPoP", reply.body
+
+
+def test_our_wallet_binds_the_code_to_its_dpop_key_at_par(world: World) -> None:
+    """Our wallet sends a DPoP proof with its pushed request and proves the same key at
+    the token endpoint, so the code it gets is bound to that key (RFC 9449 10.1)."""
+    offer = world.service.offer(
+        ["WorkPermit.sd_jwt"],
+        claims={"WorkPermit": world.claims()},
+        pre_authorized=False,
+        authorization_code=True,
+    )
+    sent = len(world.transport.requests)
+    world.client().receive(offer.uri, authorize=_user_agent(world))
+    calls = world.transport.requests[sent:]
+    par = next(c for c in calls if c[1].endswith("/par"))
+    token = next(c for c in calls if c[1].endswith("/token"))
+    par_key = CompactJWS.parse(par[2]["DPoP"]).header["jwk"]
+    token_key = CompactJWS.parse(token[2]["DPoP"]).header["jwk"]
+    assert par_key == token_key
+    assert CompactJWS.parse(par[2]["DPoP"]).payload["htu"] == f"{world.base}/par"
