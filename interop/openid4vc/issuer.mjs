@@ -100,6 +100,24 @@ async function main() {
   }
   const exitAfter = Number(values['exit-after'])
 
+  /** What the package's token request checks take from a parsed request. */
+  const tokenRequest = (parsed, request) => ({
+    authorizationServerMetadata: issuerMetadata.authorizationServers[0],
+    grant: parsed.grant,
+    accessTokenRequest: parsed.accessTokenRequest,
+    request,
+  })
+
+  /** A token response: a JWT access token (5 minutes) signed by our access token key. */
+  const accessTokenResponse = (options) =>
+    authorizationServer.createAccessTokenResponse({
+      audience: base,
+      authorizationServer: base,
+      signer: { method: 'jwk', alg: 'ES256', publicJwk: { ...publicJwkOf(accessTokenKey.publicJwk), kid: 'at-1' }, kid: 'at-1' },
+      expiresInSeconds: 300,
+      ...options,
+    })
+
   // The port is known only once listening: routes read `base` lazily.
   let base
   let issuerMetadata
@@ -124,25 +142,14 @@ async function main() {
       const offer = state.preAuthorizedCodes.get(parsed.grant.preAuthorizedCode)
       if (!offer || offer.used) return { status: 400, json: { error: 'invalid_grant', error_description: 'unknown or used pre-authorized_code' } }
       const { dpop } = await authorizationServer.verifyPreAuthorizedCodeAccessTokenRequest({
-        authorizationServerMetadata: issuerMetadata.authorizationServers[0],
-        grant: parsed.grant,
-        accessTokenRequest: parsed.accessTokenRequest,
-        request,
+        ...tokenRequest(parsed, request),
         expectedPreAuthorizedCode: parsed.grant.preAuthorizedCode,
         expectedTxCode: offer.txCode,
         dpop: { required: values['require-dpop'], ...parsed.dpop },
       })
       offer.used = true
       state.subjects.set(parsed.grant.preAuthorizedCode, offer)
-      const response = await authorizationServer.createAccessTokenResponse({
-        audience: base,
-        authorizationServer: base,
-        signer: { method: 'jwk', alg: 'ES256', publicJwk: { ...publicJwkOf(accessTokenKey.publicJwk), kid: 'at-1' }, kid: 'at-1' },
-        subject: parsed.grant.preAuthorizedCode,
-        expiresInSeconds: 300,
-        scope: offer.configurationIds.join(' '),
-        dpop,
-      })
+      const response = await accessTokenResponse({ subject: parsed.grant.preAuthorizedCode, scope: offer.configurationIds.join(' '), dpop })
       emit({ event: 'token', dpop: Boolean(dpop), tx_code_checked: offer.txCode !== undefined })
       return { json: response }
     },
@@ -256,10 +263,7 @@ async function main() {
     if (parsed.accessTokenRequest.redirect_uri !== entry.request.redirect_uri) return refuse('invalid_grant', 'redirect_uri differs from the authorization request')
     if (parsed.accessTokenRequest.client_id !== entry.request.client_id) return refuse('invalid_grant', 'code issued to another client')
     const { dpop } = await authorizationServer.verifyAuthorizationCodeAccessTokenRequest({
-      authorizationServerMetadata: issuerMetadata.authorizationServers[0],
-      grant: parsed.grant,
-      accessTokenRequest: parsed.accessTokenRequest,
-      request,
+      ...tokenRequest(parsed, request),
       expectedCode: parsed.grant.code,
       pkce: { codeVerifier: parsed.pkceCodeVerifier, codeChallenge: entry.request.code_challenge, codeChallengeMethod: 'S256' },
       dpop: { required: values['require-dpop'] || Boolean(entry.dpopJkt), jwt: parsed.dpop?.jwt, expectedJwkThumbprint: entry.dpopJkt },
@@ -277,13 +281,9 @@ async function main() {
       })
     }
     state.subjects.set(subject, session)
-    const response = await authorizationServer.createAccessTokenResponse({
-      audience: base,
-      authorizationServer: base,
-      signer: { method: 'jwk', alg: 'ES256', publicJwk: { ...publicJwkOf(accessTokenKey.publicJwk), kid: 'at-1' }, kid: 'at-1' },
+    const response = await accessTokenResponse({
       subject,
       clientId: entry.request.client_id,
-      expiresInSeconds: 300,
       scope: entry.configurationIds.join(' '),
       dpop,
       additionalAccessTokenResponsePayload: authorizationDetails ? { authorization_details: authorizationDetails } : undefined,

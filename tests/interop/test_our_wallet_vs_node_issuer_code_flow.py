@@ -109,12 +109,14 @@ def test_our_wallet_takes_the_node_issuers_authorization_code_flow(
     cnf = SdJwt.parse(issued["credentials"][0]).unverified_payload["cnf"]["jwk"]
     assert PublicKey.from_jwk(cnf) == PublicKey.from_jwk(issued["holder_jwks"][0])
 
-    # our wallet stored it, from that issuer
-    assert json.loads(out)["stored"], out
-    listed = wallet.run("list")
+    # our wallet stored it, from that issuer, with the Node issuer's claims
+    (stored,) = json.loads(out)["stored"]
+    assert (stored["issuer"], stored["format"]) == (issuer.ready["issuer_did"], "dc+sd-jwt")
+    listed = wallet.run("list", "--json", "--claims")
     assert listed.returncode == 0, listed.stderr
-    assert "https://interop.ssi-wallet.test/ResidencePermit" in listed.stdout
-    assert issuer.ready["issuer_did"] in listed.stdout
+    (held,) = json.loads(listed.stdout)
+    assert held["id"] == stored["id"]
+    assert held["claims"]["given_name"] == "Amina"
 
 
 def test_our_wallet_refuses_a_redirect_with_another_state(
