@@ -14,9 +14,10 @@ Verification steps (:func:`verify_key_attestation`, numbered in the code):
 1. parse the compact JWS, bounded;
 2. ``typ`` is ``key-attestation+jwt``;
 3. ``alg`` is one the issuer accepts for proofs, asymmetric and implemented;
-4. the signing key is named by ``kid`` and is one of the attesters the issuer
-   trusts (:class:`KeyAttestationPolicy`); ``jwk`` (self-attestation proves
-   nothing), ``x5c`` and ``trust_chain`` are refused;
+4. the signing key is one the issuer trusts (:class:`KeyAttestationPolicy`):
+   an attester named by ``kid``, or the leaf of an ``x5c`` chain that reaches
+   one of its trust anchors; ``jwk`` (self-attestation proves nothing) and
+   ``trust_chain`` are refused;
 5. the signature verifies;
 6. ``iat`` is a number not in the future; ``exp`` present when the
    attestation travels in a ``jwt`` proof (D.1), and not passed;
@@ -36,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from credentials.jws import dumps, sign_compact
 from did_methods._wire.dates import instant, is_numeric_date
@@ -44,6 +45,9 @@ from did_methods.errors import SSIWalletError
 from did_methods.keys import PrivateKey, PublicKey
 from ssi_wallet.oid4vci.errors import OID4VCIError
 from ssi_wallet.oid4vci.proofs import read_public_jwk, read_typed_jwt
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 __all__ = [
     "ATTACK_POTENTIAL",
@@ -83,7 +87,9 @@ class KeyAttestationPolicy:
     """What an issuer asks of key attestations, and whose attestations it trusts.
 
     ``attesters`` maps the ``kid`` an attestation names to the Wallet
-    Provider's (or key storage component's) public key. ``key_storage`` and
+    Provider's (or key storage component's) public key; ``trust_anchors``
+    (X.509 roots) admit attestations whose ``x5c`` chain reaches one of them
+    (the form HAIP uses for a Wallet Provider's signatures). ``key_storage`` and
     ``user_authentication`` list the values the issuer accepts (empty: any);
     they are published as ``key_attestations_required``. With ``required``
     (the default) every key proof must bring an attestation.
@@ -93,10 +99,13 @@ class KeyAttestationPolicy:
     key_storage: tuple[str, ...] = ()
     user_authentication: tuple[str, ...] = ()
     required: bool = True
+    trust_anchors: tuple[x509.Certificate, ...] = ()
 
     def __post_init__(self) -> None:
-        if not self.attesters:
-            raise OID4VCIError("invalid_configuration", "name at least one trusted attester")
+        if not self.attesters and not self.trust_anchors:
+            raise OID4VCIError(
+                "invalid_configuration", "name at least one trusted attester or trust anchor"
+            )
 
     def metadata(self) -> dict[str, Any]:
         """The ``key_attestations_required`` object of ``proof_types_supported``."""
@@ -125,15 +134,16 @@ def make_key_attestation(
     attester: PrivateKey,
     keys: Sequence[PublicKey],
     *,
-    kid: str,
+    kid: str | None = None,
     now: datetime,
     lifetime: timedelta | None = timedelta(hours=1),
     key_storage: Sequence[str] = (),
     user_authentication: Sequence[str] = (),
     nonce: str | None = None,
     issuer: str | None = None,
+    x5c: Sequence[str] = (),
 ) -> str:
-    """A key attestation JWT for ``keys``, signed by ``attester`` (named ``kid``).
+    """A key attestation JWT for ``keys``, signed by ``attester`` (named ``kid`` and/or ``x5c``).
 
     ``lifetime`` sets ``exp`` (needed when the attestation goes in a ``jwt``
     proof); ``nonce`` is the issuer's ``c_nonce`` (needed for the
@@ -141,6 +151,8 @@ def make_key_attestation(
     """
     if not keys:
         raise ValueError("attest at least one key")
+    if kid is None and not x5c:
+        raise ValueError("name the attester's key by kid or x5c")
     at = int(instant(now).timestamp())
     claims: dict[str, Any] = {"iat": at, "attested_keys": [k.to_jwk() for k in keys]}
     if issuer is not None:
@@ -153,7 +165,12 @@ def make_key_attestation(
         claims["user_authentication"] = list(user_authentication)
     if nonce is not None:
         claims["nonce"] = nonce
-    return sign_compact({"typ": KEY_ATTESTATION_TYP, "kid": kid}, dumps(claims), attester)
+    header: dict[str, Any] = {"typ": KEY_ATTESTATION_TYP}
+    if kid is not None:
+        header["kid"] = kid
+    if x5c:
+        header["x5c"] = list(x5c)
+    return sign_compact(header, dumps(claims), attester)
 
 
 class KeyAttester(Protocol):
@@ -174,11 +191,12 @@ class KeyAttestationSigner:
     """
 
     key: PrivateKey
-    kid: str
+    kid: str | None = None
     key_storage: tuple[str, ...] = ()
     user_authentication: tuple[str, ...] = ()
     lifetime: timedelta = field(default=timedelta(hours=1))
     issuer: str | None = None
+    x5c: tuple[str, ...] = ()
 
     def attest(self, keys: Sequence[PublicKey], *, nonce: str | None, now: datetime) -> str:
         """Sign a key attestation for ``keys``."""
@@ -192,6 +210,7 @@ class KeyAttestationSigner:
             user_authentication=self.user_authentication,
             nonce=nonce,
             issuer=self.issuer,
+            x5c=self.x5c,
         )
 
 
@@ -206,6 +225,30 @@ def _strings(value: Any, name: str) -> tuple[str, ...]:
     ):
         raise _refuse(f"the key attestation's {name} must be a short non-empty array of strings")
     return tuple(value)
+
+
+def _attester(
+    header: Mapping[str, Any], policy: KeyAttestationPolicy, now: datetime
+) -> tuple[PublicKey, str]:
+    """The trusted key that must have signed, and how it is named (its kid, or its subject)."""
+    for other in ("jwk", "trust_chain"):
+        if other in header:
+            raise _refuse(f"key attestations signed via {other} are not accepted")
+    if "x5c" in header:
+        if not policy.trust_anchors:
+            raise _refuse("this issuer trusts no certificate chain for key attestations")
+        from credentials.x5c import verify_x5c
+
+        try:
+            certified = verify_x5c(header["x5c"], policy.trust_anchors, now=now)
+        except SSIWalletError as exc:
+            raise _refuse(f"the key attestation's certificate is not trusted: {exc}") from exc
+        return certified.public_key, certified.subject
+    kid = header.get("kid")
+    attester = policy.attesters.get(kid) if isinstance(kid, str) else None
+    if attester is None or not isinstance(kid, str):
+        raise _refuse("the key attestation is not signed by an attester this issuer trusts")
+    return attester, kid
 
 
 def verify_key_attestation(
@@ -233,23 +276,14 @@ def verify_key_attestation(
         what="key attestation",
     )
     header = jws.header
-    # 4. a trusted attester, by kid
-    for other in ("jwk", "x5c", "trust_chain"):
-        if other in header:
-            raise _refuse(
-                f"key attestations signed via {other} are not accepted: name the attester by kid"
-            )
-    kid = header.get("kid")
-    attester = policy.attesters.get(kid) if isinstance(kid, str) else None
-    if attester is None:
-        raise _refuse("the key attestation is not signed by an attester this issuer trusts")
+    # 4. a trusted attester: by kid, or by an x5c chain to a trust anchor
+    attester, name = _attester(header, policy, instant(now))
     # 5. signature
     try:
         jws.verify(attester)
     except SSIWalletError as exc:
         raise _refuse(f"the key attestation's signature does not verify: {exc}") from exc
     claims: Mapping[str, Any] = jws.payload
-    assert isinstance(kid, str)
     # 6. times
     iat = claims.get("iat")
     if not is_numeric_date(iat):
@@ -284,7 +318,7 @@ def verify_key_attestation(
         raise _refuse("the key attestation's nonce must be a short string")
     return KeyAttestation(
         keys,
-        kid,
+        name,
         float(iat),
         float(exp) if exp is not None else None,
         nonce,

@@ -785,3 +785,29 @@ def test_oid4vci_wallet_refuses_signed_metadata_it_cannot_trust(signing: World) 
     """Signed metadata answered to a wallet that asked for JSON and trusts no signer."""
     refusal = _resolve(signing, _served(_signed(signing)))
     assert refusal.code == "invalid_issuer_metadata"
+
+
+def test_oid4vci_key_attestations_by_certificate_chain_refused() -> None:
+    """An attestation whose x5c reaches another root, or whose leaf did not sign it."""
+    root, provider, chain = _pki("wallet-provider.example")
+    policy = KeyAttestationPolicy({}, trust_anchors=(root,))
+    for world in live_world(key_attestations=policy):
+        cases = {
+            "another-root": (STRANGE_LEAF, STRANGE_X5C),
+            "leaf-did-not-sign": (ROGUE, chain),
+            "kid-without-chain": (provider, None),
+        }
+        for label, (signer, x5c_value) in cases.items():
+            header = {"x5c": x5c_value} if x5c_value is not None else {"kid": "wallet-provider-1"}
+
+            def make(key: PrivateKey, c_nonce: str, s: Any = signer, h: Any = header) -> str:
+                return _attestation([key.public_key], signer=s, header=h)
+
+            reply = _attested_request(world, make)
+            assert json_of(reply).get("error") == "invalid_proof", label
+            assert reply.status == 400, label
+        good = _attested_request(
+            world,
+            lambda key, n: _attestation([key.public_key], signer=provider, header={"x5c": chain}),
+        )
+        assert good.status == 200, good.body  # the same request with a trusted chain is issued

@@ -12,7 +12,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from oid4vci_world import World, access_token, json_of, json_post, live_world, nonce
+from oid4vci_world import (
+    World,
+    access_token,
+    certified_key,
+    json_of,
+    json_post,
+    live_world,
+    nonce,
+)
+from x509_support import x5c
 
 from credentials.sd_jwt import SdJwt
 from did_methods.keys import KeyType, PrivateKey, jwk_thumbprint
@@ -217,3 +226,23 @@ def test_an_optional_policy_takes_proofs_with_and_without_attestations() -> None
         reply = json_post(world, "/credential", body, token)
         assert reply.status == 200, reply.body
         assert len(json_of(reply)["credentials"]) == 2
+
+
+def test_key_attestations_signed_with_a_certificate_chain() -> None:
+    """HAIP's form: the Wallet Provider signs with a certified key, the chain in x5c."""
+    root, provider_key, chain = certified_key("wallet-provider.example")
+    policy = KeyAttestationPolicy({}, key_storage=("iso_18045_high",), trust_anchors=(root,))
+    provider = KeyAttestationSigner(
+        provider_key, key_storage=("iso_18045_high",), x5c=tuple(x5c(*chain))
+    )
+    for world in live_world(key_attestations=policy):
+        offer = world.service.offer(
+            ["WorkPermit.sd_jwt"], claims={"WorkPermit": world.claims()}, tx_code=False
+        )
+        result = world.client(key_attester=provider).receive(offer.uri, batch=2)
+        assert len(result.stored) == 2 and len(_bound_keys(result.stored)) == 2
+        offer = world.service.offer(
+            ["WorkPermit.sd_jwt"], claims={"WorkPermit": world.claims()}, tx_code=False
+        )
+        client = world.client(key_attester=provider, proof_type="attestation")
+        assert len(client.receive(offer.uri).stored) == 1
