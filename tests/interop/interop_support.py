@@ -272,7 +272,8 @@ def our_services(folder: Path, *, x509_dns: str | None = None) -> Iterator[OurSe
 
     With ``x509_dns`` (a name that resolves to 127.0.0.1, such as ``localhost``) the
     verifier's public URL uses that name and it has an ``x509_san_dns:`` client too
-    (``"client": "x509"``), with a self-signed certificate for the name.
+    (``"client": "x509"``), with a self-signed certificate for the name, and an
+    ``x509_hash:`` client with the same certificate (``"client": "x509_hash"``).
     """
     from _live_server import bind_free_socket, serve_asgi
 
@@ -332,6 +333,12 @@ def our_services(folder: Path, *, x509_dns: str | None = None) -> Iterator[OurSe
         tables["oid4vp"]["clients"]["x509"] = {
             "prefix": "x509_san_dns",
             "dns_name": x509_dns,
+            "key_file": "leaf.jwk",
+            "chain_file": x509_cert.name,
+        }
+        # the same certificate named by its hash (HAIP's x509_hash: prefix)
+        tables["oid4vp"]["clients"]["x509_hash"] = {
+            "prefix": "x509_hash",
             "key_file": "leaf.jwk",
             "chain_file": x509_cert.name,
         }
