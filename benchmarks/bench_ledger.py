@@ -442,8 +442,9 @@ def _setup_inclusion_warm(settings: Settings) -> Pair:
         Side(f"pymerkle `SqliteTree` at {size:,}, warm", loop(reference)),
         notes=(
             f"proofs per second of 64 random entries of a {size:,}-entry SQLite log opened "
-            f"once read-only ({len(sample.hashes)} hashes per proof, its nodes read in one "
-            "statement), against pymerkle's SqliteTree holding the same entries, each leaf "
+            f"once read-only ({len(sample.hashes)} hashes per proof; the log keeps the top "
+            "levels of the tree once read, and reads its other nodes in one statement), "
+            "against pymerkle's SqliteTree holding the same entries, each leaf "
             "proved once on both sides before timing" + quick,
         ),
         cleanup=cleanup,

@@ -157,20 +157,34 @@ def inclusion_proof_nodes(index: int, size: int) -> list[list[NodeID]]:
     _check_size("size", size)
     if index >= size:
         raise TreeSizeError(f"leaf index {index} is not below tree size {size}")
-    # Walk PATH's recursion top-down, then reverse: the RFC lists the sibling
-    # nearest the leaf first.
-    top_down: list[list[NodeID]] = []
-    lo, hi = 0, size
-    while hi - lo > 1:
-        k = split_point(hi - lo)
-        if index < lo + k:
-            top_down.append(_tiles(lo + k, hi))
-            hi = lo + k
-        else:
-            top_down.append([(k.bit_length() - 1, lo // k)])
-            lo = lo + k
-    top_down.reverse()
-    return top_down
+    return _path_nodes(0, index, size)
+
+
+def _path_nodes(level: int, index: int, size: int) -> list[list[NodeID]]:
+    """The inclusion path of the perfect node ``(level, index)`` in the tree of ``size`` leaves.
+
+    PATH's recursion unrolled into bit arithmetic (the decomposition of
+    transparency-dev's ``decompInclProof``), bottom-up: below the level where
+    the node's path leaves the path to the last leaf (``inner`` levels up), every
+    sibling is a perfect node; the sibling at that level holds the last leaf, so
+    it is the range ``[begin, size)`` and may be ragged (several tiles); above it
+    the path runs along the right border, and each level where the node is a
+    right child has its perfect left sibling in the proof. The callers checked
+    that the node lies inside the tree.
+    """
+    inner = (index ^ ((size - 1) >> level)).bit_length()
+    nodes: list[list[NodeID]] = [[(level + j, (index >> j) ^ 1)] for j in range(inner - 1)]
+    if inner:
+        top = level + inner - 1
+        nodes.append(_tiles(((index >> (inner - 1)) ^ 1) << top, size))
+    rest = index >> inner
+    j = level + inner
+    while rest:
+        if rest & 1:
+            nodes.append([(j, rest ^ 1)])
+        rest >>= 1
+        j += 1
+    return nodes
 
 
 def consistency_proof_nodes(size1: int, size2: int) -> list[list[NodeID]]:
@@ -193,25 +207,13 @@ def consistency_proof_nodes(size1: int, size2: int) -> list[list[NodeID]]:
         return []
     if size1 == 0:
         raise TreeSizeError("a consistency proof from the empty tree is meaningless")
-    top_down: list[list[NodeID]] = []
-    m, lo, hi, whole = size1, 0, size2, True
-    while True:
-        n = hi - lo
-        if m == n:
-            # SUBPROOF(m, D[m], b): nothing when this is the old tree itself
-            # (the verifier has its root), else the old subtree's own hash.
-            if not whole:
-                top_down.append(_tiles(lo, hi))
-            break
-        k = split_point(n)
-        if m <= k:
-            top_down.append(_tiles(lo + k, hi))
-            hi = lo + k
-        else:
-            top_down.append([(k.bit_length() - 1, lo // k)])
-            lo, m, whole = lo + k, m - k, False
-    top_down.reverse()
-    return top_down
+    # SUBPROOF unrolled: the old tree's last perfect node, (level, index), then
+    # that node's inclusion path in the new tree. When size1 is a power of two
+    # that node is the old tree itself, whose root the verifier already has.
+    level = (size1 & -size1).bit_length() - 1
+    index = (size1 - 1) >> level
+    path = _path_nodes(level, index, size2)
+    return path if index == 0 else [[(level, index)], *path]
 
 
 def _check_hash(value: bytes, what: str) -> bytes:

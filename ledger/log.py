@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, cast
 from did_methods._wire.dates import system_clock
 from did_methods.errors import InvalidKey, SSIWalletError
 from did_methods.keys import PublicKey
-from ledger._merkle import CompactRange, NodeID, fold, root_nodes
+from ledger._merkle import HASH_SIZE, CompactRange, NodeID, fold, root_nodes
 from ledger.entry import (
     ABSOLUTE_MAX_PAYLOAD,
     DEFAULT_MAX_PAYLOAD,
@@ -79,6 +79,13 @@ BeforeCommit = Callable[[StoreWriter, Sequence[Entry]], None]
 DEFAULT_MAX_CLOCK_SKEW_MS = 10 * 60 * 1000
 
 _LEAF_PREFIX = b"\x00"
+#: How many levels at the top of the tree a :class:`Log` keeps in memory once read:
+#: the frozen subtree roots every proof shares (at most ``2**12`` nodes for the
+#: tree of any size; below them a proof's nodes differ from one leaf to the next).
+_FROZEN_LEVELS = 11
+#: A bound on the kept nodes: as the log grows the kept levels move up, and the
+#: memory is dropped and refilled when it passes this (about 1 MB).
+_FROZEN_MAX = 1 << 13
 _MAX_BATCH = 100_000
 _MAX_INDEX = 2**63 - 1
 
@@ -180,6 +187,12 @@ class Log:
         # another appender has written since).
         self._newest = 0
         self._newest_at = 0
+        # Node hashes of perfect subtrees at the top of the tree, read once. A
+        # perfect subtree's hash never changes once committed (the log only
+        # appends), so a node read from the store stays true for every later size.
+        self._frozen: dict[NodeID, bytes] = {}
+        # The tree size whose border (the tail's perfect subtrees) was last kept.
+        self._border_at = -1
 
     # -- properties ------------------------------------------------------------------
 
@@ -420,13 +433,49 @@ class Log:
 
     # -- the tree --------------------------------------------------------------------
 
-    def _read_nodes(self, ids: Sequence[NodeID]) -> list[bytes]:
-        got = self._store.read_nodes(ids)
-        if len(got) != len(ids) or None in got:
-            for node, value in zip(ids, got, strict=True):
+    def _read_nodes(self, ids: Sequence[NodeID], floor: int = 0) -> list[bytes]:
+        """The stored hashes of ``ids``; those of levels ``>= floor`` are kept once read."""
+        frozen = self._frozen
+        kept = list(map(frozen.get, ids))
+        if None not in kept:
+            return cast("list[bytes]", kept)
+        wanted = [node for node, value in zip(ids, kept, strict=True) if value is None]
+        got = self._store.read_nodes(wanted)
+        if len(got) != len(wanted) or None in got:
+            for node, value in zip(wanted, got, strict=True):
                 if value is None:
                     raise IntegrityError(f"Merkle node {node} is missing from the store")
-        return cast("list[bytes]", got)
+        if len(frozen) >= _FROZEN_MAX:
+            frozen.clear()
+        for node, value in zip(wanted, got, strict=True):
+            # only well-formed hashes: a bad one must fail every proof that reads it
+            if node[0] >= floor and isinstance(value, bytes) and len(value) == HASH_SIZE:
+                frozen[node] = value
+        if len(wanted) == len(ids):
+            return cast("list[bytes]", got)
+        fresh = iter(got)
+        return [value if value is not None else next(fresh) for value in kept]  # type: ignore[misc]
+
+    def _tail(self) -> Tail:
+        """The committed tail; its border nodes join the kept ones when the size moved.
+
+        The border is the tree's right edge as perfect subtrees (what the root
+        folds): every proof in the current tree that crosses the edge folds some
+        of them, so they need no read.
+        """
+        tail = self._store.tail()
+        if tail.size != self._border_at:
+            frozen = self._frozen
+            if len(frozen) >= _FROZEN_MAX:
+                frozen.clear()
+            frozen.update(zip(root_nodes(tail.size), tail.border, strict=True))
+            self._border_at = tail.size
+        return tail
+
+    def _reader(self, size: int) -> Callable[[Sequence[NodeID]], list[bytes]]:
+        """A node reader for proofs in the tree of ``size``, keeping its top levels."""
+        floor = max(1, size.bit_length() - _FROZEN_LEVELS)
+        return lambda ids: self._read_nodes(ids, floor)
 
     def root(self, size: int | None = None) -> bytes:
         """The RFC 9162 root hash of the first ``size`` entries (default: all).
@@ -435,14 +484,14 @@ class Log:
         O(log n) stored nodes. Raises :class:`~ledger.errors.TreeSizeError`
         for a size beyond the log.
         """
-        tail = self._store.tail()
+        tail = self._tail()
         if size is None or size == tail.size:
             return CompactRange.from_hashes(tail.size, tail.border).root()
         _check_size(size, tail.size)
         ids = root_nodes(size)
         if not ids:
             return CompactRange.empty().root()
-        return fold(self._read_nodes(ids))
+        return fold(self._reader(size)(ids))
 
     def prove_inclusion(self, index: int, size: int | None = None) -> InclusionProof:
         """The inclusion proof of entry ``index`` in the tree of ``size`` entries (default: all).
@@ -452,10 +501,10 @@ class Log:
         :attr:`size`, and :class:`~ledger.errors.IntegrityError` for a
         missing node.
         """
-        current = self.size
+        current = self._tail().size
         tree_size = current if size is None else size
         _check_size(tree_size, current)
-        return prove_inclusion(index, tree_size, self._read_nodes)
+        return prove_inclusion(index, tree_size, self._reader(tree_size))
 
     def prove_consistency(self, size1: int, size2: int | None = None) -> ConsistencyProof:
         """The consistency proof from the tree of ``size1`` entries to ``size2`` (default: all).
@@ -463,10 +512,10 @@ class Log:
         Raises :class:`~ledger.errors.TreeSizeError` unless
         ``0 < size1 <= size2 <=`` :attr:`size` (or both are equal).
         """
-        current = self.size
+        current = self._tail().size
         tree_size = current if size2 is None else size2
         _check_size(tree_size, current)
-        return prove_consistency(size1, tree_size, self._read_nodes)
+        return prove_consistency(size1, tree_size, self._reader(tree_size))
 
     # -- checkpoints -----------------------------------------------------------------
 

@@ -19,6 +19,8 @@ import hmac
 import struct
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from did_methods._wire.b64 import b64_decode, b64_encode
@@ -60,6 +62,8 @@ _CONSISTENCY = "consistency_invalid"
 _BIN_INCLUSION = 0x01
 _BIN_CONSISTENCY = 0x02
 _HEADER = struct.Struct(">BQQB")  # kind, two u64 numbers, hash count
+_BYTES = frozenset({bytes})
+_HASH_LENGTH = frozenset({HASH_SIZE})
 
 
 def _is_int(value: object) -> bool:
@@ -74,14 +78,21 @@ def _check_number(code: str, name: str, value: object) -> None:
         raise ProofError(code, f"{name} must be between 0 and 2**63 - 1")
 
 
+def _all_hashes(values: Sequence[object]) -> bool:
+    """True when every value is ``bytes`` of :data:`HASH_SIZE` (a fast test in C calls;
+    False for a ``bytes`` subclass too, which the callers then check one by one)."""
+    return set(map(type, values)) <= _BYTES and set(map(len, values)) <= _HASH_LENGTH  # type: ignore[arg-type]
+
+
 def _check_hashes(code: str, hashes: object) -> None:
     if not isinstance(hashes, tuple):
         raise ProofError(code, "proof hashes must be a tuple of bytes")
     if len(hashes) > MAX_PROOF_HASHES:
         raise ProofError(code, f"proof has {len(hashes)} hashes, more than {MAX_PROOF_HASHES}")
-    for i, h in enumerate(hashes):
-        if not isinstance(h, bytes) or len(h) != HASH_SIZE:
-            raise ProofError(code, f"proof hash {i} is not {HASH_SIZE} bytes")
+    if not _all_hashes(hashes):
+        for i, h in enumerate(hashes):
+            if not isinstance(h, bytes) or len(h) != HASH_SIZE:
+                raise ProofError(code, f"proof hash {i} is not {HASH_SIZE} bytes")
 
 
 def _check_hash(code: str, name: str, value: object) -> bytes:
@@ -424,20 +435,30 @@ def consistency_prefix_root(proof: ConsistencyProof, root2: bytes) -> bytes | No
 
 
 def _read(read_nodes: ReadNodes, groups: list[list[NodeID]], code: str) -> tuple[bytes, ...]:
-    wanted = [node for group in groups for node in group]
+    wanted = list(chain.from_iterable(groups))
     got = list(read_nodes(wanted))
     if len(got) != len(wanted):
         raise ProofError(code, f"store returned {len(got)} hashes for {len(wanted)} nodes")
-    for h in got:
-        _check_hash(code, "stored node hash", h)
+    if not _all_hashes(got):
+        for h in got:
+            _check_hash(code, "stored node hash", h)
+    if len(got) == len(groups):
+        # Every group is one stored node: its hash is the proof's hash as it is.
+        return tuple(got)
     out: list[bytes] = []
     pos = 0
     for group in groups:
         end = pos + len(group)
-        # Most groups are one stored node: its hash is the proof's hash as it is.
-        out.append(got[pos] if end - pos == 1 else fold(got[pos:end]))
+        out.append(got[pos] if end - pos == 1 else _fold(tuple(got[pos:end])))
         pos = end
     return tuple(out)
+
+
+@lru_cache(maxsize=64)
+def _fold(hashes: tuple[bytes, ...]) -> bytes:
+    # The group that is not one stored node is the tree's ragged right edge: every
+    # proof of a leaf on the same side of it folds the same hashes.
+    return fold(hashes)
 
 
 def prove_inclusion(index: int, size: int, read_nodes: ReadNodes) -> InclusionProof:
