@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("uvicorn")
 
-sys.path[:0] = [str(Path(__file__).parents[1] / "oid4vci")]
+sys.path[:0] = [str(Path(__file__).parents[1] / d) for d in ("oid4vci", "attacks")]
 
 from oid4vci_world import (  # noqa: E402
     SocketTransport,
@@ -37,6 +39,7 @@ from oid4vci_world import (  # noqa: E402
     proof,
     refused,
 )
+from test_attacks_oid4vc import _json_values, _typed  # noqa: E402
 from x509_support import x5c  # noqa: E402
 
 from credentials.jwe import encrypt_compact  # noqa: E402
@@ -50,8 +53,14 @@ from ssi_wallet.oid4vci import (  # noqa: E402
     KeyAttestationPolicy,
     RequestDecryption,
 )
-from ssi_wallet.oid4vci.proofs import make_di_vp_proof, make_jwt_proof  # noqa: E402
-from ssi_wallet.oid4vci.signed_metadata import MetadataSigner  # noqa: E402
+from ssi_wallet.oid4vci.attestation import verify_key_attestation  # noqa: E402
+from ssi_wallet.oid4vci.encryption import choose_request_key, read_response_encryption  # noqa: E402
+from ssi_wallet.oid4vci.proofs import (  # noqa: E402
+    make_di_vp_proof,
+    make_jwt_proof,
+    verify_di_vp_proof,
+)
+from ssi_wallet.oid4vci.signed_metadata import MetadataSigner, verify_signed_metadata  # noqa: E402
 
 SEALED_KEY = PrivateKey.generate(KeyType.P256)
 
@@ -811,3 +820,81 @@ def test_oid4vci_key_attestations_by_certificate_chain_refused() -> None:
             lambda key, n: _attestation([key.public_key], signer=provider, header={"x5c": chain}),
         )
         assert good.status == 200, good.body  # the same request with a trusted chain is issued
+
+
+# -- property tests: every new parser answers, or refuses with a typed error and a code -------
+
+_VALUES = _json_values
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_property_encryption_parameters_with_one_member_replaced(data: Any) -> None:
+    good = {"jwk": _jwk(kid="k1"), "enc": "A128GCM"}
+    part = data.draw(st.sampled_from(["top", "jwk"]))
+    target = good if part == "top" else good["jwk"]
+    member = data.draw(st.sampled_from([*target, "zip", "d", "alg", "kid", "crv"]))
+    target[member] = data.draw(_VALUES)
+    _typed(lambda: read_response_encryption(good))
+    _typed(
+        lambda: choose_request_key(
+            {"jwks": {"keys": [good["jwk"]]}, "enc_values_supported": [good.get("enc")]}
+        )
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_property_key_attestations_and_di_vp_with_one_member_replaced(data: Any) -> None:
+    key = PrivateKey.generate(KeyType.P256)
+    at = int(_now().timestamp())
+    header = {"typ": "key-attestation+jwt", "kid": "wallet-provider-1"}
+    claims: dict[str, Any] = {
+        "iat": at,
+        "exp": at + 60,
+        "attested_keys": [key.public_key.to_jwk()],
+        "key_storage": ["iso_18045_high"],
+        "user_authentication": ["iso_18045_moderate"],
+        "nonce": "n",
+    }
+    part = data.draw(st.sampled_from(["header", "claims", "vp", "proof"]))
+    value = data.draw(_VALUES)
+    if part in ("header", "claims"):
+        target = header if part == "header" else claims
+        target[data.draw(st.sampled_from([*target, "x5c", "jwk", "crit"]))] = value
+        token = sign_compact(header, dumps(claims), ATTESTER)
+        _typed(
+            lambda: verify_key_attestation(
+                token, POLICY, now=_now(), algorithms=("ES256",), in_jwt_proof=True
+            )
+        )
+        return
+    presentation = make_di_vp_proof(key, audience="https://issuer.example", nonce="n", now=_now())
+    target = presentation if part == "vp" else presentation["proof"]
+    target[data.draw(st.sampled_from([*target, "verifiableCredential"]))] = value
+    _typed(lambda: verify_di_vp_proof(presentation, audience="https://issuer.example", now=_now()))
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_property_signed_metadata_with_one_claim_replaced(data: Any) -> None:
+    at = int(_now().timestamp())
+    identifier = "https://issuer.example"
+    claims: dict[str, Any] = {
+        "credential_issuer": identifier,
+        "credential_endpoint": identifier + "/credential",
+        "credential_configurations_supported": {"a": {"format": "dc+sd-jwt"}},
+        "sub": identifier,
+        "iat": at,
+        "exp": at + 60,
+    }
+    header: dict[str, Any] = {"typ": "openidvci-issuer-metadata+jwt"}
+    target = data.draw(st.sampled_from([header, claims]))
+    target[data.draw(st.sampled_from([*target, "x5c", "kid", "crit"]))] = data.draw(_VALUES)
+    token = sign_compact(header, dumps(claims), META_KEY)
+    _typed(
+        lambda: verify_signed_metadata(
+            token, identifier, now=_now(), pinned=META_KEY.public_key, trust_anchors=(ROOT,)
+        )
+    )
+    _typed(lambda: verify_signed_metadata(token, identifier, now=_now(), trust_anchors=(ROOT,)))
