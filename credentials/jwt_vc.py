@@ -59,6 +59,7 @@ from did_methods._wire.dates import instant, is_numeric_date
 from did_methods.did import DIDURL
 from did_methods.errors import InvalidDID, ParseError, SSIWalletError, VerificationError
 from did_methods.keys import PrivateKey
+from did_methods.methods.self_certifying import names_same_key
 
 __all__ = [
     "CREDENTIALS_V1_CONTEXT",
@@ -516,8 +517,10 @@ def verify_jwt_vp(
     :func:`verify_jwt_vc` (another form: ``credential_format_unsupported``;
     more than 100: ``too_many_credentials``) whose subject is the holder
     (``holder_mismatch``: the credential's ``sub`` must be the DID that signed
-    the presentation). When every check held the result is of kind
-    presentation with ``holder`` and ``credentials`` set. Raises
+    the presentation, or a ``did:key``/``did:jwk`` of the very key that
+    signed it, :func:`~did_methods.methods.self_certifying.names_same_key`).
+    When every check held the result is of kind presentation with ``holder``
+    and ``credentials`` set. Raises
     :class:`JwtVcError` only for a token that is not a compact JWS.
     """
     at = instant(now)
@@ -600,7 +603,7 @@ def _inner(
         first = result.failures[0]
         message = f"jwt_vc_json: {first.message}"
         return Check.failed(name, first.code, message, codes=list(result.codes)), None
-    if result.subject is None or result.subject != holder:
+    if result.subject is None or not names_same_key(result.subject, holder):
         message = "the credential's subject (sub) is not the holder that signed the presentation"
         return Check.failed(name, "holder_mismatch", message), None
     return Check.passed(name, f"jwt_vc_json from {result.issuer}", issuer=result.issuer), result

@@ -21,7 +21,8 @@ from typing import Any
 
 from credentials import schemas
 from credentials.data_integrity import add_proof
-from credentials.jose import issue_vp_jwt
+from credentials.jose import issue_vp_jwt as issue_vc_jose_vp
+from credentials.jwt_vc import decode_jwt_vc, is_jwt_vc, issue_jwt_vp
 from credentials.result import VerificationResult
 from credentials.sd_jwt import SdJwt, present
 from credentials.verify import CredentialFormat, verify_credential
@@ -33,6 +34,7 @@ from did_methods.encoding import b64url_decode
 from did_methods.errors import JSONError, ParseError, PolicyError, VerificationError
 from did_methods.keys import KeyType, PrivateKey, PublicKey, RandBytes
 from did_methods.methods.key import did_key_from_public_key
+from did_methods.methods.self_certifying import self_certifying_key
 from did_methods.resolver import Resolver
 from ssi_wallet._wallet_backup import (
     BackupContent,
@@ -639,9 +641,12 @@ class Holder:
             raw: str | Mapping[str, Any] = full
         elif text is not None:
             fmt = "jwt_vc_json"
-            if verify_now:
-                self._require(self._verify(text, fmt))
             claims = _jwt_payload(text)
+            if is_jwt_vc(claims) == "credential":
+                # a VC Data Model 1.1 JWT: kept as the credential it decodes to
+                claims = self._decoded_jwt_vc(text, claims, verify_now)
+            elif verify_now:
+                self._require(self._verify(text, fmt))
             types = tuple(claims.get("type", ()))
             issuer = _issuer_of(claims)
             raw = text
@@ -669,6 +674,21 @@ class Holder:
             raw,
             _now_text(self._clock()),
         )
+
+    def _decoded_jwt_vc(
+        self, text: str, payload: Mapping[str, Any], verify_now: bool
+    ) -> dict[str, Any]:
+        """The credential a ``jwt_vc_json`` (VC Data Model 1.1 JWT) decodes to; verified first."""
+        if verify_now:
+            result = self._verify(text, "jwt_vc_json")
+            self._require(result)
+            # _require lets a failed status check through; the decoded credential
+            # (signature held) is then the result's unverified_document
+            return dict(result.document or result.unverified_document or {})
+        try:
+            return decode_jwt_vc(payload)
+        except VerificationError as exc:
+            raise ParseError(f"{exc.code}: not stored: {exc.message}") from exc
 
     def _verify(self, credential: str | Mapping[str, Any], fmt: str) -> VerificationResult:
         # pinned: a credential (never a presentation) of the format it looks like
@@ -716,11 +736,10 @@ class Holder:
                 return "it is bound to another holder's key (cnf.jwk is not this wallet's key)"
             return None
         subjects = claims.get("credentialSubject")
-        if fmt == "jwt_vc_json" and subjects is None and isinstance(claims.get("vc"), Mapping):
-            subjects = claims["vc"].get("credentialSubject")
         listed = subjects if isinstance(subjects, list) else [subjects]
         ids = [str(s["id"]) for s in listed if isinstance(s, Mapping) and "id" in s]
-        if ids and did not in ids:
+        # the subject is this wallet's did:key, or a did:key / did:jwk of the key it holds
+        if ids and did not in ids and not any(did_names_key(i, own) for i in ids):
             return f"it is about {safe_text(ids[0], max_chars=120)}, not this wallet's DID"
         return None
 
@@ -878,9 +897,23 @@ class Holder:
             )
         did = did_key_from_public_key(key.public_key)
         vm = f"{did}#{key.public_key.to_multikey()}"
+        if cred.format == "jwt_vc_json" and isinstance(cred.raw, str):
+            subject = _subject_id(cred.claims)
+            bound = did_names_key(subject, key.public_key) if subject is not None else None
+            if bound is not None and is_jwt_vc(_jwt_payload(cred.raw)) == "credential":
+                # OpenID4VP B.1.3.1: a VC Data Model 1.1 presentation JWT, signed
+                # by the subject (sub) the credential names: holder binding
+                return issue_jwt_vp(
+                    [cred.raw],
+                    key,
+                    kid=bound,
+                    nonce=request.nonce,
+                    audience=request.audience,
+                    now=now,
+                )
         if cred.format == "jwt_vc_json":
             assert isinstance(cred.raw, str)
-            return issue_vp_jwt(
+            return issue_vc_jose_vp(
                 None,
                 key,
                 kid=vm,
@@ -958,6 +991,27 @@ def _backup_key(content: BackupContent) -> PrivateKey:
     if did_key_from_public_key(key.public_key) != content.holder:
         raise WalletBackupError("backup_malformed", "the backup's key is not its holder's")
     return key
+
+
+def did_names_key(did: Any, key: PublicKey) -> str | None:
+    """The verification method by which ``did`` names ``key``, or None.
+
+    A ``did:key`` or ``did:jwk`` *is* its key: either of ``key`` names it (as
+    ``did:key:z...#z...`` or ``did:jwk:...#0``). Any other DID, or a DID of
+    another key, gives None; nothing is fetched.
+    """
+    named = self_certifying_key(did)
+    if named is None or named[0].to_multikey() != key.to_multikey():
+        return None
+    return named[1]
+
+
+def _subject_id(claims: Mapping[str, Any]) -> str | None:
+    subject = claims.get("credentialSubject")
+    if isinstance(subject, list) and len(subject) == 1:
+        subject = subject[0]
+    ident = subject.get("id") if isinstance(subject, Mapping) else None
+    return ident if isinstance(ident, str) else None
 
 
 def _issuer_of(document: Mapping[str, Any]) -> str:

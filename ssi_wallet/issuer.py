@@ -32,6 +32,7 @@ from credentials.data_integrity import (
 )
 from credentials.jcs import canonicalize
 from credentials.jose import issue_vc_jwt
+from credentials.jwt_vc import CREDENTIALS_V1_CONTEXT, issue_jwt_vc
 from credentials.model import Credential
 from credentials.sd_jwt import issue_sd_jwt
 from credentials.status_list import (
@@ -71,7 +72,7 @@ __all__ = [
 ]
 
 #: Formats :meth:`Issuer.issue` produces.
-CredentialFormat = Literal["sd-jwt", "di-eddsa", "di-ecdsa", "vc-jwt"]
+CredentialFormat = Literal["sd-jwt", "di-eddsa", "di-ecdsa", "vc-jwt", "jwt_vc_json"]
 
 #: The Data Integrity cryptosuites each ``di-*`` format secures with, the default first.
 SUITES_OF_FORMAT: Final[Mapping[str, tuple[str, ...]]] = {
@@ -80,6 +81,23 @@ SUITES_OF_FORMAT: Final[Mapping[str, tuple[str, ...]]] = {
 }
 
 _VC_V2 = "https://www.w3.org/ns/credentials/v2"
+
+
+def _data_model_1_1(credential: Mapping[str, Any]) -> dict[str, Any]:
+    """The statements of a credential we built, in the VC Data Model 1.1 shape.
+
+    What ``jwt_vc_json`` (OpenID4VCI 1.0 A.1.1) carries: the 1.1 base context,
+    ``issuanceDate``/``expirationDate`` for ``validFrom``/``validUntil``; type,
+    issuer, subject, schema and status entries as they are.
+    """
+    out = {k: v for k, v in credential.items() if k not in ("validFrom", "validUntil")}
+    out["@context"] = [CREDENTIALS_V1_CONTEXT, *credential["@context"][1:]]
+    out["issuanceDate"] = credential["validFrom"]
+    if "validUntil" in credential:
+        out["expirationDate"] = credential["validUntil"]
+    return out
+
+
 _PURPOSES = ("revocation", "suspension")
 _LIST_TTL = timedelta(minutes=5)
 _LIST_VALIDITY = timedelta(days=1)
@@ -565,7 +583,10 @@ class Issuer:
         violation). ``valid_until`` defaults to the end of ``expiryDate``.
         For SD-JWT VC, the personal claims are selectively disclosable and the
         credential is bound to ``holder_key`` (default: the key of a
-        ``did:key`` subject). With ``with_status`` it gets the next free
+        ``did:key`` subject). ``format`` ``vc-jwt`` is a VC Data Model 2.0
+        VC-JOSE ``vc+jwt``; ``jwt_vc_json`` the VC Data Model 1.1 JWT that
+        OpenID4VCI names so (:mod:`credentials.jwt_vc`: ``sub`` is the subject,
+        ``nbf``/``exp`` the validity period). With ``with_status`` it gets the next free
         index of the current status list set (a new set is started when it
         is full).
         """
@@ -656,6 +677,10 @@ class Issuer:
         secured: str | dict[str, Any]
         if format == "sd-jwt":
             secured = self._issue_sd_jwt(type_name, credential, holder_key, start, valid_until, ref)
+        elif format == "jwt_vc_json":
+            secured = issue_jwt_vc(
+                _data_model_1_1(credential), self._key, kid=self.verification_method, now=now
+            )
         else:
             secured = self._secure(credential, format, now)
         if ref is None:

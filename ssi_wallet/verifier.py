@@ -52,6 +52,7 @@ from did_methods._wire.dates import Clock, system_clock
 from did_methods._wire.renamed import warn_renamed
 from did_methods.http import Fetcher
 from did_methods.keys import RandBytes
+from did_methods.methods.self_certifying import names_same_key
 from did_methods.resolver import Resolver
 from ssi_wallet import _messages
 from ssi_wallet.dcql import CredentialQuery
@@ -522,7 +523,7 @@ def _check_type(
                 {"presented": list(credential.types), "type_name": wanted[-1] if wanted else None},
             )
         type_name = wanted[-1]
-        if result.holder is None or credential.subject != result.holder:
+        if result.holder is None or not names_same_key(credential.subject, result.holder):
             message = "the credential is bound to another holder"
             return Finding("holder_mismatch", False, message, qid)
     if type_name is None:

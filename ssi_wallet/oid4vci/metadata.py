@@ -187,7 +187,7 @@ def configurations_for(
 ) -> dict[str, CredentialConfiguration]:
     """Every configuration an issuer with a ``key_type`` key offers for ``types``.
 
-    SD-JWT VC and ``vc+jwt`` (``jwt_vc_json``) for any signing key; Data
+    SD-JWT VC and ``jwt_vc_json`` (a VC Data Model 1.1 JWT) for any signing key; Data
     Integrity (``ldp_vc``: ``eddsa-jcs-2022`` for Ed25519, ``ecdsa-jcs-2019``
     for P-256/P-384).
     """
@@ -204,7 +204,8 @@ def configurations_for(
                 else:
                     continue
             else:
-                issuer_format = "sd-jwt" if fmt == "dc+sd-jwt" else "vc-jwt"
+                # jwt_vc_json is the VC Data Model 1.1 JWT of OpenID4VCI A.1.1
+                issuer_format = "sd-jwt" if fmt == "dc+sd-jwt" else "jwt_vc_json"
                 alg = jws_alg
             cid = f"{type_name}.{_SUFFIX[fmt]}"
             out[cid] = CredentialConfiguration(cid, type_name, fmt, issuer_format, alg)

@@ -107,6 +107,20 @@ class KeyProof:
 
         return did_key_from_public_key(self.key)
 
+    def subject_for(self, credential_format: str) -> str:
+        """The DID a credential of ``credential_format`` names as its subject.
+
+        The ``kid``'s DID when the proof named one; otherwise a DID *of* the
+        key: for ``jwt_vc_json`` its ``did:jwk`` (the JWK the proof carried,
+        the DID a VC Data Model 1.1 wallet then signs its presentation JWT
+        with), for the other formats its ``did:key`` (:attr:`holder_did`).
+        """
+        if self.kid is None and credential_format == "jwt_vc_json":
+            from did_methods.methods.jwk import did_jwk_from_jwk
+
+            return did_jwk_from_jwk(self.key)
+        return self.holder_did
+
 
 def _refuse(message: str) -> OID4VCIError:
     return OID4VCIError("invalid_proof", message)

@@ -939,12 +939,12 @@ class CredentialIssuer:
                     "case_id": token["case_id"],
                     "configuration_id": config.id,
                     "keys": [p.key.to_jwk() for p in proofs],
-                    "dids": [p.holder_did for p in proofs],
+                    "dids": [p.subject_for(config.format) for p in proofs],
                 },
                 expires_at=now + self.case_ttl,
             )
             return _sealed(self._pending(transaction_id), seal)
-        holders = [(p.holder_did, p.key) for p in proofs]
+        holders = [(p.subject_for(config.format), p.key) for p in proofs]
         return _sealed(self._issue(config, claims, token["case_id"], holders), seal)
 
     def _pending(self, transaction_id: str) -> Reply:

@@ -37,7 +37,7 @@ from did_methods._wire.json import loads
 from did_methods.errors import SSIWalletError
 from did_methods.http import HttpFetcher, HttpResponse
 from did_methods.keys import KeyType, PrivateKey, PublicKey
-from ssi_wallet.holder import Holder, StoredCredential
+from ssi_wallet.holder import Holder, StoredCredential, did_names_key
 from ssi_wallet.oid4vci.attestation import KeyAttester
 from ssi_wallet.oid4vci.encryption import (
     ENCRYPTION_ALG,
@@ -969,7 +969,8 @@ def _match_keys(values: Sequence[Any], keys: Sequence[PrivateKey]) -> list[Priva
     """Which of our keys each issued credential is bound to (issuers may reorder or drop some).
 
     An SD-JWT VC names its key in ``cnf.jwk``; a W3C credential by its subject's
-    ``did:key``. A credential bound to none of our keys is refused.
+    ``did:key`` or ``did:jwk`` (a VC Data Model 1.1 JWT by its ``sub``). A
+    credential bound to none of our keys is refused.
     """
     from credentials.sd_jwt import SdJwt
     from did_methods.methods.key import did_key_from_public_key
@@ -990,8 +991,16 @@ def _match_keys(values: Sequence[Any], keys: Sequence[PrivateKey]) -> list[Priva
             else:
                 document = value if isinstance(value, dict) else _jwt_claims(value)
                 subject = document.get("credentialSubject", {})
+                if isinstance(document.get("vc"), dict):
+                    # a VC Data Model 1.1 JWT (jwt_vc_json): its sub names the subject
+                    inner = document["vc"].get("credentialSubject")
+                    shown = inner.get("id") if isinstance(inner, dict) else None
+                    subject = {"id": document.get("sub", shown)}
                 if isinstance(subject, dict):
-                    key = by_did.get(str(subject.get("id", "")))
+                    named = subject.get("id")
+                    key = by_did.get(str(named)) or next(
+                        (k for k in keys if did_names_key(named, k.public_key)), None
+                    )
         except SSIWalletError as exc:
             raise IssuerResponseError("invalid_response", f"an issued credential: {exc}") from exc
         if key is None:

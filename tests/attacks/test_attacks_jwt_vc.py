@@ -30,6 +30,7 @@ from credentials.verify import verify, verify_credential, verify_presentation
 from did_methods.keys import KeyType, PrivateKey
 from did_methods.methods.jwk import did_jwk_from_jwk
 from did_methods.methods.key import did_key_from_public_key
+from did_methods.methods.self_certifying import names_same_key
 from did_methods.resolver import Resolver
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -354,3 +355,19 @@ def test_detection_tells_the_vc_data_model_1_1_jwt_from_vc_jose() -> None:
         credential_type=None,
         now=NOW,
     ).codes == ("not_a_presentation",)
+
+
+def test_holder_binding_compares_the_key_not_the_spelling_of_its_did_jwk() -> None:
+    """One key, two did:jwk strings (JWK members in another order), as two implementations
+    write them: still the same holder. A did:web holder never matches a did:jwk subject."""
+    jwk = HOLDER_KEY.public_key.to_jwk()
+    respelled = "did:jwk:" + b64e(json.dumps(dict(reversed(list(jwk.items())))).encode())
+    assert respelled != HOLDER
+    token = _vp(kid=f"{respelled}#0")
+    result = verify_jwt_vp(
+        token, RESOLVER, nonce="n-1", audience="x509_san_dns:verifier.example", now=NOW
+    )
+    assert result.ok, result.codes
+    assert result.holder == respelled and result.credentials[0].subject == HOLDER
+    assert not names_same_key("did:web:holder.example", HOLDER)
+    assert not names_same_key(HOLDER + "#0", HOLDER + "#0x")

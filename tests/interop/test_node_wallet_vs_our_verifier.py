@@ -119,12 +119,6 @@ def test_node_wallet_refuses_our_request_object_when_tampered(
     assert services.result(made)["status"] == "pending"  # nothing was posted
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the Node wallet presents jwt_vc_json as a VC Data Model 1.1 VP JWT (typ JWT, vp "
-    "claim), as OpenID4VP 1.0 Appendix B.1.3.1 describes; our verifier judges it 'not the format "
-    "asked for' (it expects a VC DM 2.0 vp+jwt) (docs/interop.md)",
-)
 def test_our_verifier_accepts_a_jwt_vc_json_presentation_from_the_node_wallet(
     harness: Path, world: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -140,7 +134,8 @@ def test_our_verifier_accepts_a_jwt_vc_json_presentation_from_the_node_wallet(
     answer = _present(harness, only_jwt, made["authorization_request"])
     assert answer.ok, answer.output
     assert [a["format"] for a in answer.output["answered"]] == ["jwt_vc_json"]
-    assert services.result(made)["ok"] is True
+    result = services.result(made)
+    assert result["ok"] is True, result
 
 
 @pytest.fixture(scope="module")

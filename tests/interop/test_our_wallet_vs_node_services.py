@@ -22,7 +22,9 @@ from typing import Any
 import pytest
 from interop_support import NodeService, self_signed_certificate
 
+from credentials.jws import CompactJWS
 from credentials.sd_jwt import SdJwt
+from did_methods.encoding import b64url_decode
 from did_methods.keys import PublicKey
 
 PASSPHRASE = "correct horse battery staple, for the interop tests"
@@ -120,21 +122,39 @@ def test_our_wallet_sends_the_node_issuer_a_wrong_tx_code(
     assert wallet.run("list").stdout.strip() == ""  # nothing was stored
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the Node issuer's jwt_vc_json is a VC Data Model 1.1 JWT (vc claim, sub = did:jwk), "
-    "as OpenID4VCI 1.0 Appendix A.1.1 describes; our wallet looks for credentialSubject.id as a "
-    "did:key at the top level (VC DM 2.0) and refuses it: 'bound to none of our keys' "
-    "(docs/interop.md)",
-)
-def test_our_wallet_receives_a_jwt_vc_json_from_the_node_issuer(
+def test_our_wallet_receives_a_jwt_vc_json_from_the_node_issuer_and_presents_it(
     node_service: Any, wallet: Wallet
 ) -> None:
+    """The Node issuer's jwt_vc_json is a VC Data Model 1.1 JWT (vc claim, sub = the did:jwk
+    of our key proof's key; OpenID4VCI 1.0 A.1.1): our wallet stores it, bound to that key,
+    and answers the Node verifier's jwt_vc_json query with a VC DM 1.1 presentation JWT
+    signed by that same did:jwk (OpenID4VP 1.0 B.1.3.1), which the verifier accepts."""
     issuer = node_service(
         "issuer.mjs", "--tx-code", TX_CODE, "--configurations", "ResidencePermitJwtVcJson",
     )  # fmt: skip
     done = wallet.receive(issuer.ready["offer_uri"])
     assert done.returncode == 0, done.stderr
+    issued = issuer.next_event("issued")
+    token = issued["credentials"][0]
+    claims = CompactJWS.parse(token).payload
+    assert "vc" in claims and claims["sub"].startswith("did:jwk:")
+    assert PublicKey.from_jwk(json.loads(b64url_decode(claims["sub"][8:]))) == PublicKey.from_jwk(
+        issued["holder_jwks"][0]
+    )
+    listed = wallet.run("list")
+    assert listed.returncode == 0, listed.stderr
+    assert "ResidencePermit" in listed.stdout and issuer.ready["issuer_did"] in listed.stdout
+    verifier = node_service(
+        "verifier.mjs", "--trust-issuer", issuer.ready["issuer_did"], "--format", "jwt_vc_json",
+        "--type", "ResidencePermit", "--claims", "given_name,family_name",
+        "--request-aud", SELF_ISSUED,
+    )  # fmt: skip
+    answered = wallet.present(verifier.ready["request_uri_link"])
+    assert answered.returncode == 0, answered.stderr
+    decision = verifier.next_event("response")
+    assert decision["accepted"] is True, decision
+    assert decision["claims"][0]["given_name"] == "Amina"
+    assert decision["claims"][0]["id"] == claims["sub"]
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,8 @@ from oid4vci_world import (
 )
 
 from credentials._jws import dumps, sign_compact
+from credentials.jws import CompactJWS
+from credentials.jwt_vc import CREDENTIALS_V1_CONTEXT as V1
 from credentials.sd_jwt import SdJwt
 from did_methods.keys import KeyType, PrivateKey, jwk_thumbprint
 from ssi_wallet import Holder, Verifier, policies
@@ -150,6 +152,59 @@ def test_batch_in_a_w3c_format_uses_distinct_subject_dids(world: World) -> None:
     result = world.client().receive(offer.uri, tx_code=offer.tx_code, batch=2)
     subjects = {c.claims["credentialSubject"]["id"] for c in result.stored}
     assert len(subjects) == 2
+
+
+def test_jwt_vc_json_is_a_vc_data_model_1_1_jwt_bound_by_sub_and_presented(
+    world: World,
+) -> None:
+    """OpenID4VCI 1.0 A.1.1: a jwt_vc_json configuration (credential_definition.type in the
+    metadata) issues a VC Data Model 1.1 JWT whose sub is the did:jwk of the proved key; the
+    wallet keeps it as the credential it decodes to, and presents it to a verifier as a
+    VC DM 1.1 presentation JWT signed by that did:jwk, which the verifier's policy accepts."""
+    config = world.service.issuer_metadata()["credential_configurations_supported"][
+        "WorkPermit.jwt_vc_json"
+    ]
+    assert config["format"] == "jwt_vc_json"
+    assert config["credential_definition"] == {"type": ["VerifiableCredential", "WorkPermit"]}
+    offer = world.service.offer(["WorkPermit.jwt_vc_json"], claims={"WorkPermit": world.claims()})
+    stored = world.client().receive(offer.uri, tx_code=offer.tx_code).stored[0]
+    assert isinstance(stored.raw, str)
+    token = CompactJWS.parse(stored.raw)
+    assert token.header["typ"] == "JWT"
+    claims = token.payload
+    assert claims["iss"] == world.ministry.did and claims["vc"]["@context"][0] == V1
+    assert claims["sub"].startswith("did:jwk:") and isinstance(claims["nbf"], int)
+    assert "issuer" not in claims["vc"] and "issuanceDate" not in claims["vc"]
+    # the decoded credential is what the wallet matches DCQL queries against
+    assert stored.format == "jwt_vc_json" and stored.types == ("VerifiableCredential", "WorkPermit")
+    assert stored.claims["credentialSubject"]["id"] == claims["sub"]
+    assert stored.claims["issuer"] == world.ministry.did
+    verifier = Verifier(
+        world.ledger, audience="did:web:employer.example", status_fetcher=world.ministry.board
+    )
+    request = verifier.request(policies.right_to_work(sector="Q86"), formats=["jwt_vc_json"])
+    for other in world.wallet.credentials():
+        if other.id != stored.id:
+            world.wallet.delete(other.id)
+    answer = world.wallet.answer(request, consent=lambda _: True)
+    (vp_text,) = answer.vp_token["work_jwt"]
+    vp = CompactJWS.parse(vp_text)
+    assert vp.payload["iss"] == claims["sub"] and vp.header["kid"] == claims["sub"] + "#0"
+    assert vp.payload["aud"] == "did:web:employer.example"
+    assert vp.payload["vp"]["verifiableCredential"] == [stored.raw]
+    report = verifier.check(answer, request)
+    assert report.ok, report.explain()
+    # revoked by the issuer: the status list (in the credential's credentialStatus) says so
+    entry = stored.claims["credentialStatus"][0]
+    assert entry["statusListCredential"].endswith("/revocation")  # list set 0
+    world.ministry.revoke(int(entry["statusListIndex"]))
+    fresh = Verifier(  # a verifier with no cached copy of the list
+        world.ledger, audience="did:web:employer.example", status_fetcher=world.ministry.board
+    )
+    second = fresh.request(policies.right_to_work(sector="Q86"), formats=["jwt_vc_json"])
+    refused = fresh.check(world.wallet.answer(second, consent=lambda _: True), second)
+    assert not refused.ok
+    assert "revoked" in [f.code for f in refused.findings], refused.explain()
 
 
 def test_deferred_issuance(world: World) -> None:

@@ -11,6 +11,7 @@ import pytest
 from oid4vp_http import PKI, RecordingTransport, Service, VerifierPKI, verifier_service
 from oid4vp_world import World
 
+from credentials.jws import CompactJWS
 from did_methods.encoding import b64url_decode, b64url_encode
 from did_methods.resolver import Resolver
 from ssi_wallet.oid4vp import AuthorizationRequestURI, OID4VPError, present, verify_request_object
@@ -26,13 +27,15 @@ def _yes(_: object) -> bool:
 @pytest.mark.parametrize("mode", ["direct_post", "direct_post.jwt"])
 @pytest.mark.parametrize("method", ["get", "post"])
 @pytest.mark.parametrize("client", ["did", "x509", "hash", "open"])
-@pytest.mark.parametrize("fmt", ["sd-jwt", "di-eddsa", "vc-jwt"])
+@pytest.mark.parametrize("fmt", ["sd-jwt", "di-eddsa", "vc-jwt", "jwt_vc_json"])
 def test_wallet_presents_to_verifier(
     world: World, tmp_path: Path, fmt: str, client: str, method: str, mode: str
 ) -> None:
     world.store(fmt)
-    # vc+jwt credentials are asked for as jwt_vc_json, an alternative the policy adds on request
-    formats = {"formats": ["dc+sd-jwt", "ldp_vc", "jwt_vc_json"]} if fmt == "vc-jwt" else {}
+    # JWT-secured W3C credentials (the VC DM 1.1 jwt_vc_json, and the VC-JOSE vc+jwt we also
+    # accept under that name) are asked for as jwt_vc_json, an alternative the policy adds
+    jwt = fmt in ("vc-jwt", "jwt_vc_json")
+    formats = {"formats": ["dc+sd-jwt", "ldp_vc", "jwt_vc_json"]} if jwt else {}
     with verifier_service(world, tmp_path) as service:
         made = service.create(
             client=client, request_uri_method=method, response_mode=mode, **formats
@@ -60,8 +63,19 @@ def test_wallet_presents_to_verifier(
     assert result["status"] == "answered"
     assert result["ok"] is True, result["explanation"]
     assert result["explanation"].startswith("ANGENOMMEN: "), result["explanation"]
-    presented = {"sd-jwt": "work_sd", "di-eddsa": "work_di", "vc-jwt": "work_jwt"}[fmt]
+    presented = {"sd-jwt": "work_sd", "di-eddsa": "work_di", "vc-jwt": "work_jwt"}.get(
+        fmt, "work_jwt"
+    )
     assert sorted(outcome.presentation.vp_token) == [presented]
+    if fmt == "jwt_vc_json":
+        # OpenID4VP B.1.3.1: a VC Data Model 1.1 presentation JWT, aud = client_id, the nonce
+        (token,) = outcome.presentation.vp_token[presented]
+        vp = CompactJWS.parse(token)
+        assert vp.header["typ"] == "JWT"
+        assert vp.payload["aud"] == made["client_id"] and vp.payload["iss"] == world.wallet.did
+        assert vp.payload["nonce"] == outcome.request.nonce
+        (inner,) = vp.payload["vp"]["verifiableCredential"]
+        assert CompactJWS.parse(inner).payload["sub"] == world.wallet.did
     prefix = {
         "did": "decentralized_identifier:",
         "x509": "x509_san_dns:",
