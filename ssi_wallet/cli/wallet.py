@@ -24,7 +24,7 @@ import click
 
 from credentials import schemas
 from did_methods._wire.text import safe_json
-from did_methods.errors import OutputFileError, PolicyError
+from did_methods.errors import OutputFileError, PolicyError, SSIWalletError
 from did_methods.resolver import Resolver
 from ssi_wallet.cli._io import echo_safe, emit, emit_json, force_option, read_input, write_out
 from ssi_wallet.cli._options import (
@@ -505,6 +505,23 @@ def present_(
     is_flag=True,
     help="Allow http and 127.0.0.1/localhost issuers (testing on this machine only).",
 )
+@click.option(
+    "--encrypt",
+    is_flag=True,
+    help="Encrypt requests and ask for encrypted responses whenever the issuer supports it.",
+)
+@click.option(
+    "--proof-type",
+    type=click.Choice(["jwt", "di_vp"]),
+    default="jwt",
+    show_default=True,
+    help="How the wallet proves its keys.",
+)
+@click.option(
+    "--metadata-anchors",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM roots: ask for signed issuer metadata and require it (x5c naming the host).",
+)
 def receive(
     wallet_path: Path,
     passphrase_env: str | None,
@@ -515,6 +532,9 @@ def receive(
     store: StoreTarget | None,
     yes: bool,
     allow_loopback: bool,
+    encrypt: bool,
+    proof_type: str,
+    metadata_anchors: Path | None,
 ) -> None:
     """Receive credentials offered by an OpenID4VCI issuer (openid-credential-offer://...).
 
@@ -525,19 +545,36 @@ def receive(
     address in a browser, sign in, paste the address you are sent back to).
     Every credential is verified before it is kept. Prints JSON: what was
     stored and what is still deferred. Exit 1 when the issuer refuses or a
-    credential does not verify.
+    credential does not verify. With --metadata-anchors the issuer's metadata
+    must come signed by a certificate chaining to those roots; --encrypt
+    encrypts what the issuer can decrypt (section 10 of OpenID4VCI).
     """
     import time
 
     from did_methods.http import HttpFetcher
     from ssi_wallet.oid4vci import WalletClient
 
+    anchors: list[Any] = []
+    if metadata_anchors is not None:
+        from credentials.x5c import load_trust_anchors
+
+        try:
+            anchors = load_trust_anchors(metadata_anchors.read_bytes())
+        except (OSError, SSIWalletError) as exc:
+            raise click.UsageError(f"--metadata-anchors: {exc}") from exc
+
     ledger = store.open_ledger(read_only=True) if store is not None else None
     try:
         resolver = ledger.resolver() if ledger is not None else Resolver.default()
         with _opened(wallet_path, passphrase_env, resolver) as holder:
             client = WalletClient(
-                holder, HttpFetcher(allow_loopback=allow_loopback), unsafe_allow_http=allow_loopback
+                holder,
+                HttpFetcher(allow_loopback=allow_loopback),
+                unsafe_allow_http=allow_loopback,
+                encrypt=encrypt,
+                proof_type=proof_type,
+                metadata_trust_anchors=anchors,
+                require_signed_metadata=bool(anchors),
             )
             resolved = client.resolve_offer(offer_uri)
             offered = ", ".join(resolved.offer.credential_configuration_ids)
@@ -574,6 +611,7 @@ def receive(
     emit_json(
         {
             "issuer": resolved.offer.credential_issuer,
+            "metadata_signed": resolved.metadata_signed,
             "stored": [_summary(c, claims=False) for c in result.stored],
             "deferred": [
                 {"configuration_id": p.configuration_id, "transaction_id": p.transaction_id}
