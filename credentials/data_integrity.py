@@ -127,6 +127,7 @@ STEP_OF_CODE: Final[Mapping[str, str]] = {
     "proof_expired": "proof_options",
     "verification_method_unresolvable": "key_authorisation",
     "key_not_authorised": "key_authorisation",
+    "key_controller_mismatch": "key_authorisation",
     "key_not_issuer": "key_authorisation",
     "key_not_holder": "key_authorisation",
     "key_unknown": "key_authorisation",

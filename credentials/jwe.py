@@ -256,6 +256,8 @@ def check_header(
     Steps 3, 4 and 6 of the module docstring. Raises :class:`UnsupportedError`
     or :class:`JWEError` as described there.
     """
+    if not isinstance(header, Mapping):
+        raise JWEError("a JWE protected header must be a JSON object", "jwe_header_invalid")
     # 3. extensions and compression
     if "crit" in header:
         raise UnsupportedError(

@@ -157,8 +157,10 @@ def _same_instant(held: Any, seconds: Any) -> bool:
 
 def _document(payload: Mapping[str, Any], own: str, other: str, what: str) -> dict[str, Any]:
     """A copy of the ``own`` claim's object, once the claims around it are sound."""
-    held = payload.get(own)
     code = f"{own}_missing"
+    if not isinstance(payload, Mapping):
+        raise VerificationError(code, f"the JWT claims are not an object holding a {what}")
+    held = payload.get(own)
     if not isinstance(held, Mapping):
         raise VerificationError(code, f"the JWT has no '{own}' claim holding a {what}")
     if other in payload:

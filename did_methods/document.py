@@ -78,6 +78,10 @@ def _list(value: Any, where: str) -> list[Any]:
     return value
 
 
+#: The members that carry a verification method's key material.
+_KEY_MATERIAL = ("publicKeyMultibase", "publicKeyJwk", "publicKeyBase58")
+
+
 def _key_from_json(vm: Mapping[str, Any]) -> PublicKey:
     vm_type = vm.get("type")
     if "publicKeyMultibase" in vm:
@@ -126,6 +130,13 @@ class VerificationMethod:
             DID.parse(controller)
         except InvalidDID as exc:
             raise InvalidDocument(f"verificationMethod.controller is not a DID: {exc}") from exc
+        if sum(name in data for name in _KEY_MATERIAL) > 1:
+            # DID Core 5.2.1: one key, one representation. Two could name two keys,
+            # and which one a verifier read would decide whether a signature counts.
+            raise InvalidDocument(
+                f"verification method {str(vm_id)[:200]} carries its key material in more "
+                "than one member"
+            )
         key: PublicKey | None = None
         error: Exception | None = None
         try:

@@ -311,7 +311,9 @@ class Resolver:
         Raises :class:`ResolutionError` when the DID or the method cannot be
         found, and :class:`VerificationError` (code ``key_not_authorised``)
         when the method exists but is not listed under ``purpose``
-        (``assertionMethod``, ``authentication``, ...) in its DID's document.
+        (``assertionMethod``, ``authentication``, ...) in its DID's document,
+        or ``key_controller_mismatch`` when its ``controller`` is another DID
+        (CID 1.0, Retrieve Verification Method, step 10).
         """
         if purpose not in PROOF_PURPOSES:
             raise VerificationError("proof_purpose_unknown", f"unknown proof purpose {purpose!r}")
@@ -346,6 +348,13 @@ class Resolver:
         method = document.find(target)
         if method is None:
             raise ResolutionError("notFound", f"{target} is not in the DID document")
+        if method.controller != str(url.did):
+            # CID 1.0 3.3 (Retrieve Verification Method) step 10: a method another
+            # controller claims is not this DID's key, whatever list names it.
+            raise VerificationError(
+                "key_controller_mismatch",
+                f"{target} is controlled by {method.controller[:200]}, not by {url.did}",
+            )
         if not document.is_authorised(target, purpose):
             raise VerificationError(
                 "key_not_authorised", f"{target} is not authorised for {purpose} by {url.did}"

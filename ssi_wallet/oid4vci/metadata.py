@@ -324,6 +324,8 @@ def parse_offer(data: bytes | str | Mapping[str, Any]) -> Mapping[str, Any]:
 
 def read_offer(offer: Mapping[str, Any]) -> CredentialOfferData:
     """The checked :class:`CredentialOfferData` of an offer; ``invalid_credential_offer`` if not."""
+    if not isinstance(offer, Mapping):
+        raise _bad("the credential offer must be a JSON object")
     issuer = _string(offer.get("credential_issuer"), "credential_issuer", 2048)
     ids = offer.get("credential_configuration_ids")
     if (
