@@ -814,6 +814,11 @@ def test_oid4vci_hostile_issuer_hands_a_credential_bound_to_another_key(
     forged = issuer.ministry.issue(
         "WorkPermit", subject=issuer.wallet.did, claims=issuer.claims(), format="sd-jwt"
     ).credential  # genuine, but bound to the wallet's DID key, not the fresh key it proved
+    _refused_as_bound_elsewhere(issuer, static, forged)
+
+
+def _refused_as_bound_elsewhere(issuer: IssuerWorld, static: StaticServer, forged: Any) -> None:
+    """A hostile issuer answers with ``forged``: refused, and nothing is stored."""
     answers = {"token": TOKEN_OK, "nonce": {"c_nonce": "n"}}
     uri = _hostile_issuer(
         issuer, static, credential={"credentials": [{"credential": forged}]}, **answers

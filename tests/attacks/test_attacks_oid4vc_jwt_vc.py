@@ -22,10 +22,8 @@ from oid4vci_world import World as IssuerWorld  # noqa: E402
 from oid4vp_http import verifier_service  # noqa: E402
 from oid4vp_world import World as VerifierWorld  # noqa: E402
 from test_attacks_oid4vc import (  # noqa: E402
-    TOKEN_OK,
-    _hostile_issuer,
     _post_form,
-    _receive_from,
+    _refused_as_bound_elsewhere,
     _request,
     issuer,  # noqa: F401  (the fixture)
     static,  # noqa: F401  (the fixture)
@@ -175,12 +173,4 @@ def test_oid4vci_hostile_issuer_hands_a_jwt_vc_json_bound_to_another_key(
     vc's credentialSubject.id names the wallet's own DID while sub names the other key)."""
     other = did_jwk_from_jwk(PrivateKey.generate(KeyType.P256).public_key)
     forged = _jwt_vc_json_for(issuer, other, issuer.wallet.did if conflict else None)
-    answers = {"token": TOKEN_OK, "nonce": {"c_nonce": "n"}}
-    uri = _hostile_issuer(
-        issuer, static, credential={"credentials": [{"credential": forged}]}, **answers
-    )
-    before = len(issuer.wallet.credentials())
-    refusal = _receive_from(issuer, uri)
-    assert getattr(refusal, "code", None) == "invalid_response", refusal
-    assert "bound to none of our keys" in str(refusal)
-    assert len(issuer.wallet.credentials()) == before
+    _refused_as_bound_elsewhere(issuer, static, forged)
