@@ -344,6 +344,8 @@ def _never(x: Any) -> bool:
 
 
 def _unique(items: list[Any]) -> bool:
+    if all(type(v) is str for v in items):  # strings are equal exactly when ==
+        return len(set(items)) == len(items)
     return all(not _json_equal(a, b) for i, a in enumerate(items) for b in items[i + 1 :])
 
 
