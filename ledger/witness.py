@@ -587,7 +587,9 @@ def verify_cosigned_checkpoint(
     """Verify a checkpoint signed by its log and cosigned by at least ``quorum`` witnesses.
 
     Unknown signature lines are ignored; a known one that fails rejects the
-    note. Cosignatures dated more than ``max_skew`` seconds after ``now()``,
+    note. Witnesses are counted by name: a witness trusted under several keys
+    (one rotating its key) counts once however many of them cosigned.
+    Cosignatures dated more than ``max_skew`` seconds after ``now()``,
     or (when ``max_age`` is set) older than ``max_age`` seconds, do not count.
 
     Raises :class:`~ledger.errors.CheckpointError` for a malformed note and
@@ -601,7 +603,7 @@ def verify_cosigned_checkpoint(
     checkpoint = Checkpoint.parse(note.text)
     body = note.text.encode("utf-8")
     current = read_clock(now).timestamp()
-    good: set[tuple[str, int]] = set()
+    good: set[str] = set()  # witness names: one witness is one vote, whatever its keys
     for sig in note.signatures:
         for w in witnesses:
             if (w.name, w.key_id) != (sig.name, sig.key_id):
@@ -616,7 +618,7 @@ def verify_cosigned_checkpoint(
                 continue
             if max_age is not None and stamp < current - max_age:
                 continue
-            good.add((w.name, w.key_id))
+            good.add(w.name)
     if len(good) < quorum:
         raise VerificationError(
             "quorum_not_met", f"{len(good)} of the required {quorum} witnesses cosigned"
