@@ -267,3 +267,18 @@ def test_status_changes_report_progress(tmp_path: Path) -> None:
         seen.clear()
         office.suspend_many(refs[:3], progress=lambda d, t: seen.append((d, t)))
         assert seen == [(3, 3)]
+
+
+def test_suspend_and_reinstate_answer_in_json(tmp_path: Path) -> None:
+    _, office = _init(["--db", str(tmp_path / "office.db")], tmp_path)
+    holder = Holder.create(":memory:", passphrase="p")
+    (tmp_path / "subject.json").write_text(json.dumps(_subject(holder.did)), encoding="utf-8")
+    result = invoke("issuer", "issue", *office, "--type", "WorkPermit",
+                    "--subject-file", str(tmp_path / "subject.json"), "--json")  # fmt: skip
+    ref = json.loads(result.output)["status"]
+    for action, state in (("suspend", "suspended"), ("reinstate", "valid")):
+        result = invoke("issuer", action, *office, ref, "--json")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output) == {"action": action, "count": 1, "ledgerEntries": 2}
+        status = invoke("issuer", "status", *office, ref, "--json")
+        assert json.loads(status.output) == {ref: state}
