@@ -15,7 +15,8 @@ trust). Steps (numbered in the code):
 
 1. to 3. bounded parse, ``typ``, an asymmetric algorithm
    (:func:`~ssi_wallet.oid4vci.proofs.read_typed_jwt`);
-4. the signer: the pinned key, else a chain to an anchor naming the host;
+4. the signer: the pinned key, else a key of the trusted DID named by
+   ``kid``, else a chain to an anchor naming the host;
 5. the signature;
 6. ``sub`` is the identifier exactly; ``iat`` a number not in the future;
    ``exp``, when present, not passed;
@@ -36,7 +37,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
-from credentials.jws import dumps, sign_compact
+from credentials.jws import MethodResolver, absolute_kid, dumps, resolve_key, sign_compact
 from did_methods._wire.dates import instant, is_numeric_date
 from did_methods.errors import SSIWalletError
 from did_methods.keys import PrivateKey, PublicKey
@@ -134,12 +135,17 @@ def verify_signed_metadata(
     now: datetime,
     pinned: PublicKey | None = None,
     trust_anchors: Sequence[x509.Certificate] = (),
+    trusted_did: str | None = None,
+    resolver: MethodResolver | None = None,
 ) -> dict[str, Any]:
     """Check signed metadata fetched for ``identifier``; return the metadata it carries.
 
-    The signer must be ``pinned``, or certified by an ``x5c`` chain to one of
-    ``trust_anchors`` whose leaf names the identifier's host. Raises
-    ``invalid_issuer_metadata`` (the steps in the module docstring).
+    The signer must be ``pinned``; or named by a ``kid`` that is a verification
+    method (for ``assertionMethod``) of ``trusted_did``, the DID the wallet
+    knows this issuer by, resolved through ``resolver``; or certified by an
+    ``x5c`` chain to one of ``trust_anchors`` whose leaf names the
+    identifier's host. Raises ``invalid_issuer_metadata`` (the steps in the
+    module docstring).
     """
     at = instant(now).timestamp()
     # 1. to 3.
@@ -154,6 +160,14 @@ def verify_signed_metadata(
     header = jws.header
     # 4. the signer
     key = pinned
+    if key is None and trusted_did is not None and resolver is not None:
+        try:
+            kid = absolute_kid(header.get("kid"), trusted_did)
+            key = resolve_key(resolver, kid, "assertionMethod")
+        except SSIWalletError as exc:
+            raise _refuse(
+                f"the signed metadata's kid is not a key of {trusted_did}: {exc}"
+            ) from exc
     if key is None:
         if "x5c" not in header or not trust_anchors:
             raise _refuse(

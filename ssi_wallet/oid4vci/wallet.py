@@ -37,6 +37,7 @@ from did_methods._wire.json import loads
 from did_methods.errors import SSIWalletError
 from did_methods.http import HttpFetcher, HttpResponse
 from did_methods.keys import KeyType, PrivateKey, PublicKey
+from did_methods.resolver import Resolver
 from ssi_wallet.holder import Holder, StoredCredential, did_names_key
 from ssi_wallet.oid4vci.attestation import KeyAttester
 from ssi_wallet.oid4vci.encryption import (
@@ -170,9 +171,11 @@ class WalletClient:
     attests the keys when the issuer requires key attestations or the
     ``attestation`` proof type is chosen. Signed issuer metadata is asked for
     and verified with ``metadata_keys`` (Credential Issuer Identifier -> its
-    pinned signing key) or ``metadata_trust_anchors`` (X.509 roots: an ``x5c``
-    chain whose leaf names the issuer's host); ``require_signed_metadata``
-    refuses unsigned metadata.
+    pinned signing key), ``metadata_dids`` (identifier -> the issuer's DID: the
+    ``kid`` must be one of its keys, resolved by ``resolver``, e.g. the
+    ledger's) or ``metadata_trust_anchors`` (X.509 roots: an ``x5c`` chain whose
+    leaf names the issuer's host); ``require_signed_metadata`` refuses unsigned
+    metadata.
     """
 
     def __init__(
@@ -194,6 +197,8 @@ class WalletClient:
         metadata_keys: Mapping[str, PublicKey] | None = None,
         metadata_trust_anchors: Sequence[x509.Certificate] = (),
         require_signed_metadata: bool = False,
+        metadata_dids: Mapping[str, str] | None = None,
+        resolver: Resolver | None = None,
     ) -> None:
         self.holder = holder
         self.transport: Transport = HttpFetcher() if transport is None else transport
@@ -214,6 +219,8 @@ class WalletClient:
         self.metadata_keys = dict(metadata_keys or {})
         self.metadata_trust_anchors = tuple(metadata_trust_anchors)
         self.require_signed_metadata = require_signed_metadata
+        self.metadata_dids = dict(metadata_dids or {})
+        self.resolver = resolver if resolver is not None else Resolver.default()
 
     # -- HTTP, checked --------------------------------------------------------------------
 
@@ -336,14 +343,17 @@ class WalletClient:
 
         Signed metadata (section 12.2.3) is asked for (``Accept:
         application/jwt``) when we can trust a signer: a key pinned for this
-        issuer in ``metadata_keys`` (then unsigned metadata is refused: a
-        stripped signature is a downgrade), or ``metadata_trust_anchors`` for an
+        issuer in ``metadata_keys`` or a DID in ``metadata_dids`` (then unsigned
+        metadata is refused: a stripped signature is a downgrade), or
+        ``metadata_trust_anchors`` for an
         ``x5c`` chain naming the issuer's host. Signed metadata we did not ask
         for, and unsigned metadata with ``require_signed_metadata``, are refused
         (``invalid_issuer_metadata``).
         """
         pinned = self.metadata_keys.get(identifier)
-        wanted = pinned is not None or bool(self.metadata_trust_anchors)
+        trusted_did = self.metadata_dids.get(identifier)
+        insist = pinned is not None or trusted_did is not None
+        wanted = insist or bool(self.metadata_trust_anchors)
         answer = self._call(
             "GET",
             well_known_url(identifier, "openid-credential-issuer"),
@@ -373,11 +383,13 @@ class WalletClient:
                     now=read_clock(self._clock),
                     pinned=pinned,
                     trust_anchors=self.metadata_trust_anchors,
+                    trusted_did=trusted_did,
+                    resolver=self.resolver,
                 )
             except OID4VCIError as exc:
                 raise IssuerResponseError(exc.code, exc.description) from exc
             return verified, True
-        if pinned is not None or self.require_signed_metadata:
+        if insist or self.require_signed_metadata:
             raise IssuerResponseError(
                 "invalid_issuer_metadata",
                 "the issuer's metadata came unsigned; we require it signed",

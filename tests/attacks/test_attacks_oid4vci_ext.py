@@ -718,6 +718,12 @@ def _resolve(w: World, rewrite: Any, **options: Any) -> IssuerResponseError:
 
 PIN = "pin"
 ANCHOR = "anchor"
+DID = "did"
+
+
+def _did_url(key: PrivateKey) -> str:
+    did = did_key_from_public_key(key.public_key)
+    return f"{did}#{did.removeprefix('did:key:')}"
 
 
 @pytest.mark.parametrize(
@@ -767,14 +773,39 @@ ANCHOR = "anchor"
             id="x5c-of-a-key-that-did-not-sign",
         ),
         pytest.param(lambda w: _signed(w, header={"kid": "m1"}), ANCHOR, id="kid-only"),
+        pytest.param(
+            lambda w: _signed(w, key=ROGUE, header={"kid": w.ministry.signer().method}),
+            DID,
+            id="did-kid-signed-by-another-key",
+        ),
+        pytest.param(
+            lambda w: _signed(w, key=ROGUE, header={"kid": _did_url(ROGUE)}),
+            DID,
+            id="kid-of-another-did",
+        ),
+        pytest.param(
+            lambda w: _signed(w, key=w.ministry.signer().key), DID, id="did-trust-without-kid"
+        ),
+        pytest.param(
+            lambda w: _signed(
+                w,
+                key=w.ministry.signer().key,
+                header={"kid": w.ministry.did + "#no-such-key"},
+            ),
+            DID,
+            id="kid-no-such-method",
+        ),
     ],
 )
 def test_oid4vci_wallet_refuses_signed_metadata(signing: World, make: Any, trust: str) -> None:
-    options: dict[str, Any] = (
-        {"metadata_keys": {signing.base: META_KEY.public_key}}
-        if trust == PIN
-        else {"metadata_trust_anchors": [ROOT]}
-    )
+    options: dict[str, Any] = {
+        PIN: {"metadata_keys": {signing.base: META_KEY.public_key}},
+        ANCHOR: {"metadata_trust_anchors": [ROOT]},
+        DID: {
+            "metadata_dids": {signing.base: signing.ministry.did},
+            "resolver": signing.ledger.resolver(),
+        },
+    }[trust]
     refusal = _resolve(signing, _served(make(signing)), **options)
     assert refusal.code == "invalid_issuer_metadata", refusal
 

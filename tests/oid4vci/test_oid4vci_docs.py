@@ -23,6 +23,6 @@ def test_doc_examples_run_and_print_what_the_page_says() -> None:
     assert "'encryption_required': True" in out and "enc-1" in out
     assert "True c-nonce-1" in out and "ldp_vc" in out
     assert "['iso_18045_high', 'iso_18045_moderate']" in out
-    assert "https://issuer.example/credential\nTrue" in out  # signed metadata, verified
+    assert "https://issuer.example/credential\nTrue\nTrue" in out  # signed metadata, verified
     sealed = namespace["sealed"]
     assert sealed.request_decryption is not None  # type: ignore[attr-defined]

@@ -157,3 +157,31 @@ def test_serve_issuer_signs_metadata_with_the_issuer_key(tmp_path: Path) -> None
     )
     with pytest.raises(ConfigError, match="signed_metadata"):
         IssuerServiceConfig.load(path)
+
+
+def test_wallet_trusting_the_issuers_did_resolves_the_kid_on_the_ledger() -> None:
+    """The metadata is signed by the ministry's own key, named by its did:ledger DID URL."""
+    for world in live_world():
+        signing = world.ministry.signer()
+        world.service.metadata_signer = MetadataSigner(
+            signing.key, kid=signing.method, issuer=world.ministry.did
+        )
+        offer = world.service.offer(["WorkPermit.sd_jwt"], claims={"WorkPermit": world.claims()})
+        client = world.client(
+            metadata_dids={world.base: world.ministry.did}, resolver=world.ledger.resolver()
+        )
+        assert client.resolve_offer(offer.uri).metadata_signed is True
+        assert len(client.receive(offer.uri, tx_code=offer.tx_code).stored) == 1
+        # the same metadata, trusted through another DID, is refused
+        other = world.client(
+            metadata_dids={world.base: "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"},
+            resolver=world.ledger.resolver(),
+        )
+        with pytest.raises(IssuerResponseError) as caught:
+            other.resolve_offer(offer.uri)
+        assert caught.value.code == "invalid_issuer_metadata"
+        # and a wallet that knows the DID refuses the metadata unsigned (a stripped signature)
+        world.service.metadata_signer = None
+        with pytest.raises(IssuerResponseError) as caught:
+            client.resolve_offer(offer.uri)
+        assert caught.value.code == "invalid_issuer_metadata"
