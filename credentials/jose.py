@@ -116,12 +116,11 @@ def _epoch(value: Any, name: str) -> int:
         raise VCJoseError(f"{name}: {exc}") from exc
 
 
-def _check_data_model(document: Mapping[str, Any], kind: str) -> None:
+def _check_data_model(document: Mapping[str, Any], kind: str) -> Credential | Presentation:
     """VC Data Model 2.0 validation (:mod:`credentials.model`); raises ValidationError."""
     if kind == "VerifiableCredential":
-        Credential.from_json(document)
-    else:
-        Presentation.from_json(document)
+        return Credential.from_json(document)
+    return Presentation.from_json(document)
 
 
 def _check_context(document: Mapping[str, Any], kind: str) -> None:
@@ -329,26 +328,31 @@ def _validity(payload: Mapping[str, Any], now: float, leeway: float) -> Check:
     return Check.passed(name, f"valid at the given time{until}")
 
 
-def _consistency(payload: Mapping[str, Any], kind: str) -> Check:
+def _consistency(payload: Mapping[str, Any], kind: str) -> tuple[Check, Any]:
+    """The ``claims_consistency`` check, and the validated document when it passed.
+
+    The validated :class:`Credential` (or :class:`Presentation`) is handed back so
+    that the caller reads its typed fields without validating the payload twice.
+    """
     name = "claims_consistency"
     if "vc" in payload or "vp" in payload:
-        return Check.failed(name, "claims_invalid", "'vc'/'vp' claims are not allowed")
+        return Check.failed(name, "claims_invalid", "'vc'/'vp' claims are not allowed"), None
     try:
         _check_context(payload, kind)
-        _check_data_model(payload, kind)
+        model = _check_data_model(payload, kind)
         if kind == "VerifiableCredential":
             derived = _derived_claims(payload)
         else:
             holder = _holder_id(payload)
             derived = {"iss": holder} if holder is not None else {}
     except (VCJoseError, ValidationError) as exc:
-        return Check.failed(name, "credential_invalid", str(exc))
+        return Check.failed(name, "credential_invalid", str(exc)), None
     for claim, value in derived.items():
         if claim in payload and payload[claim] != value:
             return Check.failed(
                 name, "claims_inconsistent", f"JWT claim {claim!r} contradicts the document"
-            )
-    return Check.passed(name, "JWT claims agree with the document")
+            ), None
+    return Check.passed(name, "JWT claims agree with the document"), model
 
 
 def _parse_jws(token: str) -> CompactJWS:
@@ -496,14 +500,14 @@ def verify_vc_jwt(
     if verified is None:
         return VerificationResult.of("vc+jwt", checks, document=unverified.payload)
     jws, _ = verified
-    consistency = _consistency(jws.payload, "VerifiableCredential")
+    consistency, credential = _consistency(jws.payload, "VerifiableCredential")
     checks.append(consistency)
     checks.append(_validity(jws.payload, at.timestamp(), leeway))
     # 6. status, once the signature held (fail closed)
     checks.append(status_check(jws.payload, status_checker))
     typed: dict[str, Any] = {}
-    if consistency.status == "passed":
-        typed = Credential.from_json(jws.payload).typed_fields()
+    if isinstance(credential, Credential):  # the claims_consistency check passed
+        typed = credential.typed_fields()
     return VerificationResult.of("vc+jwt", checks, document=jws.payload, **typed)
 
 
@@ -562,7 +566,7 @@ def verify_vp_jwt(
         return VerificationResult.of("vp+jwt", checks, document=unverified.payload)
     jws, holder = verified
     payload = jws.payload
-    checks.append(_consistency(payload, "VerifiablePresentation"))
+    checks.append(_consistency(payload, "VerifiablePresentation")[0])
     # 5. challenge and domain
     if nonce is None and audience is None:
         checks.append(Check.skipped("holder_binding", "no nonce or audience was expected"))

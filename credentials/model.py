@@ -232,13 +232,15 @@ class _Collector:
         # inline context that defines one of them differently is an error
         # (VC Data Model 2.0, 5.2.1: processors "produce an error when a JSON-LD
         # context redefines any term"). We see inline contexts only, not fetched ones.
-        protected: dict[str, Any] = dict.fromkeys(_BASE_CONTEXT_TERMS, _FROM_BASE)
+        protected: dict[str, Any] | None = None  # built at the first inline context
         for i, item in enumerate(items[1:_MAX_LIST], start=1):
             if not (_is_url(item) or isinstance(item, Mapping)):
                 self.add(f"/@context/{i}", "must be a URL or a context object")
                 continue
             if not isinstance(item, Mapping):
                 continue
+            if protected is None:
+                protected = dict.fromkeys(_BASE_CONTEXT_TERMS, _FROM_BASE)
             for term, definition in list(item.items())[:_MAX_LIST]:
                 if term.startswith("@"):
                     continue

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Final, Literal, TypeAlias, TypeGuard
 
 from did_methods._wire.renamed import warn_deprecated
@@ -79,9 +80,15 @@ def iso_instant(value: int | float) -> str:
     for people: messages never show raw seconds since the epoch. A value past the
     year 9999 (which :func:`is_numeric_date` lets through) is written as seconds."""
     try:
-        return datetime.fromtimestamp(int(value), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return _iso_second(int(value))
     except (OverflowError, OSError, ValueError):
         return f"{value:.0f} seconds after 1970-01-01T00:00:00Z"
+
+
+# Verifiers write the same validity bounds into every passing check's message.
+@lru_cache(maxsize=256)
+def _iso_second(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _deprecated(subject: str) -> None:
