@@ -267,13 +267,22 @@ VERIFIER_TOKEN = "verifier-token-for-the-interop-tests"
 
 
 @contextmanager
-def our_services(folder: Path, *, x509_dns: str | None = None) -> Iterator[OurServices]:
+def our_services(
+    folder: Path,
+    *,
+    x509_dns: str | None = None,
+    issuer_key_type: Any = None,
+    ledger_file: bool = False,
+) -> Iterator[OurServices]:
     """Starts our issuer and verifier (uvicorn threads on 127.0.0.1) for the ``with`` block.
 
     With ``x509_dns`` (a name that resolves to 127.0.0.1, such as ``localhost``) the
     verifier's public URL uses that name and it has an ``x509_san_dns:`` client too
     (``"client": "x509"``), with a self-signed certificate for the name, and an
     ``x509_hash:`` client with the same certificate (``"client": "x509_hash"``).
+    ``issuer_key_type`` (a ``KeyType``) gives the ministry another key than Ed25519,
+    such as P-256 for verifiers that take ES256 only; with ``ledger_file`` the ledger
+    is ``folder/ledger.db``, which our wallet's commands can read (``--db``).
     """
     from _live_server import bind_free_socket, serve_asgi
 
@@ -288,12 +297,15 @@ def our_services(folder: Path, *, x509_dns: str | None = None) -> Iterator[OurSe
     from ssi_wallet.server.oid4vp import create_app as verifier_app
 
     root = PrivateKey.generate()
-    ledger = Ledger.open(":memory:", key=root)
+    ledger = Ledger.open(str(folder / "ledger.db") if ledger_file else ":memory:", key=root)
     issuer_sock, verifier_sock = bind_free_socket(), bind_free_socket()
     issuer_base = f"http://127.0.0.1:{issuer_sock.getsockname()[1]}"
     verifier_host = x509_dns or "127.0.0.1"
     verifier_base = f"http://{verifier_host}:{verifier_sock.getsockname()[1]}"
-    ministry = Issuer.create(ledger, name="Migrationsamt", status_base=f"{issuer_base}/status")
+    kind = {} if issuer_key_type is None else {"key_type": issuer_key_type}
+    ministry = Issuer.create(
+        ledger, name="Migrationsamt", status_base=f"{issuer_base}/status", **kind
+    )
     ledger.accredit(ministry.did, types=list(schemas.CREDENTIAL_TYPES), by=root, jurisdiction="DE")
     service = CredentialIssuer(ministry, issuer_base, batch_size=4)
     did_keys = folder / "did-keys.json"
