@@ -246,3 +246,16 @@ def test_key_attestations_signed_with_a_certificate_chain() -> None:
         )
         client = world.client(key_attester=provider, proof_type="attestation")
         assert len(client.receive(offer.uri).stored) == 1
+
+
+def test_deferred_issuance_binds_the_attested_keys(attested: World) -> None:
+    offer = attested.service.offer(
+        ["ResidencePermit.sd_jwt"], claims={"ResidencePermit": None}, tx_code=False
+    )
+    client = attested.client(key_attester=PROVIDER, proof_type="attestation")
+    resolved = client.resolve_offer(offer.uri)
+    (pending,) = client.receive(offer.uri, batch=2).pending
+    attested.service.provide(offer.case_id, "ResidencePermit", attested.claims("ResidencePermit"))
+    done = client.fetch_deferred(pending, resolved)
+    assert len(done.stored) == 2
+    assert _bound_keys(done.stored) == {k.public_key.jwk_thumbprint() for k in pending.keys}
