@@ -691,6 +691,7 @@ def present(
     nonce: str | None = None,
     audience: str | None = None,
     now: datetime | None = None,
+    kb_claims: Mapping[str, Any] | None = None,
 ) -> str:
     """Make a presentation that reveals only the claims at the ``disclose`` paths.
 
@@ -699,7 +700,9 @@ def present(
     count elements as issued. With ``holder_key`` (and then ``nonce`` and
     ``audience``, both required) a Key Binding JWT is appended whose
     ``sd_hash`` covers the presented SD-JWT; without it the presentation ends
-    with ``~``.
+    with ``~``. ``kb_claims`` adds top-level claims to the Key Binding JWT (such
+    as OpenID4VP's ``transaction_data_hashes``); they cannot replace ``iat``,
+    ``aud``, ``nonce`` or ``sd_hash``.
 
     Raises :class:`ClaimPathError` for a path that names no claim,
     :class:`SdJwtError` for a malformed SD-JWT, and :class:`PolicyError` when
@@ -727,8 +730,10 @@ def present(
     if holder_key is not None and not isinstance(holder_key, PrivateKey):
         raise PolicyError("holder_key must be a did_methods.keys.PrivateKey")
     if holder_key is None:
-        if nonce is not None or audience is not None:
-            raise PolicyError("a nonce or audience needs a holder_key to sign key binding")
+        if nonce is not None or audience is not None or kb_claims:
+            raise PolicyError(
+                "a nonce, audience or kb_claims need a holder_key to sign key binding"
+            )
         return prefix
     if nonce is None or audience is None:
         raise PolicyError("key binding needs both a nonce and an audience")
@@ -739,12 +744,16 @@ def present(
     if _holder_public_key(jwk) != holder_key.public_key:
         raise PolicyError("holder_key is not the key named in the SD-JWT's cnf")
     alg = _sd_alg_or_error(sd.unverified_payload)
-    kb_payload = {
+    kb_payload: dict[str, Any] = {
         "iat": int(instant(now).timestamp()),
         "aud": audience,
         "nonce": nonce,
         "sd_hash": _digest(alg, prefix),
     }
+    extra = dict(kb_claims or {})
+    if extra.keys() & kb_payload.keys():
+        raise PolicyError("kb_claims cannot replace iat, aud, nonce or sd_hash")
+    kb_payload |= extra
     return prefix + sign_compact({"typ": _KB_TYP}, dumps(kb_payload), holder_key)
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from credentials import schemas
 from credentials.data_integrity import add_proof
 from credentials.jose import issue_vp_jwt as issue_vc_jose_vp
+from credentials.jws import dumps
 from credentials.jwt_vc import decode_jwt_vc, is_jwt_vc, issue_jwt_vp
 from credentials.result import VerificationResult
 from credentials.sd_jwt import SdJwt, present
@@ -47,6 +48,14 @@ from ssi_wallet._wallet_store import WalletIntegrityError, WalletStore
 from ssi_wallet.dcql import DCQLMatch, DCQLQuery, PathElement, match
 from ssi_wallet.issuer import IssuedCredential
 from ssi_wallet.request import PresentationRequest, PresentationResponse
+from ssi_wallet.transaction_data import (
+    MAX_ITEMS,
+    TransactionData,
+    TransactionDataError,
+    bind_transaction_data,
+    kb_claims,
+    parse_transaction_data,
+)
 
 __all__ = [
     "ConsentRequest",
@@ -250,6 +259,9 @@ class ConsentRequest:
     #: Per SD-JWT VC, the claims its issuer left in clear: every presentation
     #: shows them, whatever was asked (``sub``, the holder's DID, among them).
     always_shown: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Transactions the verifier asks the person to authorise with the presentation
+    #: (OpenID4VP transaction data), each bound to one SD-JWT VC's key binding.
+    transaction_data: tuple[TransactionData, ...] = ()
 
     def describe(self, language: str = "en") -> str:
         """A plain-language account of the request, with the vocabulary's names and labels.
@@ -277,7 +289,36 @@ class ConsentRequest:
             ]
             if plain:
                 lines.append(f"    and, always shown with it: {', '.join(plain)}")
+        for item in self.transaction_data:
+            details = ", ".join(
+                f"{safe_text(k, max_chars=40)}={safe_text(dumps(v).decode(), max_chars=120)}"
+                for k, v in list(item.details.items())[:12]
+            )
+            lines.append(
+                f"  - and you authorise: {safe_text(item.type, max_chars=80)}"
+                + (f" ({details})" if details else "")
+            )
         return "\n".join(lines)
+
+
+def _transaction_data(
+    request: PresentationRequest, per_query: Mapping[str, Sequence[str]]
+) -> tuple[tuple[TransactionData, ...], dict[str, list[TransactionData]]]:
+    """The request's transaction data (``extra["transaction_data"]``, the strings as
+    received), read again here, and which presented query binds each item. Raises
+    :class:`PolicyError` (``cannot_satisfy``) for an item that is malformed or that no
+    presented SD-JWT VC can authorise."""
+    raw = request.extra.get("transaction_data")
+    if raw is None:
+        return (), {}
+    if not isinstance(raw, list) or not 0 < len(raw) <= MAX_ITEMS:
+        raise PolicyError(f"cannot_satisfy: transaction data is a list of 1 to {MAX_ITEMS} items")
+    try:
+        items = tuple(parse_transaction_data(r, request.query) for r in raw)
+        bound = bind_transaction_data(items, list(per_query))
+    except TransactionDataError as exc:
+        raise PolicyError(f"cannot_satisfy: {exc}") from exc
+    return items, bound
 
 
 def _vocabulary_type(cred: StoredCredential) -> str | None:
@@ -845,6 +886,7 @@ class Holder:
                 plan[cid] = tuple(dict.fromkeys((*plan.get(cid, ()), *qm.claims)))
         chosen = {cid: self.credential(cid) for cid in plan}
         whole = tuple(cid for cid in plan if chosen[cid].format != "dc+sd-jwt")
+        items, bound = _transaction_data(request, per_query)
         ask = ConsentRequest(
             request.audience,
             request.purpose,
@@ -852,13 +894,15 @@ class Holder:
             whole,
             chosen,
             {cid: _always_shown(chosen[cid], plan[cid]) for cid in plan},
+            items,
         )
         if consent(ask) is not True:
             raise PolicyError("consent_refused: the holder declined the request")
         vp_token: dict[str, list[Any]] = {}
         for query_id, cids in per_query.items():
+            extra = kb_claims(bound[query_id]) if query_id in bound else None
             vp_token[query_id] = [
-                self._present(chosen[cid], plan[cid], request, moment) for cid in cids
+                self._present(chosen[cid], plan[cid], request, moment, extra) for cid in cids
             ]
         # What the verifier sees: the claims asked for and those always shown with them.
         record = DisclosureRecord(
@@ -882,6 +926,7 @@ class Holder:
         paths: Sequence[tuple[PathElement, ...]],
         request: PresentationRequest,
         now: datetime,
+        extra_kb_claims: Mapping[str, Any] | None = None,
     ) -> Any:
         key = self._binding_key(cred.id)
         if cred.format == "dc+sd-jwt":
@@ -894,7 +939,10 @@ class Holder:
                 nonce=request.nonce,
                 audience=request.audience,
                 now=now,
+                kb_claims=extra_kb_claims,
             )
+        if extra_kb_claims:  # pragma: no cover - _transaction_data binds SD-JWT VCs only
+            raise PolicyError("cannot_satisfy: only an SD-JWT VC can bind transaction data")
         did = did_key_from_public_key(key.public_key)
         vm = f"{did}#{key.public_key.to_multikey()}"
         if cred.format == "jwt_vc_json" and isinstance(cred.raw, str):

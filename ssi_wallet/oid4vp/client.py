@@ -170,6 +170,7 @@ def present(
     trust_anchors: Sequence[x509.Certificate] = (),
     trusted_client_ids: Collection[str] = (),
     now: float | None = None,
+    transaction_data_types: Collection[str] = (),
 ) -> PresentOutcome:
     """Answer the authorization request at ``uri`` with ``holder``'s credentials.
 
@@ -180,7 +181,8 @@ def present(
     ``decentralized_identifier:`` verifiers; ``trust_anchors`` and
     ``trusted_client_ids`` judge ``x509_san_dns:`` and ``x509_hash:`` verifiers
     (:func:`~ssi_wallet.oid4vp.wallet.verify_request_object`). Raises :class:`OID4VPError` for a
-    request or verifier refused (nothing is disclosed then), and the Holder's
+    request or verifier refused (nothing is disclosed then; transaction data of a type
+    not in ``transaction_data_types`` is ``transaction_data_unsupported``), and the Holder's
     :class:`~did_methods.errors.PolicyError` when the person declines or no
     credential fits (after telling the verifier ``access_denied``).
     """
@@ -198,6 +200,7 @@ def present(
         trusted_client_ids=trusted_client_ids,
         wallet_nonce=wallet_nonce,
         now=now,
+        transaction_data_types=transaction_data_types,
     )
     # 4.
     try:

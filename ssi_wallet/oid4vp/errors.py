@@ -42,7 +42,9 @@ The codes (``code``: the OAuth ``error`` it is reported as, and what it means)::
     request_expired: invalid_request_object
         the request object's ``exp`` has passed
     transaction_data_unsupported: invalid_transaction_data
-        we do not sign transaction data
+        a transaction data type this wallet does not know
+    transaction_data_invalid: invalid_transaction_data
+        malformed transaction data, or naming no SD-JWT credential query
     response_mode_unsupported: invalid_request
         neither direct_post nor direct_post.jwt
     encryption_unsupported: invalid_request
@@ -93,6 +95,7 @@ _OAUTH: dict[str, str] = {
     "x509_san_mismatch": "invalid_client",
     "x509_hash_mismatch": "invalid_client",
     "transaction_data_unsupported": "invalid_transaction_data",
+    "transaction_data_invalid": "invalid_transaction_data",
     "access_denied": "access_denied",
 }
 

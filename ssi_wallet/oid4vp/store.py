@@ -189,6 +189,8 @@ def transaction_to_json(t: Transaction) -> dict[str, Any]:
         "result_token": t.result_token,
         "flow": t.flow,
     }
+    if t.transaction_data:
+        out["transaction_data"] = list(t.transaction_data)
     if t.encryption_key is not None:
         out["encryption_key"] = t.encryption_key.private_jwk()
         out["encryption_kid"] = t.encryption_kid
@@ -227,6 +229,7 @@ def transaction_from_json(data: Mapping[str, Any], policy_factory: PolicyFactory
         str(data.get("result_token", "")),
         flow,
         report_json=None if report is None else dict(report["json"]),
+        transaction_data=tuple(str(i) for i in data.get("transaction_data", ())),
     )
 
 

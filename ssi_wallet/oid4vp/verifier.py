@@ -63,6 +63,7 @@ from ssi_wallet.oid4vp._protocol import (
 from ssi_wallet.oid4vp.errors import OID4VPError
 from ssi_wallet.policies import Policy
 from ssi_wallet.request import PresentationRequest, PresentationResponse
+from ssi_wallet.transaction_data import MAX_ITEMS, check_transaction_data, encode_transaction_data
 from ssi_wallet.verifier import Report, Verifier
 
 __all__ = [
@@ -239,6 +240,8 @@ class Transaction:
     #: The report's JSON form as it was when decided (a transaction read back from a
     #: persistent store keeps it; ``None``: ``report.to_json()``).
     report_json: Mapping[str, Any] | None = None
+    #: The transaction data items sent (base64url strings), checked in the response.
+    transaction_data: tuple[str, ...] = ()
 
     def sealed_view(self) -> Transaction:
         """This transaction without its decision (the status stays): what a front end
@@ -488,6 +491,7 @@ class OID4VPVerifier:
         scheme: str = f"{SCHEME}://",
         formats: Sequence[str] | None = None,
         flow: Flow | None = None,
+        transaction_data: Sequence[Mapping[str, Any]] = (),
     ) -> CreatedRequest:
         """A new transaction for ``policy`` and its authorization request URI.
 
@@ -501,6 +505,12 @@ class OID4VPVerifier:
         ``jwt_vc_json`` too when named). ``flow`` (default: ``same_device`` when this
         verifier has a ``redirect_uri``, else ``cross_device``) says how the decision
         is released (:meth:`result`); ``same_device`` needs the ``redirect_uri``.
+        ``transaction_data`` are transactions the holder is asked to authorise
+        (objects with ``type``, ``credential_ids`` naming SD-JWT credential queries of
+        the request, and the type's members; at most 16): the wallet binds each in the
+        Key Binding JWT, and the decision is refused unless every one is bound
+        (:func:`~ssi_wallet.transaction_data.check_transaction_data`). Raises
+        :class:`~did_methods.errors.ParseError` for a malformed item.
         """
         if flow is None:
             flow = "cross_device" if self.redirect_uri is None else "same_device"
@@ -513,6 +523,9 @@ class OID4VPVerifier:
         if request_uri_method not in ("get", "post"):
             raise OID4VPError("request_uri_method_invalid", "request_uri_method is get or post")
         request = self.verifier.request(policy, purpose=purpose, formats=formats)
+        if len(transaction_data) > MAX_ITEMS:
+            raise ParseError(f"at most {MAX_ITEMS} transaction data items")
+        items = tuple(encode_transaction_data(item, request.query) for item in transaction_data)
         key = kid = None
         if response_mode == "direct_post.jwt":
             key, kid = PrivateKey.generate(KeyType.P256), _token()
@@ -530,6 +543,7 @@ class OID4VPVerifier:
             kid,
             result_token=_token(),
             flow=flow,
+            transaction_data=items,
         )
         self.store.add(transaction, now=int(self._clock().timestamp()))
         request_uri = self.request_uri_base + transaction.request_id
@@ -631,6 +645,11 @@ class OID4VPVerifier:
             "state": transaction.state,
             "dcql_query": transaction.request.query.to_json(),
             "client_metadata": self.client_metadata(transaction),
+            **(
+                {"transaction_data": list(transaction.transaction_data)}
+                if transaction.transaction_data
+                else {}
+            ),
         }
 
     # 3. the response ----------------------------------------------------------------------
@@ -643,7 +662,8 @@ class OID4VPVerifier:
         transaction's key (``state`` inside must be the transaction's); (c) claim
         the transaction (a second response is ``response_replayed``); (d) a wallet
         error is kept as such; (e) the ``vp_token`` is judged by the Verifier with
-        the request's nonce and this ``client_id`` as audience. Raises
+        the request's nonce and this ``client_id`` as audience; (f) the transaction
+        data, if any, must each be bound by its hash in a Key Binding JWT. Raises
         :class:`OID4VPError` (``state_unknown``, ``response_invalid``,
         ``response_key_unknown``, ``response_decryption_failed``,
         ``response_replayed``, ``transaction_expired``).
@@ -689,6 +709,16 @@ class OID4VPVerifier:
             self.store.transition(transaction.id, "checking", transaction)  # let it be answered
             raise
         report = self.verifier.check(presentation, transaction.request, policy=transaction.policy)
+        if transaction.transaction_data:
+            # (f) every transaction authorised in a key binding the Verifier checked
+            found = check_transaction_data(
+                transaction.transaction_data, transaction.request.query, presentation.vp_token
+            )
+            report = replace(
+                report,
+                ok=report.ok and all(f.ok for f in found),
+                findings=(*report.findings, *found),
+            )
         self.store.transition(
             transaction.id,
             "checking",

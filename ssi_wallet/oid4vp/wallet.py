@@ -21,8 +21,9 @@ refusal with an :class:`~ssi_wallet.oid4vp.errors.OID4VPError` of its own code:
    all, and the response URI is the client identifier itself;
 4. the claims: ``response_type`` ``vp_token``, a response mode we speak with a
    ``response_uri`` (and no ``redirect_uri``), a URL-safe ``nonce`` and
-   ``state``, a DCQL query, our ``wallet_nonce`` when we sent one, no
-   ``transaction_data``, an ``aud`` of static discovery, ``exp`` not passed;
+   ``state``, a DCQL query, our ``wallet_nonce`` when we sent one, an ``aud`` of
+   static discovery, ``exp`` not passed, and ``transaction_data`` items, if any, of
+   types we know, naming SD-JWT credential queries of the request;
 5. for ``direct_post.jwt``, a key to encrypt to (``client_metadata.jwks``, with
    ``alg`` ``ECDH-ES`` and a ``kid``) and an ``enc`` we support.
 """
@@ -61,6 +62,7 @@ from ssi_wallet.oid4vp._protocol import (
 )
 from ssi_wallet.oid4vp.errors import OID4VPError
 from ssi_wallet.request import PresentationRequest, PresentationResponse
+from ssi_wallet.transaction_data import MAX_ITEMS, TransactionDataError, parse_transaction_data
 
 __all__ = [
     "AuthorizationRequest",
@@ -164,6 +166,8 @@ class AuthorizationRequest:
     expires_at: int | None = None
     encryption_jwk: Mapping[str, Any] | None = None
     enc: str | None = None
+    #: The transaction data items, as received (base64url strings), each checked.
+    transaction_data: tuple[str, ...] = ()
 
     @property
     def prefix(self) -> str:
@@ -173,8 +177,18 @@ class AuthorizationRequest:
     def presentation_request(self) -> PresentationRequest:
         """The request as the :class:`~ssi_wallet.holder.Holder` answers it: the DCQL
         query, the nonce, and the full ``client_id`` as the audience."""
+        extra: dict[str, Any] = {}
+        if self.transaction_data:  # the Holder shows them and binds them in key binding
+            extra["transaction_data"] = list(self.transaction_data)
         return PresentationRequest(
-            self.query, self.nonce, self.client_id, "", None, self.issued_at, self.expires_at
+            self.query,
+            self.nonce,
+            self.client_id,
+            "",
+            None,
+            self.issued_at,
+            self.expires_at,
+            extra,
         )
 
 
@@ -288,6 +302,21 @@ def _identity(
     )
 
 
+def _transaction_data(value: Any, query: DCQLQuery, types: Collection[str]) -> tuple[str, ...]:
+    """Step 4: ``transaction_data``, if any: 1 to 16 items, each of a type we know,
+    naming SD-JWT credential queries of the request (OpenID4VP 1.0 section 5.1)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not 0 < len(value) <= MAX_ITEMS:
+        raise OID4VPError(
+            "transaction_data_invalid", f"transaction_data is a list of 1 to {MAX_ITEMS} strings"
+        )
+    try:
+        return tuple(parse_transaction_data(v, query, types=types).raw for v in value)
+    except TransactionDataError as exc:
+        raise OID4VPError(exc.code, str(exc)) from exc
+
+
 def _encryption(metadata: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
     """Step 5: the key (first usable one) and ``enc`` for ``direct_post.jwt``."""
     jwks = metadata.get("jwks")
@@ -330,6 +359,7 @@ def verify_request_object(
     trusted_client_ids: Collection[str] = (),
     wallet_nonce: str | None = None,
     now: float | None = None,
+    transaction_data_types: Collection[str] = (),
 ) -> AuthorizationRequest:
     """Verify a request object fetched for ``uri``: the steps of the module docstring.
 
@@ -340,8 +370,10 @@ def verify_request_object(
     request is refused ``x509_untrusted``); ``trusted_client_ids`` lists
     ``x509_san_dns:`` clients allowed a response URI on another host;
     ``wallet_nonce`` is the one we posted to the request URI (it must come
-    back). Returns the verified :class:`AuthorizationRequest`; raises
-    :class:`OID4VPError`.
+    back); ``transaction_data_types`` are the transaction data types this wallet
+    knows (any other is ``transaction_data_unsupported``, a malformed item
+    ``transaction_data_invalid``). Returns the verified :class:`AuthorizationRequest`;
+    raises :class:`OID4VPError`.
     """
     moment = time.time() if now is None else now
     # 1. read; typ first (or, for parameters by value, decode the JSON ones)
@@ -376,8 +408,6 @@ def verify_request_object(
         )
     if "redirect_uri" in claims:
         raise OID4VPError("request_object_invalid", "redirect_uri is not allowed with direct_post")
-    if "transaction_data" in claims:
-        raise OID4VPError("transaction_data_unsupported", "this wallet signs no transaction data")
     if "scope" in claims:
         raise OID4VPError("request_object_invalid", "scope-based requests are not supported")
     nonce = url_safe(claims.get("nonce"), "nonce")
@@ -402,6 +432,7 @@ def verify_request_object(
         query = DCQLQuery.parse(claims.get("dcql_query"))
     except ParseError as exc:
         raise OID4VPError("request_object_invalid", f"dcql_query: {exc}") from exc
+    items = _transaction_data(claims.get("transaction_data"), query, transaction_data_types)
     metadata = claims.get("client_metadata", {})
     if not isinstance(metadata, Mapping):
         raise OID4VPError("request_object_invalid", "client_metadata must be a JSON object")
@@ -421,6 +452,7 @@ def verify_request_object(
         None if exp is None else int(exp),
         jwk,
         enc,
+        items,
     )
 
 

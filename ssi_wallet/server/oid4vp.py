@@ -4,7 +4,8 @@ and a small web page that shows the QR code and then the decision.
 Endpoints (``docs/openid4vp.md`` shows each request and answer):
 
 * ``POST /oid4vp/requests`` (bearer token): ``{"policy", "params", "client",
-  "response_mode", "request_uri_method", "purpose", "flow"}`` in, ``201`` with
+  "response_mode", "request_uri_method", "purpose", "flow", "transaction_data"}``
+  in, ``201`` with
   ``transaction_id``, ``request_uri``, ``authorization_request`` (the
   ``openid4vp://`` link), ``result_uri`` and ``result_token`` out;
 * ``GET /oid4vp/requests/{id}`` and, when the request said
@@ -328,6 +329,11 @@ class _Service:
             raise HTTPProblem(
                 400, "invalid_request", "a same_device flow needs oid4vp.redirect_uri"
             )
+        transaction_data = body.get("transaction_data", [])
+        if not isinstance(transaction_data, list) or not all(
+            isinstance(t, dict) for t in transaction_data
+        ):
+            raise HTTPProblem(400, "invalid_request", "`transaction_data` is a list of objects")
         formats = body.get("formats")
         if formats is not None and not (
             isinstance(formats, list) and formats and all(isinstance(f, str) for f in formats)
@@ -341,6 +347,7 @@ class _Service:
             purpose=purpose,
             scheme=self.config.scheme,
             flow=cast(Flow | None, flow),
+            transaction_data=transaction_data,
         )
         out = made.to_json()
         out["result_uri"] = f"{self.config.server.public_url}/oid4vp/results/{made.transaction_id}"

@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -35,9 +37,20 @@ from test_attacks_oid4vc import (  # noqa: E402
     _yes,
 )
 
+from did_methods._wire.b64 import b64url_encode as b64e  # noqa: E402
+from did_methods.errors import PolicyError  # noqa: E402
 from did_methods.resolver import Resolver  # noqa: E402
-from ssi_wallet.oid4vp import OID4VPError, X509HashClient, present  # noqa: E402
-from ssi_wallet.oid4vp.wallet import response_form  # noqa: E402
+from ssi_wallet.oid4vp import (  # noqa: E402
+    AuthorizationRequestURI,
+    OID4VPError,
+    X509HashClient,
+    present,
+)
+from ssi_wallet.oid4vp.wallet import (  # noqa: E402
+    AuthorizationRequest,
+    response_form,
+    verify_request_object,
+)
 
 
 @pytest.fixture
@@ -229,3 +242,139 @@ def test_racing_responses_and_a_replay_after_a_restart(
         assert again.result(made["transaction_id"])["ok"] is True
     assert replayed[0] == 400 and replayed[2]["code"] == "response_replayed"
     assert fetched.status == 400 and json.loads(fetched.body)["code"] == "response_replayed"
+
+
+# -- transaction data -----------------------------------------------------------------------
+
+TENANCY = "urn:example:tenancy-contract"
+
+
+def _item(**extra: object) -> dict:
+    return {"type": TENANCY, "credential_ids": ["work_sd"], "rent": "900 EUR", **extra}
+
+
+def test_transaction_data_of_an_unknown_type_is_refused(
+    vp_world: VerifierWorld, tmp_path: Path
+) -> None:
+    """A wallet that knows no such transaction refuses the request, discloses nothing."""
+    vp_world.store()
+    with verifier_service(vp_world, tmp_path) as service:
+        made = service.create(transaction_data=[_item()])
+        with pytest.raises(OID4VPError) as caught:
+            wallet_answers(vp_world.wallet, made["authorization_request"])
+        pending = service.result(made["transaction_id"])
+    assert caught.value.code == "transaction_data_unsupported"
+    assert caught.value.error == "invalid_transaction_data"
+    assert pending["status"] == "pending" and vp_world.wallet.history() == []
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        ["not base64 json!"],
+        [b64e(b"[1, 2]")],
+        [b64e(json.dumps({"type": TENANCY, "credential_ids": ["work_di"]}).encode())],
+        [b64e(json.dumps({"type": TENANCY, "credential_ids": ["nowhere"]}).encode())],
+        [b64e(json.dumps({"type": TENANCY, "credential_ids": []}).encode())],
+        [b64e(json.dumps({"credential_ids": ["work_sd"]}).encode())],
+        [b64e(json.dumps(_item(transaction_data_hashes_alg=["md5"])).encode())],
+        [b64e(json.dumps(_item(pad="x" * 9000)).encode())],
+        [b64e(json.dumps(_item()).encode())] * 17,
+        "a string, not a list",
+    ],
+)
+def test_malformed_transaction_data_is_refused(
+    vp_world: VerifierWorld, tmp_path: Path, static: StaticServer, items: object
+) -> None:
+    """A DID-signed request whose transaction data is not base64url JSON, names a Data
+    Integrity query (no key binding to carry it), an unknown query or none, has no
+    type, offers only md5, is huge or too many: transaction_data_invalid."""
+    vp_world.store()
+    with verifier_service(vp_world, tmp_path) as service:
+        made, claims = _genuine_claims(service)
+    forged = vp_world.did_client().request_object({**claims, "transaction_data": items})
+    url = static.put("/req", forged, headers={"Content-Type": REQUEST_MEDIA})
+    link = "openid4vp://?" + urlencode({"client_id": made["client_id"], "request_uri": url})
+    with pytest.raises(OID4VPError) as caught:
+        wallet_answers(vp_world.wallet, link, transaction_data_types=[TENANCY])
+    assert caught.value.code == "transaction_data_invalid"
+    assert vp_world.wallet.history() == []
+
+
+def test_the_verifier_refuses_to_send_transaction_data_no_sd_jwt_can_bind(
+    vp_world: VerifierWorld, tmp_path: Path
+) -> None:
+    with verifier_service(vp_world, tmp_path) as service:
+        status, _, body = service.call(
+            "POST",
+            "/oid4vp/requests",
+            {"policy": "right_to_work", "transaction_data": [_item(credential_ids=["work_di"])]},
+        )
+    assert status == 400, body
+
+
+def _tx_request(service: Any, **create: Any) -> tuple[dict[str, Any], AuthorizationRequest]:
+    made = service.create(transaction_data=[_item()], **create)
+    uri = AuthorizationRequestURI.parse(made["authorization_request"])
+    assert uri.request_uri is not None
+    reply = RecordingTransport().get(uri.request_uri, accept=REQUEST_MEDIA)
+    request = verify_request_object(
+        reply.body, uri, resolver=Resolver.offline(), transaction_data_types=[TENANCY]
+    )
+    return made, request
+
+
+@pytest.mark.parametrize("swap", ["dropped", "another transaction"])
+def test_a_presentation_that_does_not_authorise_the_transaction_is_refused(
+    vp_world: VerifierWorld, tmp_path: Path, swap: str
+) -> None:
+    """A hostile wallet presents a genuine credential but drops the transaction data
+    from its key binding, or binds another transaction: the signatures hold, the
+    decision is no (transaction_data_unbound; a stray hash transaction_data_unexpected)."""
+    vp_world.store()
+    with verifier_service(vp_world, tmp_path) as service:
+        made, request = _tx_request(service)
+        other = b64e(json.dumps(_item(rent="1 EUR")).encode())
+        edited = replace(request, transaction_data=() if swap == "dropped" else (other,))
+        form = response_form(request, _answer(vp_world, edited))
+        posted = service.call("POST", "/oid4vp/response", form=form, token=None)
+        result = service.result(made["transaction_id"])
+    assert posted[0] == 200
+    assert result["ok"] is False
+    codes = [f["code"] for f in result["report"]["findings"] if not f["ok"]]
+    expected = ["transaction_data_unbound"]
+    if swap != "dropped":
+        expected.append("transaction_data_unexpected")
+    assert codes == expected, result["report"]["findings"]
+
+
+def test_transaction_data_naming_no_presented_credential_is_not_signed(
+    vp_world: VerifierWorld,
+) -> None:
+    """The Holder reads the items again before it signs: one naming a query it does not
+    present is cannot_satisfy, and nothing is recorded."""
+    from ssi_wallet import policies
+    from ssi_wallet.request import PresentationRequest
+
+    vp_world.store()
+    request = vp_world.oid4vp().verifier.request(policies.right_to_work())
+    item = b64e(json.dumps(_item(credential_ids=["work_sd"])).encode())
+    # the Holder presents only work_sd; this request asks for an unknown query id
+    unbound = b64e(json.dumps({"type": TENANCY, "credential_ids": ["elsewhere"]}).encode())
+    for raw, says in ((unbound, "names no credential query"), (item, None)):
+        asked = PresentationRequest(
+            request.query,
+            request.nonce,
+            request.audience,
+            "",
+            None,
+            request.issued_at,
+            request.expires_at,
+            {"transaction_data": [raw]},
+        )
+        if says is None:
+            vp_world.wallet.answer(asked, consent=_yes)
+            continue
+        with pytest.raises(PolicyError, match=says):
+            vp_world.wallet.answer(asked, consent=_yes)
+    assert len(vp_world.wallet.history()) == 1

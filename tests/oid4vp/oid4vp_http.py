@@ -23,7 +23,7 @@ from did_methods.http import HttpFetcher, HttpResponse
 from did_methods.keyfile import write_key_file
 from did_methods.keys import KeyType, PrivateKey
 from did_methods.resolver import Resolver
-from ssi_wallet.holder import Holder
+from ssi_wallet.holder import ConsentRequest, Holder
 from ssi_wallet.oid4vp import PresentOutcome, present
 from ssi_wallet.server.oid4vp import OID4VPConfig, create_app
 
@@ -145,16 +145,20 @@ def wallet_answers(
     *,
     transport: RecordingTransport | None = None,
     trust_anchors: Sequence[x509.Certificate] = (PKI.root,),
+    consent: Callable[[ConsentRequest], bool] = lambda _: True,
+    transaction_data_types: Sequence[str] = (),
 ) -> PresentOutcome:
-    """Our wallet answers ``link`` (consenting), trusting ``trust_anchors``, over
-    ``transport`` (a fresh RecordingTransport by default); DIDs resolved offline."""
+    """Our wallet answers ``link`` (consenting, unless ``consent`` says otherwise),
+    trusting ``trust_anchors``, over ``transport`` (a fresh RecordingTransport by
+    default); DIDs resolved offline."""
     return present(
         holder,
         link,
-        consent=lambda _: True,
+        consent=consent,
         transport=transport or RecordingTransport(),
         resolver=Resolver.offline(),
         trust_anchors=trust_anchors,
+        transaction_data_types=transaction_data_types,
     )
 
 

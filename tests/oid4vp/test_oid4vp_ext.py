@@ -20,6 +20,7 @@ from oid4vp_world import World
 
 from did_methods._wire.b64 import b64url_decode
 from did_methods.resolver import Resolver
+from ssi_wallet.holder import ConsentRequest
 from ssi_wallet.oid4vp import AuthorizationRequestURI, verify_request_object
 from ssi_wallet.oid4vp.client import wallet_metadata
 from ssi_wallet.oid4vp.wallet import response_form
@@ -203,3 +204,50 @@ def test_a_decided_transaction_round_trips_through_its_json_form(world: World) -
     assert back == same
     for language in ("en", "de", "uk", "ar", "fa"):
         assert back.to_json(language) == decided.to_json(language)
+
+
+# -- transaction data -----------------------------------------------------------------------
+
+TENANCY = "urn:example:tenancy-contract"
+
+
+def _kb_payload(presentation: str) -> dict:
+    kb = presentation.rsplit("~", 1)[1]
+    return json.loads(b64url_decode(kb.split(".")[1]))
+
+
+@pytest.mark.parametrize("algs", [None, ["sha-256"]])
+def test_transaction_data_is_shown_bound_and_checked(
+    world: World, tmp_path: Path, algs: list[str] | None
+) -> None:
+    world.store()
+    item: dict = {"type": TENANCY, "credential_ids": ["work_sd"], "rent": "900 EUR"}
+    if algs is not None:
+        item["transaction_data_hashes_alg"] = algs
+    asked: list[str] = []
+
+    def consent(ask: ConsentRequest) -> bool:
+        asked.append(ask.describe("en"))
+        return True
+
+    with verifier_service(world, tmp_path) as service:
+        made = service.create(transaction_data=[item], request_uri_method="post")
+        outcome = wallet_answers(
+            world.wallet,
+            made["authorization_request"],
+            consent=consent,
+            transaction_data_types=[TENANCY],
+        )
+        result = service.result(made["transaction_id"])
+    # the person saw the transaction, with its details, before anything was signed
+    assert f"and you authorise: {TENANCY}" in asked[0] and 'rent="900 EUR"' in asked[0]
+    # the KB-JWT carries the SHA-256 of the item's string as sent (not decoded)
+    (raw,) = outcome.request.transaction_data
+    digest = base64.urlsafe_b64encode(hashlib.sha256(raw.encode()).digest()).rstrip(b"=")
+    kb = _kb_payload(outcome.presentation.vp_token["work_sd"][0])
+    assert kb["transaction_data_hashes"] == [digest.decode()]
+    assert kb.get("transaction_data_hashes_alg") == (None if algs is None else "sha-256")
+    assert json.loads(b64url_decode(raw)) == item
+    assert result["ok"] is True, result["explanation"]
+    codes = [f["code"] for f in result["report"]["findings"]]
+    assert "transaction_data_bound" in codes
