@@ -47,6 +47,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -59,7 +60,7 @@ from did_methods._wire.dates import instant, is_numeric_date
 from did_methods.did import DIDURL
 from did_methods.errors import InvalidDID, ParseError, SSIWalletError, VerificationError
 from did_methods.keys import PrivateKey
-from did_methods.methods.self_certifying import names_same_key
+from did_methods.methods.self_certifying import names_same_key, self_certifying_key
 
 __all__ = [
     "CREDENTIALS_V1_CONTEXT",
@@ -430,6 +431,21 @@ def _time_check(
     return _validity(times, now, leeway)
 
 
+def _implied_kid(jws: CompactJWS, signer: Any) -> CompactJWS:
+    """``jws``, with the ``kid`` a ``did:key`` / ``did:jwk`` signer implies when it has none.
+
+    VC Data Model 1.1 makes ``kid`` optional. A DID that *is* its key has one
+    verification method, so a token without ``kid`` names it; any other signer
+    still needs a ``kid`` (``kid_invalid``).
+    """
+    if "kid" in jws.header:
+        return jws
+    named = self_certifying_key(signer)
+    if named is None:
+        return jws
+    return replace(jws, header={**jws.header, "kid": named[1]})
+
+
 def verify_jwt_vc(
     token: str,
     resolver: MethodResolver,
@@ -445,7 +461,8 @@ def verify_jwt_vc(
     decode to a VC DM 1.1 credential with no conflict (:func:`decode_jwt_vc`'s
     codes); 3 ``key_authorisation``: ``alg`` allowed (``alg_not_allowed``:
     ``none``, ``HS256``...), ``kid`` a DID URL of the issuer (``kid_invalid``,
-    ``kid_not_issuer``) authorised for ``assertionMethod``
+    ``kid_not_issuer``; without one, a ``did:key``/``did:jwk`` issuer's only
+    method) authorised for ``assertionMethod``
     (``key_not_authorised``, ``key_unresolved``), ``alg`` fitting it
     (``alg_key_mismatch``); 4 ``signature`` (``signature_invalid``);
     5 ``validity_period``: ``nbf``/``exp``/``iat`` (with ``leeway``) and the
@@ -468,7 +485,7 @@ def verify_jwt_vc(
         return VerificationResult.of(JWT_VC_FORMAT, checks, document=jws.payload)
     checks.append(Check.passed("claims_consistency", "the JWT claims agree with the credential"))
     issuer = _id_of(decoded["issuer"])
-    if not signed_by(jws, resolver, issuer, "assertionMethod", checks):
+    if not signed_by(_implied_kid(jws, issuer), resolver, issuer, "assertionMethod", checks):
         return VerificationResult.of(JWT_VC_FORMAT, checks, document=decoded)
     checks.append(_time_check(jws.payload, decoded, at.timestamp(), leeway))
     checks.append(status_check(decoded, status_checker))
@@ -539,7 +556,7 @@ def verify_jwt_vp(
     checks.append(Check.passed("claims_consistency", "the JWT claims agree with the presentation"))
     holder = decoded.get("holder")
     holder = holder if isinstance(holder, str) and holder else None
-    if not signed_by(jws, resolver, holder, "authentication", checks):
+    if not signed_by(_implied_kid(jws, holder), resolver, holder, "authentication", checks):
         return VerificationResult.of(JWT_VC_FORMAT, checks, document=decoded)
     aud = payload.get("aud")
     if nonce is None and audience is None:

@@ -128,8 +128,10 @@ class StoredCredential:
     """A credential in the wallet, with the full view of its claims for matching.
 
     ``format`` is the DCQL format (``dc+sd-jwt``, ``ldp_vc`` or
-    ``jwt_vc_json`` for a ``vc+jwt``); ``claims`` is everything the holder
-    could disclose (for SD-JWT, the payload with every disclosure applied);
+    ``jwt_vc_json`` for a JWT-secured W3C credential: a VC Data Model 1.1 JWT,
+    or a VC-JOSE ``vc+jwt``); ``claims`` is everything the holder could
+    disclose (for SD-JWT, the payload with every disclosure applied; for a
+    VC Data Model 1.1 JWT, the credential its claims decode to);
     ``raw`` is the credential as issued.
     """
 
@@ -599,7 +601,8 @@ class Holder:
     ) -> StoredCredential:
         """Keep a credential; by default verify it first (signature, issuer key, validity).
 
-        Accepts an SD-JWT VC (``...~``), a ``vc+jwt`` compact JWS, a
+        Accepts an SD-JWT VC (``...~``), a ``jwt_vc_json`` (VC Data Model 1.1
+        JWT) or ``vc+jwt`` compact JWS, a
         credential secured with a Data Integrity proof (dict or JSON text), or
         what :meth:`Issuer.issue <ssi_wallet.issuer.Issuer.issue>` returned.
         Raises :class:`VerificationError` when verification fails,

@@ -143,7 +143,7 @@ class Policy:
     def query(self, formats: Sequence[str] = ("dc+sd-jwt", "ldp_vc")) -> DCQLQuery:
         """The DCQL query: per type, one credential query per format, alternatives of one
         another in the order given (SD-JWT VC first, then Data Integrity, by default;
-        ``jwt_vc_json`` for a ``vc+jwt`` credential when asked). The query ids are the
+        ``jwt_vc_json``, a JWT-secured W3C credential, when asked). The query ids are the
         policy's id and a suffix: ``_sd``, ``_di``, ``_jwt``."""
         unknown = [f for f in formats if f not in _FORMAT_SUFFIX]
         if not formats or unknown:

@@ -55,8 +55,8 @@ def _subject(path: Path) -> dict[str, Any]:
     "fmt",
     default="sd-jwt",
     show_default=True,
-    type=click.Choice(["sd-jwt", "di-eddsa", "di-ecdsa", "vc-jwt"]),
-    help="Securing format.",
+    type=click.Choice(["sd-jwt", "di-eddsa", "di-ecdsa", "vc-jwt", "jwt_vc_json"]),
+    help="Securing format (vc-jwt: a VC DM 2.0 vc+jwt; jwt_vc_json: a VC DM 1.1 JWT).",
 )
 @click.option(
     "--valid-until",
@@ -85,7 +85,8 @@ def issue(
 
     The claims are validated against the type's JSON Schema first; every
     violation is listed and nothing is signed (exit 2). The credential is
-    printed to stdout: compact text for sd-jwt and vc-jwt, JSON otherwise.
+    printed to stdout: compact text for sd-jwt, vc-jwt and jwt_vc_json, JSON
+    otherwise.
     """
     if example_subject:
         emit_json(schemas.example_subject(type_name))

@@ -41,7 +41,7 @@ __all__ = ["issuer"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_FORMATS = ("sd-jwt", "di-eddsa", "di-ecdsa", "vc-jwt")
+_FORMATS = ("sd-jwt", "di-eddsa", "di-ecdsa", "vc-jwt", "jwt_vc_json")
 #: Rows one --from-csv file may hold.
 MAX_CSV_ROWS = 1_000_000
 

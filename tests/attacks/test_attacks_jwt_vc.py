@@ -145,6 +145,18 @@ def test_a_typ_other_than_jwt_is_refused(typ: Any) -> None:
     assert _codes(_sign(_claims(_good()), typ=typ)) == ("typ_invalid",)
 
 
+def test_without_kid_a_self_certifying_issuer_s_one_key_is_used() -> None:
+    """kid is optional in VC DM 1.1: a did:key issuer's only key is the one; a did:web
+    issuer without kid stays refused (its document may hold many keys)."""
+    claims = _claims(_good())
+    token = sign_compact({"typ": "JWT"}, dumps(claims), ISSUER_KEY)
+    assert verify_jwt_vc(token, RESOLVER, now=NOW).ok
+    other = PrivateKey.generate(KeyType.P256)
+    assert _codes(sign_compact({"typ": "JWT"}, dumps(claims), other)) == ("signature_invalid",)
+    web = {**claims, "iss": "did:web:ministry.example"}
+    assert _codes(sign_compact({"typ": "JWT"}, dumps(web), ISSUER_KEY)) == ("kid_invalid",)
+
+
 def test_no_typ_is_accepted_as_vc_data_model_1_1_allows() -> None:
     token = sign_compact({"kid": ISSUER_KID}, dumps(_claims(_good())), ISSUER_KEY)
     assert verify_jwt_vc(token, RESOLVER, now=NOW).ok

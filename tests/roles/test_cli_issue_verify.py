@@ -12,6 +12,7 @@ import pytest
 
 from credentials import schemas
 from did_methods import KeyType, PrivateKey, did_key_from_public_key, write_key_file
+from did_methods.encoding import b64url_decode
 
 
 @pytest.fixture
@@ -49,7 +50,8 @@ def issuer_files(tmp_path: Path) -> tuple[Path, Path, PrivateKey]:
 
 
 @pytest.mark.parametrize(
-    ("fmt", "key"), [("sd-jwt", 0), ("di-eddsa", 0), ("di-ecdsa", 1), ("vc-jwt", 1)]
+    ("fmt", "key"),
+    [("sd-jwt", 0), ("di-eddsa", 0), ("di-ecdsa", 1), ("vc-jwt", 1), ("jwt_vc_json", 1)],
 )
 def test_issue_then_verify(
     tmp_path: Path, issuer_files: tuple[Path, Path, PrivateKey], fmt: str, key: int, soon: str
@@ -75,6 +77,9 @@ def test_issue_then_verify(
     as_json = json.loads(run("verify", "--json", "-", "--at", soon, stdin=issued.stdout).stdout)
     assert as_json["ok"] is True
     assert {c["name"] for c in as_json["checks"]} >= {"signature", "validity_period"}
+    if fmt == "jwt_vc_json":  # a VC Data Model 1.1 JWT, told apart from a vc+jwt
+        assert as_json["format"] == "jwt_vc_json"
+        assert "vc" in json.loads(b64url_decode(issued.stdout.split(".")[1]))
     # validity is judged at --at: after the sample's expiryDate it is invalid
     late = run("verify", str(credential), "--at", "2031-01-01T00:00:00Z", "--json")
     assert late.returncode == 1
