@@ -59,6 +59,8 @@ The codes (``code``: the OAuth ``error`` it is reported as, and what it means)::
         (verifier) no such request_uri
     wallet_request_invalid: invalid_request
         (verifier) a bad wallet_nonce/wallet_metadata
+    wallet_metadata_unsupported: invalid_request
+        (verifier) the wallet_metadata lists none of what this request uses
     state_unknown: invalid_request
         (verifier) no transaction has this state
     response_replayed: invalid_request

@@ -600,10 +600,15 @@ class OID4VPVerifier:
 
         ``method`` is how it was fetched (``get``; ``post`` only when the request
         said ``request_uri_method=post``); ``wallet_nonce`` (POST) is echoed in the
-        object; ``wallet_metadata`` (POST) must be a JSON object and is otherwise
-        ignored. Raises :class:`OID4VPError` ``request_unknown``,
-        ``transaction_expired``, ``response_replayed`` (already answered),
-        ``request_uri_method_invalid`` or ``wallet_request_invalid``.
+        object; ``wallet_metadata`` (POST) must be a JSON object and is honoured
+        (OpenID4VP 1.0 section 5.10, :meth:`_honour`): a prefix, signing algorithm,
+        response mode, encryption algorithm or credential format it does not list is
+        ``wallet_metadata_unsupported``, and the ``enc`` values offered for
+        ``direct_post.jwt`` are those it lists. Request objects are never encrypted
+        (a wallet's ``jwks`` for that is not used). Raises :class:`OID4VPError`
+        ``request_unknown``, ``transaction_expired``, ``response_replayed`` (already
+        answered), ``request_uri_method_invalid``, ``wallet_request_invalid`` or
+        ``wallet_metadata_unsupported``; a refusal leaves the transaction answerable.
         """
         transaction = self._live(self.store.find(request_id=request_id), "request")
         if transaction.status != "pending":
@@ -614,15 +619,20 @@ class OID4VPVerifier:
             raise OID4VPError("request_uri_method_invalid", "request_uri_method is get or post")
         if wallet_nonce is not None:
             url_safe(wallet_nonce, "wallet_nonce", code="wallet_request_invalid")
+        enc_values = self.enc_values
         if wallet_metadata is not None:
             try:
-                loads_object(
-                    wallet_metadata, what="wallet_metadata", max_bytes=_MAX_WALLET_METADATA
+                metadata = loads_object(
+                    wallet_metadata,
+                    what="wallet_metadata",
+                    max_bytes=_MAX_WALLET_METADATA,
+                    max_depth=8,
                 )
             except JSONError as exc:
                 raise OID4VPError(
                     "wallet_request_invalid", f"wallet_metadata is not a JSON object: {exc}"
                 ) from exc
+            enc_values = self._honour(metadata, transaction)
         now = int(self._clock().timestamp())
         claims: dict[str, Any] = {
             "aud": SELF_ISSUED_AUDIENCE,
@@ -630,9 +640,58 @@ class OID4VPVerifier:
             "exp": transaction.expires_at,
             **self._parameters(transaction),
         }
+        if transaction.encryption_key is not None:
+            claims["client_metadata"]["encrypted_response_enc_values_supported"] = list(enc_values)
         if wallet_nonce is not None:
             claims["wallet_nonce"] = wallet_nonce
         return self.client.request_object(claims)
+
+    def _honour(self, metadata: Mapping[str, Any], transaction: Transaction) -> tuple[str, ...]:
+        """What a wallet's ``wallet_metadata`` allows (OpenID4VP 1.0 sections 5.10, 10):
+        each member it gives must list what this request uses; returns the ``enc``
+        values to offer (ours it lists)."""
+
+        def listed(name: str) -> list[Any] | None:
+            value = metadata.get(name)
+            if value is None:
+                return None
+            if not isinstance(value, list) or len(value) > 64:
+                raise OID4VPError("wallet_request_invalid", f"wallet_metadata.{name} is no list")
+            return value
+
+        def refuse(what: str) -> OID4VPError:
+            return OID4VPError(
+                "wallet_metadata_unsupported", f"the wallet does not support {what} we use"
+            )
+
+        prefixes = listed("client_id_prefixes_supported")
+        if prefixes is not None and self.client_id.partition(":")[0] not in prefixes:
+            raise refuse("the Client Identifier Prefix")
+        algs = listed("request_object_signing_alg_values_supported")
+        key = getattr(self.client, "key", None)
+        if algs is not None and isinstance(key, PrivateKey) and key.key_type.jws_alg not in algs:
+            raise refuse("the request object signing algorithm")
+        modes = listed("response_modes_supported")
+        if modes is not None and transaction.response_mode not in modes:
+            raise refuse("the response mode")
+        formats = metadata.get("vp_formats_supported")
+        if formats is not None:
+            if not isinstance(formats, Mapping):
+                raise OID4VPError("wallet_request_invalid", "vp_formats_supported is no object")
+            if not any(q.format in formats for q in transaction.request.query.credentials):
+                raise refuse("any credential format")
+        if transaction.encryption_key is None:
+            return self.enc_values
+        alg_values = listed("authorization_encryption_alg_values_supported")
+        if alg_values is not None and "ECDH-ES" not in alg_values:
+            raise refuse("the response encryption algorithm (ECDH-ES)")
+        enc_values = listed("authorization_encryption_enc_values_supported")
+        if enc_values is None:
+            return self.enc_values
+        offered = tuple(e for e in self.enc_values if e in enc_values)
+        if not offered:
+            raise refuse("any response content encryption (enc)")
+        return offered
 
     def _parameters(self, transaction: Transaction) -> dict[str, Any]:
         """The Authorization Request parameters of ``transaction`` (OpenID4VP 1.0 5.1-5.2)."""

@@ -378,3 +378,43 @@ def test_transaction_data_naming_no_presented_credential_is_not_signed(
         with pytest.raises(PolicyError, match=says):
             vp_world.wallet.answer(asked, consent=_yes)
     assert len(vp_world.wallet.history()) == 1
+
+
+# -- wallet_metadata ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("metadata", "code"),
+    [
+        ({"client_id_prefixes_supported": ["x509_hash"]}, "wallet_metadata_unsupported"),
+        ({"request_object_signing_alg_values_supported": ["ES256"]}, "wallet_metadata_unsupported"),
+        ({"response_modes_supported": ["direct_post"]}, "wallet_metadata_unsupported"),
+        ({"vp_formats_supported": {"mso_mdoc": {}}}, "wallet_metadata_unsupported"),
+        (
+            {"authorization_encryption_alg_values_supported": ["RSA-OAEP-256"]},
+            "wallet_metadata_unsupported",
+        ),
+        (
+            {"authorization_encryption_enc_values_supported": ["A192GCM"]},
+            "wallet_metadata_unsupported",
+        ),
+        ({"client_id_prefixes_supported": "decentralized_identifier"}, "wallet_request_invalid"),
+        ({"vp_formats_supported": ["dc+sd-jwt"]}, "wallet_request_invalid"),
+        ({"response_modes_supported": ["direct_post.jwt"] * 65}, "wallet_request_invalid"),
+    ],
+)
+def test_wallet_metadata_the_request_cannot_meet_is_refused(
+    vp_world: VerifierWorld, tmp_path: Path, metadata: dict, code: str
+) -> None:
+    """A did:key (EdDSA) verifier asked for an encrypted response, by a wallet whose
+    metadata excludes what the request uses, or is malformed: refused with its code,
+    and the request stays answerable by a wallet that can."""
+    vp_world.store()
+    with verifier_service(vp_world, tmp_path) as service:
+        made = service.create(response_mode="direct_post.jwt", request_uri_method="post")
+        form = {"wallet_metadata": json.dumps(metadata), "wallet_nonce": "n0nce"}
+        path = made["request_uri"][len(service.base) :]
+        status, _, body = service.call("POST", path, form=form, token=None)
+        wallet_answers(vp_world.wallet, made["authorization_request"])
+        assert service.result(made["transaction_id"])["ok"] is True
+    assert status == 400 and body["code"] == code, body

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from oid4vp_http import PKI, RecordingTransport, verifier_service, wallet_answers
+from oid4vp_http import PKI, RecordingTransport, Service, verifier_service, wallet_answers
 from oid4vp_world import World
 
 from did_methods._wire.b64 import b64url_decode
@@ -251,3 +251,35 @@ def test_transaction_data_is_shown_bound_and_checked(
     assert result["ok"] is True, result["explanation"]
     codes = [f["code"] for f in result["report"]["findings"]]
     assert "transaction_data_bound" in codes
+
+
+# -- wallet_metadata (request_uri_method=post) is honoured ----------------------------------
+
+
+def _posted_claims(service: Service, made: dict, metadata: dict) -> tuple[int, dict]:
+    form = {"wallet_metadata": json.dumps(metadata), "wallet_nonce": "n0nce"}
+    status, _, body = service.call("POST", made["request_uri"][len(service.base) :], form=form)
+    if status != 200:
+        return status, body
+    return status, json.loads(b64url_decode(body.decode().split(".")[1]))
+
+
+def test_wallet_metadata_narrows_the_encryption_offered(world: World, tmp_path: Path) -> None:
+    world.store()
+    with verifier_service(world, tmp_path) as service:
+        made = service.create(response_mode="direct_post.jwt", request_uri_method="post")
+        status, claims = _posted_claims(
+            service, made, {"authorization_encryption_enc_values_supported": ["A256GCM"]}
+        )
+        assert status == 200 and claims["wallet_nonce"] == "n0nce"
+        assert claims["client_metadata"]["encrypted_response_enc_values_supported"] == ["A256GCM"]
+        # our wallet's own metadata (every prefix, alg, mode and format it has) is met
+        outcome = wallet_answers(world.wallet, made["authorization_request"])
+        assert service.result(made["transaction_id"])["ok"] is True
+    assert outcome.request.enc == "A128GCM"
+    assert wallet_metadata("decentralized_identifier")["client_id_prefixes_supported"] == [
+        "decentralized_identifier",
+        "x509_san_dns",
+        "x509_hash",
+        "redirect_uri",
+    ]
