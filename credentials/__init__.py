@@ -21,7 +21,8 @@ imported from there: :mod:`credentials.data_integrity`, :mod:`credentials.jose`,
 :mod:`credentials.barcode`, :mod:`credentials.cose`, :mod:`credentials.base45`,
 :mod:`credentials.status_list`, :mod:`credentials.token_status_list`,
 :mod:`credentials.jcs`, :mod:`credentials.model`, :mod:`credentials.schemas`,
-:mod:`credentials.keysets`, :mod:`credentials.related`, :mod:`credentials.oauth`.
+:mod:`credentials.keysets`, :mod:`credentials.related`, :mod:`credentials.oauth`,
+:mod:`credentials.mdoc` (ISO/IEC 18013-5 mdocs, the ``mso_mdoc`` format).
 The names this package exported for them before are deprecated aliases that
 warn, for one release.
 """

@@ -117,13 +117,21 @@ class CoseError(ParseError):
 class _Scan:
     """One bounded walk over an encoded CBOR item (RFC 8949 Section 3)."""
 
-    __slots__ = ("data", "indefinite", "items", "max_depth", "max_items")
+    __slots__ = ("data", "indefinite", "items", "max_depth", "max_items", "tags")
 
-    def __init__(self, data: bytes, max_depth: int, max_items: int, indefinite: bool) -> None:
+    def __init__(
+        self,
+        data: bytes,
+        max_depth: int,
+        max_items: int,
+        indefinite: bool,
+        tags: frozenset[int] = frozenset(),
+    ) -> None:
         self.data = data
         self.max_depth = max_depth
         self.max_items = max_items
         self.indefinite = indefinite
+        self.tags = tags
         self.items = 0
 
     def head(self, pos: int) -> tuple[int, int, int, int]:
@@ -182,7 +190,12 @@ class _Scan:
                 pos += size
             return pos + 1
         if major == 6:
-            raise CoseError(f"CBOR tag {arg} is not accepted here")
+            if arg not in self.tags:
+                raise CoseError(f"CBOR tag {arg} is not accepted here")
+            if depth >= self.max_depth:
+                raise CoseError(f"CBOR is nested deeper than {self.max_depth} levels")
+            self.count(1, pos)
+            return self.item(pos, depth + 1)
         if major == 7:
             if info in (20, 21, 22, 25, 26, 27):  # false, true, null, floats
                 return pos
@@ -239,6 +252,7 @@ def decode_cbor(
     max_depth: int = MAX_DEPTH,
     max_items: int = MAX_ITEMS,
     allow_indefinite: bool = False,
+    allow_tags: frozenset[int] = frozenset(),
 ) -> Any:
     """Decode one CBOR data item strictly, within the given bounds.
 
@@ -250,14 +264,17 @@ def decode_cbor(
     outside that plain subset (tags, indefinite lengths, ``undefined``, other
     simple values, non-integer non-text map keys, duplicate keys, invalid UTF-8).
     Indefinite-length strings, arrays and maps are refused unless
-    ``allow_indefinite`` is true (COSE messages never need them).
+    ``allow_indefinite`` is true (COSE messages never need them). Tags are
+    refused unless listed in ``allow_tags``; an allowed tag counts as one item
+    and one level of nesting, and ``cbor2`` decodes it (its semantic decoders
+    for dates, else a :class:`cbor2.CBORTag`).
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise CoseError(f"CBOR input must be bytes, not {type(data).__name__}")
     raw = bytes(data)
     if len(raw) > max_bytes:
         raise CoseError(f"CBOR input is longer than {max_bytes} bytes")
-    end = _Scan(raw, max_depth, max_items, allow_indefinite).item(0, 0)
+    end = _Scan(raw, max_depth, max_items, allow_indefinite, frozenset(allow_tags)).item(0, 0)
     if end != len(raw):
         raise CoseError("trailing bytes after the CBOR item")
     # The walk above already enforced depth, lengths and duplicate keys, so
