@@ -78,7 +78,7 @@ from credentials.cose import (
     _check_headers,
     decode_cbor,
 )
-from credentials.x5c import CertifiedKey, X5CError, verify_x5c
+from credentials.x5c import CertifiedKey, X5CError, _aware, verify_x5c
 from did_methods.errors import ParseError, SSIWalletError, VerificationError
 from did_methods.keys import KeyType, PrivateKey, PublicKey
 
@@ -577,14 +577,6 @@ def issue_mdoc(
 
 
 # -- verifying ----------------------------------------------------------------------
-
-
-def _aware(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(UTC)
-    if now.tzinfo is None:
-        raise ParseError("a datetime for 'now' must be timezone-aware")
-    return now.astimezone(UTC)
 
 
 def _x5chain(auth: CoseSign1) -> list[str]:
