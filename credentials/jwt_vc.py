@@ -531,8 +531,10 @@ def verify_jwt_vp(
     :func:`verify_jwt_vc`); 5 ``holder_binding``: ``nonce`` and ``aud`` are
     the expected ones (``nonce_mismatch``, ``audience_mismatch``); 6
     ``validity_period``: ``nbf``/``exp`` and, with ``max_age``, an ``iat``
-    no older (``presentation_stale``); 7 ``credential[i]``: each entry of
-    ``verifiableCredential`` is a ``jwt_vc_json`` token verified with
+    no older (``presentation_stale``; a VP without ``iat`` is fresh by the
+    expected ``nonce`` alone, and without either it is ``claims_invalid``);
+    7 ``credential[i]``: each entry of ``verifiableCredential`` is a
+    ``jwt_vc_json`` token verified with
     :func:`verify_jwt_vc` (another form: ``credential_format_unsupported``;
     more than 100: ``too_many_credentials``) whose subject is the holder
     (``holder_mismatch``: the credential's ``sub`` must be the DID that signed
@@ -575,7 +577,9 @@ def verify_jwt_vp(
     )
     iat = payload.get("iat")
     if validity.status == "passed" and max_age is not None:
-        if not is_numeric_date(iat):
+        if iat is None and nonce is not None:
+            pass  # VC DM 1.1 asks no iat of a VP: the expected nonce, single use, is the freshness
+        elif not is_numeric_date(iat):
             validity = Check.failed("validity_period", "claims_invalid", "no numeric 'iat'")
         elif iat < seconds - max_age - leeway:
             validity = Check.failed("validity_period", "presentation_stale", "iat is too old")
