@@ -383,3 +383,13 @@ def test_holder_binding_compares_the_key_not_the_spelling_of_its_did_jwk() -> No
     assert result.holder == respelled and result.credentials[0].subject == HOLDER
     assert not names_same_key("did:web:holder.example", HOLDER)
     assert not names_same_key(HOLDER + "#0", HOLDER + "#0x")
+
+
+def test_a_presentation_without_iat_is_fresh_only_by_an_expected_nonce() -> None:
+    claims = _claims(_vp())
+    for name in ("iat", "nbf", "exp"):
+        claims.pop(name)
+    token = sign_compact({"typ": "JWT", "kid": HOLDER_KID}, dumps(claims), HOLDER_KEY)
+    assert _vp_codes(token) == ()  # the expected nonce, spent by the verifier, is the freshness
+    no_nonce = verify_jwt_vp(token, RESOLVER, nonce=None, audience=None, now=NOW)
+    assert no_nonce.codes == ("claims_invalid",)
