@@ -64,7 +64,7 @@ from credentials._jws import dumps, loads
 from did_methods.document import VerificationMethod
 from did_methods.errors import ParseError, SSIWalletError, VerificationError
 from did_methods.http import Fetcher, fetch_checked
-from did_methods.keys import PublicKey, jwk_thumbprint
+from did_methods.keys import PublicKey, jwk_signing_refusal, jwk_thumbprint
 
 __all__ = [
     "JWT_VC_ISSUER_WELL_KNOWN",
@@ -130,27 +130,8 @@ class _Entry:
             return VerificationError(
                 "key_not_authorised", f"a key set authorises signing keys, not {purpose[:40]}"
             )
-        use = self.jwk.get("use")
-        if use is not None and use != "sig":
-            # RFC 7517 4.2: "sig" (signature) or "enc" (encryption)
-            return VerificationError(
-                "key_use_forbidden", f"the JWK's use is {use!r:.20}, not 'sig'"
-            )
-        ops = self.jwk.get("key_ops")
-        if ops is not None and "verify" not in ops:
-            # RFC 7517 4.3: "verify" (verify digital signature or MAC)
-            return VerificationError(
-                "key_use_forbidden", "the JWK's key_ops do not include 'verify'"
-            )
-        alg = self.jwk.get("alg")
-        if alg is not None and alg != self.key.key_type.jws_alg:
-            # RFC 7517 4.4: the algorithm intended for use with the key
-            return VerificationError(
-                "key_alg_mismatch",
-                f"the JWK's alg {alg!r:.20} is not {self.key.key_type.jws_alg}, "
-                f"the algorithm of a {self.key.key_type.value} key",
-            )
-        return None
+        # RFC 7517 4.2-4.4: use "sig", key_ops with "verify", alg of the key's type
+        return jwk_signing_refusal(self.jwk, self.key)
 
 
 def _entry(jwk: Any, index: int) -> _Entry:

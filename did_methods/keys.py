@@ -42,7 +42,14 @@ from did_methods.encoding import (
 )
 from did_methods.errors import InvalidKey, UnsupportedError, VerificationError
 
-__all__ = ["KeyType", "PrivateKey", "PublicKey", "RandBytes", "jwk_thumbprint"]
+__all__ = [
+    "KeyType",
+    "PrivateKey",
+    "PublicKey",
+    "RandBytes",
+    "jwk_signing_refusal",
+    "jwk_thumbprint",
+]
 
 #: A source of random bytes: ``randbytes(n)`` returns ``n`` bytes.
 RandBytes = Callable[[int], bytes]
@@ -147,6 +154,32 @@ _THUMBPRINT_MEMBERS = {
     "RSA": ("e", "kty", "n"),
     "oct": ("k", "kty"),
 }
+
+
+def jwk_signing_refusal(jwk: Mapping[str, Any], key: PublicKey) -> VerificationError | None:
+    """Why the JWK ``jwk`` (whose key is ``key``) may not verify signatures, or None.
+
+    RFC 7517: ``use`` (4.2) must be ``sig`` when present, ``key_ops`` (4.3) must
+    include ``verify`` when present, and ``alg`` (4.4), when present, must be the
+    algorithm ``key``'s type signs with. The error's code is ``key_use_forbidden``
+    or ``key_alg_mismatch``. Used for JWK Sets and for ``publicKeyJwk`` methods of
+    DID documents alike.
+    """
+    use = jwk.get("use")
+    if use is not None and use != "sig":
+        return VerificationError("key_use_forbidden", f"the JWK's use is {use!r:.20}, not 'sig'")
+    ops = jwk.get("key_ops")
+    if ops is not None and (not isinstance(ops, list) or "verify" not in ops):
+        return VerificationError("key_use_forbidden", "the JWK's key_ops do not include 'verify'")
+    alg = jwk.get("alg")
+    signs_with = _JWS_ALG.get(key.key_type)
+    if alg is not None and alg != signs_with:
+        return VerificationError(
+            "key_alg_mismatch",
+            f"the JWK's alg {alg!r:.20} is not {signs_with}, "
+            f"the algorithm of a {key.key_type.value} key",
+        )
+    return None
 
 
 def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:

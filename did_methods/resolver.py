@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from did_methods.did import DID, DIDURL
 from did_methods.document import PROOF_PURPOSES, DIDDocument, Service, VerificationMethod
 from did_methods.errors import InvalidDID, ResolutionError, SSIWalletError, VerificationError
+from did_methods.keys import jwk_signing_refusal
 
 if TYPE_CHECKING:
     from did_methods.http import Fetcher
@@ -359,7 +360,22 @@ class Resolver:
             raise VerificationError(
                 "key_not_authorised", f"{target} is not authorised for {purpose} by {url.did}"
             )
+        jwk = method.properties.get("publicKeyJwk")
+        if purpose != "keyAgreement" and isinstance(jwk, Mapping) and _JWK_USE.intersection(jwk):
+            # A JWK that says it is for encryption, or for another algorithm, does not
+            # verify signatures here any more than in a JWK Set (RFC 7517 4.2-4.4).
+            try:
+                key = method.public_key
+            except SSIWalletError:
+                return method  # unreadable: the caller meets that error where it reads the key
+            refusal = jwk_signing_refusal(jwk, key)
+            if refusal is not None:
+                raise refusal
         return method
+
+
+#: The JWK members that restrict what a key may do (RFC 7517 4.2-4.4).
+_JWK_USE = frozenset({"use", "key_ops", "alg"})
 
 
 def _version_options(query: str | None) -> dict[str, str]:

@@ -394,3 +394,43 @@ def test_the_same_disclosure_twice_is_refused() -> None:
     doubled = "~".join([issued, *disclosures, *disclosures, ""])
     result = verify_sd_jwt(doubled, resolver, now=NOW)
     assert tuple(c.code for c in result.checks if c.status == "failed") == ("disclosure_duplicate",)
+
+
+# -- a JWK that says what it is for (RFC 7517 4.2-4.4), in a DID document ------------------
+
+
+def _jwk_method(key: PrivateKey, **members: Any) -> dict[str, Any]:
+    return {
+        "id": f"{ISSUER}#k",
+        "type": "JsonWebKey",
+        "controller": ISSUER,
+        "publicKeyJwk": {**key.public_key.to_jwk(), **members},
+    }
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@pytest.mark.parametrize(
+    ("members", "code"),
+    [
+        ({"use": "enc"}, "key_use_forbidden"),
+        ({"key_ops": ["encrypt", "deriveKey"]}, "key_use_forbidden"),
+        ({"key_ops": "verify"}, "key_use_forbidden"),
+        ({"alg": "ES256"}, "key_alg_mismatch"),
+        ({"alg": "HS256"}, "key_alg_mismatch"),
+    ],
+)
+def test_did_document_jwk_not_meant_for_signatures(
+    fmt: str, members: dict[str, Any], code: str
+) -> None:
+    """Hole found in the audit: JWK Sets refused these keys, DID documents did not."""
+    key = PrivateKey.generate()
+    resolver = _resolver(_document(_jwk_method(key, **members), assertionMethod=[f"{ISSUER}#k"]))
+    assert _codes(_signed(fmt, key, f"{ISSUER}#k"), fmt, resolver) == (code,)
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_did_document_jwk_meant_for_signatures_is_accepted(fmt: str) -> None:
+    key = PrivateKey.generate()
+    method = _jwk_method(key, use="sig", key_ops=["verify"], alg="EdDSA")
+    resolver = _resolver(_document(method, assertionMethod=[f"{ISSUER}#k"]))
+    assert _codes(_signed(fmt, key, f"{ISSUER}#k"), fmt, resolver) == ()
