@@ -117,7 +117,7 @@ class CoseError(ParseError):
 class _Scan:
     """One bounded walk over an encoded CBOR item (RFC 8949 Section 3)."""
 
-    __slots__ = ("data", "indefinite", "items", "max_depth", "max_items", "tags")
+    __slots__ = ("data", "indefinite", "items", "max_depth", "max_items", "tags", "undefined")
 
     def __init__(
         self,
@@ -126,12 +126,14 @@ class _Scan:
         max_items: int,
         indefinite: bool,
         tags: frozenset[int] = frozenset(),
+        undefined: bool = False,
     ) -> None:
         self.data = data
         self.max_depth = max_depth
         self.max_items = max_items
         self.indefinite = indefinite
         self.tags = tags
+        self.undefined = undefined
         self.items = 0
 
     def head(self, pos: int) -> tuple[int, int, int, int]:
@@ -199,6 +201,8 @@ class _Scan:
         if major == 7:
             if info in (20, 21, 22, 25, 26, 27):  # false, true, null, floats
                 return pos
+            if info == 23 and self.undefined:
+                return pos
             if info == 31:
                 raise CoseError("CBOR break outside an indefinite-length item")
             raise CoseError("CBOR simple values other than false, true and null are refused")
@@ -253,6 +257,7 @@ def decode_cbor(
     max_items: int = MAX_ITEMS,
     allow_indefinite: bool = False,
     allow_tags: frozenset[int] = frozenset(),
+    allow_undefined: bool = False,
 ) -> Any:
     """Decode one CBOR data item strictly, within the given bounds.
 
@@ -267,14 +272,18 @@ def decode_cbor(
     ``allow_indefinite`` is true (COSE messages never need them). Tags are
     refused unless listed in ``allow_tags``; an allowed tag counts as one item
     and one level of nesting, and ``cbor2`` decodes it (its semantic decoders
-    for dates, else a :class:`cbor2.CBORTag`).
+    for dates, else a :class:`cbor2.CBORTag`). ``undefined`` is refused
+    unless ``allow_undefined`` (it then decodes as ``cbor2.undefined``).
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise CoseError(f"CBOR input must be bytes, not {type(data).__name__}")
     raw = bytes(data)
     if len(raw) > max_bytes:
         raise CoseError(f"CBOR input is longer than {max_bytes} bytes")
-    end = _Scan(raw, max_depth, max_items, allow_indefinite, frozenset(allow_tags)).item(0, 0)
+    scan = _Scan(
+        raw, max_depth, max_items, allow_indefinite, frozenset(allow_tags), allow_undefined
+    )
+    end = scan.item(0, 0)
     if end != len(raw):
         raise CoseError("trailing bytes after the CBOR item")
     # The walk above already enforced depth, lengths and duplicate keys, so

@@ -144,8 +144,13 @@ def _need(condition: bool, message: str) -> None:
         raise MdocFormatError(message)
 
 
-def _decode(data: Any, what: str) -> Any:
-    """Decode hostile CBOR within the mdoc bounds; only the mdoc tags are allowed."""
+def _decode(data: Any, what: str, *, outer: bool = False) -> Any:
+    """Decode hostile CBOR within the mdoc bounds; only the mdoc tags are allowed.
+
+    ``outer`` (an IssuerSigned or DeviceResponse, not what tag 24 wraps)
+    also lets ``undefined`` through, for :func:`_without_undefined` to drop
+    from unprotected COSE headers; anywhere else the structure checks refuse it.
+    """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise MdocFormatError(f"{what} must be bytes, not {type(data).__name__}")
     if len(data) > MAX_MDOC_BYTES:
@@ -157,6 +162,7 @@ def _decode(data: Any, what: str) -> Any:
             max_depth=_MAX_DEPTH,
             max_items=_MAX_ITEMS,
             allow_tags=_MDOC_TAGS,
+            allow_undefined=outer,
         )
     except CoseError as exc:
         raise MdocFormatError(f"{what}: {exc}") from exc
@@ -368,11 +374,23 @@ class MobileSecurityObject:
         )
 
 
+def _without_undefined(header: Any) -> Any:
+    """Drop ``undefined`` entries of an *unprotected* COSE header (not signed, so not trusted).
+
+    @auth0/mdl writes ``kid: undefined`` there; RFC 9052 has no such value,
+    and dropping an unsigned label changes nothing a signature covers.
+    """
+    if not isinstance(header, dict):
+        return header
+    return {label: value for label, value in header.items() if value is not cbor2.undefined}
+
+
 def _read_issuer_auth(value: Any) -> CoseSign1:
     if isinstance(value, cbor2.CBORTag):
         _need(value.tag == 18, f"issuerAuth carries tag {value.tag}, not 18")
         value = value.value
     _need(isinstance(value, list) and len(value) == 4, "issuerAuth must be a COSE_Sign1 array")
+    value = [value[0], _without_undefined(value[1]), value[2], value[3]]
     try:
         # the signed parts are byte strings kept as received, so re-encoding is exact
         return CoseSign1.parse(cbor2.dumps(value), max_bytes=MAX_MDOC_BYTES)
@@ -394,7 +412,7 @@ class IssuerSigned:
     @classmethod
     def parse(cls, data: bytes) -> IssuerSigned:
         """Read encoded ``IssuerSigned`` CBOR; raises :class:`MdocFormatError`."""
-        return cls._read(_decode(data, "IssuerSigned"))
+        return cls._read(_decode(data, "IssuerSigned", outer=True))
 
     @classmethod
     def _read(cls, value: Any) -> IssuerSigned:
@@ -783,6 +801,7 @@ def _verify_device_signature(
         message = message.value
     _need(isinstance(message, list) and len(message) == 4, "deviceSignature must be a COSE_Sign1")
     protected_bytes, unprotected, payload, signature = message
+    unprotected = _without_undefined(unprotected)
     _need(isinstance(protected_bytes, bytes) and bool(protected_bytes), "deviceSignature protected")
     _need(isinstance(unprotected, dict), "deviceSignature unprotected header must be a map")
     _need(payload is None, "deviceSignature must have a detached (null) payload")
@@ -828,7 +847,7 @@ def verify_device_response(
     """
     at = _aware(now)
     # 1.
-    response = _decode(data, "DeviceResponse")
+    response = _decode(data, "DeviceResponse", outer=True)
     _need(isinstance(response, dict), "DeviceResponse must be a map")
     version = response.get("version")
     _need(isinstance(version, str), "DeviceResponse lacks a text version")

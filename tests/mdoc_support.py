@@ -61,11 +61,11 @@ def make_pki(now: dt.datetime) -> Pki:
     root_key, signer_key = p256(), p256()
     root = make_cert(
         root_key, root_key, "Test IACA", "Test IACA", ca=True, usage=usage(ca=True),
-        not_before=now - 400 * DAY, not_after=now + 3650 * DAY,
+        not_before=now - 400 * DAY, not_after=now + 3650 * DAY, country="LT",
     )  # fmt: skip
     signer = make_cert(
         signer_key, root_key, "Test Document Signer", "Test IACA", ca=False,
-        usage=usage(sign=True), not_before=now - 30 * DAY, not_after=now + 400 * DAY,
+        usage=usage(sign=True), not_before=now - 30 * DAY, not_after=now + 400 * DAY, country="LT",
     )  # fmt: skip
     return Pki(root_key, root, signer_key, signer, PrivateKey.generate(KeyType.P256), now)
 

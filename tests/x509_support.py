@@ -20,8 +20,11 @@ DAY = dt.timedelta(days=1)
 Key = Any  # a cryptography private key
 
 
-def name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+def name(cn: str, country: str | None = None) -> x509.Name:
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    if country is not None:  # ISO 18013-5 Annex B wants countryName in mdoc certificates
+        attributes.insert(0, x509.NameAttribute(NameOID.COUNTRY_NAME, country))
+    return x509.Name(attributes)
 
 
 def usage(*, sign: bool = False, ca: bool = False) -> x509.KeyUsage:
@@ -45,11 +48,12 @@ def make_cert(
     not_before: dt.datetime = NOW - 30 * DAY,
     not_after: dt.datetime = NOW + 30 * DAY,
     extra: Sequence[tuple[x509.ExtensionType, bool]] = (),
+    country: str | None = None,
 ) -> x509.Certificate:
     builder = (
         x509.CertificateBuilder()
-        .subject_name(name(subject))
-        .issuer_name(name(issuer))
+        .subject_name(name(subject, country))
+        .issuer_name(name(issuer, country))
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before)

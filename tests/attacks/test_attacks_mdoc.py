@@ -200,6 +200,22 @@ def test_shared_reference_tags_are_refused(pki: Pki) -> None:
     assert isinstance(error, ValueError)
 
 
+def test_undefined_is_dropped_only_from_unprotected_headers(pki: Pki) -> None:
+    """@auth0/mdl writes ``kid: undefined`` unprotected; elsewhere ``undefined`` is refused."""
+    tolerated = mutate(
+        response(pki),
+        lambda v: v["documents"][0]["issuerSigned"]["issuerAuth"][1].update({4: cbor2.undefined}),
+    )
+    (verified,) = verify_device_response(
+        tolerated, session_transcript=transcript(), trust_anchors=[pki.root], now=pki.now
+    )
+    assert verified.claims[NAMESPACE]["permit_type"] == "work"
+    refused(pki, mutate(response(pki), lambda v: v.update(status=cbor2.undefined)),
+            "mdoc_malformed")  # fmt: skip
+    inner = mutate(response(pki), lambda v: rewrite_item(v, 0, elementValue=cbor2.undefined))
+    refused(pki, inner, "mdoc_malformed")
+
+
 def test_deep_nesting_is_refused(pki: Pki) -> None:
     nested: Any = 0
     for _ in range(200):

@@ -33,7 +33,7 @@ def test_issue_then_verify_round_trip(pki: Pki) -> None:
     assert verified.doctype == DOCTYPE
     assert verified.claims == {NAMESPACE: CLAIMS}
     assert verified.device_key == pki.device.public_key
-    assert verified.issuer.subject == "CN=Test Document Signer"
+    assert verified.issuer.subject == "CN=Test Document Signer,C=LT"
     assert verified.device_signed is False
 
 
