@@ -2,8 +2,8 @@
 
 * :mod:`ssi_wallet.oid4vp.verifier` - :class:`OID4VPVerifier`: requests as
   request objects (RFC 9101) by reference, for the Client Identifier Prefixes
-  ``decentralized_identifier:``, ``x509_san_dns:``, ``x509_hash:`` and
-  ``redirect_uri:``; responses by
+  ``decentralized_identifier:``, ``x509_san_dns:``, ``x509_hash:``,
+  ``verifier_attestation:`` and ``redirect_uri:``; responses by
   ``direct_post`` or, encrypted to an ephemeral key (ECDH-ES, A128GCM or
   A256GCM), ``direct_post.jwt``;
   the decision is the :class:`~ssi_wallet.verifier.Verifier`'s report;
@@ -29,6 +29,7 @@ from ssi_wallet.oid4vp.verifier import (
     ResponseAck,
     Transaction,
     TransactionStore,
+    VerifierAttestationClient,
     X509HashClient,
     X509SanDnsClient,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "Transaction",
     "TransactionStore",
     "Transport",
+    "VerifierAttestationClient",
     "X509HashClient",
     "X509SanDnsClient",
     "present",

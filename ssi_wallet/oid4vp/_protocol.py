@@ -23,12 +23,13 @@ REQUEST_MEDIA_TYPE: Final = "application/oauth-authz-req+jwt"
 #: The ``aud`` of a request object under static discovery (OpenID4VP 1.0 section 5.8).
 SELF_ISSUED_AUDIENCE: Final = "https://self-issued.me/v2"
 #: The Client Identifier Prefixes we speak (OpenID4VP 1.0 section 5.9.3). Not
-#: ``verifier_attestation``, ``openid_federation``, ``origin`` (DC API) or
-#: pre-registered clients: those are refused ``client_id_prefix_unsupported``.
+#: ``openid_federation``, ``origin`` (DC API) or pre-registered clients: those are
+#: refused ``client_id_prefix_unsupported``.
 CLIENT_ID_PREFIXES: Final = (
     "decentralized_identifier",
     "x509_san_dns",
     "x509_hash",
+    "verifier_attestation",
     "redirect_uri",
 )
 #: The Response Modes we speak.

@@ -34,6 +34,7 @@ from credentials.jws import dumps
 from did_methods._wire.json import loads
 from did_methods.errors import JSONError, PolicyError
 from did_methods.http import HttpFetcher, HttpResponse
+from did_methods.keys import PublicKey
 from did_methods.resolver import Resolver
 from ssi_wallet.holder import ConsentRequest, Holder
 from ssi_wallet.oid4vp._protocol import (
@@ -171,6 +172,7 @@ def present(
     trusted_client_ids: Collection[str] = (),
     now: float | None = None,
     transaction_data_types: Collection[str] = (),
+    attestation_issuers: Mapping[str, PublicKey] | None = None,
 ) -> PresentOutcome:
     """Answer the authorization request at ``uri`` with ``holder``'s credentials.
 
@@ -179,7 +181,8 @@ def present(
     :class:`~did_methods.http.FetchError` ends the exchange when a call fails).
     ``resolver`` resolves the DIDs of
     ``decentralized_identifier:`` verifiers; ``trust_anchors`` and
-    ``trusted_client_ids`` judge ``x509_san_dns:`` and ``x509_hash:`` verifiers
+    ``trusted_client_ids`` judge ``x509_san_dns:`` and ``x509_hash:`` verifiers,
+    ``attestation_issuers`` ``verifier_attestation:`` ones
     (:func:`~ssi_wallet.oid4vp.wallet.verify_request_object`). Raises :class:`OID4VPError` for a
     request or verifier refused (nothing is disclosed then; transaction data of a type
     not in ``transaction_data_types`` is ``transaction_data_unsupported``), and the Holder's
@@ -201,6 +204,7 @@ def present(
         wallet_nonce=wallet_nonce,
         now=now,
         transaction_data_types=transaction_data_types,
+        attestation_issuers=attestation_issuers,
     )
     # 4.
     try:

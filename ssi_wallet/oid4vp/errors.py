@@ -35,6 +35,10 @@ The codes (``code``: the OAuth ``error`` it is reported as, and what it means)::
         the leaf names no such DNS SAN
     x509_hash_mismatch: invalid_client
         the x5c leaf is not the certificate whose hash is the ``x509_hash:`` client id
+    verifier_attestation_untrusted: invalid_client
+        the Verifier Attestation's issuer is not trusted, or its signature fails
+    verifier_attestation_invalid: invalid_client
+        no attestation, or a malformed, expired or other verifier's one
     response_uri_mismatch: invalid_request
         the response URI is not the client's
     wallet_nonce_mismatch: invalid_request_object
@@ -96,6 +100,8 @@ _OAUTH: dict[str, str] = {
     "x509_untrusted": "invalid_client",
     "x509_san_mismatch": "invalid_client",
     "x509_hash_mismatch": "invalid_client",
+    "verifier_attestation_untrusted": "invalid_client",
+    "verifier_attestation_invalid": "invalid_client",
     "transaction_data_unsupported": "invalid_transaction_data",
     "transaction_data_invalid": "invalid_transaction_data",
     "access_denied": "access_denied",

@@ -8,7 +8,8 @@ An :class:`OID4VPVerifier` joins three things:
   records its nonce for single use, and judges the ``vp_token`` (the one
   verification path; its :class:`~ssi_wallet.verifier.Report` is the result);
 * a client identity (:class:`DIDClient`, :class:`X509SanDnsClient`,
-  :class:`X509HashClient`, :class:`RedirectURIClient`): how the request object is signed, or not;
+  :class:`X509HashClient`, :class:`VerifierAttestationClient`,
+  :class:`RedirectURIClient`): how the request object is signed, or not;
 * a :class:`TransactionStore` (default :class:`MemoryTransactionStore`) that
   keeps each transaction from creation to decision.
 
@@ -78,6 +79,7 @@ __all__ = [
     "ResponseAck",
     "Transaction",
     "TransactionStore",
+    "VerifierAttestationClient",
     "X509HashClient",
     "X509SanDnsClient",
 ]
@@ -180,6 +182,28 @@ class X509HashClient:
     def request_object(self, claims: Mapping[str, Any]) -> str:
         """A JWS with ``x5c`` (standard base64 DER, leaf first; RFC 7515 4.1.6)."""
         return _signed_with_x5c(claims, self.key, self.chain)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifierAttestationClient:
+    """``verifier_attestation:<name>``: request objects signed by ``key`` and carrying, in
+    the ``jwt`` JOSE header, ``attestation``: a Verifier Attestation JWT whose ``sub``
+    is ``name`` and whose ``cnf.jwk`` is ``key``'s public key
+    (:func:`~ssi_wallet.oid4vp.attestation.issue_verifier_attestation`). The wallet
+    trusts it through the attestation's issuer."""
+
+    name: str
+    key: PrivateKey
+    attestation: str
+
+    @property
+    def client_id(self) -> str:
+        """``verifier_attestation:`` and the attested name."""
+        return f"verifier_attestation:{self.name}"
+
+    def request_object(self, claims: Mapping[str, Any]) -> str:
+        """A JWS with the attestation in its ``jwt`` header."""
+        return sign_request_object(claims, self.key, {"jwt": self.attestation})
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,10 @@ refusal with an :class:`~ssi_wallet.oid4vp.errors.OID4VPError` of its own code:
    chain reaches a trust anchor and which names the DNS name as a dNSName SAN,
    and the response URI's host is that name; ``x509_hash:`` - signed by the key of
    the ``x5c`` leaf, whose chain reaches a trust anchor and whose DER's SHA-256
-   (base64url) is the client identifier; ``redirect_uri:`` - not signed at
+   (base64url) is the client identifier; ``verifier_attestation:`` - signed by the
+   ``cnf`` key of the Verifier Attestation JWT in the ``jwt`` header, which a trusted
+   attestation issuer signed for this very client identifier
+   (:mod:`ssi_wallet.oid4vp.attestation`); ``redirect_uri:`` - not signed at
    all, and the response URI is the client identifier itself;
 4. the claims: ``response_type`` ``vp_token``, a response mode we speak with a
    ``response_uri`` (and no ``redirect_uri``), a URL-safe ``nonce`` and
@@ -60,6 +63,7 @@ from ssi_wallet.oid4vp._protocol import (
     RequestObject,
     url_safe,
 )
+from ssi_wallet.oid4vp.attestation import verify_verifier_attestation
 from ssi_wallet.oid4vp.errors import OID4VPError
 from ssi_wallet.request import PresentationRequest, PresentationResponse
 from ssi_wallet.transaction_data import MAX_ITEMS, TransactionDataError, parse_transaction_data
@@ -239,6 +243,7 @@ def _identity(
     trust_anchors: Sequence[x509.Certificate],
     trusted_client_ids: Collection[str],
     moment: float,
+    attestation_issuers: Mapping[str, PublicKey],
 ) -> None:
     """Step 3: the verifier's identity, by Client Identifier Prefix."""
     if client.prefix == "redirect_uri":
@@ -296,6 +301,16 @@ def _identity(
                 "response_uri_mismatch",
                 f"the response_uri's host {host[:80]!r} is not {client.original[:80]!r}",
             )
+        return
+    if client.prefix == "verifier_attestation":
+        key = verify_verifier_attestation(
+            obj.unverified_header.get("jwt"),
+            client_id=client.original,
+            response_uri=response_uri,
+            issuers=attestation_issuers,
+            moment=moment,
+        )
+        _check_signature(obj, key)
         return
     raise OID4VPError(  # pragma: no cover - ClientId.parse admits only the prefixes above
         "client_id_prefix_unsupported", f"{client.prefix} is not supported"
@@ -360,6 +375,7 @@ def verify_request_object(
     wallet_nonce: str | None = None,
     now: float | None = None,
     transaction_data_types: Collection[str] = (),
+    attestation_issuers: Mapping[str, PublicKey] | None = None,
 ) -> AuthorizationRequest:
     """Verify a request object fetched for ``uri``: the steps of the module docstring.
 
@@ -372,10 +388,14 @@ def verify_request_object(
     ``wallet_nonce`` is the one we posted to the request URI (it must come
     back); ``transaction_data_types`` are the transaction data types this wallet
     knows (any other is ``transaction_data_unsupported``, a malformed item
-    ``transaction_data_invalid``). Returns the verified :class:`AuthorizationRequest`;
+    ``transaction_data_invalid``); ``attestation_issuers`` are the Verifier
+    Attestation issuers trusted for ``verifier_attestation:`` (``iss`` to public key;
+    none: every such request is ``verifier_attestation_untrusted``). Returns the
+    verified :class:`AuthorizationRequest`;
     raises :class:`OID4VPError`.
     """
     moment = time.time() if now is None else now
+    attestation_issuers = attestation_issuers or {}
     # 1. read; typ first (or, for parameters by value, decode the JSON ones)
     if text is None:
         obj = _from_parameters(uri)
@@ -397,7 +417,16 @@ def verify_request_object(
     if parts.scheme not in ("https", "http") or not parts.hostname or parts.fragment:
         raise OID4VPError("request_object_invalid", "response_uri must be an https URL")
     # 3. the verifier's identity
-    _identity(obj, client, response_uri, resolver, trust_anchors, trusted_client_ids, moment)
+    _identity(
+        obj,
+        client,
+        response_uri,
+        resolver,
+        trust_anchors,
+        trusted_client_ids,
+        moment,
+        attestation_issuers,
+    )
     # 4. the claims
     if claims.get("response_type") != "vp_token":
         raise OID4VPError("request_object_invalid", "response_type must be vp_token")

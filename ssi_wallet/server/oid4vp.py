@@ -56,6 +56,12 @@ to the ``[server]`` table (:mod:`ssi_wallet.server.common`)::
     key_file = "leaf.jwk"
     chain_file = "chain.pem"
 
+    [oid4vp.clients.attested]
+    prefix = "verifier_attestation"
+    dns_name = "verifier.example"   # the attested name (the attestation's sub)
+    key_file = "verifier.jwk"       # the attestation's cnf key
+    attestation_file = "attestation.jwt"   # the Verifier Attestation JWT
+
     [oid4vp.clients.open]
     prefix = "redirect_uri"       # unsigned, by value; client_id is redirect_uri:<response URI>
 """
@@ -96,6 +102,7 @@ from ssi_wallet.oid4vp.verifier import (
     RequestURIMethod,
     ResponseMode,
     TransactionStore,
+    VerifierAttestationClient,
     X509HashClient,
     X509SanDnsClient,
 )
@@ -120,7 +127,13 @@ __all__ = ["ClientConfig", "OID4VPConfig", "create_app"]
 #: Builds a policy from the ``params`` of a request (text values), or raises ParseError.
 PolicyFactory = Callable[[Mapping[str, str]], policies.Policy]
 
-_PREFIXES: Final = ("decentralized_identifier", "x509_san_dns", "x509_hash", "redirect_uri")
+_PREFIXES: Final = (
+    "decentralized_identifier",
+    "x509_san_dns",
+    "x509_hash",
+    "verifier_attestation",
+    "redirect_uri",
+)
 _NO_STORE: Final = {"Cache-Control": "no-store"}
 _PAGE_CSP: Final = (
     "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
@@ -137,6 +150,7 @@ class ClientConfig:
     key_file: Path | None = None
     chain_file: Path | None = None
     dns_name: str | None = None
+    attestation_file: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +198,11 @@ class OID4VPConfig:
                 raise ConfigError(f"oid4vp.clients.{name} needs chain_file and dns_name")
             if table["prefix"] == "x509_hash" and not isinstance(chain, str):
                 raise ConfigError(f"oid4vp.clients.{name} needs chain_file")
+            attestation = table.get("attestation_file")
+            if table["prefix"] == "verifier_attestation" and not (
+                isinstance(attestation, str) and isinstance(dns, str) and dns
+            ):
+                raise ConfigError(f"oid4vp.clients.{name} needs attestation_file and dns_name")
             clients.append(
                 ClientConfig(
                     name,
@@ -191,6 +210,7 @@ class OID4VPConfig:
                     base / key_file if key_file else None,
                     base / chain if isinstance(chain, str) else None,
                     dns if isinstance(dns, str) else None,
+                    base / attestation if isinstance(attestation, str) else None,
                 )
             )
         default = section.get("default_client", clients[0].name)
@@ -230,6 +250,13 @@ def _client(entry: ClientConfig, response_uri: str) -> ClientIdentity:
         return RedirectURIClient(response_uri)
     assert entry.key_file is not None
     key = read_key_file(entry.key_file)
+    if entry.prefix == "verifier_attestation":
+        assert entry.attestation_file is not None and entry.dns_name is not None
+        try:
+            attestation = entry.attestation_file.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read {entry.attestation_file}: {exc}") from exc
+        return VerifierAttestationClient(entry.dns_name, key, attestation)
     if entry.prefix in ("x509_san_dns", "x509_hash"):
         assert entry.chain_file is not None
         try:

@@ -20,9 +20,12 @@ sys.path[:0] = [str(Path(__file__).parents[1] / "oid4vp")]
 
 from _live_server import StaticServer, static_server_fixture  # noqa: E402
 from oid4vp_http import (  # noqa: E402
+    ATTESTER,
+    ATTESTER_KEY,
     PKI,
     RecordingTransport,
     VerifierPKI,
+    attestation_for,
     verifier_service,
     wallet_answers,
 )
@@ -102,7 +105,6 @@ def test_x509_hash_request_without_a_signature(
 @pytest.mark.parametrize(
     "client_id",
     [
-        "verifier_attestation:verifier.example",
         "openid_federation:https://verifier.example",
         "origin:https://verifier.example",
         "x509_hash_x:abc",
@@ -386,7 +388,10 @@ def test_transaction_data_naming_no_presented_credential_is_not_signed(
 @pytest.mark.parametrize(
     ("metadata", "code"),
     [
-        ({"client_id_prefixes_supported": ["x509_hash"]}, "wallet_metadata_unsupported"),
+        (
+            {"client_id_prefixes_supported": ["x509_hash", "verifier_attestation"]},
+            "wallet_metadata_unsupported",
+        ),
         ({"request_object_signing_alg_values_supported": ["ES256"]}, "wallet_metadata_unsupported"),
         ({"response_modes_supported": ["direct_post"]}, "wallet_metadata_unsupported"),
         ({"vp_formats_supported": {"mso_mdoc": {}}}, "wallet_metadata_unsupported"),
@@ -418,3 +423,77 @@ def test_wallet_metadata_the_request_cannot_meet_is_refused(
         wallet_answers(vp_world.wallet, made["authorization_request"])
         assert service.result(made["transaction_id"])["ok"] is True
     assert status == 400 and body["code"] == code, body
+
+
+# -- verifier_attestation: ------------------------------------------------------------------
+
+
+def _attested_refusal(
+    w: VerifierWorld, static: StaticServer, client_id: str, request_object: str, **kw: Any
+) -> OID4VPError:
+    url = static.put("/req", request_object, headers={"Content-Type": REQUEST_MEDIA})
+    link = "openid4vp://?" + urlencode({"client_id": client_id, "request_uri": url})
+    with pytest.raises(OID4VPError) as caught:
+        wallet_answers(w.wallet, link, **kw)
+    assert w.wallet.history() == []
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("case", "code"),
+    [
+        ("issuer not trusted", "verifier_attestation_untrusted"),
+        ("signed by another key under the trusted iss", "verifier_attestation_untrusted"),
+        ("attested for another name", "verifier_attestation_invalid"),
+        ("expired", "verifier_attestation_invalid"),
+        ("another typ", "verifier_attestation_invalid"),
+        ("no attestation", "verifier_attestation_invalid"),
+        ("request signed by a key not attested", "request_signature_invalid"),
+        ("response_uri not attested", "response_uri_mismatch"),
+    ],
+)
+def test_verifier_attestation_refusals(
+    vp_world: VerifierWorld, tmp_path: Path, static: StaticServer, case: str, code: str
+) -> None:
+    """A hostile verifier claims an attested name: each way its attestation or request
+    falls short is refused with its code, before anything is disclosed."""
+    from datetime import UTC, datetime, timedelta
+
+    from did_methods.keys import KeyType, PrivateKey
+    from ssi_wallet.oid4vp._protocol import sign_request_object
+    from ssi_wallet.oid4vp.attestation import issue_verifier_attestation
+
+    vp_world.store()
+    with verifier_service(vp_world, tmp_path) as service:
+        _, claims = _genuine_claims(service, "attested")
+        base = service.base
+    key, name, issuers = vp_world.verifier_key, "localhost", {ATTESTER: ATTESTER_KEY.public_key}
+    attestation = attestation_for(vp_world, base)
+    if case == "issuer not trusted":
+        issuers = {}
+    elif case == "signed by another key under the trusted iss":
+        attestation = issue_verifier_attestation(
+            PrivateKey.generate(KeyType.P256),
+            issuer=ATTESTER,
+            subject=name,
+            verifier_key=key.public_key,
+            expires_at=datetime.now(UTC) + timedelta(days=1),
+        )
+    elif case == "attested for another name":
+        name = "evil.example"  # the genuine attestation names localhost
+    elif case == "expired":
+        attestation = attestation_for(
+            vp_world, base, expires_at=datetime.now(UTC) - timedelta(hours=1)
+        )
+    elif case == "another typ":
+        _, rest = attestation.split(".", 1)
+        attestation = b64e(json.dumps({"alg": "ES256", "typ": "JWT"}).encode()) + "." + rest
+    elif case == "request signed by a key not attested":
+        key = PrivateKey.generate()
+    elif case == "response_uri not attested":
+        attestation = attestation_for(vp_world, base, redirect_uris=["https://elsewhere.example/r"])
+    client_id = f"verifier_attestation:{name}"
+    header = {} if case == "no attestation" else {"jwt": attestation}
+    forged = sign_request_object({**claims, "client_id": client_id}, key, header)
+    refusal = _attested_refusal(vp_world, static, client_id, forged, attestation_issuers=issuers)
+    assert refusal.code == code, refusal

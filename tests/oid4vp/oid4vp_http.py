@@ -25,6 +25,7 @@ from did_methods.keys import KeyType, PrivateKey
 from did_methods.resolver import Resolver
 from ssi_wallet.holder import ConsentRequest, Holder
 from ssi_wallet.oid4vp import PresentOutcome, present
+from ssi_wallet.oid4vp.attestation import issue_verifier_attestation
 from ssi_wallet.server.oid4vp import OID4VPConfig, create_app
 
 TOKEN = "t0ken-for-the-oid4vp-tests"
@@ -137,6 +138,24 @@ class VerifierPKI:
 
 #: The verifier's certificate chain in every test: its leaf names localhost.
 PKI = VerifierPKI.make("localhost")
+#: The Verifier Attestation issuer our wallet trusts in these tests, and its key.
+ATTESTER = "https://attester.example"
+ATTESTER_KEY = PrivateKey.generate(KeyType.P256)
+ATTESTATION_ISSUERS = {ATTESTER: ATTESTER_KEY.public_key}
+
+
+def attestation_for(world: World, base: str, **claims: Any) -> str:
+    """A Verifier Attestation of ``world``'s verifier key as ``localhost``, for the
+    response URI of the service at ``base`` (``claims`` replace its arguments)."""
+    arguments: dict[str, Any] = {
+        "issuer": ATTESTER,
+        "subject": "localhost",
+        "verifier_key": world.verifier_key.public_key,
+        "expires_at": datetime.now(UTC) + DAY,
+        "redirect_uris": [f"{base}/oid4vp/response"],
+        **claims,
+    }
+    return issue_verifier_attestation(ATTESTER_KEY, **arguments)
 
 
 def wallet_answers(
@@ -147,6 +166,7 @@ def wallet_answers(
     trust_anchors: Sequence[x509.Certificate] = (PKI.root,),
     consent: Callable[[ConsentRequest], bool] = lambda _: True,
     transaction_data_types: Sequence[str] = (),
+    attestation_issuers: Mapping[str, Any] = ATTESTATION_ISSUERS,
 ) -> PresentOutcome:
     """Our wallet answers ``link`` (consenting, unless ``consent`` says otherwise),
     trusting ``trust_anchors``, over ``transport`` (a fresh RecordingTransport by
@@ -159,6 +179,7 @@ def wallet_answers(
         resolver=Resolver.offline(),
         trust_anchors=trust_anchors,
         transaction_data_types=transaction_data_types,
+        attestation_issuers=attestation_issuers,
     )
 
 
@@ -173,14 +194,15 @@ def verifier_service(
     **oid4vp: Any,
 ) -> Iterator[Service]:
     """The OpenID4VP verifier of ``world`` on 127.0.0.1, reached as ``localhost``: clients
-    ``did`` (decentralized_identifier:), ``x509`` (x509_san_dns:), ``hash`` (x509_hash:) and
-    ``open`` (redirect_uri:)."""
+    ``did`` (decentralized_identifier:), ``x509`` (x509_san_dns:), ``hash`` (x509_hash:),
+    ``attested`` (verifier_attestation:, by ATTESTER) and ``open`` (redirect_uri:)."""
     if not (tmp / "verifier.jwk").exists():  # else a restart of the service in ``tmp``
         write_key_file(tmp / "verifier.jwk", world.verifier_key)
         write_key_file(tmp / "leaf.jwk", pki.leaf_key)
         (tmp / "chain.pem").write_bytes(pki.chain_pem)
     sock = bind_free_socket(port=port)  # port: a restart where the first service was
     base = f"http://localhost:{sock.getsockname()[1]}"
+    (tmp / "attestation.jwt").write_text(attestation_for(world, base))
     tables = {
         "server": {"public_url": base, "token_env": "", "port": sock.getsockname()[1]},
         "oid4vp": {
@@ -193,6 +215,12 @@ def verifier_service(
                     "dns_name": dns_name,
                 },
                 "hash": {"prefix": "x509_hash", "key_file": "leaf.jwk", "chain_file": "chain.pem"},
+                "attested": {
+                    "prefix": "verifier_attestation",
+                    "dns_name": "localhost",
+                    "key_file": "verifier.jwk",
+                    "attestation_file": "attestation.jwt",
+                },
                 "open": {"prefix": "redirect_uri"},
             },
             **oid4vp,

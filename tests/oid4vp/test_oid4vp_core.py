@@ -59,7 +59,7 @@ def test_tampered_request_object_is_refused(world: World) -> None:
 
 
 def test_unknown_client_id_prefix_is_refused_before_fetching() -> None:
-    unknown = ("verifier_attestation:x", "openid_federation:x", "https://rp.example", "plain")
+    unknown = ("origin:https://rp.example", "openid_federation:x", "https://rp.example", "plain")
     for client_id in unknown:
         uri = "openid4vp://?" + __import__("urllib.parse").parse.urlencode(
             {"client_id": client_id, "request_uri": "https://rp.example/r/1"}

@@ -49,8 +49,8 @@ def test_x509_hash_client_id_is_the_leaf_certificates_hash(world: World, tmp_pat
 
 def test_wallet_metadata_names_x509_hash() -> None:
     prefixes = wallet_metadata("x509_hash")["client_id_prefixes_supported"]
-    assert "x509_hash" in prefixes
-    assert "verifier_attestation" not in prefixes
+    assert "x509_hash" in prefixes and "verifier_attestation" in prefixes
+    assert "openid_federation" not in prefixes and "origin" not in prefixes
 
 
 # -- session binding of results (response_code, result token) --------------------------------
@@ -281,5 +281,26 @@ def test_wallet_metadata_narrows_the_encryption_offered(world: World, tmp_path: 
         "decentralized_identifier",
         "x509_san_dns",
         "x509_hash",
+        "verifier_attestation",
         "redirect_uri",
     ]
+
+
+# -- verifier_attestation: -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("method", "mode"), [("get", "direct_post"), ("post", "direct_post.jwt")])
+def test_wallet_presents_to_an_attested_verifier(
+    world: World, tmp_path: Path, method: str, mode: str
+) -> None:
+    """A verifier named by a Verifier Attestation JWT (in the request object's jwt
+    header) that an attestation issuer the wallet trusts signed for its key."""
+    world.store()
+    with verifier_service(world, tmp_path) as service:
+        made = service.create(client="attested", request_uri_method=method, response_mode=mode)
+        assert made["client_id"] == "verifier_attestation:localhost"
+        outcome = wallet_answers(world.wallet, made["authorization_request"])
+        assert outcome.request.client_id == made["client_id"]
+        result = service.result(made["transaction_id"])
+    assert result["ok"] is True, result["explanation"]
+    assert world.wallet.history()[-1].verifier == "verifier_attestation:localhost"

@@ -220,7 +220,7 @@ def test_unknown_client_id_prefix_is_refused(world: World, tmp_path: Path) -> No
     with verifier_service(world, tmp_path) as service:
         made = service.create()
         forged = made["authorization_request"].replace(
-            "client_id=decentralized_identifier", "client_id=verifier_attestation"
+            "client_id=decentralized_identifier", "client_id=openid_federation"
         )
         transport = RecordingTransport()
         with pytest.raises(OID4VPError) as refused:

@@ -112,7 +112,11 @@ def test_serve_verifier_reports_a_bad_configuration(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("clients", "says"),
     [
-        ('[oid4vp.clients.a]\nprefix = "verifier_attestation"', "prefix must be one of"),
+        ('[oid4vp.clients.a]\nprefix = "openid_federation"', "prefix must be one of"),
+        (
+            '[oid4vp.clients.a]\nprefix = "verifier_attestation"\nkey_file = "k.jwk"',
+            "needs attestation_file and dns_name",
+        ),
         ('[oid4vp.clients.a]\nprefix = "x509_hash"\nkey_file = "k.jwk"', "needs chain_file"),
         ('[oid4vp.clients.a]\nprefix = "decentralized_identifier"', "key_file is required"),
         ("", "at least one"),
