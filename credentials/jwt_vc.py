@@ -83,8 +83,9 @@ CREDENTIALS_V1_CONTEXT: Final = "https://www.w3.org/2018/credentials/v1"
 MAX_TOKEN_LENGTH: Final = 1_000_000
 #: Most credentials one presentation may carry.
 MAX_CREDENTIALS: Final = 100
-#: The ``typ`` values of a VC Data Model 1.1 JWT (RFC 7519 5.1); absent is allowed too.
-_TYPS: Final = ("JWT", "application/jwt")
+#: The ``typ`` values of a VC Data Model 1.1 JWT (RFC 7519 5.1), compared without regard
+#: to case as media types are (RFC 7515 4.1.9); absent is allowed too.
+_TYPS: Final = ("jwt", "application/jwt")
 #: How long a presentation we sign stays valid, by default.
 VP_LIFETIME: Final = timedelta(minutes=5)
 
@@ -410,7 +411,7 @@ def _parse(token: Any) -> CompactJWS:
 
 def _typ_check(jws: CompactJWS, what: str) -> Check:
     typ = jws.header.get("typ")
-    if "typ" in jws.header and typ not in _TYPS:
+    if "typ" in jws.header and not (isinstance(typ, str) and typ.lower() in _TYPS):
         shown = typ[:40] if isinstance(typ, str) else type(typ).__name__
         return Check.failed(
             "syntax", "typ_invalid", f"a {what} JWT's typ is JWT or absent, not {shown!r}"

@@ -140,7 +140,7 @@ def test_not_yet_valid_when_nbf_and_issuance_date_agree_on_a_future_instant() ->
     assert _codes(issue_jwt_vc(later, ISSUER_KEY, kid=ISSUER_KID, now=NOW)) == ("not_yet_valid",)
 
 
-@pytest.mark.parametrize("typ", ["vc+jwt", "application/vc+jwt", "dc+sd-jwt", "jwt", 3])
+@pytest.mark.parametrize("typ", ["vc+jwt", "application/vc+jwt", "dc+sd-jwt", "JWS", "", 3])
 def test_a_typ_other_than_jwt_is_refused(typ: Any) -> None:
     assert _codes(_sign(_claims(_good()), typ=typ)) == ("typ_invalid",)
 
@@ -155,6 +155,11 @@ def test_without_kid_a_self_certifying_issuer_s_one_key_is_used() -> None:
     assert _codes(sign_compact({"typ": "JWT"}, dumps(claims), other)) == ("signature_invalid",)
     web = {**claims, "iss": "did:web:ministry.example"}
     assert _codes(sign_compact({"typ": "JWT"}, dumps(web), ISSUER_KEY)) == ("kid_invalid",)
+
+
+@pytest.mark.parametrize("typ", ["JWT", "jwt", "application/JWT"])
+def test_typ_jwt_in_any_case_is_accepted_as_media_types_are(typ: str) -> None:
+    assert verify_jwt_vc(_sign(_claims(_good()), typ=typ), RESOLVER, now=NOW).ok
 
 
 def test_no_typ_is_accepted_as_vc_data_model_1_1_allows() -> None:
