@@ -212,10 +212,18 @@ def _run_text(
         conn.text_factory = bytes
 
 
-def _read_tail(conn: sqlite3.Connection) -> Tail:
+def _read_tail(conn: sqlite3.Connection, last: Tail | None = None) -> Tail:
+    """The tail row as a :class:`Tail`; ``last``, unchanged, when the row still says it."""
     row = conn.execute("SELECT size, last_hash, border FROM ledger_tail WHERE id = 0").fetchone()
     if row is None:
         raise LedgerStoreError("the ledger_tail row is missing")
+    if (
+        last is not None
+        and row[0] == last.size
+        and row[1] == last.last_hash
+        and row[2] == last.border_blob()
+    ):
+        return last
     try:
         return Tail.from_row(int(row[0]), bytes(row[1]), bytes(row[2]))
     except (TypeError, ValueError) as exc:
@@ -272,6 +280,7 @@ class SQLiteStore(_SQLiteDialect):
         """Open (creating if needed, unless ``read_only`` or not ``create``) the ledger tables
         in the file at ``path``."""
         self._lock = threading.RLock()
+        self._last_tail: Tail | None = None
         self._path = os.fspath(path)
         self._read_only = bool(read_only)
         self._version = SCHEMA_VERSION
@@ -487,7 +496,10 @@ class SQLiteStore(_SQLiteDialect):
         """The committed tail."""
         with self._lock:
             try:
-                return _read_tail(self._conn)
+                # Readers ask for it before every proof; while it has not moved, the
+                # Tail already decoded (an immutable value) is handed out again.
+                self._last_tail = _read_tail(self._conn, self._last_tail)
+                return self._last_tail
             except sqlite3.Error as exc:
                 raise LedgerStoreError(f"read failed: {exc}") from exc
 
