@@ -106,8 +106,13 @@ def _id_of(value: Any) -> Any:
 
 
 def _stamp(seconds: int | float) -> str:
-    """A NumericDate as an XML Schema dateTime (whole seconds, UTC)."""
-    return datetime.fromtimestamp(int(seconds), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """A NumericDate as an XML Schema dateTime (whole seconds, UTC); ``claims_invalid``
+    past what a date holds here (the year 9999)."""
+    try:
+        moment = datetime.fromtimestamp(int(seconds), tz=UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise VerificationError("claims_invalid", "a time claim lies past the year 9999") from exc
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _seconds(text: Any, name: str) -> float:

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jwcrypto import jwk as jc_jwk
 from jwcrypto import jwt as jc_jwt
 
@@ -398,3 +400,51 @@ def test_a_presentation_without_iat_is_fresh_only_by_an_expected_nonce() -> None
     assert _vp_codes(token) == ()  # the expected nonce, spent by the verifier, is the freshness
     no_nonce = verify_jwt_vp(token, RESOLVER, nonce=None, audience=None, now=NOW)
     assert no_nonce.codes == ("claims_invalid",)
+
+
+@pytest.mark.parametrize("claim", ["nbf", "exp"])
+@pytest.mark.parametrize("seconds", [253_402_300_800, 2**53 - 1])
+def test_a_time_claim_past_the_year_9999_is_claims_invalid_not_a_crash(
+    claim: str, seconds: int
+) -> None:
+    claims = {**_claims(_good()), claim: seconds}
+    assert _codes(_sign(claims)) == ("claims_invalid",)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_CLAIMS = ["iss", "sub", "nbf", "exp", "iat", "jti", "vc", "vp"]
+_VC_MEMBERS = ["@context", "type", "issuer", "issuanceDate", "credentialSubject", "id"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    where=st.sampled_from(["claim", "vc"]),
+    index=st.integers(0, 7),
+    value=_JSON,
+)
+def test_property_a_claim_replaced_by_random_json_gives_a_result_or_a_typed_error(
+    where: str, index: int, value: Any
+) -> None:
+    claims = _claims(_good())
+    if where == "claim":
+        claims[_CLAIMS[index]] = value
+    else:
+        claims["vc"][_VC_MEMBERS[index % len(_VC_MEMBERS)]] = value
+    token = _sign(claims)
+    result = verify_jwt_vc(token, RESOLVER, now=NOW)
+    assert all(c.code for c in result.failures)
+    vp = sign_compact(
+        {"typ": "JWT", "kid": HOLDER_KID},
+        dumps({**_claims(_vp()), "vp": {**_claims(_vp())["vp"], "verifiableCredential": [token]}}),
+        HOLDER_KEY,
+    )
+    presented = verify_jwt_vp(
+        vp, RESOLVER, nonce="n-1", audience="x509_san_dns:verifier.example", now=NOW
+    )
+    assert all(c.code for c in presented.failures)
