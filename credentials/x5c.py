@@ -63,6 +63,13 @@ __all__ = [
 MAX_CHAIN_LENGTH: Final = 5
 #: Largest DER certificate accepted (bytes).
 MAX_CERTIFICATE_BYTES: Final = 16_384
+# What cryptography raises for an undecodable certificate: not all are ValueErrors.
+_CERTIFICATE_ERRORS: Final = (
+    ValueError,
+    x509.InvalidVersion,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+)
 _CURVES = {"secp256r1": KeyType.P256, "secp384r1": KeyType.P384, "secp521r1": KeyType.P521}
 
 
@@ -90,7 +97,7 @@ class CertifiedKey:
 def _load(der: bytes, what: str) -> x509.Certificate:
     try:
         return x509.load_der_x509_certificate(der)
-    except ValueError as exc:
+    except _CERTIFICATE_ERRORS as exc:
         raise X5CError("x5c_malformed", f"{what} is not a DER certificate: {exc}") from exc
 
 
@@ -130,7 +137,7 @@ def load_trust_anchors(data: bytes | Iterable[bytes]) -> list[x509.Certificate]:
                 anchors.extend(x509.load_pem_x509_certificates(blob))
             else:
                 anchors.append(x509.load_der_x509_certificate(blob))
-    except ValueError as exc:
+    except _CERTIFICATE_ERRORS as exc:
         raise ParseError(f"trust anchors: {exc}") from exc
     if not anchors:
         raise ParseError("no trust anchor certificate found")
@@ -207,7 +214,7 @@ def verify_x5c(
         usage = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         usage = None
-    except ValueError as exc:  # a duplicate or undecodable extension
+    except _CERTIFICATE_ERRORS as exc:  # a duplicate or undecodable extension
         raise X5CError("x5c_malformed", f"the leaf's extensions are unreadable: {exc}") from exc
     if usage is None or not usage.digital_signature:
         raise X5CError("x5c_key_usage", "the leaf's key usage does not include digitalSignature")
@@ -231,6 +238,8 @@ def verify_x5c(
         raise X5CError(
             "x5c_untrusted", f"the certificate chain is not trusted: {str(exc)[:300]}"
         ) from exc
+    except _CERTIFICATE_ERRORS as exc:
+        raise X5CError("x5c_malformed", f"a certificate is unreadable: {exc}") from exc
     # 4.
     public_key = _public_key(leaf)
     names = tuple(

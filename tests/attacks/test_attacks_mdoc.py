@@ -12,6 +12,8 @@ from typing import Any
 
 import cbor2
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from hypothesis import given
 from hypothesis import strategies as st
 from mdoc_support import NAMESPACE, Pki, make_pki, transcript
@@ -281,3 +283,29 @@ def test_flipped_bytes_never_verify(position: int, flip: int) -> None:
 
 _PKI = make_pki(NOW)
 _GOOD = present_mdoc(_PKI.issue(), device_key=_PKI.device, session_transcript=transcript())
+
+
+@pytest.mark.parametrize("mask", [0x01, 0x80, 0xFF])
+def test_every_single_byte_flip_is_refused_with_a_code(mask: int) -> None:
+    """Deterministic sweep: each byte of a good response flipped in turn.
+
+    The one kind of flip accepted is one that cryptography's X.509 reader treats
+    as the same certificate (the unused-bits count of the signature BIT STRING,
+    outside what the certificate's signature covers): the signed TBS and the
+    signature must then be those of the genuine document signer certificate.
+    """
+    signer = _PKI.signer.public_bytes(Encoding.DER)
+    start = _GOOD.index(signer)
+    for position in range(len(_GOOD)):
+        data = bytearray(_GOOD)
+        data[position] ^= mask
+        try:
+            verify_device_response(
+                bytes(data), session_transcript=transcript(), trust_anchors=[_PKI.root], now=NOW
+            )
+        except MdocError:
+            continue
+        assert start <= position < start + len(signer), position
+        read = x509.load_der_x509_certificate(bytes(data[start : start + len(signer)]))
+        assert read.tbs_certificate_bytes == _PKI.signer.tbs_certificate_bytes
+        assert read.signature == _PKI.signer.signature

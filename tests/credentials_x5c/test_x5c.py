@@ -237,6 +237,17 @@ def test_malformed_x5c(pki: PKI, value: Any) -> None:
     assert _code(lambda: verify_x5c(value, [pki.root], now=NOW)) == "x5c_malformed"
 
 
+def test_a_certificate_with_an_unknown_version_is_malformed(pki: PKI) -> None:
+    """cryptography raises InvalidVersion (not a ValueError) for version 4: it must not leak."""
+    der = bytearray(base64.b64decode(x5c(pki.leaf)[0]))
+    at = der.index(bytes([0xA0, 0x03, 0x02, 0x01, 0x02]))  # [0] EXPLICIT INTEGER 2 (v3)
+    der[at + 4] = 3
+    value = [base64.b64encode(bytes(der)).decode()]
+    assert _code(lambda: verify_x5c(value, [pki.root], now=NOW)) == "x5c_malformed"
+    with pytest.raises(ParseError):
+        load_trust_anchors(bytes(der))
+
+
 def test_too_many_certificates(pki: PKI) -> None:
     chain = x5c(pki.leaf, *[pki.inter] * MAX_CHAIN_LENGTH)
     assert _code(lambda: parse_x5c(chain)) == "x5c_malformed"
