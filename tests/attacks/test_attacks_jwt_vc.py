@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jwcrypto import jwk as jc_jwk
 from jwcrypto import jwt as jc_jwt
+from test_attacks_oid4vc import _json_values  # one random-JSON strategy for the attacks
 
 from credentials._jws import CompactJWS, b64e, dumps, sign_compact
 from credentials.errors import ParseError
@@ -411,17 +412,6 @@ def test_a_time_claim_past_the_year_9999_is_claims_invalid_not_a_crash(
     assert _codes(_sign(claims)) == ("claims_invalid",)
 
 
-_JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=20),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
 _CLAIMS = ["iss", "sub", "nbf", "exp", "iat", "jti", "vc", "vp"]
 _VC_MEMBERS = ["@context", "type", "issuer", "issuanceDate", "credentialSubject", "id"]
 
@@ -430,7 +420,7 @@ _VC_MEMBERS = ["@context", "type", "issuer", "issuanceDate", "credentialSubject"
 @given(
     where=st.sampled_from(["claim", "vc"]),
     index=st.integers(0, 7),
-    value=_JSON,
+    value=_json_values,
 )
 def test_property_a_claim_replaced_by_random_json_gives_a_result_or_a_typed_error(
     where: str, index: int, value: Any
