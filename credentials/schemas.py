@@ -26,7 +26,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 
@@ -34,6 +34,7 @@ from credentials._schema_compile import Predicate, UnsupportedSchema, compile_sc
 from credentials.errors import ValidationError
 from credentials.result import Check
 from credentials.vocabulary import read_json
+from did_methods._wire.dates import instant
 from did_methods.errors import ParseError
 
 if TYPE_CHECKING:
@@ -190,10 +191,42 @@ def sd_jwt_disclosure_policy(type_name: str) -> tuple[tuple[str, ...], tuple[str
     return always, rest
 
 
-def example_subject(type_name: str) -> dict[str, Any]:
-    """Realistic sample ``credentialSubject`` claims of ``type_name`` (fictional people)."""
+#: The dates of the document itself in a sample, moved to stay current, and the
+#: minor's birth date of a guardianship (the minor stays a minor for the whole
+#: document); the holder's ``birthDate`` and an ``awardDate`` stay put.
+_DOCUMENT_DATES: Final = (
+    "applicationDate",
+    "decisionDate",
+    "issueDate",
+    "startDate",
+    "expiryDate",
+    "minorBirthDate",
+)
+
+
+def example_subject(type_name: str, *, now: datetime | None = None) -> dict[str, Any]:
+    """Realistic sample ``credentialSubject`` claims of ``type_name`` (fictional people),
+    current at ``now`` (an aware datetime; default: the clock).
+
+    The document's own dates (``issueDate``, ``expiryDate``, and ``startDate``,
+    ``decisionDate``, ``applicationDate`` where the type has them) are moved
+    together, by whole days, so that ``now`` falls halfway through the
+    document's validity: a sample never expires, whenever it is read (one
+    written with fixed dates did, and what was issued from it stopped
+    verifying). The spans between them are kept; the holder's own dates are
+    not moved, the birth date of a guardianship's minor is. Raises :class:`~did_methods.errors.ParseError` for a naive or
+    non-time ``now``.
+    """
     examples: dict[str, dict[str, Any]] = read_json("examples.json")
-    return examples[_check_type(type_name)]
+    subject = examples[_check_type(type_name)]
+    if "issueDate" in subject and "expiryDate" in subject:
+        issued = date.fromisoformat(subject["issueDate"])
+        half = (date.fromisoformat(subject["expiryDate"]) - issued).days // 2
+        shift = instant(now).date() - (issued + timedelta(days=half))
+        for name in _DOCUMENT_DATES:
+            if name in subject:
+                subject[name] = (date.fromisoformat(subject[name]) + shift).isoformat()
+    return subject
 
 
 def example_credential(
@@ -202,13 +235,15 @@ def example_credential(
     issuer: str = "did:example:migration-authority",
     valid_from: str = "2026-01-01T00:00:00Z",
     valid_until: str | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """An unsigned VC Data Model 2.0 credential of ``type_name`` around :func:`example_subject`.
+    """An unsigned VC Data Model 2.0 credential of ``type_name`` around :func:`example_subject`
+    (current at ``now``, default: the clock).
 
     It conforms to the type's schema; ``validUntil`` defaults to the end of
     the subject's ``expiryDate`` when it has one.
     """
-    subject = example_subject(type_name)
+    subject = example_subject(type_name, now=now)
     credential: dict[str, Any] = {
         "@context": [_VC_CONTEXT, CONTEXT_URL],
         "type": ["VerifiableCredential", type_name],

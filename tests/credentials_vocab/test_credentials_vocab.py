@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import unicodedata
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -147,6 +148,44 @@ def test_every_example_validates(type_name: str) -> None:
     assert set(example_subject(type_name)) <= set(claim_names(type_name))
 
 
+# From the sample file's first day to past its farthest date, and a leap day.
+_WHENS = [
+    datetime(2026, 1, 1, tzinfo=UTC),
+    datetime(2026, 7, 4, tzinfo=UTC),  # the day after the first sample document ended
+    datetime(2028, 2, 29, 12, tzinfo=UTC),
+    datetime(2031, 6, 1, tzinfo=UTC),
+    datetime(2045, 12, 31, 23, 59, tzinfo=UTC),
+]
+
+
+@pytest.mark.parametrize("type_name", sorted(EXPECTED_TYPES))
+@pytest.mark.parametrize("now", _WHENS, ids=lambda w: w.date().isoformat())
+def test_every_example_is_current_whenever_it_is_read(type_name: str, now: datetime) -> None:
+    # The samples once had fixed dates: ReturnTravelDocument's ended on 2026-07-03,
+    # and whatever was issued from it stopped verifying. Now `now` falls halfway
+    # through the document's validity, and the sample still conforms (a guardianship's
+    # minor is a minor until it ends).
+    credential = example_credential(type_name, now=now)
+    validate_credential(credential)
+    subject = credential["credentialSubject"]
+    today = now.date().isoformat()
+    assert subject["issueDate"] <= today <= subject["expiryDate"]
+    assert credential["validUntil"] == f"{subject['expiryDate']}T23:59:59Z"
+    assert example_subject(type_name, now=now) == subject
+    # the spans of the sample file are kept, and the holder's own dates stay put
+    written = example_subject(type_name, now=_WHENS[0])
+    for name in ("issueDate", "startDate", "expiryDate"):
+        if name in subject:
+            moved = date.fromisoformat(subject[name]) - date.fromisoformat(written[name])
+            assert moved == now.date() - _WHENS[0].date()
+    assert subject.get("birthDate") == written.get("birthDate")
+
+
+def test_an_example_read_at_a_naive_time_is_refused() -> None:
+    with pytest.raises(ParseError):
+        example_subject("Visa", now=datetime(2026, 6, 1))
+
+
 def test_examples_are_fresh_copies() -> None:
     subject = example_subject("WorkPermit")
     subject["familyName"] = "Changed"
@@ -218,7 +257,7 @@ def test_all_violations_are_listed_at_once() -> None:
             "/credentialSubject/expiryDate",
         ),
         (
-            lambda c: c["credentialSubject"].update(birthDate="2027-01-01"),
+            lambda c: c["credentialSubject"].update(birthDate=_day_after(c, "issueDate")),
             "/credentialSubject/birthDate",
         ),
         (lambda c: c["credentialSubject"].update(familyName=""), "/credentialSubject/familyName"),
@@ -247,9 +286,15 @@ def test_targeted_violations_are_caught(mutate: Any, path: str) -> None:
     assert path in _paths(info.value), info.value.errors
 
 
+def _day_after(credential: dict[str, Any], name: str) -> str:
+    """The day after the date claim ``name`` of ``credential``'s subject."""
+    day = date.fromisoformat(credential["credentialSubject"][name]) + timedelta(days=1)
+    return day.isoformat()
+
+
 def test_visa_start_after_expiry_is_caught() -> None:
     credential = example_credential("Visa")
-    credential["credentialSubject"]["startDate"] = "2026-09-01"
+    credential["credentialSubject"]["startDate"] = _day_after(credential, "expiryDate")
     with pytest.raises(SchemaValidationError) as info:
         validate_credential(credential)
     assert "/credentialSubject/startDate" in _paths(info.value)
