@@ -11,13 +11,14 @@ import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ledger_registry.ledger_registry_support import FakeClock
 
+from did_methods._wire.dates import from_unix_ms
 from did_methods.keys import KeyType, PrivateKey
 from ledger.entry import SignedDraft
 from ledger.facade import Ledger
@@ -36,7 +37,7 @@ class Clock(FakeClock):
 
     def at(self, offset_ms: int) -> datetime:
         """The instant ``offset_ms`` from now."""
-        return datetime.fromtimestamp((self.ms + offset_ms) / 1000, tz=UTC)
+        return from_unix_ms(self.ms + offset_ms)
 
 
 def ed25519() -> PrivateKey:
@@ -139,7 +140,7 @@ class _ForgetfulWriter:
 
 def signed(signer: Signer, kind: str, payload: dict[str, object], at_ms: int) -> SignedDraft:
     """An entry draft signed by ``signer`` claiming the time ``at_ms``."""
-    return signer.sign(kind, payload, now=lambda: at_ms)
+    return signer.sign(kind, payload, now=lambda: from_unix_ms(at_ms))
 
 
 def file_hash(path: Path) -> str:

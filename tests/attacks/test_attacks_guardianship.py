@@ -83,7 +83,7 @@ def vault(world: World) -> Iterator[Vault]:
         world.tmp / "vault.db",
         master_key=MasterKey.generate(),
         signer=PrivateKey.generate(),
-        clock=lambda: int(world.now[0].timestamp() * 1000),
+        clock=lambda: world.now[0],
         authorisation_verifier=gate(world),
     )
     opened.put(MINOR, {"name": "Abdi", "birthYear": 2009}, minor=True)
@@ -186,7 +186,7 @@ def test_sd_jwt_with_key_binding_is_a_presentation(world: World, guardian: Party
         holder_key=guardian.key,
         nonce="n" * 16,
         audience="did:web:vault.example",
-        now=world.now[0].timestamp(),
+        now=world.now[0],
     )
     assert code_of(world, shown, guardian) == "not_a_credential"
 
@@ -251,7 +251,7 @@ def test_self_issued_sd_jwt_authorisation(world: World, guardian: Party) -> None
         issuer=world.attacker.did,
         kid=world.attacker.vm,
         vct=schemas.vct(TYPE),
-        now=world.now[0].timestamp(),
+        now=world.now[0],
     )
     assert code_of(world, token, guardian) == "issuer_not_accredited"
 

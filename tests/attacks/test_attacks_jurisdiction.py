@@ -57,7 +57,7 @@ class World:
         issuer: Issuer | None = None,
         format: CredentialFormat = "sd-jwt",
     ) -> None:
-        claims = schemas.example_subject(type_name)
+        claims = schemas.example_subject(type_name, now=self.now[0])
         claims.pop("id")
         if state is None:
             claims.pop("issuingState")
@@ -77,14 +77,14 @@ class World:
             **verifier,
         )
         request = checker.request(POLICIES[type_name]())
-        answer = self.wallet.answer(request, consent=lambda _: True, now=self.now[0].timestamp())
+        answer = self.wallet.answer(request, consent=lambda _: True, now=self.now[0])
         return checker.check(answer, request)
 
 
 def lt_world(jurisdiction: str = "LT") -> World:
     now = [START]
     root = PrivateKey.generate()
-    ledger = Ledger.open(":memory:", key=root, clock=lambda: int(now[0].timestamp() * 1000))
+    ledger = Ledger.open(":memory:", key=root, clock=lambda: now[0])
     key = PrivateKey.generate()
     office = Issuer.create(
         ledger, name="Migration Department of Lithuania", key=key, clock=lambda: now[0]
@@ -173,7 +173,7 @@ def test_the_mismatch_explains_itself_in_every_language(world: World) -> None:
 
 def test_a_credential_naming_no_issuing_state_is_refused(world: World) -> None:
     # The office signs an SD-JWT VC of its own making, without issuingState.
-    claims = schemas.example_subject("WorkPermit")
+    claims = schemas.example_subject("WorkPermit", now=START)
     claims.pop("id")
     claims.pop("issuingState")
     claims["sub"] = world.wallet.did
@@ -185,7 +185,7 @@ def test_a_credential_naming_no_issuing_state_is_refused(world: World) -> None:
         vct=schemas.vct("WorkPermit"),
         holder_key=world.wallet.public_key,
         exp=int((START + timedelta(days=300)).timestamp()),
-        now=START.timestamp(),
+        now=START,
     )
     world.wallet.store(token)
     report = world.check()
@@ -234,7 +234,7 @@ def test_the_guardianship_gate_checks_the_issuing_state_too(
     world.ledger.accredit(
         world.office.did, types=["GuardianshipAuthorisation"], by=world.root, jurisdiction="LT"
     )
-    claims = schemas.example_subject("GuardianshipAuthorisation")
+    claims = schemas.example_subject("GuardianshipAuthorisation", now=START)
     claims.pop("id")
     claims.update(minorIdentifier="did:example:minor", issuingState=state)
     claims.update(issueDate="2026-05-01", expiryDate="2027-05-01")

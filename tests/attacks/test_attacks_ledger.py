@@ -160,7 +160,7 @@ def test_backdated_entry_beyond_the_window_is_refused_by_the_log() -> None:
     log = Log(MemoryStore(), origin=ORIGIN, clock=clock)
     submitter = Signer.for_did_key(key).submitter
     log.append(
-        EntryDraft("test.data", b"late").sign(key, submitter, now=lambda: clock.ms + 9 * MINUTE_MS)
+        EntryDraft("test.data", b"late").sign(key, submitter, now=lambda: clock.at(9 * MINUTE_MS))
     )
     early = EntryDraft("test.data", b"early").sign(
         key, submitter, now=lambda: clock.ms - 9 * MINUTE_MS
@@ -174,7 +174,7 @@ def test_backdated_entry_far_in_the_past_is_refused_by_the_clock() -> None:
     clock, key = Clock(), ed25519()
     log = Log(MemoryStore(), origin=ORIGIN, clock=clock)
     submitter = Signer.for_did_key(key).submitter
-    old = EntryDraft("test.data", b"old").sign(key, submitter, now=lambda: clock.ms - 2 * SKEW_MS)
+    old = EntryDraft("test.data", b"old").sign(key, submitter, now=lambda: clock.at(-2 * SKEW_MS))
     with pytest.raises(EntryRejected) as raised:
         log.append(old)
     assert raised.value.code == "timestamp_skew"

@@ -63,17 +63,17 @@ class World:
         return Verifier(self.ledger, audience=AUDIENCE, clock=lambda: self.now[0], **kw)
 
     def answer(self, request: PresentationRequest) -> PresentationResponse:
-        return self.wallet.answer(request, consent=lambda _: True, now=self.now[0].timestamp())
+        return self.wallet.answer(request, consent=lambda _: True, now=self.now[0])
 
 
 def make_world(target: str | Path, **open_kw: Any) -> World:
     now = [START]
     root = PrivateKey.generate()
-    ledger = Ledger.open(target, key=root, clock=lambda: int(now[0].timestamp() * 1000), **open_kw)
+    ledger = Ledger.open(target, key=root, clock=lambda: now[0], **open_kw)
     ministry = Issuer.create(ledger, name="Ausländerbehörde Leipzig", clock=lambda: now[0])
     ledger.accredit(ministry.did, types=["WorkPermit"], by=root, jurisdiction="DE")
     wallet = Holder.create(":memory:", passphrase="amina's passphrase", resolver=ledger.resolver())
-    claims = schemas.example_subject("WorkPermit")
+    claims = schemas.example_subject("WorkPermit", now=START)
     claims.pop("id")
     wallet.store(ministry.issue("WorkPermit", subject=wallet.did, claims=claims).credential)
     return World(ledger, ministry, wallet, now)
@@ -119,9 +119,8 @@ def test_a_replay_after_a_refusal_is_still_replayed(world: World) -> None:
 
 def test_an_unknown_nonce_with_a_far_future_expiry_is_refused(world: World) -> None:
     verifier = world.verifier()
-    issued_at = int(world.now[0].timestamp())
     forged = PresentationRequest.for_policy(
-        policies.right_to_work(), audience=AUDIENCE, ttl=10 * 365 * 86_400, now=issued_at
+        policies.right_to_work(), audience=AUDIENCE, ttl=10 * 365 * 86_400, now=world.now[0]
     )
     presentation = world.answer(forged)  # a genuine holder's answer to a forged request
     report = verifier.check(presentation, forged)

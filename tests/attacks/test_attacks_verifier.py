@@ -89,7 +89,7 @@ def test_honest_vp_jwt_in_a_jwt_slot_is_accepted(world: World) -> None:
     token = world.issue("WorkPermit", "vc-jwt").credential
     verifier, request, policy = jwt_request(world)
     world.wallet.store(token)
-    answer = world.wallet.answer(request, consent=lambda _: True, now=world.now[0].timestamp())
+    answer = world.wallet.answer(request, consent=lambda _: True, now=world.now[0])
     report = verifier.check(answer, request, policy=policy)
     assert report.ok, report.explain()
 
@@ -278,7 +278,7 @@ def test_residence_permit_in_a_work_permit_sd_slot(world: World) -> None:
         holder_key=holder.key,
         nonce=request.nonce,
         audience=request.audience,
-        now=world.now[0].timestamp(),
+        now=world.now[0],
     )
     assert codes(world.check(verifier, request, "work_sd", shown)) == ("type_unexpected",)
 
@@ -584,7 +584,7 @@ def test_stolen_sd_jwt_with_the_thiefs_key_binding(world: World) -> None:
         holder_key=victim.key,
         nonce=request.nonce,
         audience=request.audience,
-        now=world.now[0].timestamp(),
+        now=world.now[0],
     )
     # the thief has no victim key: it signs the same Key Binding JWT with its own
     prefix, kb = genuine.rsplit("~", 1)

@@ -128,7 +128,7 @@ class World:
         return verifier.request(policy or policies.right_to_work())
 
     def answer(self, request: PresentationRequest) -> PresentationResponse:
-        return self.wallet.answer(request, consent=lambda _: True, now=self.now[0].timestamp())
+        return self.wallet.answer(request, consent=lambda _: True, now=self.now[0])
 
     def check(
         self, verifier: Verifier, request: PresentationRequest, slot: str, item: Any
@@ -221,7 +221,7 @@ class World:
             kid=self.attacker.vm if issuer is None else f"{issuer}#key-1",
             vct=vct or schemas.vct("WorkPermit"),
             holder_key=self.attacker.key.public_key,
-            now=self.now[0].timestamp(),
+            now=self.now[0],
         )
         return present(
             token,
@@ -229,7 +229,7 @@ class World:
             holder_key=self.attacker.key,
             nonce=request.nonce,
             audience=request.audience,
-            now=self.now[0].timestamp(),
+            now=self.now[0],
         )
 
     def attacker_barcode(self, **claims: Any) -> str:
@@ -245,7 +245,7 @@ class World:
 
 
 def subject_claims(type_name: str) -> dict[str, Any]:
-    claims = schemas.example_subject(type_name)
+    claims = schemas.example_subject(type_name, now=NOW)  # current in the world's time
     claims.pop("id", None)
     return claims
 
@@ -254,9 +254,7 @@ def make_world(tmp: Path) -> Iterator[World]:
     now = [NOW]
     server = StatusServer()
     root = PrivateKey.generate()
-    ledger = Ledger.open(
-        tmp / "registry.db", key=root, clock=lambda: int(now[0].timestamp() * 1000)
-    )
+    ledger = Ledger.open(tmp / "registry.db", key=root, clock=lambda: now[0])
     ministry_key = PrivateKey.generate()
     ministry = Issuer.create(
         ledger,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -81,7 +81,10 @@ def test_issue_then_verify(
         assert as_json["format"] == "jwt_vc_json"
         assert "vc" in json.loads(b64url_decode(issued.stdout.split(".")[1]))
     # validity is judged at --at: after the sample's expiryDate it is invalid
-    late = run("verify", str(credential), "--at", "2031-01-01T00:00:00Z", "--json")
+    # (the sample's dates follow the wall clock, so the instant is read from them)
+    expiry = date.fromisoformat(json.loads((tmp_path / "subject.json").read_text())["expiryDate"])
+    after = f"{expiry + timedelta(days=1)}T00:05:00Z"
+    late = run("verify", str(credential), "--at", after, "--json")
     assert late.returncode == 1
     assert "expired" in [c["code"] for c in json.loads(late.stdout)["checks"]]
     # a flipped character in the signed part is invalid (or malformed), never valid
@@ -198,6 +201,10 @@ def test_barcode_issue_show_verify(
     claims = tmp_path / "claims.json"
     claims.write_text(json.dumps({"documentNumber": "LT7304519", "permitCategory": "employment"}))
     png = tmp_path / "permit.png"
+    # `verify` judges at the wall clock: the expiry is relative to it (a fixed
+    # 2030-01-01 would fail every run from that day on)
+    exp = datetime.now(UTC) + timedelta(days=3 * 365)
+    after = (exp + timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ")
     issued = run(
         "barcode",
         "issue",
@@ -206,7 +213,7 @@ def test_barcode_issue_show_verify(
         "--claims",
         str(claims),
         "--exp",
-        "2030-01-01T00:00:00Z",
+        exp.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "--png",
         str(png),
     )
@@ -217,7 +224,7 @@ def test_barcode_issue_show_verify(
     shown = json.loads(run("barcode", "show", text).stdout)
     assert shown["UNVERIFIED"] is True and shown["claims"]["documentNumber"] == "LT7304519"
     assert run("verify", "-", stdin=text).returncode == 0
-    assert run("verify", "-", "--at", "2031-01-01T00:00:00Z", stdin=text).returncode == 1
+    assert run("verify", "-", "--at", after, stdin=text).returncode == 1
     flipped = text[:-5] + ("A" if text[-5] != "A" else "B") + text[-4:]
     assert run("verify", "-", stdin=flipped).returncode in (1, 2)
     assert run("barcode", "show", "VC1:not base45!").returncode == 2
