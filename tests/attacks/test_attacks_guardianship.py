@@ -41,6 +41,7 @@ def claims(**changes: Any) -> dict[str, Any]:
     body["issuingState"] = "DE"  # where the ministry is accredited
     body["issueDate"] = "2026-01-05"
     body["expiryDate"] = "2027-08-21"
+    body["minorBirthDate"] = "2009-08-22"  # a minor until the authorisation ends
     body.update(changes)
     return body
 

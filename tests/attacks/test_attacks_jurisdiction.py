@@ -237,7 +237,7 @@ def test_the_guardianship_gate_checks_the_issuing_state_too(
     claims = schemas.example_subject("GuardianshipAuthorisation", now=START)
     claims.pop("id")
     claims.update(minorIdentifier="did:example:minor", issuingState=state)
-    claims.update(issueDate="2026-05-01", expiryDate="2027-05-01")
+    claims.update(issueDate="2026-05-01", expiryDate="2027-05-01", minorBirthDate="2009-08-22")
     guardian = world.wallet.did
     issued = world.office.issue(
         "GuardianshipAuthorisation", subject=guardian, claims=claims, format="di-eddsa"

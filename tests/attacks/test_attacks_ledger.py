@@ -163,7 +163,7 @@ def test_backdated_entry_beyond_the_window_is_refused_by_the_log() -> None:
         EntryDraft("test.data", b"late").sign(key, submitter, now=lambda: clock.at(9 * MINUTE_MS))
     )
     early = EntryDraft("test.data", b"early").sign(
-        key, submitter, now=lambda: clock.ms - 9 * MINUTE_MS
+        key, submitter, now=lambda: clock.at(-9 * MINUTE_MS)
     )
     with pytest.raises(EntryRejected) as raised:
         log.append(early)

@@ -52,6 +52,7 @@ def authorisation(issuer: Issuer, guardian: str, **changes: Any) -> dict[str, An
     claims["minorIdentifier"] = MINOR
     claims["issueDate"] = "2026-01-05"
     claims["expiryDate"] = "2027-08-21"  # the day before the minor turns 18
+    claims["minorBirthDate"] = "2009-08-22"
     claims.update(changes)
     issued = issuer.issue(
         "GuardianshipAuthorisation",
