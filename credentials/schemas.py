@@ -214,8 +214,8 @@ def example_subject(type_name: str, *, now: datetime | None = None) -> dict[str,
     document's validity: a sample never expires, whenever it is read (one
     written with fixed dates did, and what was issued from it stopped
     verifying). The spans between them are kept; the holder's own dates are
-    not moved, the birth date of a guardianship's minor is. Raises :class:`~did_methods.errors.ParseError` for a naive or
-    non-time ``now``.
+    not moved, the birth date of a guardianship's minor is. Raises
+    :class:`~did_methods.errors.ParseError` for a naive or non-time ``now``.
     """
     examples: dict[str, dict[str, Any]] = read_json("examples.json")
     subject = examples[_check_type(type_name)]
