@@ -6,7 +6,10 @@ once start() returns, stop() frees the port, and a second start is refused.
 
 from __future__ import annotations
 
+import http.client
 import socket
+import statistics
+import time
 
 import pytest
 
@@ -60,3 +63,24 @@ def test_stop_without_start_closes_the_socket() -> None:
         probe.bind(("127.0.0.1", port))
     finally:
         probe.close()
+
+
+def test_kept_alive_connection_answers_without_a_nagle_stall() -> None:
+    # asyncio turns Nagle's algorithm off only on sockets it sees as TCP
+    # (proto IPPROTO_TCP); a listening socket made with proto 0 handed that 0 to
+    # every accepted connection, and a second request on a kept-alive connection
+    # waited ~40 ms for the client's delayed ACK before the response body left.
+    with BackgroundServer() as server:
+        server.start(app_knowing(server.base))
+        conn = http.client.HTTPConnection(server.host, server.port, timeout=5)
+        try:
+            took = []
+            for _ in range(9):
+                started = time.perf_counter()
+                conn.request("GET", "/whoami")
+                response = conn.getresponse()
+                assert response.status == 200 and b"/whoami" in response.read()
+                took.append(time.perf_counter() - started)
+        finally:
+            conn.close()
+    assert statistics.median(took) < 0.02, took
