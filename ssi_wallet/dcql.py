@@ -8,9 +8,12 @@ and validates queries (:meth:`DCQLQuery.parse`) and evaluates them
 shape.
 
 Supported credential formats: ``dc+sd-jwt`` (``meta.vct_values``),
-``ldp_vc`` and ``jwt_vc_json`` (``meta.type_values``). Claims path pointers
-follow section 7: a string selects an object member, a non-negative integer an
-array element, ``null`` every element of an array.
+``ldp_vc`` and ``jwt_vc_json`` (``meta.type_values``), and ``mso_mdoc``
+(appendix B.2: ``meta.doctype_value`` is required; each claims path is
+``[namespace, data element identifier]``, and a claim may say
+``intent_to_retain``). Claims path pointers follow section 7: a string selects
+an object member, a non-negative integer an array element, ``null`` every
+element of an array.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ __all__ = [
 ]
 
 #: The credential formats this implementation understands.
-FORMATS = ("dc+sd-jwt", "ldp_vc", "jwt_vc_json")
+FORMATS = ("dc+sd-jwt", "ldp_vc", "jwt_vc_json", "mso_mdoc")
 
 _ID_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _MAX_QUERIES = 64
@@ -74,11 +77,16 @@ def _nonempty_list(value: Any, where: str, limit: int) -> list[Any]:
 
 @dataclass(frozen=True, slots=True)
 class ClaimsQuery:
-    """One requested claim: a claims path and, optionally, acceptable values."""
+    """One requested claim: a claims path and, optionally, acceptable values.
+
+    ``intent_to_retain`` (``mso_mdoc`` only, appendix B.2) says whether the
+    verifier means to keep the value; None when the query does not say.
+    """
 
     path: tuple[PathElement, ...]
     id: str | None = None
     values: tuple[str | int | bool, ...] | None = None
+    intent_to_retain: bool | None = None
 
     @classmethod
     def parse(cls, data: Any, where: str) -> ClaimsQuery:
@@ -103,7 +111,10 @@ class ClaimsQuery:
             if not all(isinstance(v, str | int | bool) for v in raw):
                 raise _fail(f"{where}.values", "values must be strings, integers or booleans")
             values = tuple(raw)
-        return cls(tuple(path), claim_id, values)
+        retain = data.get("intent_to_retain")
+        if retain is not None and not isinstance(retain, bool):
+            raise _fail(where, "intent_to_retain must be a boolean")
+        return cls(tuple(path), claim_id, values, retain)
 
     def to_json(self) -> dict[str, Any]:
         """The query's JSON form."""
@@ -112,6 +123,8 @@ class ClaimsQuery:
             out["id"] = self.id
         if self.values is not None:
             out["values"] = list(self.values)
+        if self.intent_to_retain is not None:
+            out["intent_to_retain"] = self.intent_to_retain
         return out
 
 
@@ -144,7 +157,9 @@ class CredentialQuery:
             vcts = _nonempty_list(meta["vct_values"], f"{where}.meta.vct_values", _MAX_VALUES)
             if not all(isinstance(v, str) for v in vcts):
                 raise _fail(f"{where}.meta.vct_values", "must be strings")
-        if fmt != "dc+sd-jwt" and "type_values" in meta:
+        if fmt == "mso_mdoc" and not isinstance(meta.get("doctype_value"), str):
+            raise _fail(f"{where}.meta", "doctype_value (a string) is required for mso_mdoc")
+        if fmt in ("ldp_vc", "jwt_vc_json") and "type_values" in meta:
             groups = _nonempty_list(meta["type_values"], f"{where}.meta.type_values", _MAX_VALUES)
             for group in groups:
                 if not isinstance(group, list) or not all(isinstance(t, str) for t in group):
@@ -155,6 +170,10 @@ class CredentialQuery:
             claims = tuple(
                 ClaimsQuery.parse(c, f"{where}.claims[{i}]") for i, c in enumerate(raw_claims)
             )
+            if fmt == "mso_mdoc" and any(
+                len(c.path) != 2 or not all(isinstance(e, str) for e in c.path) for c in claims
+            ):
+                raise _fail(f"{where}.claims", "mso_mdoc paths are [namespace, element identifier]")
             ids = [c.id for c in claims if c.id is not None]
             if len(set(ids)) != len(ids):
                 raise _fail(f"{where}.claims", "claim ids must be unique")
@@ -277,11 +296,11 @@ class Candidate(Protocol):
 
     @property
     def format(self) -> str:
-        """``dc+sd-jwt``, ``ldp_vc`` or ``jwt_vc_json``."""
+        """``dc+sd-jwt``, ``ldp_vc``, ``jwt_vc_json`` or ``mso_mdoc``."""
 
     @property
     def types(self) -> tuple[str, ...]:
-        """The VC ``type`` values, or the SD-JWT VC ``vct`` as a one-tuple."""
+        """The VC ``type`` values, or the SD-JWT VC ``vct`` (mdoc ``docType``) as a one-tuple."""
 
     @property
     def claims(self) -> Mapping[str, Any]:
@@ -325,6 +344,8 @@ def _claim_ok(candidate: Candidate, claim: ClaimsQuery) -> bool:
 def _meta_ok(query: CredentialQuery, candidate: Candidate) -> bool:
     if candidate.format != query.format:
         return False
+    if query.format == "mso_mdoc":
+        return bool(candidate.types) and candidate.types[0] == query.meta.get("doctype_value")
     if query.format == "dc+sd-jwt":
         vcts = query.meta.get("vct_values")
         return vcts is None or (bool(candidate.types) and candidate.types[0] in vcts)
