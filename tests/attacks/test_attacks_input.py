@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from instants import from_now_iso
 
 from credentials._jws import CompactJWS, b64d, b64e, sign_compact
 from credentials.jose import VCJoseError, issue_vc_jwt, verify_vc_jwt
@@ -53,6 +54,10 @@ from ssi_wallet.cli import cli
 from ssi_wallet.request import PresentationRequest
 
 # -- the strict JSON reader --------------------------------------------------------
+
+
+#: A barcode expiry ahead of the wall clock (the CLI refuses one in the past).
+FUTURE_EXP = from_now_iso(days=365)
 
 
 @pytest.mark.parametrize(
@@ -543,7 +548,7 @@ def test_deep_key_file_is_invalid_key(tmp_path: Path) -> None:
     assert isinstance(caught.value.__cause__, InputTooLargeError)
     assert caught.value.__cause__.code == "json_too_deep"
     result = _cli("barcode", "issue", "--key-file", str(key_file), "--claims", str(key_file),
-                  "--exp", "2030-01-01T00:00:00Z")  # fmt: skip
+                  "--exp", FUTURE_EXP)  # fmt: skip
     _no_traceback(result, 2)
 
 
@@ -553,7 +558,7 @@ def test_deep_claims_file_exits_2_without_traceback(tmp_path: Path) -> None:
     claims = tmp_path / "claims.json"
     claims.write_text(_deep())
     result = _cli("barcode", "issue", "--key-file", str(key_file), "--claims", str(claims),
-                  "--exp", "2030-01-01T00:00:00Z")  # fmt: skip
+                  "--exp", FUTURE_EXP)  # fmt: skip
     _no_traceback(result, 2)
     assert "nests deeper" in result.output
 
@@ -772,7 +777,7 @@ def test_cli_barcode_png_is_exclusive(shell: dict[str, Any]) -> None:
     png = shell["tmp"] / "code.png"
     png.write_bytes(b"keep")
     args = ["barcode", "issue", "--key-file", str(shell["key"]), "--claims", str(claims),
-            "--exp", "2030-01-01T00:00:00+00:00", "--png", str(png)]  # fmt: skip
+            "--exp", FUTURE_EXP, "--png", str(png)]  # fmt: skip
     _no_traceback(_cli(*args), 2)
     assert png.read_bytes() == b"keep"
     _no_traceback(_cli(*args, "--force"), 0)

@@ -16,12 +16,16 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner, Result
+from instants import from_now_iso
 
 from did_methods import PrivateKey
 from did_methods.keyfile import write_key_file
 from did_methods.keys import KeyType
 from ssi_wallet._messages import LANGUAGES
 from ssi_wallet.cli import _COMMANDS, cli
+
+#: A barcode expiry ahead of the wall clock (the CLI refuses one in the past).
+FUTURE_EXP = from_now_iso(days=365)
 
 PASSPHRASE = "correct horse battery staple"
 
@@ -163,7 +167,7 @@ def test_already_exists_is_exit_2_with_code_exists(tmp_path: Path, files: dict[s
         ["wallet", "backup", "--wallet", str(wallet), "--passphrase-env", "PW", "--out",
          str(existing)],
         ["barcode", "issue", "--key-file", str(files["ed"]), "--claims", str(files["ed"]),
-         "--exp", "2030-01-01T00:00:00Z", "--png", str(existing)],
+         "--exp", FUTURE_EXP, "--png", str(existing)],
     ):  # fmt: skip
         done = invoke(*args, env=env)
         assert done.exit_code == 2, (args, done.output)
@@ -282,7 +286,7 @@ def test_a_named_passphrase_variable_must_be_set_wherever_a_key_is_read(
         ["issue", "--type", "WorkPermit", "--subject-file", str(subject),
          "--key-file", str(files["ed"]), *unset],
         ["barcode", "issue", "--key-file", str(files["ed"]), "--claims", str(claims),
-         "--exp", "2030-01-01T00:00:00Z", *unset],
+         "--exp", FUTURE_EXP, *unset],
         ["issuer", "init", "--db", str(tmp_path / "office.db"), "--key-file", str(new_key),
          "--name", "Office", *unset],
         ["ledger", "init", "--db", str(tmp_path / "log.db"), "--key-file", str(files["ed"]),
