@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["from_now_iso", "utc"]
+__all__ = ["day_from_today", "from_now_iso", "utc"]
 
 
 def utc(numeric_date: float) -> datetime:
@@ -23,3 +23,10 @@ def from_now_iso(days: int) -> str:
     """The wall clock ``days`` ahead, as an ISO 8601 UTC instant for a command line
     (``--exp``): a fixed future date in a test fails from that day on."""
     return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def day_from_today(days: int) -> str:
+    """The wall clock's date ``days`` away (negative: in the past), as an ISO 8601
+    date for a document claim (``issueDate``, ``expiryDate``) of a credential a
+    test issues and keeps at the wall clock."""
+    return (datetime.now(UTC).date() + timedelta(days=days)).isoformat()

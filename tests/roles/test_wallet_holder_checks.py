@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from instants import day_from_today
 
 from credentials import schemas
 from did_methods.errors import PolicyError, VerificationError
@@ -32,8 +33,8 @@ PASSPHRASE = "correct horse battery staple"
 def claims(type_name: str) -> dict[str, Any]:
     subject = schemas.example_subject(type_name)
     subject.pop("id")
-    subject["issueDate"] = "2026-01-05"
-    subject["expiryDate"] = "2036-12-31"
+    subject["issueDate"] = day_from_today(-30)
+    subject["expiryDate"] = day_from_today(3650)  # kept for years
     return subject
 
 

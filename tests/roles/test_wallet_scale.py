@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from instants import day_from_today
 
 from benchmarks.bench_roles import build_wallet, wallet_fillers
 from credentials import schemas
@@ -40,7 +41,7 @@ def ministry() -> Issuer:
 def permit(ministry: Issuer, did: str) -> Any:
     claims = schemas.example_subject("WorkPermit")
     claims.pop("id")
-    claims["expiryDate"] = "2036-12-31"
+    claims["expiryDate"] = day_from_today(3650)  # kept for years
     return ministry.issue("WorkPermit", subject=did, claims=claims)
 
 

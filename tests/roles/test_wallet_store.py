@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from instants import day_from_today
 from vector_files import VECTORS
 
 from credentials import schemas
@@ -51,8 +52,8 @@ def claims(type_name: str) -> dict[str, Any]:
     subject = schemas.example_subject(type_name)
     subject.pop("id")
     if "expiryDate" in subject:
-        subject["issueDate"] = "2026-01-05"
-        subject["expiryDate"] = "2036-12-31"
+        subject["issueDate"] = day_from_today(-30)
+        subject["expiryDate"] = day_from_today(3650)  # kept for years
     return subject
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from instants import day_from_today
 from vector_files import VECTORS
 
 from credentials import schemas
@@ -55,8 +56,8 @@ def permit(tmp: Path, ministry: Issuer, did: str, type_name: str = "WorkPermit")
     subject = schemas.example_subject(type_name)
     subject.pop("id")
     if "expiryDate" in subject:
-        subject["issueDate"] = "2026-01-05"
-        subject["expiryDate"] = "2036-12-31"
+        subject["issueDate"] = day_from_today(-30)
+        subject["expiryDate"] = day_from_today(3650)  # kept for years
     path = tmp / f"{type_name}-{os.urandom(4).hex()}.txt"
     path.write_text(ministry.issue(type_name, subject=did, claims=subject).serialise())
     return path
