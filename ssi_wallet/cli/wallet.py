@@ -407,6 +407,24 @@ def _confirm_on_terminal(question: str) -> bool:
     help="An x509_san_dns: verifier allowed a response URI on another host (repeatable).",
 )
 @click.option(
+    "--attestation-issuer",
+    "attesters",
+    multiple=True,
+    nargs=2,
+    type=(str, click.Path(dir_okay=False, path_type=Path)),
+    metavar="ISS JWK_FILE",
+    help="A Verifier Attestation issuer trusted for verifier_attestation: verifiers: its "
+    "iss and a file holding its public JWK (repeatable).",
+)
+@click.option(
+    "--transaction-data-type",
+    "transaction_types",
+    multiple=True,
+    metavar="TYPE",
+    help="A transaction data type this wallet may authorise (shown before consent; "
+    "repeatable). Others are refused.",
+)
+@click.option(
     "--allow-loopback",
     is_flag=True,
     help="Allow http and 127.0.0.1/localhost verifiers (testing on this machine only).",
@@ -419,13 +437,16 @@ def present_(
     language: str,
     anchors_file: Path | None,
     trusted_ids: tuple[str, ...],
+    attesters: tuple[tuple[str, Path], ...],
+    transaction_types: tuple[str, ...],
     allow_loopback: bool,
 ) -> None:
     """Answer an OpenID4VP authorization request (openid4vp://?client_id=...&request_uri=...).
 
     Fetches the request object, verifies it and the verifier's identity
-    (decentralized_identifier: by DID resolution, x509_san_dns: by its
-    certificate chain to --trust-anchors, redirect_uri: unsigned), shows who
+    (decentralized_identifier: by DID resolution, x509_san_dns: and x509_hash: by
+    its certificate chain to --trust-anchors, verifier_attestation: by an
+    --attestation-issuer, redirect_uri: unsigned), shows who
     asks for which claims (on stderr) and asks for consent unless --yes, then
     posts the presentations (direct_post, or encrypted: direct_post.jwt).
     Prints JSON: the verifier, the response mode and the redirect_uri, if any.
@@ -433,7 +454,9 @@ def present_(
     consent is refused (a refusal is sent to the verifier as access_denied).
     """
     from credentials.x5c import load_trust_anchors
+    from did_methods._wire.json import loads_object
     from did_methods.http import HttpFetcher
+    from did_methods.keys import PublicKey
     from ssi_wallet.oid4vp import present
 
     anchors = []
@@ -442,6 +465,14 @@ def present_(
             anchors = load_trust_anchors(anchors_file.read_bytes())
         except OSError as exc:
             raise click.UsageError(f"cannot read {anchors_file}: {exc}") from exc
+    issuers = {}
+    for iss, jwk_file in attesters:
+        try:
+            issuers[iss] = PublicKey.from_jwk(
+                loads_object(jwk_file.read_bytes(), what="a public JWK", max_bytes=64 * 1024)
+            )
+        except (OSError, SSIWalletError) as exc:
+            raise click.UsageError(f"cannot read the public JWK {jwk_file}: {exc}") from exc
 
     def consent(ask: ConsentRequest) -> bool:
         echo_safe(ask.describe(language), err=True)
@@ -460,6 +491,8 @@ def present_(
                 transport=HttpFetcher(allow_loopback=allow_loopback),
                 trust_anchors=anchors,
                 trusted_client_ids=set(trusted_ids),
+                attestation_issuers=issuers,
+                transaction_data_types=set(transaction_types),
             )
         except PolicyError as exc:
             echo_safe(f"declined: nothing was disclosed ({exc})", err=True)

@@ -15,7 +15,15 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from oid4vp_http import PKI, RecordingTransport, Service, verifier_service, wallet_answers
+from oid4vp_http import (
+    ATTESTER,
+    ATTESTER_KEY,
+    PKI,
+    RecordingTransport,
+    Service,
+    verifier_service,
+    wallet_answers,
+)
 from oid4vp_world import World
 
 from did_methods._wire.b64 import b64url_decode
@@ -304,3 +312,41 @@ def test_wallet_presents_to_an_attested_verifier(
         result = service.result(made["transaction_id"])
     assert result["ok"] is True, result["explanation"]
     assert world.wallet.history()[-1].verifier == "verifier_attestation:localhost"
+
+
+def test_the_command_line_answers_an_attested_verifier_with_transaction_data(
+    world: World, tmp_path: Path
+) -> None:
+    """`ssi-wallet wallet present --attestation-issuer ISS JWK --transaction-data-type T`."""
+    from click.testing import CliRunner
+
+    from ssi_wallet import Holder
+    from ssi_wallet.cli import cli
+
+    path = tmp_path / "amina.wallet"
+    holder = Holder.create(
+        path, passphrase="amina's cli passphrase", resolver=world.ledger.resolver()
+    )
+    holder.store(
+        world.ministry.issue(
+            "WorkPermit", subject=holder.did, claims=world.work_claims()
+        ).credential
+    )
+    holder.close()
+    (tmp_path / "attester.jwk").write_text(json.dumps(ATTESTER_KEY.public_key.to_jwk()))
+    item = {"type": TENANCY, "credential_ids": ["work_sd"], "rent": "900 EUR"}
+    with verifier_service(world, tmp_path) as service:
+        made = service.create(client="attested", transaction_data=[item])
+        args = ["wallet", "present", made["authorization_request"], "--wallet", str(path),
+                "--passphrase-env", "PASS", "--allow-loopback", "--yes",
+                "--attestation-issuer", ATTESTER, str(tmp_path / "attester.jwk")]  # fmt: skip
+        refused = CliRunner().invoke(cli, args, env={"PASS": "amina's cli passphrase"})
+        answered = CliRunner().invoke(
+            cli, [*args, "--transaction-data-type", TENANCY], env={"PASS": "amina's cli passphrase"}
+        )
+        result = service.result(made["transaction_id"])
+    assert refused.exit_code == 1 and "transaction_data_unsupported" in refused.output
+    assert answered.exit_code == 0, answered.output
+    assert json.loads(answered.stdout)["verifier"] == "verifier_attestation:localhost"
+    assert f"and you authorise: {TENANCY}" in answered.stderr
+    assert result["ok"] is True
