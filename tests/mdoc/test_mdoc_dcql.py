@@ -188,3 +188,19 @@ def test_malformed_vp_token_entries(pki: Pki, item: Any) -> None:
     with pytest.raises(MdocError) as caught:
         check(pki, item, query())
     assert caught.value.code in ("mdoc_vp_token_malformed", "mdoc_malformed", "mdoc_too_large")
+
+
+def test_the_role_verifier_reports_mso_mdoc_as_unsupported_instead_of_crashing() -> None:
+    """Before DCQL knew mso_mdoc such a query could not exist; now the role Verifier
+    (which has no mdoc path yet) must refuse it with a finding, not a KeyError."""
+    import datetime as dt
+
+    from ledger import Ledger
+    from ssi_wallet import Verifier, policies
+
+    verifier = Verifier(Ledger.open(":memory:"), audience="https://employer.example")
+    request = verifier.request(policies.right_to_work())
+    finding = verifier._verify_item(
+        "AAAA", query().credentials[0], request, dt.datetime.now(dt.UTC), []
+    )
+    assert (finding.code, finding.ok, finding.query_id) == ("format_unsupported", False, "permit")
