@@ -10,11 +10,11 @@ kind, key, JSON value, expiry; the same code, not a copy):
 :func:`sqlite_transaction_store` opens one.
 
 Each transaction is one record (``oid4vp_tx``) and one index record per handle
-(``request_id``, ``state``, the JWE ``kid``); a transaction still ``pending`` also
-holds a claim record (``oid4vp_claim``). A response claims the transaction by
-*taking* that record (one ``DELETE ... RETURNING`` in SQLite), so two responses
-racing, even in two processes, never both get it. Records expire ``retention``
-seconds after the request does.
+(kinds ``oid4vp_index_request_id``, ``_state`` and ``_kid`` for the JWE key); a
+transaction still ``pending`` also holds a claim record (``oid4vp_claim``). A
+response claims the transaction by *taking* that record (one ``DELETE ...
+RETURNING`` in SQLite), so two responses racing, even in two processes, never both
+get it. Records expire ``retention`` seconds after the request does.
 
 The decision survives as what it explains: the findings, the disclosed claims and
 the policy's purpose (so :meth:`~ssi_wallet.verifier.Report.explain` speaks every
@@ -84,21 +84,23 @@ class StateTransactionStore:
         return float(transaction.expires_at + self._retention)
 
     @staticmethod
-    def _handles(t: Transaction) -> list[str]:
-        keys = [f"request_id:{t.request_id}", f"state:{t.state}"]
+    def _handles(t: Transaction) -> list[tuple[str, str]]:
+        # one kind per handle, so each kind holds at most one record per transaction
+        # and the store's per-kind bound drops whole transactions' handles alike
+        keys = [(f"{_INDEX}_request_id", t.request_id), (f"{_INDEX}_state", t.state)]
         if t.encryption_kid is not None:
-            keys.append(f"kid:{t.encryption_kid}")
+            keys.append((f"{_INDEX}_kid", t.encryption_kid))
         return keys
 
     def add(self, transaction: Transaction, *, now: int) -> None:
         """Keep a new transaction, its handles and (while pending) its claim record."""
-        for handle in self._handles(transaction):
-            if self.state.get(_INDEX, handle, now=now) is not None:
-                raise ParseError(f"{handle.partition(':')[0]} already in use")
+        for kind, handle in self._handles(transaction):
+            if self.state.get(kind, handle, now=now) is not None:
+                raise ParseError(f"{kind.removeprefix(_INDEX + '_')} already in use")
         expiry = self._expiry(transaction)
         self.state.put(_TX, transaction.id, transaction_to_json(transaction), expires_at=expiry)
-        for handle in self._handles(transaction):
-            self.state.put(_INDEX, handle, {"id": transaction.id}, expires_at=expiry)
+        for kind, handle in self._handles(transaction):
+            self.state.put(kind, handle, {"id": transaction.id}, expires_at=expiry)
         if transaction.status == "pending":
             self.state.put(_CLAIM, transaction.id, {}, expires_at=expiry)
 
@@ -116,7 +118,7 @@ class StateTransactionStore:
         if id is None:
             for name, value in (("request_id", request_id), ("state", state), ("kid", kid)):
                 if value is not None:
-                    found = self.state.get(_INDEX, f"{name}:{value}", now=moment)
+                    found = self.state.get(f"{_INDEX}_{name}", value, now=moment)
                     id = None if found is None else str(found.get("id"))
                     break
         if id is None:
