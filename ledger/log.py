@@ -20,7 +20,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, cast
 
@@ -286,6 +286,7 @@ class Log:
             # Step 6.
             txn.put_entries(tail.size, encoded)
             txn.put_identities(list(zip(identities, range(tail.size, index), strict=True)))
+            txn.put_kinds([(e.index, e.kind, e.timestamp) for e in entries])
             txn.put_nodes(nodes)
             txn.set_tail(Tail(index, prev, cr.to_hashes()))
             # Step 7.
@@ -410,6 +411,43 @@ class Log:
         if type(start) is not int or type(stop) is not int or not 0 <= start <= stop <= size:
             raise _not_found(start if stop <= size else stop, size)
         return self._iter(start, stop, max(1, page))
+
+    def entries_of_kinds(
+        self, start: int, stop: int, kinds: Iterable[str]
+    ) -> tuple[list[tuple[Entry, int | None]], int | None] | None:
+        """The entries of ``kinds`` among ``start <= index < stop`` without reading the others.
+
+        Returns ``(rows, newest)``: ``rows`` holds each such entry, in log order,
+        with the greatest timestamp of the range's entries before it (``None``
+        for none), and ``newest`` is the greatest timestamp of the whole range
+        (``None`` when it is empty). Returns ``None`` when the store cannot
+        answer so (a layout without the kind table, opened read-only), when its
+        kind record does not cover every entry of the range, or when a row it
+        names is not an entry of those kinds at its index: the caller then
+        reads the range with :meth:`range`, which reports a bad row.
+        """
+        wanted = sorted(set(kinds))
+        size = self.size
+        if type(start) is not int or type(stop) is not int or not 0 <= start <= stop <= size:
+            raise _not_found(start if stop <= size else stop, size)
+        ask = getattr(self._store, "read_kinds", None)
+        found = ask(start, stop, wanted) if callable(ask) else None
+        if found is None or found.count != stop - start:
+            return None
+        out: list[tuple[Entry, int | None]] = []
+        last = start - 1
+        for row_index, data, before in found.rows:
+            if not last < row_index < stop:
+                return None
+            last = row_index
+            try:
+                entry = Entry.decode(data, max_payload=self._max_payload)
+            except SSIWalletError:
+                return None
+            if entry.index != row_index or entry.kind not in wanted:
+                return None
+            out.append((entry, before))
+        return out, found.newest
 
     def _iter(self, start: int, stop: int, page: int) -> Iterator[Entry]:
         pos = start

@@ -338,14 +338,9 @@ class LogFollower:
                     self._restored = True
                     self._restore()
                 size = self._log.size
-                if size > self._position:
+                if size > self._position and not self._read_kinds(size):
                     for entry in self._log.range(self._position, size):
-                        handler = self._handlers.get(entry.kind)
-                        if handler is not None:
-                            if self._persist:
-                                self._rows.append((entry.index, entry.kind, self._newest))
-                            if self._admit(entry):
-                                handler(entry)
+                        self._hand_out(entry, self._newest)
                         self._newest = max(self._newest, entry.timestamp)
                         self._position = entry.index + 1
                 if self._persist:
@@ -353,6 +348,35 @@ class LogFollower:
                 return self._position
             finally:
                 self._busy = False
+
+    def _hand_out(self, entry: Entry, newest: int) -> None:
+        # Judge an entry at its position (``newest``: the greatest timestamp before it)
+        # and hand it to its registry when admitted.
+        handler = self._handlers.get(entry.kind)
+        if handler is None:
+            return
+        self._newest = newest
+        if self._persist:
+            self._rows.append((entry.index, entry.kind, newest))
+        if self._admit(entry):
+            handler(entry)
+
+    def _read_kinds(self, size: int) -> bool:
+        # Read only the entries of the handled kinds up to ``size``, each judged with
+        # the newest timestamp before it, which the store computes from its kind
+        # index; False (nothing read) when the store cannot answer so.
+        start = self._position
+        found = self._log.entries_of_kinds(start, size, self._handlers)
+        if found is None:
+            return False
+        rows, newest = found
+        base = self._newest  # the newest timestamp before the range
+        for entry, before in rows:
+            self._position = entry.index
+            self._hand_out(entry, base if before is None else max(base, before))
+        self._position = size
+        self._newest = base if newest is None else max(base, newest)
+        return True
 
     def _restore(self) -> None:
         # Hand the registries the indexed entries before the persisted position, each

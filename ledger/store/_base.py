@@ -46,6 +46,7 @@ __all__ = [
     "META_TRUST_ROOT",
     "READABLE_VERSIONS",
     "SCHEMA_VERSION",
+    "KindRows",
     "NodeID",
     "NodeRow",
     "Store",
@@ -58,9 +59,13 @@ __all__ = [
 #: Version 2 added ``ledger_identities`` (one row per entry identity) and the
 #: ``ledger_id`` meta value; a writable opening upgrades a version 1 store in
 #: one transaction, a read-only opening reads version 1 as it is.
-SCHEMA_VERSION = 2
+#: Version 3 added ``ledger_kinds`` (each entry's kind and timestamp, so a registry
+#: follower reads only the entries of its kinds); a writable opening upgrades an
+#: older store (filling the table from the stored entries), a read-only opening reads
+#: it as it is and answers :meth:`Store.read_kinds` with ``None``.
+SCHEMA_VERSION = 3
 #: The layout versions a store can still read (older ones are upgraded when written).
-READABLE_VERSIONS = frozenset((1, 2))
+READABLE_VERSIONS = frozenset((1, 2, 3))
 
 #: Names of the values :meth:`Store.meta` keeps beside the origin.
 META_LEDGER_ID = "ledger_id"
@@ -72,6 +77,25 @@ NodeID = tuple[int, int]
 
 NodeRow = tuple[int, int, bytes]
 """``(level, index, hash)``: one Merkle node to persist."""
+
+KindRow = tuple[int, str, int]
+"""``(index, kind, timestamp)``: the kind and timestamp of one stored entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class KindRows:
+    """What :meth:`Store.read_kinds` answers for the entries ``start <= index < stop``.
+
+    ``count`` entries of the range have a recorded kind (all of them when it is
+    ``stop - start``); ``newest`` is the greatest timestamp of the range
+    (``None`` for an empty one); ``rows`` holds ``(index, encoding, newest_before)``
+    of each entry of the asked kinds, ascending, where ``newest_before`` is the
+    greatest timestamp of the range's entries before it (``None`` for the first).
+    """
+
+    count: int
+    newest: int | None
+    rows: list[tuple[int, bytes, int | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +168,11 @@ class StoreWriter(Protocol):
         """Record ``(identity, index)`` of new entries; an identity already stored is an error."""
         ...
 
+    def put_kinds(self, rows: Sequence[KindRow]) -> None:
+        """Record ``(index, kind, timestamp)`` of new entries (what :meth:`Store.read_kinds`
+        answers from)."""
+        ...
+
     def put_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
         """Record a signed checkpoint (its size must not exceed the tail's)."""
         ...
@@ -207,6 +236,13 @@ class Store(Protocol):
         """The hash of each node id, or ``None`` where the store has no such node."""
         ...
 
+    def read_kinds(self, start: int, stop: int, kinds: Sequence[str]) -> KindRows | None:
+        """The stored rows of ``kinds`` among ``start <= index < stop``, each with the newest
+        timestamp before it in the range (see :class:`KindRows`), without reading the
+        other entries; ``None`` when the store records no kinds (an older layout opened
+        read-only)."""
+        ...
+
     def checkpoints(self, *, limit: int = 100) -> list[StoredCheckpoint]:
         """The most recent stored checkpoints, newest first (at most ``limit``)."""
         ...
@@ -257,4 +293,22 @@ def identity_rows(encoded: Iterable[tuple[int, bytes]]) -> list[tuple[bytes, int
         if identity not in seen:
             seen.add(identity)
             out.append((identity, int(index)))
+    return out
+
+
+def kind_rows(encoded: Iterable[tuple[int, bytes]]) -> list[KindRow]:
+    """``(index, kind, timestamp)`` of stored entry rows: the fill of ``ledger_kinds`` when an
+    older store is upgraded. A row that is not an entry gets none (a reader of its range
+    then finds a row missing and reads the entries themselves, which reports it)."""
+    from did_methods.errors import SSIWalletError
+    from ledger.entry import ABSOLUTE_MAX_PAYLOAD, Entry
+
+    out: list[KindRow] = []
+    for index, data in encoded:
+        try:
+            entry = Entry.decode(bytes(data), max_payload=ABSOLUTE_MAX_PAYLOAD)
+        except SSIWalletError:
+            continue
+        if entry.index == int(index):
+            out.append((int(index), entry.kind, entry.timestamp))
     return out

@@ -16,7 +16,15 @@ from contextlib import contextmanager
 from typing import Any
 
 from ledger.errors import LedgerStoreError
-from ledger.store._base import META_LEDGER_ID, NodeID, NodeRow, StoredCheckpoint, Tail
+from ledger.store._base import (
+    META_LEDGER_ID,
+    KindRow,
+    KindRows,
+    NodeID,
+    NodeRow,
+    StoredCheckpoint,
+    Tail,
+)
 
 __all__ = ["MemoryStore"]
 
@@ -24,7 +32,16 @@ __all__ = ["MemoryStore"]
 class _MemoryWriter:
     """Staged writes of one transaction; applied by :class:`MemoryStore` at commit."""
 
-    __slots__ = ("_checkpoints", "_entries", "_first", "_identities", "_nodes", "_store", "_tail")
+    __slots__ = (
+        "_checkpoints",
+        "_entries",
+        "_first",
+        "_identities",
+        "_kinds",
+        "_nodes",
+        "_store",
+        "_tail",
+    )
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -34,9 +51,14 @@ class _MemoryWriter:
         self._nodes: dict[NodeID, bytes] = {}
         self._checkpoints: list[StoredCheckpoint] = []
         self._identities: dict[bytes, int] = {}
+        self._kinds: dict[int, tuple[str, int]] = {}
 
     def tail(self) -> Tail:
         return self._tail
+
+    def put_kinds(self, rows: Sequence[KindRow]) -> None:
+        for index, kind, timestamp in rows:
+            self._kinds[int(index)] = (str(kind), int(timestamp))
 
     def existing_identities(self, identities: Sequence[bytes]) -> set[bytes]:
         known = self._store._identities
@@ -99,6 +121,7 @@ class MemoryStore:
         self._checkpoints: list[StoredCheckpoint] = []
         self._origin: str | None = None
         self._identities: dict[bytes, int] = {}
+        self._kinds: dict[int, tuple[str, int]] = {}
         self._meta: dict[str, str] = {META_LEDGER_ID: os.urandom(16).hex()}
 
     @contextmanager
@@ -115,6 +138,7 @@ class MemoryStore:
             self._tail = writer._tail
             self._checkpoints.extend(writer._checkpoints)
             self._identities.update(writer._identities)
+            self._kinds.update(writer._kinds)
 
     def tail(self) -> Tail:
         """The committed tail."""
@@ -125,6 +149,24 @@ class MemoryStore:
         with self._lock:
             start = max(start, 0)
             return list(enumerate(self._entries[start : start + max(limit, 0)], start))
+
+    def read_kinds(self, start: int, stop: int, kinds: Sequence[str]) -> KindRows:
+        """The entries of ``kinds`` in ``start <= index < stop``, each with the newest
+        timestamp before it in the range (see :meth:`~ledger.store.Store.read_kinds`)."""
+        wanted = frozenset(kinds)
+        rows: list[tuple[int, bytes, int | None]] = []
+        newest: int | None = None
+        count = 0
+        with self._lock:
+            for index in range(max(start, 0), min(stop, len(self._entries))):
+                found = self._kinds.get(index)
+                if found is None:
+                    continue
+                count += 1
+                if found[0] in wanted:
+                    rows.append((index, self._entries[index], newest))
+                newest = found[1] if newest is None else max(newest, found[1])
+        return KindRows(count, newest, rows)
 
     def read_nodes(self, ids: Sequence[NodeID]) -> list[bytes | None]:
         """The hash of each node id, or ``None``."""

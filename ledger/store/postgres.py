@@ -30,11 +30,14 @@ from ledger.store._base import (
     META_LEDGER_ID,
     READABLE_VERSIONS,
     SCHEMA_VERSION,
+    KindRow,
+    KindRows,
     NodeID,
     NodeRow,
     StoredCheckpoint,
     Tail,
     identity_rows,
+    kind_rows,
 )
 
 __all__ = ["POSTGRES_SCHEMA", "PostgresStore"]
@@ -73,6 +76,11 @@ CREATE TABLE IF NOT EXISTS {schema}.ledger_checkpoints (
 CREATE TABLE IF NOT EXISTS {schema}.ledger_identities (
     hash BYTEA PRIMARY KEY,
     idx BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {schema}.ledger_kinds (
+    idx BIGINT PRIMARY KEY CHECK (idx >= 0),
+    kind TEXT NOT NULL,
+    ts BIGINT NOT NULL
 )
 """
 
@@ -137,6 +145,11 @@ class _PostgresWriter(_PostgresDialect):
 
     def put_identities(self, rows: Sequence[tuple[bytes, int]]) -> None:
         with self._cur.copy(f"COPY {self._s}.ledger_identities (hash, idx) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def put_kinds(self, rows: Sequence[KindRow]) -> None:
+        with self._cur.copy(f"COPY {self._s}.ledger_kinds (idx, kind, ts) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
 
@@ -221,6 +234,7 @@ class PostgresStore(_PostgresDialect):
         self._lock = threading.RLock()
         self._read_only = bool(read_only)
         self._create = bool(create) and not self._read_only
+        self._layout = SCHEMA_VERSION
         try:
             self._conn: Any = psycopg.connect(
                 dsn, autocommit=True, connect_timeout=max(1, int(connect_timeout))
@@ -275,7 +289,7 @@ class PostgresStore(_PostgresDialect):
             if "ledger_meta" not in tables:
                 raise NotALedgerError(f"schema {s!r} holds no ledger", s)
             if self._read_only:
-                self._version()
+                self._layout = self._version()
                 return
         with self._conn.transaction():
             # Serialise concurrent first openings: CREATE ... IF NOT EXISTS races.
@@ -308,22 +322,38 @@ class PostgresStore(_PostgresDialect):
             )
 
     def _upgrade(self) -> None:
-        # Version 1 -> 2 inside _create_schema's transaction: the identity table,
+        # Inside _create_schema's transaction. Version 1 -> 2: the identity table,
         # filled from the entries already stored (first occurrence of each).
+        # Version 2 -> 3: the kind table, filled from the entries already stored.
         s = self._s
+        if self._version() < 2:
+            self._conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {s}.ledger_identities "
+                "(hash BYTEA PRIMARY KEY, idx BIGINT NOT NULL)"
+            )
+            with self._conn.cursor() as cur:
+                cur.execute(f"SELECT idx, data FROM {s}.ledger_entries ORDER BY idx")  # noqa: S608
+                rows = identity_rows((int(i), bytes(d)) for i, d in cur)
+            with (
+                self._conn.cursor() as cur,
+                cur.copy(f"COPY {s}.ledger_identities (hash, idx) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
         self._conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {s}.ledger_identities "
-            "(hash BYTEA PRIMARY KEY, idx BIGINT NOT NULL)"
+            f"CREATE TABLE IF NOT EXISTS {s}.ledger_kinds "
+            "(idx BIGINT PRIMARY KEY CHECK (idx >= 0), kind TEXT NOT NULL, ts BIGINT NOT NULL)"
         )
+        self._conn.execute(f"DELETE FROM {s}.ledger_kinds")  # noqa: S608 (refilled whole)
         with self._conn.cursor() as cur:
             cur.execute(f"SELECT idx, data FROM {s}.ledger_entries ORDER BY idx")  # noqa: S608
-            rows = identity_rows((int(i), bytes(d)) for i, d in cur)
+            kinds = kind_rows((int(i), bytes(d)) for i, d in cur)
         with (
             self._conn.cursor() as cur,
-            cur.copy(f"COPY {s}.ledger_identities (hash, idx) FROM STDIN") as copy,
+            cur.copy(f"COPY {s}.ledger_kinds (idx, kind, ts) FROM STDIN") as copy,
         ):
-            for row in rows:
-                copy.write_row(row)
+            for kind_row in kinds:
+                copy.write_row(kind_row)
         self._conn.execute(
             f"UPDATE {s}.ledger_meta SET value = %s WHERE key = 'schema_version'",  # noqa: S608
             (str(SCHEMA_VERSION),),
@@ -391,6 +421,31 @@ class PostgresStore(_PostgresDialect):
         )
         found = {(int(level), int(index)): bytes(h) for level, index, h in rows}
         return [found.get((level, index)) for level, index in ids]
+
+    def read_kinds(self, start: int, stop: int, kinds: Sequence[str]) -> KindRows | None:
+        """The rows of ``kinds`` in ``start <= index < stop`` with the newest timestamp before
+        each (see :meth:`~ledger.store.Store.read_kinds`); ``None`` on a layout older than
+        version 3 (opened read-only). Two statements on the kind table's primary key;
+        no entry of another kind is read."""
+        if self._layout < 3:
+            return None
+        s = self._s
+        count, newest = self._query(
+            f"SELECT COUNT(*), MAX(ts) FROM {s}.ledger_kinds WHERE idx >= %s AND idx < %s",  # noqa: S608
+            (start, stop),
+        )[0]
+        rows: list[tuple[int, bytes, int | None]] = []
+        if kinds and count:
+            found = self._query(
+                f"WITH r AS (SELECT idx, kind, MAX(ts) OVER (ORDER BY idx ROWS BETWEEN "  # noqa: S608
+                "UNBOUNDED PRECEDING AND 1 PRECEDING) AS before "
+                f"FROM {s}.ledger_kinds WHERE idx >= %s AND idx < %s) "
+                f"SELECT r.idx, e.data, r.before FROM r JOIN {s}.ledger_entries e "
+                "ON e.idx = r.idx WHERE r.kind = ANY(%s) ORDER BY r.idx",
+                (start, stop, list(kinds)),
+            )
+            rows = [(int(i), bytes(d), None if b is None else int(b)) for i, d, b in found]
+        return KindRows(int(count), None if newest is None else int(newest), rows)
 
     def checkpoints(self, *, limit: int = 100) -> list[StoredCheckpoint]:
         """The most recent checkpoints, newest first."""

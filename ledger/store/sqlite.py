@@ -45,11 +45,14 @@ from ledger.store._base import (
     META_LEDGER_ID,
     READABLE_VERSIONS,
     SCHEMA_VERSION,
+    KindRow,
+    KindRows,
     NodeID,
     NodeRow,
     StoredCheckpoint,
     Tail,
     identity_rows,
+    kind_rows,
 )
 
 __all__ = ["SQLITE_SCHEMA", "SQLiteStore", "switch_to_wal"]
@@ -108,6 +111,11 @@ CREATE TABLE IF NOT EXISTS ledger_identities (
     hash BLOB PRIMARY KEY,
     idx INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ledger_kinds (
+    idx INTEGER PRIMARY KEY CHECK (idx >= 0),
+    kind TEXT NOT NULL,
+    ts INTEGER NOT NULL
+);
 """
 
 #: The table that schema version 2 added (created and filled by the upgrade from 1).
@@ -117,6 +125,22 @@ CREATE TABLE IF NOT EXISTS ledger_identities (
     idx INTEGER NOT NULL
 ) WITHOUT ROWID
 """
+#: The table that schema version 3 added (created and filled by the upgrade).
+_KINDS_TABLE = """
+CREATE TABLE IF NOT EXISTS ledger_kinds (
+    idx INTEGER PRIMARY KEY CHECK (idx >= 0),
+    kind TEXT NOT NULL,
+    ts INTEGER NOT NULL
+)
+"""
+# The entries of some kinds in a range, each with the newest timestamp before it in
+# the range (a running maximum over the kind index: no other entry is read).
+_KINDS_QUERY = (
+    "WITH r AS (SELECT idx, kind, MAX(ts) OVER (ORDER BY idx ROWS BETWEEN UNBOUNDED "
+    "PRECEDING AND 1 PRECEDING) AS before FROM ledger_kinds WHERE idx >= ? AND idx < ?) "
+    "SELECT r.idx, e.data, r.before FROM r JOIN ledger_entries e ON e.idx = r.idx "
+    "WHERE r.kind IN ({marks}) ORDER BY r.idx"
+)
 # Identities asked for per statement (one bound parameter each).
 _IDENTITIES_PER_QUERY = 500
 
@@ -179,6 +203,9 @@ class _SQLiteWriter(_SQLiteDialect):
 
     def put_identities(self, rows: Sequence[tuple[bytes, int]]) -> None:
         self._conn.executemany("INSERT INTO ledger_identities (hash, idx) VALUES (?, ?)", rows)
+
+    def put_kinds(self, rows: Sequence[KindRow]) -> None:
+        self._conn.executemany("INSERT INTO ledger_kinds (idx, kind, ts) VALUES (?, ?, ?)", rows)
 
     def put_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
         if checkpoint.size > _read_tail(self._conn).size:
@@ -424,14 +451,22 @@ class SQLiteStore(_SQLiteDialect):
             raise
 
     def _upgrade(self) -> None:
-        # Version 1 -> 2, inside _create_schema's transaction: the identity table,
+        # Inside _create_schema's transaction. Version 1 -> 2: the identity table,
         # filled from the entries already stored (first occurrence of each).
+        # Version 2 -> 3: the kind table, filled from the entries already stored.
         conn = self._conn
-        conn.execute(_IDENTITIES_TABLE)
+        if self._check_version() < 2:
+            conn.execute(_IDENTITIES_TABLE)
+            rows = conn.execute("SELECT idx, data FROM ledger_entries ORDER BY idx")
+            conn.executemany(
+                "INSERT OR IGNORE INTO ledger_identities (hash, idx) VALUES (?, ?)",
+                identity_rows(rows),
+            )
+        conn.execute(_KINDS_TABLE)
+        conn.execute("DELETE FROM ledger_kinds")  # refilled whole from the entries
         rows = conn.execute("SELECT idx, data FROM ledger_entries ORDER BY idx")
         conn.executemany(
-            "INSERT OR IGNORE INTO ledger_identities (hash, idx) VALUES (?, ?)",
-            identity_rows(rows),
+            "INSERT OR IGNORE INTO ledger_kinds (idx, kind, ts) VALUES (?, ?, ?)", kind_rows(rows)
         )
         conn.execute(
             "UPDATE ledger_meta SET value = ? WHERE key = 'schema_version'",
@@ -523,6 +558,23 @@ class SQLiteStore(_SQLiteDialect):
             rows = self._query(_nodes_query(len(chunk)), list(chain.from_iterable(chunk)))
             found.update({(level, index): h for level, index, h in rows})
         return [found.get((level, index)) for level, index in ids]
+
+    def read_kinds(self, start: int, stop: int, kinds: Sequence[str]) -> KindRows | None:
+        """The rows of ``kinds`` in ``start <= index < stop`` with the newest timestamp before
+        each (see :meth:`~ledger.store.Store.read_kinds`); ``None`` on a layout older than
+        version 3 (opened read-only). Two statements on the kind table's primary key;
+        no entry of another kind is read."""
+        if self._version < 3:
+            return None
+        count, newest = self._query(
+            "SELECT COUNT(*), MAX(ts) FROM ledger_kinds WHERE idx >= ? AND idx < ?", (start, stop)
+        )[0]
+        rows: list[tuple[int, bytes, int | None]] = []
+        if kinds and count:
+            marks = ", ".join("?" * len(kinds))
+            query = _KINDS_QUERY.format(marks=marks)
+            rows = self._query(query, (start, stop, *kinds))
+        return KindRows(int(count), newest, rows)
 
     def checkpoints(self, *, limit: int = 100) -> list[StoredCheckpoint]:
         """The most recent checkpoints, newest first."""

@@ -6,6 +6,7 @@ back-dated entries)."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -18,41 +19,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ledger_registry.ledger_registry_support import FakeClock
+from ledger_registry.ledger_registry_support import (
+    ORIGIN,
+    Counting,
+    CountingStore,
+    FakeClock,
+    filler,
+    raw_log,
+    seeded_key,
+)
 
 from did_methods._wire.dates import from_unix_ms
 from did_methods.keys import KeyType, PrivateKey
-from ledger.entry import EntryDraft, SignedDraft
 from ledger.facade import Ledger
-from ledger.log import Log
 from ledger.registry import KIND_ACCREDIT, KIND_REVOKE, Signer
 from ledger.registry._position import FOLLOWER_LAYOUT
-from ledger.store import SQLiteStore, Store
+from ledger.store import SQLiteStore
 
-ORIGIN = "persisted.example/ledger"
 MINUTE_MS = 60_000
 TYPES = ("Visa", "WorkPermit")
 PLACES = ("EU", "LT", "DE")
-
-
-def _key(seed: int) -> PrivateKey:
-    secret = seed.to_bytes(32, "big")
-    return PrivateKey.generate(KeyType.ED25519, randbytes=lambda n: secret[:n])
-
-
-class Counting:
-    """Counts the entry rows a store hands out (mixed into a store class)."""
-
-    rows_read = 0
-
-    def read_entries(self, start: int, limit: int) -> list[tuple[int, bytes]]:
-        rows: list[tuple[int, bytes]] = super().read_entries(start, limit)  # type: ignore[misc]
-        self.rows_read += len(rows)
-        return rows
-
-
-class CountingStore(Counting, SQLiteStore):
-    """A SQLite store that counts the entry rows it hands out."""
 
 
 @contextmanager
@@ -63,17 +49,6 @@ def counted(path: Path, *, read_only: bool = False) -> Iterator[tuple[Ledger, Co
         yield ledger, store
     finally:
         ledger.close()
-
-
-def raw_log(store: Store) -> Log:
-    """The log without its append checks (a bulk import, or an operator writing by hand)."""
-    return Log(store, origin=ORIGIN, verify_signatures=False, max_clock_skew_ms=None)
-
-
-def filler(i: int, signer: Signer, at_ms: int) -> SignedDraft:
-    return EntryDraft("vault.commitment", b"rec-%08d" % i).sign(
-        signer.key, signer.submitter, now=lambda: from_unix_ms(at_ms)
-    )
 
 
 def accredit_payload(subject: str, types: Sequence[str], place: str, start: int) -> dict[str, Any]:
@@ -103,11 +78,11 @@ def follower_position(path: Path) -> int | None:
 
 def _big_log(path: Path, size: int, clock: FakeClock) -> tuple[PrivateKey, str]:
     """``size`` filler entries, then a root that accredits an issuer (as a bulk import)."""
-    root = _key(1)
-    issuer = Signer.for_did_key(_key(2))
+    root = seeded_key(1)
+    issuer = Signer.for_did_key(seeded_key(2))
     store = SQLiteStore(path)
     log = raw_log(store)
-    author = Signer.for_did_key(_key(3))
+    author = Signer.for_did_key(seeded_key(3))
     for first in range(0, size, 10_000):
         count = min(10_000, size - first)
         log.append_batch([filler(first + i, author, clock.ms + first + i) for i in range(count)])
@@ -133,14 +108,14 @@ def test_first_decision_reads_only_registry_rows(tmp_path: Path, size: int) -> N
         assert store.rows_read <= 2  # the accreditation (and nothing of the fillers)
 
     # New entries: the next fresh process reads them and the registry rows, no more.
-    author = Signer.for_did_key(_key(3))
+    author = Signer.for_did_key(seeded_key(3))
     bulk = SQLiteStore(path)
     raw_log(bulk).append_batch([filler(size + i, author, clock.ms + i) for i in range(50)])
     bulk.close()
     clock.ms += 100
     writer = CountingStore(path)
     with Ledger(writer, key=root, origin=ORIGIN, clock=clock) as led:
-        later = Signer.for_did_key(_key(4))
+        later = Signer.for_did_key(seeded_key(4))
         led.accredit(later.did, types=["Visa"], jurisdiction="DE", by=root)
     # The accrediting process read the registry row, the 50 new rows and a few around its
     # own append, not the log.
@@ -156,7 +131,7 @@ def test_restart_reads_only_new_rows(tmp_path: Path) -> None:
     clock = FakeClock()
     path = tmp_path / "log.db"
     _, issuer = _big_log(path, 3_000, clock)
-    author = Signer.for_did_key(_key(3))
+    author = Signer.for_did_key(seeded_key(3))
     store = SQLiteStore(path)
     raw_log(store).append_batch([filler(10_000 + i, author, clock.ms + i) for i in range(200)])
     store.close()
@@ -178,8 +153,8 @@ def test_restart_reads_only_new_rows(tmp_path: Path) -> None:
 
 
 def _small_ledger(path: Path, clock: FakeClock) -> tuple[PrivateKey, str]:
-    root = _key(11)
-    issuer = _key(12)
+    root = seeded_key(11)
+    issuer = seeded_key(12)
     with Ledger.open(path, key=root, origin=ORIGIN, clock=clock) as led:
         led.accredit(
             Signer.for_did_key(issuer).did, types=["WorkPermit"], jurisdiction="LT", by=root
@@ -195,7 +170,7 @@ def test_state_from_another_log_is_rebuilt(tmp_path: Path) -> None:
     ours, theirs = tmp_path / "ours.db", tmp_path / "theirs.db"
     _, issuer = _small_ledger(ours, clock)
     # The other log: another root accredits another DID, with more entries.
-    other_root, other_issuer = _key(21), Signer.for_did_key(_key(22)).did
+    other_root, other_issuer = seeded_key(21), Signer.for_did_key(seeded_key(22)).did
     with Ledger.open(theirs, key=other_root, origin=ORIGIN, clock=clock) as led:
         for i in range(9):
             led.append("vault.commitment", b"y%d" % i)
@@ -217,7 +192,7 @@ def test_state_from_another_log_is_rebuilt(tmp_path: Path) -> None:
             assert ledger.log.size == size
             assert ledger.issuers.was_accredited(issuer, "WorkPermit", at).ok
             assert not ledger.issuers.was_accredited(other_issuer, "WorkPermit", at).ok
-            assert store.rows_read >= size  # replayed whole
+            assert store.scans[0] == (0, size)  # replayed whole (its registry rows)
     assert follower_position(ours) == size  # the writable opening rebuilt it
 
 
@@ -232,7 +207,7 @@ def test_state_of_a_longer_or_rewritten_log_is_rebuilt(tmp_path: Path) -> None:
     conn.close()
     with counted(path) as (ledger, store):
         assert ledger.issuers.was_accredited(issuer, "WorkPermit", at).ok
-        assert store.rows_read >= 6
+        assert store.scans[0] == (0, 6)  # replayed whole
     assert follower_position(path) == 6
     # The right size but another root; an index row that names another kind; an old layout.
     tampering = (
@@ -246,7 +221,7 @@ def test_state_of_a_longer_or_rewritten_log_is_rebuilt(tmp_path: Path) -> None:
         conn.close()
         with counted(path) as (ledger, store):
             assert ledger.issuers.was_accredited(issuer, "WorkPermit", at).ok, statement
-            assert store.rows_read >= 6, statement
+            assert store.scans[0] == (0, 6), statement
 
 
 def test_read_only_opening_writes_nothing(tmp_path: Path) -> None:
@@ -275,8 +250,8 @@ class World:
         self.led = led
         self.clock = clock
         self.root = Signer.for_did_key(root)
-        self.keys = [Signer.for_did_key(_key(100 + i)) for i in range(3)]
-        first = _key(200)
+        self.keys = [Signer.for_did_key(seeded_key(100 + i)) for i in range(3)]
+        first = seeded_key(200)
         version = led.dids.create(first)
         self.ledger_did = version.did
         self.ledger_signers = [Signer(first, f"{version.did}#key-1")]
@@ -354,7 +329,7 @@ def _full_replay_copy(path: Path, into: Path) -> Path:
 def test_persisted_answers_equal_full_replay(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
     clock = FakeClock()
-    root = _key(99)
+    root = seeded_key(99)
     path = tmp_path / "random.db"
     steps = rng.randrange(25, 45)
     split = rng.randrange(5, steps)
@@ -385,11 +360,19 @@ def test_persisted_answers_equal_full_replay(tmp_path: Path, seed: int) -> None:
         (indexed,) = conn.execute(
             "SELECT COUNT(*) FROM ledger_follower_entries WHERE idx < ?", (held,)
         ).fetchone()
+        (kinds,) = conn.execute("SELECT kinds FROM ledger_follower").fetchone()
+        (fresh,) = conn.execute(
+            "SELECT COUNT(*) FROM ledger_kinds WHERE idx >= ? AND kind IN (SELECT value "
+            "FROM json_each(?))",
+            (held, json.dumps(kinds.split(","))),
+        ).fetchone()
     conn.close()
     for read_only in (True, False):
         with counted(path, read_only=read_only) as (led, store):
             led.issuers.rejection(0)  # the first catch-up: the index, then the new rows
-            assert store.rows_read == indexed + size - held
+            # of its kinds (no other new entry is read)
+            assert store.rows_read == indexed + fresh
+            assert store.scans == ([(held, size)] if size > held else [])
             assert answers(led, world.subjects, instants) == expected
     # The random log holds accepted and refused registry entries alike.
     verdicts = expected[-size:]
@@ -411,8 +394,8 @@ def test_postgres_persists_and_rebuilds() -> None:
     assert _DSN is not None
     schema = "flw_" + uuid.uuid4().hex[:10]
     clock = FakeClock()
-    root = _key(31)
-    issuer = Signer.for_did_key(_key(32)).did
+    root = seeded_key(31)
+    issuer = Signer.for_did_key(seeded_key(32)).did
 
     class CountingPG(Counting, PostgresStore):
         pass
@@ -434,7 +417,7 @@ def test_postgres_persists_and_rebuilds() -> None:
         store = CountingPG(_DSN, schema=schema)
         with Ledger(store, origin=ORIGIN) as led:
             assert led.issuers.was_accredited(issuer, "WorkPermit", clock.now).ok
-            assert store.rows_read >= 301
+            assert store.scans[0] == (0, 301)  # replayed whole (its registry rows)
         store = CountingPG(_DSN, schema=schema, read_only=True)
         with Ledger(store, origin=ORIGIN) as led:
             assert led.issuers.was_accredited(issuer, "WorkPermit", clock.now).ok
@@ -449,8 +432,8 @@ def test_two_writable_processes_keep_one_state(tmp_path: Path) -> None:
     # it read, and a third process answers from the state as a full replay does.
     clock = FakeClock()
     path = tmp_path / "shared.db"
-    root = _key(41)
-    subjects = [Signer.for_did_key(_key(50 + i)).did for i in range(6)]
+    root = seeded_key(41)
+    subjects = [Signer.for_did_key(seeded_key(50 + i)).did for i in range(6)]
     with (
         Ledger.open(path, key=root, origin=ORIGIN, clock=clock) as first,
         Ledger.open(path, key=root, origin=ORIGIN, clock=clock) as second,
