@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -331,33 +331,32 @@ class PostgresStore(_PostgresDialect):
                 f"CREATE TABLE IF NOT EXISTS {s}.ledger_identities "
                 "(hash BYTEA PRIMARY KEY, idx BIGINT NOT NULL)"
             )
-            with self._conn.cursor() as cur:
-                cur.execute(f"SELECT idx, data FROM {s}.ledger_entries ORDER BY idx")  # noqa: S608
-                rows = identity_rows((int(i), bytes(d)) for i, d in cur)
-            with (
-                self._conn.cursor() as cur,
-                cur.copy(f"COPY {s}.ledger_identities (hash, idx) FROM STDIN") as copy,
-            ):
-                for row in rows:
-                    copy.write_row(row)
+            self._fill("ledger_identities (hash, idx)", identity_rows)
         self._conn.execute(
             f"CREATE TABLE IF NOT EXISTS {s}.ledger_kinds "
             "(idx BIGINT PRIMARY KEY CHECK (idx >= 0), kind TEXT NOT NULL, ts BIGINT NOT NULL)"
         )
         self._conn.execute(f"DELETE FROM {s}.ledger_kinds")  # noqa: S608 (refilled whole)
-        with self._conn.cursor() as cur:
-            cur.execute(f"SELECT idx, data FROM {s}.ledger_entries ORDER BY idx")  # noqa: S608
-            kinds = kind_rows((int(i), bytes(d)) for i, d in cur)
-        with (
-            self._conn.cursor() as cur,
-            cur.copy(f"COPY {s}.ledger_kinds (idx, kind, ts) FROM STDIN") as copy,
-        ):
-            for kind_row in kinds:
-                copy.write_row(kind_row)
+        self._fill("ledger_kinds (idx, kind, ts)", kind_rows)
         self._conn.execute(
             f"UPDATE {s}.ledger_meta SET value = %s WHERE key = 'schema_version'",  # noqa: S608
             (str(SCHEMA_VERSION),),
         )
+
+    def _fill(
+        self,
+        target: str,
+        make_rows: Callable[[Iterable[tuple[int, bytes]]], Sequence[Sequence[Any]]],
+    ) -> None:
+        # Copy into ``target`` (a table and its columns) the rows made from the stored
+        # entries (inside _upgrade's transaction).
+        s = self._s
+        with self._conn.cursor() as cur:
+            cur.execute(f"SELECT idx, data FROM {s}.ledger_entries ORDER BY idx")  # noqa: S608
+            rows = make_rows((int(i), bytes(d)) for i, d in cur)
+        with self._conn.cursor() as cur, cur.copy(f"COPY {s}.{target} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     @contextmanager
     def write(self) -> Iterator[_PostgresWriter]:
@@ -423,10 +422,8 @@ class PostgresStore(_PostgresDialect):
         return [found.get((level, index)) for level, index in ids]
 
     def read_kinds(self, start: int, stop: int, kinds: Sequence[str]) -> KindRows | None:
-        """The rows of ``kinds`` in ``start <= index < stop`` with the newest timestamp before
-        each (see :meth:`~ledger.store.Store.read_kinds`); ``None`` on a layout older than
-        version 3 (opened read-only). Two statements on the kind table's primary key;
-        no entry of another kind is read."""
+        """As :meth:`ledger.store.SQLiteStore.read_kinds`: two statements (a count and
+        maximum, then the rows with a running ``MAX`` window), ``None`` below layout 3."""
         if self._layout < 3:
             return None
         s = self._s
