@@ -116,7 +116,7 @@ def _others(store: Store, count: int, clock: FakeClock, *, peak_at: int | None =
 
 @pytest.mark.parametrize("kind", sorted(STORES))
 def test_fresh_process_after_many_other_entries_decodes_only_registry_entries(
-    tmp_path: Path, kind: str
+    tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = FakeClock()
     root = Signer.for_did_key(seeded_key(1))
@@ -132,7 +132,17 @@ def test_fresh_process_after_many_other_entries_decodes_only_registry_entries(
         size = raw_log(store).size
         store.close()
         clock.ms += 1000
+        decoded: list[int] = []
+        decode = Entry.decode.__func__  # type: ignore[attr-defined]
+
+        def counting_decode(cls: type[Entry], data: bytes, **kwargs: Any) -> Entry:
+            entry: Entry = decode(cls, data, **kwargs)
+            decoded.append(entry.index)
+            return entry
+
+        monkeypatch.setattr(Entry, "decode", classmethod(counting_decode))
         for read_only in (True, False):
+            decoded.clear()
             store = open_store(counting=True, read_only=read_only)
             with Ledger(store, origin=ORIGIN, clock=clock) as led:
                 assert led.issuers.was_accredited(
@@ -142,6 +152,8 @@ def test_fresh_process_after_many_other_entries_decodes_only_registry_entries(
                 # The persisted accreditation, and the new one: none of the 50,000.
                 assert store.rows_read == 2
                 assert store.scans == [(held, size)]
+                assert sorted(set(decoded)) == [held - 1, size - 1]
+        monkeypatch.undo()
         # The writable opening persisted the position after the new registry entry.
         store = open_store(counting=True, read_only=True)
         with Ledger(store, origin=ORIGIN, clock=clock) as led:
