@@ -317,3 +317,51 @@ def test_jcs_fast_path_is_taken_and_exact(value: Any) -> None:
 )
 def test_jcs_keys_near_the_surrogate_range_sort_by_utf16(value: dict[str, int]) -> None:
     assert canonicalize(value) == rfc8785.dumps(value)
+
+
+# Characters where escaping or ordering could go wrong: every control character
+# (RFC 8785 3.2.2.2: \b \f \n \r \t short forms, the rest \u00xx in lowercase hex),
+# the quote and the backslash, DEL and U+2028/U+2029 (written as they are), the
+# ends of the BMP below U+E000 (the fast path's key bound) and above it, and
+# characters beyond U+FFFF (two UTF-16 code units).
+_tricky_chars = st.sampled_from(
+    [chr(c) for c in range(0x20)]
+    + ['"', "\\", "/", "\x7f", "\x80", "\u2028", "\u2029", "\ud7ff"]
+    + ["\ue000", "\uffff", "\U00010000", "\U0001f600", "\U0010ffff", "a", "A", "é"]
+)
+_tricky_text = st.text(_tricky_chars, max_size=10)
+# keys from few characters, so that members often differ first at a character
+# where UTF-16 order and code point order disagree (U+E000-U+FFFF vs U+10000-)
+_tricky_keys = st.text(
+    st.sampled_from(["a", '"', "\n", "\x00", "\ue000", "\uffff", "\U00010000", "\U0010ffff"]),
+    max_size=3,
+)
+_tricky_values = st.recursive(
+    st.none() | _ints | _tricky_text,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(_tricky_keys | _tricky_text, inner, max_size=6)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300)
+@given(_tricky_values)
+def test_jcs_tricky_strings_and_keys_fast_exact_and_rfc8785_agree(value: Any) -> None:
+    from did_methods._wire.jcs import _fast_encode, _scan
+
+    canonical = canonicalize(value)
+    assert canonical == _exact(value) == rfc8785.dumps(value)
+    if _scan(value, 256):  # whenever the fast path is taken, the C encoder's text is it
+        assert _fast_encode(value).encode("utf-8") == canonical
+
+
+def test_jcs_escapes_every_control_character_as_rfc8785_3_2_2_2_says() -> None:
+    short = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+    for code in range(0x20):
+        char = chr(code)
+        expected = short.get(char, f"\\u{code:04x}")
+        assert canonicalize(char) == f'"{expected}"'.encode("ascii")
+        assert canonicalize({char: 0}) == f'{{"{expected}":0}}'.encode("ascii")
+    assert canonicalize('"\\/\x7f\u2028') == '"\\"\\\\/\x7f\u2028"'.encode()
