@@ -227,7 +227,10 @@ def check_transaction_data(
         for payload in payloads:
             hashes = payload.get("transaction_data_hashes")
             if hashes is not None and (
-                not isinstance(hashes, list) or any(h not in known for h in hashes)
+                # a hash is a string: anything else (an object, an array: unhashable)
+                # is as stray as an unknown one
+                not isinstance(hashes, list)
+                or any(not isinstance(h, str) or h not in known for h in hashes)
             ):
                 findings.append(
                     Finding(
