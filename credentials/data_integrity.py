@@ -56,6 +56,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Final, Protocol
 
 from credentials._jws import DEFAULT_CLOCK_SKEW
@@ -332,9 +333,45 @@ def hash_data(
     """
     hasher = _hash_for(key_type)
     canonical = _canonicalizer(cryptosuite)
-    config_digest: bytes = hasher(canonical(proof_config)).digest()
+    plain = _plain_config(proof_config) if cryptosuite not in _RDFC_SUITES else None
+    config_digest: bytes = (
+        _jcs_config_digest(plain, key_type)
+        if plain is not None
+        else hasher(canonical(proof_config)).digest()
+    )
     document_digest: bytes = hasher(canonical(unsecured_document)).digest()
     return config_digest + document_digest
+
+
+# A bulk issuer signs thousands of documents with one proof configuration per
+# second (``created`` has whole seconds), so the JCS suites' configuration
+# digest is remembered for configurations made only of exact ``str`` values
+# and lists of them: the cache key is then the configuration itself, and the
+# digest is the one the uncached path computes from it.
+_PlainConfig = tuple[tuple[str, str | tuple[str, ...]], ...]
+
+
+def _plain_config(config: Mapping[str, Any]) -> _PlainConfig | None:
+    if type(config) is not dict:
+        return None
+    items: list[tuple[str, str | tuple[str, ...]]] = []
+    for name, value in config.items():
+        if type(name) is not str:
+            return None
+        if type(value) is str:
+            items.append((name, value))
+        elif type(value) is list and all(type(v) is str for v in value):
+            items.append((name, tuple(value)))
+        else:
+            return None
+    return tuple(items)
+
+
+@lru_cache(maxsize=64)
+def _jcs_config_digest(plain: _PlainConfig, key_type: KeyType) -> bytes:
+    config = {name: list(value) if type(value) is tuple else value for name, value in plain}
+    digest: bytes = _hash_for(key_type)(canonicalize(config)).digest()
+    return digest
 
 
 def add_proof(

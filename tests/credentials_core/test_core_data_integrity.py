@@ -592,3 +592,84 @@ def test_add_proof_refuses_malformed_options(options: dict[str, Any]) -> None:
     kwargs: dict[str, Any] = {"verification_method": "did:example:i#k", **options}
     with pytest.raises(ParseError):
         add_proof(credential("did:example:i"), key, **kwargs)
+
+
+# -- the proof configuration's digest is remembered (bulk issuance) ------------
+
+
+def _uncached(config: Any, key_type: KeyType) -> bytes:
+    hasher = hashlib.sha384 if key_type is KeyType.P384 else hashlib.sha256
+    return hasher(canonicalize(config)).digest()
+
+
+_config_text = st.text(max_size=12)
+_configs = st.dictionaries(
+    _config_text,
+    _config_text | st.lists(_config_text, max_size=4),
+    max_size=6,
+)
+
+
+@settings(max_examples=200)
+@given(_configs, st.sampled_from([KeyType.ED25519, KeyType.P256, KeyType.P384]))
+def test_remembered_config_digest_is_the_uncached_one(config: Any, key_type: KeyType) -> None:
+    from credentials.data_integrity import _jcs_config_digest
+
+    document = {"a": 1}
+    expected = _uncached(config, key_type) + _uncached(document, key_type)
+    for _ in range(2):  # a miss, then a hit
+        assert hash_data(document, config, key_type, cryptosuite="ecdsa-jcs-2019") == expected
+    assert _jcs_config_digest.cache_info().hits > 0
+
+
+def test_config_digest_follows_every_change_of_the_configuration() -> None:
+    base = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-jcs-2022",
+        "created": "2026-06-01T12:00:00Z",
+        "verificationMethod": "did:example:issuer#key-1",
+        "proofPurpose": "assertionMethod",
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+    }
+    seen = set()
+    for changed in (
+        {},
+        {"created": "2026-06-01T12:00:01Z"},
+        {"verificationMethod": "did:example:issuer#key-2"},
+        {"@context": ["https://www.w3.org/ns/credentials/v2", "https://example.org/x"]},
+        {"@context": "https://www.w3.org/ns/credentials/v2"},
+    ):
+        config = {**base, **changed}
+        for _ in range(2):
+            digest = hash_data({}, config, KeyType.ED25519)[:32]
+            assert digest == _uncached(config, KeyType.ED25519)
+        seen.add(digest)
+    assert len(seen) == 5
+    # a value of another type than str is never looked up: the full path decides
+    assert hash_data({}, {**base, "created": 5}, KeyType.ED25519)[:32] == _uncached(
+        {**base, "created": 5}, KeyType.ED25519
+    )
+
+
+def test_config_digest_cache_passes_over_subclasses_and_refuses_as_before() -> None:
+    from enum import StrEnum
+
+    from credentials.data_integrity import _plain_config
+    from did_methods.errors import CanonicalizationError
+
+    class Purpose(StrEnum):
+        ASSERT = "assertionMethod"
+
+    class Loud(str):
+        def __str__(self) -> str:
+            return "LOUD"
+
+    assert _plain_config({"proofPurpose": Purpose.ASSERT}) is None
+    assert _plain_config({"a": [Loud("x")]}) is None
+    assert _plain_config({"a": ("x",)}) is None
+    assert _plain_config({1: "x"}) is None
+    for config in ({"proofPurpose": Purpose.ASSERT}, {"a": [Loud("x")]}):
+        assert hash_data({}, config, KeyType.ED25519)[:32] == _uncached(config, KeyType.ED25519)
+    for _ in range(2):  # an error is raised every time, never remembered as a digest
+        with pytest.raises(CanonicalizationError):
+            hash_data({}, {"created": "\ud800"}, KeyType.ED25519)
