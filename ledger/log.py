@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING, cast
 
@@ -193,6 +194,10 @@ class Log:
         self._frozen: dict[NodeID, bytes] = {}
         # The tree size whose border (the tail's perfect subtrees) was last kept.
         self._border_at = -1
+        # Appends of this Log under way: while one is, nodes read are not kept (a
+        # before_commit hook may read the transaction's own tree, which a failure
+        # rolls back: those nodes must not outlive it).
+        self._appending = 0
 
     # -- properties ------------------------------------------------------------------
 
@@ -245,7 +250,7 @@ class Log:
         if not 0 < len(drafts) <= _MAX_BATCH:
             raise LedgerError(f"a batch holds 1 to {_MAX_BATCH} drafts, not {len(drafts)}")
         prepared = self._check(drafts)
-        with self._store.write() as txn:
+        with self._keeping_nothing(), self._store.write() as txn:
             # Step 4: the tail, read under the write lock; replays and back-dating.
             tail = txn.tail()
             identities = self._check_order(txn, tail, prepared)
@@ -471,6 +476,15 @@ class Log:
 
     # -- the tree --------------------------------------------------------------------
 
+    @contextmanager
+    def _keeping_nothing(self) -> Iterator[None]:
+        """Within: no node read is kept (see ``_appending``)."""
+        self._appending += 1
+        try:
+            yield
+        finally:
+            self._appending -= 1
+
     def _read_nodes(self, ids: Sequence[NodeID], floor: int = 0) -> list[bytes]:
         """The stored hashes of ``ids``; those of levels ``>= floor`` are kept once read."""
         frozen = self._frozen
@@ -483,12 +497,13 @@ class Log:
             for node, value in zip(wanted, got, strict=True):
                 if value is None:
                     raise IntegrityError(f"Merkle node {node} is missing from the store")
-        if len(frozen) >= _FROZEN_MAX:
-            frozen.clear()
-        for node, value in zip(wanted, got, strict=True):
-            # only well-formed hashes: a bad one must fail every proof that reads it
-            if node[0] >= floor and isinstance(value, bytes) and len(value) == HASH_SIZE:
-                frozen[node] = value
+        if not self._appending:  # (while appending, perhaps the transaction's own nodes)
+            if len(frozen) >= _FROZEN_MAX:
+                frozen.clear()
+            for node, value in zip(wanted, got, strict=True):
+                # only well-formed hashes: a bad one must fail every proof that reads it
+                if node[0] >= floor and isinstance(value, bytes) and len(value) == HASH_SIZE:
+                    frozen[node] = value
         if len(wanted) == len(ids):
             return cast("list[bytes]", got)
         fresh = iter(got)
@@ -502,7 +517,8 @@ class Log:
         of them, so they need no read.
         """
         tail = self._store.tail()
-        if tail.size != self._border_at:
+        if tail.size != self._border_at and not self._appending:
+            # (while appending, the tail may be the transaction's own: not kept)
             frozen = self._frozen
             if len(frozen) >= _FROZEN_MAX:
                 frozen.clear()
