@@ -69,3 +69,39 @@ def test_unhashable_transaction_data_hashes_are_a_finding_not_a_crash(
     assert result["ok"] is False
     codes = {f["code"] for f in result["report"]["findings"] if not f["ok"]}
     assert "transaction_data_unexpected" in codes, result["report"]["findings"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open (review): ledger_kinds (ec84c66) is an index no audit checks; a "
+    "compromised operator who rewrites a row hides that entry from registry followers",
+)
+def test_a_rewritten_kind_index_row_is_caught_or_ignored(tmp_path: Path) -> None:
+    """The operator rewrites the ledger_kinds row of a revoking entry to another kind:
+    the log, its tree and its audit are untouched, so either the audit must report the
+    index or a follower must still be handed the entry. Neither happens yet."""
+    import sqlite3
+
+    sys.path[:0] = [str(Path(__file__).parents[1] / "ledger_store")]
+    from ledger_store_support import ORIGIN, Submitter
+
+    from ledger.audit import audit
+    from ledger.log import Log
+    from ledger.store import SQLiteStore
+
+    path = tmp_path / "ledger.db"
+    alice = Submitter(1)
+    store = SQLiteStore(path)
+    log = Log(store, origin=ORIGIN)
+    log.append_batch(alice.drafts(3, kind="test.grant"))
+    log.append_batch(alice.drafts(1, kind="test.revoke", tag="r"))
+    store.close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE ledger_kinds SET kind = 'test.other' WHERE kind = 'test.revoke'")
+    store = SQLiteStore(path)
+    try:
+        found = Log(store, origin=ORIGIN).entries_of_kinds(0, 4, ["test.revoke"])
+        handed = found is None or [e.index for e, _ in found[0]] == [3]
+        assert handed or not audit(store).ok
+    finally:
+        store.close()
