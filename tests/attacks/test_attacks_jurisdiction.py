@@ -90,7 +90,9 @@ def lt_world(jurisdiction: str = "LT") -> World:
         ledger, name="Migration Department of Lithuania", key=key, clock=lambda: now[0]
     )
     ledger.accredit(office.did, types=list(POLICIES), by=root, jurisdiction=jurisdiction)
-    wallet = Holder.create(":memory:", passphrase="a passphrase", resolver=ledger.resolver())
+    wallet = Holder.create(
+        ":memory:", passphrase="a passphrase", resolver=ledger.resolver(), clock=lambda: now[0]
+    )
     return World(ledger, root, office, key, wallet, now)
 
 

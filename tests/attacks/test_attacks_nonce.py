@@ -72,7 +72,12 @@ def make_world(target: str | Path, **open_kw: Any) -> World:
     ledger = Ledger.open(target, key=root, clock=lambda: now[0], **open_kw)
     ministry = Issuer.create(ledger, name="Ausländerbehörde Leipzig", clock=lambda: now[0])
     ledger.accredit(ministry.did, types=["WorkPermit"], by=root, jurisdiction="DE")
-    wallet = Holder.create(":memory:", passphrase="amina's passphrase", resolver=ledger.resolver())
+    wallet = Holder.create(
+        ":memory:",
+        passphrase="amina's passphrase",
+        resolver=ledger.resolver(),
+        clock=lambda: now[0],
+    )
     claims = schemas.example_subject("WorkPermit", now=START)
     claims.pop("id")
     wallet.store(ministry.issue("WorkPermit", subject=wallet.did, claims=claims).credential)

@@ -268,7 +268,12 @@ def make_world(tmp: Path) -> Iterator[World]:
         ledger, name="Rogue office", status_base=f"{server.base}/rogue", clock=lambda: now[0]
     )
     server.boards += [ministry.board, rogue.board]
-    wallet = Holder.create(":memory:", passphrase="amina's passphrase", resolver=ledger.resolver())
+    wallet = Holder.create(
+        ":memory:",
+        passphrase="amina's passphrase",
+        resolver=ledger.resolver(),
+        clock=lambda: now[0],
+    )
     try:
         yield World(
             tmp, now, root, ledger, ministry_key, ministry, rogue, Party.new(), wallet, server

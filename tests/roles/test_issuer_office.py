@@ -33,7 +33,7 @@ def _clock() -> datetime:
 
 
 def _claims() -> dict[str, Any]:
-    claims = schemas.example_subject("WorkPermit")
+    claims = schemas.example_subject("WorkPermit", now=NOW)  # current at the test's clock
     claims.pop("id")
     claims["issuingState"] = "LT"  # where the office is accredited: the verifier checks it
     return claims
@@ -82,7 +82,9 @@ def test_an_issuer_reopened_on_the_same_database_revokes_what_it_issued_before(
             ledger, name="Migracijos departamentas", key=key, clock=lambda: NOW
         )
         ledger.accredit(ministry.did, types=["WorkPermit"], by=root, jurisdiction="LT")
-        wallet = Holder.create(":memory:", passphrase="pass", resolver=ledger.resolver())
+        wallet = Holder.create(
+            ":memory:", passphrase="pass", resolver=ledger.resolver(), clock=_clock
+        )
         issued = ministry.issue("WorkPermit", subject=wallet.did, claims=_claims())
         wallet.store(issued.credential)
         assert _decide(ledger, ministry, wallet).ok
@@ -117,7 +119,9 @@ def test_an_issuer_reopened_in_a_new_process_revokes_and_the_verifier_sees_it(
     with Ledger.open(db, key=root, clock=_clock, origin=ORIGIN) as ledger:
         ministry = Issuer.create(ledger, name="Ministry", key=key, clock=lambda: NOW)
         ledger.accredit(ministry.did, types=["WorkPermit"], by=root, jurisdiction="LT")
-        wallet = Holder.create(":memory:", passphrase="pass", resolver=ledger.resolver())
+        wallet = Holder.create(
+            ":memory:", passphrase="pass", resolver=ledger.resolver(), clock=_clock
+        )
         issued = ministry.issue("WorkPermit", subject=wallet.did, claims=_claims())
         wallet.store(issued.credential)
         size = ledger.log.size
@@ -280,7 +284,9 @@ def test_two_hundred_thousand_credentials_from_one_issuer_rotate_lists(tmp_path:
         per_list = {n: sum(1 for r in refs if r.list == n) for n in (0, 1)}
         assert per_list == {0: 131_072, 1: 200_000 - 2 - 131_072}
         assert ministry.list_numbers() == (0, 1)
-        wallet = Holder.create(":memory:", passphrase="pass", resolver=ledger.resolver())
+        wallet = Holder.create(
+            ":memory:", passphrase="pass", resolver=ledger.resolver(), clock=_clock
+        )
         last = ministry.issue_many("WorkPermit", [(wallet.did, _claims())] * 2)
         assert {i.status_list for i in last} == {1}
         assert ministry.status_url("token", 1).endswith("/1/token")
@@ -350,7 +356,9 @@ def test_two_hundred_thousand_signed_credentials_from_one_issuer(tmp_path: Path)
     with Ledger.open(tmp_path / "l.db", key=root, clock=_clock, origin=ORIGIN) as ledger:
         ministry = Issuer.create(ledger, name="Ministry", key=key, clock=lambda: NOW)
         ledger.accredit(ministry.did, types=["WorkPermit"], by=root, jurisdiction="LT")
-        wallet = Holder.create(":memory:", passphrase="pass", resolver=ledger.resolver())
+        wallet = Holder.create(
+            ":memory:", passphrase="pass", resolver=ledger.resolver(), clock=_clock
+        )
         refs: list[StatusRef] = []
         kept: list[Any] = []
         for _ in range(total // batch):

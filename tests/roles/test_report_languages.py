@@ -358,7 +358,7 @@ class World:
         )
 
     def store(self, type_name: str, **claims: Any) -> int | None:
-        subject = schemas.example_subject(type_name)
+        subject = schemas.example_subject(type_name, now=self.now[0])
         subject.pop("id")
         subject.update(claims)
         issued = self.ministry.issue(type_name, subject=self.wallet.did, claims=subject)
@@ -378,7 +378,12 @@ def world() -> World:
     ledger = Ledger.open(":memory:", key=root, clock=lambda: now[0])
     ministry = Issuer.create(ledger, name="Ausländerbehörde Leipzig", clock=lambda: now[0])
     ledger.accredit(ministry.did, types=["WorkPermit"], by=root, jurisdiction="DE")
-    wallet = Holder.create(":memory:", passphrase="amina's passphrase", resolver=ledger.resolver())
+    wallet = Holder.create(
+        ":memory:",
+        passphrase="amina's passphrase",
+        resolver=ledger.resolver(),
+        clock=lambda: now[0],
+    )
     return World(ledger, ministry, wallet, now)
 
 

@@ -47,7 +47,7 @@ class World:
         )
 
     def work_claims(self) -> dict[str, Any]:
-        claims = schemas.example_subject("WorkPermit")
+        claims = schemas.example_subject("WorkPermit", now=self.now[0])
         claims.pop("id")
         return claims
 
@@ -61,7 +61,12 @@ def world() -> World:
     ledger.accredit(
         ministry.did, types=["WorkPermit", "ResidencePermit"], by=root, jurisdiction="DE"
     )
-    wallet = Holder.create(":memory:", passphrase="amina's passphrase", resolver=ledger.resolver())
+    wallet = Holder.create(
+        ":memory:",
+        passphrase="amina's passphrase",
+        resolver=ledger.resolver(),
+        clock=lambda: now[0],
+    )
     return World(ledger, root, ministry, wallet, now)
 
 
@@ -179,7 +184,7 @@ def test_unaccredited_issuer_is_refused(world: World) -> None:
 
 
 def test_accreditation_is_per_type(world: World) -> None:
-    study = schemas.example_subject("StudyPermit")
+    study = schemas.example_subject("StudyPermit", now=world.now[0])
     study.pop("id")
     world.wallet.store(
         world.ministry.issue("StudyPermit", subject=world.wallet.did, claims=study).credential
@@ -237,7 +242,9 @@ def test_stolen_credential_without_key_binding_is_refused(world: World) -> None:
     request = verifier.request(policies.right_to_work())
     stolen = PresentationResponse({"work_sd": [stored.raw]}, request.nonce, request.audience)
     assert "kb_missing" in verifier.check(stolen, request).codes
-    thief = Holder.create(":memory:", passphrase="x", resolver=world.ledger.resolver())
+    thief = Holder.create(
+        ":memory:", passphrase="x", resolver=world.ledger.resolver(), clock=lambda: world.now[0]
+    )
     with pytest.raises(HolderMismatchError):  # a wallet keeps only what it can present
         thief.store(stored.raw)
     thief.store(stored.raw, verify_now=False)  # kept anyway, by a trusted import
@@ -279,7 +286,12 @@ def test_tampered_disclosure_is_refused(world: World) -> None:
 
 def test_wallet_file_is_encrypted_and_reopens(world: World, tmp_path: Path) -> None:
     path = tmp_path / "amina.wallet"
-    wallet = Holder.create(path, passphrase="correct horse", resolver=world.ledger.resolver())
+    wallet = Holder.create(
+        path,
+        passphrase="correct horse",
+        resolver=world.ledger.resolver(),
+        clock=lambda: world.now[0],
+    )
     issued = world.ministry.issue("WorkPermit", subject=wallet.did, claims=world.work_claims())
     wallet.store(issued.credential)
     did = wallet.did
@@ -293,7 +305,12 @@ def test_wallet_file_is_encrypted_and_reopens(world: World, tmp_path: Path) -> N
         assert secret not in raw
     with pytest.raises(WalletLockedError):
         Holder.open(path, passphrase="wrong")
-    again = Holder.open(path, passphrase="correct horse", resolver=world.ledger.resolver())
+    again = Holder.open(
+        path,
+        passphrase="correct horse",
+        resolver=world.ledger.resolver(),
+        clock=lambda: world.now[0],
+    )
     assert again.did == did
     assert len(again.credentials()) == 1
     again.close()

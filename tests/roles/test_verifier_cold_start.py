@@ -113,8 +113,8 @@ def test_a_verifier_process_decides_first_without_reading_the_log(
         ministry = Issuer.create(ledger, name="Ministry", key=key, clock=lambda: at)
         ledger.accredit(ministry.did, types=["WorkPermit"], by=root, jurisdiction="LT")
         wallet = Holder.create(tmp_path / "amina.wallet", passphrase=PASSPHRASE,
-                               resolver=ledger.resolver())  # fmt: skip
-        claims = schemas.example_subject("WorkPermit")
+                               resolver=ledger.resolver(), clock=lambda: at)  # fmt: skip
+        claims = schemas.example_subject("WorkPermit", now=at)
         claims.pop("id")
         claims["issuingState"] = "LT"
         wallet.store(ministry.issue("WorkPermit", subject=wallet.did, claims=claims))
