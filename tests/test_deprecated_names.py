@@ -94,6 +94,18 @@ def test_sharp_tools_moved_out_of_credentials_still_resolve_with_a_warning() -> 
         _ = credentials.no_such_name
 
 
+def test_the_suite_turns_our_deprecations_into_errors() -> None:
+    # pyproject.toml's filterwarnings: a test that uses an old shape fails, unless it
+    # checks the deprecation (pytest.deprecated_call, as every test above does)
+    from did_methods._wire.dates import instant
+    from did_methods.errors import SSIWalletDeprecationWarning
+
+    with pytest.raises(SSIWalletDeprecationWarning, match="seconds since the epoch"):
+        instant(1_780_000_000)  # type: ignore[arg-type]
+    with pytest.deprecated_call():
+        assert instant(1_780_000_000) == datetime.fromtimestamp(1_780_000_000, UTC)  # type: ignore[arg-type]
+
+
 def _one_warning(call: Any) -> warnings.WarningMessage:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
