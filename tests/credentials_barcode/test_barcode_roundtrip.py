@@ -423,7 +423,9 @@ def _nested(depth: int) -> dict[str, Any]:
 
 def test_deepest_claims_round_trip() -> None:
     # 14 levels of maps inside the claims: the CWT map and COSE bounds still hold
-    text = encode_barcode(_nested(14), _key(KeyType.ED25519), kid=b"k", issuer="LT", exp=EXP)
+    text = encode_barcode(
+        _nested(14), _key(KeyType.ED25519), kid=b"k", issuer="LT", iat=T0, exp=EXP
+    )
     assert decode_barcode(text).claims == _nested(14)
 
 
@@ -455,11 +457,13 @@ def test_encode_refuses_bad_input(claims: Any, kw: dict[str, Any]) -> None:
 
 def test_encode_defaults_iat_to_now_and_refuses_x25519() -> None:
     key = _key(KeyType.ED25519)
-    text = encode_barcode(CLAIMS, key, kid="k", issuer="LT", exp=datetime(2099, 1, 1, tzinfo=UTC))
+    # iat is the wall clock here, so exp follows it (a fixed date fails from that day on)
+    later = datetime.now(UTC) + timedelta(days=365)
+    text = encode_barcode(CLAIMS, key, kid="k", issuer="LT", exp=later)
     iat = decode_barcode(text).issued_at
     assert iat is not None and abs(iat - datetime.now(UTC).timestamp()) < 60
     with pytest.raises(UnsupportedError):
-        encode_barcode(CLAIMS, PrivateKey.generate(KeyType.X25519), kid="k", issuer="LT", exp=EXP)
+        encode_barcode(CLAIMS, PrivateKey.generate(KeyType.X25519), kid="k", issuer="LT", exp=later)
 
 
 def test_plain_claim_values_survive() -> None:
