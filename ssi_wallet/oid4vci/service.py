@@ -43,6 +43,7 @@ from credentials.oauth import (
 from did_methods._wire.dates import Clock, read_clock, system_clock
 from did_methods._wire.json import loads
 from did_methods.errors import SSIWalletError, UnsupportedError
+from did_methods.keys import KeyType, PrivateKey
 from ssi_wallet.issuer import Issuer
 from ssi_wallet.oid4vci.attestation import KeyAttestationPolicy, verify_key_attestation
 from ssi_wallet.oid4vci.encryption import (
@@ -219,7 +220,11 @@ class CredentialIssuer:
     ``response_encryption`` (the default) a wallet may ask for an encrypted
     Credential Response, with ``require_response_encryption`` it must;
     ``request_decryption`` publishes a key wallets encrypt their requests to
-    (required or not, as it says).
+    (required or not, as it says). A wallet's ``credential_response_encryption``
+    is taken only inside an encrypted request (section 8.2: so it cannot be
+    substituted), so an issuer that offers response encryption always
+    publishes a request key: ``request_decryption``, else a fresh P-256 key
+    made here (kept in memory: it changes on restart).
 
     Key proofs: ``jwt`` and ``di_vp`` (a Data Integrity presentation by the
     holder's key, ``challenge`` the ``c_nonce``, ``domain`` this issuer). With
@@ -303,6 +308,9 @@ class CredentialIssuer:
             raise OID4VCIError(
                 "invalid_configuration", "response encryption cannot be required and off"
             )
+        if response_encryption and request_decryption is None:
+            key = PrivateKey.generate(KeyType.P256)
+            request_decryption = RequestDecryption(key, key.public_key.jwk_thumbprint())
         self.response_encryption = response_encryption
         self.require_response_encryption = require_response_encryption
         self.request_decryption = request_decryption
@@ -978,8 +986,8 @@ class CredentialIssuer:
 
         Refused (``invalid_encryption_parameters``): parameters this issuer
         does not support or that are malformed; none when encryption is
-        required; parameters in a clear request when this issuer takes
-        encrypted ones (section 8.2: so they cannot be substituted).
+        required; parameters in a clear request (section 8.2: Credential
+        Request encryption is then a must, so they cannot be substituted).
         """
         raw = body.get("credential_response_encryption")
         if raw is None:
@@ -993,10 +1001,11 @@ class CredentialIssuer:
             raise OID4VCIError(
                 "invalid_encryption_parameters", "this issuer does not encrypt credential responses"
             )
-        if self.request_decryption is not None and not sealed:
+        if not sealed:
             raise OID4VCIError(
                 "invalid_encryption_parameters",
-                "credential_response_encryption must come in an encrypted request",
+                "credential_response_encryption must come in an encrypted request"
+                " (credential_request_encryption)",
             )
         return read_response_encryption(raw)
 

@@ -777,34 +777,51 @@ class WalletClient:
     ) -> tuple[int, dict[str, Any]]:
         """POST a (deferred) Credential Request; the answer's status and JSON object.
 
-        Encryption (section 10): the response is asked encrypted, to a fresh
-        key, when the issuer requires it or (with ``encrypt``) supports it;
-        the request is encrypted to the issuer's published key when it
-        requires that, when we ask for an encrypted response (8.2: so our key
-        cannot be swapped) or, with ``encrypt``, whenever it can be. An answer
-        sent clear where we asked for encryption, or encrypted where we did
-        not, is refused (``invalid_response``).
+        Encryption (section 10): the request is encrypted to the issuer's
+        published key when it requires that, when we ask for an encrypted
+        response or, with ``encrypt``, whenever it can be. The response is
+        asked encrypted, to a fresh key, when the issuer requires it or (with
+        ``encrypt``) supports it, and only inside an encrypted request (8.2:
+        so our key cannot be swapped): an issuer that requires encrypted
+        responses but publishes no ``credential_request_encryption`` is
+        refused (``invalid_issuer_metadata``). An answer sent clear where we
+        asked for encryption, or encrypted where we did not, is refused
+        (``invalid_response``).
         """
         metadata = resolved.issuer_metadata
         sent = dict(body)
-        response_key: tuple[PrivateKey, str, str] | None = None
+        response_required, response_enc = False, ""
         offered = metadata.get("credential_response_encryption")
         if offered is not None:
-            required, enc = _response_encryption_offer(offered)
-            if enc and (required or self.encrypt):
-                key = PrivateKey.generate(KeyType.P256)
-                kid = make_code_verifier()[:22]
-                sent["credential_response_encryption"] = response_encryption_request(
-                    key, enc, kid=kid
-                )
-                response_key = (key, kid, enc)
-        jwt_body: str | None = None
+            response_required, response_enc = _response_encryption_offer(offered)
+        ask_response = bool(response_enc) and (response_required or self.encrypt)
+        request_key: tuple[PublicKey, str, str] | None = None
         accepts = metadata.get("credential_request_encryption")
         if accepts is not None:
             required = isinstance(accepts, Mapping) and accepts.get("encryption_required") is True
-            if required or self.encrypt or response_key is not None:
-                public, kid, enc = choose_request_key(accepts)
-                jwt_body = encrypt_message(sent, EncryptionParameters(public, enc, kid))
+            if required or self.encrypt or ask_response:
+                request_key = choose_request_key(accepts)
+        if ask_response and request_key is None:
+            if response_required:
+                raise OID4VCIError(
+                    "invalid_issuer_metadata",
+                    "the issuer requires encrypted responses but publishes no"
+                    " credential_request_encryption: our response key cannot travel in a"
+                    " clear request (OpenID4VCI 8.2)",
+                )
+            ask_response = False  # only ``encrypt`` asked: no response key in clear
+        response_key: tuple[PrivateKey, str, str] | None = None
+        if ask_response:
+            key = PrivateKey.generate(KeyType.P256)
+            kid = make_code_verifier()[:22]
+            sent["credential_response_encryption"] = response_encryption_request(
+                key, response_enc, kid=kid
+            )
+            response_key = (key, kid, response_enc)
+        jwt_body: str | None = None
+        if request_key is not None:
+            public, kid, enc = request_key
+            jwt_body = encrypt_message(sent, EncryptionParameters(public, enc, kid))
         answer = self._with_dpop(
             token.get("_dpop_key"),
             "POST",

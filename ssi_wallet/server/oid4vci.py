@@ -43,7 +43,8 @@ Configuration (``ssi-wallet serve issuer --config FILE``) adds to ``[server]``::
     dpop_nonce = false            # true: DPoP proofs must carry a nonce this server gave
     response_encryption = true    # wallets may ask for encrypted credential responses
     require_response_encryption = false   # true: every credential response encrypted
-    request_key_file = "req.jwk"  # optional: a P-256 key wallets encrypt requests to (kid "enc-1")
+    request_key_file = "req.jwk"  # optional: a P-256 key wallets encrypt requests to (kid "enc-1");
+                                  # without it (and response_encryption) one is made per start
     require_request_encryption = false    # true: clear credential requests are refused
     signed_metadata = false       # true: metadata also served signed (Accept: application/jwt)
     metadata_chain_file = "chain.pem"     # optional: its x5c (the issuer key's certificate first)

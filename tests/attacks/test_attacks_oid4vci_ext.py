@@ -3,11 +3,12 @@ attestations, signed metadata.
 
 A hostile wallet sends encryption parameters the issuer must refuse (an
 unsupported ``alg`` or ``enc``, a private key, compression, none where they
-are required, a clear request where it must be encrypted, a JWE to another
-key); a hostile issuer (or a network attacker in between) answers our wallet
-in clear where it asked for encryption, or encrypted to another key. Each
-case asserts the exact error code and HTTP status. The servers are those of
-tests/oid4vci (no copies).
+are required, a clear request where it must be encrypted, response
+parameters in a clear request (8.2), a JWE to another key); a hostile issuer
+(or a network attacker in between) answers our wallet in clear where it asked
+for encryption, or encrypted to another key, or requires encrypted responses
+while publishing no request key. Each case asserts the exact error code and
+HTTP status. The servers are those of tests/oid4vci (no copies).
 """
 
 from __future__ import annotations
@@ -32,25 +33,29 @@ from oid4vci_world import (  # noqa: E402
     World,
     access_token,
     certified_key,
+    form_post,
     json_of,
     json_post,
     live_world,
     nonce,
     proof,
     refused,
+    sealed_post,
 )
 from test_attacks_oid4vc import _json_values, _typed  # noqa: E402
 from x509_support import x5c  # noqa: E402
 
-from credentials.jwe import encrypt_compact  # noqa: E402
+from credentials.jwe import decrypt_compact, encrypt_compact  # noqa: E402
 from credentials.jws import dumps, sign_compact  # noqa: E402
 from did_methods._wire.b64 import b64url_encode as b64e  # noqa: E402
 from did_methods.http import HttpResponse  # noqa: E402
 from did_methods.keys import KeyType, PrivateKey, PublicKey  # noqa: E402
 from did_methods.methods.key import did_key_from_public_key  # noqa: E402
 from ssi_wallet.oid4vci import (  # noqa: E402
+    PRE_AUTHORIZED_CODE,
     IssuerResponseError,
     KeyAttestationPolicy,
+    OID4VCIError,
     RequestDecryption,
 )
 from ssi_wallet.oid4vci.attestation import verify_key_attestation  # noqa: E402
@@ -67,7 +72,7 @@ SEALED_KEY = PrivateKey.generate(KeyType.P256)
 
 @pytest.fixture(scope="module")
 def issuer() -> Iterator[World]:
-    """Encryption offered, not required; no encrypted requests."""
+    """Encryption offered, not required; encrypted requests to a key the issuer made."""
     yield from live_world()
 
 
@@ -157,17 +162,18 @@ PRIVATE_JWK = {**P256.private_jwk(), "alg": "ECDH-ES"}
 )
 def test_oid4vci_response_encryption_parameters_refused(issuer: World, encryption: Any) -> None:
     token = _token(issuer)
-    reply = json_post(issuer, "/credential", _request(issuer, encryption), token)
-    refused(reply, 400, "invalid_encryption_parameters")
+    reply = sealed_post(issuer, "/credential", _request(issuer, encryption), token)
+    body = refused(reply, 400, "invalid_encryption_parameters")
+    assert "encrypted request" not in body.get("error_description", "")  # refused for itself
 
 
 def test_oid4vci_refused_encryption_parameters_spend_no_nonce(issuer: World) -> None:
     """The parameters are checked before the key proof's c_nonce is taken."""
     token = _token(issuer)
     body = _request(issuer, {"jwk": PRIVATE_JWK, "enc": "A128GCM"})
-    refused(json_post(issuer, "/credential", body, token), 400, "invalid_encryption_parameters")
+    refused(sealed_post(issuer, "/credential", body, token), 400, "invalid_encryption_parameters")
     del body["credential_response_encryption"]
-    assert json_post(issuer, "/credential", body, token).status == 200
+    assert sealed_post(issuer, "/credential", body, token).status == 200
 
 
 def test_oid4vci_encryption_required_but_absent(strict: World) -> None:
@@ -189,19 +195,50 @@ def test_oid4vci_encryption_asked_of_an_issuer_that_encrypts_nothing(clear: Worl
     refused(reply, 400, "invalid_encryption_parameters")
 
 
-def test_oid4vci_clear_request_carrying_response_encryption_to_a_sealing_issuer(
-    sealed: World,
-) -> None:
-    """8.2: with request encryption on offer, response parameters must come encrypted, so
-    that whoever sits between cannot swap in a key of their own."""
-    token = _token(sealed)
-    reply = json_post(
-        sealed, "/credential", _request(sealed, {"jwk": _jwk(), "enc": "A128GCM"}), token
+def _deferred_token(w: World) -> tuple[str, str]:
+    """An access token for a deferred ResidencePermit and the transaction_id it got."""
+    offer = w.service.offer(
+        ["ResidencePermit.sd_jwt"], claims={"ResidencePermit": None}, tx_code=False
     )
-    refused(reply, 400, "invalid_encryption_parameters")
-    assert (
-        json_post(sealed, "/credential", _request(sealed), token).status == 200
-    )  # clear is allowed
+    form = {
+        "grant_type": PRE_AUTHORIZED_CODE,
+        "pre-authorized_code": offer.data.pre_authorized_code,
+    }
+    token = json_of(form_post(w, "/token", form))["access_token"]
+    key = PrivateKey.generate(KeyType.P256)
+    body = {
+        "credential_configuration_id": "ResidencePermit.sd_jwt",
+        "proofs": {"jwt": [proof(w)]},
+        "credential_response_encryption": {
+            "jwk": {**key.public_key.to_jwk(), "alg": "ECDH-ES"},
+            "enc": "A128GCM",
+        },
+    }
+    reply = sealed_post(w, "/credential", body, token)
+    assert reply.status == 202, reply.body
+    pending = json.loads(decrypt_compact(reply.body.decode(), key).plaintext)
+    return token, pending["transaction_id"]
+
+
+@pytest.mark.parametrize("world", ["issuer", "strict", "sealed"])
+@pytest.mark.parametrize("path", ["/credential", "/deferred_credential"])
+def test_oid4vci_clear_request_carrying_response_encryption(
+    request: pytest.FixtureRequest, world: str, path: str
+) -> None:
+    """8.2: Credential Request encryption is a must whenever credential_response_encryption
+    is sent, so that whoever sits between cannot swap in a key of their own: a clear
+    (application/json) request carrying it is refused on both endpoints, whether the
+    issuer's request key was given (sealed) or made by the issuer (issuer, strict)."""
+    w: World = request.getfixturevalue(world)
+    encryption = {"jwk": _jwk(), "enc": "A128GCM"}
+    if path == "/credential":
+        token, body = _token(w), _request(w, encryption)
+    else:
+        token, tid = _deferred_token(w)
+        body = {"transaction_id": tid, "credential_response_encryption": encryption}
+    reply = refused(json_post(w, path, body, token), 400, "invalid_encryption_parameters")
+    assert "must come in an encrypted request" in reply["error_description"]
+    assert sealed_post(w, path, body, token).status in (200, 202)  # the same, sealed: taken
 
 
 def test_oid4vci_clear_request_to_an_issuer_requiring_encrypted_requests() -> None:
@@ -253,10 +290,11 @@ def test_oid4vci_encrypted_request_that_cannot_be_opened(sealed: World, make: An
     refused(_post_jwe(sealed, token, jwe), 400, "invalid_encryption_parameters")
 
 
-def test_oid4vci_encrypted_request_to_an_issuer_that_takes_none(issuer: World) -> None:
-    token = _token(issuer)
-    jwe = encrypt_compact(json.dumps(_request(issuer)).encode(), SEALED_KEY.public_key, kid="enc-1")
-    refused(_post_jwe(issuer, token, jwe), 400, "invalid_encryption_parameters")
+def test_oid4vci_encrypted_request_to_an_issuer_that_takes_none(clear: World) -> None:
+    token = _token(clear)
+    jwe = encrypt_compact(json.dumps(_request(clear)).encode(), SEALED_KEY.public_key, kid="enc-1")
+    body = refused(_post_jwe(clear, token, jwe), 400, "invalid_encryption_parameters")
+    assert "takes no encrypted requests" in body["error_description"]
 
 
 def test_oid4vci_encrypted_request_larger_than_the_bound(sealed: World) -> None:
@@ -308,7 +346,8 @@ def _unasked(answer: HttpResponse, body: bytes | None) -> HttpResponse:
 
 
 def _wrong_kid(answer: HttpResponse, body: bytes | None) -> HttpResponse:
-    sent = json.loads(body or b"{}")["credential_response_encryption"]
+    opened = decrypt_compact((body or b"").decode(), SEALED_KEY)  # 8.2: the request is sealed
+    sent = json.loads(opened.plaintext)["credential_response_encryption"]
     from did_methods.keys import PublicKey
 
     key = PublicKey.from_jwk(sent["jwk"])
@@ -326,19 +365,60 @@ def _wrong_kid(answer: HttpResponse, body: bytes | None) -> HttpResponse:
     ],
 )
 def test_oid4vci_wallet_refuses_a_tampered_encrypted_answer(
-    issuer: World, rewrite: Any, encrypt: bool, words: str
+    sealed: World, rewrite: Any, encrypt: bool, words: str
 ) -> None:
-    offer = issuer.service.offer(
-        ["WorkPermit.sd_jwt"], claims={"WorkPermit": issuer.claims()}, tx_code=False
+    offer = sealed.service.offer(
+        ["WorkPermit.sd_jwt"], claims={"WorkPermit": sealed.claims()}, tx_code=False
     )
-    before = len(issuer.wallet.credentials())
-    client = issuer.client_for(issuer.wallet, encrypt=encrypt)
+    before = len(sealed.wallet.credentials())
+    client = sealed.client_for(sealed.wallet, encrypt=encrypt)
     client.transport = Tamper(rewrite)
     with pytest.raises(IssuerResponseError) as caught:
         client.receive(offer.uri)
     assert caught.value.code == "invalid_response"
     assert words in str(caught.value)
-    assert len(issuer.wallet.credentials()) == before
+    assert len(sealed.wallet.credentials()) == before
+
+
+def _without_request_key(answer: HttpResponse, body: bytes | None) -> HttpResponse:
+    metadata = json.loads(answer.body)
+    del metadata["credential_request_encryption"]
+    return HttpResponse(200, {"content-type": "application/json"}, json.dumps(metadata).encode())
+
+
+def test_oid4vci_wallet_sends_no_response_key_in_a_clear_request(strict: World) -> None:
+    """An issuer (or someone in between) that requires encrypted responses but publishes
+    no request key would have our response key travel in clear (8.2): refused, typed,
+    before any Credential Request is sent."""
+    offer = strict.service.offer(
+        ["WorkPermit.sd_jwt"], claims={"WorkPermit": strict.claims()}, tx_code=False
+    )
+    client = strict.client_for(strict.wallet)
+    client.transport = Tamper(_without_request_key, "/.well-known/openid-credential-issuer")
+    with pytest.raises(OID4VCIError) as caught:
+        client.receive(offer.uri)
+    assert caught.value.code == "invalid_issuer_metadata"
+    assert "credential_request_encryption" in str(caught.value)
+    sent = [u for m, u, _, _ in client.transport.requests if u.endswith("/credential")]
+    assert sent == []
+
+
+def test_oid4vci_wallet_asked_to_encrypt_stays_clear_without_a_request_key(
+    issuer: World,
+) -> None:
+    """Optional response encryption and no request key: ``encrypt=True`` asks for none
+    (its key would travel in clear) and the credential comes, in a clear exchange."""
+    offer = issuer.service.offer(
+        ["WorkPermit.sd_jwt"], claims={"WorkPermit": issuer.claims()}, tx_code=False
+    )
+    client = issuer.client_for(issuer.wallet, encrypt=True)
+    client.transport = Tamper(_without_request_key, "/.well-known/openid-credential-issuer")
+    assert len(client.receive(offer.uri).stored) == 1
+    ((headers, body),) = [
+        (h, b) for _, u, h, b in client.transport.requests if u.endswith("/credential")
+    ]
+    assert headers["Content-Type"] == "application/json"
+    assert "credential_response_encryption" not in json.loads(body or b"{}")
 
 
 # -- key attestations: a hostile wallet ------------------------------------------------------

@@ -21,11 +21,13 @@ pytest.importorskip("uvicorn")
 from _live_server import bind_free_socket, serve_asgi
 
 from credentials import schemas
+from credentials.jwe import encrypt_compact
 from did_methods.http import HttpFetcher, HttpResponse
 from did_methods.keys import KeyType, PrivateKey
 from ledger.facade import Ledger
 from ssi_wallet import Holder, Issuer
 from ssi_wallet.oid4vci import PRE_AUTHORIZED_CODE, CredentialIssuer, make_jwt_proof
+from ssi_wallet.oid4vci.encryption import choose_request_key
 from ssi_wallet.oid4vci.wallet import WalletClient
 from ssi_wallet.server.oid4vci import create_app
 
@@ -142,6 +144,17 @@ def json_post(world: World, path: str, body: Any, token: str | None = None) -> H
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
     return world.call("POST", path, headers=headers, body=json.dumps(body).encode())
+
+
+def sealed_post(world: World, path: str, body: Any, token: str | None = None) -> HttpResponse:
+    """POST ``body`` encrypted (section 10) to the request key the issuer publishes."""
+    metadata = json_of(world.call("GET", "/.well-known/openid-credential-issuer"))
+    public, kid, enc = choose_request_key(metadata["credential_request_encryption"])
+    jwe = encrypt_compact(json.dumps(body).encode(), public, enc=enc, kid=kid)
+    headers = {"Content-Type": "application/jwt"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return world.call("POST", path, headers=headers, body=jwe.encode())
 
 
 def refused(reply: HttpResponse, status: int, error: str) -> dict[str, Any]:

@@ -26,3 +26,6 @@ def test_doc_examples_run_and_print_what_the_page_says() -> None:
     assert "https://issuer.example/credential\nTrue\nTrue" in out  # signed metadata, verified
     sealed = namespace["sealed"]
     assert sealed.request_decryption is not None  # type: ignore[attr-defined]
+    # 8.2: response encryption on offer means a request key published (one made here)
+    relaxed = namespace["relaxed"]
+    assert relaxed.request_decryption is not None  # type: ignore[attr-defined]

@@ -2,7 +2,9 @@
 
 Our issuer on 127.0.0.1 encrypts its Credential and Deferred Credential
 Responses (ECDH-ES, A128GCM/A256GCM) to the key a wallet sends, and decrypts
-requests sent to its published key; our wallet does both sides. The refusals
+requests sent to its published key; our wallet does both sides. The wallet's
+response key travels only inside an encrypted request (section 8.2), so an
+issuer offering response encryption always publishes a request key. The refusals
 (one per error) are in tests/attacks/test_attacks_oid4vci_ext.py.
 """
 
@@ -14,11 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from oid4vci_world import World, access_token, json_of, json_post, live_world, proof
+from oid4vci_world import (
+    World,
+    access_token,
+    json_of,
+    live_world,
+    proof,
+    sealed_post,
+)
 
 from credentials.jwe import decrypt_compact, encrypt_compact
-from did_methods.keys import KeyType, PrivateKey
-from ssi_wallet.oid4vci import RequestDecryption
+from did_methods.keys import KeyType, PrivateKey, jwk_thumbprint
+from ssi_wallet.oid4vci import CredentialIssuer, RequestDecryption
 from ssi_wallet.oid4vci.encryption import ENCRYPTION_ENCS
 
 #: The issuer's request decryption key in the "sealed" world (kid "enc-1").
@@ -54,7 +63,18 @@ def test_metadata_says_what_is_encrypted(world: World, sealed: World) -> None:
         "enc_values_supported": ["A128GCM", "A256GCM"],
         "encryption_required": False,
     }
-    assert "credential_request_encryption" not in open_meta
+    # 8.2: response encryption is asked inside an encrypted request, so a request key
+    # is published with it (here one the issuer made itself: no request_decryption given)
+    generated = open_meta["credential_request_encryption"]
+    assert generated["encryption_required"] is False
+    assert generated["enc_values_supported"] == list(ENCRYPTION_ENCS)
+    (own,) = generated["jwks"]["keys"]
+    assert own["kty"] == "EC" and own["crv"] == "P-256" and "d" not in own
+    assert own["use"] == "enc" and own["alg"] == "ECDH-ES"
+    assert own["kid"] == jwk_thumbprint({k: own[k] for k in ("kty", "crv", "x", "y")})
+    bare = CredentialIssuer(world.ministry, world.base, response_encryption=False)
+    assert "credential_response_encryption" not in bare.issuer_metadata()
+    assert "credential_request_encryption" not in bare.issuer_metadata()
     meta = json_of(sealed.call("GET", "/.well-known/openid-credential-issuer"))
     assert meta["credential_response_encryption"]["encryption_required"] is True
     request = meta["credential_request_encryption"]
@@ -77,7 +97,7 @@ def test_issuer_encrypts_the_credential_response(world: World, enc: str) -> None
         "proofs": {"jwt": [proof(world)]},
         "credential_response_encryption": params,
     }
-    reply = json_post(world, "/credential", body, token)
+    reply = sealed_post(world, "/credential", body, token)  # 8.2: the request encrypted too
     assert reply.status == 200
     assert reply.headers["content-type"].split(";")[0] == "application/jwt"
     assert reply.headers["cache-control"] == "no-store"
@@ -122,7 +142,7 @@ def test_error_responses_are_never_encrypted(world: World) -> None:
         "proofs": {"jwt": [proof(world, nonce="not-a-live-nonce")]},
         "credential_response_encryption": params,
     }
-    reply = json_post(world, "/credential", body, token)
+    reply = sealed_post(world, "/credential", body, token)
     assert reply.status == 400 and json_of(reply)["error"] == "invalid_nonce"
 
 
@@ -135,8 +155,8 @@ def test_wallet_asks_for_encrypted_responses_when_told(world: World) -> None:
     result = world.client(encrypt=True).receive(offer.uri, tx_code=offer.tx_code)
     assert [c.format for c in result.stored] == ["jwt_vc_json"]
     ((headers, body),) = _credential_requests(world)[before:]
-    assert headers["Content-Type"] == "application/json"  # this issuer takes no encrypted requests
-    sent = json.loads(body or b"")
+    assert headers["Content-Type"] == "application/jwt"  # 8.2: the response key sent sealed
+    sent = world.service.request_decryption.open((body or b"").decode())
     jwk = sent["credential_response_encryption"]["jwk"]
     assert jwk["alg"] == "ECDH-ES" and "d" not in jwk and jwk["kid"]
     assert sent["credential_response_encryption"]["enc"] in ENCRYPTION_ENCS
