@@ -21,7 +21,16 @@ Steps (numbered in the code):
    the whole tree) equal the recomputed ones; with ``check_nodes=True``,
    every stored node is compared, page by page, during step 2;
 5. the checkpoint's size is at most ``n`` and its root equals the recomputed
-   root of the first ``size`` entries.
+   root of the first ``size`` entries;
+6. the kind index (``ledger_kinds``, which registry followers read instead of
+   the entries) holds, for every entry, exactly the kind and timestamp decoded
+   from that entry's bytes in step 2 (compared page by page: code
+   ``kind_index_mismatch``, or ``kind_index_missing`` for an entry without a
+   row), and no row for an index the log does not hold (``kind_index_extra``).
+   A store without a kind index (an older layout opened read-only) skips this.
+
+A finding about the kind index carries a ``code`` (:data:`KIND_INDEX_CODES`);
+findings about the entries, tree and checkpoint carry none.
 
 A changed entry whose signature is not checked shows as a broken chain at
 the next index; the audit then names the changed entry when its stored leaf
@@ -51,7 +60,7 @@ from ledger.entry import (
 from ledger.errors import IntegrityError, LedgerError
 from ledger.store._base import Store
 
-__all__ = ["AuditReport", "Progress", "audit"]
+__all__ = ["KIND_INDEX_CODES", "AuditReport", "Progress", "audit"]
 
 #: ``progress(done, total)``: called after every page with entries examined so far.
 Progress = Callable[[int, int], None]
@@ -59,6 +68,9 @@ Progress = Callable[[int, int], None]
 _DEFAULT_PAGE = 4096
 _MEMO = 4096  # distinct kinds / submitters remembered as valid
 _NODE = b"\x01"
+#: The codes of findings about the kind index (step 6 of the module docstring).
+KIND_INDEX_CODES = frozenset(("kind_index_mismatch", "kind_index_missing", "kind_index_extra"))
+_EXTRA_TRIES = 8  # tail re-reads while appends go on (see _no_extra_kinds)
 _LEAF = b"\x00"
 
 
@@ -73,6 +85,8 @@ class AuditReport:
     ``size`` entries when the entries themselves were sound.
     ``checkpoint_size`` is the size of the checkpoint checked, if any, and
     ``signatures_checked`` says whether submitter signatures were verified.
+    ``code`` names the kind of finding where it has one (the kind index's:
+    :data:`KIND_INDEX_CODES`), else ``None``.
     """
 
     ok: bool
@@ -82,6 +96,7 @@ class AuditReport:
     root: bytes | None = None
     checkpoint_size: int | None = None
     signatures_checked: bool = False
+    code: str | None = None
 
     def __bool__(self) -> bool:
         raise TypeError("an AuditReport is not a truth value: use report.ok")
@@ -89,14 +104,17 @@ class AuditReport:
     def raise_for_failure(self) -> None:
         """Raise :class:`~ledger.errors.IntegrityError` (with index and reason) unless ok."""
         if not self.ok:
-            raise IntegrityError(self.reason or "audit failed", self.first_bad_index)
+            raise IntegrityError(
+                self.reason or "audit failed", self.first_bad_index, code=self.code
+            )
 
 
 class _Found(Exception):
-    def __init__(self, index: int | None, reason: str) -> None:
+    def __init__(self, index: int | None, reason: str, code: str | None = None) -> None:
         super().__init__(reason)
         self.index = index
         self.reason = reason
+        self.code = code
 
 
 def audit(
@@ -137,9 +155,20 @@ def audit(
         # Step 1.
         checkpoint = _pick_checkpoint(store, checkpoint_note, verifiers)
         cp_size = -1 if checkpoint is None else checkpoint.size
-        # Step 2.
+        # Step 2 (and 6, page by page, when the store keeps a kind index).
+        read_kinds = getattr(store, "read_kind_rows", None)
+        if not callable(read_kinds) or read_kinds(0, 0) is None:
+            read_kinds = None
         border, last_hash, cp_root = _stream(
-            store, n, cp_size, key_lookup, progress, max(1, page), max_payload, check_nodes
+            store,
+            n,
+            cp_size,
+            key_lookup,
+            progress,
+            max(1, page),
+            max_payload,
+            check_nodes,
+            read_kinds,
         )
         root = fold(border) if border else EMPTY_ROOT
         # Step 3.
@@ -168,6 +197,9 @@ def audit(
                     f"the root of the first {checkpoint.size} entries differs from the "
                     "checkpoint's: the log was rewritten",
                 )
+        # Step 6 (the rows of the entries were compared in step 2).
+        if read_kinds is not None:
+            _no_extra_kinds(store, read_kinds, n)
     except _Found as found:
         return AuditReport(
             ok=False,
@@ -177,6 +209,7 @@ def audit(
             root=root,
             checkpoint_size=None if checkpoint is None else checkpoint.size,
             signatures_checked=signatures,
+            code=found.code,
         )
     return AuditReport(
         ok=True,
@@ -216,8 +249,10 @@ def _stream(
     page: int,
     max_payload: int,
     check_nodes: bool,
+    read_kinds: _ReadKinds | None,
 ) -> tuple[list[bytes], bytes, bytes | None]:
-    """Step 2: return the recomputed border, last chain hash and root at ``cp_size``."""
+    """Step 2: return the recomputed border, last chain hash and root at ``cp_size``;
+    with ``read_kinds``, step 6 for the entries (each page's kind rows compared)."""
     sha256 = hashlib.sha256
     decode = _decode_fields
     border: list[bytes] = []  # the compact range, largest subtree first
@@ -235,8 +270,12 @@ def _stream(
     # With check_nodes, every node the tree gains is kept for one page and
     # compared with the stored one after the page.
     nodes: list[tuple[int, int, bytes]] | None = [] if check_nodes else None
+    # With read_kinds, each entry's (index, kind, timestamp) is kept for one page and
+    # compared with the kind index's rows after the page.
+    seen: list[tuple[int, bytes, int]] | None = [] if read_kinds is not None else None
     pos = 0
     while pos < n:
+        page_start = pos
         rows = store.read_entries(pos, min(page, n - pos))
         try:
             if not rows:
@@ -258,8 +297,14 @@ def _stream(
                                 last = layout
                                 break
                 if match is not None:
-                    prev_hash, index_bytes = match.groups()
+                    prev_hash, index_bytes, kind_bytes, ts_bytes = match.groups()
                     index = int.from_bytes(index_bytes, "big")
+                    if seen is not None:  # the layout checked the timestamp's shortest form
+                        ts = (
+                            ts_bytes[0]
+                            if len(ts_bytes) == 1
+                            else int.from_bytes(ts_bytes[1:], "big")
+                        )
                 else:
                     try:
                         index, kind, payload, submitter, ts, prev_hash, sig = decode(
@@ -279,6 +324,7 @@ def _stream(
                         raise _Found(pos, f"the entry is malformed: {exc}") from None
                     if fast:
                         layouts.learn(len(data), index, kind, payload, submitter, ts, sig)
+                    kind_bytes = kind.encode()
                 if index != pos:
                     raise _Found(pos, f"the entry says it is at index {index}")
                 leaf = sha256(leaf_prefix + data).digest()
@@ -309,6 +355,8 @@ def _stream(
                         level += 1
                         nodes.append((level, pos >> level, h))
                 border.append(h)
+                if seen is not None:
+                    seen.append((pos, kind_bytes, ts))
                 prev = sha256(data).digest()
                 prev_leaf = leaf
                 pos += 1
@@ -319,10 +367,17 @@ def _stream(
         except _Found as found:
             if nodes:  # a bad node earlier in this page comes first
                 _compare_nodes(store, nodes, found.index)
+            if seen:  # so does a bad kind row of an entry before the finding's
+                assert read_kinds is not None
+                _compare_kinds(read_kinds, page_start, seen, found.index)
             raise
         if nodes:
             _compare_nodes(store, nodes, None)
             nodes.clear()
+        if seen:
+            assert read_kinds is not None
+            _compare_kinds(read_kinds, page_start, seen)
+            seen.clear()
         if progress is not None:
             progress(pos, n)
     return border, prev, cp_root
@@ -350,6 +405,8 @@ _MAX_SHAPES = 64  # compiled layouts per audit (a compilation costs about 0.3 ms
 _SEEN_SHAPES = 4096  # layouts counted before compiling (compiled on the second sighting)
 
 _Shape = tuple[int, int, int, int, int, int]
+#: ``read_kind_rows(start, limit)`` of a store that keeps a kind index.
+_ReadKinds = Callable[[int, int], "list[tuple[int, bytes | None, int | None]] | None"]
 _Layout = Callable[[bytes], "re.Match[bytes] | None"]
 
 
@@ -384,9 +441,9 @@ def _layout(shape: _Shape) -> _Layout:
     accepted, so every length is within its bound. The expression fixes every
     key, head and length; checks the kind's and submitter's syntax (entry.py's
     rules); the index and timestamp ranges and shortest forms; and captures
-    ``prev_hash`` and the index bytes. So whatever it matches, the strict
-    decoder accepts, with the same index and prev_hash (a test checks this on
-    mutated encodings).
+    ``prev_hash``, the index bytes, the kind and the timestamp (with its head).
+    So whatever it matches, the strict decoder accepts, with the same index and
+    prev_hash (a test checks this on mutated encodings).
     """
     sig_n, index_head, kind_n, pay_n, sub_n, ts_head = shape
     pattern = b"".join(
@@ -398,13 +455,13 @@ def _layout(shape: _Shape) -> _Layout:
             re.escape(b"\x61i"),
             _INDEX_RE[index_head],
             re.escape(b"\x61k" + _bytes_head(0x60, kind_n)),
-            b"[a-z0-9][a-z0-9._:\\-]{%d}" % (kind_n - 1),
+            b"([a-z0-9][a-z0-9._:\\-]{%d})" % (kind_n - 1),
             re.escape(b"\x61p" + _bytes_head(0x40, pay_n)),
             b".{%d}" % pay_n,
             re.escape(b"\x61s" + _bytes_head(0x60, sub_n)),
             b"did:[\\x21-\\x7e]{%d}" % (sub_n - 4),
             re.escape(b"\x61t"),
-            _TIMESTAMP_RE[ts_head],
+            b"(" + _TIMESTAMP_RE[ts_head] + b")",
         )
     )
     return re.compile(pattern, re.DOTALL).fullmatch
@@ -463,6 +520,67 @@ def _compare_nodes(store: Store, nodes: list[tuple[int, int, bytes]], before: in
             if level
             else "the stored Merkle leaf differs from the entry",
         )
+
+
+def _compare_kinds(
+    read_kinds: _ReadKinds,
+    start: int,
+    seen: list[tuple[int, bytes, int]],
+    before: int | None = None,
+) -> None:
+    """Raise a finding for the first entry of ``seen`` (``(index, kind, timestamp)`` of
+    consecutive entries from ``start``) whose kind index row is missing or differs, if
+    it comes before ``before`` (``None``: any; an entry finding there comes first)."""
+    stored = read_kinds(start, len(seen)) or []
+    if stored == seen:
+        return
+    for i, want in enumerate(seen):
+        got = stored[i] if i < len(stored) else None
+        if got == want:
+            continue
+        index = want[0]
+        if before is not None and index >= before:
+            return
+        if got is None or got[0] != index:
+            raise _Found(
+                index,
+                "the kind index (ledger_kinds) has no row for the entry",
+                "kind_index_missing",
+            )
+        said = (
+            "a value of another type" if got[1] is None else repr(got[1].decode(errors="replace"))
+        )
+        raise _Found(
+            index,
+            f"the kind index (ledger_kinds) says kind {said} at {got[2]!r}, the entry "
+            f"{want[1].decode()!r} at {want[2]!r}",
+            "kind_index_mismatch",
+        )
+
+
+def _no_extra_kinds(store: Store, read_kinds: _ReadKinds, n: int) -> None:
+    """Raise a finding for a kind index row at an index the log does not hold.
+
+    Rows of entries appended since the audit began are not extra: the row is
+    read before the tail, and a row and its entry's tail commit together, so a
+    row at or past the re-read tail's size has no entry. After
+    :data:`_EXTRA_TRIES` rows of entries appended meanwhile, the rest is left
+    (those entries are not audited either).
+    """
+    start = n
+    for _ in range(_EXTRA_TRIES):
+        rows = read_kinds(start, 1)
+        if not rows:
+            return
+        size = store.tail().size
+        if rows[0][0] >= size:
+            raise _Found(
+                rows[0][0],
+                f"the kind index (ledger_kinds) has a row at {rows[0][0]}, past the log's "
+                f"{size} entries",
+                "kind_index_extra",
+            )
+        start = size
 
 
 def _check_signature(

@@ -135,13 +135,16 @@ class IntegrityError(LedgerError):
 
     ``index`` is the first entry index found bad (``None`` when the finding is
     not about one entry, e.g. a bad checkpoint signature) and ``reason`` says why.
+    ``code`` names the kind of finding where it has one (e.g. the audit's
+    ``kind_index_mismatch``), else ``None``.
     """
 
-    def __init__(self, reason: str, index: int | None = None) -> None:
+    def __init__(self, reason: str, index: int | None = None, *, code: str | None = None) -> None:
         where = "" if index is None else f"entry {index}: "
         super().__init__(where + reason)
         self.index = index
         self.reason = reason
+        self.code = code
 
 
 class EntryNotFound(LedgerError, IndexError):

@@ -428,8 +428,12 @@ class Log:
         (``None`` when it is empty). Returns ``None`` when the store cannot
         answer so (a layout without the kind table, opened read-only), when its
         kind record does not cover every entry of the range, or when a row it
-        names is not an entry of those kinds at its index: the caller then
-        reads the range with :meth:`range`, which reports a bad row.
+        names is not an entry of those kinds at its index, or when the timestamps
+        it gives contradict the entries it hands out (an entry's ``newest before``
+        below an earlier handed entry's timestamp, or ``newest`` below any): the
+        caller then reads the range with :meth:`range`, which reports a bad row.
+        Rows of other kinds are not read: only :func:`ledger.audit.audit` compares
+        every row of the kind index with its entry.
         """
         wanted = sorted(set(kinds))
         size = self.size
@@ -440,6 +444,7 @@ class Log:
         if found is None or found.count != stop - start:
             return None
         out: list[tuple[Entry, int | None]] = []
+        floor: int | None = None  # the greatest timestamp the rows read so far show
         last = start - 1
         for row_index, data, before in found.rows:
             if not last < row_index < stop:
@@ -451,7 +456,14 @@ class Log:
                 return None
             if entry.index != row_index or entry.kind not in wanted:
                 return None
+            # The index's timestamps must agree with the entries read: each is
+            # among those "before" every later row of the range.
+            if floor is not None and (before is None or before < floor):
+                return None
+            floor = entry.timestamp if before is None else max(before, entry.timestamp)
             out.append((entry, before))
+        if floor is not None and (found.newest is None or found.newest < floor):
+            return None
         return out, found.newest
 
     def _iter(self, start: int, stop: int, page: int) -> Iterator[Entry]:

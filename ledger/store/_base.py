@@ -81,6 +81,11 @@ NodeRow = tuple[int, int, bytes]
 KindRow = tuple[int, str, int]
 """``(index, kind, timestamp)``: the kind and timestamp of one stored entry."""
 
+StoredKindRow = tuple[int, bytes | None, int | None]
+"""``(index, kind, timestamp)`` as the kind index holds them (what the audit compares
+with the entries): the kind as its UTF-8 bytes, ``None`` for a stored kind that is
+not text or a stored timestamp that is not an integer."""
+
 
 @dataclass(frozen=True, slots=True)
 class KindRows:

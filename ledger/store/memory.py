@@ -23,6 +23,7 @@ from ledger.store._base import (
     NodeID,
     NodeRow,
     StoredCheckpoint,
+    StoredKindRow,
     Tail,
 )
 
@@ -167,6 +168,17 @@ class MemoryStore:
                     rows.append((index, self._entries[index], newest))
                 newest = found[1] if newest is None else max(newest, found[1])
         return KindRows(count, newest, rows)
+
+    def read_kind_rows(self, start: int, limit: int) -> list[StoredKindRow]:
+        """Up to ``limit`` recorded ``(index, kind, timestamp)`` rows from index ``start``
+        on, ascending (see :meth:`ledger.store.SQLiteStore.read_kind_rows`)."""
+        limit = max(limit, 0)
+        with self._lock:
+            kinds = self._kinds
+            found = [i for i in range(start, start + limit) if i in kinds]
+            if len(found) < limit:  # a gap: the rows further on, in order
+                found = sorted(i for i in kinds if i >= start)[:limit]
+            return [(i, kinds[i][0].encode(), kinds[i][1]) for i in found]
 
     def read_nodes(self, ids: Sequence[NodeID]) -> list[bytes | None]:
         """The hash of each node id, or ``None``."""

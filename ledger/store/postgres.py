@@ -35,6 +35,7 @@ from ledger.store._base import (
     NodeID,
     NodeRow,
     StoredCheckpoint,
+    StoredKindRow,
     Tail,
     identity_rows,
     kind_rows,
@@ -443,6 +444,18 @@ class PostgresStore(_PostgresDialect):
             )
             rows = [(int(i), bytes(d), None if b is None else int(b)) for i, d, b in found]
         return KindRows(int(count), None if newest is None else int(newest), rows)
+
+    def read_kind_rows(self, start: int, limit: int) -> list[StoredKindRow] | None:
+        """As :meth:`ledger.store.SQLiteStore.read_kind_rows`: the kind table's rows from
+        ``start`` on, ascending, as stored (kinds as UTF-8 bytes); ``None`` below layout 3."""
+        if self._layout < 3:
+            return None
+        rows: list[StoredKindRow] = self._query(
+            f"SELECT idx, convert_to(kind, 'UTF8'), ts FROM {self._s}.ledger_kinds "  # noqa: S608
+            "WHERE idx >= %s ORDER BY idx LIMIT %s",
+            (start, limit),
+        )
+        return rows
 
     def checkpoints(self, *, limit: int = 100) -> list[StoredCheckpoint]:
         """The most recent checkpoints, newest first."""

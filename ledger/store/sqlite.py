@@ -50,6 +50,7 @@ from ledger.store._base import (
     NodeID,
     NodeRow,
     StoredCheckpoint,
+    StoredKindRow,
     Tail,
     identity_rows,
     kind_rows,
@@ -575,6 +576,22 @@ class SQLiteStore(_SQLiteDialect):
             query = _KINDS_QUERY.format(marks=marks)
             rows = self._query(query, (start, stop, *kinds))
         return KindRows(int(count), newest, rows)
+
+    def read_kind_rows(self, start: int, limit: int) -> list[StoredKindRow] | None:
+        """Up to ``limit`` rows of the kind table with ``index >= start``, ascending, as
+        stored (see :data:`~ledger.store._base.StoredKindRow`: what the audit compares
+        with the entries); ``None`` on a layout older than version 3 (opened read-only).
+        SQLite keeps what it is given: a kind that is not text or a timestamp that is
+        not an integer reads as ``None``, which differs from every entry's."""
+        if self._version < 3:
+            return None
+        rows: list[StoredKindRow] = self._query(
+            "SELECT idx, CASE WHEN typeof(kind) = 'text' THEN kind END, "
+            "CASE WHEN typeof(ts) = 'integer' THEN ts END "
+            "FROM ledger_kinds WHERE idx >= ? ORDER BY idx LIMIT ?",
+            (start, limit),
+        )
+        return rows
 
     def checkpoints(self, *, limit: int = 100) -> list[StoredCheckpoint]:
         """The most recent checkpoints, newest first."""

@@ -430,6 +430,7 @@ def audit_cmd(store: StoreTarget, as_json: bool, signatures: bool, log_key: str 
         "size": report.size,
         "firstBadIndex": report.first_bad_index,
         "reason": report.reason,
+        "code": report.code,
         "root": b64_encode(report.root) if report.root else None,
         "checkpointSize": report.checkpoint_size,
         "signaturesChecked": report.signatures_checked,
@@ -440,7 +441,8 @@ def audit_cmd(store: StoreTarget, as_json: bool, signatures: bool, log_key: str 
     where = "" if report.first_bad_index is None else f" at entry {report.first_bad_index}"
     if as_json:
         emit(True, data, "")
-    echo_safe(f"error: audit failed{where}: {report.reason}", err=True)
+    code = "" if report.code is None else f" ({report.code})"
+    echo_safe(f"error: audit failed{where}{code}: {report.reason}", err=True)
     sys.exit(1)
 
 

@@ -71,15 +71,11 @@ def test_unhashable_transaction_data_hashes_are_a_finding_not_a_crash(
     assert "transaction_data_unexpected" in codes, result["report"]["findings"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open (review): ledger_kinds (ec84c66) is an index no audit checks; a "
-    "compromised operator who rewrites a row hides that entry from registry followers",
-)
 def test_a_rewritten_kind_index_row_is_caught_or_ignored(tmp_path: Path) -> None:
     """The operator rewrites the ledger_kinds row of a revoking entry to another kind:
-    the log, its tree and its audit are untouched, so either the audit must report the
-    index or a follower must still be handed the entry. Neither happens yet."""
+    the log and its tree are untouched, so either the audit must report the index or a
+    follower must still be handed the entry. The audit compares every row with its
+    entry (kind_index_mismatch)."""
     import sqlite3
 
     sys.path[:0] = [str(Path(__file__).parents[1] / "ledger_store")]

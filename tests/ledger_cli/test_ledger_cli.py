@@ -152,14 +152,19 @@ def _entry_bytes(got: dict[str, object]) -> bytes:
     return data
 
 
+def _log_of_lines(tmp_path: Path, operator: Path, sqlite_store: list[str], count: int) -> Path:
+    """A new log (tmp_path/log.db, the sqlite_store's) of ``count`` appended lines."""
+    run("ledger", "init", *sqlite_store, "--key-file", str(operator))
+    lines = tmp_path / "lines.txt"
+    lines.write_text("".join(f"{i}\n" for i in range(count)), encoding="utf-8")
+    run("ledger", "append", *sqlite_store, "--key-file", str(operator), "--lines", str(lines))
+    return tmp_path / "log.db"
+
+
 def test_audit_names_the_first_tampered_index(
     tmp_path: Path, operator: Path, sqlite_store: list[str]
 ) -> None:
-    db = tmp_path / "log.db"
-    run("ledger", "init", *sqlite_store, "--key-file", str(operator))
-    lines = tmp_path / "lines.txt"
-    lines.write_text("".join(f"{i}\n" for i in range(3000)), encoding="utf-8")
-    run("ledger", "append", *sqlite_store, "--key-file", str(operator), "--lines", str(lines))
+    db = _log_of_lines(tmp_path, operator, sqlite_store, 3000)
     run("ledger", "checkpoint", *sqlite_store, "--key-file", str(operator))
     assert "ok: 3000 entries intact" in run("ledger", "audit", *sqlite_store).stdout
     with sqlite3.connect(db) as conn:
@@ -171,6 +176,24 @@ def test_audit_names_the_first_tampered_index(
     assert "2024" in failed.stderr and "audit failed at entry 2024" in failed.stderr
     report = json.loads(run("ledger", "audit", *sqlite_store, "--json", check=1).stdout)
     assert report["ok"] is False and report["firstBadIndex"] == 2024
+    assert report["code"] is None  # entry findings carry no code
+
+
+def test_audit_reports_a_rewritten_kind_index_row_with_its_code(
+    tmp_path: Path, operator: Path, sqlite_store: list[str]
+) -> None:
+    db = _log_of_lines(tmp_path, operator, sqlite_store, 20)
+    assert "ok: 20 entries intact" in run("ledger", "audit", *sqlite_store).stdout
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE ledger_kinds SET kind = 'other.kind' WHERE idx = 12")
+    failed = run("ledger", "audit", *sqlite_store, check=1)
+    assert "audit failed at entry 12 (kind_index_mismatch)" in failed.stderr
+    report = json.loads(run("ledger", "audit", *sqlite_store, "--json", check=1).stdout)
+    assert (report["ok"], report["firstBadIndex"], report["code"]) == (
+        False,
+        12,
+        "kind_index_mismatch",
+    )
 
 
 @pytest.mark.slow

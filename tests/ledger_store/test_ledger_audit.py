@@ -249,8 +249,13 @@ def test_rewritten_history_is_caught_only_by_the_checkpoint(
     )
     db.sql("DELETE FROM ledger_entries")
     db.sql("DELETE FROM ledger_nodes")
+    db.sql("DELETE FROM ledger_kinds")
     for index, data in fork.read_entries(0, N):
         db.sql("INSERT INTO ledger_entries (idx, data) VALUES (?, ?)", (index, data))
+    for index, kind, ts in fork.read_kind_rows(0, N):
+        db.sql(
+            "INSERT INTO ledger_kinds (idx, kind, ts) VALUES (?, ?, ?)", (index, kind.decode(), ts)
+        )
     cr = CompactRange.empty()
     nodes: list[tuple[int, int, bytes]] = []
     for _, data in fork.read_entries(0, N):
@@ -337,3 +342,148 @@ def test_audit_reports_arbitrary_stored_bytes_and_never_raises(
         assert report.ok
     else:
         assert not report.ok and report.first_bad_index in (index, index + 1)
+
+
+# -- the kind index (ledger_kinds): step 6 ------------------------------------------------
+
+
+def assert_kind_finding(report: AuditReport, index: int, code: str) -> None:
+    assert report.ok is False, report
+    assert report.code == code, report
+    assert report.first_bad_index == index, report
+    assert "ledger_kinds" in (report.reason or ""), report
+    with pytest.raises(IntegrityError) as info:
+        report.raise_for_failure()
+    assert (info.value.index, info.value.code) == (index, code)
+
+
+@pytest.mark.parametrize("page", [4096, 4])
+def test_rewritten_kind_row(db: Database, built: dict[str, Any], page: int) -> None:
+    """A compromised operator turns entry 23's kind into another: followers reading the
+    index would skip it; the audit compares the row with the entry's own kind."""
+    db.sql("UPDATE ledger_kinds SET kind = 'test.other' WHERE idx = 23")
+    assert_kind_finding(run_audit(db, page=page), 23, "kind_index_mismatch")
+
+
+@pytest.mark.parametrize("page", [4096, 4])
+def test_rewritten_timestamp_row(db: Database, built: dict[str, Any], page: int) -> None:
+    db.sql("UPDATE ledger_kinds SET ts = ts + 1 WHERE idx = 7")
+    assert_kind_finding(run_audit(db, page=page), 7, "kind_index_mismatch")
+
+
+@pytest.mark.parametrize(("index", "page"), [(15, 4096), (15, 4), (0, 4), (N - 1, 4), (N - 1, 3)])
+def test_deleted_kind_row(db: Database, built: dict[str, Any], index: int, page: int) -> None:
+    db.sql("DELETE FROM ledger_kinds WHERE idx = ?", (index,))
+    assert_kind_finding(run_audit(db, page=page), index, "kind_index_missing")
+
+
+@pytest.mark.parametrize("index", [N, N + 1000])
+def test_extra_kind_row(db: Database, built: dict[str, Any], index: int) -> None:
+    """A row for an index the log does not hold (it would also block the append there)."""
+    db.sql("INSERT INTO ledger_kinds (idx, kind, ts) VALUES (?, 'test.entry', 1)", (index,))
+    assert_kind_finding(run_audit(db), index, "kind_index_extra")
+
+
+def test_kind_rows_of_entries_appended_during_the_audit_are_not_extra(
+    db: Database, built: dict[str, Any], alice: Submitter
+) -> None:
+    """Entries (with their rows) appended after the audit read the tail are not extra."""
+    store = db.open()
+    try:
+        log = Log(store, origin=ORIGIN)
+
+        def append_once(done: int, total: int) -> None:
+            if done == total and log.size == total:
+                log.append_batch(alice.drafts(3, tag="late"))
+
+        report = audit(store, progress=append_once)
+        assert report.ok, report
+        assert (report.size, log.size) == (N, N + 3)
+    finally:
+        store.close()
+
+
+def test_the_earlier_of_entry_and_kind_row_findings_is_reported(
+    db: Database, built: dict[str, Any]
+) -> None:
+    db.sql("UPDATE ledger_kinds SET kind = 'test.other' WHERE idx = 30")
+    db.set_entry(10, _changed(db.entry(10), payload=b"changed"))
+    report = run_audit(db, page=16)
+    assert (report.first_bad_index, report.code) == (10, None), report
+    db.set_entry(10, _changed(db.entry(10), payload=b"changed"))  # still changed
+    db.sql("UPDATE ledger_kinds SET kind = 'test.other' WHERE idx = 3")
+    assert_kind_finding(run_audit(db, page=16), 3, "kind_index_mismatch")
+
+
+def test_a_kind_row_of_another_type_is_a_mismatch_not_a_crash(
+    db: Database, built: dict[str, Any]
+) -> None:
+    """SQLite keeps what it is given: a timestamp stored as text or a kind as a blob."""
+    if db.backend != "sqlite":
+        pytest.skip("PostgreSQL's columns are typed")
+    for statement in (
+        "UPDATE ledger_kinds SET ts = 'soon' WHERE idx = 2",
+        "UPDATE ledger_kinds SET ts = 2, kind = CAST('test.entry' AS BLOB) WHERE idx = 2",
+    ):
+        db.sql(statement)
+        assert_kind_finding(run_audit(db), 2, "kind_index_mismatch")
+
+
+def test_memory_store_kind_index_is_audited(alice: Submitter) -> None:
+    store = MemoryStore()
+    Log(store, origin=ORIGIN).append_batch(alice.drafts(5))
+    assert audit(store).ok
+    kind, ts = store._kinds[3]
+    store._kinds[3] = ("test.other", ts)
+    assert_kind_finding(audit(store), 3, "kind_index_mismatch")
+    del store._kinds[3]
+    assert_kind_finding(audit(store), 3, "kind_index_missing")
+    store._kinds[3] = (kind, ts)
+    store._kinds[9] = (kind, ts)
+    assert_kind_finding(audit(store), 9, "kind_index_extra")
+
+
+def _kinds_log(db: Database, alice: Submitter) -> None:
+    store = db.open()
+    log = Log(store, origin=ORIGIN)
+    log.append_batch(alice.drafts(3, kind="test.grant"))
+    log.append_batch(alice.drafts(1, kind="test.revoke", tag="r"))
+    log.append_batch(alice.drafts(1, kind="test.grant", tag="g"))
+    log.append_batch(alice.drafts(1, kind="test.revoke", tag="s"))
+    store.close()
+
+
+def _of_kinds(db: Database) -> Any:
+    store = db.open()
+    try:
+        return Log(store, origin=ORIGIN).entries_of_kinds(0, 6, ["test.revoke"])
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        "DELETE FROM ledger_kinds WHERE idx = 4",  # the count no longer covers the range
+        "UPDATE ledger_kinds SET ts = 0",  # times below the entries handed out
+        "UPDATE ledger_kinds SET kind = 'test.grant' WHERE idx = 5",
+    ],
+    ids=["deleted", "times", "kind"],
+)
+def test_follower_reads_the_entries_when_the_index_contradicts_them(
+    db: Database, alice: Submitter, tamper: str
+) -> None:
+    """What a follower can check cheaply (count, the rows it reads, their times) makes
+    it read the range's entries (None); a kind rewritten to a kind it does not read
+    hides the entry from it, and only the audit sees that."""
+    _kinds_log(db, alice)
+    found = _of_kinds(db)
+    assert found is not None and [e.index for e, _ in found[0]] == [3, 5]
+    db.sql(tamper)
+    if "kind =" in tamper:
+        found = _of_kinds(db)
+        assert found is not None and [e.index for e, _ in found[0]] == [3]
+        assert_kind_finding(run_audit(db), 5, "kind_index_mismatch")
+    else:
+        assert _of_kinds(db) is None
+        assert run_audit(db).code in ("kind_index_missing", "kind_index_mismatch")

@@ -47,14 +47,14 @@ def _entries(draw: st.DrawFn) -> Entry:
     )
 
 
-def _strict(data: bytes) -> tuple[int, bytes] | None:
+def _strict(data: bytes) -> tuple[int, bytes, str, int] | None:
     try:
-        index, kind, _, submitter, _, prev, _ = _decode_fields(data, DEFAULT_MAX_PAYLOAD)
+        index, kind, _, submitter, ts, prev, _ = _decode_fields(data, DEFAULT_MAX_PAYLOAD)
         _check_kind(kind)
         _check_submitter(submitter)
     except SSIWalletError:
         return None
-    return index, prev
+    return index, prev, kind, ts
 
 
 def _layout_of(entry: Entry) -> _Layouts:
@@ -73,12 +73,15 @@ def _layout_of(entry: Entry) -> _Layouts:
     return layouts
 
 
-def _fast(layouts: _Layouts, data: bytes) -> tuple[int, bytes] | None:
+def _fast(layouts: _Layouts, data: bytes) -> tuple[int, bytes, str, int] | None:
+    """What the audit's fast path takes from ``data``: index, prev_hash, kind and timestamp
+    (the last two compared with the kind index)."""
     for layout in layouts.by_length.get(len(data), ()):
         match = layout(data)
         if match is not None:
-            prev, index = match.groups()
-            return int.from_bytes(index, "big"), prev
+            prev, index, kind, ts = match.groups()
+            stamp = ts[0] if len(ts) == 1 else int.from_bytes(ts[1:], "big")
+            return int.from_bytes(index, "big"), prev, kind.decode("ascii"), stamp
     return None
 
 
@@ -86,7 +89,12 @@ def _fast(layouts: _Layouts, data: bytes) -> tuple[int, bytes] | None:
 @given(_entries())
 def test_a_layout_matches_its_entry(entry: Entry) -> None:
     layouts = _layout_of(entry)
-    assert _fast(layouts, entry.encode()) == (entry.index, entry.prev_hash)
+    assert _fast(layouts, entry.encode()) == (
+        entry.index,
+        entry.prev_hash,
+        entry.kind,
+        entry.timestamp,
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -142,7 +150,8 @@ def test_a_layout_matches_other_entries_of_its_shape_exactly(
         and (noise is None or len(noise) == len(entry.payload))
         and (submitter is None or len(submitter) == len(entry.submitter))
     )
-    assert _fast(layouts, other) == ((index, entry.prev_hash) if same_shape else None)
+    want = (index, entry.prev_hash, entry.kind, timestamp)
+    assert _fast(layouts, other) == (want if same_shape else None)
 
 
 def test_audit_reports_the_same_finding_with_and_without_the_fast_path() -> None:
