@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final, Protocol
 
 from did_methods._wire.b64 import b64url_decode as b64d
@@ -239,6 +240,18 @@ def absolute_kid(kid: Any, issuer: str) -> str:
     """
     if not isinstance(kid, str) or not kid:
         raise VerificationError("kid_invalid", "the JWS header has no 'kid' naming a DID URL")
+    if len(kid) + len(issuer) <= _KID_CACHE_LENGTH:
+        return _absolute_kid_cached(kid, issuer)
+    return _absolute_kid(kid, issuer)
+
+
+# A verifier sees the same few (kid, issuer) pairs again and again; the answer is a
+# pure function of the two strings (a refusal raises and is not cached). Only short
+# pairs are kept, so that the cache holds at most 256 x 1 KB whatever tokens come in.
+_KID_CACHE_LENGTH = 1024
+
+
+def _absolute_kid(kid: str, issuer: str) -> str:
     ref: str = issuer + kid if kid.startswith("#") else kid
     try:
         url = DIDURL.parse(ref)
@@ -251,6 +264,9 @@ def absolute_kid(kid: Any, issuer: str) -> str:
             "kid_not_issuer", f"'kid' belongs to {str(url.did)[:80]}, not to issuer {issuer[:80]}"
         )
     return ref
+
+
+_absolute_kid_cached = lru_cache(maxsize=256)(_absolute_kid)
 
 
 def resolve_key(resolver: MethodResolver, kid: str, purpose: str) -> PublicKey:

@@ -417,6 +417,105 @@ def _subject_ids(doc: Mapping[str, Any], c: _Collector) -> tuple[str, ...]:
     return tuple(ids)
 
 
+_FastFields = tuple[
+    str | None, tuple[str, ...], str, tuple[str, ...], datetime | None, datetime | None
+]
+
+
+def _fast_types(value: Any) -> bool:
+    """A ``type`` value the collecting pass accepts (a non-empty list of non-empty strings)."""
+    if isinstance(value, str):
+        return bool(value)
+    return (
+        isinstance(value, list)
+        and 0 < len(value) <= _MAX_LIST
+        and all(isinstance(t, str) and t for t in value)
+    )
+
+
+def _fast_credential(data: Mapping[str, Any]) -> _FastFields | None:
+    """The typed fields of a credential in the common, valid shape; None to fall back.
+
+    A fast path for :meth:`Credential.from_json`: it accepts only documents
+    that the collecting pass (:meth:`Credential._from_json_full`) accepts, with
+    the same fields, and returns None for anything else (an error, or a shape
+    it does not handle: inline contexts, language value objects,
+    ``relatedResource``, lists longer than it looks at), so that the
+    collecting pass decides and explains. ``tests/credentials/
+    test_model_fast_path.py`` checks the two agree on mutated credentials.
+    """
+    ctx = data.get("@context")
+    if (
+        type(ctx) is not list
+        or not 0 < len(ctx) <= _MAX_LIST
+        or ctx[0] != CREDENTIALS_V2_CONTEXT
+        or not all(_is_url(item) for item in ctx[1:])
+    ):
+        return None
+    ident = data.get("id")
+    if "id" in data and not _is_url(ident):
+        return None
+    if "relatedResource" in data:
+        return None
+    for name in ("name", "description"):
+        if name in data and not isinstance(data[name], str):
+            return None
+    types = data.get("type")
+    if type(types) is not list or not _fast_types(types) or _VC_TYPE not in types:
+        return None
+    issuer = data.get("issuer")
+    if isinstance(issuer, Mapping):
+        for name in ("name", "description"):
+            if name in issuer and not isinstance(issuer[name], str):
+                return None
+        issuer = issuer.get("id")
+    if not isinstance(issuer, str) or not _is_url(issuer):
+        return None
+    subjects = data.get("credentialSubject")
+    if isinstance(subjects, Mapping):
+        subjects = [subjects]
+    elif type(subjects) is not list or not 0 < len(subjects) <= _MAX_LIST:
+        return None
+    subject_ids: list[str] = []
+    for subject in subjects:
+        if not isinstance(subject, Mapping) or not subject:
+            return None
+        if "id" in subject:
+            if not _is_url(subject["id"]):
+                return None
+            subject_ids.append(subject["id"])
+    try:
+        valid_from = parse_datetime(data["validFrom"]) if "validFrom" in data else None
+        valid_until = parse_datetime(data["validUntil"]) if "validUntil" in data else None
+    except ParseError:
+        return None
+    if valid_from and valid_until and valid_from > valid_until:
+        return None
+    for name, needs_id in _TYPED_PROPERTIES:
+        if name not in data:
+            continue
+        value = data[name]
+        items = [value] if isinstance(value, Mapping) else value
+        if type(items) is not list or not 0 < len(items) <= _MAX_LIST:
+            return None
+        for obj in items:
+            if not isinstance(obj, Mapping) or not _fast_types(obj.get("type")):
+                return None
+            if "id" in obj:
+                if not _is_url(obj["id"]):
+                    return None
+            elif needs_id:
+                return None
+    return (
+        ident if isinstance(ident, str) else None,
+        tuple(types),
+        issuer,
+        tuple(subject_ids),
+        valid_from,
+        valid_until,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Credential:
     """A credential whose JSON form follows the VC Data Model 2.0.
@@ -444,6 +543,14 @@ class Credential:
         """
         if not isinstance(data, Mapping):
             raise ValidationError([("", "a credential must be a JSON object")])
+        fast = _fast_credential(data)
+        if fast is not None:
+            return cls(MappingProxyType(dict(data)), *fast)
+        return cls._from_json_full(data)
+
+    @classmethod
+    def _from_json_full(cls, data: Mapping[str, Any]) -> Credential:
+        """:meth:`from_json` by the collecting pass alone (every violation listed)."""
         c = _Collector()
         c.common(data)
         types = c.types(data, _VC_TYPE)
