@@ -441,8 +441,10 @@ def _fast_credential(data: Mapping[str, Any]) -> _FastFields | None:
     the same fields, and returns None for anything else (an error, or a shape
     it does not handle: inline contexts, language value objects,
     ``relatedResource``, lists longer than it looks at), so that the
-    collecting pass decides and explains. ``tests/credentials/
-    test_model_fast_path.py`` checks the two agree on mutated credentials.
+    collecting pass decides and explains. Objects must be plain ``dict`` (as
+    JSON reads them); other mappings take the collecting pass.
+    ``tests/credentials_jose/test_jose_fast_path.py`` checks the two agree on
+    mutated credentials.
     """
     ctx = data.get("@context")
     if (
@@ -464,7 +466,7 @@ def _fast_credential(data: Mapping[str, Any]) -> _FastFields | None:
     if type(types) is not list or not _fast_types(types) or _VC_TYPE not in types:
         return None
     issuer = data.get("issuer")
-    if isinstance(issuer, Mapping):
+    if type(issuer) is dict:
         for name in ("name", "description"):
             if name in issuer and not isinstance(issuer[name], str):
                 return None
@@ -472,13 +474,13 @@ def _fast_credential(data: Mapping[str, Any]) -> _FastFields | None:
     if not isinstance(issuer, str) or not _is_url(issuer):
         return None
     subjects = data.get("credentialSubject")
-    if isinstance(subjects, Mapping):
+    if type(subjects) is dict:
         subjects = [subjects]
     elif type(subjects) is not list or not 0 < len(subjects) <= _MAX_LIST:
         return None
     subject_ids: list[str] = []
     for subject in subjects:
-        if not isinstance(subject, Mapping) or not subject:
+        if type(subject) is not dict or not subject:
             return None
         if "id" in subject:
             if not _is_url(subject["id"]):
@@ -495,11 +497,11 @@ def _fast_credential(data: Mapping[str, Any]) -> _FastFields | None:
         if name not in data:
             continue
         value = data[name]
-        items = [value] if isinstance(value, Mapping) else value
+        items = [value] if type(value) is dict else value
         if type(items) is not list or not 0 < len(items) <= _MAX_LIST:
             return None
         for obj in items:
-            if not isinstance(obj, Mapping) or not _fast_types(obj.get("type")):
+            if type(obj) is not dict or not _fast_types(obj.get("type")):
                 return None
             if "id" in obj:
                 if not _is_url(obj["id"]):
