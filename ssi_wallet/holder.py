@@ -275,11 +275,10 @@ class ConsentRequest:
         verifier = safe_text(self.verifier, max_chars=_MAX_SHOWN_VERIFIER)
         lines = [f"{verifier} asks: {safe_text(self.purpose, max_chars=_MAX_SHOWN_PURPOSE)}"]
         for cred_id, paths in self.disclosures.items():
-            cred = self.credentials[cred_id]
-            type_name = _vocabulary_type(cred)
-            kind = safe_text(
-                schemas.display_name(type_name, language) if type_name else cred.format
-            )
+            cred = self.credentials.get(cred_id)  # none for an mdoc shown over OpenID4VP
+            type_name = None if cred is None else _vocabulary_type(cred)
+            fmt = "mso_mdoc" if cred is None else cred.format
+            kind = safe_text(schemas.display_name(type_name, language) if type_name else fmt)
             if cred_id in self.whole:
                 lines.append(f"  - your {kind}, shown in full")
                 continue

@@ -43,6 +43,7 @@ __all__ = [
     "Policy",
     "by_name",
     "international_protection",
+    "mdoc_document",
     "right_to_reside",
     "right_to_study",
     "right_to_work",
@@ -139,12 +140,18 @@ class Policy:
     purpose_params: Mapping[str, str] = field(default_factory=dict)
     #: The recipe's arguments as text, so :func:`by_name` can rebuild the policy.
     params: Mapping[str, str] = field(default_factory=dict)
+    #: A DCQL query of the policy's own (JSON form), asked whatever ``formats`` say: how an
+    #: ``mso_mdoc`` policy asks (:func:`mdoc_document`). ``None``: built from ``types``.
+    dcql: Mapping[str, Any] | None = None
 
     def query(self, formats: Sequence[str] = ("dc+sd-jwt", "ldp_vc")) -> DCQLQuery:
         """The DCQL query: per type, one credential query per format, alternatives of one
         another in the order given (SD-JWT VC first, then Data Integrity, by default;
         ``jwt_vc_json``, a JWT-secured W3C credential, when asked). The query ids are the
-        policy's id and a suffix: ``_sd``, ``_di``, ``_jwt``."""
+        policy's id and a suffix: ``_sd``, ``_di``, ``_jwt``. A policy with its own
+        ``dcql`` asks exactly that."""
+        if self.dcql is not None:
+            return DCQLQuery.parse(self.dcql)
         unknown = [f for f in formats if f not in _FORMAT_SUFFIX]
         if not formats or unknown:
             raise ParseError(f"formats must be among {', '.join(_FORMAT_SUFFIX)}")
@@ -433,6 +440,52 @@ RECIPES: Mapping[str, tuple[Callable[..., Policy], frozenset[str]]] = {
     "international_protection": (international_protection, frozenset({"on"})),
 }
 _MAX_PARAM = 256
+
+
+def _no_rule(disclosed: Disclosed, at: datetime) -> list[Finding]:
+    return []
+
+
+def mdoc_document(
+    doctype: str,
+    elements: Mapping[str, Sequence[str]],
+    *,
+    purpose: str | None = None,
+    query_id: str = "mdoc",
+) -> Policy:
+    """A policy asking for one ISO/IEC 18013-5 mdoc (``mso_mdoc``) of ``doctype``, disclosing
+    ``elements`` (``{namespace: [element, ...]}``), over OpenID4VP.
+
+    The query is DCQL ``mso_mdoc`` (``meta.doctype_value``, claim paths
+    ``[namespace, element]``); the verifier's decision is the mdoc's own checks
+    (issuer chain to its X.509 anchors, device signature over the session
+    transcript, every element disclosed), with no further rule. Raises
+    :class:`~did_methods.errors.ParseError` for an empty or malformed request.
+    """
+    claims = [
+        {"path": [namespace, element]} for namespace, names in elements.items() for element in names
+    ]
+    if not claims:
+        raise ParseError("an mdoc policy asks for at least one element")
+    dcql = {
+        "credentials": [
+            {
+                "id": query_id,
+                "format": "mso_mdoc",
+                "meta": {"doctype_value": doctype},
+                "claims": claims,
+            }
+        ]
+    }
+    DCQLQuery.parse(dcql)  # malformed: refused here, not at request time
+    return Policy(
+        "mdoc_document",
+        purpose or f"present your {doctype}",
+        {query_id: doctype},
+        (),
+        _no_rule,
+        dcql=dcql,
+    )
 
 
 def by_name(name: str, params: Mapping[str, Any] | None = None) -> Policy:

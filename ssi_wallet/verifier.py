@@ -28,6 +28,16 @@ makes a :class:`~ssi_wallet.request.PresentationRequest` from a
    outside, ``jurisdiction_unknown`` when the credential names none);
 6. the policy's rule over the disclosed claims.
 
+An ``mso_mdoc`` query (ISO/IEC 18013-5, over OpenID4VP: :meth:`Verifier.check` is
+given the ``response_uri``) replaces steps 3 to 5 with
+:func:`ssi_wallet.mdoc.verify_for_query`: the DeviceResponse, device-signed over
+the session transcript of this request (``client_id`` the audience, its nonce,
+the response URI, the response encryption key's thumbprint), its issuer's
+certificate chaining to the verifier's ``mdoc_trust_anchors``, the doctype, and
+every requested element; each refusal is a finding with the
+:class:`~credentials.mdoc.MdocError` code. Without a ``response_uri`` there is
+no session transcript, and the query is ``format_unsupported``.
+
 A report is never a boolean: ask ``report.ok``. ``report.explain()``
 tells the decision in the verifier's language, or in any language of the
 vocabulary (``report.explain("uk")``): the headline, the credential names,
@@ -42,12 +52,16 @@ import secrets
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
+from cryptography import x509
+
 from credentials import schemas
+from credentials.mdoc import MdocError
 from credentials.result import VerificationResult
 from credentials.verify import PresentationFormat, StatusResolvers, verify_presentation
+from did_methods._wire.b64 import b64url_encode
 from did_methods._wire.dates import Clock, system_clock
 from did_methods._wire.renamed import warn_renamed
 from did_methods.http import Fetcher
@@ -56,6 +70,7 @@ from did_methods.methods.self_certifying import names_same_key
 from did_methods.resolver import Resolver
 from ssi_wallet import _messages
 from ssi_wallet.dcql import CredentialQuery
+from ssi_wallet.mdoc import verify_for_query
 from ssi_wallet.policies import RECIPES, DisclosedClaims, Finding, Policy, by_name
 from ssi_wallet.replay import (
     ReplayError,
@@ -175,6 +190,10 @@ class Report:
         for query_id, claims in self.disclosed.items():
             # a Report built by hand may hold plain mappings: shown under the query id
             type_name = getattr(claims, "type_name", None)
+            if type_name not in schemas.CREDENTIAL_TYPES:  # an mdoc's docType: shown as is
+                type_name = None
+                if isinstance(getattr(claims, "type_name", None), str):
+                    query_id = claims.type_name
             title = schemas.display_name(type_name, lang) if type_name else query_id
             lines.append(f"  {_messages.clean(title)}:")
             for name, value in claims.items():
@@ -203,7 +222,9 @@ class Verifier:
     issuer and holder DIDs (default: the ledger's, else the default one).
     ``status_fetcher`` fetches status lists (an HTTP fetcher, or an issuer's
     :class:`~ssi_wallet.issuer.StatusBoard` offline); without one every
-    credential with a status fails (status fails closed). ``audience`` is this
+    credential with a status fails (status fails closed).
+    ``mdoc_trust_anchors`` are the X.509 certificates (IACA roots) an mdoc's
+    document signer must chain to (none: every mdoc is refused). ``audience`` is this
     verifier's identifier, bound into every request. ``clock`` says when
     (requests, freshness, status); ``randbytes`` makes request nonces.
     """
@@ -219,8 +240,10 @@ class Verifier:
         clock: Clock = system_clock,
         replay: ReplayStore | None = None,
         randbytes: RandBytes = secrets.token_bytes,
+        mdoc_trust_anchors: Sequence[x509.Certificate] = (),
     ) -> None:
         self._trust = trust
+        self._mdoc_anchors = tuple(mdoc_trust_anchors)
         self._replay = default_replay_store(trust) if replay is None else replay
         self.audience = audience
         if resolver is None:
@@ -290,8 +313,16 @@ class Verifier:
         request: PresentationRequest,
         *,
         policy: Policy | None = None,
+        response_uri: str | None = None,
+        jwk_thumbprint: bytes | None = None,
     ) -> Report:
-        """Run every step of the module docstring and return the report."""
+        """Run every step of the module docstring and return the report.
+
+        ``response_uri`` and ``jwk_thumbprint`` (the raw RFC 7638 SHA-256 thumbprint of
+        the response encryption key, ``direct_post.jwt`` only) complete the OpenID4VP
+        session transcript an ``mso_mdoc`` presentation is signed over.
+        """
+        session = None if response_uri is None else (response_uri, jwk_thumbprint)
         now = self._clock()
         policy = policy or self._policy_for(request)
         name = policy.purpose if policy else (request.purpose or "presentation")
@@ -365,7 +396,10 @@ class Verifier:
                 findings.append(Finding("too_many", False, "one credential was asked", query_id))
                 continue
             for item in items:
-                claims = self._check_item(item, query, request, now, findings, results)
+                if query.format == "mso_mdoc" and session is not None:
+                    claims = self._check_mdoc(item, query, request, now, session, findings)
+                else:
+                    claims = self._check_item(item, query, request, now, findings, results)
                 if claims is not None:
                     disclosed[policy_key(query_id)] = claims
         if not all(f.ok for f in findings):
@@ -457,6 +491,43 @@ class Verifier:
             message = f"unreadable presentation: {exc}"
             return Finding("malformed", False, message, query.id, {"error": str(exc)})
 
+    def _check_mdoc(
+        self,
+        item: Any,
+        query: CredentialQuery,
+        request: PresentationRequest,
+        now: datetime,
+        session: tuple[str, bytes | None],
+        findings: list[Finding],
+    ) -> DisclosedClaims | None:
+        """Steps 3 to 5 for an ``mso_mdoc`` item (see the module docstring)."""
+        response_uri, thumbprint = session
+        try:
+            documents = verify_for_query(
+                item,
+                query,
+                client_id=request.audience,
+                nonce=request.nonce,
+                response_uri=response_uri,
+                trust_anchors=self._mdoc_anchors,
+                jwk_thumbprint=thumbprint,
+                now=now,
+            )
+        except MdocError as exc:
+            details = {"check": "mdoc", "reason": exc.message}
+            findings.append(Finding(exc.code, False, f"mdoc: {exc.message}", query.id, details))
+            return None
+        document = documents[0]
+        signer = document.issuer.subject
+        # the issuer's trust is its certificate chain to an anchor, checked with the rest
+        message = f"signature, device binding and validity hold; {signer} chains to a trust anchor"
+        findings.append(Finding("presentation_valid", True, message, query.id))
+        claims = {
+            namespace: {name: _json_value(value) for name, value in elements.items()}
+            for namespace, elements in document.claims.items()
+        }
+        return DisclosedClaims(document.doctype, signer, claims)
+
     def _check_trust(self, disclosed: DisclosedClaims, qid: str, now: datetime) -> Finding:
         """Step 5: the issuer was accredited for the type, then, where it issued."""
         issuer, type_name = disclosed.issuer, disclosed.type_name
@@ -482,6 +553,19 @@ class Verifier:
 
 
 _SHOWN_FORMAT = {"dc+sd-jwt": "SD-JWT VC", "jwt_vc_json": "vp+jwt", "ldp_vc": "JSON"}
+
+
+def _json_value(value: Any) -> Any:
+    """An mdoc element value as JSON shows it: dates in ISO 8601, bytes in base64url."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return b64url_encode(value)
+    if isinstance(value, list):
+        return [_json_value(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    return value
 
 
 def _wanted_types(query: CredentialQuery) -> list[Any]:

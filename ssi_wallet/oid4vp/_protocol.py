@@ -9,11 +9,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from credentials.cose import ALG_ED25519, ALG_EDDSA, ALG_ES256, ALG_ES384, ALG_ES512
 from credentials.jws import CompactJWS, dumps, sign_compact
 from did_methods._wire.b64 import b64url_decode, b64url_encode
 from did_methods._wire.json import loads
 from did_methods.errors import ParseError
-from did_methods.keys import PrivateKey
+from did_methods.keys import PrivateKey, jwk_thumbprint
 from ssi_wallet.oid4vp.errors import OID4VPError
 
 #: The ``typ`` of a request object (RFC 9101 section 10.8; OpenID4VP 1.0 section 5).
@@ -46,6 +47,7 @@ MAX_RESPONSE: Final = 4 * 1024 * 1024
 MAX_VALUE: Final = 512
 
 #: What we accept and present, per format (OpenID4VP 1.0 appendix B).
+_COSE_ALGS: Final = [ALG_ES256, ALG_ES384, ALG_ES512, ALG_EDDSA, ALG_ED25519]
 VP_FORMATS: Final[Mapping[str, Any]] = {
     "dc+sd-jwt": {
         "sd-jwt_alg_values": ["EdDSA", "ES256", "ES384"],
@@ -56,6 +58,11 @@ VP_FORMATS: Final[Mapping[str, Any]] = {
         "cryptosuite_values": ["eddsa-jcs-2022", "ecdsa-jcs-2019", "eddsa-rdfc-2022"],
     },
     "jwt_vc_json": {"alg_values": ["EdDSA", "ES256", "ES384"]},
+    # OpenID4VP 1.0 B.2.2: the COSE algorithm identifiers credentials.mdoc verifies
+    "mso_mdoc": {
+        "issuerauth_alg_values": _COSE_ALGS,
+        "deviceauth_alg_values": _COSE_ALGS,
+    },
 }
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+")
 
@@ -161,3 +168,10 @@ class RequestObject:
         if "crit" in header:
             raise OID4VPError("request_object_invalid", "crit names extensions we do not know")
         return cls(header, claims, jws)
+
+
+def encryption_key_thumbprint(jwk: Mapping[str, Any]) -> bytes:
+    """The raw SHA-256 JWK thumbprint (RFC 7638) of the verifier's response encryption key:
+    the ``jwkThumbprint`` of an mdoc's session transcript (OpenID4VP 1.0 B.2.6.1).
+    Raises :class:`~did_methods.keys.InvalidKey` for a JWK without its required members."""
+    return b64url_decode(jwk_thumbprint(jwk))

@@ -14,6 +14,9 @@ stack can carry it:
 4. let the :class:`~ssi_wallet.holder.Holder` match the DCQL query, ask the
    person's consent and build the presentations, bound to the request's nonce
    and the ``client_id`` (a refusal is posted as ``access_denied``, then raised);
+   a request of ``mso_mdoc`` queries only is answered from the ``mdocs`` given
+   (:func:`answer_mdocs`: each a ``DeviceResponse`` over the session transcript
+   of this request);
 5. post the response (``direct_post``, or ``direct_post.jwt`` encrypted to the
    verifier's key) and return the verifier's ``redirect_uri``, if any (an
    ``http(s)`` URL: anything else is ``redirect_uri_invalid``, never followed).
@@ -34,15 +37,18 @@ from credentials.jws import dumps
 from did_methods._wire.json import loads
 from did_methods.errors import JSONError, PolicyError
 from did_methods.http import HttpFetcher, HttpResponse
-from did_methods.keys import PublicKey
+from did_methods.keys import PrivateKey, PublicKey
 from did_methods.resolver import Resolver
+from ssi_wallet.dcql import PathElement, match
 from ssi_wallet.holder import ConsentRequest, Holder
+from ssi_wallet.mdoc import MdocCandidate, present_for_query
 from ssi_wallet.oid4vp._protocol import (
     CLIENT_ID_PREFIXES,
     ENC_VALUES,
     REQUEST_MEDIA_TYPE,
     RESPONSE_MODES,
     VP_FORMATS,
+    encryption_key_thumbprint,
 )
 from ssi_wallet.oid4vp.errors import OID4VPError
 from ssi_wallet.oid4vp.wallet import (
@@ -54,7 +60,7 @@ from ssi_wallet.oid4vp.wallet import (
 )
 from ssi_wallet.request import PresentationResponse
 
-__all__ = ["PresentOutcome", "Transport", "present", "wallet_metadata"]
+__all__ = ["PresentOutcome", "Transport", "answer_mdocs", "present", "wallet_metadata"]
 
 _MAX_ACK = 64 * 1024
 _MAX_URL = 4096
@@ -161,6 +167,55 @@ def _post(
     return str(redirect)
 
 
+def answer_mdocs(
+    request: AuthorizationRequest,
+    mdocs: Sequence[tuple[MdocCandidate, PrivateKey]],
+    *,
+    consent: Callable[[ConsentRequest], bool],
+) -> PresentationResponse:
+    """Answer a request whose credential queries are all ``mso_mdoc`` from ``mdocs`` (each
+    held mdoc with its device key), after the person consents.
+
+    Each ``vp_token`` entry is :func:`ssi_wallet.mdoc.present_for_query` over the session
+    transcript of OpenID4VP 1.0 B.2.6.1: this request's ``client_id``, ``nonce`` and
+    ``response_uri``, and for ``direct_post.jwt`` the thumbprint of the key the
+    response is encrypted to. Raises :class:`~did_methods.errors.PolicyError`
+    (``cannot_satisfy``, ``consent_refused``) as :meth:`Holder.answer` does.
+    """
+    if any(q.format != "mso_mdoc" for q in request.query.credentials):
+        raise PolicyError("cannot_satisfy: a request mixing mdocs and other formats")
+    held = {candidate.id: (candidate, key) for candidate, key in mdocs}
+    found = match(request.query, [candidate for candidate, _ in mdocs])
+    if not found.ok:
+        raise PolicyError(f"cannot_satisfy: no mdoc fits {', '.join(found.missing)}")
+    plan: dict[str, tuple[tuple[PathElement, ...], ...]] = {}
+    for query_id in found.selected:
+        for cid in found.matches[query_id].credential_ids:
+            plan[cid] = tuple(dict.fromkeys((*plan.get(cid, ()), *found.matches[query_id].claims)))
+    ask = ConsentRequest(request.client_id, "", plan, (), {})
+    if consent(ask) is not True:
+        raise PolicyError("consent_refused: the holder declined the request")
+    thumbprint = None
+    if request.encryption_jwk is not None:
+        thumbprint = encryption_key_thumbprint(request.encryption_jwk)
+    queries = {q.id: q for q in request.query.credentials}
+    vp_token: dict[str, list[Any]] = {}
+    for query_id in found.selected:
+        vp_token[query_id] = [
+            present_for_query(
+                queries[query_id],
+                held[cid][0],
+                device_key=held[cid][1],
+                client_id=request.client_id,
+                nonce=request.nonce,
+                response_uri=request.response_uri,
+                jwk_thumbprint=thumbprint,
+            )
+            for cid in found.matches[query_id].credential_ids
+        ]
+    return PresentationResponse(vp_token, request.nonce, request.client_id)
+
+
 def present(
     holder: Holder,
     uri: str,
@@ -173,6 +228,7 @@ def present(
     now: float | None = None,
     transaction_data_types: Collection[str] = (),
     attestation_issuers: Mapping[str, PublicKey] | None = None,
+    mdocs: Sequence[tuple[MdocCandidate, PrivateKey]] = (),
 ) -> PresentOutcome:
     """Answer the authorization request at ``uri`` with ``holder``'s credentials.
 
@@ -183,7 +239,9 @@ def present(
     ``decentralized_identifier:`` verifiers; ``trust_anchors`` and
     ``trusted_client_ids`` judge ``x509_san_dns:`` and ``x509_hash:`` verifiers,
     ``attestation_issuers`` ``verifier_attestation:`` ones
-    (:func:`~ssi_wallet.oid4vp.wallet.verify_request_object`). Raises :class:`OID4VPError` for a
+    (:func:`~ssi_wallet.oid4vp.wallet.verify_request_object`). ``mdocs`` (held mdocs
+    and their device keys) answer a request of ``mso_mdoc`` queries
+    (:func:`answer_mdocs`). Raises :class:`OID4VPError` for a
     request or verifier refused (nothing is disclosed then; transaction data of a type
     not in ``transaction_data_types`` is ``transaction_data_unsupported``), and the Holder's
     :class:`~did_methods.errors.PolicyError` when the person declines or no
@@ -209,7 +267,12 @@ def present(
     # 4.
     try:
         at = None if now is None else datetime.fromtimestamp(now, UTC)
-        presentation = holder.answer(request.presentation_request(), consent=consent, now=at)
+        if request.query.credentials and all(
+            q.format == "mso_mdoc" for q in request.query.credentials
+        ):
+            presentation = answer_mdocs(request, mdocs, consent=consent)
+        else:
+            presentation = holder.answer(request.presentation_request(), consent=consent, now=at)
     except PolicyError as exc:
         _post(request, error_response(request, "access_denied", str(exc)), transport)
         raise

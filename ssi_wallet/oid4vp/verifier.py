@@ -57,6 +57,7 @@ from ssi_wallet.oid4vp._protocol import (
     SELF_ISSUED_AUDIENCE,
     VP_FORMATS,
     ClientId,
+    encryption_key_thumbprint,
     sign_request_object,
     unsigned_request_object,
     url_safe,
@@ -745,7 +746,9 @@ class OID4VPVerifier:
         transaction's key (``state`` inside must be the transaction's); (c) claim
         the transaction (a second response is ``response_replayed``); (d) a wallet
         error is kept as such; (e) the ``vp_token`` is judged by the Verifier with
-        the request's nonce and this ``client_id`` as audience; (f) the transaction
+        the request's nonce and this ``client_id`` as audience (an ``mso_mdoc`` one
+        over the session transcript of this ``client_id``, nonce, ``response_uri`` and,
+        for ``direct_post.jwt``, the thumbprint of the transaction's key); (f) the transaction
         data, if any, must each be bound by its hash in a Key Binding JWT. Raises
         :class:`OID4VPError` (``state_unknown``, ``response_invalid``,
         ``response_key_unknown``, ``response_decryption_failed``,
@@ -791,7 +794,16 @@ class OID4VPVerifier:
         except OID4VPError:
             self.store.transition(transaction.id, "checking", transaction)  # let it be answered
             raise
-        report = self.verifier.check(presentation, transaction.request, policy=transaction.policy)
+        thumbprint = None
+        if transaction.encryption_key is not None:
+            thumbprint = encryption_key_thumbprint(transaction.encryption_key.public_key.to_jwk())
+        report = self.verifier.check(
+            presentation,
+            transaction.request,
+            policy=transaction.policy,
+            response_uri=self.response_uri,
+            jwk_thumbprint=thumbprint,
+        )
         if transaction.transaction_data:
             # (f) every transaction authorised in a key binding the Verifier checked
             found = check_transaction_data(

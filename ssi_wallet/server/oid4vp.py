@@ -40,6 +40,8 @@ to the ``[server]`` table (:mod:`ssi_wallet.server.common`)::
     page = true                   # serve the page at /verifier (default true)
     fetch_remote_status = true    # fetch issuers' status lists over HTTPS (default true)
     enc_values = ["A128GCM", "A256GCM"]   # direct_post.jwt content encryption offered
+    mdoc_trust_anchors = "iaca.pem"   # optional: the IACA certificates (PEM) an mso_mdoc's
+                                      # document signer must chain to (none: mdocs refused)
 
     [oid4vp.clients.did]
     prefix = "decentralized_identifier"
@@ -75,6 +77,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, cast
 
+from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -168,6 +171,7 @@ class OID4VPConfig:
     fetch_remote_status: bool = True
     enc_values: tuple[str, ...] = ENC_VALUES
     page: bool = True
+    mdoc_trust_anchors: Path | None = None
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> OID4VPConfig:
@@ -224,6 +228,7 @@ class OID4VPConfig:
             return value
 
         ledger, state = text("ledger", None), text("state", None)
+        iaca = text("mdoc_trust_anchors", None)
         encs = section.get("enc_values", list(ENC_VALUES))
         if not isinstance(encs, list) or not encs or any(e not in ENC_VALUES for e in encs):
             raise ConfigError(f"oid4vp.enc_values must list some of {', '.join(ENC_VALUES)}")
@@ -242,6 +247,7 @@ class OID4VPConfig:
             remote,
             tuple(encs),
             page,
+            base / iaca if iaca else None,
         )
 
 
@@ -310,6 +316,12 @@ class _Service:
             store = sqlite_transaction_store(config.state, policy_factory=self.policy)
         base = config.server.public_url
         response_uri = f"{base}/oid4vp/response"
+        anchors: list[x509.Certificate] = []
+        if config.mdoc_trust_anchors is not None:
+            try:
+                anchors = load_trust_anchors(config.mdoc_trust_anchors.read_bytes())
+            except (OSError, ParseError) as exc:
+                raise ConfigError(f"oid4vp.mdoc_trust_anchors: {exc}") from exc
         self.verifiers: dict[str, OID4VPVerifier] = {}
         for entry in config.clients:
             client = _client(entry, response_uri)
@@ -320,6 +332,7 @@ class _Service:
                 status_fetcher=status_fetcher,
                 language=config.language,
                 replay=replay,
+                mdoc_trust_anchors=anchors,
             )
             self.verifiers[entry.name] = OID4VPVerifier(
                 verifier,

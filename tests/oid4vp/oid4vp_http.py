@@ -167,6 +167,7 @@ def wallet_answers(
     consent: Callable[[ConsentRequest], bool] = lambda _: True,
     transaction_data_types: Sequence[str] = (),
     attestation_issuers: Mapping[str, Any] = ATTESTATION_ISSUERS,
+    mdocs: Sequence[tuple[Any, PrivateKey]] = (),
 ) -> PresentOutcome:
     """Our wallet answers ``link`` (consenting, unless ``consent`` says otherwise),
     trusting ``trust_anchors``, over ``transport`` (a fresh RecordingTransport by
@@ -180,6 +181,7 @@ def wallet_answers(
         trust_anchors=trust_anchors,
         transaction_data_types=transaction_data_types,
         attestation_issuers=attestation_issuers,
+        mdocs=mdocs,
     )
 
 
@@ -191,6 +193,7 @@ def verifier_service(
     pki: VerifierPKI = PKI,
     dns_name: str = "localhost",
     port: int = 0,
+    extra_policies: Mapping[str, Any] | None = None,
     **oid4vp: Any,
 ) -> Iterator[Service]:
     """The OpenID4VP verifier of ``world`` on 127.0.0.1, reached as ``localhost``: clients
@@ -231,6 +234,11 @@ def verifier_service(
     os.environ["SSI_WALLET_OID4VP_TEST_TOKEN"] = TOKEN
     tables["server"]["token_env"] = "SSI_WALLET_OID4VP_TEST_TOKEN"
     config = OID4VPConfig.from_tables(tables, tmp)
-    app = create_app(config, trust=world.ledger, status_fetcher=world.ministry.board)
+    app = create_app(
+        config,
+        trust=world.ledger,
+        status_fetcher=world.ministry.board,
+        extra_policies=extra_policies,
+    )
     with serve_asgi(app, sock=sock):
         yield Service(base)
