@@ -58,7 +58,6 @@ from typing import Any, Protocol
 from cryptography import x509
 
 from credentials import schemas
-from credentials.mdoc import MdocError
 from credentials.result import VerificationResult
 from credentials.verify import PresentationFormat, StatusResolvers, verify_presentation
 from did_methods._wire.b64 import b64url_encode
@@ -70,7 +69,6 @@ from did_methods.methods.self_certifying import names_same_key
 from did_methods.resolver import Resolver
 from ssi_wallet import _messages
 from ssi_wallet.dcql import CredentialQuery
-from ssi_wallet.mdoc import verify_for_query
 from ssi_wallet.policies import RECIPES, DisclosedClaims, Finding, Policy, by_name
 from ssi_wallet.replay import (
     ReplayError,
@@ -501,6 +499,10 @@ class Verifier:
         findings: list[Finding],
     ) -> DisclosedClaims | None:
         """Steps 3 to 5 for an ``mso_mdoc`` item (see the module docstring)."""
+        # imported here: the CBOR stack loads only when an mdoc is checked (CLI startup)
+        from credentials.mdoc import MdocError
+        from ssi_wallet.mdoc import verify_for_query
+
         response_uri, thumbprint = session
         try:
             documents = verify_for_query(

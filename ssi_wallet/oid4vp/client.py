@@ -28,7 +28,7 @@ import secrets
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -41,7 +41,6 @@ from did_methods.keys import PrivateKey, PublicKey
 from did_methods.resolver import Resolver
 from ssi_wallet.dcql import PathElement, match
 from ssi_wallet.holder import ConsentRequest, Holder
-from ssi_wallet.mdoc import MdocCandidate, present_for_query
 from ssi_wallet.oid4vp._protocol import (
     CLIENT_ID_PREFIXES,
     ENC_VALUES,
@@ -61,6 +60,9 @@ from ssi_wallet.oid4vp.wallet import (
 from ssi_wallet.request import PresentationResponse
 
 __all__ = ["PresentOutcome", "Transport", "answer_mdocs", "present", "wallet_metadata"]
+
+if TYPE_CHECKING:
+    from ssi_wallet.mdoc import MdocCandidate
 
 _MAX_ACK = 64 * 1024
 _MAX_URL = 4096
@@ -182,6 +184,8 @@ def answer_mdocs(
     response is encrypted to. Raises :class:`~did_methods.errors.PolicyError`
     (``cannot_satisfy``, ``consent_refused``) as :meth:`Holder.answer` does.
     """
+    from ssi_wallet.mdoc import present_for_query  # the CBOR stack, only for mdocs
+
     if any(q.format != "mso_mdoc" for q in request.query.credentials):
         raise PolicyError("cannot_satisfy: a request mixing mdocs and other formats")
     held = {candidate.id: (candidate, key) for candidate, key in mdocs}
