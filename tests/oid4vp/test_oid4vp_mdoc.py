@@ -54,6 +54,21 @@ def held(pki: Pki) -> list[tuple[MdocCandidate, Any]]:
     return [(MdocCandidate.from_issuer_signed("permit-mdoc", pki.issue()), pki.device)]
 
 
+def answer(
+    world: World,
+    service: Service,
+    pki: Pki,
+    *,
+    client: str = "x509",
+    transport: RecordingTransport | None = None,
+) -> tuple[Any, dict[str, Any]]:
+    """A new transaction answered by our wallet holding ``pki``'s mdoc: (outcome, result)."""
+    made = service.create(policy=POLICY, client=client)
+    link = made["authorization_request"]
+    outcome = wallet_answers(world.wallet, link, mdocs=held(pki), transport=transport)
+    return outcome, service.result(made["transaction_id"])
+
+
 def failures(result: Mapping[str, Any]) -> list[str]:
     return [f["code"] for f in result["report"]["findings"] if not f["ok"]]
 
@@ -106,18 +121,13 @@ def test_a_device_response_replayed_to_another_request_or_verifier_is_refused(
     world: World, tmp_path: Path, iaca: Pki, other_client: str
 ) -> None:
     with service_for(world, tmp_path, iaca) as service:
-        first = service.create(policy=POLICY, client="x509")
-        outcome = wallet_answers(world.wallet, first["authorization_request"], mdocs=held(iaca))
-        assert service.result(first["transaction_id"])["ok"] is True
+        outcome, first = answer(world, service, iaca)
+        assert first["ok"] is True
         stolen = outcome.presentation.vp_token["mdoc"][0]
         # the same DeviceResponse, posted (by whoever caught it) to a new transaction:
         # another nonce, and for x509_hash: another client_id too
-        second = service.create(policy=POLICY, client=other_client)
         thief = DishonestWallet(forge=lambda _: stolen)
-        wallet_answers(
-            world.wallet, second["authorization_request"], mdocs=held(iaca), transport=thief
-        )
-        result = service.result(second["transaction_id"])
+        _, result = answer(world, service, iaca, client=other_client, transport=thief)
     assert result["ok"] is False
     assert failures(result) == ["device_signature_invalid"]
 
@@ -127,9 +137,7 @@ def test_an_mdoc_from_a_signer_outside_the_anchors_is_refused(
 ) -> None:
     stranger = make_pki(datetime.now(UTC))  # its own IACA, which the verifier never trusted
     with service_for(world, tmp_path, iaca) as service:
-        made = service.create(policy=POLICY, client="x509")
-        wallet_answers(world.wallet, made["authorization_request"], mdocs=held(stranger))
-        result = service.result(made["transaction_id"])
+        _, result = answer(world, service, stranger)
     assert result["ok"] is False
     assert failures(result) == ["x5c_untrusted"]
 
@@ -153,12 +161,7 @@ def test_a_response_without_a_requested_element_is_refused(
         return b64url_encode(response)
 
     with service_for(world, tmp_path, iaca) as service:
-        made = service.create(policy=POLICY, client="x509")
-        transport = DishonestWallet(forge=fewer)
-        wallet_answers(
-            world.wallet, made["authorization_request"], mdocs=held(iaca), transport=transport
-        )
-        result = service.result(made["transaction_id"])
+        _, result = answer(world, service, iaca, transport=DishonestWallet(forge=fewer))
     assert result["ok"] is False
     assert failures(result) == ["mdoc_claim_missing"]
 
