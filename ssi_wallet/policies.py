@@ -452,6 +452,7 @@ def mdoc_document(
     *,
     purpose: str | None = None,
     query_id: str = "mdoc",
+    name: str = "mdoc_document",
 ) -> Policy:
     """A policy asking for one ISO/IEC 18013-5 mdoc (``mso_mdoc``) of ``doctype``, disclosing
     ``elements`` (``{namespace: [element, ...]}``), over OpenID4VP.
@@ -459,7 +460,9 @@ def mdoc_document(
     The query is DCQL ``mso_mdoc`` (``meta.doctype_value``, claim paths
     ``[namespace, element]``); the verifier's decision is the mdoc's own checks
     (issuer chain to its X.509 anchors, device signature over the session
-    transcript, every element disclosed), with no further rule. Raises
+    transcript, every element disclosed), with no further rule. ``name`` is the
+    policy's name: the one an embedding program registers it under (a verifier
+    service's ``extra_policies``), so a persisted transaction rebuilds it. Raises
     :class:`~did_methods.errors.ParseError` for an empty or malformed request.
     """
     claims = [
@@ -479,7 +482,7 @@ def mdoc_document(
     }
     DCQLQuery.parse(dcql)  # malformed: refused here, not at request time
     return Policy(
-        "mdoc_document",
+        name,
         purpose or f"present your {doctype}",
         {query_id: doctype},
         (),

@@ -33,7 +33,9 @@ ASKED = ["family_name", "permit_type"]
 
 
 def mdoc_policy(params: Mapping[str, str]) -> policies.Policy:
-    return policies.mdoc_document(DOCTYPE, {NAMESPACE: ASKED}, purpose="check your permit")
+    return policies.mdoc_document(
+        DOCTYPE, {NAMESPACE: ASKED}, purpose="check your permit", name=POLICY
+    )
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +44,10 @@ def iaca() -> Pki:
 
 
 @contextmanager
-def service_for(world: World, tmp: Path, pki: Pki) -> Iterator[Service]:
+def service_for(world: World, tmp: Path, pki: Pki, **oid4vp: Any) -> Iterator[Service]:
     (tmp / "iaca.pem").write_bytes(pki.root.public_bytes(Encoding.PEM))
     with verifier_service(
-        world, tmp, mdoc_trust_anchors="iaca.pem", extra_policies={POLICY: mdoc_policy}
+        world, tmp, mdoc_trust_anchors="iaca.pem", extra_policies={POLICY: mdoc_policy}, **oid4vp
     ) as service:
         yield service
 
@@ -177,3 +179,14 @@ def test_a_wallet_without_a_fitting_mdoc_refuses_and_says_so(
             wallet_answers(world.wallet, made["authorization_request"], mdocs=())
         result = service.result(made["transaction_id"])
     assert (result["status"], result["error"]) == ("wallet_error", "access_denied")
+
+
+def test_a_persisted_mdoc_transaction_is_judged_and_read_back(
+    world: World, tmp_path: Path, iaca: Pki
+) -> None:
+    """With a state file the transaction is stored and read back: its policy is rebuilt
+    by the name the embedding program registered it under."""
+    with service_for(world, tmp_path, iaca, state="verifier-state.db") as service:
+        _, result = answer(world, service, iaca)
+    assert result["ok"] is True, result
+    assert result["report"]["disclosed"]["mdoc"][NAMESPACE]["permit_type"] == "work"
