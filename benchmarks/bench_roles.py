@@ -132,7 +132,10 @@ def _cold_start_ledger(settings: Settings) -> tuple[Path, str, datetime]:
         print(f"indexing the registries of {path} (once) ...", file=sys.stderr)
         started = time.perf_counter()
         clock_at = datetime.fromtimestamp(clock_ms / 1000, tz=UTC)
-        with Ledger.open(partial, key=root, origin=ORIGIN, clock=lambda: clock_at) as ledger:
+        # The big log is a bulk import with no operator: root adopts it explicitly.
+        with Ledger.open(
+            partial, key=root, origin=ORIGIN, clock=lambda: clock_at, adopt=True
+        ) as ledger:
             office = Issuer.create(
                 ledger, name="Migration Department", key=ministry, clock=lambda: clock_at
             )

@@ -31,7 +31,7 @@ from ledger.audit import AuditReport, Progress, audit
 from ledger.checkpoint import NoteSigner, NoteVerifier
 from ledger.entry import Entry, EntryDraft
 from ledger.errors import LedgerError
-from ledger.log import Log, bind_operator_value, did_key_lookup
+from ledger.log import Log, bind_operator_value, did_key_lookup, refuse_unowned_log
 from ledger.registry import (
     Accreditation,
     AccreditationAnswer,
@@ -97,6 +97,18 @@ class Ledger:
     caller's own choice of authority and is not checked.) Raises
     :class:`~ledger.errors.LedgerStoreError` when the store cannot be opened
     or holds another log.
+
+    A new, empty store takes the first ``key`` it is given as its operator. A
+    store that already holds entries but has no operator (its entries were
+    written or imported with no key) is not taken by whoever opens it first
+    with a key: a ``key`` raises :class:`~ledger.errors.LedgerKeyMismatch`
+    (``operator_unknown``, see :func:`ledger.log.refuse_unowned_log`) and
+    nothing is written. ``adopt=True`` is the explicit way to make ``key``
+    that log's operator: only the party that runs the log (the one who made
+    or imported its entries) should adopt it, and the binding is for good:
+    every later opening with another key is refused
+    (``checkpoint_key_mismatch``, ``trust_root_mismatch``). ``adopt`` changes
+    nothing on a store that has an operator or holds no entries.
     """
 
     def __init__(
@@ -109,12 +121,16 @@ class Ledger:
         clock: Clock = system_clock,
         randbytes: Callable[[int], bytes] = os.urandom,
         fetcher: Fetcher | None = None,
+        adopt: bool = False,
     ) -> None:
+        if key is not None and not adopt:
+            # One rule for the CLI and the library: before anything is written.
+            refuse_unowned_log(store)
         self._key = key
         self._signer: NoteSigner | None = None
         if key is not None and key.key_type is KeyType.ED25519:
             self._signer = NoteSigner(origin, key)
-        self._log = Log(store, origin=origin, signer=self._signer, clock=clock)
+        self._log = Log(store, origin=origin, signer=self._signer, clock=clock, adopt=adopt)
         self._clock = clock
         self._fetcher = fetcher
         self._follower = LogFollower(self._log, persist=True)
@@ -151,6 +167,7 @@ class Ledger:
         fetcher: Fetcher | None = None,
         schema: str | None = None,
         read_only: bool = False,
+        adopt: bool = False,
     ) -> Ledger:
         """Open a ledger: a path is a SQLite file (created if missing), ``postgresql://...``
         a PostgreSQL database (its tables in ``schema``, default ``ssi_ledger``),
@@ -164,7 +181,9 @@ class Ledger:
         records, and anything that would write (appending, accrediting,
         checkpoints) raises :class:`~ledger.errors.LedgerStoreError`.
 
-        See the class docstring for the other arguments. Raises
+        ``adopt=True`` makes ``key`` the operator of a log that holds entries
+        but has none (refused with ``operator_unknown`` otherwise); see the
+        class docstring for it and the other arguments. Raises
         :class:`~ledger.errors.NotALedgerError` when ``read_only`` is asked
         of a target that holds no ledger (or holds something else, or is no
         SQLite file at all), and the constructor's errors.
@@ -180,6 +199,7 @@ class Ledger:
                 clock=clock,
                 randbytes=randbytes,
                 fetcher=fetcher,
+                adopt=adopt,
             )
         except BaseException:
             store.close()

@@ -154,7 +154,10 @@ class Log:
     The store records the checkpoint key the first time a ``signer`` is
     given; a later ``signer`` with another key raises
     :class:`~ledger.errors.LedgerKeyMismatch` (``checkpoint_key_mismatch``):
-    a log is never re-keyed silently. Raises
+    a log is never re-keyed silently. A ``signer`` given to a log that holds
+    entries but no checkpoint key yet raises ``operator_unknown``
+    (:func:`refuse_unowned_log`) unless ``adopt=True``: adopting makes the
+    signer's key the log's operator for good. Raises
     :class:`~ledger.errors.LedgerStoreError` when the store holds another log.
     """
 
@@ -169,10 +172,13 @@ class Log:
         clock: Clock = system_clock,
         max_clock_skew_ms: int | None = DEFAULT_MAX_CLOCK_SKEW_MS,
         max_payload: int = DEFAULT_MAX_PAYLOAD,
+        adopt: bool = False,
     ) -> None:
         """Open the log kept in ``store`` (see the class docstring)."""
         if not isinstance(origin, str) or not origin or "\n" in origin:
             raise LedgerError("origin must be a non-empty single-line string")
+        if signer is not None and not adopt:
+            refuse_unowned_log(store)  # before anything is written, the origin included
         store.bind_origin(origin)
         if signer is not None:
             bind_checkpoint_key(store, signer)
@@ -639,25 +645,32 @@ def refuse_unowned_log(store: Store) -> None:
     """Refuse to make a key the operator of a log that holds entries but has none.
 
     A log gets its operator (the key that signs its checkpoints, whose
-    ``did:key`` is the trust root) when it is made. One made without (a
-    :class:`~ledger.facade.Ledger` opened with no key, ``vault init`` without
-    ``--key-file``) that already holds entries would otherwise belong to the
-    first key given to it: a caller about to bind a key calls this first and
-    gets :class:`~ledger.errors.LedgerKeyMismatch` (``operator_unknown``)
-    unless the store records a checkpoint key or holds a checkpoint. Adopting
-    such a log is then an explicit act (``ssi-wallet ledger init --adopt``).
+    ``did:key`` is the trust root) when it is made: a new, empty log takes
+    the first key it is given. One made without a key (a
+    :class:`~ledger.facade.Ledger` opened with no key, a bulk import, ``vault
+    init`` without ``--key-file``) that already holds entries would otherwise
+    belong to whoever first opens it with a key. This is the one rule for
+    that case: :class:`Log` (given a ``signer``) and
+    :class:`~ledger.facade.Ledger` (given a ``key``) call it before writing
+    anything, and it raises :class:`~ledger.errors.LedgerKeyMismatch`
+    (``operator_unknown``) unless the store records a checkpoint key or a
+    trust root, or holds a checkpoint. Adopting such a log is an explicit
+    act: ``adopt=True`` (``Log``, ``Ledger``, ``Vault.open``) or
+    ``ssi-wallet ledger init --adopt``.
     """
-    from ledger.store._base import META_CHECKPOINT_KEY
+    from ledger.store._base import META_CHECKPOINT_KEY, META_TRUST_ROOT
 
-    if store.meta(META_CHECKPOINT_KEY) is not None or store.checkpoints(limit=1):
+    if store.meta(META_CHECKPOINT_KEY) is not None or store.meta(META_TRUST_ROOT) is not None:
+        return
+    if store.checkpoints(limit=1):
         return
     size = store.tail().size
     if size:
         raise LedgerKeyMismatch(
             "operator_unknown",
-            f"this log holds {size} entries but no operator key: it was made without "
-            "'ssi-wallet ledger init'; make a key its operator only with "
-            "'ssi-wallet ledger init --adopt'",
+            f"this log holds {size} entries but no operator key: it was made without one; "
+            "make a key its operator only by adopting the log explicitly "
+            "(Ledger.open(..., adopt=True) or 'ssi-wallet ledger init --adopt')",
         )
 
 

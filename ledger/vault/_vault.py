@@ -38,7 +38,7 @@ from did_methods.encoding import b64url_encode
 from did_methods.errors import ParseError, SSIWalletError
 from did_methods.keys import PrivateKey
 from ledger.entry import Entry, EntryDraft, SignedDraft, ms_clock
-from ledger.log import Log
+from ledger.log import Log, refuse_unowned_log
 from ledger.proofs import InclusionProof
 from ledger.store._base import StoreWriter
 from ledger.vault._canonical import check_record, parse_json
@@ -397,14 +397,19 @@ class Vault:
         DSN (``postgresql://...``). ``origin`` names the log; by default the
         origin already recorded in the store, else :data:`DEFAULT_ORIGIN`.
         Other keyword arguments go to :class:`Vault` (``signer``, ``policy``,
-        ...) or, for ``checkpoint_signer``, to the :class:`~ledger.log.Log`
-        (which also gets ``clock``).
+        ...) or, for ``checkpoint_signer`` and ``adopt``, to the
+        :class:`~ledger.log.Log` (which also gets ``clock``): a
+        ``checkpoint_signer`` given to a log that holds entries but no
+        operator raises :class:`~ledger.errors.LedgerKeyMismatch`
+        (``operator_unknown``) unless ``adopt=True`` makes its key the log's
+        operator for good.
         Raises :class:`~ledger.errors.LedgerStoreError` or
         :class:`~ledger.vault.errors.VaultStoreError` when the store cannot
         be opened.
         """
         text = os.fspath(target)
         checkpoint_signer = options.pop("checkpoint_signer", None)
+        adopt = bool(options.pop("adopt", False))
         backend: VaultBackend
         if text.startswith(("postgresql://", "postgres://")):
             from ledger.store.postgres import PostgresStore
@@ -423,6 +428,9 @@ class Vault:
                 text, create=create, read_only=read_only
             )
         try:
+            if checkpoint_signer is not None and not adopt:
+                # Before the vault's tables are made: a refused opening writes nothing.
+                refuse_unowned_log(store)
             backend = make_backend()
         except BaseException:
             store.close()
@@ -430,7 +438,7 @@ class Vault:
         try:
             name = origin or store.origin() or DEFAULT_ORIGIN
             clock = options.get("clock", system_clock)
-            log = Log(store, origin=name, signer=checkpoint_signer, clock=clock)
+            log = Log(store, origin=name, signer=checkpoint_signer, clock=clock, adopt=adopt)
             return cls(log, backend, master_key=master_key, **options)
         except BaseException:
             backend.close()

@@ -124,10 +124,7 @@ class StoreTarget:
                 raise click.UsageError(f"this store is not initialised; {hint}")
             signer = None
             if key is not None and key.key_type is KeyType.ED25519:
-                from ledger.log import refuse_unowned_log
-
-                refuse_unowned_log(store)
-                signer = NoteSigner(origin, key)
+                signer = NoteSigner(origin, key)  # Log refuses an unowned log (operator_unknown)
             return Log(store, origin=origin, signer=signer)
         except BaseException:
             store.close()
@@ -153,10 +150,7 @@ class StoreTarget:
         store = self.open_store(read_only=read_only, create=create)
         try:
             origin = store.origin() or DEFAULT_ORIGIN
-            if key is not None:
-                from ledger.log import refuse_unowned_log
-
-                refuse_unowned_log(store)
+            # Ledger refuses a key on a log with entries and no operator (operator_unknown).
             return Ledger(store, origin=origin, key=key, trust_root=trust_root)
         except BaseException:
             store.close()

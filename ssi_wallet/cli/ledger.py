@@ -23,7 +23,7 @@ from did_methods.keyfile import read_key_file
 from did_methods.keys import KeyType, PrivateKey, PublicKey
 from ledger.checkpoint import Checkpoint, NoteSigner, NoteVerifier, SignedNote
 from ledger.entry import DEFAULT_MAX_PAYLOAD, Entry, EntryDraft
-from ledger.log import Log, refuse_unowned_log
+from ledger.log import Log
 from ledger.personal_data import personal_data_hints
 from ledger.registry import LedgerMethod, Signer
 from ssi_wallet.cli._io import echo_safe, emit, emit_json, progress_bar, read_bytes
@@ -108,9 +108,8 @@ def init(store: StoreTarget, as_json: bool, key: KeySource, origin: str, adopt: 
         stored = opened.origin()
         if stored is not None and stored != origin:
             raise click.UsageError(f"this store already holds the log {stored!r}")
-        if not adopt:
-            refuse_unowned_log(opened)
-        log = Log(opened, origin=origin, signer=signer)
+        # Log refuses a log with entries and no operator unless adopt (operator_unknown).
+        log = Log(opened, origin=origin, signer=signer, adopt=adopt)
         note = log.checkpoint()
         vkey = NoteVerifier(origin, operator.public_key).vkey
         emit(

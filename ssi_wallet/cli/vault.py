@@ -143,9 +143,9 @@ def init(
             and not log.checkpoints(limit=1)
         ):
             from ledger.checkpoint import NoteSigner
-            from ledger.log import Log, refuse_unowned_log
+            from ledger.log import Log
 
-            refuse_unowned_log(log.store)  # a log with entries and no operator is not taken
+            # Log refuses a log with entries and no operator (operator_unknown).
             Log(log.store, origin=log.origin, signer=NoteSigner(log.origin, signer)).checkpoint()
         _echo(
             {

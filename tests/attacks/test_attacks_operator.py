@@ -1,25 +1,32 @@
 """Who operates a log, and what the issuer commands accept (issue 10, item 10 and the
-holes its audit found): a log made without ``ledger init`` must not belong to the first
-key that comes along, ``issuer init`` must not make a second issuer of one key, and an
-accreditation must name a type of the vocabulary. Each test asserts the exact code
-(``--json`` prints ``{"error": {"code": ...}}``).
+holes its audit found): a log made without ``ledger init`` (or, in the library, without
+a key) must not belong to the first key that comes along, from the CLI or the library
+(``Ledger.open(..., adopt=True)`` is the explicit way); ``issuer init`` must not make a
+second issuer of one key, and an accreditation must name a type of the vocabulary. Each
+test asserts the exact code (``--json`` prints ``{"error": {"code": ...}}``).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from attacks_ledger_support import files_state
+from attacks_ledger_support import files_state, pg_drop, pg_dsn, pg_schema
 from click.testing import CliRunner
 
 from did_methods.keyfile import write_key_file
-from did_methods.keys import PrivateKey
+from did_methods.keys import KeyType, PrivateKey
+from did_methods.methods.key import did_key_from_public_key
 from ledger import Ledger
+from ledger.checkpoint import NoteSigner, verify_note
+from ledger.errors import LedgerKeyMismatch
+from ledger.log import Log
 from ledger.store import open_store
 from ledger.store._base import META_CHECKPOINT_KEY, META_TRUST_ROOT
+from ledger.vault import MasterKey, Vault
 from ssi_wallet import Issuer
 from ssi_wallet.cli import cli
 
@@ -183,3 +190,138 @@ def test_cli_accredit_refuses_a_type_outside_the_vocabulary(tmp_path: Path, type
     assert code == 2 and _code(body) == "unknown_credential_type"
     with Ledger.open(db, read_only=True) as led:
         assert led.log.size == size  # nothing written: an accreditation cannot be taken back
+
+
+# -- the library: Ledger.open / Log refuse the same way (operator_unknown) -------------
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def unowned_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """Where a library log made with no key lives: ``Ledger.open`` keyword arguments
+    (a SQLite file, or a fresh PostgreSQL schema), after an issuer wrote entries to it."""
+    if request.param == "sqlite":
+        where: dict[str, Any] = {"target": str(tmp_path / "unowned.db")}
+    else:
+        dsn = pg_dsn()
+        if dsn is None:
+            pytest.skip("needs SSI_WALLET_TEST_POSTGRES_DSN")
+        where = {"target": dsn, "schema": pg_schema()}
+    with Ledger.open(**where) as led:
+        Issuer.create(led, name="Ministry")
+        assert led.log.size > 0
+    yield where
+    if "schema" in where:
+        pg_drop(where["schema"])
+
+
+def _stored(where: dict[str, Any]) -> Any:
+    """Everything the store holds: the SQLite files' bytes, or every row of every
+    table of the PostgreSQL schema."""
+    if "schema" not in where:
+        return files_state(Path(where["target"]))
+    import psycopg
+
+    rows: dict[str, list[tuple[Any, ...]]] = {}
+    with psycopg.connect(where["target"], autocommit=True) as conn:
+        tables = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (where["schema"],),
+        ).fetchall()
+        for (table,) in tables:
+            got = conn.execute(f'SELECT * FROM "{where["schema"]}"."{table}"').fetchall()
+            rows[table] = sorted(got, key=repr)
+    assert rows, "the schema holds no tables"
+    return rows
+
+
+def _meta_of(where: dict[str, Any]) -> dict[str, str | None]:
+    store = open_store(where["target"], read_only=True, schema=where.get("schema"))
+    try:
+        return {name: store.meta(name) for name in (META_CHECKPOINT_KEY, META_TRUST_ROOT)}
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("key_type", [KeyType.ED25519, KeyType.P256])
+def test_library_open_with_a_key_on_a_log_without_operator_is_refused(
+    unowned_target: dict[str, Any], key_type: KeyType
+) -> None:
+    before = _stored(unowned_target)
+    with pytest.raises(LedgerKeyMismatch) as refused:
+        Ledger.open(**unowned_target, key=PrivateKey.generate(key_type))
+    assert refused.value.code == "operator_unknown"
+    assert "adopt" in str(refused.value)
+    assert _stored(unowned_target) == before
+    assert _meta_of(unowned_target) == {META_CHECKPOINT_KEY: None, META_TRUST_ROOT: None}
+
+
+def test_library_log_given_a_signer_on_a_log_without_operator_is_refused(
+    unowned_target: dict[str, Any],
+) -> None:
+    before = _stored(unowned_target)
+    store = open_store(unowned_target["target"], schema=unowned_target.get("schema"))
+    try:
+        origin = store.origin()
+        assert origin is not None
+        with pytest.raises(LedgerKeyMismatch) as refused:
+            Log(store, origin=origin, signer=NoteSigner(origin, PrivateKey.generate()))
+        assert refused.value.code == "operator_unknown"
+    finally:
+        store.close()
+    assert _stored(unowned_target) == before
+
+
+def test_library_adopt_binds_the_key_for_good(unowned_target: dict[str, Any]) -> None:
+    operator, other = PrivateKey.generate(), PrivateKey.generate()
+    with Ledger.open(**unowned_target, key=operator, adopt=True) as led:
+        assert led.trust_root == did_key_from_public_key(operator.public_key)
+        verifier = led.verifier
+        assert verifier is not None
+        note = led.checkpoint()
+        _, held = verify_note(note, [verifier])
+        assert held == (verifier,)
+    assert _meta_of(unowned_target) == {
+        META_CHECKPOINT_KEY: verifier.vkey,
+        META_TRUST_ROOT: did_key_from_public_key(operator.public_key),
+    }
+    # The operator opens it again without adopting; anyone else is refused, even
+    # when asking to adopt: adoption takes a log with no operator, never re-keys one.
+    with Ledger.open(**unowned_target, key=operator) as led:
+        assert led.trust_root == did_key_from_public_key(operator.public_key)
+    for adopt in (False, True):
+        before = _stored(unowned_target)
+        with pytest.raises(LedgerKeyMismatch) as refused:
+            Ledger.open(**unowned_target, key=other, adopt=adopt)
+        assert refused.value.code == "checkpoint_key_mismatch"
+        assert _stored(unowned_target) == before
+
+
+def test_library_new_empty_log_takes_its_creators_key(tmp_path: Path) -> None:
+    db = tmp_path / "new.db"
+    creator = PrivateKey.generate()
+    with Ledger.open(db, key=creator) as led:
+        assert led.trust_root == did_key_from_public_key(creator.public_key)
+        Issuer.create(led, name="Ministry")
+    with pytest.raises(LedgerKeyMismatch) as refused:
+        Ledger.open(db, key=PrivateKey.generate())
+    assert refused.value.code == "checkpoint_key_mismatch"
+
+
+def test_library_vault_with_a_checkpoint_signer_on_a_log_without_operator(
+    unowned: tuple[Path, str],
+) -> None:
+    db, _ = unowned
+    before = files_state(db)
+    master = MasterKey.generate()
+    store = open_store(str(db), read_only=True)
+    origin = store.origin()
+    store.close()
+    assert origin is not None
+    operator = NoteSigner(origin, PrivateKey.generate())
+    with pytest.raises(LedgerKeyMismatch) as refused:
+        Vault.open(db, master_key=master, checkpoint_signer=operator)
+    assert refused.value.code == "operator_unknown"
+    assert files_state(db) == before  # not even the vault's tables
+    with Vault.open(db, master_key=master, checkpoint_signer=operator, adopt=True) as vault:
+        vault.log.checkpoint()
+    assert _meta(db)[META_CHECKPOINT_KEY] == operator.verifier.vkey

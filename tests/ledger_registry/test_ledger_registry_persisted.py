@@ -88,7 +88,9 @@ def _big_log(path: Path, size: int, clock: FakeClock) -> tuple[PrivateKey, str]:
         log.append_batch([filler(first + i, author, clock.ms + first + i) for i in range(count)])
     clock.ms += size
     store.close()
-    with Ledger.open(path, key=root, origin=ORIGIN, clock=clock) as led:
+    # The fillers were imported with no operator key: the root's key becomes the
+    # operator only by adopting the log explicitly (without adopt: operator_unknown).
+    with Ledger.open(path, key=root, origin=ORIGIN, clock=clock, adopt=True) as led:
         led.accredit(issuer.did, types=["WorkPermit"], jurisdiction="LT", by=root)
     return root, issuer.did
 

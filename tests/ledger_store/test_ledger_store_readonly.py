@@ -13,7 +13,7 @@ from ledger_store_support import ORIGIN, Submitter
 
 from did_methods.keys import PrivateKey
 from ledger._merkle import hash_leaf
-from ledger.errors import LedgerStoreError
+from ledger.errors import LedgerKeyMismatch, LedgerStoreError
 from ledger.facade import Ledger
 from ledger.log import Log
 from ledger.proofs import verify_consistency, verify_inclusion
@@ -70,7 +70,12 @@ def test_read_only_store_never_writes(tmp_path: Path, alice: Submitter) -> None:
 
     store = SQLiteStore(path, read_only=True)
     try:
-        log = Log(store, origin=ORIGIN, signer=NoteSigner(ORIGIN, signer_key))
+        # The 4 entries were written with no operator: a signer is refused unless it
+        # adopts the log (which a read-only store checks and never records).
+        with pytest.raises(LedgerKeyMismatch) as refused:
+            Log(store, origin=ORIGIN, signer=NoteSigner(ORIGIN, signer_key))
+        assert refused.value.code == "operator_unknown"
+        log = Log(store, origin=ORIGIN, signer=NoteSigner(ORIGIN, signer_key), adopt=True)
         with pytest.raises(LedgerStoreError, match="read-only"):
             log.append(alice.drafts(1, tag="x")[0])
         with pytest.raises(LedgerStoreError, match="read-only"):

@@ -109,7 +109,9 @@ def test_a_verifier_process_decides_first_without_reading_the_log(
     clock_ms = _filler_log(db, size)
     at = datetime.fromtimestamp(clock_ms / 1000, tz=UTC)
     root, key = PrivateKey.generate(), PrivateKey.generate()
-    with Ledger.open(db, key=root, origin=ORIGIN, clock=lambda: at) as ledger:
+    # The fillers were bulk-imported with no operator key: root becomes the operator
+    # only by adopting the log explicitly (without adopt: operator_unknown).
+    with Ledger.open(db, key=root, origin=ORIGIN, clock=lambda: at, adopt=True) as ledger:
         ministry = Issuer.create(ledger, name="Ministry", key=key, clock=lambda: at)
         ledger.accredit(ministry.did, types=["WorkPermit"], by=root, jurisdiction="LT")
         wallet = Holder.create(tmp_path / "amina.wallet", passphrase=PASSPHRASE,
