@@ -25,7 +25,23 @@ takes a :class:`Fetcher`, a one-method protocol. Two implementations ship here:
   6. redirects are followed by hand, at most ``max_redirects`` of them; every
      hop goes through steps 1-5 again, a URL seen twice is a loop, and a
      redirect from ``https`` to ``http`` is refused even when http is allowed;
-  7. any status other than 200 is an error.
+  7. any status other than 200 is an error;
+  8. connections are kept alive and reused (HTTP/1.1 persistent connections),
+     but only for the same scheme, host name, port, TLS context *and* the
+     same address that step 2 checked for this very request: every request
+     resolves and checks its host again first, so a DNS answer that turns to
+     a forbidden address is refused even when a connection to the old address
+     is idle in the pool, and a redirect to another origin never finds one.
+     A connection goes back to the pool only after a complete response that
+     did not say ``Connection: close``, with no stray bytes after it; it is
+     dropped on any error, on a body not read to its end, after
+     ``idle_timeout`` seconds idle, and when the pool is full
+     (``max_idle_per_origin``, ``max_idle_total``). A request on a reused
+     connection that the server closed before answering a single byte is
+     sent again on a new connection when its method is idempotent (RFC 9112
+     section 9.3.1.1), within the same deadline; a POST gets ``network``.
+     ``keep_alive=False`` sends ``Connection: close`` as before, and
+     :meth:`HttpFetcher.close` closes the idle connections.
 
   :meth:`HttpFetcher.request` (and :meth:`~HttpFetcher.get`,
   :meth:`~HttpFetcher.post_form`, :meth:`~HttpFetcher.post_json`) is the same
@@ -59,11 +75,13 @@ import io
 import ipaddress
 import math
 import re
+import select
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, Protocol, cast
@@ -361,24 +379,154 @@ class _DeadlineReader(io.RawIOBase):
         self._sock = sock
         self._deadline = deadline
         self._url = url
+        self.received = 0  # bytes read from the socket so far
+        self.probing = False  # when set, read nothing: only look at what is buffered
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: WriteableBuffer, /) -> int:
+        if self.probing:
+            return 0
         self._sock.settimeout(self._deadline.remaining(self._url))
-        return self._sock.recv_into(buffer)
+        count = self._sock.recv_into(buffer)
+        self.received += count
+        return count
+
+
+class _UnclosedReader(io.BufferedReader):
+    """A buffered reader that ``HTTPResponse`` cannot close, so its buffer can be checked."""
+
+    def close(self) -> None:
+        pass
 
 
 class _DeadlineSocket:
     """The one method of a socket that :class:`http.client.HTTPResponse` calls."""
 
     def __init__(self, sock: socket.socket, deadline: _Deadline, url: str) -> None:
-        self._reader = _DeadlineReader(sock, deadline, url)
+        self.reader = _DeadlineReader(sock, deadline, url)
+        self.buffered = _UnclosedReader(self.reader)
 
     def makefile(self, mode: str) -> io.BufferedReader:
         assert mode == "rb"
-        return io.BufferedReader(self._reader)
+        return self.buffered
+
+    def leftover(self) -> bool:
+        """True when bytes past the end of the response were already read."""
+        self.reader.probing = True
+        return bool(self.buffered.peek(1))
+
+
+#: What a kept connection is bound to: scheme, host name, port, the checked
+#: address it is connected to, and the TLS context (by identity) it was made with.
+_PoolKey = tuple[str, str, int, str, int]
+_IDEMPOTENT: Final = frozenset({"GET", "HEAD", "PUT", "DELETE"})
+
+
+class _StaleConnection(Exception):
+    """A reused connection was closed by the server before any byte of an answer."""
+
+
+@dataclass(slots=True)
+class _Connection:
+    """An open connection to a checked address, with when it was last idle."""
+
+    sock: socket.socket
+    key: _PoolKey
+    reused: bool = False
+    idle_since: float = 0.0
+
+
+class _Pool:
+    """Idle kept-alive connections, bounded per origin and in total; thread safe.
+
+    A connection is in the pool only while idle: :meth:`take` removes it, so
+    two threads never share one.
+    """
+
+    def __init__(self, per_origin: int, total: int, idle_timeout: float) -> None:
+        self._per_origin = per_origin
+        self._total = total
+        self._idle_timeout = idle_timeout
+        self._idle: dict[_PoolKey, list[_Connection]] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def take(self, key: _PoolKey) -> _Connection | None:
+        """An idle connection for exactly ``key`` that still looks usable, or None."""
+        stale: list[_Connection] = []
+        found: _Connection | None = None
+        now = time.monotonic()
+        with self._lock:
+            idle = self._idle.get(key, [])
+            while idle:
+                conn = idle.pop()  # the most recently used first
+                if now - conn.idle_since < self._idle_timeout and _quiet(conn.sock):
+                    found = conn
+                    break
+                stale.append(conn)
+            if not idle:
+                self._idle.pop(key, None)
+        for conn in stale:
+            conn.sock.close()
+        if found is not None:
+            found.reused = True
+        return found
+
+    def put(self, conn: _Connection) -> None:
+        """Keep ``conn`` for later, or close it when the pool is closed or full."""
+        conn.idle_since = time.monotonic()
+        origin = conn.key[:3]
+        with self._lock:
+            self._expire(conn.idle_since)
+            total = sum(len(idle) for idle in self._idle.values())
+            same_origin = sum(len(v) for k, v in self._idle.items() if k[:3] == origin)
+            if not self._closed and total < self._total and same_origin < self._per_origin:
+                self._idle.setdefault(conn.key, []).append(conn)
+                return
+        conn.sock.close()
+
+    def _expire(self, now: float) -> None:
+        # under the lock: drop what has been idle too long
+        for key in list(self._idle):
+            keep = []
+            for conn in self._idle[key]:
+                if now - conn.idle_since < self._idle_timeout:
+                    keep.append(conn)
+                else:
+                    conn.sock.close()
+            if keep:
+                self._idle[key] = keep
+            else:
+                del self._idle[key]
+
+    def idle_count(self) -> int:
+        with self._lock:
+            return sum(len(idle) for idle in self._idle.values())
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            conns = [conn for idle in self._idle.values() for conn in idle]
+            self._idle.clear()
+        for conn in conns:
+            conn.sock.close()
+
+
+def _quiet(sock: socket.socket) -> bool:
+    """True when nothing is waiting to be read on an idle connection.
+
+    An idle HTTP/1.1 connection has nothing to read: readable means the
+    server closed it (or sent bytes nobody asked for), so it is not reused.
+    """
+    try:
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+            return False
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable
 
 
 class HttpFetcher:
@@ -411,9 +559,19 @@ class HttpFetcher:
         user_agent: str = DEFAULT_USER_AGENT,
         ssl_context: ssl.SSLContext | None = None,
         resolve: Resolve | None = None,
+        keep_alive: bool = True,
+        max_idle_per_origin: int = 4,
+        max_idle_total: int = 32,
+        idle_timeout: float = 2.0,
     ) -> None:
         if not isinstance(max_redirects, int) or max_redirects < 0:
             raise ParseError("max_redirects must be a non-negative integer")
+        for name, bound in (("max_idle_per_origin", max_idle_per_origin),
+                            ("max_idle_total", max_idle_total)):  # fmt: skip
+            if not isinstance(bound, int) or isinstance(bound, bool) or bound < 0:
+                raise ParseError(f"{name} must be a non-negative integer")
+        if not isinstance(idle_timeout, int | float) or not (0 < idle_timeout < math.inf):
+            raise ParseError("idle_timeout must be a positive, finite number of seconds")
         self.allow_http = allow_http
         self.allow_private = allow_private
         self.allowed_networks: tuple[IPNetwork, ...] = tuple(
@@ -424,6 +582,20 @@ class HttpFetcher:
         self.user_agent = _check_header_value("user_agent", user_agent)
         self._ssl_context = ssl_context
         self._resolve = resolve or _system_resolve
+        self.keep_alive = keep_alive
+        self._pool = _Pool(max_idle_per_origin, max_idle_total, float(idle_timeout))
+        self._default_context: ssl.SSLContext | None = None
+        self._context_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the idle kept-alive connections; later requests keep none."""
+        self._pool.close()
+
+    def __enter__(self) -> HttpFetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def fetch(self, url: str, *, max_bytes: int, timeout: float, accept: str) -> bytes:
         """GET ``url`` and return the body of its 200 response, following redirects.
@@ -673,15 +845,40 @@ class HttpFetcher:
             ) from result
         return list(result)
 
-    def _connect(self, target: _Target, deadline: _Deadline) -> socket.socket:
+    def _context(self) -> ssl.SSLContext:
+        if self._ssl_context is not None:
+            return self._ssl_context
+        with self._context_lock:
+            if self._default_context is None:
+                self._default_context = ssl.create_default_context()
+            return self._default_context
+
+    def _connect(self, target: _Target, deadline: _Deadline) -> _Connection:
+        """A connection to a checked address of ``target``: a kept one, else a new one.
+
+        The host is resolved and every address checked first, each time: a
+        kept connection is taken only when its address is among those just
+        checked, so a DNS answer that changed is judged before anything is sent.
+        """
+        addresses = self._addresses(target, deadline)
+        context_id = id(self._context()) if target.scheme == "https" else 0
+        keys = [(target.scheme, target.host, target.port, str(ip), context_id) for ip in addresses]
+        if self.keep_alive:
+            for key in keys:
+                if (kept := self._pool.take(key)) is not None:
+                    return kept
         errors: list[str] = []
-        for ip in self._addresses(target, deadline):
+        for ip, key in zip(addresses, keys, strict=True):
             try:
-                return socket.create_connection(
+                sock = socket.create_connection(
                     (str(ip), target.port), timeout=deadline.remaining(target.url)
                 )
             except OSError as exc:
                 errors.append(f"{ip}: {exc}")
+                continue
+            with suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return _Connection(sock, key)
         deadline.remaining(target.url)  # a timeout, if that is what ended the loop
         raise FetchError(
             "network", f"cannot connect to {target.host}: {'; '.join(errors)}", url=target.url
@@ -698,14 +895,49 @@ class HttpFetcher:
         max_bytes: int,
         read_body: Callable[[int], bool],
     ) -> _Reply:
-        """Make one request; read the body (bounded) when ``read_body(status)`` says so."""
-        sock = self._connect(target, deadline)
+        """Make one request; read the body (bounded) when ``read_body(status)`` says so.
+
+        A kept connection the server closed before answering is given up and,
+        for an idempotent method, the request is made again (addresses checked
+        again, then a kept or new connection); each try takes a kept connection
+        out of the bounded pool or opens a new one, which is never stale, so
+        this ends - and the deadline bounds it in any case.
+        """
+        while True:
+            conn = self._connect(target, deadline)
+            try:
+                return self._exchange_on(
+                    conn, target, deadline, method, fields, body, max_bytes=max_bytes,
+                    read_body=read_body,
+                )  # fmt: skip
+            except _StaleConnection as exc:
+                if method not in _IDEMPOTENT:
+                    raise FetchError(
+                        "network",
+                        f"{target.host} closed a kept-alive connection before answering "
+                        f"a {method}, which is not resent",
+                        url=target.url,
+                    ) from exc
+
+    def _exchange_on(
+        self,
+        conn: _Connection,
+        target: _Target,
+        deadline: _Deadline,
+        method: str,
+        fields: Sequence[tuple[str, str]],
+        body: bytes | None,
+        *,
+        max_bytes: int,
+        read_body: Callable[[int], bool],
+    ) -> _Reply:
+        keep = False
         try:
-            if target.scheme == "https":
-                context = self._ssl_context or ssl.create_default_context()
-                sock.settimeout(deadline.remaining(target.url))
+            if target.scheme == "https" and not conn.reused:
+                conn.sock.settimeout(deadline.remaining(target.url))
                 # SNI and the certificate check use the name, not the address.
-                sock = context.wrap_socket(sock, server_hostname=target.host)
+                conn.sock = self._context().wrap_socket(conn.sock, server_hostname=target.host)
+            sock = conn.sock
             head = (
                 f"{method} {target.target} HTTP/1.1\r\n"
                 f"Host: {target.host_header}\r\n"
@@ -713,18 +945,40 @@ class HttpFetcher:
                 + "".join(f"{name}: {value}\r\n" for name, value in fields)
                 + ("" if body is None else f"Content-Length: {len(body)}\r\n")
                 + "Accept-Encoding: identity\r\n"
-                "Connection: close\r\n\r\n"
+                + ("" if self.keep_alive else "Connection: close\r\n")
+                + "\r\n"
             ).encode("ascii")
             sock.settimeout(deadline.remaining(target.url))
-            sock.sendall(head if body is None else head + body)
-            faced = cast(socket.socket, _DeadlineSocket(sock, deadline, target.url))
-            response = http.client.HTTPResponse(faced, method=method)
             try:
-                response.begin()
-                return self._read_response(response, target, max_bytes, read_body)
+                sock.sendall(head if body is None else head + body)
+            except ConnectionError as exc:
+                if conn.reused:
+                    raise _StaleConnection from exc
+                raise
+            faced = _DeadlineSocket(sock, deadline, target.url)
+            response = http.client.HTTPResponse(cast(socket.socket, faced), method=method)
+            try:
+                try:
+                    response.begin()
+                except (ConnectionError, http.client.RemoteDisconnected) as exc:
+                    if conn.reused and faced.reader.received == 0:
+                        raise _StaleConnection from exc
+                    raise
+                reply = self._read_response(response, target, max_bytes, read_body)
+                # Kept only after a whole answer, nothing read past it, no "close".
+                consumed = (
+                    response.isclosed()
+                    or method == "HEAD"
+                    or (response.length == 0 and not response.chunked)
+                )
+                keep = (
+                    self.keep_alive and consumed and not response.will_close
+                    and not faced.leftover()
+                )  # fmt: skip
+                return reply
             finally:
                 response.close()
-        except FetchError:
+        except (FetchError, _StaleConnection):
             raise
         except TimeoutError as exc:
             raise FetchError(
@@ -739,7 +993,10 @@ class HttpFetcher:
                 "network", f"HTTP exchange with {target.host} failed: {exc!r}", url=target.url
             ) from exc
         finally:
-            sock.close()
+            if keep:
+                self._pool.put(conn)
+            else:
+                conn.sock.close()
 
     @staticmethod
     def _read_response(
@@ -769,6 +1026,14 @@ class HttpFetcher:
                 raise FetchError(
                     "too_large", f"body exceeds the limit of {max_bytes} bytes", url=target.url
                 )
+        if response.length:
+            # http.client ends a short Content-Length body quietly: a truncated
+            # body is refused here, never returned as if it were the whole one.
+            raise FetchError(
+                "network",
+                f"the connection closed {response.length} bytes before the end of the body",
+                url=target.url,
+            )
         return _Reply(HttpResponse(response.status, headers, bytes(body)), response.reason)
 
 

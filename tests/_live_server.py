@@ -179,14 +179,26 @@ class StaticServer:
 
     headers: Mapping[str, str] = field(default_factory=dict)
     fallback: Fallback | None = None
+    #: speak HTTP/1.1 and keep connections open between requests (a route whose
+    #: headers say ``Connection: close`` closes it); ``connections`` counts accepts
+    keep_alive: bool = False
+    connections: int = field(default=0, init=False)
     routes: dict[str, bytes | Response] = field(default_factory=dict, init=False)
     hits: dict[str, int] = field(default_factory=dict, init=False)
     requests: list[Request] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         owner = self
+        count_lock = threading.Lock()
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if owner.keep_alive else "HTTP/1.0"
+
+            def setup(self) -> None:
+                with count_lock:
+                    owner.connections += 1
+                super().setup()
+
             def _answer(self, *, send_body: bool) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 data = self.rfile.read(min(length, MAX_REQUEST_BODY)) if length > 0 else b""
