@@ -424,6 +424,17 @@ _PoolKey = tuple[str, str, int, str, int]
 _IDEMPOTENT: Final = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 
 
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """What one exchange sends, and how much of the answer it reads."""
+
+    method: str
+    fields: Sequence[tuple[str, str]]
+    body: bytes | None
+    max_bytes: int
+    read_body: Callable[[int], bool]
+
+
 class _StaleConnection(Exception):
     """A reused connection was closed by the server before any byte of an answer."""
 
@@ -542,10 +553,16 @@ class HttpFetcher:
     redirects followed. ``ssl_context`` replaces the default verifying context
     (e.g. to trust a private CA); ``resolve`` replaces the system resolver
     (``(host, port) -> [address, ...]``, e.g. for DNS over HTTPS).
+    ``keep_alive`` keeps connections for reuse (step 8 of the module
+    docstring): at most ``max_idle_per_origin`` idle ones per origin and
+    ``max_idle_total`` in all, each for at most ``idle_timeout`` seconds;
+    :meth:`close` (or a ``with`` block) closes them.
 
     Raises :class:`~did_methods.errors.ParseError` at construction for a
-    ``user_agent`` with line breaks or non-ASCII characters, or a negative
-    ``max_redirects``, and ``ValueError`` for a malformed network.
+    ``user_agent`` with line breaks or non-ASCII characters, a negative
+    ``max_redirects``, ``max_idle_per_origin`` or ``max_idle_total``, or a
+    non-positive or infinite ``idle_timeout``, and ``ValueError`` for a
+    malformed network.
     """
 
     def __init__(
@@ -903,13 +920,11 @@ class HttpFetcher:
         out of the bounded pool or opens a new one, which is never stale, so
         this ends - and the deadline bounds it in any case.
         """
+        request = _Request(method, fields, body, max_bytes, read_body)
         while True:
             conn = self._connect(target, deadline)
             try:
-                return self._exchange_on(
-                    conn, target, deadline, method, fields, body, max_bytes=max_bytes,
-                    read_body=read_body,
-                )  # fmt: skip
+                return self._exchange_on(conn, target, deadline, request)
             except _StaleConnection as exc:
                 if method not in _IDEMPOTENT:
                     raise FetchError(
@@ -920,17 +935,9 @@ class HttpFetcher:
                     ) from exc
 
     def _exchange_on(
-        self,
-        conn: _Connection,
-        target: _Target,
-        deadline: _Deadline,
-        method: str,
-        fields: Sequence[tuple[str, str]],
-        body: bytes | None,
-        *,
-        max_bytes: int,
-        read_body: Callable[[int], bool],
+        self, conn: _Connection, target: _Target, deadline: _Deadline, request: _Request
     ) -> _Reply:
+        method, fields, body = request.method, request.fields, request.body
         keep = False
         try:
             if target.scheme == "https" and not conn.reused:
@@ -964,7 +971,7 @@ class HttpFetcher:
                     if conn.reused and faced.reader.received == 0:
                         raise _StaleConnection from exc
                     raise
-                reply = self._read_response(response, target, max_bytes, read_body)
+                reply = self._read_response(response, target, request.max_bytes, request.read_body)
                 # Kept only after a whole answer, nothing read past it, no "close".
                 consumed = (
                     response.isclosed()
