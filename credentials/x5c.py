@@ -96,9 +96,14 @@ class CertifiedKey:
 
 def _load(der: bytes, what: str) -> x509.Certificate:
     try:
-        return x509.load_der_x509_certificate(der)
+        certificate = x509.load_der_x509_certificate(der)
     except _CERTIFICATE_ERRORS as exc:
         raise X5CError("x5c_malformed", f"{what} is not a DER certificate: {exc}") from exc
+    if certificate.serial_number <= 0:
+        # RFC 5280 4.1.2.2: the serial number MUST be a positive integer (cryptography
+        # only warns today and will refuse such a certificate in a future release).
+        raise X5CError("x5c_malformed", f"{what} has a serial number that is not positive")
+    return certificate
 
 
 def parse_x5c(x5c: Any) -> list[x509.Certificate]:

@@ -285,6 +285,9 @@ _PKI = make_pki(NOW)
 _GOOD = present_mdoc(_PKI.issue(), device_key=_PKI.device, session_transcript=transcript())
 
 
+# A flip that makes a certificate's serial number negative is refused (x5c_malformed);
+# cryptography warns while parsing it first, which is not ours to show here.
+@pytest.mark.filterwarnings("ignore:Parsed a serial number")
 @pytest.mark.parametrize("mask", [0x01, 0x80, 0xFF])
 def test_every_single_byte_flip_is_refused_with_a_code(mask: int) -> None:
     """Deterministic sweep: each byte of a good response flipped in turn.

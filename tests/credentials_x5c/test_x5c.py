@@ -248,6 +248,17 @@ def test_a_certificate_with_an_unknown_version_is_malformed(pki: PKI) -> None:
         load_trust_anchors(bytes(der))
 
 
+def test_a_certificate_with_a_negative_serial_number_is_malformed(pki: PKI) -> None:
+    """RFC 5280 4.1.2.2: the serial number MUST be positive; cryptography only warns."""
+    der = bytearray(base64.b64decode(x5c(pki.leaf)[0]))
+    at = der.index(bytes([0xA0, 0x03, 0x02, 0x01, 0x02])) + 5  # the serial's INTEGER follows v3
+    assert der[at] == 0x02 and der[at + 1] > 1
+    der[at + 2] = 0x80  # the high bit of the first content byte: a negative number, still DER
+    value = [base64.b64encode(bytes(der)).decode()]
+    with pytest.warns(Warning, match="serial number"):
+        assert _code(lambda: verify_x5c(value, [pki.root], now=NOW)) == "x5c_malformed"
+
+
 def test_too_many_certificates(pki: PKI) -> None:
     chain = x5c(pki.leaf, *[pki.inter] * MAX_CHAIN_LENGTH)
     assert _code(lambda: parse_x5c(chain)) == "x5c_malformed"
