@@ -248,6 +248,7 @@ def test_a_certificate_with_an_unknown_version_is_malformed(pki: PKI) -> None:
         load_trust_anchors(bytes(der))
 
 
+@pytest.mark.filterwarnings("ignore:Parsed a serial number")  # cryptography's own, while parsing
 def test_a_certificate_with_a_negative_serial_number_is_malformed(pki: PKI) -> None:
     """RFC 5280 4.1.2.2: the serial number MUST be positive; cryptography only warns."""
     der = bytearray(base64.b64decode(x5c(pki.leaf)[0]))
@@ -255,8 +256,7 @@ def test_a_certificate_with_a_negative_serial_number_is_malformed(pki: PKI) -> N
     assert der[at] == 0x02 and der[at + 1] > 1
     der[at + 2] = 0x80  # the high bit of the first content byte: a negative number, still DER
     value = [base64.b64encode(bytes(der)).decode()]
-    with pytest.warns(Warning, match="serial number"):
-        assert _code(lambda: verify_x5c(value, [pki.root], now=NOW)) == "x5c_malformed"
+    assert _code(lambda: verify_x5c(value, [pki.root], now=NOW)) == "x5c_malformed"
 
 
 def test_too_many_certificates(pki: PKI) -> None:
