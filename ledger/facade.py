@@ -42,7 +42,7 @@ from ledger.registry import (
     TrustedIssuerRegistry,
 )
 from ledger.store import Store, open_store
-from ledger.store._base import META_TRUST_ROOT
+from ledger.store._base import META_CHECKPOINT_KEY, META_TRUST_ROOT
 
 if TYPE_CHECKING:
     from did_methods.http import Fetcher
@@ -126,6 +126,17 @@ class Ledger:
         if key is not None and not adopt:
             # One rule for the CLI and the library: before anything is written.
             refuse_unowned_log(store)
+        if (
+            key is not None
+            and trust_root is None
+            and store.meta(META_TRUST_ROOT) is not None
+            and store.meta(META_CHECKPOINT_KEY) is None
+            and not store.checkpoints(limit=1)
+        ):
+            # An operator with no checkpoint key (not Ed25519): the recorded root is
+            # compared (never written) before the Log would bind this key as checkpoint
+            # signer, so a key the root refuses does not stay behind as one.
+            _bind_trust_root(store, did_key_from_public_key(key.public_key))
         self._key = key
         self._signer: NoteSigner | None = None
         if key is not None and key.key_type is KeyType.ED25519:

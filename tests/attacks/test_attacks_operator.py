@@ -325,3 +325,21 @@ def test_library_vault_with_a_checkpoint_signer_on_a_log_without_operator(
     with Vault.open(db, master_key=master, checkpoint_signer=operator, adopt=True) as vault:
         vault.log.checkpoint()
     assert _meta(db)[META_CHECKPOINT_KEY] == operator.verifier.vkey
+
+
+def test_library_key_refused_by_the_trust_root_is_not_left_as_checkpoint_signer(
+    tmp_path: Path,
+) -> None:
+    # A P-256 operator records a trust root and no checkpoint key; another (Ed25519)
+    # key is refused by the root and must not stay bound as the checkpoint signer
+    # (a later Log or 'ledger checkpoint' with it would then be accepted).
+    db = tmp_path / "p256.db"
+    with Ledger.open(db, key=PrivateKey.generate(KeyType.P256)) as led:
+        Issuer.create(led, name="Ministry")
+    before = files_state(db)
+    stranger = PrivateKey.generate()
+    with pytest.raises(LedgerKeyMismatch) as refused:
+        Ledger.open(db, key=stranger)
+    assert refused.value.code == "trust_root_mismatch"
+    assert files_state(db) == before
+    assert _meta(db)[META_CHECKPOINT_KEY] is None
